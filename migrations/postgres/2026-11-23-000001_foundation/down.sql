@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE users;
+DROP TABLE ledger_head;
+DROP TABLE postings;
+DROP TABLE journal_entries;
+DROP FUNCTION refuse_change();
+DROP FUNCTION ledger_head_check();
+DROP TABLE ledger_accounts;
+DROP TABLE funds;

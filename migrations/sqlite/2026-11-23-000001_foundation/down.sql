@@ -1,0 +1,13 @@
+DROP TABLE idempotency_keys;
+DROP TABLE users;
+DROP TRIGGER postings_append_only_delete;
+DROP TRIGGER postings_append_only_update;
+DROP TRIGGER journal_entries_append_only_delete;
+DROP TRIGGER journal_entries_append_only_update;
+DROP TRIGGER ledger_head_not_deleted;
+DROP TRIGGER ledger_head_advances_over_balanced_entries;
+DROP TABLE ledger_head;
+DROP TABLE postings;
+DROP TABLE journal_entries;
+DROP TABLE ledger_accounts;
+DROP TABLE funds;

@@ -1,0 +1,11 @@
+//! Authentication: JWT bearer tokens (own HS256, or an external IdP's RS256/EdDSA),
+//! argon2 passwords, CSRF tokens for HTML forms.
+
+pub mod csrf;
+pub mod jwt;
+pub mod login;
+pub mod password;
+pub mod principal;
+
+pub use jwt::{Claims, JwtKeys};
+pub use principal::Principal;

@@ -1,0 +1,56 @@
+//! The authenticated caller, as every handler sees it.
+
+use crate::domain::roles::Role;
+use crate::error::{AppError, AppResult};
+
+use super::Claims;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// User name, or for party-bound roles the party's id.
+    pub subject: String,
+    pub role: Role,
+    pub name: Option<String>,
+    pub token_id: String,
+}
+
+impl From<Claims> for Principal {
+    fn from(claims: Claims) -> Self {
+        Principal {
+            subject: claims.sub,
+            role: claims.role,
+            name: claims.name,
+            token_id: claims.jti,
+        }
+    }
+}
+
+impl Principal {
+    /// How the journal names whoever did something: `role:subject`.
+    pub fn actor(&self) -> String {
+        format!("{}:{}", self.role, self.subject)
+    }
+
+    /// Refuses the request unless the caller holds one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "the {} role may not do this",
+                self.role
+            )))
+        }
+    }
+
+    /// The party whose data a party-bound caller may see; `None` for roles that read all.
+    pub fn party_scope(&self) -> Option<&str> {
+        self.role.is_party_bound().then_some(self.subject.as_str())
+    }
+
+    /// Whether the caller may read data of `party_id` of kind `role`. Callers answer 404,
+    /// not 403, when this is false, so that ids of other parties cannot be probed.
+    pub fn may_read_party(&self, party_role: Role, party_id: &str) -> bool {
+        self.role.reads_all() || (self.role == party_role && self.subject == party_id)
+    }
+}

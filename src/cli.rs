@@ -1,0 +1,266 @@
+//! The `investai` command line. Every command reads the same settings as `serve`.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::jwt::parse_ttl;
+use crate::auth::{password, JwtKeys};
+use crate::config::{create_demo_key, Settings};
+use crate::domain::roles::Role;
+use crate::error::{AppError, AppResult};
+use crate::seed;
+use crate::startup::{self, open_database};
+use crate::storage::{self, ledger, read_tx, write_tx, DbTarget};
+
+/// The InvestAI demo data, built into the binary so `serve --demo` works from anywhere.
+pub const DEMO_FIXTURE: &str = include_str!("../fixtures/investai.json");
+/// Password of every demo user (demo mode only).
+pub const DEMO_PASSWORD: &str = "investai-demo-2025";
+
+#[derive(Parser)]
+#[command(name = "investai", version, about = "Books of the EU InvestAI fund")]
+struct Cli {
+    /// TOML settings file (also INVESTAI_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the HTTP server.
+    Serve {
+        /// SQLite demo: create the database, load the InvestAI demo data, generate a signing key.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on (overrides the `bind` setting).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load a fixture file (same form as fixtures/investai.json).
+    Seed { file: PathBuf },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Mint a JWT for scripts, signed with the server's settings.
+    Token {
+        #[arg(long)]
+        role: Role,
+        /// User name, or the party id for investor, sme and facility tokens.
+        #[arg(long)]
+        sub: String,
+        #[arg(long, default_value = "1h")]
+        ttl: String,
+    },
+    /// Re-check every journal entry's balance and the hash chain; non-zero exit on a fault.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        name: String,
+        /// Party id, for investor, sme and facility users.
+        #[arg(long)]
+        party: Option<String>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("investai: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&settings.log_level, &settings.log_format);
+    let outcome = match cli.command {
+        Command::Serve { demo, bind } => serve(settings, demo, bind),
+        Command::Migrate => migrate(&settings),
+        Command::Seed { file } => seed_file(&settings, &file),
+        Command::User {
+            command: UserCommand::Add { role, name, party },
+        } => add_user(&settings, role, &name, party),
+        Command::Token { role, sub, ttl } => mint_token(&settings, role, &sub, &ttl),
+        Command::Verify => return verify(&settings),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("investai: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The signing secret for `serve`: configured, or in demo mode the key beside the database.
+fn serving_secret(settings: &Settings, demo: bool) -> AppResult<String> {
+    if let Some(secret) = &settings.jwt_secret {
+        return Ok(secret.clone());
+    }
+    if !demo {
+        return Err(AppError::Unavailable(
+            "refusing to start without a signing secret: set INVESTAI_JWT_SECRET (32+ random bytes, e.g. `openssl rand -hex 32`), or use --demo".into(),
+        ));
+    }
+    let path = settings.demo_key_path().ok_or_else(|| {
+        AppError::Unavailable("demo mode on PostgreSQL needs INVESTAI_JWT_SECRET".into())
+    })?;
+    match settings.signing_secret() {
+        Some(secret) => Ok(secret),
+        None => create_demo_key(&path)
+            .map_err(|e| AppError::internal(format!("cannot write {}: {e}", path.display()))),
+    }
+}
+
+fn serve(settings: Settings, demo: bool, bind: Option<String>) -> AppResult<()> {
+    let secret = serving_secret(&settings, demo)?;
+    let address = bind.unwrap_or_else(|| settings.bind.clone());
+    let listener = TcpListener::bind(&address)
+        .map_err(|e| AppError::Unavailable(format!("cannot listen on {address}: {e}")))?;
+    let database_url = storage::redact_url(&settings.database_url);
+    let interval = settings.lifecycle_interval_seconds;
+    actix_web::rt::System::new().block_on(async move {
+        let app = startup::build(settings, secret, listener)?;
+        if demo {
+            load_demo(&app.state).await?;
+        }
+        let url = format!("http://{address}");
+        tracing::info!(%url, database = %database_url, "investai listening");
+        if demo {
+            print_demo_banner(&url);
+        }
+        let _ = interval;
+        app.server.await.map_err(AppError::internal)
+    })
+}
+
+async fn load_demo(state: &crate::http::AppState) -> AppResult<()> {
+    state
+        .db(|conn| {
+            if !crate::storage::funds::list_funds(conn)?.is_empty() {
+                return Ok(());
+            }
+            let fixture: seed::Fixture = crate::http::extract::parse_json(DEMO_FIXTURE.as_bytes())?;
+            let report = seed::load(conn, &fixture, false)?;
+            tracing::info!(records = report.records, "demo data loaded");
+            Ok(())
+        })
+        .await
+}
+
+fn print_demo_banner(url: &str) {
+    println!("\nInvestAI demo is running at {url}");
+    println!("Sign in at {url}/login with password `{DEMO_PASSWORD}` as:");
+    if let Ok(fixture) = crate::http::extract::parse_json::<seed::Fixture>(DEMO_FIXTURE.as_bytes())
+    {
+        for user in &fixture.users {
+            println!("  {:<10} {}", user.role.as_str(), user.username);
+        }
+    }
+    println!("API reference: {url}/api/docs/   Health: {url}/healthz\n");
+}
+
+fn migrate(settings: &Settings) -> AppResult<()> {
+    let target = settings.db_target().map_err(AppError::Unavailable)?;
+    let pool = storage::build_pool(&target, 1)?;
+    let applied = storage::run_migrations(&mut *pool.get()?)?;
+    println!(
+        "{applied} migration(s) applied to the {} database",
+        target.backend_name()
+    );
+    Ok(())
+}
+
+fn seed_file(settings: &Settings, file: &std::path::Path) -> AppResult<()> {
+    let fixture = seed::read_fixture(file)?;
+    let (pool, _) = open_database(settings)?;
+    let report = seed::load(&mut *pool.get()?, &fixture, true)?;
+    println!("loaded {} records from {}", report.records, file.display());
+    Ok(())
+}
+
+fn add_user(settings: &Settings, role: Role, name: &str, party: Option<String>) -> AppResult<()> {
+    let mut input = String::new();
+    std::io::stdin()
+        .take(password::PASSWORD_BYTES_MAX as u64 + 2)
+        .read_to_string(&mut input)
+        .map_err(|e| {
+            AppError::internal(format!("cannot read the password from standard input: {e}"))
+        })?;
+    let secret = input.trim_end_matches(['\n', '\r']);
+    password::check_strength(secret).map_err(|reason| AppError::field("password", reason))?;
+    let hash = password::hash(secret).map_err(AppError::internal)?;
+    let (pool, _) = open_database(settings)?;
+    let user = write_tx(&mut *pool.get()?, |conn| {
+        storage::users::create_user(conn, name, role, party.as_deref(), hash.clone())
+    })?;
+    println!("user {} added with role {}", user.username, user.role);
+    Ok(())
+}
+
+fn mint_token(settings: &Settings, role: Role, sub: &str, ttl: &str) -> AppResult<()> {
+    let ttl = parse_ttl(ttl).map_err(|reason| AppError::field("ttl", reason))?;
+    let secret = settings.signing_secret().ok_or_else(|| {
+        AppError::Unavailable("no signing secret: set INVESTAI_JWT_SECRET, or start `serve --demo` once to create the demo key".into())
+    })?;
+    let keys = JwtKeys::from_settings(settings, &secret).map_err(AppError::Unavailable)?;
+    let (token, _) = keys
+        .mint(role, sub, None, ttl)
+        .map_err(|reason| AppError::field("ttl", reason))?;
+    println!("{token}");
+    Ok(())
+}
+
+fn verify(settings: &Settings) -> ExitCode {
+    let outcome = (|| -> AppResult<ledger::VerifyReport> {
+        let target = settings.db_target().map_err(AppError::Unavailable)?;
+        if let DbTarget::Sqlite(path) = &target {
+            if !path.exists() {
+                return Err(AppError::Unavailable(format!(
+                    "no database at {}",
+                    path.display()
+                )));
+            }
+        }
+        let pool = storage::build_pool(&target, 1)?;
+        let mut conn = pool.get()?;
+        read_tx(&mut conn, ledger::verify_chain)
+    })();
+    match outcome {
+        Ok(report) if report.ok => {
+            println!(
+                "ledger verified: {} entries, chain head {}",
+                report.entries_checked, report.head_hash
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(report) => {
+            eprintln!(
+                "LEDGER VERIFICATION FAILED after {} good entries: {}",
+                report.entries_checked,
+                report.first_fault.unwrap_or_default()
+            );
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("investai: {error}");
+            ExitCode::from(2)
+        }
+    }
+}

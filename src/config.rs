@@ -1,0 +1,197 @@
+//! Settings: defaults, then an optional TOML file, then `INVESTAI_*` environment variables
+//! (and `DATABASE_URL`). Every command reads the same settings, so a token minted by
+//! `investai token` is accepted by a server started with the same environment.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::storage::DbTarget;
+
+/// Shortest HS256 secret accepted: 256 bits.
+pub const JWT_SECRET_BYTES_MIN: usize = 32;
+/// Suffix of the file that keeps the demo signing key beside the demo database.
+pub const DEMO_KEY_SUFFIX: &str = ".demo-jwt-key";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://investai.db` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Address the server listens on.
+    pub bind: String,
+    /// HS256 signing secret for the service's own tokens (at least 32 bytes).
+    pub jwt_secret: Option<String>,
+    /// `iss` of the service's own tokens, and the issuer they must carry.
+    pub jwt_issuer: String,
+    /// `aud` every accepted token must carry.
+    pub jwt_audience: String,
+    /// Lifetime of tokens issued by login and `POST /api/v1/auth/token`.
+    pub token_ttl_minutes: i64,
+    /// PEM public key of an external identity provider (RS256 or EdDSA), if any.
+    pub idp_public_key_file: Option<PathBuf>,
+    /// `RS256` or `EdDSA`.
+    pub idp_algorithm: Option<String>,
+    /// `iss` of the external identity provider's tokens.
+    pub idp_issuer: Option<String>,
+    /// tracing filter, e.g. `info` or `investai=debug,actix_web=info`.
+    pub log_level: String,
+    /// `json` (one object per line) or `pretty`.
+    pub log_format: String,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Database connections per node.
+    pub pool_size: u32,
+    /// Largest JSON request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Mark the session cookie `Secure`: `auto` (when the request came over TLS), `always`, `never`.
+    pub cookie_secure: String,
+    /// Seconds between runs of the background lifecycle task.
+    pub lifecycle_interval_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: "sqlite://investai.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            jwt_secret: None,
+            jwt_issuer: "investai".into(),
+            jwt_audience: "investai".into(),
+            token_ttl_minutes: 60,
+            idp_public_key_file: None,
+            idp_algorithm: None,
+            idp_issuer: None,
+            log_level: "info".into(),
+            log_format: "json".into(),
+            workers: 0,
+            pool_size: 10,
+            body_limit_bytes: 4 * 1024 * 1024,
+            cookie_secure: "auto".into(),
+            lifecycle_interval_seconds: 3600,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads defaults, the TOML file (`--config` or `INVESTAI_CONFIG`) and the environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, String> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        let file = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("INVESTAI_CONFIG").map(PathBuf::from));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(format!(
+                    "configuration file {} does not exist",
+                    file.display()
+                ));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment
+            .merge(Env::prefixed("INVESTAI_").ignore(&["CONFIG"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]));
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| format!("invalid settings: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        DbTarget::parse(&self.database_url)?;
+        if !["json", "pretty"].contains(&self.log_format.as_str()) {
+            return Err("log_format must be json or pretty".into());
+        }
+        if !["auto", "always", "never"].contains(&self.cookie_secure.as_str()) {
+            return Err("cookie_secure must be auto, always or never".into());
+        }
+        if !(1..=24 * 60).contains(&self.token_ttl_minutes) {
+            return Err("token_ttl_minutes must be between 1 and 1440".into());
+        }
+        if self.pool_size == 0 || self.body_limit_bytes < 1024 {
+            return Err("pool_size must be at least 1 and body_limit_bytes at least 1024".into());
+        }
+        if let Some(secret) = &self.jwt_secret {
+            check_secret(secret)?;
+        }
+        match (&self.idp_public_key_file, self.idp_algorithm.as_deref()) {
+            (None, None) => {}
+            (Some(_), Some("RS256" | "EdDSA")) => {}
+            _ => return Err("an external identity provider needs idp_public_key_file and idp_algorithm RS256 or EdDSA".into()),
+        }
+        Ok(())
+    }
+
+    pub fn db_target(&self) -> Result<DbTarget, String> {
+        DbTarget::parse(&self.database_url)
+    }
+
+    /// Where demo mode keeps its generated signing key: beside the SQLite file.
+    pub fn demo_key_path(&self) -> Option<PathBuf> {
+        match self.db_target().ok()? {
+            DbTarget::Sqlite(path) => {
+                let mut name = path.into_os_string();
+                name.push(DEMO_KEY_SUFFIX);
+                Some(PathBuf::from(name))
+            }
+            DbTarget::Postgres(_) => None,
+        }
+    }
+
+    /// The configured secret, or else the demo key beside the demo database, if one exists.
+    pub fn signing_secret(&self) -> Option<String> {
+        self.jwt_secret.clone().or_else(|| {
+            let path = self.demo_key_path()?;
+            let key = std::fs::read_to_string(path).ok()?;
+            let key = key.trim().to_string();
+            check_secret(&key).ok().map(|_| key)
+        })
+    }
+}
+
+/// A secret must be long and must not be a placeholder.
+pub fn check_secret(secret: &str) -> Result<(), String> {
+    if secret.len() < JWT_SECRET_BYTES_MIN {
+        return Err(format!(
+            "jwt_secret must be at least {JWT_SECRET_BYTES_MIN} bytes"
+        ));
+    }
+    let lowered = secret.to_ascii_lowercase();
+    if ["changeme", "change-me", "secret", "password", "example"]
+        .iter()
+        .any(|p| lowered.contains(p))
+    {
+        return Err(
+            "jwt_secret looks like a placeholder; generate one (e.g. `openssl rand -hex 32`)"
+                .into(),
+        );
+    }
+    if secret
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+        < 8
+    {
+        return Err("jwt_secret has too few distinct characters".into());
+    }
+    Ok(())
+}
+
+/// A fresh random secret for demo mode, kept in a file only the owner can read.
+pub fn create_demo_key(path: &Path) -> std::io::Result<String> {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let key = hex::encode(bytes);
+    std::fs::write(path, &key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key)
+}

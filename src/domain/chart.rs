@@ -1,0 +1,130 @@
+//! The standard chart of accounts every fund starts with. Codes are stable: reports,
+//! exports and posting rules refer to them by these constants.
+
+use super::ledger::AccountKind;
+
+pub const CASH: &str = "1000";
+pub const CAPITAL_CALL_RECEIVABLE: &str = "1100";
+pub const INVESTMENTS_EQUITY: &str = "1200";
+pub const PROCEEDS_RECEIVABLE: &str = "1300";
+pub const DISTRIBUTIONS_PAYABLE: &str = "2000";
+pub const FEES_PAYABLE: &str = "2100";
+pub const GRANT_COMMITMENTS_PAYABLE: &str = "2200";
+pub const CONTRIBUTED_CAPITAL: &str = "3100";
+pub const DISTRIBUTIONS_TO_INVESTORS: &str = "3200";
+pub const COMPUTE_GRANT_POOL: &str = "3300";
+pub const COMPUTE_GRANT_COMMITTED: &str = "3310";
+pub const OPENING_BALANCE_EQUITY: &str = "3900";
+pub const INVESTMENT_INCOME: &str = "4000";
+pub const REALISED_GAINS: &str = "4100";
+pub const UNREALISED_GAINS: &str = "4200";
+pub const MANAGEMENT_FEES: &str = "5000";
+pub const FUND_EXPENSES: &str = "5010";
+pub const GRANTS_TO_FACILITIES: &str = "5100";
+pub const COMPUTE_SUBSIDIES: &str = "5200";
+pub const WRITE_DOWNS: &str = "5300";
+
+/// (code, name, kind) of every account a new fund gets.
+pub const STANDARD_CHART: &[(&str, &str, AccountKind)] = &[
+    (CASH, "Cash at bank", AccountKind::Asset),
+    (
+        CAPITAL_CALL_RECEIVABLE,
+        "Capital calls receivable",
+        AccountKind::Asset,
+    ),
+    (
+        INVESTMENTS_EQUITY,
+        "Equity investments in facilities",
+        AccountKind::Asset,
+    ),
+    (
+        PROCEEDS_RECEIVABLE,
+        "Proceeds receivable",
+        AccountKind::Asset,
+    ),
+    (
+        DISTRIBUTIONS_PAYABLE,
+        "Distributions payable",
+        AccountKind::Liability,
+    ),
+    (
+        FEES_PAYABLE,
+        "Fees and expenses payable",
+        AccountKind::Liability,
+    ),
+    (
+        GRANT_COMMITMENTS_PAYABLE,
+        "Compute-grant commitments payable to facilities",
+        AccountKind::Liability,
+    ),
+    (
+        CONTRIBUTED_CAPITAL,
+        "Contributed capital",
+        AccountKind::Equity,
+    ),
+    (
+        DISTRIBUTIONS_TO_INVESTORS,
+        "Distributions to investors",
+        AccountKind::Equity,
+    ),
+    (
+        COMPUTE_GRANT_POOL,
+        "Compute-grant pool reserve",
+        AccountKind::Equity,
+    ),
+    (
+        COMPUTE_GRANT_COMMITTED,
+        "Compute-grant pool committed to calls",
+        AccountKind::Equity,
+    ),
+    (
+        OPENING_BALANCE_EQUITY,
+        "Opening balance equity",
+        AccountKind::Equity,
+    ),
+    (INVESTMENT_INCOME, "Investment income", AccountKind::Income),
+    (
+        REALISED_GAINS,
+        "Realised gains and losses",
+        AccountKind::Income,
+    ),
+    (
+        UNREALISED_GAINS,
+        "Unrealised gains and losses",
+        AccountKind::Income,
+    ),
+    (MANAGEMENT_FEES, "Management fees", AccountKind::Expense),
+    (FUND_EXPENSES, "Fund expenses", AccountKind::Expense),
+    (
+        GRANTS_TO_FACILITIES,
+        "Grants to facilities",
+        AccountKind::Expense,
+    ),
+    (
+        COMPUTE_SUBSIDIES,
+        "Compute-hour subsidies to SMEs",
+        AccountKind::Expense,
+    ),
+    (
+        WRITE_DOWNS,
+        "Write-downs of investments",
+        AccountKind::Expense,
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ledger::validate_account_code;
+
+    #[test]
+    fn standard_chart_codes_are_valid_and_unique() {
+        let mut codes: Vec<&str> = STANDARD_CHART.iter().map(|(code, _, _)| *code).collect();
+        for code in &codes {
+            assert!(validate_account_code(code).is_ok(), "{code}");
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), STANDARD_CHART.len());
+    }
+}

@@ -1,0 +1,6 @@
+//! The pure core: money, ledger rules and the fund's vocabulary. No IO anywhere below here.
+
+pub mod chart;
+pub mod ledger;
+pub mod money;
+pub mod roles;

@@ -1,0 +1,183 @@
+//! The one error type of the service. Every variant maps to an RFC 9457 problem (see
+//! `http::problem`); domain and storage code return it so handlers stay thin.
+
+use std::fmt;
+
+use crate::domain::ledger::EntryError;
+use crate::domain::money::MoneyError;
+
+/// One field that failed validation, named by its JSON path (`postings[1].amount`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl fmt::Display) -> Self {
+        FieldError {
+            field: field.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is well-formed JSON but a field is invalid (400).
+    #[error("invalid request: {}", summarize(.0))]
+    Validation(Vec<FieldError>),
+    /// The body could not be read as the expected JSON at all (400).
+    #[error("{detail}")]
+    MalformedBody {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A business rule refuses the request as it stands (422), e.g. a call above the unfunded amount.
+    #[error("{detail}")]
+    Rule {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// The request conflicts with the current state (409), e.g. a duplicate or a request in flight.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("request body larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Anything the client could not have caused. Logged in full; the client sees a request id.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn summarize(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl AppError {
+    pub fn field(field: impl Into<String>, reason: impl fmt::Display) -> Self {
+        AppError::Validation(vec![FieldError::new(field, reason)])
+    }
+
+    pub fn rule(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Rule {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn rule_on(code: &'static str, field: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        AppError::Rule {
+            code,
+            errors: vec![FieldError::new(field, &detail)],
+            detail,
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound(what.into())
+    }
+
+    pub fn internal(error: impl fmt::Display) -> Self {
+        AppError::Internal(error.to_string())
+    }
+
+    /// Stable machine-readable code; the problem `type` is built from it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation-failed",
+            AppError::MalformedBody { .. } => "malformed-body",
+            AppError::NotFound(_) => "not-found",
+            AppError::Rule { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::PayloadTooLarge(_) => "payload-too-large",
+            AppError::UnsupportedMediaType(_) => "unsupported-media-type",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal-error",
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Validation(_) | AppError::MalformedBody { .. } => 400,
+            AppError::Unauthorized(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict { .. } => 409,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::UnsupportedMediaType(_) => 415,
+            AppError::Rule { .. } => 422,
+            AppError::Unavailable(_) => 503,
+            AppError::Internal(_) => 500,
+        }
+    }
+
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            AppError::Validation(errors)
+            | AppError::MalformedBody { errors, .. }
+            | AppError::Rule { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => AppError::NotFound("record".into()),
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                AppError::Conflict {
+                    code: "write-conflict",
+                    detail: format!("concurrent update, try again: {}", info.message()),
+                }
+            }
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(format!("database connection: {error}"))
+    }
+}
+
+impl From<EntryError> for AppError {
+    fn from(error: EntryError) -> Self {
+        AppError::rule_on("unbalanced-entry", "postings", error.to_string())
+    }
+}
+
+impl From<MoneyError> for AppError {
+    fn from(error: MoneyError) -> Self {
+        AppError::rule("amount-out-of-range", error.to_string())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,52 @@
+//! The JSON API, `/api/v1`.
+
+pub mod auth;
+pub mod funds;
+pub mod ledger;
+pub mod users;
+
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(auth::routes)
+            .configure(users::routes)
+            .configure(funds::routes)
+            .configure(ledger::routes),
+    );
+}
+
+/// A page of a list. Pass `next_after` back as `after` to get the next page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    pub next_after: Option<String>,
+}
+
+/// Default and largest page sizes of list endpoints.
+pub const PAGE_LIMIT_DEFAULT: i64 = 50;
+pub const PAGE_LIMIT_MAX: i64 = 500;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AsOfQuery {
+    /// Calendar date (UTC), inclusive; today when omitted.
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+impl AsOfQuery {
+    pub fn date(&self) -> chrono::NaiveDate {
+        self.as_of
+            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+    }
+}
+
+/// Clamps a requested page size into range.
+pub fn page_limit(requested: Option<i64>) -> i64 {
+    requested
+        .unwrap_or(PAGE_LIMIT_DEFAULT)
+        .clamp(1, PAGE_LIMIT_MAX)
+}

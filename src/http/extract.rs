@@ -1,0 +1,249 @@
+//! Request extractors that parse and validate at the edge: the caller, JSON bodies with
+//! field-level errors, idempotency keys, and ids.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use crate::auth::Principal;
+use crate::error::{AppError, FieldError};
+use crate::storage::idempotency::KEY_LENGTH_MAX;
+
+/// Name of the cookie that carries a browser session's token.
+pub const SESSION_COOKIE: &str = "investai_session";
+
+fn state(req: &HttpRequest) -> Result<&AppState, AppError> {
+    req.app_data::<actix_web::web::Data<AppState>>()
+        .map(|data| data.get_ref())
+        .ok_or_else(|| AppError::internal("application state missing"))
+}
+
+/// The caller of an API request, from `Authorization: Bearer <jwt>`.
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Principal, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(bearer_principal(req))
+    }
+}
+
+fn bearer_principal(req: &HttpRequest) -> Result<Principal, AppError> {
+    let state = state(req)?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AppError::Unauthorized("missing Authorization: Bearer token".into()))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            AppError::Unauthorized("Authorization header must be `Bearer <token>`".into())
+        })?;
+    verify_token(state, token)
+}
+
+pub fn verify_token(state: &AppState, token: &str) -> Result<Principal, AppError> {
+    let claims = state
+        .keys
+        .verify(token)
+        .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+    Ok(Principal::from(claims))
+}
+
+/// The caller of an HTML page, from the session cookie; `None` when not logged in.
+pub fn session_principal(req: &HttpRequest) -> Option<Principal> {
+    let state = state(req).ok()?;
+    let cookie = req.cookie(SESSION_COOKIE)?;
+    verify_token(state, cookie.value()).ok()
+}
+
+/// A JSON body, with its raw bytes kept for idempotency fingerprints.
+///
+/// Errors name the field by its JSON path (`postings[1].debit`) and the reason; unknown
+/// fields are refused by `#[serde(deny_unknown_fields)]` on the target types.
+pub struct ValidJson<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = state(req)
+            .map(|s| s.settings.body_limit_bytes)
+            .unwrap_or(1024 * 1024);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            })
+            .unwrap_or(false);
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType(
+                    "send the body as Content-Type: application/json".into(),
+                ));
+            }
+            if declared_length.is_some_and(|length| length > limit) {
+                return Err(AppError::PayloadTooLarge(limit));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| AppError::MalformedBody {
+                    detail: format!("body could not be read: {e}"),
+                    errors: vec![],
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::PayloadTooLarge(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let raw = body.freeze();
+            let value = parse_json(&raw)?;
+            Ok(ValidJson { value, raw })
+        })
+    }
+}
+
+/// Deserializes with the path of the failing field in the error.
+pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(raw);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let reason = clean_serde_message(&inner.to_string());
+        if inner.is_syntax() || inner.is_eof() {
+            AppError::MalformedBody {
+                detail: format!("body is not valid JSON: {reason}"),
+                errors: vec![],
+            }
+        } else {
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            AppError::MalformedBody {
+                detail: format!("{field}: {reason}"),
+                errors: vec![FieldError::new(field, reason)],
+            }
+        }
+    })
+}
+
+/// serde appends " at line 1 column 42" to messages; the path already says where.
+fn clean_serde_message(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let outcome = match req.headers().get("Idempotency-Key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => match value.to_str() {
+                Ok(key)
+                    if !key.is_empty()
+                        && key.len() <= KEY_LENGTH_MAX
+                        && key.chars().all(|c| c.is_ascii_graphic()) =>
+                {
+                    Ok(IdempotencyKey(Some(key.to_string())))
+                }
+                _ => Err(AppError::field(
+                    "Idempotency-Key",
+                    format!("must be 1 to {KEY_LENGTH_MAX} visible ASCII characters"),
+                )),
+            },
+        };
+        std::future::ready(outcome)
+    }
+}
+
+/// Fingerprint of a request for idempotency: method, path and body.
+pub fn request_fingerprint(req: &HttpRequest, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(req.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+/// Validates an id taken from a path or body: a UUID, returned in canonical form.
+pub fn parse_id(field: &str, text: &str) -> Result<String, AppError> {
+    uuid::Uuid::parse_str(text)
+        .map(|id| id.to_string())
+        .map_err(|_| AppError::field(field, "not a valid UUID"))
+}
+
+/// Query-string parameters, with the failing parameter named in the error (`query.as_of`).
+pub struct ValidQuery<T>(pub T);
+
+impl<T> std::ops::Deref for ValidQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ValidQuery))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let pairs = serde_urlencoded::Deserializer::new(url_pairs(query));
+    serde_path_to_error::deserialize(pairs).map_err(|error| {
+        let path = error.path().to_string();
+        let reason = error.into_inner().to_string();
+        let field = if path == "." {
+            "query".to_string()
+        } else {
+            format!("query.{path}")
+        };
+        AppError::Validation(vec![FieldError::new(field, reason)])
+    })
+}
+
+fn url_pairs(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}

@@ -1,0 +1,61 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use actix_web::{get, web, HttpResponse};
+use diesel::connection::SimpleConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::error::{AppError, AppResult};
+use crate::storage::has_pending_migrations;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz).service(readyz);
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    pub status: &'static str,
+    /// `sqlite` or `postgres`
+    pub database: &'static str,
+    pub migrations: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// The database answers and its schema is current.
+#[utoipa::path(tag = "health", responses(
+    (status = 200, body = Readiness),
+    (status = 503, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let database = state.backend;
+    state
+        .db(|conn| {
+            conn.batch_execute("SELECT 1")
+                .map_err(|e| AppError::Unavailable(format!("database: {e}")))?;
+            if has_pending_migrations(conn)? {
+                return Err(AppError::Unavailable(
+                    "database migrations are pending".into(),
+                ));
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database,
+        migrations: "current",
+    }))
+}

@@ -1,0 +1,82 @@
+//! Running a business write with `Idempotency-Key` semantics.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::extract::{request_fingerprint, IdempotencyKey};
+use super::AppState;
+use crate::auth::Principal;
+use crate::error::{AppError, AppResult};
+use crate::storage::idempotency::{self, Claim};
+use crate::storage::{write_tx, DbConnection};
+
+/// Header set on a response replayed from an earlier request with the same key.
+pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
+
+/// Runs `work` in one write transaction and answers `status` with its JSON.
+///
+/// With an `Idempotency-Key`, the key is claimed first; the response is stored in the same
+/// transaction as the write; a replay with the same body returns the stored response; the
+/// same key with another body is 422; a duplicate still in flight is 409. A failed request
+/// frees its key so that a corrected retry may use it.
+pub async fn write<T, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    principal: &Principal,
+    key: IdempotencyKey,
+    body: &[u8],
+    status: StatusCode,
+    work: F,
+) -> AppResult<HttpResponse>
+where
+    T: Serialize + 'static,
+    F: FnMut(&mut DbConnection) -> AppResult<T> + Send + 'static,
+{
+    let fingerprint = request_fingerprint(req, body);
+    let owner = principal.actor();
+    let (status, body, replayed) = state
+        .db(move |conn| run(conn, owner, key.0, fingerprint, status.as_u16(), work))
+        .await?;
+    let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
+    let mut response = HttpResponse::build(status);
+    response.content_type("application/json");
+    if replayed {
+        response.insert_header((REPLAYED_HEADER, "true"));
+    }
+    Ok(response.body(body))
+}
+
+fn run<T: Serialize>(
+    conn: &mut DbConnection,
+    owner: String,
+    key: Option<String>,
+    fingerprint: String,
+    status: u16,
+    mut work: impl FnMut(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<(u16, String, bool)> {
+    let encode = |value: &T| serde_json::to_string(value).map_err(AppError::internal);
+    let Some(key) = key else {
+        let body = write_tx(conn, |c| encode(&work(c)?))?;
+        return Ok((status, body, false));
+    };
+    if let Claim::Replay { status, body } =
+        write_tx(conn, |c| idempotency::claim(c, &owner, &key, &fingerprint))?
+    {
+        return Ok((status, body, true));
+    }
+    let outcome = write_tx(conn, |c| {
+        let body = encode(&work(c)?)?;
+        idempotency::complete(c, &owner, &key, status, &body)?;
+        Ok(body)
+    });
+    match outcome {
+        Ok(body) => Ok((status, body, false)),
+        Err(error) => {
+            if let Err(release_error) = write_tx(conn, |c| idempotency::release(c, &owner, &key)) {
+                tracing::warn!(error = %release_error, "could not free idempotency key; it frees itself when its lease ends");
+            }
+            Err(error)
+        }
+    }
+}

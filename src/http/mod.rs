@@ -1,0 +1,112 @@
+//! HTTP: the JSON API under `/api/v1`, HTML pages, health and metrics. Handlers are thin:
+//! they check the caller, parse the input and hand over to storage in a blocking thread.
+
+pub mod api;
+pub mod extract;
+pub mod health;
+pub mod idempotent;
+pub mod openapi;
+pub mod pages;
+pub mod problem;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpMessage, HttpServer};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::auth::JwtKeys;
+use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+use crate::storage::{DbConnection, DbPool};
+
+/// Everything a handler needs; cheap to clone, shared by all workers of a node.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub keys: Arc<JwtKeys>,
+    pub settings: Arc<Settings>,
+    /// The HMAC secret: signs tokens and CSRF tokens.
+    pub secret: Arc<String>,
+    pub backend: &'static str,
+}
+
+impl AppState {
+    /// Runs blocking database work on the thread pool (actix workers are single-threaded).
+    pub async fn db<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+}
+
+/// Routes of the whole service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(health::routes)
+        .configure(openapi::routes)
+        .configure(api::routes)
+        .configure(pages::routes);
+}
+
+/// Starts the server on an already bound listener (port 0 in tests).
+pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> {
+    let workers = match state.settings.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("investai")
+        .endpoint("/metrics")
+        .build()
+        .map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+            .app_data(web::PathConfig::default().error_handler(problem::path_error))
+            .app_data(
+                web::FormConfig::default()
+                    .limit(64 * 1024)
+                    .error_handler(problem::form_error),
+            )
+            .wrap(prometheus.clone())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "no-referrer")),
+            )
+            .wrap_fn(|req, srv| {
+                use actix_web::dev::Service;
+                let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                let future = srv.call(req);
+                async move {
+                    let mut response = future.await?;
+                    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static("x-request-id"), id);
+                    }
+                    Ok(response)
+                }
+            })
+            .wrap(TracingLogger::default())
+            .configure(routes)
+            .default_service(web::to(problem::not_found))
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,85 @@
+//! The OpenAPI 3 document, generated from the handlers, and its browsable UI.
+
+use actix_web::{get, web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{api, health};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "InvestAI fund administration API",
+        description = "Books of the EU InvestAI fund: funds, tranches, capital activity, waterfall, compute grants and the hash-chained double-entry ledger. Amounts are decimal strings in EUR, exact to the cent. Errors are RFC 9457 problem documents.",
+        license(name = "EUPL-1.2"),
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        api::auth::issue_token,
+        api::users::list_users,
+        api::users::create_user,
+        api::funds::list_funds,
+        api::funds::create_fund,
+        api::funds::get_fund,
+        api::ledger::list_accounts,
+        api::ledger::create_account,
+        api::ledger::account_balance,
+        api::ledger::trial_balance,
+        api::ledger::post_entry,
+        api::ledger::list_entries,
+        api::ledger::get_entry,
+        api::ledger::reverse_entry,
+        api::ledger::verify,
+    ),
+    components(schemas(crate::http::problem::Problem, crate::error::FieldError)),
+    modifiers(&BearerAuth),
+    servers((url = "/api/v1", description = "API v1")),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as served: paths are absolute (`/api/v1/...`, `/healthz`).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.servers = None;
+    let paths = std::mem::take(&mut doc.paths.paths);
+    for (path, item) in paths {
+        let full = if path.starts_with("/healthz") || path.starts_with("/readyz") {
+            path
+        } else {
+            format!("/api/v1{path}")
+        };
+        doc.paths.paths.insert(full, item);
+    }
+    doc
+}
+
+#[get("/api/openapi.json")]
+async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(doc.get_ref())
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let doc = document();
+    cfg.app_data(web::Data::new(doc.clone()))
+        .service(openapi_json)
+        .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi-ui.json", doc));
+}

@@ -1,0 +1,103 @@
+//! RFC 9457 problem details for every error the service returns.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::{AppError, FieldError};
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// An RFC 9457 problem document.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem: `/problems/{code}`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Per-field reasons for validation failures, by JSON path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn from_error(error: &AppError) -> Problem {
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = match error {
+            // The cause is logged with the request id; the client gets no internals.
+            AppError::Internal(_) => {
+                "internal error; quote the X-Request-Id response header when reporting it".into()
+            }
+            other => other.to_string(),
+        };
+        Problem {
+            problem_type: format!("/problems/{}", error.code()),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            errors: error.field_errors().to_vec(),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = %cause, "internal error");
+        }
+        let problem = Problem::from_error(self);
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        if matches!(self, AppError::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"investai\""));
+        }
+        response.body(serde_json::to_string(&problem).unwrap_or_default())
+    }
+}
+
+/// Query strings that do not parse (`?as_of=yesterday`) become 400 problems.
+pub fn query_error(
+    error: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    let detail = error.to_string();
+    let field = detail
+        .split('`')
+        .nth(1)
+        .map_or_else(|| "query".to_string(), |name| format!("query.{name}"));
+    AppError::Validation(vec![FieldError::new(field, detail)]).into()
+}
+
+/// Path segments that do not parse become 400 problems.
+pub fn path_error(error: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::field("path", error.to_string()).into()
+}
+
+/// Forms that do not parse become 400 problems.
+pub fn form_error(
+    error: actix_web::error::UrlencodedError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    AppError::MalformedBody {
+        detail: format!("form could not be read: {error}"),
+        errors: Vec::new(),
+    }
+    .into()
+}
+
+/// Unknown routes answer with a problem too.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(format!(
+        "{} {}",
+        req.method(),
+        req.path()
+    )))
+}

@@ -1,0 +1,54 @@
+//! Building a running node: pool, migrations, keys, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+
+use crate::auth::JwtKeys;
+use crate::config::Settings;
+use crate::error::{AppError, AppResult};
+use crate::http::{self, AppState};
+use crate::storage::{build_pool, run_migrations, DbPool};
+
+pub struct Application {
+    pub server: Server,
+    pub port: u16,
+    pub state: AppState,
+}
+
+/// Opens the database, applies pending migrations and returns the pool.
+pub fn open_database(settings: &Settings) -> AppResult<(DbPool, &'static str)> {
+    let target = settings.db_target().map_err(AppError::Unavailable)?;
+    let pool = build_pool(&target, settings.pool_size)?;
+    let mut conn = pool.get()?;
+    let applied = run_migrations(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(
+            applied,
+            backend = target.backend_name(),
+            "database migrations applied"
+        );
+    }
+    Ok((pool, target.backend_name()))
+}
+
+/// A node on `listener` with the given signing secret (configured, or the demo key).
+pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppResult<Application> {
+    let (pool, backend) = open_database(&settings)?;
+    let keys = JwtKeys::from_settings(&settings, &secret).map_err(AppError::Unavailable)?;
+    let port = listener.local_addr().map_err(AppError::internal)?.port();
+    let state = AppState {
+        pool,
+        keys: Arc::new(keys),
+        settings: Arc::new(settings),
+        secret: Arc::new(secret),
+        backend,
+    };
+    let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
+    Ok(Application {
+        server,
+        port,
+        state,
+    })
+}

@@ -1,0 +1,583 @@
+//! Journal storage: accounts, posting balanced hash-chained entries, balances, verification.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::schema::{journal_entries, ledger_accounts, ledger_head, postings};
+use super::{new_id, now_micros, DbConnection};
+use crate::domain::ledger::{
+    canonical_timestamp, chain_hash, check_balanced, reversal_of, AccountKind, CanonicalEntry,
+    CanonicalPosting, ChainFault, ChainVerifier, PostingLine, StoredEntry, CANONICAL_VERSION,
+};
+use crate::domain::money::Cents;
+use crate::error::{AppError, AppResult};
+
+/// Entries read per page when verifying or exporting, so memory stays flat.
+pub const VERIFY_PAGE_ENTRIES: i64 = 500;
+/// Largest page a journal listing returns.
+pub const ENTRIES_PAGE_MAX: i64 = 500;
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = ledger_accounts)]
+pub struct Account {
+    pub id: String,
+    pub fund_id: String,
+    pub code: String,
+    pub name: String,
+    /// asset, liability, equity, income or expense
+    pub kind: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+impl Account {
+    pub fn account_kind(&self) -> AppResult<AccountKind> {
+        AccountKind::parse(&self.kind).ok_or_else(|| {
+            AppError::internal(format!(
+                "account {} has unknown kind {}",
+                self.id, self.kind
+            ))
+        })
+    }
+}
+
+pub fn create_account(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    code: &str,
+    name: &str,
+    kind: AccountKind,
+) -> AppResult<Account> {
+    if find_account_by_code(conn, fund_id, code)?.is_some() {
+        return Err(AppError::conflict(
+            "account-code-taken",
+            format!("account code {code} already exists in this fund"),
+        ));
+    }
+    let account = Account {
+        id: new_id(),
+        fund_id: fund_id.to_string(),
+        code: code.to_string(),
+        name: name.to_string(),
+        kind: kind.as_str().to_string(),
+        created_at: now_micros(),
+    };
+    diesel::insert_into(ledger_accounts::table)
+        .values(&account)
+        .execute(conn)?;
+    Ok(account)
+}
+
+pub fn find_account_by_code(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    code: &str,
+) -> AppResult<Option<Account>> {
+    Ok(ledger_accounts::table
+        .filter(ledger_accounts::fund_id.eq(fund_id))
+        .filter(ledger_accounts::code.eq(code))
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The account with `code` in the fund's chart, or an error naming the missing code.
+pub fn account_by_code(conn: &mut DbConnection, fund_id: &str, code: &str) -> AppResult<Account> {
+    find_account_by_code(conn, fund_id, code)?.ok_or_else(|| {
+        AppError::internal(format!("fund {fund_id} has no account {code} in its chart"))
+    })
+}
+
+pub fn list_accounts(conn: &mut DbConnection, fund_id: &str) -> AppResult<Vec<Account>> {
+    Ok(ledger_accounts::table
+        .filter(ledger_accounts::fund_id.eq(fund_id))
+        .order(ledger_accounts::code.asc())
+        .select(Account::as_select())
+        .load(conn)?)
+}
+
+/// An entry to post; the storage layer adds sequence, timestamps and hashes.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub fund_id: String,
+    pub effective_date: NaiveDate,
+    pub actor: String,
+    pub event_type: String,
+    pub event_id: String,
+    pub description: String,
+    pub reverses_entry_id: Option<String>,
+    pub postings: Vec<PostingLine>,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = journal_entries)]
+pub struct EntryRow {
+    pub id: String,
+    pub sequence: i64,
+    pub fund_id: String,
+    pub effective_date: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub actor: String,
+    pub event_type: String,
+    pub event_id: String,
+    pub description: String,
+    pub reverses_entry_id: Option<String>,
+    pub previous_hash: String,
+    pub hash: String,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = postings)]
+pub struct PostingRow {
+    pub entry_id: String,
+    pub line: i32,
+    pub account_id: String,
+    pub amount_cents: i64,
+    pub party_id: Option<String>,
+    pub memo: String,
+}
+
+impl EntryRow {
+    fn canonical<'a>(&'a self, lines: &'a [PostingRow]) -> CanonicalEntry<'a> {
+        CanonicalEntry {
+            version: CANONICAL_VERSION,
+            sequence: self.sequence,
+            id: &self.id,
+            fund_id: &self.fund_id,
+            effective_date: self.effective_date,
+            created_at: canonical_timestamp(self.created_at),
+            actor: &self.actor,
+            event_type: &self.event_type,
+            event_id: &self.event_id,
+            description: &self.description,
+            reverses_entry_id: self.reverses_entry_id.as_deref(),
+            postings: lines
+                .iter()
+                .map(|p| CanonicalPosting {
+                    line: p.line,
+                    account_id: &p.account_id,
+                    amount_cents: p.amount_cents,
+                    party_id: p.party_id.as_deref(),
+                    memo: &p.memo,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Posts a balanced entry at the end of the chain. Call inside [`super::write_tx`].
+pub fn post_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRow> {
+    check_balanced(&entry.postings)?;
+    ensure_accounts_in_fund(conn, &entry.fund_id, &entry.postings)?;
+    let (head_sequence, head_hash): (i64, String) = ledger_head::table
+        .find(1)
+        .select((ledger_head::sequence, ledger_head::last_hash))
+        .first(conn)?;
+    let id = new_id();
+    let row = EntryRow {
+        id: id.clone(),
+        sequence: head_sequence + 1,
+        fund_id: entry.fund_id,
+        effective_date: entry.effective_date,
+        created_at: now_micros(),
+        actor: entry.actor,
+        event_type: entry.event_type,
+        event_id: entry.event_id,
+        description: entry.description,
+        reverses_entry_id: entry.reverses_entry_id,
+        previous_hash: head_hash,
+        hash: String::new(),
+    };
+    let lines: Vec<PostingRow> = entry
+        .postings
+        .into_iter()
+        .enumerate()
+        .map(|(index, p)| PostingRow {
+            entry_id: id.clone(),
+            line: index as i32 + 1,
+            account_id: p.account_id,
+            amount_cents: p.amount.get(),
+            party_id: p.party_id,
+            memo: p.memo,
+        })
+        .collect();
+    let hash = chain_hash(&row.previous_hash, &row.canonical(&lines));
+    let row = EntryRow { hash, ..row };
+    diesel::insert_into(journal_entries::table)
+        .values(&row)
+        .execute(conn)?;
+    // Inserted in chunks: SQLite binds at most 32,766 parameters per statement.
+    for chunk in lines.chunks(1_000) {
+        super::batch_insert!(conn, postings::table, chunk);
+    }
+    diesel::update(ledger_head::table.find(1))
+        .set((
+            ledger_head::sequence.eq(row.sequence),
+            ledger_head::last_hash.eq(&row.hash),
+            ledger_head::last_entry_id.eq(Some(&row.id)),
+        ))
+        .execute(conn)?;
+    Ok(row)
+}
+
+fn ensure_accounts_in_fund(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    lines: &[PostingLine],
+) -> AppResult<()> {
+    let mut wanted: Vec<&str> = lines.iter().map(|p| p.account_id.as_str()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let found: Vec<String> = ledger_accounts::table
+        .filter(ledger_accounts::fund_id.eq(fund_id))
+        .filter(ledger_accounts::id.eq_any(&wanted))
+        .select(ledger_accounts::id)
+        .load(conn)?;
+    for (index, line) in lines.iter().enumerate() {
+        if !found.contains(&line.account_id) {
+            return Err(AppError::rule_on(
+                "unknown-account",
+                &format!("postings[{index}].account"),
+                "no such account in this fund's chart of accounts",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Posts the reversing entry of `entry_id`. An entry is reversed at most once, and a
+/// reversal itself is not reversed (post a new entry instead).
+pub fn reverse_entry(
+    conn: &mut DbConnection,
+    entry_id: &str,
+    actor: &str,
+    effective_date: NaiveDate,
+    reason: &str,
+) -> AppResult<EntryRow> {
+    let original = get_entry(conn, entry_id)?;
+    if original.entry.reverses_entry_id.is_some() {
+        return Err(AppError::rule(
+            "reversal-of-reversal",
+            "a reversing entry cannot itself be reversed",
+        ));
+    }
+    let already: i64 = journal_entries::table
+        .filter(journal_entries::reverses_entry_id.eq(entry_id))
+        .count()
+        .get_result(conn)?;
+    if already > 0 {
+        return Err(AppError::conflict(
+            "already-reversed",
+            format!("entry {entry_id} is already reversed"),
+        ));
+    }
+    if effective_date < original.entry.effective_date {
+        return Err(AppError::rule_on(
+            "reversal-before-original",
+            "effective_date",
+            "a reversal cannot be dated before the entry it reverses",
+        ));
+    }
+    let lines: Vec<PostingLine> = original
+        .postings
+        .iter()
+        .map(|p| PostingLine {
+            account_id: p.account_id.clone(),
+            amount: Cents::new(p.amount_cents),
+            party_id: p.party_id.clone(),
+            memo: p.memo.clone(),
+        })
+        .collect();
+    post_entry(
+        conn,
+        NewEntry {
+            fund_id: original.entry.fund_id.clone(),
+            effective_date,
+            actor: actor.to_string(),
+            event_type: "reversal".into(),
+            event_id: entry_id.to_string(),
+            description: format!("Reversal of entry {}: {reason}", original.entry.sequence),
+            reverses_entry_id: Some(entry_id.to_string()),
+            postings: reversal_of(&lines)?,
+        },
+    )
+}
+
+#[derive(Clone, Debug)]
+pub struct EntryWithPostings {
+    pub entry: EntryRow,
+    pub postings: Vec<PostingRow>,
+}
+
+pub fn get_entry(conn: &mut DbConnection, entry_id: &str) -> AppResult<EntryWithPostings> {
+    let entry = journal_entries::table
+        .find(entry_id)
+        .select(EntryRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("journal entry {entry_id}")))?;
+    let lines = postings::table
+        .filter(postings::entry_id.eq(entry_id))
+        .order(postings::line.asc())
+        .select(PostingRow::as_select())
+        .load(conn)?;
+    Ok(EntryWithPostings {
+        entry,
+        postings: lines,
+    })
+}
+
+/// Filters of the journal browser and exports.
+#[derive(Clone, Debug, Default)]
+pub struct EntryFilter {
+    pub fund_id: Option<String>,
+    pub account_id: Option<String>,
+    pub event_type: Option<String>,
+    pub event_id: Option<String>,
+    pub actor: Option<String>,
+    pub from_date: Option<NaiveDate>,
+    pub to_date: Option<NaiveDate>,
+    /// Only entries after this sequence (keyset pagination).
+    pub after_sequence: Option<i64>,
+}
+
+/// A page of entries with their postings, in sequence order.
+pub fn list_entries(
+    conn: &mut DbConnection,
+    filter: &EntryFilter,
+    limit: i64,
+) -> AppResult<Vec<EntryWithPostings>> {
+    let limit = limit.clamp(1, ENTRIES_PAGE_MAX);
+    let mut query = journal_entries::table.into_boxed();
+    if let Some(fund_id) = &filter.fund_id {
+        query = query.filter(journal_entries::fund_id.eq(fund_id.clone()));
+    }
+    if let Some(account_id) = &filter.account_id {
+        let with_account = postings::table
+            .filter(postings::account_id.eq(account_id.clone()))
+            .select(postings::entry_id);
+        query = query.filter(journal_entries::id.eq_any(with_account));
+    }
+    if let Some(event_type) = &filter.event_type {
+        query = query.filter(journal_entries::event_type.eq(event_type.clone()));
+    }
+    if let Some(event_id) = &filter.event_id {
+        query = query.filter(journal_entries::event_id.eq(event_id.clone()));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(journal_entries::actor.eq(actor.clone()));
+    }
+    if let Some(from) = filter.from_date {
+        query = query.filter(journal_entries::effective_date.ge(from));
+    }
+    if let Some(to) = filter.to_date {
+        query = query.filter(journal_entries::effective_date.le(to));
+    }
+    if let Some(after) = filter.after_sequence {
+        query = query.filter(journal_entries::sequence.gt(after));
+    }
+    let entries: Vec<EntryRow> = query
+        .order(journal_entries::sequence.asc())
+        .limit(limit)
+        .select(EntryRow::as_select())
+        .load(conn)?;
+    attach_postings(conn, entries)
+}
+
+fn attach_postings(
+    conn: &mut DbConnection,
+    entries: Vec<EntryRow>,
+) -> AppResult<Vec<EntryWithPostings>> {
+    let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+    let mut by_entry: HashMap<String, Vec<PostingRow>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<PostingRow> = postings::table
+            .filter(postings::entry_id.eq_any(chunk))
+            .order((postings::entry_id.asc(), postings::line.asc()))
+            .select(PostingRow::as_select())
+            .load(conn)?;
+        for row in rows {
+            by_entry.entry(row.entry_id.clone()).or_default().push(row);
+        }
+    }
+    Ok(entries
+        .into_iter()
+        .map(|entry| {
+            let postings = by_entry.remove(&entry.id).unwrap_or_default();
+            EntryWithPostings { entry, postings }
+        })
+        .collect())
+}
+
+/// Balance of one account: debits positive, credits negative, as of a date (inclusive).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AccountBalance {
+    pub account_id: String,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    /// Net of debits and credits: positive is a debit balance.
+    #[schema(value_type = String, example = "1250000.00")]
+    pub net: Cents,
+    #[schema(value_type = String, example = "1250000.00")]
+    pub debit: Cents,
+    #[schema(value_type = String, example = "0.00")]
+    pub credit: Cents,
+}
+
+/// Net balance of every account of a fund as of a date, summed in the database.
+pub fn account_balances(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    as_of: NaiveDate,
+) -> AppResult<Vec<AccountBalance>> {
+    let sums: Vec<(String, i64)> = postings::table
+        .inner_join(journal_entries::table)
+        .filter(journal_entries::fund_id.eq(fund_id))
+        .filter(journal_entries::effective_date.le(as_of))
+        .group_by(postings::account_id)
+        .select((
+            postings::account_id,
+            sql::<BigInt>("CAST(SUM(postings.amount_cents) AS BIGINT)"),
+        ))
+        .load(conn)?;
+    let sums: HashMap<String, i64> = sums.into_iter().collect();
+    let accounts = list_accounts(conn, fund_id)?;
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            let net = Cents::new(sums.get(&account.id).copied().unwrap_or(0));
+            AccountBalance {
+                debit: if net.is_negative() { Cents::ZERO } else { net },
+                credit: if net.is_negative() {
+                    net.abs()
+                } else {
+                    Cents::ZERO
+                },
+                net,
+                account_id: account.id,
+                code: account.code,
+                name: account.name,
+                kind: account.kind,
+            }
+        })
+        .collect())
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TrialBalance {
+    pub fund_id: String,
+    pub as_of: NaiveDate,
+    pub accounts: Vec<AccountBalance>,
+    #[schema(value_type = String)]
+    pub total_debit: Cents,
+    #[schema(value_type = String)]
+    pub total_credit: Cents,
+    pub balanced: bool,
+    /// Hash of the last entry in the chain when the balance was taken.
+    pub last_entry_hash: String,
+    pub last_entry_sequence: i64,
+}
+
+pub fn trial_balance(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    as_of: NaiveDate,
+) -> AppResult<TrialBalance> {
+    let accounts = account_balances(conn, fund_id, as_of)?;
+    let total_debit = Cents::sum(accounts.iter().map(|a| a.debit))?;
+    let total_credit = Cents::sum(accounts.iter().map(|a| a.credit))?;
+    let (last_entry_sequence, last_entry_hash) = chain_head(conn)?;
+    Ok(TrialBalance {
+        fund_id: fund_id.to_string(),
+        as_of,
+        balanced: total_debit == total_credit,
+        accounts,
+        total_debit,
+        total_credit,
+        last_entry_hash,
+        last_entry_sequence,
+    })
+}
+
+pub fn chain_head(conn: &mut DbConnection) -> AppResult<(i64, String)> {
+    Ok(ledger_head::table
+        .find(1)
+        .select((ledger_head::sequence, ledger_head::last_hash))
+        .first(conn)?)
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub entries_checked: i64,
+    pub head_sequence: i64,
+    pub head_hash: String,
+    /// The first fault found, in plain words.
+    pub first_fault: Option<String>,
+    pub fault: Option<ChainFault>,
+}
+
+/// Re-checks every entry's balance and the whole hash chain, page by page.
+pub fn verify_chain(conn: &mut DbConnection) -> AppResult<VerifyReport> {
+    let (head_sequence, head_hash) = chain_head(conn)?;
+    let mut verifier = ChainVerifier::default();
+    let mut after = 0i64;
+    let fault = loop {
+        let entries: Vec<EntryRow> = journal_entries::table
+            .filter(journal_entries::sequence.gt(after))
+            .order(journal_entries::sequence.asc())
+            .limit(VERIFY_PAGE_ENTRIES)
+            .select(EntryRow::as_select())
+            .load(conn)?;
+        let Some(last) = entries.last() else {
+            break verifier.finish(head_sequence, &head_hash).err();
+        };
+        after = last.sequence;
+        let page = attach_postings(conn, entries)?;
+        let outcome = page.iter().try_for_each(|item| {
+            verifier.check(&StoredEntry {
+                canonical: item.entry.canonical(&item.postings),
+                previous_hash: &item.entry.previous_hash,
+                hash: &item.entry.hash,
+            })
+        });
+        if let Err(fault) = outcome {
+            break Some(fault);
+        }
+    };
+    Ok(VerifyReport {
+        ok: fault.is_none(),
+        entries_checked: verifier.entries_checked(),
+        head_sequence,
+        head_hash,
+        first_fault: fault.as_ref().map(ChainFault::describe),
+        fault,
+    })
+}
+
+/// Code and name of each account id given, for display next to postings.
+pub fn account_labels(
+    conn: &mut DbConnection,
+    ids: &[&str],
+) -> AppResult<HashMap<String, (String, String)>> {
+    let mut labels = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String, String)> = ledger_accounts::table
+            .filter(ledger_accounts::id.eq_any(chunk))
+            .select((
+                ledger_accounts::id,
+                ledger_accounts::code,
+                ledger_accounts::name,
+            ))
+            .load(conn)?;
+        labels.extend(rows.into_iter().map(|(id, code, name)| (id, (code, name))));
+    }
+    Ok(labels)
+}

@@ -1,0 +1,308 @@
+//! Storage on SQLite or PostgreSQL through one diesel code path.
+//!
+//! Every write runs in [`write_tx`], which serializes writers on both backends: SQLite takes
+//! the write lock up front (`BEGIN IMMEDIATE`), PostgreSQL locks the single ledger-head row
+//! first. The ledger is a hash chain, so its writes are serial by nature; taking the lock
+//! first means no transaction can read a stale balance and then write on top of it.
+
+pub mod funds;
+pub mod idempotency;
+pub mod ledger;
+pub mod schema;
+pub mod users;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{AppError, AppResult};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a SQLite writer waits for the lock before giving up.
+pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
+/// How long a PostgreSQL statement may wait for a lock before the request fails cleanly.
+pub const POSTGRES_LOCK_TIMEOUT_MS: u32 = 15_000;
+/// How long a request waits for a pooled connection.
+pub const POOL_WAIT_SECONDS: u64 = 20;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DbTarget {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DbTarget {
+    /// `sqlite://path`, `sqlite:path`, `postgres://…` or `postgresql://…`.
+    pub fn parse(url: &str) -> Result<DbTarget, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbTarget::Postgres(url.to_string()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                format!(
+                    "DATABASE_URL must start with sqlite:// or postgres:// (got {})",
+                    redact_url(url)
+                )
+            })?;
+        if path.is_empty() {
+            return Err("DATABASE_URL names no SQLite file".into());
+        }
+        Ok(DbTarget::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DbTarget::Sqlite(_) => "sqlite",
+            DbTarget::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// A URL fit for logs: the password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Opens connections for the pool and sets each one up for safe concurrent use.
+#[derive(Clone, Debug)]
+pub struct DbManager {
+    target: DbTarget,
+}
+
+impl DbManager {
+    pub fn new(target: DbTarget) -> Self {
+        DbManager { target }
+    }
+
+    pub fn connect(&self) -> Result<DbConnection, diesel::r2d2::Error> {
+        match &self.target {
+            DbTarget::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut conn = diesel::SqliteConnection::establish(&path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the one writer; FULL sync means an acknowledged
+                // commit survives a power cut, not only a process crash.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = FULL;
+                     PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DbTarget::Postgres(url) => {
+                let mut conn = diesel::PgConnection::establish(url)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "SET TIME ZONE 'UTC'; SET lock_timeout = {POSTGRES_LOCK_TIMEOUT_MS};"
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        DbManager::connect(self)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+pub type DbPool = Pool<DbManager>;
+pub type PooledConn = PooledConnection<DbManager>;
+
+/// A pool of `size` connections. SQLite files are created when missing.
+pub fn build_pool(target: &DbTarget, size: u32) -> Result<DbPool, AppError> {
+    Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(POOL_WAIT_SECONDS))
+        .build(DbManager::new(target.clone()))
+        .map_err(|e| AppError::Unavailable(format!("cannot open the database: {e}")))
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> AppResult<usize> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    };
+    applied.map_err(|e| AppError::internal(format!("migrations failed: {e}")))
+}
+
+pub fn has_pending_migrations(conn: &mut DbConnection) -> AppResult<bool> {
+    let pending = match conn {
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    };
+    pending.map_err(|e| AppError::internal(format!("cannot read migration state: {e}")))
+}
+
+/// Attempts at a write transaction that the database aborted as a conflict or deadlock.
+pub const WRITE_TX_ATTEMPTS_MAX: u32 = 5;
+
+/// Runs `work` in a transaction that holds the single writer lock from its first statement.
+///
+/// On success the transaction commits; on any error it rolls back and nothing is written.
+/// A transaction PostgreSQL aborts for serialization or deadlock is retried a bounded number
+/// of times, so `work` must not have side effects outside the database.
+pub fn write_tx<T>(
+    conn: &mut DbConnection,
+    mut work: impl FnMut(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    let mut attempt = 1;
+    loop {
+        match write_tx_once(conn, &mut work) {
+            Err(AppError::Conflict {
+                code: "write-conflict",
+                ..
+            }) if attempt < WRITE_TX_ATTEMPTS_MAX => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn write_tx_once<T>(
+    conn: &mut DbConnection,
+    work: &mut impl FnMut(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    begin_write(conn).map_err(map_lock_error)?;
+    let outcome = work(conn);
+    match outcome {
+        Ok(value) => match commit(conn) {
+            Ok(()) => Ok(value),
+            Err(error) => {
+                let _ = rollback(conn);
+                Err(map_lock_error(error))
+            }
+        },
+        Err(error) => {
+            // A failed rollback leaves the connection broken; the pool then discards it.
+            let _ = rollback(conn);
+            Err(error)
+        }
+    }
+}
+
+fn begin_write(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        DbConnection::Postgresql(c) => {
+            AnsiTransactionManager::begin_transaction_sql(
+                c,
+                "BEGIN ISOLATION LEVEL READ COMMITTED",
+            )?;
+            // Every writer queues here, so each sees the state its predecessor committed.
+            c.batch_execute("SELECT sequence FROM ledger_head WHERE id = 1 FOR UPDATE")
+        }
+    }
+}
+
+fn commit(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::commit_transaction(c),
+        DbConnection::Postgresql(c) => AnsiTransactionManager::commit_transaction(c),
+    }
+}
+
+fn rollback(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
+        DbConnection::Postgresql(c) => AnsiTransactionManager::rollback_transaction(c),
+    }
+}
+
+/// Lock waits that time out and deadlocks become retryable conflicts, not 500s.
+fn map_lock_error(error: diesel::result::Error) -> AppError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match &error {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+            AppError::conflict("write-conflict", "concurrent update, try again")
+        }
+        Error::DatabaseError(_, info)
+            if info.message().contains("database is locked")
+                || info.message().contains("lock timeout")
+                || info.message().contains("deadlock") =>
+        {
+            AppError::Unavailable("the database is busy; try again".into())
+        }
+        _ => AppError::from(error),
+    }
+}
+
+/// Runs a read in one transaction so that every query sees the same snapshot.
+pub fn read_tx<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    conn.transaction(work)
+}
+
+/// Multi-row INSERT: diesel offers it per backend only, so dispatch on the connection.
+macro_rules! batch_insert {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::storage::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)?
+            }
+            $crate::storage::DbConnection::Postgresql(c) => {
+                diesel::insert_into($table).values($rows).execute(c)?
+            }
+        }
+    };
+}
+pub(crate) use batch_insert;
+
+/// A fresh UUIDv7 as text: time-ordered, so new rows land at the end of indexes.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Now, in UTC, cut to microseconds (the finest both backends store).
+pub fn now_micros() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    let micros = now.and_utc().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros).map_or(now, |t| t.naive_utc())
+}

@@ -1,0 +1,261 @@
+//! Test harness: a real server on port 0 against a fresh database, SQLite or PostgreSQL.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use investai::auth::JwtKeys;
+use investai::config::Settings;
+use investai::domain::roles::Role;
+use investai::http::AppState;
+use investai::startup;
+use investai::storage::{DbConnection, PooledConn};
+use serde_json::Value;
+
+pub const TEST_SECRET: &str = "test-0123456789abcdefghijklmnopqrstuvwxyz";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("INVESTAI_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub keys: JwtKeys,
+    pub state: AppState,
+    pub database_url: String,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_database {
+            if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<String>) {
+    match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("test.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let mut admin = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("PostgreSQL tests need a server at {admin_url}: {e}"));
+            let name = format!("investai_test_{}", uuid::Uuid::new_v4().simple());
+            admin
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .expect("create test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .unwrap_or(&admin_url);
+            (format!("{base}/{name}"), Some(name))
+        }
+    }
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    Settings {
+        database_url: database_url.to_string(),
+        jwt_secret: Some(TEST_SECRET.to_string()),
+        workers: 2,
+        pool_size: 8,
+        log_level: "warn".into(),
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, pg_database) = fresh_database(backend, &dir);
+    let mut settings = test_settings(&database_url);
+    adjust(&mut settings);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let app =
+        startup::build(settings.clone(), TEST_SECRET.to_string(), listener).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port);
+    tokio::spawn(app.server);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        keys: JwtKeys::new(TEST_SECRET, &settings.jwt_issuer, &settings.jwt_audience),
+        state: app.state,
+        database_url,
+        backend,
+        _dir: dir,
+        pg_database,
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub fn token(&self, role: Role, sub: &str) -> String {
+        self.keys.mint(role, sub, None, 3600).expect("mint").0
+    }
+
+    pub fn staff(&self) -> String {
+        self.token(Role::Staff, "alice")
+    }
+
+    pub fn auditor(&self) -> String {
+        self.token(Role::Auditor, "carol")
+    }
+
+    pub fn conn(&self) -> PooledConn {
+        self.state.pool.get().expect("pooled connection")
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(
+            self.client
+                .get(format!("{}{path}", self.address))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(
+            self.client
+                .post(format!("{}{path}", self.address))
+                .bearer_auth(token)
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn post_with_key(&self, path: &str, token: &str, key: &str, body: &Value) -> Reply {
+        self.send(
+            self.client
+                .post(format!("{}{path}", self.address))
+                .bearer_auth(token)
+                .header("Idempotency-Key", key)
+                .json(body),
+        )
+        .await
+    }
+
+    /// Creates a fund with the standard chart and returns its id.
+    pub async fn create_fund(&self, name: &str) -> String {
+        let reply = self
+            .post(
+                "/api/v1/funds",
+                &self.staff(),
+                &serde_json::json!({"name": name, "target_size": "1000000000.00", "inception_date": "2025-02-11", "term_years": 10}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        reply.body["id"].as_str().expect("fund id").to_string()
+    }
+
+    /// Runs raw SQL on the test database (tests that tamper with the journal).
+    pub fn sql(&self, statements: &str) -> Result<(), String> {
+        let mut conn = self.conn();
+        let conn: &mut DbConnection = &mut conn;
+        conn.batch_execute(statements).map_err(|e| e.to_string())
+    }
+}
+
+/// Asserts an RFC 9457 problem with `status` and, if given, a field error on `field`.
+pub fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
+    assert_eq!(reply.status, status, "{}", reply.text);
+    let content_type = reply
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json", "{}", reply.text);
+    assert!(
+        reply.body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")),
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{}",
+        reply.text
+    );
+    if let Some(field) = field {
+        let fields: Vec<&str> = reply.body["errors"]
+            .as_array()
+            .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(
+            fields.contains(&field),
+            "expected an error on {field}, got {}",
+            reply.text
+        );
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for each async test function `fn(TestApp)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::spawn_app(super::common::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::common::spawn_app(super::common::Backend::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}

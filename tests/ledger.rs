@@ -1,0 +1,347 @@
+//! The journal on both backends: balance rules, reversals, trial balance, tamper detection.
+
+mod common;
+
+use common::{assert_problem, TestApp};
+use serde_json::{json, Value};
+
+fn entry(debit_account: &str, credit_account: &str, debit: &str, credit: &str) -> Value {
+    json!({
+        "effective_date": "2025-03-01",
+        "description": "Opening cash",
+        "postings": [
+            {"account": debit_account, "debit": debit},
+            {"account": credit_account, "credit": credit}
+        ]
+    })
+}
+
+async fn entry_count(app: &TestApp) -> usize {
+    let reply = app
+        .get("/api/v1/ledger/entries?limit=500", &app.auditor())
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.body["items"].as_array().map_or(0, Vec::len)
+}
+
+async fn balanced_entry_posts_and_trial_balance_balances(app: TestApp) {
+    let fund = app.create_fund("Ledger fund").await;
+    let reply = app
+        .post(
+            &format!("/api/v1/funds/{fund}/journal-entries"),
+            &app.staff(),
+            &entry("1000", "3900", "1500.25", "1500.25"),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.body["sequence"], 1);
+    assert_eq!(reply.body["actor"], "staff:alice");
+    assert_eq!(reply.body["postings"][0]["debit"], "1500.25");
+    assert_eq!(reply.body["postings"][1]["credit"], "1500.25");
+    assert_eq!(reply.body["hash"].as_str().map(str::len), Some(64));
+
+    let tb = app
+        .get(
+            &format!("/api/v1/funds/{fund}/trial-balance?as_of=2025-12-31"),
+            &app.auditor(),
+        )
+        .await;
+    assert_eq!(tb.status, 200, "{}", tb.text);
+    assert_eq!(tb.body["total_debit"], "1500.25");
+    assert_eq!(tb.body["total_credit"], "1500.25");
+    assert_eq!(tb.body["balanced"], true);
+
+    // Before the effective date the account is empty.
+    let early = app
+        .get(
+            &format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-02-28"),
+            &app.auditor(),
+        )
+        .await;
+    assert_eq!(early.body["net"], "0.00", "{}", early.text);
+    let later = app
+        .get(
+            &format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-03-01"),
+            &app.auditor(),
+        )
+        .await;
+    assert_eq!(later.body["net"], "1500.25", "{}", later.text);
+}
+
+async fn unbalanced_entry_is_refused_and_changes_nothing(app: TestApp) {
+    let fund = app.create_fund("Unbalanced fund").await;
+    let reply = app
+        .post(
+            &format!("/api/v1/funds/{fund}/journal-entries"),
+            &app.staff(),
+            &entry("1000", "3900", "100.00", "99.99"),
+        )
+        .await;
+    assert_problem(&reply, 422, Some("postings"));
+    assert!(reply.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("do not balance"));
+    let single = json!({"effective_date": "2025-03-01", "description": "x", "postings": [{"account": "1000", "debit": "1.00"}]});
+    let reply = app
+        .post(
+            &format!("/api/v1/funds/{fund}/journal-entries"),
+            &app.staff(),
+            &single,
+        )
+        .await;
+    assert_problem(&reply, 422, Some("postings"));
+    let unknown = entry("1000", "9999", "1.00", "1.00");
+    let reply = app
+        .post(
+            &format!("/api/v1/funds/{fund}/journal-entries"),
+            &app.staff(),
+            &unknown,
+        )
+        .await;
+    assert_problem(&reply, 422, Some("postings[1].account"));
+    assert_eq!(entry_count(&app).await, 0);
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], true, "{}", verify.text);
+    assert_eq!(verify.body["entries_checked"], 0);
+}
+
+async fn database_refuses_an_unbalanced_head_advance(app: TestApp) {
+    // Even code that skipped the domain check could not commit an unbalanced entry: the
+    // trigger on the chain head refuses it.
+    let fund = app.create_fund("Trigger fund").await;
+    let accounts = app
+        .get(&format!("/api/v1/funds/{fund}/accounts"), &app.auditor())
+        .await;
+    let cash = accounts.body[0]["id"]
+        .as_str()
+        .expect("account")
+        .to_string();
+    let outcome = app.sql(&format!(
+        "INSERT INTO journal_entries (id, sequence, fund_id, effective_date, created_at, actor, event_type, event_id, description, previous_hash, hash)
+         VALUES ('e1', 1, '{fund}', '2025-01-01', '2025-01-01 00:00:00', 'x', 'manual', 'e1', 'x', '0', 'h1');
+         INSERT INTO postings (entry_id, line, account_id, amount_cents, memo) VALUES ('e1', 1, '{cash}', 100, '');
+         INSERT INTO postings (entry_id, line, account_id, amount_cents, memo) VALUES ('e1', 2, '{cash}', -99, '');
+         UPDATE ledger_head SET sequence = 1, last_hash = 'h1', last_entry_id = 'e1' WHERE id = 1;"
+    ));
+    let error = outcome.expect_err("the database must refuse the unbalanced entry");
+    assert!(error.contains("balance"), "{error}");
+}
+
+async fn reversal_undoes_an_entry_once(app: TestApp) {
+    let fund = app.create_fund("Reversal fund").await;
+    let posted = app
+        .post(
+            &format!("/api/v1/funds/{fund}/journal-entries"),
+            &app.staff(),
+            &entry("1000", "3900", "250.00", "250.00"),
+        )
+        .await;
+    let id = posted.body["id"].as_str().expect("id").to_string();
+    let body = json!({"effective_date": "2025-03-02", "reason": "Posted to the wrong fund"});
+    let reversal = app
+        .post(
+            &format!("/api/v1/ledger/entries/{id}/reversal"),
+            &app.staff(),
+            &body,
+        )
+        .await;
+    assert_eq!(reversal.status, 201, "{}", reversal.text);
+    assert_eq!(reversal.body["reverses_entry_id"], id.as_str());
+    assert_eq!(reversal.body["postings"][0]["credit"], "250.00");
+    let again = app
+        .post(
+            &format!("/api/v1/ledger/entries/{id}/reversal"),
+            &app.staff(),
+            &body,
+        )
+        .await;
+    assert_problem(&again, 409, None);
+    let cash = app
+        .get(
+            &format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-12-31"),
+            &app.auditor(),
+        )
+        .await;
+    assert_eq!(cash.body["net"], "0.00");
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], true);
+    assert_eq!(verify.body["entries_checked"], 2);
+}
+
+async fn journal_rows_cannot_be_changed_through_the_database(app: TestApp) {
+    let fund = app.create_fund("Append-only fund").await;
+    app.post(
+        &format!("/api/v1/funds/{fund}/journal-entries"),
+        &app.staff(),
+        &entry("1000", "3900", "10.00", "10.00"),
+    )
+    .await;
+    let update = app.sql("UPDATE postings SET amount_cents = 2000 WHERE line = 1");
+    assert!(update.is_err_and(|e| e.contains("append-only")));
+    let delete = app.sql("DELETE FROM journal_entries");
+    assert!(delete.is_err_and(|e| e.contains("append-only")));
+}
+
+/// Removes the append-only triggers, as someone with direct database access could.
+fn drop_guards(app: &TestApp) {
+    let statements = match app.backend {
+        common::Backend::Sqlite => {
+            "DROP TRIGGER postings_append_only_update; DROP TRIGGER postings_append_only_delete;
+             DROP TRIGGER journal_entries_append_only_update; DROP TRIGGER journal_entries_append_only_delete;"
+        }
+        common::Backend::Postgres => {
+            "DROP TRIGGER postings_append_only ON postings; DROP TRIGGER journal_entries_append_only ON journal_entries;"
+        }
+    };
+    app.sql(statements).expect("drop guards");
+}
+
+async fn post_three(app: &TestApp) -> Vec<String> {
+    let fund = app.create_fund("Tamper fund").await;
+    let mut ids = Vec::new();
+    for amount in ["10.00", "20.00", "30.00"] {
+        let reply = app
+            .post(
+                &format!("/api/v1/funds/{fund}/journal-entries"),
+                &app.staff(),
+                &entry("1000", "3900", amount, amount),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        ids.push(reply.body["id"].as_str().expect("id").to_string());
+    }
+    ids
+}
+
+async fn verify_names_an_edited_entry(app: TestApp) {
+    let ids = post_three(&app).await;
+    drop_guards(&app);
+    // A balanced edit: both sides changed, so only the hash can tell.
+    app.sql(&format!(
+        "UPDATE postings SET amount_cents = amount_cents * 2 WHERE entry_id = '{}'",
+        ids[1]
+    ))
+    .expect("edit");
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], false, "{}", verify.text);
+    assert_eq!(verify.body["entries_checked"], 1);
+    assert!(
+        verify.body["first_fault"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&ids[1]),
+        "{}",
+        verify.text
+    );
+}
+
+async fn verify_names_an_edited_description(app: TestApp) {
+    let ids = post_three(&app).await;
+    drop_guards(&app);
+    app.sql(&format!(
+        "UPDATE journal_entries SET description = 'nothing to see' WHERE id = '{}'",
+        ids[0]
+    ))
+    .expect("edit");
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], false);
+    assert_eq!(verify.body["fault"]["problem"], "hash_mismatch");
+    assert!(verify.body["first_fault"]
+        .as_str()
+        .unwrap_or_default()
+        .contains(&ids[0]));
+}
+
+async fn verify_names_a_deleted_entry(app: TestApp) {
+    let ids = post_three(&app).await;
+    drop_guards(&app);
+    app.sql(&format!(
+        "DELETE FROM postings WHERE entry_id = '{id}'; DELETE FROM journal_entries WHERE id = '{id}';",
+        id = ids[1]
+    ))
+    .expect("delete");
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], false);
+    assert_eq!(verify.body["fault"]["problem"], "missing_sequence");
+    assert!(
+        verify.body["first_fault"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&ids[2]),
+        "{}",
+        verify.text
+    );
+}
+
+async fn verify_notices_a_deleted_last_entry(app: TestApp) {
+    let ids = post_three(&app).await;
+    drop_guards(&app);
+    app.sql(&format!(
+        "DELETE FROM postings WHERE entry_id = '{id}'",
+        id = ids[2]
+    ))
+    .expect("delete");
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], false, "{}", verify.text);
+    assert!(
+        verify.body["first_fault"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&ids[2]),
+        "{}",
+        verify.text
+    );
+}
+
+async fn journal_lists_filter_and_paginate(app: TestApp) {
+    let ids = post_three(&app).await;
+    let first = app
+        .get("/api/v1/ledger/entries?limit=2", &app.auditor())
+        .await;
+    assert_eq!(first.body["items"].as_array().map(Vec::len), Some(2));
+    let after = first.body["next_after"].as_str().expect("next page");
+    let second = app
+        .get(
+            &format!("/api/v1/ledger/entries?limit=2&after={after}"),
+            &app.auditor(),
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["id"], ids[2].as_str());
+    assert_eq!(second.body["next_after"], Value::Null);
+    let by_actor = app
+        .get("/api/v1/ledger/entries?actor=staff:nobody", &app.auditor())
+        .await;
+    assert_eq!(by_actor.body["items"].as_array().map(Vec::len), Some(0));
+    let bad = app
+        .get("/api/v1/ledger/entries?from=yesterday", &app.auditor())
+        .await;
+    assert_problem(&bad, 400, Some("query.from"));
+    let one = app
+        .get(
+            &format!("/api/v1/ledger/entries/{}", ids[0]),
+            &app.auditor(),
+        )
+        .await;
+    assert_eq!(one.body["sequence"], 1);
+    let missing = app
+        .get(
+            &format!("/api/v1/ledger/entries/{}", uuid::Uuid::now_v7()),
+            &app.auditor(),
+        )
+        .await;
+    assert_problem(&missing, 404, None);
+}
+
+on_both_backends!(
+    balanced_entry_posts_and_trial_balance_balances,
+    unbalanced_entry_is_refused_and_changes_nothing,
+    database_refuses_an_unbalanced_head_advance,
+    reversal_undoes_an_entry_once,
+    journal_rows_cannot_be_changed_through_the_database,
+    verify_names_an_edited_entry,
+    verify_names_an_edited_description,
+    verify_names_a_deleted_entry,
+    verify_notices_a_deleted_last_entry,
+    journal_lists_filter_and_paginate,
+);
