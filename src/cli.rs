@@ -133,19 +133,21 @@ fn serve(settings: Settings, demo: bool, bind: Option<String>) -> AppResult<()> 
     let address = bind.unwrap_or_else(|| settings.bind.clone());
     let listener = TcpListener::bind(&address)
         .map_err(|e| AppError::Unavailable(format!("cannot listen on {address}: {e}")))?;
+    let bound = listener.local_addr().map_err(AppError::internal)?;
     let database_url = storage::redact_url(&settings.database_url);
-    let interval = settings.lifecycle_interval_seconds;
     actix_web::rt::System::new().block_on(async move {
         let app = startup::build(settings, secret, listener)?;
         if demo {
             load_demo(&app.state).await?;
         }
-        let url = format!("http://{address}");
+        let url = format!("http://{bound}");
         tracing::info!(%url, database = %database_url, "investai listening");
         if demo {
             print_demo_banner(&url);
         }
-        let _ = interval;
+        // Flushed so that scripts waiting for the banner see it at once.
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
         app.server.await.map_err(AppError::internal)
     })
 }
