@@ -93,9 +93,7 @@ pub fn main() -> ExitCode {
         Command::Serve { demo, bind } => serve(settings, demo, bind),
         Command::Migrate => migrate(&settings),
         Command::Seed { file } => seed_file(&settings, &file),
-        Command::User {
-            command: UserCommand::Add { role, name, party },
-        } => add_user(&settings, role, &name, party),
+        Command::User { command: UserCommand::Add { role, name, party } } => add_user(&settings, role, &name, party),
         Command::Token { role, sub, ttl } => mint_token(&settings, role, &sub, &ttl),
         Command::Verify => return verify(&settings),
     };
@@ -118,21 +116,20 @@ fn serving_secret(settings: &Settings, demo: bool) -> AppResult<String> {
             "refusing to start without a signing secret: set INVESTAI_JWT_SECRET (32+ random bytes, e.g. `openssl rand -hex 32`), or use --demo".into(),
         ));
     }
-    let path = settings.demo_key_path().ok_or_else(|| {
-        AppError::Unavailable("demo mode on PostgreSQL needs INVESTAI_JWT_SECRET".into())
-    })?;
+    let path = settings
+        .demo_key_path()
+        .ok_or_else(|| AppError::Unavailable("demo mode on PostgreSQL needs INVESTAI_JWT_SECRET".into()))?;
     match settings.signing_secret() {
         Some(secret) => Ok(secret),
-        None => create_demo_key(&path)
-            .map_err(|e| AppError::internal(format!("cannot write {}: {e}", path.display()))),
+        None => create_demo_key(&path).map_err(|e| AppError::internal(format!("cannot write {}: {e}", path.display()))),
     }
 }
 
 fn serve(settings: Settings, demo: bool, bind: Option<String>) -> AppResult<()> {
     let secret = serving_secret(&settings, demo)?;
     let address = bind.unwrap_or_else(|| settings.bind.clone());
-    let listener = TcpListener::bind(&address)
-        .map_err(|e| AppError::Unavailable(format!("cannot listen on {address}: {e}")))?;
+    let listener =
+        TcpListener::bind(&address).map_err(|e| AppError::Unavailable(format!("cannot listen on {address}: {e}")))?;
     let bound = listener.local_addr().map_err(AppError::internal)?;
     let database_url = storage::redact_url(&settings.database_url);
     actix_web::rt::System::new().block_on(async move {
@@ -169,8 +166,7 @@ async fn load_demo(state: &crate::http::AppState) -> AppResult<()> {
 fn print_demo_banner(url: &str) {
     println!("\nInvestAI demo is running at {url}");
     println!("Sign in at {url}/login with password `{DEMO_PASSWORD}` as:");
-    if let Ok(fixture) = crate::http::extract::parse_json::<seed::Fixture>(DEMO_FIXTURE.as_bytes())
-    {
+    if let Ok(fixture) = crate::http::extract::parse_json::<seed::Fixture>(DEMO_FIXTURE.as_bytes()) {
         for user in &fixture.users {
             println!("  {:<10} {}", user.role.as_str(), user.username);
         }
@@ -182,10 +178,7 @@ fn migrate(settings: &Settings) -> AppResult<()> {
     let target = settings.db_target().map_err(AppError::Unavailable)?;
     let pool = storage::build_pool(&target, 1)?;
     let applied = storage::run_migrations(&mut *pool.get()?)?;
-    println!(
-        "{applied} migration(s) applied to the {} database",
-        target.backend_name()
-    );
+    println!("{applied} migration(s) applied to the {} database", target.backend_name());
     Ok(())
 }
 
@@ -202,9 +195,7 @@ fn add_user(settings: &Settings, role: Role, name: &str, party: Option<String>) 
     std::io::stdin()
         .take(password::PASSWORD_BYTES_MAX as u64 + 2)
         .read_to_string(&mut input)
-        .map_err(|e| {
-            AppError::internal(format!("cannot read the password from standard input: {e}"))
-        })?;
+        .map_err(|e| AppError::internal(format!("cannot read the password from standard input: {e}")))?;
     let secret = input.trim_end_matches(['\n', '\r']);
     password::check_strength(secret).map_err(|reason| AppError::field("password", reason))?;
     let hash = password::hash(secret).map_err(AppError::internal)?;
@@ -219,12 +210,12 @@ fn add_user(settings: &Settings, role: Role, name: &str, party: Option<String>) 
 fn mint_token(settings: &Settings, role: Role, sub: &str, ttl: &str) -> AppResult<()> {
     let ttl = parse_ttl(ttl).map_err(|reason| AppError::field("ttl", reason))?;
     let secret = settings.signing_secret().ok_or_else(|| {
-        AppError::Unavailable("no signing secret: set INVESTAI_JWT_SECRET, or start `serve --demo` once to create the demo key".into())
+        AppError::Unavailable(
+            "no signing secret: set INVESTAI_JWT_SECRET, or start `serve --demo` once to create the demo key".into(),
+        )
     })?;
     let keys = JwtKeys::from_settings(settings, &secret).map_err(AppError::Unavailable)?;
-    let (token, _) = keys
-        .mint(role, sub, None, ttl)
-        .map_err(|reason| AppError::field("ttl", reason))?;
+    let (token, _) = keys.mint(role, sub, None, ttl).map_err(|reason| AppError::field("ttl", reason))?;
     println!("{token}");
     Ok(())
 }
@@ -234,10 +225,7 @@ fn verify(settings: &Settings) -> ExitCode {
         let target = settings.db_target().map_err(AppError::Unavailable)?;
         if let DbTarget::Sqlite(path) = &target {
             if !path.exists() {
-                return Err(AppError::Unavailable(format!(
-                    "no database at {}",
-                    path.display()
-                )));
+                return Err(AppError::Unavailable(format!("no database at {}", path.display())));
             }
         }
         let pool = storage::build_pool(&target, 1)?;
@@ -246,10 +234,7 @@ fn verify(settings: &Settings) -> ExitCode {
     })();
     match outcome {
         Ok(report) if report.ok => {
-            println!(
-                "ledger verified: {} entries, chain head {}",
-                report.entries_checked, report.head_hash
-            );
+            println!("ledger verified: {} entries, chain head {}", report.entries_checked, report.head_hash);
             ExitCode::SUCCESS
         }
         Ok(report) => {

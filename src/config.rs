@@ -79,24 +79,17 @@ impl Settings {
     /// Reads defaults, the TOML file (`--config` or `INVESTAI_CONFIG`) and the environment.
     pub fn load(config_file: Option<&Path>) -> Result<Settings, String> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
-        let file = config_file
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("INVESTAI_CONFIG").map(PathBuf::from));
+        let file =
+            config_file.map(Path::to_path_buf).or_else(|| std::env::var_os("INVESTAI_CONFIG").map(PathBuf::from));
         if let Some(file) = file {
             if !file.exists() {
-                return Err(format!(
-                    "configuration file {} does not exist",
-                    file.display()
-                ));
+                return Err(format!("configuration file {} does not exist", file.display()));
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment
-            .merge(Env::prefixed("INVESTAI_").ignore(&["CONFIG"]))
-            .merge(Env::raw().only(&["DATABASE_URL"]));
-        let settings: Settings = figment
-            .extract()
-            .map_err(|e| format!("invalid settings: {e}"))?;
+        figment =
+            figment.merge(Env::prefixed("INVESTAI_").ignore(&["CONFIG"])).merge(Env::raw().only(&["DATABASE_URL"]));
+        let settings: Settings = figment.extract().map_err(|e| format!("invalid settings: {e}"))?;
         settings.validate()?;
         Ok(settings)
     }
@@ -121,7 +114,11 @@ impl Settings {
         match (&self.idp_public_key_file, self.idp_algorithm.as_deref()) {
             (None, None) => {}
             (Some(_), Some("RS256" | "EdDSA")) => {}
-            _ => return Err("an external identity provider needs idp_public_key_file and idp_algorithm RS256 or EdDSA".into()),
+            _ => {
+                return Err(
+                    "an external identity provider needs idp_public_key_file and idp_algorithm RS256 or EdDSA".into()
+                )
+            }
         }
         Ok(())
     }
@@ -156,26 +153,13 @@ impl Settings {
 /// A secret must be long and must not be a placeholder.
 pub fn check_secret(secret: &str) -> Result<(), String> {
     if secret.len() < JWT_SECRET_BYTES_MIN {
-        return Err(format!(
-            "jwt_secret must be at least {JWT_SECRET_BYTES_MIN} bytes"
-        ));
+        return Err(format!("jwt_secret must be at least {JWT_SECRET_BYTES_MIN} bytes"));
     }
     let lowered = secret.to_ascii_lowercase();
-    if ["changeme", "change-me", "secret", "password", "example"]
-        .iter()
-        .any(|p| lowered.contains(p))
-    {
-        return Err(
-            "jwt_secret looks like a placeholder; generate one (e.g. `openssl rand -hex 32`)"
-                .into(),
-        );
+    if ["changeme", "change-me", "secret", "password", "example"].iter().any(|p| lowered.contains(p)) {
+        return Err("jwt_secret looks like a placeholder; generate one (e.g. `openssl rand -hex 32`)".into());
     }
-    if secret
-        .chars()
-        .collect::<std::collections::HashSet<_>>()
-        .len()
-        < 8
-    {
+    if secret.chars().collect::<std::collections::HashSet<_>>().len() < 8 {
         return Err("jwt_secret has too few distinct characters".into());
     }
     Ok(())

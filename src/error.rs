@@ -15,10 +15,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl fmt::Display) -> Self {
-        FieldError {
-            field: field.into(),
-            reason: reason.to_string(),
-        }
+        FieldError { field: field.into(), reason: reason.to_string() }
     }
 }
 
@@ -29,19 +26,12 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     /// The body could not be read as the expected JSON at all (400).
     #[error("{detail}")]
-    MalformedBody {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    MalformedBody { detail: String, errors: Vec<FieldError> },
     #[error("{0} not found")]
     NotFound(String),
     /// A business rule refuses the request as it stands (422), e.g. a call above the unfunded amount.
     #[error("{detail}")]
-    Rule {
-        code: &'static str,
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    Rule { code: &'static str, detail: String, errors: Vec<FieldError> },
     /// The request conflicts with the current state (409), e.g. a duplicate or a request in flight.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
@@ -61,11 +51,7 @@ pub enum AppError {
 }
 
 fn summarize(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.reason))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect::<Vec<_>>().join("; ")
 }
 
 impl AppError {
@@ -74,27 +60,16 @@ impl AppError {
     }
 
     pub fn rule(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Rule {
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        AppError::Rule { code, detail: detail.into(), errors: Vec::new() }
     }
 
     pub fn rule_on(code: &'static str, field: &str, detail: impl Into<String>) -> Self {
         let detail = detail.into();
-        AppError::Rule {
-            code,
-            errors: vec![FieldError::new(field, &detail)],
-            detail,
-        }
+        AppError::Rule { code, errors: vec![FieldError::new(field, &detail)], detail }
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        AppError::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        AppError::Conflict { code, detail: detail.into() }
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -138,9 +113,9 @@ impl AppError {
 
     pub fn field_errors(&self) -> &[FieldError] {
         match self {
-            AppError::Validation(errors)
-            | AppError::MalformedBody { errors, .. }
-            | AppError::Rule { errors, .. } => errors,
+            AppError::Validation(errors) | AppError::MalformedBody { errors, .. } | AppError::Rule { errors, .. } => {
+                errors
+            }
             _ => &[],
         }
     }
@@ -151,12 +126,10 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => AppError::NotFound("record".into()),
-            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
-                AppError::Conflict {
-                    code: "write-conflict",
-                    detail: format!("concurrent update, try again: {}", info.message()),
-                }
-            }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => AppError::Conflict {
+                code: "write-conflict",
+                detail: format!("concurrent update, try again: {}", info.message()),
+            },
             other => AppError::Internal(format!("database: {other}")),
         }
     }

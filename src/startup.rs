@@ -24,11 +24,7 @@ pub fn open_database(settings: &Settings) -> AppResult<(DbPool, &'static str)> {
     let mut conn = pool.get()?;
     let applied = run_migrations(&mut conn)?;
     if applied > 0 {
-        tracing::info!(
-            applied,
-            backend = target.backend_name(),
-            "database migrations applied"
-        );
+        tracing::info!(applied, backend = target.backend_name(), "database migrations applied");
     }
     Ok((pool, target.backend_name()))
 }
@@ -38,17 +34,8 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
     let (pool, backend) = open_database(&settings)?;
     let keys = JwtKeys::from_settings(&settings, &secret).map_err(AppError::Unavailable)?;
     let port = listener.local_addr().map_err(AppError::internal)?.port();
-    let state = AppState {
-        pool,
-        keys: Arc::new(keys),
-        settings: Arc::new(settings),
-        secret: Arc::new(secret),
-        backend,
-    };
+    let state =
+        AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings), secret: Arc::new(secret), backend };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
-    Ok(Application {
-        server,
-        port,
-        state,
-    })
+    Ok(Application { server, port, state })
 }

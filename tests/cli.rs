@@ -24,24 +24,11 @@ async fn verify_command_names_the_first_bad_entry(app: TestApp) {
     for amount in ["5.00", "6.00"] {
         let body = json!({"effective_date": "2025-03-01", "description": "x", "postings": [
             {"account": "1000", "debit": amount}, {"account": "3900", "credit": amount}]});
-        let reply = app
-            .post(
-                &format!("/api/v1/funds/{fund}/journal-entries"),
-                &app.staff(),
-                &body,
-            )
-            .await;
+        let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &body).await;
         ids.push(reply.body["id"].as_str().expect("id").to_string());
     }
-    let good = investai(&app.database_url)
-        .arg("verify")
-        .output()
-        .expect("run verify");
-    assert!(
-        good.status.success(),
-        "{}",
-        String::from_utf8_lossy(&good.stderr)
-    );
+    let good = investai(&app.database_url).arg("verify").output().expect("run verify");
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
     assert!(String::from_utf8_lossy(&good.stdout).contains("2 entries"));
 
     let unguard = match app.backend {
@@ -49,15 +36,8 @@ async fn verify_command_names_the_first_bad_entry(app: TestApp) {
         common::Backend::Postgres => "DROP TRIGGER journal_entries_append_only ON journal_entries;",
     };
     app.sql(unguard).expect("drop guard");
-    app.sql(&format!(
-        "UPDATE journal_entries SET actor = 'staff:eve' WHERE id = '{}'",
-        ids[0]
-    ))
-    .expect("tamper");
-    let bad = investai(&app.database_url)
-        .arg("verify")
-        .output()
-        .expect("run verify");
+    app.sql(&format!("UPDATE journal_entries SET actor = 'staff:eve' WHERE id = '{}'", ids[0])).expect("tamper");
+    let bad = investai(&app.database_url).arg("verify").output().expect("run verify");
     assert_eq!(bad.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains(&ids[0]), "{stderr}");
@@ -66,40 +46,24 @@ async fn verify_command_names_the_first_bad_entry(app: TestApp) {
 async fn minted_token_is_accepted_by_the_server(app: TestApp) {
     let out = investai(&app.database_url)
         .env("INVESTAI_JWT_SECRET", TEST_SECRET)
-        .args([
-            "token", "--role", "auditor", "--sub", "carol", "--ttl", "10m",
-        ])
+        .args(["token", "--role", "auditor", "--sub", "carol", "--ttl", "10m"])
         .output()
         .expect("run token");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(app.get("/api/v1/ledger/verify", &token).await.status, 200);
 }
 
-on_both_backends!(
-    verify_command_names_the_first_bad_entry,
-    minted_token_is_accepted_by_the_server
-);
+on_both_backends!(verify_command_names_the_first_bad_entry, minted_token_is_accepted_by_the_server);
 
 #[test]
 fn serve_refuses_to_start_without_a_secret() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
-    let out = investai(&url)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .output()
-        .expect("run serve");
+    let out = investai(&url).args(["serve", "--bind", "127.0.0.1:0"]).output().expect("run serve");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("INVESTAI_JWT_SECRET"));
-    let weak = investai(&url)
-        .env("INVESTAI_JWT_SECRET", "changeme")
-        .arg("migrate")
-        .output()
-        .expect("run");
+    let weak = investai(&url).env("INVESTAI_JWT_SECRET", "changeme").arg("migrate").output().expect("run");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("jwt_secret"));
 }
@@ -116,18 +80,9 @@ fn user_add_reads_the_password_from_stdin() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"a long enough password\n")
-        .expect("write");
+    child.stdin.take().expect("stdin").write_all(b"a long enough password\n").expect("write");
     let out = child.wait_with_output().expect("wait");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("olga"));
 }
 
@@ -147,32 +102,16 @@ async fn demo_serves_and_its_key_signs_cli_tokens() {
         .map_while(Result::ok)
         .find_map(|line| line.split("running at ").nth(1).map(str::to_string))
         .expect("demo banner");
-    let out = investai(&url)
-        .args(["token", "--role", "staff", "--sub", "demo"])
-        .output()
-        .expect("token");
+    let out = investai(&url).args(["token", "--role", "staff", "--sub", "demo"]).output().expect("token");
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let client = reqwest::Client::new();
-    let health = client
-        .get(format!("{address}/healthz"))
-        .send()
-        .await
-        .expect("healthz");
-    let funds = client
-        .get(format!("{address}/api/v1/funds"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("funds");
+    let health = client.get(format!("{address}/healthz")).send().await.expect("healthz");
+    let funds = client.get(format!("{address}/api/v1/funds")).bearer_auth(&token).send().await.expect("funds");
     let status = funds.status().as_u16();
     let body: serde_json::Value = funds.json().await.unwrap_or_default();
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(health.status().as_u16(), 200);
     assert_eq!(status, 200);
-    assert!(
-        body.as_array()
-            .is_some_and(|funds| funds.iter().any(|f| f["name"] == "InvestAI")),
-        "{body}"
-    );
+    assert!(body.as_array().is_some_and(|funds| funds.iter().any(|f| f["name"] == "InvestAI")), "{body}");
 }

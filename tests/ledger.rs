@@ -17,9 +17,7 @@ fn entry(debit_account: &str, credit_account: &str, debit: &str, credit: &str) -
 }
 
 async fn entry_count(app: &TestApp) -> usize {
-    let reply = app
-        .get("/api/v1/ledger/entries?limit=500", &app.auditor())
-        .await;
+    let reply = app.get("/api/v1/ledger/entries?limit=500", &app.auditor()).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     reply.body["items"].as_array().map_or(0, Vec::len)
 }
@@ -40,65 +38,32 @@ async fn balanced_entry_posts_and_trial_balance_balances(app: TestApp) {
     assert_eq!(reply.body["postings"][1]["credit"], "1500.25");
     assert_eq!(reply.body["hash"].as_str().map(str::len), Some(64));
 
-    let tb = app
-        .get(
-            &format!("/api/v1/funds/{fund}/trial-balance?as_of=2025-12-31"),
-            &app.auditor(),
-        )
-        .await;
+    let tb = app.get(&format!("/api/v1/funds/{fund}/trial-balance?as_of=2025-12-31"), &app.auditor()).await;
     assert_eq!(tb.status, 200, "{}", tb.text);
     assert_eq!(tb.body["total_debit"], "1500.25");
     assert_eq!(tb.body["total_credit"], "1500.25");
     assert_eq!(tb.body["balanced"], true);
 
     // Before the effective date the account is empty.
-    let early = app
-        .get(
-            &format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-02-28"),
-            &app.auditor(),
-        )
-        .await;
+    let early = app.get(&format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-02-28"), &app.auditor()).await;
     assert_eq!(early.body["net"], "0.00", "{}", early.text);
-    let later = app
-        .get(
-            &format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-03-01"),
-            &app.auditor(),
-        )
-        .await;
+    let later = app.get(&format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-03-01"), &app.auditor()).await;
     assert_eq!(later.body["net"], "1500.25", "{}", later.text);
 }
 
 async fn unbalanced_entry_is_refused_and_changes_nothing(app: TestApp) {
     let fund = app.create_fund("Unbalanced fund").await;
     let reply = app
-        .post(
-            &format!("/api/v1/funds/{fund}/journal-entries"),
-            &app.staff(),
-            &entry("1000", "3900", "100.00", "99.99"),
-        )
+        .post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &entry("1000", "3900", "100.00", "99.99"))
         .await;
     assert_problem(&reply, 422, Some("postings"));
-    assert!(reply.body["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("do not balance"));
-    let single = json!({"effective_date": "2025-03-01", "description": "x", "postings": [{"account": "1000", "debit": "1.00"}]});
-    let reply = app
-        .post(
-            &format!("/api/v1/funds/{fund}/journal-entries"),
-            &app.staff(),
-            &single,
-        )
-        .await;
+    assert!(reply.body["detail"].as_str().unwrap_or_default().contains("do not balance"));
+    let single =
+        json!({"effective_date": "2025-03-01", "description": "x", "postings": [{"account": "1000", "debit": "1.00"}]});
+    let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &single).await;
     assert_problem(&reply, 422, Some("postings"));
     let unknown = entry("1000", "9999", "1.00", "1.00");
-    let reply = app
-        .post(
-            &format!("/api/v1/funds/{fund}/journal-entries"),
-            &app.staff(),
-            &unknown,
-        )
-        .await;
+    let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &unknown).await;
     assert_problem(&reply, 422, Some("postings[1].account"));
     assert_eq!(entry_count(&app).await, 0);
     let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
@@ -110,13 +75,8 @@ async fn database_refuses_an_unbalanced_head_advance(app: TestApp) {
     // Even code that skipped the domain check could not commit an unbalanced entry: the
     // trigger on the chain head refuses it.
     let fund = app.create_fund("Trigger fund").await;
-    let accounts = app
-        .get(&format!("/api/v1/funds/{fund}/accounts"), &app.auditor())
-        .await;
-    let cash = accounts.body[0]["id"]
-        .as_str()
-        .expect("account")
-        .to_string();
+    let accounts = app.get(&format!("/api/v1/funds/{fund}/accounts"), &app.auditor()).await;
+    let cash = accounts.body[0]["id"].as_str().expect("account").to_string();
     let outcome = app.sql(&format!(
         "INSERT INTO journal_entries (id, sequence, fund_id, effective_date, created_at, actor, event_type, event_id, description, previous_hash, hash)
          VALUES ('e1', 1, '{fund}', '2025-01-01', '2025-01-01 00:00:00', 'x', 'manual', 'e1', 'x', '0', 'h1');
@@ -139,30 +99,13 @@ async fn reversal_undoes_an_entry_once(app: TestApp) {
         .await;
     let id = posted.body["id"].as_str().expect("id").to_string();
     let body = json!({"effective_date": "2025-03-02", "reason": "Posted to the wrong fund"});
-    let reversal = app
-        .post(
-            &format!("/api/v1/ledger/entries/{id}/reversal"),
-            &app.staff(),
-            &body,
-        )
-        .await;
+    let reversal = app.post(&format!("/api/v1/ledger/entries/{id}/reversal"), &app.staff(), &body).await;
     assert_eq!(reversal.status, 201, "{}", reversal.text);
     assert_eq!(reversal.body["reverses_entry_id"], id.as_str());
     assert_eq!(reversal.body["postings"][0]["credit"], "250.00");
-    let again = app
-        .post(
-            &format!("/api/v1/ledger/entries/{id}/reversal"),
-            &app.staff(),
-            &body,
-        )
-        .await;
+    let again = app.post(&format!("/api/v1/ledger/entries/{id}/reversal"), &app.staff(), &body).await;
     assert_problem(&again, 409, None);
-    let cash = app
-        .get(
-            &format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-12-31"),
-            &app.auditor(),
-        )
-        .await;
+    let cash = app.get(&format!("/api/v1/funds/{fund}/accounts/1000/balance?as_of=2025-12-31"), &app.auditor()).await;
     assert_eq!(cash.body["net"], "0.00");
     let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
     assert_eq!(verify.body["ok"], true);
@@ -171,12 +114,8 @@ async fn reversal_undoes_an_entry_once(app: TestApp) {
 
 async fn journal_rows_cannot_be_changed_through_the_database(app: TestApp) {
     let fund = app.create_fund("Append-only fund").await;
-    app.post(
-        &format!("/api/v1/funds/{fund}/journal-entries"),
-        &app.staff(),
-        &entry("1000", "3900", "10.00", "10.00"),
-    )
-    .await;
+    app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &entry("1000", "3900", "10.00", "10.00"))
+        .await;
     let update = app.sql("UPDATE postings SET amount_cents = 2000 WHERE line = 1");
     assert!(update.is_err_and(|e| e.contains("append-only")));
     let delete = app.sql("DELETE FROM journal_entries");
@@ -218,39 +157,23 @@ async fn verify_names_an_edited_entry(app: TestApp) {
     let ids = post_three(&app).await;
     drop_guards(&app);
     // A balanced edit: both sides changed, so only the hash can tell.
-    app.sql(&format!(
-        "UPDATE postings SET amount_cents = amount_cents * 2 WHERE entry_id = '{}'",
-        ids[1]
-    ))
-    .expect("edit");
+    app.sql(&format!("UPDATE postings SET amount_cents = amount_cents * 2 WHERE entry_id = '{}'", ids[1]))
+        .expect("edit");
     let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
     assert_eq!(verify.body["ok"], false, "{}", verify.text);
     assert_eq!(verify.body["entries_checked"], 1);
-    assert!(
-        verify.body["first_fault"]
-            .as_str()
-            .unwrap_or_default()
-            .contains(&ids[1]),
-        "{}",
-        verify.text
-    );
+    assert!(verify.body["first_fault"].as_str().unwrap_or_default().contains(&ids[1]), "{}", verify.text);
 }
 
 async fn verify_names_an_edited_description(app: TestApp) {
     let ids = post_three(&app).await;
     drop_guards(&app);
-    app.sql(&format!(
-        "UPDATE journal_entries SET description = 'nothing to see' WHERE id = '{}'",
-        ids[0]
-    ))
-    .expect("edit");
+    app.sql(&format!("UPDATE journal_entries SET description = 'nothing to see' WHERE id = '{}'", ids[0]))
+        .expect("edit");
     let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
     assert_eq!(verify.body["ok"], false);
     assert_eq!(verify.body["fault"]["problem"], "hash_mismatch");
-    assert!(verify.body["first_fault"]
-        .as_str()
-        .unwrap_or_default()
-        .contains(&ids[0]));
+    assert!(verify.body["first_fault"].as_str().unwrap_or_default().contains(&ids[0]));
 }
 
 async fn verify_names_a_deleted_entry(app: TestApp) {
@@ -264,72 +187,33 @@ async fn verify_names_a_deleted_entry(app: TestApp) {
     let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
     assert_eq!(verify.body["ok"], false);
     assert_eq!(verify.body["fault"]["problem"], "missing_sequence");
-    assert!(
-        verify.body["first_fault"]
-            .as_str()
-            .unwrap_or_default()
-            .contains(&ids[2]),
-        "{}",
-        verify.text
-    );
+    assert!(verify.body["first_fault"].as_str().unwrap_or_default().contains(&ids[2]), "{}", verify.text);
 }
 
 async fn verify_notices_a_deleted_last_entry(app: TestApp) {
     let ids = post_three(&app).await;
     drop_guards(&app);
-    app.sql(&format!(
-        "DELETE FROM postings WHERE entry_id = '{id}'",
-        id = ids[2]
-    ))
-    .expect("delete");
+    app.sql(&format!("DELETE FROM postings WHERE entry_id = '{id}'", id = ids[2])).expect("delete");
     let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
     assert_eq!(verify.body["ok"], false, "{}", verify.text);
-    assert!(
-        verify.body["first_fault"]
-            .as_str()
-            .unwrap_or_default()
-            .contains(&ids[2]),
-        "{}",
-        verify.text
-    );
+    assert!(verify.body["first_fault"].as_str().unwrap_or_default().contains(&ids[2]), "{}", verify.text);
 }
 
 async fn journal_lists_filter_and_paginate(app: TestApp) {
     let ids = post_three(&app).await;
-    let first = app
-        .get("/api/v1/ledger/entries?limit=2", &app.auditor())
-        .await;
+    let first = app.get("/api/v1/ledger/entries?limit=2", &app.auditor()).await;
     assert_eq!(first.body["items"].as_array().map(Vec::len), Some(2));
     let after = first.body["next_after"].as_str().expect("next page");
-    let second = app
-        .get(
-            &format!("/api/v1/ledger/entries?limit=2&after={after}"),
-            &app.auditor(),
-        )
-        .await;
+    let second = app.get(&format!("/api/v1/ledger/entries?limit=2&after={after}"), &app.auditor()).await;
     assert_eq!(second.body["items"][0]["id"], ids[2].as_str());
     assert_eq!(second.body["next_after"], Value::Null);
-    let by_actor = app
-        .get("/api/v1/ledger/entries?actor=staff:nobody", &app.auditor())
-        .await;
+    let by_actor = app.get("/api/v1/ledger/entries?actor=staff:nobody", &app.auditor()).await;
     assert_eq!(by_actor.body["items"].as_array().map(Vec::len), Some(0));
-    let bad = app
-        .get("/api/v1/ledger/entries?from=yesterday", &app.auditor())
-        .await;
+    let bad = app.get("/api/v1/ledger/entries?from=yesterday", &app.auditor()).await;
     assert_problem(&bad, 400, Some("query.from"));
-    let one = app
-        .get(
-            &format!("/api/v1/ledger/entries/{}", ids[0]),
-            &app.auditor(),
-        )
-        .await;
+    let one = app.get(&format!("/api/v1/ledger/entries/{}", ids[0]), &app.auditor()).await;
     assert_eq!(one.body["sequence"], 1);
-    let missing = app
-        .get(
-            &format!("/api/v1/ledger/entries/{}", uuid::Uuid::now_v7()),
-            &app.auditor(),
-        )
-        .await;
+    let missing = app.get(&format!("/api/v1/ledger/entries/{}", uuid::Uuid::now_v7()), &app.auditor()).await;
     assert_problem(&missing, 404, None);
 }
 

@@ -13,61 +13,76 @@ fn fund_body(name: &str) -> Value {
 }
 
 async fn fund_count(app: &TestApp) -> usize {
-    app.get("/api/v1/funds", &app.staff())
-        .await
-        .body
-        .as_array()
-        .map_or(0, Vec::len)
+    app.get("/api/v1/funds", &app.staff()).await.body.as_array().map_or(0, Vec::len)
 }
 
 async fn malformed_inputs_get_problems_and_change_nothing(app: TestApp) {
     let staff = app.staff();
     let url = format!("{}/api/v1/funds", app.address);
     let raw = |body: &'static str| {
-        app.client
-            .post(&url)
-            .bearer_auth(&staff)
-            .header("content-type", "application/json")
-            .body(body)
+        app.client.post(&url).bearer_auth(&staff).header("content-type", "application/json").body(body)
     };
     assert_problem(&app.send(raw("{\"name\": ")).await, 400, None);
     let unknown = app.post("/api/v1/funds", &staff, &json!({"name": "A", "target_size": "1.00", "inception_date": "2025-01-01", "term_years": 5, "colour": "red"})).await;
     assert_problem(&unknown, 400, Some("colour"));
     assert!(unknown.text.contains("colour"), "{}", unknown.text);
-    let wrong_type = app.post("/api/v1/funds", &staff, &json!({"name": "A", "target_size": "1.00", "inception_date": "2025-01-01", "term_years": "five"})).await;
+    let wrong_type = app
+        .post(
+            "/api/v1/funds",
+            &staff,
+            &json!({"name": "A", "target_size": "1.00", "inception_date": "2025-01-01", "term_years": "five"}),
+        )
+        .await;
     assert_problem(&wrong_type, 400, Some("term_years"));
-    let number_amount = app.post("/api/v1/funds", &staff, &json!({"name": "A", "target_size": 12.5, "inception_date": "2025-01-01", "term_years": 5})).await;
+    let number_amount = app
+        .post(
+            "/api/v1/funds",
+            &staff,
+            &json!({"name": "A", "target_size": 12.5, "inception_date": "2025-01-01", "term_years": 5}),
+        )
+        .await;
     assert_problem(&number_amount, 400, Some("target_size"));
-    let three_decimals = app.post("/api/v1/funds", &staff, &json!({"name": "A", "target_size": "1.005", "inception_date": "2025-01-01", "term_years": 5})).await;
+    let three_decimals = app
+        .post(
+            "/api/v1/funds",
+            &staff,
+            &json!({"name": "A", "target_size": "1.005", "inception_date": "2025-01-01", "term_years": 5}),
+        )
+        .await;
     assert_problem(&three_decimals, 400, Some("target_size"));
-    assert!(
-        three_decimals.text.contains("2 decimal"),
-        "{}",
-        three_decimals.text
-    );
-    let negative = app.post("/api/v1/funds", &staff, &json!({"name": "A", "target_size": "-5.00", "inception_date": "2025-01-01", "term_years": 5})).await;
+    assert!(three_decimals.text.contains("2 decimal"), "{}", three_decimals.text);
+    let negative = app
+        .post(
+            "/api/v1/funds",
+            &staff,
+            &json!({"name": "A", "target_size": "-5.00", "inception_date": "2025-01-01", "term_years": 5}),
+        )
+        .await;
     assert_problem(&negative, 400, Some("target_size"));
-    let absurd = app.post("/api/v1/funds", &staff, &json!({"name": "A", "target_size": "10000000000000.01", "inception_date": "2025-01-01", "term_years": 5})).await;
+    let absurd = app
+        .post(
+            "/api/v1/funds",
+            &staff,
+            &json!({"name": "A", "target_size": "10000000000000.01", "inception_date": "2025-01-01", "term_years": 5}),
+        )
+        .await;
     assert_problem(&absurd, 400, Some("target_size"));
-    let bad_date = app.post("/api/v1/funds", &staff, &json!({"name": "A", "target_size": "1.00", "inception_date": "2025-02-30", "term_years": 5})).await;
+    let bad_date = app
+        .post(
+            "/api/v1/funds",
+            &staff,
+            &json!({"name": "A", "target_size": "1.00", "inception_date": "2025-02-30", "term_years": 5}),
+        )
+        .await;
     assert_problem(&bad_date, 400, Some("inception_date"));
     let bad_parent = app.post("/api/v1/funds", &staff, &json!({"name": "A", "parent_id": "not-a-uuid", "target_size": "1.00", "inception_date": "2025-01-01", "term_years": 5})).await;
     assert_problem(&bad_parent, 400, Some("parent_id"));
     let bad_path = app.get("/api/v1/funds/12345", &staff).await;
     assert_problem(&bad_path, 400, Some("fund_id"));
-    let text_plain = app
-        .send(app.client.post(&url).bearer_auth(&staff).body("{}"))
-        .await;
+    let text_plain = app.send(app.client.post(&url).bearer_auth(&staff).body("{}")).await;
     assert_problem(&text_plain, 415, None);
     let huge = "x".repeat(5 * 1024 * 1024);
-    let too_large = app
-        .send(
-            app.client
-                .post(&url)
-                .bearer_auth(&staff)
-                .json(&json!({"name": huge})),
-        )
-        .await;
+    let too_large = app.send(app.client.post(&url).bearer_auth(&staff).json(&json!({"name": huge}))).await;
     assert_problem(&too_large, 413, None);
     assert_eq!(fund_count(&app).await, 0);
 }
@@ -78,78 +93,42 @@ async fn entry_amounts_are_checked_per_posting(app: TestApp) {
         {"account": "1000", "debit": "1.001"},
         {"account": "3900", "credit": "1.00"}
     ]});
-    let reply = app
-        .post(
-            &format!("/api/v1/funds/{fund}/journal-entries"),
-            &app.staff(),
-            &body,
-        )
-        .await;
+    let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &body).await;
     assert_problem(&reply, 400, Some("postings[0].debit"));
     let body = json!({"effective_date": "2025-03-01", "description": "x", "postings": [
         {"account": "1000", "debit": "1.00", "credit": "1.00"},
         {"account": "3900", "credit": "0.00"}
     ]});
-    let reply = app
-        .post(
-            &format!("/api/v1/funds/{fund}/journal-entries"),
-            &app.staff(),
-            &body,
-        )
-        .await;
+    let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &body).await;
     assert_problem(&reply, 400, Some("postings[0].debit"));
     assert_problem(&reply, 400, Some("postings[1].credit"));
 }
 
 async fn replayed_idempotency_key_creates_once(app: TestApp) {
     let staff = app.staff();
-    let first = app
-        .post_with_key("/api/v1/funds", &staff, "fund-create-1", &fund_body("Once"))
-        .await;
+    let first = app.post_with_key("/api/v1/funds", &staff, "fund-create-1", &fund_body("Once")).await;
     assert_eq!(first.status, 201, "{}", first.text);
-    let replay = app
-        .post_with_key("/api/v1/funds", &staff, "fund-create-1", &fund_body("Once"))
-        .await;
+    let replay = app.post_with_key("/api/v1/funds", &staff, "fund-create-1", &fund_body("Once")).await;
     assert_eq!(replay.status, 201);
     assert_eq!(replay.body, first.body);
-    assert_eq!(
-        replay
-            .headers
-            .get("idempotent-replayed")
-            .and_then(|v| v.to_str().ok()),
-        Some("true")
-    );
+    assert_eq!(replay.headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
     assert_eq!(fund_count(&app).await, 1);
-    let different = app
-        .post_with_key(
-            "/api/v1/funds",
-            &staff,
-            "fund-create-1",
-            &fund_body("Other"),
-        )
-        .await;
+    let different = app.post_with_key("/api/v1/funds", &staff, "fund-create-1", &fund_body("Other")).await;
     assert_problem(&different, 422, Some("Idempotency-Key"));
     assert_eq!(fund_count(&app).await, 1);
     // A failed request frees its key: the corrected retry goes through.
-    let bad = app.post_with_key("/api/v1/funds", &staff, "fund-create-2", &json!({"name": "Once", "target_size": "1.00", "inception_date": "2025-01-01", "term_years": 5})).await;
+    let bad = app
+        .post_with_key(
+            "/api/v1/funds",
+            &staff,
+            "fund-create-2",
+            &json!({"name": "Once", "target_size": "1.00", "inception_date": "2025-01-01", "term_years": 5}),
+        )
+        .await;
     assert_problem(&bad, 409, None);
-    let fixed = app
-        .post_with_key(
-            "/api/v1/funds",
-            &staff,
-            "fund-create-2",
-            &fund_body("Twice"),
-        )
-        .await;
+    let fixed = app.post_with_key("/api/v1/funds", &staff, "fund-create-2", &fund_body("Twice")).await;
     assert_eq!(fixed.status, 201, "{}", fixed.text);
-    let replay = app
-        .post_with_key(
-            "/api/v1/funds",
-            &staff,
-            "fund-create-2",
-            &fund_body("Twice"),
-        )
-        .await;
+    let replay = app.post_with_key("/api/v1/funds", &staff, "fund-create-2", &fund_body("Twice")).await;
     assert_eq!(replay.body["id"], fixed.body["id"]);
     assert_eq!(fund_count(&app).await, 2);
 }
@@ -164,13 +143,8 @@ async fn concurrent_duplicate_in_flight_is_409(app: TestApp) {
         hasher.update(serde_json::to_vec(&body).expect("json"));
         hex::encode(hasher.finalize())
     };
-    write_tx(&mut app.conn(), |c| {
-        idempotency::claim(c, "staff:alice", "busy-key", &fingerprint)
-    })
-    .expect("claim");
-    let reply = app
-        .post_with_key("/api/v1/funds", &app.staff(), "busy-key", &body)
-        .await;
+    write_tx(&mut app.conn(), |c| idempotency::claim(c, "staff:alice", "busy-key", &fingerprint)).expect("claim");
+    let reply = app.post_with_key("/api/v1/funds", &app.staff(), "busy-key", &body).await;
     assert_problem(&reply, 409, None);
     assert_eq!(fund_count(&app).await, 0);
 }
@@ -180,63 +154,38 @@ async fn concurrent_same_key_requests_create_one(app: TestApp) {
     let body = fund_body("Raced");
     let requests = (0..8).map(|_| app.post_with_key("/api/v1/funds", &staff, "race-key", &body));
     let replies = futures_util::future::join_all(requests).await;
-    let created: Vec<&Value> = replies
-        .iter()
-        .filter(|r| r.status == 201)
-        .map(|r| &r.body["id"])
-        .collect();
+    let created: Vec<&Value> = replies.iter().filter(|r| r.status == 201).map(|r| &r.body["id"]).collect();
     assert!(!created.is_empty());
-    assert!(
-        created.iter().all(|id| *id == created[0]),
-        "all successes are the same fund"
-    );
-    assert!(
-        replies.iter().all(|r| r.status == 201 || r.status == 409),
-        "only 201 or 409"
-    );
+    assert!(created.iter().all(|id| *id == created[0]), "all successes are the same fund");
+    assert!(replies.iter().all(|r| r.status == 201 || r.status == 409), "only 201 or 409");
     assert_eq!(fund_count(&app).await, 1);
 }
 
 fn forge(app: &TestApp, header: &str) -> String {
-    let (token, _) = app
-        .keys
-        .mint(Role::Admin, "mallory", None, 600)
-        .expect("mint");
+    let (token, _) = app.keys.mint(Role::Admin, "mallory", None, 600).expect("mint");
     let payload = token.split('.').nth(1).expect("payload");
     let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
     format!("{header}.{payload}.")
 }
 
 async fn bad_tokens_get_401(app: TestApp) {
-    let (_, mut claims) = app
-        .keys
-        .mint(Role::Staff, "alice", None, 600)
-        .expect("mint");
+    let (_, mut claims) = app.keys.mint(Role::Staff, "alice", None, 600).expect("mint");
     claims.exp = chrono::Utc::now().timestamp() - 3600;
     let expired = app.keys.sign(&claims).expect("sign");
-    let wrong_audience =
-        investai::auth::JwtKeys::new(common::TEST_SECRET, "investai", "other-service")
-            .mint(Role::Staff, "alice", None, 600)
-            .expect("mint")
-            .0;
-    let wrong_key = investai::auth::JwtKeys::new(
-        "another-secret-0123456789abcdefghijkl",
-        "investai",
-        "investai",
-    )
-    .mint(Role::Staff, "alice", None, 600)
-    .expect("mint")
-    .0;
+    let wrong_audience = investai::auth::JwtKeys::new(common::TEST_SECRET, "investai", "other-service")
+        .mint(Role::Staff, "alice", None, 600)
+        .expect("mint")
+        .0;
+    let wrong_key = investai::auth::JwtKeys::new("another-secret-0123456789abcdefghijkl", "investai", "investai")
+        .mint(Role::Staff, "alice", None, 600)
+        .expect("mint")
+        .0;
     let good = app.staff();
     let mut parts: Vec<String> = good.split('.').map(str::to_string).collect();
     let elevated = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-        String::from_utf8(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(&parts[1])
-                .expect("b64"),
-        )
-        .expect("utf8")
-        .replace("\"staff\"", "\"admin\""),
+        String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&parts[1]).expect("b64"))
+            .expect("utf8")
+            .replace("\"staff\"", "\"admin\""),
     );
     parts[1] = elevated;
     let tampered = parts.join(".");
@@ -255,9 +204,7 @@ async fn bad_tokens_get_401(app: TestApp) {
         assert_eq!(reply.status, 401, "{name}: {}", reply.text);
         assert_problem(&reply, 401, None);
     }
-    let missing = app
-        .send(app.client.get(format!("{}/api/v1/funds", app.address)))
-        .await;
+    let missing = app.send(app.client.get(format!("{}/api/v1/funds", app.address))).await;
     assert_problem(&missing, 401, None);
     assert_eq!(app.get("/api/v1/funds", &good).await.status, 200);
 }
@@ -268,38 +215,18 @@ async fn roles_are_enforced(app: TestApp) {
     let entry = json!({"effective_date": "2025-03-01", "description": "x", "postings": [
         {"account": "1000", "debit": "1.00"}, {"account": "3900", "credit": "1.00"}]});
     for token in [&investor, &app.auditor()] {
-        let reply = app
-            .post(
-                &format!("/api/v1/funds/{fund}/journal-entries"),
-                token,
-                &entry,
-            )
-            .await;
+        let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), token, &entry).await;
         assert_problem(&reply, 403, None);
     }
-    assert_problem(
-        &app.get("/api/v1/ledger/entries", &investor).await,
-        403,
-        None,
-    );
+    assert_problem(&app.get("/api/v1/ledger/entries", &investor).await, 403, None);
     assert_problem(&app.get("/api/v1/users", &app.staff()).await, 403, None);
-    assert_problem(
-        &app.post("/api/v1/funds", &app.auditor(), &fund_body("Nope"))
-            .await,
-        403,
-        None,
-    );
+    assert_problem(&app.post("/api/v1/funds", &app.auditor(), &fund_body("Nope")).await, 403, None);
 }
 
 async fn users_log_in_for_tokens(app: TestApp) {
     let admin = app.token(Role::Admin, "root");
-    let weak = app
-        .post(
-            "/api/v1/users",
-            &admin,
-            &json!({"username": "bob", "role": "staff", "password": "short"}),
-        )
-        .await;
+    let weak =
+        app.post("/api/v1/users", &admin, &json!({"username": "bob", "role": "staff", "password": "short"})).await;
     assert_problem(&weak, 400, Some("password"));
     let unbound = app
         .post(
@@ -333,10 +260,7 @@ async fn users_log_in_for_tokens(app: TestApp) {
                 .json(&json!({"username": "nobody", "password": "not the password"})),
         )
         .await;
-    assert_eq!(
-        unknown.body["detail"], wrong.body["detail"],
-        "same answer for unknown users"
-    );
+    assert_eq!(unknown.body["detail"], wrong.body["detail"], "same answer for unknown users");
     let ok = app
         .send(
             app.client
@@ -346,15 +270,8 @@ async fn users_log_in_for_tokens(app: TestApp) {
         .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     let token = ok.body["access_token"].as_str().expect("token");
-    assert_eq!(
-        app.post("/api/v1/funds", token, &fund_body("By Bob"))
-            .await
-            .status,
-        201
-    );
-    let entries_by_bob = app
-        .get("/api/v1/ledger/entries?actor=staff:bob", &app.auditor())
-        .await;
+    assert_eq!(app.post("/api/v1/funds", token, &fund_body("By Bob")).await.status, 201);
+    let entries_by_bob = app.get("/api/v1/ledger/entries?actor=staff:bob", &app.auditor()).await;
     assert_eq!(entries_by_bob.status, 200);
 }
 
@@ -368,9 +285,7 @@ async fn browser_login_needs_csrf_and_sets_a_strict_cookie(app: TestApp) {
     .await;
     let home = app.send(app.client.get(format!("{}/", app.address))).await;
     assert_eq!(home.status, 303);
-    let form = app
-        .send(app.client.get(format!("{}/login", app.address)))
-        .await;
+    let form = app.send(app.client.get(format!("{}/login", app.address))).await;
     assert_eq!(form.status, 200);
     let csrf = form
         .text
@@ -395,10 +310,7 @@ async fn browser_login_needs_csrf_and_sets_a_strict_cookie(app: TestApp) {
         ]))
         .await;
     assert_eq!(wrong.status, 401);
-    assert!(
-        wrong.text.contains("wrong password"),
-        "reason shown on the form"
-    );
+    assert!(wrong.text.contains("wrong password"), "reason shown on the form");
     let ok = app
         .send(app.client.post(format!("{}/login", app.address)).form(&[
             ("username", "sara"),
@@ -407,48 +319,26 @@ async fn browser_login_needs_csrf_and_sets_a_strict_cookie(app: TestApp) {
         ]))
         .await;
     assert_eq!(ok.status, 303, "{}", ok.text);
-    let cookie = ok
-        .headers
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .expect("cookie")
-        .to_string();
-    assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-        "{cookie}"
-    );
+    let cookie = ok.headers.get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
     let home = app.send(app.client.get(format!("{}/", app.address))).await;
     assert_eq!(home.status, 200);
     assert!(home.text.contains("Welcome, sara"));
     // The session cookie does not authenticate the JSON API: it wants a bearer token.
-    let api = app
-        .send(app.client.get(format!("{}/api/v1/funds", app.address)))
-        .await;
+    let api = app.send(app.client.get(format!("{}/api/v1/funds", app.address))).await;
     assert_eq!(api.status, 401);
 }
 
 async fn health_readiness_metrics_and_request_ids(app: TestApp) {
-    let health = app
-        .send(app.client.get(format!("{}/healthz", app.address)))
-        .await;
+    let health = app.send(app.client.get(format!("{}/healthz", app.address))).await;
     assert_eq!(health.body["status"], "ok");
-    let ready = app
-        .send(app.client.get(format!("{}/readyz", app.address)))
-        .await;
+    let ready = app.send(app.client.get(format!("{}/readyz", app.address))).await;
     assert_eq!(ready.status, 200);
     assert_eq!(ready.body["migrations"], "current");
     assert!(ready.headers.contains_key("x-request-id"));
-    let metrics = app
-        .send(app.client.get(format!("{}/metrics", app.address)))
-        .await;
-    assert!(
-        metrics.text.contains("investai_http_requests_total"),
-        "{}",
-        metrics.text
-    );
-    let missing = app
-        .send(app.client.get(format!("{}/no/such/page", app.address)))
-        .await;
+    let metrics = app.send(app.client.get(format!("{}/metrics", app.address))).await;
+    assert!(metrics.text.contains("investai_http_requests_total"), "{}", metrics.text);
+    let missing = app.send(app.client.get(format!("{}/no/such/page", app.address))).await;
     assert_problem(&missing, 404, None);
 }
 

@@ -21,8 +21,7 @@ pub fn verify(secret: &str, binding: &str, submitted: &str) -> bool {
 
 fn mac(secret: &str, binding: &str) -> HmacSha256 {
     // The secret comes from the server's settings, never from a request.
-    let mut mac =
-        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(b"csrf:");
     mac.update(binding.as_bytes());
     mac

@@ -8,9 +8,7 @@
 use std::path::Path;
 
 use chrono::Utc;
-use jsonwebtoken::{
-    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
-};
+use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
@@ -86,52 +84,28 @@ impl JwtKeys {
     /// Keys from the settings, with `secret` already resolved (configured or demo key).
     pub fn from_settings(settings: &Settings, secret: &str) -> Result<Self, String> {
         let mut keys = JwtKeys::new(secret, &settings.jwt_issuer, &settings.jwt_audience);
-        if let (Some(file), Some(alg)) = (
-            &settings.idp_public_key_file,
-            settings.idp_algorithm.as_deref(),
-        ) {
-            let issuer = settings
-                .idp_issuer
-                .clone()
-                .ok_or("idp_issuer is required with an external identity provider")?;
+        if let (Some(file), Some(alg)) = (&settings.idp_public_key_file, settings.idp_algorithm.as_deref()) {
+            let issuer =
+                settings.idp_issuer.clone().ok_or("idp_issuer is required with an external identity provider")?;
             keys = keys.with_external_idp(file, alg, &issuer)?;
         }
         Ok(keys)
     }
 
-    pub fn with_external_idp(
-        mut self,
-        pem_file: &Path,
-        algorithm: &str,
-        issuer: &str,
-    ) -> Result<Self, String> {
-        let pem = std::fs::read(pem_file)
-            .map_err(|e| format!("cannot read {}: {e}", pem_file.display()))?;
+    pub fn with_external_idp(mut self, pem_file: &Path, algorithm: &str, issuer: &str) -> Result<Self, String> {
+        let pem = std::fs::read(pem_file).map_err(|e| format!("cannot read {}: {e}", pem_file.display()))?;
         self = self.with_external_pem(&pem, algorithm, issuer)?;
         Ok(self)
     }
 
-    pub fn with_external_pem(
-        mut self,
-        pem: &[u8],
-        algorithm: &str,
-        issuer: &str,
-    ) -> Result<Self, String> {
+    pub fn with_external_pem(mut self, pem: &[u8], algorithm: &str, issuer: &str) -> Result<Self, String> {
         let (algorithm, key) = match algorithm {
             "RS256" => (Algorithm::RS256, DecodingKey::from_rsa_pem(pem)),
             "EdDSA" => (Algorithm::EdDSA, DecodingKey::from_ed_pem(pem)),
-            other => {
-                return Err(format!(
-                    "identity provider algorithm {other} is not supported"
-                ))
-            }
+            other => return Err(format!("identity provider algorithm {other} is not supported")),
         };
         let key = key.map_err(|e| format!("identity provider public key: {e}"))?;
-        self.external = Some(ExternalIdp {
-            algorithm,
-            key,
-            issuer: issuer.to_string(),
-        });
+        self.external = Some(ExternalIdp { algorithm, key, issuer: issuer.to_string() });
         Ok(self)
     }
 
@@ -148,9 +122,7 @@ impl JwtKeys {
         ttl_seconds: i64,
     ) -> Result<(String, Claims), String> {
         if !(1..=TOKEN_TTL_SECONDS_MAX).contains(&ttl_seconds) {
-            return Err(format!(
-                "token lifetime must be 1 to {TOKEN_TTL_SECONDS_MAX} seconds"
-            ));
+            return Err(format!("token lifetime must be 1 to {TOKEN_TTL_SECONDS_MAX} seconds"));
         }
         let now = Utc::now().timestamp();
         let claims = Claims {
@@ -170,17 +142,14 @@ impl JwtKeys {
 
     /// Signs arbitrary claims (tests use it to make expired or future tokens).
     pub fn sign(&self, claims: &Claims) -> Result<String, String> {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|e| format!("cannot sign token: {e}"))
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(|e| format!("cannot sign token: {e}"))
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         let (key, algorithm, issuer) = match (&self.external, header.alg) {
             (_, Algorithm::HS256) => (&self.decoding, Algorithm::HS256, self.issuer.as_str()),
-            (Some(idp), alg) if alg == idp.algorithm => {
-                (&idp.key, idp.algorithm, idp.issuer.as_str())
-            }
+            (Some(idp), alg) if alg == idp.algorithm => (&idp.key, idp.algorithm, idp.issuer.as_str()),
             _ => return Err(TokenError::Algorithm),
         };
         let mut validation = Validation::new(algorithm);
@@ -198,9 +167,7 @@ impl JwtKeys {
                 ErrorKind::InvalidIssuer => TokenError::Issuer,
                 ErrorKind::InvalidSignature => TokenError::Signature,
                 ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
-                ErrorKind::Json(_) | ErrorKind::MissingRequiredClaim(_) => {
-                    TokenError::Claims(e.to_string())
-                }
+                ErrorKind::Json(_) | ErrorKind::MissingRequiredClaim(_) => TokenError::Claims(e.to_string()),
                 _ => TokenError::Malformed,
             }
         })?;
@@ -214,27 +181,16 @@ impl JwtKeys {
 /// Parses `30m`, `1h`, `7d` or plain seconds.
 pub fn parse_ttl(text: &str) -> Result<i64, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let value: i64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}: use e.g. 30m, 1h, 7d"))?;
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let value: i64 = number.parse().map_err(|_| format!("invalid duration {text:?}: use e.g. 30m, 1h, 7d"))?;
     let factor = match unit {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "invalid duration unit in {text:?}: use s, m, h or d"
-            ))
-        }
+        _ => return Err(format!("invalid duration unit in {text:?}: use s, m, h or d")),
     };
-    value
-        .checked_mul(factor)
-        .ok_or_else(|| "duration too long".to_string())
+    value.checked_mul(factor).ok_or_else(|| "duration too long".to_string())
 }
 
 #[cfg(test)]
@@ -250,9 +206,7 @@ mod tests {
 
     #[test]
     fn minted_tokens_verify() {
-        let (token, claims) = keys()
-            .mint(Role::Staff, "alice", Some("alice"), 600)
-            .unwrap();
+        let (token, claims) = keys().mint(Role::Staff, "alice", Some("alice"), 600).unwrap();
         assert_eq!(keys().verify(&token), Ok(claims));
     }
 
@@ -261,16 +215,10 @@ mod tests {
         let keys = keys();
         let (_, mut claims) = keys.mint(Role::Staff, "alice", None, 600).unwrap();
         claims.exp = Utc::now().timestamp() - 3600;
-        assert_eq!(
-            keys.verify(&keys.sign(&claims).unwrap()),
-            Err(TokenError::Expired)
-        );
+        assert_eq!(keys.verify(&keys.sign(&claims).unwrap()), Err(TokenError::Expired));
         let (_, mut claims) = keys.mint(Role::Staff, "alice", None, 600).unwrap();
         claims.nbf = Utc::now().timestamp() + 3600;
-        assert_eq!(
-            keys.verify(&keys.sign(&claims).unwrap()),
-            Err(TokenError::NotYetValid)
-        );
+        assert_eq!(keys.verify(&keys.sign(&claims).unwrap()), Err(TokenError::NotYetValid));
         let other = JwtKeys::new(SECRET, "investai", "someone-else");
         let (token, _) = other.mint(Role::Staff, "alice", None, 600).unwrap();
         assert_eq!(keys.verify(&token), Err(TokenError::Audience));
@@ -283,8 +231,7 @@ mod tests {
     fn alg_none_is_refused() {
         let (token, _) = keys().mint(Role::Admin, "alice", None, 600).unwrap();
         let payload = token.split('.').nth(1).unwrap();
-        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let unsigned = format!("{header}.{payload}.");
         assert!(keys().verify(&unsigned).is_err());
     }

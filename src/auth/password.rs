@@ -11,14 +11,10 @@ pub const PASSWORD_BYTES_MAX: usize = 1024;
 
 pub fn check_strength(password: &str) -> Result<(), String> {
     if password.chars().count() < PASSWORD_CHARS_MIN {
-        return Err(format!(
-            "password must be at least {PASSWORD_CHARS_MIN} characters"
-        ));
+        return Err(format!("password must be at least {PASSWORD_CHARS_MIN} characters"));
     }
     if password.len() > PASSWORD_BYTES_MAX {
-        return Err(format!(
-            "password must be at most {PASSWORD_BYTES_MAX} bytes"
-        ));
+        return Err(format!("password must be at most {PASSWORD_BYTES_MAX} bytes"));
     }
     Ok(())
 }
@@ -37,11 +33,7 @@ pub fn verify(password: &str, stored: &str) -> bool {
         return false;
     }
     PasswordHash::new(stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 

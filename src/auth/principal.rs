@@ -16,12 +16,7 @@ pub struct Principal {
 
 impl From<Claims> for Principal {
     fn from(claims: Claims) -> Self {
-        Principal {
-            subject: claims.sub,
-            role: claims.role,
-            name: claims.name,
-            token_id: claims.jti,
-        }
+        Principal { subject: claims.sub, role: claims.role, name: claims.name, token_id: claims.jti }
     }
 }
 
@@ -36,10 +31,7 @@ impl Principal {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "the {} role may not do this",
-                self.role
-            )))
+            Err(AppError::Forbidden(format!("the {} role may not do this", self.role)))
         }
     }
 

@@ -23,93 +23,44 @@ pub const FUND_EXPENSES: &str = "5010";
 pub const GRANTS_TO_FACILITIES: &str = "5100";
 pub const COMPUTE_SUBSIDIES: &str = "5200";
 pub const WRITE_DOWNS: &str = "5300";
+pub const UNFUNDED_COMMITMENTS: &str = "9000";
+pub const UNFUNDED_COMMITMENTS_CONTRA: &str = "9100";
 
 /// (code, name, kind) of every account a new fund gets.
 pub const STANDARD_CHART: &[(&str, &str, AccountKind)] = &[
     (CASH, "Cash at bank", AccountKind::Asset),
-    (
-        CAPITAL_CALL_RECEIVABLE,
-        "Capital calls receivable",
-        AccountKind::Asset,
-    ),
-    (
-        INVESTMENTS_EQUITY,
-        "Equity investments in facilities",
-        AccountKind::Asset,
-    ),
-    (
-        PROCEEDS_RECEIVABLE,
-        "Proceeds receivable",
-        AccountKind::Asset,
-    ),
-    (
-        DISTRIBUTIONS_PAYABLE,
-        "Distributions payable",
-        AccountKind::Liability,
-    ),
-    (
-        FEES_PAYABLE,
-        "Fees and expenses payable",
-        AccountKind::Liability,
-    ),
-    (
-        GRANT_COMMITMENTS_PAYABLE,
-        "Compute-grant commitments payable to facilities",
-        AccountKind::Liability,
-    ),
-    (
-        CONTRIBUTED_CAPITAL,
-        "Contributed capital",
-        AccountKind::Equity,
-    ),
-    (
-        DISTRIBUTIONS_TO_INVESTORS,
-        "Distributions to investors",
-        AccountKind::Equity,
-    ),
-    (
-        COMPUTE_GRANT_POOL,
-        "Compute-grant pool reserve",
-        AccountKind::Equity,
-    ),
-    (
-        COMPUTE_GRANT_COMMITTED,
-        "Compute-grant pool committed to calls",
-        AccountKind::Equity,
-    ),
-    (
-        OPENING_BALANCE_EQUITY,
-        "Opening balance equity",
-        AccountKind::Equity,
-    ),
+    (CAPITAL_CALL_RECEIVABLE, "Capital calls receivable", AccountKind::Asset),
+    (INVESTMENTS_EQUITY, "Equity investments in facilities", AccountKind::Asset),
+    (PROCEEDS_RECEIVABLE, "Proceeds receivable", AccountKind::Asset),
+    (DISTRIBUTIONS_PAYABLE, "Distributions payable", AccountKind::Liability),
+    (FEES_PAYABLE, "Fees and expenses payable", AccountKind::Liability),
+    (GRANT_COMMITMENTS_PAYABLE, "Compute-grant commitments payable to facilities", AccountKind::Liability),
+    (CONTRIBUTED_CAPITAL, "Contributed capital", AccountKind::Equity),
+    (DISTRIBUTIONS_TO_INVESTORS, "Distributions to investors", AccountKind::Equity),
+    (COMPUTE_GRANT_POOL, "Compute-grant pool reserve", AccountKind::Equity),
+    (COMPUTE_GRANT_COMMITTED, "Compute-grant pool committed to calls", AccountKind::Equity),
+    (OPENING_BALANCE_EQUITY, "Opening balance equity", AccountKind::Equity),
     (INVESTMENT_INCOME, "Investment income", AccountKind::Income),
-    (
-        REALISED_GAINS,
-        "Realised gains and losses",
-        AccountKind::Income,
-    ),
-    (
-        UNREALISED_GAINS,
-        "Unrealised gains and losses",
-        AccountKind::Income,
-    ),
+    (REALISED_GAINS, "Realised gains and losses", AccountKind::Income),
+    (UNREALISED_GAINS, "Unrealised gains and losses", AccountKind::Income),
     (MANAGEMENT_FEES, "Management fees", AccountKind::Expense),
     (FUND_EXPENSES, "Fund expenses", AccountKind::Expense),
-    (
-        GRANTS_TO_FACILITIES,
-        "Grants to facilities",
-        AccountKind::Expense,
-    ),
-    (
-        COMPUTE_SUBSIDIES,
-        "Compute-hour subsidies to SMEs",
-        AccountKind::Expense,
-    ),
-    (
-        WRITE_DOWNS,
-        "Write-downs of investments",
-        AccountKind::Expense,
-    ),
+    (GRANTS_TO_FACILITIES, "Grants to facilities", AccountKind::Expense),
+    (COMPUTE_SUBSIDIES, "Compute-hour subsidies to SMEs", AccountKind::Expense),
+    (WRITE_DOWNS, "Write-downs of investments", AccountKind::Expense),
+    (UNFUNDED_COMMITMENTS, "Unfunded commitments receivable (memorandum)", AccountKind::Asset),
+    (UNFUNDED_COMMITMENTS_CONTRA, "Unfunded commitments (memorandum contra)", AccountKind::Liability),
+];
+
+/// The per-tranche sub-account of a capital account: `3100.01` for the tranche of seniority 1.
+pub fn tranche_account(parent: &str, seniority: i32) -> String {
+    format!("{parent}.{seniority:02}")
+}
+
+/// Capital accounts each tranche gets, as (parent code, name prefix, kind).
+pub const TRANCHE_ACCOUNTS: &[(&str, &str, AccountKind)] = &[
+    (CONTRIBUTED_CAPITAL, "Contributed capital", AccountKind::Equity),
+    (DISTRIBUTIONS_TO_INVESTORS, "Distributions", AccountKind::Equity),
 ];
 
 #[cfg(test)]

@@ -27,13 +27,8 @@ pub enum AccountKind {
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 5] = [
-        AccountKind::Asset,
-        AccountKind::Liability,
-        AccountKind::Equity,
-        AccountKind::Income,
-        AccountKind::Expense,
-    ];
+    pub const ALL: [AccountKind; 5] =
+        [AccountKind::Asset, AccountKind::Liability, AccountKind::Equity, AccountKind::Income, AccountKind::Expense];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -191,26 +186,15 @@ pub struct StoredEntry<'a> {
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum ChainFault {
     /// Sequence numbers must run 1, 2, 3… without a gap (a gap is a deleted entry).
-    MissingSequence {
-        expected: i64,
-        found: i64,
-        entry_id: String,
-    },
+    MissingSequence { expected: i64, found: i64, entry_id: String },
     /// The entry's stored previous hash is not the hash of the entry before it.
     BrokenLink { sequence: i64, entry_id: String },
     /// Recomputing the hash from the stored content gives another value: the entry was edited.
     HashMismatch { sequence: i64, entry_id: String },
     /// The postings no longer sum to zero, or fewer than two remain.
-    Unbalanced {
-        sequence: i64,
-        entry_id: String,
-        detail: String,
-    },
+    Unbalanced { sequence: i64, entry_id: String, detail: String },
     /// The chain head records more entries, or another last hash, than are stored.
-    HeadMismatch {
-        head_sequence: i64,
-        last_sequence: i64,
-    },
+    HeadMismatch { head_sequence: i64, last_sequence: i64 },
 }
 
 impl ChainFault {
@@ -246,10 +230,7 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier {
-            expected_sequence: 1,
-            previous_hash: GENESIS_HASH.to_string(),
-        }
+        ChainVerifier { expected_sequence: 1, previous_hash: GENESIS_HASH.to_string() }
     }
 }
 
@@ -266,11 +247,7 @@ impl ChainVerifier {
         let sequence = entry.canonical.sequence;
         let entry_id = entry.canonical.id.to_string();
         if sequence != self.expected_sequence {
-            return Err(ChainFault::MissingSequence {
-                expected: self.expected_sequence,
-                found: sequence,
-                entry_id,
-            });
+            return Err(ChainFault::MissingSequence { expected: self.expected_sequence, found: sequence, entry_id });
         }
         if entry.previous_hash != self.previous_hash {
             return Err(ChainFault::BrokenLink { sequence, entry_id });
@@ -290,11 +267,7 @@ impl ChainVerifier {
             })
             .collect();
         if let Err(error) = check_balanced(&lines) {
-            return Err(ChainFault::Unbalanced {
-                sequence,
-                entry_id,
-                detail: error.to_string(),
-            });
+            return Err(ChainFault::Unbalanced { sequence, entry_id, detail: error.to_string() });
         }
         self.expected_sequence += 1;
         self.previous_hash = entry.hash.to_string();
@@ -304,10 +277,7 @@ impl ChainVerifier {
     /// Final check against the chain head row that every write updates.
     pub fn finish(&self, head_sequence: i64, head_hash: &str) -> Result<(), ChainFault> {
         if head_sequence != self.entries_checked() || head_hash != self.previous_hash {
-            return Err(ChainFault::HeadMismatch {
-                head_sequence,
-                last_sequence: self.entries_checked(),
-            });
+            return Err(ChainFault::HeadMismatch { head_sequence, last_sequence: self.entries_checked() });
         }
         Ok(())
     }
@@ -319,29 +289,15 @@ mod tests {
     use proptest::prelude::*;
 
     fn line(account: &str, cents: i64) -> PostingLine {
-        PostingLine {
-            account_id: account.to_string(),
-            amount: Cents::new(cents),
-            party_id: None,
-            memo: String::new(),
-        }
+        PostingLine { account_id: account.to_string(), amount: Cents::new(cents), party_id: None, memo: String::new() }
     }
 
     #[test]
     fn balanced_entries_pass_and_others_fail() {
         assert_eq!(check_balanced(&[line("a", 500), line("b", -500)]), Ok(()));
-        assert_eq!(
-            check_balanced(&[line("a", 500)]),
-            Err(EntryError::TooFewPostings)
-        );
-        assert_eq!(
-            check_balanced(&[line("a", 500), line("b", -499)]),
-            Err(EntryError::Unbalanced(Cents::new(1)))
-        );
-        assert_eq!(
-            check_balanced(&[line("a", 0), line("b", 0)]),
-            Err(EntryError::ZeroPosting(0))
-        );
+        assert_eq!(check_balanced(&[line("a", 500)]), Err(EntryError::TooFewPostings));
+        assert_eq!(check_balanced(&[line("a", 500), line("b", -499)]), Err(EntryError::Unbalanced(Cents::new(1))));
+        assert_eq!(check_balanced(&[line("a", 0), line("b", 0)]), Err(EntryError::ZeroPosting(0)));
     }
 
     #[test]
@@ -378,20 +334,8 @@ mod tests {
             description: "test",
             reverses_entry_id: None,
             postings: vec![
-                CanonicalPosting {
-                    line: 1,
-                    account_id: "a",
-                    amount_cents: amount,
-                    party_id: None,
-                    memo: "",
-                },
-                CanonicalPosting {
-                    line: 2,
-                    account_id: "b",
-                    amount_cents: -amount,
-                    party_id: None,
-                    memo: "",
-                },
+                CanonicalPosting { line: 1, account_id: "a", amount_cents: amount, party_id: None, memo: "" },
+                CanonicalPosting { line: 2, account_id: "b", amount_cents: -amount, party_id: None, memo: "" },
             ],
         }
     }
@@ -404,20 +348,8 @@ mod tests {
         let h2 = chain_hash(&h1, &second);
 
         let mut verifier = ChainVerifier::default();
-        verifier
-            .check(&StoredEntry {
-                canonical: first.clone(),
-                previous_hash: GENESIS_HASH,
-                hash: &h1,
-            })
-            .unwrap();
-        verifier
-            .check(&StoredEntry {
-                canonical: second.clone(),
-                previous_hash: &h1,
-                hash: &h2,
-            })
-            .unwrap();
+        verifier.check(&StoredEntry { canonical: first.clone(), previous_hash: GENESIS_HASH, hash: &h1 }).unwrap();
+        verifier.check(&StoredEntry { canonical: second.clone(), previous_hash: &h1, hash: &h2 }).unwrap();
         assert_eq!(verifier.finish(2, &h2), Ok(()));
         assert!(verifier.finish(3, &h2).is_err());
 
@@ -425,30 +357,15 @@ mod tests {
         let mut verifier = ChainVerifier::default();
         let edited = sample(1, "e1", 101);
         assert_eq!(
-            verifier.check(&StoredEntry {
-                canonical: edited,
-                previous_hash: GENESIS_HASH,
-                hash: &h1
-            }),
-            Err(ChainFault::HashMismatch {
-                sequence: 1,
-                entry_id: "e1".into()
-            })
+            verifier.check(&StoredEntry { canonical: edited, previous_hash: GENESIS_HASH, hash: &h1 }),
+            Err(ChainFault::HashMismatch { sequence: 1, entry_id: "e1".into() })
         );
 
         // A deleted first entry leaves a gap.
         let mut verifier = ChainVerifier::default();
         assert!(matches!(
-            verifier.check(&StoredEntry {
-                canonical: second,
-                previous_hash: &h1,
-                hash: &h2
-            }),
-            Err(ChainFault::MissingSequence {
-                expected: 1,
-                found: 2,
-                ..
-            })
+            verifier.check(&StoredEntry { canonical: second, previous_hash: &h1, hash: &h2 }),
+            Err(ChainFault::MissingSequence { expected: 1, found: 2, .. })
         ));
     }
 

@@ -1,6 +1,8 @@
 //! The pure core: money, ledger rules and the fund's vocabulary. No IO anywhere below here.
 
+pub mod capital;
 pub mod chart;
 pub mod ledger;
 pub mod money;
+pub mod parties;
 pub mod roles;

@@ -63,11 +63,8 @@ impl Cents {
         if normalized.scale() > CENT_SCALE {
             return Err(MoneyError::TooManyDecimals);
         }
-        let cents = (normalized * Decimal::ONE_HUNDRED)
-            .trunc()
-            .to_string()
-            .parse::<i64>()
-            .map_err(|_| MoneyError::TooLarge)?;
+        let cents =
+            (normalized * Decimal::ONE_HUNDRED).trunc().to_string().parse::<i64>().map_err(|_| MoneyError::TooLarge)?;
         if cents.unsigned_abs() > AMOUNT_CENTS_MAX as u64 {
             return Err(MoneyError::TooLarge);
         }
@@ -75,17 +72,11 @@ impl Cents {
     }
 
     pub fn checked_add(self, other: Cents) -> Result<Cents, MoneyError> {
-        self.0
-            .checked_add(other.0)
-            .map(Cents)
-            .ok_or(MoneyError::Overflow)
+        self.0.checked_add(other.0).map(Cents).ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_sub(self, other: Cents) -> Result<Cents, MoneyError> {
-        self.0
-            .checked_sub(other.0)
-            .map(Cents)
-            .ok_or(MoneyError::Overflow)
+        self.0.checked_sub(other.0).map(Cents).ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_neg(self) -> Result<Cents, MoneyError> {
@@ -110,9 +101,7 @@ impl Cents {
 
     /// Sum that refuses to overflow instead of wrapping.
     pub fn sum<I: IntoIterator<Item = Cents>>(items: I) -> Result<Cents, MoneyError> {
-        items
-            .into_iter()
-            .try_fold(Cents::ZERO, |acc, item| acc.checked_add(item))
+        items.into_iter().try_fold(Cents::ZERO, |acc, item| acc.checked_add(item))
     }
 
     /// A positive amount for a business event: > 0 and within the limit.
@@ -203,11 +192,7 @@ pub fn allocate_pro_rata(total: Cents, weights: &[Cents]) -> Result<Vec<Cents>, 
     }
     let weight_sum: i128 = weights.iter().map(|w| w.get() as i128).sum();
     if weight_sum == 0 {
-        return if total.is_zero() {
-            Ok(vec![Cents::ZERO; weights.len()])
-        } else {
-            Err(MoneyError::NotPositive)
-        };
+        return if total.is_zero() { Ok(vec![Cents::ZERO; weights.len()]) } else { Err(MoneyError::NotPositive) };
     }
     let total_i = total.get() as i128;
     let mut shares = Vec::with_capacity(weights.len());
@@ -228,15 +213,9 @@ pub fn allocate_pro_rata(total: Cents, weights: &[Cents]) -> Result<Vec<Cents>, 
         shares[index] += 1;
         leftover -= 1;
     }
-    debug_assert_eq!(
-        leftover, 0,
-        "largest remainder leaves fewer cents than parties"
-    );
+    debug_assert_eq!(leftover, 0, "largest remainder leaves fewer cents than parties");
     let result: Vec<Cents> = shares.into_iter().map(|s| Cents(s as i64)).collect();
-    debug_assert_eq!(
-        result.iter().map(|c| c.get() as i128).sum::<i128>(),
-        total_i
-    );
+    debug_assert_eq!(result.iter().map(|c| c.get() as i128).sum::<i128>(), total_i);
     Ok(result)
 }
 
@@ -267,18 +246,9 @@ mod tests {
 
     #[test]
     fn refuses_absurd_amounts() {
-        assert_eq!(
-            "10000000000000.00".parse::<Cents>(),
-            Ok(Cents(AMOUNT_CENTS_MAX))
-        );
-        assert_eq!(
-            "10000000000000.01".parse::<Cents>(),
-            Err(MoneyError::TooLarge)
-        );
-        assert_eq!(
-            "99999999999999999999999".parse::<Cents>(),
-            Err(MoneyError::TooLarge)
-        );
+        assert_eq!("10000000000000.00".parse::<Cents>(), Ok(Cents(AMOUNT_CENTS_MAX)));
+        assert_eq!("10000000000000.01".parse::<Cents>(), Err(MoneyError::TooLarge));
+        assert_eq!("99999999999999999999999".parse::<Cents>(), Err(MoneyError::TooLarge));
     }
 
     #[test]
@@ -302,10 +272,7 @@ mod tests {
 
     #[test]
     fn allocation_refuses_money_with_nobody_to_receive_it() {
-        assert_eq!(
-            allocate_pro_rata(Cents(1), &[Cents(0)]),
-            Err(MoneyError::NotPositive)
-        );
+        assert_eq!(allocate_pro_rata(Cents(1), &[Cents(0)]), Err(MoneyError::NotPositive));
         assert_eq!(allocate_pro_rata(Cents(0), &[]), Ok(vec![]));
     }
 

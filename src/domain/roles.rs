@@ -14,14 +14,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Staff,
-        Role::Investor,
-        Role::Auditor,
-        Role::Sme,
-        Role::Facility,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 6] = [Role::Staff, Role::Investor, Role::Auditor, Role::Sme, Role::Facility, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -48,17 +48,12 @@ fn bearer_principal(req: &HttpRequest) -> Result<Principal, AppError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthorized("Authorization header must be `Bearer <token>`".into())
-        })?;
+        .ok_or_else(|| AppError::Unauthorized("Authorization header must be `Bearer <token>`".into()))?;
     verify_token(state, token)
 }
 
 pub fn verify_token(state: &AppState, token: &str) -> Result<Principal, AppError> {
-    let claims = state
-        .keys
-        .verify(token)
-        .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+    let claims = state.keys.verify(token).map_err(|e| AppError::Unauthorized(e.to_string()))?;
     Ok(Principal::from(claims))
 }
 
@@ -83,20 +78,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = state(req)
-            .map(|s| s.settings.body_limit_bytes)
-            .unwrap_or(1024 * 1024);
+        let limit = state(req).map(|s| s.settings.body_limit_bytes).unwrap_or(1024 * 1024);
         let content_type_ok = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .eq_ignore_ascii_case("application/json")
-            })
+            .map(|v| v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json"))
             .unwrap_or(false);
         let declared_length = req
             .headers()
@@ -106,9 +93,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
         let mut payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
-                    "send the body as Content-Type: application/json".into(),
-                ));
+                return Err(AppError::UnsupportedMediaType("send the body as Content-Type: application/json".into()));
             }
             if declared_length.is_some_and(|length| length > limit) {
                 return Err(AppError::PayloadTooLarge(limit));
@@ -139,16 +124,9 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
         let inner = error.into_inner();
         let reason = clean_serde_message(&inner.to_string());
         if inner.is_syntax() || inner.is_eof() {
-            AppError::MalformedBody {
-                detail: format!("body is not valid JSON: {reason}"),
-                errors: vec![],
-            }
+            AppError::MalformedBody { detail: format!("body is not valid JSON: {reason}"), errors: vec![] }
         } else {
-            let field = if path == "." {
-                "body".to_string()
-            } else {
-                path
-            };
+            let field = if path == "." { "body".to_string() } else { path };
             AppError::MalformedBody {
                 detail: format!("{field}: {reason}"),
                 errors: vec![FieldError::new(field, reason)],
@@ -177,9 +155,7 @@ impl FromRequest for IdempotencyKey {
             None => Ok(IdempotencyKey(None)),
             Some(value) => match value.to_str() {
                 Ok(key)
-                    if !key.is_empty()
-                        && key.len() <= KEY_LENGTH_MAX
-                        && key.chars().all(|c| c.is_ascii_graphic()) =>
+                    if !key.is_empty() && key.len() <= KEY_LENGTH_MAX && key.chars().all(|c| c.is_ascii_graphic()) =>
                 {
                     Ok(IdempotencyKey(Some(key.to_string())))
                 }
@@ -206,9 +182,7 @@ pub fn request_fingerprint(req: &HttpRequest, body: &[u8]) -> String {
 
 /// Validates an id taken from a path or body: a UUID, returned in canonical form.
 pub fn parse_id(field: &str, text: &str) -> Result<String, AppError> {
-    uuid::Uuid::parse_str(text)
-        .map(|id| id.to_string())
-        .map_err(|_| AppError::field(field, "not a valid UUID"))
+    uuid::Uuid::parse_str(text).map(|id| id.to_string()).map_err(|_| AppError::field(field, "not a valid UUID"))
 }
 
 /// Query-string parameters, with the failing parameter named in the error (`query.as_of`).
@@ -235,11 +209,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     serde_path_to_error::deserialize(pairs).map_err(|error| {
         let path = error.path().to_string();
         let reason = error.into_inner().to_string();
-        let field = if path == "." {
-            "query".to_string()
-        } else {
-            format!("query.{path}")
-        };
+        let field = if path == "." { "query".to_string() } else { format!("query.{path}") };
         AppError::Validation(vec![FieldError::new(field, reason)])
     })
 }

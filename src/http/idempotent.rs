@@ -35,9 +35,8 @@ where
 {
     let fingerprint = request_fingerprint(req, body);
     let owner = principal.actor();
-    let (status, body, replayed) = state
-        .db(move |conn| run(conn, owner, key.0, fingerprint, status.as_u16(), work))
-        .await?;
+    let (status, body, replayed) =
+        state.db(move |conn| run(conn, owner, key.0, fingerprint, status.as_u16(), work)).await?;
     let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
     let mut response = HttpResponse::build(status);
     response.content_type("application/json");
@@ -60,9 +59,7 @@ fn run<T: Serialize>(
         let body = write_tx(conn, |c| encode(&work(c)?))?;
         return Ok((status, body, false));
     };
-    if let Claim::Replay { status, body } =
-        write_tx(conn, |c| idempotency::claim(c, &owner, &key, &fingerprint))?
-    {
+    if let Claim::Replay { status, body } = write_tx(conn, |c| idempotency::claim(c, &owner, &key, &fingerprint))? {
         return Ok((status, body, true));
     }
     let outcome = write_tx(conn, |c| {

@@ -53,10 +53,7 @@ impl AppState {
 
 /// Routes of the whole service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(health::routes)
-        .configure(openapi::routes)
-        .configure(api::routes)
-        .configure(pages::routes);
+    cfg.configure(health::routes).configure(openapi::routes).configure(api::routes).configure(pages::routes);
 }
 
 /// Starts the server on an already bound listener (port 0 in tests).
@@ -75,11 +72,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .app_data(data.clone())
             .app_data(web::QueryConfig::default().error_handler(problem::query_error))
             .app_data(web::PathConfig::default().error_handler(problem::path_error))
-            .app_data(
-                web::FormConfig::default()
-                    .limit(64 * 1024)
-                    .error_handler(problem::form_error),
-            )
+            .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(problem::form_error))
             .wrap(prometheus.clone())
             .wrap(
                 DefaultHeaders::new()
@@ -94,9 +87,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                 async move {
                     let mut response = future.await?;
                     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-                        response
-                            .headers_mut()
-                            .insert(HeaderName::from_static("x-request-id"), id);
+                        response.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
                     }
                     Ok(response)
                 }

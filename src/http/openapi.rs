@@ -32,6 +32,29 @@ use super::{api, health};
         api::ledger::get_entry,
         api::ledger::reverse_entry,
         api::ledger::verify,
+        api::structure::create_tranche,
+        api::structure::list_tranches,
+        api::structure::create_source,
+        api::structure::list_sources,
+        api::structure::get_source,
+        api::structure::create_facility,
+        api::structure::list_facilities,
+        api::structure::get_facility,
+        api::commitments::create_commitment,
+        api::commitments::list_commitments,
+        api::commitments::get_commitment,
+        api::commitments::amend_commitment,
+        api::capital::create_call,
+        api::capital::list_calls,
+        api::capital::get_call,
+        api::capital::list_notices,
+        api::capital::get_notice,
+        api::capital::pay_notice,
+        api::investments::deploy,
+        api::investments::list_deployments,
+        api::investments::receive_proceeds,
+        api::investments::record_valuation,
+        api::investments::overview,
     ),
     components(schemas(crate::http::problem::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
@@ -46,27 +69,39 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
         );
     }
 }
 
-/// The document as served: paths are absolute (`/api/v1/...`, `/healthz`).
+/// Stack for building the document: the generated builder nests deeply, and its debug-build
+/// frames need more than the 2 MiB stacks of worker threads.
+const DOCUMENT_BUILD_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+
+/// The document as served: paths are absolute (`/api/v1/...`, `/healthz`). Built once.
 pub fn document() -> utoipa::openapi::OpenApi {
+    DOCUMENT
+        .get_or_init(|| {
+            std::thread::Builder::new()
+                .name("openapi".into())
+                .stack_size(DOCUMENT_BUILD_STACK_BYTES)
+                .spawn(build_document)
+                .ok()
+                .and_then(|handle| handle.join().ok())
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+fn build_document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.servers = None;
     let paths = std::mem::take(&mut doc.paths.paths);
     for (path, item) in paths {
-        let full = if path.starts_with("/healthz") || path.starts_with("/readyz") {
-            path
-        } else {
-            format!("/api/v1{path}")
-        };
+        let full =
+            if path.starts_with("/healthz") || path.starts_with("/readyz") { path } else { format!("/api/v1{path}") };
         doc.paths.paths.insert(full, item);
     }
     doc

@@ -17,11 +17,7 @@ use crate::error::{AppError, AppResult};
 pub const CSRF_COOKIE: &str = "investai_csrf";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(home)
-        .service(login_form)
-        .service(login)
-        .service(logout)
-        .service(stylesheet);
+    cfg.service(home).service(login_form).service(login).service(logout).service(stylesheet).service(notice_page);
 }
 
 pub struct NavItem {
@@ -51,15 +47,11 @@ struct HomePage {
 /// Renders a template into a response; a template error is a 500 with a problem body.
 pub fn render(template: &impl Template) -> AppResult<HttpResponse> {
     let html = template.render().map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
 }
 
 fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
 }
 
 /// Whether cookies get the `Secure` flag for this request.
@@ -84,15 +76,9 @@ fn role_summary(role: Role) -> &'static str {
 
 /// What the role's navigation offers: only what it may use.
 pub fn navigation(role: Role) -> Vec<NavItem> {
-    let mut items = vec![NavItem {
-        href: "/",
-        label: "Home",
-    }];
+    let mut items = vec![NavItem { href: "/", label: "Home" }];
     if role.reads_all() {
-        items.push(NavItem {
-            href: "/api/docs/",
-            label: "API reference",
-        });
+        items.push(NavItem { href: "/api/docs/", label: "API reference" });
     }
     items
 }
@@ -102,12 +88,7 @@ async fn home(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpRes
     let Some(principal) = session_principal(&req) else {
         return Ok(redirect("/login"));
     };
-    let Principal {
-        subject,
-        role,
-        name,
-        token_id,
-    } = principal;
+    let Principal { subject, role, name, token_id } = principal;
     render(&HomePage {
         display_name: name.unwrap_or_else(|| subject.clone()),
         party: role.is_party_bound().then_some(subject),
@@ -118,22 +99,13 @@ async fn home(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpRes
     })
 }
 
-fn login_page(
-    state: &AppState,
-    req: &HttpRequest,
-    error: Option<String>,
-    username: String,
-) -> AppResult<HttpResponse> {
+fn login_page(state: &AppState, req: &HttpRequest, error: Option<String>, username: String) -> AppResult<HttpResponse> {
     let nonce = req
         .cookie(CSRF_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|v| v.len() == 36)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let page = LoginPage {
-        csrf_token: csrf::token(&state.secret, &nonce),
-        error: error.clone(),
-        username,
-    };
+    let page = LoginPage { csrf_token: csrf::token(&state.secret, &nonce), error: error.clone(), username };
     let html = page.render().map_err(AppError::internal)?;
     let cookie = Cookie::build(CSRF_COOKIE, nonce)
         .path("/")
@@ -141,15 +113,8 @@ fn login_page(
         .same_site(SameSite::Strict)
         .secure(secure_cookies(state, req))
         .finish();
-    let mut response = if error.is_some() {
-        HttpResponse::Unauthorized()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(response
-        .cookie(cookie)
-        .content_type("text/html; charset=utf-8")
-        .body(html))
+    let mut response = if error.is_some() { HttpResponse::Unauthorized() } else { HttpResponse::Ok() };
+    Ok(response.cookie(cookie).content_type("text/html; charset=utf-8").body(html))
 }
 
 #[get("/login")]
@@ -165,20 +130,9 @@ struct LoginForm {
 }
 
 #[post("/login")]
-async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<LoginForm>,
-) -> AppResult<HttpResponse> {
-    let LoginForm {
-        username,
-        password,
-        csrf_token,
-    } = form.into_inner();
-    let nonce = req
-        .cookie(CSRF_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
+async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> AppResult<HttpResponse> {
+    let LoginForm { username, password, csrf_token } = form.into_inner();
+    let nonce = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
     if nonce.is_empty() || !csrf::verify(&state.secret, &nonce, &csrf_token) {
         return Err(AppError::Forbidden(
             "the form expired or did not come from this site; reload and try again".into(),
@@ -202,10 +156,7 @@ async fn login(
                 .secure(secure_cookies(&state, &req))
                 .max_age(actix_web::cookie::time::Duration::seconds(ttl))
                 .finish();
-            Ok(HttpResponse::SeeOther()
-                .cookie(cookie)
-                .insert_header((header::LOCATION, "/"))
-                .finish())
+            Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, "/")).finish())
         }
         Err(AppError::Unauthorized(reason)) => login_page(&state, &req, Some(reason), username),
         Err(other) => Err(other),
@@ -218,24 +169,32 @@ struct LogoutForm {
 }
 
 #[post("/logout")]
-async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<LogoutForm>,
-) -> AppResult<HttpResponse> {
+async fn logout(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LogoutForm>) -> AppResult<HttpResponse> {
     if let Some(principal) = session_principal(&req) {
         if !csrf::verify(&state.secret, &principal.token_id, &form.csrf_token) {
-            return Err(AppError::Forbidden(
-                "the form did not come from this site".into(),
-            ));
+            return Err(AppError::Forbidden("the form did not come from this site".into()));
         }
     }
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
-    Ok(HttpResponse::SeeOther()
-        .cookie(gone)
-        .insert_header((header::LOCATION, "/login"))
-        .finish())
+    Ok(HttpResponse::SeeOther().cookie(gone).insert_header((header::LOCATION, "/login")).finish())
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    n: crate::storage::capital::Notice,
+}
+
+/// The printable capital-call notice. Investors see only their own (others: 404).
+#[get("/notices/{notice_id}")]
+async fn notice_page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let Some(principal) = session_principal(&req) else {
+        return Ok(redirect("/login"));
+    };
+    let notice_id = crate::http::extract::parse_id("notice_id", &path)?;
+    let n = crate::http::api::capital::visible_notice(&state, &principal, notice_id).await?;
+    render(&NoticePage { n })
 }
 
 #[get("/static/app.css")]

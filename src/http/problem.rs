@@ -25,13 +25,10 @@ pub struct Problem {
 
 impl Problem {
     pub fn from_error(error: &AppError) -> Problem {
-        let status =
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let detail = match error {
             // The cause is logged with the request id; the client gets no internals.
-            AppError::Internal(_) => {
-                "internal error; quote the X-Request-Id response header when reporting it".into()
-            }
+            AppError::Internal(_) => "internal error; quote the X-Request-Id response header when reporting it".into(),
             other => other.to_string(),
         };
         Problem {
@@ -64,15 +61,9 @@ impl ResponseError for AppError {
 }
 
 /// Query strings that do not parse (`?as_of=yesterday`) become 400 problems.
-pub fn query_error(
-    error: actix_web::error::QueryPayloadError,
-    _req: &HttpRequest,
-) -> actix_web::Error {
+pub fn query_error(error: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let detail = error.to_string();
-    let field = detail
-        .split('`')
-        .nth(1)
-        .map_or_else(|| "query".to_string(), |name| format!("query.{name}"));
+    let field = detail.split('`').nth(1).map_or_else(|| "query".to_string(), |name| format!("query.{name}"));
     AppError::Validation(vec![FieldError::new(field, detail)]).into()
 }
 
@@ -82,22 +73,11 @@ pub fn path_error(error: actix_web::error::PathError, _req: &HttpRequest) -> act
 }
 
 /// Forms that do not parse become 400 problems.
-pub fn form_error(
-    error: actix_web::error::UrlencodedError,
-    _req: &HttpRequest,
-) -> actix_web::Error {
-    AppError::MalformedBody {
-        detail: format!("form could not be read: {error}"),
-        errors: Vec::new(),
-    }
-    .into()
+pub fn form_error(error: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::MalformedBody { detail: format!("form could not be read: {error}"), errors: Vec::new() }.into()
 }
 
 /// Unknown routes answer with a problem too.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound(format!(
-        "{} {}",
-        req.method(),
-        req.path()
-    )))
+    Err(AppError::NotFound(format!("{} {}", req.method(), req.path())))
 }

@@ -81,24 +81,13 @@ pub fn create_fund(conn: &mut DbConnection, new: NewFund) -> AppResult<Fund> {
             ));
         }
     }
-    let taken: i64 = funds::table
-        .filter(funds::name.eq(&new.name))
-        .count()
-        .get_result(conn)?;
+    let taken: i64 = funds::table.filter(funds::name.eq(&new.name)).count().get_result(conn)?;
     if taken > 0 {
-        return Err(AppError::conflict(
-            "fund-name-taken",
-            format!("a fund named {:?} exists", new.name),
-        ));
+        return Err(AppError::conflict("fund-name-taken", format!("a fund named {:?} exists", new.name)));
     }
     let row = FundRow {
         id: new_id(),
-        kind: if new.parent_id.is_some() {
-            "compartment"
-        } else {
-            "umbrella"
-        }
-        .into(),
+        kind: if new.parent_id.is_some() { "compartment" } else { "umbrella" }.into(),
         parent_id: new.parent_id,
         name: new.name,
         target_cents: new.target_size.get(),
@@ -107,9 +96,7 @@ pub fn create_fund(conn: &mut DbConnection, new: NewFund) -> AppResult<Fund> {
         term_years: new.term_years,
         created_at: now_micros(),
     };
-    diesel::insert_into(funds::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(funds::table).values(&row).execute(conn)?;
     for (code, name, kind) in STANDARD_CHART {
         create_account(conn, &row.id, code, name, *kind)?;
     }

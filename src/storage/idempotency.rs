@@ -38,19 +38,11 @@ struct KeyRow {
 }
 
 /// Claims `key` for `principal`. Call inside a write transaction of its own.
-pub fn claim(
-    conn: &mut DbConnection,
-    principal: &str,
-    key: &str,
-    request_hash: &str,
-) -> AppResult<Claim> {
+pub fn claim(conn: &mut DbConnection, principal: &str, key: &str, request_hash: &str) -> AppResult<Claim> {
     let now = now_micros();
     let lease_end = now + Duration::seconds(IN_FLIGHT_LEASE_SECONDS);
-    let existing: Option<KeyRow> = idempotency_keys::table
-        .find((principal, key))
-        .select(KeyRow::as_select())
-        .first(conn)
-        .optional()?;
+    let existing: Option<KeyRow> =
+        idempotency_keys::table.find((principal, key)).select(KeyRow::as_select()).first(conn).optional()?;
     let Some(row) = existing else {
         diesel::insert_into(idempotency_keys::table)
             .values(&KeyRow {
@@ -74,10 +66,7 @@ pub fn claim(
         ));
     }
     match (row.state.as_str(), row.response_status, row.response_body) {
-        ("completed", Some(status), Some(body)) => Ok(Claim::Replay {
-            status: status as u16,
-            body,
-        }),
+        ("completed", Some(status), Some(body)) => Ok(Claim::Replay { status: status as u16, body }),
         _ if row.locked_until > now => Err(AppError::conflict(
             "request-in-flight",
             "a request with this Idempotency-Key is still being processed; retry shortly",
@@ -93,13 +82,7 @@ pub fn claim(
 }
 
 /// Stores the response. Call inside the same transaction as the business write.
-pub fn complete(
-    conn: &mut DbConnection,
-    principal: &str,
-    key: &str,
-    status: u16,
-    body: &str,
-) -> AppResult<()> {
+pub fn complete(conn: &mut DbConnection, principal: &str, key: &str, status: u16, body: &str) -> AppResult<()> {
     let updated = diesel::update(idempotency_keys::table.find((principal, key)))
         .set((
             idempotency_keys::state.eq("completed"),
@@ -108,20 +91,14 @@ pub fn complete(
         ))
         .execute(conn)?;
     if updated != 1 {
-        return Err(AppError::internal(
-            "idempotency key vanished while its request ran",
-        ));
+        return Err(AppError::internal("idempotency key vanished while its request ran"));
     }
     Ok(())
 }
 
 /// Frees a claimed key whose request failed, so the client may retry with it.
 pub fn release(conn: &mut DbConnection, principal: &str, key: &str) -> AppResult<()> {
-    diesel::delete(
-        idempotency_keys::table
-            .find((principal, key))
-            .filter(idempotency_keys::state.eq("in_progress")),
-    )
-    .execute(conn)?;
+    diesel::delete(idempotency_keys::table.find((principal, key)).filter(idempotency_keys::state.eq("in_progress")))
+        .execute(conn)?;
     Ok(())
 }

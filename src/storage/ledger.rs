@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use super::schema::{journal_entries, ledger_accounts, ledger_head, postings};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::ledger::{
-    canonical_timestamp, chain_hash, check_balanced, reversal_of, AccountKind, CanonicalEntry,
-    CanonicalPosting, ChainFault, ChainVerifier, PostingLine, StoredEntry, CANONICAL_VERSION,
+    canonical_timestamp, chain_hash, check_balanced, reversal_of, AccountKind, CanonicalEntry, CanonicalPosting,
+    ChainFault, ChainVerifier, PostingLine, StoredEntry, CANONICAL_VERSION,
 };
 use crate::domain::money::Cents;
 use crate::error::{AppError, AppResult};
@@ -38,12 +38,8 @@ pub struct Account {
 
 impl Account {
     pub fn account_kind(&self) -> AppResult<AccountKind> {
-        AccountKind::parse(&self.kind).ok_or_else(|| {
-            AppError::internal(format!(
-                "account {} has unknown kind {}",
-                self.id, self.kind
-            ))
-        })
+        AccountKind::parse(&self.kind)
+            .ok_or_else(|| AppError::internal(format!("account {} has unknown kind {}", self.id, self.kind)))
     }
 }
 
@@ -68,17 +64,11 @@ pub fn create_account(
         kind: kind.as_str().to_string(),
         created_at: now_micros(),
     };
-    diesel::insert_into(ledger_accounts::table)
-        .values(&account)
-        .execute(conn)?;
+    diesel::insert_into(ledger_accounts::table).values(&account).execute(conn)?;
     Ok(account)
 }
 
-pub fn find_account_by_code(
-    conn: &mut DbConnection,
-    fund_id: &str,
-    code: &str,
-) -> AppResult<Option<Account>> {
+pub fn find_account_by_code(conn: &mut DbConnection, fund_id: &str, code: &str) -> AppResult<Option<Account>> {
     Ok(ledger_accounts::table
         .filter(ledger_accounts::fund_id.eq(fund_id))
         .filter(ledger_accounts::code.eq(code))
@@ -89,9 +79,8 @@ pub fn find_account_by_code(
 
 /// The account with `code` in the fund's chart, or an error naming the missing code.
 pub fn account_by_code(conn: &mut DbConnection, fund_id: &str, code: &str) -> AppResult<Account> {
-    find_account_by_code(conn, fund_id, code)?.ok_or_else(|| {
-        AppError::internal(format!("fund {fund_id} has no account {code} in its chart"))
-    })
+    find_account_by_code(conn, fund_id, code)?
+        .ok_or_else(|| AppError::internal(format!("fund {fund_id} has no account {code} in its chart")))
 }
 
 pub fn list_accounts(conn: &mut DbConnection, fund_id: &str) -> AppResult<Vec<Account>> {
@@ -175,10 +164,8 @@ impl EntryRow {
 pub fn post_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRow> {
     check_balanced(&entry.postings)?;
     ensure_accounts_in_fund(conn, &entry.fund_id, &entry.postings)?;
-    let (head_sequence, head_hash): (i64, String) = ledger_head::table
-        .find(1)
-        .select((ledger_head::sequence, ledger_head::last_hash))
-        .first(conn)?;
+    let (head_sequence, head_hash): (i64, String) =
+        ledger_head::table.find(1).select((ledger_head::sequence, ledger_head::last_hash)).first(conn)?;
     let id = new_id();
     let row = EntryRow {
         id: id.clone(),
@@ -209,9 +196,7 @@ pub fn post_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRo
         .collect();
     let hash = chain_hash(&row.previous_hash, &row.canonical(&lines));
     let row = EntryRow { hash, ..row };
-    diesel::insert_into(journal_entries::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(journal_entries::table).values(&row).execute(conn)?;
     // Inserted in chunks: SQLite binds at most 32,766 parameters per statement.
     for chunk in lines.chunks(1_000) {
         super::batch_insert!(conn, postings::table, chunk);
@@ -226,11 +211,7 @@ pub fn post_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRo
     Ok(row)
 }
 
-fn ensure_accounts_in_fund(
-    conn: &mut DbConnection,
-    fund_id: &str,
-    lines: &[PostingLine],
-) -> AppResult<()> {
+fn ensure_accounts_in_fund(conn: &mut DbConnection, fund_id: &str, lines: &[PostingLine]) -> AppResult<()> {
     let mut wanted: Vec<&str> = lines.iter().map(|p| p.account_id.as_str()).collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -262,20 +243,12 @@ pub fn reverse_entry(
 ) -> AppResult<EntryRow> {
     let original = get_entry(conn, entry_id)?;
     if original.entry.reverses_entry_id.is_some() {
-        return Err(AppError::rule(
-            "reversal-of-reversal",
-            "a reversing entry cannot itself be reversed",
-        ));
+        return Err(AppError::rule("reversal-of-reversal", "a reversing entry cannot itself be reversed"));
     }
-    let already: i64 = journal_entries::table
-        .filter(journal_entries::reverses_entry_id.eq(entry_id))
-        .count()
-        .get_result(conn)?;
+    let already: i64 =
+        journal_entries::table.filter(journal_entries::reverses_entry_id.eq(entry_id)).count().get_result(conn)?;
     if already > 0 {
-        return Err(AppError::conflict(
-            "already-reversed",
-            format!("entry {entry_id} is already reversed"),
-        ));
+        return Err(AppError::conflict("already-reversed", format!("entry {entry_id} is already reversed")));
     }
     if effective_date < original.entry.effective_date {
         return Err(AppError::rule_on(
@@ -327,10 +300,7 @@ pub fn get_entry(conn: &mut DbConnection, entry_id: &str) -> AppResult<EntryWith
         .order(postings::line.asc())
         .select(PostingRow::as_select())
         .load(conn)?;
-    Ok(EntryWithPostings {
-        entry,
-        postings: lines,
-    })
+    Ok(EntryWithPostings { entry, postings: lines })
 }
 
 /// Filters of the journal browser and exports.
@@ -348,20 +318,15 @@ pub struct EntryFilter {
 }
 
 /// A page of entries with their postings, in sequence order.
-pub fn list_entries(
-    conn: &mut DbConnection,
-    filter: &EntryFilter,
-    limit: i64,
-) -> AppResult<Vec<EntryWithPostings>> {
+pub fn list_entries(conn: &mut DbConnection, filter: &EntryFilter, limit: i64) -> AppResult<Vec<EntryWithPostings>> {
     let limit = limit.clamp(1, ENTRIES_PAGE_MAX);
     let mut query = journal_entries::table.into_boxed();
     if let Some(fund_id) = &filter.fund_id {
         query = query.filter(journal_entries::fund_id.eq(fund_id.clone()));
     }
     if let Some(account_id) = &filter.account_id {
-        let with_account = postings::table
-            .filter(postings::account_id.eq(account_id.clone()))
-            .select(postings::entry_id);
+        let with_account =
+            postings::table.filter(postings::account_id.eq(account_id.clone())).select(postings::entry_id);
         query = query.filter(journal_entries::id.eq_any(with_account));
     }
     if let Some(event_type) = &filter.event_type {
@@ -382,18 +347,12 @@ pub fn list_entries(
     if let Some(after) = filter.after_sequence {
         query = query.filter(journal_entries::sequence.gt(after));
     }
-    let entries: Vec<EntryRow> = query
-        .order(journal_entries::sequence.asc())
-        .limit(limit)
-        .select(EntryRow::as_select())
-        .load(conn)?;
+    let entries: Vec<EntryRow> =
+        query.order(journal_entries::sequence.asc()).limit(limit).select(EntryRow::as_select()).load(conn)?;
     attach_postings(conn, entries)
 }
 
-fn attach_postings(
-    conn: &mut DbConnection,
-    entries: Vec<EntryRow>,
-) -> AppResult<Vec<EntryWithPostings>> {
+fn attach_postings(conn: &mut DbConnection, entries: Vec<EntryRow>) -> AppResult<Vec<EntryWithPostings>> {
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
     let mut by_entry: HashMap<String, Vec<PostingRow>> = HashMap::new();
     for chunk in ids.chunks(500) {
@@ -432,20 +391,13 @@ pub struct AccountBalance {
 }
 
 /// Net balance of every account of a fund as of a date, summed in the database.
-pub fn account_balances(
-    conn: &mut DbConnection,
-    fund_id: &str,
-    as_of: NaiveDate,
-) -> AppResult<Vec<AccountBalance>> {
+pub fn account_balances(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Vec<AccountBalance>> {
     let sums: Vec<(String, i64)> = postings::table
         .inner_join(journal_entries::table)
         .filter(journal_entries::fund_id.eq(fund_id))
         .filter(journal_entries::effective_date.le(as_of))
         .group_by(postings::account_id)
-        .select((
-            postings::account_id,
-            sql::<BigInt>("CAST(SUM(postings.amount_cents) AS BIGINT)"),
-        ))
+        .select((postings::account_id, sql::<BigInt>("CAST(SUM(postings.amount_cents) AS BIGINT)")))
         .load(conn)?;
     let sums: HashMap<String, i64> = sums.into_iter().collect();
     let accounts = list_accounts(conn, fund_id)?;
@@ -455,11 +407,7 @@ pub fn account_balances(
             let net = Cents::new(sums.get(&account.id).copied().unwrap_or(0));
             AccountBalance {
                 debit: if net.is_negative() { Cents::ZERO } else { net },
-                credit: if net.is_negative() {
-                    net.abs()
-                } else {
-                    Cents::ZERO
-                },
+                credit: if net.is_negative() { net.abs() } else { Cents::ZERO },
                 net,
                 account_id: account.id,
                 code: account.code,
@@ -485,11 +433,7 @@ pub struct TrialBalance {
     pub last_entry_sequence: i64,
 }
 
-pub fn trial_balance(
-    conn: &mut DbConnection,
-    fund_id: &str,
-    as_of: NaiveDate,
-) -> AppResult<TrialBalance> {
+pub fn trial_balance(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<TrialBalance> {
     let accounts = account_balances(conn, fund_id, as_of)?;
     let total_debit = Cents::sum(accounts.iter().map(|a| a.debit))?;
     let total_credit = Cents::sum(accounts.iter().map(|a| a.credit))?;
@@ -507,10 +451,7 @@ pub fn trial_balance(
 }
 
 pub fn chain_head(conn: &mut DbConnection) -> AppResult<(i64, String)> {
-    Ok(ledger_head::table
-        .find(1)
-        .select((ledger_head::sequence, ledger_head::last_hash))
-        .first(conn)?)
+    Ok(ledger_head::table.find(1).select((ledger_head::sequence, ledger_head::last_hash)).first(conn)?)
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -563,21 +504,35 @@ pub fn verify_chain(conn: &mut DbConnection) -> AppResult<VerifyReport> {
 }
 
 /// Code and name of each account id given, for display next to postings.
-pub fn account_labels(
-    conn: &mut DbConnection,
-    ids: &[&str],
-) -> AppResult<HashMap<String, (String, String)>> {
+pub fn account_labels(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, (String, String)>> {
     let mut labels = HashMap::new();
     for chunk in ids.chunks(500) {
         let rows: Vec<(String, String, String)> = ledger_accounts::table
             .filter(ledger_accounts::id.eq_any(chunk))
-            .select((
-                ledger_accounts::id,
-                ledger_accounts::code,
-                ledger_accounts::name,
-            ))
+            .select((ledger_accounts::id, ledger_accounts::code, ledger_accounts::name))
             .load(conn)?;
         labels.extend(rows.into_iter().map(|(id, code, name)| (id, (code, name))));
     }
     Ok(labels)
+}
+
+/// Net balance (debit-positive) of one account as of a date, optionally for one party.
+pub fn account_balance(
+    conn: &mut DbConnection,
+    account_id: &str,
+    party_id: Option<&str>,
+    as_of: NaiveDate,
+) -> AppResult<Cents> {
+    let mut query = postings::table
+        .inner_join(journal_entries::table)
+        .filter(postings::account_id.eq(account_id.to_string()))
+        .filter(journal_entries::effective_date.le(as_of))
+        .into_boxed();
+    if let Some(party) = party_id {
+        query = query.filter(postings::party_id.eq(party.to_string()));
+    }
+    let total: Option<i64> = query
+        .select(sql::<diesel::sql_types::Nullable<BigInt>>("CAST(SUM(postings.amount_cents) AS BIGINT)"))
+        .first(conn)?;
+    Ok(Cents::new(total.unwrap_or(0)))
 }

@@ -5,10 +5,15 @@
 //! first. The ledger is a hash chain, so its writes are serial by nature; taking the lock
 //! first means no transaction can read a stale balance and then write on top of it.
 
+pub mod capital;
+pub mod commitments;
 pub mod funds;
 pub mod idempotency;
+pub mod investments;
 pub mod ledger;
+pub mod overview;
 pub mod schema;
+pub mod structure;
 pub mod users;
 
 use std::path::PathBuf;
@@ -50,15 +55,9 @@ impl DbTarget {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DbTarget::Postgres(url.to_string()));
         }
-        let path = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or_else(|| {
-                format!(
-                    "DATABASE_URL must start with sqlite:// or postgres:// (got {})",
-                    redact_url(url)
-                )
-            })?;
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).ok_or_else(|| {
+            format!("DATABASE_URL must start with sqlite:// or postgres:// (got {})", redact_url(url))
+        })?;
         if path.is_empty() {
             return Err("DATABASE_URL names no SQLite file".into());
         }
@@ -102,8 +101,8 @@ impl DbManager {
         match &self.target {
             DbTarget::Sqlite(path) => {
                 let path = path.to_string_lossy();
-                let mut conn = diesel::SqliteConnection::establish(&path)
-                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    diesel::SqliteConnection::establish(&path).map_err(diesel::r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the one writer; FULL sync means an acknowledged
                 // commit survives a power cut, not only a process crash.
                 conn.batch_execute(&format!(
@@ -116,12 +115,9 @@ impl DbManager {
                 Ok(DbConnection::Sqlite(conn))
             }
             DbTarget::Postgres(url) => {
-                let mut conn = diesel::PgConnection::establish(url)
-                    .map_err(diesel::r2d2::Error::ConnectionError)?;
-                conn.batch_execute(&format!(
-                    "SET TIME ZONE 'UTC'; SET lock_timeout = {POSTGRES_LOCK_TIMEOUT_MS};"
-                ))
-                .map_err(diesel::r2d2::Error::QueryError)?;
+                let mut conn = diesel::PgConnection::establish(url).map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!("SET TIME ZONE 'UTC'; SET lock_timeout = {POSTGRES_LOCK_TIMEOUT_MS};"))
+                    .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Postgresql(conn))
             }
         }
@@ -160,9 +156,7 @@ pub fn build_pool(target: &DbTarget, size: u32) -> Result<DbPool, AppError> {
 pub fn run_migrations(conn: &mut DbConnection) -> AppResult<usize> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConnection::Postgresql(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
     };
     applied.map_err(|e| AppError::internal(format!("migrations failed: {e}")))
 }
@@ -183,17 +177,11 @@ pub const WRITE_TX_ATTEMPTS_MAX: u32 = 5;
 /// On success the transaction commits; on any error it rolls back and nothing is written.
 /// A transaction PostgreSQL aborts for serialization or deadlock is retried a bounded number
 /// of times, so `work` must not have side effects outside the database.
-pub fn write_tx<T>(
-    conn: &mut DbConnection,
-    mut work: impl FnMut(&mut DbConnection) -> AppResult<T>,
-) -> AppResult<T> {
+pub fn write_tx<T>(conn: &mut DbConnection, mut work: impl FnMut(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
     let mut attempt = 1;
     loop {
         match write_tx_once(conn, &mut work) {
-            Err(AppError::Conflict {
-                code: "write-conflict",
-                ..
-            }) if attempt < WRITE_TX_ATTEMPTS_MAX => {
+            Err(AppError::Conflict { code: "write-conflict", .. }) if attempt < WRITE_TX_ATTEMPTS_MAX => {
                 attempt += 1;
                 std::thread::sleep(Duration::from_millis(5 * u64::from(attempt)));
             }
@@ -202,10 +190,7 @@ pub fn write_tx<T>(
     }
 }
 
-fn write_tx_once<T>(
-    conn: &mut DbConnection,
-    work: &mut impl FnMut(&mut DbConnection) -> AppResult<T>,
-) -> AppResult<T> {
+fn write_tx_once<T>(conn: &mut DbConnection, work: &mut impl FnMut(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
     begin_write(conn).map_err(map_lock_error)?;
     let outcome = work(conn);
     match outcome {
@@ -226,14 +211,9 @@ fn write_tx_once<T>(
 
 fn begin_write(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-        }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
         DbConnection::Postgresql(c) => {
-            AnsiTransactionManager::begin_transaction_sql(
-                c,
-                "BEGIN ISOLATION LEVEL READ COMMITTED",
-            )?;
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL READ COMMITTED")?;
             // Every writer queues here, so each sees the state its predecessor committed.
             c.batch_execute("SELECT sequence FROM ledger_head WHERE id = 1 FOR UPDATE")
         }
@@ -273,10 +253,7 @@ fn map_lock_error(error: diesel::result::Error) -> AppError {
 }
 
 /// Runs a read in one transaction so that every query sees the same snapshot.
-pub fn read_tx<T>(
-    conn: &mut DbConnection,
-    work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
-) -> AppResult<T> {
+pub fn read_tx<T>(conn: &mut DbConnection, work: impl FnOnce(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
     conn.transaction(work)
 }
 
@@ -284,12 +261,8 @@ pub fn read_tx<T>(
 macro_rules! batch_insert {
     ($conn:expr, $table:expr, $rows:expr) => {
         match $conn {
-            $crate::storage::DbConnection::Sqlite(c) => {
-                diesel::insert_into($table).values($rows).execute(c)?
-            }
-            $crate::storage::DbConnection::Postgresql(c) => {
-                diesel::insert_into($table).values($rows).execute(c)?
-            }
+            $crate::storage::DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c)?,
+            $crate::storage::DbConnection::Postgresql(c) => diesel::insert_into($table).values($rows).execute(c)?,
         }
     };
 }

@@ -101,3 +101,183 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     idempotency_keys,
 );
+
+diesel::table! {
+    tranches (id) {
+        id -> Text,
+        fund_id -> Text,
+        name -> Text,
+        seniority -> Integer,
+        target_cents -> BigInt,
+        pref_rate -> Text,
+        return_cap -> Nullable<Text>,
+        first_loss -> Integer,
+        min_ticket_cents -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sources (id) {
+        id -> Text,
+        kind -> Text,
+        programme -> Text,
+        legal_name -> Text,
+        country -> Text,
+        lei -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    facilities (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        member_state -> Text,
+        chip_count -> BigInt,
+        chip_type -> Text,
+        quarterly_capacity_gpu_hours -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    commitments (id) {
+        id -> Text,
+        fund_id -> Text,
+        tranche_id -> Text,
+        source_id -> Text,
+        committed_cents -> BigInt,
+        called_cents -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    commitment_events (id) {
+        id -> Text,
+        commitment_id -> Text,
+        kind -> Text,
+        amount_cents -> BigInt,
+        committed_after_cents -> BigInt,
+        effective_date -> Date,
+        oversubscription_allowed -> Integer,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    capital_calls (id) {
+        id -> Text,
+        fund_id -> Text,
+        call_number -> Integer,
+        call_date -> Date,
+        due_date -> Date,
+        description -> Text,
+        amount_cents -> BigInt,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    capital_call_lines (call_id, line) {
+        call_id -> Text,
+        line -> Integer,
+        tranche_id -> Text,
+        purpose -> Text,
+        facility_id -> Nullable<Text>,
+        amount_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    notices (id) {
+        id -> Text,
+        call_id -> Text,
+        commitment_id -> Text,
+        source_id -> Text,
+        tranche_id -> Text,
+        amount_cents -> BigInt,
+        investment_cents -> BigInt,
+        fees_cents -> BigInt,
+        expenses_cents -> BigInt,
+        paid_cents -> BigInt,
+        cumulative_called_cents -> BigInt,
+        remaining_unfunded_cents -> BigInt,
+        due_date -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contributions (id) {
+        id -> Text,
+        notice_id -> Text,
+        amount_cents -> BigInt,
+        value_date -> Date,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deployments (id) {
+        id -> Text,
+        fund_id -> Text,
+        facility_id -> Text,
+        kind -> Text,
+        amount_cents -> BigInt,
+        value_date -> Date,
+        description -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    proceeds (id) {
+        id -> Text,
+        fund_id -> Text,
+        facility_id -> Nullable<Text>,
+        amount_cents -> BigInt,
+        cost_returned_cents -> BigInt,
+        value_date -> Date,
+        description -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    valuations (id) {
+        id -> Text,
+        fund_id -> Text,
+        as_of_date -> Date,
+        nav_cents -> BigInt,
+        description -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(commitments -> sources (source_id));
+diesel::joinable!(commitments -> tranches (tranche_id));
+diesel::joinable!(notices -> capital_calls (call_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    funds,
+    tranches,
+    sources,
+    facilities,
+    commitments,
+    commitment_events,
+    capital_calls,
+    capital_call_lines,
+    notices,
+    contributions,
+    deployments,
+    proceeds,
+    valuations,
+);

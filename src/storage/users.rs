@@ -35,8 +35,7 @@ pub struct User {
 
 impl UserRow {
     pub fn role(&self) -> AppResult<Role> {
-        Role::parse(&self.role)
-            .ok_or_else(|| AppError::internal(format!("user {} has unknown role", self.id)))
+        Role::parse(&self.role).ok_or_else(|| AppError::internal(format!("user {} has unknown role", self.id)))
     }
 
     pub fn to_user(&self) -> AppResult<User> {
@@ -53,9 +52,7 @@ impl UserRow {
 
 /// Username rules: 3 to 64 characters of letters, digits, `.`, `-`, `_` and `@`.
 pub fn validate_username(name: &str) -> Result<(), &'static str> {
-    let ok_chars = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
+    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'));
     if !(3..=64).contains(&name.len()) || !ok_chars {
         return Err("3 to 64 characters: letters, digits, '.', '-', '_' or '@'");
     }
@@ -77,10 +74,7 @@ pub fn create_user(
         ));
     }
     if find_by_username(conn, username)?.is_some() {
-        return Err(AppError::conflict(
-            "username-taken",
-            format!("user {username} exists"),
-        ));
+        return Err(AppError::conflict("username-taken", format!("user {username} exists")));
     }
     let row = UserRow {
         id: new_id(),
@@ -91,18 +85,12 @@ pub fn create_user(
         created_at: now_micros(),
         disabled_at: None,
     };
-    diesel::insert_into(users::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(users::table).values(&row).execute(conn)?;
     row.to_user()
 }
 
 pub fn find_by_username(conn: &mut DbConnection, username: &str) -> AppResult<Option<UserRow>> {
-    Ok(users::table
-        .filter(users::username.eq(username))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(users::table.filter(users::username.eq(username)).select(UserRow::as_select()).first(conn).optional()?)
 }
 
 pub fn list_users(conn: &mut DbConnection) -> AppResult<Vec<User>> {

@@ -23,8 +23,7 @@ pub enum Backend {
 
 /// The PostgreSQL server the tests create their databases on.
 pub fn postgres_admin_url() -> String {
-    std::env::var("INVESTAI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("INVESTAI_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub struct TestApp {
@@ -42,8 +41,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(name) = &self.pg_database {
             if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
-                let _ = admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
             }
         }
     }
@@ -51,22 +49,14 @@ impl Drop for TestApp {
 
 fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<String>) {
     match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("test.db").display()),
-            None,
-        ),
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("test.db").display()), None),
         Backend::Postgres => {
             let admin_url = postgres_admin_url();
             let mut admin = PgConnection::establish(&admin_url)
                 .unwrap_or_else(|e| panic!("PostgreSQL tests need a server at {admin_url}: {e}"));
             let name = format!("investai_test_{}", uuid::Uuid::new_v4().simple());
-            admin
-                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                .expect("create test database");
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(base, _)| base)
-                .unwrap_or(&admin_url);
+            admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
+            let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
             (format!("{base}/{name}"), Some(name))
         }
     }
@@ -93,8 +83,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let mut settings = test_settings(&database_url);
     adjust(&mut settings);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    let app =
-        startup::build(settings.clone(), TEST_SECRET.to_string(), listener).expect("build app");
+    let app = startup::build(settings.clone(), TEST_SECRET.to_string(), listener).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port);
     tokio::spawn(app.server);
     let client = reqwest::Client::builder()
@@ -144,31 +133,15 @@ impl TestApp {
         let headers = response.headers().clone();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Reply { status, headers, body, text }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
-        self.send(
-            self.client
-                .get(format!("{}{path}", self.address))
-                .bearer_auth(token),
-        )
-        .await
+        self.send(self.client.get(format!("{}{path}", self.address)).bearer_auth(token)).await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(
-            self.client
-                .post(format!("{}{path}", self.address))
-                .bearer_auth(token)
-                .json(body),
-        )
-        .await
+        self.send(self.client.post(format!("{}{path}", self.address)).bearer_auth(token).json(body)).await
     }
 
     pub async fn post_with_key(&self, path: &str, token: &str, key: &str, body: &Value) -> Reply {
@@ -206,34 +179,16 @@ impl TestApp {
 /// Asserts an RFC 9457 problem with `status` and, if given, a field error on `field`.
 pub fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
     assert_eq!(reply.status, status, "{}", reply.text);
-    let content_type = reply
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     assert_eq!(content_type, "application/problem+json", "{}", reply.text);
-    assert!(
-        reply.body["type"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("/problems/")),
-        "{}",
-        reply.text
-    );
-    assert!(
-        reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "{}",
-        reply.text
-    );
+    assert!(reply.body["type"].as_str().is_some_and(|t| t.starts_with("/problems/")), "{}", reply.text);
+    assert!(reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}", reply.text);
     if let Some(field) = field {
         let fields: Vec<&str> = reply.body["errors"]
             .as_array()
             .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
             .unwrap_or_default();
-        assert!(
-            fields.contains(&field),
-            "expected an error on {field}, got {}",
-            reply.text
-        );
+        assert!(fields.contains(&field), "expected an error on {field}, got {}", reply.text);
     }
 }
 

@@ -37,10 +37,7 @@ pub struct TokenResponse {
     (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/auth/token")]
-pub async fn issue_token(
-    state: web::Data<AppState>,
-    body: ValidJson<TokenRequest>,
-) -> AppResult<HttpResponse> {
+pub async fn issue_token(state: web::Data<AppState>, body: ValidJson<TokenRequest>) -> AppResult<HttpResponse> {
     let TokenRequest { username, password } = body.value;
     let ttl = state.settings.token_ttl_minutes * 60;
     let keys = state.keys.clone();
@@ -50,10 +47,5 @@ pub async fn issue_token(
             Ok((token_for(&keys, &user, ttl)?, user.role()?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: token,
-        token_type: "Bearer",
-        expires_in: ttl,
-        role,
-    }))
+    Ok(HttpResponse::Ok().json(TokenResponse { access_token: token, token_type: "Bearer", expires_in: ttl, role }))
 }

@@ -15,9 +15,7 @@ use crate::http::{idempotent, AppState};
 use crate::storage::funds::{self, Fund, NewFund};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_funds)
-        .service(create_fund)
-        .service(get_fund);
+    cfg.service(list_funds).service(create_fund).service(get_fund);
 }
 
 /// Longest fund, account or party name accepted.
@@ -47,11 +45,7 @@ impl NewFundRequest {
         if !(1..=99).contains(&self.term_years) {
             errors.push(FieldError::new("term_years", "must be 1 to 99 years"));
         }
-        let parent_id = match self
-            .parent_id
-            .as_deref()
-            .map(|id| parse_id("parent_id", id))
-        {
+        let parent_id = match self.parent_id.as_deref().map(|id| parse_id("parent_id", id)) {
             Some(Ok(id)) => Some(id),
             Some(Err(AppError::Validation(mut e))) => {
                 errors.append(&mut e);
@@ -87,10 +81,7 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 /// Every fund and compartment.
 #[utoipa::path(tag = "funds", security(("bearer" = [])), responses((status = 200, body = [Fund])))]
 #[get("/funds")]
-pub async fn list_funds(
-    state: web::Data<AppState>,
-    _principal: Principal,
-) -> AppResult<HttpResponse> {
+pub async fn list_funds(state: web::Data<AppState>, _principal: Principal) -> AppResult<HttpResponse> {
     let list = state.db(funds::list_funds).await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -114,15 +105,9 @@ pub async fn create_fund(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
     let new = body.value.validate()?;
-    idempotent::write(
-        &state,
-        &req,
-        &principal,
-        key,
-        &body.raw,
-        StatusCode::CREATED,
-        move |conn| funds::create_fund(conn, new.clone()),
-    )
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        funds::create_fund(conn, new.clone())
+    })
     .await
 }
 
@@ -136,8 +121,6 @@ pub async fn get_fund(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let fund_id = parse_id("fund_id", &path)?;
-    let fund = state
-        .db(move |conn| funds::get_fund(conn, &fund_id))
-        .await?;
+    let fund = state.db(move |conn| funds::get_fund(conn, &fund_id)).await?;
     Ok(HttpResponse::Ok().json(fund))
 }

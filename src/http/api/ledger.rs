@@ -17,8 +17,7 @@ use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
 use crate::http::{idempotent, AppState};
 use crate::storage::funds::get_fund;
 use crate::storage::ledger::{
-    self, account_labels, Account, AccountBalance, EntryFilter, EntryWithPostings, NewEntry,
-    TrialBalance, VerifyReport,
+    self, account_labels, Account, AccountBalance, EntryFilter, EntryWithPostings, NewEntry, TrialBalance, VerifyReport,
 };
 use crate::storage::{new_id, read_tx, DbConnection};
 
@@ -70,14 +69,8 @@ pub struct JournalEntryView {
 }
 
 /// Entries with their accounts' codes and names, for the API and the pages.
-pub fn entry_views(
-    conn: &mut DbConnection,
-    entries: Vec<EntryWithPostings>,
-) -> AppResult<Vec<JournalEntryView>> {
-    let mut ids: Vec<&str> = entries
-        .iter()
-        .flat_map(|e| e.postings.iter().map(|p| p.account_id.as_str()))
-        .collect();
+pub fn entry_views(conn: &mut DbConnection, entries: Vec<EntryWithPostings>) -> AppResult<Vec<JournalEntryView>> {
+    let mut ids: Vec<&str> = entries.iter().flat_map(|e| e.postings.iter().map(|p| p.account_id.as_str())).collect();
     ids.sort_unstable();
     ids.dedup();
     let labels = account_labels(conn, &ids)?;
@@ -94,16 +87,8 @@ pub fn entry_views(
                         line: p.line,
                         account_code: code,
                         account_name: name,
-                        debit: if amount.is_negative() {
-                            Cents::ZERO
-                        } else {
-                            amount
-                        },
-                        credit: if amount.is_negative() {
-                            amount.abs()
-                        } else {
-                            Cents::ZERO
-                        },
+                        debit: if amount.is_negative() { Cents::ZERO } else { amount },
+                        credit: if amount.is_negative() { amount.abs() } else { Cents::ZERO },
                         account_id: p.account_id,
                         party_id: p.party_id,
                         memo: p.memo,
@@ -189,18 +174,10 @@ pub async fn create_account(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    idempotent::write(
-        &state,
-        &req,
-        &principal,
-        key,
-        &body.raw,
-        StatusCode::CREATED,
-        move |conn| {
-            get_fund(conn, &fund_id)?;
-            ledger::create_account(conn, &fund_id, &input.code, input.name.trim(), input.kind)
-        },
-    )
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        ledger::create_account(conn, &fund_id, &input.code, input.name.trim(), input.kind)
+    })
     .await
 }
 
@@ -301,17 +278,11 @@ fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedLine>
             (Some(debit), None) if debit.get() > 0 => Some(debit),
             (None, Some(credit)) if credit.get() > 0 => credit.checked_neg().ok(),
             (Some(_), Some(_)) => {
-                errors.push(FieldError::new(
-                    field("debit"),
-                    "give either debit or credit, not both",
-                ));
+                errors.push(FieldError::new(field("debit"), "give either debit or credit, not both"));
                 None
             }
             (None, None) => {
-                errors.push(FieldError::new(
-                    field("debit"),
-                    "give a debit or a credit amount",
-                ));
+                errors.push(FieldError::new(field("debit"), "give a debit or a credit amount"));
                 None
             }
             (debit, _) => {
@@ -321,10 +292,7 @@ fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedLine>
             }
         };
         if validate_account_code(&posting.account).is_err() {
-            errors.push(FieldError::new(
-                field("account"),
-                "not an account code such as 1000",
-            ));
+            errors.push(FieldError::new(field("account"), "not an account code such as 1000"));
         }
         if posting.memo.chars().count() > 500 {
             errors.push(FieldError::new(field("memo"), "at most 500 characters"));
@@ -363,56 +331,42 @@ pub async fn post_entry(
     principal.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
     let lines = validate_manual_entry(&body.value)?;
-    let (effective_date, description) = (
-        body.value.effective_date,
-        body.value.description.trim().to_string(),
-    );
+    let (effective_date, description) = (body.value.effective_date, body.value.description.trim().to_string());
     let actor = principal.actor();
-    idempotent::write(
-        &state,
-        &req,
-        &principal,
-        key,
-        &body.raw,
-        StatusCode::CREATED,
-        move |conn| {
-            get_fund(conn, &fund_id)?;
-            let mut postings = Vec::with_capacity(lines.len());
-            for (index, line) in lines.iter().enumerate() {
-                let account = ledger::find_account_by_code(conn, &fund_id, &line.code)?
-                    .ok_or_else(|| {
-                        AppError::rule_on(
-                            "unknown-account",
-                            &format!("postings[{index}].account"),
-                            format!("no account {} in this fund", line.code),
-                        )
-                    })?;
-                postings.push(PostingLine {
-                    account_id: account.id,
-                    amount: line.amount,
-                    party_id: line.party_id.clone(),
-                    memo: line.memo.clone(),
-                });
-            }
-            let row = ledger::post_entry(
-                conn,
-                NewEntry {
-                    fund_id: fund_id.clone(),
-                    effective_date,
-                    actor: actor.clone(),
-                    event_type: "manual_entry".into(),
-                    event_id: new_id(),
-                    description: description.clone(),
-                    reverses_entry_id: None,
-                    postings,
-                },
-            )?;
-            let entry = ledger::get_entry(conn, &row.id)?;
-            entry_views(conn, vec![entry])?
-                .pop()
-                .ok_or_else(|| AppError::internal("posted entry vanished"))
-        },
-    )
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        let mut postings = Vec::with_capacity(lines.len());
+        for (index, line) in lines.iter().enumerate() {
+            let account = ledger::find_account_by_code(conn, &fund_id, &line.code)?.ok_or_else(|| {
+                AppError::rule_on(
+                    "unknown-account",
+                    &format!("postings[{index}].account"),
+                    format!("no account {} in this fund", line.code),
+                )
+            })?;
+            postings.push(PostingLine {
+                account_id: account.id,
+                amount: line.amount,
+                party_id: line.party_id.clone(),
+                memo: line.memo.clone(),
+            });
+        }
+        let row = ledger::post_entry(
+            conn,
+            NewEntry {
+                fund_id: fund_id.clone(),
+                effective_date,
+                actor: actor.clone(),
+                event_type: "manual_entry".into(),
+                event_id: new_id(),
+                description: description.clone(),
+                reverses_entry_id: None,
+                postings,
+            },
+        )?;
+        let entry = ledger::get_entry(conn, &row.id)?;
+        entry_views(conn, vec![entry])?.pop().ok_or_else(|| AppError::internal("posted entry vanished"))
+    })
     .await
 }
 
@@ -444,16 +398,8 @@ pub async fn list_entries(
     principal.require(LEDGER_READERS)?;
     let query = query.0;
     let filter = EntryFilter {
-        fund_id: query
-            .fund_id
-            .as_deref()
-            .map(|id| parse_id("fund_id", id))
-            .transpose()?,
-        account_id: query
-            .account_id
-            .as_deref()
-            .map(|id| parse_id("account_id", id))
-            .transpose()?,
+        fund_id: query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?,
+        account_id: query.account_id.as_deref().map(|id| parse_id("account_id", id)).transpose()?,
         event_type: query.event_type,
         event_id: query.event_id,
         actor: query.actor,
@@ -470,13 +416,8 @@ pub async fn list_entries(
             })
         })
         .await?;
-    let next_after = (page.len() as i64 == limit)
-        .then(|| page.last().map(|e| e.sequence.to_string()))
-        .flatten();
-    Ok(HttpResponse::Ok().json(Page {
-        items: page,
-        next_after,
-    }))
+    let next_after = (page.len() as i64 == limit).then(|| page.last().map(|e| e.sequence.to_string())).flatten();
+    Ok(HttpResponse::Ok().json(Page { items: page, next_after }))
 }
 
 /// One journal entry with its postings and hashes.
@@ -493,9 +434,7 @@ pub async fn get_entry(
     let view = state
         .db(move |conn| {
             let entry = ledger::get_entry(conn, &entry_id)?;
-            entry_views(conn, vec![entry])?
-                .pop()
-                .ok_or_else(|| AppError::not_found("journal entry"))
+            entry_views(conn, vec![entry])?.pop().ok_or_else(|| AppError::not_found("journal entry"))
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -527,26 +466,13 @@ pub async fn reverse_entry(
     principal.require(&[Role::Staff])?;
     let entry_id = parse_id("entry_id", &path)?;
     validate_name(&body.value.reason).map_err(|reason| AppError::field("reason", reason))?;
-    let (effective_date, reason) = (
-        body.value.effective_date,
-        body.value.reason.trim().to_string(),
-    );
+    let (effective_date, reason) = (body.value.effective_date, body.value.reason.trim().to_string());
     let actor = principal.actor();
-    idempotent::write(
-        &state,
-        &req,
-        &principal,
-        key,
-        &body.raw,
-        StatusCode::CREATED,
-        move |conn| {
-            let row = ledger::reverse_entry(conn, &entry_id, &actor, effective_date, &reason)?;
-            let entry = ledger::get_entry(conn, &row.id)?;
-            entry_views(conn, vec![entry])?
-                .pop()
-                .ok_or_else(|| AppError::internal("posted entry vanished"))
-        },
-    )
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        let row = ledger::reverse_entry(conn, &entry_id, &actor, effective_date, &reason)?;
+        let entry = ledger::get_entry(conn, &row.id)?;
+        entry_views(conn, vec![entry])?.pop().ok_or_else(|| AppError::internal("posted entry vanished"))
+    })
     .await
 }
 

@@ -1,8 +1,12 @@
 //! The JSON API, `/api/v1`.
 
 pub mod auth;
+pub mod capital;
+pub mod commitments;
 pub mod funds;
+pub mod investments;
 pub mod ledger;
+pub mod structure;
 pub mod users;
 
 use actix_web::web;
@@ -15,7 +19,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(auth::routes)
             .configure(users::routes)
             .configure(funds::routes)
-            .configure(ledger::routes),
+            .configure(ledger::routes)
+            .configure(structure::routes)
+            .configure(commitments::routes)
+            .configure(capital::routes)
+            .configure(investments::routes),
     );
 }
 
@@ -39,14 +47,11 @@ pub struct AsOfQuery {
 
 impl AsOfQuery {
     pub fn date(&self) -> chrono::NaiveDate {
-        self.as_of
-            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+        self.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive())
     }
 }
 
 /// Clamps a requested page size into range.
 pub fn page_limit(requested: Option<i64>) -> i64 {
-    requested
-        .unwrap_or(PAGE_LIMIT_DEFAULT)
-        .clamp(1, PAGE_LIMIT_MAX)
+    requested.unwrap_or(PAGE_LIMIT_DEFAULT).clamp(1, PAGE_LIMIT_MAX)
 }

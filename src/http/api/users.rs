@@ -30,10 +30,7 @@ pub struct NewUserRequest {
 /// Every user (admin only).
 #[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 200, body = [User])))]
 #[get("/users")]
-pub async fn list_users(
-    state: web::Data<AppState>,
-    principal: Principal,
-) -> AppResult<HttpResponse> {
+pub async fn list_users(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
     principal.require(&[Role::Admin])?;
     let list = state.db(users::list_users).await?;
     Ok(HttpResponse::Ok().json(list))
@@ -57,25 +54,10 @@ pub async fn create_user(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Admin])?;
     let input = body.value;
-    password::check_strength(&input.password)
-        .map_err(|reason| AppError::field("password", reason))?;
+    password::check_strength(&input.password).map_err(|reason| AppError::field("password", reason))?;
     let hash = password::hash(&input.password).map_err(AppError::internal)?;
-    idempotent::write(
-        &state,
-        &req,
-        &principal,
-        key,
-        &body.raw,
-        StatusCode::CREATED,
-        move |conn| {
-            users::create_user(
-                conn,
-                &input.username,
-                input.role,
-                input.party_id.as_deref(),
-                hash.clone(),
-            )
-        },
-    )
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        users::create_user(conn, &input.username, input.role, input.party_id.as_deref(), hash.clone())
+    })
     .await
 }

@@ -1,0 +1,12 @@
+DROP TABLE valuations;
+DROP TABLE proceeds;
+DROP TABLE deployments;
+DROP TABLE contributions;
+DROP TABLE notices;
+DROP TABLE capital_call_lines;
+DROP TABLE capital_calls;
+DROP TABLE commitment_events;
+DROP TABLE commitments;
+DROP TABLE facilities;
+DROP TABLE sources;
+DROP TABLE tranches;

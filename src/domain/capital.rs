@@ -1,0 +1,148 @@
+//! Capital-call allocation: who pays how much of a call, exact to the cent.
+//!
+//! A tranche's call is shared over its investors pro rata to their unfunded commitment
+//! (DOMAIN §4) with the largest-remainder rule (§3); nobody is ever called above their
+//! unfunded amount. Each investor's share is then split by purpose (investment, fees,
+//! expenses) so that both each investor's purposes and each purpose's investors sum exactly.
+
+use super::money::{allocate_pro_rata, Cents, MoneyError};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("the call ({call}) is larger than the tranche's unfunded commitments ({unfunded})")]
+    AboveUnfunded { call: Cents, unfunded: Cents },
+    #[error("amounts must be positive")]
+    NotPositive,
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+/// Shares `amount` over investors pro rata to `unfunded`, never above anyone's unfunded.
+pub fn allocate_call(amount: Cents, unfunded: &[Cents]) -> Result<Vec<Cents>, CallError> {
+    if amount.get() <= 0 || unfunded.iter().any(|u| u.is_negative()) {
+        return Err(CallError::NotPositive);
+    }
+    let total_unfunded = Cents::sum(unfunded.iter().copied())?;
+    if amount > total_unfunded {
+        return Err(CallError::AboveUnfunded { call: amount, unfunded: total_unfunded });
+    }
+    let shares = allocate_pro_rata(amount, unfunded)?;
+    // Largest remainder never rounds a share above its weight when amount <= sum of weights.
+    debug_assert!(shares.iter().zip(unfunded).all(|(share, cap)| share <= cap));
+    Ok(shares)
+}
+
+/// Splits each investor's share of a call over the call's purposes.
+///
+/// `shares[i]` is investor i's total; `purposes[p]` is purpose p's total; both sum to the same
+/// amount. Purposes are filled in order, each pro rata to what investors still owe, so the
+/// last purpose takes exactly what remains: rows and columns both sum exactly, nothing negative.
+pub fn split_by_purpose(shares: &[Cents], purposes: &[Cents]) -> Result<Vec<Vec<Cents>>, CallError> {
+    let share_total = Cents::sum(shares.iter().copied())?;
+    let purpose_total = Cents::sum(purposes.iter().copied())?;
+    if share_total != purpose_total || purposes.iter().any(|p| p.is_negative()) {
+        return Err(CallError::NotPositive);
+    }
+    let mut remaining: Vec<Cents> = shares.to_vec();
+    let mut rows = vec![Vec::with_capacity(purposes.len()); shares.len()];
+    for purpose in purposes {
+        let part =
+            if purpose.is_zero() { vec![Cents::ZERO; shares.len()] } else { allocate_pro_rata(*purpose, &remaining)? };
+        for (index, amount) in part.into_iter().enumerate() {
+            remaining[index] = remaining[index].checked_sub(amount)?;
+            rows[index].push(amount);
+        }
+    }
+    debug_assert!(remaining.iter().all(|r| r.is_zero()));
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cents(values: &[i64]) -> Vec<Cents> {
+        values.iter().copied().map(Cents::new).collect()
+    }
+
+    #[test]
+    fn a_call_is_shared_pro_rata_to_unfunded() {
+        // Unfunded 600 / 300 / 100: a call of 100.00 gives 60.00 / 30.00 / 10.00.
+        let shares = allocate_call(Cents::new(10_000), &cents(&[60_000, 30_000, 10_000])).unwrap();
+        assert_eq!(shares, cents(&[6_000, 3_000, 1_000]));
+        // 1 cent over three equal investors goes to the first.
+        assert_eq!(allocate_call(Cents::new(1), &cents(&[5, 5, 5])).unwrap(), cents(&[1, 0, 0]));
+    }
+
+    #[test]
+    fn a_call_above_the_unfunded_total_is_refused() {
+        assert_eq!(
+            allocate_call(Cents::new(101), &cents(&[50, 50])),
+            Err(CallError::AboveUnfunded { call: Cents::new(101), unfunded: Cents::new(100) })
+        );
+        // Calling everything takes each investor's whole unfunded amount.
+        assert_eq!(allocate_call(Cents::new(100), &cents(&[33, 67])).unwrap(), cents(&[33, 67]));
+    }
+
+    #[test]
+    fn purposes_split_exactly_both_ways() {
+        let rows = split_by_purpose(&cents(&[667, 333]), &cents(&[900, 100])).unwrap();
+        assert_eq!(rows, vec![cents(&[600, 67]), cents(&[300, 33])]);
+    }
+
+    proptest! {
+        #[test]
+        fn calls_conserve_cents_and_respect_unfunded(
+            unfunded in proptest::collection::vec(0i64..10_000_000_000, 1..60),
+            fraction in 1u32..=1000,
+            purposes in proptest::collection::vec(0i64..1000, 1..4),
+        ) {
+            let total: i64 = unfunded.iter().sum();
+            prop_assume!(total > 0);
+            let amount = ((total as i128 * fraction as i128) / 1000).max(1) as i64;
+            let unfunded = cents(&unfunded);
+            let shares = allocate_call(Cents::new(amount), &unfunded).unwrap();
+            prop_assert_eq!(shares.iter().map(|s| s.get()).sum::<i64>(), amount);
+            for (share, cap) in shares.iter().zip(&unfunded) {
+                prop_assert!(share.get() >= 0 && share <= cap);
+            }
+            // Purposes in proportion to the weights drawn, summing to the amount.
+            prop_assume!(purposes.iter().any(|p| *p > 0));
+            let purpose_amounts = allocate_pro_rata(Cents::new(amount), &cents(&purposes)).unwrap();
+            let rows = split_by_purpose(&shares, &purpose_amounts).unwrap();
+            for (row, share) in rows.iter().zip(&shares) {
+                prop_assert_eq!(row.iter().map(|c| c.get()).sum::<i64>(), share.get());
+                prop_assert!(row.iter().all(|c| c.get() >= 0));
+            }
+            for (p, purpose) in purpose_amounts.iter().enumerate() {
+                prop_assert_eq!(rows.iter().map(|r| r[p].get()).sum::<i64>(), purpose.get());
+            }
+        }
+
+        #[test]
+        fn successive_calls_never_take_unfunded_below_zero(
+            commitments in proptest::collection::vec(1i64..1_000_000_000, 1..30),
+            calls in proptest::collection::vec(1u32..=1000, 1..12),
+        ) {
+            let mut unfunded = cents(&commitments);
+            for permille in calls {
+                let remaining: i64 = unfunded.iter().map(|u| u.get()).sum();
+                if remaining == 0 {
+                    break;
+                }
+                let amount = ((remaining as i128 * permille as i128) / 1000).max(1) as i64;
+                let shares = allocate_call(Cents::new(amount), &unfunded).unwrap();
+                prop_assert_eq!(shares.iter().map(|s| s.get()).sum::<i64>(), amount);
+                for (left, share) in unfunded.iter_mut().zip(&shares) {
+                    *left = left.checked_sub(*share).unwrap();
+                    prop_assert!(!left.is_negative());
+                }
+                // One cent more than what is left is always refused.
+                let left: i64 = unfunded.iter().map(|u| u.get()).sum();
+                let refused = allocate_call(Cents::new(left + 1), &unfunded).is_err();
+                prop_assert!(refused);
+            }
+        }
+    }
+}

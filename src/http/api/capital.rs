@@ -1,0 +1,266 @@
+//! Capital calls, notices and contributions.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::structure::{positive, Checks};
+use super::{page_limit, Page};
+use crate::auth::Principal;
+use crate::domain::money::Cents;
+use crate::domain::roles::Role;
+use crate::error::{AppError, AppResult};
+use crate::http::api::funds::validate_name;
+use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
+use crate::http::{idempotent, AppState};
+use crate::storage::capital::{self, CallLine, CapitalCall, Contribution, NewCall, Notice, NoticeFilter, PURPOSES};
+use crate::storage::funds::get_fund;
+
+/// Lines one call may carry.
+pub const CALL_LINES_MAX: usize = 100;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_call)
+        .service(list_calls)
+        .service(get_call)
+        .service(list_notices)
+        .service(get_notice)
+        .service(pay_notice);
+}
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallLineRequest {
+    pub tranche_id: String,
+    /// `investment` (name the facility), `fees` or `expenses`
+    pub purpose: String,
+    pub facility_id: Option<String>,
+    #[schema(value_type = String, example = "250000000.00")]
+    pub amount: Cents,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCallRequest {
+    pub call_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub description: String,
+    pub lines: Vec<CallLineRequest>,
+}
+
+fn validate_call(input: &NewCallRequest, actor: String) -> AppResult<NewCall> {
+    let mut checks = Checks::default();
+    checks.check("description", validate_name(&input.description));
+    checks.require("due_date", input.due_date >= input.call_date, "must not be before the call date");
+    checks.require("lines", !input.lines.is_empty() && input.lines.len() <= CALL_LINES_MAX, "give 1 to 100 lines");
+    let mut lines = Vec::with_capacity(input.lines.len());
+    for (index, line) in input.lines.iter().enumerate() {
+        let field = |name: &str| format!("lines[{index}].{name}");
+        let tranche_id = checks.check(
+            &field("tranche_id"),
+            parse_id("tranche_id", &line.tranche_id).map_err(|_| "not a valid UUID".to_string()),
+        );
+        checks.require(
+            &field("purpose"),
+            PURPOSES.contains(&line.purpose.as_str()),
+            "must be investment, fees or expenses",
+        );
+        let facility_id = match (&line.facility_id, line.purpose.as_str()) {
+            (Some(id), "investment") => checks
+                .check(&field("facility_id"), parse_id("facility_id", id).map_err(|_| "not a valid UUID".to_string())),
+            (None, "investment") => {
+                checks.require(&field("facility_id"), false, "an investment names the facility it is for");
+                None
+            }
+            (Some(_), _) => {
+                checks.require(&field("facility_id"), false, "only investment lines name a facility");
+                None
+            }
+            (None, _) => None,
+        };
+        checks.check(&field("amount"), positive(line.amount));
+        lines.push(CallLine {
+            tranche_id: tranche_id.unwrap_or_default(),
+            purpose: line.purpose.clone(),
+            facility_id,
+            amount: line.amount,
+        });
+    }
+    checks.finish()?;
+    Ok(NewCall {
+        call_date: input.call_date,
+        due_date: input.due_date,
+        description: input.description.trim().to_string(),
+        lines,
+        actor,
+    })
+}
+
+/// Issue a capital call on one or more tranches (staff): one notice per investor, pro rata to unfunded commitment.
+#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = NewCallRequest,
+    responses((status = 201, body = CapitalCall),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/funds/{fund_id}/capital-calls")]
+pub async fn create_call(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<NewCallRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let new = validate_call(&body.value, principal.actor())?;
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        capital::create_call(conn, &fund_id, new.clone())
+    })
+    .await
+}
+
+/// A fund's capital calls (staff, auditors).
+#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [CapitalCall])))]
+#[get("/funds/{fund_id}/capital-calls")]
+pub async fn list_calls(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let calls = state
+        .db(move |conn| {
+            get_fund(conn, &fund_id)?;
+            capital::list_calls(conn, &fund_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(calls))
+}
+
+/// One capital call (staff, auditors).
+#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("call_id" = String, Path)),
+    responses((status = 200, body = CapitalCall), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/capital-calls/{call_id}")]
+pub async fn get_call(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
+    let call_id = parse_id("call_id", &path)?;
+    let call = state.db(move |conn| capital::get_call(conn, &call_id)).await?;
+    Ok(HttpResponse::Ok().json(call))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeQuery {
+    pub fund_id: Option<String>,
+    pub call_id: Option<String>,
+    pub investor_id: Option<String>,
+    /// Only notices past due and not fully paid.
+    #[serde(default)]
+    pub late: bool,
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Capital-call notices. An investor sees only its own.
+#[utoipa::path(tag = "capital", security(("bearer" = [])), params(NoticeQuery), responses((status = 200, body = Page<Notice>)))]
+#[get("/notices")]
+pub async fn list_notices(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: ValidQuery<NoticeQuery>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
+    let query = query.0;
+    let asked = query.investor_id.as_deref().map(|id| parse_id("investor_id", id)).transpose()?;
+    let source_id = match (principal.party_scope(), asked) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Ok(HttpResponse::Ok().json(Page::<Notice> { items: vec![], next_after: None }))
+        }
+        (Some(own), _) => Some(own.to_string()),
+        (None, asked) => asked,
+    };
+    let filter = NoticeFilter {
+        fund_id: query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?,
+        call_id: query.call_id.as_deref().map(|id| parse_id("call_id", id)).transpose()?,
+        source_id,
+        late_only: query.late,
+        after_id: query.after.as_deref().map(|id| parse_id("after", id)).transpose()?,
+    };
+    let limit = page_limit(query.limit);
+    let items = state.db(move |conn| capital::list_notices(conn, &filter, today(), limit)).await?;
+    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|n| n.id.clone())).flatten();
+    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+}
+
+/// Loads a notice the caller may see; another investor's notice answers 404.
+pub async fn visible_notice(state: &AppState, principal: &Principal, notice_id: String) -> AppResult<Notice> {
+    let notice = state.db(move |conn| capital::get_notice(conn, &notice_id, today())).await?;
+    if !principal.may_read_party(Role::Investor, &notice.investor_id) {
+        return Err(AppError::not_found(format!("notice {}", notice.id)));
+    }
+    Ok(notice)
+}
+
+/// One notice with the ILPA capital-call fields. Printable at `/notices/{id}`.
+#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path)),
+    responses((status = 200, body = Notice), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/notices/{notice_id}")]
+pub async fn get_notice(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
+    let notice = visible_notice(&state, &principal, parse_id("notice_id", &path)?).await?;
+    Ok(HttpResponse::Ok().json(notice))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContributionRequest {
+    #[schema(value_type = String, example = "1000000.00")]
+    pub amount: Cents,
+    pub value_date: NaiveDate,
+}
+
+/// Record a contribution paying a notice, in part or in full (staff). Over-payment is refused.
+#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = ContributionRequest,
+    responses((status = 201, body = Contribution),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/notices/{notice_id}/contributions")]
+pub async fn pay_notice(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<ContributionRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let notice_id = parse_id("notice_id", &path)?;
+    let amount = positive(body.value.amount).map_err(|reason| AppError::field("amount", reason))?;
+    let value_date = body.value.value_date;
+    let actor = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        capital::record_contribution(conn, &notice_id, amount, value_date, &actor, today())
+    })
+    .await
+}

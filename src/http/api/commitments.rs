@@ -1,0 +1,184 @@
+//! Commitments of sources to tranches, and their amendments.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::structure::{positive, Checks};
+use super::{page_limit, Page};
+use crate::auth::Principal;
+use crate::domain::money::Cents;
+use crate::domain::roles::Role;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
+use crate::http::{idempotent, AppState};
+use crate::storage::commitments::{self, AmendmentKind, Commitment, CommitmentFilter, NewCommitment};
+use crate::storage::funds::get_fund;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_commitment).service(list_commitments).service(get_commitment).service(amend_commitment);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCommitmentRequest {
+    pub source_id: String,
+    pub tranche_id: String,
+    #[schema(value_type = String, example = "500000000.00")]
+    pub amount: Cents,
+    pub effective_date: NaiveDate,
+    /// Staff may take a tranche above its target only by saying so here.
+    #[serde(default)]
+    pub allow_oversubscription: bool,
+}
+
+/// Record a source's commitment to a tranche (staff).
+#[utoipa::path(tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = NewCommitmentRequest,
+    responses((status = 201, body = Commitment),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/funds/{fund_id}/commitments")]
+pub async fn create_commitment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<NewCommitmentRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let input = &body.value;
+    let mut checks = Checks::default();
+    let source_id = checks.check("source_id", parse_id("source_id", &input.source_id).map_err(|e| e.to_string()));
+    let tranche_id = checks.check("tranche_id", parse_id("tranche_id", &input.tranche_id).map_err(|e| e.to_string()));
+    checks.check("amount", positive(input.amount));
+    checks.finish()?;
+    let new = NewCommitment {
+        source_id: source_id.unwrap_or_default(),
+        tranche_id: tranche_id.unwrap_or_default(),
+        amount: input.amount,
+        effective_date: input.effective_date,
+        allow_oversubscription: input.allow_oversubscription,
+        actor: principal.actor(),
+    };
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        commitments::create_commitment(conn, &fund_id, new.clone())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentQuery {
+    pub tranche_id: Option<String>,
+    pub source_id: Option<String>,
+    /// Commitment id to continue after (from `next_after`).
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// A fund's commitments. An investor sees only its own.
+#[utoipa::path(tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path), CommitmentQuery),
+    responses((status = 200, body = Page<Commitment>)))]
+#[get("/funds/{fund_id}/commitments")]
+pub async fn list_commitments(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    query: ValidQuery<CommitmentQuery>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let query = query.0;
+    let requested_source = query.source_id.as_deref().map(|id| parse_id("source_id", id)).transpose()?;
+    let source_id = match (principal.party_scope(), requested_source) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Ok(HttpResponse::Ok().json(Page::<Commitment> { items: vec![], next_after: None }))
+        }
+        (Some(own), _) => Some(own.to_string()),
+        (None, asked) => asked,
+    };
+    let filter = CommitmentFilter {
+        fund_id: Some(fund_id.clone()),
+        tranche_id: query.tranche_id.as_deref().map(|id| parse_id("tranche_id", id)).transpose()?,
+        source_id,
+        after_id: query.after.as_deref().map(|id| parse_id("after", id)).transpose()?,
+    };
+    let limit = page_limit(query.limit);
+    let items = state
+        .db(move |conn| {
+            get_fund(conn, &fund_id)?;
+            commitments::list_commitments(conn, &filter, limit)
+        })
+        .await?;
+    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|c| c.id.clone())).flatten();
+    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+}
+
+/// One commitment with its history of events. Investors may read only their own.
+#[utoipa::path(tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path)),
+    responses((status = 200, body = Commitment), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/commitments/{commitment_id}")]
+pub async fn get_commitment(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
+    let commitment_id = parse_id("commitment_id", &path)?;
+    let view = state.db(move |conn| commitments::get_commitment(conn, &commitment_id)).await?;
+    if !principal.may_read_party(Role::Investor, &view.source_id) {
+        return Err(AppError::not_found(format!("commitment {}", view.id)));
+    }
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendmentRequest {
+    pub kind: AmendmentKind,
+    /// Required for `increase` and `decrease`; none for `cancel` (it cancels all that is unfunded).
+    #[schema(value_type = Option<String>)]
+    pub amount: Option<Cents>,
+    pub effective_date: NaiveDate,
+    #[serde(default)]
+    pub allow_oversubscription: bool,
+}
+
+/// Amend a commitment by a new event: increase, decrease (never below what is called) or cancel (staff).
+#[utoipa::path(tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = AmendmentRequest,
+    responses((status = 201, body = Commitment),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/commitments/{commitment_id}/amendments")]
+pub async fn amend_commitment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<AmendmentRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let commitment_id = parse_id("commitment_id", &path)?;
+    let input = &body.value;
+    if let Some(amount) = input.amount {
+        positive(amount).map_err(|reason| AppError::field("amount", reason))?;
+    }
+    let (kind, amount, date, allow) = (input.kind, input.amount, input.effective_date, input.allow_oversubscription);
+    let actor = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        commitments::amend_commitment(conn, &commitment_id, kind, amount, date, allow, &actor)
+    })
+    .await
+}

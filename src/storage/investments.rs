@@ -1,0 +1,324 @@
+//! Deployments into facilities, proceeds back from them, and valuations of the fund.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::ledger::{account_balance, account_balances, account_by_code, post_entry, NewEntry};
+use super::schema::{deployments, proceeds, valuations};
+use super::structure::get_facility;
+use super::{new_id, now_micros, DbConnection};
+use crate::domain::chart::{
+    CASH, GRANTS_TO_FACILITIES, INVESTMENTS_EQUITY, INVESTMENT_INCOME, REALISED_GAINS, UNFUNDED_COMMITMENTS,
+    UNFUNDED_COMMITMENTS_CONTRA, UNREALISED_GAINS,
+};
+use crate::domain::ledger::PostingLine;
+use crate::domain::money::Cents;
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = deployments)]
+pub struct DeploymentRow {
+    pub id: String,
+    pub fund_id: String,
+    pub facility_id: String,
+    pub kind: String,
+    pub amount_cents: i64,
+    pub value_date: NaiveDate,
+    pub description: String,
+    pub actor: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Deployment {
+    pub id: String,
+    pub fund_id: String,
+    pub facility_id: String,
+    /// `equity` or `grant`
+    pub kind: String,
+    #[schema(value_type = String)]
+    pub amount: Cents,
+    pub value_date: NaiveDate,
+    pub description: String,
+}
+
+impl From<DeploymentRow> for Deployment {
+    fn from(r: DeploymentRow) -> Self {
+        Deployment {
+            id: r.id,
+            fund_id: r.fund_id,
+            facility_id: r.facility_id,
+            kind: r.kind,
+            amount: Cents::new(r.amount_cents),
+            value_date: r.value_date,
+            description: r.description,
+        }
+    }
+}
+
+fn two_postings(
+    debit: String,
+    credit: String,
+    amount: Cents,
+    party: Option<String>,
+    memo: &str,
+) -> AppResult<Vec<PostingLine>> {
+    Ok(vec![
+        PostingLine { account_id: debit, amount, party_id: party.clone(), memo: memo.to_string() },
+        PostingLine { account_id: credit, amount: amount.checked_neg()?, party_id: party, memo: memo.to_string() },
+    ])
+}
+
+/// Invests called cash in a facility as equity or a grant. Only cash the fund holds on the
+/// value date can be deployed.
+pub fn deploy(conn: &mut DbConnection, row: DeploymentRow) -> AppResult<Deployment> {
+    let facility = get_facility(conn, &row.facility_id)
+        .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
+    let cash = account_by_code(conn, &row.fund_id, CASH)?;
+    let available = account_balance(conn, &cash.id, None, row.value_date)?;
+    let amount = Cents::new(row.amount_cents);
+    if amount > available {
+        return Err(AppError::rule_on(
+            "insufficient-cash",
+            "amount",
+            format!("the fund holds {available} in cash on {}; {amount} cannot be deployed", row.value_date),
+        ));
+    }
+    let target = if row.kind == "equity" { INVESTMENTS_EQUITY } else { GRANTS_TO_FACILITIES };
+    let debit = account_by_code(conn, &row.fund_id, target)?;
+    let row = DeploymentRow { id: new_id(), created_at: now_micros(), ..row };
+    diesel::insert_into(deployments::table).values(&row).execute(conn)?;
+    post_entry(
+        conn,
+        NewEntry {
+            fund_id: row.fund_id.clone(),
+            effective_date: row.value_date,
+            actor: row.actor.clone(),
+            event_type: "deployment".into(),
+            event_id: row.id.clone(),
+            description: format!("{} deployment into {}: {}", row.kind, facility.name, row.description),
+            reverses_entry_id: None,
+            postings: two_postings(debit.id, cash.id, amount, Some(facility.id.clone()), &row.kind)?,
+        },
+    )?;
+    Ok(row.into())
+}
+
+pub fn list_deployments(conn: &mut DbConnection, fund_ids: &[String]) -> AppResult<Vec<Deployment>> {
+    Ok(deployments::table
+        .filter(deployments::fund_id.eq_any(fund_ids))
+        .order(deployments::value_date.asc())
+        .select(DeploymentRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Deployment::from)
+        .collect())
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = proceeds)]
+pub struct ProceedsRow {
+    pub id: String,
+    pub fund_id: String,
+    pub facility_id: Option<String>,
+    pub amount_cents: i64,
+    pub cost_returned_cents: i64,
+    pub value_date: NaiveDate,
+    pub description: String,
+    pub actor: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Proceeds {
+    pub id: String,
+    pub fund_id: String,
+    pub facility_id: Option<String>,
+    #[schema(value_type = String)]
+    pub amount: Cents,
+    /// Part of the amount that returns invested cost; the rest is gain or income.
+    #[schema(value_type = String)]
+    pub cost_returned: Cents,
+    pub value_date: NaiveDate,
+    pub description: String,
+}
+
+/// Cash received by the fund: return of cost from a facility, gains, or income.
+pub fn receive_proceeds(conn: &mut DbConnection, row: ProceedsRow) -> AppResult<Proceeds> {
+    let cash = account_by_code(conn, &row.fund_id, CASH)?;
+    let amount = Cents::new(row.amount_cents);
+    let cost = Cents::new(row.cost_returned_cents);
+    let gain = amount.checked_sub(cost)?;
+    let mut postings =
+        vec![PostingLine { account_id: cash.id, amount, party_id: row.facility_id.clone(), memo: "proceeds".into() }];
+    match &row.facility_id {
+        Some(facility_id) => {
+            get_facility(conn, facility_id)
+                .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
+            let investments = account_by_code(conn, &row.fund_id, INVESTMENTS_EQUITY)?;
+            let carried = account_balance(conn, &investments.id, Some(facility_id), row.value_date)?;
+            if cost > carried {
+                return Err(AppError::rule_on(
+                    "cost-above-investment",
+                    "cost_returned",
+                    format!(
+                        "the fund carries {carried} of investment in this facility; {cost} of cost cannot be returned"
+                    ),
+                ));
+            }
+            if !cost.is_zero() {
+                postings.push(PostingLine {
+                    account_id: investments.id,
+                    amount: cost.checked_neg()?,
+                    party_id: Some(facility_id.clone()),
+                    memo: "cost returned".into(),
+                });
+            }
+            if !gain.is_zero() {
+                let gains = account_by_code(conn, &row.fund_id, REALISED_GAINS)?;
+                postings.push(PostingLine {
+                    account_id: gains.id,
+                    amount: gain.checked_neg()?,
+                    party_id: Some(facility_id.clone()),
+                    memo: "realised gain".into(),
+                });
+            }
+        }
+        None => {
+            if !cost.is_zero() {
+                return Err(AppError::rule_on(
+                    "cost-without-facility",
+                    "cost_returned",
+                    "cost can only be returned by a facility",
+                ));
+            }
+            let income = account_by_code(conn, &row.fund_id, INVESTMENT_INCOME)?;
+            postings.push(PostingLine {
+                account_id: income.id,
+                amount: gain.checked_neg()?,
+                party_id: None,
+                memo: "income".into(),
+            });
+        }
+    }
+    let row = ProceedsRow { id: new_id(), created_at: now_micros(), ..row };
+    diesel::insert_into(proceeds::table).values(&row).execute(conn)?;
+    post_entry(
+        conn,
+        NewEntry {
+            fund_id: row.fund_id.clone(),
+            effective_date: row.value_date,
+            actor: row.actor.clone(),
+            event_type: "proceeds".into(),
+            event_id: row.id.clone(),
+            description: format!("Proceeds: {}", row.description),
+            reverses_entry_id: None,
+            postings,
+        },
+    )?;
+    Ok(Proceeds {
+        id: row.id,
+        fund_id: row.fund_id,
+        facility_id: row.facility_id,
+        amount,
+        cost_returned: cost,
+        value_date: row.value_date,
+        description: row.description,
+    })
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = valuations)]
+pub struct ValuationRow {
+    pub id: String,
+    pub fund_id: String,
+    pub as_of_date: NaiveDate,
+    pub nav_cents: i64,
+    pub description: String,
+    pub actor: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Valuation {
+    pub id: String,
+    pub fund_id: String,
+    pub as_of: NaiveDate,
+    #[schema(value_type = String)]
+    pub nav: Cents,
+    /// The unrealised gain (positive) or loss posted to bring the books to this NAV.
+    #[schema(value_type = String)]
+    pub adjustment: Cents,
+    pub description: String,
+}
+
+/// Net assets in the books on a date: assets less liabilities, memorandum accounts excluded.
+pub fn book_nav(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Cents> {
+    let balances = account_balances(conn, fund_id, as_of)?;
+    let mut nav = Cents::ZERO;
+    for balance in balances {
+        let code = balance.code.split('.').next().unwrap_or_default();
+        if code == UNFUNDED_COMMITMENTS || code == UNFUNDED_COMMITMENTS_CONTRA {
+            continue;
+        }
+        nav = match balance.kind.as_str() {
+            "asset" | "liability" => nav.checked_add(balance.net)?,
+            _ => nav,
+        };
+    }
+    Ok(nav)
+}
+
+/// Records the fund's NAV and posts the unrealised gain or loss that brings the books to it.
+pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult<Valuation> {
+    let nav = Cents::new(row.nav_cents);
+    let adjustment = nav.checked_sub(book_nav(conn, &row.fund_id, row.as_of_date)?)?;
+    let investments = account_by_code(conn, &row.fund_id, INVESTMENTS_EQUITY)?;
+    let carried = account_balance(conn, &investments.id, None, row.as_of_date)?;
+    if carried.checked_add(adjustment)?.is_negative() {
+        return Err(AppError::rule_on(
+            "valuation-below-books",
+            "nav",
+            format!("a NAV of {nav} would write investments ({carried}) below zero"),
+        ));
+    }
+    let row = ValuationRow { id: new_id(), created_at: now_micros(), ..row };
+    diesel::insert_into(valuations::table).values(&row).execute(conn)?;
+    if !adjustment.is_zero() {
+        let gains = account_by_code(conn, &row.fund_id, UNREALISED_GAINS)?;
+        post_entry(
+            conn,
+            NewEntry {
+                fund_id: row.fund_id.clone(),
+                effective_date: row.as_of_date,
+                actor: row.actor.clone(),
+                event_type: "valuation".into(),
+                event_id: row.id.clone(),
+                description: format!("Valuation to NAV {nav}: {}", row.description),
+                reverses_entry_id: None,
+                postings: two_postings(investments.id, gains.id, adjustment, None, "revaluation")?,
+            },
+        )?;
+    }
+    Ok(Valuation {
+        id: row.id,
+        fund_id: row.fund_id,
+        as_of: row.as_of_date,
+        nav,
+        adjustment,
+        description: row.description,
+    })
+}
+
+/// The latest valuation on or before a date.
+pub fn latest_valuation(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Option<ValuationRow>> {
+    Ok(valuations::table
+        .filter(valuations::fund_id.eq(fund_id))
+        .filter(valuations::as_of_date.le(as_of))
+        .order((valuations::as_of_date.desc(), valuations::created_at.desc()))
+        .select(ValuationRow::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -1,0 +1,186 @@
+//! The fund overview: the capital stack by tranche, by kind and programme of source, and
+//! public against private money with the leverage ratio. An umbrella fund's figures include
+//! its compartments.
+
+use std::collections::BTreeMap;
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::funds::{get_fund, Fund, FundRow};
+use super::schema::{commitments, deployments, funds, notices, sources};
+use super::structure::{is_public_kind, list_tranches};
+use super::DbConnection;
+use crate::domain::money::Cents;
+use crate::error::AppResult;
+
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct Figures {
+    #[schema(value_type = String)]
+    pub committed: Cents,
+    #[schema(value_type = String)]
+    pub called: Cents,
+    #[schema(value_type = String)]
+    pub paid_in: Cents,
+    #[schema(value_type = String)]
+    pub unfunded: Cents,
+}
+
+impl Figures {
+    fn add(&mut self, committed: i64, called: i64, paid: i64) -> AppResult<()> {
+        self.committed = self.committed.checked_add(Cents::new(committed))?;
+        self.called = self.called.checked_add(Cents::new(called))?;
+        self.paid_in = self.paid_in.checked_add(Cents::new(paid))?;
+        self.unfunded = self.committed.checked_sub(self.called)?;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TrancheFigures {
+    pub tranche_id: String,
+    pub name: String,
+    pub seniority: i32,
+    pub first_loss: bool,
+    #[schema(value_type = Option<String>)]
+    pub return_cap: Option<Decimal>,
+    #[schema(value_type = String)]
+    pub target_size: Cents,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GroupFigures {
+    /// Source kind or programme.
+    pub key: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FundOverview {
+    pub fund: Fund,
+    /// Totals of this fund and its compartments.
+    #[serde(flatten)]
+    pub totals: Figures,
+    #[schema(value_type = String)]
+    pub deployed: Cents,
+    pub public: Figures,
+    pub private: Figures,
+    /// Private euros committed per public euro, to two decimals; none without public money.
+    #[schema(value_type = Option<String>, example = "3.00")]
+    pub leverage: Option<Decimal>,
+    pub by_tranche: Vec<TrancheFigures>,
+    pub by_source_kind: Vec<GroupFigures>,
+    pub by_programme: Vec<GroupFigures>,
+    /// The compartments of an umbrella fund, each with its own overview.
+    #[schema(no_recursion)]
+    pub compartments: Vec<FundOverview>,
+}
+
+/// (fund, tranche, source kind, programme, committed, called, paid) per commitment.
+type CommitmentFacts = (String, String, String, String, i64, i64, i64);
+
+fn commitment_facts(conn: &mut DbConnection, fund_ids: &[String]) -> AppResult<Vec<CommitmentFacts>> {
+    let paid: BTreeMap<String, i64> = notices::table
+        .inner_join(commitments::table.on(commitments::id.eq(notices::commitment_id)))
+        .filter(commitments::fund_id.eq_any(fund_ids))
+        .group_by(notices::commitment_id)
+        .select((notices::commitment_id, sql::<BigInt>("CAST(SUM(notices.paid_cents) AS BIGINT)")))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let rows: Vec<(String, String, String, String, String, i64, i64)> = commitments::table
+        .inner_join(sources::table)
+        .filter(commitments::fund_id.eq_any(fund_ids))
+        .select((
+            commitments::id,
+            commitments::fund_id,
+            commitments::tranche_id,
+            sources::kind,
+            sources::programme,
+            commitments::committed_cents,
+            commitments::called_cents,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, fund, tranche, kind, programme, committed, called)| {
+            let paid_in = paid.get(&id).copied().unwrap_or(0);
+            (fund, tranche, kind, programme, committed, called, paid_in)
+        })
+        .collect())
+}
+
+pub fn fund_overview(conn: &mut DbConnection, fund_id: &str) -> AppResult<FundOverview> {
+    let fund = get_fund(conn, fund_id)?;
+    let compartment_ids: Vec<String> = funds::table
+        .filter(funds::parent_id.eq(fund_id))
+        .order(funds::created_at.asc())
+        .select(FundRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    let mut compartments = Vec::with_capacity(compartment_ids.len());
+    for id in &compartment_ids {
+        compartments.push(fund_overview(conn, id)?);
+    }
+    let mut scope = vec![fund_id.to_string()];
+    scope.extend(compartment_ids);
+
+    let facts = commitment_facts(conn, &scope)?;
+    let mut totals = Figures::default();
+    let (mut public, mut private) = (Figures::default(), Figures::default());
+    let mut by_kind: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut by_programme: BTreeMap<String, Figures> = BTreeMap::new();
+    let mut by_tranche: BTreeMap<String, Figures> = BTreeMap::new();
+    for (_, tranche, kind, programme, committed, called, paid) in &facts {
+        totals.add(*committed, *called, *paid)?;
+        let side = if is_public_kind(kind) { &mut public } else { &mut private };
+        side.add(*committed, *called, *paid)?;
+        by_kind.entry(kind.clone()).or_default().add(*committed, *called, *paid)?;
+        by_programme.entry(programme.clone()).or_default().add(*committed, *called, *paid)?;
+        by_tranche.entry(tranche.clone()).or_default().add(*committed, *called, *paid)?;
+    }
+    let tranches = list_tranches(conn, fund_id)?
+        .into_iter()
+        .map(|t| TrancheFigures {
+            figures: by_tranche.remove(&t.id).unwrap_or_default(),
+            tranche_id: t.id,
+            name: t.name,
+            seniority: t.seniority,
+            first_loss: t.first_loss,
+            return_cap: t.return_cap,
+            target_size: t.target_size,
+        })
+        .collect();
+    let deployed: Option<i64> = deployments::table
+        .filter(deployments::fund_id.eq_any(&scope))
+        .select(sql::<diesel::sql_types::Nullable<BigInt>>("CAST(SUM(amount_cents) AS BIGINT)"))
+        .first(conn)?;
+    let leverage = (!public.committed.is_zero()).then(|| {
+        let mut ratio = (private.committed.to_decimal() / public.committed.to_decimal()).round_dp(2);
+        ratio.rescale(2);
+        ratio
+    });
+    let group =
+        |map: BTreeMap<String, Figures>| map.into_iter().map(|(key, figures)| GroupFigures { key, figures }).collect();
+    Ok(FundOverview {
+        fund,
+        totals,
+        deployed: Cents::new(deployed.unwrap_or(0)),
+        public,
+        private,
+        leverage,
+        by_tranche: tranches,
+        by_source_kind: group(by_kind),
+        by_programme: group(by_programme),
+        compartments,
+    })
+}

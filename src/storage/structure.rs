@@ -1,0 +1,239 @@
+//! Tranches, sources (investors) and facilities: the parties and share classes of the fund.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::ledger::create_account;
+use super::schema::{facilities, sources, tranches};
+use super::{new_id, now_micros, DbConnection};
+use crate::domain::chart::{tranche_account, TRANCHE_ACCOUNTS};
+use crate::domain::money::Cents;
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tranches)]
+pub struct TrancheRow {
+    pub id: String,
+    pub fund_id: String,
+    pub name: String,
+    pub seniority: i32,
+    pub target_cents: i64,
+    pub pref_rate: String,
+    pub return_cap: Option<String>,
+    pub first_loss: i32,
+    pub min_ticket_cents: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// A share class of a fund. Rank 1 is the most senior.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Tranche {
+    pub id: String,
+    pub fund_id: String,
+    pub name: String,
+    pub seniority: i32,
+    #[schema(value_type = String, example = "4000000000.00")]
+    pub target_size: Cents,
+    /// Annual preferred-return rate as a decimal fraction, e.g. `0.08`.
+    #[schema(value_type = String, example = "0.08")]
+    pub pref_rate: Decimal,
+    /// Return cap as a multiple of paid-in capital, e.g. `1.20`; none when uncapped.
+    #[schema(value_type = Option<String>, example = "1.20")]
+    pub return_cap: Option<Decimal>,
+    pub first_loss: bool,
+    #[schema(value_type = String)]
+    pub min_ticket: Cents,
+}
+
+impl TrancheRow {
+    pub fn to_tranche(&self) -> AppResult<Tranche> {
+        let decimal = |text: &str| {
+            text.parse::<Decimal>()
+                .map_err(|_| AppError::internal(format!("tranche {} has a malformed rate {text}", self.id)))
+        };
+        Ok(Tranche {
+            id: self.id.clone(),
+            fund_id: self.fund_id.clone(),
+            name: self.name.clone(),
+            seniority: self.seniority,
+            target_size: Cents::new(self.target_cents),
+            pref_rate: decimal(&self.pref_rate)?,
+            return_cap: self.return_cap.as_deref().map(decimal).transpose()?,
+            first_loss: self.first_loss == 1,
+            min_ticket: Cents::new(self.min_ticket_cents),
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewTranche {
+    pub name: String,
+    pub seniority: i32,
+    pub target_size: Cents,
+    pub pref_rate: Decimal,
+    pub return_cap: Option<Decimal>,
+    pub first_loss: bool,
+    pub min_ticket: Cents,
+}
+
+/// Adds a tranche and its capital sub-accounts to a fund's chart.
+pub fn create_tranche(conn: &mut DbConnection, fund_id: &str, new: NewTranche) -> AppResult<Tranche> {
+    let existing = list_tranches(conn, fund_id)?;
+    if existing.iter().any(|t| t.seniority == new.seniority) {
+        return Err(AppError::conflict(
+            "seniority-taken",
+            format!("the fund already has a tranche of seniority {}", new.seniority),
+        ));
+    }
+    if existing.iter().any(|t| t.name == new.name) {
+        return Err(AppError::conflict(
+            "tranche-name-taken",
+            format!("the fund already has a tranche named {:?}", new.name),
+        ));
+    }
+    let row = TrancheRow {
+        id: new_id(),
+        fund_id: fund_id.to_string(),
+        name: new.name,
+        seniority: new.seniority,
+        target_cents: new.target_size.get(),
+        pref_rate: new.pref_rate.normalize().to_string(),
+        return_cap: new.return_cap.map(|c| c.normalize().to_string()),
+        first_loss: i32::from(new.first_loss),
+        min_ticket_cents: new.min_ticket.get(),
+        created_at: now_micros(),
+    };
+    diesel::insert_into(tranches::table).values(&row).execute(conn)?;
+    for (parent, label, kind) in TRANCHE_ACCOUNTS {
+        let code = tranche_account(parent, row.seniority);
+        create_account(conn, fund_id, &code, &format!("{label}: {}", row.name), *kind)?;
+    }
+    row.to_tranche()
+}
+
+pub fn list_tranches(conn: &mut DbConnection, fund_id: &str) -> AppResult<Vec<Tranche>> {
+    tranches::table
+        .filter(tranches::fund_id.eq(fund_id))
+        .order(tranches::seniority.asc())
+        .select(TrancheRow::as_select())
+        .load(conn)?
+        .iter()
+        .map(TrancheRow::to_tranche)
+        .collect()
+}
+
+pub fn get_tranche(conn: &mut DbConnection, tranche_id: &str) -> AppResult<Tranche> {
+    tranches::table
+        .find(tranche_id)
+        .select(TrancheRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("tranche {tranche_id}")))?
+        .to_tranche()
+}
+
+/// Kinds of source and the programmes each may carry.
+pub const SOURCE_KINDS: &[(&str, &[&str])] = &[
+    ("eu_programme", &["digital_europe", "horizon_europe", "investeu"]),
+    ("member_state", &["cohesion"]),
+    ("eib_group", &["eib"]),
+    ("private", &["private"]),
+];
+
+/// Public money: EU budget programmes, Member States' cohesion funds, the EIB Group.
+pub fn is_public_kind(kind: &str) -> bool {
+    kind != "private"
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = sources)]
+pub struct Source {
+    pub id: String,
+    /// `eu_programme`, `member_state`, `eib_group` or `private`
+    pub kind: String,
+    /// `digital_europe`, `horizon_europe`, `investeu`, `cohesion`, `eib` or `private`
+    pub programme: String,
+    pub legal_name: String,
+    /// ISO 3166-1 alpha-2
+    pub country: String,
+    pub lei: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+pub fn create_source(conn: &mut DbConnection, mut source: Source) -> AppResult<Source> {
+    let taken: i64 = sources::table.filter(sources::legal_name.eq(&source.legal_name)).count().get_result(conn)?;
+    if taken > 0 {
+        return Err(AppError::conflict("source-name-taken", format!("a source named {:?} exists", source.legal_name)));
+    }
+    if let Some(lei) = &source.lei {
+        let used: i64 = sources::table.filter(sources::lei.eq(lei)).count().get_result(conn)?;
+        if used > 0 {
+            return Err(AppError::conflict("lei-taken", format!("LEI {lei} belongs to another source")));
+        }
+    }
+    source.id = new_id();
+    source.created_at = now_micros();
+    diesel::insert_into(sources::table).values(&source).execute(conn)?;
+    Ok(source)
+}
+
+pub fn get_source(conn: &mut DbConnection, source_id: &str) -> AppResult<Source> {
+    sources::table
+        .find(source_id)
+        .select(Source::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("source {source_id}")))
+}
+
+pub fn list_sources(conn: &mut DbConnection, only: Option<&str>) -> AppResult<Vec<Source>> {
+    let mut query = sources::table.into_boxed();
+    if let Some(id) = only {
+        query = query.filter(sources::id.eq(id.to_string()));
+    }
+    Ok(query.order(sources::legal_name.asc()).select(Source::as_select()).load(conn)?)
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = facilities)]
+pub struct Facility {
+    pub id: String,
+    pub name: String,
+    /// `gigafactory` or `ai_factory`
+    pub kind: String,
+    /// EU-27 ISO code
+    pub member_state: String,
+    pub chip_count: i64,
+    pub chip_type: String,
+    pub quarterly_capacity_gpu_hours: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+pub fn create_facility(conn: &mut DbConnection, mut facility: Facility) -> AppResult<Facility> {
+    let taken: i64 = facilities::table.filter(facilities::name.eq(&facility.name)).count().get_result(conn)?;
+    if taken > 0 {
+        return Err(AppError::conflict("facility-name-taken", format!("a facility named {:?} exists", facility.name)));
+    }
+    facility.id = new_id();
+    facility.created_at = now_micros();
+    diesel::insert_into(facilities::table).values(&facility).execute(conn)?;
+    Ok(facility)
+}
+
+pub fn get_facility(conn: &mut DbConnection, facility_id: &str) -> AppResult<Facility> {
+    facilities::table
+        .find(facility_id)
+        .select(Facility::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("facility {facility_id}")))
+}
+
+pub fn list_facilities(conn: &mut DbConnection) -> AppResult<Vec<Facility>> {
+    Ok(facilities::table.order(facilities::name.asc()).select(Facility::as_select()).load(conn)?)
+}

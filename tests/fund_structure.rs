@@ -1,0 +1,342 @@
+//! Fund structure and capital activity on both backends.
+
+mod common;
+
+use common::{assert_problem, TestApp};
+use investai::domain::roles::Role;
+use serde_json::{json, Value};
+
+struct Setup {
+    fund: String,
+    tranche: String,
+    sources: Vec<String>,
+    facility: String,
+}
+
+async fn source(app: &TestApp, name: &str, kind: &str, programme: Option<&str>, country: &str) -> String {
+    let mut body = json!({"kind": kind, "legal_name": name, "country": country});
+    if let Some(p) = programme {
+        body["programme"] = json!(p);
+    }
+    let reply = app.post("/api/v1/sources", &app.staff(), &body).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    reply.body["id"].as_str().expect("id").to_string()
+}
+
+async fn commit(app: &TestApp, fund: &str, source: &str, tranche: &str, amount: &str) -> Value {
+    let body = json!({"source_id": source, "tranche_id": tranche, "amount": amount, "effective_date": "2025-03-31"});
+    app.post(&format!("/api/v1/funds/{fund}/commitments"), &app.staff(), &body).await.body
+}
+
+/// A fund with one tranche (target 1,000.00) and three investors committed 500.00 / 300.01 / 199.99.
+async fn setup(app: &TestApp) -> Setup {
+    let fund = app.create_fund("Structure fund").await;
+    let tranche = app
+        .post(
+            &format!("/api/v1/funds/{fund}/tranches"),
+            &app.staff(),
+            &json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08", "min_ticket": "100.00"}),
+        )
+        .await;
+    assert_eq!(tranche.status, 201, "{}", tranche.text);
+    let tranche = tranche.body["id"].as_str().expect("id").to_string();
+    let sources = vec![
+        source(app, "Alpha Pension", "private", None, "NL").await,
+        source(app, "Beta Insurance", "private", None, "DE").await,
+        source(app, "InvestEU", "eu_programme", Some("investeu"), "EU").await,
+    ];
+    for (source, amount) in sources.iter().zip(["500.00", "300.01", "199.99"]) {
+        let c = commit(app, &fund, source, &tranche, amount).await;
+        assert_eq!(c["committed"], amount, "{c}");
+    }
+    let facility = app
+        .post(
+            "/api/v1/facilities",
+            &app.staff(),
+            &json!({"name": "Gigafactory Test", "kind": "gigafactory", "member_state": "FR", "chip_count": 100000, "chip_type": "GPU", "quarterly_capacity_gpu_hours": 216000000}),
+        )
+        .await;
+    assert_eq!(facility.status, 201, "{}", facility.text);
+    Setup { fund, tranche, sources, facility: facility.body["id"].as_str().expect("id").to_string() }
+}
+
+async fn call(app: &TestApp, s: &Setup, amount: &str) -> common::Reply {
+    let body = json!({"call_date": "2025-06-01", "due_date": "2025-06-30", "description": "First drawdown", "lines": [
+        {"tranche_id": s.tranche, "purpose": "investment", "facility_id": s.facility, "amount": amount}
+    ]});
+    app.post(&format!("/api/v1/funds/{}/capital-calls", s.fund), &app.staff(), &body).await
+}
+
+async fn notices(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+    let reply = app.get(&format!("/api/v1/notices?{query}"), token).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.body["items"].as_array().cloned().unwrap_or_default()
+}
+
+fn cents(value: &Value) -> i64 {
+    let text = value.as_str().expect("amount string");
+    let (whole, fraction) = text.split_once('.').expect("two decimals");
+    whole.parse::<i64>().expect("whole") * 100 + fraction.parse::<i64>().expect("fraction")
+}
+
+async fn sources_are_validated(app: TestApp) {
+    let staff = app.staff();
+    let bad_lei = app
+        .post(
+            "/api/v1/sources",
+            &staff,
+            &json!({"kind": "private", "legal_name": "X", "country": "DE", "lei": "7LTWFZYICNSX8D621K87"}),
+        )
+        .await;
+    assert_problem(&bad_lei, 400, Some("lei"));
+    let good_lei = app
+        .post(
+            "/api/v1/sources",
+            &staff,
+            &json!({"kind": "private", "legal_name": "X", "country": "DE", "lei": "7LTWFZYICNSX8D621K86"}),
+        )
+        .await;
+    assert_eq!(good_lei.status, 201, "{}", good_lei.text);
+    let not_eu = app
+        .post("/api/v1/sources", &staff, &json!({"kind": "member_state", "legal_name": "UK", "country": "GB"}))
+        .await;
+    assert_problem(&not_eu, 400, Some("country"));
+    let greece = app
+        .post(
+            "/api/v1/sources",
+            &staff,
+            &json!({"kind": "member_state", "legal_name": "Greece: cohesion funds", "country": "EL"}),
+        )
+        .await;
+    assert_eq!(greece.body["country"], "GR", "{}", greece.text);
+    assert_eq!(greece.body["programme"], "cohesion");
+    let bad_programme = app
+        .post(
+            "/api/v1/sources",
+            &staff,
+            &json!({"kind": "eu_programme", "legal_name": "Y", "country": "EU", "programme": "erasmus"}),
+        )
+        .await;
+    assert_problem(&bad_programme, 400, Some("programme"));
+}
+
+async fn commitments_follow_target_ticket_and_amendment_rules(app: TestApp) {
+    let s = setup(&app).await;
+    let extra = source(&app, "Gamma Bank", "private", None, "FR").await;
+    let over = app
+        .post(
+            &format!("/api/v1/funds/{}/commitments", s.fund),
+            &app.staff(),
+            &json!({"source_id": extra, "tranche_id": s.tranche, "amount": "100.00", "effective_date": "2025-04-01"}),
+        )
+        .await;
+    assert_problem(&over, 422, Some("amount"));
+    assert!(over.text.contains("over-subscription"), "{}", over.text);
+    let small = app
+        .post(&format!("/api/v1/funds/{}/commitments", s.fund), &app.staff(), &json!({"source_id": extra, "tranche_id": s.tranche, "amount": "10.00", "effective_date": "2025-04-01", "allow_oversubscription": true}))
+        .await;
+    assert_problem(&small, 422, Some("amount"));
+    let allowed = app
+        .post(&format!("/api/v1/funds/{}/commitments", s.fund), &app.staff(), &json!({"source_id": extra, "tranche_id": s.tranche, "amount": "100.00", "effective_date": "2025-04-01", "allow_oversubscription": true}))
+        .await;
+    assert_eq!(allowed.status, 201, "{}", allowed.text);
+    let duplicate = app
+        .post(&format!("/api/v1/funds/{}/commitments", s.fund), &app.staff(), &json!({"source_id": extra, "tranche_id": s.tranche, "amount": "100.00", "effective_date": "2025-04-01", "allow_oversubscription": true}))
+        .await;
+    assert_problem(&duplicate, 409, None);
+
+    let id = allowed.body["id"].as_str().expect("id").to_string();
+    let amend = |body: Value| {
+        let app = &app;
+        let id = id.clone();
+        async move { app.post(&format!("/api/v1/commitments/{id}/amendments"), &app.staff(), &body).await }
+    };
+    let up = amend(
+        json!({"kind": "increase", "amount": "50.00", "effective_date": "2025-05-01", "allow_oversubscription": true}),
+    )
+    .await;
+    assert_eq!(up.body["committed"], "150.00", "{}", up.text);
+    // Call 110% of... everything: 1,150.00 of commitments, call 575.00 (half).
+    assert_eq!(call(&app, &s, "575.00").await.status, 201);
+    let now = app.get(&format!("/api/v1/commitments/{id}"), &app.staff()).await;
+    assert_eq!(now.body["called"], "75.00", "{}", now.text);
+    let too_far = amend(json!({"kind": "decrease", "amount": "80.00", "effective_date": "2025-07-01"})).await;
+    assert_problem(&too_far, 422, Some("amount"));
+    let down = amend(json!({"kind": "decrease", "amount": "75.00", "effective_date": "2025-07-01"})).await;
+    assert_eq!(down.body["committed"], "75.00", "{}", down.text);
+    let nothing_left = amend(json!({"kind": "cancel", "effective_date": "2025-07-02"})).await;
+    assert_problem(&nothing_left, 422, None);
+    let history = app.get(&format!("/api/v1/commitments/{id}"), &app.staff()).await;
+    let kinds: Vec<&str> =
+        history.body["events"].as_array().expect("events").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, vec!["initial", "increase", "decrease"]);
+    // The memorandum account carries exactly the unfunded total.
+    let memo =
+        app.get(&format!("/api/v1/funds/{}/accounts/9000/balance?as_of=2030-01-01", s.fund), &app.auditor()).await;
+    let overview = app.get(&format!("/api/v1/funds/{}/overview", s.fund), &app.auditor()).await;
+    assert_eq!(memo.body["net"], overview.body["unfunded"], "{}", overview.text);
+}
+
+async fn a_call_allocates_exactly_and_never_above_unfunded(app: TestApp) {
+    let s = setup(&app).await;
+    let reply = call(&app, &s, "333.33").await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.body["notice_count"], 3);
+    let list = notices(&app, &app.staff(), &format!("call_id={}", reply.body["id"].as_str().expect("id"))).await;
+    let total: i64 = list.iter().map(|n| cents(&n["amount"])).sum();
+    assert_eq!(total, 33_333);
+    let amounts: Vec<i64> = list.iter().map(|n| cents(&n["amount"])).collect();
+    // 333.33 x 500.00/1000.00 = 166.665 -> 166.66 or 166.67; every share within a cent of pro rata.
+    for (notice, committed) in list.iter().zip([50_000i64, 30_001, 19_999]) {
+        let share = cents(&notice["amount"]);
+        // |share - 33,333 x committed / 100,000| < 1 cent, in integers.
+        assert!((share * 100_000 - 33_333 * committed).abs() < 100_000, "{amounts:?}");
+        assert_eq!(cents(&notice["remaining_unfunded"]), committed - share);
+        assert_eq!(notice["investment"], notice["amount"]);
+    }
+    // The rest of the unfunded amount can be called exactly; one cent more cannot.
+    let refused = call(&app, &s, "666.68").await;
+    assert_problem(&refused, 422, Some("lines"));
+    let calls = app.get(&format!("/api/v1/funds/{}/capital-calls", s.fund), &app.auditor()).await;
+    assert_eq!(calls.body.as_array().map(Vec::len), Some(1), "the refused call wrote nothing");
+    let rest = call(&app, &s, "666.67").await;
+    assert_eq!(rest.status, 201, "{}", rest.text);
+    assert_eq!(rest.body["call_number"], 2);
+    let overview = app.get(&format!("/api/v1/funds/{}/overview", s.fund), &app.auditor()).await;
+    assert_eq!(overview.body["unfunded"], "0.00");
+    assert_eq!(overview.body["called"], "1000.00");
+    let tb = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of=2030-01-01", s.fund), &app.auditor()).await;
+    assert_eq!(tb.body["balanced"], true);
+}
+
+async fn contributions_pay_notices_without_over_payment(app: TestApp) {
+    let s = setup(&app).await;
+    let reply = call(&app, &s, "100.00").await;
+    let list = notices(&app, &app.staff(), &format!("call_id={}", reply.body["id"].as_str().expect("id"))).await;
+    let notice = &list[0];
+    let id = notice["id"].as_str().expect("id");
+    assert_eq!(notice["amount"], "50.00");
+    assert_eq!(notice["late"], true, "due 2025-06-30 and unpaid");
+    let pay = |amount: &str| json!({"amount": amount, "value_date": "2025-06-20"});
+    let partial = app.post(&format!("/api/v1/notices/{id}/contributions"), &app.staff(), &pay("20.00")).await;
+    assert_eq!(partial.status, 201, "{}", partial.text);
+    assert_eq!(partial.body["notice"]["status"], "partial");
+    let over = app.post(&format!("/api/v1/notices/{id}/contributions"), &app.staff(), &pay("30.01")).await;
+    assert_problem(&over, 422, Some("amount"));
+    assert!(over.text.contains("30.00"), "{}", over.text);
+    let rest = app.post(&format!("/api/v1/notices/{id}/contributions"), &app.staff(), &pay("30.00")).await;
+    assert_eq!(rest.body["notice"]["status"], "paid");
+    assert_eq!(rest.body["notice"]["late"], false);
+    let late = notices(&app, &app.staff(), "late=true").await;
+    assert_eq!(late.len(), 2);
+    let cash =
+        app.get(&format!("/api/v1/funds/{}/accounts/1000/balance?as_of=2025-12-31", s.fund), &app.auditor()).await;
+    assert_eq!(cash.body["net"], "50.00");
+    let receivable =
+        app.get(&format!("/api/v1/funds/{}/accounts/1100/balance?as_of=2025-12-31", s.fund), &app.auditor()).await;
+    assert_eq!(receivable.body["net"], "50.00");
+    let html = app.send(app.client.get(format!("{}/notices/{id}", app.address))).await;
+    assert_eq!(html.status, 303, "the printable notice needs a session");
+}
+
+async fn investors_see_only_their_own(app: TestApp) {
+    let s = setup(&app).await;
+    call(&app, &s, "100.00").await;
+    let alpha = app.token(Role::Investor, &s.sources[0]);
+    let own = app.get(&format!("/api/v1/funds/{}/commitments", s.fund), &alpha).await;
+    let items = own.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["source_id"], s.sources[0].as_str());
+    let probing = app.get(&format!("/api/v1/funds/{}/commitments?source_id={}", s.fund, s.sources[1]), &alpha).await;
+    assert_eq!(probing.body["items"].as_array().map(Vec::len), Some(0));
+    let theirs = notices(&app, &alpha, "").await;
+    assert_eq!(theirs.len(), 1);
+    let all = notices(&app, &app.staff(), "").await;
+    let other = all.iter().find(|n| n["investor_id"] != s.sources[0].as_str()).expect("another notice");
+    let other_id = other["id"].as_str().expect("id");
+    assert_problem(&app.get(&format!("/api/v1/notices/{other_id}"), &alpha).await, 404, None);
+    let commitment = other["commitment_id"].as_str().expect("id");
+    assert_problem(&app.get(&format!("/api/v1/commitments/{commitment}"), &alpha).await, 404, None);
+    assert_problem(&app.get(&format!("/api/v1/sources/{}", s.sources[1]), &alpha).await, 404, None);
+    assert_eq!(app.get(&format!("/api/v1/sources/{}", s.sources[0]), &alpha).await.status, 200);
+    assert_problem(&app.get(&format!("/api/v1/funds/{}/overview", s.fund), &alpha).await, 403, None);
+    assert_problem(&app.get("/api/v1/ledger/entries", &alpha).await, 403, None);
+}
+
+async fn deployments_proceeds_and_valuations_post_balanced_entries(app: TestApp) {
+    let s = setup(&app).await;
+    let reply = call(&app, &s, "1000.00").await;
+    let list = notices(&app, &app.staff(), &format!("call_id={}", reply.body["id"].as_str().expect("id"))).await;
+    for notice in &list {
+        let body = json!({"amount": notice["amount"], "value_date": "2025-06-15"});
+        app.post(&format!("/api/v1/notices/{}/contributions", notice["id"].as_str().expect("id")), &app.staff(), &body)
+            .await;
+    }
+    let deploy = |amount: &str, date: &str| json!({"facility_id": s.facility, "kind": "equity", "amount": amount, "value_date": date, "description": "Equity"});
+    let early =
+        app.post(&format!("/api/v1/funds/{}/deployments", s.fund), &app.staff(), &deploy("10.00", "2025-06-01")).await;
+    assert_problem(&early, 422, Some("amount"));
+    let too_much = app
+        .post(&format!("/api/v1/funds/{}/deployments", s.fund), &app.staff(), &deploy("1000.01", "2025-07-01"))
+        .await;
+    assert_problem(&too_much, 422, Some("amount"));
+    let ok =
+        app.post(&format!("/api/v1/funds/{}/deployments", s.fund), &app.staff(), &deploy("800.00", "2025-07-01")).await;
+    assert_eq!(ok.status, 201, "{}", ok.text);
+    let proceeds = json!({"facility_id": s.facility, "amount": "250.00", "cost_returned": "200.00", "value_date": "2025-09-01", "description": "Partial exit"});
+    let back = app.post(&format!("/api/v1/funds/{}/proceeds", s.fund), &app.staff(), &proceeds).await;
+    assert_eq!(back.status, 201, "{}", back.text);
+    let valuation = json!({"as_of": "2025-12-31", "nav": "1100.00", "description": "Year end"});
+    let valued = app.post(&format!("/api/v1/funds/{}/valuations", s.fund), &app.staff(), &valuation).await;
+    // Book NAV before: cash 200 + 250 = 450, investments 600 -> 1,050; the valuation adds 50.
+    assert_eq!(valued.body["adjustment"], "50.00", "{}", valued.text);
+    let tb = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of=2025-12-31", s.fund), &app.auditor()).await;
+    assert_eq!(tb.body["balanced"], true, "{}", tb.text);
+    let overview = app.get(&format!("/api/v1/funds/{}/overview", s.fund), &app.auditor()).await;
+    assert_eq!(overview.body["deployed"], "800.00");
+    assert_eq!(overview.body["paid_in"], "1000.00");
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], true, "{}", verify.text);
+}
+
+async fn demo_data_loads_and_balances(app: TestApp) {
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    let funds = app.get("/api/v1/funds", &app.auditor()).await;
+    let umbrella =
+        funds.body.as_array().expect("funds").iter().find(|f| f["name"] == "InvestAI").expect("umbrella").clone();
+    let overview =
+        app.get(&format!("/api/v1/funds/{}/overview", umbrella["id"].as_str().expect("id")), &app.auditor()).await;
+    assert_eq!(overview.body["fund"]["target_size"], "200000000000.00");
+    assert_eq!(overview.body["committed"], "200000000000.00");
+    assert_eq!(overview.body["public"]["committed"], "50000000000.00");
+    assert_eq!(overview.body["private"]["committed"], "150000000000.00");
+    assert_eq!(overview.body["leverage"], "3.00");
+    let compartment = &overview.body["compartments"][0];
+    assert_eq!(compartment["fund"]["target_size"], "20000000000.00");
+    let tranche_names: Vec<&str> =
+        compartment["by_tranche"].as_array().expect("tranches").iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(tranche_names, vec!["Senior", "Mezzanine", "Public first-loss"]);
+    assert_eq!(compartment["by_tranche"][2]["first_loss"], true);
+    assert!(funds.body.as_array().expect("funds").len() == 2);
+    for fund in funds.body.as_array().expect("funds") {
+        let tb =
+            app.get(&format!("/api/v1/funds/{}/trial-balance", fund["id"].as_str().expect("id")), &app.auditor()).await;
+        assert_eq!(tb.body["balanced"], true, "{}", tb.text);
+    }
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], true, "{}", verify.text);
+    let late = notices(&app, &app.staff(), "late=true").await;
+    assert!(!late.is_empty(), "the demo has a late notice");
+}
+
+on_both_backends!(
+    sources_are_validated,
+    commitments_follow_target_ticket_and_amendment_rules,
+    a_call_allocates_exactly_and_never_above_unfunded,
+    contributions_pay_notices_without_over_payment,
+    investors_see_only_their_own,
+    deployments_proceeds_and_valuations_post_balanced_entries,
+    demo_data_loads_and_balances,
+);
