@@ -136,6 +136,31 @@ deployments = [
      "description": "Equity stake in Gigafactory Rhein-Main"},
 ]
 
+proceeds = [
+    {"fund": "gigafactories", "facility": "gf_fr", "amount": eur(300 * M), "cost_returned": eur(200 * M), "value_date": "2026-06-30",
+     "description": "Partial sale of the Gigafactory Seine stake (illustrative)"},
+]
+
+waterfalls = [
+    {"fund": "gigafactories", "terms": {"steps": [
+        {"type": "pref", "tranches": ["g_senior", "g_mezz"], "mode": "sequential"},
+        {"type": "capital", "tranches": ["g_senior", "g_mezz", "g_first_loss"], "mode": "sequential"},
+        {"type": "reserve", "account": "1010", "percent": "10", "cap": eur(20 * M)},
+        {"type": "split", "shares": [{"tranche": "g_senior", "percent": "50"}, {"tranche": "g_mezz", "percent": "30"},
+                                     {"tranche": "g_first_loss", "percent": "20"}]},
+    ]}},
+    {"fund": "investai", "terms": {"steps": [
+        {"type": "pref", "tranches": ["u_senior", "u_public"], "mode": "sequential"},
+        {"type": "capital", "tranches": ["u_senior", "u_public"], "mode": "sequential"},
+        {"type": "reserve", "account": "1010", "percent": "5", "cap": None},
+        {"type": "split", "shares": [{"tranche": "u_senior", "percent": "85"}, {"tranche": "u_public", "percent": "15"}]},
+    ]}},
+]
+
+distributions = [
+    {"fund": "gigafactories", "cash": eur(300 * M), "date": "2026-07-15", "description": "First distribution (illustrative)"},
+]
+
 valuations = [
     {"fund": "gigafactories", "as_of": "2025-12-31", "nav": eur(720 * M), "description": "Year-end valuation (illustrative)"},
 ]
@@ -169,6 +194,9 @@ fixture = {
     "contributions": contributions,
     "deployments": deployments,
     "valuations": valuations,
+    "proceeds": proceeds,
+    "waterfalls": waterfalls,
+    "distributions": distributions,
     "users": users,
 }
 

@@ -142,9 +142,6 @@ fn serve(settings: Settings, demo: bool, bind: Option<String>) -> AppResult<()> 
         if demo {
             print_demo_banner(&url);
         }
-        // Flushed so that scripts waiting for the banner see it at once.
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
         app.server.await.map_err(AppError::internal)
     })
 }
@@ -163,15 +160,20 @@ async fn load_demo(state: &crate::http::AppState) -> AppResult<()> {
         .await
 }
 
+/// Printed with errors ignored: a closed stdout must not take the server down.
 fn print_demo_banner(url: &str) {
-    println!("\nInvestAI demo is running at {url}");
-    println!("Sign in at {url}/login with password `{DEMO_PASSWORD}` as:");
+    use std::io::Write;
+    let mut banner =
+        format!("\nInvestAI demo is running at {url}\nSign in at {url}/login with password `{DEMO_PASSWORD}` as:\n");
     if let Ok(fixture) = crate::http::extract::parse_json::<seed::Fixture>(DEMO_FIXTURE.as_bytes()) {
         for user in &fixture.users {
-            println!("  {:<10} {}", user.role.as_str(), user.username);
+            banner.push_str(&format!("  {:<10} {}\n", user.role.as_str(), user.username));
         }
     }
-    println!("API reference: {url}/api/docs/   Health: {url}/healthz\n");
+    banner.push_str(&format!("API reference: {url}/api/docs/   Health: {url}/healthz\n\n"));
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(banner.as_bytes());
+    let _ = out.flush();
 }
 
 fn migrate(settings: &Settings) -> AppResult<()> {

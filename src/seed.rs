@@ -14,13 +14,15 @@ use serde::Deserialize;
 use crate::auth::password;
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
+use crate::domain::waterfall::Terms;
 use crate::error::{AppError, AppResult};
 use crate::storage::capital::{self, CallLine, NewCall, NoticeFilter};
 use crate::storage::commitments::{create_commitment, NewCommitment};
 use crate::storage::funds::{create_fund, NewFund};
-use crate::storage::investments::{self, DeploymentRow, ValuationRow};
+use crate::storage::investments::{self, DeploymentRow, ProceedsRow, ValuationRow};
 use crate::storage::structure::{self, Facility, NewTranche, Source};
 use crate::storage::users::create_user;
+use crate::storage::waterfall;
 use crate::storage::{write_tx, DbConnection};
 
 /// Actor recorded on everything a fixture creates.
@@ -51,7 +53,41 @@ pub struct Fixture {
     #[serde(default)]
     pub valuations: Vec<ValuationRecord>,
     #[serde(default)]
+    pub proceeds: Vec<ProceedsRecord>,
+    #[serde(default)]
+    pub waterfalls: Vec<WaterfallRecord>,
+    #[serde(default)]
+    pub distributions: Vec<DistributionRecord>,
+    #[serde(default)]
     pub users: Vec<UserRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProceedsRecord {
+    pub fund: String,
+    pub facility: Option<String>,
+    pub amount: Cents,
+    pub cost_returned: Cents,
+    pub value_date: NaiveDate,
+    pub description: String,
+}
+
+/// Terms as the API takes them, with tranche keys of the file in place of ids.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaterfallRecord {
+    pub fund: String,
+    pub terms: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionRecord {
+    pub fund: String,
+    pub cash: Cents,
+    pub date: NaiveDate,
+    pub description: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,6 +221,9 @@ impl Fixture {
             + self.contributions.len()
             + self.deployments.len()
             + self.valuations.len()
+            + self.proceeds.len()
+            + self.waterfalls.len()
+            + self.distributions.len()
             + self.users.len()
     }
 }
@@ -404,6 +443,66 @@ fn load_capital_activity(
         };
         write_tx(conn, |c| investments::record_valuation(c, row.clone())).map_err(|e| context(&r.description, e))?;
         bar.inc(1);
+    }
+    for r in &fixture.proceeds {
+        let row = ProceedsRow {
+            id: String::new(),
+            fund_id: keys.get(&r.fund, &r.description)?,
+            facility_id: r.facility.as_deref().map(|f| keys.get(f, &r.description)).transpose()?,
+            amount_cents: r.amount.get(),
+            cost_returned_cents: r.cost_returned.get(),
+            value_date: r.value_date,
+            description: r.description.clone(),
+            actor: SEED_ACTOR.into(),
+            created_at: Default::default(),
+        };
+        write_tx(conn, |c| investments::receive_proceeds(c, row.clone())).map_err(|e| context(&r.description, e))?;
+        bar.inc(1);
+    }
+    for r in &fixture.waterfalls {
+        let fund_id = keys.get(&r.fund, "waterfall")?;
+        let mut terms = r.terms.clone();
+        resolve_tranche_keys(&mut terms, keys)?;
+        let terms: Terms = serde_json::from_value(terms)
+            .map_err(|e| AppError::internal(format!("fixture waterfall of {}: {e}", r.fund)))?;
+        write_tx(conn, |c| waterfall::set_terms(c, &fund_id, terms.clone(), SEED_ACTOR))
+            .map_err(|e| context("waterfall", e))?;
+        bar.inc(1);
+    }
+    for r in &fixture.distributions {
+        let fund_id = keys.get(&r.fund, &r.description)?;
+        write_tx(conn, |c| waterfall::execute(c, &fund_id, r.cash, r.date, &r.description, SEED_ACTOR))
+            .map_err(|e| context(&r.description, e))?;
+        bar.inc(1);
+    }
+    Ok(())
+}
+
+/// Replaces tranche keys of the file by tranche ids wherever terms name a tranche.
+fn resolve_tranche_keys(value: &mut serde_json::Value, keys: &Keys) -> AppResult<()> {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for (name, inner) in map.iter_mut() {
+                match (name.as_str(), inner) {
+                    ("tranche", Value::String(key)) => *key = keys.get(key, "waterfall")?,
+                    ("tranches", Value::Array(list)) => {
+                        for item in list.iter_mut() {
+                            if let Value::String(key) = item {
+                                *key = keys.get(key, "waterfall")?;
+                            }
+                        }
+                    }
+                    (_, other) => resolve_tranche_keys(other, keys)?,
+                }
+            }
+        }
+        Value::Array(list) => {
+            for item in list {
+                resolve_tranche_keys(item, keys)?;
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

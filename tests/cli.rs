@@ -97,11 +97,10 @@ async fn demo_serves_and_its_key_signs_cli_tokens() {
         .spawn()
         .expect("spawn demo");
     let stdout = child.stdout.take().expect("stdout");
-    let address = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| line.split("running at ").nth(1).map(str::to_string))
-        .expect("demo banner");
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let address = lines.find_map(|line| line.split("running at ").nth(1).map(str::to_string)).expect("demo banner");
+    // Keep reading so the server never writes to a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     let out = investai(&url).args(["token", "--role", "staff", "--sub", "demo"]).output().expect("token");
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let client = reqwest::Client::new();

@@ -12,8 +12,9 @@ pub const FEES_PAYABLE: &str = "2100";
 pub const GRANT_COMMITMENTS_PAYABLE: &str = "2200";
 pub const CONTRIBUTED_CAPITAL: &str = "3100";
 pub const DISTRIBUTIONS_TO_INVESTORS: &str = "3200";
-pub const COMPUTE_GRANT_POOL: &str = "3300";
-pub const COMPUTE_GRANT_COMMITTED: &str = "3310";
+pub const COMPUTE_GRANT_POOL: &str = "1010";
+pub const COMPUTE_GRANT_COMMITTED: &str = "1020";
+pub const ALLOCATED_GAINS_LOSSES: &str = "3400";
 pub const OPENING_BALANCE_EQUITY: &str = "3900";
 pub const INVESTMENT_INCOME: &str = "4000";
 pub const REALISED_GAINS: &str = "4100";
@@ -29,6 +30,8 @@ pub const UNFUNDED_COMMITMENTS_CONTRA: &str = "9100";
 /// (code, name, kind) of every account a new fund gets.
 pub const STANDARD_CHART: &[(&str, &str, AccountKind)] = &[
     (CASH, "Cash at bank", AccountKind::Asset),
+    (COMPUTE_GRANT_POOL, "Compute-grant pool (restricted cash)", AccountKind::Asset),
+    (COMPUTE_GRANT_COMMITTED, "Compute-grant pool committed to grant calls (restricted cash)", AccountKind::Asset),
     (CAPITAL_CALL_RECEIVABLE, "Capital calls receivable", AccountKind::Asset),
     (INVESTMENTS_EQUITY, "Equity investments in facilities", AccountKind::Asset),
     (PROCEEDS_RECEIVABLE, "Proceeds receivable", AccountKind::Asset),
@@ -37,8 +40,7 @@ pub const STANDARD_CHART: &[(&str, &str, AccountKind)] = &[
     (GRANT_COMMITMENTS_PAYABLE, "Compute-grant commitments payable to facilities", AccountKind::Liability),
     (CONTRIBUTED_CAPITAL, "Contributed capital", AccountKind::Equity),
     (DISTRIBUTIONS_TO_INVESTORS, "Distributions to investors", AccountKind::Equity),
-    (COMPUTE_GRANT_POOL, "Compute-grant pool reserve", AccountKind::Equity),
-    (COMPUTE_GRANT_COMMITTED, "Compute-grant pool committed to calls", AccountKind::Equity),
+    (ALLOCATED_GAINS_LOSSES, "Allocated gains and losses", AccountKind::Equity),
     (OPENING_BALANCE_EQUITY, "Opening balance equity", AccountKind::Equity),
     (INVESTMENT_INCOME, "Investment income", AccountKind::Income),
     (REALISED_GAINS, "Realised gains and losses", AccountKind::Income),
@@ -61,6 +63,7 @@ pub fn tranche_account(parent: &str, seniority: i32) -> String {
 pub const TRANCHE_ACCOUNTS: &[(&str, &str, AccountKind)] = &[
     (CONTRIBUTED_CAPITAL, "Contributed capital", AccountKind::Equity),
     (DISTRIBUTIONS_TO_INVESTORS, "Distributions", AccountKind::Equity),
+    (ALLOCATED_GAINS_LOSSES, "Allocated gains and losses", AccountKind::Equity),
 ];
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 pub mod capital;
 pub mod chart;
 pub mod ledger;
+pub mod metrics;
 pub mod money;
 pub mod parties;
 pub mod roles;
+pub mod waterfall;

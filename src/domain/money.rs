@@ -71,6 +71,13 @@ impl Cents {
         Ok(Cents(cents))
     }
 
+    /// A decimal amount of euros rounded down to the cent (shares, rates and caps).
+    pub fn floor_from(value: Decimal) -> Result<Self, MoneyError> {
+        Cents::from_decimal(
+            value.round_dp_with_strategy(CENT_SCALE, rust_decimal::RoundingStrategy::ToNegativeInfinity),
+        )
+    }
+
     pub fn checked_add(self, other: Cents) -> Result<Cents, MoneyError> {
         self.0.checked_add(other.0).map(Cents).ok_or(MoneyError::Overflow)
     }
@@ -187,10 +194,16 @@ impl<'de> Deserialize<'de> for Cents {
 /// remainders, ties to the lower index (callers order parties by id). Zero total weight
 /// with a non-zero total is refused: there is nobody to give the money to.
 pub fn allocate_pro_rata(total: Cents, weights: &[Cents]) -> Result<Vec<Cents>, MoneyError> {
-    if total.is_negative() || weights.iter().any(|w| w.is_negative()) {
+    let weights: Vec<i128> = weights.iter().map(|w| i128::from(w.get())).collect();
+    allocate_by_weights(total, &weights)
+}
+
+/// As [`allocate_pro_rata`], with plain integer weights (scaled percentages, counts).
+pub fn allocate_by_weights(total: Cents, weights: &[i128]) -> Result<Vec<Cents>, MoneyError> {
+    if total.is_negative() || weights.iter().any(|w| *w < 0) {
         return Err(MoneyError::Negative);
     }
-    let weight_sum: i128 = weights.iter().map(|w| w.get() as i128).sum();
+    let weight_sum: i128 = weights.iter().sum();
     if weight_sum == 0 {
         return if total.is_zero() { Ok(vec![Cents::ZERO; weights.len()]) } else { Err(MoneyError::NotPositive) };
     }
@@ -198,7 +211,8 @@ pub fn allocate_pro_rata(total: Cents, weights: &[Cents]) -> Result<Vec<Cents>, 
     let mut shares = Vec::with_capacity(weights.len());
     let mut remainders = Vec::with_capacity(weights.len());
     for (index, weight) in weights.iter().enumerate() {
-        let product = total_i * weight.get() as i128;
+        // Weights up to 10^20 times totals up to 10^15 stay far inside i128.
+        let product = total_i * weight;
         shares.push(product / weight_sum);
         remainders.push((product % weight_sum, index));
     }

@@ -17,7 +17,13 @@ use crate::error::{AppError, AppResult};
 pub const CSRF_COOKIE: &str = "investai_csrf";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).service(login_form).service(login).service(logout).service(stylesheet).service(notice_page);
+    cfg.service(home)
+        .service(login_form)
+        .service(login)
+        .service(logout)
+        .service(stylesheet)
+        .service(notice_page)
+        .service(statement_page);
 }
 
 pub struct NavItem {
@@ -195,6 +201,38 @@ async fn notice_page(state: web::Data<AppState>, req: HttpRequest, path: web::Pa
     let notice_id = crate::http::extract::parse_id("notice_id", &path)?;
     let n = crate::http::api::capital::visible_notice(&state, &principal, notice_id).await?;
     render(&NoticePage { n })
+}
+
+#[derive(Template)]
+#[template(path = "statement.html")]
+struct StatementPage {
+    s: crate::storage::metrics::Statement,
+}
+
+#[derive(Deserialize)]
+struct PeriodParams {
+    from: chrono::NaiveDate,
+    to: Option<chrono::NaiveDate>,
+}
+
+/// The printable capital-account statement. Investors see only their own (others: 404).
+#[get("/statements/{fund_id}/{investor_id}")]
+async fn statement_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    query: crate::http::extract::ValidQuery<PeriodParams>,
+) -> AppResult<HttpResponse> {
+    let Some(principal) = session_principal(&req) else {
+        return Ok(redirect("/login"));
+    };
+    let (fund_id, investor) = path.into_inner();
+    let fund_id = crate::http::extract::parse_id("fund_id", &fund_id)?;
+    let investor = crate::http::extract::parse_id("investor_id", &investor)?;
+    let to = query.to.unwrap_or_else(crate::http::api::capital::today);
+    let s =
+        crate::http::api::waterfall::visible_statement(&state, &principal, &fund_id, &investor, query.from, to).await?;
+    render(&StatementPage { s })
 }
 
 #[get("/static/app.css")]

@@ -10,8 +10,8 @@ use super::schema::{deployments, proceeds, valuations};
 use super::structure::get_facility;
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{
-    CASH, GRANTS_TO_FACILITIES, INVESTMENTS_EQUITY, INVESTMENT_INCOME, REALISED_GAINS, UNFUNDED_COMMITMENTS,
-    UNFUNDED_COMMITMENTS_CONTRA, UNREALISED_GAINS,
+    CASH, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL, GRANTS_TO_FACILITIES, INVESTMENTS_EQUITY, INVESTMENT_INCOME,
+    REALISED_GAINS, UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA, UNREALISED_GAINS,
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
@@ -254,13 +254,19 @@ pub struct Valuation {
     pub description: String,
 }
 
-/// Net assets in the books on a date: assets less liabilities, memorandum accounts excluded.
+/// Accounts outside the investors' net assets: memorandum commitments, and the compute-grant
+/// pool, which is earmarked for SME GPU-hours once the waterfall has reserved it.
+pub const OUTSIDE_NAV: [&str; 4] =
+    [UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA, COMPUTE_GRANT_POOL, COMPUTE_GRANT_COMMITTED];
+
+/// The investors' net assets in the books on a date: assets less liabilities, leaving out
+/// the accounts of [`OUTSIDE_NAV`].
 pub fn book_nav(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Cents> {
     let balances = account_balances(conn, fund_id, as_of)?;
     let mut nav = Cents::ZERO;
     for balance in balances {
         let code = balance.code.split('.').next().unwrap_or_default();
-        if code == UNFUNDED_COMMITMENTS || code == UNFUNDED_COMMITMENTS_CONTRA {
+        if OUTSIDE_NAV.contains(&code) {
             continue;
         }
         nav = match balance.kind.as_str() {

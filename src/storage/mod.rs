@@ -11,10 +11,12 @@ pub mod funds;
 pub mod idempotency;
 pub mod investments;
 pub mod ledger;
+pub mod metrics;
 pub mod overview;
 pub mod schema;
 pub mod structure;
 pub mod users;
+pub mod waterfall;
 
 use std::path::PathBuf;
 use std::time::Duration;

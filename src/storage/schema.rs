@@ -92,16 +92,6 @@ diesel::joinable!(journal_entries -> funds (fund_id));
 diesel::joinable!(postings -> journal_entries (entry_id));
 diesel::joinable!(postings -> ledger_accounts (account_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    funds,
-    ledger_accounts,
-    journal_entries,
-    postings,
-    ledger_head,
-    users,
-    idempotency_keys,
-);
-
 diesel::table! {
     tranches (id) {
         id -> Text,
@@ -266,8 +256,84 @@ diesel::table! {
 diesel::joinable!(commitments -> sources (source_id));
 diesel::joinable!(commitments -> tranches (tranche_id));
 diesel::joinable!(notices -> capital_calls (call_id));
+
+diesel::table! {
+    waterfall_terms (id) {
+        id -> Text,
+        fund_id -> Text,
+        version -> Integer,
+        terms -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    distributions (id) {
+        id -> Text,
+        fund_id -> Text,
+        distribution_date -> Date,
+        cash_cents -> BigInt,
+        distributed_cents -> BigInt,
+        remaining_cents -> BigInt,
+        terms_version -> Integer,
+        allocation -> Text,
+        description -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    distribution_lines (distribution_id, line) {
+        distribution_id -> Text,
+        line -> Integer,
+        step_index -> Integer,
+        step_kind -> Text,
+        target_kind -> Text,
+        target -> Text,
+        commitment_id -> Nullable<Text>,
+        source_id -> Nullable<Text>,
+        owed_cents -> BigInt,
+        paid_cents -> BigInt,
+        shortfall_cents -> BigInt,
+        rule -> Text,
+    }
+}
+
+diesel::table! {
+    write_downs (id) {
+        id -> Text,
+        fund_id -> Text,
+        facility_id -> Text,
+        amount_cents -> BigInt,
+        value_date -> Date,
+        description -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    loss_allocations (write_down_id, commitment_id) {
+        write_down_id -> Text,
+        commitment_id -> Text,
+        tranche_id -> Text,
+        source_id -> Text,
+        amount_cents -> BigInt,
+    }
+}
+
+diesel::joinable!(distribution_lines -> distributions (distribution_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     funds,
+    ledger_accounts,
+    journal_entries,
+    postings,
+    ledger_head,
+    users,
+    idempotency_keys,
     tranches,
     sources,
     facilities,
@@ -280,4 +346,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     deployments,
     proceeds,
     valuations,
+    waterfall_terms,
+    distributions,
+    distribution_lines,
+    write_downs,
+    loss_allocations,
 );

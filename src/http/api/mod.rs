@@ -8,6 +8,7 @@ pub mod investments;
 pub mod ledger;
 pub mod structure;
 pub mod users;
+pub mod waterfall;
 
 use actix_web::web;
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(structure::routes)
             .configure(commitments::routes)
             .configure(capital::routes)
-            .configure(investments::routes),
+            .configure(investments::routes)
+            .configure(waterfall::routes),
     );
 }
 

@@ -1,0 +1,858 @@
+//! The waterfall engine (DOMAIN §5): distributes an amount of cash on a date over the fund's
+//! tranches, investor positions and accounts, step by step, exact to the cent.
+//!
+//! Pure: the caller hands in the terms, every position's state and the cash; the engine
+//! returns every line it paid with the rule it applied, what was owed, what was paid and the
+//! shortfall left. The same function previews, executes and values tranches (hypothetical
+//! liquidation), so the three can never disagree.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::money::{allocate_by_weights, allocate_pro_rata, Cents, MoneyError};
+
+/// Steps one set of terms may have.
+pub const STEPS_MAX: usize = 50;
+/// Day count basis: ACT/365 Fixed.
+pub const DAYS_PER_YEAR: i64 = 365;
+/// Percentages are scaled to integers with this many decimals for exact allocation.
+const PERCENT_SCALE: u32 = 6;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// In rank order, each tranche fully before the next.
+    Sequential,
+    /// All named tranches together, pro rata to what each position is owed.
+    ProRata,
+}
+
+/// Who receives a share: a tranche (its investors) or an account of the fund (by code).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Tranche(String),
+    Account(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Share {
+    #[serde(flatten)]
+    pub target: Target,
+    /// Percent of the residual, e.g. `"80"`.
+    #[schema(value_type = String)]
+    pub percent: Decimal,
+}
+
+/// One step of a waterfall. The vocabulary is fixed (DOMAIN §5).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Pay a fee or expense to an account: a fixed amount, or a rate on commitments.
+    Fee {
+        name: String,
+        /// Expense or liability account code, e.g. `5000`.
+        account: String,
+        #[schema(value_type = Option<String>)]
+        fixed: Option<Cents>,
+        /// Rate on the commitments of all positions (or of `tranches` when given).
+        #[schema(value_type = Option<String>)]
+        rate_on_commitments: Option<Decimal>,
+        #[serde(default)]
+        tranches: Vec<String>,
+    },
+    /// Pay the accrued, unpaid preferred return of the named tranches.
+    Pref { tranches: Vec<String>, mode: Mode },
+    /// Return outstanding contributed capital of the named tranches.
+    Capital { tranches: Vec<String>, mode: Mode },
+    /// Move a share of what remains (optionally capped) to an account, e.g. the compute-grant pool.
+    Reserve {
+        account: String,
+        #[schema(value_type = String)]
+        percent: Decimal,
+        #[schema(value_type = Option<String>)]
+        cap: Option<Cents>,
+    },
+    /// Give the beneficiary all that remains until it holds `target_percent` of the profits.
+    CatchUp {
+        beneficiary: Target,
+        #[schema(value_type = String)]
+        target_percent: Decimal,
+    },
+    /// Share the residual by percentages; a tranche at its return cap takes no more.
+    Split { shares: Vec<Share> },
+}
+
+impl Step {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Fee { .. } => "fee",
+            Step::Pref { .. } => "pref",
+            Step::Capital { .. } => "capital",
+            Step::Reserve { .. } => "reserve",
+            Step::CatchUp { .. } => "catch_up",
+            Step::Split { .. } => "split",
+        }
+    }
+}
+
+/// The waterfall of a fund: an ordered list of steps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    pub steps: Vec<Step>,
+}
+
+/// What the engine needs of a tranche.
+#[derive(Clone, Debug)]
+pub struct TrancheTerms {
+    pub id: String,
+    pub name: String,
+    pub seniority: i32,
+    /// Annual rate as a fraction (0.08).
+    pub pref_rate: Decimal,
+    /// Cap on everything a position receives, as a multiple of its paid-in capital.
+    pub return_cap: Option<Decimal>,
+}
+
+/// A contribution (positive) or a return of capital (negative) on a date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapitalFlow {
+    pub date: NaiveDate,
+    pub amount: Cents,
+}
+
+/// One investor's commitment to one tranche, as it stands before this distribution.
+#[derive(Clone, Debug)]
+pub struct Position {
+    pub id: String,
+    pub tranche_id: String,
+    pub committed: Cents,
+    /// Contributions and returns of capital, in any order.
+    pub flows: Vec<CapitalFlow>,
+    pub pref_paid: Cents,
+    /// Everything but returns of capital received so far (pref, catch-up, split).
+    pub profit_received: Cents,
+    /// Everything received so far, of every kind.
+    pub total_received: Cents,
+}
+
+impl Position {
+    pub fn paid_in(&self) -> Cents {
+        Cents::new(self.flows.iter().filter(|f| f.amount.get() > 0).map(|f| f.amount.get()).sum())
+    }
+
+    pub fn outstanding_capital(&self) -> Cents {
+        Cents::new(self.flows.iter().map(|f| f.amount.get()).sum::<i64>().max(0))
+    }
+
+    /// Pref accrued to `date`: daily, simple, ACT/365F on outstanding contributed capital.
+    /// Rounded down to the cent.
+    pub fn pref_accrued(&self, rate: Decimal, date: NaiveDate) -> Result<Cents, MoneyError> {
+        // The integral of outstanding capital over time is the sum of each flow times the
+        // days it has been outstanding: exact in integer cent-days.
+        let cent_days: i128 = self
+            .flows
+            .iter()
+            .filter(|f| f.date < date)
+            .map(|f| i128::from(f.amount.get()) * i128::from((date - f.date).num_days()))
+            .sum();
+        if cent_days <= 0 || rate.is_zero() {
+            return Ok(Cents::ZERO);
+        }
+        let accrued = Decimal::from_i128_with_scale(cent_days, 0)
+            .checked_mul(rate)
+            .and_then(|v| v.checked_div(Decimal::from(DAYS_PER_YEAR)))
+            .ok_or(MoneyError::Overflow)?;
+        accrued.floor().to_i64().map(Cents::new).ok_or(MoneyError::Overflow)
+    }
+}
+
+/// One payment (or non-payment) of a step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Line {
+    pub target: Target,
+    /// The investor position paid, for tranche targets.
+    pub position_id: Option<String>,
+    #[schema(value_type = String)]
+    pub owed: Cents,
+    #[schema(value_type = String)]
+    pub paid: Cents,
+    /// Owed but not paid by this distribution; carried forward for pref and capital.
+    #[schema(value_type = String)]
+    pub shortfall: Cents,
+    /// The rule that set `owed`, in words.
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StepResult {
+    pub index: usize,
+    /// `fee`, `pref`, `capital`, `reserve`, `catch_up` or `split`
+    pub kind: String,
+    pub description: String,
+    #[schema(value_type = String)]
+    pub available: Cents,
+    #[schema(value_type = String)]
+    pub owed: Cents,
+    #[schema(value_type = String)]
+    pub paid: Cents,
+    pub lines: Vec<Line>,
+}
+
+/// The full allocation of a distribution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Allocation {
+    pub date: NaiveDate,
+    #[schema(value_type = String)]
+    pub cash: Cents,
+    #[schema(value_type = String)]
+    pub distributed: Cents,
+    /// Cash no step could pay (every receiver capped or owed nothing).
+    #[schema(value_type = String)]
+    pub remaining: Cents,
+    pub steps: Vec<StepResult>,
+}
+
+impl Allocation {
+    /// Total paid to each position over all steps.
+    pub fn paid_by_position(&self) -> BTreeMap<String, Cents> {
+        let mut totals: BTreeMap<String, Cents> = BTreeMap::new();
+        for line in self.steps.iter().flat_map(|s| &s.lines) {
+            if let Some(position) = &line.position_id {
+                let entry = totals.entry(position.clone()).or_default();
+                *entry = Cents::new(entry.get() + line.paid.get());
+            }
+        }
+        totals
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WaterfallError {
+    #[error("{path}: {reason}")]
+    Invalid { path: String, reason: String },
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+fn invalid(path: impl Into<String>, reason: impl Into<String>) -> WaterfallError {
+    WaterfallError::Invalid { path: path.into(), reason: reason.into() }
+}
+
+fn percent_weight(percent: Decimal) -> Result<i128, MoneyError> {
+    (percent * Decimal::from(10i64.pow(PERCENT_SCALE))).trunc().to_i128().ok_or(MoneyError::Overflow)
+}
+
+/// Checks terms against the fund's tranches; every problem is named by its JSON path.
+pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let known = |id: &str| tranches.iter().any(|t| t.id == id);
+    if terms.steps.is_empty() || terms.steps.len() > STEPS_MAX {
+        problems.push(("steps".into(), format!("give 1 to {STEPS_MAX} steps")));
+    }
+    let mut residual_taken_at: Option<usize> = None;
+    for (index, step) in terms.steps.iter().enumerate() {
+        let path = format!("steps[{index}]");
+        if let Some(earlier) = residual_taken_at {
+            problems.push((
+                path.clone(),
+                format!("can never pay: step {earlier} before it distributes everything that remains"),
+            ));
+        }
+        let check_tranches = |list: &[String], problems: &mut Vec<(String, String)>| {
+            if list.is_empty() {
+                problems.push((format!("{path}.tranches"), "name at least one tranche".into()));
+            }
+            for (i, id) in list.iter().enumerate() {
+                if !known(id) {
+                    problems.push((format!("{path}.tranches[{i}]"), format!("unknown tranche {id}")));
+                }
+            }
+        };
+        match step {
+            Step::Fee { name, account, fixed, rate_on_commitments, tranches: named } => {
+                if name.trim().is_empty() {
+                    problems.push((format!("{path}.name"), "name the fee".into()));
+                }
+                if account.trim().is_empty() {
+                    problems.push((format!("{path}.account"), "name the account the fee is paid to".into()));
+                }
+                match (fixed, rate_on_commitments) {
+                    (Some(amount), None) if amount.get() > 0 => {}
+                    (None, Some(rate)) if *rate > Decimal::ZERO && *rate <= Decimal::ONE => {}
+                    (Some(_), Some(_)) => {
+                        problems.push((path.clone(), "give either fixed or rate_on_commitments, not both".into()))
+                    }
+                    (None, None) => problems.push((path.clone(), "give fixed or rate_on_commitments".into())),
+                    _ => problems
+                        .push((path.clone(), "can never pay: the fee must be positive (a rate at most 1)".into())),
+                }
+                for (i, id) in named.iter().enumerate() {
+                    if !known(id) {
+                        problems.push((format!("{path}.tranches[{i}]"), format!("unknown tranche {id}")));
+                    }
+                }
+            }
+            Step::Pref { tranches: named, .. } => {
+                check_tranches(named, &mut problems);
+                let all_zero =
+                    named.iter().all(|id| tranches.iter().find(|t| &t.id == id).is_none_or(|t| t.pref_rate.is_zero()));
+                if !named.is_empty() && all_zero {
+                    problems
+                        .push((path.clone(), "can never pay: every named tranche has a preferred return of 0".into()));
+                }
+            }
+            Step::Capital { tranches: named, .. } => check_tranches(named, &mut problems),
+            Step::Reserve { account, percent, cap } => {
+                if account.trim().is_empty() {
+                    problems.push((format!("{path}.account"), "name the reserve account".into()));
+                }
+                if *percent <= Decimal::ZERO || *percent > Decimal::ONE_HUNDRED {
+                    problems.push((format!("{path}.percent"), "must be above 0 and at most 100".into()));
+                }
+                if cap.is_some_and(|c| c.get() <= 0) {
+                    problems.push((format!("{path}.cap"), "can never pay: the cap must be positive".into()));
+                }
+                if *percent == Decimal::ONE_HUNDRED && cap.is_none() {
+                    residual_taken_at = Some(index);
+                }
+            }
+            Step::CatchUp { beneficiary, target_percent } => {
+                if let Target::Tranche(id) = beneficiary {
+                    if !known(id) {
+                        problems.push((format!("{path}.beneficiary"), format!("unknown tranche {id}")));
+                    }
+                }
+                if *target_percent <= Decimal::ZERO || *target_percent >= Decimal::ONE_HUNDRED {
+                    problems.push((format!("{path}.target_percent"), "must be above 0 and below 100".into()));
+                }
+            }
+            Step::Split { shares } => {
+                let total: Decimal = shares.iter().map(|s| s.percent).sum();
+                if total != Decimal::ONE_HUNDRED {
+                    problems.push((format!("{path}.shares"), format!("percentages sum to {total}, not 100")));
+                }
+                for (i, share) in shares.iter().enumerate() {
+                    if share.percent < Decimal::ZERO {
+                        problems.push((format!("{path}.shares[{i}].percent"), "must not be negative".into()));
+                    }
+                    if let Target::Tranche(id) = &share.target {
+                        if !known(id) {
+                            problems.push((format!("{path}.shares[{i}]"), format!("unknown tranche {id}")));
+                        }
+                    }
+                }
+                residual_taken_at = Some(index);
+            }
+        }
+    }
+    problems
+}
+
+/// Mutable state while a distribution runs through its steps.
+struct Run<'a> {
+    tranches: &'a [TrancheTerms],
+    positions: Vec<Position>,
+    account_profits: BTreeMap<String, Cents>,
+    date: NaiveDate,
+    left: Cents,
+}
+
+impl Run<'_> {
+    fn tranche(&self, id: &str) -> Option<&TrancheTerms> {
+        self.tranches.iter().find(|t| t.id == id)
+    }
+
+    /// How much more a position may receive before its tranche's return cap.
+    fn headroom(&self, position: &Position) -> Result<Option<Cents>, MoneyError> {
+        let Some(cap) = self.tranche(&position.tranche_id).and_then(|t| t.return_cap) else {
+            return Ok(None);
+        };
+        let limit = Cents::floor_from(position.paid_in().to_decimal() * cap)?;
+        Ok(Some(Cents::new((limit.get() - position.total_received.get()).max(0))))
+    }
+
+    /// Positions of the named tranches, most senior tranche first, then by id.
+    fn positions_of(&self, tranche_ids: &[String]) -> Vec<usize> {
+        let mut indices: Vec<usize> =
+            (0..self.positions.len()).filter(|i| tranche_ids.contains(&self.positions[*i].tranche_id)).collect();
+        indices.sort_by(|a, b| {
+            let rank = |i: &usize| self.tranche(&self.positions[*i].tranche_id).map_or(i32::MAX, |t| t.seniority);
+            rank(a).cmp(&rank(b)).then_with(|| self.positions[*a].id.cmp(&self.positions[*b].id))
+        });
+        indices
+    }
+
+    fn credit(&mut self, position: usize, amount: Cents, profit: bool, pref: bool) -> Result<(), MoneyError> {
+        let p = &mut self.positions[position];
+        p.total_received = p.total_received.checked_add(amount)?;
+        if profit {
+            p.profit_received = p.profit_received.checked_add(amount)?;
+        }
+        if pref {
+            p.pref_paid = p.pref_paid.checked_add(amount)?;
+        }
+        if !profit {
+            p.flows.push(CapitalFlow { date: self.date, amount: amount.checked_neg()? });
+        }
+        self.left = self.left.checked_sub(amount)?;
+        Ok(())
+    }
+
+    /// Pays owed amounts of positions, sequentially by tranche rank or all pro rata.
+    fn pay_positions(
+        &mut self,
+        indices: &[usize],
+        owed: &[Cents],
+        mode: Mode,
+        kind: &str,
+    ) -> Result<Vec<Cents>, MoneyError> {
+        let mut paid = vec![Cents::ZERO; indices.len()];
+        let groups: Vec<Vec<usize>> = match mode {
+            Mode::ProRata => vec![(0..indices.len()).collect()],
+            Mode::Sequential => {
+                let mut by_tranche: Vec<(String, Vec<usize>)> = Vec::new();
+                for (slot, index) in indices.iter().enumerate() {
+                    let tranche = &self.positions[*index].tranche_id;
+                    match by_tranche.last_mut() {
+                        Some((id, group)) if id == tranche => group.push(slot),
+                        _ => by_tranche.push((tranche.clone(), vec![slot])),
+                    }
+                }
+                by_tranche.into_iter().map(|(_, group)| group).collect()
+            }
+        };
+        for group in groups {
+            let group_owed = Cents::sum(group.iter().map(|slot| owed[*slot]))?;
+            let pay = group_owed.min(self.left);
+            let weights: Vec<Cents> = group.iter().map(|slot| owed[*slot]).collect();
+            let shares = if pay.is_zero() { vec![Cents::ZERO; group.len()] } else { allocate_pro_rata(pay, &weights)? };
+            for (slot, share) in group.iter().zip(shares) {
+                paid[*slot] = share;
+                self.credit(indices[*slot], share, kind != "capital", kind == "pref")?;
+            }
+        }
+        Ok(paid)
+    }
+
+    /// Shares `amount` over positions by weight without passing anyone's cap. Returns what
+    /// each got and what could not be placed because everyone is capped.
+    fn place_capped(
+        &self,
+        amount: Cents,
+        indices: &[usize],
+        weights: &[i128],
+    ) -> Result<(Vec<Cents>, Cents), MoneyError> {
+        let caps: Vec<Option<Cents>> =
+            indices.iter().map(|i| self.headroom(&self.positions[*i])).collect::<Result<_, _>>()?;
+        allocate_capped(amount, weights, &caps)
+    }
+}
+
+/// Allocates `amount` pro rata to `weights`, never giving anyone more than their cap; what a
+/// capped party cannot take goes to the others pro rata to their weights. Bounded: each round
+/// saturates at least one party or ends.
+pub fn allocate_capped(
+    amount: Cents,
+    weights: &[i128],
+    caps: &[Option<Cents>],
+) -> Result<(Vec<Cents>, Cents), MoneyError> {
+    let mut given = vec![Cents::ZERO; weights.len()];
+    let mut saturated: Vec<bool> = caps.iter().map(|c| c.is_some_and(|c| c.get() <= 0)).collect();
+    let mut left = amount;
+    for _round in 0..=weights.len() {
+        let active: Vec<usize> = (0..weights.len()).filter(|i| !saturated[*i] && weights[*i] > 0).collect();
+        if left.is_zero() || active.is_empty() {
+            break;
+        }
+        let active_weights: Vec<i128> = active.iter().map(|i| weights[*i]).collect();
+        let shares = allocate_by_weights(left, &active_weights)?;
+        let mut capped_any = false;
+        for (slot, i) in active.iter().enumerate() {
+            if let Some(cap) = caps[*i] {
+                let room = cap.checked_sub(given[*i])?;
+                if shares[slot] >= room {
+                    given[*i] = cap;
+                    saturated[*i] = true;
+                    capped_any = true;
+                }
+            }
+        }
+        if !capped_any {
+            for (slot, i) in active.iter().enumerate() {
+                given[*i] = given[*i].checked_add(shares[slot])?;
+            }
+            left = Cents::ZERO;
+            break;
+        }
+        left = amount.checked_sub(Cents::sum(given.iter().copied())?)?;
+    }
+    Ok((given, left))
+}
+
+/// Runs `cash` through the terms on `date`. `positions` are the state before this distribution;
+/// `account_profits` what each account received from catch-up and split steps so far.
+pub fn distribute(
+    terms: &Terms,
+    tranches: &[TrancheTerms],
+    positions: &[Position],
+    account_profits: &BTreeMap<String, Cents>,
+    cash: Cents,
+    date: NaiveDate,
+) -> Result<Allocation, WaterfallError> {
+    let problems = validate(terms, tranches);
+    if let Some((path, reason)) = problems.into_iter().next() {
+        return Err(invalid(path, reason));
+    }
+    if cash.is_negative() {
+        return Err(invalid("cash", "must not be negative"));
+    }
+    let mut sorted = positions.to_vec();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut run = Run { tranches, positions: sorted, account_profits: account_profits.clone(), date, left: cash };
+    let mut steps = Vec::with_capacity(terms.steps.len());
+    for (index, step) in terms.steps.iter().enumerate() {
+        let available = run.left;
+        let (description, lines) = match step {
+            Step::Fee { name, account, fixed, rate_on_commitments, tranches: named } => {
+                fee_step(&mut run, name, account, *fixed, *rate_on_commitments, named)?
+            }
+            Step::Pref { tranches: named, mode } => pref_step(&mut run, named, *mode)?,
+            Step::Capital { tranches: named, mode } => capital_step(&mut run, named, *mode)?,
+            Step::Reserve { account, percent, cap } => reserve_step(&mut run, account, *percent, *cap)?,
+            Step::CatchUp { beneficiary, target_percent } => catch_up_step(&mut run, beneficiary, *target_percent)?,
+            Step::Split { shares } => split_step(&mut run, shares)?,
+        };
+        let owed = Cents::sum(lines.iter().map(|l| l.owed))?;
+        let paid = Cents::sum(lines.iter().map(|l| l.paid))?;
+        debug_assert_eq!(available.get() - paid.get(), run.left.get(), "step {index} lost or created cents");
+        steps.push(StepResult { index, kind: step.kind().into(), description, available, owed, paid, lines });
+    }
+    let distributed = cash.checked_sub(run.left)?;
+    Ok(Allocation { date, cash, distributed, remaining: run.left, steps })
+}
+
+fn tranche_names(run: &Run<'_>, ids: &[String]) -> String {
+    let mut named: Vec<&TrancheTerms> = ids.iter().filter_map(|id| run.tranche(id)).collect();
+    named.sort_by_key(|t| t.seniority);
+    named.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn fee_step(
+    run: &mut Run<'_>,
+    name: &str,
+    account: &str,
+    fixed: Option<Cents>,
+    rate: Option<Decimal>,
+    named: &[String],
+) -> Result<(String, Vec<Line>), WaterfallError> {
+    let (owed, rule) = match (fixed, rate) {
+        (Some(amount), _) => (amount, format!("fixed fee {amount}")),
+        (None, Some(rate)) => {
+            let base = Cents::sum(
+                run.positions.iter().filter(|p| named.is_empty() || named.contains(&p.tranche_id)).map(|p| p.committed),
+            )?;
+            let fee = Cents::floor_from(base.to_decimal() * rate)?;
+            (fee, format!("{}% of commitments of {base}", (rate * Decimal::ONE_HUNDRED).normalize()))
+        }
+        (None, None) => (Cents::ZERO, "no fee".into()),
+    };
+    let paid = owed.min(run.left);
+    run.left = run.left.checked_sub(paid)?;
+    let line = Line {
+        target: Target::Account(account.into()),
+        position_id: None,
+        owed,
+        paid,
+        shortfall: owed.checked_sub(paid)?,
+        rule,
+    };
+    Ok((format!("Fee: {name}"), vec![line]))
+}
+
+fn pref_step(run: &mut Run<'_>, named: &[String], mode: Mode) -> Result<(String, Vec<Line>), WaterfallError> {
+    let indices = run.positions_of(named);
+    let mut owed = Vec::with_capacity(indices.len());
+    let mut rules = Vec::with_capacity(indices.len());
+    for i in &indices {
+        let position = &run.positions[*i];
+        let rate = run.tranche(&position.tranche_id).map_or(Decimal::ZERO, |t| t.pref_rate);
+        let accrued = position.pref_accrued(rate, run.date)?;
+        let unpaid = Cents::new((accrued.get() - position.pref_paid.get()).max(0));
+        let headroom = run.headroom(position)?;
+        let due = headroom.map_or(unpaid, |h| unpaid.min(h));
+        let mut rule = format!(
+            "{}% simple, ACT/365F on outstanding capital: accrued {accrued}, paid before {}",
+            (rate * Decimal::ONE_HUNDRED).normalize(),
+            position.pref_paid
+        );
+        if due < unpaid {
+            rule.push_str(&format!("; return cap leaves room for {due}"));
+        }
+        owed.push((unpaid, due));
+        rules.push(rule);
+    }
+    let due: Vec<Cents> = owed.iter().map(|(_, d)| *d).collect();
+    let paid = run.pay_positions(&indices, &due, mode, "pref")?;
+    let lines = lines_for(run, &indices, &owed, &paid, rules);
+    Ok((format!("Preferred return, {}: {}", mode_words(mode), tranche_names(run, named)), lines))
+}
+
+fn capital_step(run: &mut Run<'_>, named: &[String], mode: Mode) -> Result<(String, Vec<Line>), WaterfallError> {
+    let indices = run.positions_of(named);
+    let mut owed = Vec::with_capacity(indices.len());
+    let mut rules = Vec::with_capacity(indices.len());
+    for i in &indices {
+        let position = &run.positions[*i];
+        let outstanding = position.outstanding_capital();
+        let headroom = run.headroom(position)?;
+        let due = headroom.map_or(outstanding, |h| outstanding.min(h));
+        let mut rule = format!(
+            "outstanding contributed capital: paid in {}, returned before {}",
+            position.paid_in(),
+            position.paid_in().checked_sub(outstanding)?
+        );
+        if due < outstanding {
+            rule.push_str(&format!("; return cap leaves room for {due}"));
+        }
+        owed.push((outstanding, due));
+        rules.push(rule);
+    }
+    let due: Vec<Cents> = owed.iter().map(|(_, d)| *d).collect();
+    let paid = run.pay_positions(&indices, &due, mode, "capital")?;
+    let lines = lines_for(run, &indices, &owed, &paid, rules);
+    Ok((format!("Return of capital, {}: {}", mode_words(mode), tranche_names(run, named)), lines))
+}
+
+fn mode_words(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Sequential => "sequential by seniority",
+        Mode::ProRata => "pro rata",
+    }
+}
+
+fn lines_for(
+    run: &Run<'_>,
+    indices: &[usize],
+    owed: &[(Cents, Cents)],
+    paid: &[Cents],
+    rules: Vec<String>,
+) -> Vec<Line> {
+    indices
+        .iter()
+        .zip(owed)
+        .zip(paid)
+        .zip(rules)
+        .map(|(((i, (full, _)), paid), rule)| {
+            let position = &run.positions[*i];
+            Line {
+                target: Target::Tranche(position.tranche_id.clone()),
+                position_id: Some(position.id.clone()),
+                owed: *full,
+                paid: *paid,
+                shortfall: Cents::new(full.get() - paid.get()),
+                rule,
+            }
+        })
+        .collect()
+}
+
+fn reserve_step(
+    run: &mut Run<'_>,
+    account: &str,
+    percent: Decimal,
+    cap: Option<Cents>,
+) -> Result<(String, Vec<Line>), WaterfallError> {
+    let share = Cents::floor_from(run.left.to_decimal() * percent / Decimal::ONE_HUNDRED)?;
+    let owed = cap.map_or(share, |c| share.min(c));
+    let paid = owed.min(run.left);
+    run.left = run.left.checked_sub(paid)?;
+    let mut rule = format!("{}% of the {} remaining", percent.normalize(), paid.checked_add(run.left)?);
+    if let Some(cap) = cap {
+        rule.push_str(&format!(", capped at {cap}"));
+    }
+    let line =
+        Line { target: Target::Account(account.into()), position_id: None, owed, paid, shortfall: Cents::ZERO, rule };
+    Ok((format!("Reserve to account {account}"), vec![line]))
+}
+
+/// Profits paid so far to everyone, and to one target.
+fn profits(run: &Run<'_>, target: &Target) -> Result<(Cents, Cents), MoneyError> {
+    let positions = Cents::sum(run.positions.iter().map(|p| p.profit_received))?;
+    let accounts = Cents::sum(run.account_profits.values().copied())?;
+    let all = positions.checked_add(accounts)?;
+    let own = match target {
+        Target::Account(code) => run.account_profits.get(code).copied().unwrap_or_default(),
+        Target::Tranche(id) => {
+            Cents::sum(run.positions.iter().filter(|p| &p.tranche_id == id).map(|p| p.profit_received))?
+        }
+    };
+    Ok((all, own))
+}
+
+/// Pays `amount` to a target: an account takes it whole, a tranche shares it over its
+/// positions pro rata to paid-in without passing any cap. Returns lines and the amount placed.
+fn pay_target(
+    run: &mut Run<'_>,
+    target: &Target,
+    amount: Cents,
+    owed: Cents,
+    rule: &str,
+) -> Result<(Vec<Line>, Cents), WaterfallError> {
+    match target {
+        Target::Account(code) => {
+            run.left = run.left.checked_sub(amount)?;
+            let entry = run.account_profits.entry(code.clone()).or_default();
+            *entry = entry.checked_add(amount)?;
+            let line = Line {
+                target: target.clone(),
+                position_id: None,
+                owed,
+                paid: amount,
+                shortfall: owed.checked_sub(amount)?,
+                rule: rule.into(),
+            };
+            Ok((vec![line], amount))
+        }
+        Target::Tranche(id) => {
+            let indices = run.positions_of(std::slice::from_ref(id));
+            let weights: Vec<i128> = indices.iter().map(|i| i128::from(run.positions[*i].paid_in().get())).collect();
+            let (shares, _unplaced) = run.place_capped(amount, &indices, &weights)?;
+            let owed_shares = if owed.is_zero() || weights.iter().all(|w| *w == 0) {
+                vec![Cents::ZERO; indices.len()]
+            } else {
+                allocate_by_weights(owed, &weights)?
+            };
+            let mut lines = Vec::with_capacity(indices.len());
+            let mut placed = Cents::ZERO;
+            for ((i, share), owed_share) in indices.iter().zip(&shares).zip(owed_shares) {
+                run.credit(*i, *share, true, false)?;
+                placed = placed.checked_add(*share)?;
+                lines.push(Line {
+                    target: target.clone(),
+                    position_id: Some(run.positions[*i].id.clone()),
+                    owed: owed_share,
+                    paid: *share,
+                    shortfall: Cents::new((owed_share.get() - share.get()).max(0)),
+                    rule: rule.into(),
+                });
+            }
+            Ok((lines, placed))
+        }
+    }
+}
+
+fn target_name(run: &Run<'_>, target: &Target) -> String {
+    match target {
+        Target::Account(code) => format!("account {code}"),
+        Target::Tranche(id) => run.tranche(id).map_or_else(|| id.clone(), |t| t.name.clone()),
+    }
+}
+
+fn catch_up_step(
+    run: &mut Run<'_>,
+    beneficiary: &Target,
+    target_percent: Decimal,
+) -> Result<(String, Vec<Line>), WaterfallError> {
+    let (all, own) = profits(run, beneficiary)?;
+    let others = all.checked_sub(own)?;
+    let t = target_percent / Decimal::ONE_HUNDRED;
+    // The beneficiary holds t of all profits when own = t / (1 - t) x others.
+    let wanted = Cents::floor_from(others.to_decimal() * t / (Decimal::ONE - t))?;
+    let owed = Cents::new((wanted.get() - own.get()).max(0));
+    let pay = owed.min(run.left);
+    let rule = format!(
+        "catch-up to {}% of profits: others hold {others}, beneficiary {own}, target {wanted}",
+        target_percent.normalize()
+    );
+    let (lines, _) = pay_target(run, beneficiary, pay, owed, &rule)?;
+    Ok((format!("Catch-up to {}", target_name(run, beneficiary)), lines))
+}
+
+fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>), WaterfallError> {
+    let residual = run.left;
+    let weights: Vec<i128> = shares.iter().map(|s| percent_weight(s.percent)).collect::<Result<_, _>>()?;
+    // A tranche can take at most the sum of its positions' headroom; accounts are uncapped.
+    let mut caps = Vec::with_capacity(shares.len());
+    for share in shares {
+        caps.push(match &share.target {
+            Target::Account(_) => None,
+            Target::Tranche(id) => {
+                let indices = run.positions_of(std::slice::from_ref(id));
+                let mut total: Option<Cents> = Some(Cents::ZERO);
+                for i in &indices {
+                    total = match (total, run.headroom(&run.positions[*i])?) {
+                        (Some(sum), Some(room)) => Some(sum.checked_add(room)?),
+                        _ => None,
+                    };
+                }
+                // A tranche without positions can take nothing.
+                if indices.is_empty() {
+                    Some(Cents::ZERO)
+                } else {
+                    total
+                }
+            }
+        });
+    }
+    let nominal = allocate_by_weights(residual, &weights)?;
+    let (amounts, _unplaced) = allocate_capped(residual, &weights, &caps)?;
+    let mut lines = Vec::new();
+    for ((share, amount), owed) in shares.iter().zip(&amounts).zip(&nominal) {
+        let mut rule = format!("{}% of the residual {residual}", share.percent.normalize());
+        if amount < owed {
+            rule.push_str("; return cap reached, the excess goes to the others pro rata");
+        }
+        let (mut paid_lines, _) = pay_target(run, &share.target, *amount, *owed, &rule)?;
+        lines.append(&mut paid_lines);
+    }
+    Ok(("Residual split".into(), lines))
+}
+
+/// Allocates a write-down over positions in reverse seniority (first-loss first): each
+/// tranche absorbs up to its positions' capital at risk before the next senior one is touched;
+/// within a tranche, pro rata to capital at risk. Refused when the loss exceeds all capital.
+pub fn allocate_loss(
+    loss: Cents,
+    tranches: &[TrancheTerms],
+    at_risk: &[(String, String, Cents)],
+) -> Result<Vec<(String, Cents)>, WaterfallError> {
+    if loss.get() <= 0 {
+        return Err(invalid("amount", "must be greater than zero"));
+    }
+    let total = Cents::sum(at_risk.iter().map(|(_, _, c)| *c))?;
+    if loss > total {
+        return Err(invalid("amount", format!("the loss {loss} exceeds all capital at risk ({total})")));
+    }
+    let mut order: Vec<&TrancheTerms> = tranches.iter().collect();
+    order.sort_by_key(|t| std::cmp::Reverse(t.seniority));
+    let mut left = loss;
+    let mut result = Vec::new();
+    for tranche in order {
+        let members: Vec<&(String, String, Cents)> = at_risk.iter().filter(|(_, t, _)| *t == tranche.id).collect();
+        let capacity = Cents::sum(members.iter().map(|(_, _, c)| *c))?;
+        let take = capacity.min(left);
+        if take.is_zero() {
+            continue;
+        }
+        let weights: Vec<Cents> = members.iter().map(|(_, _, c)| *c).collect();
+        for ((position, _, _), share) in members.iter().zip(allocate_pro_rata(take, &weights)?) {
+            if !share.is_zero() {
+                result.push((position.clone(), share));
+            }
+        }
+        left = left.checked_sub(take)?;
+    }
+    debug_assert!(left.is_zero());
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests;

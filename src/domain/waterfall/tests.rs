@@ -1,0 +1,298 @@
+//! Hand-computed waterfalls checked to the cent, and property tests of the invariants.
+
+use super::*;
+use proptest::prelude::*;
+
+fn d(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn dec(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+fn c(text: &str) -> Cents {
+    text.parse().unwrap()
+}
+
+fn tranche(id: &str, seniority: i32, rate: &str, cap: Option<&str>) -> TrancheTerms {
+    TrancheTerms { id: id.into(), name: id.into(), seniority, pref_rate: dec(rate), return_cap: cap.map(dec) }
+}
+
+fn position(id: &str, tranche: &str, contributed: &str, on: &str) -> Position {
+    Position {
+        id: id.into(),
+        tranche_id: tranche.into(),
+        committed: c(contributed),
+        flows: vec![CapitalFlow { date: d(on), amount: c(contributed) }],
+        pref_paid: Cents::ZERO,
+        profit_received: Cents::ZERO,
+        total_received: Cents::ZERO,
+    }
+}
+
+fn paid_to(allocation: &Allocation, target: &Target) -> Cents {
+    Cents::new(
+        allocation.steps.iter().flat_map(|s| &s.lines).filter(|l| &l.target == target).map(|l| l.paid.get()).sum(),
+    )
+}
+
+fn terms(json: &str) -> Terms {
+    serde_json::from_str(json).unwrap()
+}
+
+/// European waterfall: capital, 8% pref, 100% catch-up to 20% for the carry account, 80/20.
+#[test]
+fn european_waterfall_with_pref_catch_up_and_split() {
+    let tranches = vec![tranche("lp", 1, "0.08", None)];
+    let positions = vec![position("p1", "lp", "1000000.00", "2024-01-01")];
+    let terms = terms(
+        r#"{"steps": [
+            {"type": "capital", "tranches": ["lp"], "mode": "sequential"},
+            {"type": "pref", "tranches": ["lp"], "mode": "sequential"},
+            {"type": "catch_up", "beneficiary": {"account": "2300"}, "target_percent": "20"},
+            {"type": "split", "shares": [{"tranche": "lp", "percent": "80"}, {"account": "2300", "percent": "20"}]}
+        ]}"#,
+    );
+    let allocation =
+        distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("1500000.00"), d("2025-01-01")).unwrap();
+    // 2024 has 366 days; ACT/365F: 1,000,000 x 8% x 366/365 = 80,219.178... -> 80,219.17.
+    let paid: Vec<Cents> = allocation.steps.iter().map(|s| s.paid).collect();
+    assert_eq!(paid, vec![c("1000000.00"), c("80219.17"), c("20054.79"), c("399726.04")]);
+    // Split of 399,726.04: 80% = 319,780.832 and 20% = 79,945.208; the odd cent goes to the
+    // larger remainder (the carry account's .8).
+    assert_eq!(allocation.steps[3].lines[0].paid, c("319780.83"));
+    assert_eq!(allocation.steps[3].lines[1].paid, c("79945.21"));
+    // The carry holds exactly 20% of the 500,000.00 of profits.
+    assert_eq!(paid_to(&allocation, &Target::Account("2300".into())), c("100000.00"));
+    assert_eq!(paid_to(&allocation, &Target::Tranche("lp".into())), c("1400000.00"));
+    assert_eq!(allocation.remaining, Cents::ZERO);
+}
+
+#[test]
+fn pref_carries_forward_when_cash_is_short() {
+    let tranches = vec![tranche("s", 1, "0.10", None), tranche("m", 2, "0.10", None)];
+    let positions = vec![position("a", "s", "1000.00", "2024-01-01"), position("b", "m", "1000.00", "2024-01-01")];
+    let terms = terms(r#"{"steps": [{"type": "pref", "tranches": ["s", "m"], "mode": "sequential"}]}"#);
+    // 365 days at 10% on 1,000.00: 100.00 owed to each; 150.00 pays senior fully, mezzanine half.
+    let allocation = distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("150.00"), d("2024-12-31")).unwrap();
+    let lines = &allocation.steps[0].lines;
+    assert_eq!((lines[0].owed, lines[0].paid, lines[0].shortfall), (c("100.00"), c("100.00"), c("0.00")));
+    assert_eq!((lines[1].owed, lines[1].paid, lines[1].shortfall), (c("100.00"), c("50.00"), c("50.00")));
+    // Pro rata instead: both owed 100.00, 150.00 paid 75.00 each.
+    let pro_rata = terms_pro_rata();
+    let allocation =
+        distribute(&pro_rata, &tranches, &positions, &BTreeMap::new(), c("150.00"), d("2024-12-31")).unwrap();
+    assert_eq!(allocation.steps[0].lines[0].paid, c("75.00"));
+    assert_eq!(allocation.steps[0].lines[1].paid, c("75.00"));
+}
+
+fn terms_pro_rata() -> Terms {
+    terms(r#"{"steps": [{"type": "pref", "tranches": ["s", "m"], "mode": "pro_rata"}]}"#)
+}
+
+/// A capped public tranche: its share of the split beyond 1.25x paid-in goes to the others.
+#[test]
+fn capped_public_tranche_leaves_the_upside_to_private_investors() {
+    let tranches = vec![tranche("private", 1, "0", None), tranche("public", 2, "0", Some("1.25"))];
+    let positions =
+        vec![position("a", "private", "1000.00", "2024-01-01"), position("b", "public", "1000.00", "2024-01-01")];
+    let terms = terms(
+        r#"{"steps": [
+            {"type": "capital", "tranches": ["private", "public"], "mode": "pro_rata"},
+            {"type": "split", "shares": [{"tranche": "private", "percent": "50"}, {"tranche": "public", "percent": "50"}]}
+        ]}"#,
+    );
+    let allocation =
+        distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("3000.00"), d("2025-01-01")).unwrap();
+    assert_eq!(paid_to(&allocation, &Target::Tranche("public".into())), c("1250.00"));
+    assert_eq!(paid_to(&allocation, &Target::Tranche("private".into())), c("1750.00"));
+    let split = &allocation.steps[1].lines;
+    assert_eq!((split[1].owed, split[1].paid), (c("500.00"), c("250.00")));
+    assert!(split[1].rule.contains("return cap"));
+}
+
+/// A reserve feeds the compute-grant pool from what remains, within its cap.
+#[test]
+fn reserve_takes_its_percent_up_to_the_cap() {
+    let tranches = vec![tranche("s", 1, "0", None)];
+    let positions = vec![position("a", "s", "100.00", "2024-01-01")];
+    let terms = terms(
+        r#"{"steps": [
+            {"type": "capital", "tranches": ["s"], "mode": "sequential"},
+            {"type": "reserve", "account": "1010", "percent": "10", "cap": "30.00"},
+            {"type": "split", "shares": [{"tranche": "s", "percent": "100"}]}
+        ]}"#,
+    );
+    let allocation = distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("500.00"), d("2025-01-01")).unwrap();
+    // 10% of 400.00 is 40.00, capped at 30.00.
+    assert_eq!(allocation.steps[1].paid, c("30.00"));
+    assert_eq!(allocation.steps[2].paid, c("370.00"));
+}
+
+/// A loss that wipes out the first-loss tranche and dents the mezzanine.
+#[test]
+fn losses_hit_first_loss_then_mezzanine() {
+    let tranches = vec![tranche("senior", 1, "0", None), tranche("mezz", 2, "0", None), tranche("first", 3, "0", None)];
+    let at_risk = vec![
+        ("s1".to_string(), "senior".to_string(), c("6000.00")),
+        ("m1".to_string(), "mezz".to_string(), c("2000.00")),
+        ("m2".to_string(), "mezz".to_string(), c("1000.00")),
+        ("f1".to_string(), "first".to_string(), c("1000.00")),
+    ];
+    let allocation = allocate_loss(c("2500.00"), &tranches, &at_risk).unwrap();
+    assert_eq!(
+        allocation,
+        vec![("f1".to_string(), c("1000.00")), ("m1".to_string(), c("1000.00")), ("m2".to_string(), c("500.00"))]
+    );
+    assert!(allocate_loss(c("10000.01"), &tranches, &at_risk).is_err());
+}
+
+#[test]
+fn invalid_terms_are_named_by_path() {
+    let tranches = vec![tranche("s", 1, "0", None)];
+    let bad = terms(
+        r#"{"steps": [
+            {"type": "pref", "tranches": ["nope"], "mode": "sequential"},
+            {"type": "split", "shares": [{"tranche": "s", "percent": "60"}, {"account": "2300", "percent": "30"}]},
+            {"type": "capital", "tranches": ["s"], "mode": "sequential"}
+        ]}"#,
+    );
+    let problems = validate(&bad, &tranches);
+    let paths: Vec<&str> = problems.iter().map(|(p, _)| p.as_str()).collect();
+    assert!(paths.contains(&"steps[0].tranches[0]"), "{problems:?}");
+    assert!(paths.contains(&"steps[1].shares"), "{problems:?}");
+    assert!(problems.iter().any(|(p, r)| p == "steps[2]" && r.contains("never pay")), "{problems:?}");
+    let zero_pref = terms(r#"{"steps": [{"type": "pref", "tranches": ["s"], "mode": "sequential"}]}"#);
+    assert!(validate(&zero_pref, &tranches).iter().any(|(_, r)| r.contains("never pay")));
+}
+
+fn arbitrary_case() -> impl Strategy<Value = (Vec<TrancheTerms>, Vec<Position>, Terms, Cents)> {
+    let tranche_count = 1usize..=4;
+    tranche_count
+        .prop_flat_map(|count| {
+            let rates = proptest::collection::vec(0u32..=15, count);
+            let caps = proptest::collection::vec(proptest::option::of(101u32..=300), count);
+            let positions =
+                proptest::collection::vec((0..count, 1i64..500_000_000, 0i64..800, 0i64..200_000_000), 1..40);
+            let splits = proptest::collection::vec(0u32..=100, count + 1);
+            let mode = prop_oneof![Just(Mode::Sequential), Just(Mode::ProRata)];
+            let cash = 0i64..2_000_000_000;
+            (rates, caps, positions, splits, mode, cash, any::<bool>())
+        })
+        .prop_map(|(rates, caps, raw_positions, splits, mode, cash, with_reserve)| {
+            let tranches: Vec<TrancheTerms> = rates
+                .iter()
+                .zip(&caps)
+                .enumerate()
+                .map(|(i, (rate, cap))| TrancheTerms {
+                    id: format!("t{i}"),
+                    name: format!("T{i}"),
+                    seniority: i as i32 + 1,
+                    pref_rate: Decimal::new(i64::from(*rate), 2),
+                    return_cap: cap.map(|c| Decimal::new(i64::from(c), 2)),
+                })
+                .collect();
+            let positions: Vec<Position> = raw_positions
+                .iter()
+                .enumerate()
+                .map(|(i, (t, paid, days, received))| {
+                    let contributed = Cents::new(*paid);
+                    let returned = Cents::new((received % paid) / 2);
+                    Position {
+                        id: format!("p{i:03}"),
+                        tranche_id: format!("t{t}"),
+                        committed: contributed,
+                        flows: vec![
+                            CapitalFlow {
+                                date: NaiveDate::from_ymd_opt(2022, 1, 1).unwrap() + chrono::Duration::days(*days),
+                                amount: contributed,
+                            },
+                            CapitalFlow {
+                                date: NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+                                amount: Cents::new(-returned.get()),
+                            },
+                        ],
+                        pref_paid: Cents::ZERO,
+                        profit_received: Cents::ZERO,
+                        total_received: returned,
+                    }
+                })
+                .collect();
+            let ids: Vec<String> = tranches.iter().map(|t| t.id.clone()).collect();
+            let weight_total: u32 = splits.iter().sum::<u32>().max(1);
+            let mut percents: Vec<Decimal> = splits
+                .iter()
+                .map(|w| Decimal::from(*w) * Decimal::ONE_HUNDRED / Decimal::from(weight_total))
+                .map(|p| p.round_dp(4))
+                .collect();
+            let drift = Decimal::ONE_HUNDRED - percents.iter().copied().sum::<Decimal>();
+            percents[0] += drift;
+            let mut shares: Vec<Share> = ids
+                .iter()
+                .zip(&percents)
+                .map(|(id, p)| Share { target: Target::Tranche(id.clone()), percent: *p })
+                .collect();
+            shares.push(Share { target: Target::Account("2300".into()), percent: percents[ids.len()] });
+            let mut steps =
+                vec![Step::Pref { tranches: ids.clone(), mode }, Step::Capital { tranches: ids.clone(), mode }];
+            if tranches.iter().all(|t| t.pref_rate.is_zero()) {
+                steps.remove(0);
+            }
+            if with_reserve {
+                steps.push(Step::Reserve { account: "1010".into(), percent: Decimal::new(10, 0), cap: None });
+            }
+            steps.push(Step::Split { shares });
+            (tranches, positions, Terms { steps }, Cents::new(cash))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn distributions_conserve_cash_and_respect_owed_caps_and_seniority(case in arbitrary_case()) {
+        let (tranches, positions, terms, cash) = case;
+        let allocation = distribute(&terms, &tranches, &positions, &BTreeMap::new(), cash, NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()).unwrap();
+        // Paid + remaining = cash, to the cent.
+        let paid: i64 = allocation.steps.iter().map(|s| s.paid.get()).sum();
+        prop_assert_eq!(paid + allocation.remaining.get(), cash.get());
+        prop_assert!(allocation.remaining.get() >= 0);
+        for step in &allocation.steps {
+            prop_assert_eq!(step.lines.iter().map(|l| l.paid.get()).sum::<i64>(), step.paid.get());
+            for line in &step.lines {
+                prop_assert!(line.paid.get() >= 0);
+                if step.kind == "pref" || step.kind == "capital" {
+                    // Never paid more than owed.
+                    prop_assert!(line.paid <= line.owed, "{:?}", line);
+                }
+            }
+            // Sequential steps: a junior tranche is paid only once every more senior tranche is.
+            if step.kind == "pref" || step.kind == "capital" {
+                if let Some(Step::Pref { mode: Mode::Sequential, .. } | Step::Capital { mode: Mode::Sequential, .. }) = terms.steps.get(step.index) {
+                    let rank = |line: &Line| match &line.target { Target::Tranche(id) => tranches.iter().find(|t| &t.id == id).map_or(0, |t| t.seniority), Target::Account(_) => 0 };
+                    for junior in step.lines.iter().filter(|l| l.paid.get() > 0) {
+                        for senior in step.lines.iter().filter(|l| rank(l) < rank(junior)) {
+                            // The senior was paid all it could take (owed, or up to its cap).
+                            let position = positions.iter().find(|p| Some(&p.id) == senior.position_id.as_ref()).unwrap();
+                            let capped = tranches.iter().find(|t| Target::Tranche(t.id.clone()) == senior.target).and_then(|t| t.return_cap).is_some();
+                            prop_assert!(senior.shortfall.is_zero() || capped, "junior {:?} paid while senior {:?} ({}) is short", junior, senior, position.id);
+                        }
+                    }
+                }
+            }
+        }
+        // A capped tranche never exceeds its cap: everything received <= cap x paid-in.
+        let by_position = allocation.paid_by_position();
+        for position in &positions {
+            let tranche = tranches.iter().find(|t| t.id == position.tranche_id).unwrap();
+            if let Some(cap) = tranche.return_cap {
+                let received = position.total_received.get() + by_position.get(&position.id).map_or(0, |c| c.get());
+                let limit = Cents::floor_from(position.paid_in().to_decimal() * cap).unwrap().get();
+                // Whatever it held before this distribution may already be above; it gets nothing more then.
+                prop_assert!(received <= limit.max(position.total_received.get()),
+                    "position {} received {} above cap {} x {}", position.id, received, cap, position.paid_in());
+            }
+        }
+    }
+}

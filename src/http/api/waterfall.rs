@@ -1,0 +1,369 @@
+//! Waterfall terms, distributions (preview and execute), write-downs, tranche NAV, investor
+//! metrics and capital-account statements.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::capital::today;
+use super::structure::{positive, Checks};
+use super::AsOfQuery;
+use crate::auth::Principal;
+use crate::domain::money::Cents;
+use crate::domain::roles::Role;
+use crate::domain::waterfall::Terms;
+use crate::error::{AppError, AppResult};
+use crate::http::api::funds::validate_name;
+use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
+use crate::http::{idempotent, AppState};
+use crate::storage::funds::get_fund;
+use crate::storage::metrics::{self, FundMetrics, Statement, TrancheNav};
+use crate::storage::read_tx;
+use crate::storage::waterfall::{
+    self, DistributionNotice, DistributionSummary, DistributionView, TermsVersion, WriteDown,
+};
+
+/// Roles that read every investor's figures.
+const READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(set_terms)
+        .service(get_terms)
+        .service(list_terms)
+        .service(preview)
+        .service(execute)
+        .service(list_distributions)
+        .service(get_distribution)
+        .service(notices)
+        .service(write_down)
+        .service(tranche_nav)
+        .service(fund_metrics)
+        .service(statement);
+}
+
+/// Set the fund's waterfall: stored as a new version (staff).
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = Terms,
+    responses((status = 201, body = TermsVersion),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/funds/{fund_id}/waterfall")]
+pub async fn set_terms(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<Terms>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let terms = body.value.clone();
+    let actor = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        waterfall::set_terms(conn, &fund_id, terms.clone(), &actor)
+    })
+    .await
+}
+
+/// The fund's current waterfall. Investors may read the terms of the fund.
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)),
+    responses((status = 200, body = TermsVersion), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/funds/{fund_id}/waterfall")]
+pub async fn get_terms(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let fund_id = parse_id("fund_id", &path)?;
+    let terms = state.db(move |conn| waterfall::current_terms(conn, &fund_id)).await?;
+    Ok(HttpResponse::Ok().json(terms))
+}
+
+/// Every version of the fund's waterfall, oldest first.
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [TermsVersion])))]
+#[get("/funds/{fund_id}/waterfall/versions")]
+pub async fn list_terms(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let fund_id = parse_id("fund_id", &path)?;
+    let list = state.db(move |conn| waterfall::list_terms(conn, &fund_id)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionRequest {
+    /// Cash to distribute.
+    #[schema(value_type = String, example = "250000000.00")]
+    pub cash: Cents,
+    pub date: NaiveDate,
+    pub description: String,
+}
+
+fn check_distribution(input: &DistributionRequest) -> AppResult<()> {
+    let mut checks = Checks::default();
+    checks.check("cash", positive(input.cash));
+    checks.check("description", validate_name(&input.description));
+    checks.finish()
+}
+
+/// Run the waterfall over an amount of cash without posting anything (staff, auditors).
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), request_body = DistributionRequest,
+    responses((status = 200, body = DistributionView),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/funds/{fund_id}/distributions/preview")]
+pub async fn preview(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    body: ValidJson<DistributionRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(READERS)?;
+    let fund_id = parse_id("fund_id", &path)?;
+    check_distribution(&body.value)?;
+    let DistributionRequest { cash, date, description } = body.value;
+    let view = state
+        .db(move |conn| {
+            read_tx(conn, |conn| {
+                get_fund(conn, &fund_id)?;
+                waterfall::preview(conn, &fund_id, cash, date, description.trim())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Execute a distribution: the preview's allocation, posted with its journal entry and one
+/// distribution notice per investor, in one transaction (staff).
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = DistributionRequest,
+    responses((status = 201, body = DistributionView),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/funds/{fund_id}/distributions")]
+pub async fn execute(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<DistributionRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    check_distribution(&body.value)?;
+    let (cash, date, description) = (body.value.cash, body.value.date, body.value.description.trim().to_string());
+    let actor = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        waterfall::execute(conn, &fund_id, cash, date, &description, &actor)
+    })
+    .await
+}
+
+/// A fund's executed distributions (staff, auditors).
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [DistributionSummary])))]
+#[get("/funds/{fund_id}/distributions")]
+pub async fn list_distributions(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(READERS)?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let list = state.db(move |conn| waterfall::list_distributions(conn, &fund_id)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// One executed distribution with every line of its allocation (staff, auditors).
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("distribution_id" = String, Path)),
+    responses((status = 200, body = DistributionView), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/distributions/{distribution_id}")]
+pub async fn get_distribution(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(READERS)?;
+    let id = parse_id("distribution_id", &path)?;
+    let view = state.db(move |conn| waterfall::get_distribution(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeQuery {
+    pub fund_id: Option<String>,
+    pub investor_id: Option<String>,
+}
+
+/// Distribution notices, per investor and distribution. An investor sees only its own.
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(NoticeQuery), responses((status = 200, body = [DistributionNotice])))]
+#[get("/distribution-notices")]
+pub async fn notices(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: ValidQuery<NoticeQuery>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
+    let fund_id = query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?;
+    let asked = query.investor_id.as_deref().map(|id| parse_id("investor_id", id)).transpose()?;
+    let investor = match (principal.party_scope(), asked) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Ok(HttpResponse::Ok().json(Vec::<DistributionNotice>::new()))
+        }
+        (Some(own), _) => Some(own.to_string()),
+        (None, asked) => asked,
+    };
+    let list =
+        state.db(move |conn| waterfall::distribution_notices(conn, fund_id.as_deref(), investor.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteDownRequest {
+    pub facility_id: String,
+    #[schema(value_type = String)]
+    pub amount: Cents,
+    pub value_date: NaiveDate,
+    pub description: String,
+}
+
+/// Write an investment down; the loss is allocated in reverse seniority, first-loss first (staff).
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = WriteDownRequest,
+    responses((status = 201, body = WriteDown),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/funds/{fund_id}/write-downs")]
+pub async fn write_down(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<WriteDownRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let input = &body.value;
+    let mut checks = Checks::default();
+    let facility_id = checks
+        .check("facility_id", parse_id("facility_id", &input.facility_id).map_err(|_| "not a valid UUID".to_string()));
+    checks.check("amount", positive(input.amount));
+    checks.check("description", validate_name(&input.description));
+    checks.finish()?;
+    let (facility_id, amount, date, description) =
+        (facility_id.unwrap_or_default(), input.amount, input.value_date, input.description.trim().to_string());
+    let actor = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        waterfall::write_down(conn, &fund_id, &facility_id, amount, date, &description, &actor)
+    })
+    .await
+}
+
+/// A tranche's NAV on a date by hypothetical liquidation through the same waterfall (staff, auditors).
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), ("tranche_id" = String, Path), AsOfQuery),
+    responses((status = 200, body = TrancheNav), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/funds/{fund_id}/tranches/{tranche_id}/nav")]
+pub async fn tranche_nav(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+    query: ValidQuery<AsOfQuery>,
+) -> AppResult<HttpResponse> {
+    principal.require(READERS)?;
+    let (fund_id, tranche_id) = path.into_inner();
+    let (fund_id, tranche_id) = (parse_id("fund_id", &fund_id)?, parse_id("tranche_id", &tranche_id)?);
+    let as_of = query.date();
+    let nav =
+        state.db(move |conn| read_tx(conn, |conn| metrics::tranche_nav(conn, &fund_id, &tranche_id, as_of))).await?;
+    Ok(HttpResponse::Ok().json(nav))
+}
+
+/// Paid-in, distributed, NAV, DPI, RVPI, TVPI and XIRR per fund, tranche and investor as of a
+/// date. An investor gets its own line only.
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), AsOfQuery),
+    responses((status = 200, body = FundMetrics), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/funds/{fund_id}/metrics")]
+pub async fn fund_metrics(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    query: ValidQuery<AsOfQuery>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let as_of = query.date();
+    let only = principal.party_scope().map(str::to_string);
+    let view = state
+        .db(move |conn| {
+            read_tx(conn, |conn| {
+                get_fund(conn, &fund_id)?;
+                metrics::fund_metrics(conn, &fund_id, as_of, only.as_deref())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    pub from: NaiveDate,
+    /// Today when omitted.
+    pub to: Option<NaiveDate>,
+}
+
+/// Loads a statement the caller may see: investors only their own (others: 404).
+pub async fn visible_statement(
+    state: &AppState,
+    principal: &Principal,
+    fund_id: &str,
+    investor: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Statement> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
+    if !principal.may_read_party(Role::Investor, investor) {
+        return Err(AppError::not_found(format!("investor {investor}")));
+    }
+    let (fund_id, investor) = (fund_id.to_string(), investor.to_string());
+    state
+        .db(move |conn| {
+            read_tx(conn, |conn| {
+                get_fund(conn, &fund_id)?;
+                metrics::statement(conn, &fund_id, &investor, from, to)
+            })
+        })
+        .await
+}
+
+/// An investor's capital-account statement for a period. Printable at `/statements/{fund}/{investor}`.
+#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), ("investor_id" = String, Path), PeriodQuery),
+    responses((status = 200, body = Statement), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/funds/{fund_id}/investors/{investor_id}/statement")]
+pub async fn statement(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+    query: ValidQuery<PeriodQuery>,
+) -> AppResult<HttpResponse> {
+    let (fund_id, investor) = path.into_inner();
+    let (fund_id, investor) = (parse_id("fund_id", &fund_id)?, parse_id("investor_id", &investor)?);
+    let to = query.to.unwrap_or_else(today);
+    let view = visible_statement(&state, &principal, &fund_id, &investor, query.from, to).await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,269 @@
+//! Distributions, write-downs, tranche NAV and investor metrics on both backends.
+
+mod common;
+
+use common::{assert_problem, TestApp};
+use investai::domain::roles::Role;
+use serde_json::{json, Value};
+
+struct Fund {
+    id: String,
+    senior: String,
+    junior: String,
+    investors: Vec<String>,
+    facility: String,
+}
+
+async fn created(app: &TestApp, path: &str, body: Value) -> Value {
+    let reply = app.post(path, &app.staff(), &body).await;
+    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
+    reply.body
+}
+
+/// Senior (8% pref) and a first-loss junior capped at 1.5x; two senior investors of 600.00
+/// and 400.00, one junior of 500.00; everything called and paid on 2025-01-01; 1,200.00
+/// deployed; the facility pays 1,800.00 back (cost 1,200.00) on 2026-01-01.
+async fn fund(app: &TestApp) -> Fund {
+    let id = app.create_fund("Waterfall fund").await;
+    let senior = created(
+        app,
+        &format!("/api/v1/funds/{id}/tranches"),
+        json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08"}),
+    )
+    .await;
+    let junior = created(app, &format!("/api/v1/funds/{id}/tranches"), json!({"name": "First loss", "seniority": 2, "target_size": "500.00", "pref_rate": "0", "return_cap": "1.5", "first_loss": true})).await;
+    let (senior, junior) =
+        (senior["id"].as_str().unwrap_or_default().to_string(), junior["id"].as_str().unwrap_or_default().to_string());
+    let mut investors = Vec::new();
+    for (name, tranche, amount) in
+        [("Senior A", &senior, "600.00"), ("Senior B", &senior, "400.00"), ("EU budget", &junior, "500.00")]
+    {
+        let source =
+            created(app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"})).await;
+        let source = source["id"].as_str().unwrap_or_default().to_string();
+        created(
+            app,
+            &format!("/api/v1/funds/{id}/commitments"),
+            json!({"source_id": source, "tranche_id": tranche, "amount": amount, "effective_date": "2024-12-01"}),
+        )
+        .await;
+        investors.push(source);
+    }
+    let facility = created(app, "/api/v1/facilities", json!({"name": "GF", "kind": "gigafactory", "member_state": "DE", "chip_count": 1000, "chip_type": "GPU", "quarterly_capacity_gpu_hours": 2160000})).await;
+    let facility = facility["id"].as_str().unwrap_or_default().to_string();
+    let call = created(
+        app,
+        &format!("/api/v1/funds/{id}/capital-calls"),
+        json!({"call_date": "2025-01-01", "due_date": "2025-01-01", "description": "All in", "lines": [
+        {"tranche_id": senior, "purpose": "investment", "facility_id": facility, "amount": "1000.00"},
+        {"tranche_id": junior, "purpose": "investment", "facility_id": facility, "amount": "500.00"}]}),
+    )
+    .await;
+    let notices =
+        app.get(&format!("/api/v1/notices?call_id={}", call["id"].as_str().unwrap_or_default()), &app.staff()).await;
+    for notice in notices.body["items"].as_array().cloned().unwrap_or_default() {
+        created(
+            app,
+            &format!("/api/v1/notices/{}/contributions", notice["id"].as_str().unwrap_or_default()),
+            json!({"amount": notice["amount"], "value_date": "2025-01-01"}),
+        )
+        .await;
+    }
+    created(app, &format!("/api/v1/funds/{id}/deployments"), json!({"facility_id": facility, "kind": "equity", "amount": "1200.00", "value_date": "2025-01-02", "description": "Stake"})).await;
+    created(app, &format!("/api/v1/funds/{id}/proceeds"), json!({"facility_id": facility, "amount": "1800.00", "cost_returned": "1200.00", "value_date": "2026-01-01", "description": "Exit"})).await;
+    Fund { id, senior, junior, investors, facility }
+}
+
+fn terms(f: &Fund) -> Value {
+    json!({"steps": [
+        {"type": "pref", "tranches": [f.senior], "mode": "sequential"},
+        {"type": "capital", "tranches": [f.senior, f.junior], "mode": "sequential"},
+        {"type": "reserve", "account": "1010", "percent": "10", "cap": "50.00"},
+        {"type": "split", "shares": [{"tranche": f.senior, "percent": "40"}, {"tranche": f.junior, "percent": "60"}]}
+    ]})
+}
+
+async fn preview_and_execute_agree_and_post_balanced_entries(app: TestApp) {
+    let f = fund(&app).await;
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
+    let body = json!({"cash": "2000.00", "date": "2026-01-01", "description": "Exit proceeds"});
+    let preview = app.post(&format!("/api/v1/funds/{}/distributions/preview", f.id), &app.auditor(), &body).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    let steps = &preview.body["allocation"]["steps"];
+    // Pref: 8% x 365/365 on 600.00 and 400.00 = 48.00 + 32.00.
+    assert_eq!(steps[0]["paid"], "80.00");
+    assert_eq!(steps[1]["paid"], "1500.00");
+    // Reserve: 10% of 420.00 = 42.00 (under the 50.00 cap).
+    assert_eq!(steps[2]["paid"], "42.00");
+    // Split of 378.00: junior 60% = 226.80 but capped at 1.5 x 500.00 - 500.00 = 250.00 -> fits.
+    assert_eq!(steps[3]["paid"], "378.00");
+    assert_eq!(preview.body["allocation"]["remaining"], "0.00");
+    let lines = steps[0]["lines"].as_array().expect("lines");
+    assert!(lines.iter().all(|l| l["rule"].as_str().is_some_and(|r| r.contains("ACT/365F"))));
+
+    let first =
+        app.post_with_key(&format!("/api/v1/funds/{}/distributions", f.id), &app.staff(), "dist-1", &body).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.body["allocation"], preview.body["allocation"], "preview and execute agree exactly");
+    let again =
+        app.post_with_key(&format!("/api/v1/funds/{}/distributions", f.id), &app.staff(), "dist-1", &body).await;
+    assert_eq!(again.body["id"], first.body["id"]);
+    let list = app.get(&format!("/api/v1/funds/{}/distributions", f.id), &app.auditor()).await;
+    assert_eq!(list.body.as_array().map(Vec::len), Some(1), "one key, one distribution");
+    let stored =
+        app.get(&format!("/api/v1/distributions/{}", first.body["id"].as_str().expect("id")), &app.auditor()).await;
+    assert_eq!(stored.body["allocation"], preview.body["allocation"]);
+
+    let tb = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of=2026-12-31", f.id), &app.auditor()).await;
+    assert_eq!(tb.body["balanced"], true, "{}", tb.text);
+    let pool = app.get(&format!("/api/v1/funds/{}/accounts/1010/balance?as_of=2026-12-31", f.id), &app.auditor()).await;
+    assert_eq!(pool.body["net"], "42.00");
+    let cash = app.get(&format!("/api/v1/funds/{}/accounts/1000/balance?as_of=2026-12-31", f.id), &app.auditor()).await;
+    assert_eq!(cash.body["net"], "100.00", "300.00 left after deploying, 1,800.00 in, 2,000.00 out");
+    assert_eq!(app.get("/api/v1/ledger/verify", &app.auditor()).await.body["ok"], true);
+
+    // Each investor's notice; an investor sees only its own.
+    let investor = app.token(Role::Investor, &f.investors[2]);
+    let own = app.get("/api/v1/distribution-notices", &investor).await;
+    let own = own.body.as_array().expect("notices");
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0]["capital"], "500.00");
+    assert_eq!(own[0]["profit"], "226.80");
+    let overdrawn = app
+        .post(
+            &format!("/api/v1/funds/{}/distributions", f.id),
+            &app.staff(),
+            &json!({"cash": "100.01", "date": "2026-02-01", "description": "Too much"}),
+        )
+        .await;
+    assert_problem(&overdrawn, 422, Some("cash"));
+    let backdated = app
+        .post(
+            &format!("/api/v1/funds/{}/distributions", f.id),
+            &app.staff(),
+            &json!({"cash": "1.00", "date": "2025-12-31", "description": "Late"}),
+        )
+        .await;
+    assert_problem(&backdated, 422, Some("date"));
+}
+
+async fn terms_are_validated_with_paths(app: TestApp) {
+    let f = fund(&app).await;
+    let bad = json!({"steps": [
+        {"type": "pref", "tranches": ["01934b7e-0000-7000-8000-000000000000"], "mode": "sequential"},
+        {"type": "split", "shares": [{"tranche": f.senior, "percent": "40"}, {"tranche": f.junior, "percent": "50"}]},
+        {"type": "reserve", "account": "7777", "percent": "10"}
+    ]});
+    let reply = app.post(&format!("/api/v1/funds/{}/waterfall", f.id), &app.staff(), &bad).await;
+    assert_problem(&reply, 400, Some("steps[0].tranches[0]"));
+    assert_problem(&reply, 400, Some("steps[1].shares"));
+    assert_problem(&reply, 400, Some("steps[2]"));
+    assert_problem(&reply, 400, Some("steps[2].account"));
+    let unknown_step = app
+        .post(&format!("/api/v1/funds/{}/waterfall", f.id), &app.staff(), &json!({"steps": [{"type": "bonus"}]}))
+        .await;
+    assert_problem(&unknown_step, 400, None);
+    let none = app
+        .post(
+            &format!("/api/v1/funds/{}/distributions/preview", f.id),
+            &app.staff(),
+            &json!({"cash": "1.00", "date": "2026-01-01", "description": "x"}),
+        )
+        .await;
+    assert_problem(&none, 422, None);
+}
+
+async fn write_down_hits_first_loss_first_and_values_follow(app: TestApp) {
+    let f = fund(&app).await;
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
+    // Before the exit: 1,200.00 invested; write 700.00 down on 2025-06-30.
+    let loss = created(
+        &app,
+        &format!("/api/v1/funds/{}/write-downs", f.id),
+        json!({"facility_id": f.facility, "amount": "700.00", "value_date": "2025-06-30", "description": "Impairment"}),
+    )
+    .await;
+    let allocations = loss["allocations"].as_array().expect("allocations");
+    assert_eq!(allocations[0]["tranche_id"], f.junior.as_str());
+    assert_eq!(allocations[0]["amount"], "500.00", "first loss wiped out");
+    let senior_loss: i64 = allocations[1..]
+        .iter()
+        .map(|a| a["amount"].as_str().unwrap_or("0").replace('.', "").parse::<i64>().unwrap_or(0))
+        .sum();
+    assert_eq!(senior_loss, 20_000, "senior dented by 200.00");
+    let too_big = app
+        .post(
+            &format!("/api/v1/funds/{}/write-downs", f.id),
+            &app.staff(),
+            &json!({"facility_id": f.facility, "amount": "500.01", "value_date": "2025-07-01", "description": "More"}),
+        )
+        .await;
+    assert_problem(&too_big, 422, Some("amount"));
+    // NAV on 2025-06-30: cash 300.00 + investments 500.00 = 800.00, liquidated senior first.
+    let nav =
+        app.get(&format!("/api/v1/funds/{}/tranches/{}/nav?as_of=2025-06-30", f.id, f.junior), &app.auditor()).await;
+    assert_eq!(nav.status, 200, "{}", nav.text);
+    assert_eq!(nav.body["fund_nav"], "800.00");
+    assert_eq!(nav.body["nav"], "0.00", "the first-loss tranche is worth nothing");
+    let senior =
+        app.get(&format!("/api/v1/funds/{}/tranches/{}/nav?as_of=2025-06-30", f.id, f.senior), &app.auditor()).await;
+    // Pref for 180 days (23.67 + 15.78) then capital 760.55: the senior tranche takes all 800.00.
+    assert_eq!(senior.body["nav"], "800.00", "{}", senior.text);
+    let tb = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of=2025-12-31", f.id), &app.auditor()).await;
+    assert_eq!(tb.body["balanced"], true);
+    let statement = app
+        .get(
+            &format!("/api/v1/funds/{}/investors/{}/statement?from=2025-01-01&to=2025-12-31", f.id, f.investors[2]),
+            &app.auditor(),
+        )
+        .await;
+    assert_eq!(statement.status, 200, "{}", statement.text);
+    assert_eq!(statement.body["contributions"], "500.00");
+    assert_eq!(statement.body["write_downs"], "500.00");
+}
+
+async fn metrics_and_statements_reconcile(app: TestApp) {
+    let f = fund(&app).await;
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
+    created(
+        &app,
+        &format!("/api/v1/funds/{}/distributions", f.id),
+        json!({"cash": "1000.00", "date": "2026-01-01", "description": "First"}),
+    )
+    .await;
+    let metrics = app.get(&format!("/api/v1/funds/{}/metrics?as_of=2026-06-30", f.id), &app.auditor()).await;
+    assert_eq!(metrics.status, 200, "{}", metrics.text);
+    let fund = &metrics.body["fund"];
+    assert_eq!(fund["paid_in"], "1500.00");
+    assert_eq!(fund["distributed"], "1000.00");
+    assert_eq!(fund["dpi"], "0.6667");
+    assert_eq!(fund["xirr"]["status"], "rate", "{}", metrics.text);
+    // Investors see their own line only.
+    let investor = app.token(Role::Investor, &f.investors[0]);
+    let own = app.get(&format!("/api/v1/funds/{}/metrics?as_of=2026-06-30", f.id), &investor).await;
+    assert_eq!(own.body["fund"], Value::Null);
+    assert_eq!(own.body["investors"].as_array().map(Vec::len), Some(1));
+    assert_eq!(own.body["investors"][0]["id"], f.investors[0].as_str());
+    let theirs = app
+        .get(&format!("/api/v1/funds/{}/investors/{}/statement?from=2025-01-01", f.id, f.investors[1]), &investor)
+        .await;
+    assert_problem(&theirs, 404, None);
+    // A statement's closing balance is the investor's NAV on its last day.
+    let statement = app
+        .get(
+            &format!("/api/v1/funds/{}/investors/{}/statement?from=2025-01-01&to=2026-06-30", f.id, f.investors[0]),
+            &investor,
+        )
+        .await;
+    assert_eq!(statement.status, 200, "{}", statement.text);
+    assert_eq!(statement.body["closing"], own.body["investors"][0]["nav"]);
+    assert_eq!(statement.body["opening"], "0.00");
+    assert_eq!(statement.body["distributions_total"], own.body["investors"][0]["distributed"]);
+}
+
+on_both_backends!(
+    preview_and_execute_agree_and_post_balanced_entries,
+    terms_are_validated_with_paths,
+    write_down_hits_first_loss_first_and_values_follow,
+    metrics_and_statements_reconcile,
+);
