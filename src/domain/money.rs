@@ -63,8 +63,10 @@ impl Cents {
         if normalized.scale() > CENT_SCALE {
             return Err(MoneyError::TooManyDecimals);
         }
-        let cents =
-            (normalized * Decimal::ONE_HUNDRED).trunc().to_string().parse::<i64>().map_err(|_| MoneyError::TooLarge)?;
+        let cents = normalized
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .and_then(|v| rust_decimal::prelude::ToPrimitive::to_i64(&v.trunc()))
+            .ok_or(MoneyError::TooLarge)?;
         if cents.unsigned_abs() > AMOUNT_CENTS_MAX as u64 {
             return Err(MoneyError::TooLarge);
         }
@@ -217,17 +219,19 @@ pub fn allocate_by_weights(total: Cents, weights: &[i128]) -> Result<Vec<Cents>,
         remainders.push((product % weight_sum, index));
     }
     let allocated: i128 = shares.iter().sum();
-    let mut leftover = total_i - allocated;
-    // Largest remainder first; on equal remainders the lower index wins.
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (_, index) in remainders {
-        if leftover == 0 {
-            break;
+    let leftover = usize::try_from(total_i - allocated).map_err(|_| MoneyError::Overflow)?;
+    // Fewer cents are left than parties. They go to the largest remainders, ties to the lower
+    // index: a selection of the top `leftover` in that order, linear rather than a full sort.
+    debug_assert!(leftover < weights.len().max(1));
+    let by_priority = |a: &(i128, usize), b: &(i128, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    if leftover > 0 {
+        if leftover < remainders.len() {
+            remainders.select_nth_unstable_by(leftover - 1, by_priority);
         }
-        shares[index] += 1;
-        leftover -= 1;
+        for (_, index) in &remainders[..leftover] {
+            shares[*index] += 1;
+        }
     }
-    debug_assert_eq!(leftover, 0, "largest remainder leaves fewer cents than parties");
     let result: Vec<Cents> = shares.into_iter().map(|s| Cents(s as i64)).collect();
     debug_assert_eq!(result.iter().map(|c| c.get() as i128).sum::<i128>(), total_i);
     Ok(result)

@@ -7,6 +7,7 @@
 //! liquidation), so the three can never disagree.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
@@ -36,7 +37,8 @@ pub enum Mode {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
-    Tranche(String),
+    #[schema(value_type = String)]
+    Tranche(Arc<str>),
     Account(String),
 }
 
@@ -131,7 +133,8 @@ pub struct CapitalFlow {
 /// One investor's commitment to one tranche, as it stands before this distribution.
 #[derive(Clone, Debug)]
 pub struct Position {
-    pub id: String,
+    /// Shared, so that every line naming the position costs no copy.
+    pub id: Arc<str>,
     pub tranche_id: String,
     pub committed: Cents,
     /// Contributions and returns of capital, in any order.
@@ -166,11 +169,11 @@ impl Position {
         if cent_days <= 0 || rate.is_zero() {
             return Ok(Cents::ZERO);
         }
-        let accrued = Decimal::from_i128_with_scale(cent_days, 0)
-            .checked_mul(rate)
-            .and_then(|v| v.checked_div(Decimal::from(DAYS_PER_YEAR)))
-            .ok_or(MoneyError::Overflow)?;
-        accrued.floor().to_i64().map(Cents::new).ok_or(MoneyError::Overflow)
+        // rate = mantissa / 10^scale, so accrued = cent_days x mantissa / (365 x 10^scale),
+        // rounded down: exact integer arithmetic, no decimal division per position.
+        let denominator = i128::from(DAYS_PER_YEAR) * 10i128.pow(rate.scale());
+        let numerator = cent_days.checked_mul(rate.mantissa()).ok_or(MoneyError::Overflow)?;
+        i64::try_from(numerator.div_euclid(denominator)).map(Cents::new).map_err(|_| MoneyError::Overflow)
     }
 }
 
@@ -179,7 +182,8 @@ impl Position {
 pub struct Line {
     pub target: Target,
     /// The investor position paid, for tranche targets.
-    pub position_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub position_id: Option<Arc<str>>,
     #[schema(value_type = String)]
     pub owed: Cents,
     #[schema(value_type = String)]
@@ -187,8 +191,17 @@ pub struct Line {
     /// Owed but not paid by this distribution; carried forward for pref and capital.
     #[schema(value_type = String)]
     pub shortfall: Cents,
-    /// The rule that set `owed`, in words.
-    pub rule: String,
+    /// The rule that set `owed`, in words (shared by the lines of a step and tranche).
+    #[schema(value_type = String)]
+    pub rule: Arc<str>,
+    /// What the rule starts from: pref accrued to date, or capital paid in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub basis: Option<Cents>,
+    /// Already settled by earlier distributions: pref paid, or capital returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub settled_before: Option<Cents>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -226,7 +239,7 @@ impl Allocation {
         let mut totals: BTreeMap<String, Cents> = BTreeMap::new();
         for line in self.steps.iter().flat_map(|s| &s.lines) {
             if let Some(position) = &line.position_id {
-                let entry = totals.entry(position.clone()).or_default();
+                let entry = totals.entry(position.to_string()).or_default();
                 *entry = Cents::new(entry.get() + line.paid.get());
             }
         }
@@ -356,51 +369,126 @@ pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String
     problems
 }
 
-/// Mutable state while a distribution runs through its steps.
+/// `amount x factor`, rounded down to the cent, in integers.
+fn multiply_down(amount: Cents, factor: Decimal) -> Result<Cents, MoneyError> {
+    let product = i128::from(amount.get()).checked_mul(factor.mantissa()).ok_or(MoneyError::Overflow)?;
+    i64::try_from(product.div_euclid(10i128.pow(factor.scale()))).map(Cents::new).map_err(|_| MoneyError::Overflow)
+}
+
+/// What a position has received so far in the distribution being computed.
+#[derive(Clone, Copy, Default)]
+struct Received {
+    total: Cents,
+    profit: Cents,
+    pref: Cents,
+    capital: Cents,
+}
+
+/// State while a distribution runs through its steps. Positions are read, never copied:
+/// what changes lives in `now`, indexed like `positions`.
 struct Run<'a> {
     tranches: &'a [TrancheTerms],
-    positions: Vec<Position>,
+    positions: &'a [Position],
+    now: Vec<Received>,
+    paid_in: Vec<Cents>,
+    /// Index into `tranches` of each position's tranche.
+    tranche_of: Vec<usize>,
+    /// Each tranche's id, shared by the lines that name it.
+    tranche_ids: Vec<Arc<str>>,
+    /// Positions of each tranche, in id order.
+    members: BTreeMap<&'a str, Vec<usize>>,
+    /// Most a position may ever receive under its tranche's return cap (paid-in does not
+    /// change during a distribution, so this is computed once).
+    cap_limits: Vec<Option<Cents>>,
     account_profits: BTreeMap<String, Cents>,
     date: NaiveDate,
     left: Cents,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn new(
+        tranches: &'a [TrancheTerms],
+        positions: &'a [Position],
+        account_profits: BTreeMap<String, Cents>,
+        date: NaiveDate,
+        cash: Cents,
+    ) -> Result<Self, MoneyError> {
+        let mut order: Vec<usize> = (0..positions.len()).collect();
+        if !positions.is_sorted_by(|a, b| a.id <= b.id) {
+            order.sort_by(|a, b| positions[*a].id.cmp(&positions[*b].id));
+        }
+        let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for index in order {
+            members.entry(positions[index].tranche_id.as_str()).or_default().push(index);
+        }
+        let paid_in: Vec<Cents> = positions.iter().map(Position::paid_in).collect();
+        let tranche_of: Vec<usize> = positions
+            .iter()
+            .map(|p| tranches.iter().position(|t| t.id == p.tranche_id).unwrap_or(usize::MAX))
+            .collect();
+        let tranche_ids: Vec<Arc<str>> = tranches.iter().map(|t| Arc::from(t.id.as_str())).collect();
+        let cap_limits = positions
+            .iter()
+            .zip(&paid_in)
+            .map(|(position, paid)| {
+                let cap = tranches.iter().find(|t| t.id == position.tranche_id).and_then(|t| t.return_cap);
+                cap.map(|cap| multiply_down(*paid, cap)).transpose()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Run {
+            tranches,
+            positions,
+            now: vec![Received::default(); positions.len()],
+            paid_in,
+            tranche_of,
+            tranche_ids,
+            members,
+            cap_limits,
+            account_profits,
+            date,
+            left: cash,
+        })
+    }
+
     fn tranche(&self, id: &str) -> Option<&TrancheTerms> {
         self.tranches.iter().find(|t| t.id == id)
     }
 
+    /// The shared id of a position's tranche.
+    fn tranche_id_of(&self, position: usize) -> Arc<str> {
+        self.tranche_ids
+            .get(self.tranche_of[position])
+            .cloned()
+            .unwrap_or_else(|| Arc::from(self.positions[position].tranche_id.as_str()))
+    }
+
+    fn total_received(&self, position: usize) -> Cents {
+        Cents::new(self.positions[position].total_received.get() + self.now[position].total.get())
+    }
+
     /// How much more a position may receive before its tranche's return cap.
-    fn headroom(&self, position: &Position) -> Result<Option<Cents>, MoneyError> {
-        let Some(cap) = self.tranche(&position.tranche_id).and_then(|t| t.return_cap) else {
-            return Ok(None);
-        };
-        let limit = Cents::floor_from(position.paid_in().to_decimal() * cap)?;
-        Ok(Some(Cents::new((limit.get() - position.total_received.get()).max(0))))
+    fn headroom(&self, position: usize) -> Option<Cents> {
+        self.cap_limits[position].map(|limit| Cents::new((limit.get() - self.total_received(position).get()).max(0)))
     }
 
     /// Positions of the named tranches, most senior tranche first, then by id.
-    fn positions_of(&self, tranche_ids: &[String]) -> Vec<usize> {
-        let mut indices: Vec<usize> =
-            (0..self.positions.len()).filter(|i| tranche_ids.contains(&self.positions[*i].tranche_id)).collect();
-        indices.sort_by(|a, b| {
-            let rank = |i: &usize| self.tranche(&self.positions[*i].tranche_id).map_or(i32::MAX, |t| t.seniority);
-            rank(a).cmp(&rank(b)).then_with(|| self.positions[*a].id.cmp(&self.positions[*b].id))
-        });
-        indices
+    fn positions_of<S: AsRef<str>>(&self, tranche_ids: &[S]) -> Vec<usize> {
+        let mut named: Vec<&TrancheTerms> =
+            self.tranches.iter().filter(|t| tranche_ids.iter().any(|id| id.as_ref() == t.id)).collect();
+        named.sort_by_key(|t| t.seniority);
+        named.iter().filter_map(|t| self.members.get(t.id.as_str())).flatten().copied().collect()
     }
 
-    fn credit(&mut self, position: usize, amount: Cents, profit: bool, pref: bool) -> Result<(), MoneyError> {
-        let p = &mut self.positions[position];
-        p.total_received = p.total_received.checked_add(amount)?;
-        if profit {
-            p.profit_received = p.profit_received.checked_add(amount)?;
-        }
-        if pref {
-            p.pref_paid = p.pref_paid.checked_add(amount)?;
-        }
-        if !profit {
-            p.flows.push(CapitalFlow { date: self.date, amount: amount.checked_neg()? });
+    fn credit(&mut self, position: usize, amount: Cents, kind: &str) -> Result<(), MoneyError> {
+        let received = &mut self.now[position];
+        received.total = received.total.checked_add(amount)?;
+        match kind {
+            "capital" => received.capital = received.capital.checked_add(amount)?,
+            "pref" => {
+                received.pref = received.pref.checked_add(amount)?;
+                received.profit = received.profit.checked_add(amount)?;
+            }
+            _ => received.profit = received.profit.checked_add(amount)?,
         }
         self.left = self.left.checked_sub(amount)?;
         Ok(())
@@ -418,12 +506,12 @@ impl Run<'_> {
         let groups: Vec<Vec<usize>> = match mode {
             Mode::ProRata => vec![(0..indices.len()).collect()],
             Mode::Sequential => {
-                let mut by_tranche: Vec<(String, Vec<usize>)> = Vec::new();
+                let mut by_tranche: Vec<(usize, Vec<usize>)> = Vec::new();
                 for (slot, index) in indices.iter().enumerate() {
-                    let tranche = &self.positions[*index].tranche_id;
+                    let tranche = self.tranche_of[*index];
                     match by_tranche.last_mut() {
-                        Some((id, group)) if id == tranche => group.push(slot),
-                        _ => by_tranche.push((tranche.clone(), vec![slot])),
+                        Some((id, group)) if *id == tranche => group.push(slot),
+                        _ => by_tranche.push((tranche, vec![slot])),
                     }
                 }
                 by_tranche.into_iter().map(|(_, group)| group).collect()
@@ -436,7 +524,7 @@ impl Run<'_> {
             let shares = if pay.is_zero() { vec![Cents::ZERO; group.len()] } else { allocate_pro_rata(pay, &weights)? };
             for (slot, share) in group.iter().zip(shares) {
                 paid[*slot] = share;
-                self.credit(indices[*slot], share, kind != "capital", kind == "pref")?;
+                self.credit(indices[*slot], share, kind)?;
             }
         }
         Ok(paid)
@@ -450,8 +538,7 @@ impl Run<'_> {
         indices: &[usize],
         weights: &[i128],
     ) -> Result<(Vec<Cents>, Cents), MoneyError> {
-        let caps: Vec<Option<Cents>> =
-            indices.iter().map(|i| self.headroom(&self.positions[*i])).collect::<Result<_, _>>()?;
+        let caps: Vec<Option<Cents>> = indices.iter().map(|i| self.headroom(*i)).collect();
         allocate_capped(amount, weights, &caps)
     }
 }
@@ -514,9 +601,7 @@ pub fn distribute(
     if cash.is_negative() {
         return Err(invalid("cash", "must not be negative"));
     }
-    let mut sorted = positions.to_vec();
-    sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut run = Run { tranches, positions: sorted, account_profits: account_profits.clone(), date, left: cash };
+    let mut run = Run::new(tranches, positions, account_profits.clone(), date, cash)?;
     let mut steps = Vec::with_capacity(terms.steps.len());
     for (index, step) in terms.steps.iter().enumerate() {
         let available = run.left;
@@ -545,6 +630,19 @@ fn tranche_names(run: &Run<'_>, ids: &[String]) -> String {
     named.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
+fn account_line(account: &str, owed: Cents, paid: Cents, rule: String) -> Result<Line, MoneyError> {
+    Ok(Line {
+        target: Target::Account(account.into()),
+        position_id: None,
+        owed,
+        paid,
+        shortfall: owed.checked_sub(paid)?,
+        rule: rule.into(),
+        basis: None,
+        settled_before: None,
+    })
+}
+
 fn fee_step(
     run: &mut Run<'_>,
     name: &str,
@@ -566,68 +664,58 @@ fn fee_step(
     };
     let paid = owed.min(run.left);
     run.left = run.left.checked_sub(paid)?;
-    let line = Line {
-        target: Target::Account(account.into()),
-        position_id: None,
-        owed,
-        paid,
-        shortfall: owed.checked_sub(paid)?,
-        rule,
-    };
-    Ok((format!("Fee: {name}"), vec![line]))
+    Ok((format!("Fee: {name}"), vec![account_line(account, owed, paid, rule)?]))
 }
+
+/// Per position: (owed in full, owed within the return cap, basis, settled before).
+type Owing = (Cents, Cents, Cents, Cents);
 
 fn pref_step(run: &mut Run<'_>, named: &[String], mode: Mode) -> Result<(String, Vec<Line>), WaterfallError> {
     let indices = run.positions_of(named);
-    let mut owed = Vec::with_capacity(indices.len());
-    let mut rules = Vec::with_capacity(indices.len());
+    let rules: Vec<Arc<str>> = run
+        .tranches
+        .iter()
+        .map(|t| {
+            let rule = format!(
+                "{}% a year, simple, ACT/365F on outstanding contributed capital; basis = pref accrued to date, settled_before = pref paid before",
+                (t.pref_rate * Decimal::ONE_HUNDRED).normalize()
+            );
+            Arc::from(rule)
+        })
+        .collect();
+    let mut owing = Vec::with_capacity(indices.len());
     for i in &indices {
         let position = &run.positions[*i];
-        let rate = run.tranche(&position.tranche_id).map_or(Decimal::ZERO, |t| t.pref_rate);
+        let rate = run.tranches.get(run.tranche_of[*i]).map_or(Decimal::ZERO, |t| t.pref_rate);
         let accrued = position.pref_accrued(rate, run.date)?;
-        let unpaid = Cents::new((accrued.get() - position.pref_paid.get()).max(0));
-        let headroom = run.headroom(position)?;
-        let due = headroom.map_or(unpaid, |h| unpaid.min(h));
-        let mut rule = format!(
-            "{}% simple, ACT/365F on outstanding capital: accrued {accrued}, paid before {}",
-            (rate * Decimal::ONE_HUNDRED).normalize(),
-            position.pref_paid
-        );
-        if due < unpaid {
-            rule.push_str(&format!("; return cap leaves room for {due}"));
-        }
-        owed.push((unpaid, due));
-        rules.push(rule);
+        let paid_before = position.pref_paid.checked_add(run.now[*i].pref)?;
+        let unpaid = Cents::new((accrued.get() - paid_before.get()).max(0));
+        let due = run.headroom(*i).map_or(unpaid, |h| unpaid.min(h));
+        owing.push((unpaid, due, accrued, paid_before));
     }
-    let due: Vec<Cents> = owed.iter().map(|(_, d)| *d).collect();
+    let due: Vec<Cents> = owing.iter().map(|o| o.1).collect();
     let paid = run.pay_positions(&indices, &due, mode, "pref")?;
-    let lines = lines_for(run, &indices, &owed, &paid, rules);
+    let lines = lines_for(run, &indices, &owing, &paid, &rules);
     Ok((format!("Preferred return, {}: {}", mode_words(mode), tranche_names(run, named)), lines))
 }
 
 fn capital_step(run: &mut Run<'_>, named: &[String], mode: Mode) -> Result<(String, Vec<Line>), WaterfallError> {
     let indices = run.positions_of(named);
-    let mut owed = Vec::with_capacity(indices.len());
-    let mut rules = Vec::with_capacity(indices.len());
+    let rule: Arc<str> =
+        Arc::from("outstanding contributed capital; basis = paid in, settled_before = capital returned before");
+    let rules: Vec<Arc<str>> = run.tranches.iter().map(|_| rule.clone()).collect();
+    let mut owing = Vec::with_capacity(indices.len());
     for i in &indices {
         let position = &run.positions[*i];
-        let outstanding = position.outstanding_capital();
-        let headroom = run.headroom(position)?;
-        let due = headroom.map_or(outstanding, |h| outstanding.min(h));
-        let mut rule = format!(
-            "outstanding contributed capital: paid in {}, returned before {}",
-            position.paid_in(),
-            position.paid_in().checked_sub(outstanding)?
-        );
-        if due < outstanding {
-            rule.push_str(&format!("; return cap leaves room for {due}"));
-        }
-        owed.push((outstanding, due));
-        rules.push(rule);
+        let outstanding = position.outstanding_capital().checked_sub(run.now[*i].capital)?;
+        let outstanding = Cents::new(outstanding.get().max(0));
+        let due = run.headroom(*i).map_or(outstanding, |h| outstanding.min(h));
+        let paid_in = run.paid_in[*i];
+        owing.push((outstanding, due, paid_in, paid_in.checked_sub(outstanding)?));
     }
-    let due: Vec<Cents> = owed.iter().map(|(_, d)| *d).collect();
+    let due: Vec<Cents> = owing.iter().map(|o| o.1).collect();
     let paid = run.pay_positions(&indices, &due, mode, "capital")?;
-    let lines = lines_for(run, &indices, &owed, &paid, rules);
+    let lines = lines_for(run, &indices, &owing, &paid, &rules);
     Ok((format!("Return of capital, {}: {}", mode_words(mode), tranche_names(run, named)), lines))
 }
 
@@ -638,27 +726,28 @@ fn mode_words(mode: Mode) -> &'static str {
     }
 }
 
-fn lines_for(
-    run: &Run<'_>,
-    indices: &[usize],
-    owed: &[(Cents, Cents)],
-    paid: &[Cents],
-    rules: Vec<String>,
-) -> Vec<Line> {
+fn lines_for(run: &Run<'_>, indices: &[usize], owing: &[Owing], paid: &[Cents], rules: &[Arc<str>]) -> Vec<Line> {
     indices
         .iter()
-        .zip(owed)
+        .zip(owing)
         .zip(paid)
-        .zip(rules)
-        .map(|(((i, (full, _)), paid), rule)| {
+        .map(|((i, (full, due, basis, before)), paid)| {
             let position = &run.positions[*i];
+            let shared = rules.get(run.tranche_of[*i]).cloned().unwrap_or_else(|| Arc::from(""));
+            let rule = if due < full {
+                Arc::from(format!("{shared}; the return cap leaves room for {due} only"))
+            } else {
+                shared
+            };
             Line {
-                target: Target::Tranche(position.tranche_id.clone()),
+                target: Target::Tranche(run.tranche_id_of(*i)),
                 position_id: Some(position.id.clone()),
                 owed: *full,
                 paid: *paid,
                 shortfall: Cents::new(full.get() - paid.get()),
                 rule,
+                basis: Some(*basis),
+                settled_before: Some(*before),
             }
         })
         .collect()
@@ -673,39 +762,36 @@ fn reserve_step(
     let share = Cents::floor_from(run.left.to_decimal() * percent / Decimal::ONE_HUNDRED)?;
     let owed = cap.map_or(share, |c| share.min(c));
     let paid = owed.min(run.left);
-    run.left = run.left.checked_sub(paid)?;
-    let mut rule = format!("{}% of the {} remaining", percent.normalize(), paid.checked_add(run.left)?);
+    let mut rule = format!("{}% of the {} remaining", percent.normalize(), run.left);
     if let Some(cap) = cap {
         rule.push_str(&format!(", capped at {cap}"));
     }
-    let line =
-        Line { target: Target::Account(account.into()), position_id: None, owed, paid, shortfall: Cents::ZERO, rule };
-    Ok((format!("Reserve to account {account}"), vec![line]))
+    run.left = run.left.checked_sub(paid)?;
+    Ok((format!("Reserve to account {account}"), vec![account_line(account, owed, paid, rule)?]))
 }
 
 /// Profits paid so far to everyone, and to one target.
 fn profits(run: &Run<'_>, target: &Target) -> Result<(Cents, Cents), MoneyError> {
-    let positions = Cents::sum(run.positions.iter().map(|p| p.profit_received))?;
+    let profit_of = |i: usize| Cents::new(run.positions[i].profit_received.get() + run.now[i].profit.get());
+    let positions = Cents::sum((0..run.positions.len()).map(profit_of))?;
     let accounts = Cents::sum(run.account_profits.values().copied())?;
     let all = positions.checked_add(accounts)?;
     let own = match target {
         Target::Account(code) => run.account_profits.get(code).copied().unwrap_or_default(),
-        Target::Tranche(id) => {
-            Cents::sum(run.positions.iter().filter(|p| &p.tranche_id == id).map(|p| p.profit_received))?
-        }
+        Target::Tranche(id) => Cents::sum(run.members.get(&**id).into_iter().flatten().map(|i| profit_of(*i)))?,
     };
     Ok((all, own))
 }
 
 /// Pays `amount` to a target: an account takes it whole, a tranche shares it over its
-/// positions pro rata to paid-in without passing any cap. Returns lines and the amount placed.
+/// positions pro rata to paid-in without passing any cap.
 fn pay_target(
     run: &mut Run<'_>,
     target: &Target,
     amount: Cents,
     owed: Cents,
-    rule: &str,
-) -> Result<(Vec<Line>, Cents), WaterfallError> {
+    rule: Arc<str>,
+) -> Result<Vec<Line>, WaterfallError> {
     match target {
         Target::Account(code) => {
             run.left = run.left.checked_sub(amount)?;
@@ -717,13 +803,15 @@ fn pay_target(
                 owed,
                 paid: amount,
                 shortfall: owed.checked_sub(amount)?,
-                rule: rule.into(),
+                rule,
+                basis: None,
+                settled_before: None,
             };
-            Ok((vec![line], amount))
+            Ok(vec![line])
         }
         Target::Tranche(id) => {
             let indices = run.positions_of(std::slice::from_ref(id));
-            let weights: Vec<i128> = indices.iter().map(|i| i128::from(run.positions[*i].paid_in().get())).collect();
+            let weights: Vec<i128> = indices.iter().map(|i| i128::from(run.paid_in[*i].get())).collect();
             let (shares, _unplaced) = run.place_capped(amount, &indices, &weights)?;
             let owed_shares = if owed.is_zero() || weights.iter().all(|w| *w == 0) {
                 vec![Cents::ZERO; indices.len()]
@@ -731,20 +819,20 @@ fn pay_target(
                 allocate_by_weights(owed, &weights)?
             };
             let mut lines = Vec::with_capacity(indices.len());
-            let mut placed = Cents::ZERO;
             for ((i, share), owed_share) in indices.iter().zip(&shares).zip(owed_shares) {
-                run.credit(*i, *share, true, false)?;
-                placed = placed.checked_add(*share)?;
+                run.credit(*i, *share, "profit")?;
                 lines.push(Line {
                     target: target.clone(),
                     position_id: Some(run.positions[*i].id.clone()),
                     owed: owed_share,
                     paid: *share,
                     shortfall: Cents::new((owed_share.get() - share.get()).max(0)),
-                    rule: rule.into(),
+                    rule: rule.clone(),
+                    basis: None,
+                    settled_before: None,
                 });
             }
-            Ok((lines, placed))
+            Ok(lines)
         }
     }
 }
@@ -752,7 +840,7 @@ fn pay_target(
 fn target_name(run: &Run<'_>, target: &Target) -> String {
     match target {
         Target::Account(code) => format!("account {code}"),
-        Target::Tranche(id) => run.tranche(id).map_or_else(|| id.clone(), |t| t.name.clone()),
+        Target::Tranche(id) => run.tranche(id).map_or_else(|| id.to_string(), |t| t.name.clone()),
     }
 }
 
@@ -772,7 +860,7 @@ fn catch_up_step(
         "catch-up to {}% of profits: others hold {others}, beneficiary {own}, target {wanted}",
         target_percent.normalize()
     );
-    let (lines, _) = pay_target(run, beneficiary, pay, owed, &rule)?;
+    let lines = pay_target(run, beneficiary, pay, owed, Arc::from(rule))?;
     Ok((format!("Catch-up to {}", target_name(run, beneficiary)), lines))
 }
 
@@ -788,7 +876,7 @@ fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>)
                 let indices = run.positions_of(std::slice::from_ref(id));
                 let mut total: Option<Cents> = Some(Cents::ZERO);
                 for i in &indices {
-                    total = match (total, run.headroom(&run.positions[*i])?) {
+                    total = match (total, run.headroom(*i)) {
                         (Some(sum), Some(room)) => Some(sum.checked_add(room)?),
                         _ => None,
                     };
@@ -810,7 +898,7 @@ fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>)
         if amount < owed {
             rule.push_str("; return cap reached, the excess goes to the others pro rata");
         }
-        let (mut paid_lines, _) = pay_target(run, &share.target, *amount, *owed, &rule)?;
+        let mut paid_lines = pay_target(run, &share.target, *amount, *owed, Arc::from(rule))?;
         lines.append(&mut paid_lines);
     }
     Ok(("Residual split".into(), lines))

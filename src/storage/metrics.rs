@@ -67,7 +67,7 @@ fn group_metrics(
             distributed = distributed.checked_add(*amount)?;
             flows.push((*date, *amount));
         }
-        nav = nav.checked_add(liquidation.by_position.get(&state.position.id).copied().unwrap_or_default())?;
+        nav = nav.checked_add(liquidation.by_position.get(&*state.position.id).copied().unwrap_or_default())?;
     }
     if !nav.is_zero() {
         flows.push((liquidation.as_of, nav));
@@ -185,9 +185,9 @@ pub fn tranche_nav(
         .iter()
         .filter(|s| s.position.tranche_id == tranche_id)
         .map(|s| PositionNav {
-            commitment_id: s.position.id.clone(),
+            commitment_id: s.position.id.to_string(),
             investor_id: s.source_id.clone(),
-            nav: liquidation.by_position.get(&s.position.id).copied().unwrap_or_default(),
+            nav: liquidation.by_position.get(&*s.position.id).copied().unwrap_or_default(),
         })
         .collect();
     let nav = Cents::sum(positions.iter().map(|p| p.nav))?;
@@ -240,7 +240,7 @@ fn investor_value(liquidation: &Liquidation, investor: &str) -> Result<Cents, cr
             .states
             .iter()
             .filter(|s| s.source_id == investor)
-            .map(|s| liquidation.by_position.get(&s.position.id).copied().unwrap_or_default()),
+            .map(|s| liquidation.by_position.get(&*s.position.id).copied().unwrap_or_default()),
     )
 }
 

@@ -155,7 +155,7 @@ pub fn positions_as_of(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate)
         .map(|c| {
             let state = PositionState {
                 position: Position {
-                    id: c.id.clone(),
+                    id: c.id.as_str().into(),
                     tranche_id: c.tranche_id,
                     committed: Cents::new(c.committed_cents),
                     flows: Vec::new(),
@@ -278,7 +278,7 @@ fn investor_shares(
     let mut shares: BTreeMap<String, InvestorShare> = BTreeMap::new();
     for step in &allocation.steps {
         for line in step.lines.iter().filter(|l| l.paid.get() > 0) {
-            let Some(source) = line.position_id.as_ref().and_then(|p| owners.get(p)) else { continue };
+            let Some(source) = line.position_id.as_ref().and_then(|p| owners.get(&**p)) else { continue };
             let share = shares
                 .entry(source.clone())
                 .or_insert_with(|| InvestorShare { investor_id: source.clone(), ..Default::default() });
@@ -319,7 +319,8 @@ pub fn preview(
     let tranches = tranche_terms(conn, fund_id)?;
     let states = positions_as_of(conn, fund_id, date)?;
     let positions: Vec<Position> = states.iter().map(|s| s.position.clone()).collect();
-    let owners: HashMap<String, String> = states.iter().map(|s| (s.position.id.clone(), s.source_id.clone())).collect();
+    let owners: HashMap<String, String> =
+        states.iter().map(|s| (s.position.id.to_string(), s.source_id.clone())).collect();
     let profits = account_profits(conn, fund_id, date)?;
     let allocation =
         waterfall::distribute(&terms.terms, &tranches, &positions, &profits, cash, date).map_err(|e| match e {
@@ -389,7 +390,7 @@ pub fn execute(
         .execute(conn)?;
     let states = positions_as_of(conn, fund_id, date)?;
     let source_of: HashMap<String, String> =
-        states.iter().map(|s| (s.position.id.clone(), s.source_id.clone())).collect();
+        states.iter().map(|s| (s.position.id.to_string(), s.source_id.clone())).collect();
     store_lines(conn, &id, &view.allocation, &source_of)?;
     post_distribution(conn, fund_id, &id, &view, &source_of, actor)?;
     view.id = Some(id);
@@ -406,7 +407,7 @@ fn store_lines(
     for step in &allocation.steps {
         for line in &step.lines {
             let (target_kind, target) = match &line.target {
-                Target::Tranche(id) => ("tranche", id.clone()),
+                Target::Tranche(id) => ("tranche", id.to_string()),
                 Target::Account(code) => ("account", code.clone()),
             };
             rows.push((
@@ -416,12 +417,12 @@ fn store_lines(
                 distribution_lines::step_kind.eq(step.kind.clone()),
                 distribution_lines::target_kind.eq(target_kind),
                 distribution_lines::target.eq(target),
-                distribution_lines::commitment_id.eq(line.position_id.clone()),
-                distribution_lines::source_id.eq(line.position_id.as_ref().and_then(|p| source_of.get(p).cloned())),
+                distribution_lines::commitment_id.eq(line.position_id.as_deref().map(str::to_string)),
+                distribution_lines::source_id.eq(line.position_id.as_ref().and_then(|p| source_of.get(&**p).cloned())),
                 distribution_lines::owed_cents.eq(line.owed.get()),
                 distribution_lines::paid_cents.eq(line.paid.get()),
                 distribution_lines::shortfall_cents.eq(line.shortfall.get()),
-                distribution_lines::rule.eq(line.rule.clone()),
+                distribution_lines::rule.eq(line.rule.to_string()),
             ));
         }
     }
@@ -460,11 +461,14 @@ fn post_distribution(
                 Target::Account(code) => (code.clone(), None),
                 Target::Tranche(tranche) => {
                     let rank = seniority
-                        .get(tranche)
+                        .get(&**tranche)
                         .copied()
                         .ok_or_else(|| AppError::internal("line for an unknown tranche"))?;
                     let parent = if step.kind == "capital" { CONTRIBUTED_CAPITAL } else { DISTRIBUTIONS_TO_INVESTORS };
-                    (tranche_account(parent, rank), line.position_id.as_ref().and_then(|p| source_of.get(p).cloned()))
+                    (
+                        tranche_account(parent, rank),
+                        line.position_id.as_ref().and_then(|p| source_of.get(&**p).cloned()),
+                    )
                 }
             };
             let id = account_id(conn, code)?;
@@ -628,7 +632,7 @@ pub fn write_down(
         .iter()
         .map(|s| {
             (
-                s.position.id.clone(),
+                s.position.id.to_string(),
                 s.position.tranche_id.clone(),
                 Cents::new((s.position.outstanding_capital().get() - s.losses.get()).max(0)),
             )
@@ -651,7 +655,7 @@ pub fn write_down(
             write_downs::created_at.eq(now_micros()),
         ))
         .execute(conn)?;
-    let by_id: HashMap<&str, &PositionState> = states.iter().map(|s| (s.position.id.as_str(), s)).collect();
+    let by_id: HashMap<&str, &PositionState> = states.iter().map(|s| (&*s.position.id, s)).collect();
     let seniority: HashMap<&str, i32> = tranches.iter().map(|t| (t.id.as_str(), t.seniority)).collect();
     let mut allocations = Vec::with_capacity(shares.len());
     let mut postings = Vec::with_capacity(shares.len() + 1);
