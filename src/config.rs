@@ -179,3 +179,32 @@ pub fn create_demo_key(path: &Path) -> std::io::Result<String> {
     }
     Ok(key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_file_settings_are_read_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("investai.toml");
+        std::fs::write(&file, "log_format = \"pretty\"\ntoken_ttl_minutes = 15\npool_size = 3\n").unwrap();
+        let settings = Settings::load(Some(&file)).unwrap();
+        assert_eq!(settings.log_format, "pretty");
+        assert_eq!(settings.token_ttl_minutes, 15);
+        assert_eq!(settings.pool_size, 3);
+        std::fs::write(&file, "colour = \"blue\"\n").unwrap();
+        assert!(Settings::load(Some(&file)).unwrap_err().contains("colour"));
+        std::fs::write(&file, "jwt_secret = \"changeme-changeme-changeme-changeme\"\n").unwrap();
+        assert!(Settings::load(Some(&file)).unwrap_err().contains("placeholder"));
+        assert!(Settings::load(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn demo_key_lives_beside_the_sqlite_file() {
+        let settings = Settings { database_url: "sqlite://data/x.db".into(), ..Settings::default() };
+        assert_eq!(settings.demo_key_path(), Some(PathBuf::from("data/x.db.demo-jwt-key")));
+        let settings = Settings { database_url: "postgres://db/x".into(), ..Settings::default() };
+        assert_eq!(settings.demo_key_path(), None);
+    }
+}

@@ -261,7 +261,37 @@ async fn metrics_and_statements_reconcile(app: TestApp) {
     assert_eq!(statement.body["distributions_total"], own.body["investors"][0]["distributed"]);
 }
 
+async fn printable_notices_and_statements_respect_their_owner(app: TestApp) {
+    let f = fund(&app).await;
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
+    let browser = app.browser_as("senior-a", Role::Investor, Some(&f.investors[0])).await;
+    let notices = app.get(&format!("/api/v1/notices?fund_id={}", f.id), &app.staff()).await;
+    let items = notices.body["items"].as_array().cloned().unwrap_or_default();
+    let own = items.iter().find(|n| n["investor_id"] == f.investors[0].as_str()).expect("own notice");
+    let other = items.iter().find(|n| n["investor_id"] != f.investors[0].as_str()).expect("another notice");
+    let page = browser.get(format!("{}/notices/{}", app.address, own["id"].as_str().unwrap_or_default())).send().await.expect("page");
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap_or_default();
+    assert!(html.contains("Capital call notice") && html.contains("EUR 600.00"), "{html}");
+    let theirs = browser.get(format!("{}/notices/{}", app.address, other["id"].as_str().unwrap_or_default())).send().await.expect("page");
+    assert_eq!(theirs.status().as_u16(), 404);
+    let statement = browser
+        .get(format!("{}/statements/{}/{}?from=2025-01-01&to=2025-12-31", app.address, f.id, f.investors[0]))
+        .send()
+        .await
+        .expect("statement");
+    assert_eq!(statement.status().as_u16(), 200);
+    assert!(statement.text().await.unwrap_or_default().contains("Closing balance"));
+    let not_mine = browser
+        .get(format!("{}/statements/{}/{}?from=2025-01-01", app.address, f.id, f.investors[1]))
+        .send()
+        .await
+        .expect("statement");
+    assert_eq!(not_mine.status().as_u16(), 404);
+}
+
 on_both_backends!(
+    printable_notices_and_statements_respect_their_owner,
     preview_and_execute_agree_and_post_balanced_entries,
     terms_are_validated_with_paths,
     write_down_hits_first_loss_first_and_values_follow,

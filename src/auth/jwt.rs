@@ -236,6 +236,46 @@ mod tests {
         assert!(keys().verify(&unsigned).is_err());
     }
 
+    /// A throwaway Ed25519 key pair for tests only.
+    const IDP_PRIVATE_PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIN3nLzmchyK8o3rui5fL3BUhv8kOVeBAeWh/3qfH2b6Q\n-----END PRIVATE KEY-----\n";
+    const IDP_PUBLIC_PEM: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAHw8lg/SwpEYr/T9ZAGoHkenUFU+Ywx0tBn2U9dCyQ28=\n-----END PUBLIC KEY-----\n";
+
+    fn idp_claims(issuer: &str) -> Claims {
+        let now = Utc::now().timestamp();
+        Claims {
+            sub: "carol@idp".into(),
+            role: Role::Auditor,
+            iss: issuer.into(),
+            aud: "investai".into(),
+            exp: now + 600,
+            nbf: now,
+            iat: now,
+            jti: "idp-1".into(),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn external_identity_provider_tokens_verify_with_its_key_only() {
+        let keys = keys().with_external_pem(IDP_PUBLIC_PEM.as_bytes(), "EdDSA", "https://idp.example").unwrap();
+        let signing = EncodingKey::from_ed_pem(IDP_PRIVATE_PEM.as_bytes()).unwrap();
+        let token = encode(&Header::new(Algorithm::EdDSA), &idp_claims("https://idp.example"), &signing).unwrap();
+        assert_eq!(keys.verify(&token).map(|c| c.role), Ok(Role::Auditor));
+        // The provider's tokens must carry the provider's issuer.
+        let wrong_issuer = encode(&Header::new(Algorithm::EdDSA), &idp_claims("investai"), &signing).unwrap();
+        assert_eq!(keys.verify(&wrong_issuer), Err(TokenError::Issuer));
+        // Algorithm confusion: an HS256 token "signed" with the public key as HMAC secret.
+        let forged = encode(
+            &Header::new(Algorithm::HS256),
+            &idp_claims("investai"),
+            &EncodingKey::from_secret(IDP_PUBLIC_PEM.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(keys.verify(&forged), Err(TokenError::Signature));
+        // Without a configured provider, EdDSA tokens are refused outright.
+        assert_eq!(super::tests::keys().verify(&token), Err(TokenError::Algorithm));
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_ttl("1h"), Ok(3600));

@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::chart;
 use super::money::{allocate_by_weights, allocate_pro_rata, Cents, MoneyError};
 
 /// Steps one set of terms may have.
@@ -902,6 +903,60 @@ fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>)
         lines.append(&mut paid_lines);
     }
     Ok(("Residual split".into(), lines))
+}
+
+/// One posting of the journal entry that records an executed distribution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalLine {
+    pub account_code: String,
+    /// Positive: debit. Negative: credit.
+    pub amount: Cents,
+    pub position_id: Option<Arc<str>>,
+    pub memo: String,
+}
+
+/// The balanced entry of a distribution: each payment debits its receiver (a tranche's
+/// contributed capital `3100.NN` for returns of capital, its distributions account `3200.NN`
+/// for pref and profit, or the named account), and cash is credited with the total paid.
+pub fn journal_lines(
+    allocation: &Allocation,
+    seniority_of: impl Fn(&str) -> Option<i32>,
+    cash_account: &str,
+) -> Result<Vec<JournalLine>, WaterfallError> {
+    let mut lines = Vec::new();
+    for step in &allocation.steps {
+        for line in step.lines.iter().filter(|l| l.paid.get() > 0) {
+            let account_code = match &line.target {
+                Target::Account(code) => code.clone(),
+                Target::Tranche(tranche) => {
+                    let rank =
+                        seniority_of(tranche).ok_or_else(|| invalid("lines", format!("unknown tranche {tranche}")))?;
+                    let parent = if step.kind == "capital" {
+                        chart::CONTRIBUTED_CAPITAL
+                    } else {
+                        chart::DISTRIBUTIONS_TO_INVESTORS
+                    };
+                    chart::tranche_account(parent, rank)
+                }
+            };
+            lines.push(JournalLine {
+                account_code,
+                amount: line.paid,
+                position_id: line.position_id.clone(),
+                memo: format!("{} step {}", step.kind, step.index),
+            });
+        }
+    }
+    if !allocation.distributed.is_zero() {
+        lines.push(JournalLine {
+            account_code: cash_account.to_string(),
+            amount: allocation.distributed.checked_neg()?,
+            position_id: None,
+            memo: "distribution".into(),
+        });
+    }
+    debug_assert_eq!(lines.iter().map(|l| l.amount.get()).sum::<i64>(), 0);
+    Ok(lines)
 }
 
 /// Allocates a write-down over positions in reverse seniority (first-loss first): each

@@ -17,9 +17,7 @@ use super::schema::{
 };
 use super::structure::{get_facility, list_tranches};
 use super::{new_id, now_micros, DbConnection};
-use crate::domain::chart::{
-    tranche_account, ALLOCATED_GAINS_LOSSES, CASH, CONTRIBUTED_CAPITAL, DISTRIBUTIONS_TO_INVESTORS, INVESTMENTS_EQUITY,
-};
+use crate::domain::chart::{tranche_account, ALLOCATED_GAINS_LOSSES, CASH, INVESTMENTS_EQUITY};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::waterfall::{self, Allocation, CapitalFlow, Position, Step, Target, Terms, TrancheTerms};
@@ -445,48 +443,22 @@ fn post_distribution(
     }
     let seniority: HashMap<String, i32> =
         list_tranches(conn, fund_id)?.into_iter().map(|t| (t.id, t.seniority)).collect();
+    let lines = waterfall::journal_lines(&view.allocation, |id| seniority.get(id).copied(), CASH)
+        .map_err(|e| AppError::internal(format!("distribution entry: {e}")))?;
     let mut accounts: HashMap<String, String> = HashMap::new();
-    let mut account_id = |conn: &mut DbConnection, code: String| -> AppResult<String> {
-        if let Some(id) = accounts.get(&code) {
-            return Ok(id.clone());
-        }
-        let id = account_by_code(conn, fund_id, &code)?.id;
-        accounts.insert(code, id.clone());
-        Ok(id)
-    };
-    let mut postings = Vec::new();
-    for step in &view.allocation.steps {
-        for line in step.lines.iter().filter(|l| l.paid.get() > 0) {
-            let (code, party) = match &line.target {
-                Target::Account(code) => (code.clone(), None),
-                Target::Tranche(tranche) => {
-                    let rank = seniority
-                        .get(&**tranche)
-                        .copied()
-                        .ok_or_else(|| AppError::internal("line for an unknown tranche"))?;
-                    let parent = if step.kind == "capital" { CONTRIBUTED_CAPITAL } else { DISTRIBUTIONS_TO_INVESTORS };
-                    (
-                        tranche_account(parent, rank),
-                        line.position_id.as_ref().and_then(|p| source_of.get(&**p).cloned()),
-                    )
-                }
-            };
-            let id = account_id(conn, code)?;
-            postings.push(PostingLine {
-                account_id: id,
-                amount: line.paid,
-                party_id: party,
-                memo: format!("{} step {}", step.kind, step.index),
-            });
-        }
+    let mut postings = Vec::with_capacity(lines.len());
+    for line in lines {
+        let account_id = match accounts.get(&line.account_code) {
+            Some(id) => id.clone(),
+            None => {
+                let id = account_by_code(conn, fund_id, &line.account_code)?.id;
+                accounts.insert(line.account_code.clone(), id.clone());
+                id
+            }
+        };
+        let party_id = line.position_id.as_ref().and_then(|p| source_of.get(&**p).cloned());
+        postings.push(PostingLine { account_id, amount: line.amount, party_id, memo: line.memo });
     }
-    let cash = account_id(conn, CASH.to_string())?;
-    postings.push(PostingLine {
-        account_id: cash,
-        amount: view.allocation.distributed.checked_neg()?,
-        party_id: None,
-        memo: "distribution".into(),
-    });
     post_entry(
         conn,
         NewEntry {

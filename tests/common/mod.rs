@@ -176,6 +176,33 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A browser of its own, signed in as a new user with `role` (and `party` for party roles).
+    pub async fn browser_as(&self, username: &str, role: Role, party: Option<&str>) -> reqwest::Client {
+        let password = "a long enough password";
+        let admin = self.token(Role::Admin, "root");
+        let body = serde_json::json!({"username": username, "role": role, "party_id": party, "password": password});
+        let created = self.post("/api/v1/users", &admin, &body).await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let form = browser.get(format!("{}/login", self.address)).send().await.expect("login form");
+        let page = form.text().await.expect("page");
+        let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf");
+        let signed_in = browser
+            .post(format!("{}/login", self.address))
+            .form(&[("username", username), ("password", password), ("csrf_token", csrf)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(signed_in.status().as_u16(), 303);
+        browser
+    }
+}
+
 /// Asserts an RFC 9457 problem with `status` and, if given, a field error on `field`.
 pub fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
     assert_eq!(reply.status, status, "{}", reply.text);

@@ -284,6 +284,11 @@ proptest! {
                 }
             }
         }
+        // The journal entry of the distribution balances.
+        let seniority = |id: &str| tranches.iter().find(|t| t.id == id).map(|t| t.seniority);
+        let journal = journal_lines(&allocation, seniority, "1000").unwrap();
+        prop_assert_eq!(journal.iter().map(|l| l.amount.get()).sum::<i64>(), 0);
+        prop_assert!(journal.iter().all(|l| !l.amount.is_zero()));
         // A capped tranche never exceeds its cap: everything received <= cap x paid-in.
         let by_position = allocation.paid_by_position();
         for position in &positions {
