@@ -269,11 +269,19 @@ async fn printable_notices_and_statements_respect_their_owner(app: TestApp) {
     let items = notices.body["items"].as_array().cloned().unwrap_or_default();
     let own = items.iter().find(|n| n["investor_id"] == f.investors[0].as_str()).expect("own notice");
     let other = items.iter().find(|n| n["investor_id"] != f.investors[0].as_str()).expect("another notice");
-    let page = browser.get(format!("{}/notices/{}", app.address, own["id"].as_str().unwrap_or_default())).send().await.expect("page");
+    let page = browser
+        .get(format!("{}/notices/{}", app.address, own["id"].as_str().unwrap_or_default()))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.unwrap_or_default();
     assert!(html.contains("Capital call notice") && html.contains("EUR 600.00"), "{html}");
-    let theirs = browser.get(format!("{}/notices/{}", app.address, other["id"].as_str().unwrap_or_default())).send().await.expect("page");
+    let theirs = browser
+        .get(format!("{}/notices/{}", app.address, other["id"].as_str().unwrap_or_default()))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(theirs.status().as_u16(), 404);
     let statement = browser
         .get(format!("{}/statements/{}/{}?from=2025-01-01&to=2025-12-31", app.address, f.id, f.investors[0]))

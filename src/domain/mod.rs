@@ -2,9 +2,11 @@
 
 pub mod capital;
 pub mod chart;
+pub mod eligibility;
 pub mod ledger;
 pub mod metrics;
 pub mod money;
 pub mod parties;
 pub mod roles;
+pub mod state_aid;
 pub mod waterfall;
