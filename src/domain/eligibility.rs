@@ -182,7 +182,7 @@ mod tests {
         let partner = Related { holding_percent: "40".parse().unwrap(), figures: figures("10", 2_000_000, 2_000_000) };
         let total = aggregate(&own, &[partner]).unwrap();
         assert_eq!(total.staff_awu, "12".parse::<Decimal>().unwrap());
-        assert_eq!(total.turnover, Cents::new(2_300_000_00));
+        assert_eq!(total.turnover, Cents::new(2_300_000 * 100));
         assert_eq!(category(&total), SmeCategory::Small);
         let autonomous = Related { holding_percent: "24.99".parse().unwrap(), figures: figures("1000", 1, 1) };
         assert_eq!(classify(&own, &[autonomous]), Ok(SmeCategory::Micro));

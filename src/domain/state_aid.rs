@@ -10,11 +10,11 @@ use super::eligibility::SmeCategory;
 use super::money::{Cents, MoneyError};
 
 /// De minimis ceiling per single undertaking over any rolling three years.
-pub const DE_MINIMIS_CEILING: Cents = Cents::new(300_000_00);
+pub const DE_MINIMIS_CEILING: Cents = Cents::new(300_000 * 100);
 /// The rolling window of de minimis, in months.
 pub const DE_MINIMIS_WINDOW_MONTHS: u32 = 36;
 /// Awards above this aid value are published in the register.
-pub const PUBLICATION_THRESHOLD: Cents = Cents::new(100_000_00);
+pub const PUBLICATION_THRESHOLD: Cents = Cents::new(100_000 * 100);
 /// GBER Art. 25 ceiling on any intensity.
 pub const INTENSITY_MAX_PERCENT: i64 = 80;
 
@@ -112,20 +112,20 @@ mod tests {
 
     #[test]
     fn de_minimis_counts_declared_and_granted_aid_in_the_rolling_window() {
-        let granted = [(d("2022-06-30"), Cents::new(100_000_00)), (d("2024-01-15"), Cents::new(150_000_00))];
+        let granted = [(d("2022-06-30"), Cents::new(100_000 * 100)), (d("2024-01-15"), Cents::new(150_000 * 100))];
         // On 2025-06-30 the window is (2022-06-30, 2025-06-30]: the 2022 award has just left it.
         assert_eq!(
-            check_de_minimis(d("2025-06-30"), Cents::new(50_000_00), &granted, Cents::new(100_000_00)),
+            check_de_minimis(d("2025-06-30"), Cents::new(50_000 * 100), &granted, Cents::new(100_000 * 100)),
             Ok(Ok(()))
         );
         let refused =
-            check_de_minimis(d("2025-06-29"), Cents::new(50_000_00), &granted, Cents::new(100_000_00)).unwrap();
+            check_de_minimis(d("2025-06-29"), Cents::new(50_000 * 100), &granted, Cents::new(100_000 * 100)).unwrap();
         let error = refused.unwrap_err();
-        assert_eq!(error.prior, Cents::new(300_000_00));
+        assert_eq!(error.prior, Cents::new(300_000 * 100));
         assert_eq!(error.headroom, Cents::ZERO);
         assert!(error.to_string().contains("300000.00"), "{error}");
         // Exactly at the ceiling is allowed; one cent over is not.
-        assert_eq!(check_de_minimis(d("2025-01-01"), Cents::ZERO, &[], Cents::new(300_000_00)), Ok(Ok(())));
-        assert!(check_de_minimis(d("2025-01-01"), Cents::ZERO, &[], Cents::new(300_000_01)).unwrap().is_err());
+        assert_eq!(check_de_minimis(d("2025-01-01"), Cents::ZERO, &[], Cents::new(300_000 * 100)), Ok(Ok(())));
+        assert!(check_de_minimis(d("2025-01-01"), Cents::ZERO, &[], Cents::new(300_000 * 100 + 1)).unwrap().is_err());
     }
 }
