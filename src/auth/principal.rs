@@ -40,6 +40,16 @@ impl Principal {
         self.role.is_party_bound().then_some(self.subject.as_str())
     }
 
+    /// The party filter a list runs with. Party-bound callers are held to their own party;
+    /// `None` means the caller asked for another party's data: the answer is an empty list.
+    pub fn party_filter(&self, asked: Option<String>) -> Option<Option<String>> {
+        match (self.party_scope(), asked) {
+            (Some(own), Some(asked)) if own != asked => None,
+            (Some(own), _) => Some(Some(own.to_string())),
+            (None, asked) => Some(asked),
+        }
+    }
+
     /// Whether the caller may read data of `party_id` of kind `role`. Callers answer 404,
     /// not 403, when this is false, so that ids of other parties cannot be probed.
     pub fn may_read_party(&self, party_role: Role, party_id: &str) -> bool {

@@ -186,12 +186,8 @@ pub async fn list_notices(
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let query = query.0;
     let asked = query.investor_id.as_deref().map(|id| parse_id("investor_id", id)).transpose()?;
-    let source_id = match (principal.party_scope(), asked) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Ok(HttpResponse::Ok().json(Page::<Notice> { items: vec![], next_after: None }))
-        }
-        (Some(own), _) => Some(own.to_string()),
-        (None, asked) => asked,
+    let Some(source_id) = principal.party_filter(asked) else {
+        return Ok(HttpResponse::Ok().json(Page::<Notice> { items: vec![], next_after: None }));
     };
     let filter = NoticeFilter {
         fund_id: query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?,

@@ -98,12 +98,8 @@ pub async fn list_commitments(
     let fund_id = parse_id("fund_id", &path)?;
     let query = query.0;
     let requested_source = query.source_id.as_deref().map(|id| parse_id("source_id", id)).transpose()?;
-    let source_id = match (principal.party_scope(), requested_source) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Ok(HttpResponse::Ok().json(Page::<Commitment> { items: vec![], next_after: None }))
-        }
-        (Some(own), _) => Some(own.to_string()),
-        (None, asked) => asked,
+    let Some(source_id) = principal.party_filter(requested_source) else {
+        return Ok(HttpResponse::Ok().json(Page::<Commitment> { items: vec![], next_after: None }));
     };
     let filter = CommitmentFilter {
         fund_id: Some(fund_id.clone()),

@@ -216,12 +216,8 @@ pub async fn notices(
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let fund_id = query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?;
     let asked = query.investor_id.as_deref().map(|id| parse_id("investor_id", id)).transpose()?;
-    let investor = match (principal.party_scope(), asked) {
-        (Some(own), Some(asked)) if own != asked => {
-            return Ok(HttpResponse::Ok().json(Vec::<DistributionNotice>::new()))
-        }
-        (Some(own), _) => Some(own.to_string()),
-        (None, asked) => asked,
+    let Some(investor) = principal.party_filter(asked) else {
+        return Ok(HttpResponse::Ok().json(Vec::<DistributionNotice>::new()));
     };
     let list =
         state.db(move |conn| waterfall::distribution_notices(conn, fund_id.as_deref(), investor.as_deref())).await?;
