@@ -48,8 +48,6 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Mark the session cookie `Secure`: `auto` (when the request came over TLS), `always`, `never`.
     pub cookie_secure: String,
-    /// Seconds between runs of the background lifecycle task.
-    pub lifecycle_interval_seconds: u64,
 }
 
 impl Default for Settings {
@@ -70,7 +68,6 @@ impl Default for Settings {
             pool_size: 10,
             body_limit_bytes: 4 * 1024 * 1024,
             cookie_secure: "auto".into(),
-            lifecycle_interval_seconds: 3600,
         }
     }
 }
