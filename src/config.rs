@@ -84,8 +84,11 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment =
-            figment.merge(Env::prefixed("INVESTAI_").ignore(&["CONFIG"])).merge(Env::raw().only(&["DATABASE_URL"]));
+        // Only variables naming a setting: other INVESTAI_* variables (test harnesses, scripts)
+        // are none of the server's business, while a typo in the TOML file is still refused.
+        let known = setting_names();
+        let settings_env = Env::prefixed("INVESTAI_").filter(move |key| known.iter().any(|name| key == name.as_str()));
+        figment = figment.merge(settings_env).merge(Env::raw().only(&["DATABASE_URL"]));
         let settings: Settings = figment.extract().map_err(|e| format!("invalid settings: {e}"))?;
         settings.validate()?;
         Ok(settings)
@@ -147,6 +150,14 @@ impl Settings {
     }
 }
 
+/// The names of every setting, as the TOML file and the environment spell them.
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Settings::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// A secret must be long and must not be a placeholder.
 pub fn check_secret(secret: &str) -> Result<(), String> {
     if secret.len() < JWT_SECRET_BYTES_MIN {
@@ -195,6 +206,7 @@ mod tests {
         std::fs::write(&file, "jwt_secret = \"changeme-changeme-changeme-changeme\"\n").unwrap();
         assert!(Settings::load(Some(&file)).unwrap_err().contains("placeholder"));
         assert!(Settings::load(Some(&dir.path().join("missing.toml"))).is_err());
+        assert!(setting_names().contains(&"bind".to_string()));
     }
 
     #[test]
