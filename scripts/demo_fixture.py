@@ -85,14 +85,17 @@ for key, name, state in [("gf_fr", "Gigafactory Seine", "FR"), ("gf_de", "Gigafa
                          ("gf_it", "Gigafactory Po Valley", "IT"), ("gf_es", "Gigafactory Meseta", "ES")]:
     facilities.append({"key": key, "name": name, "kind": "gigafactory", "member_state": state,
                        "chip_count": 100_000, "chip_type": "last-generation AI accelerator",
-                       "quarterly_capacity_gpu_hours": 100_000 * 2_160})
+                       "quarterly_capacity_gpu_hours": 100_000 * 2_160,
+                       "prices": [{"effective_date": "2025-01-01", "price_per_gpu_hour": "2.00"},
+                                  {"effective_date": "2026-07-01", "price_per_gpu_hour": "1.80"}]})
 for key, city, state, chips in [("af_bcn", "Barcelona", "ES", 4_000), ("af_blq", "Bologna", "IT", 6_000),
                                 ("af_kaj", "Kajaani", "FI", 3_000), ("af_str", "Stuttgart", "DE", 5_000),
                                 ("af_lux", "Bissen", "LU", 2_000), ("af_ath", "Athens", "GR", 2_000),
                                 ("af_lin", "Linköping", "SE", 2_500)]:
     facilities.append({"key": key, "name": f"AI Factory {city}", "kind": "ai_factory", "member_state": state,
                        "chip_count": chips, "chip_type": "AI-optimised supercomputer partition",
-                       "quarterly_capacity_gpu_hours": chips * 2_160})
+                       "quarterly_capacity_gpu_hours": chips * 2_160,
+                       "prices": [{"effective_date": "2025-01-01", "price_per_gpu_hour": "2.50"}]})
 
 calls = [
     {"key": "g_call1", "fund": "gigafactories", "call_date": "2025-06-02", "due_date": "2025-06-30",
@@ -179,7 +182,7 @@ for user in users:
 fixture = {
     "notes": [
         "InvestAI demo data. Facts from the February 2025 announcement: EUR 200 bn mobilised (EUR 50 bn public, EUR 150 bn private), a EUR 20 bn AI gigafactories fund, 4 gigafactories of about 100,000 chips each, 7 AI factories selected in December 2024.",
-        "Illustrative, fixed by no public source: dates, fund terms and tranche terms; the split of public money by programme and Member State; every private institution (all fictional) and its amount; gigafactory names; chip counts of the AI factories; capacities (chips x 2,160 hours a quarter); the calls, contributions, deployments and valuations.",
+        "Illustrative, fixed by no public source: dates, fund terms and tranche terms; the split of public money by programme and Member State; every private institution (all fictional) and its amount; gigafactory names; chip counts of the AI factories; capacities (chips x 2,160 hours a quarter); list prices per GPU-hour; the calls, contributions, deployments and valuations.",
         "Demo users all have the password investai-demo-2025; never use these users outside a demo.",
     ],
     "funds": [

@@ -137,6 +137,16 @@ pub struct FacilityRecord {
     pub chip_count: i64,
     pub chip_type: String,
     pub quarterly_capacity_gpu_hours: i64,
+    /// List price versions per GPU-hour.
+    #[serde(default)]
+    pub prices: Vec<PriceRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceRecord {
+    pub effective_date: NaiveDate,
+    pub price_per_gpu_hour: Cents,
 }
 
 #[derive(Debug, Deserialize)]
@@ -329,8 +339,14 @@ pub fn load(conn: &mut DbConnection, fixture: &Fixture, show_progress: bool) -> 
             quarterly_capacity_gpu_hours: r.quarterly_capacity_gpu_hours,
             created_at: Default::default(),
         };
-        let facility =
-            write_tx(conn, |c| structure::create_facility(c, facility.clone())).map_err(|e| context(&r.key, e))?;
+        let facility = write_tx(conn, |c| {
+            let facility = structure::create_facility(c, facility.clone())?;
+            for price in &r.prices {
+                structure::add_price(c, &facility.id, price.effective_date, price.price_per_gpu_hour, SEED_ACTOR)?;
+            }
+            Ok(facility)
+        })
+        .map_err(|e| context(&r.key, e))?;
         keys.put(&r.key, facility.id)?;
         bar.inc(1);
     }

@@ -331,7 +331,29 @@ async fn demo_data_loads_and_balances(app: TestApp) {
     assert!(!late.is_empty(), "the demo has a late notice");
 }
 
+async fn facility_prices_are_versioned_by_date(app: TestApp) {
+    let s = setup(&app).await;
+    let path = format!("/api/v1/facilities/{}/prices", s.facility);
+    for (date, price) in [("2025-01-01", "2.00"), ("2026-01-01", "2.35")] {
+        let reply = app.post(&path, &app.staff(), &json!({"effective_date": date, "price_per_gpu_hour": price})).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let again =
+        app.post(&path, &app.staff(), &json!({"effective_date": "2026-01-01", "price_per_gpu_hour": "9.99"})).await;
+    assert_problem(&again, 409, None);
+    let free =
+        app.post(&path, &app.staff(), &json!({"effective_date": "2027-01-01", "price_per_gpu_hour": "0.00"})).await;
+    assert_problem(&free, 400, Some("price_per_gpu_hour"));
+    let sme = app.token(Role::Sme, "01934b7e-0000-7000-8000-0000000000aa");
+    let on = |date: &str| format!("/api/v1/facilities/{}/price?as_of={date}", s.facility);
+    assert_eq!(app.get(&on("2025-12-31"), &sme).await.body["price_per_gpu_hour"], "2.00");
+    assert_eq!(app.get(&on("2026-01-01"), &sme).await.body["price_per_gpu_hour"], "2.35");
+    assert_problem(&app.get(&on("2024-12-31"), &sme).await, 422, None);
+    assert_eq!(app.get(&path, &sme).await.body.as_array().map(Vec::len), Some(2));
+}
+
 on_both_backends!(
+    facility_prices_are_versioned_by_date,
     sources_are_validated,
     commitments_follow_target_ticket_and_amendment_rules,
     a_call_allocates_exactly_and_never_above_unfunded,

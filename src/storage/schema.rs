@@ -326,6 +326,16 @@ diesel::table! {
 
 diesel::joinable!(distribution_lines -> distributions (distribution_id));
 
+diesel::table! {
+    facility_prices (facility_id, effective_date) {
+        facility_id -> Text,
+        effective_date -> Date,
+        price_cents -> BigInt,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     funds,
     ledger_accounts,
@@ -351,4 +361,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     distribution_lines,
     write_downs,
     loss_allocations,
+    facility_prices,
 );

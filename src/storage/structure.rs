@@ -237,3 +237,72 @@ pub fn get_facility(conn: &mut DbConnection, facility_id: &str) -> AppResult<Fac
 pub fn list_facilities(conn: &mut DbConnection) -> AppResult<Vec<Facility>> {
     Ok(facilities::table.order(facilities::name.asc()).select(Facility::as_select()).load(conn)?)
 }
+
+/// A facility's list price per GPU-hour from a date on.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FacilityPrice {
+    pub facility_id: String,
+    pub effective_date: chrono::NaiveDate,
+    #[schema(value_type = String, example = "2.10")]
+    pub price_per_gpu_hour: Cents,
+}
+
+/// Adds a price version. A version is never changed: a new price takes a new effective date.
+pub fn add_price(
+    conn: &mut DbConnection,
+    facility_id: &str,
+    effective_date: chrono::NaiveDate,
+    price: Cents,
+    actor: &str,
+) -> AppResult<FacilityPrice> {
+    use super::schema::facility_prices;
+    get_facility(conn, facility_id)?;
+    let taken: i64 = facility_prices::table
+        .filter(facility_prices::facility_id.eq(facility_id))
+        .filter(facility_prices::effective_date.eq(effective_date))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(AppError::conflict(
+            "price-version-exists",
+            format!("a price from {effective_date} exists; a new price takes a new effective date"),
+        ));
+    }
+    diesel::insert_into(facility_prices::table)
+        .values((
+            facility_prices::facility_id.eq(facility_id),
+            facility_prices::effective_date.eq(effective_date),
+            facility_prices::price_cents.eq(price.get()),
+            facility_prices::actor.eq(actor),
+            facility_prices::created_at.eq(now_micros()),
+        ))
+        .execute(conn)?;
+    Ok(FacilityPrice { facility_id: facility_id.into(), effective_date, price_per_gpu_hour: price })
+}
+
+pub fn list_prices(conn: &mut DbConnection, facility_id: &str) -> AppResult<Vec<FacilityPrice>> {
+    use super::schema::facility_prices;
+    get_facility(conn, facility_id)?;
+    let rows: Vec<(chrono::NaiveDate, i64)> = facility_prices::table
+        .filter(facility_prices::facility_id.eq(facility_id))
+        .order(facility_prices::effective_date.asc())
+        .select((facility_prices::effective_date, facility_prices::price_cents))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(effective_date, cents)| FacilityPrice {
+            facility_id: facility_id.into(),
+            effective_date,
+            price_per_gpu_hour: Cents::new(cents),
+        })
+        .collect())
+}
+
+/// The price in force on a date: the latest version effective on or before it.
+pub fn price_on(conn: &mut DbConnection, facility_id: &str, date: chrono::NaiveDate) -> AppResult<FacilityPrice> {
+    list_prices(conn, facility_id)?
+        .into_iter()
+        .rev()
+        .find(|p| p.effective_date <= date)
+        .ok_or_else(|| AppError::rule("no-price", format!("the facility has no list price in force on {date}")))
+}

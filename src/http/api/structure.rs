@@ -15,7 +15,7 @@ use crate::http::api::funds::validate_name;
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson};
 use crate::http::{idempotent, AppState};
 use crate::storage::funds::get_fund;
-use crate::storage::structure::{self, Facility, NewTranche, Source, Tranche, SOURCE_KINDS};
+use crate::storage::structure::{self, Facility, FacilityPrice, NewTranche, Source, Tranche, SOURCE_KINDS};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_tranche)
@@ -25,7 +25,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(get_source)
         .service(create_facility)
         .service(list_facilities)
-        .service(get_facility);
+        .service(get_facility)
+        .service(add_price)
+        .service(list_prices)
+        .service(price_on);
 }
 
 /// Largest preferred-return rate accepted (100% a year).
@@ -351,4 +354,70 @@ pub async fn get_facility(
     let facility_id = parse_id("facility_id", &path)?;
     let facility = state.db(move |conn| structure::get_facility(conn, &facility_id)).await?;
     Ok(HttpResponse::Ok().json(facility))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceRequest {
+    pub effective_date: chrono::NaiveDate,
+    #[schema(value_type = String, example = "2.10")]
+    pub price_per_gpu_hour: Cents,
+}
+
+/// Add a list price per GPU-hour from a date on (staff). Versions are never edited.
+#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = PriceRequest,
+    responses((status = 201, body = FacilityPrice),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/facilities/{facility_id}/prices")]
+pub async fn add_price(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<PriceRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let facility_id = parse_id("facility_id", &path)?;
+    let price =
+        positive(body.value.price_per_gpu_hour).map_err(|reason| AppError::field("price_per_gpu_hour", reason))?;
+    let date = body.value.effective_date;
+    let actor = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        structure::add_price(conn, &facility_id, date, price, &actor)
+    })
+    .await
+}
+
+/// Every price version of a facility, oldest first.
+#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path)),
+    responses((status = 200, body = [FacilityPrice]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/facilities/{facility_id}/prices")]
+pub async fn list_prices(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let facility_id = parse_id("facility_id", &path)?;
+    let list = state.db(move |conn| structure::list_prices(conn, &facility_id)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// The price in force on a date (today when omitted).
+#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path), super::AsOfQuery),
+    responses((status = 200, body = FacilityPrice), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/facilities/{facility_id}/price")]
+pub async fn price_on(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    path: web::Path<String>,
+    query: crate::http::extract::ValidQuery<super::AsOfQuery>,
+) -> AppResult<HttpResponse> {
+    let facility_id = parse_id("facility_id", &path)?;
+    let date = query.date();
+    let price = state.db(move |conn| structure::price_on(conn, &facility_id, date)).await?;
+    Ok(HttpResponse::Ok().json(price))
 }
