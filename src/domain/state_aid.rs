@@ -13,8 +13,6 @@ use super::money::{Cents, MoneyError};
 pub const DE_MINIMIS_CEILING: Cents = Cents::new(300_000 * 100);
 /// The rolling window of de minimis, in months.
 pub const DE_MINIMIS_WINDOW_MONTHS: u32 = 36;
-/// Awards above this aid value are published in the register.
-pub const PUBLICATION_THRESHOLD: Cents = Cents::new(100_000 * 100);
 /// GBER Art. 25 ceiling on any intensity.
 pub const INTENSITY_MAX_PERCENT: i64 = 80;
 

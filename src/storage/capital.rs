@@ -571,23 +571,3 @@ pub fn record_contribution(
         notice: get_notice(conn, notice_id, today)?,
     })
 }
-
-/// Contributions by one investor (or all), for statements and metrics.
-pub fn contributions_of(
-    conn: &mut DbConnection,
-    fund_id: &str,
-    source_id: Option<&str>,
-) -> AppResult<Vec<(ContributionRow, String, String)>> {
-    let mut query = contributions::table
-        .inner_join(notices::table.on(notices::id.eq(contributions::notice_id)))
-        .inner_join(capital_calls::table.on(capital_calls::id.eq(notices::call_id)))
-        .filter(capital_calls::fund_id.eq(fund_id.to_string()))
-        .into_boxed();
-    if let Some(source_id) = source_id {
-        query = query.filter(notices::source_id.eq(source_id.to_string()));
-    }
-    Ok(query
-        .order(contributions::value_date.asc())
-        .select((ContributionRow::as_select(), notices::source_id, notices::tranche_id))
-        .load(conn)?)
-}

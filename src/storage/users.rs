@@ -102,7 +102,3 @@ pub fn list_users(conn: &mut DbConnection) -> AppResult<Vec<User>> {
         .map(UserRow::to_user)
         .collect()
 }
-
-pub fn count_users(conn: &mut DbConnection) -> AppResult<i64> {
-    Ok(users::table.count().get_result(conn)?)
-}

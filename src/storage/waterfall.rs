@@ -313,6 +313,17 @@ pub fn preview(
     date: NaiveDate,
     description: &str,
 ) -> AppResult<DistributionView> {
+    compute(conn, fund_id, cash, date, description).map(|(view, _)| view)
+}
+
+/// The allocation, and which investor owns each position it pays.
+fn compute(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    cash: Cents,
+    date: NaiveDate,
+    description: &str,
+) -> AppResult<(DistributionView, HashMap<String, String>)> {
     let terms = current_terms(conn, fund_id)?;
     let tranches = tranche_terms(conn, fund_id)?;
     let states = positions_as_of(conn, fund_id, date)?;
@@ -328,14 +339,15 @@ pub fn preview(
             waterfall::WaterfallError::Money(m) => AppError::from(m),
         })?;
     let investors = investor_shares(conn, &allocation, &owners)?;
-    Ok(DistributionView {
+    let view = DistributionView {
         id: None,
         fund_id: fund_id.into(),
         terms_version: terms.version,
         description: description.into(),
         allocation,
         investors,
-    })
+    };
+    Ok((view, owners))
 }
 
 /// Executes a distribution: the same computation as [`preview`], then every line, the notices
@@ -368,7 +380,7 @@ pub fn execute(
             format!("the fund holds {held} in cash on {date}; {cash} cannot be distributed"),
         ));
     }
-    let mut view = preview(conn, fund_id, cash, date, description)?;
+    let (mut view, source_of) = compute(conn, fund_id, cash, date, description)?;
     let id = new_id();
     let allocation_json = serde_json::to_string(&view.allocation).map_err(AppError::internal)?;
     diesel::insert_into(distributions::table)
@@ -386,9 +398,6 @@ pub fn execute(
             distributions::created_at.eq(now_micros()),
         ))
         .execute(conn)?;
-    let states = positions_as_of(conn, fund_id, date)?;
-    let source_of: HashMap<String, String> =
-        states.iter().map(|s| (s.position.id.to_string(), s.source_id.clone())).collect();
     store_lines(conn, &id, &view.allocation, &source_of)?;
     post_distribution(conn, fund_id, &id, &view, &source_of, actor)?;
     view.id = Some(id);

@@ -62,18 +62,14 @@ fn validate_call(input: &NewCallRequest, actor: String) -> AppResult<NewCall> {
     let mut lines = Vec::with_capacity(input.lines.len());
     for (index, line) in input.lines.iter().enumerate() {
         let field = |name: &str| format!("lines[{index}].{name}");
-        let tranche_id = checks.check(
-            &field("tranche_id"),
-            parse_id("tranche_id", &line.tranche_id).map_err(|_| "not a valid UUID".to_string()),
-        );
+        let tranche_id = checks.id(&field("tranche_id"), &line.tranche_id);
         checks.require(
             &field("purpose"),
             PURPOSES.contains(&line.purpose.as_str()),
             "must be investment, fees or expenses",
         );
         let facility_id = match (&line.facility_id, line.purpose.as_str()) {
-            (Some(id), "investment") => checks
-                .check(&field("facility_id"), parse_id("facility_id", id).map_err(|_| "not a valid UUID".to_string())),
+            (Some(id), "investment") => checks.id(&field("facility_id"), id),
             (None, "investment") => {
                 checks.require(&field("facility_id"), false, "an investment names the facility it is for");
                 None

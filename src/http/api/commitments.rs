@@ -55,8 +55,8 @@ pub async fn create_commitment(
     let fund_id = parse_id("fund_id", &path)?;
     let input = &body.value;
     let mut checks = Checks::default();
-    let source_id = checks.check("source_id", parse_id("source_id", &input.source_id).map_err(|e| e.to_string()));
-    let tranche_id = checks.check("tranche_id", parse_id("tranche_id", &input.tranche_id).map_err(|e| e.to_string()));
+    let source_id = checks.id("source_id", &input.source_id);
+    let tranche_id = checks.id("tranche_id", &input.tranche_id);
     checks.check("amount", positive(input.amount));
     checks.finish()?;
     let new = NewCommitment {

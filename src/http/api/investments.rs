@@ -54,8 +54,7 @@ pub async fn deploy(
     let fund_id = parse_id("fund_id", &path)?;
     let input = &body.value;
     let mut checks = Checks::default();
-    let facility_id = checks
-        .check("facility_id", parse_id("facility_id", &input.facility_id).map_err(|_| "not a valid UUID".to_string()));
+    let facility_id = checks.id("facility_id", &input.facility_id);
     checks.require("kind", matches!(input.kind.as_str(), "equity" | "grant"), "must be equity or grant");
     checks.check("amount", positive(input.amount));
     checks.check("description", validate_name(&input.description));
@@ -133,9 +132,7 @@ pub async fn receive_proceeds(
     let cost = input.cost_returned.unwrap_or(Cents::ZERO);
     let mut checks = Checks::default();
     let facility_id = match &input.facility_id {
-        Some(id) => {
-            checks.check("facility_id", parse_id("facility_id", id).map_err(|_| "not a valid UUID".to_string()))
-        }
+        Some(id) => checks.id("facility_id", id),
         None => None,
     };
     checks.check("amount", positive(input.amount));

@@ -51,6 +51,14 @@ impl Checks {
         }
     }
 
+    /// A UUID field, in canonical form.
+    pub fn id(&mut self, field: &str, text: &str) -> Option<String> {
+        self.check(
+            field,
+            uuid::Uuid::parse_str(text).map(|id| id.to_string()).map_err(|_| "not a valid UUID".to_string()),
+        )
+    }
+
     pub fn require(&mut self, field: &str, ok: bool, reason: &str) {
         if !ok {
             self.0.push(FieldError::new(field, reason));

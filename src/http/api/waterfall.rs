@@ -254,8 +254,7 @@ pub async fn write_down(
     let fund_id = parse_id("fund_id", &path)?;
     let input = &body.value;
     let mut checks = Checks::default();
-    let facility_id = checks
-        .check("facility_id", parse_id("facility_id", &input.facility_id).map_err(|_| "not a valid UUID".to_string()));
+    let facility_id = checks.id("facility_id", &input.facility_id);
     checks.check("amount", positive(input.amount));
     checks.check("description", validate_name(&input.description));
     checks.finish()?;
