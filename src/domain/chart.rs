@@ -14,6 +14,8 @@ pub const CONTRIBUTED_CAPITAL: &str = "3100";
 pub const DISTRIBUTIONS_TO_INVESTORS: &str = "3200";
 pub const COMPUTE_GRANT_POOL: &str = "1010";
 pub const COMPUTE_GRANT_COMMITTED: &str = "1020";
+pub const COMPUTE_GRANT_AWARDED: &str = "1030";
+pub const COMPUTE_GRANT_DUE: &str = "1040";
 pub const ALLOCATED_GAINS_LOSSES: &str = "3400";
 pub const OPENING_BALANCE_EQUITY: &str = "3900";
 pub const INVESTMENT_INCOME: &str = "4000";
@@ -32,6 +34,8 @@ pub const STANDARD_CHART: &[(&str, &str, AccountKind)] = &[
     (CASH, "Cash at bank", AccountKind::Asset),
     (COMPUTE_GRANT_POOL, "Compute-grant pool (restricted cash)", AccountKind::Asset),
     (COMPUTE_GRANT_COMMITTED, "Compute-grant pool committed to grant calls (restricted cash)", AccountKind::Asset),
+    (COMPUTE_GRANT_AWARDED, "Compute-grant pool committed to awards (restricted cash)", AccountKind::Asset),
+    (COMPUTE_GRANT_DUE, "Compute-grant cash held for facility payables (restricted cash)", AccountKind::Asset),
     (CAPITAL_CALL_RECEIVABLE, "Capital calls receivable", AccountKind::Asset),
     (INVESTMENTS_EQUITY, "Equity investments in facilities", AccountKind::Asset),
     (PROCEEDS_RECEIVABLE, "Proceeds receivable", AccountKind::Asset),

@@ -3,10 +3,13 @@
 pub mod capital;
 pub mod chart;
 pub mod eligibility;
+pub mod grants;
+pub mod hours;
 pub mod ledger;
 pub mod metrics;
 pub mod money;
 pub mod parties;
 pub mod roles;
 pub mod state_aid;
+pub mod usage;
 pub mod waterfall;

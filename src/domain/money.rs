@@ -202,14 +202,21 @@ pub fn allocate_pro_rata(total: Cents, weights: &[Cents]) -> Result<Vec<Cents>, 
 
 /// As [`allocate_pro_rata`], with plain integer weights (scaled percentages, counts).
 pub fn allocate_by_weights(total: Cents, weights: &[i128]) -> Result<Vec<Cents>, MoneyError> {
-    if total.is_negative() || weights.iter().any(|w| *w < 0) {
+    Ok(allocate_units(total.get(), weights)?.into_iter().map(Cents).collect())
+}
+
+/// The largest-remainder rule on any indivisible unit (cents, thousandths of a GPU-hour):
+/// shares rounded down, the units left over one each to the largest remainders, ties to the
+/// lower index. The shares always sum to `total`.
+pub fn allocate_units(total: i64, weights: &[i128]) -> Result<Vec<i64>, MoneyError> {
+    if total < 0 || weights.iter().any(|w| *w < 0) {
         return Err(MoneyError::Negative);
     }
     let weight_sum: i128 = weights.iter().sum();
     if weight_sum == 0 {
-        return if total.is_zero() { Ok(vec![Cents::ZERO; weights.len()]) } else { Err(MoneyError::NotPositive) };
+        return if total == 0 { Ok(vec![0; weights.len()]) } else { Err(MoneyError::NotPositive) };
     }
-    let total_i = total.get() as i128;
+    let total_i = i128::from(total);
     let mut shares = Vec::with_capacity(weights.len());
     let mut remainders = Vec::with_capacity(weights.len());
     for (index, weight) in weights.iter().enumerate() {
@@ -220,7 +227,7 @@ pub fn allocate_by_weights(total: Cents, weights: &[i128]) -> Result<Vec<Cents>,
     }
     let allocated: i128 = shares.iter().sum();
     let leftover = usize::try_from(total_i - allocated).map_err(|_| MoneyError::Overflow)?;
-    // Fewer cents are left than parties. They go to the largest remainders, ties to the lower
+    // Fewer units are left than parties. They go to the largest remainders, ties to the lower
     // index: a selection of the top `leftover` in that order, linear rather than a full sort.
     debug_assert!(leftover < weights.len().max(1));
     let by_priority = |a: &(i128, usize), b: &(i128, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
@@ -232,8 +239,8 @@ pub fn allocate_by_weights(total: Cents, weights: &[i128]) -> Result<Vec<Cents>,
             shares[*index] += 1;
         }
     }
-    let result: Vec<Cents> = shares.into_iter().map(|s| Cents(s as i64)).collect();
-    debug_assert_eq!(result.iter().map(|c| c.get() as i128).sum::<i128>(), total_i);
+    let result: Vec<i64> = shares.into_iter().map(|s| s as i64).collect();
+    debug_assert_eq!(result.iter().map(|c| i128::from(*c)).sum::<i128>(), total_i);
     Ok(result)
 }
 

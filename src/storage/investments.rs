@@ -10,8 +10,9 @@ use super::schema::{deployments, proceeds, valuations};
 use super::structure::get_facility;
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{
-    CASH, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL, GRANTS_TO_FACILITIES, INVESTMENTS_EQUITY, INVESTMENT_INCOME,
-    REALISED_GAINS, UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA, UNREALISED_GAINS,
+    CASH, COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_DUE, COMPUTE_GRANT_POOL, GRANTS_TO_FACILITIES,
+    GRANT_COMMITMENTS_PAYABLE, INVESTMENTS_EQUITY, INVESTMENT_INCOME, REALISED_GAINS, UNFUNDED_COMMITMENTS,
+    UNFUNDED_COMMITMENTS_CONTRA, UNREALISED_GAINS,
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
@@ -255,9 +256,17 @@ pub struct Valuation {
 }
 
 /// Accounts outside the investors' net assets: memorandum commitments, and the compute-grant
-/// pool, which is earmarked for SME GPU-hours once the waterfall has reserved it.
-pub const OUTSIDE_NAV: [&str; 4] =
-    [UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA, COMPUTE_GRANT_POOL, COMPUTE_GRANT_COMMITTED];
+/// pool, which is earmarked for SME GPU-hours once the waterfall has reserved it, with what
+/// the pool owes facilities (paid from the pool, not from the investors' cash).
+pub const OUTSIDE_NAV: [&str; 7] = [
+    UNFUNDED_COMMITMENTS,
+    UNFUNDED_COMMITMENTS_CONTRA,
+    COMPUTE_GRANT_POOL,
+    COMPUTE_GRANT_COMMITTED,
+    COMPUTE_GRANT_AWARDED,
+    COMPUTE_GRANT_DUE,
+    GRANT_COMMITMENTS_PAYABLE,
+];
 
 /// The investors' net assets in the books on a date: assets less liabilities, leaving out
 /// the accounts of [`OUTSIDE_NAV`].

@@ -83,6 +83,18 @@ pub fn account_by_code(conn: &mut DbConnection, fund_id: &str, code: &str) -> Ap
         .ok_or_else(|| AppError::internal(format!("fund {fund_id} has no account {code} in its chart")))
 }
 
+/// An account of the standard chart, created on first use for funds whose chart predates it.
+pub fn standard_account(conn: &mut DbConnection, fund_id: &str, code: &str) -> AppResult<Account> {
+    if let Some(account) = find_account_by_code(conn, fund_id, code)? {
+        return Ok(account);
+    }
+    let (_, name, kind) = crate::domain::chart::STANDARD_CHART
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .ok_or_else(|| AppError::internal(format!("{code} is not in the standard chart")))?;
+    create_account(conn, fund_id, code, name, *kind)
+}
+
 pub fn list_accounts(conn: &mut DbConnection, fund_id: &str) -> AppResult<Vec<Account>> {
     Ok(ledger_accounts::table
         .filter(ledger_accounts::fund_id.eq(fund_id))

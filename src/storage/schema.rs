@@ -336,6 +336,129 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    grant_calls (id) {
+        id -> Text,
+        fund_id -> Text,
+        name -> Text,
+        budget_cents -> BigInt,
+        committed_cents -> BigInt,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        max_milli_hours_per_award -> BigInt,
+        aid_basis -> Text,
+        min_reviewers -> Integer,
+        min_average_score -> Text,
+        entry_id -> Text,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    grant_call_facilities (call_id, facility_id) {
+        call_id -> Text,
+        facility_id -> Text,
+    }
+}
+
+diesel::table! {
+    grant_applications (id) {
+        id -> Text,
+        call_id -> Text,
+        sme_id -> Text,
+        status -> Text,
+        legal_name -> Text,
+        registration_number -> Text,
+        country -> Text,
+        undertaking_key -> Text,
+        staff_awu -> Text,
+        turnover_cents -> BigInt,
+        balance_sheet_cents -> BigInt,
+        related_json -> Text,
+        declared_de_minimis_cents -> BigInt,
+        project_title -> Text,
+        summary -> Text,
+        requested_milli_hours -> BigInt,
+        facility_id -> Text,
+        start_date -> Date,
+        end_date -> Date,
+        sme_category -> Text,
+        rejection_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    grant_reviews (application_id, reviewer) {
+        application_id -> Text,
+        reviewer -> Text,
+        score -> Integer,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    grant_awards (id) {
+        id -> Text,
+        application_id -> Text,
+        call_id -> Text,
+        fund_id -> Text,
+        sme_id -> Text,
+        undertaking_key -> Text,
+        legal_name -> Text,
+        country -> Text,
+        facility_id -> Text,
+        award_date -> Date,
+        start_date -> Date,
+        end_date -> Date,
+        aid_basis -> Text,
+        sme_category -> Text,
+        intensity_percent -> Text,
+        price_cents -> BigInt,
+        awarded_milli_hours -> BigInt,
+        used_milli_hours -> BigInt,
+        aid_value_cents -> BigInt,
+        subsidy_used_cents -> BigInt,
+        status -> Text,
+        lapsed_milli_hours -> Nullable<BigInt>,
+        returned_cents -> Nullable<BigInt>,
+        entry_id -> Text,
+        lapse_entry_id -> Nullable<Text>,
+        actor -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    award_capacity (award_id, quarter_key) {
+        award_id -> Text,
+        facility_id -> Text,
+        quarter_key -> Integer,
+        milli_hours -> BigInt,
+    }
+}
+
+diesel::table! {
+    usage_records (facility_id, record_id) {
+        facility_id -> Text,
+        record_id -> Text,
+        award_id -> Text,
+        milli_hours -> BigInt,
+        period_start -> Timestamp,
+        period_end -> Timestamp,
+        quarter_key -> Integer,
+        subsidy_cents -> BigInt,
+        entry_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     funds,
     ledger_accounts,
@@ -362,4 +485,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     write_downs,
     loss_allocations,
     facility_prices,
+    grant_calls,
+    grant_call_facilities,
+    grant_applications,
+    grant_reviews,
+    grant_awards,
+    award_capacity,
+    usage_records,
 );

@@ -1,0 +1,510 @@
+//! Compute-grant rules: who may apply to a call, what an award needs, and what it is worth.
+//!
+//! Pure: storage hands in the call, the applicant's figures, the price in force and the aid the
+//! undertaking already holds; these functions say whether the application stands and why not.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::eligibility::{aggregate, category, EligibilityError, Figures, Related, SmeCategory};
+use super::hours::{GpuHours, Quarter};
+use super::money::{Cents, MoneyError};
+use super::parties::eu_member_state;
+use super::state_aid::{aid_value, check_de_minimis, intensity_percent, AidBasis, DeMinimisExceeded};
+
+/// Highest score a reviewer may give.
+pub const SCORE_MAX: i32 = 100;
+/// Awards whose aid value is above this are published in the public register.
+pub const PUBLICATION_THRESHOLD: Cents = Cents::new(100_000 * 100);
+/// Longest award period, in days (about five years).
+pub const AWARD_PERIOD_DAYS_MAX: i64 = 1_830;
+
+/// Where an application stands. `active` is not stored: it is an award whose period has begun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    Draft,
+    Submitted,
+    UnderReview,
+    Awarded,
+    Rejected,
+    Completed,
+    Expired,
+}
+
+impl ApplicationStatus {
+    pub const ALL: [ApplicationStatus; 7] = [
+        ApplicationStatus::Draft,
+        ApplicationStatus::Submitted,
+        ApplicationStatus::UnderReview,
+        ApplicationStatus::Awarded,
+        ApplicationStatus::Rejected,
+        ApplicationStatus::Completed,
+        ApplicationStatus::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "draft",
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::UnderReview => "under_review",
+            ApplicationStatus::Awarded => "awarded",
+            ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::Completed => "completed",
+            ApplicationStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ApplicationStatus> {
+        ApplicationStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The lifecycle of DOMAIN §7: draft, submitted, under review, then awarded or rejected;
+    /// an award ends completed (all hours used) or expired (unused hours lapsed).
+    pub fn may_become(self, next: ApplicationStatus) -> bool {
+        use ApplicationStatus::*;
+        matches!(
+            (self, next),
+            (Draft, Submitted)
+                | (Submitted, UnderReview)
+                | (Submitted | UnderReview, Awarded | Rejected)
+                | (Awarded, Completed | Expired)
+        )
+    }
+
+    /// What a reader sees: an award whose period has begun and not ended is `active`.
+    pub fn shown(self, start: NaiveDate, today: NaiveDate) -> &'static str {
+        if self == ApplicationStatus::Awarded && start <= today {
+            "active"
+        } else {
+            self.as_str()
+        }
+    }
+}
+
+/// The terms of a grant call that decide eligibility.
+#[derive(Clone, Debug)]
+pub struct CallTerms {
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub eligible_facilities: Vec<String>,
+    pub max_hours_per_award: GpuHours,
+    pub aid_basis: AidBasis,
+    pub min_reviewers: i32,
+    pub min_average_score: Decimal,
+}
+
+/// What an SME states in its application.
+#[derive(Clone, Debug)]
+pub struct ApplicationFacts {
+    pub country: String,
+    pub own: Figures,
+    pub related: Vec<Related>,
+    /// De minimis aid the undertaking received elsewhere in the last three years.
+    pub declared_de_minimis: Cents,
+    pub requested: GpuHours,
+    pub facility_id: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+}
+
+/// Why an application is refused: each with a stable code, the field it concerns and the figures.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("not an SME: with partner and linked enterprises the company has {staff_awu} annual work units, a turnover of {turnover} and a balance sheet of {balance_sheet}, above the medium-sized ceilings (fewer than 250 AWU and a turnover up to 50000000.00 or a balance sheet up to 43000000.00)")]
+    NotAnSme { staff_awu: Decimal, turnover: Cents, balance_sheet: Cents },
+    #[error("not established in the EU-27: {0}")]
+    NotInEu(String),
+    #[error("the call opens at {0} UTC")]
+    CallNotOpen(NaiveDateTime),
+    #[error("the call closed at {0} UTC")]
+    CallClosed(NaiveDateTime),
+    #[error("{requested} GPU-hours requested, above the call's maximum of {maximum} per award")]
+    HoursAboveMaximum { requested: GpuHours, maximum: GpuHours },
+    #[error("the facility is not eligible under this call")]
+    FacilityNotEligible,
+    #[error("{0}")]
+    Period(String),
+    #[error("{0}")]
+    DeMinimis(DeMinimisExceeded),
+}
+
+impl Refusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotAnSme { .. } => "not-an-sme",
+            Refusal::NotInEu(_) => "not-in-eu",
+            Refusal::CallNotOpen(_) => "call-not-open",
+            Refusal::CallClosed(_) => "call-closed",
+            Refusal::HoursAboveMaximum { .. } => "hours-above-call-maximum",
+            Refusal::FacilityNotEligible => "facility-not-eligible",
+            Refusal::Period(_) => "invalid-period",
+            Refusal::DeMinimis(_) => "de-minimis-exceeded",
+        }
+    }
+
+    pub fn field(&self) -> &'static str {
+        match self {
+            Refusal::NotAnSme { .. } => "staff_awu",
+            Refusal::NotInEu(_) => "company.country",
+            Refusal::CallNotOpen(_) | Refusal::CallClosed(_) => "call_id",
+            Refusal::HoursAboveMaximum { .. } => "requested_gpu_hours",
+            Refusal::FacilityNotEligible => "facility_id",
+            Refusal::Period(_) => "end_date",
+            Refusal::DeMinimis(_) => "de_minimis_received",
+        }
+    }
+}
+
+/// The service's reading of an application: category, intensity, aid value, and every refusal.
+#[derive(Clone, Debug)]
+pub struct Assessment {
+    pub aggregated: Figures,
+    pub category: SmeCategory,
+    pub intensity_percent: Option<Decimal>,
+    pub aid_value: Option<Cents>,
+    pub refusals: Vec<Refusal>,
+}
+
+/// Assesses an application at `now` with the facility's price in force and the de minimis aid
+/// the undertaking was granted here (`(award date, aid value)`).
+pub fn assess(
+    call: &CallTerms,
+    facts: &ApplicationFacts,
+    now: NaiveDateTime,
+    price: Option<Cents>,
+    granted_de_minimis: &[(NaiveDate, Cents)],
+) -> Result<Assessment, EligibilityError> {
+    let aggregated = aggregate(&facts.own, &facts.related)?;
+    let category = category(&aggregated);
+    let intensity = intensity_percent(call.aid_basis, category);
+    let aid = match (price, intensity) {
+        (Some(price), Some(percent)) => Some(aid_value(facts.requested.milli(), price, percent)?),
+        _ => None,
+    };
+    let mut refusals = Vec::new();
+    if let Err(reason) = eu_member_state(&facts.country) {
+        refusals.push(Refusal::NotInEu(reason));
+    }
+    if category == SmeCategory::NotSme {
+        refusals.push(Refusal::NotAnSme {
+            staff_awu: aggregated.staff_awu,
+            turnover: aggregated.turnover,
+            balance_sheet: aggregated.balance_sheet,
+        });
+    }
+    if now < call.opens_at {
+        refusals.push(Refusal::CallNotOpen(call.opens_at));
+    }
+    if now >= call.closes_at {
+        refusals.push(Refusal::CallClosed(call.closes_at));
+    }
+    if facts.requested > call.max_hours_per_award {
+        refusals.push(Refusal::HoursAboveMaximum { requested: facts.requested, maximum: call.max_hours_per_award });
+    }
+    if !call.eligible_facilities.contains(&facts.facility_id) {
+        refusals.push(Refusal::FacilityNotEligible);
+    }
+    if let Err(reason) = check_period(facts.start_date, facts.end_date) {
+        refusals.push(Refusal::Period(reason));
+    }
+    if let (AidBasis::DeMinimis, Some(aid)) = (call.aid_basis, aid) {
+        if let Err(exceeded) = check_de_minimis(now.date(), facts.declared_de_minimis, granted_de_minimis, aid)? {
+            refusals.push(Refusal::DeMinimis(exceeded));
+        }
+    }
+    Ok(Assessment { aggregated, category, intensity_percent: intensity, aid_value: aid, refusals })
+}
+
+/// An award period: ends on or after it starts, and lasts at most [`AWARD_PERIOD_DAYS_MAX`].
+pub fn check_period(start: NaiveDate, end: NaiveDate) -> Result<(), String> {
+    if end < start {
+        return Err(format!("the period ends ({end}) before it starts ({start})"));
+    }
+    if (end - start).num_days() + 1 > AWARD_PERIOD_DAYS_MAX {
+        return Err(format!("the period lasts more than {AWARD_PERIOD_DAYS_MAX} days"));
+    }
+    Ok(())
+}
+
+/// Why an award cannot be made as asked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AwardRefusal {
+    #[error("the application has {have} review(s); the call needs at least {need}")]
+    TooFewReviews { have: usize, need: i32 },
+    #[error("the average score {average} is below the call's minimum of {minimum}")]
+    ScoreBelowMinimum { average: Decimal, minimum: Decimal },
+    #[error("{awarded} GPU-hours is more than the {requested} requested; hours may only be adjusted down")]
+    AboveRequested { awarded: GpuHours, requested: GpuHours },
+    #[error("an award needs more than zero GPU-hours")]
+    ZeroHours,
+}
+
+impl AwardRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AwardRefusal::TooFewReviews { .. } => "too-few-reviews",
+            AwardRefusal::ScoreBelowMinimum { .. } => "score-below-minimum",
+            AwardRefusal::AboveRequested { .. } | AwardRefusal::ZeroHours => "hours-not-awardable",
+        }
+    }
+}
+
+/// The average of reviewers' scores, to two decimals (display only; the check is exact).
+pub fn average_score(scores: &[i32]) -> Decimal {
+    if scores.is_empty() {
+        return Decimal::ZERO;
+    }
+    let sum: i64 = scores.iter().map(|s| i64::from(*s)).sum();
+    (Decimal::from(sum) / Decimal::from(scores.len())).round_dp(2)
+}
+
+/// An award needs the call's minimum number of reviews, an average score at or above its
+/// minimum (compared exactly: sum >= minimum x count), and hours between zero and the request.
+pub fn check_award(
+    call: &CallTerms,
+    scores: &[i32],
+    requested: GpuHours,
+    awarded: GpuHours,
+) -> Result<(), AwardRefusal> {
+    let have = scores.len();
+    if have < usize::try_from(call.min_reviewers).unwrap_or(usize::MAX) {
+        return Err(AwardRefusal::TooFewReviews { have, need: call.min_reviewers });
+    }
+    let sum: i64 = scores.iter().map(|s| i64::from(*s)).sum();
+    if Decimal::from(sum) < call.min_average_score * Decimal::from(have) {
+        return Err(AwardRefusal::ScoreBelowMinimum {
+            average: average_score(scores),
+            minimum: call.min_average_score,
+        });
+    }
+    if awarded.is_zero() {
+        return Err(AwardRefusal::ZeroHours);
+    }
+    if awarded > requested {
+        return Err(AwardRefusal::AboveRequested { awarded, requested });
+    }
+    Ok(())
+}
+
+/// The subsidy earned by `used` hours of an award: the aid value of those hours at the award's
+/// price and intensity. Usage batches post the difference of this figure before and after, so
+/// what is posted telescopes to exactly the subsidy of all hours used, never above the award.
+pub fn subsidy_of(used: GpuHours, price: Cents, intensity_percent: Decimal) -> Result<Cents, MoneyError> {
+    aid_value(used.milli(), price, intensity_percent)
+}
+
+/// A quarter whose capacity an award would overrun.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{quarter}: the facility has {free} GPU-hours free of {capacity}; the award needs {wanted}")]
+pub struct CapacityShort {
+    pub quarter: Quarter,
+    pub capacity: GpuHours,
+    pub free: GpuHours,
+    pub wanted: GpuHours,
+}
+
+/// Checks an award's hours by quarter against the facility's capacity less what other awards hold.
+pub fn check_capacity(
+    capacity_per_quarter: GpuHours,
+    reserved: impl Fn(Quarter) -> GpuHours,
+    wanted: &[(Quarter, GpuHours)],
+) -> Result<(), CapacityShort> {
+    for (quarter, hours) in wanted {
+        let free = capacity_per_quarter.saturating_sub(reserved(*quarter));
+        if *hours > free {
+            return Err(CapacityShort { quarter: *quarter, capacity: capacity_per_quarter, free, wanted: *hours });
+        }
+    }
+    Ok(())
+}
+
+/// One undertaking across the system for de minimis: its country and registration number,
+/// upper-cased with separators removed (`DE:HRB123456`).
+pub fn undertaking_key(country: &str, registration: &str) -> String {
+    let number: String = registration.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    format!("{}:{}", country.trim().to_ascii_uppercase(), number.to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    fn call(basis: AidBasis) -> CallTerms {
+        CallTerms {
+            opens_at: at("2026-01-01 00:00"),
+            closes_at: at("2026-03-31 12:00"),
+            eligible_facilities: vec!["f1".into()],
+            max_hours_per_award: GpuHours::from_whole(50_000).unwrap(),
+            aid_basis: basis,
+            min_reviewers: 2,
+            min_average_score: Decimal::from(60),
+        }
+    }
+
+    fn facts(staff: i64, turnover_eur: i64) -> ApplicationFacts {
+        ApplicationFacts {
+            country: "FR".into(),
+            own: Figures {
+                staff_awu: Decimal::from(staff),
+                turnover: Cents::new(turnover_eur * 100),
+                balance_sheet: Cents::new(turnover_eur * 100),
+            },
+            related: vec![],
+            declared_de_minimis: Cents::ZERO,
+            requested: GpuHours::from_whole(10_000).unwrap(),
+            facility_id: "f1".into(),
+            start_date: d("2026-04-01"),
+            end_date: d("2026-09-30"),
+        }
+    }
+
+    #[test]
+    fn an_eligible_small_company_gets_its_intensity_and_aid_value() {
+        let a = assess(
+            &call(AidBasis::IndustrialResearch),
+            &facts(20, 3_000_000),
+            at("2026-02-01 10:00"),
+            Some(Cents::new(250)),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(a.category, SmeCategory::Small);
+        assert_eq!(a.intensity_percent, Some(Decimal::from(70)));
+        // 10,000 h x EUR 2.50 x 70% = EUR 17,500.
+        assert_eq!(a.aid_value, Some(Cents::new(1_750_000)));
+        assert!(a.refusals.is_empty(), "{:?}", a.refusals);
+    }
+
+    #[test]
+    fn every_reason_is_named() {
+        let mut f = facts(400, 90_000_000);
+        f.country = "CH".into();
+        f.requested = GpuHours::from_whole(60_000).unwrap();
+        f.facility_id = "f2".into();
+        f.end_date = d("2026-03-01");
+        let a = assess(&call(AidBasis::IndustrialResearch), &f, at("2026-03-31 12:00"), Some(Cents::new(250)), &[])
+            .unwrap();
+        let codes: Vec<&str> = a.refusals.iter().map(Refusal::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "not-in-eu",
+                "not-an-sme",
+                "call-closed",
+                "hours-above-call-maximum",
+                "facility-not-eligible",
+                "invalid-period"
+            ]
+        );
+        assert!(a.refusals[1].to_string().contains("400 annual work units"), "{}", a.refusals[1]);
+        let early =
+            assess(&call(AidBasis::IndustrialResearch), &facts(5, 1), at("2025-12-31 23:59"), None, &[]).unwrap();
+        assert_eq!(early.refusals[0].code(), "call-not-open");
+    }
+
+    #[test]
+    fn de_minimis_refusal_carries_the_figures() {
+        let mut f = facts(5, 1_000_000);
+        f.declared_de_minimis = Cents::new(150_000 * 100);
+        // 10,000 h x EUR 10.00 x 100% = EUR 100,000; with 80,000 granted here: 330,000.
+        let granted = [(d("2025-05-01"), Cents::new(80_000 * 100))];
+        let a =
+            assess(&call(AidBasis::DeMinimis), &f, at("2026-02-01 10:00"), Some(Cents::new(1_000)), &granted).unwrap();
+        let refusal = a.refusals.iter().find(|r| r.code() == "de-minimis-exceeded").expect("refused");
+        let text = refusal.to_string();
+        assert!(text.contains("230000.00") && text.contains("330000.00") && text.contains("70000.00"), "{text}");
+        // The same request under GBER Art. 25 is not counted against de minimis.
+        let gber = assess(
+            &call(AidBasis::ExperimentalDevelopment),
+            &f,
+            at("2026-02-01 10:00"),
+            Some(Cents::new(1_000)),
+            &granted,
+        )
+        .unwrap();
+        assert!(gber.refusals.is_empty());
+        assert_eq!(gber.intensity_percent, Some(Decimal::from(45)));
+    }
+
+    #[test]
+    fn award_conditions() {
+        let c = call(AidBasis::IndustrialResearch);
+        let h = |n| GpuHours::from_whole(n).unwrap();
+        assert_eq!(check_award(&c, &[90], h(10), h(10)), Err(AwardRefusal::TooFewReviews { have: 1, need: 2 }));
+        assert!(matches!(check_award(&c, &[60, 59], h(10), h(10)), Err(AwardRefusal::ScoreBelowMinimum { .. })));
+        assert_eq!(check_award(&c, &[60, 60], h(10), h(10)), Ok(()), "exactly the minimum average passes");
+        assert!(matches!(check_award(&c, &[80, 80], h(10), h(11)), Err(AwardRefusal::AboveRequested { .. })));
+        assert_eq!(check_award(&c, &[80, 80], h(10), GpuHours::ZERO), Err(AwardRefusal::ZeroHours));
+        assert_eq!(check_award(&c, &[80, 80], h(10), h(4)), Ok(()), "hours may be adjusted down");
+        assert_eq!(average_score(&[60, 59, 60]), "59.67".parse::<Decimal>().unwrap());
+    }
+
+    #[test]
+    fn lifecycle_moves_only_forward() {
+        use ApplicationStatus::*;
+        assert!(Draft.may_become(Submitted));
+        assert!(UnderReview.may_become(Awarded));
+        assert!(Awarded.may_become(Expired));
+        assert!(!Draft.may_become(Awarded));
+        assert!(!Rejected.may_become(Awarded));
+        assert!(!Expired.may_become(Awarded));
+        assert_eq!(Awarded.shown(d("2026-04-01"), d("2026-04-01")), "active");
+        assert_eq!(Awarded.shown(d("2026-04-01"), d("2026-03-31")), "awarded");
+        for status in ApplicationStatus::ALL {
+            assert_eq!(ApplicationStatus::parse(status.as_str()), Some(status));
+        }
+    }
+
+    #[test]
+    fn capacity_is_checked_quarter_by_quarter() {
+        let q1 = Quarter { year: 2026, number: 1 };
+        let q2 = q1.next();
+        let cap = GpuHours::from_whole(1_000).unwrap();
+        let reserved = |q: Quarter| if q == q2 { GpuHours::from_whole(900).unwrap() } else { GpuHours::ZERO };
+        let h = |n| GpuHours::from_whole(n).unwrap();
+        assert!(check_capacity(cap, reserved, &[(q1, h(1_000)), (q2, h(100))]).is_ok());
+        let short = check_capacity(cap, reserved, &[(q1, h(10)), (q2, h(101))]).unwrap_err();
+        assert_eq!(short.quarter, q2);
+        assert_eq!(short.free, h(100));
+    }
+
+    #[test]
+    fn undertakings_are_matched_on_country_and_number() {
+        assert_eq!(undertaking_key("de", "HRB 123.456"), "DE:HRB123456");
+        assert_eq!(undertaking_key("DE", "hrb123456"), undertaking_key("de", "HRB-123 456"));
+    }
+
+    proptest! {
+        #[test]
+        fn subsidies_posted_in_steps_sum_to_the_subsidy_of_all_hours(
+            steps in proptest::collection::vec(0i64..5_000_000, 1..40),
+            price in 1i64..100_000,
+            percent in 1u32..=100,
+        ) {
+            let price = Cents::new(price);
+            let percent = Decimal::from(percent);
+            let mut used = GpuHours::ZERO;
+            let mut posted = Cents::ZERO;
+            for step in steps {
+                let before = subsidy_of(used, price, percent).unwrap();
+                used = used.saturating_add(GpuHours::from_milli(step));
+                let after = subsidy_of(used, price, percent).unwrap();
+                prop_assert!(after >= before, "subsidy never goes down");
+                posted = posted.checked_add(after.checked_sub(before).unwrap()).unwrap();
+            }
+            prop_assert_eq!(posted, subsidy_of(used, price, percent).unwrap());
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Usage metering: which records of a facility's batch are accepted, replayed or refused.
+//!
+//! A record id counts once per facility, however often and in whatever batch it is sent: a
+//! record already stored with the same content is a replay and answers its original result;
+//! the same id with other content is refused. A record is refused, with its reason, when its
+//! award is not this facility's, not running, outside its period, or would go above its hours;
+//! the other records of the batch are kept. Each award's accepted hours are debited in batch
+//! order, and each record carries its share of the subsidy, so the records of an award's entry
+//! sum exactly to that entry.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::grants::subsidy_of;
+use super::hours::GpuHours;
+use super::money::{Cents, MoneyError};
+
+/// Records one batch may carry.
+pub const USAGE_BATCH_RECORDS_MAX: usize = 10_000;
+/// Longest record id, in bytes.
+pub const RECORD_ID_LENGTH_MAX: usize = 128;
+
+/// One metered record as a facility reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageRecord {
+    pub record_id: String,
+    pub award_id: String,
+    pub gpu_hours: GpuHours,
+    pub period_start: NaiveDateTime,
+    pub period_end: NaiveDateTime,
+}
+
+/// A record as stored when it was accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub record: UsageRecord,
+    pub subsidy: Cents,
+    pub entry_id: String,
+}
+
+/// An award as usage sees it.
+#[derive(Clone, Debug)]
+pub struct AwardMeter {
+    pub facility_id: String,
+    /// Awarded and not yet completed or expired.
+    pub running: bool,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub awarded: GpuHours,
+    pub used: GpuHours,
+    pub price: Cents,
+    pub intensity_percent: Decimal,
+}
+
+/// What became of one record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RecordOutcome {
+    /// Debited now.
+    Accepted {
+        #[schema(value_type = String)]
+        subsidy: Cents,
+    },
+    /// Sent before (in an earlier batch or earlier in this one): the original result.
+    Replayed {
+        #[schema(value_type = String)]
+        subsidy: Cents,
+        /// The journal entry that posted it; empty when it is posted by this batch.
+        entry_id: String,
+    },
+    /// Not counted.
+    Refused { code: String, reason: String },
+}
+
+/// What a batch does to one award.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwardDebit {
+    pub award_id: String,
+    pub hours: GpuHours,
+    pub used_after: GpuHours,
+    pub subsidy: Cents,
+}
+
+/// The evaluation of a batch: one outcome per record, in order, and the debits per award.
+#[derive(Clone, Debug, Default)]
+pub struct BatchPlan {
+    pub outcomes: Vec<RecordOutcome>,
+    pub debits: Vec<AwardDebit>,
+}
+
+impl BatchPlan {
+    /// Indexes of the records accepted now, grouped by award id.
+    pub fn accepted_by_award<'a>(&self, records: &'a [UsageRecord]) -> HashMap<&'a str, Vec<usize>> {
+        let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (index, outcome) in self.outcomes.iter().enumerate() {
+            if matches!(outcome, RecordOutcome::Accepted { .. }) {
+                groups.entry(records[index].award_id.as_str()).or_default().push(index);
+            }
+        }
+        groups
+    }
+}
+
+fn refused(code: &str, reason: impl Into<String>) -> RecordOutcome {
+    RecordOutcome::Refused { code: code.into(), reason: reason.into() }
+}
+
+/// A record's own fields, before any award is looked at.
+fn check_fields(record: &UsageRecord) -> Option<RecordOutcome> {
+    let id = &record.record_id;
+    if id.is_empty() || id.len() > RECORD_ID_LENGTH_MAX || !id.chars().all(|c| c.is_ascii_graphic()) {
+        return Some(refused(
+            "invalid-record-id",
+            format!("record_id must be 1 to {RECORD_ID_LENGTH_MAX} visible ASCII characters"),
+        ));
+    }
+    if record.gpu_hours.is_zero() {
+        return Some(refused("zero-hours", "gpu_hours must be greater than zero"));
+    }
+    if record.period_end < record.period_start {
+        return Some(refused("invalid-period", "period_end is before period_start"));
+    }
+    None
+}
+
+/// Evaluates a facility's batch against its awards and the records already stored.
+pub fn evaluate_batch(
+    facility_id: &str,
+    records: &[UsageRecord],
+    awards: &HashMap<String, AwardMeter>,
+    stored: &HashMap<String, StoredRecord>,
+) -> Result<BatchPlan, MoneyError> {
+    assert!(records.len() <= USAGE_BATCH_RECORDS_MAX, "batch size is checked at the edge");
+    let mut used: HashMap<&str, GpuHours> = HashMap::new();
+    let mut seen: HashMap<&str, (usize, Cents)> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(records.len());
+    for (index, record) in records.iter().enumerate() {
+        let outcome = if let Some(previous) = stored.get(&record.record_id) {
+            replay(record, &previous.record, previous.subsidy, &previous.entry_id)
+        } else if let Some((first, subsidy)) = seen.get(record.record_id.as_str()) {
+            replay(record, &records[*first], *subsidy, "")
+        } else if let Some(outcome) = check_fields(record) {
+            outcome
+        } else {
+            match awards.get(&record.award_id).filter(|a| a.facility_id == facility_id) {
+                None => refused("not-this-facility", "no award with this id at your facility"),
+                Some(award) => {
+                    let before = *used.get(record.award_id.as_str()).unwrap_or(&award.used);
+                    let outcome = debit(record, award, before)?;
+                    if let RecordOutcome::Accepted { subsidy } = outcome {
+                        used.insert(record.award_id.as_str(), before.saturating_add(record.gpu_hours));
+                        seen.insert(record.record_id.as_str(), (index, subsidy));
+                    }
+                    outcome
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    let mut debits = Vec::with_capacity(used.len());
+    for (award_id, used_after) in used {
+        let award = &awards[award_id];
+        let before = subsidy_of(award.used, award.price, award.intensity_percent)?;
+        let after = subsidy_of(used_after, award.price, award.intensity_percent)?;
+        debits.push(AwardDebit {
+            award_id: award_id.to_string(),
+            hours: used_after.saturating_sub(award.used),
+            used_after,
+            subsidy: after.checked_sub(before)?,
+        });
+    }
+    debits.sort_by(|a, b| a.award_id.cmp(&b.award_id));
+    Ok(BatchPlan { outcomes, debits })
+}
+
+fn replay(record: &UsageRecord, original: &UsageRecord, subsidy: Cents, entry_id: &str) -> RecordOutcome {
+    if record == original {
+        RecordOutcome::Replayed { subsidy, entry_id: entry_id.to_string() }
+    } else {
+        refused("record-id-conflict", "this record_id was already counted with other content")
+    }
+}
+
+/// Debits one record from an award that has `before` hours used.
+fn debit(record: &UsageRecord, award: &AwardMeter, before: GpuHours) -> Result<RecordOutcome, MoneyError> {
+    if !award.running {
+        return Ok(refused("award-not-running", "the award has ended (completed or lapsed) or was never made"));
+    }
+    let start = record.period_start.date();
+    let end = record.period_end.date();
+    if start < award.start_date || end > award.end_date {
+        return Ok(refused(
+            "outside-award-period",
+            format!("the award runs from {} to {}", award.start_date, award.end_date),
+        ));
+    }
+    let remaining = award.awarded.saturating_sub(before);
+    if record.gpu_hours > remaining {
+        return Ok(refused(
+            "above-award-hours",
+            format!(
+                "{} GPU-hours would take the award above its {} hours: {} remain",
+                record.gpu_hours, award.awarded, remaining
+            ),
+        ));
+    }
+    let after = before.saturating_add(record.gpu_hours);
+    let subsidy = subsidy_of(after, award.price, award.intensity_percent)?.checked_sub(subsidy_of(
+        before,
+        award.price,
+        award.intensity_percent,
+    )?)?;
+    Ok(RecordOutcome::Accepted { subsidy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(day: u32, hour: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 5, day).unwrap().and_hms_opt(hour, 0, 0).unwrap()
+    }
+
+    fn record(id: &str, award: &str, milli: i64) -> UsageRecord {
+        UsageRecord {
+            record_id: id.into(),
+            award_id: award.into(),
+            gpu_hours: GpuHours::from_milli(milli),
+            period_start: at(2, 0),
+            period_end: at(2, 1),
+        }
+    }
+
+    fn meter(facility: &str, awarded_hours: i64) -> AwardMeter {
+        AwardMeter {
+            facility_id: facility.into(),
+            running: true,
+            start_date: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+            end_date: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+            awarded: GpuHours::from_whole(awarded_hours).unwrap(),
+            used: GpuHours::ZERO,
+            price: Cents::new(333),
+            intensity_percent: Decimal::from(70),
+        }
+    }
+
+    fn awards() -> HashMap<String, AwardMeter> {
+        HashMap::from([("a1".to_string(), meter("f1", 10)), ("a2".to_string(), meter("f2", 10))])
+    }
+
+    fn codes(plan: &BatchPlan) -> Vec<String> {
+        plan.outcomes
+            .iter()
+            .map(|o| match o {
+                RecordOutcome::Accepted { .. } => "accepted".to_string(),
+                RecordOutcome::Replayed { .. } => "replayed".to_string(),
+                RecordOutcome::Refused { code, .. } => code.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn refuses_bad_records_and_keeps_the_good_ones() {
+        let mut late = record("r6", "a1", 1_000);
+        late.period_end = at(1, 0) + chrono::Duration::days(61);
+        let batch = vec![
+            record("r1", "a1", 6_000),
+            record("r2", "a2", 1_000),
+            record("r3", "a1", 4_001),
+            record("r4", "a1", 4_000),
+            record("r1", "a1", 6_000),
+            late,
+            record("r7", "nope", 1),
+            record("", "a1", 1),
+            record("r9", "a1", 0),
+        ];
+        let plan = evaluate_batch("f1", &batch, &awards(), &HashMap::new()).unwrap();
+        assert_eq!(
+            codes(&plan),
+            [
+                "accepted",
+                "not-this-facility",
+                "above-award-hours",
+                "accepted",
+                "replayed",
+                "outside-award-period",
+                "not-this-facility",
+                "invalid-record-id",
+                "zero-hours"
+            ]
+        );
+        assert_eq!(plan.debits.len(), 1);
+        assert_eq!(plan.debits[0].hours, GpuHours::from_whole(10).unwrap());
+        // 10 h x EUR 3.33 x 70% = EUR 23.31.
+        assert_eq!(plan.debits[0].subsidy, Cents::new(2_331));
+        if let RecordOutcome::Refused { reason, .. } = &plan.outcomes[2] {
+            assert!(reason.contains("4.000 remain"), "{reason}");
+        }
+    }
+
+    #[test]
+    fn a_replayed_batch_changes_nothing() {
+        let batch = vec![record("r1", "a1", 2_500), record("r2", "a1", 2_500)];
+        let first = evaluate_batch("f1", &batch, &awards(), &HashMap::new()).unwrap();
+        let stored: HashMap<String, StoredRecord> = batch
+            .iter()
+            .zip(&first.outcomes)
+            .map(|(r, o)| match o {
+                RecordOutcome::Accepted { subsidy } => {
+                    (r.record_id.clone(), StoredRecord { record: r.clone(), subsidy: *subsidy, entry_id: "e1".into() })
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let mut after = awards();
+        after.get_mut("a1").unwrap().used = GpuHours::from_milli(5_000);
+        let again = evaluate_batch("f1", &batch, &after, &stored).unwrap();
+        assert!(again.debits.is_empty());
+        assert!(again
+            .outcomes
+            .iter()
+            .all(|o| matches!(o, RecordOutcome::Replayed { entry_id, .. } if entry_id == "e1")));
+        let mut changed = batch[0].clone();
+        changed.gpu_hours = GpuHours::from_milli(1);
+        let conflict = evaluate_batch("f1", &[changed], &after, &stored).unwrap();
+        assert_eq!(codes(&conflict), ["record-id-conflict"]);
+    }
+
+    #[test]
+    fn an_ended_award_takes_no_usage() {
+        let mut ended = awards();
+        ended.get_mut("a1").unwrap().running = false;
+        let plan = evaluate_batch("f1", &[record("r1", "a1", 1)], &ended, &HashMap::new()).unwrap();
+        assert_eq!(codes(&plan), ["award-not-running"]);
+    }
+
+    proptest! {
+        #[test]
+        fn never_above_the_award_and_records_sum_to_the_debit(
+            sizes in proptest::collection::vec(1i64..3_000, 1..200),
+            awarded in 1i64..200,
+            already in 0i64..200_000,
+        ) {
+            let mut awards = HashMap::from([("a1".to_string(), meter("f1", awarded))]);
+            let award = awards.get_mut("a1").unwrap();
+            award.used = GpuHours::from_milli(already.min(award.awarded.milli()));
+            let used_before = award.used;
+            let batch: Vec<UsageRecord> =
+                sizes.iter().enumerate().map(|(i, s)| record(&format!("r{i}"), "a1", *s)).collect();
+            let plan = evaluate_batch("f1", &batch, &awards, &HashMap::new()).unwrap();
+            let accepted_hours: i64 = batch
+                .iter()
+                .zip(&plan.outcomes)
+                .filter(|(_, o)| matches!(o, RecordOutcome::Accepted { .. }))
+                .map(|(r, _)| r.gpu_hours.milli())
+                .sum();
+            let accepted_subsidy: i64 = plan
+                .outcomes
+                .iter()
+                .filter_map(|o| match o { RecordOutcome::Accepted { subsidy } => Some(subsidy.get()), _ => None })
+                .sum();
+            prop_assert!(used_before.milli() + accepted_hours <= awards["a1"].awarded.milli());
+            let debited_hours: i64 = plan.debits.iter().map(|d| d.hours.milli()).sum();
+            let debited_subsidy: i64 = plan.debits.iter().map(|d| d.subsidy.get()).sum();
+            prop_assert_eq!(debited_hours, accepted_hours);
+            prop_assert_eq!(debited_subsidy, accepted_subsidy);
+        }
+    }
+}
