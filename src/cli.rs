@@ -63,6 +63,22 @@ enum Command {
     },
     /// Re-check every journal entry's balance and the hash chain; non-zero exit on a fault.
     Verify,
+    /// Compute grants.
+    Grants {
+        #[command(subcommand)]
+        command: GrantsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum GrantsCommand {
+    /// Lapse awards that ended before the date: unused hours lapse, unused aid returns to the
+    /// pool. Running it again changes nothing.
+    Lapse {
+        /// Calendar date (UTC), today when omitted; never in the future.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -96,6 +112,7 @@ pub fn main() -> ExitCode {
         Command::User { command: UserCommand::Add { role, name, party } } => add_user(&settings, role, &name, party),
         Command::Token { role, sub, ttl } => mint_token(&settings, role, &sub, &ttl),
         Command::Verify => return verify(&settings),
+        Command::Grants { command: GrantsCommand::Lapse { as_of } } => lapse(&settings, as_of),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -219,6 +236,24 @@ fn mint_token(settings: &Settings, role: Role, sub: &str, ttl: &str) -> AppResul
     let keys = JwtKeys::from_settings(settings, &secret).map_err(AppError::Unavailable)?;
     let (token, _) = keys.mint(role, sub, None, ttl).map_err(|reason| AppError::field("ttl", reason))?;
     println!("{token}");
+    Ok(())
+}
+
+fn lapse(settings: &Settings, as_of: Option<chrono::NaiveDate>) -> AppResult<()> {
+    let today = chrono::Utc::now().date_naive();
+    let as_of = as_of.unwrap_or(today);
+    if as_of > today {
+        return Err(AppError::field("as-of", "must not be in the future"));
+    }
+    let (pool, _) = open_database(settings)?;
+    let done = storage::awards::lapse_due(&mut *pool.get()?, as_of, "cli:grants-lapse")?;
+    for lapse in &done {
+        println!(
+            "award {} {}: {} GPU-hours lapsed, {} back to the pool",
+            lapse.award_id, lapse.status, lapse.lapsed_gpu_hours, lapse.returned_to_pool
+        );
+    }
+    println!("{} award(s) ended before {as_of}", done.len());
     Ok(())
 }
 

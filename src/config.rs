@@ -48,6 +48,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Mark the session cookie `Secure`: `auto` (when the request came over TLS), `always`, `never`.
     pub cookie_secure: String,
+    /// Seconds between the server's runs of the lapse job (ended awards); 0 turns it off.
+    pub lapse_interval_seconds: u64,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             pool_size: 10,
             body_limit_bytes: 4 * 1024 * 1024,
             cookie_secure: "auto".into(),
+            lapse_interval_seconds: 3600,
         }
     }
 }

@@ -37,5 +37,8 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
     let state =
         AppState { pool, keys: Arc::new(keys), settings: Arc::new(settings), secret: Arc::new(secret), backend };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
+    if state.settings.lapse_interval_seconds > 0 {
+        crate::jobs::spawn_lapse_job(state.pool.clone(), state.settings.lapse_interval_seconds);
+    }
     Ok(Application { server, port, state })
 }

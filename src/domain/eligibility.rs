@@ -21,6 +21,24 @@ pub enum SmeCategory {
     NotSme,
 }
 
+impl SmeCategory {
+    pub const ALL: [SmeCategory; 4] =
+        [SmeCategory::Micro, SmeCategory::Small, SmeCategory::Medium, SmeCategory::NotSme];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmeCategory::Micro => "micro",
+            SmeCategory::Small => "small",
+            SmeCategory::Medium => "medium",
+            SmeCategory::NotSme => "not_sme",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SmeCategory> {
+        SmeCategory::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
 /// One category's ceilings: headcount strictly below, money at or below.
 struct Ceiling {
     category: SmeCategory,
@@ -52,7 +70,7 @@ const CEILINGS: [Ceiling; 3] = [
 
 /// An enterprise's own figures (last approved accounting period).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Figures {
+pub struct EnterpriseFigures {
     /// Staff headcount in annual work units (part-time and seasonal work as fractions).
     #[schema(value_type = String, example = "12.5")]
     pub staff_awu: Decimal,
@@ -68,7 +86,7 @@ pub struct Figures {
 pub struct Related {
     #[schema(value_type = String, example = "30")]
     pub holding_percent: Decimal,
-    pub figures: Figures,
+    pub figures: EnterpriseFigures,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,7 +98,7 @@ pub enum EligibilityError {
 }
 
 /// The figures that count: own, plus partners pro rata, plus linked enterprises in full.
-pub fn aggregate(own: &Figures, related: &[Related]) -> Result<Figures, EligibilityError> {
+pub fn aggregate(own: &EnterpriseFigures, related: &[Related]) -> Result<EnterpriseFigures, EligibilityError> {
     check(own, "figures")?;
     let mut total = *own;
     for (index, other) in related.iter().enumerate() {
@@ -105,7 +123,7 @@ pub fn aggregate(own: &Figures, related: &[Related]) -> Result<Figures, Eligibil
     Ok(total)
 }
 
-fn check(figures: &Figures, field: &str) -> Result<(), EligibilityError> {
+fn check(figures: &EnterpriseFigures, field: &str) -> Result<(), EligibilityError> {
     let invalid = |name: &str, reason: &str| EligibilityError::Invalid {
         field: format!("{field}.{name}"),
         reason: reason.into(),
@@ -123,7 +141,7 @@ fn check(figures: &Figures, field: &str) -> Result<(), EligibilityError> {
 }
 
 /// The category of aggregated figures.
-pub fn category(figures: &Figures) -> SmeCategory {
+pub fn category(figures: &EnterpriseFigures) -> SmeCategory {
     CEILINGS
         .iter()
         .find(|c| {
@@ -136,7 +154,7 @@ pub fn category(figures: &Figures) -> SmeCategory {
 }
 
 /// The category of an applicant with its partner and linked enterprises.
-pub fn classify(own: &Figures, related: &[Related]) -> Result<SmeCategory, EligibilityError> {
+pub fn classify(own: &EnterpriseFigures, related: &[Related]) -> Result<SmeCategory, EligibilityError> {
     Ok(category(&aggregate(own, related)?))
 }
 
@@ -145,8 +163,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn figures(staff: &str, turnover_eur: i64, balance_eur: i64) -> Figures {
-        Figures {
+    fn figures(staff: &str, turnover_eur: i64, balance_eur: i64) -> EnterpriseFigures {
+        EnterpriseFigures {
             staff_awu: staff.parse().unwrap(),
             turnover: Cents::new(turnover_eur * 100),
             balance_sheet: Cents::new(balance_eur * 100),

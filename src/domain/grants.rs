@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::eligibility::{aggregate, category, EligibilityError, Figures, Related, SmeCategory};
+use super::eligibility::{aggregate, category, EligibilityError, EnterpriseFigures, Related, SmeCategory};
 use super::hours::{GpuHours, Quarter};
 use super::money::{Cents, MoneyError};
 use super::parties::eu_member_state;
@@ -100,7 +100,7 @@ pub struct CallTerms {
 #[derive(Clone, Debug)]
 pub struct ApplicationFacts {
     pub country: String,
-    pub own: Figures,
+    pub own: EnterpriseFigures,
     pub related: Vec<Related>,
     /// De minimis aid the undertaking received elsewhere in the last three years.
     pub declared_de_minimis: Cents,
@@ -161,7 +161,7 @@ impl Refusal {
 /// The service's reading of an application: category, intensity, aid value, and every refusal.
 #[derive(Clone, Debug)]
 pub struct Assessment {
-    pub aggregated: Figures,
+    pub aggregated: EnterpriseFigures,
     pub category: SmeCategory,
     pub intensity_percent: Option<Decimal>,
     pub aid_value: Option<Cents>,
@@ -356,7 +356,7 @@ mod tests {
     fn facts(staff: i64, turnover_eur: i64) -> ApplicationFacts {
         ApplicationFacts {
             country: "FR".into(),
-            own: Figures {
+            own: EnterpriseFigures {
                 staff_awu: Decimal::from(staff),
                 turnover: Cents::new(turnover_eur * 100),
                 balance_sheet: Cents::new(turnover_eur * 100),

@@ -27,6 +27,23 @@ pub enum AidBasis {
     ExperimentalDevelopment,
 }
 
+impl AidBasis {
+    pub const ALL: [AidBasis; 3] =
+        [AidBasis::DeMinimis, AidBasis::IndustrialResearch, AidBasis::ExperimentalDevelopment];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AidBasis::DeMinimis => "de_minimis",
+            AidBasis::IndustrialResearch => "industrial_research",
+            AidBasis::ExperimentalDevelopment => "experimental_development",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AidBasis> {
+        AidBasis::ALL.into_iter().find(|b| b.as_str() == text)
+    }
+}
+
 /// Aid intensity in percent for a basis and an SME category; none for a non-SME.
 pub fn intensity_percent(basis: AidBasis, category: SmeCategory) -> Option<Decimal> {
     let bonus = match category {

@@ -20,6 +20,12 @@ use crate::error::{AppError, AppResult};
 
 /// Entries read per page when verifying or exporting, so memory stays flat.
 pub const VERIFY_PAGE_ENTRIES: i64 = 500;
+/// A date after every entry: "as of the end of time". Not `NaiveDate::MAX`, whose text form
+/// (`+262142-12-31`) sorts before real dates where SQLite compares dates as text.
+pub const LAST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(date) => date,
+    None => panic!("9999-12-31 is a date"),
+};
 /// Largest page a journal listing returns.
 pub const ENTRIES_PAGE_MAX: i64 = 500;
 

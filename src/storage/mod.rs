@@ -5,9 +5,11 @@
 //! first. The ledger is a hash chain, so its writes are serial by nature; taking the lock
 //! first means no transaction can read a stale balance and then write on top of it.
 
+pub mod awards;
 pub mod capital;
 pub mod commitments;
 pub mod funds;
+pub mod grants;
 pub mod idempotency;
 pub mod investments;
 pub mod ledger;
@@ -15,6 +17,7 @@ pub mod metrics;
 pub mod overview;
 pub mod schema;
 pub mod structure;
+pub mod usage;
 pub mod users;
 pub mod waterfall;
 

@@ -454,7 +454,7 @@ diesel::table! {
         period_end -> Timestamp,
         quarter_key -> Integer,
         subsidy_cents -> BigInt,
-        entry_id -> Text,
+        entry_id -> Nullable<Text>,
         received_at -> Timestamp,
     }
 }

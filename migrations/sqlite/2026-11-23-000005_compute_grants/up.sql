@@ -120,7 +120,8 @@ CREATE TABLE usage_records (
     period_end TIMESTAMP NOT NULL,
     quarter_key INTEGER NOT NULL,
     subsidy_cents BIGINT NOT NULL CHECK (subsidy_cents >= 0),
-    entry_id TEXT NOT NULL REFERENCES journal_entries(id),
+    -- None while the award's hours so far earn less than a cent: nothing to post yet.
+    entry_id TEXT REFERENCES journal_entries(id),
     received_at TIMESTAMP NOT NULL,
     PRIMARY KEY (facility_id, record_id)
 );

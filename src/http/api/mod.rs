@@ -4,9 +4,11 @@ pub mod auth;
 pub mod capital;
 pub mod commitments;
 pub mod funds;
+pub mod grants;
 pub mod investments;
 pub mod ledger;
 pub mod structure;
+pub mod usage;
 pub mod users;
 pub mod waterfall;
 
@@ -25,7 +27,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(commitments::routes)
             .configure(capital::routes)
             .configure(investments::routes)
-            .configure(waterfall::routes),
+            .configure(waterfall::routes)
+            .configure(grants::routes)
+            .configure(usage::routes),
     );
 }
 

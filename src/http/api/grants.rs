@@ -1,0 +1,701 @@
+//! Compute grants: calls, SME applications, reviews, awards, lapses, and the views over them.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::funds::validate_name;
+use super::structure::{positive, Checks};
+use super::{page_limit, Page};
+use crate::auth::Principal;
+use crate::domain::eligibility::{EnterpriseFigures, Related};
+use crate::domain::grants::SCORE_MAX;
+use crate::domain::hours::{GpuHours, Quarter};
+use crate::domain::money::Cents;
+use crate::domain::parties::country_code;
+use crate::domain::roles::Role;
+use crate::domain::state_aid::AidBasis;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
+use crate::http::{idempotent, AppState};
+use crate::storage::awards::{
+    self, Award, AwardFilter, CallSummary, FacilityCapacity, Lapse, RegisterEntry, SmeGrants,
+};
+use crate::storage::grants::{self, Application, ApplicationFilter, ApplicationInput, Company, GrantCall, NewCall};
+use crate::storage::usage::{self, StoredUsage};
+use crate::storage::write_tx;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create_call)
+        .service(list_calls)
+        .service(get_call)
+        .service(create_application)
+        .service(list_applications)
+        .service(get_application)
+        .service(update_application)
+        .service(submit_application)
+        .service(review_application)
+        .service(award_application)
+        .service(reject_application)
+        .service(list_awards)
+        .service(get_award)
+        .service(award_usage)
+        .service(facility_capacity)
+        .service(sme_grants)
+        .service(register)
+        .service(lapse);
+}
+
+/// Largest number of facilities one call names.
+pub const CALL_FACILITIES_MAX: usize = 100;
+/// Largest number of related enterprises one application lists.
+pub const RELATED_ENTERPRISES_MAX: usize = 50;
+/// Longest project summary, in characters.
+pub const SUMMARY_CHARS_MAX: usize = 5_000;
+/// Longest review comment or rejection reason, in characters.
+pub const COMMENT_CHARS_MAX: usize = 5_000;
+/// Largest headcount accepted, in annual work units.
+pub const STAFF_AWU_MAX: i64 = 10_000_000;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Free text of 1 to `max` characters; line breaks and tabs allowed, other control characters not.
+fn text(value: &str, max: usize) -> Result<(), String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max {
+        return Err(format!("must be 1 to {max} characters"));
+    }
+    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGrantCallRequest {
+    /// The fund whose compute-grant pool (account 1010) funds the call.
+    pub fund_id: String,
+    pub name: String,
+    #[schema(value_type = String, example = "5000000.00")]
+    pub budget: Cents,
+    #[schema(value_type = String, format = DateTime)]
+    pub opens_at: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub closes_at: DateTime<Utc>,
+    pub eligible_facility_ids: Vec<String>,
+    #[schema(value_type = String, example = "50000")]
+    pub max_gpu_hours_per_award: GpuHours,
+    pub aid_basis: AidBasis,
+    pub min_reviewers: i32,
+    /// 0 to 100.
+    #[schema(value_type = String, example = "60")]
+    pub min_average_score: Decimal,
+}
+
+impl NewGrantCallRequest {
+    fn validate(self, actor: String) -> AppResult<NewCall> {
+        let mut checks = Checks::default();
+        let fund_id = checks.id("fund_id", &self.fund_id);
+        checks.check("name", validate_name(&self.name));
+        checks.check("budget", positive(self.budget));
+        checks.require("closes_at", self.closes_at > self.opens_at, "must be after opens_at");
+        checks.require(
+            "eligible_facility_ids",
+            (1..=CALL_FACILITIES_MAX).contains(&self.eligible_facility_ids.len()),
+            &format!("must name 1 to {CALL_FACILITIES_MAX} facilities"),
+        );
+        let mut facility_ids = Vec::new();
+        for (index, id) in self.eligible_facility_ids.iter().enumerate() {
+            if let Some(id) = checks.id(&format!("eligible_facility_ids[{index}]"), id) {
+                if !facility_ids.contains(&id) {
+                    facility_ids.push(id);
+                }
+            }
+        }
+        checks.require("max_gpu_hours_per_award", !self.max_gpu_hours_per_award.is_zero(), "must be greater than zero");
+        checks.require("min_reviewers", (1..=20).contains(&self.min_reviewers), "must be 1 to 20");
+        checks.require(
+            "min_average_score",
+            self.min_average_score >= Decimal::ZERO
+                && self.min_average_score <= Decimal::from(SCORE_MAX)
+                && self.min_average_score.scale() <= 2,
+            &format!("must be 0 to {SCORE_MAX} with at most 2 decimals"),
+        );
+        checks.finish()?;
+        Ok(NewCall {
+            fund_id: fund_id.unwrap_or_default(),
+            name: self.name.trim().to_string(),
+            budget: self.budget,
+            opens_at: micros(self.opens_at),
+            closes_at: micros(self.closes_at),
+            facility_ids,
+            max_hours_per_award: self.max_gpu_hours_per_award,
+            aid_basis: self.aid_basis,
+            min_reviewers: self.min_reviewers,
+            min_average_score: self.min_average_score,
+            actor,
+        })
+    }
+}
+
+/// A UTC timestamp cut to microseconds, the finest both backends store.
+pub fn micros(at: DateTime<Utc>) -> chrono::NaiveDateTime {
+    DateTime::from_timestamp_micros(at.timestamp_micros()).map_or(at.naive_utc(), |t| t.naive_utc())
+}
+
+/// Open a grant call, reserving its budget from the fund's compute-grant pool (staff).
+#[utoipa::path(tag = "grants", security(("bearer" = [])), request_body = NewGrantCallRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, body = GrantCall),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "pool-insufficient, unknown-facility", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/grant-calls")]
+pub async fn create_call(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: ValidJson<NewGrantCallRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let new = body.value.validate(principal.actor())?;
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        grants::create_call(conn, new.clone())
+    })
+    .await
+}
+
+/// Every grant call, newest first.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), responses((status = 200, body = [GrantCall])))]
+#[get("/grant-calls")]
+pub async fn list_calls(state: web::Data<AppState>, _principal: Principal) -> AppResult<HttpResponse> {
+    let calls = state.db(grants::list_calls).await?;
+    Ok(HttpResponse::Ok().json(calls))
+}
+
+/// A grant call with its applications by status, awards, hours and money used.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path)),
+    responses((status = 200, body = CallSummary), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/grant-calls/{call_id}")]
+pub async fn get_call(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let call_id = parse_id("call_id", &path)?;
+    let summary = state.db(move |conn| awards::call_summary(conn, &call_id)).await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// An enterprise's own figures (last approved accounts).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationRequest {
+    pub company: Company,
+    /// Headcount in annual work units.
+    #[schema(value_type = String, example = "12.5")]
+    pub staff_awu: Decimal,
+    #[schema(value_type = String, example = "1800000.00")]
+    pub turnover: Cents,
+    #[schema(value_type = String, example = "1500000.00")]
+    pub balance_sheet: Cents,
+    /// Partner (25% to 50%) and linked (above 50%) enterprises.
+    #[serde(default)]
+    pub related: Vec<Related>,
+    /// De minimis aid received elsewhere in the last three years.
+    #[schema(value_type = Option<String>)]
+    pub de_minimis_received: Option<Cents>,
+    pub project_title: String,
+    pub summary: String,
+    #[schema(value_type = String, example = "10000")]
+    pub requested_gpu_hours: GpuHours,
+    pub facility_id: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+}
+
+impl ApplicationRequest {
+    fn validate(self) -> AppResult<ApplicationInput> {
+        let mut checks = Checks::default();
+        checks.check("company.legal_name", validate_name(&self.company.legal_name));
+        let registration = self.company.registration_number.trim().to_string();
+        checks.require(
+            "company.registration_number",
+            (1..=64).contains(&registration.len())
+                && registration.chars().any(|c| c.is_ascii_alphanumeric())
+                && registration.chars().all(|c| c.is_ascii_alphanumeric() || " -./".contains(c)),
+            "must be 1 to 64 letters, digits, spaces, dashes, dots or slashes",
+        );
+        let country = checks.check("company.country", country_code(&self.company.country));
+        checks.require(
+            "staff_awu",
+            self.staff_awu >= Decimal::ZERO
+                && self.staff_awu <= Decimal::from(STAFF_AWU_MAX)
+                && self.staff_awu.scale() <= 2,
+            "must be 0 to 10,000,000 annual work units with at most 2 decimals",
+        );
+        checks.require("turnover", !self.turnover.is_negative(), "must not be negative");
+        checks.require("balance_sheet", !self.balance_sheet.is_negative(), "must not be negative");
+        checks.require(
+            "related",
+            self.related.len() <= RELATED_ENTERPRISES_MAX,
+            &format!("at most {RELATED_ENTERPRISES_MAX} related enterprises"),
+        );
+        let declared = self.de_minimis_received.unwrap_or(Cents::ZERO);
+        checks.require("de_minimis_received", !declared.is_negative(), "must not be negative");
+        checks.check("project_title", validate_name(&self.project_title));
+        checks.check("summary", text(&self.summary, SUMMARY_CHARS_MAX));
+        checks.require("requested_gpu_hours", !self.requested_gpu_hours.is_zero(), "must be greater than zero");
+        let facility_id = checks.id("facility_id", &self.facility_id);
+        checks.finish()?;
+        // Related enterprises' figures are checked where they are aggregated (named by path).
+        crate::domain::eligibility::aggregate(
+            &EnterpriseFigures {
+                staff_awu: self.staff_awu,
+                turnover: self.turnover,
+                balance_sheet: self.balance_sheet,
+            },
+            &self.related,
+        )
+        .map_err(|e| match e {
+            crate::domain::eligibility::EligibilityError::Invalid { field, reason } => AppError::field(field, reason),
+            crate::domain::eligibility::EligibilityError::Money(e) => AppError::from(e),
+        })?;
+        Ok(ApplicationInput {
+            company: Company {
+                legal_name: self.company.legal_name.trim().to_string(),
+                registration_number: registration,
+                country: country.unwrap_or_default(),
+            },
+            figures: EnterpriseFigures {
+                staff_awu: self.staff_awu,
+                turnover: self.turnover,
+                balance_sheet: self.balance_sheet,
+            },
+            related: self.related,
+            declared_de_minimis: declared,
+            project_title: self.project_title.trim().to_string(),
+            summary: self.summary.trim().to_string(),
+            requested: self.requested_gpu_hours,
+            facility_id: facility_id.unwrap_or_default(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+        })
+    }
+}
+
+/// Save a draft application to a call (SME). The answer shows the computed SME category, the
+/// aid value and every reason the application could not be submitted as it stands.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = ApplicationRequest,
+    responses((status = 201, body = Application),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/grant-calls/{call_id}/applications")]
+pub async fn create_application(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<ApplicationRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Sme])?;
+    let call_id = parse_id("call_id", &path)?;
+    let input = body.value.validate()?;
+    let sme_id = principal.subject.clone();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        grants::create_application(conn, &call_id, &sme_id, input.clone())
+    })
+    .await
+}
+
+/// Loads an application the caller may see: staff, auditors and admins any, an SME its own.
+async fn visible_application(state: &AppState, principal: &Principal, id: String) -> AppResult<Application> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme])?;
+    let mut application = state.db(move |conn| grants::get_application(conn, &id)).await?;
+    if !principal.may_read_party(Role::Sme, &application.sme_id) {
+        return Err(AppError::not_found(format!("application {}", application.id)));
+    }
+    if principal.role == Role::Sme {
+        // Reviewers' names and comments are internal to the evaluation.
+        application.reviews.clear();
+    }
+    Ok(application)
+}
+
+/// One application.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+    responses((status = 200, body = Application), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/applications/{application_id}")]
+pub async fn get_application(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("application_id", &path)?;
+    Ok(HttpResponse::Ok().json(visible_application(&state, &principal, id).await?))
+}
+
+/// Replace a draft's content (SME, own drafts only).
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+    request_body = ApplicationRequest,
+    responses((status = 200, body = Application),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "not-a-draft", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[put("/applications/{application_id}")]
+pub async fn update_application(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    body: ValidJson<ApplicationRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Sme])?;
+    let id = parse_id("application_id", &path)?;
+    let input = body.value.validate()?;
+    visible_application(&state, &principal, id.clone()).await?;
+    let updated = state.db(move |conn| write_tx(conn, |c| grants::update_draft(c, &id, input.clone()))).await?;
+    Ok(HttpResponse::Ok().json(updated))
+}
+
+/// Submit a draft (SME). Refused with every reason and its figures: not an SME, not in the
+/// EU-27, call not open or closed, hours above the call maximum, facility not eligible,
+/// invalid period, de minimis ceiling exceeded.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+    responses((status = 200, body = Application),
+        (status = 422, description = "not-an-sme, not-in-eu, call-closed, hours-above-call-maximum, de-minimis-exceeded, ...", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/applications/{application_id}/submit")]
+pub async fn submit_application(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Sme])?;
+    let id = parse_id("application_id", &path)?;
+    visible_application(&state, &principal, id.clone()).await?;
+    let submitted = state.db(move |conn| write_tx(conn, |c| grants::submit(c, &id))).await?;
+    Ok(HttpResponse::Ok().json(submitted))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationQuery {
+    pub call_id: Option<String>,
+    /// draft, submitted, under_review, awarded, rejected, completed or expired
+    pub status: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Applications (the review queue is `status=submitted` and `status=under_review`). An SME
+/// sees only its own.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(ApplicationQuery),
+    responses((status = 200, body = Page<Application>)))]
+#[get("/applications")]
+pub async fn list_applications(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: ValidQuery<ApplicationQuery>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme])?;
+    let query = query.0;
+    if let Some(status) = &query.status {
+        if crate::domain::grants::ApplicationStatus::parse(status).is_none() {
+            return Err(AppError::field("query.status", "not a status of an application"));
+        }
+    }
+    let filter = ApplicationFilter {
+        call_id: query.call_id.as_deref().map(|id| parse_id("query.call_id", id)).transpose()?,
+        sme_id: principal.party_scope().map(str::to_string),
+        status: query.status,
+        after: query.after.as_deref().map(|id| parse_id("query.after", id)).transpose()?,
+    };
+    let limit = page_limit(query.limit);
+    let items = state.db(move |conn| grants::list_applications(conn, &filter, limit)).await?;
+    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|a| a.id.clone())).flatten();
+    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    /// 0 to 100.
+    pub score: i32,
+    pub comment: String,
+}
+
+/// Score an application (staff reviewer; one review each).
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+    request_body = ReviewRequest,
+    responses((status = 201, body = Application),
+        (status = 409, description = "already-reviewed", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/applications/{application_id}/reviews")]
+pub async fn review_application(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<ReviewRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let id = parse_id("application_id", &path)?;
+    let mut checks = Checks::default();
+    checks.require("score", (0..=SCORE_MAX).contains(&body.value.score), &format!("must be 0 to {SCORE_MAX}"));
+    checks.check("comment", text(&body.value.comment, COMMENT_CHARS_MAX));
+    checks.finish()?;
+    let (score, comment) = (body.value.score, body.value.comment.trim().to_string());
+    let reviewer = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        grants::add_review(conn, &id, &reviewer, score, &comment)
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardRequest {
+    /// Hours to award, at most those requested; the request when omitted.
+    #[schema(value_type = Option<String>, example = "8000")]
+    pub gpu_hours: Option<GpuHours>,
+}
+
+/// Award an application (staff). In one transaction: reviews and average score, price on the
+/// award date, aid value, the call's budget, the de minimis ceiling, facility capacity by
+/// quarter; then the award and its journal entry. Of awards racing for the last euro or hour,
+/// exactly one wins.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    request_body = AwardRequest,
+    responses((status = 201, body = Award),
+        (status = 422, description = "too-few-reviews, score-below-minimum, budget-exhausted, capacity-exhausted, de-minimis-exceeded, no-price", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/applications/{application_id}/award")]
+pub async fn award_application(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<AwardRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let id = parse_id("application_id", &path)?;
+    let hours = body.value.gpu_hours;
+    let actor = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        awards::award(conn, &id, hours, &actor)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectionRequest {
+    /// Shown to the applicant.
+    pub reason: String,
+}
+
+/// Reject an application, with the reason the applicant reads (staff).
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+    request_body = RejectionRequest,
+    responses((status = 200, body = Application),
+        (status = 422, description = "not-under-review", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/applications/{application_id}/rejection")]
+pub async fn reject_application(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<String>,
+    body: ValidJson<RejectionRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let id = parse_id("application_id", &path)?;
+    text(&body.value.reason, COMMENT_CHARS_MAX).map_err(|reason| AppError::field("reason", reason))?;
+    let reason = body.value.reason.trim().to_string();
+    let actor = principal.actor();
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::OK, move |conn| {
+        grants::reject(conn, &id, &reason, &actor)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AwardQuery {
+    pub call_id: Option<String>,
+    pub facility_id: Option<String>,
+    pub sme_id: Option<String>,
+}
+
+/// Awards. An SME sees its own; a facility operator those at its facility.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(AwardQuery), responses((status = 200, body = [Award])))]
+#[get("/awards")]
+pub async fn list_awards(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: ValidQuery<AwardQuery>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme, Role::Facility])?;
+    let query = query.0;
+    let mut filter = AwardFilter {
+        call_id: query.call_id.as_deref().map(|id| parse_id("query.call_id", id)).transpose()?,
+        facility_id: query.facility_id.as_deref().map(|id| parse_id("query.facility_id", id)).transpose()?,
+        sme_id: query.sme_id,
+    };
+    match principal.role {
+        Role::Sme => filter.sme_id = Some(principal.subject.clone()),
+        Role::Facility => filter.facility_id = Some(principal.subject.clone()),
+        _ => {}
+    }
+    let awards = state.db(move |conn| awards::list_awards(conn, &filter)).await?;
+    Ok(HttpResponse::Ok().json(awards))
+}
+
+/// Whether the caller may see an award: readers of all, its SME, its facility's operator.
+fn may_see_award(principal: &Principal, award: &Award) -> bool {
+    principal.may_read_party(Role::Sme, &award.sme_id) || principal.may_read_party(Role::Facility, &award.facility_id)
+}
+
+async fn visible_award(state: &AppState, principal: &Principal, id: String) -> AppResult<Award> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme, Role::Facility])?;
+    let award = state.db(move |conn| awards::get_award(conn, &id)).await?;
+    if !may_see_award(principal, &award) {
+        return Err(AppError::not_found(format!("award {}", award.id)));
+    }
+    Ok(award)
+}
+
+/// One award: awarded, used and remaining, in GPU-hours and in EUR.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path)),
+    responses((status = 200, body = Award), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/awards/{award_id}")]
+pub async fn get_award(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("award_id", &path)?;
+    Ok(HttpResponse::Ok().json(visible_award(&state, &principal, id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsQuery {
+    /// The last `record_id` of the previous page.
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// The usage records counted against an award, each with its subsidy and journal entry.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path), RecordsQuery),
+    responses((status = 200, body = Page<StoredUsage>), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/awards/{award_id}/usage")]
+pub async fn award_usage(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    query: ValidQuery<RecordsQuery>,
+) -> AppResult<HttpResponse> {
+    let id = parse_id("award_id", &path)?;
+    visible_award(&state, &principal, id.clone()).await?;
+    let query = query.0;
+    let limit = query.limit.unwrap_or(usage::RECORDS_PAGE_MAX).clamp(1, usage::RECORDS_PAGE_MAX);
+    let after = query.after;
+    let items = state.db(move |conn| usage::award_records(conn, &id, after.as_deref(), limit)).await?;
+    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|r| r.record_id.clone())).flatten();
+    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityQuery {
+    /// First quarter, e.g. `2026-Q1`; the current quarter when omitted.
+    pub from: Option<String>,
+    /// Last quarter; seven quarters after `from` when omitted.
+    pub to: Option<String>,
+}
+
+/// A facility's capacity by quarter: reserved by awards, used, free (staff, auditors, its operator).
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("facility_id" = String, Path), CapacityQuery),
+    responses((status = 200, body = FacilityCapacity), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/facilities/{facility_id}/capacity")]
+pub async fn facility_capacity(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    query: ValidQuery<CapacityQuery>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Facility])?;
+    let facility_id = parse_id("facility_id", &path)?;
+    if !principal.may_read_party(Role::Facility, &facility_id) {
+        return Err(AppError::not_found(format!("facility {facility_id}")));
+    }
+    let parse = |field: &str, text: &Option<String>| {
+        text.as_deref().map(|t| t.parse::<Quarter>().map_err(|e| AppError::field(field, e))).transpose()
+    };
+    let from = parse("query.from", &query.from)?.unwrap_or_else(|| Quarter::of(today()));
+    let to = parse("query.to", &query.to)?.unwrap_or_else(|| (0..7).fold(from, |q, _| q.next()));
+    let capacity = state.db(move |conn| awards::facility_capacity(conn, &facility_id, from, to)).await?;
+    Ok(HttpResponse::Ok().json(capacity))
+}
+
+/// An SME's applications and awards with its totals (staff, auditors, the SME itself).
+#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("sme_id" = String, Path)),
+    responses((status = 200, body = SmeGrants), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/smes/{sme_id}/grants")]
+pub async fn sme_grants(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme])?;
+    let sme_id = path.into_inner();
+    if !principal.may_read_party(Role::Sme, &sme_id) {
+        return Err(AppError::not_found(format!("SME {sme_id}")));
+    }
+    let grants = state.db(move |conn| awards::sme_grants(conn, &sme_id)).await?;
+    Ok(HttpResponse::Ok().json(grants))
+}
+
+/// The public register of awards with aid above EUR 100,000 (no token needed).
+#[utoipa::path(tag = "grants", responses((status = 200, body = [RegisterEntry])))]
+#[get("/grants/register")]
+pub async fn register(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let entries = state.db(awards::register).await?;
+    Ok(HttpResponse::Ok().json(entries))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LapseRequest {
+    /// Lapse awards that ended before this date (today when omitted; never in the future).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Lapse ended awards now (staff): unused hours lapse, unused aid returns to the pool. The
+/// server also does this periodically; running it again changes nothing.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), request_body = LapseRequest,
+    responses((status = 200, body = [Lapse]), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/grants/lapse")]
+pub async fn lapse(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: ValidJson<LapseRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff])?;
+    let as_of = body.value.as_of.unwrap_or_else(today);
+    if as_of > today() {
+        return Err(AppError::field("as_of", "must not be in the future"));
+    }
+    let actor = principal.actor();
+    let done = state.db(move |conn| awards::lapse_due(conn, as_of, &actor)).await?;
+    Ok(HttpResponse::Ok().json(done))
+}

@@ -1,0 +1,79 @@
+//! Usage metering by facility operators: batches of GPU-hour records against awards.
+
+use actix_web::{post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::grants::micros;
+use crate::auth::Principal;
+use crate::domain::hours::GpuHours;
+use crate::domain::roles::Role;
+use crate::domain::usage::{UsageRecord, USAGE_BATCH_RECORDS_MAX};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ValidJson;
+use crate::http::AppState;
+use crate::storage::usage::{self, UsageReport};
+use crate::storage::write_tx;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(report_usage);
+}
+
+/// One metered record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsageRecordRequest {
+    /// The facility's own id for the record (1 to 128 visible ASCII characters); counted once.
+    pub record_id: String,
+    pub award_id: String,
+    /// Up to 3 decimals, as a string (`"1.250"`) or a whole number.
+    #[schema(value_type = String, example = "1.250")]
+    pub gpu_hours: GpuHours,
+    #[schema(value_type = String, format = DateTime)]
+    pub period_start: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub period_end: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsageBatchRequest {
+    /// 1 to 10,000 records.
+    pub records: Vec<UsageRecordRequest>,
+}
+
+/// Report GPU-hours used against awards (facility operators). A record id counts once,
+/// however often and in whatever batch it is sent: a replay answers with the original result
+/// and debits nothing. Records for another facility's award, outside the award's period, or
+/// above its remaining hours are refused one by one, with the reason; the rest are counted.
+#[utoipa::path(tag = "grants", security(("bearer" = [])), request_body = UsageBatchRequest,
+    responses((status = 200, body = UsageReport),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[post("/usage")]
+pub async fn report_usage(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: ValidJson<UsageBatchRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Facility])?;
+    let requests = body.value.records;
+    if requests.is_empty() || requests.len() > USAGE_BATCH_RECORDS_MAX {
+        return Err(AppError::field("records", format!("must hold 1 to {USAGE_BATCH_RECORDS_MAX} records")));
+    }
+    let records: Vec<UsageRecord> = requests
+        .into_iter()
+        .map(|r| UsageRecord {
+            record_id: r.record_id,
+            award_id: r.award_id,
+            gpu_hours: r.gpu_hours,
+            period_start: micros(r.period_start),
+            period_end: micros(r.period_end),
+        })
+        .collect();
+    let facility_id = principal.subject.clone();
+    let actor = principal.actor();
+    let report = state.db(move |conn| write_tx(conn, |c| usage::ingest(c, &facility_id, &records, &actor))).await?;
+    Ok(HttpResponse::Ok().json(report))
+}

@@ -1,0 +1,799 @@
+//! Grant calls funded from a fund's compute-grant pool, SME applications and their reviews.
+//! Awards, lapses and the views over them are in `awards.rs`; metered usage in `usage.rs`.
+//!
+//! Ledger: a call reserves its budget from the pool (`Dr 1020 / Cr 1010`, party = the call).
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::funds::get_fund;
+use super::ledger::{account_balance, post_entry, standard_account, NewEntry};
+use super::schema::{grant_applications, grant_awards, grant_call_facilities, grant_calls, grant_reviews};
+use super::structure::{get_facility, price_on};
+use super::{new_id, now_micros, DbConnection};
+use crate::domain::chart::{COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
+use crate::domain::eligibility::{EligibilityError, EnterpriseFigures, Related, SmeCategory};
+use crate::domain::grants::{
+    assess, undertaking_key, ApplicationFacts, ApplicationStatus, Assessment, CallTerms, SCORE_MAX,
+};
+use crate::domain::hours::GpuHours;
+use crate::domain::ledger::PostingLine;
+use crate::domain::money::Cents;
+use crate::domain::state_aid::{intensity_percent, AidBasis};
+use crate::error::{AppError, AppResult, FieldError};
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = grant_calls)]
+pub struct CallRow {
+    pub id: String,
+    pub fund_id: String,
+    pub name: String,
+    pub budget_cents: i64,
+    pub committed_cents: i64,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub max_milli_hours_per_award: i64,
+    pub aid_basis: String,
+    pub min_reviewers: i32,
+    pub min_average_score: String,
+    pub entry_id: String,
+    pub actor: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Aid intensity in percent by SME category under a call's basis.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Intensities {
+    #[schema(value_type = String, example = "70")]
+    pub micro: Decimal,
+    #[schema(value_type = String, example = "70")]
+    pub small: Decimal,
+    #[schema(value_type = String, example = "60")]
+    pub medium: Decimal,
+}
+
+impl Intensities {
+    fn of(basis: AidBasis) -> Intensities {
+        let of = |category| intensity_percent(basis, category).unwrap_or_default();
+        Intensities { micro: of(SmeCategory::Micro), small: of(SmeCategory::Small), medium: of(SmeCategory::Medium) }
+    }
+}
+
+/// A grant call: a budget from the compute-grant pool for subsidised GPU-hours.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GrantCall {
+    pub id: String,
+    pub fund_id: String,
+    pub name: String,
+    #[schema(value_type = String, example = "5000000.00")]
+    pub budget: Cents,
+    /// Aid value of the awards made under the call.
+    #[schema(value_type = String)]
+    pub committed: Cents,
+    #[schema(value_type = String)]
+    pub remaining: Cents,
+    #[schema(value_type = String, format = DateTime)]
+    pub opens_at: NaiveDateTime,
+    #[schema(value_type = String, format = DateTime)]
+    pub closes_at: NaiveDateTime,
+    /// Open for submissions now.
+    pub open: bool,
+    pub eligible_facility_ids: Vec<String>,
+    #[schema(value_type = String, example = "50000.000")]
+    pub max_gpu_hours_per_award: GpuHours,
+    pub aid_basis: AidBasis,
+    pub intensities: Intensities,
+    pub min_reviewers: i32,
+    #[schema(value_type = String, example = "60")]
+    pub min_average_score: Decimal,
+    /// The journal entry that reserved the budget from the pool.
+    pub entry_id: String,
+}
+
+impl CallRow {
+    pub fn basis(&self) -> AppResult<AidBasis> {
+        AidBasis::parse(&self.aid_basis)
+            .ok_or_else(|| AppError::internal(format!("call {} has unknown aid basis {}", self.id, self.aid_basis)))
+    }
+
+    pub fn min_score(&self) -> AppResult<Decimal> {
+        self.min_average_score
+            .parse()
+            .map_err(|_| AppError::internal(format!("call {} has a malformed minimum score", self.id)))
+    }
+
+    pub fn terms(&self, facilities: Vec<String>) -> AppResult<CallTerms> {
+        Ok(CallTerms {
+            opens_at: self.opens_at,
+            closes_at: self.closes_at,
+            eligible_facilities: facilities,
+            max_hours_per_award: GpuHours::from_milli(self.max_milli_hours_per_award),
+            aid_basis: self.basis()?,
+            min_reviewers: self.min_reviewers,
+            min_average_score: self.min_score()?,
+        })
+    }
+
+    pub fn remaining(&self) -> Cents {
+        Cents::new(self.budget_cents - self.committed_cents)
+    }
+
+    fn view(&self, facilities: Vec<String>, now: NaiveDateTime) -> AppResult<GrantCall> {
+        let basis = self.basis()?;
+        Ok(GrantCall {
+            id: self.id.clone(),
+            fund_id: self.fund_id.clone(),
+            name: self.name.clone(),
+            budget: Cents::new(self.budget_cents),
+            committed: Cents::new(self.committed_cents),
+            remaining: self.remaining(),
+            opens_at: self.opens_at,
+            closes_at: self.closes_at,
+            open: self.opens_at <= now && now < self.closes_at,
+            eligible_facility_ids: facilities,
+            max_gpu_hours_per_award: GpuHours::from_milli(self.max_milli_hours_per_award),
+            aid_basis: basis,
+            intensities: Intensities::of(basis),
+            min_reviewers: self.min_reviewers,
+            min_average_score: self.min_score()?,
+            entry_id: self.entry_id.clone(),
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewCall {
+    pub fund_id: String,
+    pub name: String,
+    pub budget: Cents,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub facility_ids: Vec<String>,
+    pub max_hours_per_award: GpuHours,
+    pub aid_basis: AidBasis,
+    pub min_reviewers: i32,
+    pub min_average_score: Decimal,
+    pub actor: String,
+}
+
+/// What the fund's pool holds now and in every dated entry: a call may reserve the smaller.
+fn pool_available(conn: &mut DbConnection, fund_id: &str, today: NaiveDate) -> AppResult<Cents> {
+    let pool = standard_account(conn, fund_id, COMPUTE_GRANT_POOL)?;
+    let now = account_balance(conn, &pool.id, None, today)?;
+    let all = account_balance(conn, &pool.id, None, super::ledger::LAST_DATE)?;
+    Ok(now.min(all))
+}
+
+/// Opens a grant call, reserving its budget from the fund's compute-grant pool.
+pub fn create_call(conn: &mut DbConnection, new: NewCall) -> AppResult<GrantCall> {
+    get_fund(conn, &new.fund_id)?;
+    let taken: i64 = grant_calls::table.filter(grant_calls::name.eq(&new.name)).count().get_result(conn)?;
+    if taken > 0 {
+        return Err(AppError::conflict("call-name-taken", format!("a grant call named {:?} exists", new.name)));
+    }
+    for (index, facility_id) in new.facility_ids.iter().enumerate() {
+        if get_facility(conn, facility_id).is_err() {
+            return Err(AppError::rule_on(
+                "unknown-facility",
+                &format!("eligible_facility_ids[{index}]"),
+                "no such facility",
+            ));
+        }
+    }
+    let now = now_micros();
+    let today = now.date();
+    let available = pool_available(conn, &new.fund_id, today)?;
+    if new.budget > available {
+        return Err(AppError::rule_on(
+            "pool-insufficient",
+            "budget",
+            format!("the compute-grant pool holds {available}; a budget of {} cannot be reserved", new.budget),
+        ));
+    }
+    let id = new_id();
+    let pool = standard_account(conn, &new.fund_id, COMPUTE_GRANT_POOL)?;
+    let committed = standard_account(conn, &new.fund_id, COMPUTE_GRANT_COMMITTED)?;
+    let entry = post_entry(
+        conn,
+        NewEntry {
+            fund_id: new.fund_id.clone(),
+            effective_date: today,
+            actor: new.actor.clone(),
+            event_type: "grant_call".into(),
+            event_id: id.clone(),
+            description: format!("budget of grant call {} reserved from the compute-grant pool", new.name),
+            reverses_entry_id: None,
+            postings: vec![
+                PostingLine {
+                    account_id: committed.id,
+                    amount: new.budget,
+                    party_id: Some(id.clone()),
+                    memo: "call budget".into(),
+                },
+                PostingLine {
+                    account_id: pool.id,
+                    amount: new.budget.checked_neg()?,
+                    party_id: Some(id.clone()),
+                    memo: "call budget".into(),
+                },
+            ],
+        },
+    )?;
+    let row = CallRow {
+        id: id.clone(),
+        fund_id: new.fund_id,
+        name: new.name,
+        budget_cents: new.budget.get(),
+        committed_cents: 0,
+        opens_at: new.opens_at,
+        closes_at: new.closes_at,
+        max_milli_hours_per_award: new.max_hours_per_award.milli(),
+        aid_basis: new.aid_basis.as_str().into(),
+        min_reviewers: new.min_reviewers,
+        min_average_score: new.min_average_score.normalize().to_string(),
+        entry_id: entry.id,
+        actor: new.actor,
+        created_at: now,
+    };
+    diesel::insert_into(grant_calls::table).values(&row).execute(conn)?;
+    let links: Vec<_> = new
+        .facility_ids
+        .iter()
+        .map(|f| (grant_call_facilities::call_id.eq(&id), grant_call_facilities::facility_id.eq(f)))
+        .collect();
+    super::batch_insert!(conn, grant_call_facilities::table, &links);
+    row.view(new.facility_ids, now)
+}
+
+pub fn call_row(conn: &mut DbConnection, call_id: &str) -> AppResult<CallRow> {
+    grant_calls::table
+        .find(call_id)
+        .select(CallRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("grant call {call_id}")))
+}
+
+pub fn call_facilities(conn: &mut DbConnection, call_id: &str) -> AppResult<Vec<String>> {
+    Ok(grant_call_facilities::table
+        .filter(grant_call_facilities::call_id.eq(call_id))
+        .order(grant_call_facilities::facility_id.asc())
+        .select(grant_call_facilities::facility_id)
+        .load(conn)?)
+}
+
+pub fn get_call(conn: &mut DbConnection, call_id: &str) -> AppResult<GrantCall> {
+    let row = call_row(conn, call_id)?;
+    let facilities = call_facilities(conn, call_id)?;
+    row.view(facilities, now_micros())
+}
+
+/// Every grant call, newest first.
+pub fn list_calls(conn: &mut DbConnection) -> AppResult<Vec<GrantCall>> {
+    let rows: Vec<CallRow> =
+        grant_calls::table.order(grant_calls::created_at.desc()).select(CallRow::as_select()).load(conn)?;
+    let links: Vec<(String, String)> = grant_call_facilities::table
+        .order(grant_call_facilities::facility_id.asc())
+        .select((grant_call_facilities::call_id, grant_call_facilities::facility_id))
+        .load(conn)?;
+    let mut by_call: HashMap<String, Vec<String>> = HashMap::new();
+    for (call, facility) in links {
+        by_call.entry(call).or_default().push(facility);
+    }
+    let now = now_micros();
+    rows.iter().map(|row| row.view(by_call.remove(&row.id).unwrap_or_default(), now)).collect()
+}
+
+/// The company that applies.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Company {
+    pub legal_name: String,
+    /// Company register or VAT number.
+    pub registration_number: String,
+    /// ISO 3166-1 alpha-2 of the country of establishment.
+    pub country: String,
+}
+
+/// An application's content as the SME states it (validated at the edge).
+#[derive(Clone, Debug)]
+pub struct ApplicationInput {
+    pub company: Company,
+    pub figures: EnterpriseFigures,
+    pub related: Vec<Related>,
+    pub declared_de_minimis: Cents,
+    pub project_title: String,
+    pub summary: String,
+    pub requested: GpuHours,
+    pub facility_id: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+}
+
+impl ApplicationInput {
+    fn facts(&self) -> ApplicationFacts {
+        ApplicationFacts {
+            country: self.company.country.clone(),
+            own: self.figures,
+            related: self.related.clone(),
+            declared_de_minimis: self.declared_de_minimis,
+            requested: self.requested,
+            facility_id: self.facility_id.clone(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = grant_applications)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub call_id: String,
+    pub sme_id: String,
+    pub status: String,
+    pub legal_name: String,
+    pub registration_number: String,
+    pub country: String,
+    pub undertaking_key: String,
+    pub staff_awu: String,
+    pub turnover_cents: i64,
+    pub balance_sheet_cents: i64,
+    pub related_json: String,
+    pub declared_de_minimis_cents: i64,
+    pub project_title: String,
+    pub summary: String,
+    pub requested_milli_hours: i64,
+    pub facility_id: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub sme_category: String,
+    pub rejection_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<String>,
+}
+
+impl ApplicationRow {
+    pub fn status(&self) -> AppResult<ApplicationStatus> {
+        ApplicationStatus::parse(&self.status)
+            .ok_or_else(|| AppError::internal(format!("application {} has unknown status {}", self.id, self.status)))
+    }
+
+    pub fn category(&self) -> AppResult<SmeCategory> {
+        SmeCategory::parse(&self.sme_category)
+            .ok_or_else(|| AppError::internal(format!("application {} has unknown category", self.id)))
+    }
+
+    pub fn input(&self) -> AppResult<ApplicationInput> {
+        let malformed = |what: &str| AppError::internal(format!("application {} has malformed {what}", self.id));
+        Ok(ApplicationInput {
+            company: Company {
+                legal_name: self.legal_name.clone(),
+                registration_number: self.registration_number.clone(),
+                country: self.country.clone(),
+            },
+            figures: EnterpriseFigures {
+                staff_awu: self.staff_awu.parse().map_err(|_| malformed("staff_awu"))?,
+                turnover: Cents::new(self.turnover_cents),
+                balance_sheet: Cents::new(self.balance_sheet_cents),
+            },
+            related: serde_json::from_str(&self.related_json).map_err(|_| malformed("related enterprises"))?,
+            declared_de_minimis: Cents::new(self.declared_de_minimis_cents),
+            project_title: self.project_title.clone(),
+            summary: self.summary.clone(),
+            requested: GpuHours::from_milli(self.requested_milli_hours),
+            facility_id: self.facility_id.clone(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+        })
+    }
+}
+
+/// One refusal the service found, with the field it concerns.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Finding {
+    pub code: String,
+    pub field: String,
+    pub reason: String,
+}
+
+/// The service's reading of an application as it stands now.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AssessmentView {
+    /// EnterpriseFigures with partner enterprises pro rata and linked enterprises in full.
+    pub aggregated: EnterpriseFigures,
+    pub sme_category: SmeCategory,
+    #[schema(value_type = Option<String>, example = "70")]
+    pub intensity_percent: Option<Decimal>,
+    /// The facility's list price in force today.
+    #[schema(value_type = Option<String>)]
+    pub price_per_gpu_hour: Option<Cents>,
+    /// Requested hours x price x intensity.
+    #[schema(value_type = Option<String>)]
+    pub aid_value: Option<Cents>,
+    /// Empty when the application may be submitted as it stands.
+    pub refusals: Vec<Finding>,
+}
+
+impl AssessmentView {
+    fn new(assessment: Assessment, price: Option<Cents>) -> AssessmentView {
+        AssessmentView {
+            aggregated: assessment.aggregated,
+            sme_category: assessment.category,
+            intensity_percent: assessment.intensity_percent,
+            price_per_gpu_hour: price,
+            aid_value: assessment.aid_value,
+            refusals: assessment
+                .refusals
+                .iter()
+                .map(|r| Finding { code: r.code().into(), field: r.field().into(), reason: r.to_string() })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Review {
+    pub reviewer: String,
+    pub score: i32,
+    pub comment: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: NaiveDateTime,
+}
+
+/// An application with its status, reviews and (while it can still change) its assessment.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Application {
+    pub id: String,
+    pub call_id: String,
+    pub sme_id: String,
+    /// draft, submitted, under_review, awarded, active, rejected, completed or expired
+    pub status: String,
+    pub company: Company,
+    #[schema(value_type = String, example = "12.5")]
+    pub staff_awu: Decimal,
+    #[schema(value_type = String)]
+    pub turnover: Cents,
+    #[schema(value_type = String)]
+    pub balance_sheet: Cents,
+    pub related: Vec<Related>,
+    #[schema(value_type = String)]
+    pub de_minimis_received: Cents,
+    pub project_title: String,
+    pub summary: String,
+    #[schema(value_type = String, example = "10000.000")]
+    pub requested_gpu_hours: GpuHours,
+    pub facility_id: String,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub sme_category: SmeCategory,
+    pub reviews: Vec<Review>,
+    pub award_id: Option<String>,
+    pub rejection_reason: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub submitted_at: Option<NaiveDateTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<NaiveDateTime>,
+    /// Present for drafts and applications awaiting a decision.
+    pub assessment: Option<AssessmentView>,
+}
+
+/// Undertaking's de minimis aid granted here: (award date, aid value) of de minimis awards.
+pub fn de_minimis_granted(conn: &mut DbConnection, undertaking: &str) -> AppResult<Vec<(NaiveDate, Cents)>> {
+    let rows: Vec<(NaiveDate, i64)> = grant_awards::table
+        .filter(grant_awards::undertaking_key.eq(undertaking))
+        .filter(grant_awards::aid_basis.eq(AidBasis::DeMinimis.as_str()))
+        .select((grant_awards::award_date, grant_awards::aid_value_cents))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(date, cents)| (date, Cents::new(cents))).collect())
+}
+
+/// Assesses an application's content under its call now, with today's price.
+fn assess_input(
+    conn: &mut DbConnection,
+    call: &CallRow,
+    input: &ApplicationInput,
+    now: NaiveDateTime,
+) -> AppResult<(Assessment, Option<Cents>)> {
+    let terms = call.terms(call_facilities(conn, &call.id)?)?;
+    let price = price_on(conn, &input.facility_id, now.date()).ok().map(|p| p.price_per_gpu_hour);
+    let key = undertaking_key(&input.company.country, &input.company.registration_number);
+    let granted = de_minimis_granted(conn, &key)?;
+    let assessment = assess(&terms, &input.facts(), now, price, &granted).map_err(eligibility_error)?;
+    Ok((assessment, price))
+}
+
+fn eligibility_error(error: EligibilityError) -> AppError {
+    match error {
+        EligibilityError::Invalid { field, reason } => AppError::field(field, reason),
+        EligibilityError::Money(e) => AppError::from(e),
+    }
+}
+
+fn row_from_input(
+    id: String,
+    call_id: &str,
+    sme_id: &str,
+    input: &ApplicationInput,
+    category: SmeCategory,
+) -> AppResult<ApplicationRow> {
+    let now = now_micros();
+    Ok(ApplicationRow {
+        id,
+        call_id: call_id.into(),
+        sme_id: sme_id.into(),
+        status: ApplicationStatus::Draft.as_str().into(),
+        legal_name: input.company.legal_name.clone(),
+        registration_number: input.company.registration_number.clone(),
+        country: input.company.country.clone(),
+        undertaking_key: undertaking_key(&input.company.country, &input.company.registration_number),
+        staff_awu: input.figures.staff_awu.normalize().to_string(),
+        turnover_cents: input.figures.turnover.get(),
+        balance_sheet_cents: input.figures.balance_sheet.get(),
+        related_json: serde_json::to_string(&input.related).map_err(AppError::internal)?,
+        declared_de_minimis_cents: input.declared_de_minimis.get(),
+        project_title: input.project_title.clone(),
+        summary: input.summary.clone(),
+        requested_milli_hours: input.requested.milli(),
+        facility_id: input.facility_id.clone(),
+        start_date: input.start_date,
+        end_date: input.end_date,
+        sme_category: category.as_str().into(),
+        rejection_reason: None,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        decided_at: None,
+        decided_by: None,
+    })
+}
+
+/// Saves a draft application of `sme_id` to a call.
+pub fn create_application(
+    conn: &mut DbConnection,
+    call_id: &str,
+    sme_id: &str,
+    input: ApplicationInput,
+) -> AppResult<Application> {
+    let call = call_row(conn, call_id)?;
+    get_facility(conn, &input.facility_id)
+        .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
+    let (assessment, _) = assess_input(conn, &call, &input, now_micros())?;
+    let row = row_from_input(new_id(), call_id, sme_id, &input, assessment.category)?;
+    diesel::insert_into(grant_applications::table).values(&row).execute(conn)?;
+    get_application(conn, &row.id)
+}
+
+/// Replaces a draft's content. Only drafts change; a submitted application is final.
+pub fn update_draft(conn: &mut DbConnection, id: &str, input: ApplicationInput) -> AppResult<Application> {
+    let current = application_row(conn, id)?;
+    if current.status()? != ApplicationStatus::Draft {
+        return Err(AppError::rule(
+            "not-a-draft",
+            format!("the application is {}; only drafts change", current.status),
+        ));
+    }
+    get_facility(conn, &input.facility_id)
+        .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
+    let call = call_row(conn, &current.call_id)?;
+    let (assessment, _) = assess_input(conn, &call, &input, now_micros())?;
+    let row = ApplicationRow {
+        created_at: current.created_at,
+        ..row_from_input(current.id.clone(), &current.call_id, &current.sme_id, &input, assessment.category)?
+    };
+    diesel::update(grant_applications::table.find(id)).set(&row).execute(conn)?;
+    get_application(conn, id)
+}
+
+/// Submits a draft: refused, with every reason and its figures, unless it is eligible now.
+pub fn submit(conn: &mut DbConnection, id: &str) -> AppResult<Application> {
+    let row = application_row(conn, id)?;
+    let status = row.status()?;
+    if !status.may_become(ApplicationStatus::Submitted) {
+        return Err(AppError::rule(
+            "not-a-draft",
+            format!("the application is {}; only a draft is submitted", row.status),
+        ));
+    }
+    let call = call_row(conn, &row.call_id)?;
+    let now = now_micros();
+    let (assessment, _) = assess_input(conn, &call, &row.input()?, now)?;
+    if let Some(first) = assessment.refusals.first() {
+        let errors = assessment.refusals.iter().map(|r| FieldError::new(r.field(), r)).collect();
+        return Err(AppError::Rule { code: first.code(), detail: first.to_string(), errors });
+    }
+    diesel::update(grant_applications::table.find(id))
+        .set((
+            grant_applications::status.eq(ApplicationStatus::Submitted.as_str()),
+            grant_applications::sme_category.eq(assessment.category.as_str()),
+            grant_applications::submitted_at.eq(Some(now)),
+            grant_applications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    get_application(conn, id)
+}
+
+pub fn application_row(conn: &mut DbConnection, id: &str) -> AppResult<ApplicationRow> {
+    grant_applications::table
+        .find(id)
+        .select(ApplicationRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("application {id}")))
+}
+
+pub fn reviews_of(conn: &mut DbConnection, id: &str) -> AppResult<Vec<Review>> {
+    let rows: Vec<(String, i32, String, NaiveDateTime)> = grant_reviews::table
+        .filter(grant_reviews::application_id.eq(id))
+        .order(grant_reviews::created_at.asc())
+        .select((grant_reviews::reviewer, grant_reviews::score, grant_reviews::comment, grant_reviews::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(reviewer, score, comment, created_at)| Review { reviewer, score, comment, created_at })
+        .collect())
+}
+
+fn to_application(conn: &mut DbConnection, row: ApplicationRow, with_details: bool) -> AppResult<Application> {
+    let status = row.status()?;
+    let input = row.input()?;
+    let now = now_micros();
+    let undecided =
+        matches!(status, ApplicationStatus::Draft | ApplicationStatus::Submitted | ApplicationStatus::UnderReview);
+    let assessment = if with_details && undecided {
+        let call = call_row(conn, &row.call_id)?;
+        let (assessment, price) = assess_input(conn, &call, &input, now)?;
+        Some(AssessmentView::new(assessment, price))
+    } else {
+        None
+    };
+    let reviews = if with_details { reviews_of(conn, &row.id)? } else { Vec::new() };
+    let award_id = grant_awards::table
+        .filter(grant_awards::application_id.eq(&row.id))
+        .select(grant_awards::id)
+        .first::<String>(conn)
+        .optional()?;
+    Ok(Application {
+        status: status.shown(row.start_date, now.date()).into(),
+        sme_category: row.category()?,
+        id: row.id,
+        call_id: row.call_id,
+        sme_id: row.sme_id,
+        company: input.company,
+        staff_awu: input.figures.staff_awu,
+        turnover: input.figures.turnover,
+        balance_sheet: input.figures.balance_sheet,
+        related: input.related,
+        de_minimis_received: input.declared_de_minimis,
+        project_title: input.project_title,
+        summary: input.summary,
+        requested_gpu_hours: input.requested,
+        facility_id: input.facility_id,
+        start_date: input.start_date,
+        end_date: input.end_date,
+        reviews,
+        award_id,
+        rejection_reason: row.rejection_reason,
+        submitted_at: row.submitted_at,
+        decided_at: row.decided_at,
+        assessment,
+    })
+}
+
+pub fn get_application(conn: &mut DbConnection, id: &str) -> AppResult<Application> {
+    let row = application_row(conn, id)?;
+    to_application(conn, row, true)
+}
+
+/// Largest page of applications a list returns.
+pub const APPLICATIONS_PAGE_MAX: i64 = 500;
+
+#[derive(Clone, Debug, Default)]
+pub struct ApplicationFilter {
+    pub call_id: Option<String>,
+    pub sme_id: Option<String>,
+    pub status: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Applications in id order (oldest first), without reviews or assessment.
+pub fn list_applications(
+    conn: &mut DbConnection,
+    filter: &ApplicationFilter,
+    limit: i64,
+) -> AppResult<Vec<Application>> {
+    let mut query = grant_applications::table.into_boxed();
+    if let Some(call) = &filter.call_id {
+        query = query.filter(grant_applications::call_id.eq(call.clone()));
+    }
+    if let Some(sme) = &filter.sme_id {
+        query = query.filter(grant_applications::sme_id.eq(sme.clone()));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(grant_applications::status.eq(status.clone()));
+    }
+    if let Some(after) = &filter.after {
+        query = query.filter(grant_applications::id.gt(after.clone()));
+    }
+    let rows: Vec<ApplicationRow> = query
+        .order(grant_applications::id.asc())
+        .limit(limit.clamp(1, APPLICATIONS_PAGE_MAX))
+        .select(ApplicationRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(|row| to_application(conn, row, false)).collect()
+}
+
+/// A reviewer's score (0 to 100) and comment. One review per reviewer; the first review moves
+/// a submitted application under review.
+pub fn add_review(
+    conn: &mut DbConnection,
+    id: &str,
+    reviewer: &str,
+    score: i32,
+    comment: &str,
+) -> AppResult<Application> {
+    let row = application_row(conn, id)?;
+    let status = row.status()?;
+    if !matches!(status, ApplicationStatus::Submitted | ApplicationStatus::UnderReview) {
+        return Err(AppError::rule(
+            "not-under-review",
+            format!("the application is {}; only submitted applications are reviewed", row.status),
+        ));
+    }
+    if !(0..=SCORE_MAX).contains(&score) {
+        return Err(AppError::field("score", format!("must be 0 to {SCORE_MAX}")));
+    }
+    let reviewed: i64 = grant_reviews::table
+        .filter(grant_reviews::application_id.eq(id))
+        .filter(grant_reviews::reviewer.eq(reviewer))
+        .count()
+        .get_result(conn)?;
+    if reviewed > 0 {
+        return Err(AppError::conflict("already-reviewed", format!("{reviewer} has reviewed this application")));
+    }
+    diesel::insert_into(grant_reviews::table)
+        .values((
+            grant_reviews::application_id.eq(id),
+            grant_reviews::reviewer.eq(reviewer),
+            grant_reviews::score.eq(score),
+            grant_reviews::comment.eq(comment),
+            grant_reviews::created_at.eq(now_micros()),
+        ))
+        .execute(conn)?;
+    if status == ApplicationStatus::Submitted {
+        diesel::update(grant_applications::table.find(id))
+            .set(grant_applications::status.eq(ApplicationStatus::UnderReview.as_str()))
+            .execute(conn)?;
+    }
+    get_application(conn, id)
+}
+
+/// Rejects an application that awaits a decision, with the reason the SME will read.
+pub fn reject(conn: &mut DbConnection, id: &str, reason: &str, actor: &str) -> AppResult<Application> {
+    let row = application_row(conn, id)?;
+    if !row.status()?.may_become(ApplicationStatus::Rejected) {
+        return Err(AppError::rule(
+            "not-under-review",
+            format!("the application is {}; only submitted applications are decided", row.status),
+        ));
+    }
+    let now = now_micros();
+    diesel::update(grant_applications::table.find(id))
+        .set((
+            grant_applications::status.eq(ApplicationStatus::Rejected.as_str()),
+            grant_applications::rejection_reason.eq(Some(reason)),
+            grant_applications::decided_at.eq(Some(now)),
+            grant_applications::decided_by.eq(Some(actor)),
+            grant_applications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    get_application(conn, id)
+}

@@ -1,0 +1,352 @@
+//! Metered GPU-hour usage from facilities: one write transaction per batch.
+//!
+//! Ledger, one entry per award and batch: the subsidy is an expense owed to the facility
+//! (`Dr 5200 / Cr 2200`), and the pool money moves from the award's commitment to the cash
+//! held for that payable (`Dr 1040 / Cr 1030`). Every stored record names its entry.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::awards::AwardRow;
+use super::ledger::{post_entry, standard_account, NewEntry};
+use super::schema::{grant_awards, usage_records};
+use super::{new_id, now_micros, DbConnection};
+use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_DUE, COMPUTE_SUBSIDIES, GRANT_COMMITMENTS_PAYABLE};
+use crate::domain::hours::{GpuHours, Quarter};
+use crate::domain::ledger::PostingLine;
+use crate::domain::money::Cents;
+use crate::domain::usage::{evaluate_batch, AwardDebit, AwardMeter, RecordOutcome, StoredRecord, UsageRecord};
+use crate::error::AppResult;
+
+/// Ids per `IN (...)` lookup, well inside both backends' bind-parameter limits.
+const LOOKUP_CHUNK: usize = 5_000;
+/// Rows per multi-row INSERT of records (10 columns each; SQLite binds at most 32,766).
+const INSERT_CHUNK: usize = 3_000;
+
+/// What a batch did to one award.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AwardUsage {
+    pub award_id: String,
+    /// None while the award's hours so far earn less than a cent.
+    pub entry_id: Option<String>,
+    pub records: usize,
+    #[schema(value_type = String)]
+    pub gpu_hours: GpuHours,
+    #[schema(value_type = String)]
+    pub subsidy: Cents,
+    #[schema(value_type = String)]
+    pub used_gpu_hours: GpuHours,
+    #[schema(value_type = String)]
+    pub remaining_gpu_hours: GpuHours,
+}
+
+/// A record that was not counted, and why.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RefusedRecord {
+    /// Position in the batch, from 0.
+    pub index: usize,
+    pub record_id: String,
+    pub code: String,
+    pub reason: String,
+}
+
+/// The answer to a batch. Records that count are `accepted`: new now, or `replayed` (sent
+/// before, answered with their original entry). A replayed batch debits nothing.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UsageReport {
+    pub records: usize,
+    pub accepted: usize,
+    pub new: usize,
+    pub replayed: usize,
+    pub refused: usize,
+    pub awards: Vec<AwardUsage>,
+    pub refusals: Vec<RefusedRecord>,
+}
+
+type StoredTuple = (String, String, i64, NaiveDateTime, NaiveDateTime, i64, Option<String>);
+
+fn stored_records(
+    conn: &mut DbConnection,
+    facility_id: &str,
+    records: &[UsageRecord],
+) -> AppResult<HashMap<String, StoredRecord>> {
+    let mut stored = HashMap::new();
+    let ids: Vec<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<StoredTuple> = usage_records::table
+            .filter(usage_records::facility_id.eq(facility_id))
+            .filter(usage_records::record_id.eq_any(chunk))
+            .select((
+                usage_records::record_id,
+                usage_records::award_id,
+                usage_records::milli_hours,
+                usage_records::period_start,
+                usage_records::period_end,
+                usage_records::subsidy_cents,
+                usage_records::entry_id,
+            ))
+            .load(conn)?;
+        for (record_id, award_id, milli, period_start, period_end, subsidy, entry_id) in rows {
+            let record = UsageRecord {
+                record_id: record_id.clone(),
+                award_id,
+                gpu_hours: GpuHours::from_milli(milli),
+                period_start,
+                period_end,
+            };
+            stored.insert(
+                record_id,
+                StoredRecord { record, subsidy: Cents::new(subsidy), entry_id: entry_id.unwrap_or_default() },
+            );
+        }
+    }
+    Ok(stored)
+}
+
+fn award_rows(conn: &mut DbConnection, records: &[UsageRecord]) -> AppResult<HashMap<String, AwardRow>> {
+    let mut ids: Vec<&str> = records.iter().map(|r| r.award_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut awards = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<AwardRow> =
+            grant_awards::table.filter(grant_awards::id.eq_any(chunk)).select(AwardRow::as_select()).load(conn)?;
+        for row in rows {
+            awards.insert(row.id.clone(), row);
+        }
+    }
+    Ok(awards)
+}
+
+fn meter(row: &AwardRow) -> AppResult<AwardMeter> {
+    Ok(AwardMeter {
+        facility_id: row.facility_id.clone(),
+        running: row.is_running(),
+        start_date: row.start_date,
+        end_date: row.end_date,
+        awarded: row.awarded(),
+        used: row.used(),
+        price: Cents::new(row.price_cents),
+        intensity_percent: row.intensity()?,
+    })
+}
+
+/// Counts a facility's batch. Run inside `write_tx`: evaluation, entries, award balances and
+/// records commit together, so a batch is either wholly counted or not at all.
+pub fn ingest(
+    conn: &mut DbConnection,
+    facility_id: &str,
+    records: &[UsageRecord],
+    actor: &str,
+) -> AppResult<UsageReport> {
+    let stored = stored_records(conn, facility_id, records)?;
+    let rows = award_rows(conn, records)?;
+    let meters = rows.iter().map(|(id, row)| Ok((id.clone(), meter(row)?))).collect::<AppResult<HashMap<_, _>>>()?;
+    let plan = evaluate_batch(facility_id, records, &meters, &stored)?;
+    let batch_id = new_id();
+    let today = now_micros().date();
+    let counts = plan.accepted_by_award(records);
+    let mut entries: HashMap<String, Option<String>> = HashMap::new();
+    let mut awards = Vec::with_capacity(plan.debits.len());
+    for debit in &plan.debits {
+        let row = &rows[&debit.award_id];
+        let count = counts.get(debit.award_id.as_str()).map_or(0, Vec::len);
+        let entry_id = post_usage_entry(conn, row, debit, count, &batch_id, actor, today)?;
+        diesel::update(grant_awards::table.find(&debit.award_id))
+            .set((
+                grant_awards::used_milli_hours.eq(debit.used_after.milli()),
+                grant_awards::subsidy_used_cents.eq(grant_awards::subsidy_used_cents + debit.subsidy.get()),
+            ))
+            .execute(conn)?;
+        awards.push(AwardUsage {
+            award_id: debit.award_id.clone(),
+            entry_id: entry_id.clone(),
+            records: count,
+            gpu_hours: debit.hours,
+            subsidy: debit.subsidy,
+            used_gpu_hours: debit.used_after,
+            remaining_gpu_hours: row.awarded().saturating_sub(debit.used_after),
+        });
+        entries.insert(debit.award_id.clone(), entry_id);
+    }
+    insert_records(conn, facility_id, records, &plan.outcomes, &entries)?;
+    Ok(report(records, &plan.outcomes, awards))
+}
+
+fn insert_records(
+    conn: &mut DbConnection,
+    facility_id: &str,
+    records: &[UsageRecord],
+    outcomes: &[RecordOutcome],
+    entries: &HashMap<String, Option<String>>,
+) -> AppResult<()> {
+    let received_at = now_micros();
+    let rows: Vec<_> = records
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(record, outcome)| match outcome {
+            RecordOutcome::Accepted { subsidy } => Some((
+                usage_records::facility_id.eq(facility_id),
+                usage_records::record_id.eq(&record.record_id),
+                usage_records::award_id.eq(&record.award_id),
+                usage_records::milli_hours.eq(record.gpu_hours.milli()),
+                usage_records::period_start.eq(record.period_start),
+                usage_records::period_end.eq(record.period_end),
+                usage_records::quarter_key.eq(Quarter::of(record.period_start.date()).key()),
+                usage_records::subsidy_cents.eq(subsidy.get()),
+                usage_records::entry_id.eq(entries.get(&record.award_id).cloned().flatten()),
+                usage_records::received_at.eq(received_at),
+            )),
+            _ => None,
+        })
+        .collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        super::batch_insert!(conn, usage_records::table, chunk);
+    }
+    Ok(())
+}
+
+fn report(records: &[UsageRecord], outcomes: &[RecordOutcome], awards: Vec<AwardUsage>) -> UsageReport {
+    let mut new = 0;
+    let mut replayed = 0;
+    let mut refusals = Vec::new();
+    for (index, (record, outcome)) in records.iter().zip(outcomes).enumerate() {
+        match outcome {
+            RecordOutcome::Accepted { .. } => new += 1,
+            RecordOutcome::Replayed { .. } => replayed += 1,
+            RecordOutcome::Refused { code, reason } => refusals.push(RefusedRecord {
+                index,
+                record_id: record.record_id.clone(),
+                code: code.clone(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+    UsageReport {
+        records: records.len(),
+        accepted: new + replayed,
+        new,
+        replayed,
+        refused: refusals.len(),
+        awards,
+        refusals,
+    }
+}
+
+fn post_usage_entry(
+    conn: &mut DbConnection,
+    award: &AwardRow,
+    debit: &AwardDebit,
+    records: usize,
+    batch_id: &str,
+    actor: &str,
+    date: chrono::NaiveDate,
+) -> AppResult<Option<String>> {
+    if debit.subsidy.is_zero() {
+        // Hours too few to earn a cent yet: the records are kept, with no money to post.
+        return Ok(None);
+    }
+    let fund = &award.fund_id;
+    let expense = standard_account(conn, fund, COMPUTE_SUBSIDIES)?;
+    let payable = standard_account(conn, fund, GRANT_COMMITMENTS_PAYABLE)?;
+    let due = standard_account(conn, fund, COMPUTE_GRANT_DUE)?;
+    let awarded = standard_account(conn, fund, COMPUTE_GRANT_AWARDED)?;
+    let amount = debit.subsidy;
+    let credit = amount.checked_neg()?;
+    let sme = Some(award.sme_id.clone());
+    let facility = Some(award.facility_id.clone());
+    let memo = format!("award {}: {} GPU-hours in {records} records", award.id, debit.hours);
+    let line = |account_id: String, amount: Cents, party: &Option<String>| PostingLine {
+        account_id,
+        amount,
+        party_id: party.clone(),
+        memo: memo.clone(),
+    };
+    let entry = post_entry(
+        conn,
+        NewEntry {
+            fund_id: fund.clone(),
+            effective_date: date,
+            actor: actor.into(),
+            event_type: "grant_usage".into(),
+            event_id: batch_id.into(),
+            description: format!("GPU-hours used under the award to {}", award.legal_name),
+            reverses_entry_id: None,
+            postings: vec![
+                line(expense.id, amount, &sme),
+                line(payable.id, credit, &facility),
+                line(due.id, amount, &facility),
+                line(awarded.id, credit, &sme),
+            ],
+        },
+    )?;
+    Ok(Some(entry.id))
+}
+
+/// Largest page of an award's records.
+pub const RECORDS_PAGE_MAX: i64 = 1_000;
+
+/// A stored usage record.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StoredUsage {
+    pub record_id: String,
+    pub award_id: String,
+    #[schema(value_type = String)]
+    pub gpu_hours: GpuHours,
+    #[schema(value_type = String, format = DateTime)]
+    pub period_start: NaiveDateTime,
+    #[schema(value_type = String, format = DateTime)]
+    pub period_end: NaiveDateTime,
+    #[schema(value_type = String)]
+    pub subsidy: Cents,
+    /// The journal entry that posted it; none if its hours earned less than a cent.
+    pub entry_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: NaiveDateTime,
+}
+
+type UsageTuple = (String, String, i64, NaiveDateTime, NaiveDateTime, i64, Option<String>, NaiveDateTime);
+
+/// An award's records in record-id order, after `after`.
+pub fn award_records(
+    conn: &mut DbConnection,
+    award_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<StoredUsage>> {
+    let mut query = usage_records::table.filter(usage_records::award_id.eq(award_id)).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(usage_records::record_id.gt(after.to_string()));
+    }
+    let rows: Vec<UsageTuple> = query
+        .order(usage_records::record_id.asc())
+        .limit(limit.clamp(1, RECORDS_PAGE_MAX))
+        .select((
+            usage_records::record_id,
+            usage_records::award_id,
+            usage_records::milli_hours,
+            usage_records::period_start,
+            usage_records::period_end,
+            usage_records::subsidy_cents,
+            usage_records::entry_id,
+            usage_records::received_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(record_id, award_id, milli, period_start, period_end, subsidy, entry_id, received_at)| StoredUsage {
+            record_id,
+            award_id,
+            gpu_hours: GpuHours::from_milli(milli),
+            period_start,
+            period_end,
+            subsidy: Cents::new(subsidy),
+            entry_id,
+            received_at,
+        })
+        .collect())
+}

@@ -1,0 +1,549 @@
+//! Compute grants on both backends: calls from the pool, SME applications with their
+//! category and state-aid checks, reviews, awards under races, usage metering, lapses.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{assert_problem, Reply, TestApp};
+use investai::domain::roles::Role;
+use serde_json::{json, Value};
+
+/// Balances are read on a date after everything the tests post.
+const LATER: &str = "2100-01-01";
+
+struct Grants {
+    fund: String,
+    facility: String,
+    other_facility: String,
+}
+
+fn cents(value: &Value) -> i64 {
+    let text = value.as_str().unwrap_or_else(|| panic!("amount string, got {value}"));
+    let negative = text.starts_with('-');
+    let (whole, fraction) = text.trim_start_matches('-').split_once('.').expect("two decimals");
+    let amount = whole.parse::<i64>().expect("whole") * 100 + fraction.parse::<i64>().expect("fraction");
+    if negative {
+        -amount
+    } else {
+        amount
+    }
+}
+
+async fn facility(app: &TestApp, name: &str, quarterly_hours: i64, price: &str) -> String {
+    let body = json!({"name": name, "kind": "ai_factory", "member_state": "FI", "chip_count": 1000,
+        "chip_type": "H100", "quarterly_capacity_gpu_hours": quarterly_hours});
+    let reply = app.post("/api/v1/facilities", &app.staff(), &body).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let id = reply.body["id"].as_str().expect("id").to_string();
+    let price = json!({"effective_date": "2025-01-01", "price_per_gpu_hour": price});
+    let reply = app.post(&format!("/api/v1/facilities/{id}/prices"), &app.staff(), &price).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    id
+}
+
+/// A fund whose compute-grant pool holds `pool`, and two facilities at EUR 2.00 an hour.
+async fn setup(app: &TestApp, pool: &str, quarterly_hours: i64) -> Grants {
+    let fund = app.create_fund("Grants fund").await;
+    let body = json!({"effective_date": "2025-01-01", "description": "reserve for compute grants", "postings": [
+        {"account": "1010", "debit": pool}, {"account": "3900", "credit": pool}]});
+    let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &body).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    Grants {
+        fund,
+        facility: facility(app, "LUMI-AI", quarterly_hours, "2.00").await,
+        other_facility: facility(app, "MareNostrum-AI", quarterly_hours, "3.00").await,
+    }
+}
+
+fn call_body(g: &Grants, name: &str, budget: &str, basis: &str, max_hours: &str, reviewers: i32) -> Value {
+    let now = Utc::now();
+    json!({"fund_id": g.fund, "name": name, "budget": budget,
+        "opens_at": (now - Duration::days(1)).to_rfc3339(), "closes_at": (now + Duration::days(30)).to_rfc3339(),
+        "eligible_facility_ids": [g.facility], "max_gpu_hours_per_award": max_hours, "aid_basis": basis,
+        "min_reviewers": reviewers, "min_average_score": "60"})
+}
+
+async fn open_call(app: &TestApp, g: &Grants, budget: &str, basis: &str, max_hours: &str, reviewers: i32) -> String {
+    let reply =
+        app.post("/api/v1/grant-calls", &app.staff(), &call_body(g, "Call", budget, basis, max_hours, reviewers)).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    reply.body["id"].as_str().expect("id").to_string()
+}
+
+/// A micro enterprise in France asking for `hours` in Q1 2026.
+fn application(g: &Grants, registration: &str, hours: &str) -> Value {
+    json!({
+        "company": {"legal_name": format!("Mistral Robotics {registration}"), "registration_number": registration, "country": "FR"},
+        "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [],
+        "project_title": "Robot grasping foundation model", "summary": "Training a 7B vision-language-action model.",
+        "requested_gpu_hours": hours, "facility_id": g.facility, "start_date": "2026-01-01", "end_date": "2026-03-31"
+    })
+}
+
+fn sme(app: &TestApp, id: &str) -> String {
+    app.token(Role::Sme, id)
+}
+
+async fn draft(app: &TestApp, call: &str, sme_id: &str, body: &Value) -> Reply {
+    app.post(&format!("/api/v1/grant-calls/{call}/applications"), &sme(app, sme_id), body).await
+}
+
+/// Drafts, submits and reviews an application (scores 80 by `reviews` reviewers); its id.
+async fn reviewed(app: &TestApp, call: &str, sme_id: &str, body: &Value, reviews: usize) -> String {
+    let reply = draft(app, call, sme_id, body).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let id = reply.body["id"].as_str().expect("id").to_string();
+    let submitted = app.post(&format!("/api/v1/applications/{id}/submit"), &sme(app, sme_id), &json!(null)).await;
+    assert_eq!(submitted.status, 200, "{}", submitted.text);
+    assert_eq!(submitted.body["status"], "submitted");
+    for reviewer in 0..reviews {
+        let token = app.token(Role::Staff, &format!("reviewer{reviewer}"));
+        let body = json!({"score": 80, "comment": "Strong team, clear compute plan."});
+        let reply = app.post(&format!("/api/v1/applications/{id}/reviews"), &token, &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    id
+}
+
+async fn award(app: &TestApp, application: &str, body: Value) -> Reply {
+    app.post(&format!("/api/v1/applications/{application}/award"), &app.staff(), &body).await
+}
+
+async fn balance(app: &TestApp, fund: &str, code: &str) -> i64 {
+    let reply = app.get(&format!("/api/v1/funds/{fund}/accounts/{code}/balance?as_of={LATER}"), &app.auditor()).await;
+    if reply.status == 404 {
+        return 0;
+    }
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    cents(&reply.body["net"])
+}
+
+async fn entry_count(app: &TestApp) -> usize {
+    let reply = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(reply.body["ok"], true, "{}", reply.text);
+    reply.body["entries_checked"].as_u64().expect("count") as usize
+}
+
+fn usage(record: &str, award: &str, hours: &str, day: u32) -> Value {
+    json!({"record_id": record, "award_id": award, "gpu_hours": hours,
+        "period_start": format!("2026-02-{day:02}T08:00:00Z"), "period_end": format!("2026-02-{day:02}T20:00:00Z")})
+}
+
+/// Staff, turnover, balance sheet, a linked enterprise's (60%) staff and turnover, category.
+type Threshold = (&'static str, &'static str, &'static str, Option<(&'static str, &'static str)>, &'static str);
+
+async fn sme_categories_at_every_threshold(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let cases: [Threshold; 13] = [
+        ("9.99", "2000000.00", "5000000.00", None, "micro"),
+        ("9", "2000000.01", "2000000.00", None, "micro"),
+        ("9", "2000000.01", "2000000.01", None, "small"),
+        ("10", "1.00", "1.00", None, "small"),
+        ("49.99", "10000000.00", "99000000.00", None, "small"),
+        ("49", "10000000.01", "10000000.01", None, "medium"),
+        ("50", "1.00", "1.00", None, "medium"),
+        ("249.99", "50000000.00", "99000000.00", None, "medium"),
+        ("249", "60000000.00", "43000000.00", None, "medium"),
+        ("249", "50000000.01", "43000000.01", None, "not_sme"),
+        ("250", "1.00", "1.00", None, "not_sme"),
+        ("30", "8000000.00", "8000000.00", None, "small"),
+        ("30", "8000000.00", "8000000.00", Some(("25", "4000000.00")), "medium"),
+    ];
+    for (index, (staff, turnover, balance, linked, expected)) in cases.iter().enumerate() {
+        let mut body = application(&g, &format!("RCS-{index}"), "100");
+        body["staff_awu"] = json!(staff);
+        body["turnover"] = json!(turnover);
+        body["balance_sheet"] = json!(balance);
+        if let Some((linked_staff, linked_turnover)) = linked {
+            body["related"] = json!([{"holding_percent": "60", "figures":
+                {"staff_awu": linked_staff, "turnover": linked_turnover, "balance_sheet": linked_turnover}}]);
+        }
+        let reply = draft(&app, &call, "sme-thresholds", &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        assert_eq!(reply.body["sme_category"], *expected, "case {index}: {}", reply.text);
+        assert_eq!(reply.body["assessment"]["sme_category"], *expected);
+        let intensity = &reply.body["assessment"]["intensity_percent"];
+        match *expected {
+            "micro" | "small" => assert_eq!(intensity, "70"),
+            "medium" => assert_eq!(intensity, "60"),
+            _ => assert!(intensity.is_null()),
+        }
+    }
+    // The small firm that is medium with its linked enterprise, shown with its aggregated figures.
+    let reply = app.get(&format!("/api/v1/applications?call_id={call}&limit=500"), &sme(&app, "sme-thresholds")).await;
+    let items = reply.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), cases.len());
+    let last = app
+        .get(&format!("/api/v1/applications/{}", items[12]["id"].as_str().unwrap()), &sme(&app, "sme-thresholds"))
+        .await;
+    assert_eq!(last.body["assessment"]["aggregated"]["staff_awu"], "55", "{}", last.text);
+    // Related enterprises' figures are validated with their path.
+    let mut bad = application(&g, "RCS-bad", "100");
+    bad["related"] =
+        json!([{"holding_percent": "101", "figures": {"staff_awu": "1", "turnover": "1.00", "balance_sheet": "1.00"}}]);
+    assert_problem(&draft(&app, &call, "sme-thresholds", &bad).await, 400, Some("related[0].holding_percent"));
+}
+
+async fn submissions_are_refused_with_the_exact_reason(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "5000", 1).await;
+    let submit = |id: String| {
+        let app = &app;
+        async move { app.post(&format!("/api/v1/applications/{id}/submit"), &sme(app, "sme-1"), &json!(null)).await }
+    };
+    let cases: [(&str, Value, &str, &str); 4] = [
+        (
+            "not-in-eu",
+            json!({"company": {"legal_name": "Zurich AI", "registration_number": "CHE-1", "country": "CH"}}),
+            "company.country",
+            "CH",
+        ),
+        ("not-an-sme", json!({"staff_awu": "300"}), "staff_awu", "300 annual work units"),
+        (
+            "hours-above-call-maximum",
+            json!({"requested_gpu_hours": "5000.001"}),
+            "requested_gpu_hours",
+            "maximum of 5000.000",
+        ),
+        ("facility-not-eligible", json!({"facility_id": g.other_facility}), "facility_id", "not eligible"),
+    ];
+    for (code, change, field, words) in cases {
+        let mut body = application(&g, "RCS-1", "100");
+        for (key, value) in change.as_object().expect("object") {
+            body[key] = value.clone();
+        }
+        let reply = draft(&app, &call, "sme-1", &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        assert_eq!(reply.body["assessment"]["refusals"][0]["code"], code, "{}", reply.text);
+        let refused = submit(reply.body["id"].as_str().expect("id").to_string()).await;
+        assert_problem(&refused, 422, Some(field));
+        assert_eq!(refused.body["type"], format!("/problems/{code}"), "{}", refused.text);
+        assert!(refused.body["detail"].as_str().unwrap_or_default().contains(words), "{}", refused.text);
+    }
+    // A call that has closed refuses a submission that was fine while it was open.
+    let now = Utc::now();
+    let mut closed = call_body(&g, "Closed call", "1000.00", "industrial_research", "5000", 1);
+    closed["opens_at"] = json!((now - Duration::days(10)).to_rfc3339());
+    closed["closes_at"] = json!((now - Duration::days(1)).to_rfc3339());
+    let closed = app.post("/api/v1/grant-calls", &app.staff(), &closed).await;
+    assert_eq!(closed.status, 201, "{}", closed.text);
+    let reply = draft(&app, closed.body["id"].as_str().unwrap(), "sme-1", &application(&g, "RCS-1", "100")).await;
+    let refused = submit(reply.body["id"].as_str().expect("id").to_string()).await;
+    assert_problem(&refused, 422, Some("call_id"));
+    assert_eq!(refused.body["type"], "/problems/call-closed");
+    // Nothing was submitted; another SME cannot see or submit these drafts.
+    let other = app
+        .post(
+            &format!("/api/v1/applications/{}/submit", reply.body["id"].as_str().unwrap()),
+            &sme(&app, "sme-2"),
+            &json!(null),
+        )
+        .await;
+    assert_problem(&other, 404, None);
+    let listed = app.get("/api/v1/applications?status=submitted", &app.staff()).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(0), "{}", listed.text);
+    // A call budget above the pool is refused, and nothing is reserved.
+    let before = balance(&app, &g.fund, "1010").await;
+    let too_big = app
+        .post("/api/v1/grant-calls", &app.staff(), &call_body(&g, "Too big", "2000000.00", "de_minimis", "10", 1))
+        .await;
+    assert_problem(&too_big, 422, Some("budget"));
+    assert_eq!(too_big.body["type"], "/problems/pool-insufficient");
+    assert!(too_big.body["detail"].as_str().unwrap_or_default().contains("899000.00"), "{}", too_big.text);
+    assert_eq!(balance(&app, &g.fund, "1010").await, before);
+}
+
+async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: TestApp) {
+    let g = setup(&app, "2000000.00", 10_000_000).await;
+    let call = open_call(&app, &g, "1000000.00", "de_minimis", "200000", 1).await;
+    // 50,000 h x EUR 2.00 x 100% = EUR 100,000 of aid; 250,000 declared: 350,000 > 300,000.
+    let mut body = application(&g, "RCS 77", "50000");
+    body["de_minimis_received"] = json!("250000.00");
+    let reply = draft(&app, &call, "sme-a", &body).await;
+    assert_eq!(reply.body["assessment"]["aid_value"], "100000.00", "{}", reply.text);
+    let id = reply.body["id"].as_str().expect("id");
+    let refused = app.post(&format!("/api/v1/applications/{id}/submit"), &sme(&app, "sme-a"), &json!(null)).await;
+    assert_problem(&refused, 422, Some("de_minimis_received"));
+    assert_eq!(refused.body["type"], "/problems/de-minimis-exceeded");
+    let detail = refused.body["detail"].as_str().unwrap_or_default();
+    for figure in ["250000.00", "100000.00", "350000.00", "300000.00", "at most 50000.00 more"] {
+        assert!(detail.contains(figure), "{figure} missing from {detail}");
+    }
+    // Two applications of one undertaking (same register number, two SME accounts), each under
+    // the ceiling alone: the second award is refused because of the first.
+    let first = reviewed(&app, &call, "sme-a", &application(&g, "RCS-77", "80000"), 1).await;
+    let second = reviewed(&app, &call, "sme-b", &application(&g, "rcs 77", "80000"), 1).await;
+    let awarded = app.post(&format!("/api/v1/applications/{first}/award"), &app.staff(), &json!({})).await;
+    assert_eq!(awarded.status, 201, "{}", awarded.text);
+    assert_eq!(awarded.body["aid_value"], "160000.00");
+    let refused = app.post(&format!("/api/v1/applications/{second}/award"), &app.staff(), &json!({})).await;
+    assert_problem(&refused, 422, Some("gpu_hours"));
+    assert_eq!(refused.body["type"], "/problems/de-minimis-exceeded");
+    assert!(refused.body["detail"].as_str().unwrap_or_default().contains("320000.00"), "{}", refused.text);
+    // Adjusted down to fit the headroom, it is awarded.
+    let fits =
+        app.post(&format!("/api/v1/applications/{second}/award"), &app.staff(), &json!({"gpu_hours": "70000"})).await;
+    assert_eq!(fits.status, 201, "{}", fits.text);
+    assert_eq!(fits.body["aid_value"], "140000.00");
+    assert_eq!(entry_count(&app).await, 4, "pool funding, call, two awards");
+}
+
+async fn award_usage_replay_and_lapse(app: TestApp) {
+    let g = setup(&app, "1000000.00", 100_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 2).await;
+    let app_id = reviewed(&app, &call, "sme-1", &application(&g, "RCS-1", "10000"), 1).await;
+    // One review is not enough for this call.
+    let early = app.post(&format!("/api/v1/applications/{app_id}/award"), &app.staff(), &json!({})).await;
+    assert_problem(&early, 422, Some("gpu_hours"));
+    assert_eq!(early.body["type"], "/problems/too-few-reviews");
+    let token = app.token(Role::Staff, "reviewer-b");
+    let body = json!({"score": 40, "comment": "Thin data plan."});
+    assert_eq!(app.post(&format!("/api/v1/applications/{app_id}/reviews"), &token, &body).await.status, 201);
+    let again = app.post(&format!("/api/v1/applications/{app_id}/reviews"), &token, &body).await;
+    assert_problem(&again, 409, None);
+    // Staff adjust hours down: 8,000 h x EUR 2.00 x 70% = EUR 11,200.
+    let above = app
+        .post(&format!("/api/v1/applications/{app_id}/award"), &app.staff(), &json!({"gpu_hours": "10000.001"}))
+        .await;
+    assert_problem(&above, 422, Some("gpu_hours"));
+    let award =
+        app.post(&format!("/api/v1/applications/{app_id}/award"), &app.staff(), &json!({"gpu_hours": "8000"})).await;
+    assert_eq!(award.status, 201, "{}", award.text);
+    let award_id = award.body["id"].as_str().expect("id").to_string();
+    assert_eq!(award.body["aid_value"], "11200.00");
+    assert_eq!(award.body["price_per_gpu_hour"], "2.00");
+    assert_eq!(award.body["intensity_percent"], "70");
+    assert_eq!(award.body["status"], "active", "the period began in the past");
+    assert_eq!(balance(&app, &g.fund, "1030").await, 1_120_000);
+    let capacity =
+        app.get(&format!("/api/v1/facilities/{}/capacity?from=2026-Q1&to=2026-Q2", g.facility), &app.staff()).await;
+    assert_eq!(capacity.body["quarters"][0]["reserved_gpu_hours"], "8000.000", "{}", capacity.text);
+    assert_eq!(capacity.body["quarters"][0]["free_gpu_hours"], "92000.000");
+    assert_eq!(capacity.body["quarters"][1]["reserved_gpu_hours"], "0.000");
+
+    // The second facility's operator cannot report against this award; records above the award,
+    // outside its period, or malformed are refused one by one, and the rest count.
+    let operator = app.token(Role::Facility, &g.facility);
+    let stranger = app.token(Role::Facility, &g.other_facility);
+    let foreign = app.post("/api/v1/usage", &stranger, &json!({"records": [usage("x-1", &award_id, "1", 2)]})).await;
+    assert_eq!(foreign.status, 200, "{}", foreign.text);
+    assert_eq!(foreign.body["refusals"][0]["code"], "not-this-facility");
+    let mut outside = usage("r-outside", &award_id, "1", 3);
+    outside["period_end"] = json!("2026-04-01T00:00:00Z");
+    let batch = json!({"records": [
+        usage("r-1", &award_id, "1000.333", 2), usage("r-2", &award_id, "3000", 3), outside,
+        usage("r-3", &award_id, "4000", 4), usage("r-4", &award_id, "2999.75", 5), usage("r-1", &award_id, "1000.333", 2),
+    ]});
+    let first = app.post("/api/v1/usage", &operator, &batch).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["new"], 3, "{}", first.text);
+    assert_eq!(first.body["replayed"], 1);
+    assert_eq!(first.body["refused"], 2);
+    assert_eq!(first.body["refusals"][0]["code"], "outside-award-period");
+    assert_eq!(first.body["refusals"][1]["code"], "above-award-hours");
+    assert_eq!(first.body["refusals"][1]["index"], 3);
+    assert!(
+        first.body["refusals"][1]["reason"].as_str().unwrap_or_default().contains("3999.667 remain"),
+        "{}",
+        first.text
+    );
+    // 7,000.083 h used: 7,000.083 x EUR 2.00 x 70% = EUR 9,800.1162, posted as 9,800.11.
+    assert_eq!(first.body["awards"][0]["gpu_hours"], "7000.083");
+    assert_eq!(first.body["awards"][0]["subsidy"], "9800.11");
+    assert_eq!(first.body["awards"][0]["remaining_gpu_hours"], "999.917");
+    let entries = entry_count(&app).await;
+
+    // The same batch again changes nothing and answers the original result.
+    let replay = app.post("/api/v1/usage", &operator, &batch).await;
+    assert_eq!(replay.status, 200, "{}", replay.text);
+    assert_eq!(replay.body["new"], 0);
+    assert_eq!(replay.body["replayed"], 4, "{}", replay.text);
+    assert_eq!(replay.body["awards"].as_array().map(Vec::len), Some(0));
+    assert_eq!(entry_count(&app).await, entries);
+    let state = app.get(&format!("/api/v1/awards/{award_id}"), &operator).await;
+    assert_eq!(state.body["used_gpu_hours"], "7000.083", "{}", state.text);
+    assert_eq!(state.body["subsidy_used"], "9800.11");
+    assert_eq!(state.body["subsidy_remaining"], "1399.89");
+    // The same record id with other content is refused, not counted twice.
+    let conflict = app.post("/api/v1/usage", &operator, &json!({"records": [usage("r-1", &award_id, "2", 2)]})).await;
+    assert_eq!(conflict.body["refusals"][0]["code"], "record-id-conflict", "{}", conflict.text);
+    // Each record is traceable to the entry that posted it.
+    let records = app.get(&format!("/api/v1/awards/{award_id}/usage"), &app.auditor()).await;
+    let items = records.body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 3);
+    let subsidies: i64 = items.iter().map(|r| cents(&r["subsidy"])).sum();
+    assert_eq!(subsidies, 980_011);
+    let first_record = items.iter().find(|r| r["record_id"] == "r-1").expect("r-1");
+    assert_eq!(first_record["subsidy"], "1400.46", "floor(1,000.333 x 1.40)");
+    assert!(items.iter().all(|r| r["entry_id"] == first.body["awards"][0]["entry_id"]));
+    assert_eq!(balance(&app, &g.fund, "5200").await, 980_011);
+    assert_eq!(balance(&app, &g.fund, "2200").await, -980_011);
+    // Oversized and empty batches are refused whole.
+    assert_problem(&app.post("/api/v1/usage", &operator, &json!({"records": []})).await, 400, Some("records"));
+    assert_problem(&app.post("/api/v1/usage", &app.staff(), &batch).await, 403, None);
+
+    // The award ended on 2026-03-31: the lapse returns exactly the unused EUR 1,399.89.
+    let pool_before = balance(&app, &g.fund, "1010").await;
+    let lapsed = app.post("/api/v1/grants/lapse", &app.staff(), &json!({})).await;
+    assert_eq!(lapsed.status, 200, "{}", lapsed.text);
+    assert_eq!(lapsed.body[0]["status"], "expired", "{}", lapsed.text);
+    assert_eq!(lapsed.body[0]["lapsed_gpu_hours"], "999.917");
+    assert_eq!(lapsed.body[0]["returned_to_pool"], "1399.89");
+    assert_eq!(balance(&app, &g.fund, "1010").await, pool_before + 139_989);
+    assert_eq!(balance(&app, &g.fund, "1030").await, 0, "nothing left committed to the award");
+    let lapse_entry = lapsed.body[0]["entry_id"].as_str().expect("entry");
+    let entry = app.get(&format!("/api/v1/ledger/entries/{lapse_entry}"), &app.auditor()).await;
+    assert_eq!(entry.body["effective_date"], "2026-04-01", "{}", entry.text);
+    let twice = app.post("/api/v1/grants/lapse", &app.staff(), &json!({})).await;
+    assert_eq!(twice.body, json!([]), "a second run changes nothing");
+    let late = app.post("/api/v1/usage", &operator, &json!({"records": [usage("r-9", &award_id, "1", 6)]})).await;
+    assert_eq!(late.body["refusals"][0]["code"], "award-not-running");
+    let ended = app.get(&format!("/api/v1/awards/{award_id}"), &sme(&app, "sme-1")).await;
+    assert_eq!(ended.body["status"], "expired");
+    assert_eq!(ended.body["remaining_gpu_hours"], "0.000");
+    let mine = app.get("/api/v1/smes/sme-1/grants", &sme(&app, "sme-1")).await;
+    assert_eq!(mine.body["used_gpu_hours"], "7000.083", "{}", mine.text);
+    assert_problem(&app.get("/api/v1/smes/sme-1/grants", &sme(&app, "sme-2")).await, 404, None);
+    let summary = app.get(&format!("/api/v1/grant-calls/{call}"), &app.auditor()).await;
+    assert_eq!(summary.body["returned_to_pool"], "1399.89", "{}", summary.text);
+    assert_eq!(summary.body["applications"]["expired"], 1);
+    let trial = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of={LATER}", g.fund), &app.auditor()).await;
+    assert_eq!(trial.body["total_debit"], trial.body["total_credit"], "{}", trial.text);
+    entry_count(&app).await;
+}
+
+async fn fifty_concurrent_awards_against_a_budget_for_ten(app: TestApp) {
+    let g = setup(&app, "1000000.00", 100_000_000).await;
+    // Each award: 1,000 h x EUR 2.00 x 70% = EUR 1,400; the budget fits exactly ten.
+    let call = open_call(&app, &g, "14000.00", "industrial_research", "1000", 1).await;
+    let mut ids = Vec::new();
+    for n in 0..50 {
+        ids.push(reviewed(&app, &call, &format!("sme-{n}"), &application(&g, &format!("RCS-{n}"), "1000"), 1).await);
+    }
+    let replies = futures_util::future::join_all(ids.iter().map(|id| award(&app, id, json!({})))).await;
+    let won = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(won, 10, "{:?}", replies.iter().map(|r| (r.status, r.text.clone())).collect::<Vec<_>>());
+    for refused in replies.iter().filter(|r| r.status != 201) {
+        assert_problem(refused, 422, Some("gpu_hours"));
+        assert_eq!(refused.body["type"], "/problems/budget-exhausted", "{}", refused.text);
+    }
+    let summary = app.get(&format!("/api/v1/grant-calls/{call}"), &app.staff()).await;
+    assert_eq!(summary.body["call"]["committed"], "14000.00", "{}", summary.text);
+    assert_eq!(summary.body["call"]["remaining"], "0.00");
+    assert_eq!(summary.body["awards"], 10);
+    assert_eq!(balance(&app, &g.fund, "1020").await, 0, "the call's budget is fully committed, never overdrawn");
+    assert_eq!(balance(&app, &g.fund, "1030").await, 1_400_000);
+    assert_eq!(balance(&app, &g.fund, "1010").await, 100_000_000 - 1_400_000);
+    assert_eq!(entry_count(&app).await, 12);
+}
+
+async fn two_awards_race_for_the_last_hours_of_a_quarter(app: TestApp) {
+    // 1,000 GPU-hours a quarter; two awards of 600 in the same quarter: one fits.
+    let g = setup(&app, "1000000.00", 1_000).await;
+    let call = open_call(&app, &g, "100000.00", "experimental_development", "1000", 1).await;
+    let mut body = application(&g, "RCS-A", "600");
+    body["start_date"] = json!("2026-04-01");
+    body["end_date"] = json!("2026-06-30");
+    let a = reviewed(&app, &call, "sme-a", &body, 1).await;
+    body["company"]["registration_number"] = json!("RCS-B");
+    let b = reviewed(&app, &call, "sme-b", &body, 1).await;
+    let staff = app.staff();
+    let (first, second) = futures_util::join!(award(&app, &a, json!({})), award(&app, &b, json!({})));
+    let statuses = [first.status, second.status];
+    assert!(statuses.contains(&201) && statuses.contains(&422), "{} / {}", first.text, second.text);
+    let loser = if first.status == 422 { &first } else { &second };
+    assert_eq!(loser.body["type"], "/problems/capacity-exhausted", "{}", loser.text);
+    assert!(loser.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("2026-Q2: the facility has 400.000 GPU-hours free"));
+    let capacity =
+        app.get(&format!("/api/v1/facilities/{}/capacity?from=2026-Q2&to=2026-Q2", g.facility), &staff).await;
+    assert_eq!(capacity.body["quarters"][0]["reserved_gpu_hours"], "600.000", "{}", capacity.text);
+}
+
+async fn register_is_public_and_parties_see_only_their_own(app: TestApp) {
+    let g = setup(&app, "2000000.00", 10_000_000).await;
+    let call = open_call(&app, &g, "1000000.00", "industrial_research", "200000", 1).await;
+    // 80,000 h x EUR 2.00 x 70% = EUR 112,000 (published); 100 h = EUR 140 (not).
+    let big = reviewed(&app, &call, "sme-big", &application(&g, "RCS-BIG", "80000"), 1).await;
+    let small = reviewed(&app, &call, "sme-small", &application(&g, "RCS-SMALL", "100"), 1).await;
+    for id in [&big, &small] {
+        let reply = app.post(&format!("/api/v1/applications/{id}/award"), &app.staff(), &json!({})).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let register = app.send(app.client.get(format!("{}/api/v1/grants/register", app.address))).await;
+    assert_eq!(register.status, 200, "{}", register.text);
+    let entries = register.body.as_array().expect("list");
+    assert_eq!(entries.len(), 1, "{}", register.text);
+    assert_eq!(entries[0]["aid_value"], "112000.00");
+    assert_eq!(entries[0]["beneficiary"], "Mistral Robotics RCS-BIG");
+    assert_eq!(entries[0]["facility"], "LUMI-AI");
+    assert!(entries[0].get("sme_id").is_none(), "no internal ids in the public register");
+
+    let award = app.get("/api/v1/awards?sme_id=sme-big", &app.auditor()).await;
+    let award_id = award.body[0]["id"].as_str().expect("id").to_string();
+    assert_problem(&app.get(&format!("/api/v1/awards/{award_id}"), &sme(&app, "sme-small")).await, 404, None);
+    assert_problem(
+        &app.get(&format!("/api/v1/awards/{award_id}"), &app.token(Role::Facility, &g.other_facility)).await,
+        404,
+        None,
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/awards/{award_id}"), &app.token(Role::Facility, &g.facility)).await.status,
+        200
+    );
+    let theirs = app.get("/api/v1/awards", &app.token(Role::Facility, &g.other_facility)).await;
+    assert_eq!(theirs.body, json!([]));
+    let mine = app.get("/api/v1/awards", &sme(&app, "sme-small")).await;
+    assert_eq!(mine.body.as_array().map(Vec::len), Some(1));
+    let capacity = app
+        .get(&format!("/api/v1/facilities/{}/capacity", g.facility), &app.token(Role::Facility, &g.other_facility))
+        .await;
+    assert_problem(&capacity, 404, None);
+    let hidden = app.get(&format!("/api/v1/applications/{big}"), &sme(&app, "sme-small")).await;
+    assert_problem(&hidden, 404, None);
+    let own = app.get(&format!("/api/v1/applications/{big}"), &sme(&app, "sme-big")).await;
+    assert_eq!(own.body["reviews"], json!([]), "reviewers' comments stay internal");
+    let staff_view = app.get(&format!("/api/v1/applications/{big}"), &app.staff()).await;
+    assert_eq!(staff_view.body["reviews"].as_array().map(Vec::len), Some(1));
+    assert_problem(
+        &app.post(&format!("/api/v1/grant-calls/{call}/applications"), &app.staff(), &application(&g, "X", "1")).await,
+        403,
+        None,
+    );
+    assert_problem(&app.get("/api/v1/awards", &app.token(Role::Investor, "someone")).await, 403, None);
+}
+
+on_both_backends!(
+    sme_categories_at_every_threshold,
+    submissions_are_refused_with_the_exact_reason,
+    de_minimis_is_refused_with_the_figures_and_rechecked_at_award,
+    award_usage_replay_and_lapse,
+    fifty_concurrent_awards_against_a_budget_for_ten,
+    two_awards_race_for_the_last_hours_of_a_quarter,
+    register_is_public_and_parties_see_only_their_own,
+);
+
+/// The server lapses ended awards by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_lapses_ended_awards_by_itself() {
+    let app = common::spawn_app_with(common::Backend::Sqlite, |s| s.lapse_interval_seconds = 1).await;
+    let g = setup(&app, "1000000.00", 100_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let id = reviewed(&app, &call, "sme-1", &application(&g, "RCS-1", "100"), 1).await;
+    let award = app.post(&format!("/api/v1/applications/{id}/award"), &app.staff(), &json!({})).await;
+    let award_id = award.body["id"].as_str().expect("id").to_string();
+    let mut status = String::new();
+    for _ in 0..50 {
+        let reply = app.get(&format!("/api/v1/awards/{award_id}"), &app.staff()).await;
+        status = reply.body["status"].as_str().unwrap_or_default().to_string();
+        if status == "expired" {
+            assert_eq!(reply.body["returned_to_pool"], "140.00");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("the award was not lapsed within 10 s: {status}");
+}
