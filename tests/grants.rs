@@ -397,6 +397,15 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     assert_eq!(entry.body["effective_date"], "2026-04-01", "{}", entry.text);
     let twice = app.post("/api/v1/grants/lapse", &app.staff(), &json!({})).await;
     assert_eq!(twice.body, json!([]), "a second run changes nothing");
+    let cli = investai(&app.database_url).args(["grants", "lapse"]).output().expect("run grants lapse");
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    assert!(
+        String::from_utf8_lossy(&cli.stdout).contains("0 award(s) ended"),
+        "{}",
+        String::from_utf8_lossy(&cli.stdout)
+    );
+    let future = investai(&app.database_url).args(["grants", "lapse", "--as-of", "2999-01-01"]).output().expect("run");
+    assert!(!future.status.success(), "a lapse in the future is refused");
     let late = app.post("/api/v1/usage", &operator, &json!({"records": [usage("r-9", &award_id, "1", 6)]})).await;
     assert_eq!(late.body["refusals"][0]["code"], "award-not-running");
     let ended = app.get(&format!("/api/v1/awards/{award_id}"), &sme(&app, "sme-1")).await;
@@ -411,6 +420,19 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     let trial = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of={LATER}", g.fund), &app.auditor()).await;
     assert_eq!(trial.body["total_debit"], trial.body["total_credit"], "{}", trial.text);
     entry_count(&app).await;
+    let verify = investai(&app.database_url).arg("verify").output().expect("run verify");
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+}
+
+/// The `investai` binary on the test's database.
+fn investai(database_url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_investai"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("INVESTAI_LOG_LEVEL", "warn");
+    command
 }
 
 async fn fifty_concurrent_awards_against_a_budget_for_ten(app: TestApp) {

@@ -59,10 +59,23 @@ pub fn intensity_percent(basis: AidBasis, category: SmeCategory) -> Option<Decim
     Some(Decimal::from(percent))
 }
 
-/// Aid value: GPU-hours (in thousandths) x list price per hour x intensity, rounded down.
+/// Aid value: GPU-hours (in thousandths) x list price per hour x intensity, rounded down to
+/// the cent. Integer arithmetic on the intensity's decimal digits: exact, and it runs for every
+/// usage record, so it avoids decimal division.
 pub fn aid_value(milli_gpu_hours: i64, price_per_hour: Cents, intensity_percent: Decimal) -> Result<Cents, MoneyError> {
-    let gross = Decimal::from(milli_gpu_hours) * price_per_hour.to_decimal() / Decimal::from(1000);
-    Cents::floor_from(gross * intensity_percent / Decimal::ONE_HUNDRED)
+    if milli_gpu_hours < 0 || price_per_hour.is_negative() || intensity_percent.is_sign_negative() {
+        return Err(MoneyError::Negative);
+    }
+    // cents = milli / 1000 x price_cents x (mantissa / 10^scale) / 100
+    let numerator = i128::from(milli_gpu_hours)
+        .checked_mul(i128::from(price_per_hour.get()))
+        .and_then(|n| n.checked_mul(intensity_percent.mantissa()))
+        .ok_or(MoneyError::Overflow)?;
+    let denominator = 100_000_i128
+        .checked_mul(10_i128.checked_pow(intensity_percent.scale()).ok_or(MoneyError::Overflow)?)
+        .ok_or(MoneyError::Overflow)?;
+    let cents = i64::try_from(numerator / denominator).map_err(|_| MoneyError::TooLarge)?;
+    Cents::from_decimal(Decimal::new(cents, 2))
 }
 
 /// Why de minimis aid is refused, with the figures.
@@ -123,6 +136,19 @@ mod tests {
     fn aid_value_is_hours_times_price_times_intensity() {
         // 1,234.567 GPU-hours at EUR 2.10 and 70%: 1,814.81349 -> 1,814.81.
         assert_eq!(aid_value(1_234_567, Cents::new(210), Decimal::from(70)), Ok(Cents::new(181_481)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn integer_aid_value_equals_the_decimal_formula(
+            milli in 0i64..1_000_000_000_000, price in 0i64..1_000_000, percent in 0u32..=10_000, scale in 0u32..3,
+        ) {
+            let intensity = Decimal::new(i64::from(percent), scale);
+            let price = Cents::new(price);
+            let gross = Decimal::from(milli) * price.to_decimal() / Decimal::from(1000);
+            let expected = Cents::floor_from(gross * intensity / Decimal::ONE_HUNDRED);
+            proptest::prop_assert_eq!(aid_value(milli, price, intensity), expected, "both refuse amounts above the limit");
+        }
     }
 
     #[test]

@@ -116,8 +116,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     }
 }
 
-/// Deserializes with the path of the failing field in the error.
+/// Deserializes with the path of the failing field in the error. Valid bodies take the plain
+/// parser; only a refused body is parsed again with path tracking, which costs a wrapper on
+/// every field (a 10,000-record usage batch has 50,000).
 pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
+    match serde_json::from_slice(raw) {
+        Ok(value) => Ok(value),
+        Err(_) => parse_json_with_path(raw),
+    }
+}
+
+fn parse_json_with_path<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(raw);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();

@@ -14,7 +14,9 @@ use utoipa::ToSchema;
 
 use super::grants::{application_row, call_facilities, call_row, de_minimis_granted, reviews_of};
 use super::ledger::{post_entry, standard_account, NewEntry};
-use super::schema::{award_capacity, facilities, grant_applications, grant_awards, grant_calls, usage_records};
+use super::schema::{
+    award_capacity, facilities, facility_quarter_usage, grant_applications, grant_awards, grant_calls,
+};
 use super::structure::{get_facility, price_on};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
@@ -573,15 +575,13 @@ pub fn facility_capacity(
     }
     let capacity = GpuHours::from_whole(facility.quarterly_capacity_gpu_hours).map_err(AppError::internal)?;
     let reserved = reserved_by_quarter(conn, facility_id, from, to)?;
-    let used_rows: Vec<(i32, i64)> = usage_records::table
-        .filter(usage_records::facility_id.eq(facility_id))
-        .filter(usage_records::quarter_key.between(from.key(), to.key()))
-        .select((usage_records::quarter_key, usage_records::milli_hours))
-        .load(conn)?;
-    let mut used: HashMap<i32, i64> = HashMap::new();
-    for (key, milli) in used_rows {
-        *used.entry(key).or_default() += milli;
-    }
+    let used: HashMap<i32, i64> = facility_quarter_usage::table
+        .filter(facility_quarter_usage::facility_id.eq(facility_id))
+        .filter(facility_quarter_usage::quarter_key.between(from.key(), to.key()))
+        .select((facility_quarter_usage::quarter_key, facility_quarter_usage::milli_hours))
+        .load::<(i32, i64)>(conn)?
+        .into_iter()
+        .collect();
     let mut quarters = Vec::new();
     let mut quarter = from;
     while quarter <= to {

@@ -109,12 +109,14 @@ impl DbManager {
                 let mut conn =
                     diesel::SqliteConnection::establish(&path).map_err(diesel::r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the one writer; FULL sync means an acknowledged
-                // commit survives a power cut, not only a process crash.
+                // commit survives a power cut, not only a process crash. A 32 MB page cache per
+                // connection keeps the indexes that usage batches write to in memory.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
-                     PRAGMA foreign_keys = ON;"
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA cache_size = -32768;"
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))

@@ -450,12 +450,19 @@ diesel::table! {
         record_id -> Text,
         award_id -> Text,
         milli_hours -> BigInt,
-        period_start -> Timestamp,
-        period_end -> Timestamp,
-        quarter_key -> Integer,
+        period_start_us -> BigInt,
+        period_end_us -> BigInt,
         subsidy_cents -> BigInt,
         entry_id -> Nullable<Text>,
-        received_at -> Timestamp,
+        received_at_us -> BigInt,
+    }
+}
+
+diesel::table! {
+    facility_quarter_usage (facility_id, quarter_key) {
+        facility_id -> Text,
+        quarter_key -> Integer,
+        milli_hours -> BigInt,
     }
 }
 
@@ -492,4 +499,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     grant_awards,
     award_capacity,
     usage_records,
+    facility_quarter_usage,
 );

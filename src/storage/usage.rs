@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::awards::AwardRow;
 use super::ledger::{post_entry, standard_account, NewEntry};
-use super::schema::{grant_awards, usage_records};
+use super::schema::{facility_quarter_usage, grant_awards, usage_records};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_DUE, COMPUTE_SUBSIDIES, GRANT_COMMITMENTS_PAYABLE};
 use crate::domain::hours::{GpuHours, Quarter};
@@ -67,7 +67,16 @@ pub struct UsageReport {
     pub refusals: Vec<RefusedRecord>,
 }
 
-type StoredTuple = (String, String, i64, NaiveDateTime, NaiveDateTime, i64, Option<String>);
+type StoredTuple = (String, String, i64, i64, i64, i64, Option<String>);
+
+/// A timestamp as stored: microseconds since 1970-01-01 UTC.
+fn to_micros(at: NaiveDateTime) -> i64 {
+    at.and_utc().timestamp_micros()
+}
+
+fn from_micros(micros: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_micros(micros).map_or(NaiveDateTime::MIN, |t| t.naive_utc())
+}
 
 fn stored_records(
     conn: &mut DbConnection,
@@ -84,8 +93,8 @@ fn stored_records(
                 usage_records::record_id,
                 usage_records::award_id,
                 usage_records::milli_hours,
-                usage_records::period_start,
-                usage_records::period_end,
+                usage_records::period_start_us,
+                usage_records::period_end_us,
                 usage_records::subsidy_cents,
                 usage_records::entry_id,
             ))
@@ -95,8 +104,8 @@ fn stored_records(
                 record_id: record_id.clone(),
                 award_id,
                 gpu_hours: GpuHours::from_milli(milli),
-                period_start,
-                period_end,
+                period_start: from_micros(period_start),
+                period_end: from_micros(period_end),
             };
             stored.insert(
                 record_id,
@@ -174,6 +183,7 @@ pub fn ingest(
         entries.insert(debit.award_id.clone(), entry_id);
     }
     insert_records(conn, facility_id, records, &plan.outcomes, &entries)?;
+    add_quarter_usage(conn, facility_id, records, &plan.outcomes)?;
     Ok(report(records, &plan.outcomes, awards))
 }
 
@@ -184,7 +194,7 @@ fn insert_records(
     outcomes: &[RecordOutcome],
     entries: &HashMap<String, Option<String>>,
 ) -> AppResult<()> {
-    let received_at = now_micros();
+    let received_at = to_micros(now_micros());
     let rows: Vec<_> = records
         .iter()
         .zip(outcomes)
@@ -194,18 +204,56 @@ fn insert_records(
                 usage_records::record_id.eq(&record.record_id),
                 usage_records::award_id.eq(&record.award_id),
                 usage_records::milli_hours.eq(record.gpu_hours.milli()),
-                usage_records::period_start.eq(record.period_start),
-                usage_records::period_end.eq(record.period_end),
-                usage_records::quarter_key.eq(Quarter::of(record.period_start.date()).key()),
+                usage_records::period_start_us.eq(to_micros(record.period_start)),
+                usage_records::period_end_us.eq(to_micros(record.period_end)),
                 usage_records::subsidy_cents.eq(subsidy.get()),
                 usage_records::entry_id.eq(entries.get(&record.award_id).cloned().flatten()),
-                usage_records::received_at.eq(received_at),
+                usage_records::received_at_us.eq(received_at),
             )),
             _ => None,
         })
         .collect();
     for chunk in rows.chunks(INSERT_CHUNK) {
         super::batch_insert!(conn, usage_records::table, chunk);
+    }
+    Ok(())
+}
+
+/// Adds the batch's accepted hours to the facility's usage by quarter of the period start.
+fn add_quarter_usage(
+    conn: &mut DbConnection,
+    facility_id: &str,
+    records: &[UsageRecord],
+    outcomes: &[RecordOutcome],
+) -> AppResult<()> {
+    let mut by_quarter: HashMap<i32, i64> = HashMap::new();
+    for (record, outcome) in records.iter().zip(outcomes) {
+        if matches!(outcome, RecordOutcome::Accepted { .. }) {
+            *by_quarter.entry(Quarter::of(record.period_start.date()).key()).or_default() += record.gpu_hours.milli();
+        }
+    }
+    for (quarter, milli) in by_quarter {
+        let row = (
+            facility_quarter_usage::facility_id.eq(facility_id),
+            facility_quarter_usage::quarter_key.eq(quarter),
+            facility_quarter_usage::milli_hours.eq(milli),
+        );
+        let add = facility_quarter_usage::milli_hours.eq(facility_quarter_usage::milli_hours + milli);
+        let key = (facility_quarter_usage::facility_id, facility_quarter_usage::quarter_key);
+        match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(facility_quarter_usage::table)
+                .values(row)
+                .on_conflict(key)
+                .do_update()
+                .set(add)
+                .execute(c)?,
+            DbConnection::Postgresql(c) => diesel::insert_into(facility_quarter_usage::table)
+                .values(row)
+                .on_conflict(key)
+                .do_update()
+                .set(add)
+                .execute(c)?,
+        };
     }
     Ok(())
 }
@@ -309,7 +357,7 @@ pub struct StoredUsage {
     pub received_at: NaiveDateTime,
 }
 
-type UsageTuple = (String, String, i64, NaiveDateTime, NaiveDateTime, i64, Option<String>, NaiveDateTime);
+type UsageTuple = (String, String, i64, i64, i64, i64, Option<String>, i64);
 
 /// An award's records in record-id order, after `after`.
 pub fn award_records(
@@ -329,11 +377,11 @@ pub fn award_records(
             usage_records::record_id,
             usage_records::award_id,
             usage_records::milli_hours,
-            usage_records::period_start,
-            usage_records::period_end,
+            usage_records::period_start_us,
+            usage_records::period_end_us,
             usage_records::subsidy_cents,
             usage_records::entry_id,
-            usage_records::received_at,
+            usage_records::received_at_us,
         ))
         .load(conn)?;
     Ok(rows
@@ -342,11 +390,11 @@ pub fn award_records(
             record_id,
             award_id,
             gpu_hours: GpuHours::from_milli(milli),
-            period_start,
-            period_end,
+            period_start: from_micros(period_start),
+            period_end: from_micros(period_end),
             subsidy: Cents::new(subsidy),
             entry_id,
-            received_at,
+            received_at: from_micros(received_at),
         })
         .collect())
 }

@@ -1,3 +1,4 @@
+DROP TABLE facility_quarter_usage;
 DROP TABLE usage_records;
 DROP TABLE award_capacity;
 DROP TABLE grant_awards;

@@ -110,20 +110,28 @@ CREATE TABLE award_capacity (
 );
 CREATE INDEX award_capacity_facility ON award_capacity (facility_id, quarter_key);
 
--- A facility's record id counts once: the primary key refuses a second copy.
+-- A facility's record id counts once: the primary key refuses a second copy. Times are
+-- microseconds since 1970-01-01 UTC: the table takes 10,000-record batches, and integers are
+-- exact and cheaper to write than timestamp text.
 CREATE TABLE usage_records (
     facility_id TEXT NOT NULL REFERENCES facilities(id),
     record_id TEXT NOT NULL,
     award_id TEXT NOT NULL REFERENCES grant_awards(id),
     milli_hours BIGINT NOT NULL CHECK (milli_hours > 0),
-    period_start TIMESTAMP NOT NULL,
-    period_end TIMESTAMP NOT NULL,
-    quarter_key INTEGER NOT NULL,
+    period_start_us BIGINT NOT NULL,
+    period_end_us BIGINT NOT NULL CHECK (period_end_us >= period_start_us),
     subsidy_cents BIGINT NOT NULL CHECK (subsidy_cents >= 0),
     -- None while the award's hours so far earn less than a cent: nothing to post yet.
     entry_id TEXT REFERENCES journal_entries(id),
-    received_at TIMESTAMP NOT NULL,
+    received_at_us BIGINT NOT NULL,
     PRIMARY KEY (facility_id, record_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX usage_records_award ON usage_records (award_id);
-CREATE INDEX usage_records_quarter ON usage_records (facility_id, quarter_key);
+
+-- Hours used per facility and quarter (of the records' period start), kept with each batch.
+CREATE TABLE facility_quarter_usage (
+    facility_id TEXT NOT NULL REFERENCES facilities(id),
+    quarter_key INTEGER NOT NULL,
+    milli_hours BIGINT NOT NULL CHECK (milli_hours >= 0),
+    PRIMARY KEY (facility_id, quarter_key)
+) WITHOUT ROWID;
