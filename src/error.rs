@@ -147,6 +147,15 @@ impl From<EntryError> for AppError {
     }
 }
 
+impl From<crate::domain::eligibility::EligibilityError> for AppError {
+    fn from(error: crate::domain::eligibility::EligibilityError) -> Self {
+        match error {
+            crate::domain::eligibility::EligibilityError::Invalid { field, reason } => AppError::field(field, reason),
+            crate::domain::eligibility::EligibilityError::Money(e) => AppError::from(e),
+        }
+    }
+}
+
 impl From<MoneyError> for AppError {
     fn from(error: MoneyError) -> Self {
         AppError::rule("amount-out-of-range", error.to_string())

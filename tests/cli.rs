@@ -3,20 +3,10 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use common::{TestApp, TEST_SECRET};
+use common::{investai, TestApp, TEST_SECRET};
 use serde_json::json;
-
-fn investai(database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_investai"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .env("INVESTAI_LOG_LEVEL", "warn");
-    command
-}
 
 async fn verify_command_names_the_first_bad_entry(app: TestApp) {
     let fund = app.create_fund("CLI fund").await;

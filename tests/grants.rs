@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{assert_problem, Reply, TestApp};
+use common::{assert_problem, investai, Reply, TestApp};
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
 
@@ -422,17 +422,6 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     entry_count(&app).await;
     let verify = investai(&app.database_url).arg("verify").output().expect("run verify");
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
-}
-
-/// The `investai` binary on the test's database.
-fn investai(database_url: &str) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_investai"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .env("INVESTAI_LOG_LEVEL", "warn");
-    command
 }
 
 async fn fifty_concurrent_awards_against_a_budget_for_ten(app: TestApp) {

@@ -17,7 +17,7 @@ use super::schema::{grant_applications, grant_awards, grant_call_facilities, gra
 use super::structure::{get_facility, price_on};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
-use crate::domain::eligibility::{EligibilityError, EnterpriseFigures, Related, SmeCategory};
+use crate::domain::eligibility::{EnterpriseFigures, Related, SmeCategory};
 use crate::domain::grants::{
     assess, undertaking_key, ApplicationFacts, ApplicationStatus, Assessment, CallTerms, SCORE_MAX,
 };
@@ -507,15 +507,8 @@ fn assess_input(
     let price = price_on(conn, &input.facility_id, now.date()).ok().map(|p| p.price_per_gpu_hour);
     let key = undertaking_key(&input.company.country, &input.company.registration_number);
     let granted = de_minimis_granted(conn, &key)?;
-    let assessment = assess(&terms, &input.facts(), now, price, &granted).map_err(eligibility_error)?;
+    let assessment = assess(&terms, &input.facts(), now, price, &granted)?;
     Ok((assessment, price))
-}
-
-fn eligibility_error(error: EligibilityError) -> AppError {
-    match error {
-        EligibilityError::Invalid { field, reason } => AppError::field(field, reason),
-        EligibilityError::Money(e) => AppError::from(e),
-    }
 }
 
 fn row_from_input(

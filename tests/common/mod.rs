@@ -203,6 +203,17 @@ impl TestApp {
     }
 }
 
+/// The `investai` binary with a clean environment on the test's database.
+pub fn investai(database_url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_investai"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("INVESTAI_LOG_LEVEL", "warn");
+    command
+}
+
 /// Asserts an RFC 9457 problem with `status` and, if given, a field error on `field`.
 pub fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
     assert_eq!(reply.status, status, "{}", reply.text);

@@ -262,11 +262,7 @@ impl ApplicationRequest {
                 balance_sheet: self.balance_sheet,
             },
             &self.related,
-        )
-        .map_err(|e| match e {
-            crate::domain::eligibility::EligibilityError::Invalid { field, reason } => AppError::field(field, reason),
-            crate::domain::eligibility::EligibilityError::Money(e) => AppError::from(e),
-        })?;
+        )?;
         Ok(ApplicationInput {
             company: Company {
                 legal_name: self.company.legal_name.trim().to_string(),
