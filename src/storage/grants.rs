@@ -635,7 +635,13 @@ pub fn reviews_of(conn: &mut DbConnection, id: &str) -> AppResult<Vec<Review>> {
         .collect())
 }
 
-fn to_application(conn: &mut DbConnection, row: ApplicationRow, with_details: bool) -> AppResult<Application> {
+/// An application's view; `award_id` is looked up unless the caller already knows it.
+fn to_application(
+    conn: &mut DbConnection,
+    row: ApplicationRow,
+    with_details: bool,
+    known_award: Option<Option<String>>,
+) -> AppResult<Application> {
     let status = row.status()?;
     let input = row.input()?;
     let now = now_micros();
@@ -649,11 +655,14 @@ fn to_application(conn: &mut DbConnection, row: ApplicationRow, with_details: bo
         None
     };
     let reviews = if with_details { reviews_of(conn, &row.id)? } else { Vec::new() };
-    let award_id = grant_awards::table
-        .filter(grant_awards::application_id.eq(&row.id))
-        .select(grant_awards::id)
-        .first::<String>(conn)
-        .optional()?;
+    let award_id = match known_award {
+        Some(known) => known,
+        None => grant_awards::table
+            .filter(grant_awards::application_id.eq(&row.id))
+            .select(grant_awards::id)
+            .first::<String>(conn)
+            .optional()?,
+    };
     Ok(Application {
         status: status.shown(row.start_date, now.date()).into(),
         sme_category: row.category()?,
@@ -683,7 +692,7 @@ fn to_application(conn: &mut DbConnection, row: ApplicationRow, with_details: bo
 
 pub fn get_application(conn: &mut DbConnection, id: &str) -> AppResult<Application> {
     let row = application_row(conn, id)?;
-    to_application(conn, row, true)
+    to_application(conn, row, true, None)
 }
 
 /// Largest page of applications a list returns.
@@ -721,7 +730,20 @@ pub fn list_applications(
         .limit(limit.clamp(1, APPLICATIONS_PAGE_MAX))
         .select(ApplicationRow::as_select())
         .load(conn)?;
-    rows.into_iter().map(|row| to_application(conn, row, false)).collect()
+    // One query for the page's awards, not one per application.
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut awards: HashMap<String, String> = grant_awards::table
+        .filter(grant_awards::application_id.eq_any(&ids))
+        .select((grant_awards::application_id, grant_awards::id))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let award = awards.remove(&row.id);
+            to_application(conn, row, false, Some(award))
+        })
+        .collect()
 }
 
 /// A reviewer's score (0 to 100) and comment. One review per reviewer; the first review moves

@@ -67,7 +67,48 @@ pub struct UsageReport {
     pub refusals: Vec<RefusedRecord>,
 }
 
-type StoredTuple = (String, String, i64, i64, i64, i64, Option<String>);
+/// A row of `usage_records`, as both reads see it.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = usage_records)]
+struct UsageRow {
+    record_id: String,
+    award_id: String,
+    milli_hours: i64,
+    period_start_us: i64,
+    period_end_us: i64,
+    subsidy_cents: i64,
+    entry_id: Option<String>,
+    received_at_us: i64,
+}
+
+impl UsageRow {
+    fn stored(self) -> StoredRecord {
+        StoredRecord {
+            record: UsageRecord {
+                record_id: self.record_id,
+                award_id: self.award_id,
+                gpu_hours: GpuHours::from_milli(self.milli_hours),
+                period_start: from_micros(self.period_start_us),
+                period_end: from_micros(self.period_end_us),
+            },
+            subsidy: Cents::new(self.subsidy_cents),
+            entry_id: self.entry_id.unwrap_or_default(),
+        }
+    }
+
+    fn view(self) -> StoredUsage {
+        StoredUsage {
+            record_id: self.record_id,
+            award_id: self.award_id,
+            gpu_hours: GpuHours::from_milli(self.milli_hours),
+            period_start: from_micros(self.period_start_us),
+            period_end: from_micros(self.period_end_us),
+            subsidy: Cents::new(self.subsidy_cents),
+            entry_id: self.entry_id,
+            received_at: from_micros(self.received_at_us),
+        }
+    }
+}
 
 /// A timestamp as stored: microseconds since 1970-01-01 UTC.
 fn to_micros(at: NaiveDateTime) -> i64 {
@@ -86,31 +127,13 @@ fn stored_records(
     let mut stored = HashMap::new();
     let ids: Vec<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let rows: Vec<StoredTuple> = usage_records::table
+        let rows: Vec<UsageRow> = usage_records::table
             .filter(usage_records::facility_id.eq(facility_id))
             .filter(usage_records::record_id.eq_any(chunk))
-            .select((
-                usage_records::record_id,
-                usage_records::award_id,
-                usage_records::milli_hours,
-                usage_records::period_start_us,
-                usage_records::period_end_us,
-                usage_records::subsidy_cents,
-                usage_records::entry_id,
-            ))
+            .select(UsageRow::as_select())
             .load(conn)?;
-        for (record_id, award_id, milli, period_start, period_end, subsidy, entry_id) in rows {
-            let record = UsageRecord {
-                record_id: record_id.clone(),
-                award_id,
-                gpu_hours: GpuHours::from_milli(milli),
-                period_start: from_micros(period_start),
-                period_end: from_micros(period_end),
-            };
-            stored.insert(
-                record_id,
-                StoredRecord { record, subsidy: Cents::new(subsidy), entry_id: entry_id.unwrap_or_default() },
-            );
+        for row in rows {
+            stored.insert(row.record_id.clone(), row.stored());
         }
     }
     Ok(stored)
@@ -357,8 +380,6 @@ pub struct StoredUsage {
     pub received_at: NaiveDateTime,
 }
 
-type UsageTuple = (String, String, i64, i64, i64, i64, Option<String>, i64);
-
 /// An award's records in record-id order, after `after`.
 pub fn award_records(
     conn: &mut DbConnection,
@@ -370,31 +391,12 @@ pub fn award_records(
     if let Some(after) = after {
         query = query.filter(usage_records::record_id.gt(after.to_string()));
     }
-    let rows: Vec<UsageTuple> = query
+    Ok(query
         .order(usage_records::record_id.asc())
         .limit(limit.clamp(1, RECORDS_PAGE_MAX))
-        .select((
-            usage_records::record_id,
-            usage_records::award_id,
-            usage_records::milli_hours,
-            usage_records::period_start_us,
-            usage_records::period_end_us,
-            usage_records::subsidy_cents,
-            usage_records::entry_id,
-            usage_records::received_at_us,
-        ))
-        .load(conn)?;
-    Ok(rows
+        .select(UsageRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(record_id, award_id, milli, period_start, period_end, subsidy, entry_id, received_at)| StoredUsage {
-            record_id,
-            award_id,
-            gpu_hours: GpuHours::from_milli(milli),
-            period_start: from_micros(period_start),
-            period_end: from_micros(period_end),
-            subsidy: Cents::new(subsidy),
-            entry_id,
-            received_at: from_micros(received_at),
-        })
+        .map(UsageRow::view)
         .collect())
 }
