@@ -142,6 +142,8 @@ deployments = [
 proceeds = [
     {"fund": "gigafactories", "facility": "gf_fr", "amount": eur(300 * M), "cost_returned": eur(200 * M), "value_date": "2026-06-30",
      "description": "Partial sale of the Gigafactory Seine stake (illustrative)"},
+    {"fund": "gigafactories", "facility": "gf_fr", "amount": eur(900 * M), "cost_returned": eur(400 * M), "value_date": "2026-10-15",
+     "description": "Sale of the remaining Gigafactory Seine stake (illustrative)"},
 ]
 
 waterfalls = [
@@ -162,6 +164,56 @@ waterfalls = [
 
 distributions = [
     {"fund": "gigafactories", "cash": eur(300 * M), "date": "2026-07-15", "description": "First distribution (illustrative)"},
+    {"fund": "gigafactories", "cash": eur(900 * M), "date": "2026-10-20",
+     "description": "Second distribution; its reserve step fills the compute-grant pool (illustrative)"},
+]
+
+# Compute grants: SMEs act by their own party ids; one call open for years so the demo stays
+# usable, one awarded application with metered usage, one submitted application waiting for
+# its second review, and nothing yet for the second SME user to apply with in the browser.
+smes = [{"key": "sme_nordlicht"}, {"key": "sme_lumen"}, {"key": "sme_kestrel"}]
+
+grant_calls = [
+    {"key": "call_2026", "request": {
+        "fund_id": "gigafactories", "name": "GPU-hours for SMEs 2026-2031 (illustrative)",
+        "budget": eur(5 * M), "opens_at": "2026-09-01T00:00:00Z", "closes_at": "2031-12-31T23:59:59Z",
+        "eligible_facility_ids": ["gf_fr", "gf_de"], "max_gpu_hours_per_award": "250000",
+        "aid_basis": "de_minimis", "min_reviewers": 2, "min_average_score": "60"}},
+]
+
+def application(company, registration, country, staff, turnover, balance, title, summary, hours, facility):
+    return {
+        "company": {"legal_name": company, "registration_number": registration, "country": country},
+        "staff_awu": staff, "turnover": eur(turnover), "balance_sheet": eur(balance), "related": [],
+        "de_minimis_received": eur(0), "project_title": title, "summary": summary,
+        "requested_gpu_hours": hours, "facility_id": facility,
+        "start_date": "2026-10-01", "end_date": "2027-09-30",
+    }
+
+applications = [
+    {"key": "app_nordlicht", "call": "call_2026", "sme": "sme_nordlicht", "submit": True,
+     "request": application("Nordlicht Robotics GmbH", "HRB 123456", "DE", "42", 6 * M, 4 * M,
+                            "Vision models for warehouse robots",
+                            "Training and evaluating vision models that let mobile robots pick mixed goods.",
+                            "20000", "gf_fr"),
+     "reviews": [{"reviewer": "staff:reviewer-1", "score": 82, "comment": "Clear plan, realistic hours."},
+                 {"reviewer": "staff:reviewer-2", "score": 74, "comment": "Sound; data access to be confirmed."}],
+     "award_gpu_hours": "20000"},
+    {"key": "app_lumen", "call": "call_2026", "sme": "sme_lumen", "submit": True,
+     "request": application("Lumen Bio SAS", "RCS 901 234 567", "FR", "120", 30 * M, 25 * M,
+                            "Protein language model fine-tuning",
+                            "Fine-tuning protein language models to screen enzyme candidates.",
+                            "60000", "gf_fr"),
+     "reviews": [{"reviewer": "staff:reviewer-1", "score": 71, "comment": "Good science; hours on the high side."}],
+     "award_gpu_hours": None},
+]
+
+usage = [
+    {"facility": "gf_fr", "records": [
+        {"record_id": f"seine-2026-10-{day:02d}", "application": "app_nordlicht", "gpu_hours": "310.500",
+         "period_start": f"2026-10-{day:02d}T08:00:00Z", "period_end": f"2026-10-{day:02d}T20:00:00Z"}
+        for day in range(1, 31)
+    ]},
 ]
 
 valuations = [
@@ -175,6 +227,9 @@ users = [
     {"username": "aurora", "role": "investor", "party": "aurora"},
     {"username": "digital-europe", "role": "investor", "party": "dep"},
     {"username": "seine-operator", "role": "facility", "party": "gf_fr"},
+    {"username": "nordlicht", "role": "sme", "party": "sme_nordlicht"},
+    {"username": "lumen", "role": "sme", "party": "sme_lumen"},
+    {"username": "kestrel", "role": "sme", "party": "sme_kestrel"},
 ]
 for user in users:
     user["password"] = "investai-demo-2025"
@@ -182,7 +237,7 @@ for user in users:
 fixture = {
     "notes": [
         "InvestAI demo data. Facts from the February 2025 announcement: EUR 200 bn mobilised (EUR 50 bn public, EUR 150 bn private), a EUR 20 bn AI gigafactories fund, 4 gigafactories of about 100,000 chips each, 7 AI factories selected in December 2024.",
-        "Illustrative, fixed by no public source: dates, fund terms and tranche terms; the split of public money by programme and Member State; every private institution (all fictional) and its amount; gigafactory names; chip counts of the AI factories; capacities (chips x 2,160 hours a quarter); list prices per GPU-hour; the calls, contributions, deployments and valuations.",
+        "Illustrative, fixed by no public source: dates, fund terms and tranche terms; the split of public money by programme and Member State; every private institution (all fictional) and its amount; gigafactory names; chip counts of the AI factories; capacities (chips x 2,160 hours a quarter); list prices per GPU-hour; the calls, contributions, deployments and valuations; the SMEs (fictional), grant calls, applications, reviews, awards and usage.",
         "Demo users all have the password investai-demo-2025; never use these users outside a demo.",
     ],
     "funds": [
@@ -200,6 +255,10 @@ fixture = {
     "proceeds": proceeds,
     "waterfalls": waterfalls,
     "distributions": distributions,
+    "smes": smes,
+    "grant_calls": grant_calls,
+    "applications": applications,
+    "usage": usage,
     "users": users,
 }
 

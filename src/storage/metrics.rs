@@ -301,3 +301,50 @@ pub fn statement(
         closing,
     })
 }
+
+/// One date of an investor's history in a fund: what it paid in and received that day, and
+/// the value of its positions by hypothetical liquidation on that day.
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryPoint {
+    pub date: NaiveDate,
+    pub contributed: Cents,
+    pub distributed: Cents,
+    pub nav: Cents,
+}
+
+/// Dates an investor history holds at most: the latest ones (each needs one liquidation).
+pub const HISTORY_POINTS_MAX: usize = 40;
+
+/// An investor's cash flows in a fund by date, with its NAV on each of those dates and on
+/// `as_of`.
+pub fn investor_history(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    investor_id: &str,
+    as_of: NaiveDate,
+) -> AppResult<Vec<HistoryPoint>> {
+    let now = liquidate(conn, fund_id, as_of)?;
+    let mine: Vec<&PositionState> = now.states.iter().filter(|s| s.source_id == investor_id).collect();
+    let position_ids: Vec<String> = mine.iter().map(|s| s.position.id.to_string()).collect();
+    let mut by_date: BTreeMap<NaiveDate, (Cents, Cents)> = BTreeMap::new();
+    for state in &mine {
+        for flow in state.position.flows.iter().filter(|f| f.amount.get() > 0 && f.date <= as_of) {
+            let day = by_date.entry(flow.date).or_default();
+            day.0 = day.0.checked_add(flow.amount)?;
+        }
+        for (date, amount) in state.received.iter().filter(|(date, _)| *date <= as_of) {
+            let day = by_date.entry(*date).or_default();
+            day.1 = day.1.checked_add(*amount)?;
+        }
+    }
+    by_date.entry(as_of).or_default();
+    let skip = by_date.len().saturating_sub(HISTORY_POINTS_MAX);
+    let mut points = Vec::with_capacity(by_date.len() - skip);
+    for (date, (contributed, distributed)) in by_date.into_iter().skip(skip) {
+        let liquidation = if date == as_of { None } else { Some(liquidate(conn, fund_id, date)?) };
+        let values = &liquidation.as_ref().unwrap_or(&now).by_position;
+        let nav = Cents::sum(position_ids.iter().map(|id| values.get(id).copied().unwrap_or_default()))?;
+        points.push(HistoryPoint { date, contributed, distributed, nav });
+    }
+    Ok(points)
+}

@@ -1,7 +1,7 @@
 //! Capital calls, notices and contributions.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, guard, web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -22,12 +22,12 @@ use crate::storage::funds::get_fund;
 pub const CALL_LINES_MAX: usize = 100;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create_call)
+    cfg.service(web::resource("/funds/{fund_id}/capital-calls").guard(guard::Post()).to(create_call))
         .service(list_calls)
         .service(get_call)
         .service(list_notices)
         .service(get_notice)
-        .service(pay_notice);
+        .service(web::resource("/notices/{notice_id}/contributions").guard(guard::Post()).to(pay_notice));
 }
 
 pub fn today() -> NaiveDate {
@@ -99,13 +99,12 @@ fn validate_call(input: &NewCallRequest, actor: String) -> AppResult<NewCall> {
 }
 
 /// Issue a capital call on one or more tranches (staff): one notice per investor, pro rata to unfunded commitment.
-#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = NewCallRequest,
     responses((status = 201, body = CapitalCall),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/capital-calls")]
 pub async fn create_call(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -230,14 +229,13 @@ pub struct ContributionRequest {
 }
 
 /// Record a contribution paying a notice, in part or in full (staff). Over-payment is refused.
-#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path),
+#[utoipa::path(post, path = "/notices/{notice_id}/contributions", tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ContributionRequest,
     responses((status = 201, body = Contribution),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/notices/{notice_id}/contributions")]
 pub async fn pay_notice(
     state: web::Data<AppState>,
     req: HttpRequest,

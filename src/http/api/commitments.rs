@@ -1,7 +1,7 @@
 //! Commitments of sources to tranches, and their amendments.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, guard, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -18,7 +18,10 @@ use crate::storage::commitments::{self, AmendmentKind, Commitment, CommitmentFil
 use crate::storage::funds::get_fund;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create_commitment).service(list_commitments).service(get_commitment).service(amend_commitment);
+    cfg.service(web::resource("/funds/{fund_id}/commitments").guard(guard::Post()).to(create_commitment))
+        .service(list_commitments)
+        .service(get_commitment)
+        .service(web::resource("/commitments/{commitment_id}/amendments").guard(guard::Post()).to(amend_commitment));
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,14 +38,13 @@ pub struct NewCommitmentRequest {
 }
 
 /// Record a source's commitment to a tranche (staff).
-#[utoipa::path(tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/commitments", tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = NewCommitmentRequest,
     responses((status = 201, body = Commitment),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/commitments")]
 pub async fn create_commitment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -149,14 +151,13 @@ pub struct AmendmentRequest {
 }
 
 /// Amend a commitment by a new event: increase, decrease (never below what is called) or cancel (staff).
-#[utoipa::path(tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path),
+#[utoipa::path(post, path = "/commitments/{commitment_id}/amendments", tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = AmendmentRequest,
     responses((status = 201, body = Commitment),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/commitments/{commitment_id}/amendments")]
 pub async fn amend_commitment(
     state: web::Data<AppState>,
     req: HttpRequest,

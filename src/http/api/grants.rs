@@ -1,7 +1,7 @@
 //! Compute grants: calls, SME applications, reviews, awards, lapses, and the views over them.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{get, guard, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -29,17 +29,17 @@ use crate::storage::usage::{self, StoredUsage};
 use crate::storage::write_tx;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create_call)
+    cfg.service(web::resource("/grant-calls").guard(guard::Post()).to(create_call))
         .service(list_calls)
         .service(get_call)
-        .service(create_application)
+        .service(web::resource("/grant-calls/{call_id}/applications").guard(guard::Post()).to(create_application))
         .service(list_applications)
         .service(get_application)
-        .service(update_application)
-        .service(submit_application)
-        .service(review_application)
-        .service(award_application)
-        .service(reject_application)
+        .service(web::resource("/applications/{application_id}").guard(guard::Put()).to(update_application))
+        .service(web::resource("/applications/{application_id}/submit").guard(guard::Post()).to(submit_application))
+        .service(web::resource("/applications/{application_id}/reviews").guard(guard::Post()).to(review_application))
+        .service(web::resource("/applications/{application_id}/award").guard(guard::Post()).to(award_application))
+        .service(web::resource("/applications/{application_id}/rejection").guard(guard::Post()).to(reject_application))
         .service(list_awards)
         .service(get_award)
         .service(award_usage)
@@ -99,7 +99,7 @@ pub struct NewGrantCallRequest {
 }
 
 impl NewGrantCallRequest {
-    fn validate(self, actor: String) -> AppResult<NewCall> {
+    pub fn validate(self, actor: String) -> AppResult<NewCall> {
         let mut checks = Checks::default();
         let fund_id = checks.id("fund_id", &self.fund_id);
         checks.check("name", validate_name(&self.name));
@@ -150,12 +150,11 @@ pub fn micros(at: DateTime<Utc>) -> chrono::NaiveDateTime {
 }
 
 /// Open a grant call, reserving its budget from the fund's compute-grant pool (staff).
-#[utoipa::path(tag = "grants", security(("bearer" = [])), request_body = NewGrantCallRequest,
+#[utoipa::path(post, path = "/grant-calls", tag = "grants", security(("bearer" = [])), request_body = NewGrantCallRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = GrantCall),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "pool-insufficient, unknown-facility", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/grant-calls")]
 pub async fn create_call(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -221,7 +220,7 @@ pub struct ApplicationRequest {
 }
 
 impl ApplicationRequest {
-    fn validate(self) -> AppResult<ApplicationInput> {
+    pub fn validate(self) -> AppResult<ApplicationInput> {
         let mut checks = Checks::default();
         checks.check("company.legal_name", validate_name(&self.company.legal_name));
         let registration = self.company.registration_number.trim().to_string();
@@ -288,13 +287,12 @@ impl ApplicationRequest {
 
 /// Save a draft application to a call (SME). The answer shows the computed SME category, the
 /// aid value and every reason the application could not be submitted as it stands.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path),
+#[utoipa::path(post, path = "/grant-calls/{call_id}/applications", tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ApplicationRequest,
     responses((status = 201, body = Application),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/grant-calls/{call_id}/applications")]
 pub async fn create_application(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -314,7 +312,7 @@ pub async fn create_application(
 }
 
 /// Loads an application the caller may see: staff, auditors and admins any, an SME its own.
-async fn visible_application(state: &AppState, principal: &Principal, id: String) -> AppResult<Application> {
+pub async fn visible_application(state: &AppState, principal: &Principal, id: String) -> AppResult<Application> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme])?;
     let mut application = state.db(move |conn| grants::get_application(conn, &id)).await?;
     if !principal.may_read_party(Role::Sme, &application.sme_id) {
@@ -341,12 +339,11 @@ pub async fn get_application(
 }
 
 /// Replace a draft's content (SME, own drafts only).
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(put, path = "/applications/{application_id}", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
     request_body = ApplicationRequest,
     responses((status = 200, body = Application),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "not-a-draft", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[put("/applications/{application_id}")]
 pub async fn update_application(
     state: web::Data<AppState>,
     principal: Principal,
@@ -364,10 +361,9 @@ pub async fn update_application(
 /// Submit a draft (SME). Refused with every reason and its figures: not an SME, not in the
 /// EU-27, call not open or closed, hours above the call maximum, facility not eligible,
 /// invalid period, de minimis ceiling exceeded.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(post, path = "/applications/{application_id}/submit", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
     responses((status = 200, body = Application),
         (status = 422, description = "not-an-sme, not-in-eu, call-closed, hours-above-call-maximum, de-minimis-exceeded, ...", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/applications/{application_id}/submit")]
 pub async fn submit_application(
     state: web::Data<AppState>,
     principal: Principal,
@@ -428,11 +424,10 @@ pub struct ReviewRequest {
 }
 
 /// Score an application (staff reviewer; one review each).
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(post, path = "/applications/{application_id}/reviews", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
     request_body = ReviewRequest,
     responses((status = 201, body = Application),
         (status = 409, description = "already-reviewed", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/applications/{application_id}/reviews")]
 pub async fn review_application(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -467,12 +462,11 @@ pub struct AwardRequest {
 /// award date, aid value, the call's budget, the de minimis ceiling, facility capacity by
 /// quarter; then the award and its journal entry. Of awards racing for the last euro or hour,
 /// exactly one wins.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path),
+#[utoipa::path(post, path = "/applications/{application_id}/award", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = AwardRequest,
     responses((status = 201, body = Award),
         (status = 422, description = "too-few-reviews, score-below-minimum, budget-exhausted, capacity-exhausted, de-minimis-exceeded, no-price", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/applications/{application_id}/award")]
 pub async fn award_application(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -499,11 +493,10 @@ pub struct RejectionRequest {
 }
 
 /// Reject an application, with the reason the applicant reads (staff).
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(post, path = "/applications/{application_id}/rejection", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
     request_body = RejectionRequest,
     responses((status = 200, body = Application),
         (status = 422, description = "not-under-review", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/applications/{application_id}/rejection")]
 pub async fn reject_application(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -560,7 +553,7 @@ fn may_see_award(principal: &Principal, award: &Award) -> bool {
     principal.may_read_party(Role::Sme, &award.sme_id) || principal.may_read_party(Role::Facility, &award.facility_id)
 }
 
-async fn visible_award(state: &AppState, principal: &Principal, id: String) -> AppResult<Award> {
+pub async fn visible_award(state: &AppState, principal: &Principal, id: String) -> AppResult<Award> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme, Role::Facility])?;
     let award = state.db(move |conn| awards::get_award(conn, &id)).await?;
     if !may_see_award(principal, &award) {

@@ -1,7 +1,7 @@
 //! Deployments into facilities, proceeds, valuations, and the fund overview.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, guard, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -19,7 +19,11 @@ use crate::storage::investments::{self, Deployment, DeploymentRow, Proceeds, Pro
 use crate::storage::overview::{fund_overview, FundOverview};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(deploy).service(list_deployments).service(receive_proceeds).service(record_valuation).service(overview);
+    cfg.service(web::resource("/funds/{fund_id}/deployments").guard(guard::Post()).to(deploy))
+        .service(list_deployments)
+        .service(receive_proceeds)
+        .service(web::resource("/funds/{fund_id}/valuations").guard(guard::Post()).to(record_valuation))
+        .service(overview);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,13 +39,12 @@ pub struct DeploymentRequest {
 }
 
 /// Invest called cash in a facility, as equity or a grant (staff).
-#[utoipa::path(tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = DeploymentRequest,
     responses((status = 201, body = Deployment),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/deployments")]
 pub async fn deploy(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -168,13 +171,12 @@ pub struct ValuationRequest {
 }
 
 /// Record the fund's NAV on a date; the books are revalued to it (staff).
-#[utoipa::path(tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/valuations", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ValuationRequest,
     responses((status = 201, body = Valuation),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/valuations")]
 pub async fn record_valuation(
     state: web::Data<AppState>,
     req: HttpRequest,

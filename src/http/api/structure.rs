@@ -1,7 +1,7 @@
 //! Tranches, sources (investors) and facilities.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, guard, post, web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -20,7 +20,7 @@ use crate::storage::structure::{self, Facility, FacilityPrice, NewTranche, Sourc
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_tranche)
         .service(list_tranches)
-        .service(create_source)
+        .service(web::resource("/sources").guard(guard::Post()).to(create_source))
         .service(list_sources)
         .service(get_source)
         .service(create_facility)
@@ -235,11 +235,10 @@ impl NewSourceRequest {
 }
 
 /// Register a source of money: an EU programme, a Member State, the EIB Group or a private investor (staff).
-#[utoipa::path(tag = "structure", security(("bearer" = [])), request_body = NewSourceRequest,
+#[utoipa::path(post, path = "/sources", tag = "structure", security(("bearer" = [])), request_body = NewSourceRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = Source), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/sources")]
 pub async fn create_source(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -1,6 +1,6 @@
 //! Usage metering by facility operators: batches of GPU-hour records against awards.
 
-use actix_web::{post, web, HttpResponse};
+use actix_web::{guard, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,7 +17,7 @@ use crate::storage::usage::{self, UsageReport};
 use crate::storage::write_tx;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(report_usage);
+    cfg.service(web::resource("/usage").guard(guard::Post()).to(report_usage));
 }
 
 /// One metered record.
@@ -58,11 +58,10 @@ pub struct UsageBatchRequest {
 /// however often and in whatever batch it is sent: a replay answers with the original result
 /// and debits nothing. Records for another facility's award, outside the award's period, or
 /// above its remaining hours are refused one by one, with the reason; the rest are counted.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), request_body = UsageBatchRequest,
+#[utoipa::path(post, path = "/usage", tag = "grants", security(("bearer" = [])), request_body = UsageBatchRequest,
     responses((status = 200, body = UsageReport),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 413, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/usage")]
 pub async fn report_usage(
     state: web::Data<AppState>,
     principal: Principal,

@@ -1,7 +1,7 @@
 //! User administration (admin role).
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -13,7 +13,7 @@ use crate::http::{idempotent, AppState};
 use crate::storage::users::{self, User};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_users).service(create_user);
+    cfg.service(list_users).service(web::resource("/users").guard(guard::Post()).to(create_user));
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -37,14 +37,13 @@ pub async fn list_users(state: web::Data<AppState>, principal: Principal) -> App
 }
 
 /// Create a user (admin only).
-#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUserRequest,
+#[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = NewUserRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = User),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ))]
-#[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
     req: HttpRequest,

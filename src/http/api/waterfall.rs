@@ -2,7 +2,7 @@
 //! metrics and capital-account statements.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, guard, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -32,8 +32,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(set_terms)
         .service(get_terms)
         .service(list_terms)
-        .service(preview)
-        .service(execute)
+        .service(web::resource("/funds/{fund_id}/distributions/preview").guard(guard::Post()).to(preview))
+        .service(web::resource("/funds/{fund_id}/distributions").guard(guard::Post()).to(execute))
         .service(list_distributions)
         .service(get_distribution)
         .service(notices)
@@ -114,11 +114,10 @@ fn check_distribution(input: &DistributionRequest) -> AppResult<()> {
 }
 
 /// Run the waterfall over an amount of cash without posting anything (staff, auditors).
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), request_body = DistributionRequest,
+#[utoipa::path(post, path = "/funds/{fund_id}/distributions/preview", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), request_body = DistributionRequest,
     responses((status = 200, body = DistributionView),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/distributions/preview")]
 pub async fn preview(
     state: web::Data<AppState>,
     principal: Principal,
@@ -142,13 +141,12 @@ pub async fn preview(
 
 /// Execute a distribution: the preview's allocation, posted with its journal entry and one
 /// distribution notice per investor, in one transaction (staff).
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = DistributionRequest,
     responses((status = 201, body = DistributionView),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/distributions")]
 pub async fn execute(
     state: web::Data<AppState>,
     req: HttpRequest,

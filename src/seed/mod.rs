@@ -4,6 +4,8 @@
 //! through the same storage functions the API uses, each in its own transaction, so every
 //! rule applies and every journal entry is posted exactly as if staff had entered it.
 
+mod grants;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -58,6 +60,14 @@ pub struct Fixture {
     pub waterfalls: Vec<WaterfallRecord>,
     #[serde(default)]
     pub distributions: Vec<DistributionRecord>,
+    #[serde(default)]
+    pub smes: Vec<grants::SmeRecord>,
+    #[serde(default)]
+    pub grant_calls: Vec<grants::GrantCallRecord>,
+    #[serde(default)]
+    pub applications: Vec<grants::ApplicationRecord>,
+    #[serde(default)]
+    pub usage: Vec<grants::UsageBatchRecord>,
     #[serde(default)]
     pub users: Vec<UserRecord>,
 }
@@ -234,6 +244,10 @@ impl Fixture {
             + self.proceeds.len()
             + self.waterfalls.len()
             + self.distributions.len()
+            + self.smes.len()
+            + self.grant_calls.len()
+            + self.applications.len()
+            + self.usage.len()
             + self.users.len()
     }
 }
@@ -351,6 +365,11 @@ pub fn load(conn: &mut DbConnection, fixture: &Fixture, show_progress: bool) -> 
         bar.inc(1);
     }
     load_capital_activity(conn, fixture, &mut keys, &bar)?;
+    grants::load_smes(&fixture.smes, &mut keys)?;
+    grants::load_calls(conn, &fixture.grant_calls, &mut keys).map_err(|e| context("grant calls", e))?;
+    grants::load_applications(conn, &fixture.applications, &mut keys).map_err(|e| context("applications", e))?;
+    grants::load_usage(conn, &fixture.usage, &keys).map_err(|e| context("usage", e))?;
+    bar.inc((fixture.smes.len() + fixture.grant_calls.len() + fixture.applications.len() + fixture.usage.len()) as u64);
     for r in &fixture.users {
         let party = r.party.as_deref().map(|p| keys.get(p, &r.username)).transpose()?;
         let hash = password::hash(&r.password).map_err(AppError::internal)?;

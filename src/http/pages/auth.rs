@@ -1,0 +1,120 @@
+//! Signing in and out of the HTML pages.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::PageResult;
+use crate::auth::csrf;
+use crate::auth::login::{authenticate, token_for};
+use crate::error::AppError;
+use crate::http::extract::{session_principal, SESSION_COOKIE};
+use crate::http::AppState;
+
+/// Cookie holding the pre-login nonce that the login form's CSRF token is bound to.
+pub const CSRF_COOKIE: &str = "investai_csrf";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(login_form).service(login).service(logout);
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf_token: String,
+    error: Option<String>,
+    username: String,
+}
+
+/// Whether cookies get the `Secure` flag for this request.
+fn secure_cookies(state: &AppState, req: &HttpRequest) -> bool {
+    match state.settings.cookie_secure.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => req.connection_info().scheme() == "https",
+    }
+}
+
+fn login_page(state: &AppState, req: &HttpRequest, error: Option<String>, username: String) -> PageResult {
+    let nonce = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 36)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let page = LoginPage { csrf_token: csrf::token(&state.secret, &nonce), error: error.clone(), username };
+    let html = page.render().map_err(AppError::internal)?;
+    let cookie = Cookie::build(CSRF_COOKIE, nonce)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure_cookies(state, req))
+        .finish();
+    let mut response = if error.is_some() { HttpResponse::Unauthorized() } else { HttpResponse::Ok() };
+    Ok(response.cookie(cookie).content_type("text/html; charset=utf-8").body(html))
+}
+
+#[get("/login")]
+async fn login_form(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+    login_page(&state, &req, None, String::new())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf_token: String,
+}
+
+#[post("/login")]
+async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> PageResult {
+    let LoginForm { username, password, csrf_token } = form.into_inner();
+    let nonce = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    if nonce.is_empty() || !csrf::verify(&state.secret, &nonce, &csrf_token) {
+        return Err(AppError::Forbidden(
+            "the form expired or did not come from this site; reload and try again".into(),
+        )
+        .into());
+    }
+    let ttl = state.settings.token_ttl_minutes * 60;
+    let keys = state.keys.clone();
+    let name = username.clone();
+    let outcome = state
+        .db(move |conn| {
+            let user = authenticate(conn, &name, &password)?;
+            token_for(&keys, &user, ttl)
+        })
+        .await;
+    match outcome {
+        Ok(token) => {
+            let cookie = Cookie::build(SESSION_COOKIE, token)
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(secure_cookies(&state, &req))
+                .max_age(actix_web::cookie::time::Duration::seconds(ttl))
+                .finish();
+            Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, "/")).finish())
+        }
+        Err(AppError::Unauthorized(reason)) => login_page(&state, &req, Some(reason), username),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf_token: String,
+}
+
+#[post("/logout")]
+async fn logout(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LogoutForm>) -> PageResult {
+    if let Some(principal) = session_principal(&req) {
+        if !csrf::verify(&state.secret, &principal.token_id, &form.csrf_token) {
+            return Err(AppError::Forbidden("the form did not come from this site".into()).into());
+        }
+    }
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    Ok(HttpResponse::SeeOther().cookie(gone).insert_header((header::LOCATION, "/login")).finish())
+}

@@ -1,0 +1,69 @@
+//! Printable documents: capital-call notices and capital-account statements.
+
+use actix_web::{get, web, HttpRequest};
+use askama::Template;
+use chrono::Datelike;
+use serde::Deserialize;
+
+use super::view::Layout;
+use super::{render, PageResult, Session};
+use crate::http::extract::{parse_id, ValidQuery};
+use crate::http::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(notice_page).service(statement_page);
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    layout: Layout,
+    n: crate::storage::capital::Notice,
+}
+
+/// The printable capital-call notice. Investors see only their own (others: 404).
+#[get("/notices/{notice_id}")]
+async fn notice_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    let notice_id = parse_id("notice_id", &path)?;
+    let n = crate::http::api::capital::visible_notice(&state, &session.principal, notice_id).await?;
+    render(&NoticePage { layout: session.layout(req.path()), n })
+}
+
+#[derive(Template)]
+#[template(path = "statement.html")]
+struct StatementPage {
+    layout: Layout,
+    s: crate::storage::metrics::Statement,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeriodParams {
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+}
+
+/// The printable capital-account statement, by default for the year to date. Investors see
+/// only their own (others: 404).
+#[get("/statements/{fund_id}/{investor_id}")]
+async fn statement_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<(String, String)>,
+    query: ValidQuery<PeriodParams>,
+) -> PageResult {
+    let (fund_id, investor) = path.into_inner();
+    let fund_id = parse_id("fund_id", &fund_id)?;
+    let investor = parse_id("investor_id", &investor)?;
+    let to = query.to.unwrap_or_else(crate::http::api::capital::today);
+    let from = query.from.unwrap_or_else(|| to.with_ordinal(1).unwrap_or(to));
+    let s = crate::http::api::waterfall::visible_statement(&state, &session.principal, &fund_id, &investor, from, to)
+        .await?;
+    render(&StatementPage { layout: session.layout(req.path()), s })
+}

@@ -1,0 +1,762 @@
+//! Compute-grant pages: staff open calls, review, award and reject; SMEs apply (seeing their
+//! category and aid value before they submit) and follow their applications and hours.
+
+use actix_web::{get, post, web, HttpRequest};
+use serde_json::Value;
+
+use super::forms::{Field, FieldKind, FormData, FormSpec};
+use super::view::{eur, fact, link, Card, Cell, Page, Section, Table};
+use super::{done, form_page, posted, refused, render, submit, Done, PageError, PageResult, Session};
+use crate::domain::roles::Role;
+use crate::error::{AppError, FieldError};
+use crate::http::api::grants as api;
+use crate::http::extract::parse_id;
+use crate::http::AppState;
+use crate::storage::awards::{self, AwardFilter};
+use crate::storage::grants::{self, Application, ApplicationFilter, GrantCall};
+use crate::storage::structure;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(calls_page)
+        .service(new_call_form)
+        .service(new_call_post)
+        .service(call_page)
+        .service(apply_form)
+        .service(apply_post)
+        .service(review_queue)
+        .service(applications_page)
+        .service(application_page)
+        .service(edit_post)
+        .service(submit_post)
+        .service(review_post)
+        .service(award_post)
+        .service(reject_post);
+}
+
+/// Statuses of applications waiting for staff to review and decide.
+const AWAITING_DECISION: [&str; 2] = ["submitted", "under_review"];
+/// Applications a list page shows at most.
+const APPLICATIONS_SHOWN_MAX: i64 = 500;
+/// Partner or linked enterprises the application form offers; more go through the JSON API.
+const RELATED_FORM_ROWS: usize = 2;
+
+fn call_table(calls: &[GrantCall], role: Role) -> Table {
+    let mut table =
+        Table::new("Grant calls", &["Call", "Opens", "Closes", "Aid basis", "#Budget", "#Remaining", "Status"]);
+    for call in calls {
+        let status = if call.open { "open" } else { "closed" };
+        let name = match role {
+            Role::Sme if call.open => {
+                Cell::link(format!("{} (apply)", call.name), format!("/grant-calls/{}/apply", call.id))
+            }
+            Role::Sme => Cell::text(call.name.clone()),
+            _ => Cell::link(call.name.clone(), format!("/grant-calls/{}", call.id)),
+        };
+        table.row(vec![
+            name,
+            Cell::text(call.opens_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            Cell::text(call.closes_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            Cell::text(call.aid_basis.as_str().replace('_', " ")),
+            Cell::money(call.budget),
+            Cell::money(call.remaining),
+            Cell::text(status),
+        ]);
+    }
+    table
+}
+
+#[get("/grant-calls")]
+async fn calls_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
+    session.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme])?;
+    let calls = state.db(grants::list_calls).await?;
+    let mut card = Card::new("Calls").with(Section::Table(call_table(&calls, session.principal.role)));
+    if session.principal.role == Role::Staff {
+        card = card.with(Section::Links(vec![link("Open a grant call", "/grant-calls/new")]));
+    }
+    render(&Page::new(session.layout(req.path()), "Compute-grant calls").flash(Done::from_query(&req)).card(card))
+}
+
+async fn call_spec(state: &AppState, session: &Session) -> PageResult<FormSpec> {
+    let (funds, facilities) =
+        state.db(|conn| Ok((crate::storage::funds::list_funds(conn)?, structure::list_facilities(conn)?))).await?;
+    let bases = ["de_minimis", "industrial_research", "experimental_development"];
+    Ok(FormSpec::new(
+        "/grant-calls/new",
+        "Open call",
+        &session.csrf_token,
+        vec![
+            Field::new("fund_id", "Fund whose compute-grant pool funds the call", FieldKind::Select)
+                .options(funds.iter().map(|f| (f.id.clone(), f.name.clone())).collect()),
+            Field::new("name", "Name", FieldKind::Text),
+            Field::new("budget", "Budget (EUR)", FieldKind::Money)
+                .hint("Reserved from the pool; refused above what it holds."),
+            Field::new("opens_at", "Opens (UTC)", FieldKind::DateTime),
+            Field::new("closes_at", "Closes (UTC)", FieldKind::DateTime),
+            Field::new("eligible_facility_ids", "Eligible facilities", FieldKind::MultiSelect).options(
+                facilities.iter().map(|f| (f.id.clone(), format!("{} ({})", f.name, f.member_state))).collect(),
+            ),
+            Field::new("max_gpu_hours_per_award", "Largest award (GPU-hours)", FieldKind::Decimal),
+            Field::new("aid_basis", "Aid basis", FieldKind::Select)
+                .options(bases.iter().map(|b| (b.to_string(), b.replace('_', " "))).collect()),
+            Field::new("min_reviewers", "Reviews needed", FieldKind::Integer).value("2"),
+            Field::new("min_average_score", "Lowest average score (0 to 100)", FieldKind::Decimal).value("60"),
+        ],
+    ))
+}
+
+#[get("/grant-calls/new")]
+async fn new_call_form(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let form = call_spec(&state, &session).await?;
+    render(&form_page(&session, req.path(), "Open a grant call", vec![], form))
+}
+
+#[post("/grant-calls/new")]
+async fn new_call_post(state: web::Data<AppState>, req: HttpRequest, session: Session, body: web::Bytes) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let form_data = posted(&body)?;
+    session.check(&state, &form_data)?;
+    let form = call_spec(&state, &session).await?;
+    let outcome = submit(&form_data, form, |body, key| {
+        api::create_call(state.clone(), req.clone(), session.principal.clone(), key, body)
+    })
+    .await;
+    match outcome {
+        Ok(json) => done(&format!("/grant-calls/{}", id_of(&json)), Done::GrantCall),
+        Err((form, status)) => refused(form_page(&session, req.path(), "Open a grant call", vec![], form), status),
+    }
+}
+
+fn id_of(json: &Value) -> &str {
+    json.get("id").and_then(Value::as_str).unwrap_or_default()
+}
+
+fn application_table(caption: &str, applications: &[Application]) -> Table {
+    let mut table = Table::new(caption, &["Project", "Applicant", "Category", "#GPU-hours", "Status"]);
+    for a in applications {
+        table.row(vec![
+            Cell::link(a.project_title.clone(), format!("/applications/{}", a.id)),
+            Cell::text(a.company.legal_name.clone()),
+            Cell::text(a.sme_category.as_str()),
+            Cell::hours(a.requested_gpu_hours),
+            Cell::text(a.status.clone()),
+        ]);
+    }
+    table
+}
+
+#[get("/grant-calls/{call_id}")]
+async fn call_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    session.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
+    let call_id = parse_id("call_id", &path)?;
+    let id = call_id.clone();
+    let (summary, applications) = state
+        .db(move |conn| {
+            let summary = awards::call_summary(conn, &id)?;
+            let filter = ApplicationFilter { call_id: Some(id.clone()), ..Default::default() };
+            Ok((summary, grants::list_applications(conn, &filter, APPLICATIONS_SHOWN_MAX)?))
+        })
+        .await?;
+    let call = &summary.call;
+    let page = Page::new(session.layout(req.path()), call.name.clone())
+        .flash(Done::from_query(&req))
+        .card(Card::new("Call").with(Section::Facts(vec![
+            fact("Budget", eur(call.budget)),
+            fact("Committed to awards", eur(call.committed)),
+            fact("Remaining", eur(call.remaining)),
+            fact("Opens", call.opens_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            fact("Closes", call.closes_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            fact("Aid basis", call.aid_basis.as_str().replace('_', " ")),
+            fact("Largest award", format!("{} GPU-hours", call.max_gpu_hours_per_award)),
+            fact("Reviews needed", call.min_reviewers.to_string()),
+            fact("Lowest average score", call.min_average_score.to_string()),
+            fact("Awards", summary.awards.to_string()),
+            fact("GPU-hours awarded", summary.awarded_gpu_hours.to_string()),
+            fact("GPU-hours used", summary.used_gpu_hours.to_string()),
+            fact("Subsidy used", eur(summary.subsidy_used)),
+            fact("Returned to the pool", eur(summary.returned_to_pool)),
+        ])))
+        .card(
+            Card::new("Applications")
+                .with(Section::Table(application_table("Applications to this call", &applications))),
+        );
+    render(&page)
+}
+
+#[get("/review")]
+async fn review_queue(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let applications = state
+        .db(|conn| {
+            let mut waiting = Vec::new();
+            for status in AWAITING_DECISION {
+                let filter = ApplicationFilter { status: Some(status.to_string()), ..Default::default() };
+                waiting.extend(grants::list_applications(conn, &filter, APPLICATIONS_SHOWN_MAX)?);
+            }
+            waiting.sort_by(|a, b| a.id.cmp(&b.id));
+            Ok(waiting)
+        })
+        .await?;
+    let table = application_table("Submitted applications, oldest first", &applications)
+        .empty("No application is waiting for review.");
+    render(
+        &Page::new(session.layout(req.path()), "Review queue")
+            .card(Card::new("Waiting for review").with(Section::Table(table))),
+    )
+}
+
+#[get("/applications")]
+async fn applications_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
+    session.require(&[Role::Sme, Role::Staff, Role::Auditor, Role::Admin])?;
+    let sme = session.principal.party_scope().map(str::to_string);
+    let applications = state
+        .db(move |conn| {
+            let filter = ApplicationFilter { sme_id: sme, ..Default::default() };
+            grants::list_applications(conn, &filter, APPLICATIONS_SHOWN_MAX)
+        })
+        .await?;
+    let table = application_table("Applications", &applications);
+    render(
+        &Page::new(session.layout(req.path()), "Applications")
+            .card(Card::new("Applications").with(Section::Table(table))),
+    )
+}
+
+// ---- SME: apply, edit, submit --------------------------------------------------------
+
+async fn application_spec(state: &AppState, session: &Session, call_id: &str, action: String) -> PageResult<FormSpec> {
+    let id = call_id.to_string();
+    let (call, facilities) =
+        state.db(move |conn| Ok((grants::get_call(conn, &id)?, structure::list_facilities(conn)?))).await?;
+    let eligible: Vec<(String, String)> = facilities
+        .iter()
+        .filter(|f| call.eligible_facility_ids.contains(&f.id))
+        .map(|f| (f.id.clone(), format!("{} ({})", f.name, f.member_state)))
+        .collect();
+    let mut fields = vec![
+        Field::new("company.legal_name", "Company legal name", FieldKind::Text),
+        Field::new("company.registration_number", "Registration or VAT number", FieldKind::Text),
+        Field::new("company.country", "Country (EU-27 ISO code, e.g. DE)", FieldKind::Text),
+        Field::new("staff_awu", "Headcount (annual work units)", FieldKind::Decimal),
+        Field::new("turnover", "Annual turnover (EUR)", FieldKind::Money),
+        Field::new("balance_sheet", "Balance-sheet total (EUR)", FieldKind::Money),
+    ];
+    for row in 0..RELATED_FORM_ROWS {
+        let n = row + 1;
+        let name = |part: &str| format!("related.{row}.{part}");
+        fields.push(
+            Field::new(&name("holding_percent"), &format!("Related enterprise {n}: holding (%)"), FieldKind::Decimal)
+                .optional()
+                .hint("25 to 50 for a partner, above 50 for a linked enterprise; leave empty if none."),
+        );
+        fields.push(
+            Field::new(&name("figures.staff_awu"), &format!("Related enterprise {n}: headcount"), FieldKind::Decimal)
+                .optional(),
+        );
+        fields.push(
+            Field::new(&name("figures.turnover"), &format!("Related enterprise {n}: turnover (EUR)"), FieldKind::Money)
+                .optional(),
+        );
+        fields.push(
+            Field::new(
+                &name("figures.balance_sheet"),
+                &format!("Related enterprise {n}: balance sheet (EUR)"),
+                FieldKind::Money,
+            )
+            .optional(),
+        );
+    }
+    fields.extend([
+        Field::new("de_minimis_received", "De minimis aid received in the last 3 years (EUR)", FieldKind::Money)
+            .optional(),
+        Field::new("project_title", "Project title", FieldKind::Text),
+        Field::new("summary", "Project summary", FieldKind::TextArea),
+        Field::new("requested_gpu_hours", "GPU-hours requested", FieldKind::Decimal)
+            .hint(format!("At most {} for this call.", call.max_gpu_hours_per_award)),
+        Field::new("facility_id", "Facility", FieldKind::Select).options(eligible),
+        Field::new("start_date", "Start date", FieldKind::Date),
+        Field::new("end_date", "End date", FieldKind::Date),
+    ]);
+    Ok(FormSpec::new(action, "Save draft and check", &session.csrf_token, fields))
+}
+
+/// Drops related-enterprise rows left empty, so only those filled in reach the API.
+fn drop_empty_related(form_data: &mut FormData) {
+    for row in 0..RELATED_FORM_ROWS {
+        let prefix = format!("related.{row}.");
+        let blank = form_data.0.iter().filter(|(n, _)| n.starts_with(&prefix)).all(|(_, v)| v.trim().is_empty());
+        if blank {
+            form_data.0.retain(|(name, _)| !name.starts_with(&prefix));
+        }
+    }
+}
+
+#[get("/grant-calls/{call_id}/apply")]
+async fn apply_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    session.require(&[Role::Sme])?;
+    let call_id = parse_id("call_id", &path)?;
+    let form = application_spec(&state, &session, &call_id, req.path().to_string()).await?;
+    let context = vec![Section::Text(
+        "Saving keeps a draft and shows your SME category, the aid intensity and the aid value, and any reason the application would be refused. Nothing is sent for review until you submit.".into(),
+    )];
+    render(&form_page(&session, req.path(), "Apply for GPU-hours", context, form))
+}
+
+#[post("/grant-calls/{call_id}/apply")]
+async fn apply_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    session.require(&[Role::Sme])?;
+    let call_id = parse_id("call_id", &path)?;
+    let mut form_data = posted(&body)?;
+    session.check(&state, &form_data)?;
+    drop_empty_related(&mut form_data);
+    let form = application_spec(&state, &session, &call_id, req.path().to_string()).await?;
+    let outcome = submit(&form_data, form, |body, key| {
+        let path = web::Path::from(call_id.clone());
+        api::create_application(state.clone(), req.clone(), session.principal.clone(), key, path, body)
+    })
+    .await;
+    match outcome {
+        Ok(json) => done(&format!("/applications/{}", id_of(&json)), Done::Draft),
+        Err((form, status)) => refused(form_page(&session, req.path(), "Apply for GPU-hours", vec![], form), status),
+    }
+}
+
+/// The draft's saved values, in the form's field names.
+fn draft_values(a: &Application) -> FormData {
+    let mut pairs = vec![
+        ("company.legal_name".to_string(), a.company.legal_name.clone()),
+        ("company.registration_number".to_string(), a.company.registration_number.clone()),
+        ("company.country".to_string(), a.company.country.clone()),
+        ("staff_awu".to_string(), a.staff_awu.to_string()),
+        ("turnover".to_string(), a.turnover.to_string()),
+        ("balance_sheet".to_string(), a.balance_sheet.to_string()),
+        ("de_minimis_received".to_string(), a.de_minimis_received.to_string()),
+        ("project_title".to_string(), a.project_title.clone()),
+        ("summary".to_string(), a.summary.clone()),
+        ("requested_gpu_hours".to_string(), a.requested_gpu_hours.to_string()),
+        ("facility_id".to_string(), a.facility_id.clone()),
+        ("start_date".to_string(), a.start_date.to_string()),
+        ("end_date".to_string(), a.end_date.to_string()),
+    ];
+    for (row, related) in a.related.iter().take(RELATED_FORM_ROWS).enumerate() {
+        pairs.push((format!("related.{row}.holding_percent"), related.holding_percent.to_string()));
+        pairs.push((format!("related.{row}.figures.staff_awu"), related.figures.staff_awu.to_string()));
+        pairs.push((format!("related.{row}.figures.turnover"), related.figures.turnover.to_string()));
+        pairs.push((format!("related.{row}.figures.balance_sheet"), related.figures.balance_sheet.to_string()));
+    }
+    FormData(pairs)
+}
+
+fn assessment_card(a: &Application) -> Card {
+    let mut card = Card::new("Assessment");
+    let mut facts = vec![fact("SME category", a.sme_category.as_str())];
+    if let Some(view) = &a.assessment {
+        facts.push(fact("Headcount with partner and linked enterprises", view.aggregated.staff_awu.to_string()));
+        facts.push(fact("Turnover with partner and linked enterprises", eur(view.aggregated.turnover)));
+        facts.push(fact("Balance sheet with partner and linked enterprises", eur(view.aggregated.balance_sheet)));
+        facts.push(fact("Aid intensity", view.intensity_percent.map_or("not eligible".into(), |p| format!("{p} %"))));
+        facts.push(fact("List price per GPU-hour", view.price_per_gpu_hour.map_or("unknown".into(), eur)));
+        facts.push(fact("Aid value", view.aid_value.map_or("none".into(), eur)));
+        card = card.with(Section::Facts(facts));
+        if view.refusals.is_empty() {
+            card = card.text("No reason to refuse this application was found.");
+        } else {
+            for finding in &view.refusals {
+                card = card.with(Section::Alert(format!("Would be refused ({}): {}", finding.field, finding.reason)));
+            }
+        }
+    } else {
+        card = card.with(Section::Facts(facts));
+    }
+    card
+}
+
+/// The edit form of a draft, with the assessment's refusals next to the fields they name.
+async fn edit_form(
+    state: &AppState,
+    session: &Session,
+    a: &Application,
+    posted: Option<&FormData>,
+) -> PageResult<FormSpec> {
+    let action = format!("/applications/{}/edit", a.id);
+    let form = application_spec(state, session, &a.call_id, action).await?;
+    let form = form.refill(posted.unwrap_or(&draft_values(a)));
+    let findings: Vec<FieldError> = a
+        .assessment
+        .iter()
+        .flat_map(|view| view.refusals.iter())
+        .map(|f| FieldError::new(f.field.clone(), f.reason.clone()))
+        .collect();
+    if findings.is_empty() || posted.is_some() {
+        return Ok(form);
+    }
+    Ok(form.with_error(&AppError::Validation(findings)))
+}
+
+fn submit_form(session: &Session, application_id: &str) -> FormSpec {
+    FormSpec::new(format!("/applications/{application_id}/submit"), "Submit application", &session.csrf_token, vec![])
+}
+
+fn reviews_table(a: &Application) -> Table {
+    let mut table = Table::new("Reviews", &["Reviewer", "#Score", "Comment"]);
+    for r in &a.reviews {
+        table.row(vec![Cell::text(r.reviewer.clone()), Cell::num(r.score.to_string()), Cell::text(r.comment.clone())]);
+    }
+    table.empty("No review yet.")
+}
+
+fn staff_forms(session: &Session, a: &Application) -> Vec<Card> {
+    let id = &a.id;
+    let review = FormSpec::new(
+        format!("/applications/{id}/review"),
+        "Record review",
+        &session.csrf_token,
+        vec![
+            Field::new("score", "Score (0 to 100)", FieldKind::Integer),
+            Field::new("comment", "Comment", FieldKind::TextArea),
+        ],
+    );
+    let award = FormSpec::new(
+        format!("/applications/{id}/award"),
+        "Award",
+        &session.csrf_token,
+        vec![Field::new("gpu_hours", "GPU-hours to award", FieldKind::Decimal)
+            .optional()
+            .hint(format!("At most the {} requested; empty awards the request.", a.requested_gpu_hours))],
+    );
+    let reject = FormSpec::new(
+        format!("/applications/{id}/reject"),
+        "Reject",
+        &session.csrf_token,
+        vec![Field::new("reason", "Reason (shown to the applicant)", FieldKind::TextArea)],
+    );
+    vec![
+        Card::new("Review").with(Section::Form(review)),
+        Card::new("Award").with(Section::Form(award)),
+        Card::new("Reject").with(Section::Form(reject)),
+    ]
+}
+
+async fn award_card(state: &AppState, session: &Session, award_id: &str) -> PageResult<Card> {
+    let award = api::visible_award(state, &session.principal, award_id.to_string()).await?;
+    Ok(Card::new("Award").with(Section::Facts(vec![
+        fact("Status", award.status.clone()),
+        fact("Period", format!("{} to {}", award.start_date, award.end_date)),
+        fact("GPU-hours awarded", award.awarded_gpu_hours.to_string()),
+        fact("GPU-hours used", award.used_gpu_hours.to_string()),
+        fact("GPU-hours remaining", award.remaining_gpu_hours.to_string()),
+        fact("Aid value", eur(award.aid_value)),
+        fact("Subsidy used", eur(award.subsidy_used)),
+        fact("Subsidy remaining", eur(award.subsidy_remaining)),
+    ])))
+}
+
+/// The application page: what was asked, the assessment, and what the viewer may do next.
+async fn application_view(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &Session,
+    a: &Application,
+    edit: Option<FormSpec>,
+    staff: Option<Vec<Card>>,
+) -> PageResult<Page> {
+    let mut page = Page::new(session.layout(req.path()), a.project_title.clone())
+        .subtitle(format!("{} · status {}", a.company.legal_name, a.status))
+        .flash(Done::from_query(req))
+        .card(
+            Card::new("Application")
+                .with(Section::Facts(vec![
+                    fact(
+                        "Applicant",
+                        format!("{} ({}, {})", a.company.legal_name, a.company.registration_number, a.company.country),
+                    ),
+                    fact("GPU-hours requested", a.requested_gpu_hours.to_string()),
+                    fact("Period", format!("{} to {}", a.start_date, a.end_date)),
+                    fact("Status", a.status.clone()),
+                ]))
+                .text(a.summary.clone()),
+        )
+        .card(assessment_card(a));
+    if let Some(reason) = &a.rejection_reason {
+        page = page.card(Card::new("Decision").with(Section::Alert(format!("Rejected: {reason}"))));
+    }
+    if let Some(award_id) = &a.award_id {
+        page = page.card(award_card(state, session, award_id).await?);
+    }
+    let is_draft = a.status == "draft";
+    if session.principal.role == Role::Sme && is_draft {
+        let edit = match edit {
+            Some(form) => form,
+            None => edit_form(state, session, a, None).await?,
+        };
+        page = page
+            .card(
+                Card::new("Submit")
+                    .text("Submit when the assessment shows no reason to refuse.")
+                    .with(Section::Form(submit_form(session, &a.id))),
+            )
+            .card(Card::new("Edit the draft").with(Section::Form(edit)));
+    }
+    if session.principal.role != Role::Sme {
+        page = page.card(Card::new("Reviews").with(Section::Table(reviews_table(a))));
+    }
+    if session.principal.role == Role::Staff && AWAITING_DECISION.contains(&a.status.as_str()) {
+        for card in staff.unwrap_or_else(|| staff_forms(session, a)) {
+            page = page.card(card);
+        }
+    }
+    Ok(page)
+}
+
+async fn load_application(state: &AppState, session: &Session, id: &str) -> PageResult<Application> {
+    Ok(api::visible_application(state, &session.principal, id.to_string()).await?)
+}
+
+#[get("/applications/{application_id}")]
+async fn application_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    session.require(&[Role::Sme, Role::Staff, Role::Auditor, Role::Admin])?;
+    let id = parse_id("application_id", &path)?;
+    let a = load_application(&state, &session, &id).await?;
+    render(&application_view(&state, &req, &session, &a, None, None).await?)
+}
+
+#[post("/applications/{application_id}/edit")]
+async fn edit_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    session.require(&[Role::Sme])?;
+    let id = parse_id("application_id", &path)?;
+    let mut form_data = posted(&body)?;
+    session.check(&state, &form_data)?;
+    drop_empty_related(&mut form_data);
+    let a = load_application(&state, &session, &id).await?;
+    let form = edit_form(&state, &session, &a, Some(&form_data)).await?;
+    let outcome = submit(&form_data, form, |body, _key| {
+        api::update_application(state.clone(), session.principal.clone(), web::Path::from(id.clone()), body)
+    })
+    .await;
+    match outcome {
+        Ok(_) => done(&format!("/applications/{id}"), Done::Draft),
+        Err((form, status)) => refused(application_view(&state, &req, &session, &a, Some(form), None).await?, status),
+    }
+}
+
+#[post("/applications/{application_id}/submit")]
+async fn submit_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    session.require(&[Role::Sme])?;
+    let id = parse_id("application_id", &path)?;
+    let form_data = posted(&body)?;
+    session.check(&state, &form_data)?;
+    match api::submit_application(state.clone(), session.principal.clone(), web::Path::from(id.clone())).await {
+        Ok(_) => done(&format!("/applications/{id}"), Done::Submitted),
+        Err(error) if error.status() < 500 && error.status() != 404 => {
+            let a = load_application(&state, &session, &id).await?;
+            let page = application_view(&state, &req, &session, &a, None, None).await?;
+            let page = Page { flash: Some(format!("Not submitted: {}", super::forms::error_text(&error))), ..page };
+            refused(page, actix_web::ResponseError::status_code(&error))
+        }
+        Err(error) => Err(PageError::from(error)),
+    }
+}
+
+/// Runs one of the staff decisions (review, award, rejection) posted from the application page.
+async fn staff_decision<T, F, Fut>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    session: &Session,
+    id: &str,
+    body: &web::Bytes,
+    which: usize,
+    what: Done,
+    call: F,
+) -> PageResult
+where
+    T: serde::de::DeserializeOwned,
+    F: FnOnce(crate::http::extract::ValidJson<T>, crate::http::extract::IdempotencyKey) -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<actix_web::HttpResponse>>,
+{
+    session.require(&[Role::Staff])?;
+    let form_data = posted(body)?;
+    session.check(state, &form_data)?;
+    let a = load_application(state, session, id).await?;
+    let mut cards = staff_forms(session, &a);
+    let form = match std::mem::replace(&mut cards[which].sections[0], Section::Text(String::new())) {
+        Section::Form(form) => form,
+        _ => return Err(AppError::internal("staff form missing").into()),
+    };
+    match submit(&form_data, form, call).await {
+        Ok(_) => done(&format!("/applications/{id}"), what),
+        Err((form, status)) => {
+            cards[which].sections[0] = Section::Form(form);
+            refused(application_view(state, req, session, &a, None, Some(cards)).await?, status)
+        }
+    }
+}
+
+#[post("/applications/{application_id}/review")]
+async fn review_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let id = parse_id("application_id", &path)?;
+    let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
+    staff_decision(&state, &req, &session, &id, &body, 0, Done::Review, move |body, key| {
+        api::review_application(s, r, p, key, web::Path::from(i), body)
+    })
+    .await
+}
+
+#[post("/applications/{application_id}/award")]
+async fn award_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let id = parse_id("application_id", &path)?;
+    let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
+    staff_decision(&state, &req, &session, &id, &body, 1, Done::Award, move |body, key| {
+        api::award_application(s, r, p, key, web::Path::from(i), body)
+    })
+    .await
+}
+
+#[post("/applications/{application_id}/reject")]
+async fn reject_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    let id = parse_id("application_id", &path)?;
+    let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
+    staff_decision(&state, &req, &session, &id, &body, 2, Done::Rejection, move |body, key| {
+        api::reject_application(s, r, p, key, web::Path::from(i), body)
+    })
+    .await
+}
+
+// ---- SME home ------------------------------------------------------------------------
+
+pub async fn sme_dashboard(state: &AppState, req: &HttpRequest, session: &Session) -> PageResult {
+    let sme = session.principal.subject.clone();
+    let (grants_view, calls) =
+        state.db(move |conn| Ok((awards::sme_grants(conn, &sme)?, grants::list_calls(conn)?))).await?;
+    let open: Vec<GrantCall> = calls.into_iter().filter(|c| c.open).collect();
+    let mut awards_table = Table::new(
+        "Awards and hours used",
+        &["Award", "Period", "#Awarded", "#Used", "#Remaining", "#Aid value", "Status"],
+    );
+    for a in &grants_view.awards {
+        awards_table.row(vec![
+            Cell::link(a.legal_name.clone(), format!("/applications/{}", a.application_id)),
+            Cell::text(format!("{} to {}", a.start_date, a.end_date)),
+            Cell::hours(a.awarded_gpu_hours),
+            Cell::hours(a.used_gpu_hours),
+            Cell::hours(a.remaining_gpu_hours),
+            Cell::money(a.aid_value),
+            Cell::text(a.status.clone()),
+        ]);
+    }
+    let page = Page::new(session.layout("/"), "Compute grants")
+        .subtitle("Apply for subsidised GPU-hours and follow your applications.")
+        .flash(Done::from_query(req))
+        .card(
+            Card::new("Open calls")
+                .with(Section::Table(call_table(&open, Role::Sme).empty("No call is open at the moment."))),
+        )
+        .card(
+            Card::new("Your applications")
+                .with(Section::Table(application_table("Your applications", &grants_view.applications))),
+        )
+        .card(
+            Card::new("Your awards")
+                .with(Section::Facts(vec![
+                    fact("GPU-hours awarded", grants_view.awarded_gpu_hours.to_string()),
+                    fact("GPU-hours used", grants_view.used_gpu_hours.to_string()),
+                    fact("GPU-hours remaining", grants_view.remaining_gpu_hours.to_string()),
+                    fact("Aid value", eur(grants_view.aid_value)),
+                ]))
+                .with(Section::Table(awards_table)),
+        );
+    render(&page)
+}
+
+/// Awards at a facility, for the facility's home page.
+pub async fn facility_awards(state: &AppState, facility_id: &str) -> PageResult<Table> {
+    let id = facility_id.to_string();
+    let list = state
+        .db(move |conn| awards::list_awards(conn, &AwardFilter { facility_id: Some(id), ..Default::default() }))
+        .await?;
+    let mut table = Table::new(
+        "Awards at this facility",
+        &["Award id", "SME", "Period", "#Awarded", "#Used", "#Remaining", "Status"],
+    );
+    for a in &list {
+        table.row(vec![
+            Cell::text(a.id.clone()),
+            Cell::text(a.legal_name.clone()),
+            Cell::text(format!("{} to {}", a.start_date, a.end_date)),
+            Cell::hours(a.awarded_gpu_hours),
+            Cell::hours(a.used_gpu_hours),
+            Cell::hours(a.remaining_gpu_hours),
+            Cell::text(a.status.clone()),
+        ]);
+    }
+    Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_related_rows_are_dropped_and_filled_ones_kept() {
+        let mut data = FormData(vec![
+            ("related.0.holding_percent".into(), "30".into()),
+            ("related.0.figures.staff_awu".into(), "10".into()),
+            ("related.1.holding_percent".into(), "".into()),
+            ("related.1.figures.staff_awu".into(), " ".into()),
+            ("project_title".into(), "X".into()),
+        ]);
+        drop_empty_related(&mut data);
+        assert_eq!(data.0.len(), 3);
+        assert!(data.get("related.1.holding_percent").is_none());
+    }
+}

@@ -1,0 +1,349 @@
+//! HTML pages for people: a dashboard per role, forms that drive the same handlers as the
+//! JSON API, printable documents, and errors shown as pages (never as raw JSON).
+//!
+//! Each role's pages live in their own module; `view` holds the building blocks, `forms`
+//! the form plumbing, `charts` the SVG charts.
+
+pub mod admin;
+pub mod auditor;
+pub mod auth;
+pub mod charts;
+pub mod documents;
+pub mod facility;
+pub mod forms;
+pub mod grants;
+pub mod investor;
+pub mod staff;
+pub mod view;
+
+use std::future::Future;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use askama::Template;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use self::forms::{api_body, error_text, response_json, FormData, FormSpec};
+use self::view::{Card, Layout, NavItem, Page, Section};
+use super::extract::{session_principal, IdempotencyKey, ValidJson};
+use super::AppState;
+use crate::auth::{csrf, Principal};
+use crate::domain::roles::Role;
+use crate::error::{AppError, AppResult};
+
+pub use self::auth::CSRF_COOKIE;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(home)
+        .service(stylesheet)
+        .configure(auth::routes)
+        .configure(documents::routes)
+        .configure(staff::routes)
+        .configure(grants::routes)
+        .configure(investor::routes)
+        .configure(auditor::routes)
+        .configure(facility::routes)
+        .configure(admin::routes);
+}
+
+/// A signed-in browser: the caller and the CSRF token its forms carry.
+pub struct Session {
+    pub principal: Principal,
+    pub csrf_token: String,
+}
+
+impl Session {
+    pub fn require(&self, roles: &[Role]) -> Result<(), PageError> {
+        self.principal.require(roles).map_err(PageError::from)
+    }
+
+    pub fn layout(&self, current: &str) -> Layout {
+        Layout {
+            user: self.principal.name.clone().unwrap_or_else(|| self.principal.subject.clone()),
+            role: self.principal.role,
+            nav: navigation(self.principal.role),
+            csrf_token: self.csrf_token.clone(),
+            current: current.to_string(),
+        }
+    }
+
+    /// Checks a posted form's CSRF token against this session.
+    pub fn check(&self, state: &AppState, posted: &FormData) -> Result<(), PageError> {
+        posted.check_csrf(&state.secret, &self.principal.token_id).map_err(PageError::from)
+    }
+}
+
+impl FromRequest for Session {
+    type Error = PageError;
+    type Future = std::future::Ready<Result<Session, PageError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = match (session_principal(req), req.app_data::<web::Data<AppState>>()) {
+            (Some(principal), Some(state)) => {
+                let csrf_token = csrf::token(&state.secret, &principal.token_id);
+                Ok(Session { principal, csrf_token })
+            }
+            _ => Err(PageError::SignIn),
+        };
+        std::future::ready(session)
+    }
+}
+
+/// What a page answers when it cannot show what was asked: a sign-in redirect or an error
+/// page with the status of the underlying error.
+#[derive(Debug)]
+pub enum PageError {
+    SignIn,
+    App(AppError),
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        PageError::App(error)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::SignIn => f.write_str("sign in required"),
+            PageError::App(error) => error.fmt(f),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    heading: &'static str,
+    message: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignIn => StatusCode::SEE_OTHER,
+            PageError::App(error) => error.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let error = match self {
+            PageError::SignIn => return redirect("/login"),
+            PageError::App(error) => error,
+        };
+        if let AppError::Internal(cause) = error {
+            tracing::error!(error = %cause, "internal error on a page");
+        }
+        let heading = match error.status() {
+            404 => "Not found",
+            403 => "Not allowed",
+            401 => "Please sign in again",
+            400 | 422 => "Cannot do that",
+            409 => "Conflict",
+            _ => "Something went wrong",
+        };
+        let page = ErrorPage { status: error.status(), heading, message: error_text(error) };
+        let html = page.render().unwrap_or_else(|_| heading.to_string());
+        HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(html)
+    }
+}
+
+pub type PageResult<T = HttpResponse> = Result<T, PageError>;
+
+/// Renders a template into a response; a template error is a 500 page.
+pub fn render(template: &impl Template) -> PageResult {
+    render_status(template, StatusCode::OK)
+}
+
+pub fn render_status(template: &impl Template, status: StatusCode) -> PageResult {
+    let html = template.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+}
+
+/// Redirects after a successful form, with a confirmation shown on the next page.
+pub fn done(to: &str, what: Done) -> PageResult {
+    let separator = if to.contains('?') { '&' } else { '?' };
+    Ok(redirect(&format!("{to}{separator}done={}", what.code())))
+}
+
+/// The confirmations a page can show after a form; a fixed list, so a link cannot make a
+/// page say anything else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    Source,
+    Commitment,
+    Amendment,
+    Call,
+    Contribution,
+    Deployment,
+    Valuation,
+    Distribution,
+    GrantCall,
+    Draft,
+    Submitted,
+    Review,
+    Award,
+    Rejection,
+    User,
+}
+
+impl Done {
+    const ALL: [Done; 15] = [
+        Done::Source,
+        Done::Commitment,
+        Done::Amendment,
+        Done::Call,
+        Done::Contribution,
+        Done::Deployment,
+        Done::Valuation,
+        Done::Distribution,
+        Done::GrantCall,
+        Done::Draft,
+        Done::Submitted,
+        Done::Review,
+        Done::Award,
+        Done::Rejection,
+        Done::User,
+    ];
+
+    fn code(self) -> &'static str {
+        match self {
+            Done::Source => "source",
+            Done::Commitment => "commitment",
+            Done::Amendment => "amendment",
+            Done::Call => "call",
+            Done::Contribution => "contribution",
+            Done::Deployment => "deployment",
+            Done::Valuation => "valuation",
+            Done::Distribution => "distribution",
+            Done::GrantCall => "grant-call",
+            Done::Draft => "draft",
+            Done::Submitted => "submitted",
+            Done::Review => "review",
+            Done::Award => "award",
+            Done::Rejection => "rejection",
+            Done::User => "user",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Done::Source => "Source recorded.",
+            Done::Commitment => "Commitment recorded.",
+            Done::Amendment => "Amendment recorded.",
+            Done::Call => "Capital call issued; notices were sent to every investor of the tranche.",
+            Done::Contribution => "Contribution recorded.",
+            Done::Deployment => "Deployment recorded.",
+            Done::Valuation => "Valuation recorded.",
+            Done::Distribution => "Distribution executed and posted to the ledger.",
+            Done::GrantCall => "Grant call opened; its budget is reserved from the compute-grant pool.",
+            Done::Draft => "Draft saved. Check the assessment below, then submit.",
+            Done::Submitted => "Application submitted.",
+            Done::Review => "Review recorded.",
+            Done::Award => "Award made.",
+            Done::Rejection => "Application rejected.",
+            Done::User => "User added.",
+        }
+    }
+
+    /// The confirmation named by a `done` query parameter, if it is one of ours.
+    pub fn from_query(req: &HttpRequest) -> Option<String> {
+        let code = form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, _)| k == "done")?.1;
+        Done::ALL.into_iter().find(|d| d.code() == code).map(|d| d.message().to_string())
+    }
+}
+
+/// What each role's navigation offers: only what it may use.
+pub fn navigation(role: Role) -> Vec<NavItem> {
+    let item = |href, label| NavItem { href, label };
+    let mut items = vec![item("/", "Home")];
+    match role {
+        Role::Staff => items.extend([
+            item("/sources", "Sources"),
+            item("/grant-calls", "Grant calls"),
+            item("/review", "Review queue"),
+            item("/audit/journal", "Journal"),
+        ]),
+        Role::Investor => items.push(item("/notices", "Notices")),
+        Role::Auditor => items.extend([
+            item("/audit/journal", "Journal"),
+            item("/audit/trial-balance", "Trial balance"),
+            item("/audit/chain", "Hash chain"),
+            item("/audit/exports", "Exports"),
+        ]),
+        Role::Sme => items.extend([item("/grant-calls", "Grant calls"), item("/applications", "My applications")]),
+        Role::Facility => items.push(item("/facility/usage", "Upload usage")),
+        Role::Admin => items.push(item("/admin/users", "Users")),
+    }
+    if role.reads_all() {
+        items.push(item("/api/docs/", "API reference"));
+    }
+    items
+}
+
+/// Each role's home page is its dashboard.
+#[get("/")]
+async fn home(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
+    match session.principal.role {
+        Role::Staff => staff::dashboard(&state, &req, &session).await,
+        Role::Investor => investor::dashboard(&state, &req, &session).await,
+        Role::Auditor => auditor::dashboard(&state, &session).await,
+        Role::Sme => grants::sme_dashboard(&state, &req, &session).await,
+        Role::Facility => facility::dashboard(&state, &req, &session).await,
+        Role::Admin => admin::dashboard(&state, &req, &session, None).await,
+    }
+}
+
+/// A page holding one form, with facts about what it acts on above it.
+pub fn form_page(session: &Session, current: &str, title: &str, context: Vec<Section>, form: FormSpec) -> Page {
+    let mut card = Card::new(title);
+    card.sections = context;
+    card.sections.push(Section::Form(form));
+    Page::new(session.layout(current), title).card(card)
+}
+
+/// Runs an API handler on a posted form: `Ok` with the handler's JSON, or the form back
+/// with the handler's reasons next to the fields and the status to answer with.
+pub async fn submit<T, F, Fut>(posted: &FormData, form: FormSpec, call: F) -> Result<Value, (FormSpec, StatusCode)>
+where
+    T: DeserializeOwned,
+    F: FnOnce(ValidJson<T>, IdempotencyKey) -> Fut,
+    Fut: Future<Output = AppResult<HttpResponse>>,
+{
+    let outcome = async {
+        let body = api_body::<T>(&form.fields, posted)?;
+        let response = call(body, posted.idempotency_key()).await?;
+        response_json(response).await
+    }
+    .await;
+    outcome.map_err(|error| {
+        let status = error.status_code();
+        (form.refill(posted).with_error(&error), status)
+    })
+}
+
+/// Renders a page again with a refused form (status of the refusal: 400, 409, 422...).
+pub fn refused(page: Page, status: StatusCode) -> PageResult {
+    render_status(&page, status)
+}
+
+/// Reads a posted body as form fields (the body limit is the form limit of the app).
+pub fn posted(body: &web::Bytes) -> Result<FormData, PageError> {
+    FormData::parse(body).map_err(PageError::from)
+}
+
+#[get("/static/app.css")]
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../../static/app.css"))
+}

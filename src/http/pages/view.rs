@@ -1,0 +1,242 @@
+//! The building blocks every page is made of: cards holding facts, tables, charts, forms
+//! and links. One template (`page.html`) renders them all, so a page is a function that
+//! builds a `Page` from the same storage views the JSON API serves.
+
+use askama::Template;
+
+use crate::domain::hours::GpuHours;
+use crate::domain::money::Cents;
+use crate::domain::roles::Role;
+
+use super::charts::Chart;
+use super::forms::FormSpec;
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+}
+
+/// What surrounds every signed-in page: who is signed in and where they may go.
+pub struct Layout {
+    pub user: String,
+    pub role: Role,
+    pub nav: Vec<NavItem>,
+    /// CSRF token for the sign-out form (and any form on the page).
+    pub csrf_token: String,
+    /// The path of the page, to mark the current navigation item.
+    pub current: String,
+}
+
+#[derive(Template)]
+#[template(path = "page.html")]
+pub struct Page {
+    pub layout: Layout,
+    pub title: String,
+    pub subtitle: Option<String>,
+    /// A one-line confirmation of what the last action did.
+    pub flash: Option<String>,
+    pub cards: Vec<Card>,
+}
+
+impl Page {
+    pub fn new(layout: Layout, title: impl Into<String>) -> Page {
+        Page { layout, title: title.into(), subtitle: None, flash: None, cards: Vec::new() }
+    }
+
+    pub fn subtitle(mut self, text: impl Into<String>) -> Page {
+        self.subtitle = Some(text.into());
+        self
+    }
+
+    pub fn flash(mut self, text: Option<String>) -> Page {
+        self.flash = text;
+        self
+    }
+
+    pub fn card(mut self, card: Card) -> Page {
+        self.cards.push(card);
+        self
+    }
+}
+
+pub struct Card {
+    pub title: String,
+    /// Anchor id; also labels the section for assistive technology.
+    pub id: String,
+    pub sections: Vec<Section>,
+}
+
+impl Card {
+    pub fn new(title: impl Into<String>) -> Card {
+        let title = title.into();
+        let id = slug(&title);
+        Card { title, id, sections: Vec::new() }
+    }
+
+    pub fn with(mut self, section: Section) -> Card {
+        self.sections.push(section);
+        self
+    }
+
+    pub fn text(self, text: impl Into<String>) -> Card {
+        self.with(Section::Text(text.into()))
+    }
+}
+
+pub enum Section {
+    Text(String),
+    /// A warning or refusal the reader must see.
+    Alert(String),
+    Facts(Vec<Fact>),
+    Table(Table),
+    Chart(Chart),
+    Form(FormSpec),
+    Links(Vec<Link>),
+}
+
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+    pub href: Option<String>,
+}
+
+pub fn fact(label: impl Into<String>, value: impl Into<String>) -> Fact {
+    Fact { label: label.into(), value: value.into(), href: None }
+}
+
+pub struct Link {
+    pub href: String,
+    pub label: String,
+}
+
+pub fn link(label: impl Into<String>, href: impl Into<String>) -> Link {
+    Link { href: href.into(), label: label.into() }
+}
+
+pub struct Column {
+    pub label: String,
+    pub numeric: bool,
+}
+
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+    pub numeric: bool,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Cell {
+        Cell { text: text.into(), href: None, numeric: false }
+    }
+
+    pub fn num(text: impl Into<String>) -> Cell {
+        Cell { text: text.into(), href: None, numeric: true }
+    }
+
+    pub fn money(amount: Cents) -> Cell {
+        Cell::num(eur(amount))
+    }
+
+    pub fn hours(hours: GpuHours) -> Cell {
+        Cell::num(hours.to_string())
+    }
+
+    pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
+        Cell { text: text.into(), href: Some(href.into()), numeric: false }
+    }
+}
+
+pub struct Table {
+    /// Says what the table holds; read out by screen readers, shown above the table.
+    pub caption: String,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    pub empty: String,
+}
+
+impl Table {
+    /// Columns are given as labels; a label starting with `#` is a numeric (right-aligned) column.
+    pub fn new(caption: impl Into<String>, columns: &[&str]) -> Table {
+        let columns = columns
+            .iter()
+            .map(|label| match label.strip_prefix('#') {
+                Some(label) => Column { label: label.to_string(), numeric: true },
+                None => Column { label: label.to_string(), numeric: false },
+            })
+            .collect();
+        Table { caption: caption.into(), columns, rows: Vec::new(), empty: "Nothing yet.".into() }
+    }
+
+    pub fn empty(mut self, text: impl Into<String>) -> Table {
+        self.empty = text.into();
+        self
+    }
+
+    pub fn row(&mut self, cells: Vec<Cell>) {
+        debug_assert_eq!(cells.len(), self.columns.len(), "row width must match the columns");
+        self.rows.push(cells);
+    }
+}
+
+/// An amount as people read it: `EUR 1,250,000.00`, `EUR -3.50`.
+pub fn eur(amount: Cents) -> String {
+    format!("EUR {}", group_thousands(&amount.to_string()))
+}
+
+/// Inserts `,` between groups of three digits of a decimal string's integer part.
+pub fn group_thousands(decimal: &str) -> String {
+    let (sign, unsigned) = match decimal.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", decimal),
+    };
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(fraction) => format!("{sign}{grouped}.{fraction}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+/// Lower-case words joined by `-`, for anchor ids.
+pub fn slug(text: &str) -> String {
+    let mut slug = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped_and_cents_kept() {
+        assert_eq!(group_thousands("0.05"), "0.05");
+        assert_eq!(group_thousands("999.00"), "999.00");
+        assert_eq!(group_thousands("1000.00"), "1,000.00");
+        assert_eq!(group_thousands("-1234567.89"), "-1,234,567.89");
+        assert_eq!(group_thousands("200000000000.00"), "200,000,000,000.00");
+        assert_eq!(group_thousands("12345"), "12,345");
+        assert_eq!(eur(Cents::new(-350)), "EUR -3.50");
+    }
+
+    #[test]
+    fn slugs_are_anchor_safe() {
+        assert_eq!(slug("Capital stack: by tranche"), "capital-stack-by-tranche");
+        assert_eq!(slug("  Hours used  "), "hours-used");
+    }
+}
