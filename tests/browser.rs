@@ -18,13 +18,45 @@ const MAIN_NAV_LINKS: &str = "nav[aria-label='Main'] a";
 /// What each role's main navigation offers, as (label, href), in order. The one place to
 /// update when the navigation grows.
 const NAVIGATION: [(Role, &[(&str, &str)]); 6] = [
-    (Role::Staff, &[("Home", "/"), ("API reference", "/api/docs/")]),
-    (Role::Investor, &[("Home", "/")]),
-    (Role::Auditor, &[("Home", "/"), ("API reference", "/api/docs/")]),
-    (Role::Sme, &[("Home", "/")]),
-    (Role::Facility, &[("Home", "/")]),
-    (Role::Admin, &[("Home", "/"), ("API reference", "/api/docs/")]),
+    (
+        Role::Staff,
+        &[
+            ("Home", "/"),
+            ("Sources", "/sources"),
+            ("Grant calls", "/grant-calls"),
+            ("Review queue", "/review"),
+            ("Journal", "/audit/journal"),
+            ("API reference", "/api/docs/"),
+        ],
+    ),
+    (Role::Investor, &[("Home", "/"), ("Notices", "/notices")]),
+    (
+        Role::Auditor,
+        &[
+            ("Home", "/"),
+            ("Journal", "/audit/journal"),
+            ("Trial balance", "/audit/trial-balance"),
+            ("Hash chain", "/audit/chain"),
+            ("Exports", "/audit/exports"),
+            ("API reference", "/api/docs/"),
+        ],
+    ),
+    (Role::Sme, &[("Home", "/"), ("Grant calls", "/grant-calls"), ("My applications", "/applications")]),
+    (Role::Facility, &[("Home", "/"), ("Upload usage", "/facility/usage")]),
+    (Role::Admin, &[("Home", "/"), ("Users", "/admin/users"), ("API reference", "/api/docs/")]),
 ];
+
+/// The heading of each role's home page.
+fn home_heading(role: Role) -> &'static str {
+    match role {
+        Role::Staff => "Fund administration",
+        Role::Investor => "Your positions",
+        Role::Auditor => "Audit",
+        Role::Sme => "Compute grants",
+        Role::Facility => "Your facility",
+        Role::Admin => "Users",
+    }
+}
 
 /// The party a party-bound test user acts for.
 fn party_of(role: Role) -> Option<String> {
@@ -37,12 +69,8 @@ async fn each_role_signs_in_and_sees_its_home_and_navigation(app: &TestApp, brow
         let party = party_of(role);
         browser.sign_in_new(app, &username, role, party.as_deref()).await;
         browser.assert_not_error_page().await;
-        assert_eq!(browser.text_of("h1").await, format!("Welcome, {username}"));
-        let text = browser.page_text().await;
-        assert!(text.contains(&format!("Signed in as {role}")), "{role}: {text}");
-        if let Some(party) = &party {
-            assert!(text.contains(party), "{role} home names its party {party}: {text}");
-        }
+        assert_eq!(browser.text_of("h1").await, home_heading(role));
+        assert_eq!(browser.text_of(".who").await, format!("{username} · {role}"));
         let links = browser.links(MAIN_NAV_LINKS).await;
         let expected: Vec<(String, String)> = expected.iter().map(|(l, h)| (l.to_string(), h.to_string())).collect();
         assert_eq!(links, expected, "navigation of {role}");
@@ -145,7 +173,7 @@ const DROP_CSRF: &str = "document.querySelectorAll('input[name=csrf_token]').for
 
 async fn a_form_without_a_valid_csrf_token_is_refused(app: &TestApp, browser: &Browser) {
     browser.sign_in_new(app, "frank", Role::Staff, None).await;
-    for (tamper, refusal) in [(FORGE_CSRF, 403), (DROP_CSRF, 400)] {
+    for (tamper, refusal) in [(FORGE_CSRF, 403), (DROP_CSRF, 403)] {
         browser.goto("/").await;
         browser.client().execute(tamper, vec![]).await.expect("tamper with the form");
         browser.sign_out().await;
@@ -155,7 +183,7 @@ async fn a_form_without_a_valid_csrf_token_is_refused(app: &TestApp, browser: &B
     }
     browser.sign_out().await;
 
-    for (tamper, refusal) in [(FORGE_CSRF, 403), (DROP_CSRF, 400)] {
+    for (tamper, refusal) in [(FORGE_CSRF, 403), (DROP_CSRF, 403)] {
         browser.goto("/login").await;
         browser.client().execute(tamper, vec![]).await.expect("tamper with the form");
         browser.fill("username", "frank").await;
@@ -238,6 +266,177 @@ async fn the_login_page_fits_a_phone(_app: &TestApp, browser: &Browser) {
     browser.screenshot("phone").await;
 }
 
+/// A fund whose compute-grant pool holds EUR 1,000,000.00, a facility at EUR 2.00 an hour and
+/// an open de minimis call needing two reviews; (fund, facility, call).
+async fn grant_call(app: &TestApp) -> (String, String, String) {
+    let fund = app.create_fund("Grants fund").await;
+    let body = json!({"effective_date": "2025-01-01", "description": "reserve for compute grants", "postings": [
+        {"account": "1010", "debit": "1000000.00"}, {"account": "3900", "credit": "1000000.00"}]});
+    created(app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
+    let body = json!({"name": "LUMI-AI", "kind": "ai_factory", "member_state": "FI", "chip_count": 1000,
+        "chip_type": "H100", "quarterly_capacity_gpu_hours": 2000000});
+    let facility = id(&created(app, "/api/v1/facilities", body).await);
+    let price = json!({"effective_date": "2025-01-01", "price_per_gpu_hour": "2.00"});
+    created(app, &format!("/api/v1/facilities/{facility}/prices"), price).await;
+    let now = chrono::Utc::now();
+    let body = json!({"fund_id": fund, "name": "SME compute call", "budget": "500000.00",
+        "opens_at": (now - chrono::Duration::days(1)).to_rfc3339(), "closes_at": (now + chrono::Duration::days(30)).to_rfc3339(),
+        "eligible_facility_ids": [facility], "max_gpu_hours_per_award": "50000", "aid_basis": "de_minimis",
+        "min_reviewers": 2, "min_average_score": "60"});
+    let call = id(&created(app, "/api/v1/grant-calls", body).await);
+    (fund, facility, call)
+}
+
+async fn an_sme_applies_and_staff_review_and_award_in_the_browser(app: &TestApp, browser: &Browser) {
+    let (_, facility, call) = grant_call(app).await;
+    browser.sign_in_new(app, "ada", Role::Sme, Some("sme-ada")).await;
+    browser.follow(&format!("a[href='/grant-calls/{call}/apply']")).await;
+    for (field, value) in [
+        ("f-company-legal_name", "Ada Robotics SAS"),
+        ("f-company-registration_number", "RCS 123 456 789"),
+        ("f-company-country", "FR"),
+        ("f-staff_awu", "8"),
+        ("f-turnover", "1500000.00"),
+        ("f-balance_sheet", "1200000.00"),
+        ("f-project_title", "Grasping model"),
+        ("f-summary", "Training a vision-language-action model."),
+        ("f-requested_gpu_hours", "ten thousand"),
+        ("f-start_date", "2026-01-01"),
+        ("f-end_date", "2026-03-31"),
+    ] {
+        browser.fill(field, value).await;
+    }
+    browser.select("f-facility_id", &facility).await;
+    browser.submit("Save draft and check").await;
+    assert_eq!(browser.status().await, 400);
+    browser.assert_not_error_page().await;
+    let reason = browser.field_error("f-requested_gpu_hours").await.expect("the hours field names its error");
+    assert!(!reason.is_empty(), "a reason next to the hours");
+    assert_eq!(browser.value_of("f-company-legal_name").await, "Ada Robotics SAS", "the input is kept");
+    browser.screenshot("refused-hours").await;
+
+    browser.fill("f-requested_gpu_hours", "10000").await;
+    browser.submit("Save draft and check").await;
+    browser.assert_not_error_page().await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Draft saved"), "{text}");
+    assert!(text.contains("SME category\nmicro"), "the category is shown before submitting: {text}");
+    assert!(text.contains("Aid value\nEUR 20,000.00"), "10,000 h x EUR 2.00 x 100 %: {text}");
+    browser.screenshot_full_page("draft").await;
+    browser.submit("Submit application").await;
+    assert!(browser.page_text().await.contains("Application submitted."));
+    let application = browser.current_path().await;
+    browser.sign_out().await;
+
+    for (reviewer, score) in [("rita", "80"), ("rob", "70")] {
+        browser.sign_in_new(app, reviewer, Role::Staff, None).await;
+        browser.follow("a[href='/review']").await;
+        browser.follow(&format!("a[href='{application}']")).await;
+        browser.fill("f-score", score).await;
+        browser.fill("f-comment", "Clear plan.").await;
+        browser.submit("Record review").await;
+        assert!(browser.page_text().await.contains("Review recorded."));
+        browser.sign_out().await;
+    }
+
+    browser.sign_in_new(app, "sam", Role::Staff, None).await;
+    browser.goto(&application).await;
+    browser.fill("f-gpu_hours", "20000").await;
+    browser.submit("Award").await;
+    assert_eq!(browser.status().await, 422);
+    let reason = browser.field_error("f-gpu_hours").await.expect("the hours field names its error");
+    assert!(!reason.is_empty());
+    browser.screenshot("refused-award").await;
+    browser.fill("f-gpu_hours", "8000").await;
+    browser.submit("Award").await;
+    browser.assert_not_error_page().await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Award made."), "{text}");
+    assert!(text.contains("GPU-hours awarded\n8,000.000"), "{text}");
+    assert!(text.contains("Aid value\nEUR 16,000.00"), "{text}");
+    browser.screenshot_full_page("awarded").await;
+    browser.sign_out().await;
+
+    browser.login("ada", PASSWORD).await;
+    let text = browser.page_text().await;
+    assert!(text.contains("GPU-hours awarded\n8,000.000"), "the SME sees its award: {text}");
+    browser.screenshot_full_page("sme-home").await;
+}
+
+async fn a_facility_uploads_usage_and_sees_each_rows_result(app: &TestApp, browser: &Browser) {
+    let (_, facility, call) = grant_call(app).await;
+    let sme = app.token(Role::Sme, "sme-usage");
+    let body = json!({
+        "company": {"legal_name": "Usage SAS", "registration_number": "U-1", "country": "FR"},
+        "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [],
+        "project_title": "Usage", "summary": "Usage.", "requested_gpu_hours": "100", "facility_id": facility,
+        "start_date": "2026-01-01", "end_date": "2026-03-31"});
+    let application = id(&app.post(&format!("/api/v1/grant-calls/{call}/applications"), &sme, &body).await.body);
+    app.post(&format!("/api/v1/applications/{application}/submit"), &sme, &json!(null)).await;
+    for reviewer in ["r1", "r2"] {
+        let body = json!({"score": 80, "comment": "ok"});
+        let token = app.token(Role::Staff, reviewer);
+        app.post(&format!("/api/v1/applications/{application}/reviews"), &token, &body).await;
+    }
+    let award = id(&created(app, &format!("/api/v1/applications/{application}/award"), json!({})).await);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("usage.csv");
+    let csv = format!(
+        "record_id,award_id,gpu_hours,period_start,period_end\n\
+         jan-1,{award},60.5,2026-01-05T08:00:00Z,2026-01-05T20:00:00Z\n\
+         jan-2,{award},50,2026-01-06T08:00:00Z,2026-01-06T20:00:00Z\n"
+    );
+    std::fs::write(&file, csv).expect("write the usage file");
+    browser.sign_in_new(app, "fiona", Role::Facility, Some(&facility)).await;
+    let text = browser.page_text().await;
+    assert!(text.contains("LUMI-AI") && text.contains("Usage SAS"), "capacity and awards: {text}");
+    browser.screenshot_full_page("facility-home").await;
+    browser.follow("a[href='/facility/usage']").await;
+    let input = browser.client().find(fantoccini::Locator::Id("f-file")).await.expect("file field");
+    input.send_keys(&file.display().to_string()).await.expect("choose the file");
+    browser.submit("Upload").await;
+    browser.assert_not_error_page().await;
+    let rows = browser.texts_of("table tbody tr").await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].contains("jan-1") && rows[0].contains("counted"), "{rows:?}");
+    assert!(rows[1].contains("jan-2") && rows[1].contains("refused (above-award-hours)"), "{rows:?}");
+    browser.screenshot_full_page("usage-result").await;
+}
+
+async fn staff_record_a_commitment_and_auditors_read_the_books(app: &TestApp, browser: &Browser) {
+    let fund = app.create_fund("Pages fund").await;
+    let body = json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08"});
+    created(app, &format!("/api/v1/funds/{fund}/tranches"), body).await;
+    created(app, "/api/v1/sources", json!({"kind": "private", "legal_name": "Gamma Bank", "country": "DE"})).await;
+    browser.sign_in_new(app, "stella", Role::Staff, None).await;
+    browser.follow(&format!("a[href='/funds/{fund}']")).await;
+    assert!(browser.exists("svg.chart").await, "the capital stack is drawn");
+    browser.follow(&format!("a[href='/funds/{fund}/commitments/new']")).await;
+    browser.fill("f-amount", "250.555").await;
+    browser.submit("Record commitment").await;
+    assert_eq!(browser.status().await, 400);
+    let reason = browser.field_error("f-amount").await.expect("the amount names its error");
+    assert!(reason.contains("decimal"), "{reason}");
+    browser.fill("f-amount", "250.00").await;
+    browser.submit("Record commitment").await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Commitment recorded.") && text.contains("Gamma Bank"), "{text}");
+    assert!(text.contains("EUR 250.00"), "{text}");
+    browser.screenshot_full_page("fund").await;
+    browser.sign_out().await;
+
+    browser.sign_in_new(app, "audra", Role::Auditor, None).await;
+    browser.goto(&format!("/audit/trial-balance?fund_id={fund}")).await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Balanced\nyes"), "{text}");
+    browser.goto("/audit/chain").await;
+    assert!(browser.page_text().await.contains("intact"));
+    browser.goto(&format!("/audit/journal?fund_id={fund}")).await;
+    assert!(browser.page_text().await.contains("commitment"), "the journal lists the commitment's entry");
+    browser.screenshot_full_page("journal").await;
+}
+
 browser_tests!(
     each_role_signs_in_and_sees_its_home_and_navigation,
     a_wrong_password_is_refused_with_the_reason_next_to_the_field,
@@ -247,6 +446,8 @@ browser_tests!(
     keyboard_users_reach_the_skip_link_first,
     the_login_page_fits_a_phone,
     the_harness_fills_selects_dates_and_reads_field_errors,
-    #[ignore = "HTML pages still answer refusals and missing pages with problem JSON"]
     refusals_and_missing_pages_are_site_pages,
+    an_sme_applies_and_staff_review_and_award_in_the_browser,
+    a_facility_uploads_usage_and_sees_each_rows_result,
+    staff_record_a_commitment_and_auditors_read_the_books,
 );

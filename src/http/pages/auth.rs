@@ -4,9 +4,8 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
-use super::PageResult;
+use super::{posted, PageResult};
 use crate::auth::csrf;
 use crate::auth::login::{authenticate, token_for};
 use crate::error::AppError;
@@ -60,16 +59,11 @@ async fn login_form(state: web::Data<AppState>, req: HttpRequest) -> PageResult 
     login_page(&state, &req, None, String::new())
 }
 
-#[derive(Deserialize)]
-struct LoginForm {
-    username: String,
-    password: String,
-    csrf_token: String,
-}
-
 #[post("/login")]
-async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> PageResult {
-    let LoginForm { username, password, csrf_token } = form.into_inner();
+async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> PageResult {
+    let form = posted(&body)?;
+    let field = |name: &str| form.get(name).unwrap_or_default().to_string();
+    let (username, password, csrf_token) = (field("username"), field("password"), field("csrf_token"));
     let nonce = req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
     if nonce.is_empty() || !csrf::verify(&state.secret, &nonce, &csrf_token) {
         return Err(AppError::Forbidden(
@@ -102,15 +96,11 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<Log
     }
 }
 
-#[derive(Deserialize)]
-struct LogoutForm {
-    csrf_token: String,
-}
-
 #[post("/logout")]
-async fn logout(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LogoutForm>) -> PageResult {
+async fn logout(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> PageResult {
+    let form = posted(&body)?;
     if let Some(principal) = session_principal(&req) {
-        if !csrf::verify(&state.secret, &principal.token_id, &form.csrf_token) {
+        if !csrf::verify(&state.secret, &principal.token_id, form.get("csrf_token").unwrap_or_default()) {
             return Err(AppError::Forbidden("the form did not come from this site".into()).into());
         }
     }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::charts::{self, BarRow};
 use super::forms::{Field, FieldKind, FormData, FormSpec};
-use super::view::{Card, Cell, Page, Section, Table};
+use super::view::{gpu_hours, Card, Cell, Page, Section, Table};
 use super::{render, render_status, PageResult, Session};
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::roles::Role;
@@ -36,7 +36,15 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
     let now = Quarter::of(crate::http::api::capital::today());
     let (from, to) = (Quarter::from_key(now.key() - QUARTERS_AROUND), Quarter::from_key(now.key() + QUARTERS_AROUND));
     let id = facility_id.clone();
-    let capacity = state.db(move |conn| awards::facility_capacity(conn, &id, from, to)).await?;
+    let capacity = match state.db(move |conn| awards::facility_capacity(conn, &id, from, to)).await {
+        Ok(capacity) => capacity,
+        Err(AppError::NotFound(_)) => {
+            let card = Card::new("Facility not registered")
+                .text(format!("No facility with the id {facility_id} is registered yet; staff register facilities."));
+            return render(&Page::new(session.layout("/"), "Your facility").card(card));
+        }
+        Err(other) => return Err(other.into()),
+    };
     let rows: Vec<BarRow> = capacity
         .quarters
         .iter()
@@ -47,7 +55,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
                 q.reserved_gpu_hours.milli().saturating_sub(q.used_gpu_hours.milli()),
                 q.free_gpu_hours.milli(),
             ],
-            note: format!("{} GPU-h", q.capacity_gpu_hours),
+            note: format!("{} GPU-h", gpu_hours(q.capacity_gpu_hours)),
         })
         .collect();
     let chart = charts::stacked_bars(
@@ -56,7 +64,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
         "GPU-hours of each quarter: used, reserved by awards but not yet used, and free.",
         &charts::series(&["Used", "Reserved, unused", "Free"]),
         &rows,
-        |thousandths| format!("{} GPU-h", GpuHours::from_milli(thousandths)),
+        |thousandths| format!("{} GPU-h", gpu_hours(GpuHours::from_milli(thousandths))),
     );
     let mut table =
         Table::new("Capacity by quarter (GPU-hours)", &["Quarter", "#Capacity", "#Reserved", "#Used", "#Free"]);

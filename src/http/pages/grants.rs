@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpRequest};
 use serde_json::Value;
 
 use super::forms::{Field, FieldKind, FormData, FormSpec};
-use super::view::{eur, fact, link, Card, Cell, Page, Section, Table};
+use super::view::{eur, fact, gpu_hours, link, Card, Cell, Page, Section, Table};
 use super::{done, form_page, posted, refused, render, submit, Done, PageError, PageResult, Session};
 use crate::domain::roles::Role;
 use crate::error::{AppError, FieldError};
@@ -172,12 +172,12 @@ async fn call_page(
             fact("Opens", call.opens_at.format("%Y-%m-%d %H:%M UTC").to_string()),
             fact("Closes", call.closes_at.format("%Y-%m-%d %H:%M UTC").to_string()),
             fact("Aid basis", call.aid_basis.as_str().replace('_', " ")),
-            fact("Largest award", format!("{} GPU-hours", call.max_gpu_hours_per_award)),
+            fact("Largest award", format!("{} GPU-hours", gpu_hours(call.max_gpu_hours_per_award))),
             fact("Reviews needed", call.min_reviewers.to_string()),
             fact("Lowest average score", call.min_average_score.to_string()),
             fact("Awards", summary.awards.to_string()),
-            fact("GPU-hours awarded", summary.awarded_gpu_hours.to_string()),
-            fact("GPU-hours used", summary.used_gpu_hours.to_string()),
+            fact("GPU-hours awarded", gpu_hours(summary.awarded_gpu_hours)),
+            fact("GPU-hours used", gpu_hours(summary.used_gpu_hours)),
             fact("Subsidy used", eur(summary.subsidy_used)),
             fact("Returned to the pool", eur(summary.returned_to_pool)),
         ])))
@@ -277,7 +277,7 @@ async fn application_spec(state: &AppState, session: &Session, call_id: &str, ac
         Field::new("project_title", "Project title", FieldKind::Text),
         Field::new("summary", "Project summary", FieldKind::TextArea),
         Field::new("requested_gpu_hours", "GPU-hours requested", FieldKind::Decimal)
-            .hint(format!("At most {} for this call.", call.max_gpu_hours_per_award)),
+            .hint(format!("At most {} for this call.", gpu_hours(call.max_gpu_hours_per_award))),
         Field::new("facility_id", "Facility", FieldKind::Select).options(eligible),
         Field::new("start_date", "Start date", FieldKind::Date),
         Field::new("end_date", "End date", FieldKind::Date),
@@ -438,7 +438,7 @@ fn staff_forms(session: &Session, a: &Application) -> Vec<Card> {
         &session.csrf_token,
         vec![Field::new("gpu_hours", "GPU-hours to award", FieldKind::Decimal)
             .optional()
-            .hint(format!("At most the {} requested; empty awards the request.", a.requested_gpu_hours))],
+            .hint(format!("At most the {} requested; empty awards the request.", gpu_hours(a.requested_gpu_hours)))],
     );
     let reject = FormSpec::new(
         format!("/applications/{id}/reject"),
@@ -458,9 +458,9 @@ async fn award_card(state: &AppState, session: &Session, award_id: &str) -> Page
     Ok(Card::new("Award").with(Section::Facts(vec![
         fact("Status", award.status.clone()),
         fact("Period", format!("{} to {}", award.start_date, award.end_date)),
-        fact("GPU-hours awarded", award.awarded_gpu_hours.to_string()),
-        fact("GPU-hours used", award.used_gpu_hours.to_string()),
-        fact("GPU-hours remaining", award.remaining_gpu_hours.to_string()),
+        fact("GPU-hours awarded", gpu_hours(award.awarded_gpu_hours)),
+        fact("GPU-hours used", gpu_hours(award.used_gpu_hours)),
+        fact("GPU-hours remaining", gpu_hours(award.remaining_gpu_hours)),
         fact("Aid value", eur(award.aid_value)),
         fact("Subsidy used", eur(award.subsidy_used)),
         fact("Subsidy remaining", eur(award.subsidy_remaining)),
@@ -486,7 +486,7 @@ async fn application_view(
                         "Applicant",
                         format!("{} ({}, {})", a.company.legal_name, a.company.registration_number, a.company.country),
                     ),
-                    fact("GPU-hours requested", a.requested_gpu_hours.to_string()),
+                    fact("GPU-hours requested", gpu_hours(a.requested_gpu_hours)),
                     fact("Period", format!("{} to {}", a.start_date, a.end_date)),
                     fact("Status", a.status.clone()),
                 ]))
@@ -708,9 +708,9 @@ pub async fn sme_dashboard(state: &AppState, req: &HttpRequest, session: &Sessio
         .card(
             Card::new("Your awards")
                 .with(Section::Facts(vec![
-                    fact("GPU-hours awarded", grants_view.awarded_gpu_hours.to_string()),
-                    fact("GPU-hours used", grants_view.used_gpu_hours.to_string()),
-                    fact("GPU-hours remaining", grants_view.remaining_gpu_hours.to_string()),
+                    fact("GPU-hours awarded", gpu_hours(grants_view.awarded_gpu_hours)),
+                    fact("GPU-hours used", gpu_hours(grants_view.used_gpu_hours)),
+                    fact("GPU-hours remaining", gpu_hours(grants_view.remaining_gpu_hours)),
                     fact("Aid value", eur(grants_view.aid_value)),
                 ]))
                 .with(Section::Table(awards_table)),

@@ -138,7 +138,7 @@ impl Cell {
     }
 
     pub fn hours(hours: GpuHours) -> Cell {
-        Cell::num(hours.to_string())
+        Cell::num(gpu_hours(hours))
     }
 
     pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
@@ -181,6 +181,11 @@ impl Table {
 /// An amount as people read it: `EUR 1,250,000.00`, `EUR -3.50`.
 pub fn eur(amount: Cents) -> String {
     format!("EUR {}", group_thousands(&amount.to_string()))
+}
+
+/// GPU-hours as people read them: `12,500.250`.
+pub fn gpu_hours(hours: GpuHours) -> String {
+    group_thousands(&hours.to_string())
 }
 
 /// Inserts `,` between groups of three digits of a decimal string's integer part.
