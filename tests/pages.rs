@@ -1,0 +1,274 @@
+//! HTML pages over HTTP on both backends: every page of every demo user answers without an
+//! error, investors see only their own numbers, forms write once however often they are
+//! sent, and a distribution is previewed step by step before it is executed.
+
+mod common;
+
+use std::collections::{BTreeSet, VecDeque};
+
+use common::TestApp;
+use investai::domain::roles::Role;
+use serde_json::{json, Value};
+
+/// Pages one crawl visits at most per user.
+const CRAWL_PAGES_MAX: usize = 120;
+
+struct Html {
+    status: u16,
+    content_type: String,
+    location: String,
+    text: String,
+}
+
+async fn get(browser: &reqwest::Client, app: &TestApp, path: &str) -> Html {
+    read(browser.get(format!("{}{path}", app.address)).send().await.expect("get")).await
+}
+
+async fn read(response: reqwest::Response) -> Html {
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let (status, content_type, location) = (response.status().as_u16(), header("content-type"), header("location"));
+    Html { status, content_type, location, text: response.text().await.expect("body") }
+}
+
+/// The value of the hidden input `name` in a page (every form of a page carries the same token).
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    page.split(&marker).nth(1).and_then(|s| s.split('"').next()).expect("hidden field").to_string()
+}
+
+/// Posts a form found on `page_path`, with its CSRF token and idempotency key and `fields`.
+async fn post_form(
+    browser: &reqwest::Client,
+    app: &TestApp,
+    page_path: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> Html {
+    let page = get(browser, app, page_path).await;
+    assert_eq!(page.status, 200, "{page_path}: {}", page.text);
+    let mut form = vec![
+        ("csrf_token".to_string(), hidden(&page.text, "csrf_token")),
+        ("idempotency_key".to_string(), hidden(&page.text, "idempotency_key")),
+    ];
+    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    read(browser.post(format!("{}{action}", app.address)).form(&form).send().await.expect("post")).await
+}
+
+fn links(page: &str) -> Vec<String> {
+    page.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|href| href.starts_with('/'))
+        .map(|href| href.replace("&amp;", "&"))
+        .collect()
+}
+
+/// Visits every page reachable from the home page by links (downloads and the API excepted).
+async fn crawl(browser: &reqwest::Client, app: &TestApp, who: &str) -> usize {
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([String::from("/")]);
+    while let Some(path) = queue.pop_front() {
+        if seen.len() == CRAWL_PAGES_MAX || !seen.insert(path.clone()) {
+            continue;
+        }
+        let page = get(browser, app, &path).await;
+        assert!(page.status < 500, "{who}: {path} answered {}: {}", page.status, page.text);
+        assert_eq!(page.status, 200, "{who}: {path} is linked from its pages but answers {}", page.status);
+        assert!(page.content_type.starts_with("text/html"), "{who}: {path} is {}", page.content_type);
+        assert!(page.text.contains("<main id=\"main\">"), "{who}: {path} is one of the site's pages");
+        for link in links(&page.text) {
+            let skip = link.starts_with("/api/") || link.starts_with("/static/") || link.starts_with('#');
+            if !skip && !seen.contains(&link) {
+                queue.push_back(link);
+            }
+        }
+    }
+    seen.len()
+}
+
+async fn every_page_of_every_demo_user_answers(app: TestApp) {
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    for user in &fixture.users {
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let login = get(&browser, &app, "/login").await;
+        let form = [
+            ("username", user.username.as_str()),
+            ("password", user.password.as_str()),
+            ("csrf_token", &hidden(&login.text, "csrf_token")),
+        ];
+        let signed_in =
+            read(browser.post(format!("{}/login", app.address)).form(&form).send().await.expect("login")).await;
+        assert_eq!(signed_in.status, 303, "{}: {}", user.username, signed_in.text);
+        let pages = crawl(&browser, &app, &user.username).await;
+        assert!(pages >= 2, "{} reached {pages} pages", user.username);
+    }
+}
+
+struct TwoInvestors {
+    fund: String,
+    alpha: String,
+    beta: String,
+}
+
+async fn created(app: &TestApp, path: &str, body: Value) -> Value {
+    let reply = app.post(path, &app.staff(), &body).await;
+    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
+    reply.body
+}
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().expect("id").to_string()
+}
+
+/// Alpha commits 600.00 and Beta 400.00 to one tranche; a call of 100.00 gives each a notice.
+async fn two_investors(app: &TestApp) -> TwoInvestors {
+    let fund = app.create_fund("Pages fund").await;
+    let body = json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08"});
+    let tranche = id(&created(app, &format!("/api/v1/funds/{fund}/tranches"), body).await);
+    let mut ids = Vec::new();
+    for (name, amount) in [("Alpha Capital", "600.00"), ("Beta Pension", "400.00")] {
+        let source =
+            id(&created(app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"})).await);
+        let body =
+            json!({"source_id": source, "tranche_id": tranche, "amount": amount, "effective_date": "2024-12-01"});
+        created(app, &format!("/api/v1/funds/{fund}/commitments"), body).await;
+        ids.push(source);
+    }
+    let terms = json!({"steps": [{"type": "capital", "tranches": [tranche], "mode": "sequential"},
+        {"type": "split", "shares": [{"tranche": tranche, "percent": "100"}]}]});
+    created(app, &format!("/api/v1/funds/{fund}/waterfall"), terms).await;
+    let body = json!({"call_date": "2025-01-01", "due_date": "2025-02-01", "description": "Set-up fees",
+        "lines": [{"tranche_id": tranche, "purpose": "fees", "amount": "100.00"}]});
+    created(app, &format!("/api/v1/funds/{fund}/capital-calls"), body).await;
+    TwoInvestors { fund, alpha: ids[0].clone(), beta: ids[1].clone() }
+}
+
+async fn investors_see_only_their_own_numbers(app: TestApp) {
+    let f = two_investors(&app).await;
+    let alpha = app.browser_as("alpha", Role::Investor, Some(&f.alpha)).await;
+    let home = get(&alpha, &app, "/").await;
+    assert_eq!(home.status, 200, "{}", home.text);
+    assert!(
+        home.text.contains("EUR 600.00") && home.text.contains("EUR 60.00"),
+        "own commitment and call: {}",
+        home.text
+    );
+    assert!(!home.text.contains("400.00") && !home.text.contains("EUR 40.00"), "another's numbers: {}", home.text);
+    let notices = get(&alpha, &app, "/notices").await;
+    assert!(notices.text.contains("Alpha Capital") && !notices.text.contains("Beta Pension"), "{}", notices.text);
+    let others = get(&alpha, &app, &format!("/statements/{}/{}", f.fund, f.beta)).await;
+    assert_eq!(others.status, 404);
+    assert!(others.content_type.starts_with("text/html") && !others.text.contains("Beta Pension"), "{}", others.text);
+    for staff_only in [format!("/funds/{}", f.fund), "/audit/journal".into(), "/sources".into(), "/review".into()] {
+        let page = get(&alpha, &app, &staff_only).await;
+        assert_eq!(page.status, 403, "{staff_only}");
+        assert!(page.content_type.starts_with("text/html"), "{staff_only}: {}", page.content_type);
+    }
+}
+
+async fn a_form_sent_twice_records_once_and_a_forged_one_not_at_all(app: TestApp) {
+    let f = two_investors(&app).await;
+    let staff = app.browser_as("stan", Role::Staff, None).await;
+    let body = json!({"kind": "private", "legal_name": "Gamma Bank", "country": "DE"});
+    let source = id(&created(&app, "/api/v1/sources", body).await);
+    let tranches = app.get(&format!("/api/v1/funds/{}/tranches", f.fund), &app.staff()).await;
+    let tranche = tranches.body.as_array().and_then(|t| t.first()).map(id).expect("a tranche");
+    let page_path = format!("/funds/{}/commitments/new", f.fund);
+    let page = get(&staff, &app, &page_path).await;
+    let form = vec![
+        ("csrf_token", hidden(&page.text, "csrf_token")),
+        ("idempotency_key", hidden(&page.text, "idempotency_key")),
+        ("source_id", source.clone()),
+        ("tranche_id", tranche.clone()),
+        ("amount", "50.00".to_string()),
+        ("effective_date", "2025-03-01".to_string()),
+        ("allow_oversubscription", "true".to_string()),
+    ];
+    let url = format!("{}{page_path}", app.address);
+    for _ in 0..2 {
+        let sent = read(staff.post(&url).form(&form).send().await.expect("post")).await;
+        assert_eq!(sent.status, 303, "{}", sent.text);
+        assert_eq!(sent.location, format!("/funds/{}?done=commitment", f.fund));
+    }
+    let count = |body: &Value| body["items"].as_array().map_or(0, Vec::len);
+    let listed = app.get(&format!("/api/v1/funds/{}/commitments", f.fund), &app.staff()).await;
+    assert_eq!(count(&listed.body), 3, "two set-up commitments and one from the form: {}", listed.text);
+
+    let mut forged = form.clone();
+    forged[0].1 = "00".into();
+    forged[1].1 = uuid::Uuid::new_v4().to_string();
+    let refused = read(staff.post(&url).form(&forged).send().await.expect("post")).await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.content_type.starts_with("text/html"), "{}", refused.content_type);
+    let listed = app.get(&format!("/api/v1/funds/{}/commitments", f.fund), &app.staff()).await;
+    assert_eq!(count(&listed.body), 3, "a forged form writes nothing");
+
+    let shown = get(&staff, &app, &format!("/funds/{}?done=commitment", f.fund)).await;
+    assert!(shown.text.contains("Commitment recorded."));
+    let spoofed = get(&staff, &app, &format!("/funds/{}?done=%3Cb%3EYou+won%3C%2Fb%3E", f.fund)).await;
+    assert!(!spoofed.text.contains("You won"), "a link cannot make a page say anything");
+}
+
+async fn a_distribution_is_previewed_step_by_step_then_executed_once(app: TestApp) {
+    let f = two_investors(&app).await;
+    let notices = app.get("/api/v1/notices", &app.staff()).await;
+    for notice in notices.body["items"].as_array().expect("notices") {
+        let body = json!({"amount": notice["amount"], "value_date": "2025-01-15"});
+        created(&app, &format!("/api/v1/notices/{}/contributions", id(notice)), body).await;
+    }
+    let body = json!({"effective_date": "2025-06-30", "description": "cash for the distribution", "postings": [
+        {"account": "1000", "debit": "150.00"}, {"account": "3900", "credit": "150.00"}]});
+    created(&app, &format!("/api/v1/funds/{}/journal-entries", f.fund), body).await;
+    let entries = |reply: &common::Reply| reply.body["items"].as_array().map_or(0, Vec::len);
+    let before = entries(&app.get("/api/v1/ledger/entries?limit=500", &app.auditor()).await);
+
+    let staff = app.browser_as("dora", Role::Staff, None).await;
+    let page_path = format!("/funds/{}/distributions/new", f.fund);
+    let fields =
+        [("cash", "150.00"), ("date", "2025-07-01"), ("description", "First distribution"), ("intent", "default")];
+    let preview = post_form(&staff, &app, &page_path, &page_path, &fields).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert!(
+        preview.text.contains("Waterfall steps") && preview.text.contains("Distribution by investor"),
+        "{}",
+        preview.text
+    );
+    assert!(
+        preview.text.contains("Alpha Capital") && preview.text.contains("EUR 90.00"),
+        "60% of 150.00: {}",
+        preview.text
+    );
+    let after_preview = entries(&app.get("/api/v1/ledger/entries?limit=500", &app.auditor()).await);
+    assert_eq!(after_preview, before, "a preview posts nothing");
+
+    let key = hidden(&preview.text, "idempotency_key");
+    let execute = [
+        ("csrf_token", hidden(&preview.text, "csrf_token")),
+        ("idempotency_key", key),
+        ("cash", "150.00".into()),
+        ("date", "2025-07-01".into()),
+        ("description", "First distribution".into()),
+        ("intent", "execute".into()),
+    ];
+    for _ in 0..2 {
+        let url = format!("{}{page_path}", app.address);
+        let done = read(staff.post(url).form(&execute).send().await.expect("execute")).await;
+        assert_eq!(done.status, 303, "{}", done.text);
+    }
+    let after = entries(&app.get("/api/v1/ledger/entries?limit=500", &app.auditor()).await);
+    assert_eq!(after, before + 1, "one distribution entry, however often the form is sent");
+}
+
+on_both_backends!(
+    every_page_of_every_demo_user_answers,
+    investors_see_only_their_own_numbers,
+    a_form_sent_twice_records_once_and_a_forged_one_not_at_all,
+    a_distribution_is_previewed_step_by_step_then_executed_once,
+);
