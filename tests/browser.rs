@@ -424,6 +424,16 @@ async fn staff_record_a_commitment_and_auditors_read_the_books(app: &TestApp, br
     assert!(text.contains("Commitment recorded.") && text.contains("Gamma Bank"), "{text}");
     assert!(text.contains("EUR 250.00"), "{text}");
     browser.screenshot_full_page("fund").await;
+    browser.viewport(PHONE).await;
+    browser.goto(&format!("/funds/{fund}")).await;
+    let widths = browser
+        .client()
+        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
+        .await
+        .expect("widths");
+    assert!(widths[0].as_u64() <= widths[1].as_u64(), "the fund page fits a phone (tables scroll in place): {widths}");
+    browser.screenshot_full_page("fund-phone").await;
+    browser.viewport(harness::DESKTOP).await;
     browser.sign_out().await;
 
     browser.sign_in_new(app, "audra", Role::Auditor, None).await;

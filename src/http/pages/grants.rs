@@ -590,15 +590,39 @@ async fn submit_post(
     }
 }
 
+/// The staff forms of an application page, in the order `staff_forms` lays them out.
+#[derive(Clone, Copy)]
+enum Decision {
+    Review,
+    Award,
+    Rejection,
+}
+
+impl Decision {
+    fn card(self) -> usize {
+        match self {
+            Decision::Review => 0,
+            Decision::Award => 1,
+            Decision::Rejection => 2,
+        }
+    }
+
+    fn done(self) -> Done {
+        match self {
+            Decision::Review => Done::Review,
+            Decision::Award => Done::Award,
+            Decision::Rejection => Done::Rejection,
+        }
+    }
+}
+
 /// Runs one of the staff decisions (review, award, rejection) posted from the application page.
 async fn staff_decision<T, F, Fut>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     session: &Session,
-    id: &str,
-    body: &web::Bytes,
-    which: usize,
-    what: Done,
+    (id, body): (&str, &web::Bytes),
+    decision: Decision,
     call: F,
 ) -> PageResult
 where
@@ -611,12 +635,13 @@ where
     session.check(state, &form_data)?;
     let a = load_application(state, session, id).await?;
     let mut cards = staff_forms(session, &a);
+    let which = decision.card();
     let form = match std::mem::replace(&mut cards[which].sections[0], Section::Text(String::new())) {
         Section::Form(form) => form,
         _ => return Err(AppError::internal("staff form missing").into()),
     };
     match submit(&form_data, form, call).await {
-        Ok(_) => done(&format!("/applications/{id}"), what),
+        Ok(_) => done(&format!("/applications/{id}"), decision.done()),
         Err((form, status)) => {
             cards[which].sections[0] = Section::Form(form);
             refused(application_view(state, req, session, &a, None, Some(cards)).await?, status)
@@ -634,7 +659,7 @@ async fn review_post(
 ) -> PageResult {
     let id = parse_id("application_id", &path)?;
     let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
-    staff_decision(&state, &req, &session, &id, &body, 0, Done::Review, move |body, key| {
+    staff_decision(&state, &req, &session, (&id, &body), Decision::Review, move |body, key| {
         api::review_application(s, r, p, key, web::Path::from(i), body)
     })
     .await
@@ -650,7 +675,7 @@ async fn award_post(
 ) -> PageResult {
     let id = parse_id("application_id", &path)?;
     let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
-    staff_decision(&state, &req, &session, &id, &body, 1, Done::Award, move |body, key| {
+    staff_decision(&state, &req, &session, (&id, &body), Decision::Award, move |body, key| {
         api::award_application(s, r, p, key, web::Path::from(i), body)
     })
     .await
@@ -666,7 +691,7 @@ async fn reject_post(
 ) -> PageResult {
     let id = parse_id("application_id", &path)?;
     let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
-    staff_decision(&state, &req, &session, &id, &body, 2, Done::Rejection, move |body, key| {
+    staff_decision(&state, &req, &session, (&id, &body), Decision::Rejection, move |body, key| {
         api::reject_application(s, r, p, key, web::Path::from(i), body)
     })
     .await
