@@ -4,7 +4,7 @@ use actix_web::{get, post, web, HttpRequest};
 
 use super::forms::{Field, FieldKind, FormSpec};
 use super::view::{Card, Cell, Page, Section, Table};
-use super::{done, posted, refused, render, submit, Done, PageResult, Session};
+use super::{done, refused, render, submit, Done, PageResult, Session};
 use crate::domain::roles::Role;
 use crate::http::api::users as api;
 use crate::http::AppState;
@@ -68,8 +68,7 @@ async fn users_page(state: web::Data<AppState>, req: HttpRequest, session: Sessi
 #[post("/admin/users")]
 async fn user_post(state: web::Data<AppState>, req: HttpRequest, session: Session, body: web::Bytes) -> PageResult {
     session.require(&[Role::Admin])?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let form_data = session.read_form(&state, &body)?;
     let outcome = submit(&form_data, user_spec(&session), |body, key| {
         api::create_user(state.clone(), req.clone(), session.principal.clone(), key, body)
     })

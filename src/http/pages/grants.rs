@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::forms::{Field, FieldKind, FormData, FormSpec};
 use super::view::{eur, fact, gpu_hours, link, Card, Cell, Page, Section, Table};
-use super::{done, form_page, posted, refused, render, submit, Done, PageError, PageResult, Session};
+use super::{done, form_page, posted, refused, render, submit, Done, FormPage, PageError, PageResult, Session};
 use crate::domain::roles::Role;
 use crate::error::{AppError, FieldError};
 use crate::http::api::grants as api;
@@ -114,17 +114,11 @@ async fn new_call_form(state: web::Data<AppState>, req: HttpRequest, session: Se
 #[post("/grant-calls/new")]
 async fn new_call_post(state: web::Data<AppState>, req: HttpRequest, session: Session, body: web::Bytes) -> PageResult {
     session.require(&[Role::Staff])?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let form_data = session.read_form(&state, &body)?;
     let form = call_spec(&state, &session).await?;
-    let outcome = submit(&form_data, form, |body, key| {
-        api::create_call(state.clone(), req.clone(), session.principal.clone(), key, body)
-    })
-    .await;
-    match outcome {
-        Ok(json) => done(&format!("/grant-calls/{}", id_of(&json)), Done::GrantCall),
-        Err((form, status)) => refused(form_page(&session, req.path(), "Open a grant call", vec![], form), status),
-    }
+    let page = FormPage { session: &session, req: &req, title: "Open a grant call", context: vec![] };
+    let call = |body, key| api::create_call(state.clone(), req.clone(), session.principal.clone(), key, body);
+    page.post(&form_data, form, call, |json| format!("/grant-calls/{}", id_of(json)), Done::GrantCall).await
 }
 
 fn id_of(json: &Value) -> &str {
@@ -322,19 +316,15 @@ async fn apply_post(
 ) -> PageResult {
     session.require(&[Role::Sme])?;
     let call_id = parse_id("call_id", &path)?;
-    let mut form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let mut form_data = session.read_form(&state, &body)?;
     drop_empty_related(&mut form_data);
     let form = application_spec(&state, &session, &call_id, req.path().to_string()).await?;
-    let outcome = submit(&form_data, form, |body, key| {
+    let page = FormPage { session: &session, req: &req, title: "Apply for GPU-hours", context: vec![] };
+    let call = |body, key| {
         let path = web::Path::from(call_id.clone());
         api::create_application(state.clone(), req.clone(), session.principal.clone(), key, path, body)
-    })
-    .await;
-    match outcome {
-        Ok(json) => done(&format!("/applications/{}", id_of(&json)), Done::Draft),
-        Err((form, status)) => refused(form_page(&session, req.path(), "Apply for GPU-hours", vec![], form), status),
-    }
+    };
+    page.post(&form_data, form, call, |json| format!("/applications/{}", id_of(json)), Done::Draft).await
 }
 
 /// The draft's saved values, in the form's field names.
@@ -551,8 +541,7 @@ async fn edit_post(
 ) -> PageResult {
     session.require(&[Role::Sme])?;
     let id = parse_id("application_id", &path)?;
-    let mut form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let mut form_data = session.read_form(&state, &body)?;
     drop_empty_related(&mut form_data);
     let a = load_application(&state, &session, &id).await?;
     let form = edit_form(&state, &session, &a, Some(&form_data)).await?;
@@ -576,8 +565,7 @@ async fn submit_post(
 ) -> PageResult {
     session.require(&[Role::Sme])?;
     let id = parse_id("application_id", &path)?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    session.read_form(&state, &body)?;
     match api::submit_application(state.clone(), session.principal.clone(), web::Path::from(id.clone())).await {
         Ok(_) => done(&format!("/applications/{id}"), Done::Submitted),
         Err(error) if error.status() < 500 && error.status() != 404 => {

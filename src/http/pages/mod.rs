@@ -73,6 +73,13 @@ impl Session {
     pub fn check(&self, state: &AppState, posted: &FormData) -> Result<(), PageError> {
         posted.check_csrf(&state.secret, &self.principal.token_id).map_err(PageError::from)
     }
+
+    /// A posted form of this session: its fields, once its CSRF token is checked.
+    pub fn read_form(&self, state: &AppState, body: &web::Bytes) -> PageResult<FormData> {
+        let form = posted(body)?;
+        self.check(state, &form)?;
+        Ok(form)
+    }
 }
 
 impl FromRequest for Session {
@@ -328,6 +335,41 @@ where
         let status = error.status_code();
         (form.refill(posted).with_error(&error), status)
     })
+}
+
+/// A page holding one form, as a posted form's handler answers it.
+pub struct FormPage<'a> {
+    pub session: &'a Session,
+    pub req: &'a HttpRequest,
+    pub title: &'a str,
+    /// Facts shown above the form.
+    pub context: Vec<Section>,
+}
+
+impl FormPage<'_> {
+    /// Runs `call` (an API handler) on the posted form. Success redirects to the page `next`
+    /// names from the handler's answer, with the confirmation `what`; a refusal shows this
+    /// page again with the reasons next to the fields.
+    pub async fn post<T, F, Fut>(
+        self,
+        posted: &FormData,
+        form: FormSpec,
+        call: F,
+        next: impl FnOnce(&Value) -> String,
+        what: Done,
+    ) -> PageResult
+    where
+        T: DeserializeOwned,
+        F: FnOnce(ValidJson<T>, IdempotencyKey) -> Fut,
+        Fut: Future<Output = AppResult<HttpResponse>>,
+    {
+        match submit(posted, form, call).await {
+            Ok(json) => done(&next(&json), what),
+            Err((form, status)) => {
+                refused(form_page(self.session, self.req.path(), self.title, self.context, form), status)
+            }
+        }
+    }
 }
 
 /// Renders a page again with a refused form (status of the refusal: 400, 409, 422...).

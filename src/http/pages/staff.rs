@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::charts::{self, BarRow};
 use super::forms::{Field, FieldKind, FormSpec};
 use super::view::{eur, fact, link, Card, Cell, Page, Section, Table};
-use super::{done, form_page, posted, refused, render, submit, Done, PageResult, Session};
+use super::{done, form_page, refused, render, submit, Done, FormPage, PageResult, Session};
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::http::api::{capital, commitments, investments, structure as structure_api, waterfall};
@@ -308,8 +308,7 @@ async fn sources_page(state: web::Data<AppState>, req: HttpRequest, session: Ses
 #[post("/sources")]
 async fn source_post(state: web::Data<AppState>, req: HttpRequest, session: Session, body: web::Bytes) -> PageResult {
     session.require(&[Role::Staff])?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let form_data = session.read_form(&state, &body)?;
     let outcome = submit(&form_data, source_form(&session), |body, key| {
         structure_api::create_source(state.clone(), req.clone(), session.principal.clone(), key, body)
     })
@@ -371,18 +370,14 @@ async fn commitment_post(
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let form_data = session.read_form(&state, &body)?;
     let form = commitment_spec(&state, &session, &fund_id).await?;
-    let outcome = submit(&form_data, form, |body, key| {
+    let page = FormPage { session: &session, req: &req, title: "Record a commitment", context: vec![] };
+    let call = |body, key| {
         let path = web::Path::from(fund_id.clone());
         commitments::create_commitment(state.clone(), req.clone(), session.principal.clone(), key, path, body)
-    })
-    .await;
-    match outcome {
-        Ok(_) => done(&format!("/funds/{fund_id}"), Done::Commitment),
-        Err((form, status)) => refused(form_page(&session, req.path(), "Record a commitment", vec![], form), status),
-    }
+    };
+    page.post(&form_data, form, call, |_| format!("/funds/{fund_id}"), Done::Commitment).await
 }
 
 fn amendment_spec(session: &Session, commitment_id: &str) -> FormSpec {
@@ -434,18 +429,21 @@ async fn amendment_post(
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let commitment_id = parse_id("commitment_id", &path)?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let form_data = session.read_form(&state, &body)?;
     let (fund_id, context) = amendment_context(&state, &commitment_id).await?;
-    let outcome = submit(&form_data, amendment_spec(&session, &commitment_id), |body, key| {
+    let page = FormPage { session: &session, req: &req, title: "Amend a commitment", context };
+    let call = |body, key| {
         let path = web::Path::from(commitment_id.clone());
         commitments::amend_commitment(state.clone(), req.clone(), session.principal.clone(), key, path, body)
-    })
-    .await;
-    match outcome {
-        Ok(_) => done(&format!("/funds/{fund_id}"), Done::Amendment),
-        Err((form, status)) => refused(form_page(&session, req.path(), "Amend a commitment", context, form), status),
-    }
+    };
+    page.post(
+        &form_data,
+        amendment_spec(&session, &commitment_id),
+        call,
+        |_| format!("/funds/{fund_id}"),
+        Done::Amendment,
+    )
+    .await
 }
 
 // ---- Capital calls and contributions -------------------------------------------------
@@ -533,8 +531,7 @@ async fn call_post(
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let mut form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let mut form_data = session.read_form(&state, &body)?;
     drop_empty_lines(&mut form_data);
     let form = call_spec(&state, &session, &fund_id).await?;
     let outcome = submit(&form_data, form, |body, key| {
@@ -657,18 +654,21 @@ async fn contribution_post(
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let notice_id = parse_id("notice_id", &path)?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let form_data = session.read_form(&state, &body)?;
     let (notice, context) = notice_context(&state, &notice_id).await?;
-    let outcome = submit(&form_data, contribution_spec(&session, &notice_id, notice.outstanding), |body, key| {
+    let page = FormPage { session: &session, req: &req, title: "Record a contribution", context };
+    let call = |body, key| {
         let path = web::Path::from(notice_id.clone());
         capital::pay_notice(state.clone(), req.clone(), session.principal.clone(), key, path, body)
-    })
-    .await;
-    match outcome {
-        Ok(_) => done(&format!("/calls/{}", notice.call_id), Done::Contribution),
-        Err((form, status)) => refused(form_page(&session, req.path(), "Record a contribution", context, form), status),
-    }
+    };
+    page.post(
+        &form_data,
+        contribution_spec(&session, &notice_id, notice.outstanding),
+        call,
+        |_| format!("/calls/{}", notice.call_id),
+        Done::Contribution,
+    )
+    .await
 }
 
 // ---- Deployments and valuations ------------------------------------------------------
@@ -717,18 +717,14 @@ async fn deployment_post(
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let form_data = session.read_form(&state, &body)?;
     let form = deployment_spec(&state, &session, &fund_id).await?;
-    let outcome = submit(&form_data, form, |body, key| {
+    let page = FormPage { session: &session, req: &req, title: "Record a deployment", context: vec![] };
+    let call = |body, key| {
         let path = web::Path::from(fund_id.clone());
         investments::deploy(state.clone(), req.clone(), session.principal.clone(), key, path, body)
-    })
-    .await;
-    match outcome {
-        Ok(_) => done(&format!("/funds/{fund_id}"), Done::Deployment),
-        Err((form, status)) => refused(form_page(&session, req.path(), "Record a deployment", vec![], form), status),
-    }
+    };
+    page.post(&form_data, form, call, |_| format!("/funds/{fund_id}"), Done::Deployment).await
 }
 
 fn valuation_spec(session: &Session, fund_id: &str) -> FormSpec {
@@ -761,17 +757,14 @@ async fn valuation_post(
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
-    let outcome = submit(&form_data, valuation_spec(&session, &fund_id), |body, key| {
+    let form_data = session.read_form(&state, &body)?;
+    let page = FormPage { session: &session, req: &req, title: "Record a valuation", context: vec![] };
+    let call = |body, key| {
         let path = web::Path::from(fund_id.clone());
         investments::record_valuation(state.clone(), req.clone(), session.principal.clone(), key, path, body)
-    })
-    .await;
-    match outcome {
-        Ok(_) => done(&format!("/funds/{fund_id}"), Done::Valuation),
-        Err((form, status)) => refused(form_page(&session, req.path(), "Record a valuation", vec![], form), status),
-    }
+    };
+    page.post(&form_data, valuation_spec(&session, &fund_id), call, |_| format!("/funds/{fund_id}"), Done::Valuation)
+        .await
 }
 
 // ---- Distributions: preview, then execute --------------------------------------------
@@ -854,8 +847,7 @@ async fn distribution_post(
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let form_data = posted(&body)?;
-    session.check(&state, &form_data)?;
+    let form_data = session.read_form(&state, &body)?;
     let execute = form_data.get("intent") == Some("execute");
     let outcome = submit(&form_data, distribution_spec(&session, &fund_id), |body, key| {
         let path = web::Path::from(fund_id.clone());
