@@ -1,0 +1,168 @@
+//! Crash safety: the real `investai serve` process takes a stream of journal entries from
+//! several writers and is killed with SIGKILL at random moments, 20 times, then restarted on
+//! the same database. Every write it acknowledged must be there afterwards, every entry whole
+//! (both its postings), the trial balance balanced and `investai verify` passing. On SQLite
+//! and on PostgreSQL.
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{investai, Backend, TEST_SECRET};
+use investai::auth::JwtKeys;
+use investai::domain::roles::Role;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+
+/// Kills of the server per backend.
+const KILLS: usize = 20;
+/// Concurrent writers.
+const WRITERS: usize = 4;
+/// How long the server runs between two kills, at most.
+const RUN_MILLIS_MAX: u64 = 700;
+/// How long a restarted server may take to answer its health check.
+const START_SECONDS_MAX: u64 = 60;
+
+struct Server {
+    child: Child,
+    address: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Starts `investai serve` on the database and waits until it answers.
+async fn start(database_url: &str) -> Server {
+    let port = free_port();
+    let child = investai(database_url)
+        .env("INVESTAI_JWT_SECRET", TEST_SECRET)
+        .env("INVESTAI_LAPSE_INTERVAL_SECONDS", "0")
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn investai serve");
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(START_SECONDS_MAX);
+    while Instant::now() < deadline {
+        if let Ok(reply) = client.get(format!("{address}/readyz")).send().await {
+            if reply.status().is_success() {
+                return Server { child, address };
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start within {START_SECONDS_MAX} s");
+}
+
+impl Server {
+    fn kill(mut self) {
+        // SIGKILL: no shutdown hook, no flush, like a power cut to the process.
+        self.child.kill().expect("kill the server");
+        self.child.wait().expect("reap the server");
+    }
+}
+
+/// What the writers were told was recorded: entry id and amount in cents.
+type Acknowledged = Arc<Mutex<Vec<(String, i64)>>>;
+
+/// Posts balanced entries until the server stops answering; records each 201.
+async fn write_until_down(address: String, token: String, fund: String, writer: usize, acknowledged: Acknowledged) {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+    for n in 0.. {
+        let cents = 100 + (writer as i64) * 1_000 + n;
+        let amount = format!("{}.{:02}", cents / 100, cents % 100);
+        let body = json!({"effective_date": "2025-03-01", "description": format!("writer {writer} entry {n}"),
+            "postings": [{"account": "1000", "debit": amount}, {"account": "3900", "credit": amount}]});
+        let sent = client
+            .post(format!("{address}/api/v1/funds/{fund}/journal-entries"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await;
+        let Ok(reply) = sent else { return };
+        if reply.status().as_u16() != 201 {
+            continue;
+        }
+        let Ok(created) = reply.json::<Value>().await else { return };
+        let id = created["id"].as_str().expect("entry id").to_string();
+        acknowledged.lock().expect("lock").push((id, cents));
+    }
+}
+
+async fn acknowledged_writes_survive_sigkill(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    let database_url = app.database_url.clone();
+    let keys = JwtKeys::new(TEST_SECRET, "investai", "investai");
+    let token = keys.mint(Role::Staff, "crash", None, 3600).expect("token").0;
+    let fund = app.create_fund("Crash fund").await;
+    let seed = std::env::var("INVESTAI_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    println!("crash test seed {seed} (set INVESTAI_CRASH_SEED to repeat)");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let acknowledged: Acknowledged = Arc::default();
+    for _ in 0..KILLS {
+        let server = start(&database_url).await;
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                tokio::spawn(write_until_down(
+                    server.address.clone(),
+                    token.clone(),
+                    fund.clone(),
+                    w,
+                    acknowledged.clone(),
+                ))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(50..RUN_MILLIS_MAX))).await;
+        server.kill();
+        for writer in writers {
+            writer.await.expect("writer");
+        }
+    }
+
+    let server = start(&database_url).await;
+    let client = reqwest::Client::new();
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(acknowledged.len() > KILLS, "the writers got through: {} entries", acknowledged.len());
+    for (id, cents) in &acknowledged {
+        let reply = client
+            .get(format!("{}/api/v1/ledger/entries/{id}", server.address))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get entry");
+        assert_eq!(reply.status().as_u16(), 200, "acknowledged entry {id} is missing after the crashes");
+        let entry: Value = reply.json().await.expect("entry");
+        let postings = entry["postings"].as_array().expect("postings");
+        assert_eq!(postings.len(), 2, "entry {id} is whole");
+        let amount = format!("{}.{:02}", cents / 100, cents % 100);
+        assert_eq!(postings[0]["debit"], amount.as_str(), "entry {id} as acknowledged");
+    }
+    let balance = client
+        .get(format!("{}/api/v1/funds/{fund}/trial-balance?as_of=2100-01-01", server.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("trial balance");
+    let balance: Value = balance.json().await.expect("trial balance body");
+    assert_eq!(balance["balanced"], true, "{balance}");
+    server.kill();
+    let verify = investai(&database_url).arg("verify").output().expect("investai verify");
+    let said = format!("{}{}", String::from_utf8_lossy(&verify.stdout), String::from_utf8_lossy(&verify.stderr));
+    assert!(verify.status.success(), "investai verify after the crashes: {said}");
+    println!("{backend:?}: {} acknowledged entries survived {KILLS} kills", acknowledged.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_acknowledged_writes_survive_sigkill() {
+    acknowledged_writes_survive_sigkill(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_acknowledged_writes_survive_sigkill() {
+    acknowledged_writes_survive_sigkill(Backend::Postgres).await;
+}
