@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{investai, Backend, TEST_SECRET};
+use common::{investai, start_server, Backend, TEST_SECRET};
 use investai::auth::JwtKeys;
 use investai::domain::roles::Role;
 use rand::{Rng, SeedableRng};
@@ -22,51 +21,6 @@ const KILLS: usize = 20;
 const WRITERS: usize = 4;
 /// How long the server runs between two kills, at most.
 const RUN_MILLIS_MAX: u64 = 700;
-/// How long a restarted server may take to answer its health check.
-const START_SECONDS_MAX: u64 = 60;
-
-struct Server {
-    child: Child,
-    address: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-/// Starts `investai serve` on the database and waits until it answers.
-async fn start(database_url: &str) -> Server {
-    let port = free_port();
-    let child = investai(database_url)
-        .env("INVESTAI_JWT_SECRET", TEST_SECRET)
-        .env("INVESTAI_LAPSE_INTERVAL_SECONDS", "0")
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn investai serve");
-    let address = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(START_SECONDS_MAX);
-    while Instant::now() < deadline {
-        if let Ok(reply) = client.get(format!("{address}/readyz")).send().await {
-            if reply.status().is_success() {
-                return Server { child, address };
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not start within {START_SECONDS_MAX} s");
-}
-
-impl Server {
-    fn kill(mut self) {
-        // SIGKILL: no shutdown hook, no flush, like a power cut to the process.
-        self.child.kill().expect("kill the server");
-        self.child.wait().expect("reap the server");
-    }
-}
-
 /// What the writers were told was recorded: entry id and amount in cents.
 type Acknowledged = Arc<Mutex<Vec<(String, i64)>>>;
 
@@ -105,7 +59,7 @@ async fn acknowledged_writes_survive_sigkill(backend: Backend) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let acknowledged: Acknowledged = Arc::default();
     for _ in 0..KILLS {
-        let server = start(&database_url).await;
+        let server = start_server(&database_url).await;
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
                 tokio::spawn(write_until_down(
@@ -124,7 +78,7 @@ async fn acknowledged_writes_survive_sigkill(backend: Backend) {
         }
     }
 
-    let server = start(&database_url).await;
+    let server = start_server(&database_url).await;
     let client = reqwest::Client::new();
     let acknowledged = acknowledged.lock().expect("lock").clone();
     assert!(acknowledged.len() > KILLS, "the writers got through: {} entries", acknowledged.len());

@@ -252,3 +252,49 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// How long a started server may take to answer its readiness check.
+const START_SECONDS_MAX: u64 = 60;
+
+/// A server running as its own process (`investai serve`).
+pub struct Server {
+    pub child: std::process::Child,
+    pub address: String,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Starts the `investai serve` process on the database and waits until it answers.
+pub async fn start_server(database_url: &str) -> Server {
+    let port = free_port();
+    let child = investai(database_url)
+        .env("INVESTAI_JWT_SECRET", TEST_SECRET)
+        .env("INVESTAI_LAPSE_INTERVAL_SECONDS", "0")
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn investai serve");
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(START_SECONDS_MAX);
+    while std::time::Instant::now() < deadline {
+        if let Ok(reply) = client.get(format!("{address}/readyz")).send().await {
+            if reply.status().is_success() {
+                return Server { child, address };
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start within {START_SECONDS_MAX} s");
+}
+
+impl Server {
+    pub fn kill(mut self) {
+        // SIGKILL: no shutdown hook, no flush, like a power cut to the process.
+        self.child.kill().expect("kill the server");
+        self.child.wait().expect("reap the server");
+    }
+}
