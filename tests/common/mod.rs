@@ -269,7 +269,7 @@ pub fn free_port() -> u16 {
 /// Starts the `investai serve` process on the database and waits until it answers.
 pub async fn start_server(database_url: &str) -> Server {
     let port = free_port();
-    let child = investai(database_url)
+    let mut child = investai(database_url)
         .env("INVESTAI_JWT_SECRET", TEST_SECRET)
         .env("INVESTAI_LAPSE_INTERVAL_SECONDS", "0")
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
@@ -288,13 +288,22 @@ pub async fn start_server(database_url: &str) -> Server {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start within {START_SECONDS_MAX} s");
 }
 
 impl Server {
-    pub fn kill(mut self) {
-        // SIGKILL: no shutdown hook, no flush, like a power cut to the process.
-        self.child.kill().expect("kill the server");
-        self.child.wait().expect("reap the server");
+    /// SIGKILL: no shutdown hook, no flush, like a power cut to the process.
+    pub fn kill(self) {
+        drop(self);
+    }
+}
+
+/// A failing test leaves no server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
