@@ -8,6 +8,7 @@
 pub mod awards;
 pub mod capital;
 pub mod commitments;
+pub mod export;
 pub mod funds;
 pub mod grants;
 pub mod idempotency;
