@@ -145,14 +145,14 @@ fn spawn_writer(state: &AppState, kind: ExportKind, meta: ExportMeta, request_id
 #[utoipa::path(tag = "exports", security(("bearer" = []), ("session" = [])),
     params(("fund_id" = String, Path),
         ("name" = String, Path, description = "journal.csv, journal.jsonl, journal.hledger, workbook.xlsx, trial-balance.csv or capital-accounts.csv"),
-        AsOfQuery),
+        ("as_of" = Option<chrono::NaiveDate>, Query, description = "Calendar date (UTC), inclusive; today when omitted")),
     responses(
         (status = 200, description = "The export, streamed as an attachment. Entries with an effective date on or before as_of and a sequence up to the chain head at the start are covered.",
             content(
                 (String = "text/csv"),
                 (String = "application/jsonl"),
                 (String = "text/plain"),
-                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             ),
             headers(
                 ("X-Ledger-As-Of" = String, description = "The as-of date, YYYY-MM-DD"),
