@@ -171,10 +171,11 @@ pub fn hledger_text(text: &str) -> String {
 
 /// The hledger name of an account: `assets:1000 Cash at bank`. A flat name under the
 /// kind's top-level account; `:` in the account's own name would make a sub-account and `;`
-/// a comment, so they become `-` and `,`.
+/// a comment, so they become ` -` and `,` (`Contributed capital: Senior` reads
+/// `Contributed capital - Senior`).
 pub fn hledger_account(kind: AccountKind, code: &str, name: &str) -> String {
     let (top, _) = hledger_top_account(kind);
-    let name = hledger_text(&name.replace(':', "-").replace(';', ","));
+    let name = hledger_text(&name.replace(':', " -").replace(';', ","));
     let code = hledger_text(&code.replace(':', "-").replace(';', ","));
     if name.is_empty() {
         format!("{top}:{code}")
@@ -405,7 +406,7 @@ mod tests {
     #[test]
     fn hledger_account_names_never_hold_two_spaces_colons_or_semicolons() {
         let name = hledger_account(AccountKind::Equity, "3100.01", "  Contributed  capital:\tSenior; A \n");
-        assert_eq!(name, "equity:3100.01 Contributed capital- Senior, A");
+        assert_eq!(name, "equity:3100.01 Contributed capital - Senior, A");
         assert!(!name.contains("  "));
         assert_eq!(name.matches(':').count(), 1);
     }
