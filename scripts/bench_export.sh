@@ -50,12 +50,13 @@ token=$(target/release/investai token --role auditor --sub bench)
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf '%-16s %10s %12s %12s %10s %14s\n' export rows_or_lines peak_before peak_after seconds bytes
-for name in journal.csv journal.jsonl journal.hledger workbook.xlsx; do
+for name in journal.csv journal.jsonl journal.hledger workbook.xlsx trial-balance.csv; do
   target/release/investai serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-  # One small authenticated request first, so the baseline includes a warm worker.
-  curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/funds/$fund/trial-balance" >/dev/null
+  # One small authenticated request first, so the baseline includes a warm worker and a
+  # database connection.
+  curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/funds/$fund/accounts" >/dev/null
   before=$(hwm_kib "$server")
   out="$work/export.$name"
   timing=$(curl -sf -o "$out" -w '%{time_total} %{size_download}' -H "Authorization: Bearer $token" \

@@ -678,8 +678,36 @@ pub fn write_workbook(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn 
     Ok(written)
 }
 
-/// Writes the export `meta` names to `out`.
+/// SQLite page cache of the connection while it exports, in KiB. An export reads the journal
+/// once, in order: a large cache would not be read again, and it also bounds the memory
+/// SQLite sorts in (the trial balance's grouping), so the server stays small.
+pub const EXPORT_SQLITE_CACHE_KIB: i64 = 2_048;
+
+fn set_sqlite_cache(conn: &mut DbConnection, kib: i64) -> AppResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(&format!("PRAGMA cache_size = -{kib};"))?;
+    }
+    Ok(())
+}
+
+/// Writes the export `meta` names to `out`. On SQLite the connection's page cache is small
+/// while it runs, and set back before the connection returns to the pool.
 pub fn write_export(
+    conn: &mut DbConnection,
+    kind: ExportKind,
+    meta: &ExportMeta,
+    out: &mut dyn Write,
+) -> AppResult<Written> {
+    set_sqlite_cache(conn, EXPORT_SQLITE_CACHE_KIB)?;
+    let written = write_export_body(conn, kind, meta, out);
+    let restored = set_sqlite_cache(conn, super::SQLITE_CACHE_KIB);
+    let written = written?;
+    restored?;
+    Ok(written)
+}
+
+fn write_export_body(
     conn: &mut DbConnection,
     kind: ExportKind,
     meta: &ExportMeta,
