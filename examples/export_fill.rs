@@ -84,7 +84,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         })?;
         posted += batch;
-        if posted % 50_000 == 0 || posted == entries {
+        if posted.is_multiple_of(50_000) || posted == entries {
             eprintln!("{posted} entries, {:.0} entries/s", posted as f64 / began.elapsed().as_secs_f64());
         }
     }

@@ -21,6 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::extract::{bearer_or_session_principal, parse_id, parse_query};
 use crate::http::AppState;
 use crate::storage::export::{self, ExportKind};
+use crate::storage::PooledConn;
 
 /// Chunks waiting between the writer thread and the client: with `EXPORT_CHUNK_BYTES` each,
 /// at most about half a megabyte of an export is in memory at once.
@@ -102,17 +103,13 @@ impl Write for ChunkSink {
     }
 }
 
-/// Writes the export on a blocking thread with its own pooled connection.
-fn spawn_writer(state: &AppState, kind: ExportKind, meta: ExportMeta, request_id: String) -> mpsc::Receiver<Chunk> {
+/// Writes the export on a blocking thread with the connection the snapshot was read on.
+fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, request_id: String) -> mpsc::Receiver<Chunk> {
     let (tx, rx) = mpsc::channel(EXPORT_CHANNEL_CHUNKS);
-    let pool = state.pool.clone();
     // Detached: the thread ends when the export is written, fails, or the client goes away.
     drop(actix_web::rt::task::spawn_blocking(move || {
         let mut sink = ChunkSink::new(tx);
-        let outcome = pool
-            .get()
-            .map_err(AppError::from)
-            .and_then(|mut conn| export::write_export(&mut conn, kind, &meta, &mut sink));
+        let outcome = export::write_export(&mut conn, kind, &meta, &mut sink);
         match outcome {
             Ok(written) => match sink.finish() {
                 Ok(()) => tracing::info!(
@@ -181,7 +178,15 @@ pub async fn download_export(
     let fund_id = parse_id("fund_id", &fund_id)?;
     let as_of = parse_query::<AsOfQuery>(req.query_string())?.date();
     let exported_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let meta = state.db(move |conn| export::snapshot(conn, kind, &fund_id, as_of, exported_at)).await?;
+    // The connection is taken before the response starts: a busy pool is still a 503 problem.
+    let pool = state.pool.clone();
+    let (conn, meta) = web::block(move || -> AppResult<(PooledConn, ExportMeta)> {
+        let mut conn = pool.get()?;
+        let meta = export::snapshot(&mut conn, kind, &fund_id, as_of, exported_at)?;
+        Ok((conn, meta))
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))??;
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
 
     let mut response = HttpResponse::Ok();
@@ -197,7 +202,7 @@ pub async fn download_export(
         .insert_header((LAST_HASH_HEADER, meta.last_hash.clone()))
         .insert_header((HEAD_SEQUENCE_HEADER, meta.head_sequence.to_string()))
         .insert_header((HEAD_HASH_HEADER, meta.head_hash.clone()));
-    let rx = spawn_writer(&state, kind, meta, request_id);
+    let rx = spawn_writer(conn, kind, meta, request_id);
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
     Ok(response.streaming(body))
 }
