@@ -516,6 +516,31 @@ async fn only_readers_of_all_books_may_export_by_token_or_session(app: TestApp) 
     assert_problem(&investor_session, 403, None);
     let bad_cookie = app.send(anonymous.get(url("journal.csv")).header("Cookie", "investai_session=not-a-token")).await;
     assert_problem(&bad_cookie, 401, None);
+    // Capital accounts of a fund without waterfall terms: figures, and no NAV.
+    let tranche = id(&created(
+        &app,
+        &format!("/api/v1/funds/{fund}/tranches"),
+        json!({"name": "Only", "seniority": 1, "target_size": "100.00", "pref_rate": "0"}),
+    )
+    .await);
+    let source = id(&created(
+        &app,
+        "/api/v1/sources",
+        json!({"kind": "private", "legal_name": "Lone investor", "country": "IT"}),
+    )
+    .await);
+    created(
+        &app,
+        &format!("/api/v1/funds/{fund}/commitments"),
+        json!({"source_id": source, "tranche_id": tranche, "amount": "100.00", "effective_date": "2025-01-01"}),
+    )
+    .await;
+    let (_, capital) = download(&app, &fund, "capital-accounts.csv", AS_OF).await;
+    let (_, capital) = csv_rows(&capital);
+    assert_eq!(capital.len(), 1);
+    assert_eq!((capital[0]["committed"].as_str(), capital[0]["unfunded"].as_str()), ("100.00", "100.00"));
+    assert_eq!(capital[0]["nav"], "", "no waterfall terms, no NAV");
+    let fund = app.create_fund("Empty fund").await;
     let (_, empty) = download(&app, &fund, "journal.csv", AS_OF).await;
     let (_, rows) = csv_rows(&empty);
     assert!(rows.is_empty());
