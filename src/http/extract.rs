@@ -57,6 +57,18 @@ pub fn verify_token(state: &AppState, token: &str) -> Result<Principal, AppError
     Ok(Principal::from(claims))
 }
 
+/// The caller of a download that HTML pages link to: the bearer token when one is sent,
+/// otherwise the browser's session cookie.
+pub fn bearer_or_session_principal(req: &HttpRequest) -> Result<Principal, AppError> {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        return bearer_principal(req);
+    }
+    if req.cookie(SESSION_COOKIE).is_none() {
+        return Err(AppError::Unauthorized("send an Authorization: Bearer token or sign in".into()));
+    }
+    session_principal(req).ok_or_else(|| AppError::Unauthorized("the session has expired; sign in again".into()))
+}
+
 /// The caller of an HTML page, from the session cookie; `None` when not logged in.
 pub fn session_principal(req: &HttpRequest) -> Option<Principal> {
     let state = state(req).ok()?;

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 document, generated from the handlers, and its browsable UI.
 
 use actix_web::{get, web, HttpResponse};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -32,6 +32,7 @@ use super::{api, health};
         api::ledger::get_entry,
         api::ledger::reverse_entry,
         api::ledger::verify,
+        api::exports::download_export,
         api::structure::create_tranche,
         api::structure::list_tranches,
         api::structure::create_source,
@@ -104,6 +105,11 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        // Downloads linked from the HTML pages also accept the browser's session cookie.
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::http::extract::SESSION_COOKIE))),
         );
     }
 }

@@ -235,6 +235,16 @@ pub fn amend_commitment(
     get_commitment(conn, commitment_id)
 }
 
+/// What a commitment event does to the amount committed: initial commitments and increases
+/// add to it (and to the memorandum asset), decreases and cancellations take from it.
+pub fn signed_event_amount(kind: &str, amount: Cents) -> Result<Cents, crate::domain::money::MoneyError> {
+    if matches!(kind, "initial" | "increase") {
+        Ok(amount)
+    } else {
+        amount.checked_neg()
+    }
+}
+
 fn record_event(
     conn: &mut DbConnection,
     row: &CommitmentRow,
@@ -256,8 +266,7 @@ fn record_event(
         created_at: now_micros(),
     };
     diesel::insert_into(commitment_events::table).values(&event).execute(conn)?;
-    // Commitments grow the memorandum asset; decreases and cancellations shrink it.
-    let signed = if matches!(kind, "initial" | "increase") { amount } else { amount.checked_neg()? };
+    let signed = signed_event_amount(kind, amount)?;
     let memo = account_by_code(conn, &row.fund_id, UNFUNDED_COMMITMENTS)?;
     let contra = account_by_code(conn, &row.fund_id, UNFUNDED_COMMITMENTS_CONTRA)?;
     post_entry(

@@ -410,10 +410,22 @@ pub struct AccountBalance {
 
 /// Net balance of every account of a fund as of a date, summed in the database.
 pub fn account_balances(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Vec<AccountBalance>> {
+    account_balances_through(conn, fund_id, as_of, i64::MAX)
+}
+
+/// As [`account_balances`], counting only entries up to `last_sequence`: the balances of a
+/// snapshot of the chain, which later entries do not change.
+pub fn account_balances_through(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    as_of: NaiveDate,
+    last_sequence: i64,
+) -> AppResult<Vec<AccountBalance>> {
     let sums: Vec<(String, i64)> = postings::table
         .inner_join(journal_entries::table)
         .filter(journal_entries::fund_id.eq(fund_id))
         .filter(journal_entries::effective_date.le(as_of))
+        .filter(journal_entries::sequence.le(last_sequence))
         .group_by(postings::account_id)
         .select((postings::account_id, sql::<BigInt>("CAST(SUM(postings.amount_cents) AS BIGINT)")))
         .load(conn)?;
@@ -452,10 +464,21 @@ pub struct TrialBalance {
 }
 
 pub fn trial_balance(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<TrialBalance> {
-    let accounts = account_balances(conn, fund_id, as_of)?;
+    let head = chain_head(conn)?;
+    trial_balance_through(conn, fund_id, as_of, head)
+}
+
+/// The trial balance of the chain up to `head` (sequence and hash), later entries left out.
+pub fn trial_balance_through(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    as_of: NaiveDate,
+    head: (i64, String),
+) -> AppResult<TrialBalance> {
+    let (last_entry_sequence, last_entry_hash) = head;
+    let accounts = account_balances_through(conn, fund_id, as_of, last_entry_sequence)?;
     let total_debit = Cents::sum(accounts.iter().map(|a| a.debit))?;
     let total_credit = Cents::sum(accounts.iter().map(|a| a.credit))?;
-    let (last_entry_sequence, last_entry_hash) = chain_head(conn)?;
     Ok(TrialBalance {
         fund_id: fund_id.to_string(),
         as_of,

@@ -8,6 +8,7 @@
 pub mod awards;
 pub mod capital;
 pub mod commitments;
+pub mod export;
 pub mod funds;
 pub mod grants;
 pub mod idempotency;
@@ -38,6 +39,8 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 15_000;
 /// How long a PostgreSQL statement may wait for a lock before the request fails cleanly.
 pub const POSTGRES_LOCK_TIMEOUT_MS: u32 = 15_000;
+/// SQLite page cache of each pooled connection, in KiB (`PRAGMA cache_size` takes it negated).
+pub const SQLITE_CACHE_KIB: i64 = 32_768;
 /// How long a request waits for a pooled connection.
 pub const POOL_WAIT_SECONDS: u64 = 20;
 
@@ -116,7 +119,7 @@ impl DbManager {
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = FULL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA cache_size = -32768;"
+                     PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))

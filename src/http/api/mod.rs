@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod capital;
 pub mod commitments;
+pub mod exports;
 pub mod funds;
 pub mod grants;
 pub mod investments;
@@ -23,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(users::routes)
             .configure(funds::routes)
             .configure(ledger::routes)
+            .configure(exports::routes)
             .configure(structure::routes)
             .configure(commitments::routes)
             .configure(capital::routes)

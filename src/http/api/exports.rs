@@ -1,0 +1,208 @@
+//! Auditor exports of a fund's books, streamed: the journal as CSV, JSON lines and an hledger
+//! journal, a workbook, the trial balance and the capital accounts. See docs/exports.md.
+//!
+//! The snapshot (fund, chain head, last entry covered) is fixed before the first byte, so a
+//! refusal is still a problem document. The body is written by a blocking thread that reads
+//! the journal page by page and hands chunks to the response through a bounded channel: a
+//! slow client holds the writer back, and memory stays flat however large the ledger.
+
+use std::io::{self, Write};
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{get, web, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{SecondsFormat, Utc};
+use tokio::sync::mpsc;
+use tracing_actix_web::RequestId;
+
+use super::AsOfQuery;
+use crate::domain::export::ExportMeta;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{bearer_or_session_principal, parse_id, parse_query};
+use crate::http::AppState;
+use crate::storage::export::{self, ExportKind};
+use crate::storage::PooledConn;
+
+/// Chunks waiting between the writer thread and the client: with `EXPORT_CHUNK_BYTES` each,
+/// at most about half a megabyte of an export is in memory at once.
+pub const EXPORT_CHANNEL_CHUNKS: usize = 8;
+/// Size at which the writer hands a chunk to the response.
+pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Response headers that tie an export to the hash chain (`investai verify`).
+pub const AS_OF_HEADER: &str = "X-Ledger-As-Of";
+pub const LAST_SEQUENCE_HEADER: &str = "X-Ledger-Last-Sequence";
+pub const LAST_HASH_HEADER: &str = "X-Ledger-Last-Hash";
+pub const HEAD_SEQUENCE_HEADER: &str = "X-Ledger-Head-Sequence";
+pub const HEAD_HASH_HEADER: &str = "X-Ledger-Head-Hash";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(download_export);
+}
+
+type Chunk = Result<Bytes, io::Error>;
+
+/// An `io::Write` that gathers bytes into chunks and sends each full chunk through the
+/// bounded channel, blocking while the channel is full. Writing fails once the client has
+/// gone (the receiving end is dropped), which stops the export.
+struct ChunkSink {
+    tx: mpsc::Sender<Chunk>,
+    buffer: Vec<u8>,
+    closed: bool,
+}
+
+impl ChunkSink {
+    fn new(tx: mpsc::Sender<Chunk>) -> ChunkSink {
+        ChunkSink { tx, buffer: Vec::with_capacity(EXPORT_CHUNK_BYTES), closed: false }
+    }
+
+    fn send(&mut self, chunk: Chunk) -> io::Result<()> {
+        if self.tx.blocking_send(chunk).is_err() {
+            self.closed = true;
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"));
+        }
+        Ok(())
+    }
+
+    fn send_buffer(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut self.buffer, Vec::with_capacity(EXPORT_CHUNK_BYTES));
+        self.send(Ok(Bytes::from(full)))
+    }
+
+    /// Sends what is left; the response ends when the sink is dropped.
+    fn finish(mut self) -> io::Result<()> {
+        self.send_buffer()
+    }
+
+    /// Ends the response with an error: the connection is cut, so the client sees a
+    /// truncated transfer rather than a file that looks complete.
+    fn fail(mut self, reason: String) {
+        self.buffer.clear();
+        let _ = self.send(Err(io::Error::other(reason)));
+    }
+}
+
+impl Write for ChunkSink {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"));
+        }
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= EXPORT_CHUNK_BYTES {
+            self.send_buffer()?;
+        }
+        Ok(data.len())
+    }
+
+    /// Chunks leave when full or at the end; a flush of a writer on top changes nothing.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes the export on a blocking thread with the connection the snapshot was read on.
+fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, request_id: String) -> mpsc::Receiver<Chunk> {
+    let (tx, rx) = mpsc::channel(EXPORT_CHANNEL_CHUNKS);
+    // Detached: the thread ends when the export is written, fails, or the client goes away.
+    drop(actix_web::rt::task::spawn_blocking(move || {
+        let mut sink = ChunkSink::new(tx);
+        let outcome = export::write_export(&mut conn, kind, &meta, &mut sink);
+        match outcome {
+            Ok(written) => match sink.finish() {
+                Ok(()) => tracing::info!(
+                    request_id,
+                    export = kind.name(),
+                    fund_id = meta.fund_id,
+                    entries = written.entries,
+                    postings = written.postings,
+                    last_sequence = meta.last_sequence,
+                    "export written"
+                ),
+                Err(_) => tracing::info!(request_id, export = kind.name(), "export stopped: the client went away"),
+            },
+            Err(_) if sink.closed => {
+                tracing::info!(request_id, export = kind.name(), "export stopped: the client went away")
+            }
+            Err(error) => {
+                tracing::error!(request_id, export = kind.name(), error = %error, "export failed mid-stream");
+                sink.fail(error.to_string());
+            }
+        }
+    }));
+    rx
+}
+
+/// Download an export of a fund's books as of a date (auditors, staff, admin; a bearer token
+/// or the browser session). `name` is one of `journal.csv`, `journal.jsonl`,
+/// `journal.hledger`, `workbook.xlsx`, `trial-balance.csv`, `capital-accounts.csv`. The body
+/// is streamed; the `X-Ledger-*` headers (and the file itself) state the snapshot it covers.
+#[utoipa::path(tag = "exports", security(("bearer" = []), ("session" = [])),
+    params(("fund_id" = String, Path),
+        ("name" = String, Path, description = "journal.csv, journal.jsonl, journal.hledger, workbook.xlsx, trial-balance.csv or capital-accounts.csv"),
+        ("as_of" = Option<chrono::NaiveDate>, Query, description = "Calendar date (UTC), inclusive; today when omitted")),
+    responses(
+        (status = 200, description = "The export, streamed as an attachment. Entries with an effective date on or before as_of and a sequence up to the chain head at the start are covered.",
+            content(
+                (String = "text/csv"),
+                (String = "application/jsonl"),
+                (String = "text/plain"),
+                (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+            headers(
+                ("X-Ledger-As-Of" = String, description = "The as-of date, YYYY-MM-DD"),
+                ("X-Ledger-Last-Sequence" = i64, description = "Sequence of the last entry covered (0 if none)"),
+                ("X-Ledger-Last-Hash" = String, description = "Hash of the last entry covered (64 zeros if none)"),
+                ("X-Ledger-Head-Sequence" = i64, description = "Sequence of the chain head when the export started"),
+                ("X-Ledger-Head-Hash" = String, description = "Hash of the chain head when the export started"),
+                ("Content-Disposition" = String, description = "attachment; filename=\"investai-<fund>-<export>-<as_of>.<ext>\""),
+            )),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[get("/funds/{fund_id}/exports/{name}")]
+pub async fn download_export(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let principal = bearer_or_session_principal(&req)?;
+    if !principal.role.reads_all() {
+        return Err(AppError::Forbidden(format!("the {} role may not export the books", principal.role)));
+    }
+    let (fund_id, name) = path.into_inner();
+    let kind = ExportKind::parse(&name).ok_or_else(|| AppError::not_found(format!("export {name}")))?;
+    let fund_id = parse_id("fund_id", &fund_id)?;
+    let as_of = parse_query::<AsOfQuery>(req.query_string())?.date();
+    let exported_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    // The connection is taken before the response starts: a busy pool is still a 503 problem.
+    let pool = state.pool.clone();
+    let (conn, meta) = web::block(move || -> AppResult<(PooledConn, ExportMeta)> {
+        let mut conn = pool.get()?;
+        let meta = export::snapshot(&mut conn, kind, &fund_id, as_of, exported_at)?;
+        Ok((conn, meta))
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))??;
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
+
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(kind.content_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", kind.file_name(&meta.fund_id, meta.as_of)),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((AS_OF_HEADER, meta.as_of.to_string()))
+        .insert_header((LAST_SEQUENCE_HEADER, meta.last_sequence.to_string()))
+        .insert_header((LAST_HASH_HEADER, meta.last_hash.clone()))
+        .insert_header((HEAD_SEQUENCE_HEADER, meta.head_sequence.to_string()))
+        .insert_header((HEAD_HASH_HEADER, meta.head_hash.clone()));
+    let rx = spawn_writer(conn, kind, meta, request_id);
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    Ok(response.streaming(body))
+}
