@@ -266,9 +266,29 @@ async fn a_distribution_is_previewed_step_by_step_then_executed_once(app: TestAp
     assert_eq!(after, before + 1, "one distribution entry, however often the form is sent");
 }
 
+async fn auditors_download_exports_with_their_session_and_investors_cannot(app: TestApp) {
+    let f = two_investors(&app).await;
+    let auditor = app.browser_as("audrey", Role::Auditor, None).await;
+    let page = get(&auditor, &app, &format!("/audit/exports?fund_id={}&as_of=2025-12-31", f.fund)).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let downloads: Vec<String> = links(&page.text).into_iter().filter(|l| l.contains("/exports/")).collect();
+    assert_eq!(downloads.len(), 6, "{downloads:?}");
+    for link in &downloads {
+        let response = auditor.get(format!("{}{link}", app.address)).send().await.expect("download");
+        assert_eq!(response.status().as_u16(), 200, "{link}");
+        let as_of = response.headers().get("x-ledger-as-of").and_then(|v| v.to_str().ok()).map(str::to_string);
+        assert_eq!(as_of.as_deref(), Some("2025-12-31"), "{link}");
+        assert!(response.headers().contains_key("x-ledger-last-hash"), "{link}");
+    }
+    let investor = app.browser_as("ivan", Role::Investor, Some(&f.alpha)).await;
+    let refused = get(&investor, &app, &downloads[0]).await;
+    assert_eq!(refused.status, 403, "an investor cannot download the journal");
+}
+
 on_both_backends!(
     every_page_of_every_demo_user_answers,
     investors_see_only_their_own_numbers,
     a_form_sent_twice_records_once_and_a_forged_one_not_at_all,
     a_distribution_is_previewed_step_by_step_then_executed_once,
+    auditors_download_exports_with_their_session_and_investors_cannot,
 );
