@@ -28,9 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(application_page)
         .service(edit_post)
         .service(submit_post)
-        .service(review_post)
-        .service(award_post)
-        .service(reject_post);
+        .service(decision_post);
 }
 
 /// Statuses of applications waiting for staff to review and decide.
@@ -587,6 +585,16 @@ enum Decision {
 }
 
 impl Decision {
+    /// The last segment of the form's action.
+    fn parse(segment: &str) -> Option<Decision> {
+        match segment {
+            "review" => Some(Decision::Review),
+            "award" => Some(Decision::Award),
+            "reject" => Some(Decision::Rejection),
+            _ => None,
+        }
+    }
+
     fn card(self) -> usize {
         match self {
             Decision::Review => 0,
@@ -606,9 +614,7 @@ impl Decision {
 
 /// Runs one of the staff decisions (review, award, rejection) posted from the application page.
 async fn staff_decision<T, F, Fut>(
-    state: &web::Data<AppState>,
-    req: &HttpRequest,
-    session: &Session,
+    (state, req, session): (&web::Data<AppState>, &HttpRequest, &Session),
     (id, body): (&str, &web::Bytes),
     decision: Decision,
     call: F,
@@ -637,52 +643,32 @@ where
     }
 }
 
-#[post("/applications/{application_id}/review")]
-async fn review_post(
+/// The staff decisions posted from an application page: `review`, `award` or `reject`.
+/// Registered after `edit` and `submit`, which the same path shape would otherwise catch.
+#[post("/applications/{application_id}/{decision}")]
+async fn decision_post(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: Session,
-    path: web::Path<String>,
+    path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> PageResult {
-    let id = parse_id("application_id", &path)?;
-    let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
-    staff_decision(&state, &req, &session, (&id, &body), Decision::Review, move |body, key| {
-        api::review_application(s, r, p, key, web::Path::from(i), body)
-    })
-    .await
-}
-
-#[post("/applications/{application_id}/award")]
-async fn award_post(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    session: Session,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> PageResult {
-    let id = parse_id("application_id", &path)?;
-    let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
-    staff_decision(&state, &req, &session, (&id, &body), Decision::Award, move |body, key| {
-        api::award_application(s, r, p, key, web::Path::from(i), body)
-    })
-    .await
-}
-
-#[post("/applications/{application_id}/reject")]
-async fn reject_post(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    session: Session,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> PageResult {
-    let id = parse_id("application_id", &path)?;
-    let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), id.clone());
-    staff_decision(&state, &req, &session, (&id, &body), Decision::Rejection, move |body, key| {
-        api::reject_application(s, r, p, key, web::Path::from(i), body)
-    })
-    .await
+    let (id, decision) = path.into_inner();
+    let id = parse_id("application_id", &id)?;
+    let decision = Decision::parse(&decision).ok_or_else(|| AppError::not_found(format!("page {}", req.path())))?;
+    let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), web::Path::from(id.clone()));
+    let page = (&state, &req, &session);
+    match decision {
+        Decision::Review => {
+            staff_decision(page, (&id, &body), decision, move |b, k| api::review_application(s, r, p, k, i, b)).await
+        }
+        Decision::Award => {
+            staff_decision(page, (&id, &body), decision, move |b, k| api::award_application(s, r, p, k, i, b)).await
+        }
+        Decision::Rejection => {
+            staff_decision(page, (&id, &body), decision, move |b, k| api::reject_application(s, r, p, k, i, b)).await
+        }
+    }
 }
 
 // ---- SME home ------------------------------------------------------------------------
