@@ -16,10 +16,11 @@ pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
 /// Runs `work` in one write transaction and answers `status` with its JSON.
 ///
-/// With an `Idempotency-Key`, the key is claimed first; the response is stored in the same
+/// With an `Idempotency-Key`, the key is claimed and the response stored in the same
 /// transaction as the write; a replay with the same body returns the stored response; the
-/// same key with another body is 422; a duplicate still in flight is 409. A failed request
-/// frees its key so that a corrected retry may use it.
+/// same key with another body is 422. A duplicate sent while the first is running waits for
+/// it on the writer lock and then replays it. A failed request leaves its key unused, so a
+/// corrected retry may use it.
 pub async fn write<T, F>(
     state: &AppState,
     req: &HttpRequest,
@@ -59,21 +60,14 @@ fn run<T: Serialize>(
         let body = write_tx(conn, |c| encode(&work(c)?))?;
         return Ok((status, body, false));
     };
-    if let Claim::Replay { status, body } = write_tx(conn, |c| idempotency::claim(c, &owner, &key, &fingerprint))? {
-        return Ok((status, body, true));
-    }
-    let outcome = write_tx(conn, |c| {
+    // Claim, write and stored response share one transaction: a failure rolls back the claim
+    // with the rest, and a duplicate queued behind it on the writer lock finds it completed.
+    write_tx(conn, |c| {
+        if let Claim::Replay { status, body } = idempotency::claim(c, &owner, &key, &fingerprint)? {
+            return Ok((status, body, true));
+        }
         let body = encode(&work(c)?)?;
         idempotency::complete(c, &owner, &key, status, &body)?;
-        Ok(body)
-    });
-    match outcome {
-        Ok(body) => Ok((status, body, false)),
-        Err(error) => {
-            if let Err(release_error) = write_tx(conn, |c| idempotency::release(c, &owner, &key)) {
-                tracing::warn!(error = %release_error, "could not free idempotency key; it frees itself when its lease ends");
-            }
-            Err(error)
-        }
-    }
+        Ok((status, body, false))
+    })
 }

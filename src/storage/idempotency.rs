@@ -1,8 +1,10 @@
 //! Idempotency keys: a replayed POST returns the stored response and writes nothing.
 //!
-//! A key is claimed in a short transaction of its own (so a concurrent duplicate sees it in
-//! flight and gets 409), and completed with the response inside the business transaction
-//! itself, so the write and its stored response commit together or not at all.
+//! A key is claimed, and completed with the response, inside the business transaction itself,
+//! so the write and its stored response commit together or not at all. Writers queue on one
+//! lock, so a concurrent duplicate runs after the first and replays it. A key left claimed but
+//! not completed (written by a release that claimed in a transaction of its own) answers 409
+//! until its lease ends, then may be taken over.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -37,7 +39,7 @@ struct KeyRow {
     locked_until: NaiveDateTime,
 }
 
-/// Claims `key` for `principal`. Call inside a write transaction of its own.
+/// Claims `key` for `principal`. Call inside the business write transaction.
 pub fn claim(conn: &mut DbConnection, principal: &str, key: &str, request_hash: &str) -> AppResult<Claim> {
     let now = now_micros();
     let lease_end = now + Duration::seconds(IN_FLIGHT_LEASE_SECONDS);
@@ -93,12 +95,5 @@ pub fn complete(conn: &mut DbConnection, principal: &str, key: &str, status: u16
     if updated != 1 {
         return Err(AppError::internal("idempotency key vanished while its request ran"));
     }
-    Ok(())
-}
-
-/// Frees a claimed key whose request failed, so the client may retry with it.
-pub fn release(conn: &mut DbConnection, principal: &str, key: &str) -> AppResult<()> {
-    diesel::delete(idempotency_keys::table.find((principal, key)).filter(idempotency_keys::state.eq("in_progress")))
-        .execute(conn)?;
     Ok(())
 }

@@ -20,6 +20,7 @@ pub mod schema;
 pub mod structure;
 pub mod usage;
 pub mod users;
+pub mod version;
 pub mod waterfall;
 
 use std::path::PathBuf;
@@ -204,13 +205,18 @@ fn write_tx_once<T>(conn: &mut DbConnection, work: &mut impl FnMut(&mut DbConnec
     begin_write(conn).map_err(map_lock_error)?;
     let outcome = work(conn);
     match outcome {
-        Ok(value) => match commit(conn) {
-            Ok(()) => Ok(value),
-            Err(error) => {
+        Ok(value) => {
+            if let Err(error) = commit(conn) {
                 let _ = rollback(conn);
-                Err(map_lock_error(error))
+                return Err(map_lock_error(error));
             }
-        },
+            // Committed: from here on an error must not lead to a retry of the work.
+            version::note_commit();
+            wait_until_durable(conn).map_err(|e| {
+                AppError::Unavailable(format!("the write committed but reaching the disk was not confirmed: {e}"))
+            })?;
+            Ok(value)
+        }
         Err(error) => {
             // A failed rollback leaves the connection broken; the pool then discards it.
             let _ = rollback(conn);
@@ -219,14 +225,35 @@ fn write_tx_once<T>(conn: &mut DbConnection, work: &mut impl FnMut(&mut DbConnec
     }
 }
 
+/// Opens a write transaction holding the single writer lock, and bumps the books' version that
+/// tells other nodes' cached views the books changed (`version`).
 fn begin_write(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConnection::Postgresql(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN ISOLATION LEVEL READ COMMITTED")?;
-            // Every writer queues here, so each sees the state its predecessor committed.
-            c.batch_execute("SELECT sequence FROM ledger_head WHERE id = 1 FOR UPDATE")
-        }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN IMMEDIATE; UPDATE books_version SET version = version + 1 WHERE id = 1",
+        ),
+        // Every writer queues on the version row the update locks, so each sees the state its
+        // predecessor committed. The commit does not wait for the disk while holding that
+        // lock: `write_tx` waits for durability after releasing it (`wait_until_durable`).
+        DbConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit = off; \
+             UPDATE books_version SET version = version + 1 WHERE id = 1",
+        ),
+    }
+}
+
+/// Returns once everything this connection committed is on disk. A PostgreSQL writer commits
+/// asynchronously so that the writer lock is not held across the WAL flush; this small
+/// transaction takes a transaction id, so its commit waits for the flush of the WAL up to its
+/// own commit record, which lies after the writer's. Concurrent writers' barriers share one
+/// flush (group commit). Until it returns, the write is not acknowledged. SQLite commits
+/// synchronously (`synchronous = FULL`), so it has nothing to wait for.
+fn wait_until_durable(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgresql(c) => c.batch_execute("BEGIN; SELECT txid_current(); COMMIT"),
     }
 }
 

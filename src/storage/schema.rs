@@ -63,6 +63,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    books_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         username -> Text,
@@ -472,6 +479,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     journal_entries,
     postings,
     ledger_head,
+    books_version,
     users,
     idempotency_keys,
     tranches,
