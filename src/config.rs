@@ -50,6 +50,9 @@ pub struct Settings {
     pub cookie_secure: String,
     /// Seconds between the server's runs of the lapse job (ended awards); 0 turns it off.
     pub lapse_interval_seconds: u64,
+    /// Derived views (fund metrics, fund overview) a node keeps while the books are unchanged;
+    /// 0 computes them on every request.
+    pub view_cache_entries: usize,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             body_limit_bytes: 4 * 1024 * 1024,
             cookie_secure: "auto".into(),
             lapse_interval_seconds: 3600,
+            view_cache_entries: 4096,
         }
     }
 }

@@ -8,6 +8,8 @@ pub mod idempotent;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
+pub mod routes;
+pub mod views;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -32,6 +34,8 @@ pub struct AppState {
     /// The HMAC secret: signs tokens and CSRF tokens.
     pub secret: Arc<String>,
     pub backend: &'static str,
+    /// Derived views kept while the books are unchanged; none when turned off.
+    pub views: Option<Arc<views::ViewCache>>,
 }
 
 impl AppState {
@@ -50,6 +54,10 @@ impl AppState {
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
     }
 }
+
+/// Largest HTML form body a page accepts (CSV uploads are multipart, with their own limit);
+/// a larger one is refused with 413 before it is read.
+pub const PAGE_FORM_BYTES_MAX: usize = 64 * 1024;
 
 /// Routes of the whole service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -72,7 +80,8 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .app_data(data.clone())
             .app_data(web::QueryConfig::default().error_handler(problem::query_error))
             .app_data(web::PathConfig::default().error_handler(problem::path_error))
-            .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(problem::form_error))
+            // The pages read their forms as bytes; the JSON API reads its bodies itself.
+            .app_data(web::PayloadConfig::new(PAGE_FORM_BYTES_MAX))
             .wrap(prometheus.clone())
             .wrap(
                 DefaultHeaders::new()

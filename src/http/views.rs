@@ -1,0 +1,146 @@
+//! Cached derived views: the JSON of views that are computed from the whole fund (metrics
+//! through a hypothetical liquidation, the fund overview) is kept per node and served again
+//! while the books have not changed.
+//!
+//! A cached body is valid while two counters are where they were when its computation began:
+//! the write transactions this process committed (so a node's own writes are seen at once)
+//! and the changes the watcher saw in the database's books version (writes by other nodes and
+//! by the command line, seen within `WATCH_INTERVAL_MS`). If the watcher has not read the
+//! version for `WATCH_FRESH_MAX_MS`, nothing is served from the cache. Only successful views
+//! are kept; the caller's access is checked before the cache is asked, and the key carries
+//! every input of the view, the caller's party scope included.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use actix_web::web::Bytes;
+use actix_web::HttpResponse;
+use serde::Serialize;
+
+use super::AppState;
+use crate::error::{AppError, AppResult};
+use crate::storage::{version, DbConnection, DbManager, DbTarget};
+
+/// How often the watcher reads the database's books version.
+pub const WATCH_INTERVAL_MS: u64 = 5;
+/// Older than this, the watcher's last reading no longer vouches for cached views.
+pub const WATCH_FRESH_MAX_MS: u64 = 200;
+/// Pause before the watcher reconnects after losing its connection.
+const WATCH_RECONNECT_MS: u64 = 500;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Epoch {
+    local_writes: u64,
+    remote_changes: u64,
+}
+
+#[derive(Clone)]
+struct Cached {
+    epoch: Epoch,
+    body: Bytes,
+}
+
+pub struct ViewCache {
+    entries: quick_cache::sync::Cache<String, Cached>,
+    remote_changes: AtomicU64,
+    /// When the watcher last read the books version: milliseconds since `started`.
+    watched_at_ms: AtomicU64,
+    started: Instant,
+}
+
+impl ViewCache {
+    /// A cache of at most `entries` views, watching the database at `target`; none when 0.
+    pub fn start(entries: usize, target: &DbTarget) -> Option<Arc<ViewCache>> {
+        if entries == 0 {
+            return None;
+        }
+        let cache = Arc::new(ViewCache {
+            entries: quick_cache::sync::Cache::new(entries),
+            remote_changes: AtomicU64::new(0),
+            watched_at_ms: AtomicU64::new(0),
+            started: Instant::now(),
+        });
+        let (weak, target) = (Arc::downgrade(&cache), target.clone());
+        let spawned = std::thread::Builder::new().name("view-watcher".into()).spawn(move || watch(weak, target));
+        match spawned {
+            Ok(_) => Some(cache),
+            Err(error) => {
+                tracing::warn!(%error, "cannot start the view watcher; views are computed on every request");
+                None
+            }
+        }
+    }
+
+    fn epoch(&self) -> Epoch {
+        Epoch { local_writes: version::writes_committed(), remote_changes: self.remote_changes.load(Ordering::Acquire) }
+    }
+
+    fn watcher_is_fresh(&self) -> bool {
+        let now = self.started.elapsed().as_millis() as u64;
+        now.saturating_sub(self.watched_at_ms.load(Ordering::Acquire)) <= WATCH_FRESH_MAX_MS
+    }
+
+    fn lookup(&self, key: &str) -> Option<Bytes> {
+        let cached = self.entries.get(key)?;
+        (cached.epoch == self.epoch() && self.watcher_is_fresh()).then_some(cached.body)
+    }
+}
+
+/// Answers the JSON of `compute`, from the node's cache while the books are unchanged.
+pub async fn cached_json<T, F>(state: &AppState, key: String, compute: F) -> AppResult<HttpResponse>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+{
+    let Some(cache) = state.views.clone() else {
+        let view = state.db(compute).await?;
+        return Ok(HttpResponse::Ok().json(view));
+    };
+    if let Some(body) = cache.lookup(&key) {
+        return Ok(json_response(body));
+    }
+    // Read before computing: a write that lands meanwhile leaves this entry already stale.
+    let epoch = cache.epoch();
+    let view = state.db(compute).await?;
+    let body = Bytes::from(serde_json::to_vec(&view).map_err(AppError::internal)?);
+    cache.entries.insert(key, Cached { epoch, body: body.clone() });
+    Ok(json_response(body))
+}
+
+fn json_response(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(body)
+}
+
+/// Reads the books version every `WATCH_INTERVAL_MS` on a connection of its own, until the
+/// cache is dropped. A change, or a failed read, invalidates every cached view.
+fn watch(cache: Weak<ViewCache>, target: DbTarget) {
+    let manager = DbManager::new(target);
+    let mut conn: Option<DbConnection> = None;
+    let mut last_version: Option<i64> = None;
+    loop {
+        std::thread::sleep(Duration::from_millis(WATCH_INTERVAL_MS));
+        let Some(cache) = cache.upgrade() else { return };
+        if conn.is_none() {
+            conn = diesel::r2d2::ManageConnection::connect(&manager).ok();
+        }
+        let reading = conn.as_mut().map(version::books_version);
+        match reading {
+            Some(Ok(current)) => {
+                if last_version != Some(current) {
+                    last_version = Some(current);
+                    cache.remote_changes.fetch_add(1, Ordering::AcqRel);
+                }
+                let now = cache.started.elapsed().as_millis() as u64;
+                cache.watched_at_ms.store(now, Ordering::Release);
+            }
+            Some(Err(_)) | None => {
+                // Blind: forget the connection; stale readings cannot vouch for any view.
+                conn = None;
+                last_version = None;
+                drop(cache);
+                std::thread::sleep(Duration::from_millis(WATCH_RECONNECT_MS));
+            }
+        }
+    }
+}
