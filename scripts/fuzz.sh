@@ -2,7 +2,8 @@
 # Property-based API fuzzing driven by the OpenAPI document (schemathesis from PyPI, installed
 # here into target/fuzz-venv). Starts the debug server on a fresh SQLite database with the
 # demo data, then runs schemathesis over every operation once per role, once with a tampered
-# token and once with a non-bearer Authorization. Fails on any 5xx response or a server error log.
+# token and once with a non-bearer Authorization. Fails on any 5xx response, any response the
+# document does not describe (status, content type, headers, body schema), or a server error log.
 #
 #   scripts/fuzz.sh            short pass (CI): FUZZ_EXAMPLES=10 per operation and role
 #   FUZZ_EXAMPLES=200 scripts/fuzz.sh   long pass
@@ -31,11 +32,12 @@ base="http://127.0.0.1:$port"
 for _ in $(seq 1 120); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.5; done
 curl -sf "$base/readyz" >/dev/null || { echo "fuzz: server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
 token() { target/debug/investai token --role "$1" --sub "$2"; }
 run() {
   local label=$1; shift
   echo "fuzz: $label"
-  "$venv/bin/st" run "$base/api/openapi.json" --checks not_a_server_error \
+  "$venv/bin/st" run "$base/api/openapi.json" --checks "$checks" \
     --max-response-time 10 --max-examples "$examples" --workers 2 --seed 20261123 \
     --generation-deterministic "$@" >"$work/st.log" 2>&1 || { tail -n 80 "$work/st.log"; echo "fuzz: $label failed" >&2; exit 1; }
   grep -E 'generated' "$work/st.log" | tail -n 1
@@ -53,4 +55,4 @@ if grep -q '"level":"ERROR".*"target":"investai' "$work/server.log"; then
   echo "fuzz: the server logged errors" >&2
   exit 1
 fi
-echo "fuzz: no 5xx over every operation for 6 roles, a tampered token and a non-bearer one"
+echo "fuzz: no 5xx and no response outside the document, over every operation for 6 roles, a tampered token and a non-bearer one"

@@ -12,5 +12,6 @@ pub mod money;
 pub mod parties;
 pub mod roles;
 pub mod state_aid;
+pub mod time;
 pub mod usage;
 pub mod waterfall;

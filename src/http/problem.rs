@@ -72,11 +72,6 @@ pub fn path_error(error: actix_web::error::PathError, _req: &HttpRequest) -> act
     AppError::field("path", error.to_string()).into()
 }
 
-/// Forms that do not parse become 400 problems.
-pub fn form_error(error: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
-    AppError::MalformedBody { detail: format!("form could not be read: {error}"), errors: Vec::new() }.into()
-}
-
 /// Unknown routes answer with a problem too.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound(format!("{} {}", req.method(), req.path())))

@@ -490,6 +490,7 @@ pub struct ContributionRow {
     pub value_date: NaiveDate,
     pub actor: String,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
 }
 

@@ -46,6 +46,7 @@ pub struct CommitmentEventRow {
     pub oversubscription_allowed: i32,
     pub actor: String,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
 }
 

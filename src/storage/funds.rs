@@ -40,6 +40,7 @@ pub struct Fund {
     pub inception_date: NaiveDate,
     pub term_years: i32,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
 }
 

@@ -78,8 +78,10 @@ pub struct GrantCall {
     #[schema(value_type = String)]
     pub remaining: Cents,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub opens_at: NaiveDateTime,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub closes_at: NaiveDateTime,
     /// Open for submissions now.
     pub open: bool,
@@ -446,6 +448,7 @@ pub struct Review {
     pub score: i32,
     pub comment: String,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -479,8 +482,10 @@ pub struct Application {
     pub award_id: Option<String>,
     pub rejection_reason: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc_option")]
     pub submitted_at: Option<NaiveDateTime>,
     #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc_option")]
     pub decided_at: Option<NaiveDateTime>,
     /// Present for drafts and applications awaiting a decision.
     pub assessment: Option<AssessmentView>,

@@ -39,6 +39,7 @@ pub struct Account {
     /// asset, liability, equity, income or expense
     pub kind: String,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
 }
 

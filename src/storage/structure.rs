@@ -161,6 +161,7 @@ pub struct Source {
     pub country: String,
     pub lei: Option<String>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -211,6 +212,7 @@ pub struct Facility {
     pub chip_type: String,
     pub quarterly_capacity_gpu_hours: i64,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
 }
 

@@ -130,6 +130,10 @@ fn stored_records(
         let rows: Vec<UsageRow> = usage_records::table
             .filter(usage_records::facility_id.eq(facility_id))
             .filter(usage_records::record_id.eq_any(chunk))
+            // The literal keeps the statement out of the prepared-statement cache, so it is
+            // planned at each execution: this table grows fastest of all, and a plan cached
+            // while it was small scans all of it (18 ms a batch at 18,000 rows instead of 1).
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE"))
             .select(UsageRow::as_select())
             .load(conn)?;
         for row in rows {
@@ -369,14 +373,17 @@ pub struct StoredUsage {
     #[schema(value_type = String)]
     pub gpu_hours: GpuHours,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub period_start: NaiveDateTime,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub period_end: NaiveDateTime,
     #[schema(value_type = String)]
     pub subsidy: Cents,
     /// The journal entry that posted it; none if its hours earned less than a cent.
     pub entry_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub received_at: NaiveDateTime,
 }
 

@@ -29,6 +29,7 @@ pub struct User {
     pub role: Role,
     pub party_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
     pub disabled: bool,
 }

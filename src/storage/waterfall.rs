@@ -33,6 +33,7 @@ pub struct TermsVersion {
     pub terms: Terms,
     pub actor: String,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
 }
 

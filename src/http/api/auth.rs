@@ -1,6 +1,7 @@
 //! `POST /api/v1/auth/token`: a bearer token for API clients.
 
-use actix_web::{post, web, HttpResponse};
+use crate::http::routes::RouteTable;
+use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -10,8 +11,8 @@ use crate::error::AppResult;
 use crate::http::extract::ValidJson;
 use crate::http::AppState;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(issue_token);
+pub fn routes(table: &mut RouteTable) {
+    table.post("/auth/token", issue_token);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -32,11 +33,10 @@ pub struct TokenResponse {
 }
 
 /// Exchange a user name and password for a bearer token.
-#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
+#[utoipa::path(post, path = "/auth/token", tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
 ))]
-#[post("/auth/token")]
 pub async fn issue_token(state: web::Data<AppState>, body: ValidJson<TokenRequest>) -> AppResult<HttpResponse> {
     let TokenRequest { username, password } = body.value;
     let ttl = state.settings.token_ttl_minutes * 60;

@@ -1,7 +1,8 @@
 //! Capital calls, notices and contributions.
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, guard, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -21,13 +22,13 @@ use crate::storage::funds::get_fund;
 /// Lines one call may carry.
 pub const CALL_LINES_MAX: usize = 100;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/funds/{fund_id}/capital-calls").guard(guard::Post()).to(create_call))
-        .service(list_calls)
-        .service(get_call)
-        .service(list_notices)
-        .service(get_notice)
-        .service(web::resource("/notices/{notice_id}/contributions").guard(guard::Post()).to(pay_notice));
+pub fn routes(table: &mut RouteTable) {
+    table.post("/funds/{fund_id}/capital-calls", create_call);
+    table.get("/funds/{fund_id}/capital-calls", list_calls);
+    table.get("/capital-calls/{call_id}", get_call);
+    table.get("/notices", list_notices);
+    table.get("/notices/{notice_id}", get_notice);
+    table.post("/notices/{notice_id}/contributions", pay_notice);
 }
 
 pub fn today() -> NaiveDate {
@@ -124,8 +125,7 @@ pub async fn create_call(
 }
 
 /// A fund's capital calls (staff, auditors).
-#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [CapitalCall])))]
-#[get("/funds/{fund_id}/capital-calls")]
+#[utoipa::path(get, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [CapitalCall])))]
 pub async fn list_calls(
     state: web::Data<AppState>,
     principal: Principal,
@@ -143,9 +143,8 @@ pub async fn list_calls(
 }
 
 /// One capital call (staff, auditors).
-#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("call_id" = String, Path)),
+#[utoipa::path(get, path = "/capital-calls/{call_id}", tag = "capital", security(("bearer" = [])), params(("call_id" = String, Path)),
     responses((status = 200, body = CapitalCall), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/capital-calls/{call_id}")]
 pub async fn get_call(
     state: web::Data<AppState>,
     principal: Principal,
@@ -158,6 +157,7 @@ pub async fn get_call(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeQuery {
     pub fund_id: Option<String>,
@@ -171,8 +171,7 @@ pub struct NoticeQuery {
 }
 
 /// Capital-call notices. An investor sees only its own.
-#[utoipa::path(tag = "capital", security(("bearer" = [])), params(NoticeQuery), responses((status = 200, body = Page<Notice>)))]
-#[get("/notices")]
+#[utoipa::path(get, path = "/notices", tag = "capital", security(("bearer" = [])), params(NoticeQuery), responses((status = 200, body = Page<Notice>)))]
 pub async fn list_notices(
     state: web::Data<AppState>,
     principal: Principal,
@@ -207,9 +206,8 @@ pub async fn visible_notice(state: &AppState, principal: &Principal, notice_id: 
 }
 
 /// One notice with the ILPA capital-call fields. Printable at `/notices/{id}`.
-#[utoipa::path(tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path)),
+#[utoipa::path(get, path = "/notices/{notice_id}", tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path)),
     responses((status = 200, body = Notice), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/notices/{notice_id}")]
 pub async fn get_notice(
     state: web::Data<AppState>,
     principal: Principal,

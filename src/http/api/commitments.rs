@@ -1,7 +1,8 @@
 //! Commitments of sources to tranches, and their amendments.
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, guard, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,11 +18,11 @@ use crate::http::{idempotent, AppState};
 use crate::storage::commitments::{self, AmendmentKind, Commitment, CommitmentFilter, NewCommitment};
 use crate::storage::funds::get_fund;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/funds/{fund_id}/commitments").guard(guard::Post()).to(create_commitment))
-        .service(list_commitments)
-        .service(get_commitment)
-        .service(web::resource("/commitments/{commitment_id}/amendments").guard(guard::Post()).to(amend_commitment));
+pub fn routes(table: &mut RouteTable) {
+    table.post("/funds/{fund_id}/commitments", create_commitment);
+    table.get("/funds/{fund_id}/commitments", list_commitments);
+    table.get("/commitments/{commitment_id}", get_commitment);
+    table.post("/commitments/{commitment_id}/amendments", amend_commitment);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -77,6 +78,7 @@ pub async fn create_commitment(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentQuery {
     pub tranche_id: Option<String>,
@@ -87,9 +89,8 @@ pub struct CommitmentQuery {
 }
 
 /// A fund's commitments. An investor sees only its own.
-#[utoipa::path(tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path), CommitmentQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/commitments", tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path), CommitmentQuery),
     responses((status = 200, body = Page<Commitment>)))]
-#[get("/funds/{fund_id}/commitments")]
 pub async fn list_commitments(
     state: web::Data<AppState>,
     principal: Principal,
@@ -121,9 +122,8 @@ pub async fn list_commitments(
 }
 
 /// One commitment with its history of events. Investors may read only their own.
-#[utoipa::path(tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path)),
+#[utoipa::path(get, path = "/commitments/{commitment_id}", tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path)),
     responses((status = 200, body = Commitment), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/commitments/{commitment_id}")]
 pub async fn get_commitment(
     state: web::Data<AppState>,
     principal: Principal,

@@ -6,11 +6,12 @@
 //! the journal page by page and hands chunks to the response through a bounded channel: a
 //! slow client holds the writer back, and memory stays flat however large the ledger.
 
+use crate::http::routes::RouteTable;
 use std::io::{self, Write};
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{get, web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{SecondsFormat, Utc};
 use tokio::sync::mpsc;
 use tracing_actix_web::RequestId;
@@ -36,8 +37,8 @@ pub const LAST_HASH_HEADER: &str = "X-Ledger-Last-Hash";
 pub const HEAD_SEQUENCE_HEADER: &str = "X-Ledger-Head-Sequence";
 pub const HEAD_HASH_HEADER: &str = "X-Ledger-Head-Hash";
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(download_export);
+pub fn routes(table: &mut RouteTable) {
+    table.get("/funds/{fund_id}/exports/{name}", download_export);
 }
 
 type Chunk = Result<Bytes, io::Error>;
@@ -139,7 +140,7 @@ fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, reques
 /// or the browser session). `name` is one of `journal.csv`, `journal.jsonl`,
 /// `journal.hledger`, `workbook.xlsx`, `trial-balance.csv`, `capital-accounts.csv`. The body
 /// is streamed; the `X-Ledger-*` headers (and the file itself) state the snapshot it covers.
-#[utoipa::path(tag = "exports", security(("bearer" = []), ("session" = [])),
+#[utoipa::path(get, path = "/funds/{fund_id}/exports/{name}", tag = "exports", security(("bearer" = []), ("session" = [])),
     params(("fund_id" = String, Path),
         ("name" = String, Path, description = "journal.csv, journal.jsonl, journal.hledger, workbook.xlsx, trial-balance.csv or capital-accounts.csv"),
         ("as_of" = Option<chrono::NaiveDate>, Query, description = "Calendar date (UTC), inclusive; today when omitted")),
@@ -163,7 +164,6 @@ fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, reques
         (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/exports/{name}")]
 pub async fn download_export(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -1,7 +1,8 @@
 //! Funds and compartments.
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -14,8 +15,10 @@ use crate::http::extract::{parse_id, IdempotencyKey, ValidJson};
 use crate::http::{idempotent, AppState};
 use crate::storage::funds::{self, Fund, NewFund};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_funds).service(create_fund).service(get_fund);
+pub fn routes(table: &mut RouteTable) {
+    table.get("/funds", list_funds);
+    table.post("/funds", create_fund);
+    table.get("/funds/{fund_id}", get_fund);
 }
 
 /// Longest fund, account or party name accepted.
@@ -79,15 +82,14 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 }
 
 /// Every fund and compartment.
-#[utoipa::path(tag = "funds", security(("bearer" = [])), responses((status = 200, body = [Fund])))]
-#[get("/funds")]
+#[utoipa::path(get, path = "/funds", tag = "funds", security(("bearer" = [])), responses((status = 200, body = [Fund])))]
 pub async fn list_funds(state: web::Data<AppState>, _principal: Principal) -> AppResult<HttpResponse> {
     let list = state.db(funds::list_funds).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 /// Create a fund, or a compartment of an umbrella fund, with its chart of accounts (staff).
-#[utoipa::path(tag = "funds", security(("bearer" = [])), request_body = NewFundRequest,
+#[utoipa::path(post, path = "/funds", tag = "funds", security(("bearer" = [])), request_body = NewFundRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses(
         (status = 201, body = Fund),
@@ -95,7 +97,6 @@ pub async fn list_funds(state: web::Data<AppState>, _principal: Principal) -> Ap
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json"),
     ))]
-#[post("/funds")]
 pub async fn create_fund(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -112,9 +113,8 @@ pub async fn create_fund(
 }
 
 /// One fund.
-#[utoipa::path(tag = "funds", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}", tag = "funds", security(("bearer" = [])), params(("fund_id" = String, Path)),
     responses((status = 200, body = Fund), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}")]
 pub async fn get_fund(
     state: web::Data<AppState>,
     _principal: Principal,

@@ -1,7 +1,8 @@
 //! Compute grants: calls, SME applications, reviews, awards, lapses, and the views over them.
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, guard, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -28,25 +29,25 @@ use crate::storage::grants::{self, Application, ApplicationFilter, ApplicationIn
 use crate::storage::usage::{self, StoredUsage};
 use crate::storage::write_tx;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/grant-calls").guard(guard::Post()).to(create_call))
-        .service(list_calls)
-        .service(get_call)
-        .service(web::resource("/grant-calls/{call_id}/applications").guard(guard::Post()).to(create_application))
-        .service(list_applications)
-        .service(get_application)
-        .service(web::resource("/applications/{application_id}").guard(guard::Put()).to(update_application))
-        .service(web::resource("/applications/{application_id}/submit").guard(guard::Post()).to(submit_application))
-        .service(web::resource("/applications/{application_id}/reviews").guard(guard::Post()).to(review_application))
-        .service(web::resource("/applications/{application_id}/award").guard(guard::Post()).to(award_application))
-        .service(web::resource("/applications/{application_id}/rejection").guard(guard::Post()).to(reject_application))
-        .service(list_awards)
-        .service(get_award)
-        .service(award_usage)
-        .service(facility_capacity)
-        .service(sme_grants)
-        .service(register)
-        .service(lapse);
+pub fn routes(table: &mut RouteTable) {
+    table.post("/grant-calls", create_call);
+    table.get("/grant-calls", list_calls);
+    table.get("/grant-calls/{call_id}", get_call);
+    table.post("/grant-calls/{call_id}/applications", create_application);
+    table.get("/applications", list_applications);
+    table.get("/applications/{application_id}", get_application);
+    table.put("/applications/{application_id}", update_application);
+    table.post("/applications/{application_id}/submit", submit_application);
+    table.post("/applications/{application_id}/reviews", review_application);
+    table.post("/applications/{application_id}/award", award_application);
+    table.post("/applications/{application_id}/rejection", reject_application);
+    table.get("/awards", list_awards);
+    table.get("/awards/{award_id}", get_award);
+    table.get("/awards/{award_id}/usage", award_usage);
+    table.get("/facilities/{facility_id}/capacity", facility_capacity);
+    table.get("/smes/{sme_id}/grants", sme_grants);
+    table.get("/grants/register", register);
+    table.post("/grants/lapse", lapse);
 }
 
 /// Largest number of facilities one call names.
@@ -171,17 +172,15 @@ pub async fn create_call(
 }
 
 /// Every grant call, newest first.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), responses((status = 200, body = [GrantCall])))]
-#[get("/grant-calls")]
+#[utoipa::path(get, path = "/grant-calls", tag = "grants", security(("bearer" = [])), responses((status = 200, body = [GrantCall])))]
 pub async fn list_calls(state: web::Data<AppState>, _principal: Principal) -> AppResult<HttpResponse> {
     let calls = state.db(grants::list_calls).await?;
     Ok(HttpResponse::Ok().json(calls))
 }
 
 /// A grant call with its applications by status, awards, hours and money used.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path)),
+#[utoipa::path(get, path = "/grant-calls/{call_id}", tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path)),
     responses((status = 200, body = CallSummary), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/grant-calls/{call_id}")]
 pub async fn get_call(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -326,9 +325,8 @@ pub async fn visible_application(state: &AppState, principal: &Principal, id: St
 }
 
 /// One application.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(get, path = "/applications/{application_id}", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
     responses((status = 200, body = Application), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/applications/{application_id}")]
 pub async fn get_application(
     state: web::Data<AppState>,
     principal: Principal,
@@ -377,6 +375,7 @@ pub async fn submit_application(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationQuery {
     pub call_id: Option<String>,
@@ -388,9 +387,8 @@ pub struct ApplicationQuery {
 
 /// Applications (the review queue is `status=submitted` and `status=under_review`). An SME
 /// sees only its own.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(ApplicationQuery),
+#[utoipa::path(get, path = "/applications", tag = "grants", security(("bearer" = [])), params(ApplicationQuery),
     responses((status = 200, body = Page<Application>)))]
-#[get("/applications")]
 pub async fn list_applications(
     state: web::Data<AppState>,
     principal: Principal,
@@ -517,6 +515,7 @@ pub async fn reject_application(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AwardQuery {
     pub call_id: Option<String>,
@@ -525,8 +524,7 @@ pub struct AwardQuery {
 }
 
 /// Awards. An SME sees its own; a facility operator those at its facility.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(AwardQuery), responses((status = 200, body = [Award])))]
-#[get("/awards")]
+#[utoipa::path(get, path = "/awards", tag = "grants", security(("bearer" = [])), params(AwardQuery), responses((status = 200, body = [Award])))]
 pub async fn list_awards(
     state: web::Data<AppState>,
     principal: Principal,
@@ -563,9 +561,8 @@ pub async fn visible_award(state: &AppState, principal: &Principal, id: String) 
 }
 
 /// One award: awarded, used and remaining, in GPU-hours and in EUR.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path)),
+#[utoipa::path(get, path = "/awards/{award_id}", tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path)),
     responses((status = 200, body = Award), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/awards/{award_id}")]
 pub async fn get_award(
     state: web::Data<AppState>,
     principal: Principal,
@@ -576,6 +573,7 @@ pub async fn get_award(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsQuery {
     /// The last `record_id` of the previous page.
@@ -584,9 +582,8 @@ pub struct RecordsQuery {
 }
 
 /// The usage records counted against an award, each with its subsidy and journal entry.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path), RecordsQuery),
+#[utoipa::path(get, path = "/awards/{award_id}/usage", tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path), RecordsQuery),
     responses((status = 200, body = Page<StoredUsage>), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/awards/{award_id}/usage")]
 pub async fn award_usage(
     state: web::Data<AppState>,
     principal: Principal,
@@ -604,6 +601,7 @@ pub async fn award_usage(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CapacityQuery {
     /// First quarter, e.g. `2026-Q1`; the current quarter when omitted.
@@ -613,9 +611,8 @@ pub struct CapacityQuery {
 }
 
 /// A facility's capacity by quarter: reserved by awards, used, free (staff, auditors, its operator).
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("facility_id" = String, Path), CapacityQuery),
+#[utoipa::path(get, path = "/facilities/{facility_id}/capacity", tag = "grants", security(("bearer" = [])), params(("facility_id" = String, Path), CapacityQuery),
     responses((status = 200, body = FacilityCapacity), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/facilities/{facility_id}/capacity")]
 pub async fn facility_capacity(
     state: web::Data<AppState>,
     principal: Principal,
@@ -637,9 +634,8 @@ pub async fn facility_capacity(
 }
 
 /// An SME's applications and awards with its totals (staff, auditors, the SME itself).
-#[utoipa::path(tag = "grants", security(("bearer" = [])), params(("sme_id" = String, Path)),
+#[utoipa::path(get, path = "/smes/{sme_id}/grants", tag = "grants", security(("bearer" = [])), params(("sme_id" = String, Path)),
     responses((status = 200, body = SmeGrants), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/smes/{sme_id}/grants")]
 pub async fn sme_grants(
     state: web::Data<AppState>,
     principal: Principal,
@@ -655,8 +651,7 @@ pub async fn sme_grants(
 }
 
 /// The public register of awards with aid above EUR 100,000 (no token needed).
-#[utoipa::path(tag = "grants", responses((status = 200, body = [RegisterEntry])))]
-#[get("/grants/register")]
+#[utoipa::path(get, path = "/grants/register", tag = "grants", responses((status = 200, body = [RegisterEntry])))]
 pub async fn register(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let entries = state.db(awards::register).await?;
     Ok(HttpResponse::Ok().json(entries))
@@ -671,9 +666,8 @@ pub struct LapseRequest {
 
 /// Lapse ended awards now (staff): unused hours lapse, unused aid returns to the pool. The
 /// server also does this periodically; running it again changes nothing.
-#[utoipa::path(tag = "grants", security(("bearer" = [])), request_body = LapseRequest,
+#[utoipa::path(post, path = "/grants/lapse", tag = "grants", security(("bearer" = [])), request_body = LapseRequest,
     responses((status = 200, body = [Lapse]), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/grants/lapse")]
 pub async fn lapse(
     state: web::Data<AppState>,
     principal: Principal,

@@ -1,7 +1,8 @@
 //! Deployments into facilities, proceeds, valuations, and the fund overview.
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, guard, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -13,17 +14,18 @@ use crate::domain::roles::Role;
 use crate::error::AppResult;
 use crate::http::api::funds::validate_name;
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson};
+use crate::http::views::cached_json;
 use crate::http::{idempotent, AppState};
 use crate::storage::funds::get_fund;
 use crate::storage::investments::{self, Deployment, DeploymentRow, Proceeds, ProceedsRow, Valuation, ValuationRow};
 use crate::storage::overview::{fund_overview, FundOverview};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/funds/{fund_id}/deployments").guard(guard::Post()).to(deploy))
-        .service(list_deployments)
-        .service(receive_proceeds)
-        .service(web::resource("/funds/{fund_id}/valuations").guard(guard::Post()).to(record_valuation))
-        .service(overview);
+pub fn routes(table: &mut RouteTable) {
+    table.post("/funds/{fund_id}/deployments", deploy);
+    table.get("/funds/{fund_id}/deployments", list_deployments);
+    table.post("/funds/{fund_id}/proceeds", receive_proceeds);
+    table.post("/funds/{fund_id}/valuations", record_valuation);
+    table.get("/funds/{fund_id}/overview", overview);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -81,8 +83,7 @@ pub async fn deploy(
 }
 
 /// A fund's deployments (staff, auditors).
-#[utoipa::path(tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [Deployment])))]
-#[get("/funds/{fund_id}/deployments")]
+#[utoipa::path(get, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [Deployment])))]
 pub async fn list_deployments(
     state: web::Data<AppState>,
     principal: Principal,
@@ -114,13 +115,12 @@ pub struct ProceedsRequest {
 }
 
 /// Record cash received by the fund (staff).
-#[utoipa::path(tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/proceeds", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ProceedsRequest,
     responses((status = 201, body = Proceeds),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/proceeds")]
 pub async fn receive_proceeds(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -210,9 +210,8 @@ pub async fn record_valuation(
 
 /// Target, committed, called, paid-in, unfunded and deployed, by tranche, by kind and
 /// programme of source; public against private and the leverage ratio (staff, auditors).
-#[utoipa::path(tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}/overview", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path)),
     responses((status = 200, body = FundOverview), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/overview")]
 pub async fn overview(
     state: web::Data<AppState>,
     principal: Principal,
@@ -220,6 +219,6 @@ pub async fn overview(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let view = state.db(move |conn| crate::storage::read_tx(conn, |conn| fund_overview(conn, &fund_id))).await?;
-    Ok(HttpResponse::Ok().json(view))
+    let key = format!("fund-overview/{fund_id}");
+    cached_json(&state, key, move |conn| crate::storage::read_tx(conn, |conn| fund_overview(conn, &fund_id))).await
 }

@@ -1,7 +1,8 @@
 //! The ledger: chart of accounts, journal entries, balances, trial balance, verification.
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,16 +25,16 @@ use crate::storage::{new_id, read_tx, DbConnection};
 /// Roles that read the books of every fund.
 pub const LEDGER_READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_accounts)
-        .service(create_account)
-        .service(account_balance)
-        .service(trial_balance)
-        .service(post_entry)
-        .service(list_entries)
-        .service(get_entry)
-        .service(reverse_entry)
-        .service(verify);
+pub fn routes(table: &mut RouteTable) {
+    table.get("/funds/{fund_id}/accounts", list_accounts);
+    table.post("/funds/{fund_id}/accounts", create_account);
+    table.get("/funds/{fund_id}/accounts/{code}/balance", account_balance);
+    table.get("/funds/{fund_id}/trial-balance", trial_balance);
+    table.post("/funds/{fund_id}/journal-entries", post_entry);
+    table.get("/ledger/entries", list_entries);
+    table.get("/ledger/entries/{entry_id}", get_entry);
+    table.post("/ledger/entries/{entry_id}/reversal", reverse_entry);
+    table.get("/ledger/verify", verify);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,6 +58,7 @@ pub struct JournalEntryView {
     pub fund_id: String,
     pub effective_date: NaiveDate,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
     pub actor: String,
     pub event_type: String,
@@ -116,9 +118,8 @@ pub fn entry_views(conn: &mut DbConnection, entries: Vec<EntryWithPostings>) -> 
 }
 
 /// The fund's chart of accounts.
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path)),
     responses((status = 200, body = [Account]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/accounts")]
 pub async fn list_accounts(
     state: web::Data<AppState>,
     principal: Principal,
@@ -147,12 +148,11 @@ pub struct NewAccountRequest {
 }
 
 /// Add an account to the fund's chart (staff). Codes are stable and never reused.
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = NewAccountRequest,
     responses((status = 201, body = Account), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/accounts")]
 pub async fn create_account(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -182,9 +182,8 @@ pub async fn create_account(
 }
 
 /// Balance of one account as of a date.
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path), ("code" = String, Path), AsOfQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/accounts/{code}/balance", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path), ("code" = String, Path), AsOfQuery),
     responses((status = 200, body = AccountBalance), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/accounts/{code}/balance")]
 pub async fn account_balance(
     state: web::Data<AppState>,
     principal: Principal,
@@ -211,9 +210,8 @@ pub async fn account_balance(
 }
 
 /// Trial balance of a fund as of a date: every account, total debits equal total credits.
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path), AsOfQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/trial-balance", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path), AsOfQuery),
     responses((status = 200, body = TrialBalance), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/trial-balance")]
 pub async fn trial_balance(
     state: web::Data<AppState>,
     principal: Principal,
@@ -313,13 +311,12 @@ fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedLine>
 }
 
 /// Post a manual journal entry (staff): balanced, at least two postings, never edited later.
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/journal-entries", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ManualEntryRequest,
     responses((status = 201, body = JournalEntryView),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/journal-entries")]
 pub async fn post_entry(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -371,6 +368,7 @@ pub async fn post_entry(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     pub fund_id: Option<String>,
@@ -387,9 +385,8 @@ pub struct EntryQuery {
 }
 
 /// The journal, filtered and paginated in sequence order (staff, auditors).
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(EntryQuery),
+#[utoipa::path(get, path = "/ledger/entries", tag = "ledger", security(("bearer" = [])), params(EntryQuery),
     responses((status = 200, body = Page<JournalEntryView>)))]
-#[get("/ledger/entries")]
 pub async fn list_entries(
     state: web::Data<AppState>,
     principal: Principal,
@@ -421,9 +418,8 @@ pub async fn list_entries(
 }
 
 /// One journal entry with its postings and hashes.
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path)),
+#[utoipa::path(get, path = "/ledger/entries/{entry_id}", tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path)),
     responses((status = 200, body = JournalEntryView), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/ledger/entries/{entry_id}")]
 pub async fn get_entry(
     state: web::Data<AppState>,
     principal: Principal,
@@ -448,13 +444,12 @@ pub struct ReversalRequest {
 }
 
 /// Reverse an entry (staff): posts its mirror image, naming the entry it reverses.
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path),
+#[utoipa::path(post, path = "/ledger/entries/{entry_id}/reversal", tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ReversalRequest,
     responses((status = 201, body = JournalEntryView),
         (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/ledger/entries/{entry_id}/reversal")]
 pub async fn reverse_entry(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -477,8 +472,7 @@ pub async fn reverse_entry(
 }
 
 /// Re-check every entry's balance and the whole hash chain (auditors, staff, admin).
-#[utoipa::path(tag = "ledger", security(("bearer" = [])), responses((status = 200, body = VerifyReport)))]
-#[get("/ledger/verify")]
+#[utoipa::path(get, path = "/ledger/verify", tag = "ledger", security(("bearer" = [])), responses((status = 200, body = VerifyReport)))]
 pub async fn verify(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
     principal.require(LEDGER_READERS)?;
     let report = state.db(|conn| read_tx(conn, ledger::verify_chain)).await?;

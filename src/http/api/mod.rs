@@ -13,26 +13,30 @@ pub mod usage;
 pub mod users;
 pub mod waterfall;
 
+use crate::http::routes::RouteTable;
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .configure(auth::routes)
-            .configure(users::routes)
-            .configure(funds::routes)
-            .configure(ledger::routes)
-            .configure(exports::routes)
-            .configure(structure::routes)
-            .configure(commitments::routes)
-            .configure(capital::routes)
-            .configure(investments::routes)
-            .configure(waterfall::routes)
-            .configure(grants::routes)
-            .configure(usage::routes),
-    );
+    let mut table = RouteTable::default();
+    for add in [
+        auth::routes,
+        users::routes,
+        funds::routes,
+        ledger::routes,
+        exports::routes,
+        structure::routes,
+        commitments::routes,
+        capital::routes,
+        investments::routes,
+        waterfall::routes,
+        grants::routes,
+        usage::routes,
+    ] {
+        add(&mut table);
+    }
+    cfg.service(web::scope("/api/v1").configure(|cfg| table.register(cfg)));
 }
 
 /// A page of a list. Pass `next_after` back as `after` to get the next page.
@@ -47,6 +51,7 @@ pub const PAGE_LIMIT_DEFAULT: i64 = 50;
 pub const PAGE_LIMIT_MAX: i64 = 500;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
     /// Calendar date (UTC), inclusive; today when omitted.

@@ -1,7 +1,8 @@
 //! Tranches, sources (investors) and facilities.
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, guard, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,18 +18,18 @@ use crate::http::{idempotent, AppState};
 use crate::storage::funds::get_fund;
 use crate::storage::structure::{self, Facility, FacilityPrice, NewTranche, Source, Tranche, SOURCE_KINDS};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(create_tranche)
-        .service(list_tranches)
-        .service(web::resource("/sources").guard(guard::Post()).to(create_source))
-        .service(list_sources)
-        .service(get_source)
-        .service(create_facility)
-        .service(list_facilities)
-        .service(get_facility)
-        .service(add_price)
-        .service(list_prices)
-        .service(price_on);
+pub fn routes(table: &mut RouteTable) {
+    table.post("/funds/{fund_id}/tranches", create_tranche);
+    table.get("/funds/{fund_id}/tranches", list_tranches);
+    table.post("/sources", create_source);
+    table.get("/sources", list_sources);
+    table.get("/sources/{source_id}", get_source);
+    table.post("/facilities", create_facility);
+    table.get("/facilities", list_facilities);
+    table.get("/facilities/{facility_id}", get_facility);
+    table.post("/facilities/{facility_id}/prices", add_price);
+    table.get("/facilities/{facility_id}/prices", list_prices);
+    table.get("/facilities/{facility_id}/price", price_on);
 }
 
 /// Largest preferred-return rate accepted (100% a year).
@@ -136,12 +137,11 @@ impl NewTrancheRequest {
 }
 
 /// Add a tranche (share class) to a fund (staff).
-#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = NewTrancheRequest,
     responses((status = 201, body = Tranche), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/tranches")]
 pub async fn create_tranche(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -161,9 +161,8 @@ pub async fn create_tranche(
 }
 
 /// A fund's tranches, most senior first.
-#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path)),
     responses((status = 200, body = [Tranche]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/tranches")]
 pub async fn list_tranches(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -255,8 +254,7 @@ pub async fn create_source(
 }
 
 /// Sources. An investor sees only itself.
-#[utoipa::path(tag = "structure", security(("bearer" = [])), responses((status = 200, body = [Source])))]
-#[get("/sources")]
+#[utoipa::path(get, path = "/sources", tag = "structure", security(("bearer" = [])), responses((status = 200, body = [Source])))]
 pub async fn list_sources(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let only = principal.party_scope().map(str::to_string);
@@ -265,9 +263,8 @@ pub async fn list_sources(state: web::Data<AppState>, principal: Principal) -> A
 }
 
 /// One source. Investors may read only their own (others answer 404).
-#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("source_id" = String, Path)),
+#[utoipa::path(get, path = "/sources/{source_id}", tag = "structure", security(("bearer" = [])), params(("source_id" = String, Path)),
     responses((status = 200, body = Source), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/sources/{source_id}")]
 pub async fn get_source(
     state: web::Data<AppState>,
     principal: Principal,
@@ -295,11 +292,10 @@ pub struct NewFacilityRequest {
 }
 
 /// Register a gigafactory or AI factory (staff).
-#[utoipa::path(tag = "structure", security(("bearer" = [])), request_body = NewFacilityRequest,
+#[utoipa::path(post, path = "/facilities", tag = "structure", security(("bearer" = [])), request_body = NewFacilityRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = Facility), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/facilities")]
 pub async fn create_facility(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -342,17 +338,15 @@ pub async fn create_facility(
 }
 
 /// Every facility.
-#[utoipa::path(tag = "structure", security(("bearer" = [])), responses((status = 200, body = [Facility])))]
-#[get("/facilities")]
+#[utoipa::path(get, path = "/facilities", tag = "structure", security(("bearer" = [])), responses((status = 200, body = [Facility])))]
 pub async fn list_facilities(state: web::Data<AppState>, _principal: Principal) -> AppResult<HttpResponse> {
     let list = state.db(structure::list_facilities).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
 /// One facility.
-#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path)),
+#[utoipa::path(get, path = "/facilities/{facility_id}", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path)),
     responses((status = 200, body = Facility), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/facilities/{facility_id}")]
 pub async fn get_facility(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -372,13 +366,12 @@ pub struct PriceRequest {
 }
 
 /// Add a list price per GPU-hour from a date on (staff). Versions are never edited.
-#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path),
+#[utoipa::path(post, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = PriceRequest,
     responses((status = 201, body = FacilityPrice),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/facilities/{facility_id}/prices")]
 pub async fn add_price(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -400,9 +393,8 @@ pub async fn add_price(
 }
 
 /// Every price version of a facility, oldest first.
-#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path)),
+#[utoipa::path(get, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path)),
     responses((status = 200, body = [FacilityPrice]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/facilities/{facility_id}/prices")]
 pub async fn list_prices(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -414,9 +406,8 @@ pub async fn list_prices(
 }
 
 /// The price in force on a date (today when omitted).
-#[utoipa::path(tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path), super::AsOfQuery),
+#[utoipa::path(get, path = "/facilities/{facility_id}/price", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path), super::AsOfQuery),
     responses((status = 200, body = FacilityPrice), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/facilities/{facility_id}/price")]
 pub async fn price_on(
     state: web::Data<AppState>,
     _principal: Principal,

@@ -1,6 +1,7 @@
 //! Usage metering by facility operators: batches of GPU-hour records against awards.
 
-use actix_web::{guard, web, HttpResponse};
+use crate::http::routes::RouteTable;
+use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,8 +17,8 @@ use crate::http::AppState;
 use crate::storage::usage::{self, UsageReport};
 use crate::storage::write_tx;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/usage").guard(guard::Post()).to(report_usage));
+pub fn routes(table: &mut RouteTable) {
+    table.post("/usage", report_usage);
 }
 
 /// One metered record.

@@ -1,7 +1,8 @@
 //! User administration (admin role).
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, guard, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -12,8 +13,9 @@ use crate::http::extract::{IdempotencyKey, ValidJson};
 use crate::http::{idempotent, AppState};
 use crate::storage::users::{self, User};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_users).service(web::resource("/users").guard(guard::Post()).to(create_user));
+pub fn routes(table: &mut RouteTable) {
+    table.get("/users", list_users);
+    table.post("/users", create_user);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -28,8 +30,7 @@ pub struct NewUserRequest {
 }
 
 /// Every user (admin only).
-#[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 200, body = [User])))]
-#[get("/users")]
+#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])), responses((status = 200, body = [User])))]
 pub async fn list_users(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
     principal.require(&[Role::Admin])?;
     let list = state.db(users::list_users).await?;

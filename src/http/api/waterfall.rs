@@ -1,8 +1,9 @@
 //! Waterfall terms, distributions (preview and execute), write-downs, tranche NAV, investor
 //! metrics and capital-account statements.
 
+use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
-use actix_web::{get, guard, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,6 +18,7 @@ use crate::domain::waterfall::Terms;
 use crate::error::{AppError, AppResult};
 use crate::http::api::funds::validate_name;
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
+use crate::http::views::cached_json;
 use crate::http::{idempotent, AppState};
 use crate::storage::funds::get_fund;
 use crate::storage::metrics::{self, FundMetrics, Statement, TrancheNav};
@@ -28,28 +30,27 @@ use crate::storage::waterfall::{
 /// Roles that read every investor's figures.
 const READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(set_terms)
-        .service(get_terms)
-        .service(list_terms)
-        .service(web::resource("/funds/{fund_id}/distributions/preview").guard(guard::Post()).to(preview))
-        .service(web::resource("/funds/{fund_id}/distributions").guard(guard::Post()).to(execute))
-        .service(list_distributions)
-        .service(get_distribution)
-        .service(notices)
-        .service(write_down)
-        .service(tranche_nav)
-        .service(fund_metrics)
-        .service(statement);
+pub fn routes(table: &mut RouteTable) {
+    table.post("/funds/{fund_id}/waterfall", set_terms);
+    table.get("/funds/{fund_id}/waterfall", get_terms);
+    table.get("/funds/{fund_id}/waterfall/versions", list_terms);
+    table.post("/funds/{fund_id}/distributions/preview", preview);
+    table.post("/funds/{fund_id}/distributions", execute);
+    table.get("/funds/{fund_id}/distributions", list_distributions);
+    table.get("/distributions/{distribution_id}", get_distribution);
+    table.get("/distribution-notices", notices);
+    table.post("/funds/{fund_id}/write-downs", write_down);
+    table.get("/funds/{fund_id}/tranches/{tranche_id}/nav", tranche_nav);
+    table.get("/funds/{fund_id}/metrics", fund_metrics);
+    table.get("/funds/{fund_id}/investors/{investor_id}/statement", statement);
 }
 
 /// Set the fund's waterfall: stored as a new version (staff).
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/waterfall", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = Terms,
     responses((status = 201, body = TermsVersion),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/waterfall")]
 pub async fn set_terms(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -70,9 +71,8 @@ pub async fn set_terms(
 }
 
 /// The fund's current waterfall. Investors may read the terms of the fund.
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}/waterfall", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)),
     responses((status = 200, body = TermsVersion), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/waterfall")]
 pub async fn get_terms(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -84,8 +84,7 @@ pub async fn get_terms(
 }
 
 /// Every version of the fund's waterfall, oldest first.
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [TermsVersion])))]
-#[get("/funds/{fund_id}/waterfall/versions")]
+#[utoipa::path(get, path = "/funds/{fund_id}/waterfall/versions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [TermsVersion])))]
 pub async fn list_terms(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -168,8 +167,7 @@ pub async fn execute(
 }
 
 /// A fund's executed distributions (staff, auditors).
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [DistributionSummary])))]
-#[get("/funds/{fund_id}/distributions")]
+#[utoipa::path(get, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [DistributionSummary])))]
 pub async fn list_distributions(
     state: web::Data<AppState>,
     principal: Principal,
@@ -182,9 +180,8 @@ pub async fn list_distributions(
 }
 
 /// One executed distribution with every line of its allocation (staff, auditors).
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("distribution_id" = String, Path)),
+#[utoipa::path(get, path = "/distributions/{distribution_id}", tag = "waterfall", security(("bearer" = [])), params(("distribution_id" = String, Path)),
     responses((status = 200, body = DistributionView), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/distributions/{distribution_id}")]
 pub async fn get_distribution(
     state: web::Data<AppState>,
     principal: Principal,
@@ -197,6 +194,7 @@ pub async fn get_distribution(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeQuery {
     pub fund_id: Option<String>,
@@ -204,8 +202,7 @@ pub struct NoticeQuery {
 }
 
 /// Distribution notices, per investor and distribution. An investor sees only its own.
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(NoticeQuery), responses((status = 200, body = [DistributionNotice])))]
-#[get("/distribution-notices")]
+#[utoipa::path(get, path = "/distribution-notices", tag = "waterfall", security(("bearer" = [])), params(NoticeQuery), responses((status = 200, body = [DistributionNotice])))]
 pub async fn notices(
     state: web::Data<AppState>,
     principal: Principal,
@@ -233,13 +230,12 @@ pub struct WriteDownRequest {
 }
 
 /// Write an investment down; the loss is allocated in reverse seniority, first-loss first (staff).
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/write-downs", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = WriteDownRequest,
     responses((status = 201, body = WriteDown),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[post("/funds/{fund_id}/write-downs")]
 pub async fn write_down(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -267,10 +263,9 @@ pub async fn write_down(
 }
 
 /// A tranche's NAV on a date by hypothetical liquidation through the same waterfall (staff, auditors).
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), ("tranche_id" = String, Path), AsOfQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/tranches/{tranche_id}/nav", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), ("tranche_id" = String, Path), AsOfQuery),
     responses((status = 200, body = TrancheNav), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/tranches/{tranche_id}/nav")]
 pub async fn tranche_nav(
     state: web::Data<AppState>,
     principal: Principal,
@@ -288,9 +283,8 @@ pub async fn tranche_nav(
 
 /// Paid-in, distributed, NAV, DPI, RVPI, TVPI and XIRR per fund, tranche and investor as of a
 /// date. An investor gets its own line only.
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), AsOfQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/metrics", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), AsOfQuery),
     responses((status = 200, body = FundMetrics), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/metrics")]
 pub async fn fund_metrics(
     state: web::Data<AppState>,
     principal: Principal,
@@ -301,18 +295,18 @@ pub async fn fund_metrics(
     let fund_id = parse_id("fund_id", &path)?;
     let as_of = query.date();
     let only = principal.party_scope().map(str::to_string);
-    let view = state
-        .db(move |conn| {
-            read_tx(conn, |conn| {
-                get_fund(conn, &fund_id)?;
-                metrics::fund_metrics(conn, &fund_id, as_of, only.as_deref())
-            })
+    let key = format!("fund-metrics/{fund_id}/{as_of}/{}", only.as_deref().unwrap_or("*"));
+    cached_json(&state, key, move |conn| {
+        read_tx(conn, |conn| {
+            get_fund(conn, &fund_id)?;
+            metrics::fund_metrics(conn, &fund_id, as_of, only.as_deref())
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
     pub from: NaiveDate,
@@ -345,9 +339,8 @@ pub async fn visible_statement(
 }
 
 /// An investor's capital-account statement for a period. Printable at `/statements/{fund}/{investor}`.
-#[utoipa::path(tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), ("investor_id" = String, Path), PeriodQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/investors/{investor_id}/statement", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), ("investor_id" = String, Path), PeriodQuery),
     responses((status = 200, body = Statement), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-#[get("/funds/{fund_id}/investors/{investor_id}/statement")]
 pub async fn statement(
     state: web::Data<AppState>,
     principal: Principal,

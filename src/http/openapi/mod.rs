@@ -3,6 +3,9 @@
 use actix_web::{get, web, HttpResponse};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+
+mod problems;
+use problems::{ProblemResponses, UuidPathIds};
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{api, health};
@@ -92,7 +95,7 @@ use super::{api, health};
         api::usage::report_usage,
     ),
     components(schemas(crate::http::problem::Problem, crate::error::FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses, &UuidPathIds),
     servers((url = "/api/v1", description = "API v1")),
 )]
 pub struct ApiDoc;

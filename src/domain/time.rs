@@ -1,0 +1,43 @@
+//! Timestamps. The service keeps them in UTC without an offset (`NaiveDateTime`, to the
+//! microsecond); on the wire they are RFC 3339 with the `Z` that says so.
+
+use chrono::NaiveDateTime;
+use serde::Serializer;
+
+/// Writes a UTC timestamp as RFC 3339, e.g. `2026-11-23T19:25:52.824670Z`.
+pub fn utc<S: Serializer>(timestamp: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&timestamp.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
+/// As [`utc`], for an optional timestamp (`null` when absent).
+pub fn utc_option<S: Serializer>(timestamp: &Option<NaiveDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
+    match timestamp {
+        Some(timestamp) => utc(timestamp, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize)]
+    struct Stamped {
+        #[serde(serialize_with = "utc")]
+        at: NaiveDateTime,
+        #[serde(serialize_with = "utc_option")]
+        maybe: Option<NaiveDateTime>,
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_in_utc() {
+        let at = chrono::DateTime::from_timestamp_micros(1_763_925_952_824_670).expect("in range").naive_utc();
+        let whole = chrono::DateTime::from_timestamp(1_763_925_952, 0).expect("in range").naive_utc();
+        let json = serde_json::to_string(&Stamped { at, maybe: Some(whole) }).expect("serializes");
+        assert_eq!(json, r#"{"at":"2025-11-23T19:25:52.824670Z","maybe":"2025-11-23T19:25:52Z"}"#);
+        let json = serde_json::to_string(&Stamped { at, maybe: None }).expect("serializes");
+        assert!(json.ends_with(r#""maybe":null}"#), "{json}");
+        let parsed = chrono::DateTime::parse_from_rfc3339("2025-11-23T19:25:52.824670Z").expect("RFC 3339");
+        assert_eq!(parsed.naive_utc(), at);
+    }
+}
