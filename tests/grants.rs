@@ -527,7 +527,19 @@ async fn register_is_public_and_parties_see_only_their_own(app: TestApp) {
     assert_problem(&app.get("/api/v1/awards", &app.token(Role::Investor, "someone")).await, 403, None);
 }
 
+async fn a_usage_batch_above_its_record_limit_is_refused(app: TestApp) {
+    let record = |n: usize| {
+        json!({"record_id": format!("r{n}"), "award_id": uuid::Uuid::now_v7().to_string(), "gpu_hours": "0.001",
+            "period_start": "2026-01-01T00:00:00Z", "period_end": "2026-01-01T01:00:00Z"})
+    };
+    let records: Vec<Value> = (0..=investai::domain::usage::USAGE_BATCH_RECORDS_MAX).map(record).collect();
+    let facility = app.token(Role::Facility, "fac-limits");
+    let reply = app.post("/api/v1/usage", &facility, &json!({ "records": records })).await;
+    assert_problem(&reply, 400, Some("records"));
+}
+
 on_both_backends!(
+    a_usage_batch_above_its_record_limit_is_refused,
     sme_categories_at_every_threshold,
     submissions_are_refused_with_the_exact_reason,
     de_minimis_is_refused_with_the_figures_and_rechecked_at_award,

@@ -4,88 +4,10 @@
 
 mod common;
 
-use std::collections::{BTreeSet, VecDeque};
-
+use common::pages::{crawl, get, hidden, links, post_form, read};
 use common::TestApp;
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
-
-/// Pages one crawl visits at most per user.
-const CRAWL_PAGES_MAX: usize = 120;
-
-struct Html {
-    status: u16,
-    content_type: String,
-    location: String,
-    text: String,
-}
-
-async fn get(browser: &reqwest::Client, app: &TestApp, path: &str) -> Html {
-    read(browser.get(format!("{}{path}", app.address)).send().await.expect("get")).await
-}
-
-async fn read(response: reqwest::Response) -> Html {
-    let header =
-        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let (status, content_type, location) = (response.status().as_u16(), header("content-type"), header("location"));
-    Html { status, content_type, location, text: response.text().await.expect("body") }
-}
-
-/// The value of the hidden input `name` in a page (every form of a page carries the same token).
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    page.split(&marker).nth(1).and_then(|s| s.split('"').next()).expect("hidden field").to_string()
-}
-
-/// Posts a form found on `page_path`, with its CSRF token and idempotency key and `fields`.
-async fn post_form(
-    browser: &reqwest::Client,
-    app: &TestApp,
-    page_path: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> Html {
-    let page = get(browser, app, page_path).await;
-    assert_eq!(page.status, 200, "{page_path}: {}", page.text);
-    let mut form = vec![
-        ("csrf_token".to_string(), hidden(&page.text, "csrf_token")),
-        ("idempotency_key".to_string(), hidden(&page.text, "idempotency_key")),
-    ];
-    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    read(browser.post(format!("{}{action}", app.address)).form(&form).send().await.expect("post")).await
-}
-
-fn links(page: &str) -> Vec<String> {
-    page.split("href=\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .filter(|href| href.starts_with('/'))
-        .map(|href| href.replace("&amp;", "&"))
-        .collect()
-}
-
-/// Visits every page reachable from the home page by links (downloads and the API excepted).
-async fn crawl(browser: &reqwest::Client, app: &TestApp, who: &str) -> usize {
-    let mut seen = BTreeSet::new();
-    let mut queue = VecDeque::from([String::from("/")]);
-    while let Some(path) = queue.pop_front() {
-        if seen.len() == CRAWL_PAGES_MAX || !seen.insert(path.clone()) {
-            continue;
-        }
-        let page = get(browser, app, &path).await;
-        assert!(page.status < 500, "{who}: {path} answered {}: {}", page.status, page.text);
-        assert_eq!(page.status, 200, "{who}: {path} is linked from its pages but answers {}", page.status);
-        assert!(page.content_type.starts_with("text/html"), "{who}: {path} is {}", page.content_type);
-        assert!(page.text.contains("<main id=\"main\">"), "{who}: {path} is one of the site's pages");
-        for link in links(&page.text) {
-            let skip = link.starts_with("/api/") || link.starts_with("/static/") || link.starts_with('#');
-            if !skip && !seen.contains(&link) {
-                queue.push_back(link);
-            }
-        }
-    }
-    seen.len()
-}
 
 async fn every_page_of_every_demo_user_answers(app: TestApp) {
     let fixture: investai::seed::Fixture =
@@ -106,7 +28,7 @@ async fn every_page_of_every_demo_user_answers(app: TestApp) {
         let signed_in =
             read(browser.post(format!("{}/login", app.address)).form(&form).send().await.expect("login")).await;
         assert_eq!(signed_in.status, 303, "{}: {}", user.username, signed_in.text);
-        let pages = crawl(&browser, &app, &user.username).await;
+        let pages = crawl(&browser, &app, &user.username).await.len();
         assert!(pages >= 2, "{} reached {pages} pages", user.username);
     }
 }

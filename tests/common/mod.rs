@@ -13,6 +13,8 @@ use investai::startup;
 use investai::storage::{DbConnection, PooledConn};
 use serde_json::Value;
 
+pub mod pages;
+
 pub const TEST_SECRET: &str = "test-0123456789abcdefghijklmnopqrstuvwxyz";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,15 +232,16 @@ pub fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
     }
 }
 
-/// Generates one `#[tokio::test]` per backend for each async test function `fn(TestApp)`.
+/// Generates one `#[tokio::test]` per backend for each async test function `fn(TestApp)`,
+/// on a server from `spawn_app` or, after `spawn = path;`, from that function.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
+    (spawn = $spawn:path; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(super::common::spawn_app(super::common::Backend::Sqlite).await).await;
+                    super::$name($spawn(super::common::Backend::Sqlite).await).await;
                 }
             )*
         }
@@ -246,10 +249,13 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(super::common::spawn_app(super::common::Backend::Postgres).await).await;
+                    super::$name($spawn(super::common::Backend::Postgres).await).await;
                 }
             )*
         }
+    };
+    ($($name:ident),* $(,)?) => {
+        on_both_backends!(spawn = super::common::spawn_app; $($name),*);
     };
 }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::charts::{self, BarRow};
 use super::forms::{Field, FieldKind, FormData, FormSpec};
-use super::view::{gpu_hours, Card, Cell, Page, Section, Table};
+use super::view::{gpu_hours, group_thousands, Card, Cell, Page, Section, Table};
 use super::{render, render_status, PageResult, Session};
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::roles::Role;
@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::http::api::usage as api;
 use crate::http::extract::{parse_json, ValidJson};
 use crate::http::AppState;
-use crate::storage::awards;
+use crate::storage::{awards, structure};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(upload_form).service(upload_post);
@@ -36,8 +36,11 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
     let now = Quarter::of(crate::http::api::capital::today());
     let (from, to) = (Quarter::from_key(now.key() - QUARTERS_AROUND), Quarter::from_key(now.key() + QUARTERS_AROUND));
     let id = facility_id.clone();
-    let capacity = match state.db(move |conn| awards::facility_capacity(conn, &id, from, to)).await {
-        Ok(capacity) => capacity,
+    let loaded = state
+        .db(move |conn| Ok((structure::get_facility(conn, &id)?, awards::facility_capacity(conn, &id, from, to)?)))
+        .await;
+    let (facility, capacity) = match loaded {
+        Ok(loaded) => loaded,
         Err(AppError::NotFound(_)) => {
             let card = Card::new("Facility not registered")
                 .text(format!("No facility with the id {facility_id} is registered yet; staff register facilities."));
@@ -79,7 +82,14 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
     }
     let awards_table = super::grants::facility_awards(state, &facility_id).await?;
     let page = Page::new(session.layout("/"), capacity.name.clone())
-        .subtitle("Capacity, awards and usage of your facility.")
+        .subtitle(format!(
+            "{} in {}: {} chips ({}), {} GPU-hours a quarter. Capacity, awards and usage.",
+            facility.kind.replace('_', " "),
+            facility.member_state,
+            group_thousands(&facility.chip_count.to_string()),
+            facility.chip_type,
+            group_thousands(&facility.quarterly_capacity_gpu_hours.to_string()),
+        ))
         .flash(super::Done::from_query(req))
         .card(Card::new("Capacity").with(Section::Chart(chart)).with(Section::Table(table)))
         .card(Card::new("Awards").with(Section::Table(awards_table.empty("No award at this facility yet."))))

@@ -1,0 +1,85 @@
+//! A browser's view of the HTML pages: fetch, read hidden fields, post forms, crawl links.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use super::TestApp;
+
+/// Pages one crawl visits at most per user.
+pub const CRAWL_PAGES_MAX: usize = 120;
+
+pub struct Html {
+    pub status: u16,
+    pub content_type: String,
+    pub location: String,
+    pub text: String,
+}
+
+pub async fn get(browser: &reqwest::Client, app: &TestApp, path: &str) -> Html {
+    read(browser.get(format!("{}{path}", app.address)).send().await.expect("get")).await
+}
+
+pub async fn read(response: reqwest::Response) -> Html {
+    let header =
+        |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let (status, content_type, location) = (response.status().as_u16(), header("content-type"), header("location"));
+    Html { status, content_type, location, text: response.text().await.expect("body") }
+}
+
+/// The value of the hidden input `name` in a page (every form of a page carries the same token).
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    page.split(&marker).nth(1).and_then(|s| s.split('"').next()).expect("hidden field").to_string()
+}
+
+/// Posts a form found on `page_path`, with its CSRF token and idempotency key and `fields`.
+pub async fn post_form(
+    browser: &reqwest::Client,
+    app: &TestApp,
+    page_path: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> Html {
+    let page = get(browser, app, page_path).await;
+    assert_eq!(page.status, 200, "{page_path}: {}", page.text);
+    let mut form = vec![
+        ("csrf_token".to_string(), hidden(&page.text, "csrf_token")),
+        ("idempotency_key".to_string(), hidden(&page.text, "idempotency_key")),
+    ];
+    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    read(browser.post(format!("{}{action}", app.address)).form(&form).send().await.expect("post")).await
+}
+
+pub fn links(page: &str) -> Vec<String> {
+    page.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|href| href.starts_with('/'))
+        .map(|href| href.replace("&amp;", "&"))
+        .collect()
+}
+
+/// Visits every page reachable from the home page by links (downloads and the API excepted),
+/// asserting each is one of the site's HTML pages; the path and text of each.
+pub async fn crawl(browser: &reqwest::Client, app: &TestApp, who: &str) -> Vec<(String, String)> {
+    let mut seen = BTreeSet::new();
+    let mut visited = Vec::new();
+    let mut queue = VecDeque::from([String::from("/")]);
+    while let Some(path) = queue.pop_front() {
+        if seen.len() == CRAWL_PAGES_MAX || !seen.insert(path.clone()) {
+            continue;
+        }
+        let page = get(browser, app, &path).await;
+        assert!(page.status < 500, "{who}: {path} answered {}: {}", page.status, page.text);
+        assert_eq!(page.status, 200, "{who}: {path} is linked from its pages but answers {}", page.status);
+        assert!(page.content_type.starts_with("text/html"), "{who}: {path} is {}", page.content_type);
+        assert!(page.text.contains("<main id=\"main\">"), "{who}: {path} is one of the site's pages");
+        for link in links(&page.text) {
+            let skip = link.starts_with("/api/") || link.starts_with("/static/") || link.starts_with('#');
+            if !skip && !seen.contains(&link) {
+                queue.push_back(link);
+            }
+        }
+        visited.push((path, page.text));
+    }
+    visited
+}
