@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 backend="${1:-sqlite}"
 batches="${2:-30}"
-concurrency="${3:-2}"
+concurrency="${3:-4}"
 
 cargo build --release --locked --bin investai --example usage_load >/dev/null
 work=$(mktemp -d)
