@@ -14,29 +14,7 @@ entries="${2:-250000}"
 as_of=2030-12-31
 
 cargo build --release --locked --bin investai --example export_fill >/dev/null
-work=$(mktemp -d)
-export INVESTAI_JWT_SECRET="bench-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export INVESTAI_LOG_LEVEL=warn INVESTAI_LAPSE_INTERVAL_SECONDS=0
-pg_admin="${INVESTAI_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-pg_db=""
-case "$backend" in
-  sqlite) export DATABASE_URL="sqlite://$work/bench.db" ;;
-  postgres)
-    pg_db="investai_export_bench_$$"
-    psql -q "$pg_admin" -c "CREATE DATABASE $pg_db"
-    export DATABASE_URL="${pg_admin%/*}/$pg_db" ;;
-  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
-esac
-server=""
-stop_server() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; fi
-}
-cleanup() {
-  stop_server
-  [ -n "$pg_db" ] && psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source scripts/lib/bench_env.sh "$backend" export_bench
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -48,7 +26,7 @@ target/release/investai verify >/dev/null && echo "investai verify: chain intact
 token=$(target/release/investai token --role auditor --sub bench)
 
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 printf '%-16s %10s %12s %12s %10s %14s\n' export rows_or_lines peak_before peak_after seconds bytes
 for name in journal.csv journal.jsonl journal.hledger workbook.xlsx trial-balance.csv; do
   target/release/investai serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &

@@ -18,30 +18,12 @@ sources=4000
 
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
 cargo build --release --locked --bin investai >/dev/null
-work=$(mktemp -d)
-export INVESTAI_JWT_SECRET="load-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export INVESTAI_LOG_LEVEL=warn INVESTAI_LAPSE_INTERVAL_SECONDS=0 INVESTAI_TOKEN_TTL_MINUTES=120
-pg_admin="${INVESTAI_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-pg_db="" bench_db=""
-case "$backend" in
-  sqlite) export DATABASE_URL="sqlite://$work/load.db" ;;
-  postgres)
-    pg_db="investai_load_$$"
-    psql -q "$pg_admin" -c "CREATE DATABASE $pg_db"
-    export DATABASE_URL="${pg_admin%/*}/$pg_db" ;;
-  *) echo "backend must be sqlite or postgres" >&2; exit 2 ;;
-esac
-server=""
-cleanup() {
-  [ -n "$server" ] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
-  for db in $pg_db $bench_db; do psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source scripts/lib/bench_env.sh "$backend" load
+export INVESTAI_TOKEN_TTL_MINUTES=120
 
 target/release/investai migrate >/dev/null
 target/release/investai seed fixtures/investai.json >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 url="http://127.0.0.1:$port"
 target/release/investai serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!
@@ -73,6 +55,7 @@ echo "backend: $backend, $(nproc) cores, $connections connections, ${seconds} s 
   echo "books_after $after"
   if [ "$backend" = postgres ] && { [ -z "${LOAD_ONLY:-}" ] || [[ " $LOAD_ONLY " == *" pgbench "* ]]; }; then
     bench_db="investai_pgbench_$$"
+    extra_dbs="$bench_db"
     psql -q "$pg_admin" -c "CREATE DATABASE $bench_db"
     pgbench -q -i -s "$connections" "${pg_admin%/*}/$bench_db" >/dev/null 2>&1
     tps=$(pgbench -c "$connections" -j "$threads" -T "$seconds" "${pg_admin%/*}/$bench_db" 2>/dev/null \

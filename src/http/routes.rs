@@ -4,7 +4,7 @@
 //! Registered flat, every route tried before the right one cost a regular-expression match
 //! (a quarter of the CPU of a cached read).
 
-use actix_web::{web, FromRequest, Handler, Responder, Route};
+use actix_web::{web, Route};
 
 use super::problem;
 
@@ -22,34 +22,8 @@ struct Node {
 }
 
 impl RouteTable {
-    pub fn get<F, Args>(&mut self, path: &str, handler: F)
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(path, web::get().to(handler));
-    }
-
-    pub fn post<F, Args>(&mut self, path: &str, handler: F)
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(path, web::post().to(handler));
-    }
-
-    pub fn put<F, Args>(&mut self, path: &str, handler: F)
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(path, web::put().to(handler));
-    }
-
-    fn add(&mut self, path: &str, route: Route) {
+    /// Adds a route (`web::get().to(handler)`, ...) under its full path below `/api/v1`.
+    pub fn add(&mut self, path: &str, route: Route) {
         let mut node = &mut self.root;
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             let index = match node.children.iter().position(|(s, _)| s == segment) {
