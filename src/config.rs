@@ -50,9 +50,9 @@ pub struct Settings {
     pub cookie_secure: String,
     /// Seconds between the server's runs of the lapse job (ended awards); 0 turns it off.
     pub lapse_interval_seconds: u64,
-    /// Derived views (fund metrics, fund overview) a node keeps while the books are unchanged;
-    /// 0 computes them on every request.
-    pub view_cache_entries: usize,
+    /// Bytes of derived views (fund metrics, fund overview) a node keeps while the books are
+    /// unchanged; 0 computes them on every request.
+    pub view_cache_bytes: u64,
 }
 
 impl Default for Settings {
@@ -74,7 +74,7 @@ impl Default for Settings {
             body_limit_bytes: 4 * 1024 * 1024,
             cookie_secure: "auto".into(),
             lapse_interval_seconds: 3600,
-            view_cache_entries: 4096,
+            view_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }

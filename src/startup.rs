@@ -36,7 +36,7 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
     let keys = JwtKeys::from_settings(&settings, &secret).map_err(AppError::Unavailable)?;
     let port = listener.local_addr().map_err(AppError::internal)?.port();
     let target = settings.db_target().map_err(AppError::Unavailable)?;
-    let views = ViewCache::start(settings.view_cache_entries, &target);
+    let views = ViewCache::start(settings.view_cache_bytes, &target);
     let settings = Arc::new(settings);
     let state = AppState { pool, keys: Arc::new(keys), settings, secret: Arc::new(secret), backend, views };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;

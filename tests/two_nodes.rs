@@ -1,7 +1,7 @@
 //! Two server processes on one PostgreSQL database, written to at the same time: awards
 //! racing for one call's budget, contributions to one notice, and the same usage records sent
-//! to both. No budget is overspent, no usage record counts twice, no update is lost, and
-//! `investai verify` passes afterwards.
+//! to both. No budget is overspent, no usage record counts twice, no update is lost, a view
+//! cached on one node follows a write on the other, and `investai verify` passes afterwards.
 
 mod common;
 
@@ -16,6 +16,8 @@ const APPLICATIONS: usize = 24;
 const AWARDS_FUNDED: usize = 6;
 /// Partial payments of EUR 10.00 sent to one notice through both nodes.
 const PAYMENTS: usize = 20;
+/// Reads of node b's overview, 10 ms apart, before its cache must show node a's write.
+const OVERVIEW_POLLS_MAX: usize = 200;
 
 struct Client {
     http: reqwest::Client,
@@ -173,6 +175,30 @@ async fn two_nodes_on_one_postgresql_neither_overspend_nor_double_count() {
     assert!(payments.iter().all(|(status, _)| *status == 201), "{payments:?}");
     let paid = c.get(&b, &format!("/api/v1/notices/{notice}")).await;
     assert_eq!(paid["paid"], format!("{}.00", 10 * PAYMENTS), "no payment lost: {paid}");
+
+    // A view cached on one node follows a write on the other (the watcher reads the books
+    // version every few milliseconds); without it, node b would answer the old overview.
+    let overview = format!("/api/v1/funds/{fund}/overview");
+    let cached = c.get(&b, &overview).await;
+    assert_eq!(c.get(&b, &overview).await, cached, "unchanged books, unchanged view");
+    let beta =
+        c.created(&a, "/api/v1/sources", json!({"kind": "private", "legal_name": "Beta", "country": "DE"})).await;
+    c.created(
+        &a,
+        &format!("/api/v1/funds/{fund}/commitments"),
+        json!({"source_id": beta, "tranche_id": tranche, "amount": "5000.00", "effective_date": "2025-03-01",
+            "allow_oversubscription": true}),
+    )
+    .await;
+    let mut followed = false;
+    for _ in 0..OVERVIEW_POLLS_MAX {
+        if c.get(&b, &overview).await != cached {
+            followed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(followed, "node b's overview shows node a's commitment within {OVERVIEW_POLLS_MAX} polls");
 
     a.kill();
     b.kill();

@@ -2,13 +2,15 @@
 //! through a hypothetical liquidation, the fund overview) is kept per node and served again
 //! while the books have not changed.
 //!
-//! A cached body is valid while two counters are where they were when its computation began:
-//! the write transactions this process committed (so a node's own writes are seen at once)
-//! and the changes the watcher saw in the database's books version (writes by other nodes and
-//! by the command line, seen within `WATCH_INTERVAL_MS`). If the watcher has not read the
-//! version for `WATCH_FRESH_MAX_MS`, nothing is served from the cache. Only successful views
-//! are kept; the caller's access is checked before the cache is asked, and the key carries
-//! every input of the view, the caller's party scope included.
+//! A body is kept under its view's key and the two counters as they were when its computation
+//! began: the write transactions this process committed (so a node's own writes are seen at
+//! once) and the changes the watcher saw in the database's books version (writes by other
+//! nodes and by the command line, seen within `WATCH_INTERVAL_MS`). Once either moves,
+//! requests ask for a new key and the old body is left to eviction. Requests that miss the
+//! same key together wait for one computation. If the watcher has not read the version for
+//! `WATCH_FRESH_MAX_MS`, nothing is served from the cache. Only successful views are kept; the
+//! caller's access is checked before the cache is asked, and the key carries every input of
+//! the view, the caller's party scope included. The cache holds at most `view_cache_bytes`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -29,20 +31,21 @@ pub const WATCH_FRESH_MAX_MS: u64 = 200;
 /// Pause before the watcher reconnects after losing its connection.
 const WATCH_RECONNECT_MS: u64 = 500;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Epoch {
-    local_writes: u64,
-    remote_changes: u64,
-}
+/// Views a cache of `bytes` is expected to hold, for sizing its table.
+const VIEW_BYTES_TYPICAL: u64 = 4 * 1024;
 
+/// A body weighs its bytes and its key's.
 #[derive(Clone)]
-struct Cached {
-    epoch: Epoch,
-    body: Bytes,
+struct BodyBytes;
+
+impl quick_cache::Weighter<String, Bytes> for BodyBytes {
+    fn weight(&self, key: &String, body: &Bytes) -> u64 {
+        (key.len() + body.len()) as u64
+    }
 }
 
 pub struct ViewCache {
-    entries: quick_cache::sync::Cache<String, Cached>,
+    entries: quick_cache::sync::Cache<String, Bytes, BodyBytes>,
     remote_changes: AtomicU64,
     /// When the watcher last read the books version: milliseconds since `started`.
     watched_at_ms: AtomicU64,
@@ -50,13 +53,14 @@ pub struct ViewCache {
 }
 
 impl ViewCache {
-    /// A cache of at most `entries` views, watching the database at `target`; none when 0.
-    pub fn start(entries: usize, target: &DbTarget) -> Option<Arc<ViewCache>> {
-        if entries == 0 {
+    /// A cache of at most `bytes` of views, watching the database at `target`; none when 0.
+    pub fn start(bytes: u64, target: &DbTarget) -> Option<Arc<ViewCache>> {
+        if bytes == 0 {
             return None;
         }
+        let items = usize::try_from((bytes / VIEW_BYTES_TYPICAL).max(1)).unwrap_or(usize::MAX);
         let cache = Arc::new(ViewCache {
-            entries: quick_cache::sync::Cache::new(entries),
+            entries: quick_cache::sync::Cache::with_weighter(items, bytes, BodyBytes),
             remote_changes: AtomicU64::new(0),
             watched_at_ms: AtomicU64::new(0),
             started: Instant::now(),
@@ -72,18 +76,15 @@ impl ViewCache {
         }
     }
 
-    fn epoch(&self) -> Epoch {
-        Epoch { local_writes: version::writes_committed(), remote_changes: self.remote_changes.load(Ordering::Acquire) }
+    /// `key` as of now: the view's key with both counters.
+    fn versioned(&self, key: &str) -> String {
+        let remote = self.remote_changes.load(Ordering::Acquire);
+        format!("{key}@{}.{remote}", version::writes_committed())
     }
 
     fn watcher_is_fresh(&self) -> bool {
         let now = self.started.elapsed().as_millis() as u64;
         now.saturating_sub(self.watched_at_ms.load(Ordering::Acquire)) <= WATCH_FRESH_MAX_MS
-    }
-
-    fn lookup(&self, key: &str) -> Option<Bytes> {
-        let cached = self.entries.get(key)?;
-        (cached.epoch == self.epoch() && self.watcher_is_fresh()).then_some(cached.body)
     }
 }
 
@@ -93,23 +94,17 @@ where
     T: Serialize + Send + 'static,
     F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
 {
-    let Some(cache) = state.views.clone() else {
+    let computed = async {
         let view = state.db(compute).await?;
-        return Ok(HttpResponse::Ok().json(view));
+        Ok::<_, AppError>(Bytes::from(serde_json::to_vec(&view).map_err(AppError::internal)?))
     };
-    if let Some(body) = cache.lookup(&key) {
-        return Ok(json_response(body));
-    }
-    // Read before computing: a write that lands meanwhile leaves this entry already stale.
-    let epoch = cache.epoch();
-    let view = state.db(compute).await?;
-    let body = Bytes::from(serde_json::to_vec(&view).map_err(AppError::internal)?);
-    cache.entries.insert(key, Cached { epoch, body: body.clone() });
-    Ok(json_response(body))
-}
-
-fn json_response(body: Bytes) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(body)
+    let body = match state.views.as_ref().filter(|cache| cache.watcher_is_fresh()) {
+        // The counters are read before computing: a write that lands meanwhile moves them,
+        // and later requests ask for a key this body is not under.
+        Some(cache) => cache.entries.get_or_insert_async(&cache.versioned(&key), computed).await?,
+        None => computed.await?,
+    };
+    Ok(HttpResponse::Ok().content_type("application/json").body(body))
 }
 
 /// Reads the books version every `WATCH_INTERVAL_MS` on a connection of its own, until the
