@@ -6,11 +6,11 @@ mod common;
 mod harness;
 
 use base64::Engine as _;
-use common::TestApp;
+use common::{created, id, TestApp};
 use fantoccini::key::Key;
 use harness::{add_user, Browser, PASSWORD, PHONE};
 use investai::domain::roles::Role;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The links of the main navigation, as read from the page.
 const MAIN_NAV_LINKS: &str = "nav[aria-label='Main'] a";
@@ -110,16 +110,6 @@ async fn signing_out_returns_to_the_login_page_for_good(app: &TestApp, browser: 
 }
 
 /// Posts `body` as staff and returns the created resource.
-async fn created(app: &TestApp, path: &str, body: Value) -> Value {
-    let reply = app.post(path, &app.staff(), &body).await;
-    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
-    reply.body
-}
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().expect("id").to_string()
-}
-
 async fn an_investor_sees_its_own_notice_and_statement_and_not_anothers(app: &TestApp, browser: &Browser) {
     let fund = app.create_fund("Browser fund").await;
     let body = json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08"});

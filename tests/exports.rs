@@ -9,7 +9,7 @@ use std::io::Cursor;
 use std::str::FromStr;
 
 use calamine::{Data, Reader, Xlsx};
-use common::{assert_problem, TestApp};
+use common::{assert_problem, created, id, TestApp};
 use investai::domain::money::Cents;
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
@@ -23,16 +23,6 @@ struct Books {
     junior: String,
     /// Entries dated after AS_OF, to be left out of exports as of AS_OF.
     late_entries: usize,
-}
-
-async fn created(app: &TestApp, path: &str, body: Value) -> Value {
-    let reply = app.post(path, &app.staff(), &body).await;
-    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
-    reply.body
-}
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().expect("id").to_string()
 }
 
 /// A fund with two tranches and three investors; commitments with an increase; a partial

@@ -5,7 +5,7 @@
 mod common;
 
 use common::pages::{crawl, get, hidden, links, post_form, read};
-use common::TestApp;
+use common::{created, id, TestApp};
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
 
@@ -37,16 +37,6 @@ struct TwoInvestors {
     fund: String,
     alpha: String,
     beta: String,
-}
-
-async fn created(app: &TestApp, path: &str, body: Value) -> Value {
-    let reply = app.post(path, &app.staff(), &body).await;
-    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
-    reply.body
-}
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().expect("id").to_string()
 }
 
 /// Alpha commits 600.00 and Beta 400.00 to one tranche; a call of 100.00 gives each a notice.

@@ -6,7 +6,7 @@
 mod common;
 
 use common::pages::crawl;
-use common::{assert_problem, TestApp};
+use common::{assert_problem, id, TestApp};
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
 
@@ -43,10 +43,6 @@ async fn create(app: &TestApp, token: &str, path: &str, body: Value, fields: &[&
         assert!(holds_string(&reply.body, &hostile(field)), "{path} echoes {field} as sent: {}", reply.text);
     }
     reply.body
-}
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().expect("id").to_string()
 }
 
 struct HostileBooks {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_problem, TestApp};
+use common::{assert_problem, created, TestApp};
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
 
@@ -12,12 +12,6 @@ struct Fund {
     junior: String,
     investors: Vec<String>,
     facility: String,
-}
-
-async fn created(app: &TestApp, path: &str, body: Value) -> Value {
-    let reply = app.post(path, &app.staff(), &body).await;
-    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
-    reply.body
 }
 
 /// Senior (8% pref) and a first-loss junior capped at 1.5x; two senior investors of 600.00

@@ -216,6 +216,18 @@ pub fn investai(database_url: &str) -> std::process::Command {
     command
 }
 
+/// Posts `body` to `path` as staff and asserts it was created (201); the reply's body.
+pub async fn created(app: &TestApp, path: &str, body: Value) -> Value {
+    let reply = app.post(path, &app.staff(), &body).await;
+    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
+    reply.body
+}
+
+/// The `id` of a created resource.
+pub fn id(value: &Value) -> String {
+    value["id"].as_str().expect("id").to_string()
+}
+
 /// Asserts an RFC 9457 problem with `status` and, if given, a field error on `field`.
 pub fn assert_problem(reply: &Reply, status: u16, field: Option<&str>) {
     assert_eq!(reply.status, status, "{}", reply.text);
