@@ -177,6 +177,42 @@ async fn commitments_follow_target_ticket_and_amendment_rules(app: TestApp) {
     assert_eq!(memo.body["net"], overview.body["unfunded"], "{}", overview.text);
 }
 
+async fn concurrent_commitments_never_pass_the_target(app: TestApp) {
+    let fund = app.create_fund("Raced fund").await;
+    let body = json!({"name": "Mezzanine", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08", "min_ticket": "100.00"});
+    let tranche = app.post(&format!("/api/v1/funds/{fund}/tranches"), &app.staff(), &body).await;
+    let tranche = tranche.body["id"].as_str().expect("id").to_string();
+    let mut sources = Vec::new();
+    for n in 0..8 {
+        sources.push(source(&app, &format!("Racer {n}"), "private", None, "IT").await);
+    }
+    // Eight commitments of 400.00 at once, one of them twice: two fit under the target of 1,000.00.
+    let path = format!("/api/v1/funds/{fund}/commitments");
+    let staff = app.staff();
+    let requests = sources.iter().chain(std::iter::once(&sources[0])).map(|source| {
+        let body =
+            json!({"source_id": source, "tranche_id": tranche, "amount": "400.00", "effective_date": "2025-03-31"});
+        let (app, path, staff) = (&app, &path, &staff);
+        async move { app.post(path, staff, &body).await }
+    });
+    let replies = futures_util::future::join_all(requests).await;
+    let created: Vec<&common::Reply> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(created.len(), 2, "{:?}", replies.iter().map(|r| &r.text).collect::<Vec<_>>());
+    assert!(
+        replies.iter().all(|r| matches!(r.status, 201 | 409 | 422)),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    // The answer to a new commitment is the commitment as read back.
+    for reply in created {
+        let id = reply.body["id"].as_str().expect("id");
+        let read = app.get(&format!("/api/v1/commitments/{id}"), &app.auditor()).await;
+        assert_eq!(read.body, reply.body);
+    }
+    let overview = app.get(&format!("/api/v1/funds/{fund}/overview"), &app.auditor()).await;
+    assert_eq!(overview.body["committed"], "800.00", "{}", overview.text);
+}
+
 async fn a_call_allocates_exactly_and_never_above_unfunded(app: TestApp) {
     let s = setup(&app).await;
     let reply = call(&app, &s, "333.33").await;
@@ -353,6 +389,7 @@ async fn facility_prices_are_versioned_by_date(app: TestApp) {
 }
 
 on_both_backends!(
+    concurrent_commitments_never_pass_the_target,
     facility_prices_are_versioned_by_date,
     sources_are_validated,
     commitments_follow_target_ticket_and_amendment_rules,

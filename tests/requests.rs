@@ -5,7 +5,6 @@ mod common;
 use base64::Engine;
 use common::{assert_problem, TestApp};
 use investai::domain::roles::Role;
-use investai::storage::{idempotency, write_tx};
 use serde_json::{json, Value};
 
 fn fund_body(name: &str) -> Value {
@@ -133,20 +132,47 @@ async fn replayed_idempotency_key_creates_once(app: TestApp) {
     assert_eq!(fund_count(&app).await, 2);
 }
 
+/// The key of a request that a node claimed and had not completed: written by a release that
+/// claimed keys in a transaction of their own, locked until `locked_until`.
+fn claim_left_in_flight(app: &TestApp, key: &str, body: &Value, locked_until: &str) {
+    use diesel::prelude::*;
+    use investai::storage::schema::idempotency_keys as keys;
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"POST /api/v1/funds\n");
+    hasher.update(serde_json::to_vec(body).expect("json"));
+    let until = chrono::NaiveDateTime::parse_from_str(locked_until, "%Y-%m-%d %H:%M:%S").expect("timestamp");
+    diesel::insert_into(keys::table)
+        .values((
+            keys::principal.eq("staff:alice"),
+            keys::idempotency_key.eq(key),
+            keys::request_hash.eq(hex::encode(hasher.finalize())),
+            keys::state.eq("in_progress"),
+            keys::created_at.eq(until - chrono::Duration::seconds(60)),
+            keys::locked_until.eq(until),
+        ))
+        .execute(&mut app.conn())
+        .expect("in-flight key");
+}
+
 async fn concurrent_duplicate_in_flight_is_409(app: TestApp) {
     let body = fund_body("In flight");
-    // Claim the key as a request still running on another node would have.
-    let fingerprint = {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        hasher.update(b"POST /api/v1/funds\n");
-        hasher.update(serde_json::to_vec(&body).expect("json"));
-        hex::encode(hasher.finalize())
-    };
-    write_tx(&mut app.conn(), |c| idempotency::claim(c, "staff:alice", "busy-key", &fingerprint)).expect("claim");
+    claim_left_in_flight(&app, "busy-key", &body, "2999-01-01 00:00:00");
     let reply = app.post_with_key("/api/v1/funds", &app.staff(), "busy-key", &body).await;
     assert_problem(&reply, 409, None);
     assert_eq!(fund_count(&app).await, 0);
+}
+
+async fn key_left_in_flight_is_taken_over_once_its_lease_ends(app: TestApp) {
+    let body = fund_body("Taken over");
+    claim_left_in_flight(&app, "stale-key", &body, "2000-01-01 00:00:00");
+    let first = app.post_with_key("/api/v1/funds", &app.staff(), "stale-key", &body).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let replay = app.post_with_key("/api/v1/funds", &app.staff(), "stale-key", &body).await;
+    assert_eq!(replay.status, 201, "{}", replay.text);
+    assert_eq!(replay.body["id"], first.body["id"]);
+    assert!(replay.headers.contains_key("idempotent-replayed"));
+    assert_eq!(fund_count(&app).await, 1);
 }
 
 async fn concurrent_same_key_requests_create_one(app: TestApp) {
@@ -350,6 +376,7 @@ on_both_backends!(
     entry_amounts_are_checked_per_posting,
     replayed_idempotency_key_creates_once,
     concurrent_duplicate_in_flight_is_409,
+    key_left_in_flight_is_taken_over_once_its_lease_ends,
     concurrent_same_key_requests_create_one,
     bad_tokens_get_401,
     roles_are_enforced,

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::ledger::{account_by_code, post_entry, NewEntry};
+use super::funds::get_fund;
+use super::ledger::{accounts_by_codes, post_entry_to, Account, NewEntry};
 use super::schema::{commitment_events, commitments, notices};
 use super::structure::{get_source, get_tranche, Tranche};
 use super::{new_id, now_micros, DbConnection};
@@ -81,6 +82,19 @@ pub struct Commitment {
     pub events: Option<Vec<CommitmentEvent>>,
 }
 
+impl From<CommitmentEventRow> for CommitmentEvent {
+    fn from(e: CommitmentEventRow) -> Self {
+        CommitmentEvent {
+            kind: e.kind,
+            amount: Cents::new(e.amount_cents),
+            committed_after: Cents::new(e.committed_after_cents),
+            effective_date: e.effective_date,
+            oversubscription_allowed: e.oversubscription_allowed == 1,
+            actor: e.actor,
+        }
+    }
+}
+
 impl CommitmentRow {
     pub fn unfunded(&self) -> Cents {
         Cents::new(self.committed_cents - self.called_cents)
@@ -122,13 +136,13 @@ pub struct NewCommitment {
 fn tranche_committed(conn: &mut DbConnection, tranche_id: &str) -> AppResult<Cents> {
     let total: Option<i64> = commitments::table
         .filter(commitments::tranche_id.eq(tranche_id))
-        .select(sql::<diesel::sql_types::Nullable<BigInt>>("CAST(SUM(committed_cents) AS BIGINT)"))
+        .select(sql::<Nullable<BigInt>>("CAST(SUM(committed_cents) AS BIGINT)"))
         .first(conn)?;
     Ok(Cents::new(total.unwrap_or(0)))
 }
 
-fn check_target(conn: &mut DbConnection, tranche: &Tranche, added: Cents, allowed: bool) -> AppResult<()> {
-    let after = tranche_committed(conn, &tranche.id)?.checked_add(added)?;
+fn check_target(tranche: &Tranche, committed: Cents, added: Cents, allowed: bool) -> AppResult<()> {
+    let after = committed.checked_add(added)?;
     if after > tranche.target_size && !allowed {
         return Err(AppError::rule_on(
             "above-tranche-target",
@@ -142,8 +156,20 @@ fn check_target(conn: &mut DbConnection, tranche: &Tranche, added: Cents, allowe
     Ok(())
 }
 
-/// Records a new commitment and its memorandum entry.
-pub fn create_commitment(conn: &mut DbConnection, fund_id: &str, new: NewCommitment) -> AppResult<Commitment> {
+/// What a new commitment needs that never changes once written, read before the writer lock:
+/// the tranche (checked to belong to the fund, with its minimum ticket), the source, and the
+/// fund's memorandum accounts.
+pub struct CommitmentPlan {
+    fund_id: String,
+    tranche: Tranche,
+    memo: Account,
+    contra: Account,
+}
+
+/// Checks a new commitment against what does not change: the fund, tranche and source exist
+/// and belong together, and the amount reaches the tranche's minimum ticket.
+pub fn plan_commitment(conn: &mut DbConnection, fund_id: &str, new: &NewCommitment) -> AppResult<CommitmentPlan> {
+    get_fund(conn, fund_id)?;
     let tranche = get_tranche(conn, &new.tranche_id)
         .map_err(|_| AppError::rule_on("unknown-tranche", "tranche_id", "no such tranche"))?;
     if tranche.fund_id != fund_id {
@@ -157,21 +183,34 @@ pub fn create_commitment(conn: &mut DbConnection, fund_id: &str, new: NewCommitm
             format!("the minimum ticket of {} is {}", tranche.name, tranche.min_ticket),
         ));
     }
-    let exists: i64 = commitments::table
-        .filter(commitments::tranche_id.eq(&new.tranche_id))
-        .filter(commitments::source_id.eq(&new.source_id))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
+    let [memo, contra] = accounts_by_codes(conn, fund_id, [UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA])?;
+    Ok(CommitmentPlan { fund_id: fund_id.to_string(), tranche, memo, contra })
+}
+
+/// Records a new commitment and its memorandum entry, checking what other writes change: no
+/// commitment of the source to the tranche yet, and the tranche target. Call inside
+/// [`super::write_tx`], after [`plan_commitment`].
+pub fn record_commitment(conn: &mut DbConnection, plan: &CommitmentPlan, new: &NewCommitment) -> AppResult<Commitment> {
+    // One query for both: the tranche's total committed and whether the source is among it.
+    let (committed, existing): (Option<i64>, Option<i64>) = commitments::table
+        .filter(commitments::tranche_id.eq(&plan.tranche.id))
+        .select((
+            sql::<Nullable<BigInt>>("CAST(SUM(committed_cents) AS BIGINT)"),
+            sql::<Nullable<BigInt>>("CAST(SUM(CASE WHEN source_id = ")
+                .bind::<Text, _>(&new.source_id)
+                .sql(" THEN 1 ELSE 0 END) AS BIGINT)"),
+        ))
+        .first(conn)?;
+    if existing.unwrap_or(0) > 0 {
         return Err(AppError::conflict(
             "commitment-exists",
             "this source already has a commitment to this tranche; amend it instead",
         ));
     }
-    check_target(conn, &tranche, new.amount, new.allow_oversubscription)?;
+    check_target(&plan.tranche, Cents::new(committed.unwrap_or(0)), new.amount, new.allow_oversubscription)?;
     let row = CommitmentRow {
         id: new_id(),
-        fund_id: fund_id.to_string(),
+        fund_id: plan.fund_id.clone(),
         tranche_id: new.tranche_id.clone(),
         source_id: new.source_id.clone(),
         committed_cents: new.amount.get(),
@@ -179,8 +218,24 @@ pub fn create_commitment(conn: &mut DbConnection, fund_id: &str, new: NewCommitm
         created_at: now_micros(),
     };
     diesel::insert_into(commitments::table).values(&row).execute(conn)?;
-    record_event(conn, &row, "initial", new.amount, new.effective_date, new.allow_oversubscription, &new.actor)?;
-    get_commitment(conn, &row.id)
+    let input = EventInput {
+        kind: "initial",
+        amount: new.amount,
+        effective_date: new.effective_date,
+        oversubscription_allowed: new.allow_oversubscription,
+        actor: &new.actor,
+    };
+    let event = record_event(conn, &row, input, [&plan.memo, &plan.contra])?;
+    // What `get_commitment` would read back: nothing of it is called or paid in yet.
+    let mut view = row.view(0);
+    view.events = Some(vec![event.into()]);
+    Ok(view)
+}
+
+/// Records a new commitment and its memorandum entry.
+pub fn create_commitment(conn: &mut DbConnection, fund_id: &str, new: NewCommitment) -> AppResult<Commitment> {
+    let plan = plan_commitment(conn, fund_id, &new)?;
+    record_commitment(conn, &plan, &new)
 }
 
 /// Applies an increase, decrease or cancellation as a new event.
@@ -199,7 +254,8 @@ pub fn amend_commitment(
     let (delta, after, label) = match (kind, amount) {
         (AmendmentKind::Increase, Some(amount)) => {
             let tranche = get_tranche(conn, &row.tranche_id)?;
-            check_target(conn, &tranche, amount, allow_oversubscription)?;
+            let tranche_total = tranche_committed(conn, &tranche.id)?;
+            check_target(&tranche, tranche_total, amount, allow_oversubscription)?;
             (amount, committed.checked_add(amount)?, "increase")
         }
         (AmendmentKind::Decrease, Some(amount)) => {
@@ -232,7 +288,15 @@ pub fn amend_commitment(
         .set(commitments::committed_cents.eq(after.get()))
         .execute(conn)?;
     let row = CommitmentRow { committed_cents: after.get(), ..row };
-    record_event(conn, &row, label, delta, effective_date, allow_oversubscription, actor)?;
+    let [memo, contra] = accounts_by_codes(conn, &row.fund_id, [UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA])?;
+    let input = EventInput {
+        kind: label,
+        amount: delta,
+        effective_date,
+        oversubscription_allowed: allow_oversubscription,
+        actor,
+    };
+    record_event(conn, &row, input, [&memo, &contra])?;
     get_commitment(conn, commitment_id)
 }
 
@@ -246,15 +310,23 @@ pub fn signed_event_amount(kind: &str, amount: Cents) -> Result<Cents, crate::do
     }
 }
 
-fn record_event(
-    conn: &mut DbConnection,
-    row: &CommitmentRow,
-    kind: &str,
+/// One change to a commitment, as recorded in its history.
+struct EventInput<'a> {
+    kind: &'a str,
     amount: Cents,
     effective_date: NaiveDate,
     oversubscription_allowed: bool,
-    actor: &str,
-) -> AppResult<()> {
+    actor: &'a str,
+}
+
+/// Records the event and its memorandum entry on the fund's unfunded-commitment accounts.
+fn record_event(
+    conn: &mut DbConnection,
+    row: &CommitmentRow,
+    input: EventInput,
+    [memo, contra]: [&Account; 2],
+) -> AppResult<CommitmentEventRow> {
+    let EventInput { kind, amount, effective_date, oversubscription_allowed, actor } = input;
     let event = CommitmentEventRow {
         id: new_id(),
         commitment_id: row.id.clone(),
@@ -268,35 +340,34 @@ fn record_event(
     };
     diesel::insert_into(commitment_events::table).values(&event).execute(conn)?;
     let signed = signed_event_amount(kind, amount)?;
-    let memo = account_by_code(conn, &row.fund_id, UNFUNDED_COMMITMENTS)?;
-    let contra = account_by_code(conn, &row.fund_id, UNFUNDED_COMMITMENTS_CONTRA)?;
-    post_entry(
+    post_entry_to(
         conn,
         NewEntry {
             fund_id: row.fund_id.clone(),
             effective_date,
             actor: actor.to_string(),
             event_type: format!("commitment_{kind}"),
-            event_id: event.id,
+            event_id: event.id.clone(),
             description: format!("Commitment {kind}: {amount}"),
             reverses_entry_id: None,
             postings: vec![
                 PostingLine {
-                    account_id: memo.id,
+                    account_id: memo.id.clone(),
                     amount: signed,
                     party_id: Some(row.source_id.clone()),
                     memo: row.tranche_id.clone(),
                 },
                 PostingLine {
-                    account_id: contra.id,
+                    account_id: contra.id.clone(),
                     amount: signed.checked_neg()?,
                     party_id: Some(row.source_id.clone()),
                     memo: row.tranche_id.clone(),
                 },
             ],
         },
+        &[memo, contra],
     )?;
-    Ok(())
+    Ok(event)
 }
 
 pub fn commitment_row(conn: &mut DbConnection, commitment_id: &str) -> AppResult<CommitmentRow> {
@@ -318,19 +389,7 @@ pub fn get_commitment(conn: &mut DbConnection, commitment_id: &str) -> AppResult
         .order(commitment_events::created_at.asc())
         .select(CommitmentEventRow::as_select())
         .load(conn)?;
-    view.events = Some(
-        events
-            .into_iter()
-            .map(|e| CommitmentEvent {
-                kind: e.kind,
-                amount: Cents::new(e.amount_cents),
-                committed_after: Cents::new(e.committed_after_cents),
-                effective_date: e.effective_date,
-                oversubscription_allowed: e.oversubscription_allowed == 1,
-                actor: e.actor,
-            })
-            .collect(),
-    );
+    view.events = Some(events.into_iter().map(CommitmentEvent::from).collect());
     Ok(view)
 }
 

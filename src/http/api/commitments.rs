@@ -14,9 +14,11 @@ use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
-use crate::http::{idempotent, AppState};
-use crate::storage::commitments::{self, AmendmentKind, Commitment, CommitmentFilter, NewCommitment};
+use crate::http::idempotent::{self, Prepared};
+use crate::http::AppState;
+use crate::storage::commitments::{self, AmendmentKind, Commitment, CommitmentFilter, CommitmentPlan, NewCommitment};
 use crate::storage::funds::get_fund;
+use crate::storage::DbConnection;
 
 pub fn routes(table: &mut RouteTable) {
     table.add("/funds/{fund_id}/commitments", web::post().to(create_commitment));
@@ -70,11 +72,12 @@ pub async fn create_commitment(
         allow_oversubscription: input.allow_oversubscription,
         actor: principal.actor(),
     };
-    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
-        get_fund(conn, &fund_id)?;
-        commitments::create_commitment(conn, &fund_id, new.clone())
-    })
-    .await
+    let planned = new.clone();
+    let write = Prepared {
+        prepare: move |conn: &mut DbConnection| commitments::plan_commitment(conn, &fund_id, &planned),
+        work: move |conn: &mut DbConnection, plan: &CommitmentPlan| commitments::record_commitment(conn, plan, &new),
+    };
+    idempotent::write_prepared(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, write).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

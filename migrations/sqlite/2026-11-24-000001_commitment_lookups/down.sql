@@ -1,0 +1,2 @@
+DROP INDEX notices_commitment;
+DROP INDEX commitments_tranche_source;
