@@ -16,6 +16,8 @@ use crate::domain::roles::Role;
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const CLOCK_LEEWAY_SECONDS: u64 = 30;
+/// Verified tokens remembered per node, so that a token sent again is not verified again.
+pub const TOKENS_VERIFIED_MAX: usize = 10_000;
 /// Longest lifetime `investai token` will mint.
 pub const TOKEN_TTL_SECONDS_MAX: i64 = 90 * 24 * 3600;
 
@@ -48,6 +50,10 @@ pub struct JwtKeys {
     issuer: String,
     audience: String,
     external: Option<ExternalIdp>,
+    /// Claims of tokens whose signature, issuer, audience and claims passed, by token: a
+    /// token's bytes fix its claims, so only its times need checking again. A changed byte
+    /// is another token, verified in full.
+    verified: quick_cache::sync::Cache<String, Claims>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -78,6 +84,7 @@ impl JwtKeys {
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             external: None,
+            verified: quick_cache::sync::Cache::new(TOKENS_VERIFIED_MAX),
         }
     }
 
@@ -146,6 +153,20 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_at(token, Utc::now().timestamp())
+    }
+
+    fn verify_at(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        if let Some(claims) = self.verified.get(token) {
+            check_times(&claims, now)?;
+            return Ok(claims);
+        }
+        let claims = self.verify_in_full(token)?;
+        self.verified.insert(token.to_string(), claims.clone());
+        Ok(claims)
+    }
+
+    fn verify_in_full(&self, token: &str) -> Result<Claims, TokenError> {
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         let (key, algorithm, issuer) = match (&self.external, header.alg) {
             (_, Algorithm::HS256) => (&self.decoding, Algorithm::HS256, self.issuer.as_str()),
@@ -193,6 +214,18 @@ pub fn parse_ttl(text: &str) -> Result<i64, String> {
     value.checked_mul(factor).ok_or_else(|| "duration too long".to_string())
 }
 
+/// The checks of `exp` and `nbf` that `jsonwebtoken` makes, for a token verified before.
+fn check_times(claims: &Claims, now: i64) -> Result<(), TokenError> {
+    let leeway = CLOCK_LEEWAY_SECONDS as i64;
+    if claims.exp < now - leeway {
+        return Err(TokenError::Expired);
+    }
+    if claims.nbf > now + leeway {
+        return Err(TokenError::NotYetValid);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +241,24 @@ mod tests {
     fn minted_tokens_verify() {
         let (token, claims) = keys().mint(Role::Staff, "alice", Some("alice"), 600).unwrap();
         assert_eq!(keys().verify(&token), Ok(claims));
+    }
+
+    #[test]
+    fn a_token_verified_before_still_expires_and_a_changed_one_is_verified_in_full() {
+        let keys = keys();
+        let (token, claims) = keys.mint(Role::Staff, "alice", None, 600).unwrap();
+        assert_eq!(keys.verify(&token), Ok(claims.clone()));
+        assert_eq!(keys.verify(&token), Ok(claims.clone()), "from the verified tokens");
+        let leeway = CLOCK_LEEWAY_SECONDS as i64;
+        assert_eq!(keys.verify_at(&token, claims.exp + leeway), Ok(claims.clone()));
+        assert_eq!(keys.verify_at(&token, claims.exp + leeway + 1), Err(TokenError::Expired));
+        assert_eq!(keys.verify_at(&token, claims.nbf - leeway - 1), Err(TokenError::NotYetValid));
+        // A character inside the signature (the last one carries padding bits).
+        let mut tampered = token.clone();
+        let at = tampered.len() - 10;
+        let changed = if &tampered[at..=at] == "A" { "B" } else { "A" };
+        tampered.replace_range(at..=at, changed);
+        assert_eq!(keys.verify(&tampered), Err(TokenError::Signature));
     }
 
     #[test]
