@@ -8,11 +8,13 @@
 //! nodes and by the command line, seen within `WATCH_INTERVAL_MS`). Once either moves,
 //! requests ask for a new key and the old body is left to eviction. Requests that miss the
 //! same key together wait for one computation. If the watcher has not read the version for
-//! `WATCH_FRESH_MAX_MS`, nothing is served from the cache. Only successful views are kept; the
+//! `WATCH_FRESH_MAX_MS` (it can fall behind on a loaded machine), the first request to notice
+//! reads the version itself, and the requests behind it wait for that one reading; when the
+//! version cannot be read, nothing is served from the cache. Only successful views are kept; the
 //! caller's access is checked before the cache is asked, and the key carries every input of
 //! the view, the caller's party scope included. The cache holds at most `view_cache_bytes`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -47,10 +49,17 @@ impl quick_cache::Weighter<String, Bytes> for BodyBytes {
 pub struct ViewCache {
     entries: quick_cache::sync::Cache<String, Bytes, BodyBytes>,
     remote_changes: AtomicU64,
-    /// When the watcher last read the books version: milliseconds since `started`.
+    /// The books version last read, `VERSION_UNKNOWN` before the first reading.
+    last_version: AtomicI64,
+    /// When the books version was last read: milliseconds since `started`.
     watched_at_ms: AtomicU64,
     started: Instant,
+    /// Requests that find the watcher behind queue here for one reading of the version.
+    refreshing: tokio::sync::Mutex<()>,
 }
+
+/// `last_version` before any reading, or after a failed one.
+const VERSION_UNKNOWN: i64 = i64::MIN;
 
 impl ViewCache {
     /// A cache of at most `bytes` of views, watching the database at `target`; none when 0.
@@ -62,8 +71,10 @@ impl ViewCache {
         let cache = Arc::new(ViewCache {
             entries: quick_cache::sync::Cache::with_weighter(items, bytes, BodyBytes),
             remote_changes: AtomicU64::new(0),
+            last_version: AtomicI64::new(VERSION_UNKNOWN),
             watched_at_ms: AtomicU64::new(0),
             started: Instant::now(),
+            refreshing: tokio::sync::Mutex::new(()),
         });
         let (weak, target) = (Arc::downgrade(&cache), target.clone());
         let spawned = std::thread::Builder::new().name("view-watcher".into()).spawn(move || watch(weak, target));
@@ -86,6 +97,43 @@ impl ViewCache {
         let now = self.started.elapsed().as_millis() as u64;
         now.saturating_sub(self.watched_at_ms.load(Ordering::Acquire)) <= WATCH_FRESH_MAX_MS
     }
+
+    /// Takes a reading of the books version: a change moves the counter. Two readers may
+    /// count one change twice, which only drops bodies early.
+    fn observe(&self, version: i64) {
+        if self.last_version.swap(version, Ordering::AcqRel) != version {
+            self.remote_changes.fetch_add(1, Ordering::AcqRel);
+        }
+        let now = self.started.elapsed().as_millis() as u64;
+        self.watched_at_ms.fetch_max(now, Ordering::AcqRel);
+    }
+
+    /// A failed reading: until the next good one, any version counts as a change.
+    fn lose_sight(&self) {
+        self.last_version.store(VERSION_UNKNOWN, Ordering::Release);
+    }
+
+    /// True once the version has been read within `WATCH_FRESH_MAX_MS`, reading it here when
+    /// the watcher is behind.
+    async fn is_fresh(&self, state: &AppState) -> bool {
+        if self.watcher_is_fresh() {
+            return true;
+        }
+        let _turn = self.refreshing.lock().await;
+        if self.watcher_is_fresh() {
+            return true;
+        }
+        match state.db(version::books_version).await {
+            Ok(version) => {
+                self.observe(version);
+                true
+            }
+            Err(_) => {
+                self.lose_sight();
+                false
+            }
+        }
+    }
 }
 
 /// Answers the JSON of `compute`, from the node's cache while the books are unchanged.
@@ -98,7 +146,11 @@ where
         let view = state.db(compute).await?;
         Ok::<_, AppError>(Bytes::from(serde_json::to_vec(&view).map_err(AppError::internal)?))
     };
-    let body = match state.views.as_ref().filter(|cache| cache.watcher_is_fresh()) {
+    let cache = match state.views.as_ref() {
+        Some(cache) if cache.is_fresh(state).await => Some(cache),
+        _ => None,
+    };
+    let body = match cache {
         // The counters are read before computing: a write that lands meanwhile moves them,
         // and later requests ask for a key this body is not under.
         Some(cache) => cache.entries.get_or_insert_async(&cache.versioned(&key), computed).await?,
@@ -112,7 +164,6 @@ where
 fn watch(cache: Weak<ViewCache>, target: DbTarget) {
     let manager = DbManager::new(target);
     let mut conn: Option<DbConnection> = None;
-    let mut last_version: Option<i64> = None;
     loop {
         std::thread::sleep(Duration::from_millis(WATCH_INTERVAL_MS));
         let Some(cache) = cache.upgrade() else { return };
@@ -121,21 +172,57 @@ fn watch(cache: Weak<ViewCache>, target: DbTarget) {
         }
         let reading = conn.as_mut().map(version::books_version);
         match reading {
-            Some(Ok(current)) => {
-                if last_version != Some(current) {
-                    last_version = Some(current);
-                    cache.remote_changes.fetch_add(1, Ordering::AcqRel);
-                }
-                let now = cache.started.elapsed().as_millis() as u64;
-                cache.watched_at_ms.store(now, Ordering::Release);
-            }
+            Some(Ok(current)) => cache.observe(current),
             Some(Err(_)) | None => {
                 // Blind: forget the connection; stale readings cannot vouch for any view.
                 conn = None;
-                last_version = None;
+                cache.lose_sight();
                 drop(cache);
                 std::thread::sleep(Duration::from_millis(WATCH_RECONNECT_MS));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> ViewCache {
+        ViewCache {
+            entries: quick_cache::sync::Cache::with_weighter(16, 1 << 20, BodyBytes),
+            remote_changes: AtomicU64::new(0),
+            last_version: AtomicI64::new(VERSION_UNKNOWN),
+            watched_at_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            refreshing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    #[test]
+    fn a_reading_moves_the_key_only_when_the_version_changed_or_was_lost() {
+        let cache = cache();
+        let key = |cache: &ViewCache| cache.versioned("overview");
+        cache.observe(7);
+        let first = key(&cache);
+        cache.observe(7);
+        assert_eq!(key(&cache), first, "same version, same key");
+        cache.observe(8);
+        let second = key(&cache);
+        assert_ne!(second, first);
+        cache.lose_sight();
+        cache.observe(8);
+        assert_ne!(key(&cache), second, "after a failed reading, nothing read before is trusted");
+    }
+
+    #[test]
+    fn a_watcher_that_stopped_reading_is_not_fresh() {
+        let cache = cache();
+        cache.observe(1);
+        assert!(cache.watcher_is_fresh());
+        // Its last reading at the start, more than WATCH_FRESH_MAX_MS ago.
+        cache.watched_at_ms.store(0, Ordering::Release);
+        std::thread::sleep(Duration::from_millis(WATCH_FRESH_MAX_MS + 10));
+        assert!(!cache.watcher_is_fresh());
     }
 }
