@@ -49,7 +49,9 @@ impl Xirr {
     }
 }
 
-/// Year fractions (ACT/365) from the first date, and the flows as doubles.
+/// Year fractions (ACT/365) from the first date, and the flows as doubles. XIRR is a rate
+/// found by Newton's method on exponentials, so the solver works in doubles; the flows are
+/// converted here, exactly (integer cents below 2^53), and no amount ever comes back out.
 fn prepare(flows: &[(NaiveDate, Cents)]) -> (Vec<f64>, Vec<f64>) {
     let start = flows.iter().map(|(d, _)| *d).min().unwrap_or_default();
     let years = flows.iter().map(|(d, _)| (*d - start).num_days() as f64 / 365.0).collect();

@@ -213,16 +213,8 @@ pub fn post_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRo
 /// fund here instead of in the database, which spares the writer lock a round trip.
 pub fn post_entry_to(conn: &mut DbConnection, entry: NewEntry, accounts: &[&Account]) -> AppResult<EntryRow> {
     check_balanced(&entry.postings)?;
-    for (index, line) in entry.postings.iter().enumerate() {
-        let known = accounts.iter().any(|a| a.id == line.account_id && a.fund_id == entry.fund_id);
-        if !known {
-            return Err(AppError::rule_on(
-                "unknown-account",
-                &format!("postings[{index}].account"),
-                "no such account in this fund's chart of accounts",
-            ));
-        }
-    }
+    let in_fund: Vec<&str> = accounts.iter().filter(|a| a.fund_id == entry.fund_id).map(|a| a.id.as_str()).collect();
+    check_accounts_known(&entry.postings, &in_fund)?;
     append_entry(conn, entry)
 }
 
@@ -284,16 +276,20 @@ fn ensure_accounts_in_fund(conn: &mut DbConnection, fund_id: &str, lines: &[Post
         .filter(ledger_accounts::id.eq_any(&wanted))
         .select(ledger_accounts::id)
         .load(conn)?;
-    for (index, line) in lines.iter().enumerate() {
-        if !found.contains(&line.account_id) {
-            return Err(AppError::rule_on(
-                "unknown-account",
-                &format!("postings[{index}].account"),
-                "no such account in this fund's chart of accounts",
-            ));
-        }
+    let found: Vec<&str> = found.iter().map(String::as_str).collect();
+    check_accounts_known(lines, &found)
+}
+
+/// Every line posts to one of `in_fund`, the ids of accounts of the entry's fund.
+fn check_accounts_known(lines: &[PostingLine], in_fund: &[&str]) -> AppResult<()> {
+    match lines.iter().position(|line| !in_fund.contains(&line.account_id.as_str())) {
+        Some(index) => Err(AppError::rule_on(
+            "unknown-account",
+            &format!("postings[{index}].account"),
+            "no such account in this fund's chart of accounts",
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Posts the reversing entry of `entry_id`. An entry is reversed at most once, and a
