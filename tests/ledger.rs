@@ -3,6 +3,7 @@
 mod common;
 
 use common::{assert_problem, TestApp};
+use diesel::connection::SimpleConnection;
 use serde_json::{json, Value};
 
 fn entry(debit_account: &str, credit_account: &str, debit: &str, credit: &str) -> Value {
@@ -86,6 +87,49 @@ async fn database_refuses_an_unbalanced_head_advance(app: TestApp) {
     ));
     let error = outcome.expect_err("the database must refuse the unbalanced entry");
     assert!(error.contains("balance"), "{error}");
+}
+
+async fn database_refuses_a_head_advance_over_a_gap_or_an_unbalanced_entry(app: TestApp) {
+    // A batch moves the head over several entries at once: the trigger checks every one of
+    // them, not only the last, and refuses a head that skips a sequence number.
+    let fund = app.create_fund("Batch trigger fund").await;
+    let accounts = app.get(&format!("/api/v1/funds/{fund}/accounts"), &app.auditor()).await;
+    let cash = accounts.body[0]["id"].as_str().expect("account").to_string();
+    let entry = |id: &str, sequence: i64, second_line_cents: i64| {
+        format!(
+            "INSERT INTO journal_entries (id, sequence, fund_id, effective_date, created_at, actor, event_type, event_id, description, previous_hash, hash)
+             VALUES ('{id}', {sequence}, '{fund}', '2025-01-01', '2025-01-01 00:00:00', 'x', 'manual', '{id}', 'x', '0', 'h{id}');
+             INSERT INTO postings (entry_id, line, account_id, amount_cents, memo) VALUES ('{id}', 1, '{cash}', 100, '');
+             INSERT INTO postings (entry_id, line, account_id, amount_cents, memo) VALUES ('{id}', 2, '{cash}', {second_line_cents}, '');"
+        )
+    };
+    // Two entries (id, sequence, cents of the second line against 100 on the first) and the head
+    // moved to the second, in a transaction of its own, rolled back when refused (SQLite would
+    // keep the statements before the refused one).
+    let attempt = |first: (&str, i64, i64), last: (&str, i64, i64)| -> Result<(), String> {
+        let statements = format!(
+            "BEGIN; {}{}UPDATE ledger_head SET sequence = {}, last_hash = 'h{}', last_entry_id = '{}' WHERE id = 1; COMMIT;",
+            entry(first.0, first.1, first.2),
+            entry(last.0, last.1, last.2),
+            last.1,
+            last.0,
+            last.0
+        );
+        let mut conn = app.conn();
+        let conn: &mut investai::storage::DbConnection = &mut conn;
+        let outcome = conn.batch_execute(&statements).map_err(|e| e.to_string());
+        if outcome.is_err() {
+            let _ = conn.batch_execute("ROLLBACK");
+        }
+        outcome
+    };
+    let error =
+        attempt(("a", 1, -99), ("b", 2, -100)).expect_err("the database must refuse the unbalanced first entry");
+    assert!(error.contains("balance"), "{error}");
+    let error =
+        attempt(("a", 1, -100), ("c", 3, -100)).expect_err("the database must refuse a head that skips an entry");
+    assert!(error.contains("in sequence"), "{error}");
+    attempt(("a", 1, -100), ("b", 2, -100)).expect("two balanced entries in sequence move the head over both");
 }
 
 async fn reversal_undoes_an_entry_once(app: TestApp) {
@@ -221,6 +265,7 @@ on_both_backends!(
     balanced_entry_posts_and_trial_balance_balances,
     unbalanced_entry_is_refused_and_changes_nothing,
     database_refuses_an_unbalanced_head_advance,
+    database_refuses_a_head_advance_over_a_gap_or_an_unbalanced_entry,
     reversal_undoes_an_entry_once,
     journal_rows_cannot_be_changed_through_the_database,
     verify_names_an_edited_entry,

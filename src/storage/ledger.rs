@@ -206,65 +206,110 @@ impl EntryRow {
 pub fn post_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRow> {
     check_balanced(&entry.postings)?;
     ensure_accounts_in_fund(conn, &entry.fund_id, &entry.postings)?;
-    append_entry(conn, entry)
+    let mut chain = ChainedEntries::after(chain_head(conn)?);
+    let row = chain.link(entry).clone();
+    chain.write(conn)?;
+    Ok(row)
 }
 
 /// [`post_entry`] for postings to `accounts`, loaded earlier: they are checked against the
 /// fund here instead of in the database, which spares the writer lock a round trip.
 pub fn post_entry_to(conn: &mut DbConnection, entry: NewEntry, accounts: &[&Account]) -> AppResult<EntryRow> {
-    check_balanced(&entry.postings)?;
-    let in_fund: Vec<&str> = accounts.iter().filter(|a| a.fund_id == entry.fund_id).map(|a| a.id.as_str()).collect();
-    check_accounts_known(&entry.postings, &in_fund)?;
-    append_entry(conn, entry)
+    let mut chain = ChainedEntries::after(chain_head(conn)?);
+    let row = chain.push(entry, accounts)?.clone();
+    chain.write(conn)?;
+    Ok(row)
 }
 
-/// Appends a checked entry to the chain.
-fn append_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRow> {
-    let (head_sequence, head_hash): (i64, String) =
-        ledger_head::table.find(1).select((ledger_head::sequence, ledger_head::last_hash)).first(conn)?;
-    let id = new_id();
-    let row = EntryRow {
-        id: id.clone(),
-        sequence: head_sequence + 1,
-        fund_id: entry.fund_id,
-        effective_date: entry.effective_date,
-        created_at: now_micros(),
-        actor: entry.actor,
-        event_type: entry.event_type,
-        event_id: entry.event_id,
-        description: entry.description,
-        reverses_entry_id: entry.reverses_entry_id,
-        previous_hash: head_hash,
-        hash: String::new(),
-    };
-    let lines: Vec<PostingRow> = entry
-        .postings
-        .into_iter()
-        .enumerate()
-        .map(|(index, p)| PostingRow {
-            entry_id: id.clone(),
-            line: index as i32 + 1,
-            account_id: p.account_id,
-            amount_cents: p.amount.get(),
-            party_id: p.party_id,
-            memo: p.memo,
-        })
-        .collect();
-    let hash = chain_hash(&row.previous_hash, &row.canonical(&lines));
-    let row = EntryRow { hash, ..row };
-    diesel::insert_into(journal_entries::table).values(&row).execute(conn)?;
-    // Inserted in chunks: SQLite binds at most 32,766 parameters per statement.
-    for chunk in lines.chunks(1_000) {
-        super::batch_insert!(conn, postings::table, chunk);
+/// Entries chained in memory after the head read under the writer lock, then written
+/// together: one statement per table however many entries, so a batch of writes costs the
+/// lock a few round trips instead of a few per entry.
+pub struct ChainedEntries {
+    head: (i64, String),
+    entries: Vec<EntryRow>,
+    postings: Vec<PostingRow>,
+}
+
+impl ChainedEntries {
+    /// An empty chain continuing `head` (sequence and hash), read with [`chain_head`].
+    pub fn after(head: (i64, String)) -> Self {
+        ChainedEntries { head, entries: Vec::new(), postings: Vec::new() }
     }
-    diesel::update(ledger_head::table.find(1))
-        .set((
-            ledger_head::sequence.eq(row.sequence),
-            ledger_head::last_hash.eq(&row.hash),
-            ledger_head::last_entry_id.eq(Some(&row.id)),
-        ))
-        .execute(conn)?;
-    Ok(row)
+
+    /// Checks `entry` (balanced, posting only to `accounts` of its fund, loaded earlier) and
+    /// links it at the end of the chain. A refused entry leaves the chain as it was.
+    pub fn push(&mut self, entry: NewEntry, accounts: &[&Account]) -> AppResult<&EntryRow> {
+        check_balanced(&entry.postings)?;
+        let in_fund: Vec<&str> =
+            accounts.iter().filter(|a| a.fund_id == entry.fund_id).map(|a| a.id.as_str()).collect();
+        check_accounts_known(&entry.postings, &in_fund)?;
+        Ok(self.link(entry))
+    }
+
+    /// Links a checked entry: sequence and previous hash from the head, then its own hash.
+    fn link(&mut self, entry: NewEntry) -> &EntryRow {
+        let id = new_id();
+        let row = EntryRow {
+            id: id.clone(),
+            sequence: self.head.0 + 1,
+            fund_id: entry.fund_id,
+            effective_date: entry.effective_date,
+            created_at: now_micros(),
+            actor: entry.actor,
+            event_type: entry.event_type,
+            event_id: entry.event_id,
+            description: entry.description,
+            reverses_entry_id: entry.reverses_entry_id,
+            previous_hash: self.head.1.clone(),
+            hash: String::new(),
+        };
+        let lines: Vec<PostingRow> = entry
+            .postings
+            .into_iter()
+            .enumerate()
+            .map(|(index, p)| PostingRow {
+                entry_id: id.clone(),
+                line: index as i32 + 1,
+                account_id: p.account_id,
+                amount_cents: p.amount.get(),
+                party_id: p.party_id,
+                memo: p.memo,
+            })
+            .collect();
+        let hash = chain_hash(&row.previous_hash, &row.canonical(&lines));
+        self.head = (row.sequence, hash.clone());
+        self.postings.extend(lines);
+        self.entries.push(EntryRow { hash, ..row });
+        &self.entries[self.entries.len() - 1]
+    }
+
+    /// Writes the linked entries and their postings and moves the chain's head to the last.
+    /// Call inside the [`super::write_tx`] whose head the chain continues.
+    pub fn write(self, conn: &mut DbConnection) -> AppResult<()> {
+        let Some(last) = self.entries.last() else {
+            return Ok(());
+        };
+        // A lone entry goes by a statement the connection keeps prepared; several in chunks, as
+        // SQLite binds at most 32,766 parameters per statement.
+        if let [entry] = self.entries.as_slice() {
+            diesel::insert_into(journal_entries::table).values(entry).execute(conn)?;
+        } else {
+            for chunk in self.entries.chunks(1_000) {
+                super::batch_insert!(conn, journal_entries::table, chunk);
+            }
+        }
+        for chunk in self.postings.chunks(1_000) {
+            super::batch_insert!(conn, postings::table, chunk);
+        }
+        diesel::update(ledger_head::table.find(1))
+            .set((
+                ledger_head::sequence.eq(last.sequence),
+                ledger_head::last_hash.eq(&last.hash),
+                ledger_head::last_entry_id.eq(Some(&last.id)),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
 }
 
 fn ensure_accounts_in_fund(conn: &mut DbConnection, fund_id: &str, lines: &[PostingLine]) -> AppResult<()> {
