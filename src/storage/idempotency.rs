@@ -43,24 +43,109 @@ struct KeyRow {
 pub fn claim(conn: &mut DbConnection, principal: &str, key: &str, request_hash: &str) -> AppResult<Claim> {
     let existing: Option<KeyRow> =
         idempotency_keys::table.find((principal, key)).select(KeyRow::as_select()).first(conn).optional()?;
+    judge(existing.as_ref(), request_hash)
+}
+
+/// What a stored key means for a request with `request_hash`.
+fn judge(existing: Option<&KeyRow>, request_hash: &str) -> AppResult<Claim> {
     let Some(row) = existing else {
         return Ok(Claim::Proceed);
     };
     if row.request_hash != request_hash {
-        return Err(AppError::rule_on(
-            "idempotency-key-reused",
-            "Idempotency-Key",
-            "this key was used for a different request; use a new key for a new request",
-        ));
+        return Err(key_reused());
     }
-    match (row.state.as_str(), row.response_status, row.response_body) {
-        ("completed", Some(status), Some(body)) => Ok(Claim::Replay { status: status as u16, body }),
+    match (row.state.as_str(), row.response_status, &row.response_body) {
+        ("completed", Some(status), Some(body)) => Ok(Claim::Replay { status: status as u16, body: body.clone() }),
         _ if row.locked_until > now_micros() => Err(AppError::conflict(
             "request-in-flight",
             "a request with this Idempotency-Key is still being processed; retry shortly",
         )),
         // The node that claimed it died before completing: nothing was written, take over.
         _ => Ok(Claim::TakeOver),
+    }
+}
+
+/// The refusal of a key sent again with another request.
+pub fn key_reused() -> AppError {
+    AppError::rule_on(
+        "idempotency-key-reused",
+        "Idempotency-Key",
+        "this key was used for a different request; use a new key for a new request",
+    )
+}
+
+/// The stored keys of a batch of requests, read in one query, to claim each in memory.
+pub struct KeysFound(Vec<KeyRow>);
+
+/// Looks up every `(principal, key)` of a batch. Call inside the batch's write transaction.
+pub fn find_keys(conn: &mut DbConnection, wanted: &[(&str, &str)]) -> AppResult<KeysFound> {
+    if wanted.is_empty() {
+        return Ok(KeysFound(Vec::new()));
+    }
+    let principals: Vec<&str> = wanted.iter().map(|(principal, _)| *principal).collect();
+    let keys: Vec<&str> = wanted.iter().map(|(_, key)| *key).collect();
+    let rows: Vec<KeyRow> = idempotency_keys::table
+        .filter(idempotency_keys::principal.eq_any(principals))
+        .filter(idempotency_keys::idempotency_key.eq_any(keys))
+        .select(KeyRow::as_select())
+        .load(conn)?;
+    Ok(KeysFound(rows))
+}
+
+impl KeysFound {
+    /// [`claim`] against the keys found.
+    pub fn claim(&self, principal: &str, key: &str, request_hash: &str) -> AppResult<Claim> {
+        let row = self.0.iter().find(|row| row.principal == principal && row.idempotency_key == key);
+        judge(row, request_hash)
+    }
+}
+
+/// A key to store with its response, once the request's write is done.
+pub struct Completion {
+    pub claim: Claim,
+    pub principal: String,
+    pub key: String,
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// Stores the keys of a batch with their responses: new keys in one statement, the rare
+/// taken-over ones one by one. Call inside the batch's write transaction.
+pub fn complete_all(conn: &mut DbConnection, completions: &[Completion]) -> AppResult<()> {
+    let now = now_micros();
+    let mut fresh = Vec::with_capacity(completions.len());
+    for done in completions {
+        if done.claim == Claim::TakeOver {
+            complete(conn, &done.claim, &done.principal, &done.key, &done.request_hash, (done.status, &done.body))?;
+        } else {
+            fresh.push(KeyRow::completed(
+                &done.principal,
+                &done.key,
+                &done.request_hash,
+                (done.status, &done.body),
+                now,
+            ));
+        }
+    }
+    for chunk in fresh.chunks(1_000) {
+        super::batch_insert!(conn, idempotency_keys::table, chunk);
+    }
+    Ok(())
+}
+
+impl KeyRow {
+    fn completed(principal: &str, key: &str, request_hash: &str, response: (u16, &str), now: NaiveDateTime) -> Self {
+        KeyRow {
+            principal: principal.to_string(),
+            idempotency_key: key.to_string(),
+            request_hash: request_hash.to_string(),
+            state: "completed".into(),
+            response_status: Some(i32::from(response.0)),
+            response_body: Some(response.1.to_string()),
+            created_at: now,
+            locked_until: now,
+        }
     }
 }
 
@@ -85,17 +170,7 @@ pub fn complete(
             .execute(conn)?;
         return Ok(());
     }
-    let now = now_micros();
-    let row = KeyRow {
-        principal: principal.to_string(),
-        idempotency_key: key.to_string(),
-        request_hash: request_hash.to_string(),
-        state: "completed".into(),
-        response_status: status,
-        response_body: body,
-        created_at: now,
-        locked_until: now,
-    };
+    let row = KeyRow::completed(principal, key, request_hash, response, now_micros());
     diesel::insert_into(idempotency_keys::table).values(&row).execute(conn)?;
     Ok(())
 }
