@@ -3,19 +3,18 @@
 //! Unfunded commitments are carried in memorandum accounts (9000/9100) so that the ledger
 //! reconciles with them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::funds::get_fund;
-use super::ledger::{accounts_by_codes, post_entry_to, Account, NewEntry};
-use super::schema::{commitment_events, commitments, notices};
-use super::structure::{get_source, get_tranche, Tranche};
+use super::ledger::{accounts_by_codes, chain_head, post_entry_to, Account, ChainedEntries, NewEntry};
+use super::schema::{commitment_events, commitments, funds, ledger_accounts, notices, sources, tranches};
+use super::structure::{get_tranche, Tranche, TrancheRow};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA};
 use crate::domain::ledger::PostingLine;
@@ -166,48 +165,153 @@ pub struct CommitmentPlan {
     contra: Account,
 }
 
+impl CommitmentPlan {
+    pub fn tranche(&self) -> &Tranche {
+        &self.tranche
+    }
+}
+
 /// Checks a new commitment against what does not change: the fund, tranche and source exist
 /// and belong together, and the amount reaches the tranche's minimum ticket.
 pub fn plan_commitment(conn: &mut DbConnection, fund_id: &str, new: &NewCommitment) -> AppResult<CommitmentPlan> {
-    get_fund(conn, fund_id)?;
-    let tranche = get_tranche(conn, &new.tranche_id)
-        .map_err(|_| AppError::rule_on("unknown-tranche", "tranche_id", "no such tranche"))?;
-    if tranche.fund_id != fund_id {
-        return Err(AppError::rule_on("unknown-tranche", "tranche_id", "the tranche belongs to another fund"));
-    }
-    get_source(conn, &new.source_id).map_err(|_| AppError::rule_on("unknown-source", "source_id", "no such source"))?;
-    if new.amount < tranche.min_ticket {
-        return Err(AppError::rule_on(
-            "below-minimum-ticket",
-            "amount",
-            format!("the minimum ticket of {} is {}", tranche.name, tranche.min_ticket),
-        ));
-    }
-    let [memo, contra] = accounts_by_codes(conn, fund_id, [UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA])?;
-    Ok(CommitmentPlan { fund_id: fund_id.to_string(), tranche, memo, contra })
+    plan_commitments(conn, &[(fund_id, new)])?
+        .pop()
+        .unwrap_or_else(|| Err(AppError::internal("planning one commitment gave no plan")))
 }
 
-/// Records a new commitment and its memorandum entry, checking what other writes change: no
-/// commitment of the source to the tranche yet, and the tranche target. Call inside
-/// [`super::write_tx`], after [`plan_commitment`].
-pub fn record_commitment(conn: &mut DbConnection, plan: &CommitmentPlan, new: &NewCommitment) -> AppResult<Commitment> {
-    // One query for both: the tranche's total committed and whether the source is among it.
-    let (committed, existing): (Option<i64>, Option<i64>) = commitments::table
-        .filter(commitments::tranche_id.eq(&plan.tranche.id))
-        .select((
-            sql::<Nullable<BigInt>>("CAST(SUM(committed_cents) AS BIGINT)"),
-            sql::<Nullable<BigInt>>("CAST(SUM(CASE WHEN source_id = ")
-                .bind::<Text, _>(&new.source_id)
-                .sql(" THEN 1 ELSE 0 END) AS BIGINT)"),
-        ))
-        .first(conn)?;
-    if existing.unwrap_or(0) > 0 {
-        return Err(AppError::conflict(
-            "commitment-exists",
-            "this source already has a commitment to this tranche; amend it instead",
-        ));
+/// [`plan_commitment`] for each of many new commitments (fund id and commitment), reading
+/// funds, tranches, sources and memorandum accounts once for all of them. The outer error is
+/// the database's; each inner one is that commitment's own.
+pub fn plan_commitments(
+    conn: &mut DbConnection,
+    requests: &[(&str, &NewCommitment)],
+) -> AppResult<Vec<AppResult<CommitmentPlan>>> {
+    let found = PlanRows::load(conn, requests)?;
+    Ok(requests.iter().map(|(fund_id, new)| found.plan(fund_id, new)).collect())
+}
+
+/// The funds, tranches, sources and memorandum accounts a set of new commitments names.
+struct PlanRows {
+    funds: HashSet<String>,
+    tranches: Vec<TrancheRow>,
+    sources: HashSet<String>,
+    memo_accounts: Vec<Account>,
+}
+
+impl PlanRows {
+    fn load(conn: &mut DbConnection, requests: &[(&str, &NewCommitment)]) -> AppResult<PlanRows> {
+        let fund_ids: Vec<&str> = requests.iter().map(|(fund_id, _)| *fund_id).collect();
+        let tranche_ids: Vec<&str> = requests.iter().map(|(_, new)| new.tranche_id.as_str()).collect();
+        let source_ids: Vec<&str> = requests.iter().map(|(_, new)| new.source_id.as_str()).collect();
+        let funds: Vec<String> = funds::table.filter(funds::id.eq_any(&fund_ids)).select(funds::id).load(conn)?;
+        let tranches =
+            tranches::table.filter(tranches::id.eq_any(&tranche_ids)).select(TrancheRow::as_select()).load(conn)?;
+        let sources: Vec<String> =
+            sources::table.filter(sources::id.eq_any(&source_ids)).select(sources::id).load(conn)?;
+        let memo_accounts = ledger_accounts::table
+            .filter(ledger_accounts::fund_id.eq_any(&fund_ids))
+            .filter(ledger_accounts::code.eq_any([UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA]))
+            .select(Account::as_select())
+            .load(conn)?;
+        Ok(PlanRows {
+            funds: funds.into_iter().collect(),
+            tranches,
+            sources: sources.into_iter().collect(),
+            memo_accounts,
+        })
     }
-    check_target(&plan.tranche, Cents::new(committed.unwrap_or(0)), new.amount, new.allow_oversubscription)?;
+
+    fn plan(&self, fund_id: &str, new: &NewCommitment) -> AppResult<CommitmentPlan> {
+        if !self.funds.contains(fund_id) {
+            return Err(AppError::not_found(format!("fund {fund_id}")));
+        }
+        let tranche = self
+            .tranches
+            .iter()
+            .find(|t| t.id == new.tranche_id)
+            .ok_or_else(|| AppError::rule_on("unknown-tranche", "tranche_id", "no such tranche"))?
+            .to_tranche()?;
+        if tranche.fund_id != fund_id {
+            return Err(AppError::rule_on("unknown-tranche", "tranche_id", "the tranche belongs to another fund"));
+        }
+        if !self.sources.contains(&new.source_id) {
+            return Err(AppError::rule_on("unknown-source", "source_id", "no such source"));
+        }
+        if new.amount < tranche.min_ticket {
+            return Err(AppError::rule_on(
+                "below-minimum-ticket",
+                "amount",
+                format!("the minimum ticket of {} is {}", tranche.name, tranche.min_ticket),
+            ));
+        }
+        let (memo, contra) =
+            (self.account(fund_id, UNFUNDED_COMMITMENTS)?, self.account(fund_id, UNFUNDED_COMMITMENTS_CONTRA)?);
+        Ok(CommitmentPlan { fund_id: fund_id.to_string(), tranche, memo, contra })
+    }
+
+    fn account(&self, fund_id: &str, code: &str) -> AppResult<Account> {
+        self.memo_accounts
+            .iter()
+            .find(|a| a.fund_id == fund_id && a.code == code)
+            .cloned()
+            .ok_or_else(|| AppError::internal(format!("fund {fund_id} has no account {code} in its chart")))
+    }
+}
+
+/// The commitments already made to some tranches, read under the writer lock: each tranche's
+/// total and which sources it has, kept up to date as a batch adds to them.
+pub struct TrancheBook {
+    committed: HashMap<String, Cents>,
+    pairs: HashSet<(String, String)>,
+}
+
+impl TrancheBook {
+    /// Reads the totals of `tranche_ids` and which of `source_ids` committed to them.
+    pub fn load(conn: &mut DbConnection, tranche_ids: &[&str], source_ids: &[&str]) -> AppResult<TrancheBook> {
+        let totals: Vec<(String, i64)> = commitments::table
+            .filter(commitments::tranche_id.eq_any(tranche_ids))
+            .group_by(commitments::tranche_id)
+            .select((commitments::tranche_id, sql::<BigInt>("CAST(SUM(committed_cents) AS BIGINT)")))
+            .load(conn)?;
+        let pairs: Vec<(String, String)> = commitments::table
+            .filter(commitments::tranche_id.eq_any(tranche_ids))
+            .filter(commitments::source_id.eq_any(source_ids))
+            .select((commitments::tranche_id, commitments::source_id))
+            .load(conn)?;
+        Ok(TrancheBook {
+            committed: totals.into_iter().map(|(id, cents)| (id, Cents::new(cents))).collect(),
+            pairs: pairs.into_iter().collect(),
+        })
+    }
+
+    /// Refuses a second commitment of a source to a tranche, and one above the target.
+    pub fn admit(&self, tranche: &Tranche, new: &NewCommitment) -> AppResult<()> {
+        if self.pairs.contains(&(new.tranche_id.clone(), new.source_id.clone())) {
+            return Err(AppError::conflict(
+                "commitment-exists",
+                "this source already has a commitment to this tranche; amend it instead",
+            ));
+        }
+        let committed = self.committed.get(&tranche.id).copied().unwrap_or(Cents::ZERO);
+        check_target(tranche, committed, new.amount, new.allow_oversubscription)
+    }
+
+    /// Counts a commitment just recorded.
+    pub fn note(&mut self, row: &CommitmentRow) -> AppResult<()> {
+        let total = self.committed.entry(row.tranche_id.clone()).or_insert(Cents::ZERO);
+        *total = total.checked_add(Cents::new(row.committed_cents))?;
+        self.pairs.insert((row.tranche_id.clone(), row.source_id.clone()));
+        Ok(())
+    }
+}
+
+/// The rows of a new commitment admitted by a [`TrancheBook`]: the commitment, its initial
+/// event, its memorandum entry linked onto `chain`, and the view answered for it.
+pub fn initial_commitment(
+    plan: &CommitmentPlan,
+    new: &NewCommitment,
+    chain: &mut ChainedEntries,
+) -> AppResult<(CommitmentRow, CommitmentEventRow, Commitment)> {
     let row = CommitmentRow {
         id: new_id(),
         fund_id: plan.fund_id.clone(),
@@ -217,7 +321,6 @@ pub fn record_commitment(conn: &mut DbConnection, plan: &CommitmentPlan, new: &N
         called_cents: 0,
         created_at: now_micros(),
     };
-    diesel::insert_into(commitments::table).values(&row).execute(conn)?;
     let input = EventInput {
         kind: "initial",
         amount: new.amount,
@@ -225,10 +328,25 @@ pub fn record_commitment(conn: &mut DbConnection, plan: &CommitmentPlan, new: &N
         oversubscription_allowed: new.allow_oversubscription,
         actor: &new.actor,
     };
-    let event = record_event(conn, &row, input, [&plan.memo, &plan.contra])?;
+    let event = event_row(&row, input);
+    chain.push(event_entry(&row, &event, [&plan.memo, &plan.contra])?, &[&plan.memo, &plan.contra])?;
     // What `get_commitment` would read back: nothing of it is called or paid in yet.
     let mut view = row.view(0);
-    view.events = Some(vec![event.into()]);
+    view.events = Some(vec![event.clone().into()]);
+    Ok((row, event, view))
+}
+
+/// Records a new commitment and its memorandum entry, checking what other writes change: no
+/// commitment of the source to the tranche yet, and the tranche target. Call inside
+/// [`super::write_tx`], after [`plan_commitment`].
+pub fn record_commitment(conn: &mut DbConnection, plan: &CommitmentPlan, new: &NewCommitment) -> AppResult<Commitment> {
+    let book = TrancheBook::load(conn, &[new.tranche_id.as_str()], &[new.source_id.as_str()])?;
+    book.admit(&plan.tranche, new)?;
+    let mut chain = ChainedEntries::after(chain_head(conn)?);
+    let (row, event, view) = initial_commitment(plan, new, &mut chain)?;
+    diesel::insert_into(commitments::table).values(&row).execute(conn)?;
+    diesel::insert_into(commitment_events::table).values(&event).execute(conn)?;
+    chain.write(conn)?;
     Ok(view)
 }
 
@@ -324,10 +442,17 @@ fn record_event(
     conn: &mut DbConnection,
     row: &CommitmentRow,
     input: EventInput,
-    [memo, contra]: [&Account; 2],
+    accounts: [&Account; 2],
 ) -> AppResult<CommitmentEventRow> {
+    let event = event_row(row, input);
+    diesel::insert_into(commitment_events::table).values(&event).execute(conn)?;
+    post_entry_to(conn, event_entry(row, &event, accounts)?, &accounts)?;
+    Ok(event)
+}
+
+fn event_row(row: &CommitmentRow, input: EventInput) -> CommitmentEventRow {
     let EventInput { kind, amount, effective_date, oversubscription_allowed, actor } = input;
-    let event = CommitmentEventRow {
+    CommitmentEventRow {
         id: new_id(),
         commitment_id: row.id.clone(),
         kind: kind.to_string(),
@@ -337,37 +462,30 @@ fn record_event(
         oversubscription_allowed: i32::from(oversubscription_allowed),
         actor: actor.to_string(),
         created_at: now_micros(),
+    }
+}
+
+/// The memorandum entry of an event: the unfunded commitment, debited to the memorandum asset
+/// and credited to its contra account (the other way round for decreases and cancellations).
+fn event_entry(row: &CommitmentRow, event: &CommitmentEventRow, [memo, contra]: [&Account; 2]) -> AppResult<NewEntry> {
+    let amount = Cents::new(event.amount_cents);
+    let signed = signed_event_amount(&event.kind, amount)?;
+    let line = |account: &Account, amount: Cents| PostingLine {
+        account_id: account.id.clone(),
+        amount,
+        party_id: Some(row.source_id.clone()),
+        memo: row.tranche_id.clone(),
     };
-    diesel::insert_into(commitment_events::table).values(&event).execute(conn)?;
-    let signed = signed_event_amount(kind, amount)?;
-    post_entry_to(
-        conn,
-        NewEntry {
-            fund_id: row.fund_id.clone(),
-            effective_date,
-            actor: actor.to_string(),
-            event_type: format!("commitment_{kind}"),
-            event_id: event.id.clone(),
-            description: format!("Commitment {kind}: {amount}"),
-            reverses_entry_id: None,
-            postings: vec![
-                PostingLine {
-                    account_id: memo.id.clone(),
-                    amount: signed,
-                    party_id: Some(row.source_id.clone()),
-                    memo: row.tranche_id.clone(),
-                },
-                PostingLine {
-                    account_id: contra.id.clone(),
-                    amount: signed.checked_neg()?,
-                    party_id: Some(row.source_id.clone()),
-                    memo: row.tranche_id.clone(),
-                },
-            ],
-        },
-        &[memo, contra],
-    )?;
-    Ok(event)
+    Ok(NewEntry {
+        fund_id: row.fund_id.clone(),
+        effective_date: event.effective_date,
+        actor: event.actor.clone(),
+        event_type: format!("commitment_{}", event.kind),
+        event_id: event.id.clone(),
+        description: format!("Commitment {}: {amount}", event.kind),
+        reverses_entry_id: None,
+        postings: vec![line(memo, signed), line(contra, signed.checked_neg()?)],
+    })
 }
 
 pub fn commitment_row(conn: &mut DbConnection, commitment_id: &str) -> AppResult<CommitmentRow> {
