@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
+use crate::http::commitment_writer::CommitmentWriter;
 use crate::http::views::ViewCache;
 use crate::http::{self, AppState};
 use crate::storage::{build_pool, run_migrations, DbPool};
@@ -38,7 +39,9 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
     let target = settings.db_target().map_err(AppError::Unavailable)?;
     let views = ViewCache::start(settings.view_cache_bytes, &target);
     let settings = Arc::new(settings);
-    let state = AppState { pool, keys: Arc::new(keys), settings, secret: Arc::new(secret), backend, views };
+    let commitments = CommitmentWriter::start(pool.clone())?;
+    let state =
+        AppState { pool, keys: Arc::new(keys), settings, secret: Arc::new(secret), backend, views, commitments };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
     if state.settings.lapse_interval_seconds > 0 {
         crate::jobs::spawn_lapse_job(state.pool.clone(), state.settings.lapse_interval_seconds);

@@ -3,7 +3,10 @@
 mod common;
 
 use common::{assert_problem, TestApp};
+use investai::domain::money::Cents;
 use investai::domain::roles::Role;
+use investai::storage::commitment_batch::{record_commitments, Answered, CommitmentRequest, KeyedRequest};
+use investai::storage::commitments::NewCommitment;
 use serde_json::{json, Value};
 
 struct Setup {
@@ -388,7 +391,157 @@ async fn facility_prices_are_versioned_by_date(app: TestApp) {
     assert_eq!(app.get(&path, &sme).await.body.as_array().map(Vec::len), Some(2));
 }
 
+/// A fund whose one tranche has a target of 1,000.00 and a minimum ticket of 100.00, and
+/// `count` sources: what a batch of commitments is recorded against.
+async fn raced_tranche(app: &TestApp, name: &str, count: usize) -> (String, String, Vec<String>) {
+    let fund = app.create_fund(name).await;
+    let body = json!({"name": "Mezzanine", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08", "min_ticket": "100.00"});
+    let tranche = app.post(&format!("/api/v1/funds/{fund}/tranches"), &app.staff(), &body).await;
+    let tranche = tranche.body["id"].as_str().expect("id").to_string();
+    let mut sources = Vec::new();
+    for n in 0..count {
+        sources.push(source(app, &format!("{name} source {n}"), "private", None, "IT").await);
+    }
+    (fund, tranche, sources)
+}
+
+fn commitment_request(
+    fund: &str,
+    tranche: &str,
+    source: &str,
+    cents: i64,
+    key: Option<(&str, &str)>,
+) -> CommitmentRequest {
+    CommitmentRequest {
+        fund_id: fund.to_string(),
+        new: NewCommitment {
+            source_id: source.to_string(),
+            tranche_id: tranche.to_string(),
+            amount: Cents::new(cents),
+            effective_date: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).expect("date"),
+            allow_oversubscription: false,
+            actor: "staff:batch".into(),
+        },
+        key: key.map(|(key, hash)| KeyedRequest {
+            principal: "staff:batch".into(),
+            key: key.to_string(),
+            request_hash: hash.to_string(),
+        }),
+    }
+}
+
+/// The error code of a refused request, or what it was answered.
+fn outcome(answer: &Result<Answered, investai::error::AppError>) -> String {
+    match answer {
+        Ok(Answered::Created(_)) => "created".into(),
+        Ok(Answered::Replayed { status, .. }) => format!("replayed {status}"),
+        Err(error) => error.code().to_string(),
+    }
+}
+
+async fn a_batch_decides_each_commitment_in_order_as_if_alone(app: TestApp) {
+    let (fund, tranche, s) = raced_tranche(&app, "Batched fund", 4).await;
+    let request = |source: &str, cents: i64, key| commitment_request(&fund, &tranche, source, cents, key);
+    let batch = vec![
+        request(&s[0], 40_000, Some(("k1", "h1"))),
+        request(&s[0], 40_000, Some(("k1", "h1"))),
+        request(&s[1], 40_000, Some(("k1", "h2"))),
+        request(&s[1], 40_000, None),
+        request(&s[2], 40_000, None),
+        request(&s[2], 5_000, None),
+        commitment_request(&fund, &fund, &s[3], 40_000, None),
+        request(&s[0], 10_000, None),
+        request(&s[2], 20_000, Some(("k2", "h3"))),
+    ];
+    let answers = record_commitments(&mut app.conn(), &batch).expect("the batch is recorded");
+    let outcomes: Vec<String> = answers.iter().map(outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            "created",
+            "replayed 201",
+            "idempotency-key-reused",
+            "created",
+            "above-tranche-target",
+            "below-minimum-ticket",
+            "unknown-tranche",
+            "commitment-exists",
+            "created"
+        ]
+    );
+    // The replay is the first answer itself, and both are the commitment as read back.
+    let (Ok(Answered::Created(first)), Ok(Answered::Replayed { body: replayed, .. })) = (&answers[0], &answers[1])
+    else {
+        panic!("{outcomes:?}");
+    };
+    assert_eq!(first, replayed);
+    let first: Value = serde_json::from_str(first).expect("json");
+    let read = app.get(&format!("/api/v1/commitments/{}", first["id"].as_str().expect("id")), &app.auditor()).await;
+    assert_eq!(read.body, first);
+    // A later batch replays a key from the database, and refuses it for another request.
+    let again = vec![request(&s[0], 40_000, Some(("k1", "h1"))), request(&s[3], 40_000, Some(("k2", "h9")))];
+    let answers = record_commitments(&mut app.conn(), &again).expect("the batch is recorded");
+    assert_eq!(answers.iter().map(outcome).collect::<Vec<_>>(), ["replayed 201", "idempotency-key-reused"]);
+    let overview = app.get(&format!("/api/v1/funds/{fund}/overview"), &app.auditor()).await;
+    assert_eq!(overview.body["committed"], "1000.00", "{}", overview.text);
+    let tb = app.get(&format!("/api/v1/funds/{fund}/trial-balance?as_of=2030-01-01"), &app.auditor()).await;
+    assert_eq!(tb.body["balanced"], true);
+    let report = investai::storage::ledger::verify_chain(&mut app.conn()).expect("verify");
+    assert!(report.ok, "{:?}", report.first_fault);
+}
+
+async fn a_batch_answers_as_the_same_requests_one_by_one(app: TestApp) {
+    // A fixed pseudo-random stream of requests over 6 sources, 4 keys and amounts around the
+    // minimum ticket and the target, recorded as one batch in one fund and one by one in another.
+    let mut seed: u64 = 0x5eed_1e55;
+    let mut next = |bound: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % bound
+    };
+    let mut picks: Vec<(usize, i64, Option<u64>)> = Vec::new();
+    for _ in 0..48 {
+        // One in four is a retry of the request before it.
+        let retry = picks.last().copied().filter(|_| next(4) == 0);
+        let source = next(6) as usize;
+        let cents = [5_000, 10_000, 25_000, 40_000, 99_999][next(5) as usize];
+        let key = (next(2) == 0).then(|| next(4));
+        picks.push(retry.unwrap_or((source, cents, key)));
+    }
+    let mut outcomes = Vec::new();
+    for (name, batched) in [("Batch", true), ("Singles", false)] {
+        let (fund, tranche, sources) = raced_tranche(&app, name, 6).await;
+        let keys: Vec<(String, String)> =
+            picks.iter().map(|(source, cents, key)| (format!("{name}-{key:?}"), format!("{source}-{cents}"))).collect();
+        let requests: Vec<CommitmentRequest> = picks
+            .iter()
+            .zip(&keys)
+            .map(|((source, cents, key), (k, hash))| {
+                commitment_request(&fund, &tranche, &sources[*source], *cents, key.map(|_| (k.as_str(), hash.as_str())))
+            })
+            .collect();
+        let answers: Vec<String> = if batched {
+            record_commitments(&mut app.conn(), &requests).expect("batch").iter().map(outcome).collect()
+        } else {
+            requests
+                .iter()
+                .map(|r| outcome(&record_commitments(&mut app.conn(), std::slice::from_ref(r)).expect("one")[0]))
+                .collect()
+        };
+        let overview = app.get(&format!("/api/v1/funds/{fund}/overview"), &app.auditor()).await;
+        outcomes.push((answers, overview.body["committed"].clone()));
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    let seen = &outcomes[0].0;
+    for kind in ["created", "replayed 201", "idempotency-key-reused", "commitment-exists", "above-tranche-target"] {
+        assert!(seen.iter().any(|o| o == kind), "no {kind} among {seen:?}");
+    }
+    let report = investai::storage::ledger::verify_chain(&mut app.conn()).expect("verify");
+    assert!(report.ok, "{:?}", report.first_fault);
+}
+
 on_both_backends!(
+    a_batch_decides_each_commitment_in_order_as_if_alone,
+    a_batch_answers_as_the_same_requests_one_by_one,
     concurrent_commitments_never_pass_the_target,
     facility_prices_are_versioned_by_date,
     sources_are_validated,

@@ -28,59 +28,21 @@ pub async fn write<T, F>(
     key: IdempotencyKey,
     body: &[u8],
     status: StatusCode,
-    mut work: F,
+    work: F,
 ) -> AppResult<HttpResponse>
 where
     T: Serialize + 'static,
     F: FnMut(&mut DbConnection) -> AppResult<T> + Send + 'static,
 {
-    let write =
-        Prepared { prepare: |_: &mut DbConnection| Ok(()), work: move |conn: &mut DbConnection, _: &()| work(conn) };
-    write_prepared(state, req, principal, key, body, status, write).await
-}
-
-/// A write in two steps: `prepare` reads, before the writer lock is taken, what the write
-/// needs and no write changes (rows that are never updated); `work` writes under the lock.
-pub struct Prepared<G, F> {
-    pub prepare: G,
-    pub work: F,
-}
-
-/// [`write`] in two steps ([`Prepared`]): less time under the writer lock means more writes a
-/// second. An error of `prepare` is answered only after the key is looked up, as if it had
-/// come from `work`: a replay still gets the stored response.
-pub async fn write_prepared<P, T, G, F>(
-    state: &AppState,
-    req: &HttpRequest,
-    principal: &Principal,
-    key: IdempotencyKey,
-    body: &[u8],
-    status: StatusCode,
-    write: Prepared<G, F>,
-) -> AppResult<HttpResponse>
-where
-    P: Send + 'static,
-    T: Serialize + 'static,
-    G: FnOnce(&mut DbConnection) -> AppResult<P> + Send + 'static,
-    F: FnMut(&mut DbConnection, &P) -> AppResult<T> + Send + 'static,
-{
     let fingerprint = request_fingerprint(req, body);
     let owner = principal.actor();
-    let (status, body, replayed) = state
-        .db(move |conn| {
-            let Prepared { prepare, mut work } = write;
-            let mut prepared = Some(prepare(conn));
-            run(conn, owner, key.0, fingerprint, status.as_u16(), move |c| match prepared.as_ref() {
-                Some(Ok(plan)) => work(c, plan),
-                // An error is final: `write_tx` retries only write conflicts, which `prepare`
-                // (outside any write transaction) cannot meet.
-                _ => Err(match prepared.take() {
-                    Some(Err(error)) => error,
-                    _ => AppError::internal("a prepared write ran after its preparation failed"),
-                }),
-            })
-        })
-        .await?;
+    let (status, body, replayed) =
+        state.db(move |conn| run(conn, owner, key.0, fingerprint, status.as_u16(), work)).await?;
+    respond(status, body, replayed)
+}
+
+/// A write's JSON response, marked when replayed from an earlier request with the same key.
+pub fn respond(status: u16, body: String, replayed: bool) -> AppResult<HttpResponse> {
     let status = StatusCode::from_u16(status).map_err(AppError::internal)?;
     let mut response = HttpResponse::build(status);
     response.content_type("application/json");

@@ -2,6 +2,7 @@
 //! they check the caller, parse the input and hand over to storage in a blocking thread.
 
 pub mod api;
+pub mod commitment_writer;
 pub mod extract;
 pub mod health;
 pub mod idempotent;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub backend: &'static str,
     /// Derived views kept while the books are unchanged; none when turned off.
     pub views: Option<Arc<views::ViewCache>>,
+    /// Records new commitments in batches.
+    pub commitments: commitment_writer::CommitmentWriter,
 }
 
 impl AppState {

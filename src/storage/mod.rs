@@ -7,6 +7,7 @@
 
 pub mod awards;
 pub mod capital;
+pub mod commitment_batch;
 pub mod commitments;
 pub mod export;
 pub mod funds;

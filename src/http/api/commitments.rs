@@ -13,12 +13,12 @@ use crate::auth::Principal;
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
-use crate::http::idempotent::{self, Prepared};
+use crate::http::extract::{parse_id, request_fingerprint, IdempotencyKey, ValidJson, ValidQuery};
+use crate::http::idempotent;
 use crate::http::AppState;
-use crate::storage::commitments::{self, AmendmentKind, Commitment, CommitmentFilter, CommitmentPlan, NewCommitment};
+use crate::storage::commitment_batch::{Answered, CommitmentRequest, KeyedRequest};
+use crate::storage::commitments::{self, AmendmentKind, Commitment, CommitmentFilter, NewCommitment};
 use crate::storage::funds::get_fund;
-use crate::storage::DbConnection;
 
 pub fn routes(table: &mut RouteTable) {
     table.add("/funds/{fund_id}/commitments", web::post().to(create_commitment));
@@ -72,12 +72,15 @@ pub async fn create_commitment(
         allow_oversubscription: input.allow_oversubscription,
         actor: principal.actor(),
     };
-    let planned = new.clone();
-    let write = Prepared {
-        prepare: move |conn: &mut DbConnection| commitments::plan_commitment(conn, &fund_id, &planned),
-        work: move |conn: &mut DbConnection, plan: &CommitmentPlan| commitments::record_commitment(conn, plan, &new),
-    };
-    idempotent::write_prepared(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, write).await
+    let key = key.0.map(|key| KeyedRequest {
+        principal: principal.actor(),
+        key,
+        request_hash: request_fingerprint(&req, &body.raw),
+    });
+    match state.commitments.record(CommitmentRequest { fund_id, new, key }).await? {
+        Answered::Created(json) => idempotent::respond(StatusCode::CREATED.as_u16(), json, false),
+        Answered::Replayed { status, body } => idempotent::respond(status, body, true),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
