@@ -1,11 +1,12 @@
-//! Crash safety: the real `investai serve` process takes a stream of journal entries from
-//! several writers and is killed with SIGKILL at random moments, 20 times, then restarted on
-//! the same database. Every write it acknowledged must be there afterwards, every entry whole
-//! (both its postings), the trial balance balanced and `investai verify` passing. On SQLite
-//! and on PostgreSQL.
+//! Crash safety: the real `investai serve` process takes a stream of journal entries and of new
+//! commitments (recorded in batches) from several writers and is killed with SIGKILL at random
+//! moments, 20 times, then restarted on the same database. Every write it acknowledged must be
+//! there afterwards, every entry whole (both its postings), the trial balance balanced and
+//! `investai verify` passing. On SQLite and on PostgreSQL.
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,8 +22,18 @@ const KILLS: usize = 20;
 const WRITERS: usize = 4;
 /// How long the server runs between two kills, at most.
 const RUN_MILLIS_MAX: u64 = 700;
-/// What the writers were told was recorded: entry id and amount in cents.
+/// Concurrent writers of new commitments, which the server records in batches.
+const COMMITMENT_WRITERS: usize = 4;
+/// Tranches and sources of the crash fund: each commitment takes a pair of them.
+const CRASH_TRANCHES: usize = 4;
+const CRASH_SOURCES: usize = 250;
+/// What the writers were told was recorded: entry or commitment id and amount in cents.
 type Acknowledged = Arc<Mutex<Vec<(String, i64)>>>;
+/// (tranche, source) pairs not yet sent, taken in order by the commitment writers.
+struct Pairs {
+    pairs: Vec<(String, String)>,
+    next: AtomicUsize,
+}
 
 /// Posts balanced entries until the server stops answering; records each 201.
 async fn write_until_down(address: String, token: String, fund: String, writer: usize, acknowledged: Acknowledged) {
@@ -48,6 +59,58 @@ async fn write_until_down(address: String, token: String, fund: String, writer: 
     }
 }
 
+/// Sends new commitments, each for a pair not sent before, until the server stops answering
+/// or the pairs run out; records each 201.
+async fn commit_until_down(
+    address: String,
+    token: String,
+    fund: String,
+    pairs: Arc<Pairs>,
+    acknowledged: Acknowledged,
+) {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+    loop {
+        let index = pairs.next.fetch_add(1, Ordering::Relaxed);
+        let Some((tranche, source)) = pairs.pairs.get(index) else { return };
+        let cents = 100_000 + index as i64;
+        let amount = format!("{}.{:02}", cents / 100, cents % 100);
+        let body =
+            json!({"source_id": source, "tranche_id": tranche, "amount": amount, "effective_date": "2025-03-01"});
+        let sent = client
+            .post(format!("{address}/api/v1/funds/{fund}/commitments"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await;
+        let Ok(reply) = sent else { return };
+        if reply.status().as_u16() != 201 {
+            continue;
+        }
+        let Ok(created) = reply.json::<Value>().await else { return };
+        let id = created["id"].as_str().expect("commitment id").to_string();
+        acknowledged.lock().expect("lock").push((id, cents));
+    }
+}
+
+/// Tranches and sources for the commitment writers, every pair of them.
+async fn commitment_pairs(app: &common::TestApp, fund: &str) -> Arc<Pairs> {
+    let mut tranches = Vec::new();
+    for n in 0..CRASH_TRANCHES {
+        let body = json!({"name": format!("Crash tranche {n}"), "seniority": n + 1, "target_size": "1000000000.00",
+            "pref_rate": "0.08", "min_ticket": "100.00"});
+        let reply = app.post(&format!("/api/v1/funds/{fund}/tranches"), &app.staff(), &body).await;
+        tranches.push(reply.body["id"].as_str().expect("tranche id").to_string());
+    }
+    let mut pairs = Vec::new();
+    for n in 0..CRASH_SOURCES {
+        let body = json!({"kind": "private", "legal_name": format!("Crash investor {n}"), "country": "IT"});
+        let reply = app.post("/api/v1/sources", &app.staff(), &body).await;
+        let source = reply.body["id"].as_str().expect("source id").to_string();
+        pairs.extend(tranches.iter().map(|tranche| (tranche.clone(), source.clone())));
+    }
+    Arc::new(Pairs { pairs, next: AtomicUsize::new(0) })
+}
+
 async fn acknowledged_writes_survive_sigkill(backend: Backend) {
     let app = common::spawn_app(backend).await;
     let database_url = app.database_url.clone();
@@ -57,20 +120,26 @@ async fn acknowledged_writes_survive_sigkill(backend: Backend) {
     let seed = std::env::var("INVESTAI_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
     println!("crash test seed {seed} (set INVESTAI_CRASH_SEED to repeat)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let pairs = commitment_pairs(&app, &fund).await;
     let acknowledged: Acknowledged = Arc::default();
+    let committed: Acknowledged = Arc::default();
     for _ in 0..KILLS {
         let server = start_server(&database_url).await;
-        let writers: Vec<_> = (0..WRITERS)
+        let (address, fund) = (&server.address, &fund);
+        let mut writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                tokio::spawn(write_until_down(
-                    server.address.clone(),
-                    token.clone(),
-                    fund.clone(),
-                    w,
-                    acknowledged.clone(),
-                ))
+                tokio::spawn(write_until_down(address.clone(), token.clone(), fund.clone(), w, acknowledged.clone()))
             })
             .collect();
+        writers.extend((0..COMMITMENT_WRITERS).map(|_| {
+            tokio::spawn(commit_until_down(
+                address.clone(),
+                token.clone(),
+                fund.clone(),
+                pairs.clone(),
+                committed.clone(),
+            ))
+        }));
         tokio::time::sleep(Duration::from_millis(rng.gen_range(50..RUN_MILLIS_MAX))).await;
         server.kill();
         for writer in writers {
@@ -96,6 +165,17 @@ async fn acknowledged_writes_survive_sigkill(backend: Backend) {
         let amount = format!("{}.{:02}", cents / 100, cents % 100);
         assert_eq!(postings[0]["debit"], amount.as_str(), "entry {id} as acknowledged");
     }
+    let committed = committed.lock().expect("lock").clone();
+    assert!(committed.len() > KILLS, "the commitment writers got through: {} commitments", committed.len());
+    for (id, cents) in &committed {
+        let reply = client.get(format!("{}/api/v1/commitments/{id}", server.address)).bearer_auth(&token).send().await;
+        let reply = reply.expect("get commitment");
+        assert_eq!(reply.status().as_u16(), 200, "acknowledged commitment {id} is missing after the crashes");
+        let commitment: Value = reply.json().await.expect("commitment");
+        let amount = format!("{}.{:02}", cents / 100, cents % 100);
+        assert_eq!(commitment["committed"], amount.as_str(), "commitment {id} as acknowledged");
+        assert_eq!(commitment["events"].as_array().map(Vec::len), Some(1), "commitment {id} is whole");
+    }
     let balance = client
         .get(format!("{}/api/v1/funds/{fund}/trial-balance?as_of=2100-01-01", server.address))
         .bearer_auth(&token)
@@ -108,7 +188,11 @@ async fn acknowledged_writes_survive_sigkill(backend: Backend) {
     let verify = investai(&database_url).arg("verify").output().expect("investai verify");
     let said = format!("{}{}", String::from_utf8_lossy(&verify.stdout), String::from_utf8_lossy(&verify.stderr));
     assert!(verify.status.success(), "investai verify after the crashes: {said}");
-    println!("{backend:?}: {} acknowledged entries survived {KILLS} kills", acknowledged.len());
+    println!(
+        "{backend:?}: {} acknowledged entries and {} acknowledged commitments survived {KILLS} kills",
+        acknowledged.len(),
+        committed.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
