@@ -14,7 +14,9 @@ backend="${1:-sqlite}"
 seconds="${2:-20}"
 connections="${LOAD_CONNECTIONS:-64}"
 threads=$(( connections < 2 ? connections : 2 ))
-sources=4000
+# Each commitment takes an untaken (tranche, source) pair; five tranches a source, so 600
+# sources a second leave pairs for 3,000 commitments a second.
+sources=$(( seconds * 600 > 4000 ? seconds * 600 : 4000 ))
 
 command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }; }
 cargo build --release --locked --bin investai >/dev/null
