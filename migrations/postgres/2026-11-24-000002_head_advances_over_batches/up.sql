@@ -15,12 +15,11 @@ BEGIN
         RAISE EXCEPTION 'ledger head must advance over the entries appended, in sequence'
             USING ERRCODE = 'check_violation';
     END IF;
-    SELECT COUNT(*) INTO unbalanced FROM (
-        SELECT e.id FROM journal_entries e LEFT JOIN postings p ON p.entry_id = e.id
-        WHERE e.sequence > OLD.sequence AND e.sequence <= NEW.sequence
-        GROUP BY e.id
-        HAVING COUNT(p.entry_id) < 2 OR COALESCE(SUM(p.amount_cents), 0) <> 0
-    ) AS faulty;
+    -- Driven by the sequence index over the entries passed, each entry's postings by its key.
+    SELECT COUNT(*) INTO unbalanced FROM journal_entries e
+    WHERE e.sequence > OLD.sequence AND e.sequence <= NEW.sequence
+      AND ((SELECT COUNT(*) FROM postings p WHERE p.entry_id = e.id) < 2
+           OR (SELECT COALESCE(SUM(p.amount_cents), 0) FROM postings p WHERE p.entry_id = e.id) <> 0);
     IF unbalanced > 0 THEN
         RAISE EXCEPTION 'journal entry does not balance' USING ERRCODE = 'check_violation';
     END IF;

@@ -9,11 +9,13 @@ BEGIN
        OR (SELECT sequence FROM journal_entries WHERE id = NEW.last_entry_id) IS NOT NEW.sequence
        OR (SELECT COUNT(*) FROM journal_entries WHERE sequence > OLD.sequence AND sequence <= NEW.sequence)
           <> NEW.sequence - OLD.sequence;
+    -- Driven by the sequence index over the entries passed, each entry's postings by its key
+    -- (a GROUP BY here had SQLite scan the whole journal in id order).
     SELECT RAISE(ABORT, 'journal entry does not balance')
     WHERE EXISTS (
-        SELECT e.id FROM journal_entries e LEFT JOIN postings p ON p.entry_id = e.id
+        SELECT 1 FROM journal_entries e
         WHERE e.sequence > OLD.sequence AND e.sequence <= NEW.sequence
-        GROUP BY e.id
-        HAVING COUNT(p.entry_id) < 2 OR COALESCE(SUM(p.amount_cents), 0) <> 0
+          AND ((SELECT COUNT(*) FROM postings p WHERE p.entry_id = e.id) < 2
+               OR (SELECT COALESCE(SUM(p.amount_cents), 0) FROM postings p WHERE p.entry_id = e.id) <> 0)
     );
 END;
