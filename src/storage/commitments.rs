@@ -270,12 +270,14 @@ impl TrancheBook {
     pub fn load(conn: &mut DbConnection, tranche_ids: &[&str], source_ids: &[&str]) -> AppResult<TrancheBook> {
         let totals: Vec<(String, i64)> = commitments::table
             .filter(commitments::tranche_id.eq_any(tranche_ids))
+            .filter(super::planned_each_time())
             .group_by(commitments::tranche_id)
             .select((commitments::tranche_id, sql::<BigInt>("CAST(SUM(committed_cents) AS BIGINT)")))
             .load(conn)?;
         let pairs: Vec<(String, String)> = commitments::table
             .filter(commitments::tranche_id.eq_any(tranche_ids))
             .filter(commitments::source_id.eq_any(source_ids))
+            .filter(super::planned_each_time())
             .select((commitments::tranche_id, commitments::source_id))
             .load(conn)?;
         Ok(TrancheBook {

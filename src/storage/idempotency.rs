@@ -77,18 +77,24 @@ pub fn key_reused() -> AppError {
 /// The stored keys of a batch of requests, read in one query, to claim each in memory.
 pub struct KeysFound(Vec<KeyRow>);
 
-/// Looks up every `(principal, key)` of a batch. Call inside the batch's write transaction.
+/// Looks up every `(principal, key)` of a batch, one query per principal (a batch usually has
+/// one), so that both columns of the primary key are searched in its index. Call inside the
+/// batch's write transaction.
 pub fn find_keys(conn: &mut DbConnection, wanted: &[(&str, &str)]) -> AppResult<KeysFound> {
-    if wanted.is_empty() {
-        return Ok(KeysFound(Vec::new()));
+    let mut principals: Vec<&str> = wanted.iter().map(|(principal, _)| *principal).collect();
+    principals.sort_unstable();
+    principals.dedup();
+    let mut rows = Vec::new();
+    for principal in principals {
+        let keys: Vec<&str> = wanted.iter().filter(|(p, _)| *p == principal).map(|(_, key)| *key).collect();
+        let found: Vec<KeyRow> = idempotency_keys::table
+            .filter(idempotency_keys::principal.eq(principal))
+            .filter(idempotency_keys::idempotency_key.eq_any(keys))
+            .filter(super::planned_each_time())
+            .select(KeyRow::as_select())
+            .load(conn)?;
+        rows.extend(found);
     }
-    let principals: Vec<&str> = wanted.iter().map(|(principal, _)| *principal).collect();
-    let keys: Vec<&str> = wanted.iter().map(|(_, key)| *key).collect();
-    let rows: Vec<KeyRow> = idempotency_keys::table
-        .filter(idempotency_keys::principal.eq_any(principals))
-        .filter(idempotency_keys::idempotency_key.eq_any(keys))
-        .select(KeyRow::as_select())
-        .load(conn)?;
     Ok(KeysFound(rows))
 }
 
