@@ -43,8 +43,13 @@ impl CommitmentWriter {
             .send(Job { request, reply })
             .await
             .map_err(|_| AppError::Unavailable("the commitment writer has stopped".into()))?;
-        // A dropped reply means the batch failed before answering: its transaction rolled back.
-        answer.await.map_err(|_| AppError::Unavailable("the commitment was not recorded; try again".into()))?
+        // A dropped reply means the writer panicked on this batch, most likely inside its
+        // transaction (rolled back); a retry with the same key replays it if it was recorded.
+        answer.await.map_err(|_| {
+            AppError::Unavailable(
+                "the commitment writer failed on this request; send it again with the same Idempotency-Key".into(),
+            )
+        })?
     }
 }
 
