@@ -43,20 +43,29 @@ async fn write_until_down(address: String, token: String, fund: String, writer: 
         let amount = format!("{}.{:02}", cents / 100, cents % 100);
         let body = json!({"effective_date": "2025-03-01", "description": format!("writer {writer} entry {n}"),
             "postings": [{"account": "1000", "debit": amount}, {"account": "3900", "credit": amount}]});
-        let sent = client
-            .post(format!("{address}/api/v1/funds/{fund}/journal-entries"))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await;
-        let Ok(reply) = sent else { return };
-        if reply.status().as_u16() != 201 {
-            continue;
+        let url = format!("{address}/api/v1/funds/{fund}/journal-entries");
+        if post_and_record(&client, url, &token, &body, cents, &acknowledged).await.is_none() {
+            return;
         }
-        let Ok(created) = reply.json::<Value>().await else { return };
-        let id = created["id"].as_str().expect("entry id").to_string();
+    }
+}
+
+/// Posts `body`; on a 201 records the id created with `cents`. None once the server is down.
+async fn post_and_record(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: &Value,
+    cents: i64,
+    acknowledged: &Acknowledged,
+) -> Option<()> {
+    let reply = client.post(url).bearer_auth(token).json(body).send().await.ok()?;
+    if reply.status().as_u16() == 201 {
+        let created = reply.json::<Value>().await.ok()?;
+        let id = created["id"].as_str().expect("id of what was created").to_string();
         acknowledged.lock().expect("lock").push((id, cents));
     }
+    Some(())
 }
 
 /// Sends new commitments, each for a pair not sent before, until the server stops answering
@@ -76,19 +85,10 @@ async fn commit_until_down(
         let amount = format!("{}.{:02}", cents / 100, cents % 100);
         let body =
             json!({"source_id": source, "tranche_id": tranche, "amount": amount, "effective_date": "2025-03-01"});
-        let sent = client
-            .post(format!("{address}/api/v1/funds/{fund}/commitments"))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await;
-        let Ok(reply) = sent else { return };
-        if reply.status().as_u16() != 201 {
-            continue;
+        let url = format!("{address}/api/v1/funds/{fund}/commitments");
+        if post_and_record(&client, url, &token, &body, cents, &acknowledged).await.is_none() {
+            return;
         }
-        let Ok(created) = reply.json::<Value>().await else { return };
-        let id = created["id"].as_str().expect("commitment id").to_string();
-        acknowledged.lock().expect("lock").push((id, cents));
     }
 }
 
