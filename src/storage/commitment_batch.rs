@@ -103,7 +103,7 @@ fn decide_and_write(
 ) -> AppResult<Vec<Decision>> {
     let wanted: Vec<(&str, &str)> =
         requests.iter().filter_map(|r| r.key.as_ref()).map(|k| (k.principal.as_str(), k.key.as_str())).collect();
-    let keys = idempotency::find_keys(conn, &wanted)?;
+    let mut keys = idempotency::find_keys(conn, &wanted)?;
     let tranche_ids: Vec<&str> = requests.iter().map(|r| r.new.tranche_id.as_str()).collect();
     let source_ids: Vec<&str> = requests.iter().map(|r| r.new.source_id.as_str()).collect();
     let mut book = TrancheBook::load(conn, &tranche_ids, &source_ids)?;
@@ -112,7 +112,7 @@ fn decide_and_write(
     let decisions: Vec<Decision> = requests
         .iter()
         .zip(plans)
-        .map(|(request, plan)| decide(request, plan.as_ref(), &keys, &mut book, &mut chain, &mut rows))
+        .map(|(request, plan)| decide(request, plan.as_ref(), &mut keys, &mut book, &mut chain, &mut rows))
         .collect::<AppResult<_>>()?;
     assert_eq!(rows.commitments.len(), rows.events.len(), "each commitment has its initial event");
     for chunk in rows.commitments.chunks(1_000) {
@@ -131,16 +131,14 @@ fn decide_and_write(
 fn decide(
     request: &CommitmentRequest,
     plan: Option<&CommitmentPlan>,
-    keys: &KeysFound,
+    keys: &mut KeysFound,
     book: &mut TrancheBook,
     chain: &mut ChainedEntries,
     rows: &mut BatchRows,
 ) -> AppResult<Decision> {
     let claim = match &request.key {
         None => None,
-        Some(keyed) => match claim_in_batch(rows, keyed)
-            .unwrap_or_else(|| keys.claim(&keyed.principal, &keyed.key, &keyed.request_hash))
-        {
+        Some(keyed) => match keys.claim(&keyed.principal, &keyed.key, &keyed.request_hash) {
             Ok(Claim::Replay { status, body }) => return Ok(Decision::Answered(Answered::Replayed { status, body })),
             Ok(claim) => Some((claim, keyed)),
             Err(error) => return Ok(Decision::Refused(error)),
@@ -154,25 +152,18 @@ fn decide(
     }
     let body = record(request, plan, book, chain, rows)?;
     if let Some((claim, keyed)) = claim {
-        rows.completions.push(Completion {
+        let done = Completion {
             claim,
             principal: keyed.principal.clone(),
             key: keyed.key.clone(),
             request_hash: keyed.request_hash.clone(),
             status: CREATED_STATUS,
             body: body.clone(),
-        });
+        };
+        keys.complete(&done);
+        rows.completions.push(done);
     }
     Ok(Decision::Answered(Answered::Created(body)))
-}
-
-/// A key already completed earlier in this batch: replayed, or refused for another request.
-fn claim_in_batch(rows: &BatchRows, keyed: &KeyedRequest) -> Option<AppResult<Claim>> {
-    let done = rows.completions.iter().find(|c| c.principal == keyed.principal && c.key == keyed.key)?;
-    if done.request_hash != keyed.request_hash {
-        return Some(Err(idempotency::key_reused()));
-    }
-    Some(Ok(Claim::Replay { status: done.status, body: done.body.clone() }))
 }
 
 /// Links the rows of a commitment the tranche admitted; answers its JSON.

@@ -99,10 +99,21 @@ pub fn find_keys(conn: &mut DbConnection, wanted: &[(&str, &str)]) -> AppResult<
 }
 
 impl KeysFound {
-    /// [`claim`] against the keys found.
+    /// [`claim`] against the keys found and those completed since.
     pub fn claim(&self, principal: &str, key: &str, request_hash: &str) -> AppResult<Claim> {
-        let row = self.0.iter().find(|row| row.principal == principal && row.idempotency_key == key);
-        judge(row, request_hash)
+        judge(self.find(principal, key), request_hash)
+    }
+
+    /// Counts a key completed by a request of the batch, so that a later request with the same
+    /// key replays its response (or is refused, for another request) as it would from the table.
+    pub fn complete(&mut self, done: &Completion) {
+        self.0.retain(|row| !(row.principal == done.principal && row.idempotency_key == done.key));
+        let response = (done.status, done.body.as_str());
+        self.0.push(KeyRow::completed(&done.principal, &done.key, &done.request_hash, response, now_micros()));
+    }
+
+    fn find(&self, principal: &str, key: &str) -> Option<&KeyRow> {
+        self.0.iter().find(|row| row.principal == principal && row.idempotency_key == key)
     }
 }
 
