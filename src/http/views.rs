@@ -68,14 +68,7 @@ impl ViewCache {
             return None;
         }
         let items = usize::try_from((bytes / VIEW_BYTES_TYPICAL).max(1)).unwrap_or(usize::MAX);
-        let cache = Arc::new(ViewCache {
-            entries: quick_cache::sync::Cache::with_weighter(items, bytes, BodyBytes),
-            remote_changes: AtomicU64::new(0),
-            last_version: AtomicI64::new(VERSION_UNKNOWN),
-            watched_at_ms: AtomicU64::new(0),
-            started: Instant::now(),
-            refreshing: tokio::sync::Mutex::new(()),
-        });
+        let cache = Arc::new(ViewCache::unwatched(items, bytes));
         let (weak, target) = (Arc::downgrade(&cache), target.clone());
         let spawned = std::thread::Builder::new().name("view-watcher".into()).spawn(move || watch(weak, target));
         match spawned {
@@ -96,6 +89,18 @@ impl ViewCache {
     fn watcher_is_fresh(&self) -> bool {
         let now = self.started.elapsed().as_millis() as u64;
         now.saturating_sub(self.watched_at_ms.load(Ordering::Acquire)) <= WATCH_FRESH_MAX_MS
+    }
+
+    /// An empty cache of at most `items` and `bytes`, with no reading of the version yet.
+    fn unwatched(items: usize, bytes: u64) -> ViewCache {
+        ViewCache {
+            entries: quick_cache::sync::Cache::with_weighter(items, bytes, BodyBytes),
+            remote_changes: AtomicU64::new(0),
+            last_version: AtomicI64::new(VERSION_UNKNOWN),
+            watched_at_ms: AtomicU64::new(0),
+            started: Instant::now(),
+            refreshing: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// Takes a reading of the books version: a change moves the counter. Two readers may
@@ -189,14 +194,7 @@ mod tests {
     use super::*;
 
     fn cache() -> ViewCache {
-        ViewCache {
-            entries: quick_cache::sync::Cache::with_weighter(16, 1 << 20, BodyBytes),
-            remote_changes: AtomicU64::new(0),
-            last_version: AtomicI64::new(VERSION_UNKNOWN),
-            watched_at_ms: AtomicU64::new(0),
-            started: Instant::now(),
-            refreshing: tokio::sync::Mutex::new(()),
-        }
+        ViewCache::unwatched(16, 1 << 20)
     }
 
     #[test]
