@@ -40,8 +40,16 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
     let views = ViewCache::start(settings.view_cache_bytes, &target);
     let settings = Arc::new(settings);
     let commitments = CommitmentWriter::start(pool.clone())?;
-    let state =
-        AppState { pool, keys: Arc::new(keys), settings, secret: Arc::new(secret), backend, views, commitments };
+    let state = AppState {
+        pool,
+        keys: Arc::new(keys),
+        settings,
+        secret: Arc::new(secret),
+        backend,
+        views,
+        commitments,
+        internal_errors: Arc::default(),
+    };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
     if state.settings.lapse_interval_seconds > 0 {
         crate::jobs::spawn_lapse_job(state.pool.clone(), state.settings.lapse_interval_seconds);

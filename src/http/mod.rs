@@ -13,6 +13,7 @@ pub mod routes;
 pub mod views;
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub views: Option<Arc<views::ViewCache>>,
     /// Records new commitments in batches.
     pub commitments: commitment_writer::CommitmentWriter,
+    /// Responses this node answered with 500 (a fault on our side, logged at ERROR).
+    pub internal_errors: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -77,8 +80,10 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
         .endpoint("/metrics")
         .build()
         .map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
+    let internal_errors = state.internal_errors.clone();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
+        let internal_errors = internal_errors.clone();
         App::new()
             .app_data(data.clone())
             .app_data(web::QueryConfig::default().error_handler(problem::query_error))
@@ -92,12 +97,16 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Referrer-Policy", "no-referrer")),
             )
-            .wrap_fn(|req, srv| {
+            .wrap_fn(move |req, srv| {
                 use actix_web::dev::Service;
                 let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
                 let future = srv.call(req);
+                let internal_errors = internal_errors.clone();
                 async move {
                     let mut response = future.await?;
+                    if response.status() == actix_web::http::StatusCode::INTERNAL_SERVER_ERROR {
+                        internal_errors.fetch_add(1, Ordering::Relaxed);
+                    }
                     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                         response.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
                     }

@@ -35,12 +35,21 @@ pub struct TestApp {
     pub state: AppState,
     pub database_url: String,
     pub backend: Backend,
+    settings: Settings,
+    handle: actix_web::dev::ServerHandle,
+    /// 500s answered by the servers this app ran before its last restart.
+    internal_errors_earlier: u64,
     _dir: tempfile::TempDir,
     pg_database: Option<String>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // A 500 is a fault on the server's side whatever the test asserted: it fails the test.
+        let internal_errors = self.internal_errors();
+        if internal_errors > 0 && !std::thread::panicking() {
+            panic!("the server answered {internal_errors} request(s) with 500 during this test (see its ERROR log)");
+        }
         if let Some(name) = &self.pg_database {
             if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
                 let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
@@ -84,10 +93,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let (database_url, pg_database) = fresh_database(backend, &dir);
     let mut settings = test_settings(&database_url);
     adjust(&mut settings);
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    let app = startup::build(settings.clone(), TEST_SECRET.to_string(), listener).expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port);
-    tokio::spawn(app.server);
+    let (address, state, handle) = start_node(&settings);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -97,12 +103,25 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         address,
         client,
         keys: JwtKeys::new(TEST_SECRET, &settings.jwt_issuer, &settings.jwt_audience),
-        state: app.state,
+        state,
         database_url,
         backend,
+        settings,
+        handle,
+        internal_errors_earlier: 0,
         _dir: dir,
         pg_database,
     }
+}
+
+/// A node on a fresh port 0: its address, state and handle.
+fn start_node(settings: &Settings) -> (String, AppState, actix_web::dev::ServerHandle) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let app = startup::build(settings.clone(), TEST_SECRET.to_string(), listener).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port);
+    let handle = app.server.handle();
+    tokio::spawn(app.server);
+    (address, app.state, handle)
 }
 
 pub struct Reply {
@@ -113,6 +132,27 @@ pub struct Reply {
 }
 
 impl TestApp {
+    /// 500s answered by this app's servers so far, restarts included.
+    pub fn internal_errors(&self) -> u64 {
+        self.internal_errors_earlier + self.state.internal_errors.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// For a test that reported the server's 500s itself (the simulation, with the sequence
+    /// that caused them): they no longer fail the test again when the app stops.
+    pub fn acknowledge_internal_errors(&mut self) {
+        self.internal_errors_earlier = 0;
+        self.state.internal_errors.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Stops the server (gracefully: requests under way finish) and starts a new node on the
+    /// same database and settings, on a new port: what was acknowledged must still be there.
+    pub async fn restart(&mut self) {
+        self.handle.stop(true).await;
+        self.internal_errors_earlier = self.internal_errors();
+        let (address, state, handle) = start_node(&self.settings);
+        (self.address, self.state, self.handle) = (address, state, handle);
+    }
+
     pub fn token(&self, role: Role, sub: &str) -> String {
         self.keys.mint(role, sub, None, 3600).expect("mint").0
     }
