@@ -1,0 +1,101 @@
+//! A seeded simulation of the whole service, in the spirit of TigerBeetle's VOPR: one seed
+//! drives a sequence of every write the service accepts (sources, commitments and amendments,
+//! calls, partial and late contributions, deployments, proceeds, valuations, write-downs,
+//! terms, distributions, grant calls, applications, reviews, awards, usage, lapses, manual
+//! entries, reversals), with amounts at and around their edges, effective dates back and
+//! forward, idempotent retries, two staff clients interleaved and racing, and server restarts,
+//! against the real server. After every step every invariant of the books is checked from
+//! outside (`simulation/driver.rs`, `simulation/oracle.rs`). A failing seed prints its
+//! sequence and replays from the seed. See docs/testing.md.
+//!
+//! `INVESTAI_SIM_SEEDS` (how many, from `INVESTAI_SIM_FIRST_SEED`), `INVESTAI_SIM_SEED` (one)
+//! and `INVESTAI_SIM_STEPS` change the run; `scripts/simulate.sh` runs the long mode.
+
+mod common;
+mod simulation {
+    pub mod driver;
+    pub mod ops;
+    pub mod oracle;
+}
+
+use common::{spawn_app_with, Backend};
+use simulation::driver::Sim;
+
+/// Seeds and steps per seed that the test suite runs on each backend.
+const SUITE_SEEDS: u64 = 4;
+const SUITE_STEPS: usize = 150;
+
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+fn seeds() -> Vec<u64> {
+    if let Some(seed) = env_number("INVESTAI_SIM_SEED") {
+        return vec![seed];
+    }
+    let first = env_number("INVESTAI_SIM_FIRST_SEED").unwrap_or(1);
+    let count = env_number("INVESTAI_SIM_SEEDS").unwrap_or(SUITE_SEEDS);
+    (first..first + count).collect()
+}
+
+/// Runs one seed; the report of its first violation if any.
+async fn run_seed(backend: Backend, seed: u64, steps: usize) -> Result<usize, String> {
+    let app = spawn_app_with(backend, |settings| {
+        settings.lapse_interval_seconds = 0;
+        settings.pool_size = 4;
+    })
+    .await;
+    let mut sim = Sim::new(app, seed);
+    for _ in 0..steps {
+        sim.act(true).await;
+        if let Err(violation) = sim.check().await {
+            let report = sim.report(&violation);
+            // Reported here with the sequence that led to it, not again when the app stops.
+            sim.app.acknowledge_internal_errors();
+            return Err(report);
+        }
+    }
+    if sim.ignored.iter().any(|kind| kind == "[server-error]") {
+        // Looked past on purpose (INVESTAI_SIM_IGNORE), to find what lies behind them.
+        sim.app.acknowledge_internal_errors();
+    }
+    Ok(sim.mirror.len())
+}
+
+async fn simulate(backend: Backend) {
+    let steps = env_number("INVESTAI_SIM_STEPS").map_or(SUITE_STEPS, |s| s as usize);
+    let seeds = seeds();
+    let started = std::time::Instant::now();
+    let mut failures = Vec::new();
+    let mut entries = 0;
+    for seed in &seeds {
+        match run_seed(backend, *seed, steps).await {
+            Ok(posted) => entries += posted,
+            Err(report) => {
+                eprintln!("{report}");
+                failures.push(*seed);
+            }
+        }
+    }
+    println!(
+        "simulation on {backend:?}: {} seeds x {steps} steps, {entries} journal entries, {} violations {failures:?} in {:.1} s",
+        seeds.len(),
+        failures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(failures.is_empty(), "seeds with violations: {failures:?} (each printed its sequence above)");
+}
+
+mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn seeded_runs_keep_every_invariant() {
+        super::simulate(super::Backend::Sqlite).await;
+    }
+}
+
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn seeded_runs_keep_every_invariant() {
+        super::simulate(super::Backend::Postgres).await;
+    }
+}

@@ -1,0 +1,224 @@
+//! The simulation's independent reference: the rules restated from docs/ledger.md and
+//! docs/waterfall.md and computed from the journal as read over HTTP, never with the
+//! service's own code. Pure: no IO.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+/// One posting as the journal API shows it: signed cents, debit positive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posting {
+    pub account_id: String,
+    pub code: String,
+    pub cents: i64,
+    pub party: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub sequence: i64,
+    pub id: String,
+    pub hash: String,
+    pub fund_id: String,
+    pub date: NaiveDate,
+    pub event_type: String,
+    pub postings: Vec<Posting>,
+}
+
+/// Which way an account must not cross zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normal {
+    /// Assets: the debit balance never goes below zero.
+    Debit,
+    /// Liabilities: the credit balance never goes below zero.
+    Credit,
+}
+
+/// The accounts that must not go negative on any date (docs/ledger.md, "Floors"), by the
+/// first four digits of the code, and whether the floor also holds for each party's share.
+pub const FLOORS: &[(&str, Normal, bool)] = &[
+    ("1000", Normal::Debit, false),
+    ("1010", Normal::Debit, false),
+    ("1020", Normal::Debit, true),
+    ("1030", Normal::Debit, true),
+    ("1040", Normal::Debit, true),
+    ("1100", Normal::Debit, true),
+    ("1200", Normal::Debit, true),
+    ("1300", Normal::Debit, false),
+    ("2000", Normal::Credit, false),
+    ("2100", Normal::Credit, false),
+    ("2200", Normal::Credit, true),
+    ("9000", Normal::Debit, true),
+    ("9100", Normal::Credit, true),
+];
+
+/// Accounts outside the investors' net assets (docs/waterfall.md, "NAV and metrics"):
+/// memorandum commitments, the compute-grant pool and what it owes facilities, and capital
+/// called but not paid (a receivable from the investor who owes it, not value for anyone).
+pub const OUTSIDE_NAV: &[&str] = &["9000", "9100", "1010", "1020", "1030", "1040", "2200", "1100"];
+
+fn head(code: &str) -> &str {
+    code.split('.').next().unwrap_or(code)
+}
+
+/// Every date on which a floor account (or a party's share of one) stands below zero: the
+/// first such date per account and party, with the balance.
+pub fn floor_breaches(entries: &[Entry]) -> Vec<String> {
+    // (fund, account, party) -> date -> net change that day
+    let mut days: BTreeMap<(String, String, String), BTreeMap<NaiveDate, i64>> = BTreeMap::new();
+    for entry in entries {
+        for posting in &entry.postings {
+            let Some((_, normal, per_party)) = FLOORS.iter().find(|(code, _, _)| *code == head(&posting.code)) else {
+                continue;
+            };
+            let signed = if *normal == Normal::Debit { posting.cents } else { -posting.cents };
+            let mut keys = vec![String::new()];
+            if *per_party {
+                keys.extend(posting.party.clone());
+            }
+            for party in keys {
+                let key = (entry.fund_id.clone(), posting.code.clone(), party);
+                *days.entry(key).or_default().entry(entry.date).or_default() += signed;
+            }
+        }
+    }
+    let mut breaches = Vec::new();
+    for ((fund, code, party), by_day) in days {
+        let mut balance = 0i64;
+        for (date, change) in by_day {
+            balance += change;
+            if balance < 0 {
+                let whose = if party.is_empty() { String::new() } else { format!(" (party {party})") };
+                breaches.push(format!("fund {fund}: account {code}{whose} stands at {} on {date}", eur(balance)));
+                break;
+            }
+        }
+    }
+    breaches
+}
+
+/// Net balance of every account id of a fund as of a date (inclusive).
+pub fn balances(entries: &[Entry], fund: &str, as_of: NaiveDate) -> BTreeMap<String, i64> {
+    let mut totals = BTreeMap::new();
+    for entry in entries.iter().filter(|e| e.fund_id == fund && e.date <= as_of) {
+        for posting in &entry.postings {
+            *totals.entry(posting.account_id.clone()).or_default() += posting.cents;
+        }
+    }
+    totals
+}
+
+/// The investors' net assets in the books: assets less liabilities, outside accounts left out.
+pub fn book_nav(entries: &[Entry], fund: &str, as_of: NaiveDate) -> i64 {
+    let mut nav = 0i64;
+    for entry in entries.iter().filter(|e| e.fund_id == fund && e.date <= as_of) {
+        for posting in &entry.postings {
+            let code = head(&posting.code);
+            if OUTSIDE_NAV.contains(&code) {
+                continue;
+            }
+            if code.starts_with('1') || code.starts_with('2') {
+                nav += posting.cents;
+            }
+        }
+    }
+    nav
+}
+
+/// Flows netted per date, in date order, zero days dropped.
+pub fn netted(flows: &[(NaiveDate, i64)]) -> Vec<(NaiveDate, i64)> {
+    let mut by_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    for (date, cents) in flows {
+        *by_day.entry(*date).or_default() += cents;
+    }
+    by_day.into_iter().filter(|(_, c)| *c != 0).collect()
+}
+
+pub fn sign_changes(flows: &[(NaiveDate, i64)]) -> usize {
+    netted(flows).windows(2).filter(|w| (w[0].1 < 0) != (w[1].1 < 0)).count()
+}
+
+/// Present value at `rate` (ACT/365 from the first flow) relative to the sum of the flows'
+/// absolute present values: zero at a root, whatever the scale of the discount factors.
+pub fn relative_npv(rate: f64, flows: &[(NaiveDate, i64)]) -> f64 {
+    let flows = netted(flows);
+    let Some(first) = flows.first().map(|f| f.0) else { return 0.0 };
+    let (mut npv, mut scale) = (0.0f64, 0.0f64);
+    for (date, cents) in &flows {
+        let years = (*date - first).num_days() as f64 / 365.0;
+        let value = *cents as f64 * (1.0 + rate).powf(-years);
+        npv += value;
+        scale += value.abs();
+    }
+    if scale == 0.0 {
+        0.0
+    } else {
+        npv / scale
+    }
+}
+
+/// Cents as a decimal string, for messages.
+pub fn eur(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
+}
+
+/// A decimal string of euros (`"-1250.5"`, `"3.07"`) as cents.
+pub fn cents(text: &str) -> Option<i64> {
+    let negative = text.starts_with('-');
+    let (whole, fraction) = text.trim_start_matches('-').split_once('.').unwrap_or((text.trim_start_matches('-'), ""));
+    if fraction.len() > 2 {
+        return None;
+    }
+    let value = whole.parse::<i64>().ok()? * 100 + format!("{fraction:0<2}").parse::<i64>().ok()?;
+    Some(if negative { -value } else { value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn entry(seq: i64, date: &str, lines: &[(&str, i64)]) -> Entry {
+        Entry {
+            sequence: seq,
+            id: format!("e{seq}"),
+            hash: String::new(),
+            fund_id: "f".into(),
+            date: d(date),
+            event_type: "manual_entry".into(),
+            postings: lines
+                .iter()
+                .map(|(code, cents)| Posting {
+                    account_id: code.to_string(),
+                    code: code.to_string(),
+                    cents: *cents,
+                    party: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_back_dated_spend_breaks_the_floor_from_its_date() {
+        let entries = vec![
+            entry(1, "2024-01-01", &[("1000", 100), ("3900", -100)]),
+            entry(2, "2024-06-01", &[("1200", 100), ("1000", -100)]),
+            entry(3, "2024-03-01", &[("1200", 100), ("1000", -100)]),
+        ];
+        let breaches = floor_breaches(&entries);
+        assert_eq!(breaches, vec!["fund f: account 1000 stands at -1.00 on 2024-06-01".to_string()]);
+        assert!(floor_breaches(&entries[..2]).is_empty());
+    }
+
+    #[test]
+    fn money_text() {
+        assert_eq!(cents("-1250.5"), Some(-125_050));
+        assert_eq!(cents("3.07"), Some(307));
+        assert_eq!(eur(-5), "-0.05");
+    }
+}
