@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 use chrono::{Days, NaiveDate};
-use investai::domain::chart::{CASH, FUND_EXPENSES, INVESTMENTS_EQUITY, MANAGEMENT_FEES};
+use investai::domain::chart::{CASH, FUND_EXPENSES, MANAGEMENT_FEES, OPENING_BALANCE_EQUITY};
 use investai::domain::ledger::PostingLine;
 use investai::domain::money::Cents;
 use investai::storage::funds::{create_fund, NewFund};
@@ -43,7 +43,7 @@ fn main() -> anyhow::Result<()> {
         )
     })?;
     let accounts = write_tx(&mut conn, |conn| {
-        Ok([CASH, INVESTMENTS_EQUITY, MANAGEMENT_FEES, FUND_EXPENSES]
+        Ok([CASH, OPENING_BALANCE_EQUITY, MANAGEMENT_FEES, FUND_EXPENSES]
             .map(|code| account_by_code(conn, &fund.id, code).map(|a| a.id)))
     })?;
     let [cash, equity, fees, expenses] = accounts;
@@ -72,11 +72,13 @@ fn main() -> anyhow::Result<()> {
                         event_id: new_id(),
                         description: format!("Benchmark entry {i}, fees and \"expenses\""),
                         reverses_entry_id: None,
+                        amount_field: "postings",
+                        // Cash comes in, so its floor holds on every date whatever the order.
                         postings: vec![
-                            line(&fees, a, format!("invoice {i}")),
-                            line(&expenses, b, String::new()),
-                            line(&equity, a, String::new()),
-                            line(&cash, a.checked_add(b)?.checked_add(a)?.checked_neg()?, "bank".into()),
+                            line(&fees, a.checked_neg()?, format!("invoice {i}")),
+                            line(&expenses, b.checked_neg()?, String::new()),
+                            line(&equity, a.checked_neg()?, String::new()),
+                            line(&cash, a.checked_add(b)?.checked_add(a)?, "bank".into()),
                         ],
                     },
                 )?;

@@ -250,7 +250,8 @@ async fn submissions_are_refused_with_the_exact_reason(app: TestApp) {
         .await;
     assert_problem(&too_big, 422, Some("budget"));
     assert_eq!(too_big.body["type"], "/problems/pool-insufficient");
-    assert!(too_big.body["detail"].as_str().unwrap_or_default().contains("899000.00"), "{}", too_big.text);
+    // The pool holds 899,000.00: 2,000,000.00 would leave it at -1,101,000.00 from today on.
+    assert!(too_big.body["detail"].as_str().unwrap_or_default().contains("-1101000.00"), "{}", too_big.text);
     assert_eq!(balance(&app, &g.fund, "1010").await, before);
 }
 
@@ -394,7 +395,13 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     assert_eq!(balance(&app, &g.fund, "1030").await, 0, "nothing left committed to the award");
     let lapse_entry = lapsed.body[0]["entry_id"].as_str().expect("entry");
     let entry = app.get(&format!("/api/v1/ledger/entries/{lapse_entry}"), &app.auditor()).await;
-    assert_eq!(entry.body["effective_date"], "2026-04-01", "{}", entry.text);
+    // The day after the period (2026-04-01), but not before the award was made (today): the
+    // pool's money was committed to the award only then.
+    let award = app
+        .get(&format!("/api/v1/awards/{}", lapsed.body[0]["award_id"].as_str().expect("award")), &app.auditor())
+        .await;
+    let expected = award.body["award_date"].as_str().expect("award date").max("2026-04-01");
+    assert_eq!(entry.body["effective_date"], expected, "{}", entry.text);
     let twice = app.post("/api/v1/grants/lapse", &app.staff(), &json!({})).await;
     assert_eq!(twice.body, json!([]), "a second run changes nothing");
     let cli = investai(&app.database_url).args(["grants", "lapse"]).output().expect("run grants lapse");

@@ -18,6 +18,13 @@ struct Fund {
 /// and 400.00, one junior of 500.00; everything called and paid on 2025-01-01; 1,200.00
 /// deployed; the facility pays 1,800.00 back (cost 1,200.00) on 2026-01-01.
 async fn fund(app: &TestApp) -> Fund {
+    let f = fund_before_exit(app).await;
+    created(app, &format!("/api/v1/funds/{}/proceeds", f.id), json!({"facility_id": f.facility, "amount": "1800.00", "cost_returned": "1200.00", "value_date": "2026-01-01", "description": "Exit"})).await;
+    f
+}
+
+/// The fund of [`fund`] before the facility pays anything back.
+async fn fund_before_exit(app: &TestApp) -> Fund {
     let id = app.create_fund("Waterfall fund").await;
     let senior = created(
         app,
@@ -64,7 +71,6 @@ async fn fund(app: &TestApp) -> Fund {
         .await;
     }
     created(app, &format!("/api/v1/funds/{id}/deployments"), json!({"facility_id": facility, "kind": "equity", "amount": "1200.00", "value_date": "2025-01-02", "description": "Stake"})).await;
-    created(app, &format!("/api/v1/funds/{id}/proceeds"), json!({"facility_id": facility, "amount": "1800.00", "cost_returned": "1200.00", "value_date": "2026-01-01", "description": "Exit"})).await;
     Fund { id, senior, junior, investors, facility }
 }
 
@@ -168,7 +174,7 @@ async fn terms_are_validated_with_paths(app: TestApp) {
 }
 
 async fn write_down_hits_first_loss_first_and_values_follow(app: TestApp) {
-    let f = fund(&app).await;
+    let f = fund_before_exit(&app).await;
     created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
     // Before the exit: 1,200.00 invested; write 700.00 down on 2025-06-30.
     let loss = created(

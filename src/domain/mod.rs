@@ -4,6 +4,7 @@ pub mod capital;
 pub mod chart;
 pub mod eligibility;
 pub mod export;
+pub mod floors;
 pub mod grants;
 pub mod hours;
 pub mod ledger;

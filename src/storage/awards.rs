@@ -317,6 +317,7 @@ fn post_award_entry(
             event_id: award_id.into(),
             description: format!("compute grant awarded to {beneficiary}"),
             reverses_entry_id: None,
+            amount_field: "gpu_hours",
             postings: vec![
                 PostingLine {
                     account_id: awarded.id,
@@ -404,8 +405,9 @@ pub fn awards_due_to_lapse(conn: &mut DbConnection, as_of: NaiveDate) -> AppResu
 }
 
 /// Ends one award whose period is over: unused hours lapse and the unused aid goes back to
-/// the pool, dated the day after the award's end. Run inside `write_tx`; an award already
-/// ended is left alone, so running it twice (or on two nodes) changes nothing.
+/// the pool, dated the day after the award's end (or the award's date, if later). Run inside
+/// `write_tx`; an award already ended is left alone, so running it twice (or on two nodes)
+/// changes nothing.
 pub fn lapse_award(conn: &mut DbConnection, award_id: &str, as_of: NaiveDate, actor: &str) -> AppResult<Option<Lapse>> {
     let award = award_row(conn, award_id)?;
     if !award.is_running() || award.end_date >= as_of {
@@ -414,7 +416,9 @@ pub fn lapse_award(conn: &mut DbConnection, award_id: &str, as_of: NaiveDate, ac
     let unused = award.awarded().saturating_sub(award.used());
     let returned = Cents::new(award.aid_value_cents).checked_sub(Cents::new(award.subsidy_used_cents))?;
     let status = if unused.is_zero() { ApplicationStatus::Completed } else { ApplicationStatus::Expired };
-    let effective = award.end_date.succ_opt().unwrap_or(award.end_date);
+    // The day after the period, but never before the award itself was posted: an award made
+    // for a period already past lapses on its own date, not before the money was committed.
+    let effective = award.end_date.succ_opt().unwrap_or(award.end_date).max(award.award_date);
     let entry_id = if returned.is_zero() {
         None
     } else {
@@ -434,6 +438,7 @@ pub fn lapse_award(conn: &mut DbConnection, award_id: &str, as_of: NaiveDate, ac
                     award.legal_name, award.end_date
                 ),
                 reverses_entry_id: None,
+                amount_field: "as_of",
                 postings: vec![
                     PostingLine {
                         account_id: pool.id,

@@ -330,6 +330,7 @@ fn post_call_entry(conn: &mut DbConnection, call: &CallRow, notices: &[NoticeRow
             event_id: call.id.clone(),
             description: format!("Capital call {}: {}", call.call_number, call.description),
             reverses_entry_id: None,
+            amount_field: "lines",
             postings,
         },
     )?;
@@ -558,6 +559,7 @@ pub fn record_contribution(
             event_id: row.id.clone(),
             description: format!("Contribution to call {} by {}", notice.call_number, notice.investor_name),
             reverses_entry_id: None,
+            amount_field: "amount",
             postings: vec![
                 PostingLine { account_id: cash.id, amount, party_id: party.clone(), memo: memo.clone() },
                 PostingLine { account_id: receivable.id, amount: amount.checked_neg()?, party_id: party, memo },

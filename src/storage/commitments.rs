@@ -486,6 +486,7 @@ fn event_entry(row: &CommitmentRow, event: &CommitmentEventRow, [memo, contra]: 
         event_id: event.id.clone(),
         description: format!("Commitment {}: {amount}", event.kind),
         reverses_entry_id: None,
+        amount_field: "amount",
         postings: vec![line(memo, signed), line(contra, signed.checked_neg()?)],
     })
 }

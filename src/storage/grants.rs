@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::funds::get_fund;
-use super::ledger::{account_balance, post_entry, standard_account, NewEntry};
+use super::ledger::{post_entry, standard_account, NewEntry};
 use super::schema::{grant_applications, grant_awards, grant_call_facilities, grant_calls, grant_reviews};
 use super::structure::{get_facility, price_on};
 use super::{new_id, now_micros, DbConnection};
@@ -163,15 +163,8 @@ pub struct NewCall {
     pub actor: String,
 }
 
-/// What the fund's pool holds now and in every dated entry: a call may reserve the smaller.
-fn pool_available(conn: &mut DbConnection, fund_id: &str, today: NaiveDate) -> AppResult<Cents> {
-    let pool = standard_account(conn, fund_id, COMPUTE_GRANT_POOL)?;
-    let now = account_balance(conn, &pool.id, None, today)?;
-    let all = account_balance(conn, &pool.id, None, super::ledger::LAST_DATE)?;
-    Ok(now.min(all))
-}
-
-/// Opens a grant call, reserving its budget from the fund's compute-grant pool.
+/// Opens a grant call, reserving its budget from the fund's compute-grant pool (never more than
+/// the pool holds today and on every later date: the floor rule of the ledger).
 pub fn create_call(conn: &mut DbConnection, new: NewCall) -> AppResult<GrantCall> {
     get_fund(conn, &new.fund_id)?;
     let taken: i64 = grant_calls::table.filter(grant_calls::name.eq(&new.name)).count().get_result(conn)?;
@@ -189,14 +182,6 @@ pub fn create_call(conn: &mut DbConnection, new: NewCall) -> AppResult<GrantCall
     }
     let now = now_micros();
     let today = now.date();
-    let available = pool_available(conn, &new.fund_id, today)?;
-    if new.budget > available {
-        return Err(AppError::rule_on(
-            "pool-insufficient",
-            "budget",
-            format!("the compute-grant pool holds {available}; a budget of {} cannot be reserved", new.budget),
-        ));
-    }
     let id = new_id();
     let pool = standard_account(conn, &new.fund_id, COMPUTE_GRANT_POOL)?;
     let committed = standard_account(conn, &new.fund_id, COMPUTE_GRANT_COMMITTED)?;
@@ -210,6 +195,7 @@ pub fn create_call(conn: &mut DbConnection, new: NewCall) -> AppResult<GrantCall
             event_id: id.clone(),
             description: format!("budget of grant call {} reserved from the compute-grant pool", new.name),
             reverses_entry_id: None,
+            amount_field: "budget",
             postings: vec![
                 PostingLine {
                     account_id: committed.id,

@@ -73,20 +73,12 @@ fn two_postings(
 }
 
 /// Invests called cash in a facility as equity or a grant. Only cash the fund holds on the
-/// value date can be deployed.
+/// value date and keeps on every later date can be deployed (the floor rule of the ledger).
 pub fn deploy(conn: &mut DbConnection, row: DeploymentRow) -> AppResult<Deployment> {
     let facility = get_facility(conn, &row.facility_id)
         .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
     let cash = account_by_code(conn, &row.fund_id, CASH)?;
-    let available = account_balance(conn, &cash.id, None, row.value_date)?;
     let amount = Cents::new(row.amount_cents);
-    if amount > available {
-        return Err(AppError::rule_on(
-            "insufficient-cash",
-            "amount",
-            format!("the fund holds {available} in cash on {}; {amount} cannot be deployed", row.value_date),
-        ));
-    }
     let target = if row.kind == "equity" { INVESTMENTS_EQUITY } else { GRANTS_TO_FACILITIES };
     let debit = account_by_code(conn, &row.fund_id, target)?;
     let row = DeploymentRow { id: new_id(), created_at: now_micros(), ..row };
@@ -101,6 +93,7 @@ pub fn deploy(conn: &mut DbConnection, row: DeploymentRow) -> AppResult<Deployme
             event_id: row.id.clone(),
             description: format!("{} deployment into {}: {}", row.kind, facility.name, row.description),
             reverses_entry_id: None,
+            amount_field: "amount",
             postings: two_postings(debit.id, cash.id, amount, Some(facility.id.clone()), &row.kind)?,
         },
     )?;
@@ -216,6 +209,7 @@ pub fn receive_proceeds(conn: &mut DbConnection, row: ProceedsRow) -> AppResult<
             event_id: row.id.clone(),
             description: format!("Proceeds: {}", row.description),
             reverses_entry_id: None,
+            amount_field: "cost_returned",
             postings,
         },
     )?;
@@ -313,6 +307,7 @@ pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult
                 event_id: row.id.clone(),
                 description: format!("Valuation to NAV {nav}: {}", row.description),
                 reverses_entry_id: None,
+                amount_field: "nav",
                 postings: two_postings(investments.id, gains.id, adjustment, None, "revaluation")?,
             },
         )?;

@@ -143,6 +143,9 @@ pub struct NewEntry {
     pub event_id: String,
     pub description: String,
     pub reverses_entry_id: Option<String>,
+    /// The request field that carries what this entry posts: a refusal by the floor rule
+    /// names it (`amount`, `cash`, `postings`...).
+    pub amount_field: &'static str,
     pub postings: Vec<PostingLine>,
 }
 
@@ -228,12 +231,14 @@ pub struct ChainedEntries {
     head: (i64, String),
     entries: Vec<EntryRow>,
     postings: Vec<PostingRow>,
+    /// Each entry's `amount_field`.
+    fields: Vec<&'static str>,
 }
 
 impl ChainedEntries {
     /// An empty chain continuing `head` (sequence and hash), read with [`chain_head`].
     pub fn after(head: (i64, String)) -> Self {
-        ChainedEntries { head, entries: Vec::new(), postings: Vec::new() }
+        ChainedEntries { head, entries: Vec::new(), postings: Vec::new(), fields: Vec::new() }
     }
 
     /// Checks `entry` (balanced, posting only to `accounts` of its fund, loaded earlier) and
@@ -278,13 +283,15 @@ impl ChainedEntries {
             .collect();
         let hash = chain_hash(&row.previous_hash, &row.canonical(&lines));
         self.head = (row.sequence, hash.clone());
+        self.fields.push(entry.amount_field);
         self.postings.extend(lines);
         self.entries.push(EntryRow { hash, ..row });
         &self.entries[self.entries.len() - 1]
     }
 
-    /// Writes the linked entries and their postings and moves the chain's head to the last.
-    /// Call inside the [`super::write_tx`] whose head the chain continues.
+    /// Writes the linked entries and their postings, refuses them if they break a floor on any
+    /// date (`storage::floors`), and moves the chain's head to the last. Call inside the
+    /// [`super::write_tx`] whose head the chain continues; a refusal rolls the write back.
     pub fn write(self, conn: &mut DbConnection) -> AppResult<()> {
         let Some(last) = self.entries.last() else {
             return Ok(());
@@ -301,6 +308,7 @@ impl ChainedEntries {
         for chunk in self.postings.chunks(1_000) {
             super::batch_insert!(conn, postings::table, chunk);
         }
+        super::floors::record_and_check(conn, &self.entries, &self.postings, &self.fields)?;
         diesel::update(ledger_head::table.find(1))
             .set((
                 ledger_head::sequence.eq(last.sequence),
@@ -337,8 +345,15 @@ fn check_accounts_known(lines: &[PostingLine], in_fund: &[&str]) -> AppResult<()
     }
 }
 
-/// Posts the reversing entry of `entry_id`. An entry is reversed at most once, and a
-/// reversal itself is not reversed (post a new entry instead).
+/// Events whose entry is the whole record: a reversal of the entry undoes the event. Every
+/// other event (a contribution, a distribution, an award...) is also held outside the journal
+/// (notices, positions, awards), which a reversal of its entry alone would leave disagreeing
+/// with the books.
+pub const REVERSIBLE_EVENTS: [&str; 2] = ["manual_entry", "proceeds"];
+
+/// Posts the reversing entry of `entry_id`. An entry is reversed at most once, a reversal
+/// itself is not reversed (post a new entry instead), and only entries of
+/// [`REVERSIBLE_EVENTS`] are reversed this way.
 pub fn reverse_entry(
     conn: &mut DbConnection,
     entry_id: &str,
@@ -349,6 +364,18 @@ pub fn reverse_entry(
     let original = get_entry(conn, entry_id)?;
     if original.entry.reverses_entry_id.is_some() {
         return Err(AppError::rule("reversal-of-reversal", "a reversing entry cannot itself be reversed"));
+    }
+    if !REVERSIBLE_EVENTS.contains(&original.entry.event_type.as_str()) {
+        return Err(AppError::rule(
+            "entry-records-an-event",
+            format!(
+                "entry {} records a {} that the books also hold outside the journal; reversing the entry alone \
+                 would leave the two disagreeing (only manual entries and proceeds are reversed this way; \
+                 correct the event, or post a correcting manual entry)",
+                original.entry.sequence,
+                original.entry.event_type.replace('_', " ")
+            ),
+        ));
     }
     let already: i64 =
         journal_entries::table.filter(journal_entries::reverses_entry_id.eq(entry_id)).count().get_result(conn)?;
@@ -382,6 +409,7 @@ pub fn reverse_entry(
             event_id: entry_id.to_string(),
             description: format!("Reversal of entry {}: {reason}", original.entry.sequence),
             reverses_entry_id: Some(entry_id.to_string()),
+            amount_field: "effective_date",
             postings: reversal_of(&lines)?,
         },
     )

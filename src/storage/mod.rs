@@ -10,6 +10,7 @@ pub mod capital;
 pub mod commitment_batch;
 pub mod commitments;
 pub mod export;
+pub mod floors;
 pub mod funds;
 pub mod grants;
 pub mod idempotency;

@@ -94,6 +94,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_days (account_id, party_key, day) {
+        account_id -> Text,
+        party_key -> Text,
+        day -> Date,
+        net_cents -> BigInt,
+    }
+}
+
+diesel::joinable!(account_days -> ledger_accounts (account_id));
 diesel::joinable!(ledger_accounts -> funds (fund_id));
 diesel::joinable!(journal_entries -> funds (fund_id));
 diesel::joinable!(postings -> journal_entries (entry_id));
@@ -508,4 +518,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     award_capacity,
     usage_records,
     facility_quarter_usage,
+    account_days,
 );

@@ -349,6 +349,7 @@ fn post_usage_entry(
             event_id: batch_id.into(),
             description: format!("GPU-hours used under the award to {}", award.legal_name),
             reverses_entry_id: None,
+            amount_field: "records",
             postings: vec![
                 line(expense.id, amount, &sme),
                 line(payable.id, credit, &facility),

@@ -372,15 +372,6 @@ pub fn execute(
             format!("the fund distributed on {latest}; a new distribution cannot be dated before it"),
         ));
     }
-    let cash_account = account_by_code(conn, fund_id, CASH)?;
-    let held = account_balance(conn, &cash_account.id, None, date)?;
-    if cash > held {
-        return Err(AppError::rule_on(
-            "insufficient-cash",
-            "cash",
-            format!("the fund holds {held} in cash on {date}; {cash} cannot be distributed"),
-        ));
-    }
     let (mut view, source_of) = compute(conn, fund_id, cash, date, description)?;
     let id = new_id();
     let allocation_json = serde_json::to_string(&view.allocation).map_err(AppError::internal)?;
@@ -479,6 +470,7 @@ fn post_distribution(
             event_id: distribution_id.into(),
             description: format!("Distribution: {}", view.description),
             reverses_entry_id: None,
+            amount_field: "cash",
             postings,
         },
     )?;
@@ -684,6 +676,7 @@ pub fn write_down(
             event_id: id.clone(),
             description: format!("Write-down of {}: {description}", facility.name),
             reverses_entry_id: None,
+            amount_field: "amount",
             postings,
         },
     )?;

@@ -358,6 +358,7 @@ pub async fn post_entry(
                 event_id: new_id(),
                 description: description.clone(),
                 reverses_entry_id: None,
+                amount_field: "postings",
                 postings,
             },
         )?;

@@ -1,0 +1,202 @@
+//! The floor rule applied to every write (docs/ledger.md, "Floors"): the daily totals of each
+//! account, kept with the postings in the write's transaction, and the check that no account a
+//! write lowers breaks its floor on the write's date or on any later date. Every entry reaches
+//! the journal through [`super::ledger::ChainedEntries::write`], which calls this: one place
+//! for every kind of write.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel::upsert::excluded;
+
+use super::ledger::{EntryRow, PostingRow};
+use super::schema::{account_days, ledger_accounts};
+use super::DbConnection;
+use crate::domain::floors::{first_breach, floor_of, Breach, Floor};
+use crate::error::{AppError, AppResult, FieldError};
+
+/// Rows one upsert statement carries (SQLite binds at most 32,766 parameters).
+const DAY_ROWS_PER_STATEMENT: usize = 1_000;
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = account_days)]
+struct DayRow {
+    account_id: String,
+    party_key: String,
+    day: NaiveDate,
+    net_cents: i64,
+}
+
+/// An account and a party's share of it ('' for the whole account).
+type Key = (String, String);
+
+/// What one write lowers: per key, the earliest date it lowers it on and the entry that does.
+struct Lowered {
+    floor: &'static Floor,
+    from: NaiveDate,
+    entry: usize,
+}
+
+/// Adds the postings of `entries` to the daily totals, then refuses the write if an account
+/// it takes toward its floor stands below zero on any date from the entry's date on. Call
+/// after the postings are inserted, inside the write's transaction: a refusal rolls back
+/// everything. `fields[i]` names the request field behind entry `i`, for the refusal.
+pub fn record_and_check(
+    conn: &mut DbConnection,
+    entries: &[EntryRow],
+    postings: &[PostingRow],
+    fields: &[&'static str],
+) -> AppResult<()> {
+    let index_of: HashMap<&str, usize> = entries.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
+    let mut totals: BTreeMap<(Key, NaiveDate), i64> = BTreeMap::new();
+    for posting in postings {
+        let Some(entry) = index_of.get(posting.entry_id.as_str()).map(|i| &entries[*i]) else { continue };
+        for key in keys(posting) {
+            *totals.entry((key, entry.effective_date)).or_default() += posting.amount_cents;
+        }
+    }
+    add_days(conn, totals)?;
+    let lowered = lowered(conn, entries, postings, &index_of)?;
+    for ((account_id, party), lowering) in &lowered {
+        if let Some(breach) = breach(conn, lowering.floor, account_id, party, lowering.from)? {
+            let field = fields.get(lowering.entry).copied().unwrap_or("postings");
+            return Err(refusal(conn, lowering, account_id, party, breach, field)?);
+        }
+    }
+    Ok(())
+}
+
+/// The whole account, and the party's share when the posting names one.
+fn keys(posting: &PostingRow) -> Vec<Key> {
+    let mut keys = vec![(posting.account_id.clone(), String::new())];
+    if let Some(party) = posting.party_id.as_ref().filter(|p| !p.is_empty()) {
+        keys.push((posting.account_id.clone(), party.clone()));
+    }
+    keys
+}
+
+fn add_days(conn: &mut DbConnection, totals: BTreeMap<(Key, NaiveDate), i64>) -> AppResult<()> {
+    let rows: Vec<DayRow> = totals
+        .into_iter()
+        .map(|(((account_id, party_key), day), net_cents)| DayRow { account_id, party_key, day, net_cents })
+        .collect();
+    let conflict = (account_days::account_id, account_days::party_key, account_days::day);
+    let add = account_days::net_cents.eq(account_days::net_cents + excluded(account_days::net_cents));
+    match conn {
+        // Diesel has no multi-row upsert on SQLite; one prepared statement per row, in process.
+        DbConnection::Sqlite(c) => {
+            for row in &rows {
+                diesel::insert_into(account_days::table)
+                    .values(row)
+                    .on_conflict(conflict)
+                    .do_update()
+                    .set(add)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Postgresql(c) => {
+            for chunk in rows.chunks(DAY_ROWS_PER_STATEMENT) {
+                diesel::insert_into(account_days::table)
+                    .values(chunk)
+                    .on_conflict(conflict)
+                    .do_update()
+                    .set(add)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The keys the write takes toward their floor, each from the first date it does.
+fn lowered(
+    conn: &mut DbConnection,
+    entries: &[EntryRow],
+    postings: &[PostingRow],
+    index_of: &HashMap<&str, usize>,
+) -> AppResult<BTreeMap<Key, Lowered>> {
+    let mut ids: Vec<&str> = postings.iter().map(|p| p.account_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut floors: HashMap<String, &'static Floor> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let codes: Vec<(String, String)> = ledger_accounts::table
+            .filter(ledger_accounts::id.eq_any(chunk))
+            .select((ledger_accounts::id, ledger_accounts::code))
+            .load(conn)?;
+        floors.extend(codes.into_iter().filter_map(|(id, code)| floor_of(&code).map(|f| (id, f))));
+    }
+    let mut lowered: BTreeMap<Key, Lowered> = BTreeMap::new();
+    for posting in postings {
+        let Some(floor) = floors.get(&posting.account_id).copied() else { continue };
+        let Some(entry) = index_of.get(posting.entry_id.as_str()).copied() else { continue };
+        if !floor.lowers(crate::domain::money::Cents::new(posting.amount_cents)) {
+            continue;
+        }
+        let from = entries[entry].effective_date;
+        for key in keys(posting).into_iter().filter(|(_, party)| party.is_empty() || floor.per_party) {
+            lowered
+                .entry(key)
+                .and_modify(|l| {
+                    if from < l.from {
+                        (l.from, l.entry) = (from, entry);
+                    }
+                })
+                .or_insert(Lowered { floor, from, entry });
+        }
+    }
+    Ok(lowered)
+}
+
+/// The first date on or after `from` on which the key stands below its floor, if any.
+fn breach(
+    conn: &mut DbConnection,
+    floor: &Floor,
+    account_id: &str,
+    party: &str,
+    from: NaiveDate,
+) -> AppResult<Option<Breach>> {
+    let opening: i64 = account_days::table
+        .filter(account_days::account_id.eq(account_id))
+        .filter(account_days::party_key.eq(party))
+        .filter(account_days::day.lt(from))
+        .select(sql::<BigInt>("CAST(COALESCE(SUM(net_cents), 0) AS BIGINT)"))
+        .first(conn)?;
+    // One row per day with entries from the write's date on: as many as the account has dates,
+    // not postings.
+    let days: Vec<(NaiveDate, i64)> = account_days::table
+        .filter(account_days::account_id.eq(account_id))
+        .filter(account_days::party_key.eq(party))
+        .filter(account_days::day.ge(from))
+        .order(account_days::day.asc())
+        .select((account_days::day, account_days::net_cents))
+        .load(conn)?;
+    Ok(first_breach(floor, opening, days))
+}
+
+fn refusal(
+    conn: &mut DbConnection,
+    lowering: &Lowered,
+    account_id: &str,
+    party: &str,
+    breach: Breach,
+    field: &str,
+) -> AppResult<AppError> {
+    let (code, name): (String, String) =
+        ledger_accounts::table.find(account_id).select((ledger_accounts::code, ledger_accounts::name)).first(conn)?;
+    let whose = if party.is_empty() { String::new() } else { format!(" for party {party}") };
+    let credit = match lowering.floor.normal {
+        crate::domain::floors::Normal::Debit => "",
+        crate::domain::floors::Normal::Credit => " as a credit balance",
+    };
+    let held = crate::domain::money::Cents::new(lowering.floor.held(breach.balance.get()));
+    let detail = format!(
+        "account {code} {name}{whose} would stand at {held}{credit} on {}, the first date it would go below zero; \
+         it must not from {} on",
+        breach.date, lowering.from
+    );
+    Ok(AppError::Rule { code: lowering.floor.problem, errors: vec![FieldError::new(field, &detail)], detail })
+}
