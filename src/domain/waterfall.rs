@@ -1,4 +1,4 @@
-//! The waterfall engine (DOMAIN §5): distributes an amount of cash on a date over the fund's
+//! The waterfall engine (docs/waterfall.md): distributes an amount of cash on a date over the fund's
 //! tranches, investor positions and accounts, step by step, exact to the cent.
 //!
 //! Pure: the caller hands in the terms, every position's state and the cash; the engine
@@ -43,6 +43,16 @@ pub enum Target {
     Account(String),
 }
 
+impl Target {
+    /// What ties are broken by: a tranche's id, an account's code (the lower, as text, first).
+    pub fn id(&self) -> &str {
+        match self {
+            Target::Tranche(id) => id,
+            Target::Account(code) => code,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Share {
@@ -53,7 +63,7 @@ pub struct Share {
     pub percent: Decimal,
 }
 
-/// One step of a waterfall. The vocabulary is fixed (DOMAIN §5).
+/// One step of a waterfall. The vocabulary is fixed (docs/waterfall.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
@@ -189,9 +199,15 @@ pub struct Line {
     pub owed: Cents,
     #[schema(value_type = String)]
     pub paid: Cents,
-    /// Owed but not paid by this distribution; carried forward for pref and capital.
+    /// Owed but not paid by this distribution; carried forward for pref and capital. Never
+    /// negative: `paid = owed - shortfall + redistributed`.
     #[schema(value_type = String)]
     pub shortfall: Cents,
+    /// Paid beyond what the rule owed: a share of what a capped target could not take, handed
+    /// on to this one (split and catch-up).
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub redistributed: Cents,
     /// The rule that set `owed`, in words (shared by the lines of a step and tranche).
     #[schema(value_type = String)]
     pub rule: Arc<str>,
@@ -203,6 +219,24 @@ pub struct Line {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub settled_before: Option<Cents>,
+}
+
+impl Line {
+    /// A line paying `paid` against `owed`: what was owed and not paid is the shortfall, what
+    /// was paid beyond it came by redistribution. Neither is ever negative.
+    fn settled(target: Target, position_id: Option<Arc<str>>, owed: Cents, paid: Cents, rule: Arc<str>) -> Line {
+        Line {
+            target,
+            position_id,
+            owed,
+            paid,
+            shortfall: Cents::new((owed.get() - paid.get()).max(0)),
+            redistributed: Cents::new((paid.get() - owed.get()).max(0)),
+            rule,
+            basis: None,
+            settled_before: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -518,7 +552,9 @@ impl<'a> Run<'a> {
                 by_tranche.into_iter().map(|(_, group)| group).collect()
             }
         };
-        for group in groups {
+        for mut group in groups {
+            // Largest remainders tie to the lower position id, whatever the tranches' ranks.
+            group.sort_by(|a, b| self.positions[indices[*a]].id.cmp(&self.positions[indices[*b]].id));
             let group_owed = Cents::sum(group.iter().map(|slot| owed[*slot]))?;
             let pay = group_owed.min(self.left);
             let weights: Vec<Cents> = group.iter().map(|slot| owed[*slot]).collect();
@@ -631,17 +667,8 @@ fn tranche_names(run: &Run<'_>, ids: &[String]) -> String {
     named.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn account_line(account: &str, owed: Cents, paid: Cents, rule: String) -> Result<Line, MoneyError> {
-    Ok(Line {
-        target: Target::Account(account.into()),
-        position_id: None,
-        owed,
-        paid,
-        shortfall: owed.checked_sub(paid)?,
-        rule: rule.into(),
-        basis: None,
-        settled_before: None,
-    })
+fn account_line(account: &str, owed: Cents, paid: Cents, rule: String) -> Line {
+    Line::settled(Target::Account(account.into()), None, owed, paid, rule.into())
 }
 
 fn fee_step(
@@ -665,7 +692,7 @@ fn fee_step(
     };
     let paid = owed.min(run.left);
     run.left = run.left.checked_sub(paid)?;
-    Ok((format!("Fee: {name}"), vec![account_line(account, owed, paid, rule)?]))
+    Ok((format!("Fee: {name}"), vec![account_line(account, owed, paid, rule)]))
 }
 
 /// Per position: (owed in full, owed within the return cap, basis, settled before).
@@ -741,14 +768,9 @@ fn lines_for(run: &Run<'_>, indices: &[usize], owing: &[Owing], paid: &[Cents], 
                 shared
             };
             Line {
-                target: Target::Tranche(run.tranche_id_of(*i)),
-                position_id: Some(position.id.clone()),
-                owed: *full,
-                paid: *paid,
-                shortfall: Cents::new(full.get() - paid.get()),
-                rule,
                 basis: Some(*basis),
                 settled_before: Some(*before),
+                ..Line::settled(Target::Tranche(run.tranche_id_of(*i)), Some(position.id.clone()), *full, *paid, rule)
             }
         })
         .collect()
@@ -768,7 +790,7 @@ fn reserve_step(
         rule.push_str(&format!(", capped at {cap}"));
     }
     run.left = run.left.checked_sub(paid)?;
-    Ok((format!("Reserve to account {account}"), vec![account_line(account, owed, paid, rule)?]))
+    Ok((format!("Reserve to account {account}"), vec![account_line(account, owed, paid, rule)]))
 }
 
 /// Profits paid so far to everyone, and to one target.
@@ -798,17 +820,7 @@ fn pay_target(
             run.left = run.left.checked_sub(amount)?;
             let entry = run.account_profits.entry(code.clone()).or_default();
             *entry = entry.checked_add(amount)?;
-            let line = Line {
-                target: target.clone(),
-                position_id: None,
-                owed,
-                paid: amount,
-                shortfall: owed.checked_sub(amount)?,
-                rule,
-                basis: None,
-                settled_before: None,
-            };
-            Ok(vec![line])
+            Ok(vec![Line::settled(target.clone(), None, owed, amount, rule)])
         }
         Target::Tranche(id) => {
             let indices = run.positions_of(std::slice::from_ref(id));
@@ -822,16 +834,8 @@ fn pay_target(
             let mut lines = Vec::with_capacity(indices.len());
             for ((i, share), owed_share) in indices.iter().zip(&shares).zip(owed_shares) {
                 run.credit(*i, *share, "profit")?;
-                lines.push(Line {
-                    target: target.clone(),
-                    position_id: Some(run.positions[*i].id.clone()),
-                    owed: owed_share,
-                    paid: *share,
-                    shortfall: Cents::new((owed_share.get() - share.get()).max(0)),
-                    rule: rule.clone(),
-                    basis: None,
-                    settled_before: None,
-                });
+                let position = Some(run.positions[*i].id.clone());
+                lines.push(Line::settled(target.clone(), position, owed_share, *share, rule.clone()));
             }
             Ok(lines)
         }
@@ -891,13 +895,27 @@ fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>)
             }
         });
     }
-    let nominal = allocate_by_weights(residual, &weights)?;
-    let (amounts, _unplaced) = allocate_capped(residual, &weights, &caps)?;
+    // Allocated over the targets in id order, so that exact ties go to the lower id, whatever
+    // the order the shares are listed in.
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|a, b| shares[*a].target.id().cmp(shares[*b].target.id()));
+    let sorted_weights: Vec<i128> = order.iter().map(|i| weights[*i]).collect();
+    let sorted_caps: Vec<Option<Cents>> = order.iter().map(|i| caps[*i]).collect();
+    let (sorted_amounts, _unplaced) = allocate_capped(residual, &sorted_weights, &sorted_caps)?;
+    let sorted_nominal = allocate_by_weights(residual, &sorted_weights)?;
+    let mut nominal = vec![Cents::ZERO; shares.len()];
+    let mut amounts = vec![Cents::ZERO; shares.len()];
+    for (slot, index) in order.iter().enumerate() {
+        nominal[*index] = sorted_nominal[slot];
+        amounts[*index] = sorted_amounts[slot];
+    }
     let mut lines = Vec::new();
     for ((share, amount), owed) in shares.iter().zip(&amounts).zip(&nominal) {
         let mut rule = format!("{}% of the residual {residual}", share.percent.normalize());
         if amount < owed {
             rule.push_str("; return cap reached, the excess goes to the others pro rata");
+        } else if amount > owed {
+            rule.push_str("; with its share of what capped targets could not take");
         }
         let mut paid_lines = pay_target(run, &share.target, *amount, *owed, Arc::from(rule))?;
         lines.append(&mut paid_lines);

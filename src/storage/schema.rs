@@ -315,6 +315,7 @@ diesel::table! {
         paid_cents -> BigInt,
         shortfall_cents -> BigInt,
         rule -> Text,
+        redistributed_cents -> BigInt,
     }
 }
 

@@ -421,6 +421,7 @@ fn store_lines(
                 distribution_lines::owed_cents.eq(line.owed.get()),
                 distribution_lines::paid_cents.eq(line.paid.get()),
                 distribution_lines::shortfall_cents.eq(line.shortfall.get()),
+                distribution_lines::redistributed_cents.eq(line.redistributed.get()),
                 distribution_lines::rule.eq(line.rule.to_string()),
             ));
         }

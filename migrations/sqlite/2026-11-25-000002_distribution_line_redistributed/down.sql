@@ -1,0 +1,1 @@
+ALTER TABLE distribution_lines DROP COLUMN redistributed_cents;
