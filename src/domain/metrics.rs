@@ -1,4 +1,4 @@
-//! Investor metrics (DOMAIN §6): XIRR, DPI, RVPI, TVPI.
+//! Investor metrics (docs/waterfall.md, "NAV and metrics"): XIRR, DPI, RVPI, TVPI.
 //!
 //! Multiples are exact decimals of exact cents. XIRR is a rate, the root of a sum of powers:
 //! like Excel, it is found numerically in double precision (a rate is not money, and no decimal
@@ -17,26 +17,41 @@ pub const XIRR_ITERATIONS_MAX: usize = 100;
 pub const XIRR_TOLERANCE: f64 = 1e-12;
 /// Excel's first guess.
 pub const XIRR_GUESS: f64 = 0.1;
+/// A root found by Newton's or Halley's method is accepted when the present value there is
+/// this small against the sum of the flows' absolute present values.
+const ROOT_RELATIVE_NPV_MAX: f64 = 1e-10;
+/// Steps of the bracketed search (Brent's method), each halving the bracket at worst:
+/// enough to pin the root to the last bit of a double anywhere in range.
+const BRENT_ITERATIONS_MAX: usize = 200;
+/// The search runs on x = ln(1 + rate), which maps every rate above -100% to the real line.
+/// Beyond these bounds the rate is closer to -100% than a double can show, or larger than one
+/// can hold: `exp(709)` is near the largest double.
+const LOG_GROWTH_MIN: f64 = -745.0;
+const LOG_GROWTH_MAX: f64 = 709.0;
 /// Points scanned for further roots when the flows change sign more than once: 1 + rate from
-/// 0.01 to 11, evenly spaced in its logarithm.
-const ROOT_SCAN_POINTS: usize = 400;
+/// 10^-6 to 10^6, evenly spaced in its logarithm.
+const ROOT_SCAN_POINTS: usize = 800;
+const ROOT_SCAN_LOG_GROWTH: f64 = 13.815_510_557_964_274; // ln(10^6)
 
-fn scan_rates() -> impl Iterator<Item = f64> {
-    let (low, high) = (0.01f64.ln(), 11.0f64.ln());
-    (0..=ROOT_SCAN_POINTS).map(move |i| (low + (high - low) * i as f64 / ROOT_SCAN_POINTS as f64).exp() - 1.0)
+fn scan_points() -> impl Iterator<Item = f64> {
+    (0..=ROOT_SCAN_POINTS)
+        .map(|i| -ROOT_SCAN_LOG_GROWTH + 2.0 * ROOT_SCAN_LOG_GROWTH * i as f64 / ROOT_SCAN_POINTS as f64)
 }
 
 /// What XIRR found. A series with no root or several is said so, never hidden.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Xirr {
-    /// One rate: the only root.
+    /// One rate: the only root. A rate closer to -100% than a double can show is given as -1.
     Rate { rate: f64 },
     /// Several rates make the present value zero; `rate` is the one Excel returns (from 0.1).
     MultipleRoots { rate: f64, roots: Vec<f64> },
     /// All flows have the same sign (or there are fewer than two): no rate exists.
     NoSignChange,
-    /// Newton's method did not converge from 0.1 and no root was found by scanning.
+    /// No rate was found: the flows change sign more than once and neither Newton's method
+    /// from 0.1 nor a scan of rates from -99.9999% to 10^8% found one, or (one sign change) the
+    /// rate is larger than a double can hold. With one sign change a rate always exists and,
+    /// within a double's range, is found.
     NoConvergence,
 }
 
@@ -49,14 +64,20 @@ impl Xirr {
     }
 }
 
-/// Year fractions (ACT/365) from the first date, and the flows as doubles. XIRR is a rate
-/// found by Newton's method on exponentials, so the solver works in doubles; the flows are
+/// Year fractions (ACT/365) from the first date, and the flows as doubles, netted per date. XIRR
+/// is a rate found numerically on exponentials, so the solver works in doubles; the flows are
 /// converted here, exactly (integer cents below 2^53), and no amount ever comes back out.
 fn prepare(flows: &[(NaiveDate, Cents)]) -> (Vec<f64>, Vec<f64>) {
-    let start = flows.iter().map(|(d, _)| *d).min().unwrap_or_default();
-    let years = flows.iter().map(|(d, _)| (*d - start).num_days() as f64 / 365.0).collect();
-    let values = flows.iter().map(|(_, v)| v.get() as f64 / 100.0).collect();
-    (years, values)
+    let mut by_date: std::collections::BTreeMap<NaiveDate, i128> = std::collections::BTreeMap::new();
+    for (date, cents) in flows {
+        *by_date.entry(*date).or_default() += i128::from(cents.get());
+    }
+    let start = by_date.keys().next().copied().unwrap_or_default();
+    by_date
+        .into_iter()
+        .filter(|(_, cents)| *cents != 0)
+        .map(|(date, cents)| ((date - start).num_days() as f64 / 365.0, cents as f64 / 100.0))
+        .unzip()
 }
 
 /// Net present value and its derivative at `rate`.
@@ -70,6 +91,18 @@ fn npv_and_slope(rate: f64, years: &[f64], values: &[f64]) -> (f64, f64) {
         slope -= t * discounted;
     }
     (npv, slope / (1.0 + rate))
+}
+
+/// Whether `rate` is a root: the present value there is nothing against the flows' size.
+fn is_root(rate: f64, years: &[f64], values: &[f64]) -> bool {
+    let log_base = (1.0 + rate).ln();
+    let (mut npv, mut scale) = (0.0f64, 0.0f64);
+    for (t, v) in years.iter().zip(values) {
+        let discounted = v * (-t * log_base).exp();
+        npv += discounted;
+        scale += discounted.abs();
+    }
+    npv.is_finite() && scale.is_finite() && npv.abs() <= ROOT_RELATIVE_NPV_MAX * scale
 }
 
 fn newton(guess: f64, years: &[f64], values: &[f64]) -> Option<f64> {
@@ -122,41 +155,144 @@ fn halley(guess: f64, years: &[f64], values: &[f64]) -> Option<f64> {
     None
 }
 
-fn sign_changes(flows: &[(NaiveDate, Cents)]) -> usize {
-    let mut ordered: Vec<&(NaiveDate, Cents)> = flows.iter().filter(|(_, v)| !v.is_zero()).collect();
-    ordered.sort_by_key(|(d, _)| *d);
-    ordered.windows(2).filter(|w| w[0].1.is_negative() != w[1].1.is_negative()).count()
+/// The sign of the present value at x = ln(1 + rate), as ln(received) - ln(paid), each a
+/// log-sum-exp of the discounted flows: finite for every x, however far the discount factors
+/// are beyond a double. Zero at a root. With one sign change in the flows it is monotonic in x.
+fn log_balance(x: f64, years: &[f64], values: &[f64]) -> f64 {
+    let log_sum = |positive: bool| {
+        let terms =
+            years.iter().zip(values).filter(|(_, v)| (**v > 0.0) == positive).map(|(t, v)| v.abs().ln() - t * x);
+        let peak = terms.clone().fold(f64::NEG_INFINITY, f64::max);
+        if peak == f64::NEG_INFINITY {
+            return f64::NEG_INFINITY;
+        }
+        peak + terms.map(|term| (term - peak).exp()).sum::<f64>().ln()
+    };
+    log_sum(true) - log_sum(false)
 }
 
-/// Excel-compatible XIRR of dated flows (negative = paid in, positive = received).
+/// Brent's method on `f` over [a, b], whose ends have opposite signs: the root to the last
+/// bit of a double. Bounded: at most [`BRENT_ITERATIONS_MAX`] evaluations.
+fn brent(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> Option<f64> {
+    let (mut fa, mut fb) = (f(a), f(b));
+    if fa == 0.0 {
+        return Some(a);
+    }
+    if fb == 0.0 {
+        return Some(b);
+    }
+    if fa.signum() == fb.signum() || !fa.is_finite() || !fb.is_finite() {
+        return None;
+    }
+    let (mut c, mut fc) = (a, fa);
+    let (mut d, mut e) = (b - a, b - a);
+    for _ in 0..BRENT_ITERATIONS_MAX {
+        if fb.signum() == fc.signum() {
+            (c, fc) = (a, fa);
+            (d, e) = (b - a, b - a);
+        }
+        if fc.abs() < fb.abs() {
+            (a, fa, b, fb, c, fc) = (b, fb, c, fc, b, fb);
+        }
+        let tolerance = 2.0 * f64::EPSILON * b.abs() + f64::MIN_POSITIVE;
+        let half = 0.5 * (c - b);
+        if half.abs() <= tolerance || fb == 0.0 {
+            return Some(b);
+        }
+        if e.abs() >= tolerance && fa.abs() > fb.abs() {
+            // Secant or inverse quadratic interpolation, kept only if it stays well inside.
+            let s = fb / fa;
+            let (mut p, mut q) = if a == c {
+                (2.0 * half * s, 1.0 - s)
+            } else {
+                let (q0, r) = (fa / fc, fb / fc);
+                (s * (2.0 * half * q0 * (q0 - r) - (b - a) * (r - 1.0)), (q0 - 1.0) * (r - 1.0) * (s - 1.0))
+            };
+            if p > 0.0 {
+                q = -q;
+            } else {
+                p = -p;
+            }
+            if 2.0 * p < (3.0 * half * q - (tolerance * q).abs()).min((e * q).abs()) {
+                (e, d) = (d, p / q);
+            } else {
+                (d, e) = (half, half);
+            }
+        } else {
+            (d, e) = (half, half);
+        }
+        (a, fa) = (b, fb);
+        b += if d.abs() > tolerance { d } else { tolerance.copysign(half) };
+        fb = f(b);
+    }
+    None
+}
+
+/// The one rate of flows that change sign once (Descartes' rule of signs holds for sums of
+/// real powers: one sign change, one root above -100%). Halley's method from 0.1 finds most in
+/// a few passes; where it fails or lands off the root, the root is bracketed on
+/// x = ln(1 + rate), where the present value's sign is monotonic, and pinned by Brent's method.
+fn unique_rate(years: &[f64], values: &[f64]) -> Option<f64> {
+    if let Some(rate) = halley(XIRR_GUESS, years, values).filter(|r| is_root(*r, years, values)) {
+        return Some(rate);
+    }
+    let f = |x: f64| log_balance(x, years, values);
+    let start = XIRR_GUESS.ln_1p();
+    let at_start = f(start);
+    if at_start == 0.0 {
+        return Some(XIRR_GUESS);
+    }
+    // Step away from the guess, doubling, toward the side where the sign changes.
+    let rising = f(start + 1.0) > at_start;
+    let upward = (at_start < 0.0) == rising;
+    let (mut near, mut step) = (start, 1.0);
+    while step < 2048.0 {
+        let far = if upward { (start + step).min(LOG_GROWTH_MAX) } else { (start - step).max(LOG_GROWTH_MIN) };
+        if f(far).signum() != at_start.signum() {
+            let x = brent(f, near.min(far), near.max(far))?;
+            return Some(x.exp_m1());
+        }
+        if far == LOG_GROWTH_MAX || far == LOG_GROWTH_MIN {
+            // The rate is beyond what a double holds: as close to -100% as can be shown, or none.
+            return (!upward).then_some(-1.0);
+        }
+        (near, step) = (far, step * 2.0);
+    }
+    None
+}
+
+fn sign_changes(flows: &[(NaiveDate, Cents)]) -> usize {
+    let (_, values) = prepare(flows);
+    values.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count()
+}
+
+/// Excel-compatible XIRR of dated flows (negative = paid in, positive = received). Flows on the
+/// same date count as their sum.
 pub fn xirr(flows: &[(NaiveDate, Cents)]) -> Xirr {
     let changes = sign_changes(flows);
     if changes == 0 {
         return Xirr::NoSignChange;
     }
     let (years, values) = prepare(flows);
-    // Descartes' rule of signs holds for sums of real powers: one sign change, one root, which
-    // Halley's method (cubic) reaches in fewer passes over the flows than Newton's.
     if changes == 1 {
-        return halley(XIRR_GUESS, &years, &values)
-            .or_else(|| newton(XIRR_GUESS, &years, &values))
-            .map_or(Xirr::NoConvergence, |rate| Xirr::Rate { rate });
+        return unique_rate(&years, &values).map_or(Xirr::NoConvergence, |rate| Xirr::Rate { rate });
     }
-    let primary = newton(XIRR_GUESS, &years, &values);
+    let primary = newton(XIRR_GUESS, &years, &values).filter(|r| is_root(*r, &years, &values));
+    let f = |x: f64| log_balance(x, &years, &values);
     let mut roots: Vec<f64> = Vec::new();
-    let grid: Vec<f64> = scan_rates().collect();
+    let grid: Vec<f64> = scan_points().collect();
     for pair in grid.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        if npv_and_slope(a, &years, &values).0.signum() != npv_and_slope(b, &years, &values).0.signum() {
-            if let Some(root) = newton((a + b) / 2.0, &years, &values) {
-                if !roots.iter().any(|r| (r - root).abs() < 1e-9) {
+        if f(a).signum() != f(b).signum() {
+            if let Some(root) = brent(f, a, b).map(f64::exp_m1) {
+                if !roots.iter().any(|r| (r - root).abs() <= 1e-9 * root.abs().max(1e-9)) {
                     roots.push(root);
                 }
             }
         }
     }
     if let Some(rate) = primary {
-        if !roots.iter().any(|r| (r - rate).abs() < 1e-9) {
+        if !roots.iter().any(|r| (r - rate).abs() <= 1e-9 * rate.abs().max(1e-9)) {
             roots.push(rate);
         }
     }
@@ -209,7 +345,7 @@ mod tests {
 
     #[test]
     fn excel_reference_case() {
-        // DOMAIN §6 (Excel's documented XIRR example): Excel shows 0.373362535, the result of
+        // docs/waterfall.md (Excel's documented XIRR example): Excel shows 0.373362535, the result of
         // its looser stopping rule; the exact root is 0.37336253351883..., 1.5e-9 away.
         let series = flows(&[
             ("2008-01-01", -10000),
@@ -240,6 +376,82 @@ mod tests {
                 assert_eq!(roots.len(), 2, "{roots:?}");
             }
             other => panic!("expected multiple roots, got {other:?}"),
+        }
+    }
+
+    /// Relative present value at `rate`, computed directly (powers, not the solver's logs).
+    fn residual(rate: f64, series: &[(NaiveDate, Cents)]) -> f64 {
+        let first = series.iter().map(|(d, _)| *d).min().unwrap();
+        let (mut npv, mut scale) = (0.0f64, 0.0f64);
+        for (date, cents) in series {
+            let years = (*date - first).num_days() as f64 / 365.0;
+            let value = cents.get() as f64 * (1.0 + rate).powf(-years);
+            npv += value;
+            scale += value.abs();
+        }
+        npv / scale
+    }
+
+    #[test]
+    fn a_deep_loss_with_one_sign_change_has_its_rate() {
+        // Two calls paid, NAV half of them a month later: pyxirr gives -0.9355857.
+        let series = flows(&[("2024-05-15", -1_000_000), ("2024-05-30", -1_000_000), ("2024-06-30", 1_500_000)]);
+        let Xirr::Rate { rate } = xirr(&series) else { panic!("expected a rate, got {:?}", xirr(&series)) };
+        assert!((rate - -0.9355857).abs() < 1e-7, "{rate}");
+        assert!(residual(rate, &series).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_very_large_gain_has_its_rate() {
+        // Doubled in 24 days: 2^(365/24) - 1.
+        let series = vec![(d("2024-06-17"), Cents::new(-219_340_431)), (d("2024-07-11"), Cents::new(438_680_862))];
+        let Xirr::Rate { rate } = xirr(&series) else { panic!("expected a rate, got {:?}", xirr(&series)) };
+        let exact = 2f64.powf(365.0 / 24.0) - 1.0;
+        assert!((rate - exact).abs() <= 1e-12 * exact, "{rate} against {exact}");
+    }
+
+    #[test]
+    fn a_rate_beyond_a_double_near_minus_one_is_minus_one() {
+        // 2,000,000.00 paid, one cent back a day later: 1 + rate = (5e-9)^365.
+        let series = vec![(d("2024-01-01"), Cents::new(-200_000_000)), (d("2024-01-02"), Cents::new(1))];
+        assert_eq!(xirr(&series), Xirr::Rate { rate: -1.0 });
+    }
+
+    #[test]
+    fn flows_on_one_date_count_as_their_sum() {
+        // A payment and a refund on the same day change sign twice but are one flow.
+        let series = flows(&[("2025-01-01", -100), ("2025-01-01", 40), ("2026-01-01", 66)]);
+        let Xirr::Rate { rate } = xirr(&series) else { panic!("expected a rate") };
+        assert!((rate - 0.1).abs() < 1e-12, "{rate}");
+    }
+
+    proptest::proptest! {
+        /// Any series that changes sign once has its rate, and it is a root (checked by direct
+        /// powers), from -99.99% losses to thousandfold gains.
+        #[test]
+        fn one_sign_change_always_has_its_rate(
+            paid in proptest::collection::vec((0i64..400, 1i64..10_000_000_000), 1..6),
+            back in proptest::collection::vec((1i64..2_000, 1i64..10_000_000_000), 1..6),
+            scale in -4i32..4,
+        ) {
+            let start = d("2024-01-01");
+            let last_paid = paid.iter().map(|(day, _)| *day).max().unwrap_or(0);
+            let mut series: Vec<(NaiveDate, Cents)> =
+                paid.iter().map(|(day, c)| (start + chrono::Duration::days(*day), Cents::new(-c))).collect();
+            let factor = 10f64.powi(scale);
+            for (day, cents) in &back {
+                let amount = ((*cents as f64) * factor).max(1.0) as i64;
+                series.push((start + chrono::Duration::days(last_paid + day), Cents::new(amount)));
+            }
+            match xirr(&series) {
+                Xirr::Rate { rate } => {
+                    proptest::prop_assert!(rate >= -1.0);
+                    if rate > -1.0 + 1e-9 {
+                        proptest::prop_assert!(residual(rate, &series).abs() < 1e-9, "{} at {}", residual(rate, &series), rate);
+                    }
+                }
+                other => proptest::prop_assert!(false, "one sign change, but {:?}", other),
+            }
         }
     }
 
