@@ -10,9 +10,9 @@ use super::schema::{deployments, proceeds, valuations};
 use super::structure::get_facility;
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{
-    CASH, COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_DUE, COMPUTE_GRANT_POOL, GRANTS_TO_FACILITIES,
-    GRANT_COMMITMENTS_PAYABLE, INVESTMENTS_EQUITY, INVESTMENT_INCOME, REALISED_GAINS, UNFUNDED_COMMITMENTS,
-    UNFUNDED_COMMITMENTS_CONTRA, UNREALISED_GAINS,
+    CAPITAL_CALL_RECEIVABLE, CASH, COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_DUE,
+    COMPUTE_GRANT_POOL, GRANTS_TO_FACILITIES, GRANT_COMMITMENTS_PAYABLE, INVESTMENTS_EQUITY, INVESTMENT_INCOME,
+    REALISED_GAINS, UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA, UNREALISED_GAINS,
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
@@ -249,12 +249,16 @@ pub struct Valuation {
     pub description: String,
 }
 
-/// Accounts outside the investors' net assets: memorandum commitments, and the compute-grant
-/// pool, which is earmarked for SME GPU-hours once the waterfall has reserved it, with what
-/// the pool owes facilities (paid from the pool, not from the investors' cash).
-pub const OUTSIDE_NAV: [&str; 7] = [
+/// Accounts outside the investors' net assets: memorandum commitments; capital called and not
+/// yet paid, a receivable from the investor who owes it and not value of the fund for anyone
+/// else (contra-equity until paid: NAV counts paid-in capital only, so a late or defaulting
+/// investor never raises another's NAV); and the compute-grant pool, which is earmarked for SME
+/// GPU-hours once the waterfall has reserved it, with what the pool owes facilities (paid from
+/// the pool, not from the investors' cash).
+pub const OUTSIDE_NAV: [&str; 8] = [
     UNFUNDED_COMMITMENTS,
     UNFUNDED_COMMITMENTS_CONTRA,
+    CAPITAL_CALL_RECEIVABLE,
     COMPUTE_GRANT_POOL,
     COMPUTE_GRANT_COMMITTED,
     COMPUTE_GRANT_AWARDED,
