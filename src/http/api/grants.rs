@@ -359,19 +359,21 @@ pub async fn update_application(
 /// Submit a draft (SME). Refused with every reason and its figures: not an SME, not in the
 /// EU-27, call not open or closed, hours above the call maximum, facility not eligible,
 /// invalid period, de minimis ceiling exceeded.
-#[utoipa::path(post, path = "/applications/{application_id}/submit", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(post, path = "/applications/{application_id}/submit", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 200, body = Application),
         (status = 422, description = "not-an-sme, not-in-eu, call-closed, hours-above-call-maximum, de-minimis-exceeded, ...", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn submit_application(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
+    key: IdempotencyKey,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Sme])?;
     let id = parse_id("application_id", &path)?;
     visible_application(&state, &principal, id.clone()).await?;
-    let submitted = state.db(move |conn| write_tx(conn, |c| grants::submit(c, &id))).await?;
-    Ok(HttpResponse::Ok().json(submitted))
+    idempotent::write(&state, &req, &principal, key, &[], StatusCode::OK, move |conn| grants::submit(conn, &id)).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

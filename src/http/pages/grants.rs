@@ -563,8 +563,16 @@ async fn submit_post(
 ) -> PageResult {
     session.require(&[Role::Sme])?;
     let id = parse_id("application_id", &path)?;
-    session.read_form(&state, &body)?;
-    match api::submit_application(state.clone(), session.principal.clone(), web::Path::from(id.clone())).await {
+    let form = session.read_form(&state, &body)?;
+    let submitted = api::submit_application(
+        state.clone(),
+        req.clone(),
+        session.principal.clone(),
+        form.idempotency_key(),
+        web::Path::from(id.clone()),
+    )
+    .await;
+    match submitted {
         Ok(_) => done(&format!("/applications/{id}"), Done::Submitted),
         Err(error) if error.status() < 500 && error.status() != 404 => {
             let a = load_application(&state, &session, &id).await?;
