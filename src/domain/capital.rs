@@ -1,8 +1,8 @@
 //! Capital-call allocation: who pays how much of a call, exact to the cent.
 //!
 //! A tranche's call is shared over its investors pro rata to their unfunded commitment
-//! (DOMAIN §4) with the largest-remainder rule (§3); nobody is ever called above their
-//! unfunded amount. Each investor's share is then split by purpose (investment, fees,
+//! (docs/capital-activity.md) with the largest-remainder rule (docs/ledger.md, "Money");
+//! nobody is ever called above their unfunded amount. Each investor's share is then split by purpose (investment, fees,
 //! expenses) so that both each investor's purposes and each purpose's investors sum exactly.
 
 use super::money::{allocate_pro_rata, Cents, MoneyError};

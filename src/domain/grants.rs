@@ -61,7 +61,7 @@ impl ApplicationStatus {
         ApplicationStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    /// The lifecycle of DOMAIN §7: draft, submitted, under review, then awarded or rejected;
+    /// The lifecycle of docs/grants.md: draft, submitted, under review, then awarded or rejected;
     /// an award ends completed (all hours used) or expired (unused hours lapsed).
     pub fn may_become(self, next: ApplicationStatus) -> bool {
         use ApplicationStatus::*;

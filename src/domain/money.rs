@@ -1,7 +1,7 @@
 //! Exact money: integer euro cents, parsed from and printed as decimal strings.
 //!
 //! No float ever touches an amount. Arithmetic is checked; allocation over several parties
-//! uses the largest-remainder rule of DOMAIN §3 so that the parts always sum to the whole.
+//! uses the largest-remainder rule of docs/ledger.md ("Money") so that the parts always sum to the whole.
 
 use std::fmt;
 use std::str::FromStr;
@@ -190,7 +190,7 @@ impl<'de> Deserialize<'de> for Cents {
     }
 }
 
-/// Splits `total` over parties in proportion to `weights`, exact to the cent (DOMAIN §3).
+/// Splits `total` over parties in proportion to `weights`, exact to the cent (docs/ledger.md, "Money").
 ///
 /// Each party gets its share rounded down; the cents left over go one each to the largest
 /// remainders, ties to the lower index (callers order parties by id). Zero total weight
