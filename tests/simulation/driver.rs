@@ -455,6 +455,12 @@ impl Sim {
         }
         match (line["xirr"]["status"].as_str(), line["xirr"]["rate"].as_f64()) {
             (Some("rate"), Some(rate)) if rate > -1.0 && oracle::relative_npv(rate, &flows).abs() < 1e-6 => Ok(()),
+            // Closer to -100% than a double shows: the root lies below the smallest rate above -1.
+            (Some("rate"), Some(rate))
+                if rate == -1.0 && oracle::npv_sign(-1.0 + f64::EPSILON, &flows) == oracle::npv_sign(0.1, &flows) =>
+            {
+                Ok(())
+            }
             _ => Err(format!(
                 "[xirr] investor {id}: flows {:?} change sign once, so one rate exists, but XIRR says {}",
                 oracle::netted(&flows).iter().map(|(d, c)| format!("{d} {}", eur(*c))).collect::<Vec<_>>(),

@@ -68,6 +68,11 @@ enum Op {
     Restart,
 }
 
+/// Whole euros in cents.
+const fn eur(euros: i64) -> i64 {
+    euros * 100
+}
+
 fn id_of(reply: &Value) -> String {
     reply["id"].as_str().unwrap_or_default().to_string()
 }
@@ -158,7 +163,7 @@ impl Sim {
         let seniority = self.world.tranches.len() + 1;
         let pref = ["0", "0.05", "0.08", "0.12"][self.below(4)];
         let cap = [Value::Null, json!("1.1"), json!("1.5"), json!("2")][self.below(4)].clone();
-        let target = self.cents_between(1_000_000_00, 20_000_000_00);
+        let target = self.cents_between(eur(1_000_000), eur(20_000_000));
         let body = json!({"name": format!("Tranche {seniority}"), "seniority": seniority, "target_size": money(target),
             "pref_rate": pref, "return_cap": cap, "first_loss": seniority >= 3 && self.chance(60)});
         let staff = self.staff();
@@ -189,7 +194,7 @@ impl Sim {
         else {
             return;
         };
-        let amount = self.cents_between(100_000_00, 5_000_000_00);
+        let amount = self.cents_between(eur(100_000), eur(5_000_000));
         let on = self.pick_date();
         let body = json!({"source_id": source, "tranche_id": tranche.id, "amount": money(amount), "effective_date": on,
             "allow_oversubscription": self.chance(30)});
@@ -208,7 +213,7 @@ impl Sim {
         let on = self.pick_date();
         let body = match self.below(4) {
             0 => json!({"kind": "cancel", "effective_date": on}),
-            1 => json!({"kind": "increase", "amount": money(self.cents_between(1, 1_000_000_00)), "effective_date": on,
+            1 => json!({"kind": "increase", "amount": money(self.cents_between(1, eur(1_000_000))), "effective_date": on,
                 "allow_oversubscription": true}),
             _ => json!({"kind": "decrease", "amount": money(self.around(unfunded)), "effective_date": on}),
         };
@@ -348,7 +353,7 @@ impl Sim {
 
     async fn proceeds(&mut self) {
         let on = self.pick_date();
-        let amount = self.cents_between(1, 3_000_000_00);
+        let amount = self.cents_between(1, eur(3_000_000));
         let facility = self.pick(&self.world.facilities.clone());
         let (facility, cost) = match facility {
             Some(f) if self.chance(75) => {
@@ -403,7 +408,7 @@ impl Sim {
         let mut steps = Vec::new();
         if self.chance(25) {
             steps.push(json!({"type": "fee", "name": "Administration", "account": "5000",
-                "fixed": money(self.cents_between(100, 50_000_00))}));
+                "fixed": money(self.cents_between(100, eur(50_000)))}));
         }
         let with_pref: Vec<String> = tranches.iter().filter(|t| t.pref).map(|t| t.id.clone()).collect();
         if !with_pref.is_empty() && self.chance(70) {
@@ -411,7 +416,7 @@ impl Sim {
         }
         steps.push(json!({"type": "capital", "tranches": ids, "mode": mode(self)}));
         if self.chance(60) {
-            let cap = if self.chance(50) { Value::Null } else { money(self.cents_between(100, 1_000_000_00)) };
+            let cap = if self.chance(50) { Value::Null } else { money(self.cents_between(100, eur(1_000_000))) };
             steps.push(json!({"type": "reserve", "account": "1010", "percent": format!("{}", self.cents_between(1, 30)), "cap": cap}));
         }
         if self.chance(30) {
@@ -528,7 +533,7 @@ impl Sim {
     async fn grant_call(&mut self) {
         let now = Utc::now();
         let pool = self.spendable("1010", self.today);
-        let budget = if pool <= 0 { self.cents_between(1, 100_000_00) } else { self.around(pool) };
+        let budget = if pool <= 0 { self.cents_between(1, eur(100_000)) } else { self.around(pool) };
         let n = self.next();
         let body = json!({"fund_id": self.world.fund, "name": format!("Call {n} of run {}", self.seed), "budget": money(budget),
             "opens_at": (now - Duration::days(1)).to_rfc3339(), "closes_at": (now + Duration::days(30)).to_rfc3339(),
@@ -645,7 +650,7 @@ impl Sim {
         let (debit, credit, edge) = pairs[index];
         let on = self.pick_date();
         let amount = if edge.is_empty() {
-            self.cents_between(1, 2_000_000_00)
+            self.cents_between(1, eur(2_000_000))
         } else {
             let held = self.spendable(edge, on).abs();
             self.around(held)

@@ -158,6 +158,24 @@ pub fn relative_npv(rate: f64, flows: &[(NaiveDate, i64)]) -> f64 {
     }
 }
 
+/// The sign of the present value at `rate`, from log sums of the discounted receipts and
+/// payments: right even where the discount factors overflow a double.
+pub fn npv_sign(rate: f64, flows: &[(NaiveDate, i64)]) -> std::cmp::Ordering {
+    let flows = netted(flows);
+    let Some(first) = flows.first().map(|f| f.0) else { return std::cmp::Ordering::Equal };
+    let log_growth = (1.0 + rate).ln();
+    let log_sum = |positive: bool| {
+        let terms: Vec<f64> = flows
+            .iter()
+            .filter(|(_, c)| (*c > 0) == positive)
+            .map(|(d, c)| (c.unsigned_abs() as f64).ln() - (*d - first).num_days() as f64 / 365.0 * log_growth)
+            .collect();
+        let peak = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        peak + terms.iter().map(|t| (t - peak).exp()).sum::<f64>().ln()
+    };
+    log_sum(true).total_cmp(&log_sum(false))
+}
+
 /// Cents as a decimal string, for messages.
 pub fn eur(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };

@@ -1,0 +1,370 @@
+//! Books that cannot go wrong: each class of defect an outside audit found (an exact-arithmetic
+//! reference of the waterfall, pyxirr, an adversarial probe), replayed as it was reported, in a
+//! database holding the InvestAI demo data, on both backends. Expected figures are worked out
+//! by hand from the rules in docs/ledger.md and docs/waterfall.md (or taken from pyxirr), never
+//! read back from the service.
+
+mod common;
+
+use common::{assert_problem, created, id, TestApp};
+use investai::domain::roles::Role;
+use serde_json::{json, Value};
+
+/// A server on a database holding the demo data.
+async fn demo(backend: common::Backend) -> TestApp {
+    let app = common::spawn_app(backend).await;
+    let text = std::fs::read_to_string("fixtures/investai.json").expect("demo fixture");
+    let fixture: investai::seed::Fixture = serde_json::from_str(&text).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    app
+}
+
+async fn entries(app: &TestApp) -> u64 {
+    app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].as_u64().expect("count")
+}
+
+async fn balance(app: &TestApp, fund: &str, code: &str, on: &str) -> String {
+    let reply = app.get(&format!("/api/v1/funds/{fund}/accounts/{code}/balance?as_of={on}"), &app.auditor()).await;
+    reply.body["net"].as_str().expect("net").to_string()
+}
+
+/// A new fund in the demo's database whose cash is `cash`, received on 2024-01-02, and one of
+/// the demo's facilities.
+async fn fund_holding(app: &TestApp, name: &str, cash: &str) -> (String, String) {
+    let fund = app.create_fund(name).await;
+    let body = json!({"effective_date": "2024-01-02", "description": "Opening cash", "postings": [
+        {"account": "1000", "debit": cash}, {"account": "3900", "credit": cash}]});
+    created(app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
+    let facilities = app.get("/api/v1/facilities", &app.staff()).await;
+    let facility = facilities.body[0]["id"].as_str().expect("a demo facility").to_string();
+    (fund, facility)
+}
+
+fn deployment(facility: &str, amount: &str, on: &str) -> Value {
+    json!({"facility_id": facility, "kind": "equity", "amount": amount, "value_date": on, "description": "Stake"})
+}
+
+/// The refusal names the first date the floor would break, the account and the balance.
+fn assert_floor_refusal(reply: &common::Reply, field: &str, date: &str, account: &str, balance: &str) {
+    assert_problem(reply, 422, Some(field));
+    let detail = reply.body["detail"].as_str().unwrap_or_default();
+    for part in [date, account, balance] {
+        assert!(detail.contains(part), "the refusal should name {part}: {}", reply.text);
+    }
+}
+
+async fn back_dated_and_future_dated_spends_are_refused_on_every_date(app: TestApp) {
+    let (fund, facility) = fund_holding(&app, "Floors", "1000000.00").await;
+    let deploy = format!("/api/v1/funds/{fund}/deployments");
+    created(&app, &deploy, deployment(&facility, "1000000.00", "2024-06-01")).await;
+    let before = entries(&app).await;
+    // The same cash again, dated before it was spent: on 2024-03-01 it is there, but from
+    // 2024-06-01 on the fund would hold -1,000,000.00.
+    let again = app.post(&deploy, &app.staff(), &deployment(&facility, "1000000.00", "2024-03-01")).await;
+    assert_floor_refusal(&again, "amount", "2024-06-01", "1000", "-1000000.00");
+    assert_eq!(again.body["type"], "/problems/insufficient-cash");
+    created(
+        &app,
+        &format!("/api/v1/funds/{fund}/waterfall"),
+        json!({"steps": [
+        {"type": "split", "shares": [{"account": "1010", "percent": "100"}]}]}),
+    )
+    .await;
+    let distribution = json!({"cash": "1000000.00", "date": "2024-03-01", "description": "Back-dated"});
+    let distributed = app.post(&format!("/api/v1/funds/{fund}/distributions"), &app.staff(), &distribution).await;
+    assert_floor_refusal(&distributed, "cash", "2024-06-01", "1000", "-1000000.00");
+    assert_eq!(entries(&app).await, before, "a refusal changes nothing");
+    assert_eq!(balance(&app, &fund, "1000", "9999-12-31").await, "0.00");
+
+    // Future-dated first, then today: today's spend would leave nothing for 2999-12-31.
+    let (later, facility) = fund_holding(&app, "Floors, future", "1000000.00").await;
+    let deploy = format!("/api/v1/funds/{later}/deployments");
+    created(&app, &deploy, deployment(&facility, "1000000.00", "2999-12-31")).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let now = app.post(&deploy, &app.staff(), &deployment(&facility, "1000000.00", &today)).await;
+    assert_floor_refusal(&now, "amount", "2999-12-31", "1000", "-1000000.00");
+
+    // Back-dating that keeps every floor stays allowed: late recording is normal.
+    let (late, facility) = fund_holding(&app, "Floors, late", "1000000.00").await;
+    let deploy = format!("/api/v1/funds/{late}/deployments");
+    created(&app, &deploy, deployment(&facility, "600000.00", "2024-06-01")).await;
+    created(&app, &deploy, deployment(&facility, "400000.00", "2024-03-01")).await;
+    assert_eq!(balance(&app, &late, "1000", "9999-12-31").await, "0.00");
+}
+
+async fn a_write_down_back_dated_before_a_return_of_cost_is_refused(app: TestApp) {
+    // Investors paid 2,000,000.00 in on 2025-01-01: capital for a loss to fall on.
+    let (fund, _, _) = two_tranches(&app, "Investment floor", "1000000.00", None).await;
+    let facilities = app.get("/api/v1/facilities", &app.staff()).await;
+    let facility = facilities.body[0]["id"].as_str().expect("a demo facility").to_string();
+    created(&app, &format!("/api/v1/funds/{fund}/deployments"), deployment(&facility, "1000000.00", "2025-02-01"))
+        .await;
+    let exit = json!({"facility_id": facility, "amount": "1000000.00", "cost_returned": "1000000.00",
+        "value_date": "2025-09-01", "description": "Full return of cost"});
+    created(&app, &format!("/api/v1/funds/{fund}/proceeds"), exit).await;
+    let before = entries(&app).await;
+    // The cost was all returned on 2025-09-01: 800,000.00 written down on 2025-05-01 would
+    // leave the investment at -800,000.00 from then on.
+    let down = json!({"facility_id": facility, "amount": "800000.00", "value_date": "2025-05-01", "description": "Impairment"});
+    let reply = app.post(&format!("/api/v1/funds/{fund}/write-downs"), &app.staff(), &down).await;
+    assert_floor_refusal(&reply, "amount", "2025-09-01", "1200", "-800000.00");
+    // A manual credit to the investments account is held to the same floor, per facility.
+    let manual = json!({"effective_date": "2025-05-01", "description": "Impairment by hand", "postings": [
+        {"account": "5300", "debit": "800000.00"}, {"account": "1200", "credit": "800000.00", "party_id": facility}]});
+    let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &manual).await;
+    assert_floor_refusal(&reply, "postings", "2025-09-01", "1200", "-800000.00");
+    assert_eq!(entries(&app).await, before, "a refusal changes nothing");
+}
+
+/// Two tranches each with one investor who paid `paid_in` on 2025-01-01: A uncapped, B with
+/// `cap_b`. Returns (fund, tranche A, tranche B).
+async fn two_tranches(app: &TestApp, name: &str, paid_in: &str, cap_b: Option<&str>) -> (String, String, String) {
+    let fund = app.create_fund(name).await;
+    let mut tranches = Vec::new();
+    for (rank, cap) in [(1, None), (2, cap_b)] {
+        let body = json!({"name": format!("{name} {rank}"), "seniority": rank, "target_size": "100000000.00",
+            "pref_rate": "0", "return_cap": cap});
+        tranches.push(id(&created(app, &format!("/api/v1/funds/{fund}/tranches"), body).await));
+    }
+    for (n, tranche) in tranches.iter().enumerate() {
+        let source = created(
+            app,
+            "/api/v1/sources",
+            json!({"kind": "private", "legal_name": format!("{name} investor {n}"), "country": "DE"}),
+        )
+        .await;
+        let commitment =
+            json!({"source_id": id(&source), "tranche_id": tranche, "amount": paid_in, "effective_date": "2024-12-01"});
+        created(app, &format!("/api/v1/funds/{fund}/commitments"), commitment).await;
+        let call = json!({"call_date": "2025-01-01", "due_date": "2025-01-01", "description": "All in",
+            "lines": [{"tranche_id": tranche, "purpose": "expenses", "amount": paid_in}]});
+        let call = created(app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
+        let notices = app.get(&format!("/api/v1/notices?call_id={}", id(&call)), &app.staff()).await;
+        let notice = notices.body["items"][0]["id"].as_str().expect("notice").to_string();
+        created(
+            app,
+            &format!("/api/v1/notices/{notice}/contributions"),
+            json!({"amount": paid_in, "value_date": "2025-01-01"}),
+        )
+        .await;
+    }
+    (fund, tranches[0].clone(), tranches[1].clone())
+}
+
+fn split_line<'a>(allocation: &'a Value, target: &Value) -> &'a Value {
+    let split = allocation["steps"].as_array().and_then(|s| s.last()).expect("split step");
+    split["lines"].as_array().into_iter().flatten().find(|l| &l["target"] == target).expect("line of the target")
+}
+
+async fn a_capped_target_hands_its_excess_on_and_every_line_tells_the_truth(app: TestApp) {
+    let (fund, a, b) = two_tranches(&app, "Capped split", "1000000.00", Some("1.1")).await;
+    let terms = json!({"steps": [
+        {"type": "capital", "tranches": [a, b], "mode": "pro_rata"},
+        {"type": "split", "shares": [{"tranche": a, "percent": "40"}, {"tranche": b, "percent": "50"}, {"account": "1010", "percent": "10"}]}]});
+    created(&app, &format!("/api/v1/funds/{fund}/waterfall"), terms).await;
+    // 1,000,000.00 more cash, so that 3,000,000.00 is there to distribute.
+    let body = json!({"effective_date": "2025-01-01", "description": "Income", "postings": [
+        {"account": "1000", "debit": "1000000.00"}, {"account": "4000", "credit": "1000000.00"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
+    let request = json!({"cash": "3000000.00", "date": "2025-06-30", "description": "Exit"});
+    let preview = app.post(&format!("/api/v1/funds/{fund}/distributions/preview"), &app.auditor(), &request).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    // Capital returns 2,000,000.00; the split shares 1,000,000.00. B may take 1.1 x 1,000,000.00
+    // - 1,000,000.00 = 100,000.00 of its 500,000.00; its 400,000.00 goes to A and 1010 40:10.
+    let allocation = &preview.body["allocation"];
+    let expected = [
+        (json!({"tranche": a}), "400000.00", "720000.00", "0.00", "320000.00"),
+        (json!({"tranche": b}), "500000.00", "100000.00", "400000.00", "0.00"),
+        (json!({"account": "1010"}), "100000.00", "180000.00", "0.00", "80000.00"),
+    ];
+    for (target, owed, paid, shortfall, redistributed) in &expected {
+        let line = split_line(allocation, target);
+        assert_eq!(
+            (&line["owed"], &line["paid"], &line["shortfall"], &line["redistributed"]),
+            (&json!(owed), &json!(paid), &json!(shortfall), &json!(redistributed)),
+            "{target}: {line}"
+        );
+    }
+    let executed = app.post(&format!("/api/v1/funds/{fund}/distributions"), &app.staff(), &request).await;
+    assert_eq!(executed.status, 201, "{}", executed.text);
+    assert_eq!(executed.body["allocation"], preview.body["allocation"], "executed exactly as previewed");
+    assert_eq!(balance(&app, &fund, "1010", "2025-06-30").await, "180000.00");
+}
+
+async fn an_exact_tie_between_split_targets_goes_to_the_lower_id(app: TestApp) {
+    let (fund, a, b) = two_tranches(&app, "Tie", "100.00", None).await;
+    let (lower, higher) = if a < b { (a, b) } else { (b, a) };
+    // The higher id listed first: a tie must not follow the listing order.
+    let terms = json!({"steps": [
+        {"type": "capital", "tranches": [lower, higher], "mode": "pro_rata"},
+        {"type": "split", "shares": [{"tranche": higher, "percent": "50"}, {"tranche": lower, "percent": "50"}]}]});
+    created(&app, &format!("/api/v1/funds/{fund}/waterfall"), terms).await;
+    let body = json!({"effective_date": "2025-01-01", "description": "Income", "postings": [
+        {"account": "1000", "debit": "0.01"}, {"account": "4000", "credit": "0.01"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
+    // 200.00 returns capital; the residual cent is an exact 50/50 tie.
+    let request = json!({"cash": "200.01", "date": "2025-06-30", "description": "Tie"});
+    let preview = app.post(&format!("/api/v1/funds/{fund}/distributions/preview"), &app.auditor(), &request).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(split_line(&preview.body["allocation"], &json!({"tranche": lower}))["paid"], "0.01", "{}", preview.text);
+    assert_eq!(split_line(&preview.body["allocation"], &json!({"tranche": higher}))["paid"], "0.00");
+}
+
+/// One investor paying `calls` (date, amount) into a fund whose NAV on `on` is `nav`.
+async fn one_investor(app: &TestApp, calls: &[(&str, &str)], nav: &str, on: &str) -> (String, String) {
+    let fund = app.create_fund("XIRR").await;
+    let tranche = id(&created(
+        app,
+        &format!("/api/v1/funds/{fund}/tranches"),
+        json!({"name": "Only", "seniority": 1, "target_size": "10000000.00", "pref_rate": "0"}),
+    )
+    .await);
+    let source = id(&created(
+        app,
+        "/api/v1/sources",
+        json!({"kind": "private", "legal_name": "XIRR investor", "country": "FR"}),
+    )
+    .await);
+    created(
+        app,
+        &format!("/api/v1/funds/{fund}/commitments"),
+        json!({"source_id": source, "tranche_id": tranche, "amount": "5000000.00", "effective_date": "2024-05-01"}),
+    )
+    .await;
+    let facilities = app.get("/api/v1/facilities", &app.staff()).await;
+    let facility = facilities.body[0]["id"].as_str().expect("a demo facility").to_string();
+    for (date, amount) in calls {
+        let call = json!({"call_date": date, "due_date": date, "description": "Call",
+            "lines": [{"tranche_id": tranche, "purpose": "investment", "facility_id": facility, "amount": amount}]});
+        let call = created(app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
+        let notices = app.get(&format!("/api/v1/notices?call_id={}", id(&call)), &app.staff()).await;
+        let notice = notices.body["items"][0]["id"].as_str().expect("notice").to_string();
+        created(app, &format!("/api/v1/notices/{notice}/contributions"), json!({"amount": amount, "value_date": date}))
+            .await;
+        created(app, &format!("/api/v1/funds/{fund}/deployments"), deployment(&facility, amount, date)).await;
+    }
+    created(
+        app,
+        &format!("/api/v1/funds/{fund}/waterfall"),
+        json!({"steps": [
+        {"type": "capital", "tranches": [tranche], "mode": "pro_rata"},
+        {"type": "split", "shares": [{"tranche": tranche, "percent": "100"}]}]}),
+    )
+    .await;
+    created(
+        app,
+        &format!("/api/v1/funds/{fund}/valuations"),
+        json!({"as_of": on, "nav": nav, "description": "Valuation"}),
+    )
+    .await;
+    (fund, source)
+}
+
+async fn xirr_finds_the_one_rate_of_a_deep_loss(app: TestApp) {
+    let (fund, investor) =
+        one_investor(&app, &[("2024-05-15", "1000000.00"), ("2024-05-30", "1000000.00")], "1500000.00", "2024-06-30")
+            .await;
+    let metrics = app.get(&format!("/api/v1/funds/{fund}/metrics?as_of=2024-06-30"), &app.auditor()).await;
+    let line = metrics.body["investors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["id"] == investor.as_str())
+        .expect("line");
+    assert_eq!(line["nav"], "1500000.00", "{line}");
+    assert_eq!(line["xirr"]["status"], "rate", "{line}");
+    // pyxirr.xirr([2024-05-15, 2024-05-30, 2024-06-30], [-1e6, -1e6, 1.5e6]) = -0.9355857...
+    let rate = line["xirr"]["rate"].as_f64().expect("rate");
+    assert!((rate - -0.935_585_7).abs() < 1e-7, "{rate}");
+}
+
+async fn nav_counts_paid_in_capital_only(app: TestApp) {
+    // The demo on 2025-06-21: the fund's NAV is its net assets less what investors still owe.
+    let funds = app.get("/api/v1/funds", &app.staff()).await;
+    let compartment =
+        funds.body.as_array().into_iter().flatten().find(|f| f["parent_id"].is_string()).expect("compartment");
+    let demo = compartment["id"].as_str().expect("id");
+    let metrics = app.get(&format!("/api/v1/funds/{demo}/metrics?as_of=2025-06-21"), &app.auditor()).await;
+    let tb = app.get(&format!("/api/v1/funds/{demo}/trial-balance?as_of=2025-06-21"), &app.auditor()).await;
+    let cents = |text: &str| text.replace('.', "").parse::<i64>().expect("cents");
+    let outside = ["9000", "9100", "1010", "1020", "1030", "1040", "2200", "1100"];
+    let net_assets: i64 = tb.body["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| matches!(a["kind"].as_str(), Some("asset" | "liability")))
+        .filter(|a| !outside.contains(&a["code"].as_str().unwrap_or_default().split('.').next().unwrap_or_default()))
+        .map(|a| cents(a["net"].as_str().expect("net")))
+        .sum();
+    assert_eq!(cents(metrics.body["fund_nav"].as_str().expect("nav")), net_assets, "{}", metrics.text);
+    let paid_in = cents(metrics.body["fund"]["paid_in"].as_str().expect("paid in"));
+    assert!(cents(metrics.body["fund_nav"].as_str().unwrap_or("0")) <= paid_in, "no gains yet: {}", metrics.text);
+
+    // Two investors called 500,000.00 each on 2025-03-03; one pays that day, one never does.
+    let fund = app.create_fund("Defaulting investor").await;
+    let tranche = id(&created(
+        &app,
+        &format!("/api/v1/funds/{fund}/tranches"),
+        json!({"name": "Senior", "seniority": 1, "target_size": "10000000.00", "pref_rate": "0.08"}),
+    )
+    .await);
+    let mut investors = Vec::new();
+    for name in ["Pays", "Defaults"] {
+        let source =
+            id(&created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "IT"}))
+                .await);
+        created(
+            &app,
+            &format!("/api/v1/funds/{fund}/commitments"),
+            json!({"source_id": source, "tranche_id": tranche, "amount": "1000000.00", "effective_date": "2025-03-01"}),
+        )
+        .await;
+        investors.push(source);
+    }
+    let call = json!({"call_date": "2025-03-03", "due_date": "2025-03-03", "description": "First call",
+        "lines": [{"tranche_id": tranche, "purpose": "expenses", "amount": "1000000.00"}]});
+    let call = created(&app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
+    let notices = app.get(&format!("/api/v1/notices?call_id={}", id(&call)), &app.staff()).await;
+    let payer = notices.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|n| n["investor_id"] == investors[0].as_str())
+        .expect("notice");
+    created(
+        &app,
+        &format!("/api/v1/notices/{}/contributions", id(payer)),
+        json!({"amount": "500000.00", "value_date": "2025-03-03"}),
+    )
+    .await;
+    created(
+        &app,
+        &format!("/api/v1/funds/{fund}/waterfall"),
+        json!({"steps": [
+        {"type": "pref", "tranches": [tranche], "mode": "pro_rata"},
+        {"type": "capital", "tranches": [tranche], "mode": "pro_rata"},
+        {"type": "split", "shares": [{"tranche": tranche, "percent": "100"}]}]}),
+    )
+    .await;
+    let metrics = app.get(&format!("/api/v1/funds/{fund}/metrics?as_of=2025-03-03"), &app.auditor()).await;
+    assert_eq!(metrics.body["fund_nav"], "500000.00", "{}", metrics.text);
+    let nav_of = |who: &str| {
+        metrics.body["investors"].as_array().into_iter().flatten().find(|l| l["id"] == who).map(|l| l["nav"].clone())
+    };
+    assert_eq!(nav_of(&investors[0]), Some(json!("500000.00")), "what it paid, the day it paid: {}", metrics.text);
+    assert_eq!(nav_of(&investors[1]), Some(json!("0.00")), "{}", metrics.text);
+    assert_eq!(metrics.body["investors"][0]["tvpi"].as_str().map(|t| t == "1.0000" || t == "0.0000"), Some(true));
+    let own = app
+        .get(&format!("/api/v1/funds/{fund}/metrics?as_of=2025-03-03"), &app.token(Role::Investor, &investors[0]))
+        .await;
+    assert_eq!(own.body["investors"][0]["rvpi"], "1.0000", "{}", own.text);
+}
+
+on_both_backends!(spawn = super::demo;
+    back_dated_and_future_dated_spends_are_refused_on_every_date,
+    a_write_down_back_dated_before_a_return_of_cost_is_refused,
+    a_capped_target_hands_its_excess_on_and_every_line_tells_the_truth,
+    an_exact_tie_between_split_targets_goes_to_the_lower_id,
+    xirr_finds_the_one_rate_of_a_deep_loss,
+    nav_counts_paid_in_capital_only,
+);
