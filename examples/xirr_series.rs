@@ -1,12 +1,13 @@
 //! Reads XIRR series (JSON: [{"dates": [...], "amounts": [...]}]) from a file, prints each
-//! rate and the time per series: the Rust side of `scripts/bench_xirr.py`.
+//! rate (and, where there are several, every root) and the time per series: the Rust side of
+//! `scripts/bench_xirr.py`.
 //!
 //! `cargo run --release --example xirr_series -- series.json`
 
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use investai::domain::metrics::xirr;
+use investai::domain::metrics::{xirr, Xirr};
 use investai::domain::money::Cents;
 use serde::Deserialize;
 
@@ -24,7 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let series: Vec<Series> = serde_json::from_slice(&std::fs::read(path)?)?;
     let flows: Vec<Vec<(NaiveDate, Cents)>> =
         series.iter().map(|s| s.dates.iter().copied().zip(s.amounts.iter().copied()).collect()).collect();
-    let rates: Vec<Option<f64>> = flows.iter().map(|f| xirr(f).rate()).collect();
+    let found: Vec<Xirr> = flows.iter().map(|f| xirr(f)).collect();
+    let rates: Vec<Option<f64>> = found.iter().map(Xirr::rate).collect();
+    let roots: Vec<Option<&Vec<f64>>> =
+        found.iter().map(|x| if let Xirr::MultipleRoots { roots, .. } = x { Some(roots) } else { None }).collect();
     let mut best = f64::MAX;
     for _ in 0..TIMING_PASSES {
         let start = Instant::now();
@@ -33,6 +37,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         best = best.min(start.elapsed().as_secs_f64() / flows.len() as f64);
     }
-    println!("{}", serde_json::json!({"rates": rates, "seconds_per_series": best}));
+    println!("{}", serde_json::json!({"rates": rates, "roots": roots, "seconds_per_series": best}));
     Ok(())
 }

@@ -1,22 +1,38 @@
 #!/usr/bin/env python3
 """XIRR side by side: investai's Rust XIRR against pyxirr (PyPI, Rust-backed), same series.
 
-Run from the repository root: `python3 scripts/bench_xirr.py` (installs pyxirr with pip if
-missing). Generates 1,000 deterministic 100-flow series, runs the release example
-`xirr_series` on them and times pyxirr.xirr on each (call overhead included, best of several
-passes), checks that both give the same rate to 1e-9, and prints both timings and the ratio.
+Run from the repository root: `python3 scripts/bench_xirr.py [RANDOM_SERIES]` (installs pyxirr
+with pip if missing). Two sets of deterministic series:
+
+- regular: 1,000 series of 100 flows (a fund's life: calls, then distributions);
+- random: RANDOM_SERIES (default 100,000) series of 2 to 12 flows drawn to reach every corner:
+  deep losses (what comes back is 10^-6 to 0.9 of what went in, after a day to ten years: rates
+  down to -99.9999...%), very large gains (up to 10^4 times in a few days), ordinary funds, and
+  flows of random signs (several sign changes).
+
+For each set it runs the release example `xirr_series` (best of several passes) and times
+pyxirr.xirr on each series (Python call overhead included, best of several passes), and compares
+every rate pyxirr finds with ours: a disagreement is a series where pyxirr finds a rate and ours
+is missing, or differs by more than 1e-9 relative (|ours - pyxirr| > 1e-9 x |pyxirr|, measured
+against 0.001 for rates smaller than 0.1%); with several roots, pyxirr's rate must be among the
+roots ours reports. Prints the figures and exits 1 on any disagreement or if ours is not at
+least twice as fast on either set.
 """
 import datetime
 import json
+import math
 import random
 import subprocess
 import sys
 import tempfile
 import timeit
 
-SERIES = 1000
-FLOWS = 100
-PASSES = 7
+REGULAR_SERIES = 1000
+REGULAR_FLOWS = 100
+RANDOM_SERIES = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+PASSES = 5
+TOLERANCE = 1e-9
+SPEED_RATIO_MIN = 2.0
 
 try:
     import pyxirr
@@ -24,44 +40,128 @@ except ImportError:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "pyxirr"], check=True)
     import pyxirr
 
+START = datetime.date(2020, 1, 1)
 
-def make_series(seed):
+
+def regular(seed):
     rng = random.Random(seed)
-    start = datetime.date(2020, 1, 1)
-    dates, amounts = [start], [-1_000_000_000]
+    dates, amounts = [START], [-1_000_000_000]
     day = 0
-    for i in range(1, FLOWS):
+    for i in range(1, REGULAR_FLOWS):
         day += 25 + rng.randrange(20)
         cents = -rng.randrange(100_000_000) if i < 20 else rng.randrange(200_000_000)
-        dates.append(start + datetime.timedelta(days=day))
+        dates.append(START + datetime.timedelta(days=day))
         amounts.append(cents)
     return dates, amounts
 
 
-def main():
-    series = [make_series(seed) for seed in range(SERIES)]
+def flows_in_then_out(rng, ratio, horizon_days):
+    """1-5 payments over up to 90 days, then 1-4 receipts adding to `ratio` x what was paid,
+    the last after `horizon_days`."""
+    paid_days = sorted(rng.randrange(0, 90) for _ in range(rng.randint(1, 5)))
+    paid = [rng.randint(100_00, 10_000_000_00) for _ in paid_days]
+    total_back = max(1, int(sum(paid) * ratio))
+    last = paid_days[-1] + horizon_days
+    back_days = sorted({last} | {rng.randint(paid_days[-1] + 1, last) for _ in range(rng.randint(0, 3))})
+    weights = [rng.random() + 0.01 for _ in back_days]
+    back = [max(1, int(total_back * w / sum(weights))) for w in weights]
+    days = paid_days + back_days
+    amounts = [-p for p in paid] + back
+    return [START + datetime.timedelta(days=d) for d in days], amounts
+
+
+def random_series(seed):
+    rng = random.Random(1_000_003 + seed)
+    kind = seed % 4
+    if kind == 0:  # deep loss
+        return flows_in_then_out(rng, 10 ** rng.uniform(-6, math.log10(0.9)), rng.randint(1, 3650))
+    if kind == 1:  # very large gain
+        return flows_in_then_out(rng, 10 ** rng.uniform(0.3, 4), rng.randint(1, 60))
+    if kind == 2:  # ordinary
+        return flows_in_then_out(rng, rng.uniform(0.5, 3.0), rng.randint(30, 3650))
+    # random signs, possibly several changes
+    count = rng.randint(2, 12)
+    days = sorted(rng.sample(range(0, 3650), count))
+    amounts = [rng.choice((-1, 1)) * rng.randint(1, 10_000_000_00) for _ in days]
+    return [START + datetime.timedelta(days=d) for d in days], amounts
+
+
+def ours(series):
     payload = [{"dates": [d.isoformat() for d in dates], "amounts": [f"{c / 100:.2f}" for c in cents]}
                for dates, cents in series]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
         json.dump(payload, out)
         path = out.name
-    rust = json.loads(subprocess.run(
+    return json.loads(subprocess.run(
         ["cargo", "run", "--quiet", "--release", "--example", "xirr_series", "--", path],
         check=True, capture_output=True, text=True).stdout)
 
+
+def theirs(series):
     inputs = [(dates, [c / 100 for c in cents]) for dates, cents in series]
-    py_rates = [pyxirr.xirr(dates, amounts) for dates, amounts in inputs]
-    worst = max(abs(a - b) for a, b in zip(rust["rates"], py_rates))
-    per_pass = min(timeit.repeat(lambda: [pyxirr.xirr(d, a) for d, a in inputs], number=1, repeat=PASSES))
-    py_seconds = per_pass / SERIES
-    rs_seconds = rust["seconds_per_series"]
-    print(f"series: {SERIES} x {FLOWS} flows")
-    print(f"investai xirr: {rs_seconds * 1e6:.2f} us per series")
-    print(f"pyxirr {pyxirr.__version__}: {py_seconds * 1e6:.2f} us per series (Python call included)")
-    print(f"ratio:         {py_seconds / rs_seconds:.2f}x faster")
-    print(f"largest rate difference: {worst:.3e}")
-    if worst > 1e-9:
-        sys.exit("rates differ by more than 1e-9")
+
+    def one(dates, amounts):
+        try:
+            return pyxirr.xirr(dates, amounts)
+        except pyxirr.InvalidPaymentsError:
+            return None
+
+    rates = [one(d, a) for d, a in inputs]
+    best = min(timeit.repeat(lambda: [one(d, a) for d, a in inputs], number=1, repeat=PASSES))
+    return rates, best / len(series)
+
+
+def difference(mine, reference):
+    """Relative difference, against 0.001 for rates smaller than that."""
+    return abs(mine - reference) / max(abs(reference), 1e-3)
+
+
+def agrees(mine, roots, reference):
+    return any(r is not None and difference(r, reference) <= TOLERANCE for r in [mine] + (roots or []))
+
+
+def compare(name, series):
+    rust = ours(series)
+    py_rates, py_seconds = theirs(series)
+    found = disagreements = 0
+    worst = 0.0
+    examples = []
+    for index, (mine, roots, reference) in enumerate(zip(rust["rates"], rust["roots"], py_rates)):
+        if reference is None or not math.isfinite(reference):
+            continue
+        found += 1
+        if not agrees(mine, roots, reference):
+            disagreements += 1
+            if len(examples) < 5:
+                examples.append((index, reference, mine, roots))
+        else:
+            worst = max(worst, min(difference(r, reference) for r in [mine] + (roots or []) if r is not None))
+    ratio = py_seconds / rust["seconds_per_series"]
+    ours_only = sum(1 for m, r in zip(rust["rates"], py_rates) if m is not None and (r is None or not math.isfinite(r)))
+    print(f"{name}: {len(series)} series")
+    print(f"  investai xirr: {rust['seconds_per_series'] * 1e6:.2f} us per series")
+    print(f"  pyxirr {pyxirr.__version__}: {py_seconds * 1e6:.2f} us per series (Python call included)")
+    print(f"  ratio: {ratio:.2f}x faster")
+    print(f"  pyxirr finds a rate in {found}; ours in {sum(1 for m in rust['rates'] if m is not None)}"
+          f" ({ours_only} where pyxirr finds none)")
+    print(f"  disagreements beyond {TOLERANCE:g} relative: {disagreements}; largest relative difference: {worst:.3e}")
+    for index, reference, mine, roots in examples:
+        dates, cents = series[index]
+        print(f"    series {index}: pyxirr {reference!r}, ours {mine!r} roots {roots}: {list(zip([d.isoformat() for d in dates], cents))}")
+    return disagreements, ratio
+
+
+def main():
+    failures = []
+    for name, series in (("regular", [regular(s) for s in range(REGULAR_SERIES)]),
+                         ("random", [random_series(s) for s in range(RANDOM_SERIES)])):
+        disagreements, ratio = compare(name, series)
+        if disagreements:
+            failures.append(f"{name}: {disagreements} disagreements")
+        if ratio < SPEED_RATIO_MIN:
+            failures.append(f"{name}: only {ratio:.2f}x pyxirr's speed")
+    if failures:
+        sys.exit("; ".join(failures))
 
 
 if __name__ == "__main__":

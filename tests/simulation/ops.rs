@@ -213,8 +213,10 @@ impl Sim {
         let on = self.pick_date();
         let body = match self.below(4) {
             0 => json!({"kind": "cancel", "effective_date": on}),
-            1 => json!({"kind": "increase", "amount": money(self.cents_between(1, eur(1_000_000))), "effective_date": on,
-                "allow_oversubscription": true}),
+            1 => {
+                json!({"kind": "increase", "amount": money(self.cents_between(1, eur(1_000_000))), "effective_date": on,
+                "allow_oversubscription": true})
+            }
             _ => json!({"kind": "decrease", "amount": money(self.around(unfunded)), "effective_date": on}),
         };
         let staff = self.staff();

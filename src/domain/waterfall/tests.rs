@@ -264,6 +264,11 @@ proptest! {
             prop_assert_eq!(step.lines.iter().map(|l| l.paid.get()).sum::<i64>(), step.paid.get());
             for line in &step.lines {
                 prop_assert!(line.paid.get() >= 0);
+                // Every line tells the truth: never a negative shortfall or redistribution, never
+                // both, and paid = owed - shortfall + redistributed.
+                prop_assert!(line.shortfall.get() >= 0 && line.redistributed.get() >= 0, "{:?}", line);
+                prop_assert!(line.shortfall.is_zero() || line.redistributed.is_zero(), "{:?}", line);
+                prop_assert_eq!(line.paid.get(), line.owed.get() - line.shortfall.get() + line.redistributed.get());
                 if step.kind == "pref" || step.kind == "capital" {
                     // Never paid more than owed.
                     prop_assert!(line.paid <= line.owed, "{:?}", line);
@@ -301,5 +306,91 @@ proptest! {
                     "position {} received {} above cap {} x {}", position.id, received, cap, position.paid_in());
             }
         }
+    }
+}
+
+/// The audit's case: A uncapped, B capped at 1.1x, each 1,000,000.00 paid in; capital, then a
+/// split A 40 / B 50 / account 1010 10 of 3,000,000.00. B takes 100,000.00 of its 500,000.00 and
+/// its 400,000.00 goes to A and 1010 pro rata 40:10.
+#[test]
+fn a_capped_split_target_hands_its_excess_on_and_the_lines_say_so() {
+    let tranches = vec![tranche("a", 1, "0", None), tranche("b", 2, "0", Some("1.1"))];
+    let positions =
+        vec![position("pa", "a", "1000000.00", "2025-01-01"), position("pb", "b", "1000000.00", "2025-01-01")];
+    let terms = terms(
+        r#"{"steps": [
+            {"type": "capital", "tranches": ["a", "b"], "mode": "pro_rata"},
+            {"type": "split", "shares": [{"tranche": "a", "percent": "40"}, {"tranche": "b", "percent": "50"}, {"account": "1010", "percent": "10"}]}
+        ]}"#,
+    );
+    let allocation =
+        distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("3000000.00"), d("2025-06-30")).unwrap();
+    let split = &allocation.steps[1];
+    let line = |target: Target| split.lines.iter().find(|l| l.target == target).unwrap().clone();
+    let (a, b, pool) =
+        (line(Target::Tranche("a".into())), line(Target::Tranche("b".into())), line(Target::Account("1010".into())));
+    assert_eq!(
+        (a.owed, a.paid, a.shortfall, a.redistributed),
+        (c("400000.00"), c("720000.00"), c("0"), c("320000.00"))
+    );
+    assert_eq!(
+        (b.owed, b.paid, b.shortfall, b.redistributed),
+        (c("500000.00"), c("100000.00"), c("400000.00"), c("0"))
+    );
+    assert_eq!(
+        (pool.owed, pool.paid, pool.shortfall, pool.redistributed),
+        (c("100000.00"), c("180000.00"), c("0"), c("80000.00"))
+    );
+}
+
+/// An exact tie between split targets goes to the lower id, whatever the listing order.
+#[test]
+fn an_exact_split_tie_goes_to_the_lower_id_in_any_listing_order() {
+    let tranches = vec![tranche("t1", 1, "0", None), tranche("t2", 2, "0", None)];
+    let positions = vec![position("p1", "t1", "100.00", "2025-01-01"), position("p2", "t2", "100.00", "2025-01-01")];
+    for listing in [
+        r#"[{"tranche": "t2", "percent": "50"}, {"tranche": "t1", "percent": "50"}]"#,
+        r#"[{"tranche": "t1", "percent": "50"}, {"tranche": "t2", "percent": "50"}]"#,
+    ] {
+        let terms = terms(&format!(r#"{{"steps": [{{"type": "split", "shares": {listing}}}]}}"#));
+        let allocation =
+            distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("0.01"), d("2025-06-30")).unwrap();
+        assert_eq!(paid_to(&allocation, &Target::Tranche("t1".into())), c("0.01"), "{listing}");
+        assert_eq!(paid_to(&allocation, &Target::Tranche("t2".into())), c("0"), "{listing}");
+    }
+}
+
+/// Positions tied in a pro-rata step over two tranches: the cent goes to the lower position id,
+/// not to the more senior tranche's position.
+#[test]
+fn a_pro_rata_tie_between_positions_goes_to_the_lower_id() {
+    let tranches = vec![tranche("senior", 1, "0", None), tranche("junior", 2, "0", None)];
+    let positions =
+        vec![position("p2", "senior", "100.00", "2025-01-01"), position("p1", "junior", "100.00", "2025-01-01")];
+    let terms = terms(r#"{"steps": [{"type": "capital", "tranches": ["senior", "junior"], "mode": "pro_rata"}]}"#);
+    let allocation = distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("0.01"), d("2025-06-30")).unwrap();
+    let by_position = allocation.paid_by_position();
+    assert_eq!(by_position.get("p1").copied(), Some(c("0.01")));
+    assert_eq!(by_position.get("p2").copied(), Some(c("0")));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Listing the split's shares in another order changes nothing anyone is paid.
+    #[test]
+    fn the_order_of_split_shares_changes_nothing(case in arbitrary_case(), rotation in 0usize..8) {
+        let (tranches, positions, terms, cash) = case;
+        let on = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        let mut rotated = terms.clone();
+        if let Some(Step::Split { shares }) = rotated.steps.last_mut() {
+            let by = rotation % shares.len().max(1);
+            shares.rotate_left(by);
+            shares.reverse();
+        }
+        let first = distribute(&terms, &tranches, &positions, &BTreeMap::new(), cash, on).unwrap();
+        let second = distribute(&rotated, &tranches, &positions, &BTreeMap::new(), cash, on).unwrap();
+        prop_assert_eq!(first.paid_by_position(), second.paid_by_position());
+        prop_assert_eq!(paid_to(&first, &Target::Account("2300".into())), paid_to(&second, &Target::Account("2300".into())));
     }
 }
