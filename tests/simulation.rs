@@ -22,7 +22,7 @@ use common::{spawn_app_with, Backend};
 use simulation::driver::Sim;
 
 /// Seeds and steps per seed that the test suite runs on each backend.
-const SUITE_SEEDS: u64 = 4;
+const SUITE_SEEDS: u64 = 8;
 const SUITE_STEPS: usize = 150;
 
 fn env_number(name: &str) -> Option<u64> {
