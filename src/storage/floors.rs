@@ -15,7 +15,7 @@ use diesel::upsert::excluded;
 use super::ledger::{EntryRow, PostingRow};
 use super::schema::{account_days, ledger_accounts};
 use super::DbConnection;
-use crate::domain::floors::{first_breach, floor_of, Breach, Floor};
+use crate::domain::floors::{first_breach, floor_of, Breach, Floor, Normal};
 use crate::error::{AppError, AppResult, FieldError};
 
 /// Rows one upsert statement carries (SQLite binds at most 32,766 parameters).
@@ -159,14 +159,14 @@ fn breach(
     party: &str,
     from: NaiveDate,
 ) -> AppResult<Option<Breach>> {
+    // The balance before `from` and each day from `from` on: as many rows as the key has dates
+    // with entries, not postings. Both statements stay prepared on the connection.
     let opening: i64 = account_days::table
         .filter(account_days::account_id.eq(account_id))
         .filter(account_days::party_key.eq(party))
         .filter(account_days::day.lt(from))
         .select(sql::<BigInt>("CAST(COALESCE(SUM(net_cents), 0) AS BIGINT)"))
         .first(conn)?;
-    // One row per day with entries from the write's date on: as many as the account has dates,
-    // not postings.
     let days: Vec<(NaiveDate, i64)> = account_days::table
         .filter(account_days::account_id.eq(account_id))
         .filter(account_days::party_key.eq(party))
@@ -189,8 +189,8 @@ fn refusal(
         ledger_accounts::table.find(account_id).select((ledger_accounts::code, ledger_accounts::name)).first(conn)?;
     let whose = if party.is_empty() { String::new() } else { format!(" for party {party}") };
     let credit = match lowering.floor.normal {
-        crate::domain::floors::Normal::Debit => "",
-        crate::domain::floors::Normal::Credit => " as a credit balance",
+        Normal::Debit => "",
+        Normal::Credit => " as a credit balance",
     };
     let held = crate::domain::money::Cents::new(lowering.floor.held(breach.balance.get()));
     let detail = format!(
