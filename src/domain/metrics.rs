@@ -4,7 +4,7 @@
 //! like Excel, it is found numerically in double precision (a rate is not money, and no decimal
 //! type evaluates fractional powers fast enough). Amounts enter it already exact.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,7 +19,7 @@ pub const XIRR_TOLERANCE: f64 = 1e-12;
 pub const XIRR_GUESS: f64 = 0.1;
 /// A root found by Newton's or Halley's method is accepted when the present value there is
 /// this small against the sum of the flows' absolute present values.
-const ROOT_RELATIVE_NPV_MAX: f64 = 1e-10;
+const ROOT_RELATIVE_NPV_MAX: f64 = 1e-9;
 /// Steps of the bracketed search (Brent's method), each halving the bracket at worst:
 /// enough to pin the root to the last bit of a double anywhere in range.
 const BRENT_ITERATIONS_MAX: usize = 200;
@@ -28,14 +28,21 @@ const BRENT_ITERATIONS_MAX: usize = 200;
 /// can hold: `exp(709)` is near the largest double.
 const LOG_GROWTH_MIN: f64 = -745.0;
 const LOG_GROWTH_MAX: f64 = 709.0;
-/// Points scanned for further roots when the flows change sign more than once: 1 + rate from
-/// 10^-6 to 10^6, evenly spaced in its logarithm.
-const ROOT_SCAN_POINTS: usize = 800;
-const ROOT_SCAN_LOG_GROWTH: f64 = 13.815_510_557_964_274; // ln(10^6)
+/// Where the flows change sign more than once, the search for every root scans x = ln(1 + rate)
+/// at these points: dense from -63% to +400% (x from -1 to 1.6), sparser out to -99.9999% and
+/// 10^8% (x = -/+13.8), and coarse on to the ends of a double's range; each change of sign
+/// between neighbours, and each pair of roots around a turning point between them, is pinned
+/// by Brent's method.
+const SCAN_BANDS: [(f64, f64, usize); 5] =
+    [(LOG_GROWTH_MIN, -13.8, 24), (-13.8, -1.0, 60), (-1.0, 1.6, 200), (1.6, 13.8, 60), (13.8, LOG_GROWTH_MAX, 24)];
 
-fn scan_points() -> impl Iterator<Item = f64> {
-    (0..=ROOT_SCAN_POINTS)
-        .map(|i| -ROOT_SCAN_LOG_GROWTH + 2.0 * ROOT_SCAN_LOG_GROWTH * i as f64 / ROOT_SCAN_POINTS as f64)
+fn scan_points() -> Vec<f64> {
+    let mut points = Vec::with_capacity(SCAN_BANDS.iter().map(|b| b.2).sum::<usize>() + 1);
+    for (low, high, count) in SCAN_BANDS {
+        points.extend((0..count).map(|i| low + (high - low) * i as f64 / count as f64));
+    }
+    points.push(LOG_GROWTH_MAX);
+    points
 }
 
 /// What XIRR found. A series with no root or several is said so, never hidden.
@@ -49,7 +56,7 @@ pub enum Xirr {
     /// All flows have the same sign (or there are fewer than two): no rate exists.
     NoSignChange,
     /// No rate was found: the flows change sign more than once and neither Newton's method
-    /// from 0.1 nor a scan of rates from -99.9999% to 10^8% found one, or (one sign change) the
+    /// from 0.1 nor a scan of every rate a double can hold found one, or (one sign change) the
     /// rate is larger than a double can hold. With one sign change a rate always exists and,
     /// within a double's range, is found.
     NoConvergence,
@@ -68,16 +75,35 @@ impl Xirr {
 /// is a rate found numerically on exponentials, so the solver works in doubles; the flows are
 /// converted here, exactly (integer cents below 2^53), and no amount ever comes back out.
 fn prepare(flows: &[(NaiveDate, Cents)]) -> (Vec<f64>, Vec<f64>) {
-    let mut by_date: std::collections::BTreeMap<NaiveDate, i128> = std::collections::BTreeMap::new();
-    for (date, cents) in flows {
-        *by_date.entry(*date).or_default() += i128::from(cents.get());
+    let mut sorted: Vec<(NaiveDate, i64)> = flows.iter().map(|(d, c)| (*d, c.get())).collect();
+    if !sorted.is_sorted_by_key(|f| f.0) {
+        sorted.sort_by_key(|f| f.0);
     }
-    let start = by_date.keys().next().copied().unwrap_or_default();
-    by_date
-        .into_iter()
-        .filter(|(_, cents)| *cents != 0)
-        .map(|(date, cents)| ((date - start).num_days() as f64 / 365.0, cents as f64 / 100.0))
-        .unzip()
+    let start = sorted.first().map(|f| f.0).unwrap_or_default();
+    let (mut years, mut values) = (Vec::with_capacity(sorted.len()), Vec::with_capacity(sorted.len()));
+    let mut index = 0;
+    while index < sorted.len() {
+        let date = sorted[index].0;
+        // In i64 (amounts are at most 10^15 cents, so only thousands of them on one date could
+        // overflow it; then in doubles): an i128 would make each conversion a library call.
+        let (mut cents, mut overflowed) = (0i64, None::<f64>);
+        while index < sorted.len() && sorted[index].0 == date {
+            let amount = sorted[index].1;
+            match (overflowed.as_mut(), cents.checked_add(amount)) {
+                (Some(sum), _) => *sum += amount as f64,
+                (None, Some(sum)) => cents = sum,
+                (None, None) => overflowed = Some(cents as f64 + amount as f64),
+            }
+            index += 1;
+        }
+        let value = overflowed.unwrap_or(cents as f64);
+        if value != 0.0 {
+            // Day numbers subtract faster than dates do (a duration is built and taken apart).
+            years.push(f64::from(date.num_days_from_ce() - start.num_days_from_ce()) / 365.0);
+            values.push(value / 100.0);
+        }
+    }
+    (years, values)
 }
 
 /// Net present value and its derivative at `rate`.
@@ -124,15 +150,18 @@ fn newton(guess: f64, years: &[f64], values: &[f64]) -> Option<f64> {
     None
 }
 
-/// Halley's method: value, slope and curvature from one pass over the flows.
+/// Halley's method: value, slope and curvature from one pass over the flows. Returns the rate
+/// once the steps are below the tolerance and the present value at the last iterate is nothing
+/// against the flows' size (so a stall off the root is not taken for one).
 fn halley(guess: f64, years: &[f64], values: &[f64]) -> Option<f64> {
     let mut rate = guess;
     for _ in 0..XIRR_ITERATIONS_MAX {
         let log_base = (1.0 + rate).ln();
-        let (mut npv, mut first, mut second) = (0.0, 0.0, 0.0);
+        let (mut npv, mut first, mut second, mut scale) = (0.0, 0.0, 0.0, 0.0f64);
         for (t, v) in years.iter().zip(values) {
             let discounted = v * (-t * log_base).exp();
             npv += discounted;
+            scale += discounted.abs();
             first += t * discounted;
             second += t * (t + 1.0) * discounted;
         }
@@ -148,27 +177,102 @@ fn halley(guess: f64, years: &[f64], values: &[f64]) -> Option<f64> {
             return None;
         }
         if (next - rate).abs() < XIRR_TOLERANCE {
-            return Some(next);
+            return (npv.abs() <= ROOT_RELATIVE_NPV_MAX * scale).then_some(next);
         }
         rate = next;
     }
     None
 }
 
-/// The sign of the present value at x = ln(1 + rate), as ln(received) - ln(paid), each a
-/// log-sum-exp of the discounted flows: finite for every x, however far the discount factors
-/// are beyond a double. Zero at a root. With one sign change in the flows it is monotonic in x.
-fn log_balance(x: f64, years: &[f64], values: &[f64]) -> f64 {
-    let log_sum = |positive: bool| {
-        let terms =
-            years.iter().zip(values).filter(|(_, v)| (**v > 0.0) == positive).map(|(t, v)| v.abs().ln() - t * x);
-        let peak = terms.clone().fold(f64::NEG_INFINITY, f64::max);
-        if peak == f64::NEG_INFINITY {
-            return f64::NEG_INFINITY;
+/// The flows as the root searches read them: years from the first, amounts, and the logarithm
+/// of each amount's size, taken once.
+struct Flows<'a> {
+    years: &'a [f64],
+    values: &'a [f64],
+    log_sizes: Vec<f64>,
+    /// Beyond this |x| a discount factor could overflow a double; up to it the present value
+    /// is summed directly.
+    direct_max: f64,
+}
+
+impl<'a> Flows<'a> {
+    fn new(years: &'a [f64], values: &'a [f64]) -> Self {
+        let last = years.iter().copied().fold(0.0, f64::max);
+        let direct_max = if last > 0.0 { 600.0 / last } else { f64::INFINITY };
+        Flows { years, values, log_sizes: values.iter().map(|v| v.abs().ln()).collect(), direct_max }
+    }
+
+    /// Zero at a root, and of the present value's sign at x = ln(1 + rate): ln(received) -
+    /// ln(paid), each a log-sum-exp of the discounted flows, so finite for every x however far
+    /// the discount factors are beyond a double. With one sign change it is monotonic in x.
+    fn log_balance(&self, x: f64) -> f64 {
+        let log_sum = |positive: bool| {
+            let terms = self
+                .years
+                .iter()
+                .zip(self.values)
+                .zip(&self.log_sizes)
+                .filter(|((_, v), _)| (**v > 0.0) == positive)
+                .map(|((t, _), size)| size - t * x);
+            let peak = terms.clone().fold(f64::NEG_INFINITY, f64::max);
+            if peak == f64::NEG_INFINITY {
+                return f64::NEG_INFINITY;
+            }
+            peak + terms.map(|term| (term - peak).exp()).sum::<f64>().ln()
+        };
+        log_sum(true) - log_sum(false)
+    }
+
+    /// The present value at x and its slope in x, summed directly: none where a discount factor
+    /// could overflow.
+    fn value_and_slope(&self, x: f64) -> Option<(f64, f64)> {
+        if x.abs() >= self.direct_max {
+            return None;
         }
-        peak + terms.map(|term| (term - peak).exp()).sum::<f64>().ln()
-    };
-    log_sum(true) - log_sum(false)
+        let (mut value, mut slope) = (0.0, 0.0);
+        for (t, v) in self.years.iter().zip(self.values) {
+            let discounted = v * (-t * x).exp();
+            value += discounted;
+            slope -= t * discounted;
+        }
+        Some((value, slope))
+    }
+
+    /// The sign of the present value at x.
+    fn sign(&self, x: f64) -> f64 {
+        self.value_and_slope(x).map_or_else(|| self.log_balance(x), |(value, _)| value).signum()
+    }
+
+    /// Every root between neighbouring points of `grid`: where the sign changes between them,
+    /// and where it does not but the slope does (a pair of roots either side of a turning point
+    /// within one step), pinned by Brent's method. As x = ln(1 + rate).
+    fn roots_on(&self, grid: &[f64]) -> Vec<f64> {
+        let at: Vec<(f64, Option<f64>)> = grid
+            .iter()
+            .map(|x| match self.value_and_slope(*x) {
+                Some((value, slope)) => (value.signum(), Some(slope.signum())),
+                None => (self.log_balance(*x).signum(), None),
+            })
+            .collect();
+        let f = |x: f64| self.log_balance(x);
+        let mut roots = Vec::new();
+        for (cell, ends) in grid.windows(2).zip(at.windows(2)) {
+            let (a, b) = (cell[0], cell[1]);
+            if ends[0].0 != ends[1].0 {
+                roots.extend(brent(f, a, b));
+            } else if let (Some(slope_a), Some(slope_b)) = (ends[0].1, ends[1].1) {
+                if slope_a == slope_b {
+                    continue;
+                }
+                let turning = brent(|x| self.value_and_slope(x).map_or(f64::NAN, |(_, slope)| slope), a, b);
+                if let Some(m) = turning.filter(|m| self.sign(*m) != ends[0].0) {
+                    roots.extend(brent(f, a, m));
+                    roots.extend(brent(f, m, b));
+                }
+            }
+        }
+        roots
+    }
 }
 
 /// Brent's method on `f` over [a, b], whose ends have opposite signs: the root to the last
@@ -233,10 +337,11 @@ fn brent(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> Option<f64> {
 /// a few passes; where it fails or lands off the root, the root is bracketed on
 /// x = ln(1 + rate), where the present value's sign is monotonic, and pinned by Brent's method.
 fn unique_rate(years: &[f64], values: &[f64]) -> Option<f64> {
-    if let Some(rate) = halley(XIRR_GUESS, years, values).filter(|r| is_root(*r, years, values)) {
+    if let Some(rate) = halley(XIRR_GUESS, years, values) {
         return Some(rate);
     }
-    let f = |x: f64| log_balance(x, years, values);
+    let flows = Flows::new(years, values);
+    let f = |x: f64| flows.log_balance(x);
     let start = XIRR_GUESS.ln_1p();
     let at_start = f(start);
     if at_start == 0.0 {
@@ -261,34 +366,27 @@ fn unique_rate(years: &[f64], values: &[f64]) -> Option<f64> {
     None
 }
 
-fn sign_changes(flows: &[(NaiveDate, Cents)]) -> usize {
-    let (_, values) = prepare(flows);
+fn sign_changes(values: &[f64]) -> usize {
     values.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count()
 }
 
 /// Excel-compatible XIRR of dated flows (negative = paid in, positive = received). Flows on the
 /// same date count as their sum.
 pub fn xirr(flows: &[(NaiveDate, Cents)]) -> Xirr {
-    let changes = sign_changes(flows);
+    let (years, values) = prepare(flows);
+    let changes = sign_changes(&values);
     if changes == 0 {
         return Xirr::NoSignChange;
     }
-    let (years, values) = prepare(flows);
     if changes == 1 {
         return unique_rate(&years, &values).map_or(Xirr::NoConvergence, |rate| Xirr::Rate { rate });
     }
     let primary = newton(XIRR_GUESS, &years, &values).filter(|r| is_root(*r, &years, &values));
-    let f = |x: f64| log_balance(x, &years, &values);
+    let flows = Flows::new(&years, &values);
     let mut roots: Vec<f64> = Vec::new();
-    let grid: Vec<f64> = scan_points().collect();
-    for pair in grid.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        if f(a).signum() != f(b).signum() {
-            if let Some(root) = brent(f, a, b).map(f64::exp_m1) {
-                if !roots.iter().any(|r| (r - root).abs() <= 1e-9 * root.abs().max(1e-9)) {
-                    roots.push(root);
-                }
-            }
+    for root in flows.roots_on(&scan_points()).into_iter().map(f64::exp_m1) {
+        if !roots.iter().any(|r| (r - root).abs() <= 1e-9 * root.abs().max(1e-9)) {
+            roots.push(root);
         }
     }
     if let Some(rate) = primary {
@@ -364,6 +462,23 @@ mod tests {
     fn no_sign_change_is_reported() {
         assert_eq!(xirr(&flows(&[("2020-01-01", -100), ("2021-01-01", -50)])), Xirr::NoSignChange);
         assert_eq!(xirr(&flows(&[("2020-01-01", 100)])), Xirr::NoSignChange);
+    }
+
+    #[test]
+    fn two_roots_within_one_step_of_the_scan_are_both_found() {
+        // Roots at -74.7% and near -71%, one scan step apart, and one near 10^33: three in all.
+        let series = vec![
+            (d("2024-08-28"), Cents::new(43_041_354)),
+            (d("2024-09-11"), Cents::new(-824_758_245)),
+            (d("2025-12-31"), Cents::new(934_449_218)),
+            (d("2026-03-27"), Cents::new(-581_507_683)),
+        ];
+        let Xirr::MultipleRoots { roots, .. } = xirr(&series) else { panic!("{:?}", xirr(&series)) };
+        assert_eq!(roots.len(), 3, "{roots:?}");
+        assert!((roots[0] - -0.7468757864521336).abs() < 1e-12, "{roots:?}");
+        for root in &roots[..2] {
+            assert!(residual(*root, &series).abs() < 1e-9, "{root}");
+        }
     }
 
     #[test]
@@ -446,8 +561,14 @@ mod tests {
             match xirr(&series) {
                 Xirr::Rate { rate } => {
                     proptest::prop_assert!(rate >= -1.0);
-                    if rate > -1.0 + 1e-9 {
+                    if rate > -1.0 + 1e-6 {
                         proptest::prop_assert!(residual(rate, &series).abs() < 1e-9, "{} at {}", residual(rate, &series), rate);
+                    } else if rate > -1.0 + 1e-12 {
+                        // So close to -100%, 1 + rate keeps only a few digits in a double: the
+                        // root must lie within a few units in the last place of the rate.
+                        let (below, above) = (rate - 8.0 * f64::EPSILON, rate + 8.0 * f64::EPSILON);
+                        let (low, high) = (residual(below.max(-1.0 + f64::EPSILON), &series), residual(above, &series));
+                        proptest::prop_assert!(low.signum() != high.signum() || low == 0.0 || high == 0.0, "{} {} at {}", low, high, rate);
                     }
                 }
                 other => proptest::prop_assert!(false, "one sign change, but {:?}", other),
