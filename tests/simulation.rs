@@ -68,7 +68,10 @@ async fn simulate(backend: Backend) {
     let started = std::time::Instant::now();
     let mut failures = Vec::new();
     let mut entries = 0;
-    for seed in &seeds {
+    for (done, seed) in seeds.iter().enumerate() {
+        if done > 0 && done % 500 == 0 {
+            eprintln!("simulation on {backend:?}: {done} seeds run, {} violations", failures.len());
+        }
         match run_seed(backend, *seed, steps).await {
             Ok(posted) => entries += posted,
             Err(report) => {

@@ -67,6 +67,11 @@ fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> (String, Option<
                 .unwrap_or_else(|e| panic!("PostgreSQL tests need a server at {admin_url}: {e}"));
             let name = format!("investai_test_{}", uuid::Uuid::new_v4().simple());
             admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create test database");
+            if std::env::var("INVESTAI_TEST_PG_SYNC_OFF").is_ok_and(|v| v == "1") {
+                // Long runs that test no power cut (the simulation's long mode): commits do not
+                // wait for the disk, durability barrier included.
+                admin.batch_execute(&format!("ALTER DATABASE \"{name}\" SET synchronous_commit = off")).expect("set");
+            }
             let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
             (format!("{base}/{name}"), Some(name))
         }
