@@ -65,6 +65,9 @@ impl AppState {
 /// a larger one is refused with 413 before it is read.
 pub const PAGE_FORM_BYTES_MAX: usize = 64 * 1024;
 
+/// The metrics label of requests that match no route.
+pub const UNMATCHED_ROUTE_LABEL: &str = "UNKNOWN";
+
 /// Routes of the whole service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::routes).configure(openapi::routes).configure(api::routes).configure(pages::routes);
@@ -76,8 +79,11 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
+    // Route patterns as labels; every request that matches no route shares one label, so no
+    // client can grow the page (or the memory behind it) by inventing paths.
     let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("investai")
         .endpoint("/metrics")
+        .mask_unmatched_patterns(UNMATCHED_ROUTE_LABEL)
         .build()
         .map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
     let internal_errors = state.internal_errors.clone();
