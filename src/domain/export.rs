@@ -3,6 +3,8 @@
 //! ties an export to the hash chain. No IO here: storage reads the pages, HTTP streams them.
 //! See docs/exports.md.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -117,6 +119,49 @@ pub const JOURNAL_COLUMNS: [&str; 18] = [
     "reverses_entry_id",
     "entry_hash",
 ];
+
+/// Characters that make a spreadsheet read a cell as a formula when they open it (OWASP's
+/// CSV-injection list).
+const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text field as a CSV cell: one that a spreadsheet would run as a formula (it starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return, leading spaces ignored) gets a leading `'`,
+/// which spreadsheets show as text and never evaluate. Amounts are not text and never pass
+/// here: `-100.00` stays a number.
+pub fn csv_text(text: &str) -> Cow<'_, str> {
+    match text.trim_start_matches(' ').chars().next() {
+        Some(first) if FORMULA_TRIGGERS.contains(&first) => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+impl PostingRecord<'_> {
+    /// The record as a CSV row in `JOURNAL_COLUMNS` order: text through `csv_text`, amounts
+    /// and numbers as they are.
+    pub fn csv_row(&self) -> [Cow<'_, str>; 18] {
+        let text = |value: &'_ str| csv_text(value).into_owned();
+        [
+            csv_text(self.entry_id),
+            Cow::Owned(self.sequence.to_string()),
+            Cow::Owned(self.effective_date.to_string()),
+            Cow::Owned(self.line.to_string()),
+            csv_text(self.account_code),
+            csv_text(self.account_name),
+            csv_text(self.account_kind),
+            Cow::Owned(self.debit.to_string()),
+            Cow::Owned(self.credit.to_string()),
+            Cow::Borrowed(self.currency),
+            csv_text(self.description),
+            csv_text(self.event_type),
+            csv_text(self.event_id),
+            csv_text(self.actor),
+            Cow::Owned(self.party_id.map(text).unwrap_or_default()),
+            csv_text(self.memo),
+            Cow::Owned(self.reverses_entry_id.map(text).unwrap_or_default()),
+            csv_text(self.entry_hash),
+        ]
+    }
+}
 
 /// A line of the JSON-lines export: `record` says which of the three kinds it is.
 #[derive(Serialize)]
@@ -364,6 +409,33 @@ mod tests {
         assert_eq!(&row[8], "1234.56");
         assert_eq!(&row[10], "Fees, \"Q1\"\nsecond line");
         assert_eq!(&row[14], "");
+    }
+
+    #[test]
+    fn csv_text_neutralises_formula_cells_only() {
+        for formula in ["=1+1", "+1", "-cmd|' /C calc'!A0", "@SUM(A1)", "\t=1", "\r=1", "  =1"] {
+            assert_eq!(csv_text(formula), format!("'{formula}"), "{formula:?}");
+        }
+        for plain in ["Fees Q1", "", "1000", "a=b", "'quoted", "e-1"] {
+            assert_eq!(csv_text(plain), plain);
+        }
+    }
+
+    #[test]
+    fn csv_rows_keep_amounts_numbers_and_match_the_serialized_record() {
+        let formula = record("=HYPERLINK(\"x\")", "+1", Cents::new(-5));
+        let row = formula.csv_row();
+        assert_eq!(row.len(), JOURNAL_COLUMNS.len());
+        assert_eq!((&*row[7], &*row[8]), ("0.00", "0.05"));
+        assert_eq!(&*row[10], "'=HYPERLINK(\"x\")");
+        assert_eq!(&*row[15], "'+1");
+        // A row without formulas reads as serde writes the record.
+        let plain = record("Fees", "memo", Cents::new(123_456));
+        let mut serialized = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        serialized.serialize(&plain).unwrap();
+        let mut by_row = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        by_row.write_record(plain.csv_row().iter().map(|c| c.as_bytes())).unwrap();
+        assert_eq!(serialized.into_inner().unwrap(), by_row.into_inner().unwrap());
     }
 
     #[test]

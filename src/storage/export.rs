@@ -22,8 +22,8 @@ use super::schema::{
 use super::waterfall::{liquidate, positions_as_of, Liquidation};
 use super::DbConnection;
 use crate::domain::export::{
-    debit_credit, hledger_account, hledger_preamble, hledger_trailer, hledger_transaction, json_line, xlsx_cell_value,
-    ExportMeta, HledgerEntry, HledgerPosting, JsonLine, PostingRecord, CURRENCY, JOURNAL_COLUMNS,
+    csv_text, debit_credit, hledger_account, hledger_preamble, hledger_trailer, hledger_transaction, json_line,
+    xlsx_cell_value, ExportMeta, HledgerEntry, HledgerPosting, JsonLine, PostingRecord, CURRENCY, JOURNAL_COLUMNS,
 };
 use crate::domain::ledger::{AccountKind, GENESIS_HASH};
 use crate::domain::money::Cents;
@@ -274,7 +274,9 @@ pub fn write_journal_csv(conn: &mut DbConnection, meta: &ExportMeta, out: &mut d
     out.write_all(meta.csv_preamble().as_bytes()).map_err(io_error)?;
     let mut writer = csv_writer(out);
     writer.write_record(JOURNAL_COLUMNS).map_err(csv_error)?;
-    let written = for_each_record(conn, meta, &accounts, |record| writer.serialize(record).map_err(csv_error))?;
+    let written = for_each_record(conn, meta, &accounts, |record| {
+        writer.write_record(record.csv_row().iter().map(|field| field.as_bytes())).map_err(csv_error)
+    })?;
     writer.flush().map_err(io_error)?;
     Ok(written)
 }
@@ -367,8 +369,8 @@ pub fn write_trial_balance_csv(conn: &mut DbConnection, meta: &ExportMeta, out: 
     for a in &report.accounts {
         writer
             .serialize(TrialBalanceRecord {
-                account_code: &a.code,
-                account_name: &a.name,
+                account_code: &csv_text(&a.code),
+                account_name: &csv_text(&a.name),
                 account_kind: &a.kind,
                 debit: a.debit,
                 credit: a.credit,
@@ -492,6 +494,11 @@ pub fn write_capital_accounts_csv(
     let mut writer = csv_writer(out);
     writer.write_record(CAPITAL_ACCOUNT_COLUMNS).map_err(csv_error)?;
     for row in &rows {
+        let row = CapitalAccount {
+            investor_name: csv_text(&row.investor_name).into_owned(),
+            tranche_name: csv_text(&row.tranche_name).into_owned(),
+            ..row.clone()
+        };
         writer.serialize(row).map_err(csv_error)?;
     }
     writer.flush().map_err(io_error)?;
