@@ -545,7 +545,54 @@ async fn a_usage_batch_above_its_record_limit_is_refused(app: TestApp) {
     assert_problem(&reply, 400, Some("records"));
 }
 
+/// A record claims no more GPU-hours than its period holds on the facility's GPUs: 500 h in one
+/// second was paid before.
+async fn implausible_usage_is_refused_record_by_record(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let id = reviewed(&app, &call, "sme-usage", &application(&g, "RCS-U", "10000"), 1).await;
+    let award_id = award(&app, &id, json!({})).await.body["id"].as_str().expect("award id").to_string();
+    let period = |record: &str, hours: &str, start: &str, end: &str| json!({"record_id": record, "award_id": award_id, "gpu_hours": hours, "period_start": start, "period_end": end});
+    // The facility has 1,000 chips and, by default, one record may cover all of them.
+    let batch = json!({"records": [
+        period("one-second", "500", "2026-02-02T08:00:00Z", "2026-02-02T08:00:01Z"),
+        period("empty", "1", "2026-02-02T08:00:00Z", "2026-02-02T08:00:00Z"),
+        period("full-hour", "1000", "2026-02-03T08:00:00Z", "2026-02-03T09:00:00Z"),
+        period("above-full-hour", "1000.001", "2026-02-04T08:00:00Z", "2026-02-04T09:00:00Z"),
+    ]});
+    let reply = app.post("/api/v1/usage", &app.token(Role::Facility, &g.facility), &batch).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let refusals: Vec<(u64, &str)> = reply.body["refusals"]
+        .as_array()
+        .expect("refusals")
+        .iter()
+        .map(|r| (r["index"].as_u64().unwrap_or(99), r["code"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(refusals, [(0, "implausible-hours"), (1, "invalid-period"), (3, "implausible-hours")], "{}", reply.text);
+    let reason = reply.body["refusals"][0]["reason"].as_str().unwrap_or_default();
+    assert_eq!(reason, "500.000 GPU-hours do not fit in the period: at most 1000 GPUs for 1 s");
+    // Only the full hour is paid: 1,000 h x EUR 2.00 x 70% = EUR 1,400.00.
+    assert_eq!(reply.body["awards"][0]["subsidy"], "1400.00", "{}", reply.text);
+    assert_eq!(balance(&app, &g.fund, "1030").await, 1_400_000 - 140_000, "the award's aid less what was used");
+
+    // The limit is set per facility, from 1 to its chips, and shown with it.
+    let narrow = |max: i64| {
+        json!({"name": format!("Narrow {max}"), "kind": "ai_factory", "member_state": "FI", "chip_count": 1000,
+            "chip_type": "H100", "quarterly_capacity_gpu_hours": 100000, "gpus_per_record_max": max})
+    };
+    assert_problem(
+        &app.post("/api/v1/facilities", &app.staff(), &narrow(1001)).await,
+        400,
+        Some("gpus_per_record_max"),
+    );
+    assert_problem(&app.post("/api/v1/facilities", &app.staff(), &narrow(0)).await, 400, Some("gpus_per_record_max"));
+    let eight = app.post("/api/v1/facilities", &app.staff(), &narrow(8)).await;
+    assert_eq!(eight.status, 201, "{}", eight.text);
+    assert_eq!(eight.body["gpus_per_record_max"], 8);
+}
+
 on_both_backends!(
+    implausible_usage_is_refused_record_by_record,
     a_usage_batch_above_its_record_limit_is_refused,
     sme_categories_at_every_threshold,
     submissions_are_refused_with_the_exact_reason,

@@ -3,8 +3,9 @@
 //! A record id counts once per facility, however often and in whatever batch it is sent: a
 //! record already stored with the same content is a replay and answers its original result;
 //! the same id with other content is refused. A record is refused, with its reason, when its
-//! award is not this facility's, not running, outside its period, or would go above its hours;
-//! the other records of the batch are kept. Each award's accepted hours are debited in batch
+//! award is not this facility's, not running, outside its period, or would go above its hours,
+//! or when its period is empty or holds fewer GPU-hours than it claims (its length times the
+//! most GPUs one record of the facility may cover); the other records of the batch are kept. Each award's accepted hours are debited in batch
 //! order, and each record carries its share of the subsidy, so the records of an award's entry
 //! sum exactly to that entry.
 
@@ -23,6 +24,25 @@ use super::money::{Cents, MoneyError};
 pub const USAGE_BATCH_RECORDS_MAX: usize = 10_000;
 /// Longest record id, in bytes.
 pub const RECORD_ID_LENGTH_MAX: usize = 128;
+
+/// The facility a batch comes from, as usage sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeteredFacility {
+    pub id: String,
+    /// The most GPUs one record may cover: a record's GPU-hours never exceed its period's
+    /// length in hours times this. At most the facility's chip count.
+    pub gpus_per_record_max: i64,
+}
+
+/// Microseconds in one hour: one GPU-hour is one GPU for this long.
+const HOUR_MICROS: i128 = 3_600_000_000;
+
+/// Whether a period of `period_micros` on `gpus` GPUs holds `hours`, compared exactly in
+/// integers: hours x 3,600 s <= length x GPUs.
+fn holds_hours(hours: GpuHours, period_micros: i64, gpus: i64) -> bool {
+    // GpuHours counts thousandths of an hour.
+    i128::from(hours.milli()) * HOUR_MICROS <= i128::from(period_micros) * i128::from(gpus) * 1_000
+}
 
 /// One metered record as a facility reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +130,7 @@ fn refused(code: &str, reason: impl Into<String>) -> RecordOutcome {
 }
 
 /// A record's own fields, before any award is looked at.
-fn check_fields(record: &UsageRecord) -> Option<RecordOutcome> {
+fn check_fields(record: &UsageRecord, gpus_per_record_max: i64) -> Option<RecordOutcome> {
     let id = &record.record_id;
     if id.is_empty() || id.len() > RECORD_ID_LENGTH_MAX || !id.chars().all(|c| c.is_ascii_graphic()) {
         return Some(refused(
@@ -121,15 +141,27 @@ fn check_fields(record: &UsageRecord) -> Option<RecordOutcome> {
     if record.gpu_hours.is_zero() {
         return Some(refused("zero-hours", "gpu_hours must be greater than zero"));
     }
-    if record.period_end < record.period_start {
-        return Some(refused("invalid-period", "period_end is before period_start"));
+    if record.period_end <= record.period_start {
+        return Some(refused("invalid-period", "period_end must be after period_start"));
+    }
+    let period_micros = (record.period_end - record.period_start).num_microseconds().unwrap_or(i64::MAX);
+    if !holds_hours(record.gpu_hours, period_micros, gpus_per_record_max) {
+        return Some(refused(
+            "implausible-hours",
+            format!(
+                "{} GPU-hours do not fit in the period: at most {} GPUs for {} s",
+                record.gpu_hours,
+                gpus_per_record_max,
+                period_micros / 1_000_000
+            ),
+        ));
     }
     None
 }
 
 /// Evaluates a facility's batch against its awards and the records already stored.
 pub fn evaluate_batch(
-    facility_id: &str,
+    facility: &MeteredFacility,
     records: &[UsageRecord],
     awards: &HashMap<String, AwardMeter>,
     stored: &HashMap<String, StoredRecord>,
@@ -143,10 +175,10 @@ pub fn evaluate_batch(
             replay(record, &previous.record, previous.subsidy, &previous.entry_id)
         } else if let Some((first, subsidy)) = seen.get(record.record_id.as_str()) {
             replay(record, &records[*first], *subsidy, "")
-        } else if let Some(outcome) = check_fields(record) {
+        } else if let Some(outcome) = check_fields(record, facility.gpus_per_record_max) {
             outcome
         } else {
-            match awards.get(&record.award_id).filter(|a| a.facility_id == facility_id) {
+            match awards.get(&record.award_id).filter(|a| a.facility_id == facility.id) {
                 None => refused("not-this-facility", "no award with this id at your facility"),
                 Some(award) => {
                     let before = *used.get(record.award_id.as_str()).unwrap_or(&award.used);
@@ -249,6 +281,11 @@ mod tests {
         }
     }
 
+    /// A facility whose records may cover up to 1,000 GPUs.
+    fn facility(id: &str) -> MeteredFacility {
+        MeteredFacility { id: id.into(), gpus_per_record_max: 1_000 }
+    }
+
     fn awards() -> HashMap<String, AwardMeter> {
         HashMap::from([("a1".to_string(), meter("f1", 10)), ("a2".to_string(), meter("f2", 10))])
     }
@@ -279,7 +316,7 @@ mod tests {
             record("", "a1", 1),
             record("r9", "a1", 0),
         ];
-        let plan = evaluate_batch("f1", &batch, &awards(), &HashMap::new()).unwrap();
+        let plan = evaluate_batch(&facility("f1"), &batch, &awards(), &HashMap::new()).unwrap();
         assert_eq!(
             codes(&plan),
             [
@@ -306,7 +343,7 @@ mod tests {
     #[test]
     fn a_replayed_batch_changes_nothing() {
         let batch = vec![record("r1", "a1", 2_500), record("r2", "a1", 2_500)];
-        let first = evaluate_batch("f1", &batch, &awards(), &HashMap::new()).unwrap();
+        let first = evaluate_batch(&facility("f1"), &batch, &awards(), &HashMap::new()).unwrap();
         let stored: HashMap<String, StoredRecord> = batch
             .iter()
             .zip(&first.outcomes)
@@ -319,7 +356,7 @@ mod tests {
             .collect();
         let mut after = awards();
         after.get_mut("a1").unwrap().used = GpuHours::from_milli(5_000);
-        let again = evaluate_batch("f1", &batch, &after, &stored).unwrap();
+        let again = evaluate_batch(&facility("f1"), &batch, &after, &stored).unwrap();
         assert!(again.debits.is_empty());
         assert!(again
             .outcomes
@@ -327,7 +364,7 @@ mod tests {
             .all(|o| matches!(o, RecordOutcome::Replayed { entry_id, .. } if entry_id == "e1")));
         let mut changed = batch[0].clone();
         changed.gpu_hours = GpuHours::from_milli(1);
-        let conflict = evaluate_batch("f1", &[changed], &after, &stored).unwrap();
+        let conflict = evaluate_batch(&facility("f1"), &[changed], &after, &stored).unwrap();
         assert_eq!(codes(&conflict), ["record-id-conflict"]);
     }
 
@@ -335,11 +372,56 @@ mod tests {
     fn an_ended_award_takes_no_usage() {
         let mut ended = awards();
         ended.get_mut("a1").unwrap().running = false;
-        let plan = evaluate_batch("f1", &[record("r1", "a1", 1)], &ended, &HashMap::new()).unwrap();
+        let plan = evaluate_batch(&facility("f1"), &[record("r1", "a1", 1)], &ended, &HashMap::new()).unwrap();
         assert_eq!(codes(&plan), ["award-not-running"]);
     }
 
+    #[test]
+    fn a_record_holds_no_more_hours_than_its_period_on_the_facilitys_gpus() {
+        let mut awards = awards();
+        awards.get_mut("a1").unwrap().awarded = GpuHours::from_whole(1_000_000).unwrap();
+        let with_period = |id: &str, milli: i64, seconds: i64| {
+            let mut r = record(id, "a1", milli);
+            r.period_end = r.period_start + chrono::Duration::seconds(seconds);
+            r
+        };
+        let batch = vec![
+            with_period("one-second", 500_000, 1),
+            with_period("empty", 1, 0),
+            with_period("full-hour", 1_000_000, 3_600),
+            with_period("above-full-hour", 1_000_001, 3_600),
+            with_period("one-second-full", 277, 1),
+            with_period("one-second-above", 278, 1),
+        ];
+        let plan = evaluate_batch(&facility("f1"), &batch, &awards, &HashMap::new()).unwrap();
+        assert_eq!(
+            codes(&plan),
+            ["implausible-hours", "invalid-period", "accepted", "implausible-hours", "accepted", "implausible-hours"]
+        );
+        if let RecordOutcome::Refused { reason, .. } = &plan.outcomes[0] {
+            assert_eq!(reason, "500.000 GPU-hours do not fit in the period: at most 1000 GPUs for 1 s");
+        }
+    }
+
     proptest! {
+        /// The integer comparison agrees with the rule computed in decimals: hours <= length in
+        /// hours x GPUs.
+        #[test]
+        fn plausibility_matches_the_decimal_rule(
+            milli in 1i64..10_000_000_000,
+            micros in 1i64..400_000_000_000,
+            gpus in 1i64..10_000_000,
+        ) {
+            let hours = Decimal::new(milli, 3);
+            let capacity = Decimal::new(micros, 6) / Decimal::from(3_600) * Decimal::from(gpus);
+            let exact = Decimal::from(milli) * Decimal::from(3_600_000_000i64) <= Decimal::from(micros) * Decimal::from(gpus) * Decimal::from(1_000);
+            prop_assert_eq!(holds_hours(GpuHours::from_milli(milli), micros, gpus), exact);
+            // Away from the boundary the rounded division agrees too.
+            if (hours - capacity).abs() > Decimal::new(1, 6) {
+                prop_assert_eq!(exact, hours <= capacity);
+            }
+        }
+
         #[test]
         fn never_above_the_award_and_records_sum_to_the_debit(
             sizes in proptest::collection::vec(1i64..3_000, 1..200),
@@ -352,7 +434,7 @@ mod tests {
             let used_before = award.used;
             let batch: Vec<UsageRecord> =
                 sizes.iter().enumerate().map(|(i, s)| record(&format!("r{i}"), "a1", *s)).collect();
-            let plan = evaluate_batch("f1", &batch, &awards, &HashMap::new()).unwrap();
+            let plan = evaluate_batch(&facility("f1"), &batch, &awards, &HashMap::new()).unwrap();
             let accepted_hours: i64 = batch
                 .iter()
                 .zip(&plan.outcomes)

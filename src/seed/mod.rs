@@ -352,6 +352,7 @@ pub fn load(conn: &mut DbConnection, fixture: &Fixture, show_progress: bool) -> 
             chip_type: r.chip_type.clone(),
             quarterly_capacity_gpu_hours: r.quarterly_capacity_gpu_hours,
             created_at: Default::default(),
+            gpus_per_record_max: r.chip_count,
         };
         let facility = write_tx(conn, |c| {
             let facility = structure::create_facility(c, facility.clone())?;

@@ -146,6 +146,7 @@ diesel::table! {
         chip_type -> Text,
         quarterly_capacity_gpu_hours -> BigInt,
         created_at -> Timestamp,
+        gpus_per_record_max -> BigInt,
     }
 }
 

@@ -214,6 +214,9 @@ pub struct Facility {
     #[schema(value_type = String, format = DateTime)]
     #[serde(serialize_with = "crate::domain::time::utc")]
     pub created_at: NaiveDateTime,
+    /// The most GPUs one usage record may cover (1 to `chip_count`): a record's GPU-hours
+    /// never exceed its period's length in hours times this.
+    pub gpus_per_record_max: i64,
 }
 
 pub fn create_facility(conn: &mut DbConnection, mut facility: Facility) -> AppResult<Facility> {

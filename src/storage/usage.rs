@@ -14,12 +14,15 @@ use utoipa::ToSchema;
 use super::awards::AwardRow;
 use super::ledger::{post_entry, standard_account, NewEntry};
 use super::schema::{facility_quarter_usage, grant_awards, usage_records};
+use super::structure::get_facility;
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_DUE, COMPUTE_SUBSIDIES, GRANT_COMMITMENTS_PAYABLE};
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::domain::usage::{evaluate_batch, AwardDebit, AwardMeter, RecordOutcome, StoredRecord, UsageRecord};
+use crate::domain::usage::{
+    evaluate_batch, AwardDebit, AwardMeter, MeteredFacility, RecordOutcome, StoredRecord, UsageRecord,
+};
 use crate::error::AppResult;
 
 /// Ids per `IN (...)` lookup, well inside both backends' bind-parameter limits.
@@ -180,7 +183,9 @@ pub fn ingest(
     let stored = stored_records(conn, facility_id, records)?;
     let rows = award_rows(conn, records)?;
     let meters = rows.iter().map(|(id, row)| Ok((id.clone(), meter(row)?))).collect::<AppResult<HashMap<_, _>>>()?;
-    let plan = evaluate_batch(facility_id, records, &meters, &stored)?;
+    let facility = get_facility(conn, facility_id)?;
+    let metered = MeteredFacility { id: facility.id, gpus_per_record_max: facility.gpus_per_record_max };
+    let plan = evaluate_batch(&metered, records, &meters, &stored)?;
     let batch_id = new_id();
     let today = now_micros().date();
     let counts = plan.accepted_by_award(records);

@@ -289,6 +289,8 @@ pub struct NewFacilityRequest {
     pub chip_count: i64,
     pub chip_type: String,
     pub quarterly_capacity_gpu_hours: i64,
+    /// The most GPUs one usage record may cover, 1 to `chip_count`; `chip_count` when left out.
+    pub gpus_per_record_max: Option<i64>,
 }
 
 /// Register a gigafactory or AI factory (staff).
@@ -315,6 +317,12 @@ pub async fn create_facility(
     let member_state = checks.check("member_state", eu_member_state(&input.member_state));
     checks.require("chip_count", (1..=10_000_000).contains(&input.chip_count), "must be 1 to 10,000,000");
     checks.check("chip_type", validate_name(&input.chip_type));
+    let gpus_per_record_max = input.gpus_per_record_max.unwrap_or(input.chip_count);
+    checks.require(
+        "gpus_per_record_max",
+        (1..=input.chip_count.max(1)).contains(&gpus_per_record_max),
+        "must be 1 to the facility's chip_count",
+    );
     checks.require(
         "quarterly_capacity_gpu_hours",
         (1..=100_000_000_000).contains(&input.quarterly_capacity_gpu_hours),
@@ -330,6 +338,7 @@ pub async fn create_facility(
         chip_type: input.chip_type.trim().to_string(),
         quarterly_capacity_gpu_hours: input.quarterly_capacity_gpu_hours,
         created_at: chrono::NaiveDateTime::default(),
+        gpus_per_record_max,
     };
     idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
         structure::create_facility(conn, facility.clone())
