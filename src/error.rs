@@ -43,6 +43,12 @@ pub enum AppError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The path exists but not with this method (405, with `Allow`).
+    #[error("{method} is not allowed here; allowed: {}", .allowed.join(", "))]
+    MethodNotAllowed { method: String, allowed: Vec<String> },
+    /// The client sends too much, too fast (429, with `Retry-After`).
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_seconds: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// Anything the client could not have caused. Logged in full; the client sees a request id.
@@ -91,6 +97,8 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::PayloadTooLarge(_) => "payload-too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
+            AppError::MethodNotAllowed { .. } => "method-not-allowed",
+            AppError::TooManyRequests { .. } => "too-many-requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal-error",
         }
@@ -106,6 +114,8 @@ impl AppError {
             AppError::PayloadTooLarge(_) => 413,
             AppError::UnsupportedMediaType(_) => 415,
             AppError::Rule { .. } => 422,
+            AppError::MethodNotAllowed { .. } => 405,
+            AppError::TooManyRequests { .. } => 429,
             AppError::Unavailable(_) => 503,
             AppError::Internal(_) => 500,
         }

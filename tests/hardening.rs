@@ -91,7 +91,50 @@ async fn csv_exports_neutralise_formulas_and_keep_amounts_numbers(app: TestApp) 
     assert_eq!(capital[0]["committed"], "500.00");
 }
 
+/// A party-bound user acts for a party that exists and is of its role's kind.
+async fn users_act_for_parties_that_exist(app: TestApp) {
+    let admin = app.token(investai::domain::roles::Role::Admin, "root");
+    let source = id(&created(
+        &app,
+        "/api/v1/sources",
+        json!({"kind": "private", "legal_name": "Alpha Capital", "country": "FR"}),
+    )
+    .await);
+    let facility = id(&created(
+        &app,
+        "/api/v1/facilities",
+        json!({"name": "GF", "kind": "gigafactory", "member_state": "DE",
+        "chip_count": 1000, "chip_type": "GPU", "quarterly_capacity_gpu_hours": 2160000}),
+    )
+    .await);
+    let user = |name: &str, role: &str, party: &str| json!({"username": name, "role": role, "party_id": party, "password": "a long enough password"});
+    let missing = uuid::Uuid::now_v7().to_string();
+    for (role, party) in [
+        ("investor", missing.as_str()),
+        ("investor", facility.as_str()),
+        ("facility", missing.as_str()),
+        ("facility", source.as_str()),
+        ("sme", source.as_str()),
+        ("sme", facility.as_str()),
+    ] {
+        let reply = app.post("/api/v1/users", &admin, &user("someone", role, party)).await;
+        common::assert_problem(&reply, 422, Some("party_id"));
+        assert_eq!(reply.body["type"], "/problems/unknown-party", "{role} for {party}");
+    }
+    for (name, role, party) in [
+        ("ivy", "investor", source.as_str()),
+        ("fay", "facility", facility.as_str()),
+        ("sam", "sme", "sme-new-company"),
+    ] {
+        let reply = app.post("/api/v1/users", &admin, &user(name, role, party)).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let users = app.get("/api/v1/users", &admin).await;
+    assert_eq!(users.body.as_array().map(Vec::len), Some(3), "the refused users were not created: {}", users.text);
+}
+
 on_both_backends!(
     metrics_stay_bounded_whatever_paths_are_requested,
-    csv_exports_neutralise_formulas_and_keep_amounts_numbers
+    csv_exports_neutralise_formulas_and_keep_amounts_numbers,
+    users_act_for_parties_that_exist,
 );

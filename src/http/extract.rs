@@ -45,11 +45,17 @@ fn bearer_principal(req: &HttpRequest) -> Result<Principal, AppError> {
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(bearer_token)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| AppError::Unauthorized("Authorization header must be `Bearer <token>`".into()))?;
     verify_token(state, token)
+}
+
+/// The token of an `Authorization` value: the scheme is matched case-insensitively
+/// (RFC 9110 section 11.1), one or more spaces follow it.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 pub fn verify_token(state: &AppState, token: &str) -> Result<Principal, AppError> {

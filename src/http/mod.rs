@@ -16,8 +16,8 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use actix_web::dev::Server;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_SECURITY_POLICY};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpMessage, HttpServer};
 use tracing_actix_web::{RequestId, TracingLogger};
@@ -68,6 +68,26 @@ pub const PAGE_FORM_BYTES_MAX: usize = 64 * 1024;
 /// The metrics label of requests that match no route.
 pub const UNMATCHED_ROUTE_LABEL: &str = "UNKNOWN";
 
+/// The Content-Security-Policy of every answer but the Swagger UI's: this origin's stylesheet
+/// and images, no script at all (no page has one), forms only to this origin, never framed.
+pub const CONTENT_SECURITY_POLICY_VALUE: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Where the vendored Swagger UI is served; its page runs its own scripts.
+const SWAGGER_UI_PREFIX: &str = "/api/docs/";
+
+/// One event per failed request: at ERROR for a server error (someone must look), at INFO for
+/// a client's mistake (anyone can cause those, so they must not page anyone).
+fn log_error<B>(response: &ServiceResponse<B>) {
+    let Some(error) = response.response().error() else { return };
+    let status = response.status().as_u16();
+    if response.status().is_server_error() {
+        tracing::error!(status, error = %error, "request failed");
+    } else {
+        tracing::info!(status, error = %error, "request refused");
+    }
+}
+
 /// Routes of the whole service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::routes).configure(openapi::routes).configure(api::routes).configure(pages::routes);
@@ -106,6 +126,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .wrap_fn(move |req, srv| {
                 use actix_web::dev::Service;
                 let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                let swagger_ui = req.path().starts_with(SWAGGER_UI_PREFIX);
                 let future = srv.call(req);
                 let internal_errors = internal_errors.clone();
                 async move {
@@ -113,8 +134,14 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                     if response.status() == actix_web::http::StatusCode::INTERNAL_SERVER_ERROR {
                         internal_errors.fetch_add(1, Ordering::Relaxed);
                     }
+                    log_error(&response);
+                    let headers = response.headers_mut();
                     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-                        response.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
+                        headers.insert(HeaderName::from_static("x-request-id"), id);
+                    }
+                    if !swagger_ui {
+                        headers
+                            .insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE));
                     }
                     Ok(response)
                 }

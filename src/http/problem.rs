@@ -53,8 +53,17 @@ impl ResponseError for AppError {
         let problem = Problem::from_error(self);
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
-        if matches!(self, AppError::Unauthorized(_)) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"investai\""));
+        match self {
+            AppError::Unauthorized(_) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"investai\""));
+            }
+            AppError::MethodNotAllowed { allowed, .. } => {
+                response.insert_header((header::ALLOW, allowed.join(", ")));
+            }
+            AppError::TooManyRequests { retry_after_seconds, .. } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+            }
+            _ => {}
         }
         response.body(serde_json::to_string(&problem).unwrap_or_default())
     }
@@ -70,6 +79,18 @@ pub fn query_error(error: actix_web::error::QueryPayloadError, _req: &HttpReques
 /// Path segments that do not parse become 400 problems.
 pub fn path_error(error: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     AppError::field("path", error.to_string()).into()
+}
+
+/// A known path with a method it does not serve: 405 naming the methods it does.
+pub fn method_not_allowed(
+    allowed: Vec<String>,
+) -> impl Fn(HttpRequest) -> std::future::Ready<Result<HttpResponse, AppError>> + Clone {
+    move |req: HttpRequest| {
+        std::future::ready(Err(AppError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allowed: allowed.clone(),
+        }))
+    }
 }
 
 /// Unknown routes answer with a problem too.

@@ -4,7 +4,8 @@
 //! Registered flat, every route tried before the right one cost a regular-expression match
 //! (a quarter of the CPU of a cached read).
 
-use actix_web::{web, Route};
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, Responder, Route};
 
 use super::problem;
 
@@ -16,14 +17,30 @@ pub struct RouteTable {
 
 #[derive(Default)]
 struct Node {
-    /// Routes (one per method) of the path that ends at this node.
-    routes: Vec<Route>,
+    /// Routes (one per method) of the path that ends at this node, with their methods.
+    routes: Vec<(Method, Route)>,
     children: Vec<(String, Node)>,
 }
 
+/// `RouteTable::get` and its siblings: a handler for one method of a path.
+macro_rules! method_routes {
+    ($($name:ident => $method:ident),*) => {$(
+        pub fn $name<F, Args>(&mut self, path: &str, handler: F)
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            self.add(path, Method::$method, web::route().method(Method::$method).to(handler));
+        }
+    )*};
+}
+
 impl RouteTable {
-    /// Adds a route (`web::get().to(handler)`, ...) under its full path below `/api/v1`.
-    pub fn add(&mut self, path: &str, route: Route) {
+    method_routes!(get => GET, post => POST, put => PUT, delete => DELETE, patch => PATCH);
+
+    /// Adds the route of `method` under its full path below `/api/v1`.
+    fn add(&mut self, path: &str, method: Method, route: Route) {
         let mut node = &mut self.root;
         for segment in path.split('/').filter(|s| !s.is_empty()) {
             let index = match node.children.iter().position(|(s, _)| s == segment) {
@@ -35,7 +52,7 @@ impl RouteTable {
             };
             node = &mut node.children[index].1;
         }
-        node.routes.push(route);
+        node.routes.push((method, route));
     }
 
     /// Registers every route, nested by segment.
@@ -56,9 +73,12 @@ impl Node {
     fn into_scope(self, segment: &str) -> actix_web::Scope {
         let mut scope = web::scope(&format!("/{segment}"));
         if !self.routes.is_empty() {
-            // A known path with another method answers like an unknown path.
-            let mut resource = web::resource("").default_service(web::to(problem::not_found));
-            for route in self.routes {
+            // A known path with another method: 405 with the methods it serves.
+            let mut allowed: Vec<String> = self.routes.iter().map(|(method, _)| method.to_string()).collect();
+            allowed.sort_unstable();
+            allowed.dedup();
+            let mut resource = web::resource("").default_service(web::to(problem::method_not_allowed(allowed)));
+            for (_, route) in self.routes {
                 resource = resource.route(route);
             }
             scope = scope.service(resource);

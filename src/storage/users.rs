@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::schema::users;
+use super::schema::{facilities, sources, users};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
@@ -74,6 +74,9 @@ pub fn create_user(
             "investor, sme and facility users need the id of their party; other roles have none",
         ));
     }
+    if let Some(party) = party_id {
+        check_party(conn, role, party)?;
+    }
     if find_by_username(conn, username)?.is_some() {
         return Err(AppError::conflict("username-taken", format!("user {username} exists")));
     }
@@ -88,6 +91,25 @@ pub fn create_user(
     };
     diesel::insert_into(users::table).values(&row).execute(conn)?;
     row.to_user()
+}
+
+/// The party of a party-bound user exists and is of the role's kind: an investor acts for a
+/// registered source, a facility operator for a registered facility. An SME's id is its own
+/// (no register holds SMEs before their first application), so it only must not be the id of a
+/// source or a facility.
+fn check_party(conn: &mut DbConnection, role: Role, party_id: &str) -> AppResult<()> {
+    let is_source = sources::table.find(party_id).count().get_result::<i64>(conn)? > 0;
+    let is_facility = facilities::table.find(party_id).count().get_result::<i64>(conn)? > 0;
+    let refusal = match role {
+        Role::Investor if !is_source => Some("no source (investor) with this id"),
+        Role::Facility if !is_facility => Some("no facility with this id"),
+        Role::Sme if is_source || is_facility => Some("this id is a source's or a facility's, not an SME's"),
+        _ => None,
+    };
+    match refusal {
+        Some(reason) => Err(AppError::rule_on("unknown-party", "party_id", reason)),
+        None => Ok(()),
+    }
 }
 
 pub fn find_by_username(conn: &mut DbConnection, username: &str) -> AppResult<Option<UserRow>> {

@@ -12,7 +12,7 @@ use crate::http::extract::ValidJson;
 use crate::http::AppState;
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/auth/token", web::post().to(issue_token));
+    table.post("/auth/token", issue_token);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -23,12 +23,12 @@ use crate::storage::funds::get_fund;
 pub const CALL_LINES_MAX: usize = 100;
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/funds/{fund_id}/capital-calls", web::post().to(create_call));
-    table.add("/funds/{fund_id}/capital-calls", web::get().to(list_calls));
-    table.add("/capital-calls/{call_id}", web::get().to(get_call));
-    table.add("/notices", web::get().to(list_notices));
-    table.add("/notices/{notice_id}", web::get().to(get_notice));
-    table.add("/notices/{notice_id}/contributions", web::post().to(pay_notice));
+    table.post("/funds/{fund_id}/capital-calls", create_call);
+    table.get("/funds/{fund_id}/capital-calls", list_calls);
+    table.get("/capital-calls/{call_id}", get_call);
+    table.get("/notices", list_notices);
+    table.get("/notices/{notice_id}", get_notice);
+    table.post("/notices/{notice_id}/contributions", pay_notice);
 }
 
 pub fn today() -> NaiveDate {

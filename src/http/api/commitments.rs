@@ -21,10 +21,10 @@ use crate::storage::commitments::{self, AmendmentKind, Commitment, CommitmentFil
 use crate::storage::funds::get_fund;
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/funds/{fund_id}/commitments", web::post().to(create_commitment));
-    table.add("/funds/{fund_id}/commitments", web::get().to(list_commitments));
-    table.add("/commitments/{commitment_id}", web::get().to(get_commitment));
-    table.add("/commitments/{commitment_id}/amendments", web::post().to(amend_commitment));
+    table.post("/funds/{fund_id}/commitments", create_commitment);
+    table.get("/funds/{fund_id}/commitments", list_commitments);
+    table.get("/commitments/{commitment_id}", get_commitment);
+    table.post("/commitments/{commitment_id}/amendments", amend_commitment);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

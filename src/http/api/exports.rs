@@ -38,7 +38,7 @@ pub const HEAD_SEQUENCE_HEADER: &str = "X-Ledger-Head-Sequence";
 pub const HEAD_HASH_HEADER: &str = "X-Ledger-Head-Hash";
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/funds/{fund_id}/exports/{name}", web::get().to(download_export));
+    table.get("/funds/{fund_id}/exports/{name}", download_export);
 }
 
 type Chunk = Result<Bytes, io::Error>;

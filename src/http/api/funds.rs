@@ -16,9 +16,9 @@ use crate::http::{idempotent, AppState};
 use crate::storage::funds::{self, Fund, NewFund};
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/funds", web::get().to(list_funds));
-    table.add("/funds", web::post().to(create_fund));
-    table.add("/funds/{fund_id}", web::get().to(get_fund));
+    table.get("/funds", list_funds);
+    table.post("/funds", create_fund);
+    table.get("/funds/{fund_id}", get_fund);
 }
 
 /// Longest fund, account or party name accepted.

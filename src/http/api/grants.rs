@@ -30,24 +30,24 @@ use crate::storage::usage::{self, StoredUsage};
 use crate::storage::write_tx;
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/grant-calls", web::post().to(create_call));
-    table.add("/grant-calls", web::get().to(list_calls));
-    table.add("/grant-calls/{call_id}", web::get().to(get_call));
-    table.add("/grant-calls/{call_id}/applications", web::post().to(create_application));
-    table.add("/applications", web::get().to(list_applications));
-    table.add("/applications/{application_id}", web::get().to(get_application));
-    table.add("/applications/{application_id}", web::put().to(update_application));
-    table.add("/applications/{application_id}/submit", web::post().to(submit_application));
-    table.add("/applications/{application_id}/reviews", web::post().to(review_application));
-    table.add("/applications/{application_id}/award", web::post().to(award_application));
-    table.add("/applications/{application_id}/rejection", web::post().to(reject_application));
-    table.add("/awards", web::get().to(list_awards));
-    table.add("/awards/{award_id}", web::get().to(get_award));
-    table.add("/awards/{award_id}/usage", web::get().to(award_usage));
-    table.add("/facilities/{facility_id}/capacity", web::get().to(facility_capacity));
-    table.add("/smes/{sme_id}/grants", web::get().to(sme_grants));
-    table.add("/grants/register", web::get().to(register));
-    table.add("/grants/lapse", web::post().to(lapse));
+    table.post("/grant-calls", create_call);
+    table.get("/grant-calls", list_calls);
+    table.get("/grant-calls/{call_id}", get_call);
+    table.post("/grant-calls/{call_id}/applications", create_application);
+    table.get("/applications", list_applications);
+    table.get("/applications/{application_id}", get_application);
+    table.put("/applications/{application_id}", update_application);
+    table.post("/applications/{application_id}/submit", submit_application);
+    table.post("/applications/{application_id}/reviews", review_application);
+    table.post("/applications/{application_id}/award", award_application);
+    table.post("/applications/{application_id}/rejection", reject_application);
+    table.get("/awards", list_awards);
+    table.get("/awards/{award_id}", get_award);
+    table.get("/awards/{award_id}/usage", award_usage);
+    table.get("/facilities/{facility_id}/capacity", facility_capacity);
+    table.get("/smes/{sme_id}/grants", sme_grants);
+    table.get("/grants/register", register);
+    table.post("/grants/lapse", lapse);
 }
 
 /// Largest number of facilities one call names.

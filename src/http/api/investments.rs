@@ -21,11 +21,11 @@ use crate::storage::investments::{self, Deployment, DeploymentRow, Proceeds, Pro
 use crate::storage::overview::{fund_overview, FundOverview};
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/funds/{fund_id}/deployments", web::post().to(deploy));
-    table.add("/funds/{fund_id}/deployments", web::get().to(list_deployments));
-    table.add("/funds/{fund_id}/proceeds", web::post().to(receive_proceeds));
-    table.add("/funds/{fund_id}/valuations", web::post().to(record_valuation));
-    table.add("/funds/{fund_id}/overview", web::get().to(overview));
+    table.post("/funds/{fund_id}/deployments", deploy);
+    table.get("/funds/{fund_id}/deployments", list_deployments);
+    table.post("/funds/{fund_id}/proceeds", receive_proceeds);
+    table.post("/funds/{fund_id}/valuations", record_valuation);
+    table.get("/funds/{fund_id}/overview", overview);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

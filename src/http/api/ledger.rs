@@ -26,15 +26,15 @@ use crate::storage::{new_id, read_tx, DbConnection};
 pub const LEDGER_READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/funds/{fund_id}/accounts", web::get().to(list_accounts));
-    table.add("/funds/{fund_id}/accounts", web::post().to(create_account));
-    table.add("/funds/{fund_id}/accounts/{code}/balance", web::get().to(account_balance));
-    table.add("/funds/{fund_id}/trial-balance", web::get().to(trial_balance));
-    table.add("/funds/{fund_id}/journal-entries", web::post().to(post_entry));
-    table.add("/ledger/entries", web::get().to(list_entries));
-    table.add("/ledger/entries/{entry_id}", web::get().to(get_entry));
-    table.add("/ledger/entries/{entry_id}/reversal", web::post().to(reverse_entry));
-    table.add("/ledger/verify", web::get().to(verify));
+    table.get("/funds/{fund_id}/accounts", list_accounts);
+    table.post("/funds/{fund_id}/accounts", create_account);
+    table.get("/funds/{fund_id}/accounts/{code}/balance", account_balance);
+    table.get("/funds/{fund_id}/trial-balance", trial_balance);
+    table.post("/funds/{fund_id}/journal-entries", post_entry);
+    table.get("/ledger/entries", list_entries);
+    table.get("/ledger/entries/{entry_id}", get_entry);
+    table.post("/ledger/entries/{entry_id}/reversal", reverse_entry);
+    table.get("/ledger/verify", verify);
 }
 
 #[derive(Debug, Serialize, ToSchema)]

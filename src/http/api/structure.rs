@@ -19,17 +19,17 @@ use crate::storage::funds::get_fund;
 use crate::storage::structure::{self, Facility, FacilityPrice, NewTranche, Source, Tranche, SOURCE_KINDS};
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/funds/{fund_id}/tranches", web::post().to(create_tranche));
-    table.add("/funds/{fund_id}/tranches", web::get().to(list_tranches));
-    table.add("/sources", web::post().to(create_source));
-    table.add("/sources", web::get().to(list_sources));
-    table.add("/sources/{source_id}", web::get().to(get_source));
-    table.add("/facilities", web::post().to(create_facility));
-    table.add("/facilities", web::get().to(list_facilities));
-    table.add("/facilities/{facility_id}", web::get().to(get_facility));
-    table.add("/facilities/{facility_id}/prices", web::post().to(add_price));
-    table.add("/facilities/{facility_id}/prices", web::get().to(list_prices));
-    table.add("/facilities/{facility_id}/price", web::get().to(price_on));
+    table.post("/funds/{fund_id}/tranches", create_tranche);
+    table.get("/funds/{fund_id}/tranches", list_tranches);
+    table.post("/sources", create_source);
+    table.get("/sources", list_sources);
+    table.get("/sources/{source_id}", get_source);
+    table.post("/facilities", create_facility);
+    table.get("/facilities", list_facilities);
+    table.get("/facilities/{facility_id}", get_facility);
+    table.post("/facilities/{facility_id}/prices", add_price);
+    table.get("/facilities/{facility_id}/prices", list_prices);
+    table.get("/facilities/{facility_id}/price", price_on);
 }
 
 /// Largest preferred-return rate accepted (100% a year).

@@ -18,7 +18,7 @@ use crate::storage::usage::{self, UsageReport};
 use crate::storage::write_tx;
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/usage", web::post().to(report_usage));
+    table.post("/usage", report_usage);
 }
 
 /// One metered record.

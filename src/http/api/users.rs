@@ -14,8 +14,8 @@ use crate::http::{idempotent, AppState};
 use crate::storage::users::{self, User};
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/users", web::get().to(list_users));
-    table.add("/users", web::post().to(create_user));
+    table.get("/users", list_users);
+    table.post("/users", create_user);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -31,18 +31,18 @@ use crate::storage::waterfall::{
 const READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
 
 pub fn routes(table: &mut RouteTable) {
-    table.add("/funds/{fund_id}/waterfall", web::post().to(set_terms));
-    table.add("/funds/{fund_id}/waterfall", web::get().to(get_terms));
-    table.add("/funds/{fund_id}/waterfall/versions", web::get().to(list_terms));
-    table.add("/funds/{fund_id}/distributions/preview", web::post().to(preview));
-    table.add("/funds/{fund_id}/distributions", web::post().to(execute));
-    table.add("/funds/{fund_id}/distributions", web::get().to(list_distributions));
-    table.add("/distributions/{distribution_id}", web::get().to(get_distribution));
-    table.add("/distribution-notices", web::get().to(notices));
-    table.add("/funds/{fund_id}/write-downs", web::post().to(write_down));
-    table.add("/funds/{fund_id}/tranches/{tranche_id}/nav", web::get().to(tranche_nav));
-    table.add("/funds/{fund_id}/metrics", web::get().to(fund_metrics));
-    table.add("/funds/{fund_id}/investors/{investor_id}/statement", web::get().to(statement));
+    table.post("/funds/{fund_id}/waterfall", set_terms);
+    table.get("/funds/{fund_id}/waterfall", get_terms);
+    table.get("/funds/{fund_id}/waterfall/versions", list_terms);
+    table.post("/funds/{fund_id}/distributions/preview", preview);
+    table.post("/funds/{fund_id}/distributions", execute);
+    table.get("/funds/{fund_id}/distributions", list_distributions);
+    table.get("/distributions/{distribution_id}", get_distribution);
+    table.get("/distribution-notices", notices);
+    table.post("/funds/{fund_id}/write-downs", write_down);
+    table.get("/funds/{fund_id}/tranches/{tranche_id}/nav", tranche_nav);
+    table.get("/funds/{fund_id}/metrics", fund_metrics);
+    table.get("/funds/{fund_id}/investors/{investor_id}/statement", statement);
 }
 
 /// Set the fund's waterfall: stored as a new version (staff).
