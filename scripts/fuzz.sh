@@ -34,12 +34,26 @@ curl -sf "$base/readyz" >/dev/null || { echo "fuzz: server did not start" >&2; c
 
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
 token() { target/debug/investai token --role "$1" --sub "$2"; }
+st() {
+  "$venv/bin/st" run "$base/api/openapi.json" --checks "$checks" \
+    --max-response-time 10 --max-examples "$examples" --workers 2 --seed 20261123 \
+    --generation-deterministic "$@" >"$work/st.log" 2>&1
+}
+# A phase that fails on a runtime error of the fuzzer alone (a dropped connection, no check
+# failed) runs once more, and says so; a failed check fails at once. The server must still be up.
 run() {
   local label=$1; shift
   echo "fuzz: $label"
-  "$venv/bin/st" run "$base/api/openapi.json" --checks "$checks" \
-    --max-response-time 10 --max-examples "$examples" --workers 2 --seed 20261123 \
-    --generation-deterministic "$@" >"$work/st.log" 2>&1 || { tail -n 80 "$work/st.log"; echo "fuzz: $label failed" >&2; exit 1; }
+  if ! st "$@"; then
+    if grep -q 'Runtime Error' "$work/st.log" && ! grep -qE '^Failures:|=+ FAILURES =+' "$work/st.log" \
+      && kill -0 "$server" 2>/dev/null; then
+      cat "$work/st.log"
+      echo "fuzz: $label hit a runtime error of the fuzzer and no failed check; running it again"
+      st "$@" || { cat "$work/st.log"; echo "fuzz: $label failed" >&2; exit 1; }
+    else
+      cat "$work/st.log"; echo "fuzz: $label failed" >&2; exit 1
+    fi
+  fi
   grep -E 'generated' "$work/st.log" | tail -n 1
 }
 for role in staff auditor admin investor sme facility; do
