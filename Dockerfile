@@ -4,12 +4,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
-COPY src src
-COPY migrations migrations
-COPY templates templates
-COPY static static
-COPY fixtures fixtures
+# The whole build context: .dockerignore lists what it holds.
+COPY . .
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim
