@@ -53,6 +53,12 @@ pub struct Settings {
     /// Bytes of derived views (fund metrics, fund overview) a node keeps while the books are
     /// unchanged; 0 computes them on every request.
     pub view_cache_bytes: u64,
+    /// Threads that hash passwords (sign-ins, new users); 0 means one per core.
+    pub password_hash_threads: usize,
+    /// The header a trusted reverse proxy puts the client's address in (its rightmost value is
+    /// taken), e.g. `X-Forwarded-For`; none uses the connection's peer address. Sign-in
+    /// throttling counts per client address.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Settings {
@@ -75,6 +81,8 @@ impl Default for Settings {
             cookie_secure: "auto".into(),
             lapse_interval_seconds: 3600,
             view_cache_bytes: 64 * 1024 * 1024,
+            password_hash_threads: 0,
+            client_ip_header: None,
         }
     }
 }
@@ -111,6 +119,10 @@ impl Settings {
         }
         if !(1..=24 * 60).contains(&self.token_ttl_minutes) {
             return Err("token_ttl_minutes must be between 1 and 1440".into());
+        }
+        if let Some(header) = &self.client_ip_header {
+            actix_web::http::header::HeaderName::try_from(header.as_str())
+                .map_err(|_| format!("client_ip_header {header:?} is not a header name"))?;
         }
         if self.pool_size == 0 || self.body_limit_bytes < 1024 {
             return Err("pool_size must be at least 1 and body_limit_bytes at least 1024".into());

@@ -48,7 +48,7 @@ pub enum AppError {
     MethodNotAllowed { method: String, allowed: Vec<String> },
     /// The client sends too much, too fast (429, with `Retry-After`).
     #[error("{detail}")]
-    TooManyRequests { detail: String, retry_after_seconds: u64 },
+    TooManyRequests { code: &'static str, detail: String, retry_after_seconds: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// Anything the client could not have caused. Logged in full; the client sees a request id.
@@ -92,13 +92,14 @@ impl AppError {
             AppError::Validation(_) => "validation-failed",
             AppError::MalformedBody { .. } => "malformed-body",
             AppError::NotFound(_) => "not-found",
-            AppError::Rule { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Rule { code, .. } | AppError::Conflict { code, .. } | AppError::TooManyRequests { code, .. } => {
+                code
+            }
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::PayloadTooLarge(_) => "payload-too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
             AppError::MethodNotAllowed { .. } => "method-not-allowed",
-            AppError::TooManyRequests { .. } => "too-many-requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal-error",
         }

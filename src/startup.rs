@@ -40,6 +40,11 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
     let views = ViewCache::start(settings.view_cache_bytes, &target);
     let settings = Arc::new(settings);
     let commitments = CommitmentWriter::start(pool.clone())?;
+    let hash_threads = match settings.password_hash_threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let hasher = crate::auth::hasher::PasswordHasher::start(hash_threads)?;
     let state = AppState {
         pool,
         keys: Arc::new(keys),
@@ -49,6 +54,8 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         views,
         commitments,
         internal_errors: Arc::default(),
+        hasher,
+        sign_in_throttle: Arc::default(),
     };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
     if state.settings.lapse_interval_seconds > 0 {

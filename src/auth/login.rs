@@ -1,23 +1,60 @@
-//! Password login, shared by the token endpoint and the browser login form.
+//! Password sign-in, shared by the token endpoint and the browser login form: throttled per
+//! account and client address (`throttle`), hashed on the bounded hashing threads (`hasher`).
+
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use actix_web::HttpRequest;
 
 use crate::auth::password;
 use crate::auth::JwtKeys;
 use crate::error::{AppError, AppResult};
+use crate::http::AppState;
 use crate::storage::users::{find_by_username, UserRow};
-use crate::storage::DbConnection;
 
 /// The same answer for an unknown user, a wrong password and a disabled account.
 const LOGIN_REFUSED: &str = "unknown user name or wrong password";
 
-/// Checks a user's password. Takes the same time whether or not the user exists.
-pub fn authenticate(conn: &mut DbConnection, username: &str, password_text: &str) -> AppResult<UserRow> {
-    let user = find_by_username(conn, username)?;
-    let stored = user.as_ref().map_or(password::decoy_hash(), |u| u.password_hash.as_str());
-    let matches = password::verify(password_text, stored);
-    match user {
-        Some(user) if matches && user.disabled_at.is_none() => Ok(user),
-        _ => Err(AppError::Unauthorized(LOGIN_REFUSED.into())),
+/// Seconds to tell a throttled client, rounded up.
+fn retry_seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// Checks a user's password, unless the account or the address must wait first. Takes the
+/// same time whether or not the user exists: an unknown name is checked against a decoy hash.
+pub async fn sign_in(state: &AppState, username: String, password_text: String, address: IpAddr) -> AppResult<UserRow> {
+    if let Err(wait) = state.sign_in_throttle.check(&username, address, Instant::now()) {
+        let seconds = retry_seconds(wait);
+        return Err(AppError::TooManyRequests {
+            code: "sign-in-throttled",
+            detail: format!("too many failed sign-ins; the next is checked in {seconds} s"),
+            retry_after_seconds: seconds,
+        });
     }
+    let name = username.clone();
+    let user = state.db(move |conn| find_by_username(conn, &name)).await?;
+    let stored = user.as_ref().map_or_else(|| password::decoy_hash().to_string(), |u| u.password_hash.clone());
+    let matches = state.hasher.verify(password_text, stored).await?;
+    match user {
+        Some(user) if matches && user.disabled_at.is_none() => {
+            state.sign_in_throttle.succeeded(&username, address);
+            Ok(user)
+        }
+        _ => {
+            state.sign_in_throttle.failed(&username, address, Instant::now());
+            Err(AppError::Unauthorized(LOGIN_REFUSED.into()))
+        }
+    }
+}
+
+/// The client's address: the rightmost value of the trusted proxy's header when one is
+/// configured (the address the proxy saw), otherwise the connection's peer.
+pub fn client_address(state: &AppState, req: &HttpRequest) -> IpAddr {
+    let from_header = state.settings.client_ip_header.as_deref().and_then(|name| {
+        let value = req.headers().get(name)?.to_str().ok()?;
+        value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
+    });
+    from_header.or_else(|| req.peer_addr().map(|peer| peer.ip())).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
 /// A token for a logged-in user: party-bound roles act as their party.

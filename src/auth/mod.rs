@@ -2,10 +2,12 @@
 //! argon2 passwords, CSRF tokens for HTML forms.
 
 pub mod csrf;
+pub mod hasher;
 pub mod jwt;
 pub mod login;
 pub mod password;
 pub mod principal;
+pub mod throttle;
 
 pub use jwt::{Claims, JwtKeys};
 pub use principal::Principal;

@@ -2,12 +2,25 @@
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::{Algorithm, Argon2, Params, Version};
 
 /// Shortest password accepted for a new user.
 pub const PASSWORD_CHARS_MIN: usize = 12;
 /// Longest password accepted (argon2 cost grows with input; this bounds it).
 pub const PASSWORD_BYTES_MAX: usize = 1024;
+
+/// argon2id cost, as the OWASP Password Storage Cheat Sheet's first configuration: 19 MiB of
+/// memory, 2 iterations, 1 lane. A stored hash carries its own parameters, so raising them
+/// later re-costs new hashes only.
+pub const ARGON2_MEMORY_KIB: u32 = 19_456;
+pub const ARGON2_ITERATIONS: u32 = 2;
+pub const ARGON2_LANES: u32 = 1;
+
+fn argon2() -> Result<Argon2<'static>, String> {
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_LANES, None)
+        .map_err(|e| format!("argon2 parameters: {e}"))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
 
 pub fn check_strength(password: &str) -> Result<(), String> {
     if password.chars().count() < PASSWORD_CHARS_MIN {
@@ -21,7 +34,7 @@ pub fn check_strength(password: &str) -> Result<(), String> {
 
 pub fn hash(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    argon2()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| format!("cannot hash password: {e}"))
@@ -33,7 +46,7 @@ pub fn verify(password: &str, stored: &str) -> bool {
         return false;
     }
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok()))
         .unwrap_or(false)
 }
 
@@ -54,6 +67,12 @@ mod tests {
         assert!(!verify("wrong horse battery", &stored));
         assert!(!verify("anything", "not a hash"));
         assert!(!verify("anything", decoy_hash()));
+    }
+
+    #[test]
+    fn new_hashes_are_argon2id_with_the_owasp_parameters() {
+        let stored = hash("correct horse battery").unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
     }
 
     #[test]

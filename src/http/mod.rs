@@ -42,6 +42,10 @@ pub struct AppState {
     pub commitments: commitment_writer::CommitmentWriter,
     /// Responses this node answered with 500 (a fault on our side, logged at ERROR).
     pub internal_errors: Arc<AtomicU64>,
+    /// The threads that hash passwords, with their bounded queue.
+    pub hasher: crate::auth::hasher::PasswordHasher,
+    /// Failed sign-ins per account and client address.
+    pub sign_in_throttle: Arc<crate::auth::throttle::SignInThrottle>,
 }
 
 impl AppState {

@@ -1,11 +1,11 @@
 //! `POST /api/v1/auth/token`: a bearer token for API clients.
 
 use crate::http::routes::RouteTable;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::login::{authenticate, token_for};
+use crate::auth::login::{client_address, sign_in, token_for};
 use crate::domain::roles::Role;
 use crate::error::AppResult;
 use crate::http::extract::ValidJson;
@@ -36,16 +36,17 @@ pub struct TokenResponse {
 #[utoipa::path(post, path = "/auth/token", tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+    (status = 429, body = crate::http::problem::Problem, content_type = "application/problem+json",
+        headers(("Retry-After" = u64, description = "Seconds before the next sign-in is checked"))),
 ))]
-pub async fn issue_token(state: web::Data<AppState>, body: ValidJson<TokenRequest>) -> AppResult<HttpResponse> {
+pub async fn issue_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidJson<TokenRequest>,
+) -> AppResult<HttpResponse> {
     let TokenRequest { username, password } = body.value;
     let ttl = state.settings.token_ttl_minutes * 60;
-    let keys = state.keys.clone();
-    let (token, role) = state
-        .db(move |conn| {
-            let user = authenticate(conn, &username, &password)?;
-            Ok((token_for(&keys, &user, ttl)?, user.role()?))
-        })
-        .await?;
+    let user = sign_in(&state, username, password, client_address(&state, &req)).await?;
+    let (token, role) = (token_for(&state.keys, &user, ttl)?, user.role()?);
     Ok(HttpResponse::Ok().json(TokenResponse { access_token: token, token_type: "Bearer", expires_in: ttl, role }))
 }

@@ -55,7 +55,7 @@ pub async fn create_user(
     principal.require(&[Role::Admin])?;
     let input = body.value;
     password::check_strength(&input.password).map_err(|reason| AppError::field("password", reason))?;
-    let hash = password::hash(&input.password).map_err(AppError::internal)?;
+    let hash = state.hasher.hash(input.password.clone()).await?;
     idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
         users::create_user(conn, &input.username, input.role, input.party_id.as_deref(), hash.clone())
     })

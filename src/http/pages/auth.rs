@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::{posted, PageResult};
 use crate::auth::csrf;
-use crate::auth::login::{authenticate, token_for};
+use crate::auth::login::{client_address, sign_in, token_for};
 use crate::error::AppError;
 use crate::http::extract::{session_principal, SESSION_COOKIE};
 use crate::http::AppState;
@@ -72,14 +72,11 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
         .into());
     }
     let ttl = state.settings.token_ttl_minutes * 60;
-    let keys = state.keys.clone();
-    let name = username.clone();
-    let outcome = state
-        .db(move |conn| {
-            let user = authenticate(conn, &name, &password)?;
-            token_for(&keys, &user, ttl)
-        })
-        .await;
+    let address = client_address(&state, &req);
+    let outcome = match sign_in(&state, username.clone(), password, address).await {
+        Ok(user) => token_for(&state.keys, &user, ttl),
+        Err(error) => Err(error),
+    };
     match outcome {
         Ok(token) => {
             let cookie = Cookie::build(SESSION_COOKIE, token)
@@ -92,6 +89,14 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
             Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, "/")).finish())
         }
         Err(AppError::Unauthorized(reason)) => login_page(&state, &req, Some(reason), username),
+        Err(AppError::TooManyRequests { detail, retry_after_seconds, .. }) => {
+            let mut page = login_page(&state, &req, Some(detail), username)?;
+            *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+            if let Ok(value) = header::HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                page.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(page)
+        }
         Err(other) => Err(other.into()),
     }
 }
