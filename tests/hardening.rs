@@ -133,7 +133,30 @@ async fn users_act_for_parties_that_exist(app: TestApp) {
     assert_eq!(users.body.as_array().map(Vec::len), Some(3), "the refused users were not created: {}", users.text);
 }
 
+/// A page size outside 1 to the maximum is refused, not quietly changed (0 and -1 became 1, and
+/// 100000 the maximum, before).
+async fn page_limits_out_of_range_are_refused(app: TestApp) {
+    let fund = app.create_fund("Limits").await;
+    for n in 0..3 {
+        let body = json!({"effective_date": "2025-01-01", "description": format!("entry {n}"), "postings": [
+            {"account": "1000", "debit": "1.00"}, {"account": "3900", "credit": "1.00"}]});
+        created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
+    }
+    for path in ["/api/v1/ledger/entries", &format!("/api/v1/funds/{fund}/commitments"), "/api/v1/applications"] {
+        for limit in ["0", "-1", "501", "100000"] {
+            let reply = app.get(&format!("{path}?limit={limit}"), &app.staff()).await;
+            common::assert_problem(&reply, 400, Some("query.limit"));
+            assert!(reply.text.contains("must be 1 to 500"), "{}", reply.text);
+        }
+    }
+    let one = app.get(&format!("/api/v1/ledger/entries?fund_id={fund}&limit=1"), &app.auditor()).await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    assert_eq!(one.body["items"].as_array().map(Vec::len), Some(1));
+    assert!(one.body["next_after"].is_string());
+}
+
 on_both_backends!(
+    page_limits_out_of_range_are_refused,
     metrics_stay_bounded_whatever_paths_are_requested,
     csv_exports_neutralise_formulas_and_keep_amounts_numbers,
     users_act_for_parties_that_exist,

@@ -176,6 +176,18 @@ pub fn npv_sign(rate: f64, flows: &[(NaiveDate, i64)]) -> std::cmp::Ordering {
     log_sum(true).total_cmp(&log_sum(false))
 }
 
+/// Whether the root lies within one double of `rate`: the present value changes sign between
+/// the doubles either side of it. Near -100% a double holds `1 + rate` to a few digits only, so
+/// the best rate a double can state may leave a relative NPV far above any tolerance.
+pub fn root_within_one_step(rate: f64, flows: &[(NaiveDate, i64)]) -> bool {
+    let (below, above) = (rate.next_down(), rate.next_up());
+    if below <= -1.0 {
+        return false;
+    }
+    let (low, high) = (npv_sign(below, flows), npv_sign(above, flows));
+    low == std::cmp::Ordering::Equal || high == std::cmp::Ordering::Equal || low != high
+}
+
 /// Cents as a decimal string, for messages.
 pub fn eur(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
@@ -231,6 +243,18 @@ mod tests {
         let breaches = floor_breaches(&entries);
         assert_eq!(breaches, vec!["fund f: account 1000 stands at -1.00 on 2024-06-01".to_string()]);
         assert!(floor_breaches(&entries[..2]).is_empty());
+    }
+
+    /// Seed 120 of the long run: the root is -0.999999999999949494... (mpmath, 50 digits), which
+    /// lies between the doubles -0.9999999999999496 and -0.9999999999999495.
+    #[test]
+    fn a_rate_next_to_minus_one_is_judged_by_its_neighbours() {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap_or_default();
+        let flows = [(day("2025-05-16"), -26_482_481), (day("2025-05-26"), 11_446_338)];
+        assert!(relative_npv(-0.9999999999999496, &flows).abs() > 1e-6, "a tolerance alone refuses it");
+        assert!(root_within_one_step(-0.9999999999999496, &flows));
+        assert!(!root_within_one_step(-0.99999999999994, &flows));
+        assert!(!root_within_one_step(-0.5, &flows));
     }
 
     #[test]

@@ -190,7 +190,7 @@ pub async fn list_notices(
         late_only: query.late,
         after_id: query.after.as_deref().map(|id| parse_id("after", id)).transpose()?,
     };
-    let limit = page_limit(query.limit);
+    let limit = page_limit(query.limit)?;
     let items = state.db(move |conn| capital::list_notices(conn, &filter, today(), limit)).await?;
     let next_after = (items.len() as i64 == limit).then(|| items.last().map(|n| n.id.clone())).flatten();
     Ok(HttpResponse::Ok().json(Page { items, next_after }))

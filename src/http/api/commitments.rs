@@ -116,7 +116,7 @@ pub async fn list_commitments(
         source_id,
         after_id: query.after.as_deref().map(|id| parse_id("after", id)).transpose()?,
     };
-    let limit = page_limit(query.limit);
+    let limit = page_limit(query.limit)?;
     let items = state
         .db(move |conn| {
             get_fund(conn, &fund_id)?;

@@ -409,7 +409,7 @@ pub async fn list_applications(
         status: query.status,
         after: query.after.as_deref().map(|id| parse_id("query.after", id)).transpose()?,
     };
-    let limit = page_limit(query.limit);
+    let limit = page_limit(query.limit)?;
     let items = state.db(move |conn| grants::list_applications(conn, &filter, limit)).await?;
     let next_after = (items.len() as i64 == limit).then(|| items.last().map(|a| a.id.clone())).flatten();
     Ok(HttpResponse::Ok().json(Page { items, next_after }))
@@ -595,7 +595,7 @@ pub async fn award_usage(
     let id = parse_id("award_id", &path)?;
     visible_award(&state, &principal, id.clone()).await?;
     let query = query.0;
-    let limit = query.limit.unwrap_or(usage::RECORDS_PAGE_MAX).clamp(1, usage::RECORDS_PAGE_MAX);
+    let limit = super::page_limit_up_to(query.limit, usage::RECORDS_PAGE_MAX, usage::RECORDS_PAGE_MAX)?;
     let after = query.after;
     let items = state.db(move |conn| usage::award_records(conn, &id, after.as_deref(), limit)).await?;
     let next_after = (items.len() as i64 == limit).then(|| items.last().map(|r| r.record_id.clone())).flatten();

@@ -405,7 +405,7 @@ pub async fn list_entries(
         to_date: query.to,
         after_sequence: query.after,
     };
-    let limit = page_limit(query.limit);
+    let limit = page_limit(query.limit)?;
     let page = state
         .db(move |conn| {
             read_tx(conn, |conn| {

@@ -15,6 +15,8 @@ pub mod waterfall;
 
 use crate::http::routes::RouteTable;
 use actix_web::web;
+
+use crate::error::{AppError, AppResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -64,7 +66,17 @@ impl AsOfQuery {
     }
 }
 
-/// Clamps a requested page size into range.
-pub fn page_limit(requested: Option<i64>) -> i64 {
-    requested.unwrap_or(PAGE_LIMIT_DEFAULT).clamp(1, PAGE_LIMIT_MAX)
+/// A requested page size: `PAGE_LIMIT_DEFAULT` when none is asked, 1 to `max` otherwise; any
+/// other value is refused (400 on `query.limit`) rather than quietly changed.
+pub fn page_limit_up_to(requested: Option<i64>, default: i64, max: i64) -> AppResult<i64> {
+    match requested {
+        None => Ok(default),
+        Some(limit) if (1..=max).contains(&limit) => Ok(limit),
+        Some(_) => Err(AppError::field("query.limit", format!("must be 1 to {max}"))),
+    }
+}
+
+/// A requested page size of the lists with the common maximum, `PAGE_LIMIT_MAX`.
+pub fn page_limit(requested: Option<i64>) -> AppResult<i64> {
+    page_limit_up_to(requested, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX)
 }
