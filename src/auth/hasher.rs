@@ -15,6 +15,9 @@ use crate::error::{AppError, AppResult};
 
 /// Hashes waiting for a thread, per hashing thread; beyond them a request is refused.
 pub const HASH_QUEUE_PER_THREAD_MAX: usize = 4;
+/// CPU priority of the hashing threads (the lowest): a flood of sign-ins gets only the CPU time
+/// the other requests leave, so reads keep their latency while it lasts.
+pub const HASH_THREAD_NICE: i32 = 19;
 /// Seconds a refused sign-in is told to wait.
 pub const HASH_BUSY_RETRY_AFTER_SECONDS: u64 = 1;
 
@@ -38,16 +41,9 @@ impl PasswordHasher {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("password-hash-{index}"))
-                .spawn(move || loop {
-                    // The lock is held only to take one job; the threads end with the sender.
-                    let job = match queue.lock() {
-                        Ok(receiver) => receiver.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
+                .spawn(move || {
+                    lower_priority();
+                    work(&queue);
                 })
                 .map_err(|e| AppError::internal(format!("cannot start a password-hashing thread: {e}")))?;
         }
@@ -88,6 +84,31 @@ impl PasswordHasher {
     /// A new PHC hash of `password`.
     pub async fn hash(&self, password_text: String) -> AppResult<String> {
         self.run(move || password::hash(&password_text)).await?.map_err(AppError::internal)
+    }
+}
+
+/// A hashing thread: takes one job at a time until the sender is gone. The lock is held only to
+/// take a job.
+fn work(queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+    loop {
+        let job = match queue.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Lowers the calling thread's CPU priority to `HASH_THREAD_NICE`. On Linux a priority is per
+/// thread (`who` 0 names the caller); elsewhere the threads keep the process's.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; a failure leaves the priority as it is.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, HASH_THREAD_NICE);
     }
 }
 

@@ -62,6 +62,8 @@ impl ResponseError for AppError {
             }
             AppError::TooManyRequests { retry_after_seconds, .. } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+                // A client told to wait gets no kept-alive connection to go on with at once.
+                response.force_close();
             }
             _ => {}
         }
