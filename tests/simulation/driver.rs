@@ -469,8 +469,8 @@ impl Sim {
         }
         match (line["xirr"]["status"].as_str(), line["xirr"]["rate"].as_f64()) {
             (Some("rate"), Some(rate)) if rate > -1.0 && oracle::relative_npv(rate, &flows).abs() < 1e-6 => Ok(()),
-            // The best a double can state: the root lies within one double either side.
-            (Some("rate"), Some(rate)) if rate > -1.0 && oracle::root_within_one_step(rate, &flows) => Ok(()),
+            // As near as a double and a root finder get: the root within 8 epsilons.
+            (Some("rate"), Some(rate)) if rate > -1.0 && oracle::root_near(rate, &flows) => Ok(()),
             // Closer to -100% than a double shows: the root lies below the smallest rate above -1.
             (Some("rate"), Some(rate))
                 if rate == -1.0 && oracle::npv_sign(-1.0 + f64::EPSILON, &flows) == oracle::npv_sign(0.1, &flows) =>
