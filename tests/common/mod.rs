@@ -45,6 +45,12 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The node stops with its app, and its workers, threads and pool end with it: a run of
+        // thousands of apps (the simulation's long mode) stays as small as a run of one.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let handle = self.handle.clone();
+            runtime.spawn(async move { handle.stop(false).await });
+        }
         // A 500 is a fault on the server's side whatever the test asserted: it fails the test.
         let internal_errors = self.internal_errors();
         if internal_errors > 0 && !std::thread::panicking() {
