@@ -73,9 +73,10 @@ pub const PAGE_FORM_BYTES_MAX: usize = 64 * 1024;
 pub const UNMATCHED_ROUTE_LABEL: &str = "UNKNOWN";
 
 /// The Content-Security-Policy of every answer but the Swagger UI's: this origin's stylesheet
-/// and images, no script at all (no page has one), forms only to this origin, never framed.
-pub const CONTENT_SECURITY_POLICY_VALUE: &str =
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// and images, no script at all (no page has one), requests and forms only to this origin,
+/// never framed.
+pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Where the vendored Swagger UI is served; its page runs its own scripts.
 const SWAGGER_UI_PREFIX: &str = "/api/docs/";

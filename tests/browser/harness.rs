@@ -90,8 +90,27 @@ macro_rules! browser_tests {
 }
 
 /// Creates a user through the admin API (argon2-hashed password, as `investai user add` does).
+/// A party named `name` is registered first when it is not an id: an investor's as a source, a
+/// facility operator's as a facility (a user acts only for a party that exists).
 pub async fn add_user(app: &TestApp, username: &str, role: Role, party: Option<&str>, password: &str) {
     let admin = app.token(Role::Admin, "harness-admin");
+    let party = match party {
+        Some(name) if uuid::Uuid::parse_str(name).is_err() && matches!(role, Role::Investor | Role::Facility) => {
+            let (path, body) = if role == Role::Investor {
+                ("/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"}))
+            } else {
+                (
+                    "/api/v1/facilities",
+                    json!({"name": name, "kind": "ai_factory", "member_state": "FI",
+                    "chip_count": 100, "chip_type": "H100", "quarterly_capacity_gpu_hours": 100000}),
+                )
+            };
+            let registered = app.post(path, &app.staff(), &body).await;
+            assert_eq!(registered.status, 201, "register {name}: {}", registered.text);
+            registered.body["id"].as_str().map(String::from)
+        }
+        other => other.map(String::from),
+    };
     let body = json!({"username": username, "role": role, "party_id": party, "password": password});
     let created = app.post("/api/v1/users", &admin, &body).await;
     assert_eq!(created.status, 201, "add user {username}: {}", created.text);
