@@ -53,7 +53,8 @@ fn home_heading(role: Role) -> &'static str {
         Role::Investor => "Your positions",
         Role::Auditor => "Audit",
         Role::Sme => "Compute grants",
-        Role::Facility => "Your facility",
+        // The facility's own name, as registered for its operator (`party_of`).
+        Role::Facility => "facility-party-1",
         Role::Admin => "Users",
     }
 }
