@@ -23,7 +23,7 @@ use crate::domain::money::Cents;
 use crate::domain::usage::{
     evaluate_batch, AwardDebit, AwardMeter, MeteredFacility, RecordOutcome, StoredRecord, UsageRecord,
 };
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Ids per `IN (...)` lookup, well inside both backends' bind-parameter limits.
 const LOOKUP_CHUNK: usize = 5_000;
@@ -183,7 +183,11 @@ pub fn ingest(
     let stored = stored_records(conn, facility_id, records)?;
     let rows = award_rows(conn, records)?;
     let meters = rows.iter().map(|(id, row)| Ok((id.clone(), meter(row)?))).collect::<AppResult<HashMap<_, _>>>()?;
-    let facility = get_facility(conn, facility_id)?;
+    // A facility token whose facility is not registered reports nothing.
+    let facility = get_facility(conn, facility_id).map_err(|error| match error {
+        AppError::NotFound(_) => AppError::Forbidden(format!("no facility {facility_id} is registered")),
+        other => other,
+    })?;
     let metered = MeteredFacility { id: facility.id, gpus_per_record_max: facility.gpus_per_record_max };
     let plan = evaluate_batch(&metered, records, &meters, &stored)?;
     let batch_id = new_id();
