@@ -9,6 +9,11 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- Every thread set up, for a done() that reads what each counted.
+function all_threads()
+  return threads
+end
+
 -- The thread count, known to every thread once setup has run.
 function thread_count()
   return tonumber(os.getenv("LOAD_THREADS") or "2")

@@ -2,14 +2,7 @@
 -- FLOOD_SPREAD=1 every request claims another client address in X-Forwarded-For (the server
 -- trusts that header in this run), as a flood from many machines would; otherwise they all come
 -- from this one. Counts the answers by status per thread and prints them with the figures.
-local threads = {}
-local next_thread = 0
-
-function setup(thread)
-  thread:set("thread_no", next_thread)
-  next_thread = next_thread + 1
-  table.insert(threads, thread)
-end
+dofile(os.getenv("LOAD_SCRIPTS") .. "/common.lua")
 
 local spread = os.getenv("FLOOD_SPREAD") == "1"
 local counter = 0
@@ -35,7 +28,7 @@ end
 
 function done(summary, latency, requests)
   local totals = {}
-  for _, thread in ipairs(threads) do
+  for _, thread in ipairs(all_threads()) do
     local counts = thread:get("statuses")
     for status, n in pairs(counts) do
       totals[status] = (totals[status] or 0) + n

@@ -84,19 +84,20 @@ fn prepare(flows: &[(NaiveDate, Cents)]) -> (Vec<f64>, Vec<f64>) {
     let mut index = 0;
     while index < sorted.len() {
         let date = sorted[index].0;
-        // In i64 (amounts are at most 10^15 cents, so only thousands of them on one date could
-        // overflow it; then in doubles): an i128 would make each conversion a library call.
-        let (mut cents, mut overflowed) = (0i64, None::<f64>);
+        // Netted exactly: in i64 (amounts are at most 10^15 cents, so only thousands of them on
+        // one date could overflow it), then in i128 from the overflow on. An i128 throughout
+        // would make each conversion to a double a library call.
+        let (mut cents, mut overflowed) = (0i64, None::<i128>);
         while index < sorted.len() && sorted[index].0 == date {
             let amount = sorted[index].1;
             match (overflowed.as_mut(), cents.checked_add(amount)) {
-                (Some(sum), _) => *sum += amount as f64,
+                (Some(sum), _) => *sum += i128::from(amount),
                 (None, Some(sum)) => cents = sum,
-                (None, None) => overflowed = Some(cents as f64 + amount as f64),
+                (None, None) => overflowed = Some(i128::from(cents) + i128::from(amount)),
             }
             index += 1;
         }
-        let value = overflowed.unwrap_or(cents as f64);
+        let value = overflowed.map_or(cents as f64, |sum| sum as f64);
         if value != 0.0 {
             // Day numbers subtract faster than dates do (a duration is built and taken apart).
             years.push(f64::from(date.num_days_from_ce() - start.num_days_from_ce()) / 365.0);
@@ -530,6 +531,21 @@ mod tests {
         // 2,000,000.00 paid, one cent back a day later: 1 + rate = (5e-9)^365.
         let series = vec![(d("2024-01-01"), Cents::new(-200_000_000)), (d("2024-01-02"), Cents::new(1))];
         assert_eq!(xirr(&series), Xirr::Rate { rate: -1.0 });
+    }
+
+    #[test]
+    fn flows_on_one_date_net_exactly_beyond_i64() {
+        // Their running sum passes i64::MAX; in doubles the one cent and the 101 would be lost.
+        let day = d("2025-01-01");
+        let series = vec![
+            (day, Cents::new(9_000_000_000_000_000_001)),
+            (day, Cents::new(9_000_000_000_000_000_000)),
+            (day, Cents::new(-9_000_000_000_000_000_000)),
+            (day, Cents::new(-9_000_000_000_000_000_101)),
+            (d("2026-01-01"), Cents::new(110)),
+        ];
+        let Xirr::Rate { rate } = xirr(&series) else { panic!("expected a rate, got {:?}", xirr(&series)) };
+        assert!((rate - 0.1).abs() < 1e-12, "{rate}");
     }
 
     #[test]
