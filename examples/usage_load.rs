@@ -3,14 +3,18 @@
 //! reports records per second and batch latency. The Rust side of `scripts/bench_usage.sh`.
 //!
 //! `cargo run --release --example usage_load -- URL [BATCHES] [CONCURRENCY]`, with the server's
-//! signing secret in `INVESTAI_JWT_SECRET` (the client mints its own tokens).
+//! settings in the environment (`DATABASE_URL`, `INVESTAI_JWT_SECRET`): the client adds the
+//! users it acts as to the server's database and mints their tokens.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use investai::auth::login::token_for;
 use investai::auth::JwtKeys;
+use investai::config::Settings;
 use investai::domain::roles::Role;
+use investai::storage::{users, write_tx, DbPool};
 use serde_json::{json, Value};
 
 /// Records per batch: the largest batch the API takes.
@@ -45,12 +49,32 @@ impl Client {
     }
 }
 
+/// Users the load acts as, added to the server's database, and their tokens.
+struct Tokens {
+    pool: DbPool,
+    keys: JwtKeys,
+}
+
+impl Tokens {
+    /// A token of a new user without a password (no one signs in as it).
+    fn of(&self, role: Role, name: &str, party: Option<&str>) -> Result<String, String> {
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        let user = write_tx(&mut conn, |conn| {
+            users::create_user(conn, name, role, party, "no password".into(), "system:usage-load")?;
+            users::find_by_username(conn, name)
+        })
+        .map_err(|e| e.to_string())?
+        .ok_or("user not created")?;
+        token_for(&self.keys, &user, 3600).map_err(|e| e.to_string())
+    }
+}
+
 fn id(value: &Value) -> Result<String, String> {
     value["id"].as_str().map(str::to_string).ok_or_else(|| format!("no id in {value}"))
 }
 
 /// A fund with EUR 10 bn in its pool, a facility, a call, and `AWARDS` awards of 10^8 hours.
-async fn set_up(client: &Client, keys: &JwtKeys, run: &str) -> Result<(String, Vec<String>), String> {
+async fn set_up(client: &Client, tokens: &Tokens, run: &str) -> Result<(String, Vec<String>), String> {
     let staff = &client.staff;
     let fund = id(&client
         .post("/api/v1/funds", staff, &json!({"name": format!("Load fund {run}"), "target_size": "20000000000.00", "inception_date": "2025-02-11", "term_years": 10}))
@@ -83,7 +107,8 @@ async fn set_up(client: &Client, keys: &JwtKeys, run: &str) -> Result<(String, V
         .await?)?;
     let mut awards = Vec::with_capacity(AWARDS);
     for n in 0..AWARDS {
-        let sme = keys.mint(Role::Sme, &format!("load-sme-{run}-{n}"), None, 3600)?.0;
+        let sme_id = uuid::Uuid::new_v4().to_string();
+        let sme = tokens.of(Role::Sme, &format!("load-sme-{run}-{n}"), Some(&sme_id))?;
         let application = id(&client
             .post(&format!("/api/v1/grant-calls/{call}/applications"), &sme, &json!({
                 "company": {"legal_name": format!("Load SME {run} {n}"), "registration_number": format!("LOAD-{run}-{n}"), "country": "DE"},
@@ -128,14 +153,17 @@ async fn main() -> Result<(), String> {
     let url = args.next().ok_or("usage: usage_load URL [BATCHES] [CONCURRENCY]")?;
     let batch_count: usize = args.next().map_or(Ok(20), |a| a.parse()).map_err(|_| "BATCHES must be a number")?;
     let concurrency: usize = args.next().map_or(Ok(2), |a| a.parse()).map_err(|_| "CONCURRENCY must be a number")?;
-    let secret = std::env::var("INVESTAI_JWT_SECRET").map_err(|_| "set INVESTAI_JWT_SECRET to the server's secret")?;
-    let keys = JwtKeys::new(&secret, "investai", "investai");
+    let settings = Settings::load(None)?;
+    let secret = settings.jwt_secret.clone().ok_or("set INVESTAI_JWT_SECRET to the server's secret")?;
+    let keys = JwtKeys::from_settings(&settings, &secret)?;
+    let (pool, _) = investai::startup::open_database(&settings).map_err(|e| e.to_string())?;
+    let tokens = Tokens { pool, keys };
     let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().map_err(|e| e.to_string())?;
-    let staff = keys.mint(Role::Staff, "load", None, 3600)?.0;
+    let staff = tokens.of(Role::Staff, &format!("load-staff-{}", std::process::id()), None)?;
     let client = Client { http, url, staff };
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let (facility, awards) = set_up(&client, &keys, &run).await?;
-    let operator = keys.mint(Role::Facility, &facility, None, 3600)?.0;
+    let (facility, awards) = set_up(&client, &tokens, &run).await?;
+    let operator = tokens.of(Role::Facility, &format!("load-operator-{run}"), Some(&facility))?;
     let bodies = Arc::new(batches(&run, &awards, batch_count));
     let body_bytes: usize = bodies.iter().map(String::len).sum::<usize>() / bodies.len().max(1);
 

@@ -23,7 +23,8 @@ fill_start=$(date +%s.%N)
 fund=$(target/release/examples/export_fill "$DATABASE_URL" "$entries")
 echo "filled in $(elapsed "$fill_start") s"
 target/release/investai verify >/dev/null && echo "investai verify: chain intact"
-token=$(target/release/investai token --role auditor --sub bench)
+echo 'bench-auditor-password' | target/release/investai user add --role auditor --name bench >/dev/null
+token=$(target/release/investai token --user bench)
 
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 port=$(free_port)

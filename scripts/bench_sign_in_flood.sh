@@ -20,7 +20,7 @@ source scripts/lib/bench_env.sh "$backend" flood
 export LOAD_SCRIPTS="$PWD/scripts/load" LOAD_THREADS=2
 target/release/investai migrate >/dev/null
 target/release/investai seed fixtures/investai.json >/dev/null
-staff=$(target/release/investai token --role staff --sub flood-staff)
+staff=$(target/release/investai token --user staff)
 
 start() {
   port=$(free_port)

@@ -51,13 +51,12 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Mint a JWT for scripts, signed with the server's settings.
+    /// Mint a JWT for scripts, signed with the server's settings, for an active user: it acts
+    /// with the user's role (for their party) and ends when the user's access changes.
     Token {
+        /// The user name.
         #[arg(long)]
-        role: Role,
-        /// User name, or the party id for investor, sme and facility tokens.
-        #[arg(long)]
-        sub: String,
+        user: String,
         #[arg(long, default_value = "1h")]
         ttl: String,
     },
@@ -110,7 +109,7 @@ pub fn main() -> ExitCode {
         Command::Migrate => migrate(&settings),
         Command::Seed { file } => seed_file(&settings, &file),
         Command::User { command: UserCommand::Add { role, name, party } } => add_user(&settings, role, &name, party),
-        Command::Token { role, sub, ttl } => mint_token(&settings, role, &sub, &ttl),
+        Command::Token { user, ttl } => mint_token(&settings, &user, &ttl),
         Command::Verify => return verify(&settings),
         Command::Grants { command: GrantsCommand::Lapse { as_of } } => lapse(&settings, as_of),
     };
@@ -220,13 +219,13 @@ fn add_user(settings: &Settings, role: Role, name: &str, party: Option<String>) 
     let hash = password::hash(secret).map_err(AppError::internal)?;
     let (pool, _) = open_database(settings)?;
     let user = write_tx(&mut *pool.get()?, |conn| {
-        storage::users::create_user(conn, name, role, party.as_deref(), hash.clone())
+        storage::users::create_user(conn, name, role, party.as_deref(), hash.clone(), "system:cli")
     })?;
     println!("user {} added with role {}", user.username, user.role);
     Ok(())
 }
 
-fn mint_token(settings: &Settings, role: Role, sub: &str, ttl: &str) -> AppResult<()> {
+fn mint_token(settings: &Settings, username: &str, ttl: &str) -> AppResult<()> {
     let ttl = parse_ttl(ttl).map_err(|reason| AppError::field("ttl", reason))?;
     let secret = settings.signing_secret().ok_or_else(|| {
         AppError::Unavailable(
@@ -234,7 +233,15 @@ fn mint_token(settings: &Settings, role: Role, sub: &str, ttl: &str) -> AppResul
         )
     })?;
     let keys = JwtKeys::from_settings(settings, &secret).map_err(AppError::Unavailable)?;
-    let (token, _) = keys.mint(role, sub, None, ttl).map_err(|reason| AppError::field("ttl", reason))?;
+    let (pool, _) = open_database(settings)?;
+    let user = storage::users::find_by_username(&mut *pool.get()?, username)?
+        .ok_or_else(|| AppError::field("user", format!("no user {username}")))?;
+    if user.disabled_at.is_some() {
+        return Err(AppError::field("user", format!("user {username} is disabled")));
+    }
+    let (token, _) = keys
+        .mint(user.role()?, &user.username, user.credentials_version, ttl)
+        .map_err(|reason| AppError::field("ttl", reason))?;
     println!("{token}");
     Ok(())
 }

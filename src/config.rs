@@ -59,6 +59,10 @@ pub struct Settings {
     /// taken), e.g. `X-Forwarded-For`; none uses the connection's peer address. Sign-in
     /// throttling counts per client address.
     pub client_ip_header: Option<String>,
+    /// Seconds a node keeps what it read of a user before reading it again: a user disabled,
+    /// reset, re-roled or signed out on another node is refused here within this time (on the
+    /// node that made the change, at once). 1 to 60.
+    pub standing_refresh_seconds: u64,
 }
 
 impl Default for Settings {
@@ -83,6 +87,7 @@ impl Default for Settings {
             view_cache_bytes: 64 * 1024 * 1024,
             password_hash_threads: 0,
             client_ip_header: None,
+            standing_refresh_seconds: 5,
         }
     }
 }
@@ -119,6 +124,9 @@ impl Settings {
         }
         if !(1..=24 * 60).contains(&self.token_ttl_minutes) {
             return Err("token_ttl_minutes must be between 1 and 1440".into());
+        }
+        if !(1..=crate::auth::standing::STANDING_REFRESH_SECONDS_MAX).contains(&self.standing_refresh_seconds) {
+            return Err("standing_refresh_seconds must be between 1 and 60".into());
         }
         if let Some(header) = &self.client_ip_header {
             actix_web::http::header::HeaderName::try_from(header.as_str())

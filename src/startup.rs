@@ -2,9 +2,11 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 
+use crate::auth::standing::StandingCache;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -45,6 +47,7 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         n => n,
     };
     let hasher = crate::auth::hasher::PasswordHasher::start(hash_threads)?;
+    let standings = Arc::new(StandingCache::new(Duration::from_secs(settings.standing_refresh_seconds)));
     let state = AppState {
         pool,
         keys: Arc::new(keys),
@@ -56,6 +59,7 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         internal_errors: Arc::default(),
         hasher,
         sign_in_throttle: Arc::default(),
+        standings,
     };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
     if state.settings.lapse_interval_seconds > 0 {

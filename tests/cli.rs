@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use common::{investai, TestApp, TEST_SECRET};
+use investai::domain::roles::Role;
 use serde_json::json;
 
 async fn verify_command_names_the_first_bad_entry(app: TestApp) {
@@ -34,14 +35,31 @@ async fn verify_command_names_the_first_bad_entry(app: TestApp) {
 }
 
 async fn minted_token_is_accepted_by_the_server(app: TestApp) {
-    let out = investai(&app.database_url)
-        .env("INVESTAI_JWT_SECRET", TEST_SECRET)
-        .args(["token", "--role", "auditor", "--sub", "carol", "--ttl", "10m"])
-        .output()
-        .expect("run token");
+    let mint = |user: &str| {
+        investai(&app.database_url)
+            .env("INVESTAI_JWT_SECRET", TEST_SECRET)
+            .args(["token", "--user", user, "--ttl", "10m"])
+            .output()
+            .expect("run token")
+    };
+    app.user_for(Role::Auditor, "carol");
+    let out = mint("carol");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(app.get("/api/v1/ledger/verify", &token).await.status, 200);
+    // Only for a user who exists and may act.
+    let out = mint("nobody");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user nobody"));
+    let admin = app.token(Role::Admin, "root");
+    let carol = app.user_for(Role::Auditor, "carol");
+    assert_eq!(
+        app.post(&format!("/api/v1/users/{}/disable", carol.id), &admin, &serde_json::json!(null)).await.status,
+        200
+    );
+    let out = mint("carol");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("disabled"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(app.get("/api/v1/ledger/verify", &token).await.status, 401, "the earlier token ended with the user");
 }
 
 on_both_backends!(verify_command_names_the_first_bad_entry, minted_token_is_accepted_by_the_server);
@@ -91,7 +109,7 @@ async fn demo_serves_and_its_key_signs_cli_tokens() {
     let address = lines.find_map(|line| line.split("running at ").nth(1).map(str::to_string)).expect("demo banner");
     // Keep reading so the server never writes to a closed pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    let out = investai(&url).args(["token", "--role", "staff", "--sub", "demo"]).output().expect("token");
+    let out = investai(&url).args(["token", "--user", "staff"]).output().expect("token");
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let client = reqwest::Client::new();
     let health = client.get(format!("{address}/healthz")).send().await.expect("healthz");

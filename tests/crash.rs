@@ -10,8 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{investai, start_server, Backend, TEST_SECRET};
-use investai::auth::JwtKeys;
+use common::{investai, start_server, Backend};
 use investai::domain::roles::Role;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -114,8 +113,7 @@ async fn commitment_pairs(app: &common::TestApp, fund: &str) -> Arc<Pairs> {
 async fn acknowledged_writes_survive_sigkill(backend: Backend) {
     let app = common::spawn_app(backend).await;
     let database_url = app.database_url.clone();
-    let keys = JwtKeys::new(TEST_SECRET, "investai", "investai");
-    let token = keys.mint(Role::Staff, "crash", None, 3600).expect("token").0;
+    let token = app.token(Role::Staff, "crash");
     let fund = app.create_fund("Crash fund").await;
     let seed = std::env::var("INVESTAI_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
     println!("crash test seed {seed} (set INVESTAI_CRASH_SEED to repeat)");

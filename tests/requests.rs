@@ -191,22 +191,22 @@ async fn concurrent_same_key_requests_create_one(app: TestApp) {
 }
 
 fn forge(app: &TestApp, header: &str) -> String {
-    let (token, _) = app.keys.mint(Role::Admin, "mallory", None, 600).expect("mint");
+    let (token, _) = app.keys.mint(Role::Admin, "mallory", 0, 600).expect("mint");
     let payload = token.split('.').nth(1).expect("payload");
     let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
     format!("{header}.{payload}.")
 }
 
 async fn bad_tokens_get_401(app: TestApp) {
-    let (_, mut claims) = app.keys.mint(Role::Staff, "alice", None, 600).expect("mint");
+    let (_, mut claims) = app.keys.mint(Role::Staff, "alice", 0, 600).expect("mint");
     claims.exp = chrono::Utc::now().timestamp() - 3600;
     let expired = app.keys.sign(&claims).expect("sign");
     let wrong_audience = investai::auth::JwtKeys::new(common::TEST_SECRET, "investai", "other-service")
-        .mint(Role::Staff, "alice", None, 600)
+        .mint(Role::Staff, "alice", 0, 600)
         .expect("mint")
         .0;
     let wrong_key = investai::auth::JwtKeys::new("another-secret-0123456789abcdefghijkl", "investai", "investai")
-        .mint(Role::Staff, "alice", None, 600)
+        .mint(Role::Staff, "alice", 0, 600)
         .expect("mint")
         .0;
     let good = app.staff();

@@ -2,12 +2,13 @@
 //! racing for one call's budget, contributions to one notice, and the same usage records sent
 //! to both. No budget is overspent, no usage record counts twice, no update is lost, a view
 //! cached on one node follows a write on the other, and `investai verify` passes afterwards.
+//! A user disabled, re-roled, given a new password or signed out on one node is refused on
+//! the other within the standing refresh time (5 s by default).
 
 mod common;
 
-use common::{investai, start_server, Backend, Server, TEST_SECRET};
+use common::{investai, start_server, Backend, Server};
 use futures_util::future::join_all;
-use investai::auth::JwtKeys;
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
 
@@ -19,14 +20,14 @@ const PAYMENTS: usize = 20;
 /// Reads of node b's overview, 10 ms apart, before its cache must show node a's write.
 const OVERVIEW_POLLS_MAX: usize = 200;
 
-struct Client {
+struct Client<'a> {
     http: reqwest::Client,
-    keys: JwtKeys,
+    app: &'a common::TestApp,
 }
 
-impl Client {
+impl Client<'_> {
     async fn send(&self, node: &Server, role: Role, sub: &str, path: &str, body: &Value) -> (u16, Value) {
-        let token = self.keys.mint(role, sub, None, 3600).expect("token").0;
+        let token = self.app.token(role, sub);
         let reply = self
             .http
             .post(format!("{}{path}", node.address))
@@ -40,7 +41,7 @@ impl Client {
     }
 
     async fn get(&self, node: &Server, path: &str) -> Value {
-        let token = self.keys.mint(Role::Auditor, "carol", None, 3600).expect("token").0;
+        let token = self.app.auditor();
         let reply = self.http.get(format!("{}{path}", node.address)).bearer_auth(token).send().await.expect("get");
         reply.json().await.expect("json")
     }
@@ -56,7 +57,7 @@ impl Client {
 async fn two_nodes_on_one_postgresql_neither_overspend_nor_double_count() {
     let app = common::spawn_app(Backend::Postgres).await;
     let (a, b) = (start_server(&app.database_url).await, start_server(&app.database_url).await);
-    let c = Client { http: reqwest::Client::new(), keys: JwtKeys::new(TEST_SECRET, "investai", "investai") };
+    let c = Client { http: reqwest::Client::new(), app: &app };
 
     // A fund whose pool holds 1,000,000.00; a facility at 2.00 an hour; a call whose budget
     // fits exactly six awards of 1,000 h (1,000 h x 2.00 x 70% = 1,400.00 each).
@@ -204,4 +205,73 @@ async fn two_nodes_on_one_postgresql_neither_overspend_nor_double_count() {
     b.kill();
     let verify = investai(&app.database_url).arg("verify").output().expect("investai verify");
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+}
+
+/// The nodes' default `standing_refresh_seconds`: how stale a node's view of a user may be.
+const STANDING_REFRESH_SECONDS: u64 = 5;
+/// Slack over the refresh time for the polling request itself on a busy machine.
+const REFUSAL_SLACK_SECONDS: u64 = 3;
+
+/// Polls `node` with `token` every 100 ms until it answers 401; the seconds that took.
+async fn seconds_until_refused(http: &reqwest::Client, node: &Server, token: &str) -> f64 {
+    let started = std::time::Instant::now();
+    let deadline = std::time::Duration::from_secs(STANDING_REFRESH_SECONDS + REFUSAL_SLACK_SECONDS);
+    loop {
+        let reply = http.get(format!("{}/api/v1/funds", node.address)).bearer_auth(token).send().await.expect("get");
+        if reply.status().as_u16() == 401 {
+            return started.elapsed().as_secs_f64();
+        }
+        assert_eq!(reply.status().as_u16(), 200);
+        assert!(started.elapsed() < deadline, "node {} still accepts the token after {deadline:?}", node.address);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_node_is_refused_on_the_other_within_the_refresh_time() {
+    let app = common::spawn_app(Backend::Postgres).await;
+    let (a, b) = (start_server(&app.database_url).await, start_server(&app.database_url).await);
+    let http = reqwest::Client::new();
+    let admin = app.token(Role::Admin, "root");
+    let password = "a long enough password";
+    let sign_in = |node: &Server, username: &str| {
+        let request = http
+            .post(format!("{}/api/v1/auth/token", node.address))
+            .json(&json!({"username": username, "password": password}));
+        async move {
+            let reply: Value = request.send().await.expect("sign in").json().await.expect("json");
+            reply["access_token"].as_str().expect("token").to_string()
+        }
+    };
+    let post = |node: &Server, path: String, token: &str, body: Value| {
+        let request = http.post(format!("{}{path}", node.address)).bearer_auth(token).json(&body);
+        async move { request.send().await.expect("post").status().as_u16() }
+    };
+    let mut ids = Vec::new();
+    for name in ["fay", "gus", "hal", "ivy"] {
+        let body = json!({"username": name, "role": "staff", "password": password});
+        let reply = app.post("/api/v1/users", &admin, &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        ids.push(reply.body["id"].as_str().expect("id").to_string());
+    }
+    let changes = [
+        ("disable", json!(null)),
+        ("password", json!({"password": "a new long password"})),
+        ("role", json!({"role": "auditor"})),
+        ("sign-out", json!(null)),
+    ];
+    for ((change, body), (id, name)) in changes.into_iter().zip(ids.iter().zip(["fay", "gus", "hal", "ivy"])) {
+        let token = sign_in(&a, name).await;
+        let read = http.get(format!("{}/api/v1/funds", b.address)).bearer_auth(&token).send().await.expect("get");
+        assert_eq!(read.status().as_u16(), 200, "node b has read {name}'s standing");
+        let status = match change {
+            "sign-out" => post(&a, "/api/v1/auth/sign-out".into(), &token, body).await,
+            _ => post(&a, format!("/api/v1/users/{id}/{change}"), &admin, body).await,
+        };
+        assert!(matches!(status, 200 | 204), "{change}: {status}");
+        let on_a = http.get(format!("{}/api/v1/funds", a.address)).bearer_auth(&token).send().await.expect("get");
+        assert_eq!(on_a.status().as_u16(), 401, "{change}: refused at once on the node that made it");
+        let seconds = seconds_until_refused(&http, &b, &token).await;
+        println!("{change}: refused on the other node after {seconds:.2} s");
+    }
 }

@@ -11,6 +11,7 @@ use chrono::Utc;
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::standing::Minter;
 use crate::config::Settings;
 use crate::domain::roles::Role;
 
@@ -23,7 +24,7 @@ pub const TOKEN_TTL_SECONDS_MAX: i64 = 90 * 24 * 3600;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
-    /// The user, or for investor/sme/facility roles the id of the party the token acts for.
+    /// The user name (tokens of this service and of an identity provider alike).
     pub sub: String,
     pub role: Role,
     pub iss: String,
@@ -33,9 +34,9 @@ pub struct Claims {
     pub iat: i64,
     /// Unique token id: CSRF tokens of a browser session are derived from it.
     pub jti: String,
-    /// Display name (the username of a logged-in user).
+    /// The user's credentials version when this service minted the token (`standing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub ver: Option<i64>,
 }
 
 struct ExternalIdp {
@@ -120,12 +121,22 @@ impl JwtKeys {
         &self.audience
     }
 
-    /// A signed HS256 token for `sub` acting as `role`, valid from now for `ttl_seconds`.
+    /// Who minted a verified token: this service (its own issuer) or the identity provider.
+    pub fn minter(&self, claims: &Claims) -> Minter {
+        if claims.iss == self.issuer {
+            Minter::ThisService
+        } else {
+            Minter::IdentityProvider
+        }
+    }
+
+    /// A signed HS256 token for user `username` acting as `role` at credentials version
+    /// `credentials_version`, valid from now for `ttl_seconds`.
     pub fn mint(
         &self,
         role: Role,
-        sub: &str,
-        name: Option<&str>,
+        username: &str,
+        credentials_version: i64,
         ttl_seconds: i64,
     ) -> Result<(String, Claims), String> {
         if !(1..=TOKEN_TTL_SECONDS_MAX).contains(&ttl_seconds) {
@@ -133,7 +144,7 @@ impl JwtKeys {
         }
         let now = Utc::now().timestamp();
         let claims = Claims {
-            sub: sub.to_string(),
+            sub: username.to_string(),
             role,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -141,7 +152,7 @@ impl JwtKeys {
             nbf: now,
             iat: now,
             jti: uuid::Uuid::now_v7().to_string(),
-            name: name.map(str::to_string),
+            ver: Some(credentials_version),
         };
         let token = self.sign(&claims)?;
         Ok((token, claims))
@@ -239,14 +250,14 @@ mod tests {
 
     #[test]
     fn minted_tokens_verify() {
-        let (token, claims) = keys().mint(Role::Staff, "alice", Some("alice"), 600).unwrap();
+        let (token, claims) = keys().mint(Role::Staff, "alice", 0, 600).unwrap();
         assert_eq!(keys().verify(&token), Ok(claims));
     }
 
     #[test]
     fn a_token_verified_before_still_expires_and_a_changed_one_is_verified_in_full() {
         let keys = keys();
-        let (token, claims) = keys.mint(Role::Staff, "alice", None, 600).unwrap();
+        let (token, claims) = keys.mint(Role::Staff, "alice", 0, 600).unwrap();
         assert_eq!(keys.verify(&token), Ok(claims.clone()));
         assert_eq!(keys.verify(&token), Ok(claims.clone()), "from the verified tokens");
         let leeway = CLOCK_LEEWAY_SECONDS as i64;
@@ -264,23 +275,23 @@ mod tests {
     #[test]
     fn expired_future_and_foreign_tokens_fail() {
         let keys = keys();
-        let (_, mut claims) = keys.mint(Role::Staff, "alice", None, 600).unwrap();
+        let (_, mut claims) = keys.mint(Role::Staff, "alice", 0, 600).unwrap();
         claims.exp = Utc::now().timestamp() - 3600;
         assert_eq!(keys.verify(&keys.sign(&claims).unwrap()), Err(TokenError::Expired));
-        let (_, mut claims) = keys.mint(Role::Staff, "alice", None, 600).unwrap();
+        let (_, mut claims) = keys.mint(Role::Staff, "alice", 0, 600).unwrap();
         claims.nbf = Utc::now().timestamp() + 3600;
         assert_eq!(keys.verify(&keys.sign(&claims).unwrap()), Err(TokenError::NotYetValid));
         let other = JwtKeys::new(SECRET, "investai", "someone-else");
-        let (token, _) = other.mint(Role::Staff, "alice", None, 600).unwrap();
+        let (token, _) = other.mint(Role::Staff, "alice", 0, 600).unwrap();
         assert_eq!(keys.verify(&token), Err(TokenError::Audience));
         let other = JwtKeys::new("fedcba9876543210fedcba9876543210", "investai", "investai");
-        let (token, _) = other.mint(Role::Staff, "alice", None, 600).unwrap();
+        let (token, _) = other.mint(Role::Staff, "alice", 0, 600).unwrap();
         assert_eq!(keys.verify(&token), Err(TokenError::Signature));
     }
 
     #[test]
     fn alg_none_is_refused() {
-        let (token, _) = keys().mint(Role::Admin, "alice", None, 600).unwrap();
+        let (token, _) = keys().mint(Role::Admin, "alice", 0, 600).unwrap();
         let payload = token.split('.').nth(1).unwrap();
         let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let unsigned = format!("{header}.{payload}.");
@@ -302,7 +313,7 @@ mod tests {
             nbf: now,
             iat: now,
             jti: "idp-1".into(),
-            name: None,
+            ver: None,
         }
     }
 

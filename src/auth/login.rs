@@ -8,9 +8,11 @@ use actix_web::HttpRequest;
 
 use crate::auth::password;
 use crate::auth::JwtKeys;
+use crate::auth::Principal;
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
-use crate::storage::users::{find_by_username, UserRow};
+use crate::storage::users::{self, find_by_username, UserRow};
+use crate::storage::write_tx;
 
 /// The same answer for an unknown user, a wrong password and a disabled account.
 const LOGIN_REFUSED: &str = "unknown user name or wrong password";
@@ -57,13 +59,24 @@ pub fn client_address(state: &AppState, req: &HttpRequest) -> IpAddr {
     from_header.or_else(|| req.peer_addr().map(|peer| peer.ip())).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
-/// A token for a logged-in user: party-bound roles act as their party.
+/// A token for a signed-in user: it names the user and their credentials version, so that
+/// disabling, a password reset or a role change ends it (`standing`).
 pub fn token_for(keys: &JwtKeys, user: &UserRow, ttl_seconds: i64) -> AppResult<String> {
-    let role = user.role()?;
-    let subject = match (&user.party_id, role.is_party_bound()) {
-        (Some(party), true) => party.clone(),
-        (None, true) => return Err(AppError::internal(format!("user {} has no party", user.username))),
-        _ => user.username.clone(),
-    };
-    keys.mint(role, &subject, Some(&user.username), ttl_seconds).map(|(token, _)| token).map_err(AppError::internal)
+    keys.mint(user.role()?, &user.username, user.credentials_version, ttl_seconds)
+        .map(|(token, _)| token)
+        .map_err(AppError::internal)
+}
+
+/// Ends the session of `principal`'s token: refused from now on every node (at once on this
+/// one, on the others within the standing refresh time), until it would have expired.
+pub async fn sign_out(state: &AppState, principal: &Principal) -> AppResult<()> {
+    let (username, token_id) = (principal.username.clone(), principal.token_id.clone());
+    let leeway = super::jwt::CLOCK_LEEWAY_SECONDS as i64;
+    let expires_at = chrono::DateTime::from_timestamp(principal.expires_at.saturating_add(leeway), 0)
+        .map(|at| at.naive_utc())
+        .ok_or_else(|| AppError::internal("token expiry out of range"))?;
+    let name = username.clone();
+    state.db(move |conn| write_tx(conn, |c| users::sign_out(c, &name, &token_id, expires_at))).await?;
+    state.standings.forget(&username);
+    Ok(())
 }

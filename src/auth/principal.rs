@@ -3,21 +3,16 @@
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 
-use super::Claims;
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     /// User name, or for party-bound roles the party's id.
     pub subject: String,
     pub role: Role,
-    pub name: Option<String>,
+    /// The user the token speaks for.
+    pub username: String,
     pub token_id: String,
-}
-
-impl From<Claims> for Principal {
-    fn from(claims: Claims) -> Self {
-        Principal { subject: claims.sub, role: claims.role, name: claims.name, token_id: claims.jti }
-    }
+    /// When the token expires (seconds since the epoch): how long a sign-out must be kept.
+    pub expires_at: i64,
 }
 
 impl Principal {

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use crate::auth::Principal;
+use crate::auth::{standing, Principal};
 use crate::error::{AppError, FieldError};
 use crate::storage::idempotency::KEY_LENGTH_MAX;
 
@@ -29,26 +29,35 @@ fn state(req: &HttpRequest) -> Result<&AppState, AppError> {
 /// The caller of an API request, from `Authorization: Bearer <jwt>`.
 impl FromRequest for Principal {
     type Error = AppError;
-    type Future = std::future::Ready<Result<Principal, AppError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Principal, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(bearer_principal(req))
+        let found = state_data(req).and_then(|state| Ok((state, bearer_text(req)?)));
+        Box::pin(async move {
+            let (state, token) = found?;
+            admit_token(&state, &token).await
+        })
     }
 }
 
-fn bearer_principal(req: &HttpRequest) -> Result<Principal, AppError> {
-    let state = state(req)?;
+fn state_data(req: &HttpRequest) -> Result<actix_web::web::Data<AppState>, AppError> {
+    req.app_data::<actix_web::web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("application state missing"))
+}
+
+fn bearer_text(req: &HttpRequest) -> Result<String, AppError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| AppError::Unauthorized("missing Authorization: Bearer token".into()))?;
-    let token = value
+    value
         .to_str()
         .ok()
         .and_then(bearer_token)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| AppError::Unauthorized("Authorization header must be `Bearer <token>`".into()))?;
-    verify_token(state, token)
+        .map(str::to_string)
+        .ok_or_else(|| AppError::Unauthorized("Authorization header must be `Bearer <token>`".into()))
 }
 
 /// The token of an `Authorization` value: the scheme is matched case-insensitively
@@ -58,28 +67,40 @@ fn bearer_token(value: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-pub fn verify_token(state: &AppState, token: &str) -> Result<Principal, AppError> {
+/// The principal a token speaks for: its signature and times are checked, then whether its
+/// user may still act (`auth::standing`).
+pub async fn admit_token(state: &AppState, token: &str) -> Result<Principal, AppError> {
     let claims = state.keys.verify(token).map_err(|e| AppError::Unauthorized(e.to_string()))?;
-    Ok(Principal::from(claims))
+    let standing = state.standing_of(&claims.sub).await?;
+    standing::admit(&claims, state.keys.minter(&claims), standing.as_deref())
+        .map_err(|refusal| AppError::Unauthorized(refusal.to_string()))
 }
 
 /// The caller of a download that HTML pages link to: the bearer token when one is sent,
 /// otherwise the browser's session cookie.
-pub fn bearer_or_session_principal(req: &HttpRequest) -> Result<Principal, AppError> {
+pub async fn bearer_or_session_principal(req: &HttpRequest) -> Result<Principal, AppError> {
+    let state = state_data(req)?;
     if req.headers().contains_key(header::AUTHORIZATION) {
-        return bearer_principal(req);
+        return admit_token(&state, &bearer_text(req)?).await;
     }
     if req.cookie(SESSION_COOKIE).is_none() {
         return Err(AppError::Unauthorized("send an Authorization: Bearer token or sign in".into()));
     }
-    session_principal(req).ok_or_else(|| AppError::Unauthorized("the session has expired; sign in again".into()))
+    session_principal(req).await?.ok_or_else(|| AppError::Unauthorized("the session has ended; sign in again".into()))
 }
 
-/// The caller of an HTML page, from the session cookie; `None` when not logged in.
-pub fn session_principal(req: &HttpRequest) -> Option<Principal> {
-    let state = state(req).ok()?;
-    let cookie = req.cookie(SESSION_COOKIE)?;
-    verify_token(state, cookie.value()).ok()
+/// The caller of an HTML page, from the session cookie; `None` when not signed in or when the
+/// session ended (expired, signed out, or its user changed).
+pub async fn session_principal(req: &HttpRequest) -> Result<Option<Principal>, AppError> {
+    let state = state_data(req)?;
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    match admit_token(&state, cookie.value()).await {
+        Ok(principal) => Ok(Some(principal)),
+        Err(AppError::Unauthorized(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 /// A JSON body, with its raw bytes kept for idempotency fingerprints.

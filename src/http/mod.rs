@@ -46,9 +46,23 @@ pub struct AppState {
     pub hasher: crate::auth::hasher::PasswordHasher,
     /// Failed sign-ins per account and client address.
     pub sign_in_throttle: Arc<crate::auth::throttle::SignInThrottle>,
+    /// What this node read of users lately, to admit their tokens.
+    pub standings: Arc<crate::auth::standing::StandingCache>,
 }
 
 impl AppState {
+    /// The standing of user `username`: remembered when read within the refresh time,
+    /// otherwise read now. A user that does not exist is not remembered.
+    pub async fn standing_of(&self, username: &str) -> AppResult<Option<Arc<crate::auth::standing::Standing>>> {
+        if let Some(standing) = self.standings.fresh(username, std::time::Instant::now()) {
+            return Ok(Some(standing));
+        }
+        let read_at = std::time::Instant::now();
+        let name = username.to_string();
+        let standing = self.db(move |conn| crate::storage::users::standing(conn, &name)).await?;
+        Ok(standing.map(|standing| self.standings.remember(standing, read_at)))
+    }
+
     /// Runs blocking database work on the thread pool (actix workers are single-threaded).
     pub async fn db<T, F>(&self, work: F) -> AppResult<T>
     where

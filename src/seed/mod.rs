@@ -374,7 +374,7 @@ pub fn load(conn: &mut DbConnection, fixture: &Fixture, show_progress: bool) -> 
     for r in &fixture.users {
         let party = r.party.as_deref().map(|p| keys.get(p, &r.username)).transpose()?;
         let hash = password::hash(&r.password).map_err(AppError::internal)?;
-        write_tx(conn, |c| create_user(c, &r.username, r.role, party.as_deref(), hash.clone()))
+        write_tx(conn, |c| create_user(c, &r.username, r.role, party.as_deref(), hash.clone(), "system:seed"))
             .map_err(|e| context(&r.username, e))?;
         bar.inc(1);
     }

@@ -78,8 +78,31 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
+        credentials_version -> BigInt,
     }
 }
+
+diesel::table! {
+    revoked_tokens (token_id) {
+        token_id -> Text,
+        username -> Text,
+        expires_at -> Timestamp,
+        revoked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_events (id) {
+        id -> Text,
+        user_id -> Text,
+        action -> Text,
+        detail -> Text,
+        actor -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(user_events -> users (user_id));
 
 diesel::table! {
     idempotency_keys (principal, idempotency_key) {
@@ -493,6 +516,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_head,
     books_version,
     users,
+    revoked_tokens,
+    user_events,
     idempotency_keys,
     tranches,
     sources,

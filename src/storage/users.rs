@@ -5,10 +5,16 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::schema::{facilities, sources, users};
+use std::collections::HashSet;
+
+use super::schema::{facilities, revoked_tokens, sources, user_events, users};
 use super::{new_id, now_micros, DbConnection};
+use crate::auth::standing::Standing;
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
+
+/// Events one page of a user's history holds at most.
+pub const USER_EVENTS_PAGE_MAX: i64 = 200;
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
@@ -20,6 +26,9 @@ pub struct UserRow {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub disabled_at: Option<NaiveDateTime>,
+    /// Moves on when the user is disabled, their password is reset or their role changes:
+    /// tokens minted before stop working (docs/security.md).
+    pub credentials_version: i64,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -66,17 +75,10 @@ pub fn create_user(
     role: Role,
     party_id: Option<&str>,
     password_hash: String,
+    actor: &str,
 ) -> AppResult<User> {
     validate_username(username).map_err(|reason| AppError::field("username", reason))?;
-    if role.is_party_bound() != party_id.is_some() {
-        return Err(AppError::field(
-            "party_id",
-            "investor, sme and facility users need the id of their party; other roles have none",
-        ));
-    }
-    if let Some(party) = party_id {
-        check_party(conn, role, party)?;
-    }
+    check_role_and_party(conn, role, party_id)?;
     if find_by_username(conn, username)?.is_some() {
         return Err(AppError::conflict("username-taken", format!("user {username} exists")));
     }
@@ -88,9 +90,25 @@ pub fn create_user(
         password_hash,
         created_at: now_micros(),
         disabled_at: None,
+        credentials_version: 0,
     };
     diesel::insert_into(users::table).values(&row).execute(conn)?;
+    record_event(conn, &row.id, UserAction::Created, &format!("role {role}"), actor)?;
     row.to_user()
+}
+
+/// A party-bound role names an existing party of its kind; other roles name none.
+fn check_role_and_party(conn: &mut DbConnection, role: Role, party_id: Option<&str>) -> AppResult<()> {
+    if role.is_party_bound() != party_id.is_some() {
+        return Err(AppError::field(
+            "party_id",
+            "investor, sme and facility users need the id of their party; other roles have none",
+        ));
+    }
+    match party_id {
+        Some(party) => check_party(conn, role, party),
+        None => Ok(()),
+    }
 }
 
 /// The party of a party-bound user exists and is of the role's kind: an investor acts for a
@@ -123,5 +141,219 @@ pub fn list_users(conn: &mut DbConnection) -> AppResult<Vec<User>> {
         .load(conn)?
         .iter()
         .map(UserRow::to_user)
+        .collect()
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> AppResult<UserRow> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("user {id}")))
+}
+
+/// What a node needs to admit a token of `username`: the account and its signed-out tokens
+/// that have not expired yet.
+pub fn standing(conn: &mut DbConnection, username: &str) -> AppResult<Option<Standing>> {
+    let Some(user) = find_by_username(conn, username)? else {
+        return Ok(None);
+    };
+    let signed_out: HashSet<String> = revoked_tokens::table
+        .filter(revoked_tokens::username.eq(username))
+        .filter(revoked_tokens::expires_at.gt(now_micros()))
+        .select(revoked_tokens::token_id)
+        .load(conn)?
+        .into_iter()
+        .collect();
+    Ok(Some(Standing {
+        role: user.role()?,
+        username: user.username,
+        party_id: user.party_id,
+        credentials_version: user.credentials_version,
+        disabled: user.disabled_at.is_some(),
+        signed_out,
+    }))
+}
+
+/// Ends one token: it is refused from now until it expires, when its record goes too.
+pub fn sign_out(conn: &mut DbConnection, username: &str, token_id: &str, expires_at: NaiveDateTime) -> AppResult<()> {
+    let now = now_micros();
+    diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(now))).execute(conn)?;
+    let known = revoked_tokens::table.find(token_id).count().get_result::<i64>(conn)? > 0;
+    if !known {
+        diesel::insert_into(revoked_tokens::table)
+            .values((
+                revoked_tokens::token_id.eq(token_id),
+                revoked_tokens::username.eq(username),
+                revoked_tokens::expires_at.eq(expires_at),
+                revoked_tokens::revoked_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// What an administrator may do to an account.
+#[derive(Clone, Debug)]
+pub enum AccountChange {
+    Disable,
+    Enable,
+    ResetPassword { password_hash: String },
+    ChangeRole { role: Role, party_id: Option<String> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserAction {
+    Created,
+    Disabled,
+    Enabled,
+    PasswordReset,
+    RoleChanged,
+}
+
+impl UserAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserAction::Created => "created",
+            UserAction::Disabled => "disabled",
+            UserAction::Enabled => "enabled",
+            UserAction::PasswordReset => "password_reset",
+            UserAction::RoleChanged => "role_changed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<UserAction> {
+        [
+            UserAction::Created,
+            UserAction::Disabled,
+            UserAction::Enabled,
+            UserAction::PasswordReset,
+            UserAction::RoleChanged,
+        ]
+        .into_iter()
+        .find(|action| action.as_str() == text)
+    }
+}
+
+/// Applies an administrator's change to `user_id` and records it with `actor`. Everything but
+/// re-enabling moves the credentials version on (re-enabling does not bring back the tokens
+/// disabling ended). An administrator cannot disable or change the role of their own account,
+/// so the last administrator cannot lock everyone out.
+pub fn change_account(
+    conn: &mut DbConnection,
+    user_id: &str,
+    change: AccountChange,
+    actor_username: &str,
+    actor: &str,
+) -> AppResult<User> {
+    let user = find_by_id(conn, user_id)?;
+    let own = user.username == actor_username;
+    let (action, detail) = match &change {
+        AccountChange::Disable | AccountChange::ChangeRole { .. } if own => {
+            return Err(AppError::conflict(
+                "own-account",
+                "administrators cannot disable or change the role of their own account",
+            ))
+        }
+        AccountChange::Disable if user.disabled_at.is_some() => return user.to_user(),
+        AccountChange::Enable if user.disabled_at.is_none() => return user.to_user(),
+        AccountChange::Disable => (UserAction::Disabled, String::new()),
+        AccountChange::Enable => (UserAction::Enabled, String::new()),
+        AccountChange::ResetPassword { .. } => (UserAction::PasswordReset, String::new()),
+        AccountChange::ChangeRole { role, party_id } => {
+            check_role_and_party(conn, *role, party_id.as_deref())?;
+            let party = party_id.as_deref().map(|p| format!(" (party {p})")).unwrap_or_default();
+            (UserAction::RoleChanged, format!("{} to {role}{party}", user.role))
+        }
+    };
+    let next_version = user.credentials_version + i64::from(action != UserAction::Enabled);
+    let target = users::table.find(user_id);
+    let versioned = users::credentials_version.eq(next_version);
+    match change {
+        AccountChange::Disable => {
+            diesel::update(target).set((users::disabled_at.eq(Some(now_micros())), versioned)).execute(conn)?
+        }
+        AccountChange::Enable => {
+            diesel::update(target).set(users::disabled_at.eq(None::<NaiveDateTime>)).execute(conn)?
+        }
+        AccountChange::ResetPassword { password_hash } => {
+            diesel::update(target).set((users::password_hash.eq(password_hash), versioned)).execute(conn)?
+        }
+        AccountChange::ChangeRole { role, party_id } => diesel::update(target)
+            .set((users::role.eq(role.as_str()), users::party_id.eq(party_id), versioned))
+            .execute(conn)?,
+    };
+    record_event(conn, user_id, action, &detail, actor)?;
+    find_by_id(conn, user_id)?.to_user()
+}
+
+fn record_event(
+    conn: &mut DbConnection,
+    user_id: &str,
+    action: UserAction,
+    detail: &str,
+    actor: &str,
+) -> AppResult<()> {
+    diesel::insert_into(user_events::table)
+        .values((
+            user_events::id.eq(new_id()),
+            user_events::user_id.eq(user_id),
+            user_events::action.eq(action.as_str()),
+            user_events::detail.eq(detail),
+            user_events::actor.eq(actor),
+            user_events::recorded_at.eq(now_micros()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One thing done to an account.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct UserEvent {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub action: UserAction,
+    /// For a role change, the roles before and after.
+    pub detail: String,
+    /// Who did it: `role:subject`.
+    pub actor: String,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
+    pub recorded_at: NaiveDateTime,
+}
+
+/// A user's history, oldest first, `limit` events after the event `after`.
+pub fn list_events(
+    conn: &mut DbConnection,
+    user_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<UserEvent>> {
+    find_by_id(conn, user_id)?;
+    let mut query = user_events::table
+        .filter(user_events::user_id.eq(user_id))
+        .select((
+            user_events::id,
+            user_events::action,
+            user_events::detail,
+            user_events::actor,
+            user_events::recorded_at,
+        ))
+        .order(user_events::id.asc())
+        .limit(limit.clamp(1, USER_EVENTS_PAGE_MAX))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(user_events::id.gt(after.to_string()));
+    }
+    query
+        .load::<(String, String, String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, action, detail, actor, recorded_at)| {
+            let action = UserAction::parse(&action)
+                .ok_or_else(|| AppError::internal(format!("user event {id} has unknown action {action}")))?;
+            Ok(UserEvent { id, action, detail, actor, recorded_at })
+        })
         .collect()
 }

@@ -4,13 +4,16 @@
 use std::net::TcpListener;
 
 use diesel::connection::SimpleConnection;
+use diesel::RunQueryDsl;
 use diesel::{Connection, PgConnection};
+use investai::auth::login::token_for;
 use investai::auth::JwtKeys;
 use investai::config::Settings;
 use investai::domain::roles::Role;
 use investai::http::AppState;
 use investai::startup;
-use investai::storage::{DbConnection, PooledConn};
+use investai::storage::users::{self, UserRow};
+use investai::storage::{schema, DbConnection, PooledConn};
 use serde_json::Value;
 
 pub mod pages;
@@ -164,8 +167,34 @@ impl TestApp {
         (self.address, self.state, self.handle) = (address, state, handle);
     }
 
+    /// A token of the user `user_for(role, sub)`, valid for an hour.
     pub fn token(&self, role: Role, sub: &str) -> String {
-        self.keys.mint(role, sub, None, 3600).expect("mint").0
+        token_for(&self.keys, &self.user_for(role, sub), 3600).expect("mint")
+    }
+
+    /// The user a test's token speaks for, created on first use: `sub` is the user name of a
+    /// role that acts as itself, and the party of a party-bound role (the user is then
+    /// `role-party`). The row is written directly, so that a test may act for a party no
+    /// register holds; it has no password, so no one signs in as it.
+    pub fn user_for(&self, role: Role, sub: &str) -> UserRow {
+        let username = if role.is_party_bound() { format!("{role}-{sub}") } else { sub.to_string() };
+        let mut conn = self.conn();
+        if let Some(user) = users::find_by_username(&mut conn, &username).expect("find user") {
+            return user;
+        }
+        let row = UserRow {
+            id: investai::storage::new_id(),
+            username: username.clone(),
+            role: role.as_str().to_string(),
+            party_id: role.is_party_bound().then(|| sub.to_string()),
+            password_hash: "no password".into(),
+            created_at: investai::storage::now_micros(),
+            disabled_at: None,
+            credentials_version: 0,
+        };
+        // Two tests' requests may create the same user at once: the loser finds the winner's.
+        let _ = diesel::insert_into(schema::users::table).values(&row).execute(&mut conn);
+        users::find_by_username(&mut conn, &username).expect("find user").expect("user created")
     }
 
     pub fn staff(&self) -> String {

@@ -5,7 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::login::{client_address, sign_in, token_for};
+use crate::auth::login::{self, client_address, sign_in, token_for};
+use crate::auth::Principal;
 use crate::domain::roles::Role;
 use crate::error::AppResult;
 use crate::http::extract::ValidJson;
@@ -13,6 +14,7 @@ use crate::http::AppState;
 
 pub fn routes(table: &mut RouteTable) {
     table.post("/auth/token", issue_token);
+    table.post("/auth/sign-out", sign_out);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,4 +51,15 @@ pub async fn issue_token(
     let user = sign_in(&state, username, password, client_address(&state, &req)).await?;
     let (token, role) = (token_for(&state.keys, &user, ttl)?, user.role()?);
     Ok(HttpResponse::Ok().json(TokenResponse { access_token: token, token_type: "Bearer", expires_in: ttl, role }))
+}
+
+/// End the calling token: it is refused from now on, on every node within the standing
+/// refresh time (docs/security.md). Signing out a token twice is not an error.
+#[utoipa::path(post, path = "/auth/sign-out", tag = "auth", security(("bearer" = [])), responses(
+    (status = 204, description = "The token is revoked"),
+    (status = 401, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+))]
+pub async fn sign_out(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
+    login::sign_out(&state, &principal).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -169,7 +169,7 @@ pub async fn download_export(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let principal = bearer_or_session_principal(&req)?;
+    let principal = bearer_or_session_principal(&req).await?;
     if !principal.role.reads_all() {
         return Err(AppError::Forbidden(format!("the {} role may not export the books", principal.role)));
     }

@@ -1,17 +1,25 @@
-//! Administrator pages: the users and a form to add one.
+//! Administrator pages: the users, a form to add one, and each user's page: disable or
+//! enable, reset the password, change the role, and what was done to the account by whom.
 
 use actix_web::{get, post, web, HttpRequest};
+use serde_json::Value;
 
-use super::forms::{Field, FieldKind, FormSpec};
-use super::view::{Card, Cell, Page, Section, Table};
-use super::{done, refused, render, submit, Done, PageResult, Session};
+use super::forms::{Field, FieldKind, FormData, FormSpec};
+use super::view::{fact, Card, Cell, Page, Section, Table};
+use super::{done, refused, render, submit, Done, PageError, PageResult, Session};
 use crate::domain::roles::Role;
+use crate::error::AppError;
 use crate::http::api::users as api;
+use crate::http::extract::parse_id;
 use crate::http::AppState;
-use crate::storage::users;
+use crate::storage::users::{self, User, USER_EVENTS_PAGE_MAX};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(users_page).service(user_post);
+    cfg.service(users_page).service(user_post).service(user_page).service(account_post);
+}
+
+fn role_options() -> Vec<(String, String)> {
+    Role::ALL.iter().map(|r| (r.as_str().to_string(), r.as_str().to_string())).collect()
 }
 
 fn user_spec(session: &Session) -> FormSpec {
@@ -21,8 +29,7 @@ fn user_spec(session: &Session) -> FormSpec {
         &session.csrf_token,
         vec![
             Field::new("username", "User name", FieldKind::Text),
-            Field::new("role", "Role", FieldKind::Select)
-                .options(Role::ALL.iter().map(|r| (r.as_str().to_string(), r.as_str().to_string())).collect()),
+            Field::new("role", "Role", FieldKind::Select).options(role_options()),
             Field::new("party_id", "Party id", FieldKind::Text)
                 .optional()
                 .hint("For investor, SME and facility users: the id of the party they act for."),
@@ -46,7 +53,7 @@ async fn users_view(state: &AppState, req: &HttpRequest, session: &Session, form
     let mut table = Table::new("Users", &["User name", "Role", "Party", "Created", "Disabled"]);
     for u in &all {
         table.row(vec![
-            Cell::text(u.username.clone()),
+            Cell::link(u.username.clone(), format!("/admin/users/{}", u.id)),
             Cell::text(u.role.as_str()),
             Cell::text(u.party_id.clone().unwrap_or_default()),
             Cell::text(u.created_at.format("%Y-%m-%d").to_string()),
@@ -75,12 +82,171 @@ async fn user_post(state: web::Data<AppState>, req: HttpRequest, session: Sessio
     .await;
     match outcome {
         Ok(_) => done("/admin/users", Done::User),
-        Err((mut form, status)) => {
-            // Never send a password back to the browser.
-            for field in form.fields.iter_mut().filter(|f| f.name == "password") {
-                field.value.clear();
-            }
-            refused(users_view(&state, &req, &session, form).await?, status)
+        Err((form, status)) => refused(users_view(&state, &req, &session, without_password(form)).await?, status),
+    }
+}
+
+/// The forms of one user's page, by the action they post to.
+struct AccountForms {
+    access: FormSpec,
+    password: FormSpec,
+    role: FormSpec,
+}
+
+impl AccountForms {
+    fn new(session: &Session, user: &User) -> Self {
+        let action = |what: &str| format!("/admin/users/{}/{what}", user.id);
+        let access = match user.disabled {
+            true => FormSpec::new(action("enable"), "Enable user", &session.csrf_token, vec![]),
+            false => FormSpec::new(action("disable"), "Disable user", &session.csrf_token, vec![]),
+        };
+        let password = FormSpec::new(
+            action("password"),
+            "Set new password",
+            &session.csrf_token,
+            vec![Field::new("password", "New password", FieldKind::Text)
+                .hint("At least 12 characters; hand it over in person. The user's sessions end.")],
+        );
+        let role = FormSpec::new(
+            action("role"),
+            "Change role",
+            &session.csrf_token,
+            vec![
+                Field::new("role", "Role", FieldKind::Select).options(role_options()).value(user.role.as_str()),
+                Field::new("party_id", "Party id", FieldKind::Text)
+                    .optional()
+                    .value(user.party_id.clone().unwrap_or_default())
+                    .hint("For investor, SME and facility roles: the party the user acts for."),
+            ],
+        );
+        AccountForms { access, password, role }
+    }
+
+    /// The same forms with `form` (refused) in place of the one posting to the same action.
+    fn with(mut self, form: FormSpec) -> Self {
+        if form.action.ends_with("/password") {
+            self.password = form;
+        } else if form.action.ends_with("/role") {
+            self.role = form;
+        } else {
+            self.access = form;
+        }
+        self
+    }
+}
+
+async fn user_view(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &Session,
+    id: &str,
+    refused_form: Option<FormSpec>,
+) -> PageResult<Page> {
+    let lookup = id.to_string();
+    let user = state.db(move |conn| users::find_by_id(conn, &lookup)?.to_user()).await?;
+    let history = id.to_string();
+    let events = state.db(move |conn| users::list_events(conn, &history, None, USER_EVENTS_PAGE_MAX)).await?;
+    let mut forms = AccountForms::new(session, &user);
+    if let Some(form) = refused_form {
+        forms = forms.with(form);
+    }
+    let mut table = Table::new("What was done to this account", &["When (UTC)", "Action", "Detail", "By"]);
+    for event in &events {
+        table.row(vec![
+            Cell::text(event.recorded_at.format("%Y-%m-%d %H:%M:%S").to_string()),
+            Cell::text(event.action.as_str().replace('_', " ")),
+            Cell::text(event.detail.clone()),
+            Cell::text(event.actor.clone()),
+        ]);
+    }
+    let facts = vec![
+        fact("User name", user.username.clone()),
+        fact("Role", user.role.as_str()),
+        fact("Party", user.party_id.clone().unwrap_or_else(|| "-".into())),
+        fact("Created", user.created_at.format("%Y-%m-%d").to_string()),
+        fact("Status", if user.disabled { "disabled" } else { "active" }),
+    ];
+    Ok(Page::new(session.layout("/admin/users"), format!("User {}", user.username))
+        .flash(Done::from_query(req))
+        .card(Card::new("Account").with(Section::Facts(facts)).with(Section::Form(forms.access)))
+        .card(Card::new("Reset the password").with(Section::Form(forms.password)))
+        .card(Card::new("Change the role").with(Section::Form(forms.role)))
+        .card(Card::new("History").with(Section::Table(table))))
+}
+
+#[get("/admin/users/{id}")]
+async fn user_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    id: web::Path<String>,
+) -> PageResult {
+    session.require(&[Role::Admin])?;
+    let id = parse_id("id", &id)?;
+    render(&user_view(&state, &req, &session, &id, None).await?)
+}
+
+#[post("/admin/users/{id}/{action}")]
+async fn account_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> PageResult {
+    session.require(&[Role::Admin])?;
+    let (id, action) = path.into_inner();
+    let id = parse_id("id", &id)?;
+    let posted = session.read_form(&state, &body)?;
+    let lookup = id.clone();
+    let user = state.db(move |conn| users::find_by_id(conn, &lookup)?.to_user()).await?;
+    let forms = AccountForms::new(&session, &user);
+    let principal = session.principal.clone();
+    let outcome = match action.as_str() {
+        "disable" => {
+            post_access(&posted, forms.access, |key| api::disable_user(state.clone(), req.clone(), principal, key))
+                .await
+        }
+        "enable" => {
+            post_access(&posted, forms.access, |key| api::enable_user(state.clone(), req.clone(), principal, key)).await
+        }
+        "password" => {
+            submit(&posted, forms.password, |body, key| {
+                api::reset_password(state.clone(), req.clone(), principal, key, body)
+            })
+            .await
+        }
+        "role" => {
+            submit(&posted, forms.role, |body, key| api::change_role(state.clone(), req.clone(), principal, key, body))
+                .await
+        }
+        _ => return Err(PageError::App(AppError::not_found(format!("account action {action}")))),
+    };
+    match outcome {
+        Ok(_) => done(&format!("/admin/users/{id}"), Done::Account),
+        Err((form, status)) => {
+            refused(user_view(&state, &req, &session, &id, Some(without_password(form))).await?, status)
         }
     }
+}
+
+/// Disabling and enabling post no fields: the handler is called with the form's key alone.
+async fn post_access<F, Fut>(
+    posted: &FormData,
+    form: FormSpec,
+    call: F,
+) -> Result<Value, (FormSpec, actix_web::http::StatusCode)>
+where
+    F: FnOnce(crate::http::extract::IdempotencyKey) -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<actix_web::HttpResponse>>,
+{
+    submit::<Value, _, _>(posted, form, |_, key| call(key)).await
+}
+
+/// A refused form as it goes back to the browser: never with a password in it.
+fn without_password(mut form: FormSpec) -> FormSpec {
+    for field in form.fields.iter_mut().filter(|f| f.name == "password") {
+        field.value.clear();
+    }
+    form
 }

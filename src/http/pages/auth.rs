@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::{posted, PageResult};
 use crate::auth::csrf;
-use crate::auth::login::{client_address, sign_in, token_for};
+use crate::auth::login::{client_address, sign_in, sign_out, token_for};
 use crate::error::AppError;
 use crate::http::extract::{session_principal, SESSION_COOKIE};
 use crate::http::AppState;
@@ -104,10 +104,11 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
 #[post("/logout")]
 async fn logout(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> PageResult {
     let form = posted(&body)?;
-    if let Some(principal) = session_principal(&req) {
+    if let Some(principal) = session_principal(&req).await? {
         if !csrf::verify(&state.secret, &principal.token_id, form.get("csrf_token").unwrap_or_default()) {
             return Err(AppError::Forbidden("the form did not come from this site".into()).into());
         }
+        sign_out(&state, &principal).await?;
     }
     let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();

@@ -61,7 +61,7 @@ impl Session {
 
     pub fn layout(&self, current: &str) -> Layout {
         Layout {
-            user: self.principal.name.clone().unwrap_or_else(|| self.principal.subject.clone()),
+            user: self.principal.username.clone(),
             role: self.principal.role,
             nav: navigation(self.principal.role),
             csrf_token: self.csrf_token.clone(),
@@ -84,17 +84,16 @@ impl Session {
 
 impl FromRequest for Session {
     type Error = PageError;
-    type Future = std::future::Ready<Result<Session, PageError>>;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Session, PageError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = match (session_principal(req), req.app_data::<web::Data<AppState>>()) {
-            (Some(principal), Some(state)) => {
-                let csrf_token = csrf::token(&state.secret, &principal.token_id);
-                Ok(Session { principal, csrf_token })
-            }
-            _ => Err(PageError::SignIn),
-        };
-        std::future::ready(session)
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(PageError::SignIn)?;
+            let principal = session_principal(&req).await?.ok_or(PageError::SignIn)?;
+            let csrf_token = csrf::token(&state.secret, &principal.token_id);
+            Ok(Session { principal, csrf_token })
+        })
     }
 }
 
@@ -200,10 +199,11 @@ pub enum Done {
     Award,
     Rejection,
     User,
+    Account,
 }
 
 impl Done {
-    const ALL: [Done; 15] = [
+    const ALL: [Done; 16] = [
         Done::Source,
         Done::Commitment,
         Done::Amendment,
@@ -219,6 +219,7 @@ impl Done {
         Done::Award,
         Done::Rejection,
         Done::User,
+        Done::Account,
     ];
 
     fn code(self) -> &'static str {
@@ -238,6 +239,7 @@ impl Done {
             Done::Award => "award",
             Done::Rejection => "rejection",
             Done::User => "user",
+            Done::Account => "account",
         }
     }
 
@@ -258,6 +260,7 @@ impl Done {
             Done::Award => "Award made.",
             Done::Rejection => "Application rejected.",
             Done::User => "User added.",
+            Done::Account => "Account changed; the user's earlier sessions and tokens have ended.",
         }
     }
 
