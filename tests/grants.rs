@@ -80,8 +80,9 @@ fn application(g: &Grants, registration: &str, hours: &str) -> Value {
     })
 }
 
-fn sme(app: &TestApp, id: &str) -> String {
-    app.token(Role::Sme, id)
+/// The token of the SME named `name` (its id is `common::party_id(name)`).
+fn sme(app: &TestApp, name: &str) -> String {
+    app.token(Role::Sme, &common::party_id(name))
 }
 
 async fn draft(app: &TestApp, call: &str, sme_id: &str, body: &Value) -> Reply {
@@ -418,9 +419,11 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     let ended = app.get(&format!("/api/v1/awards/{award_id}"), &sme(&app, "sme-1")).await;
     assert_eq!(ended.body["status"], "expired");
     assert_eq!(ended.body["remaining_gpu_hours"], "0.000");
-    let mine = app.get("/api/v1/smes/sme-1/grants", &sme(&app, "sme-1")).await;
+    let grants_of_sme_1 = format!("/api/v1/smes/{}/grants", common::party_id("sme-1"));
+    let mine = app.get(&grants_of_sme_1, &sme(&app, "sme-1")).await;
     assert_eq!(mine.body["used_gpu_hours"], "7000.083", "{}", mine.text);
-    assert_problem(&app.get("/api/v1/smes/sme-1/grants", &sme(&app, "sme-2")).await, 404, None);
+    assert_problem(&app.get(&grants_of_sme_1, &sme(&app, "sme-2")).await, 404, None);
+    assert_problem(&app.get("/api/v1/smes/null,null/grants", &app.auditor()).await, 400, Some("sme_id"));
     let summary = app.get(&format!("/api/v1/grant-calls/{call}"), &app.auditor()).await;
     assert_eq!(summary.body["returned_to_pool"], "1399.89", "{}", summary.text);
     assert_eq!(summary.body["applications"]["expired"], 1);
@@ -500,7 +503,7 @@ async fn register_is_public_and_parties_see_only_their_own(app: TestApp) {
     assert_eq!(entries[0]["facility"], "LUMI-AI");
     assert!(entries[0].get("sme_id").is_none(), "no internal ids in the public register");
 
-    let award = app.get("/api/v1/awards?sme_id=sme-big", &app.auditor()).await;
+    let award = app.get(&format!("/api/v1/awards?sme_id={}", common::party_id("sme-big")), &app.auditor()).await;
     let award_id = award.body[0]["id"].as_str().expect("id").to_string();
     assert_problem(&app.get(&format!("/api/v1/awards/{award_id}"), &sme(&app, "sme-small")).await, 404, None);
     assert_problem(

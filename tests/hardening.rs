@@ -124,7 +124,7 @@ async fn users_act_for_parties_that_exist(app: TestApp) {
     for (name, role, party) in [
         ("ivy", "investor", source.as_str()),
         ("fay", "facility", facility.as_str()),
-        ("sam", "sme", "sme-new-company"),
+        ("sam", "sme", "01934b7e-0000-7000-8000-00000000abcd"),
     ] {
         let reply = app.post("/api/v1/users", &admin, &user(name, role, party)).await;
         assert_eq!(reply.status, 201, "{}", reply.text);
@@ -159,7 +159,48 @@ async fn page_limits_out_of_range_are_refused(app: TestApp) {
     assert!(one.body["next_after"].is_string());
 }
 
+/// Every id the document types as a UUID is checked as one, in paths, queries and bodies, and
+/// refused with the field's name (`/smes/null,null/grants` answered 200; a body id that was no
+/// UUID was looked up and answered 422 as if unknown).
+async fn ids_are_checked_as_uuids_wherever_they_are_sent(app: TestApp) {
+    let fund = app.create_fund("Ids").await;
+    let staff = app.staff();
+    let not_uuid = "null,null";
+    let tranche =
+        json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.05", "min_ticket": "1.00"});
+    let tranche = id(&created(&app, &format!("/api/v1/funds/{fund}/tranches"), tranche).await);
+    let commitment =
+        json!({"source_id": not_uuid, "tranche_id": tranche, "amount": "10.00", "effective_date": "2025-03-01"});
+    let refused = app.post(&format!("/api/v1/funds/{fund}/commitments"), &staff, &commitment).await;
+    common::assert_problem(&refused, 400, Some("source_id"));
+    let call = json!({"fund_id": fund, "name": "Ids call", "budget": "1000.00",
+        "opens_at": "2025-01-01T00:00:00Z", "closes_at": "2025-02-01T00:00:00Z",
+        "eligible_facility_ids": [uuid::Uuid::now_v7().to_string(), "LUMI"], "max_gpu_hours_per_award": "10",
+        "aid_basis": "industrial_research", "min_reviewers": 1, "min_average_score": "50"});
+    let refused = app.post("/api/v1/grant-calls", &staff, &call).await;
+    common::assert_problem(&refused, 400, Some("eligible_facility_ids[1]"));
+    for query in [
+        format!("/api/v1/ledger/entries?fund_id={not_uuid}"),
+        format!("/api/v1/notices?investor_id={not_uuid}"),
+        format!("/api/v1/awards?sme_id={not_uuid}"),
+        format!("/api/v1/funds/{fund}/commitments?after={not_uuid}"),
+    ] {
+        let refused = app.get(&query, &app.auditor()).await;
+        let parameter = query.split('?').nth(1).and_then(|q| q.split('=').next()).unwrap_or_default();
+        common::assert_problem(&refused, 400, Some(&format!("query.{parameter}")));
+    }
+    common::assert_problem(
+        &app.get(&format!("/api/v1/smes/{not_uuid}/grants"), &app.auditor()).await,
+        400,
+        Some("sme_id"),
+    );
+    // Ids in other spellings of a UUID are taken in canonical form.
+    let upper = fund.to_uppercase();
+    assert_eq!(app.get(&format!("/api/v1/ledger/entries?fund_id={upper}"), &app.auditor()).await.status, 200);
+}
+
 on_both_backends!(
+    ids_are_checked_as_uuids_wherever_they_are_sent,
     page_limits_out_of_range_are_refused,
     metrics_stay_bounded_whatever_paths_are_requested,
     csv_exports_neutralise_formulas_and_keep_amounts_numbers,

@@ -99,7 +99,7 @@ async fn hostile_books(app: &TestApp) -> HostileBooks {
         "eligible_facility_ids": [facility], "max_gpu_hours_per_award": "1000", "aid_basis": "de_minimis",
         "min_reviewers": 1, "min_average_score": "60"});
     let grant_call = id(&create(app, &staff, "/api/v1/grant-calls", grant_call, &["grant_call_name"]).await);
-    let sme = app.token(Role::Sme, SME_ID);
+    let sme = app.token(Role::Sme, &common::party_id(SME_ID));
     let application = |registration: &str| {
         json!({
             "company": {"legal_name": hostile("company_name"), "registration_number": registration, "country": "FR"},
@@ -146,10 +146,11 @@ async fn hostile_text_is_stored_as_sent_and_shown_escaped(app: TestApp) {
     let fields = &books.fields;
     let mut pages = Vec::new();
     let facility = books.facility.as_str();
+    let sme_id = common::party_id(SME_ID);
     let users = [
         ("sec-staff", Role::Staff, None),
         ("sec-auditor", Role::Auditor, None),
-        ("sec-sme", Role::Sme, Some(SME_ID)),
+        ("sec-sme", Role::Sme, Some(sme_id.as_str())),
         ("sec-facility", Role::Facility, Some(facility)),
     ];
     for (user, role, party) in users {

@@ -230,7 +230,37 @@ pub fn request_fingerprint(req: &HttpRequest, body: &[u8]) -> String {
 
 /// Validates an id taken from a path or body: a UUID, returned in canonical form.
 pub fn parse_id(field: &str, text: &str) -> Result<String, AppError> {
-    uuid::Uuid::parse_str(text).map(|id| id.to_string()).map_err(|_| AppError::field(field, "not a valid UUID"))
+    canonical_uuid(text).map_err(|reason| AppError::field(field, reason))
+}
+
+fn canonical_uuid(text: &str) -> Result<String, &'static str> {
+    uuid::Uuid::parse_str(text).map(|id| id.to_string()).map_err(|_| "not a valid UUID")
+}
+
+/// A UUID in canonical form, read from its text.
+struct UuidText(String);
+
+impl<'de> serde::Deserialize<'de> for UuidText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        canonical_uuid(&text).map(UuidText).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `deserialize_with` for an id field of a body or query: a UUID, kept in canonical form, so
+/// a malformed id is refused with its field's path like any other wrong value.
+pub fn uuid_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    <UuidText as serde::Deserialize>::deserialize(deserializer).map(|id| id.0)
+}
+
+/// `uuid_text` for an optional id (with `#[serde(default)]`).
+pub fn optional_uuid_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    <Option<UuidText> as serde::Deserialize>::deserialize(deserializer).map(|id| id.map(|id| id.0))
+}
+
+/// `uuid_text` for a list of ids; a malformed one is named by its index (`ids[2]`).
+pub fn uuid_texts<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    <Vec<UuidText> as serde::Deserialize>::deserialize(deserializer).map(|ids| ids.into_iter().map(|id| id.0).collect())
 }
 
 /// Query-string parameters, with the failing parameter named in the error (`query.as_of`).

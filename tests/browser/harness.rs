@@ -109,6 +109,7 @@ pub async fn add_user(app: &TestApp, username: &str, role: Role, party: Option<&
             assert_eq!(registered.status, 201, "register {name}: {}", registered.text);
             registered.body["id"].as_str().map(String::from)
         }
+        Some(name) if role == Role::Sme => Some(crate::common::party_id(name)),
         other => other.map(String::from),
     };
     let body = json!({"username": username, "role": role, "party_id": party, "password": password});

@@ -138,6 +138,19 @@ fn start_node(settings: &Settings) -> (String, AppState, actix_web::dev::ServerH
     (address, app.state, handle)
 }
 
+/// A party's id from a name a test reads better: the name itself when it is a UUID, otherwise
+/// a UUID derived from it (the same name, the same id).
+pub fn party_id(name: &str) -> String {
+    if let Ok(id) = uuid::Uuid::parse_str(name) {
+        return id.to_string();
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid().to_string()
+}
+
 pub struct Reply {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,

@@ -38,9 +38,13 @@ pub fn today() -> NaiveDate {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallLineRequest {
+    #[schema(value_type = uuid::Uuid)]
+    #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub tranche_id: String,
     /// `investment` (name the facility), `fees` or `expenses`
     pub purpose: String,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub facility_id: Option<String>,
     #[schema(value_type = String, example = "250000000.00")]
     pub amount: Cents,
@@ -100,7 +104,7 @@ fn validate_call(input: &NewCallRequest, actor: String) -> AppResult<NewCall> {
 }
 
 /// Issue a capital call on one or more tranches (staff): one notice per investor, pro rata to unfunded commitment.
-#[utoipa::path(post, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = NewCallRequest,
     responses((status = 201, body = CapitalCall),
@@ -125,7 +129,7 @@ pub async fn create_call(
 }
 
 /// A fund's capital calls (staff, auditors).
-#[utoipa::path(get, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [CapitalCall])))]
+#[utoipa::path(get, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = [CapitalCall])))]
 pub async fn list_calls(
     state: web::Data<AppState>,
     principal: Principal,
@@ -143,7 +147,7 @@ pub async fn list_calls(
 }
 
 /// One capital call (staff, auditors).
-#[utoipa::path(get, path = "/capital-calls/{call_id}", tag = "capital", security(("bearer" = [])), params(("call_id" = String, Path)),
+#[utoipa::path(get, path = "/capital-calls/{call_id}", tag = "capital", security(("bearer" = [])), params(("call_id" = String, Path, format = Uuid)),
     responses((status = 200, body = CapitalCall), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_call(
     state: web::Data<AppState>,
@@ -160,12 +164,20 @@ pub async fn get_call(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeQuery {
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub fund_id: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub call_id: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub investor_id: Option<String>,
     /// Only notices past due and not fully paid.
     #[serde(default)]
     pub late: bool,
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
     pub limit: Option<i64>,
 }
@@ -206,7 +218,7 @@ pub async fn visible_notice(state: &AppState, principal: &Principal, notice_id: 
 }
 
 /// One notice with the ILPA capital-call fields. Printable at `/notices/{id}`.
-#[utoipa::path(get, path = "/notices/{notice_id}", tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path)),
+#[utoipa::path(get, path = "/notices/{notice_id}", tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Notice), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_notice(
     state: web::Data<AppState>,
@@ -227,7 +239,7 @@ pub struct ContributionRequest {
 }
 
 /// Record a contribution paying a notice, in part or in full (staff). Over-payment is refused.
-#[utoipa::path(post, path = "/notices/{notice_id}/contributions", tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path),
+#[utoipa::path(post, path = "/notices/{notice_id}/contributions", tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ContributionRequest,
     responses((status = 201, body = Contribution),

@@ -30,7 +30,11 @@ pub fn routes(table: &mut RouteTable) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCommitmentRequest {
+    #[schema(value_type = uuid::Uuid)]
+    #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub source_id: String,
+    #[schema(value_type = uuid::Uuid)]
+    #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub tranche_id: String,
     #[schema(value_type = String, example = "500000000.00")]
     pub amount: Cents,
@@ -41,7 +45,7 @@ pub struct NewCommitmentRequest {
 }
 
 /// Record a source's commitment to a tranche (staff).
-#[utoipa::path(post, path = "/funds/{fund_id}/commitments", tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/commitments", tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = NewCommitmentRequest,
     responses((status = 201, body = Commitment),
@@ -87,15 +91,21 @@ pub async fn create_commitment(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CommitmentQuery {
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub tranche_id: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub source_id: Option<String>,
     /// Commitment id to continue after (from `next_after`).
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
     pub limit: Option<i64>,
 }
 
 /// A fund's commitments. An investor sees only its own.
-#[utoipa::path(get, path = "/funds/{fund_id}/commitments", tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path), CommitmentQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/commitments", tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid), CommitmentQuery),
     responses((status = 200, body = Page<Commitment>)))]
 pub async fn list_commitments(
     state: web::Data<AppState>,
@@ -128,7 +138,7 @@ pub async fn list_commitments(
 }
 
 /// One commitment with its history of events. Investors may read only their own.
-#[utoipa::path(get, path = "/commitments/{commitment_id}", tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path)),
+#[utoipa::path(get, path = "/commitments/{commitment_id}", tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Commitment), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_commitment(
     state: web::Data<AppState>,
@@ -157,7 +167,7 @@ pub struct AmendmentRequest {
 }
 
 /// Amend a commitment by a new event: increase, decrease (never below what is called) or cancel (staff).
-#[utoipa::path(post, path = "/commitments/{commitment_id}/amendments", tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path),
+#[utoipa::path(post, path = "/commitments/{commitment_id}/amendments", tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = AmendmentRequest,
     responses((status = 201, body = Commitment),

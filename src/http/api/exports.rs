@@ -141,7 +141,7 @@ fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, reques
 /// `journal.hledger`, `workbook.xlsx`, `trial-balance.csv`, `capital-accounts.csv`. The body
 /// is streamed; the `X-Ledger-*` headers (and the file itself) state the snapshot it covers.
 #[utoipa::path(get, path = "/funds/{fund_id}/exports/{name}", tag = "exports", security(("bearer" = []), ("session" = [])),
-    params(("fund_id" = String, Path),
+    params(("fund_id" = String, Path, format = Uuid),
         ("name" = String, Path, description = "journal.csv, journal.jsonl, journal.hledger, workbook.xlsx, trial-balance.csv or capital-accounts.csv"),
         ("as_of" = Option<chrono::NaiveDate>, Query, description = "Calendar date (UTC), inclusive; today when omitted")),
     responses(

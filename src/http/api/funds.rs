@@ -29,6 +29,8 @@ pub const NAME_CHARS_MAX: usize = 200;
 pub struct NewFundRequest {
     pub name: String,
     /// The umbrella fund this compartment belongs to; none for an umbrella.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub parent_id: Option<String>,
     #[schema(value_type = String, example = "20000000000.00")]
     pub target_size: Cents,
@@ -113,7 +115,7 @@ pub async fn create_fund(
 }
 
 /// One fund.
-#[utoipa::path(get, path = "/funds/{fund_id}", tag = "funds", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}", tag = "funds", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Fund), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_fund(
     state: web::Data<AppState>,

@@ -81,6 +81,8 @@ fn text(value: &str, max: usize) -> Result<(), String> {
 #[serde(deny_unknown_fields)]
 pub struct NewGrantCallRequest {
     /// The fund whose compute-grant pool (account 1010) funds the call.
+    #[schema(value_type = uuid::Uuid)]
+    #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub fund_id: String,
     pub name: String,
     #[schema(value_type = String, example = "5000000.00")]
@@ -89,6 +91,8 @@ pub struct NewGrantCallRequest {
     pub opens_at: DateTime<Utc>,
     #[schema(value_type = String, format = DateTime)]
     pub closes_at: DateTime<Utc>,
+    #[schema(value_type = Vec<uuid::Uuid>)]
+    #[serde(deserialize_with = "crate::http::extract::uuid_texts")]
     pub eligible_facility_ids: Vec<String>,
     #[schema(value_type = String, example = "50000")]
     pub max_gpu_hours_per_award: GpuHours,
@@ -179,7 +183,7 @@ pub async fn list_calls(state: web::Data<AppState>, _principal: Principal) -> Ap
 }
 
 /// A grant call with its applications by status, awards, hours and money used.
-#[utoipa::path(get, path = "/grant-calls/{call_id}", tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path)),
+#[utoipa::path(get, path = "/grant-calls/{call_id}", tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path, format = Uuid)),
     responses((status = 200, body = CallSummary), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_call(
     state: web::Data<AppState>,
@@ -213,6 +217,8 @@ pub struct ApplicationRequest {
     pub summary: String,
     #[schema(value_type = String, example = "10000")]
     pub requested_gpu_hours: GpuHours,
+    #[schema(value_type = uuid::Uuid)]
+    #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub facility_id: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
@@ -286,7 +292,7 @@ impl ApplicationRequest {
 
 /// Save a draft application to a call (SME). The answer shows the computed SME category, the
 /// aid value and every reason the application could not be submitted as it stands.
-#[utoipa::path(post, path = "/grant-calls/{call_id}/applications", tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path),
+#[utoipa::path(post, path = "/grant-calls/{call_id}/applications", tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ApplicationRequest,
     responses((status = 201, body = Application),
@@ -325,7 +331,7 @@ pub async fn visible_application(state: &AppState, principal: &Principal, id: St
 }
 
 /// One application.
-#[utoipa::path(get, path = "/applications/{application_id}", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(get, path = "/applications/{application_id}", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Application), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_application(
     state: web::Data<AppState>,
@@ -337,7 +343,7 @@ pub async fn get_application(
 }
 
 /// Replace a draft's content (SME, own drafts only).
-#[utoipa::path(put, path = "/applications/{application_id}", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(put, path = "/applications/{application_id}", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path, format = Uuid)),
     request_body = ApplicationRequest,
     responses((status = 200, body = Application),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -359,7 +365,7 @@ pub async fn update_application(
 /// Submit a draft (SME). Refused with every reason and its figures: not an SME, not in the
 /// EU-27, call not open or closed, hours above the call maximum, facility not eligible,
 /// invalid period, de minimis ceiling exceeded.
-#[utoipa::path(post, path = "/applications/{application_id}/submit", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path),
+#[utoipa::path(post, path = "/applications/{application_id}/submit", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 200, body = Application),
         (status = 422, description = "not-an-sme, not-in-eu, call-closed, hours-above-call-maximum, de-minimis-exceeded, ...", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -380,9 +386,13 @@ pub async fn submit_application(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationQuery {
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub call_id: Option<String>,
     /// draft, submitted, under_review, awarded, rejected, completed or expired
     pub status: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
     pub limit: Option<i64>,
 }
@@ -424,7 +434,7 @@ pub struct ReviewRequest {
 }
 
 /// Score an application (staff reviewer; one review each).
-#[utoipa::path(post, path = "/applications/{application_id}/reviews", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(post, path = "/applications/{application_id}/reviews", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path, format = Uuid)),
     request_body = ReviewRequest,
     responses((status = 201, body = Application),
         (status = 409, description = "already-reviewed", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -462,7 +472,7 @@ pub struct AwardRequest {
 /// award date, aid value, the call's budget, the de minimis ceiling, facility capacity by
 /// quarter; then the award and its journal entry. Of awards racing for the last euro or hour,
 /// exactly one wins.
-#[utoipa::path(post, path = "/applications/{application_id}/award", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path),
+#[utoipa::path(post, path = "/applications/{application_id}/award", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = AwardRequest,
     responses((status = 201, body = Award),
@@ -493,7 +503,7 @@ pub struct RejectionRequest {
 }
 
 /// Reject an application, with the reason the applicant reads (staff).
-#[utoipa::path(post, path = "/applications/{application_id}/rejection", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path)),
+#[utoipa::path(post, path = "/applications/{application_id}/rejection", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path, format = Uuid)),
     request_body = RejectionRequest,
     responses((status = 200, body = Application),
         (status = 422, description = "not-under-review", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -520,8 +530,14 @@ pub async fn reject_application(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AwardQuery {
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub call_id: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub facility_id: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub sme_id: Option<String>,
 }
 
@@ -563,7 +579,7 @@ pub async fn visible_award(state: &AppState, principal: &Principal, id: String) 
 }
 
 /// One award: awarded, used and remaining, in GPU-hours and in EUR.
-#[utoipa::path(get, path = "/awards/{award_id}", tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path)),
+#[utoipa::path(get, path = "/awards/{award_id}", tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Award), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_award(
     state: web::Data<AppState>,
@@ -584,7 +600,7 @@ pub struct RecordsQuery {
 }
 
 /// The usage records counted against an award, each with its subsidy and journal entry.
-#[utoipa::path(get, path = "/awards/{award_id}/usage", tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path), RecordsQuery),
+#[utoipa::path(get, path = "/awards/{award_id}/usage", tag = "grants", security(("bearer" = [])), params(("award_id" = String, Path, format = Uuid), RecordsQuery),
     responses((status = 200, body = Page<StoredUsage>), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn award_usage(
     state: web::Data<AppState>,
@@ -613,7 +629,7 @@ pub struct CapacityQuery {
 }
 
 /// A facility's capacity by quarter: reserved by awards, used, free (staff, auditors, its operator).
-#[utoipa::path(get, path = "/facilities/{facility_id}/capacity", tag = "grants", security(("bearer" = [])), params(("facility_id" = String, Path), CapacityQuery),
+#[utoipa::path(get, path = "/facilities/{facility_id}/capacity", tag = "grants", security(("bearer" = [])), params(("facility_id" = String, Path, format = Uuid), CapacityQuery),
     responses((status = 200, body = FacilityCapacity), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn facility_capacity(
     state: web::Data<AppState>,
@@ -636,7 +652,7 @@ pub async fn facility_capacity(
 }
 
 /// An SME's applications and awards with its totals (staff, auditors, the SME itself).
-#[utoipa::path(get, path = "/smes/{sme_id}/grants", tag = "grants", security(("bearer" = [])), params(("sme_id" = String, Path)),
+#[utoipa::path(get, path = "/smes/{sme_id}/grants", tag = "grants", security(("bearer" = [])), params(("sme_id" = String, Path, format = Uuid)),
     responses((status = 200, body = SmeGrants), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn sme_grants(
     state: web::Data<AppState>,
@@ -644,7 +660,7 @@ pub async fn sme_grants(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme])?;
-    let sme_id = path.into_inner();
+    let sme_id = parse_id("sme_id", &path.into_inner())?;
     if !principal.may_read_party(Role::Sme, &sme_id) {
         return Err(AppError::not_found(format!("SME {sme_id}")));
     }

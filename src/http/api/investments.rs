@@ -31,6 +31,8 @@ pub fn routes(table: &mut RouteTable) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentRequest {
+    #[schema(value_type = uuid::Uuid)]
+    #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub facility_id: String,
     /// `equity` or `grant`
     pub kind: String,
@@ -41,7 +43,7 @@ pub struct DeploymentRequest {
 }
 
 /// Invest called cash in a facility, as equity or a grant (staff).
-#[utoipa::path(post, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = DeploymentRequest,
     responses((status = 201, body = Deployment),
@@ -83,7 +85,7 @@ pub async fn deploy(
 }
 
 /// A fund's deployments (staff, auditors).
-#[utoipa::path(get, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [Deployment])))]
+#[utoipa::path(get, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = [Deployment])))]
 pub async fn list_deployments(
     state: web::Data<AppState>,
     principal: Principal,
@@ -104,6 +106,8 @@ pub async fn list_deployments(
 #[serde(deny_unknown_fields)]
 pub struct ProceedsRequest {
     /// The facility the cash comes from; none for other income.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub facility_id: Option<String>,
     #[schema(value_type = String)]
     pub amount: Cents,
@@ -115,7 +119,7 @@ pub struct ProceedsRequest {
 }
 
 /// Record cash received by the fund (staff).
-#[utoipa::path(post, path = "/funds/{fund_id}/proceeds", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/proceeds", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ProceedsRequest,
     responses((status = 201, body = Proceeds),
@@ -171,7 +175,7 @@ pub struct ValuationRequest {
 }
 
 /// Record the fund's NAV on a date; the books are revalued to it (staff).
-#[utoipa::path(post, path = "/funds/{fund_id}/valuations", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/valuations", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ValuationRequest,
     responses((status = 201, body = Valuation),
@@ -210,7 +214,7 @@ pub async fn record_valuation(
 
 /// Target, committed, called, paid-in, unfunded and deployed, by tranche, by kind and
 /// programme of source; public against private and the leverage ratio (staff, auditors).
-#[utoipa::path(get, path = "/funds/{fund_id}/overview", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}/overview", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)),
     responses((status = 200, body = FundOverview), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn overview(
     state: web::Data<AppState>,

@@ -118,7 +118,7 @@ pub fn entry_views(conn: &mut DbConnection, entries: Vec<EntryWithPostings>) -> 
 }
 
 /// The fund's chart of accounts.
-#[utoipa::path(get, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)),
     responses((status = 200, body = [Account]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_accounts(
     state: web::Data<AppState>,
@@ -148,7 +148,7 @@ pub struct NewAccountRequest {
 }
 
 /// Add an account to the fund's chart (staff). Codes are stable and never reused.
-#[utoipa::path(post, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = NewAccountRequest,
     responses((status = 201, body = Account), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -182,7 +182,7 @@ pub async fn create_account(
 }
 
 /// Balance of one account as of a date.
-#[utoipa::path(get, path = "/funds/{fund_id}/accounts/{code}/balance", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path), ("code" = String, Path), AsOfQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/accounts/{code}/balance", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid), ("code" = String, Path), AsOfQuery),
     responses((status = 200, body = AccountBalance), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn account_balance(
     state: web::Data<AppState>,
@@ -210,7 +210,7 @@ pub async fn account_balance(
 }
 
 /// Trial balance of a fund as of a date: every account, total debits equal total credits.
-#[utoipa::path(get, path = "/funds/{fund_id}/trial-balance", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path), AsOfQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/trial-balance", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid), AsOfQuery),
     responses((status = 200, body = TrialBalance), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn trial_balance(
     state: web::Data<AppState>,
@@ -242,6 +242,8 @@ pub struct PostingRequest {
     pub debit: Option<Cents>,
     #[schema(value_type = Option<String>)]
     pub credit: Option<Cents>,
+    #[schema(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub party_id: Option<String>,
     #[serde(default)]
     pub memo: String,
@@ -311,7 +313,7 @@ fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedLine>
 }
 
 /// Post a manual journal entry (staff): balanced, at least two postings, never edited later.
-#[utoipa::path(post, path = "/funds/{fund_id}/journal-entries", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/journal-entries", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ManualEntryRequest,
     responses((status = 201, body = JournalEntryView),
@@ -372,8 +374,12 @@ pub async fn post_entry(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EntryQuery {
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub fund_id: Option<String>,
     /// Account id: only entries that post to it.
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub account_id: Option<String>,
     pub event_type: Option<String>,
     pub event_id: Option<String>,
@@ -419,7 +425,7 @@ pub async fn list_entries(
 }
 
 /// One journal entry with its postings and hashes.
-#[utoipa::path(get, path = "/ledger/entries/{entry_id}", tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path)),
+#[utoipa::path(get, path = "/ledger/entries/{entry_id}", tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path, format = Uuid)),
     responses((status = 200, body = JournalEntryView), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_entry(
     state: web::Data<AppState>,
@@ -445,7 +451,7 @@ pub struct ReversalRequest {
 }
 
 /// Reverse an entry (staff): posts its mirror image, naming the entry it reverses.
-#[utoipa::path(post, path = "/ledger/entries/{entry_id}/reversal", tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path),
+#[utoipa::path(post, path = "/ledger/entries/{entry_id}/reversal", tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = ReversalRequest,
     responses((status = 201, body = JournalEntryView),

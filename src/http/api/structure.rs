@@ -137,7 +137,7 @@ impl NewTrancheRequest {
 }
 
 /// Add a tranche (share class) to a fund (staff).
-#[utoipa::path(post, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = NewTrancheRequest,
     responses((status = 201, body = Tranche), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -161,7 +161,7 @@ pub async fn create_tranche(
 }
 
 /// A fund's tranches, most senior first.
-#[utoipa::path(get, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)),
     responses((status = 200, body = [Tranche]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_tranches(
     state: web::Data<AppState>,
@@ -263,7 +263,7 @@ pub async fn list_sources(state: web::Data<AppState>, principal: Principal) -> A
 }
 
 /// One source. Investors may read only their own (others answer 404).
-#[utoipa::path(get, path = "/sources/{source_id}", tag = "structure", security(("bearer" = [])), params(("source_id" = String, Path)),
+#[utoipa::path(get, path = "/sources/{source_id}", tag = "structure", security(("bearer" = [])), params(("source_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Source), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_source(
     state: web::Data<AppState>,
@@ -354,7 +354,7 @@ pub async fn list_facilities(state: web::Data<AppState>, _principal: Principal) 
 }
 
 /// One facility.
-#[utoipa::path(get, path = "/facilities/{facility_id}", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path)),
+#[utoipa::path(get, path = "/facilities/{facility_id}", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path, format = Uuid)),
     responses((status = 200, body = Facility), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_facility(
     state: web::Data<AppState>,
@@ -375,7 +375,7 @@ pub struct PriceRequest {
 }
 
 /// Add a list price per GPU-hour from a date on (staff). Versions are never edited.
-#[utoipa::path(post, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path),
+#[utoipa::path(post, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = PriceRequest,
     responses((status = 201, body = FacilityPrice),
@@ -402,7 +402,7 @@ pub async fn add_price(
 }
 
 /// Every price version of a facility, oldest first.
-#[utoipa::path(get, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path)),
+#[utoipa::path(get, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path, format = Uuid)),
     responses((status = 200, body = [FacilityPrice]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_prices(
     state: web::Data<AppState>,
@@ -415,7 +415,7 @@ pub async fn list_prices(
 }
 
 /// The price in force on a date (today when omitted).
-#[utoipa::path(get, path = "/facilities/{facility_id}/price", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path), super::AsOfQuery),
+#[utoipa::path(get, path = "/facilities/{facility_id}/price", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path, format = Uuid), super::AsOfQuery),
     responses((status = 200, body = FacilityPrice), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn price_on(
     state: web::Data<AppState>,

@@ -27,6 +27,8 @@ pub fn routes(table: &mut RouteTable) {
 pub struct UsageRecordRequest {
     /// The facility's own id for the record (1 to 128 visible ASCII characters); counted once.
     pub record_id: String,
+    #[schema(value_type = uuid::Uuid)]
+    #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub award_id: String,
     /// Up to 3 decimals, as a string (`"1.250"`) or a whole number.
     #[schema(value_type = String, example = "1.250")]

@@ -30,6 +30,8 @@ pub struct NewUserRequest {
     pub username: String,
     pub role: Role,
     /// Required for investor, sme and facility users: the party they act for.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub party_id: Option<String>,
     /// At least 12 characters.
     pub password: String,
@@ -82,7 +84,8 @@ pub struct PasswordResetRequest {
 pub struct RoleChangeRequest {
     pub role: Role,
     /// Required for investor, sme and facility: the party the user acts for.
-    #[schema(format = Uuid)]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub party_id: Option<String>,
 }
 
@@ -91,7 +94,8 @@ pub struct RoleChangeRequest {
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     /// Event id to continue after (from `next_after`).
-    #[param(format = Uuid)]
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
     /// 1 to 200; 50 when omitted.
     pub limit: Option<i64>,

@@ -46,7 +46,7 @@ pub fn routes(table: &mut RouteTable) {
 }
 
 /// Set the fund's waterfall: stored as a new version (staff).
-#[utoipa::path(post, path = "/funds/{fund_id}/waterfall", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/waterfall", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = Terms,
     responses((status = 201, body = TermsVersion),
@@ -71,7 +71,7 @@ pub async fn set_terms(
 }
 
 /// The fund's current waterfall. Investors may read the terms of the fund.
-#[utoipa::path(get, path = "/funds/{fund_id}/waterfall", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)),
+#[utoipa::path(get, path = "/funds/{fund_id}/waterfall", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)),
     responses((status = 200, body = TermsVersion), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_terms(
     state: web::Data<AppState>,
@@ -84,7 +84,7 @@ pub async fn get_terms(
 }
 
 /// Every version of the fund's waterfall, oldest first.
-#[utoipa::path(get, path = "/funds/{fund_id}/waterfall/versions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [TermsVersion])))]
+#[utoipa::path(get, path = "/funds/{fund_id}/waterfall/versions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = [TermsVersion])))]
 pub async fn list_terms(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -113,7 +113,7 @@ fn check_distribution(input: &DistributionRequest) -> AppResult<()> {
 }
 
 /// Run the waterfall over an amount of cash without posting anything (staff, auditors).
-#[utoipa::path(post, path = "/funds/{fund_id}/distributions/preview", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), request_body = DistributionRequest,
+#[utoipa::path(post, path = "/funds/{fund_id}/distributions/preview", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), request_body = DistributionRequest,
     responses((status = 200, body = DistributionView),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -140,7 +140,7 @@ pub async fn preview(
 
 /// Execute a distribution: the preview's allocation, posted with its journal entry and one
 /// distribution notice per investor, in one transaction (staff).
-#[utoipa::path(post, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = DistributionRequest,
     responses((status = 201, body = DistributionView),
@@ -167,7 +167,7 @@ pub async fn execute(
 }
 
 /// A fund's executed distributions (staff, auditors).
-#[utoipa::path(get, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path)), responses((status = 200, body = [DistributionSummary])))]
+#[utoipa::path(get, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = [DistributionSummary])))]
 pub async fn list_distributions(
     state: web::Data<AppState>,
     principal: Principal,
@@ -180,7 +180,7 @@ pub async fn list_distributions(
 }
 
 /// One executed distribution with every line of its allocation (staff, auditors).
-#[utoipa::path(get, path = "/distributions/{distribution_id}", tag = "waterfall", security(("bearer" = [])), params(("distribution_id" = String, Path)),
+#[utoipa::path(get, path = "/distributions/{distribution_id}", tag = "waterfall", security(("bearer" = [])), params(("distribution_id" = String, Path, format = Uuid)),
     responses((status = 200, body = DistributionView), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_distribution(
     state: web::Data<AppState>,
@@ -197,7 +197,11 @@ pub async fn get_distribution(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeQuery {
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub fund_id: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub investor_id: Option<String>,
 }
 
@@ -230,7 +234,7 @@ pub struct WriteDownRequest {
 }
 
 /// Write an investment down; the loss is allocated in reverse seniority, first-loss first (staff).
-#[utoipa::path(post, path = "/funds/{fund_id}/write-downs", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path),
+#[utoipa::path(post, path = "/funds/{fund_id}/write-downs", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     request_body = WriteDownRequest,
     responses((status = 201, body = WriteDown),
@@ -263,7 +267,7 @@ pub async fn write_down(
 }
 
 /// A tranche's NAV on a date by hypothetical liquidation through the same waterfall (staff, auditors).
-#[utoipa::path(get, path = "/funds/{fund_id}/tranches/{tranche_id}/nav", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), ("tranche_id" = String, Path), AsOfQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/tranches/{tranche_id}/nav", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid), ("tranche_id" = String, Path, format = Uuid), AsOfQuery),
     responses((status = 200, body = TrancheNav), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn tranche_nav(
@@ -283,7 +287,7 @@ pub async fn tranche_nav(
 
 /// Paid-in, distributed, NAV, DPI, RVPI, TVPI and XIRR per fund, tranche and investor as of a
 /// date. An investor gets its own line only.
-#[utoipa::path(get, path = "/funds/{fund_id}/metrics", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), AsOfQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/metrics", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid), AsOfQuery),
     responses((status = 200, body = FundMetrics), (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn fund_metrics(
     state: web::Data<AppState>,
@@ -339,7 +343,7 @@ pub async fn visible_statement(
 }
 
 /// An investor's capital-account statement for a period. Printable at `/statements/{fund}/{investor}`.
-#[utoipa::path(get, path = "/funds/{fund_id}/investors/{investor_id}/statement", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path), ("investor_id" = String, Path), PeriodQuery),
+#[utoipa::path(get, path = "/funds/{fund_id}/investors/{investor_id}/statement", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid), ("investor_id" = String, Path, format = Uuid), PeriodQuery),
     responses((status = 200, body = Statement), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn statement(
     state: web::Data<AppState>,
