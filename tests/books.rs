@@ -36,7 +36,7 @@ async fn fund_holding(app: &TestApp, name: &str, cash: &str) -> (String, String)
         {"account": "1000", "debit": cash}, {"account": "3900", "credit": cash}]});
     created(app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
     let facilities = app.get("/api/v1/facilities", &app.staff()).await;
-    let facility = facilities.body[0]["id"].as_str().expect("a demo facility").to_string();
+    let facility = facilities.body["items"][0]["id"].as_str().expect("a demo facility").to_string();
     (fund, facility)
 }
 
@@ -96,7 +96,7 @@ async fn a_write_down_back_dated_before_a_return_of_cost_is_refused(app: TestApp
     // Investors paid 2,000,000.00 in on 2025-01-01: capital for a loss to fall on.
     let (fund, _, _) = two_tranches(&app, "Investment floor", "1000000.00", None).await;
     let facilities = app.get("/api/v1/facilities", &app.staff()).await;
-    let facility = facilities.body[0]["id"].as_str().expect("a demo facility").to_string();
+    let facility = facilities.body["items"][0]["id"].as_str().expect("a demo facility").to_string();
     created(&app, &format!("/api/v1/funds/{fund}/deployments"), deployment(&facility, "1000000.00", "2025-02-01"))
         .await;
     let exit = json!({"facility_id": facility, "amount": "1000000.00", "cost_returned": "1000000.00",
@@ -232,7 +232,7 @@ async fn one_investor(app: &TestApp, calls: &[(&str, &str)], nav: &str, on: &str
     )
     .await;
     let facilities = app.get("/api/v1/facilities", &app.staff()).await;
-    let facility = facilities.body[0]["id"].as_str().expect("a demo facility").to_string();
+    let facility = facilities.body["items"][0]["id"].as_str().expect("a demo facility").to_string();
     for (date, amount) in calls {
         let call = json!({"call_date": date, "due_date": date, "description": "Call",
             "lines": [{"tranche_id": tranche, "purpose": "investment", "facility_id": facility, "amount": amount}]});
@@ -282,7 +282,7 @@ async fn nav_counts_paid_in_capital_only(app: TestApp) {
     // The demo on 2025-06-21: the fund's NAV is its net assets less what investors still owe.
     let funds = app.get("/api/v1/funds", &app.staff()).await;
     let compartment =
-        funds.body.as_array().into_iter().flatten().find(|f| f["parent_id"].is_string()).expect("compartment");
+        funds.body["items"].as_array().into_iter().flatten().find(|f| f["parent_id"].is_string()).expect("compartment");
     let demo = compartment["id"].as_str().expect("id");
     let metrics = app.get(&format!("/api/v1/funds/{demo}/metrics?as_of=2025-06-21"), &app.auditor()).await;
     let tb = app.get(&format!("/api/v1/funds/{demo}/trial-balance?as_of=2025-06-21"), &app.auditor()).await;

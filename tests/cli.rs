@@ -120,5 +120,5 @@ async fn demo_serves_and_its_key_signs_cli_tokens() {
     let _ = child.wait();
     assert_eq!(health.status().as_u16(), 200);
     assert_eq!(status, 200);
-    assert!(body.as_array().is_some_and(|funds| funds.iter().any(|f| f["name"] == "InvestAI")), "{body}");
+    assert!(body["items"].as_array().is_some_and(|funds| funds.iter().any(|f| f["name"] == "InvestAI")), "{body}");
 }

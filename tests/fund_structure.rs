@@ -237,7 +237,7 @@ async fn a_call_allocates_exactly_and_never_above_unfunded(app: TestApp) {
     let refused = call(&app, &s, "666.68").await;
     assert_problem(&refused, 422, Some("lines"));
     let calls = app.get(&format!("/api/v1/funds/{}/capital-calls", s.fund), &app.auditor()).await;
-    assert_eq!(calls.body.as_array().map(Vec::len), Some(1), "the refused call wrote nothing");
+    assert_eq!(calls.body["items"].as_array().map(Vec::len), Some(1), "the refused call wrote nothing");
     let rest = call(&app, &s, "666.67").await;
     assert_eq!(rest.status, 201, "{}", rest.text);
     assert_eq!(rest.body["call_number"], 2);
@@ -343,8 +343,13 @@ async fn demo_data_loads_and_balances(app: TestApp) {
         investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
     investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
     let funds = app.get("/api/v1/funds", &app.auditor()).await;
-    let umbrella =
-        funds.body.as_array().expect("funds").iter().find(|f| f["name"] == "InvestAI").expect("umbrella").clone();
+    let umbrella = funds.body["items"]
+        .as_array()
+        .expect("funds")
+        .iter()
+        .find(|f| f["name"] == "InvestAI")
+        .expect("umbrella")
+        .clone();
     let overview =
         app.get(&format!("/api/v1/funds/{}/overview", umbrella["id"].as_str().expect("id")), &app.auditor()).await;
     assert_eq!(overview.body["fund"]["target_size"], "200000000000.00");
@@ -358,8 +363,8 @@ async fn demo_data_loads_and_balances(app: TestApp) {
         compartment["by_tranche"].as_array().expect("tranches").iter().filter_map(|t| t["name"].as_str()).collect();
     assert_eq!(tranche_names, vec!["Senior", "Mezzanine", "Public first-loss"]);
     assert_eq!(compartment["by_tranche"][2]["first_loss"], true);
-    assert!(funds.body.as_array().expect("funds").len() == 2);
-    for fund in funds.body.as_array().expect("funds") {
+    assert!(funds.body["items"].as_array().expect("funds").len() == 2);
+    for fund in funds.body["items"].as_array().expect("funds") {
         let tb =
             app.get(&format!("/api/v1/funds/{}/trial-balance", fund["id"].as_str().expect("id")), &app.auditor()).await;
         assert_eq!(tb.body["balanced"], true, "{}", tb.text);
@@ -388,7 +393,7 @@ async fn facility_prices_are_versioned_by_date(app: TestApp) {
     assert_eq!(app.get(&on("2025-12-31"), &sme).await.body["price_per_gpu_hour"], "2.00");
     assert_eq!(app.get(&on("2026-01-01"), &sme).await.body["price_per_gpu_hour"], "2.35");
     assert_problem(&app.get(&on("2024-12-31"), &sme).await, 422, None);
-    assert_eq!(app.get(&path, &sme).await.body.as_array().map(Vec::len), Some(2));
+    assert_eq!(app.get(&path, &sme).await.body["items"].as_array().map(Vec::len), Some(2));
 }
 
 /// A fund whose one tranche has a target of 1,000.00 and a minimum ticket of 100.00, and

@@ -496,7 +496,7 @@ async fn register_is_public_and_parties_see_only_their_own(app: TestApp) {
     }
     let register = app.send(app.client.get(format!("{}/api/v1/grants/register", app.address))).await;
     assert_eq!(register.status, 200, "{}", register.text);
-    let entries = register.body.as_array().expect("list");
+    let entries = register.body["items"].as_array().expect("list");
     assert_eq!(entries.len(), 1, "{}", register.text);
     assert_eq!(entries[0]["aid_value"], "112000.00");
     assert_eq!(entries[0]["beneficiary"], "Mistral Robotics RCS-BIG");
@@ -504,7 +504,7 @@ async fn register_is_public_and_parties_see_only_their_own(app: TestApp) {
     assert!(entries[0].get("sme_id").is_none(), "no internal ids in the public register");
 
     let award = app.get(&format!("/api/v1/awards?sme_id={}", common::party_id("sme-big")), &app.auditor()).await;
-    let award_id = award.body[0]["id"].as_str().expect("id").to_string();
+    let award_id = award.body["items"][0]["id"].as_str().expect("id").to_string();
     assert_problem(&app.get(&format!("/api/v1/awards/{award_id}"), &sme(&app, "sme-small")).await, 404, None);
     assert_problem(
         &app.get(&format!("/api/v1/awards/{award_id}"), &app.token(Role::Facility, &g.other_facility)).await,
@@ -516,9 +516,9 @@ async fn register_is_public_and_parties_see_only_their_own(app: TestApp) {
         200
     );
     let theirs = app.get("/api/v1/awards", &app.token(Role::Facility, &g.other_facility)).await;
-    assert_eq!(theirs.body, json!([]));
+    assert_eq!(theirs.body["items"], json!([]));
     let mine = app.get("/api/v1/awards", &sme(&app, "sme-small")).await;
-    assert_eq!(mine.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1));
     let capacity = app
         .get(&format!("/api/v1/facilities/{}/capacity", g.facility), &app.token(Role::Facility, &g.other_facility))
         .await;

@@ -131,7 +131,7 @@ async fn users_act_for_parties_that_exist(app: TestApp) {
     }
     let users = app.get("/api/v1/users", &admin).await;
     let mut names: Vec<&str> =
-        users.body.as_array().into_iter().flatten().filter_map(|u| u["username"].as_str()).collect();
+        users.body["items"].as_array().into_iter().flatten().filter_map(|u| u["username"].as_str()).collect();
     names.sort_unstable();
     // Besides the three, only the users the harness's tokens speak for (root, alice).
     assert_eq!(names, ["alice", "fay", "ivy", "root", "sam"], "the refused users were not created");
@@ -199,7 +199,75 @@ async fn ids_are_checked_as_uuids_wherever_they_are_sent(app: TestApp) {
     assert_eq!(app.get(&format!("/api/v1/ledger/entries?fund_id={upper}"), &app.auditor()).await.status, 200);
 }
 
+/// Every list answers `{items, next_after}` and honours `limit`; walking a list a page of one
+/// at a time gives the whole list, each item once, in its order (`/funds` and `/sources`
+/// answered bare arrays and ignored `limit`).
+async fn every_list_answers_pages_and_honours_limit(app: TestApp) {
+    let staff = app.staff();
+    let fund = app.create_fund("Paged A").await;
+    app.create_fund("Paged B").await;
+    for (n, name) in ["Senior", "Junior", "Equity"].iter().enumerate() {
+        let body = json!({"name": name, "seniority": n + 1, "target_size": "1000.00", "pref_rate": "0.05", "min_ticket": "1.00"});
+        created(&app, &format!("/api/v1/funds/{fund}/tranches"), body).await;
+    }
+    for name in ["Alpha", "Beta"] {
+        created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"})).await;
+    }
+    let facility = id(&created(
+        &app,
+        "/api/v1/facilities",
+        json!({"name": "GF", "kind": "gigafactory", "member_state": "DE",
+        "chip_count": 1000, "chip_type": "GPU", "quarterly_capacity_gpu_hours": 2160000}),
+    )
+    .await);
+    for date in ["2025-01-01", "2025-06-01"] {
+        let price = json!({"effective_date": date, "price_per_gpu_hour": "2.10"});
+        created(&app, &format!("/api/v1/facilities/{facility}/prices"), price).await;
+    }
+    app.token(investai::domain::roles::Role::Staff, "second-staff");
+    let admin = app.token(investai::domain::roles::Role::Admin, "root");
+    let lists = [
+        "/api/v1/funds".to_string(),
+        "/api/v1/sources".into(),
+        "/api/v1/facilities".into(),
+        "/api/v1/grant-calls".into(),
+        "/api/v1/awards".into(),
+        "/api/v1/grants/register".into(),
+        "/api/v1/distribution-notices".into(),
+        "/api/v1/users".into(),
+        format!("/api/v1/funds/{fund}/tranches"),
+        format!("/api/v1/funds/{fund}/accounts"),
+        format!("/api/v1/funds/{fund}/capital-calls"),
+        format!("/api/v1/funds/{fund}/deployments"),
+        format!("/api/v1/funds/{fund}/distributions"),
+        format!("/api/v1/funds/{fund}/waterfall/versions"),
+        format!("/api/v1/facilities/{facility}/prices"),
+    ];
+    for list in &lists {
+        let token = if list.ends_with("/users") { &admin } else { &staff };
+        let whole = app.get(&format!("{list}?limit=500"), token).await;
+        assert_eq!(whole.status, 200, "{list}: {}", whole.text);
+        let whole = whole.body["items"].as_array().unwrap_or_else(|| panic!("{list}: no items")).clone();
+        let mut walked = Vec::new();
+        let mut query = "?limit=1".to_string();
+        for _ in 0..=whole.len() {
+            let page = app.get(&format!("{list}{query}"), token).await;
+            assert_eq!(page.status, 200, "{list}{query}: {}", page.text);
+            walked.extend(page.body["items"].as_array().cloned().unwrap_or_default());
+            match page.body["next_after"].as_str() {
+                Some(after) => query = format!("?limit=1&after={after}"),
+                None => break,
+            }
+        }
+        assert_eq!(walked, whole, "{list}: pages of one give the whole list");
+        common::assert_problem(&app.get(&format!("{list}?limit=0"), token).await, 400, Some("query.limit"));
+    }
+    let unknown = uuid::Uuid::now_v7();
+    common::assert_problem(&app.get(&format!("/api/v1/funds?after={unknown}"), &staff).await, 400, Some("query.after"));
+}
+
 on_both_backends!(
+    every_list_answers_pages_and_honours_limit,
     ids_are_checked_as_uuids_wherever_they_are_sent,
     page_limits_out_of_range_are_refused,
     metrics_stay_bounded_whatever_paths_are_requested,

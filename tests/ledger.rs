@@ -77,7 +77,7 @@ async fn database_refuses_an_unbalanced_head_advance(app: TestApp) {
     // trigger on the chain head refuses it.
     let fund = app.create_fund("Trigger fund").await;
     let accounts = app.get(&format!("/api/v1/funds/{fund}/accounts"), &app.auditor()).await;
-    let cash = accounts.body[0]["id"].as_str().expect("account").to_string();
+    let cash = accounts.body["items"][0]["id"].as_str().expect("account").to_string();
     let outcome = app.sql(&format!(
         "INSERT INTO journal_entries (id, sequence, fund_id, effective_date, created_at, actor, event_type, event_id, description, previous_hash, hash)
          VALUES ('e1', 1, '{fund}', '2025-01-01', '2025-01-01 00:00:00', 'x', 'manual', 'e1', 'x', '0', 'h1');
@@ -94,7 +94,7 @@ async fn database_refuses_a_head_advance_over_a_gap_or_an_unbalanced_entry(app: 
     // them, not only the last, and refuses a head that skips a sequence number.
     let fund = app.create_fund("Batch trigger fund").await;
     let accounts = app.get(&format!("/api/v1/funds/{fund}/accounts"), &app.auditor()).await;
-    let cash = accounts.body[0]["id"].as_str().expect("account").to_string();
+    let cash = accounts.body["items"][0]["id"].as_str().expect("account").to_string();
     let entry = |id: &str, sequence: i64, second_line_cents: i64| {
         format!(
             "INSERT INTO journal_entries (id, sequence, fund_id, effective_date, created_at, actor, event_type, event_id, description, previous_hash, hash)

@@ -91,7 +91,7 @@ async fn a_form_sent_twice_records_once_and_a_forged_one_not_at_all(app: TestApp
     let body = json!({"kind": "private", "legal_name": "Gamma Bank", "country": "DE"});
     let source = id(&created(&app, "/api/v1/sources", body).await);
     let tranches = app.get(&format!("/api/v1/funds/{}/tranches", f.fund), &app.staff()).await;
-    let tranche = tranches.body.as_array().and_then(|t| t.first()).map(id).expect("a tranche");
+    let tranche = tranches.body["items"].as_array().and_then(|t| t.first()).map(id).expect("a tranche");
     let page_path = format!("/funds/{}/commitments/new", f.fund);
     let page = get(&staff, &app, &page_path).await;
     let form = vec![

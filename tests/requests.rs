@@ -12,7 +12,7 @@ fn fund_body(name: &str) -> Value {
 }
 
 async fn fund_count(app: &TestApp) -> usize {
-    app.get("/api/v1/funds", &app.staff()).await.body.as_array().map_or(0, Vec::len)
+    app.get("/api/v1/funds", &app.staff()).await.body["items"].as_array().map_or(0, Vec::len)
 }
 
 async fn malformed_inputs_get_problems_and_change_nothing(app: TestApp) {

@@ -109,7 +109,7 @@ async fn preview_and_execute_agree_and_post_balanced_entries(app: TestApp) {
         app.post_with_key(&format!("/api/v1/funds/{}/distributions", f.id), &app.staff(), "dist-1", &body).await;
     assert_eq!(again.body["id"], first.body["id"]);
     let list = app.get(&format!("/api/v1/funds/{}/distributions", f.id), &app.auditor()).await;
-    assert_eq!(list.body.as_array().map(Vec::len), Some(1), "one key, one distribution");
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1), "one key, one distribution");
     let stored =
         app.get(&format!("/api/v1/distributions/{}", first.body["id"].as_str().expect("id")), &app.auditor()).await;
     assert_eq!(stored.body["allocation"], preview.body["allocation"]);
@@ -125,7 +125,7 @@ async fn preview_and_execute_agree_and_post_balanced_entries(app: TestApp) {
     // Each investor's notice; an investor sees only its own.
     let investor = app.token(Role::Investor, &f.investors[2]);
     let own = app.get("/api/v1/distribution-notices", &investor).await;
-    let own = own.body.as_array().expect("notices");
+    let own = own.body["items"].as_array().expect("notices");
     assert_eq!(own.len(), 1);
     assert_eq!(own[0]["capital"], "500.00");
     assert_eq!(own[0]["profit"], "226.80");

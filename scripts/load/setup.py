@@ -34,11 +34,12 @@ def sign_in(base, username):
 
 def prepare(base, data_dir, source_count):
     staff, investor, facility = (sign_in(base, name) for name in ("staff", "aurora", "seine-operator"))
-    funds = call(f"{base}/api/v1/funds", token=staff)
+    funds = call(f"{base}/api/v1/funds?limit=500", token=staff)["items"]
     umbrella = next(f for f in funds if f["name"] == "InvestAI")
     gigafactories = next(f for f in funds if f["name"] == "AI Gigafactories Fund")
-    tranches = [t for f in funds for t in call(f"{base}/api/v1/funds/{f['id']}/tranches", token=staff)]
-    award = next(a for a in call(f"{base}/api/v1/awards", token=facility) if a["status"] in ("awarded", "active"))
+    tranches = [t for f in funds for t in call(f"{base}/api/v1/funds/{f['id']}/tranches?limit=500", token=staff)["items"]]
+    awards = call(f"{base}/api/v1/awards?limit=500", token=facility)["items"]
+    award = next(a for a in awards if a["status"] in ("awarded", "active"))
 
     run = uuid.uuid4().hex[:8]
 
@@ -63,7 +64,7 @@ def prepare(base, data_dir, source_count):
 
 
 def count(base, token, award_id):
-    funds = call(f"{base}/api/v1/funds", token=token)
+    funds = call(f"{base}/api/v1/funds?limit=500", token=token)["items"]
     commitments = 0
     for f in funds:
         after = None

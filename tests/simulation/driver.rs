@@ -503,8 +503,22 @@ impl Sim {
         if self.world.awards.is_empty() {
             return Ok(());
         }
-        let reply = self.get("/api/v1/awards").await;
-        for award in reply.body.as_array().cloned().unwrap_or_default() {
+        let mut awards = Vec::new();
+        let mut after = String::new();
+        loop {
+            let reply = self.get(&format!("/api/v1/awards?limit=500{after}")).await;
+            let page =
+                reply.body["items"].as_array().ok_or_else(|| format!("[award] no page of awards: {}", reply.text))?;
+            awards.extend(page.iter().cloned());
+            match reply.body["next_after"].as_str() {
+                Some(last) => after = format!("&after={last}"),
+                None => break,
+            }
+        }
+        if awards.len() < self.world.awards.len() {
+            return Err(format!("[award] {} awards listed, {} made", awards.len(), self.world.awards.len()));
+        }
+        for award in awards {
             let hours = |name: &str| award[name].as_str().and_then(|t| t.parse::<f64>().ok()).unwrap_or(-1.0);
             let money = |name: &str| award[name].as_str().and_then(cents).unwrap_or(i64::MIN);
             if hours("used_gpu_hours") > hours("awarded_gpu_hours")

@@ -1,5 +1,6 @@
 //! Capital calls, notices and contributions.
 
+use crate::http::api::{page_after, PageQuery};
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -129,11 +130,12 @@ pub async fn create_call(
 }
 
 /// A fund's capital calls (staff, auditors).
-#[utoipa::path(get, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = [CapitalCall])))]
+#[utoipa::path(get, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(PageQuery, ("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = Page<CapitalCall>)))]
 pub async fn list_calls(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
+    query: ValidQuery<PageQuery>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
     let fund_id = parse_id("fund_id", &path)?;
@@ -143,7 +145,8 @@ pub async fn list_calls(
             capital::list_calls(conn, &fund_id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(calls))
+    let page = page_after(calls, |c| c.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One capital call (staff, auditors).

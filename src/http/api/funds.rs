@@ -1,5 +1,7 @@
 //! Funds and compartments.
 
+use crate::http::api::{page_after, Page, PageQuery};
+use crate::http::extract::ValidQuery;
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -84,10 +86,15 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 }
 
 /// Every fund and compartment.
-#[utoipa::path(get, path = "/funds", tag = "funds", security(("bearer" = [])), responses((status = 200, body = [Fund])))]
-pub async fn list_funds(state: web::Data<AppState>, _principal: Principal) -> AppResult<HttpResponse> {
+#[utoipa::path(get, path = "/funds", tag = "funds", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<Fund>)))]
+pub async fn list_funds(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    query: ValidQuery<PageQuery>,
+) -> AppResult<HttpResponse> {
     let list = state.db(funds::list_funds).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |f| f.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Create a fund, or a compartment of an umbrella fund, with its chart of accounts (staff).

@@ -1,5 +1,6 @@
 //! Compute grants: calls, SME applications, reviews, awards, lapses, and the views over them.
 
+use crate::http::api::{page_after, PageQuery};
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -176,10 +177,15 @@ pub async fn create_call(
 }
 
 /// Every grant call, newest first.
-#[utoipa::path(get, path = "/grant-calls", tag = "grants", security(("bearer" = [])), responses((status = 200, body = [GrantCall])))]
-pub async fn list_calls(state: web::Data<AppState>, _principal: Principal) -> AppResult<HttpResponse> {
+#[utoipa::path(get, path = "/grant-calls", tag = "grants", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<GrantCall>)))]
+pub async fn list_calls(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    query: ValidQuery<PageQuery>,
+) -> AppResult<HttpResponse> {
     let calls = state.db(grants::list_calls).await?;
-    Ok(HttpResponse::Ok().json(calls))
+    let page = page_after(calls, |c| c.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// A grant call with its applications by status, awards, hours and money used.
@@ -539,10 +545,16 @@ pub struct AwardQuery {
     #[param(value_type = Option<uuid::Uuid>)]
     #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub sme_id: Option<String>,
+    /// The `next_after` of the previous page: the id of its last award.
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
+    pub after: Option<String>,
+    /// 1 to 500; 50 when omitted.
+    pub limit: Option<i64>,
 }
 
 /// Awards. An SME sees its own; a facility operator those at its facility.
-#[utoipa::path(get, path = "/awards", tag = "grants", security(("bearer" = [])), params(AwardQuery), responses((status = 200, body = [Award])))]
+#[utoipa::path(get, path = "/awards", tag = "grants", security(("bearer" = [])), params(AwardQuery), responses((status = 200, body = Page<Award>)))]
 pub async fn list_awards(
     state: web::Data<AppState>,
     principal: Principal,
@@ -561,7 +573,8 @@ pub async fn list_awards(
         _ => {}
     }
     let awards = state.db(move |conn| awards::list_awards(conn, &filter)).await?;
-    Ok(HttpResponse::Ok().json(awards))
+    let page = page_after(awards, |a| a.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Whether the caller may see an award: readers of all, its SME, its facility's operator.
@@ -669,10 +682,11 @@ pub async fn sme_grants(
 }
 
 /// The public register of awards with aid above EUR 100,000 (no token needed).
-#[utoipa::path(get, path = "/grants/register", tag = "grants", responses((status = 200, body = [RegisterEntry])))]
-pub async fn register(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+#[utoipa::path(get, path = "/grants/register", tag = "grants", params(PageQuery), responses((status = 200, body = Page<RegisterEntry>)))]
+pub async fn register(state: web::Data<AppState>, query: ValidQuery<PageQuery>) -> AppResult<HttpResponse> {
     let entries = state.db(awards::register).await?;
-    Ok(HttpResponse::Ok().json(entries))
+    let page = page_after(entries, |e| e.award_id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -1,5 +1,7 @@
 //! Deployments into facilities, proceeds, valuations, and the fund overview.
 
+use crate::http::api::{page_after, Page, PageQuery};
+use crate::http::extract::ValidQuery;
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -85,11 +87,12 @@ pub async fn deploy(
 }
 
 /// A fund's deployments (staff, auditors).
-#[utoipa::path(get, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = [Deployment])))]
+#[utoipa::path(get, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(PageQuery, ("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = Page<Deployment>)))]
 pub async fn list_deployments(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
+    query: ValidQuery<PageQuery>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
     let fund_id = parse_id("fund_id", &path)?;
@@ -99,7 +102,8 @@ pub async fn list_deployments(
             investments::list_deployments(conn, &[fund_id])
         })
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |d| d.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

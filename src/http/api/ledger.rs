@@ -1,5 +1,6 @@
 //! The ledger: chart of accounts, journal entries, balances, trial balance, verification.
 
+use crate::http::api::{page_after, PageQuery};
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -118,12 +119,13 @@ pub fn entry_views(conn: &mut DbConnection, entries: Vec<EntryWithPostings>) -> 
 }
 
 /// The fund's chart of accounts.
-#[utoipa::path(get, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = [Account]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(PageQuery, ("fund_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Page<Account>), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_accounts(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
+    query: ValidQuery<PageQuery>,
 ) -> AppResult<HttpResponse> {
     principal.require(LEDGER_READERS)?;
     let fund_id = parse_id("fund_id", &path)?;
@@ -135,7 +137,8 @@ pub async fn list_accounts(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(accounts))
+    let page = page_after(accounts, |a| a.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

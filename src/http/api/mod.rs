@@ -76,6 +76,53 @@ pub fn page_limit_up_to(requested: Option<i64>, default: i64, max: i64) -> AppRe
     }
 }
 
+/// `after` and `limit` of a list whose items have ids.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// The `next_after` of the previous page: the id of its last item.
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
+    pub after: Option<String>,
+    /// 1 to 500; 50 when omitted.
+    pub limit: Option<i64>,
+}
+
+/// `after` and `limit` of a list whose items are named by something else than an id.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CursorQuery {
+    /// The `next_after` of the previous page.
+    pub after: Option<String>,
+    /// 1 to 500; 50 when omitted.
+    pub limit: Option<i64>,
+}
+
+/// A page of a whole list, in the list's own order: the `limit` items after the one whose key
+/// is `after`. `next_after` is the last item's key when more follow. For lists read whole (the
+/// registers and per-fund lists, which stay small); long lists page in their queries.
+pub fn page_after<T: ToSchema>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    after: Option<&str>,
+    limit: Option<i64>,
+) -> AppResult<Page<T>> {
+    let limit = usize::try_from(page_limit(limit)?).map_err(AppError::internal)?;
+    let start = match after {
+        None => 0,
+        Some(after) => {
+            let found = items.iter().position(|item| key(item) == after);
+            found.map(|index| index + 1).ok_or_else(|| AppError::field("query.after", "not an item of this list"))?
+        }
+    };
+    let more = items.len().saturating_sub(start) > limit;
+    let items: Vec<T> = items.into_iter().skip(start).take(limit).collect();
+    let next_after = if more { items.last().map(&key) } else { None };
+    Ok(Page { items, next_after })
+}
+
 /// A requested page size of the lists with the common maximum, `PAGE_LIMIT_MAX`.
 pub fn page_limit(requested: Option<i64>) -> AppResult<i64> {
     page_limit_up_to(requested, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX)

@@ -1,5 +1,7 @@
 //! Tranches, sources (investors) and facilities.
 
+use crate::http::api::{page_after, CursorQuery, Page, PageQuery};
+use crate::http::extract::ValidQuery;
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -161,12 +163,13 @@ pub async fn create_tranche(
 }
 
 /// A fund's tranches, most senior first.
-#[utoipa::path(get, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = [Tranche]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(PageQuery, ("fund_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Page<Tranche>), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_tranches(
     state: web::Data<AppState>,
     _principal: Principal,
     path: web::Path<String>,
+    query: ValidQuery<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let fund_id = parse_id("fund_id", &path)?;
     let list = state
@@ -175,7 +178,8 @@ pub async fn list_tranches(
             structure::list_tranches(conn, &fund_id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |t| t.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -254,12 +258,17 @@ pub async fn create_source(
 }
 
 /// Sources. An investor sees only itself.
-#[utoipa::path(get, path = "/sources", tag = "structure", security(("bearer" = [])), responses((status = 200, body = [Source])))]
-pub async fn list_sources(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
+#[utoipa::path(get, path = "/sources", tag = "structure", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<Source>)))]
+pub async fn list_sources(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: ValidQuery<PageQuery>,
+) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let only = principal.party_scope().map(str::to_string);
     let list = state.db(move |conn| structure::list_sources(conn, only.as_deref())).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |s| s.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One source. Investors may read only their own (others answer 404).
@@ -347,10 +356,15 @@ pub async fn create_facility(
 }
 
 /// Every facility.
-#[utoipa::path(get, path = "/facilities", tag = "structure", security(("bearer" = [])), responses((status = 200, body = [Facility])))]
-pub async fn list_facilities(state: web::Data<AppState>, _principal: Principal) -> AppResult<HttpResponse> {
+#[utoipa::path(get, path = "/facilities", tag = "structure", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<Facility>)))]
+pub async fn list_facilities(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    query: ValidQuery<PageQuery>,
+) -> AppResult<HttpResponse> {
     let list = state.db(structure::list_facilities).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |f| f.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One facility.
@@ -402,16 +416,18 @@ pub async fn add_price(
 }
 
 /// Every price version of a facility, oldest first.
-#[utoipa::path(get, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = [FacilityPrice]), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(CursorQuery, ("facility_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Page<FacilityPrice>), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn list_prices(
     state: web::Data<AppState>,
     _principal: Principal,
     path: web::Path<String>,
+    query: ValidQuery<CursorQuery>,
 ) -> AppResult<HttpResponse> {
     let facility_id = parse_id("facility_id", &path)?;
     let list = state.db(move |conn| structure::list_prices(conn, &facility_id)).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |p| p.effective_date.to_string(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// The price in force on a date (today when omitted).

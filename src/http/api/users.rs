@@ -1,5 +1,6 @@
 //! User administration (admin role).
 
+use crate::http::api::{page_after, PageQuery};
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -38,11 +39,16 @@ pub struct NewUserRequest {
 }
 
 /// Every user (admin only).
-#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])), responses((status = 200, body = [User])))]
-pub async fn list_users(state: web::Data<AppState>, principal: Principal) -> AppResult<HttpResponse> {
+#[utoipa::path(get, path = "/users", tag = "users", security(("bearer" = [])), params(PageQuery), responses((status = 200, body = Page<User>)))]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: ValidQuery<PageQuery>,
+) -> AppResult<HttpResponse> {
     principal.require(&[Role::Admin])?;
     let list = state.db(users::list_users).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |u| u.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Create a user (admin only).

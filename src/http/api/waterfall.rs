@@ -1,6 +1,7 @@
 //! Waterfall terms, distributions (preview and execute), write-downs, tranche NAV, investor
 //! metrics and capital-account statements.
 
+use crate::http::api::{page_after, CursorQuery, Page, PageQuery};
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -84,15 +85,17 @@ pub async fn get_terms(
 }
 
 /// Every version of the fund's waterfall, oldest first.
-#[utoipa::path(get, path = "/funds/{fund_id}/waterfall/versions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = [TermsVersion])))]
+#[utoipa::path(get, path = "/funds/{fund_id}/waterfall/versions", tag = "waterfall", security(("bearer" = [])), params(CursorQuery, ("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = Page<TermsVersion>)))]
 pub async fn list_terms(
     state: web::Data<AppState>,
     _principal: Principal,
     path: web::Path<String>,
+    query: ValidQuery<CursorQuery>,
 ) -> AppResult<HttpResponse> {
     let fund_id = parse_id("fund_id", &path)?;
     let list = state.db(move |conn| waterfall::list_terms(conn, &fund_id)).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |v| v.version.to_string(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -167,16 +170,18 @@ pub async fn execute(
 }
 
 /// A fund's executed distributions (staff, auditors).
-#[utoipa::path(get, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = [DistributionSummary])))]
+#[utoipa::path(get, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(PageQuery, ("fund_id" = String, Path, format = Uuid)), responses((status = 200, body = Page<DistributionSummary>)))]
 pub async fn list_distributions(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
+    query: ValidQuery<PageQuery>,
 ) -> AppResult<HttpResponse> {
     principal.require(READERS)?;
     let fund_id = parse_id("fund_id", &path)?;
     let list = state.db(move |conn| waterfall::list_distributions(conn, &fund_id)).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let page = page_after(list, |d| d.id.clone(), query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One executed distribution with every line of its allocation (staff, auditors).
@@ -203,10 +208,14 @@ pub struct NoticeQuery {
     #[param(value_type = Option<uuid::Uuid>)]
     #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub investor_id: Option<String>,
+    /// The `next_after` of the previous page (`distribution_id/investor_id` of its last notice).
+    pub after: Option<String>,
+    /// 1 to 500; 50 when omitted.
+    pub limit: Option<i64>,
 }
 
 /// Distribution notices, per investor and distribution. An investor sees only its own.
-#[utoipa::path(get, path = "/distribution-notices", tag = "waterfall", security(("bearer" = [])), params(NoticeQuery), responses((status = 200, body = [DistributionNotice])))]
+#[utoipa::path(get, path = "/distribution-notices", tag = "waterfall", security(("bearer" = [])), params(NoticeQuery), responses((status = 200, body = Page<DistributionNotice>)))]
 pub async fn notices(
     state: web::Data<AppState>,
     principal: Principal,
@@ -215,12 +224,15 @@ pub async fn notices(
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let fund_id = query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?;
     let asked = query.investor_id.as_deref().map(|id| parse_id("investor_id", id)).transpose()?;
-    let Some(investor) = principal.party_filter(asked) else {
-        return Ok(HttpResponse::Ok().json(Vec::<DistributionNotice>::new()));
+    let list = match principal.party_filter(asked) {
+        None => Vec::<DistributionNotice>::new(),
+        Some(investor) => {
+            state.db(move |conn| waterfall::distribution_notices(conn, fund_id.as_deref(), investor.as_deref())).await?
+        }
     };
-    let list =
-        state.db(move |conn| waterfall::distribution_notices(conn, fund_id.as_deref(), investor.as_deref())).await?;
-    Ok(HttpResponse::Ok().json(list))
+    let key = |n: &DistributionNotice| format!("{}/{}", n.distribution_id, n.share.investor_id);
+    let page = page_after(list, key, query.after.as_deref(), query.limit)?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
