@@ -91,6 +91,13 @@ async fn csv_exports_neutralise_formulas_and_keep_amounts_numbers(app: TestApp) 
     assert_eq!(capital[0]["committed"], "500.00");
 }
 
+/// A gigafactory of 1,000 GPUs; its id.
+async fn register_facility(app: &TestApp) -> String {
+    let body = json!({"name": "GF", "kind": "gigafactory", "member_state": "DE",
+        "chip_count": 1000, "chip_type": "GPU", "quarterly_capacity_gpu_hours": 2160000});
+    id(&created(app, "/api/v1/facilities", body).await)
+}
+
 /// A party-bound user acts for a party that exists and is of its role's kind.
 async fn users_act_for_parties_that_exist(app: TestApp) {
     let admin = app.token(investai::domain::roles::Role::Admin, "root");
@@ -100,13 +107,7 @@ async fn users_act_for_parties_that_exist(app: TestApp) {
         json!({"kind": "private", "legal_name": "Alpha Capital", "country": "FR"}),
     )
     .await);
-    let facility = id(&created(
-        &app,
-        "/api/v1/facilities",
-        json!({"name": "GF", "kind": "gigafactory", "member_state": "DE",
-        "chip_count": 1000, "chip_type": "GPU", "quarterly_capacity_gpu_hours": 2160000}),
-    )
-    .await);
+    let facility = register_facility(&app).await;
     let user = |name: &str, role: &str, party: &str| json!({"username": name, "role": role, "party_id": party, "password": "a long enough password"});
     let missing = uuid::Uuid::now_v7().to_string();
     for (role, party) in [
@@ -213,13 +214,7 @@ async fn every_list_answers_pages_and_honours_limit(app: TestApp) {
     for name in ["Alpha", "Beta"] {
         created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"})).await;
     }
-    let facility = id(&created(
-        &app,
-        "/api/v1/facilities",
-        json!({"name": "GF", "kind": "gigafactory", "member_state": "DE",
-        "chip_count": 1000, "chip_type": "GPU", "quarterly_capacity_gpu_hours": 2160000}),
-    )
-    .await);
+    let facility = register_facility(&app).await;
     for date in ["2025-01-01", "2025-06-01"] {
         let price = json!({"effective_date": date, "price_per_gpu_hour": "2.10"});
         created(&app, &format!("/api/v1/facilities/{facility}/prices"), price).await;
