@@ -3,7 +3,9 @@
 # here into target/fuzz-venv). Starts the debug server on a fresh SQLite database with the
 # demo data, then runs schemathesis over every operation once per role, once with a tampered
 # token and once with a non-bearer Authorization. Fails on any 5xx response, any response the
-# document does not describe (status, content type, headers, body schema), or a server error log.
+# document does not describe (status, content type, headers, body schema), a request outside
+# the document that is accepted, a wrong answer to an undocumented method, a resource that is
+# gone after it was created, or a server error log.
 #
 #   scripts/fuzz.sh            short pass (CI): FUZZ_EXAMPLES=10 per operation and role
 #   FUZZ_EXAMPLES=200 scripts/fuzz.sh   long pass
@@ -32,11 +34,17 @@ base="http://127.0.0.1:$port"
 for _ in $(seq 1 120); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.5; done
 curl -sf "$base/readyz" >/dev/null || { echo "fuzz: server did not start" >&2; cat "$work/server.log" >&2; exit 1; }
 
-checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+# Every check of schemathesis but one, and all its phases (examples, coverage, fuzzing, stateful).
+# Left out: positive_data_acceptance, which wants every request the document allows accepted;
+# the service refuses such requests for rules a schema cannot state (an `after` that names no
+# item, an amount with more than two decimals, a date in the future, a text over its length, an
+# idempotency key sent again with another body), each with a 4xx problem naming the field.
+checks="${FUZZ_CHECKS:-all}"
+exclude_checks="${FUZZ_EXCLUDE_CHECKS-positive_data_acceptance}"
 # Tokens of the demo users, one per role.
 token() { target/debug/investai token --user "$1"; }
 st() {
-  "$venv/bin/st" run "$base/api/openapi.json" --checks "$checks" \
+  "$venv/bin/st" run "$base/api/openapi.json" --checks "$checks" ${exclude_checks:+--exclude-checks "$exclude_checks"} \
     --max-response-time 10 --max-examples "$examples" --workers 2 --seed 20261123 \
     --generation-deterministic "$@" >"$work/st.log" 2>&1
 }

@@ -118,6 +118,13 @@ async fn wrong_methods_answer_405_with_allow(app: TestApp) {
     assert_eq!(methods, ["GET", "POST"], "Allow: {allow}");
     let problem: serde_json::Value = response.json().await.expect("problem+json");
     assert_eq!(problem["status"], 405);
+    // The health checks too, for any method (TRACE answered 404).
+    for path in ["/healthz", "/readyz"] {
+        let trace = reqwest::Method::from_bytes(b"TRACE").expect("method");
+        let response = client.request(trace, format!("{}{path}", app.address)).send().await.expect("trace");
+        assert_eq!(status(&response), 405, "{path}");
+        assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET"), "{path}");
+    }
     let unknown = client.delete(format!("{}/api/v1/no-such-thing", app.address)).send().await.expect("delete");
     assert_eq!(status(&unknown), 404, "an unknown path stays a 404 whatever the method");
 }

@@ -1,6 +1,6 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,7 +10,10 @@ use crate::error::{AppError, AppResult};
 use crate::storage::has_pending_migrations;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(readyz);
+    // Another method than GET: 405 with `Allow`, as on the API's paths.
+    let only_get = || web::to(super::problem::method_not_allowed(vec!["GET".to_string()]));
+    cfg.service(web::resource("/healthz").route(web::get().to(healthz)).default_service(only_get()))
+        .service(web::resource("/readyz").route(web::get().to(readyz)).default_service(only_get()));
 }
 
 #[derive(Serialize, ToSchema)]
@@ -27,18 +30,16 @@ pub struct Readiness {
 }
 
 /// The process is up.
-#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
-#[get("/healthz")]
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The database answers and its schema is current.
-#[utoipa::path(tag = "health", responses(
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
     (status = 200, body = Readiness),
     (status = 503, body = crate::http::problem::Problem, content_type = "application/problem+json"),
 ))]
-#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let database = state.backend;
     state

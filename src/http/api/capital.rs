@@ -106,7 +106,7 @@ fn validate_call(input: &NewCallRequest, actor: String) -> AppResult<NewCall> {
 
 /// Issue a capital call on one or more tranches (staff): one notice per investor, pro rata to unfunded commitment.
 #[utoipa::path(post, path = "/funds/{fund_id}/capital-calls", tag = "capital", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = NewCallRequest,
     responses((status = 201, body = CapitalCall),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -182,6 +182,7 @@ pub struct NoticeQuery {
     #[param(value_type = Option<uuid::Uuid>)]
     #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -243,7 +244,7 @@ pub struct ContributionRequest {
 
 /// Record a contribution paying a notice, in part or in full (staff). Over-payment is refused.
 #[utoipa::path(post, path = "/notices/{notice_id}/contributions", tag = "capital", security(("bearer" = [])), params(("notice_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = ContributionRequest,
     responses((status = 201, body = Contribution),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),

@@ -46,7 +46,7 @@ pub struct NewCommitmentRequest {
 
 /// Record a source's commitment to a tranche (staff).
 #[utoipa::path(post, path = "/funds/{fund_id}/commitments", tag = "commitments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = NewCommitmentRequest,
     responses((status = 201, body = Commitment),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -101,6 +101,7 @@ pub struct CommitmentQuery {
     #[param(value_type = Option<uuid::Uuid>)]
     #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -168,7 +169,7 @@ pub struct AmendmentRequest {
 
 /// Amend a commitment by a new event: increase, decrease (never below what is called) or cancel (staff).
 #[utoipa::path(post, path = "/commitments/{commitment_id}/amendments", tag = "commitments", security(("bearer" = [])), params(("commitment_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = AmendmentRequest,
     responses((status = 201, body = Commitment),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),

@@ -99,7 +99,7 @@ pub async fn list_funds(
 
 /// Create a fund, or a compartment of an umbrella fund, with its chart of accounts (staff).
 #[utoipa::path(post, path = "/funds", tag = "funds", security(("bearer" = [])), request_body = NewFundRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses(
         (status = 201, body = Fund),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),

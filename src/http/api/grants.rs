@@ -157,7 +157,7 @@ pub fn micros(at: DateTime<Utc>) -> chrono::NaiveDateTime {
 
 /// Open a grant call, reserving its budget from the fund's compute-grant pool (staff).
 #[utoipa::path(post, path = "/grant-calls", tag = "grants", security(("bearer" = [])), request_body = NewGrantCallRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses((status = 201, body = GrantCall),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 422, description = "pool-insufficient, unknown-facility", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -299,7 +299,7 @@ impl ApplicationRequest {
 /// Save a draft application to a call (SME). The answer shows the computed SME category, the
 /// aid value and every reason the application could not be submitted as it stands.
 #[utoipa::path(post, path = "/grant-calls/{call_id}/applications", tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = ApplicationRequest,
     responses((status = 201, body = Application),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -372,7 +372,7 @@ pub async fn update_application(
 /// EU-27, call not open or closed, hours above the call maximum, facility not eligible,
 /// invalid period, de minimis ceiling exceeded.
 #[utoipa::path(post, path = "/applications/{application_id}/submit", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses((status = 200, body = Application),
         (status = 422, description = "not-an-sme, not-in-eu, call-closed, hours-above-call-maximum, de-minimis-exceeded, ...", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn submit_application(
@@ -400,6 +400,7 @@ pub struct ApplicationQuery {
     #[param(value_type = Option<uuid::Uuid>)]
     #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -479,7 +480,7 @@ pub struct AwardRequest {
 /// quarter; then the award and its journal entry. Of awards racing for the last euro or hour,
 /// exactly one wins.
 #[utoipa::path(post, path = "/applications/{application_id}/award", tag = "grants", security(("bearer" = [])), params(("application_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = AwardRequest,
     responses((status = 201, body = Award),
         (status = 422, description = "too-few-reviews, score-below-minimum, budget-exhausted, capacity-exhausted, de-minimis-exceeded, no-price", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -550,6 +551,7 @@ pub struct AwardQuery {
     #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
     /// 1 to 500; 50 when omitted.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -609,6 +611,7 @@ pub async fn get_award(
 pub struct RecordsQuery {
     /// The last `record_id` of the previous page.
     pub after: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

@@ -46,7 +46,7 @@ pub struct DeploymentRequest {
 
 /// Invest called cash in a facility, as equity or a grant (staff).
 #[utoipa::path(post, path = "/funds/{fund_id}/deployments", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = DeploymentRequest,
     responses((status = 201, body = Deployment),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -124,7 +124,7 @@ pub struct ProceedsRequest {
 
 /// Record cash received by the fund (staff).
 #[utoipa::path(post, path = "/funds/{fund_id}/proceeds", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = ProceedsRequest,
     responses((status = 201, body = Proceeds),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -180,7 +180,7 @@ pub struct ValuationRequest {
 
 /// Record the fund's NAV on a date; the books are revalued to it (staff).
 #[utoipa::path(post, path = "/funds/{fund_id}/valuations", tag = "investments", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = ValuationRequest,
     responses((status = 201, body = Valuation),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),

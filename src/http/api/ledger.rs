@@ -152,7 +152,7 @@ pub struct NewAccountRequest {
 
 /// Add an account to the fund's chart (staff). Codes are stable and never reused.
 #[utoipa::path(post, path = "/funds/{fund_id}/accounts", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = NewAccountRequest,
     responses((status = 201, body = Account), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -317,7 +317,7 @@ fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedLine>
 
 /// Post a manual journal entry (staff): balanced, at least two postings, never edited later.
 #[utoipa::path(post, path = "/funds/{fund_id}/journal-entries", tag = "ledger", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = ManualEntryRequest,
     responses((status = 201, body = JournalEntryView),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -391,6 +391,7 @@ pub struct EntryQuery {
     pub to: Option<NaiveDate>,
     /// Sequence number to continue after (from `next_after`).
     pub after: Option<i64>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -455,7 +456,7 @@ pub struct ReversalRequest {
 
 /// Reverse an entry (staff): posts its mirror image, naming the entry it reverses.
 #[utoipa::path(post, path = "/ledger/entries/{entry_id}/reversal", tag = "ledger", security(("bearer" = [])), params(("entry_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = ReversalRequest,
     responses((status = 201, body = JournalEntryView),
         (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),

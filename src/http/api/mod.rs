@@ -51,6 +51,10 @@ pub struct Page<T: ToSchema> {
 /// Default and largest page sizes of list endpoints.
 pub const PAGE_LIMIT_DEFAULT: i64 = 50;
 pub const PAGE_LIMIT_MAX: i64 = 500;
+// The document states these maxima as literals (`#[param(maximum = ...)]` takes no constant).
+const _: () = assert!(PAGE_LIMIT_MAX == 500);
+const _: () = assert!(crate::storage::usage::RECORDS_PAGE_MAX == 1000);
+const _: () = assert!(crate::storage::users::USER_EVENTS_PAGE_MAX == 200);
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -86,6 +90,7 @@ pub struct PageQuery {
     #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
     /// 1 to 500; 50 when omitted.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -97,6 +102,7 @@ pub struct CursorQuery {
     /// The `next_after` of the previous page.
     pub after: Option<String>,
     /// 1 to 500; 50 when omitted.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

@@ -140,7 +140,7 @@ impl NewTrancheRequest {
 
 /// Add a tranche (share class) to a fund (staff).
 #[utoipa::path(post, path = "/funds/{fund_id}/tranches", tag = "structure", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = NewTrancheRequest,
     responses((status = 201, body = Tranche), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -239,7 +239,7 @@ impl NewSourceRequest {
 
 /// Register a source of money: an EU programme, a Member State, the EIB Group or a private investor (staff).
 #[utoipa::path(post, path = "/sources", tag = "structure", security(("bearer" = [])), request_body = NewSourceRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses((status = 201, body = Source), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn create_source(
@@ -304,7 +304,7 @@ pub struct NewFacilityRequest {
 
 /// Register a gigafactory or AI factory (staff).
 #[utoipa::path(post, path = "/facilities", tag = "structure", security(("bearer" = [])), request_body = NewFacilityRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses((status = 201, body = Facility), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn create_facility(
@@ -390,7 +390,7 @@ pub struct PriceRequest {
 
 /// Add a list price per GPU-hour from a date on (staff). Versions are never edited.
 #[utoipa::path(post, path = "/facilities/{facility_id}/prices", tag = "structure", security(("bearer" = [])), params(("facility_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = PriceRequest,
     responses((status = 201, body = FacilityPrice),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),

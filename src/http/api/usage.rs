@@ -31,7 +31,7 @@ pub struct UsageRecordRequest {
     #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub award_id: String,
     /// Up to 3 decimals, as a string (`"1.250"`) or a whole number.
-    #[schema(value_type = String, example = "1.250")]
+    #[schema(value_type = GpuHoursValue, example = "1.250")]
     pub gpu_hours: GpuHours,
     #[schema(value_type = String, format = DateTime)]
     #[serde(deserialize_with = "rfc3339")]
@@ -39,6 +39,17 @@ pub struct UsageRecordRequest {
     #[schema(value_type = String, format = DateTime)]
     #[serde(deserialize_with = "rfc3339")]
     pub period_end: DateTime<Utc>,
+}
+
+/// How GPU-hours may be written (the document's view of `GpuHours`, which parses both).
+#[derive(ToSchema, serde::Serialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum GpuHoursValue {
+    /// Up to 3 decimals, e.g. `"1.250"`.
+    Decimal(String),
+    /// A whole number of hours.
+    Whole(u64),
 }
 
 /// RFC 3339 through chrono's dedicated parser: a batch carries 20,000 timestamps, and the

@@ -53,7 +53,7 @@ pub async fn list_users(
 
 /// Create a user (admin only).
 #[utoipa::path(post, path = "/users", tag = "users", security(("bearer" = [])), request_body = NewUserRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses(
         (status = 201, body = User),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -104,6 +104,7 @@ pub struct EventQuery {
     #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
     pub after: Option<String>,
     /// 1 to 200; 50 when omitted.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -132,7 +133,7 @@ async fn change_account(
 
 /// Disable a user (admin only): their tokens and sessions end, and they cannot sign in.
 #[utoipa::path(post, path = "/users/{id}/disable", tag = "users", security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses(
         (status = 200, body = User),
         (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -150,7 +151,7 @@ pub async fn disable_user(
 
 /// Enable a disabled user again (admin only). Tokens ended by disabling stay ended.
 #[utoipa::path(post, path = "/users/{id}/enable", tag = "users", security(("bearer" = [])),
-    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses(
         (status = 200, body = User),
         (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -169,7 +170,7 @@ pub async fn enable_user(
 /// Set a new password for a user (admin only): the user's tokens and sessions end.
 #[utoipa::path(post, path = "/users/{id}/password", tag = "users", security(("bearer" = [])),
     request_body = PasswordResetRequest,
-    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses(
         (status = 200, body = User),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -195,7 +196,7 @@ pub async fn reset_password(
 /// sessions end; they sign in again with the new role.
 #[utoipa::path(post, path = "/users/{id}/role", tag = "users", security(("bearer" = [])),
     request_body = RoleChangeRequest,
-    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     responses(
         (status = 200, body = User),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),

@@ -48,7 +48,7 @@ pub fn routes(table: &mut RouteTable) {
 
 /// Set the fund's waterfall: stored as a new version (staff).
 #[utoipa::path(post, path = "/funds/{fund_id}/waterfall", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = Terms,
     responses((status = 201, body = TermsVersion),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
@@ -144,7 +144,7 @@ pub async fn preview(
 /// Execute a distribution: the preview's allocation, posted with its journal entry and one
 /// distribution notice per investor, in one transaction (staff).
 #[utoipa::path(post, path = "/funds/{fund_id}/distributions", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = DistributionRequest,
     responses((status = 201, body = DistributionView),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
@@ -211,6 +211,7 @@ pub struct NoticeQuery {
     /// The `next_after` of the previous page (`distribution_id/investor_id` of its last notice).
     pub after: Option<String>,
     /// 1 to 500; 50 when omitted.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -247,7 +248,7 @@ pub struct WriteDownRequest {
 
 /// Write an investment down; the loss is allocated in reverse seniority, first-loss first (staff).
 #[utoipa::path(post, path = "/funds/{fund_id}/write-downs", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = WriteDownRequest,
     responses((status = 201, body = WriteDown),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
