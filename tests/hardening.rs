@@ -261,7 +261,27 @@ async fn every_list_answers_pages_and_honours_limit(app: TestApp) {
     common::assert_problem(&app.get(&format!("/api/v1/funds?after={unknown}"), &staff).await, 400, Some("query.after"));
 }
 
+/// A body with several wrong fields is refused once, naming each of them (only the first was
+/// named), and nothing is written.
+async fn a_body_with_several_wrong_fields_names_them_all(app: TestApp) {
+    let body =
+        json!({"name": 5, "target_size": "abc", "inception_date": "not a date", "term_years": "ten", "colour": "red"});
+    let refused = app.post("/api/v1/funds", &app.staff(), &body).await;
+    for field in ["name", "target_size", "inception_date", "term_years", "colour"] {
+        common::assert_problem(&refused, 400, Some(field));
+    }
+    let postings = json!({"effective_date": "2025-01-01", "description": "two wrong lines",
+        "postings": [{"account": "1000", "debit": "x"}, {"account": "3900", "credit": "1.00"}], "memo": 3});
+    let fund = app.create_fund("Several").await;
+    let refused = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &postings).await;
+    common::assert_problem(&refused, 400, Some("postings[0].debit"));
+    common::assert_problem(&refused, 400, Some("memo"));
+    let funds = app.get("/api/v1/funds", &app.staff()).await;
+    assert_eq!(funds.body["items"].as_array().map(Vec::len), Some(1), "only the fund made here");
+}
+
 on_both_backends!(
+    a_body_with_several_wrong_fields_names_them_all,
     every_list_answers_pages_and_honours_limit,
     ids_are_checked_as_uuids_wherever_they_are_sent,
     page_limits_out_of_range_are_refused,

@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use super::body_errors::all_field_errors;
 use super::AppState;
 use crate::auth::{standing, Principal};
 use crate::error::{AppError, FieldError};
@@ -175,10 +176,9 @@ fn parse_json_with_path<T: DeserializeOwned>(raw: &[u8]) -> Result<T, AppError> 
             AppError::MalformedBody { detail: format!("body is not valid JSON: {reason}"), errors: vec![] }
         } else {
             let field = if path == "." { "body".to_string() } else { path };
-            AppError::MalformedBody {
-                detail: format!("{field}: {reason}"),
-                errors: vec![FieldError::new(field, reason)],
-            }
+            let errors = all_field_errors::<T>(raw, FieldError::new(field, reason));
+            let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.reason)).collect::<Vec<_>>().join("; ");
+            AppError::MalformedBody { detail, errors }
         }
     })
 }

@@ -2,6 +2,7 @@
 //! they check the caller, parse the input and hand over to storage in a blocking thread.
 
 pub mod api;
+pub mod body_errors;
 pub mod commitment_writer;
 pub mod extract;
 pub mod health;
