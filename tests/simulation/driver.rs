@@ -477,6 +477,8 @@ impl Sim {
             {
                 Ok(())
             }
+            // A rate beyond the largest double (docs/metrics.md: no_convergence).
+            (Some("no_convergence"), _) if oracle::root_above_a_double(&flows) => Ok(()),
             _ => Err(format!(
                 "[xirr] investor {id}: flows {:?} change sign once, so one rate exists, but XIRR says {}",
                 oracle::netted(&flows).iter().map(|(d, c)| format!("{d} {}", eur(*c))).collect::<Vec<_>>(),

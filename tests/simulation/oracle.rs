@@ -187,6 +187,15 @@ pub fn root_near(rate: f64, flows: &[(NaiveDate, i64)]) -> bool {
     low == std::cmp::Ordering::Equal || high == std::cmp::Ordering::Equal || low != high
 }
 
+/// Whether the one root lies beyond the largest double. As the rate grows without bound the
+/// present value takes the sign of the earliest flow; if at `f64::MAX` (summed in logarithms,
+/// so it does not overflow) it still has the other sign, the value has not crossed zero yet.
+pub fn root_above_a_double(flows: &[(NaiveDate, i64)]) -> bool {
+    let Some(earliest) = netted(flows).first().map(|f| f.1.cmp(&0)) else { return false };
+    let at_largest = npv_sign(f64::MAX, flows);
+    at_largest != std::cmp::Ordering::Equal && at_largest != earliest
+}
+
 /// Cents as a decimal string, for messages.
 pub fn eur(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
@@ -258,6 +267,21 @@ mod tests {
         let seed_52 = [(day("2024-04-26"), -2_400_312), (day("2024-06-28"), 27_742)];
         assert!(root_near(-0.9999999999940168, &seed_52));
         assert!(!root_near(-0.99999999999, &seed_52));
+    }
+
+    /// Seed 220 (long run of 2026-11-26), step 146: EUR 198.34 paid, EUR 7,165,899.51 back four
+    /// days later. The rate is (7165899.51 / 198.34)^(365/4) - 1, about 10^416: no double holds
+    /// it, and the service answers no_convergence as documented.
+    #[test]
+    fn a_rate_beyond_the_largest_double_is_recognised() {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap_or_default();
+        let seed_220 = [(day("2025-06-16"), -19_834), (day("2025-06-20"), 716_589_951)];
+        assert!(root_above_a_double(&seed_220));
+        // Ten days later the same gain is about 10^166, which a double holds.
+        let held = [(day("2025-06-16"), -19_834), (day("2025-06-26"), 716_589_951)];
+        assert!(!root_above_a_double(&held));
+        let loss = [(day("2025-06-16"), -19_834), (day("2025-06-20"), 100)];
+        assert!(!root_above_a_double(&loss));
     }
 
     #[test]
