@@ -195,16 +195,16 @@ pub async fn list_notices(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let query = query.0;
-    let asked = query.investor_id.as_deref().map(|id| parse_id("investor_id", id)).transpose()?;
+    let asked = query.investor_id.clone();
     let Some(source_id) = principal.party_filter(asked) else {
         return Ok(HttpResponse::Ok().json(Page::<Notice> { items: vec![], next_after: None }));
     };
     let filter = NoticeFilter {
-        fund_id: query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?,
-        call_id: query.call_id.as_deref().map(|id| parse_id("call_id", id)).transpose()?,
+        fund_id: query.fund_id.clone(),
+        call_id: query.call_id.clone(),
         source_id,
         late_only: query.late,
-        after_id: query.after.as_deref().map(|id| parse_id("after", id)).transpose()?,
+        after_id: query.after.clone(),
     };
     let limit = page_limit(query.limit)?;
     let items = state.db(move |conn| capital::list_notices(conn, &filter, today(), limit)).await?;

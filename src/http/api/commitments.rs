@@ -117,15 +117,15 @@ pub async fn list_commitments(
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let fund_id = parse_id("fund_id", &path)?;
     let query = query.0;
-    let requested_source = query.source_id.as_deref().map(|id| parse_id("source_id", id)).transpose()?;
+    let requested_source = query.source_id.clone();
     let Some(source_id) = principal.party_filter(requested_source) else {
         return Ok(HttpResponse::Ok().json(Page::<Commitment> { items: vec![], next_after: None }));
     };
     let filter = CommitmentFilter {
         fund_id: Some(fund_id.clone()),
-        tranche_id: query.tranche_id.as_deref().map(|id| parse_id("tranche_id", id)).transpose()?,
+        tranche_id: query.tranche_id.clone(),
         source_id,
-        after_id: query.after.as_deref().map(|id| parse_id("after", id)).transpose()?,
+        after_id: query.after.clone(),
     };
     let limit = page_limit(query.limit)?;
     let items = state

@@ -421,10 +421,10 @@ pub async fn list_applications(
         }
     }
     let filter = ApplicationFilter {
-        call_id: query.call_id.as_deref().map(|id| parse_id("query.call_id", id)).transpose()?,
+        call_id: query.call_id.clone(),
         sme_id: principal.party_scope().map(str::to_string),
         status: query.status,
-        after: query.after.as_deref().map(|id| parse_id("query.after", id)).transpose()?,
+        after: query.after.clone(),
     };
     let limit = page_limit(query.limit)?;
     let items = state.db(move |conn| grants::list_applications(conn, &filter, limit)).await?;
@@ -564,11 +564,8 @@ pub async fn list_awards(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme, Role::Facility])?;
     let query = query.0;
-    let mut filter = AwardFilter {
-        call_id: query.call_id.as_deref().map(|id| parse_id("query.call_id", id)).transpose()?,
-        facility_id: query.facility_id.as_deref().map(|id| parse_id("query.facility_id", id)).transpose()?,
-        sme_id: query.sme_id,
-    };
+    let mut filter =
+        AwardFilter { call_id: query.call_id.clone(), facility_id: query.facility_id.clone(), sme_id: query.sme_id };
     match principal.role {
         Role::Sme => filter.sme_id = Some(principal.subject.clone()),
         Role::Facility => filter.facility_id = Some(principal.subject.clone()),

@@ -406,8 +406,8 @@ pub async fn list_entries(
     principal.require(LEDGER_READERS)?;
     let query = query.0;
     let filter = EntryFilter {
-        fund_id: query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?,
-        account_id: query.account_id.as_deref().map(|id| parse_id("account_id", id)).transpose()?,
+        fund_id: query.fund_id.clone(),
+        account_id: query.account_id.clone(),
         event_type: query.event_type,
         event_id: query.event_id,
         actor: query.actor,

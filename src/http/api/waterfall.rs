@@ -223,8 +223,8 @@ pub async fn notices(
     query: ValidQuery<NoticeQuery>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
-    let fund_id = query.fund_id.as_deref().map(|id| parse_id("fund_id", id)).transpose()?;
-    let asked = query.investor_id.as_deref().map(|id| parse_id("investor_id", id)).transpose()?;
+    let fund_id = query.fund_id.clone();
+    let asked = query.investor_id.clone();
     let list = match principal.party_filter(asked) {
         None => Vec::<DistributionNotice>::new(),
         Some(investor) => {
