@@ -26,7 +26,10 @@ fi
 cargo build --locked --quiet --bin investai
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Refused sign-ins are answered at once here: the fuzzing judges answers, not their timing, and
+# its thousands of wrong passwords would otherwise wait a second each (docs/security.md).
 export DATABASE_URL="sqlite://$work/fuzz.db" INVESTAI_LOG_LEVEL=warn INVESTAI_LAPSE_INTERVAL_SECONDS=0
+export INVESTAI_SIGN_IN_REFUSAL_HOLD_MILLIS=0
 target/debug/investai serve --demo --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -63,6 +63,10 @@ pub struct Settings {
     /// reset, re-roled or signed out on another node is refused here within this time (on the
     /// node that made the change, at once). 1 to 60.
     pub standing_refresh_seconds: u64,
+    /// Milliseconds a refused sign-in (throttled, or the hashing queue full) is held before it
+    /// is answered, so that a flood's connections wait instead of asking again at once. 0 to
+    /// 5,000; 0 answers at once.
+    pub sign_in_refusal_hold_millis: u64,
 }
 
 impl Default for Settings {
@@ -88,6 +92,7 @@ impl Default for Settings {
             password_hash_threads: 0,
             client_ip_header: None,
             standing_refresh_seconds: 5,
+            sign_in_refusal_hold_millis: 1_000,
         }
     }
 }
@@ -127,6 +132,9 @@ impl Settings {
         }
         if !(1..=crate::auth::standing::STANDING_REFRESH_SECONDS_MAX).contains(&self.standing_refresh_seconds) {
             return Err("standing_refresh_seconds must be between 1 and 60".into());
+        }
+        if self.sign_in_refusal_hold_millis > crate::auth::refusal_hold::SIGN_IN_REFUSAL_HOLD_MILLIS_MAX {
+            return Err("sign_in_refusal_hold_millis must be between 0 and 5000".into());
         }
         if let Some(header) = &self.client_ip_header {
             actix_web::http::header::HeaderName::try_from(header.as_str())

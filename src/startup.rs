@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 
+use crate::auth::refusal_hold::{RefusalHold, SIGN_IN_REFUSALS_HELD_MAX};
 use crate::auth::standing::StandingCache;
 use crate::auth::JwtKeys;
 use crate::config::Settings;
@@ -47,6 +48,8 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         n => n,
     };
     let hasher = crate::auth::hasher::PasswordHasher::start(hash_threads)?;
+    let sign_in_refusal_hold =
+        RefusalHold::new(Duration::from_millis(settings.sign_in_refusal_hold_millis), SIGN_IN_REFUSALS_HELD_MAX);
     let standings = Arc::new(StandingCache::new(Duration::from_secs(settings.standing_refresh_seconds)));
     let state = AppState {
         pool,
@@ -59,6 +62,7 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         internal_errors: Arc::default(),
         hasher,
         sign_in_throttle: Arc::default(),
+        sign_in_refusal_hold,
         standings,
     };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;

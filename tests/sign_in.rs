@@ -1,20 +1,28 @@
 //! Sign-in under attack, on both backends: failed sign-ins are throttled per account and
 //! client address with growing waits (429 and `Retry-After`), a success clears the account's
 //! count, and more sign-ins at once than the node hashes and queues are refused at once
-//! instead of piling up. The servers here hash on one thread, so the queue is short.
+//! instead of piling up; both refusals are answered after a hold, so that a flood's connections
+//! wait. The servers here hash on one thread, so the queue is short.
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{assert_problem, Backend, Reply, TestApp};
 use futures_util::future::join_all;
 use serde_json::json;
 
 const PASSWORD: &str = "a long enough password";
+/// The servers' `sign_in_refusal_hold_millis`: shorter than the first throttle wait (1 s), so
+/// that two held refusals fit in it.
+const REFUSAL_HOLD: Duration = Duration::from_millis(300);
 
 async fn spawn_with_one_hash_thread(backend: Backend) -> TestApp {
-    common::spawn_app_with(backend, |s| s.password_hash_threads = 1).await
+    common::spawn_app_with(backend, |s| {
+        s.password_hash_threads = 1;
+        s.sign_in_refusal_hold_millis = REFUSAL_HOLD.as_millis() as u64;
+    })
+    .await
 }
 
 async fn create_user(app: &TestApp, username: &str) {
@@ -40,7 +48,9 @@ async fn failed_sign_ins_wait_longer_and_a_success_clears_them(app: TestApp) {
         assert_problem(&reply, 401, None);
         assert!(reply.headers.get("retry-after").is_none(), "attempt {attempt}");
     }
+    let asked = Instant::now();
     let throttled = sign_in(&app, "alice", PASSWORD).await;
+    assert!(asked.elapsed() >= REFUSAL_HOLD, "a refusal is answered after the hold: {:?}", asked.elapsed());
     assert_problem(&throttled, 429, None);
     assert_eq!(throttled.body["type"], "/problems/sign-in-throttled");
     assert_eq!(retry_after(&throttled), 1, "{:?}", throttled.headers);
@@ -69,7 +79,14 @@ async fn failed_sign_ins_wait_longer_and_a_success_clears_them(app: TestApp) {
 async fn a_sign_in_flood_is_refused_beyond_the_hashing_queue(app: TestApp) {
     let attempts = (0..40).map(|n| {
         let app = &app;
-        async move { sign_in(app, &format!("nobody-{n}"), "wrong password!").await }
+        async move {
+            let asked = Instant::now();
+            let reply = sign_in(app, &format!("nobody-{n}"), "wrong password!").await;
+            if reply.status == 429 {
+                assert!(asked.elapsed() >= REFUSAL_HOLD, "a busy refusal came after {:?}", asked.elapsed());
+            }
+            reply
+        }
     });
     let replies = join_all(attempts).await;
     let busy: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();

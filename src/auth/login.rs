@@ -24,7 +24,22 @@ fn retry_seconds(wait: Duration) -> u64 {
 
 /// Checks a user's password, unless the account or the address must wait first. Takes the
 /// same time whether or not the user exists: an unknown name is checked against a decoy hash.
+/// A refusal to check (throttled, or the hashing queue full) is answered after the node's
+/// refusal hold (`refusal_hold`).
 pub async fn sign_in(state: &AppState, username: String, password_text: String, address: IpAddr) -> AppResult<UserRow> {
+    let outcome = check_password(state, username, password_text, address).await;
+    if let Err(AppError::TooManyRequests { .. }) = &outcome {
+        state.sign_in_refusal_hold.hold().await;
+    }
+    outcome
+}
+
+async fn check_password(
+    state: &AppState,
+    username: String,
+    password_text: String,
+    address: IpAddr,
+) -> AppResult<UserRow> {
     if let Err(wait) = state.sign_in_throttle.check(&username, address, Instant::now()) {
         let seconds = retry_seconds(wait);
         return Err(AppError::TooManyRequests {

@@ -7,6 +7,7 @@ pub mod jwt;
 pub mod login;
 pub mod password;
 pub mod principal;
+pub mod refusal_hold;
 pub mod standing;
 pub mod throttle;
 
