@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::auth::jwt::parse_ttl;
 use crate::auth::{password, JwtKeys};
 use crate::config::{create_demo_key, Settings};
+use crate::domain::merkle;
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 use crate::seed;
@@ -61,7 +62,24 @@ enum Command {
         ttl: String,
     },
     /// Re-check every journal entry's balance and the hash chain; non-zero exit on a fault.
-    Verify,
+    /// With `--checkpoint`, also prove that the journal extends a checkpoint kept elsewhere.
+    Verify {
+        /// A signed checkpoint (C2SP signed note) kept outside the database.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The verifier key to check its signature with (`<origin>+<key id>+<base64>`); by
+        /// default the one derived from this node's checkpoint signing key.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Sign a checkpoint of the journal now, if it grew since the last; print it.
+    Checkpoint,
+    /// Make a checkpoint signing key for ORIGIN (e.g. `investai.example.eu/journal`): prints the
+    /// secret signer key (for `INVESTAI_CHECKPOINT_SIGNING_KEY`) and the public verifier key.
+    CheckpointKey {
+        #[arg(long)]
+        origin: String,
+    },
     /// Compute grants.
     Grants {
         #[command(subcommand)]
@@ -110,7 +128,10 @@ pub fn main() -> ExitCode {
         Command::Seed { file } => seed_file(&settings, &file),
         Command::User { command: UserCommand::Add { role, name, party } } => add_user(&settings, role, &name, party),
         Command::Token { user, ttl } => mint_token(&settings, &user, &ttl),
-        Command::Verify => return verify(&settings),
+        Command::Verify { checkpoint: None, .. } => return verify(&settings),
+        Command::Verify { checkpoint: Some(file), key } => return verify_checkpoint(&settings, &file, key),
+        Command::Checkpoint => issue_checkpoint(&settings),
+        Command::CheckpointKey { origin } => checkpoint_key(&origin),
         Command::Grants { command: GrantsCommand::Lapse { as_of } } => lapse(&settings, as_of),
     };
     match outcome {
@@ -141,8 +162,22 @@ fn serving_secret(settings: &Settings, demo: bool) -> AppResult<String> {
     }
 }
 
+/// In demo mode without a configured checkpoint key, the demo's own beside the database.
+fn ensure_demo_checkpoint_key(settings: &Settings) -> AppResult<()> {
+    if settings.checkpoint_signer_key().is_some() {
+        return Ok(());
+    }
+    let Some(path) = settings.demo_checkpoint_key_path() else { return Ok(()) };
+    crate::config::create_demo_checkpoint_key(&path)
+        .map(|_| ())
+        .map_err(|e| AppError::internal(format!("cannot write {}: {e}", path.display())))
+}
+
 fn serve(settings: Settings, demo: bool, bind: Option<String>) -> AppResult<()> {
     let secret = serving_secret(&settings, demo)?;
+    if demo {
+        ensure_demo_checkpoint_key(&settings)?;
+    }
     let address = bind.unwrap_or_else(|| settings.bind.clone());
     let listener =
         TcpListener::bind(&address).map_err(|e| AppError::Unavailable(format!("cannot listen on {address}: {e}")))?;
@@ -264,16 +299,20 @@ fn lapse(settings: &Settings, as_of: Option<chrono::NaiveDate>) -> AppResult<()>
     Ok(())
 }
 
+/// A pool on an existing database, for the commands that only read.
+fn existing_database(settings: &Settings) -> AppResult<storage::DbPool> {
+    let target = settings.db_target().map_err(AppError::Unavailable)?;
+    if let DbTarget::Sqlite(path) = &target {
+        if !path.exists() {
+            return Err(AppError::Unavailable(format!("no database at {}", path.display())));
+        }
+    }
+    storage::build_pool(&target, 1)
+}
+
 fn verify(settings: &Settings) -> ExitCode {
     let outcome = (|| -> AppResult<ledger::VerifyReport> {
-        let target = settings.db_target().map_err(AppError::Unavailable)?;
-        if let DbTarget::Sqlite(path) = &target {
-            if !path.exists() {
-                return Err(AppError::Unavailable(format!("no database at {}", path.display())));
-            }
-        }
-        let pool = storage::build_pool(&target, 1)?;
-        let mut conn = pool.get()?;
+        let mut conn = existing_database(settings)?.get()?;
         read_tx(&mut conn, ledger::verify_chain)
     })();
     match outcome {
@@ -294,4 +333,79 @@ fn verify(settings: &Settings) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `verify --checkpoint`: the signature with the given (or this node's) verifier key, then the
+/// journal against the checkpoint. Exit 1 on a fault, 2 when it could not be checked.
+fn verify_checkpoint(settings: &Settings, file: &Path, key: Option<String>) -> ExitCode {
+    let outcome = (|| -> AppResult<Result<String, String>> {
+        let note =
+            std::fs::read(file).map_err(|e| AppError::Unavailable(format!("cannot read {}: {e}", file.display())))?;
+        let key = match key {
+            Some(key) => key,
+            None => {
+                let signer_key = settings.checkpoint_signer_key().ok_or_else(|| {
+                    AppError::Unavailable("no verifier key: pass --key, or set INVESTAI_CHECKPOINT_SIGNING_KEY".into())
+                })?;
+                merkle::CheckpointSigner::new(&signer_key).map_err(AppError::Unavailable)?.verifier_key().to_string()
+            }
+        };
+        let checkpoint = match merkle::open_checkpoint(&note, &key) {
+            Ok(checkpoint) => checkpoint,
+            Err(refusal) => return Ok(Err(format!("checkpoint {}: {refusal}", file.display()))),
+        };
+        let mut conn = existing_database(settings)?.get()?;
+        let checked = read_tx(&mut conn, |c| ledger::verify_checkpoint(c, &checkpoint))?;
+        Ok(checked.map(|report| {
+            format!(
+                "journal extends checkpoint {} of {} entries: {} entries verified, chain head {}",
+                checkpoint.origin, checkpoint.size, report.entries_checked, report.head_hash
+            )
+        }))
+    })();
+    match outcome {
+        Ok(Ok(message)) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(fault)) => {
+            eprintln!("CHECKPOINT VERIFICATION FAILED: {fault}");
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("investai: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `checkpoint`: signs one now if the journal grew since the last, and prints the latest.
+fn issue_checkpoint(settings: &Settings) -> AppResult<()> {
+    let signer_key = settings.checkpoint_signer_key().ok_or_else(|| {
+        AppError::Unavailable(
+            "no checkpoint signing key: set INVESTAI_CHECKPOINT_SIGNING_KEY (see `investai checkpoint-key`)".into(),
+        )
+    })?;
+    let job = crate::jobs::CheckpointJob::from_settings(settings, &signer_key).map_err(AppError::Unavailable)?;
+    let (pool, _) = open_database(settings)?;
+    job.run_once(&pool, true)?;
+    let mut conn = pool.get()?;
+    match storage::merkle::latest_checkpoint(&mut conn)? {
+        Some(row) => {
+            print!("{}", row.note);
+            Ok(())
+        }
+        None => Err(AppError::Unavailable("the journal is empty: nothing to sign".into())),
+    }
+}
+
+/// `checkpoint-key`: a new key pair, the secret one first.
+fn checkpoint_key(origin: &str) -> AppResult<()> {
+    if !signed_note::is_key_name_valid(origin) {
+        return Err(AppError::field("origin", "a key name: no spaces, no '+', not empty"));
+    }
+    let (signer_key, verifier_key) = merkle::generate_signer_key(origin);
+    println!("signer key (secret; INVESTAI_CHECKPOINT_SIGNING_KEY): {signer_key}");
+    println!("verifier key (public; publish it): {verifier_key}");
+    Ok(())
 }

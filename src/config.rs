@@ -14,6 +14,10 @@ use crate::storage::DbTarget;
 pub const JWT_SECRET_BYTES_MIN: usize = 32;
 /// Suffix of the file that keeps the demo signing key beside the demo database.
 pub const DEMO_KEY_SUFFIX: &str = ".demo-jwt-key";
+/// Appended to the demo database's path for the demo's checkpoint signing key.
+pub const DEMO_CHECKPOINT_KEY_SUFFIX: &str = ".demo-checkpoint-key";
+/// The origin (log name) of the demo's checkpoints.
+pub const DEMO_CHECKPOINT_ORIGIN: &str = "investai.demo/journal";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -67,6 +71,18 @@ pub struct Settings {
     /// is answered, so that a flood's connections wait instead of asking again at once. 0 to
     /// 5,000; 0 answers at once.
     pub sign_in_refusal_hold_millis: u64,
+    /// The key that signs the journal's checkpoints, a signed-note signer key
+    /// (`PRIVATE+KEY+<origin>+<key id>+<base64>`, made by `investai checkpoint-key`). Secret.
+    /// None: no checkpoints are issued (in demo mode, a key beside the database is made).
+    pub checkpoint_signing_key: Option<String>,
+    /// A checkpoint is issued once this many entries were added since the last (and at least
+    /// daily while the journal grows).
+    pub checkpoint_every_entries: u64,
+    /// Seconds between a node's looks at whether a checkpoint is due; 0 turns it off.
+    pub checkpoint_interval_seconds: u64,
+    /// A directory every issued checkpoint is also written to, outside the database
+    /// (`<tree size>` and `latest`), for publishing (docs/ledger.md).
+    pub checkpoint_publish_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -93,6 +109,10 @@ impl Default for Settings {
             client_ip_header: None,
             standing_refresh_seconds: 5,
             sign_in_refusal_hold_millis: 1_000,
+            checkpoint_signing_key: None,
+            checkpoint_every_entries: 1_000,
+            checkpoint_interval_seconds: 60,
+            checkpoint_publish_dir: None,
         }
     }
 }
@@ -136,6 +156,12 @@ impl Settings {
         if self.sign_in_refusal_hold_millis > crate::auth::refusal_hold::SIGN_IN_REFUSAL_HOLD_MILLIS_MAX {
             return Err("sign_in_refusal_hold_millis must be between 0 and 5000".into());
         }
+        if self.checkpoint_every_entries == 0 {
+            return Err("checkpoint_every_entries must be at least 1".into());
+        }
+        if let Some(key) = &self.checkpoint_signing_key {
+            crate::domain::merkle::CheckpointSigner::new(key)?;
+        }
         if let Some(header) = &self.client_ip_header {
             actix_web::http::header::HeaderName::try_from(header.as_str())
                 .map_err(|_| format!("client_ip_header {header:?} is not a header name"))?;
@@ -164,14 +190,32 @@ impl Settings {
 
     /// Where demo mode keeps its generated signing key: beside the SQLite file.
     pub fn demo_key_path(&self) -> Option<PathBuf> {
+        self.beside_database(DEMO_KEY_SUFFIX)
+    }
+
+    /// Where demo mode keeps its checkpoint signing key: beside the SQLite database.
+    pub fn demo_checkpoint_key_path(&self) -> Option<PathBuf> {
+        self.beside_database(DEMO_CHECKPOINT_KEY_SUFFIX)
+    }
+
+    /// The SQLite file's path with `suffix` appended; none on PostgreSQL.
+    fn beside_database(&self, suffix: &str) -> Option<PathBuf> {
         match self.db_target().ok()? {
             DbTarget::Sqlite(path) => {
                 let mut name = path.into_os_string();
-                name.push(DEMO_KEY_SUFFIX);
+                name.push(suffix);
                 Some(PathBuf::from(name))
             }
             DbTarget::Postgres(_) => None,
         }
+    }
+
+    /// The configured checkpoint signing key, or else the demo one beside the demo database.
+    pub fn checkpoint_signer_key(&self) -> Option<String> {
+        self.checkpoint_signing_key.clone().or_else(|| {
+            let key = std::fs::read_to_string(self.demo_checkpoint_key_path()?).ok()?;
+            Some(key.trim().to_string())
+        })
     }
 
     /// The configured secret, or else the demo key beside the demo database, if one exists.
@@ -213,7 +257,17 @@ pub fn create_demo_key(path: &Path) -> std::io::Result<String> {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    let key = hex::encode(bytes);
+    write_private(path, hex::encode(bytes))
+}
+
+/// Makes the demo's checkpoint signing key at `path`; answers the signer key.
+pub fn create_demo_checkpoint_key(path: &Path) -> std::io::Result<String> {
+    let (signer_key, _) = crate::domain::merkle::generate_signer_key(DEMO_CHECKPOINT_ORIGIN);
+    write_private(path, signer_key)
+}
+
+/// Writes a key readable by its owner only.
+fn write_private(path: &Path, key: String) -> std::io::Result<String> {
     std::fs::write(path, &key)?;
     #[cfg(unix)]
     {

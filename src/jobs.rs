@@ -1,11 +1,12 @@
-//! Periodic work a node does by itself: lapsing compute-grant awards whose period has ended.
+//! Periodic work a node does by itself: lapsing compute-grant awards whose period has ended,
+//! and signing checkpoints of the journal.
 //!
 //! Every node may run it: each award is lapsed in its own write transaction that re-reads the
 //! award first, so two nodes (or the job and `investai grants lapse`) never lapse one twice.
 
 use std::time::Duration;
 
-use crate::storage::{awards, DbPool};
+use crate::storage::{awards, merkle, DbPool};
 
 /// Who the journal names as the actor of the periodic lapse.
 pub const LAPSE_ACTOR: &str = "system:lapse-job";
@@ -35,4 +36,77 @@ pub fn run_lapse_once(pool: &DbPool) {
         Ok(done) => tracing::info!(awards = done.len(), "ended awards lapsed"),
         Err(error) => tracing::warn!(%error, "lapse job failed; it runs again at the next interval"),
     }
+}
+
+/// The checkpoint job's settings: the signer, when one is due, where to publish.
+#[derive(Clone)]
+pub struct CheckpointJob {
+    pub signer: std::sync::Arc<crate::domain::merkle::CheckpointSigner>,
+    pub policy: merkle::CheckpointPolicy,
+    pub publish_dir: Option<std::path::PathBuf>,
+}
+
+impl CheckpointJob {
+    pub fn from_settings(settings: &crate::config::Settings, signer_key: &str) -> Result<CheckpointJob, String> {
+        Ok(CheckpointJob {
+            signer: std::sync::Arc::new(crate::domain::merkle::CheckpointSigner::new(signer_key)?),
+            policy: merkle::CheckpointPolicy {
+                every_entries: i64::try_from(settings.checkpoint_every_entries).unwrap_or(i64::MAX),
+                at_least_every: chrono::Duration::hours(CHECKPOINT_AT_LEAST_EVERY_HOURS),
+            },
+            publish_dir: settings.checkpoint_publish_dir.clone(),
+        })
+    }
+
+    /// Issues a checkpoint when one is due (or `force`, if the journal grew since the last) and
+    /// publishes it; answers it.
+    pub fn run_once(&self, pool: &DbPool, force: bool) -> crate::error::AppResult<Option<merkle::CheckpointRow>> {
+        use chrono::SubsecRound;
+        // Microseconds, the finest both databases keep.
+        let now = chrono::Utc::now().naive_utc().trunc_subsecs(6);
+        let mut conn = pool.get()?;
+        let issued = crate::storage::write_tx(&mut conn, |c| {
+            merkle::issue_checkpoint(c, &self.signer, self.policy, now, force)
+        })?;
+        if let (Some(row), Some(dir)) = (&issued, &self.publish_dir) {
+            publish_checkpoint(dir, row).map_err(|e| {
+                crate::error::AppError::Unavailable(format!(
+                    "checkpoint {} issued but not published to {}: {e}",
+                    row.tree_size,
+                    dir.display()
+                ))
+            })?;
+        }
+        Ok(issued)
+    }
+}
+
+/// A checkpoint is signed at least this often while the journal grows.
+pub const CHECKPOINT_AT_LEAST_EVERY_HOURS: i64 = 24;
+
+/// Runs the checkpoint job every `interval_seconds` on a thread of its own.
+pub fn spawn_checkpoint_job(pool: DbPool, job: CheckpointJob, interval_seconds: u64) {
+    let spawned = std::thread::Builder::new().name("checkpoint-job".into()).spawn(move || loop {
+        match job.run_once(&pool, false) {
+            Ok(Some(row)) => tracing::info!(tree_size = row.tree_size, root = %row.root_hash, "checkpoint issued"),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "checkpoint job failed; it runs again at the next interval"),
+        }
+        std::thread::sleep(Duration::from_secs(interval_seconds));
+    });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "could not start the checkpoint job; run `investai checkpoint` from a scheduler instead");
+    }
+}
+
+/// Writes `row`'s note to `<dir>/<tree size>` and `<dir>/latest` (each written whole, then
+/// renamed into place, so a reader never sees half a note).
+pub fn publish_checkpoint(dir: &std::path::Path, row: &merkle::CheckpointRow) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for name in [row.tree_size.to_string(), "latest".to_string()] {
+        let partial = dir.join(format!(".{name}.partial"));
+        std::fs::write(&partial, &row.note)?;
+        std::fs::rename(&partial, dir.join(name))?;
+    }
+    Ok(())
 }

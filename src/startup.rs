@@ -31,6 +31,8 @@ pub fn open_database(settings: &Settings) -> AppResult<(DbPool, &'static str)> {
     if applied > 0 {
         tracing::info!(applied, backend = target.backend_name(), "database migrations applied");
     }
+    // Entries written before the journal had its Merkle tree join it now.
+    crate::storage::write_tx(&mut conn, crate::storage::merkle::catch_up)?;
     Ok((pool, target.backend_name()))
 }
 
@@ -51,6 +53,10 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
     let sign_in_refusal_hold =
         RefusalHold::new(Duration::from_millis(settings.sign_in_refusal_hold_millis), SIGN_IN_REFUSALS_HELD_MAX);
     let standings = Arc::new(StandingCache::new(Duration::from_secs(settings.standing_refresh_seconds)));
+    let checkpoint_job = match settings.checkpoint_signer_key() {
+        Some(key) => Some(crate::jobs::CheckpointJob::from_settings(&settings, &key).map_err(AppError::Unavailable)?),
+        None => None,
+    };
     let state = AppState {
         pool,
         keys: Arc::new(keys),
@@ -63,9 +69,17 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         hasher,
         sign_in_throttle: Arc::default(),
         sign_in_refusal_hold,
+        checkpoint_verifier_key: checkpoint_job.as_ref().map(|job| Arc::from(job.signer.verifier_key())),
         standings,
     };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
+    match checkpoint_job {
+        Some(job) if state.settings.checkpoint_interval_seconds > 0 => {
+            crate::jobs::spawn_checkpoint_job(state.pool.clone(), job, state.settings.checkpoint_interval_seconds)
+        }
+        Some(_) => {}
+        None => tracing::warn!("no checkpoint signing key: the journal's checkpoints are not signed (docs/ledger.md)"),
+    }
     if state.settings.lapse_interval_seconds > 0 {
         crate::jobs::spawn_lapse_job(state.pool.clone(), state.settings.lapse_interval_seconds);
     }

@@ -8,6 +8,7 @@ pub mod floors;
 pub mod grants;
 pub mod hours;
 pub mod ledger;
+pub mod merkle;
 pub mod metrics;
 pub mod money;
 pub mod parties;

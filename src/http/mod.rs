@@ -47,6 +47,8 @@ pub struct AppState {
     pub hasher: crate::auth::hasher::PasswordHasher,
     /// Failed sign-ins per account and client address.
     pub sign_in_throttle: Arc<crate::auth::throttle::SignInThrottle>,
+    /// The public key of the journal's checkpoints, when this node signs them.
+    pub checkpoint_verifier_key: Option<Arc<str>>,
     /// Refused sign-ins wait here before they are answered.
     pub sign_in_refusal_hold: crate::auth::refusal_hold::RefusalHold,
     /// What this node read of users lately, to admit their tokens.

@@ -15,6 +15,7 @@ use crate::domain::ledger::{
     canonical_timestamp, chain_hash, check_balanced, reversal_of, AccountKind, CanonicalEntry, CanonicalPosting,
     ChainFault, ChainVerifier, PostingLine, StoredEntry, CANONICAL_VERSION,
 };
+use crate::domain::merkle;
 use crate::domain::money::Cents;
 use crate::error::{AppError, AppResult};
 
@@ -178,7 +179,8 @@ pub struct PostingRow {
 }
 
 impl EntryRow {
-    fn canonical<'a>(&'a self, lines: &'a [PostingRow]) -> CanonicalEntry<'a> {
+    /// What the entry's hash covers (docs/ledger.md, "Hash chain").
+    pub fn canonical<'a>(&'a self, lines: &'a [PostingRow]) -> CanonicalEntry<'a> {
         CanonicalEntry {
             version: CANONICAL_VERSION,
             sequence: self.sequence,
@@ -309,6 +311,7 @@ impl ChainedEntries {
             super::batch_insert!(conn, postings::table, chunk);
         }
         super::floors::record_and_check(conn, &self.entries, &self.postings, &self.fields)?;
+        self.grow_tree(conn)?;
         diesel::update(ledger_head::table.find(1))
             .set((
                 ledger_head::sequence.eq(last.sequence),
@@ -317,6 +320,20 @@ impl ChainedEntries {
             ))
             .execute(conn)?;
         Ok(())
+    }
+}
+
+impl ChainedEntries {
+    /// Appends the entries to the journal's Merkle tree, in the same transaction. The tree is at
+    /// the entry before the first unless the database predates it; then it catches up first.
+    fn grow_tree(&self, conn: &mut DbConnection) -> AppResult<()> {
+        let Some(first) = self.entries.first() else { return Ok(()) };
+        let mut size = super::merkle::tree_size(conn)?;
+        if size != first.sequence - 1 {
+            size = super::merkle::catch_up(conn)?;
+        }
+        let new: Vec<&str> = self.entries.iter().filter(|e| e.sequence > size).map(|e| e.hash.as_str()).collect();
+        super::merkle::append(conn, size, &new)
     }
 }
 
@@ -623,6 +640,61 @@ pub struct VerifyReport {
 
 /// Re-checks every entry's balance and the whole hash chain, page by page.
 pub fn verify_chain(conn: &mut DbConnection) -> AppResult<VerifyReport> {
+    verify_chain_observing(conn, |_| {})
+}
+
+/// Proves that the journal extends `checkpoint` (whose signature the caller has checked): the
+/// chain verifies, it holds at least the checkpoint's entries, the root of those entries,
+/// recomputed from the entries themselves, is the checkpoint's, and so is the root of the stored
+/// tree that proofs are served from. `Err` names the first fault.
+pub fn verify_checkpoint(
+    conn: &mut DbConnection,
+    checkpoint: &merkle::SignedCheckpoint,
+) -> AppResult<Result<VerifyReport, String>> {
+    let mut leaves = merkle::RootBuilder::default();
+    let mut root_of_first = (checkpoint.size == 0).then(|| leaves.root());
+    let mut malformed = None;
+    let report = verify_chain_observing(conn, |entry| {
+        if leaves.size() >= checkpoint.size {
+            return;
+        }
+        match merkle::leaf_hash(&entry.hash) {
+            Ok(leaf) => leaves.push(leaf),
+            Err(e) => malformed = malformed.take().or(Some(format!("entry {}: {e}", entry.sequence))),
+        }
+        if leaves.size() == checkpoint.size {
+            root_of_first = Some(leaves.root());
+        }
+    })?;
+    if let Some(fault) = report.first_fault.clone().or(malformed) {
+        return Ok(Err(fault));
+    }
+    let size = checkpoint.size;
+    let Some(root) = root_of_first else {
+        return Ok(Err(format!(
+            "the journal holds {} entries, the checkpoint was signed over {size}: entries were removed",
+            report.entries_checked
+        )));
+    };
+    if root != checkpoint.root {
+        return Ok(Err(format!(
+            "the first {size} entries have root {}, the checkpoint says {}: entries were rewritten",
+            merkle::hex_of(&root),
+            merkle::hex_of(&checkpoint.root)
+        )));
+    }
+    let stored = super::merkle::root(conn, size)?;
+    if stored != checkpoint.root {
+        return Ok(Err(format!(
+            "the stored Merkle tree has root {} at size {size}, not the checkpoint's: the proofs it serves are wrong",
+            merkle::hex_of(&stored)
+        )));
+    }
+    Ok(Ok(report))
+}
+
+/// [`verify_chain`], showing each entry checked to `observe`, in sequence.
+fn verify_chain_observing(conn: &mut DbConnection, mut observe: impl FnMut(&EntryRow)) -> AppResult<VerifyReport> {
     let (head_sequence, head_hash) = chain_head(conn)?;
     let mut verifier = ChainVerifier::default();
     let mut after = 0i64;
@@ -643,7 +715,9 @@ pub fn verify_chain(conn: &mut DbConnection) -> AppResult<VerifyReport> {
                 canonical: item.entry.canonical(&item.postings),
                 previous_hash: &item.entry.previous_hash,
                 hash: &item.entry.hash,
-            })
+            })?;
+            observe(&item.entry);
+            Ok(())
         });
         if let Err(fault) = outcome {
             break Some(fault);

@@ -16,6 +16,7 @@ pub mod grants;
 pub mod idempotency;
 pub mod investments;
 pub mod ledger;
+pub mod merkle;
 pub mod metrics;
 pub mod overview;
 pub mod schema;

@@ -508,12 +508,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    merkle_hashes (stored_index) {
+        stored_index -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    merkle_tree (id) {
+        id -> Integer,
+        size -> BigInt,
+    }
+}
+
+diesel::table! {
+    checkpoints (tree_size) {
+        tree_size -> BigInt,
+        root_hash -> Text,
+        note -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     funds,
     ledger_accounts,
     journal_entries,
     postings,
     ledger_head,
+    merkle_hashes,
+    merkle_tree,
+    checkpoints,
     books_version,
     users,
     revoked_tokens,

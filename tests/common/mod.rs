@@ -19,6 +19,11 @@ use serde_json::Value;
 pub mod pages;
 
 pub const TEST_SECRET: &str = "test-0123456789abcdefghijklmnopqrstuvwxyz";
+/// The test servers' checkpoint signing key, and its verifier key (`investai checkpoint-key`).
+pub const TEST_CHECKPOINT_KEY: &str =
+    "PRIVATE+KEY+investai.test/journal+fa4d7644+AbteLoYtx8AcYZE2JrH3AXdN2+YiP7PZKq72/0gca6Ul";
+pub const TEST_CHECKPOINT_VERIFIER_KEY: &str =
+    "investai.test/journal+fa4d7644+AZoKRnouGFIpxli1U8rubqG8W2JsoxB7tuoTNkliRxd1";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -94,6 +99,9 @@ pub fn test_settings(database_url: &str) -> Settings {
         workers: 2,
         pool_size: 8,
         log_level: "warn".into(),
+        checkpoint_signing_key: Some(TEST_CHECKPOINT_KEY.to_string()),
+        // Tests issue checkpoints when they want one (`investai checkpoint`): no job thread.
+        checkpoint_interval_seconds: 0,
         ..Settings::default()
     }
 }

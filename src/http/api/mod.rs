@@ -9,6 +9,7 @@ pub mod grants;
 pub mod investments;
 pub mod ledger;
 pub mod structure;
+pub mod transparency;
 pub mod usage;
 pub mod users;
 pub mod waterfall;
@@ -35,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         waterfall::routes,
         grants::routes,
         usage::routes,
+        transparency::routes,
     ] {
         add(&mut table);
     }

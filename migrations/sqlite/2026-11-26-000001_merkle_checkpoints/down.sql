@@ -1,0 +1,3 @@
+DROP TABLE checkpoints;
+DROP TABLE merkle_tree;
+DROP TABLE merkle_hashes;

@@ -1,0 +1,193 @@
+//! The journal's public proofs, without a token: signed checkpoints, the key that signs them,
+//! inclusion and consistency proofs (docs/ledger.md, "Merkle tree and checkpoints").
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::{page_limit, Page};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::ValidQuery;
+use crate::http::routes::RouteTable;
+use crate::http::AppState;
+use crate::storage::merkle::{self, CheckpointRow, ConsistencyProof, InclusionProof};
+use crate::storage::{read_tx, DbConnection};
+
+pub fn routes(table: &mut RouteTable) {
+    table.get("/transparency/checkpoint", latest_checkpoint);
+    table.get("/transparency/checkpoints", list_checkpoints);
+    table.get("/transparency/checkpoints/{tree_size}", checkpoint);
+    table.get("/transparency/key", verifier_key);
+    table.get("/transparency/proofs/inclusion", inclusion_proof);
+    table.get("/transparency/proofs/consistency", consistency_proof);
+}
+
+/// A signed note, as C2SP's `tlog-checkpoint` serves it.
+fn note_response(note: String) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(note)
+}
+
+/// The latest signed checkpoint of the journal (a C2SP signed note), without a token.
+#[utoipa::path(get, path = "/transparency/checkpoint", tag = "transparency", responses(
+    (status = 200, description = "origin, tree size and base64 root, a blank line, and Ed25519 signature lines", content_type = "text/plain", body = String),
+    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn latest_checkpoint(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let latest = state.db(merkle::latest_checkpoint).await?;
+    latest.map(|row| note_response(row.note)).ok_or_else(|| AppError::NotFound("checkpoint (none issued yet)".into()))
+}
+
+/// `after` and `limit` of the checkpoint list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointsQuery {
+    /// The `next_after` of the previous page: the tree size of its last checkpoint.
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+    /// 1 to 500; 50 when omitted.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
+/// Every stored checkpoint, oldest first, without a token.
+#[utoipa::path(get, path = "/transparency/checkpoints", tag = "transparency", params(CheckpointsQuery), responses(
+    (status = 200, body = Page<CheckpointRow>),
+    (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn list_checkpoints(
+    state: web::Data<AppState>,
+    query: ValidQuery<CheckpointsQuery>,
+) -> AppResult<web::Json<Page<CheckpointRow>>> {
+    let limit = page_limit(query.limit)?;
+    let after = match query.after {
+        Some(after) if after < 0 => return Err(AppError::field("query.after", "must be a tree size, 0 or more")),
+        after => after.unwrap_or(0),
+    };
+    let items = state.db(move |conn| merkle::list_checkpoints(conn, after, limit)).await?;
+    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|c| c.tree_size.to_string())).flatten();
+    Ok(web::Json(Page { items, next_after }))
+}
+
+/// The signed checkpoint of one tree size, without a token.
+#[utoipa::path(get, path = "/transparency/checkpoints/{tree_size}", tag = "transparency",
+    params(("tree_size" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "the signed note", content_type = "text/plain", body = String),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn checkpoint(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let tree_size: i64 = path
+        .into_inner()
+        .parse()
+        .ok()
+        .filter(|size| *size >= 1)
+        .ok_or_else(|| AppError::field("path.tree_size", "must be a tree size, 1 or more"))?;
+    let row = state.db(move |conn| merkle::checkpoint_at(conn, tree_size)).await?;
+    row.map(|row| note_response(row.note))
+        .ok_or_else(|| AppError::NotFound(format!("checkpoint of tree size {tree_size}")))
+}
+
+/// The verifier key of the checkpoints (`<origin>+<key id>+<base64 Ed25519 key>`), without a
+/// token. Keep a copy from another channel than this server: a key read from the server whose
+/// checkpoints it checks proves nothing against that server.
+#[utoipa::path(get, path = "/transparency/key", tag = "transparency", responses(
+    (status = 200, description = "the signed-note verifier key", content_type = "text/plain", body = String),
+    (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn verifier_key(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let key =
+        state.checkpoint_verifier_key.as_ref().ok_or_else(|| AppError::NotFound("checkpoint key (none set)".into()))?;
+    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(format!("{key}\n")))
+}
+
+/// An entry and a tree size.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    /// The entry's sequence (its leaf index is one less).
+    #[param(minimum = 1)]
+    pub sequence: i64,
+    /// The tree's size: the entry's sequence up to the journal's length.
+    #[param(minimum = 1)]
+    pub tree_size: i64,
+}
+
+/// Two tree sizes.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    #[param(minimum = 1)]
+    pub from_size: i64,
+    /// From `from_size` up to the journal's length.
+    #[param(minimum = 1)]
+    pub to_size: i64,
+}
+
+/// Refuses a tree size beyond the journal's.
+fn within_tree(conn: &mut DbConnection, field: &str, size: i64) -> AppResult<()> {
+    let length = merkle::tree_size(conn)?;
+    if size > length {
+        return Err(AppError::field(field, format!("the journal has {length} entries; {size} is beyond it")));
+    }
+    Ok(())
+}
+
+/// The proof that an entry is in the tree of a given size (RFC 6962 section 2.1.1), without a
+/// token.
+#[utoipa::path(get, path = "/transparency/proofs/inclusion", tag = "transparency", params(InclusionQuery), responses(
+    (status = 200, body = InclusionProof),
+    (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn inclusion_proof(
+    state: web::Data<AppState>,
+    query: ValidQuery<InclusionQuery>,
+) -> AppResult<web::Json<InclusionProof>> {
+    let InclusionQuery { sequence, tree_size } = query.0;
+    let mut errors = Vec::new();
+    if sequence < 1 {
+        errors.push(crate::error::FieldError::new("query.sequence", "must be 1 or more"));
+    }
+    if tree_size < sequence.max(1) {
+        errors.push(crate::error::FieldError::new("query.tree_size", "must be at least the entry's sequence"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let proof = state
+        .db(move |conn| {
+            read_tx(conn, |c| {
+                within_tree(c, "query.tree_size", tree_size)?;
+                merkle::inclusion_proof(c, sequence, tree_size)
+            })
+        })
+        .await?;
+    Ok(web::Json(proof))
+}
+
+/// The proof that the tree of one size is a prefix of the tree of a larger one (RFC 6962
+/// section 2.1.2), without a token.
+#[utoipa::path(get, path = "/transparency/proofs/consistency", tag = "transparency", params(ConsistencyQuery), responses(
+    (status = 200, body = ConsistencyProof),
+    (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn consistency_proof(
+    state: web::Data<AppState>,
+    query: ValidQuery<ConsistencyQuery>,
+) -> AppResult<web::Json<ConsistencyProof>> {
+    let ConsistencyQuery { from_size, to_size } = query.0;
+    let mut errors = Vec::new();
+    if from_size < 1 {
+        errors.push(crate::error::FieldError::new("query.from_size", "must be 1 or more"));
+    }
+    if to_size < from_size.max(1) {
+        errors.push(crate::error::FieldError::new("query.to_size", "must be at least from_size"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let proof = state
+        .db(move |conn| {
+            read_tx(conn, |c| {
+                within_tree(c, "query.to_size", to_size)?;
+                merkle::consistency_proof(c, from_size, to_size)
+            })
+        })
+        .await?;
+    Ok(web::Json(proof))
+}

@@ -1,0 +1,278 @@
+//! The journal's Merkle tree in the database, its proofs and its checkpoints (docs/ledger.md,
+//! "Merkle tree and checkpoints"; the hashing in `domain::merkle`). The tree grows in the
+//! transaction that appends the entries it covers: each leaf stores about two hashes and reads
+//! at most one per level of the tree, so appending costs the same at any size.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::schema::{checkpoints, journal_entries, merkle_hashes, merkle_tree};
+use super::DbConnection;
+use crate::domain::merkle::{self, Hash, HashReader};
+use crate::error::{AppError, AppResult};
+
+/// Entries read at a time when the tree catches up with the journal.
+pub const CATCH_UP_PAGE_ENTRIES: i64 = 5_000;
+
+/// Stored hashes, those of the write under way first, then the database's.
+struct StoredHashes<'c> {
+    conn: RefCell<&'c mut DbConnection>,
+    pending: HashMap<u64, Hash>,
+    /// A database error met while the tree arithmetic was reading; reported after it.
+    failure: RefCell<Option<diesel::result::Error>>,
+}
+
+impl<'c> StoredHashes<'c> {
+    fn new(conn: &'c mut DbConnection) -> Self {
+        StoredHashes { conn: RefCell::new(conn), pending: HashMap::new(), failure: RefCell::new(None) }
+    }
+
+    fn error(&self, error: String) -> AppError {
+        match self.failure.borrow_mut().take() {
+            Some(database) => database.into(),
+            None => AppError::internal(format!("Merkle tree: {error}")),
+        }
+    }
+}
+
+impl HashReader for StoredHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::tlog::Error> {
+        let missing: Vec<i64> =
+            indexes.iter().filter(|i| !self.pending.contains_key(i)).filter_map(|&i| i64::try_from(i).ok()).collect();
+        let mut found: HashMap<u64, Hash> = HashMap::new();
+        if !missing.is_empty() {
+            let mut conn = self.conn.borrow_mut();
+            let rows: Vec<(i64, Vec<u8>)> = match merkle_hashes::table
+                .filter(merkle_hashes::stored_index.eq_any(&missing))
+                .select((merkle_hashes::stored_index, merkle_hashes::hash))
+                .load(&mut **conn)
+            {
+                Ok(rows) => rows,
+                Err(error) => {
+                    *self.failure.borrow_mut() = Some(error);
+                    return Err(tlog_tiles::tlog::Error::IndexesNotInTree);
+                }
+            };
+            for (index, bytes) in rows {
+                let hash: [u8; 32] = bytes.try_into().map_err(|_| tlog_tiles::tlog::Error::MalformedHash)?;
+                found.insert(index as u64, Hash(hash));
+            }
+        }
+        indexes
+            .iter()
+            .map(|i| {
+                self.pending.get(i).or_else(|| found.get(i)).copied().ok_or(tlog_tiles::tlog::Error::IndexesNotInTree)
+            })
+            .collect()
+    }
+}
+
+/// How many entries the tree holds.
+pub fn tree_size(conn: &mut DbConnection) -> AppResult<i64> {
+    Ok(merkle_tree::table.find(1).select(merkle_tree::size).first(conn)?)
+}
+
+/// Appends the leaves of the entries with chain hashes `entry_hashes`, which follow the tree's
+/// last leaf (`size`), and records the new size. Call in the transaction that appends them.
+pub fn append(conn: &mut DbConnection, size: i64, entry_hashes: &[&str]) -> AppResult<()> {
+    if entry_hashes.is_empty() {
+        return Ok(());
+    }
+    let mut stored = StoredHashes::new(conn);
+    let mut rows: Vec<(i64, Vec<u8>)> = Vec::with_capacity(entry_hashes.len() * 2);
+    for (offset, entry_hash) in entry_hashes.iter().enumerate() {
+        let index = size as u64 + offset as u64;
+        let leaf = merkle::leaf_hash(entry_hash).map_err(|e| AppError::internal(e.to_string()))?;
+        let new = merkle::hashes_to_store(index, leaf, &stored).map_err(|e| stored.error(e))?;
+        let first = merkle::stored_index(0, index);
+        for (k, hash) in new.into_iter().enumerate() {
+            stored.pending.insert(first + k as u64, hash);
+            rows.push(((first + k as u64) as i64, hash.0.to_vec()));
+        }
+    }
+    let conn = stored.conn.into_inner();
+    for chunk in rows.chunks(1_000) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(index, hash)| (merkle_hashes::stored_index.eq(index), merkle_hashes::hash.eq(hash)))
+            .collect();
+        super::batch_insert!(conn, merkle_hashes::table, &values);
+    }
+    let new_size = size + entry_hashes.len() as i64;
+    diesel::update(merkle_tree::table.find(1)).set(merkle_tree::size.eq(new_size)).execute(conn)?;
+    Ok(())
+}
+
+/// Brings the tree up to the journal's last entry (a database whose entries predate the tree),
+/// a page at a time. Call inside a write transaction.
+pub fn catch_up(conn: &mut DbConnection) -> AppResult<i64> {
+    loop {
+        let size = tree_size(conn)?;
+        let hashes: Vec<String> = journal_entries::table
+            .filter(journal_entries::sequence.gt(size))
+            .order(journal_entries::sequence.asc())
+            .limit(CATCH_UP_PAGE_ENTRIES)
+            .select(journal_entries::hash)
+            .load(conn)?;
+        if hashes.is_empty() {
+            return Ok(size);
+        }
+        let borrowed: Vec<&str> = hashes.iter().map(String::as_str).collect();
+        append(conn, size, &borrowed)?;
+    }
+}
+
+/// The root of the first `size` leaves.
+pub fn root(conn: &mut DbConnection, size: u64) -> AppResult<Hash> {
+    let stored = StoredHashes::new(conn);
+    merkle::tree_root(size, &stored).map_err(|e| stored.error(e))
+}
+
+/// An inclusion proof, as the API answers it (docs/ledger.md).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct InclusionProof {
+    /// The entry's sequence; its leaf index is `sequence - 1`.
+    pub sequence: i64,
+    pub leaf_index: i64,
+    pub tree_size: i64,
+    /// The entry's chain hash (the leaf's data), hex.
+    pub entry_hash: String,
+    /// `SHA-256(0x00 || entry hash bytes)`, hex.
+    pub leaf_hash: String,
+    /// The root of the tree of `tree_size` leaves, hex.
+    pub root_hash: String,
+    /// The audit path, from the leaf's sibling up, hex (RFC 6962 section 2.1.1).
+    pub hashes: Vec<String>,
+}
+
+/// A consistency proof, as the API answers it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ConsistencyProof {
+    pub from_size: i64,
+    pub to_size: i64,
+    pub from_root_hash: String,
+    pub to_root_hash: String,
+    /// RFC 6962 section 2.1.2's proof, hex.
+    pub hashes: Vec<String>,
+}
+
+fn hexes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(merkle::hex_of).collect()
+}
+
+/// The proof that entry `sequence` is in the tree of `tree_size` leaves. The caller has checked
+/// `1 <= sequence <= tree_size <= tree size`.
+pub fn inclusion_proof(conn: &mut DbConnection, sequence: i64, tree_size: i64) -> AppResult<InclusionProof> {
+    let entry_hash: String = journal_entries::table
+        .filter(journal_entries::sequence.eq(sequence))
+        .select(journal_entries::hash)
+        .first(conn)?;
+    let leaf = merkle::leaf_hash(&entry_hash).map_err(|e| AppError::internal(e.to_string()))?;
+    let stored = StoredHashes::new(conn);
+    let index = (sequence - 1) as u64;
+    let proof = merkle::prove_inclusion(tree_size as u64, index, &stored).map_err(|e| stored.error(e))?;
+    let root = merkle::tree_root(tree_size as u64, &stored).map_err(|e| stored.error(e))?;
+    Ok(InclusionProof {
+        sequence,
+        leaf_index: sequence - 1,
+        tree_size,
+        entry_hash,
+        leaf_hash: merkle::hex_of(&leaf),
+        root_hash: merkle::hex_of(&root),
+        hashes: hexes(&proof),
+    })
+}
+
+/// The proof that the tree of `from_size` leaves is a prefix of the tree of `to_size`. The
+/// caller has checked `1 <= from_size <= to_size <= tree size`.
+pub fn consistency_proof(conn: &mut DbConnection, from_size: i64, to_size: i64) -> AppResult<ConsistencyProof> {
+    let stored = StoredHashes::new(conn);
+    let proof = merkle::prove_consistency(to_size as u64, from_size as u64, &stored).map_err(|e| stored.error(e))?;
+    let from_root = merkle::tree_root(from_size as u64, &stored).map_err(|e| stored.error(e))?;
+    let to_root = merkle::tree_root(to_size as u64, &stored).map_err(|e| stored.error(e))?;
+    Ok(ConsistencyProof {
+        from_size,
+        to_size,
+        from_root_hash: merkle::hex_of(&from_root),
+        to_root_hash: merkle::hex_of(&to_root),
+        hashes: hexes(&proof),
+    })
+}
+
+/// A stored checkpoint.
+#[derive(Clone, Debug, Queryable, Selectable, Insertable, Serialize, ToSchema)]
+#[diesel(table_name = checkpoints)]
+pub struct CheckpointRow {
+    pub tree_size: i64,
+    /// The root, hex (the note carries it in base64).
+    pub root_hash: String,
+    /// The C2SP signed note.
+    pub note: String,
+    pub issued_at: NaiveDateTime,
+}
+
+pub fn latest_checkpoint(conn: &mut DbConnection) -> AppResult<Option<CheckpointRow>> {
+    Ok(checkpoints::table
+        .order(checkpoints::tree_size.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn checkpoint_at(conn: &mut DbConnection, tree_size: i64) -> AppResult<Option<CheckpointRow>> {
+    Ok(checkpoints::table.find(tree_size).select(CheckpointRow::as_select()).first(conn).optional()?)
+}
+
+/// Checkpoints after `after_size` (exclusive), in tree-size order.
+pub fn list_checkpoints(conn: &mut DbConnection, after_size: i64, limit: i64) -> AppResult<Vec<CheckpointRow>> {
+    Ok(checkpoints::table
+        .filter(checkpoints::tree_size.gt(after_size))
+        .order(checkpoints::tree_size.asc())
+        .limit(limit)
+        .select(CheckpointRow::as_select())
+        .load(conn)?)
+}
+
+/// When a checkpoint is due: this many entries since the last, or a day since it with any.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckpointPolicy {
+    pub every_entries: i64,
+    pub at_least_every: chrono::Duration,
+}
+
+/// Issues a checkpoint of the whole tree when `policy` says one is due (or `force`, and the tree
+/// grew since the last): signs its root and stores the note. Several nodes may try at once; the
+/// tree size is the key, so one note is kept. Call inside a write transaction.
+pub fn issue_checkpoint(
+    conn: &mut DbConnection,
+    signer: &merkle::CheckpointSigner,
+    policy: CheckpointPolicy,
+    now: NaiveDateTime,
+    force: bool,
+) -> AppResult<Option<CheckpointRow>> {
+    let size = catch_up(conn)?;
+    let last = latest_checkpoint(conn)?;
+    let (last_size, last_at) = last.as_ref().map_or((0, None), |c| (c.tree_size, Some(c.issued_at)));
+    let grown = size - last_size;
+    let due = grown >= policy.every_entries || last_at.is_none_or(|at| now - at >= policy.at_least_every);
+    if grown <= 0 || !(due || force) {
+        return Ok(None);
+    }
+    let root = root(conn, size as u64)?;
+    let note = signer.sign(size as u64, root).map_err(AppError::internal)?;
+    let row = CheckpointRow { tree_size: size, root_hash: merkle::hex_of(&root), note, issued_at: now };
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => {
+            diesel::insert_into(checkpoints::table).values(&row).on_conflict_do_nothing().execute(c)?
+        }
+        DbConnection::Postgresql(c) => {
+            diesel::insert_into(checkpoints::table).values(&row).on_conflict_do_nothing().execute(c)?
+        }
+    };
+    Ok((inserted == 1).then_some(row))
+}

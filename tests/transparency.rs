@@ -1,0 +1,385 @@
+//! The journal's Merkle tree and checkpoints, on both backends, checked from outside: a
+//! checkpoint's root and every proof the server gives are recomputed here with RFC 6962 / RFC
+//! 9162 hashing written in this file, not the service's; `investai verify --checkpoint` catches
+//! the insider's two attacks that plain `verify` passes (truncation with the head moved back,
+//! and a consistent rewrite with every later hash recomputed) and refuses a wrong signature.
+
+mod common;
+
+use base64::Engine;
+use common::{investai, TestApp, TEST_CHECKPOINT_KEY, TEST_CHECKPOINT_VERIFIER_KEY};
+use investai::domain::ledger::chain_hash;
+use investai::storage::ledger::get_entry;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+type Hash = [u8; 32];
+
+fn sha256(parts: &[&[u8]]) -> Hash {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+fn node(left: &Hash, right: &Hash) -> Hash {
+    sha256(&[&[1], left, right])
+}
+
+/// RFC 6962 section 2.1: MTH over the leaf hashes, split at the largest power of two below n.
+fn mth(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => sha256(&[]),
+        1 => leaves[0],
+        n => {
+            let mut k = 1;
+            while k * 2 < n {
+                k *= 2;
+            }
+            node(&mth(&leaves[..k]), &mth(&leaves[k..]))
+        }
+    }
+}
+
+/// The leaf hash of an entry: SHA-256(0x00 || the 32 bytes of its chain hash).
+fn leaf(entry_hash_hex: &str) -> Hash {
+    sha256(&[&[0], &hex::decode(entry_hash_hex).expect("hex")])
+}
+
+fn unhex(text: &Value) -> Hash {
+    hex::decode(text.as_str().expect("hex text")).expect("hex").try_into().expect("32 bytes")
+}
+
+/// RFC 9162 section 2.1.3.2: verifying an inclusion proof.
+fn inclusion_verifies(index: u64, size: u64, leaf_hash: Hash, path: &[Hash], root: Hash) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut fn_, mut sn, mut r) = (index, size - 1, leaf_hash);
+    for p in path {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = node(p, &r);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = node(&r, p);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    sn == 0 && r == root
+}
+
+/// RFC 9162 section 2.1.4.2: verifying a consistency proof.
+fn consistency_verifies(first: u64, second: u64, first_root: Hash, second_root: Hash, proof: &[Hash]) -> bool {
+    if first == second {
+        return proof.is_empty() && first_root == second_root;
+    }
+    if first == 0 || first > second || proof.is_empty() {
+        return false;
+    }
+    let mut path: Vec<Hash> = proof.to_vec();
+    if first.is_power_of_two() {
+        path.insert(0, first_root);
+    }
+    let (mut fn_, mut sn) = (first - 1, second - 1);
+    while fn_ & 1 == 1 {
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    let (mut fr, mut sr) = (path[0], path[0]);
+    for c in &path[1..] {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            fr = node(c, &fr);
+            sr = node(c, &sr);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            sr = node(&sr, c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    sn == 0 && fr == first_root && sr == second_root
+}
+
+/// A GET without any credentials.
+async fn public(app: &TestApp, path: &str) -> common::Reply {
+    app.send(app.client.get(format!("{}{path}", app.address))).await
+}
+
+async fn post_entries(app: &TestApp, count: usize) {
+    let fund = app.create_fund(&format!("Transparency fund {}", uuid::Uuid::new_v4())).await;
+    for n in 1..=count {
+        let amount = format!("{n}.00");
+        let body = json!({"effective_date": "2025-03-01", "description": format!("entry {n}"), "postings": [
+            {"account": "1000", "debit": amount}, {"account": "3900", "credit": amount}]});
+        let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+}
+
+/// The journal's entry hashes in sequence, as the API lists them.
+async fn entry_hashes(app: &TestApp) -> Vec<String> {
+    let mut entries: Vec<(i64, String)> = Vec::new();
+    let mut after = String::new();
+    loop {
+        let reply = app.get(&format!("/api/v1/ledger/entries?limit=500{after}"), &app.auditor()).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        for item in reply.body["items"].as_array().expect("items") {
+            entries.push((item["sequence"].as_i64().expect("sequence"), item["hash"].as_str().expect("hash").into()));
+        }
+        match reply.body["next_after"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    entries.sort();
+    assert!(entries.iter().enumerate().all(|(i, (sequence, _))| *sequence == i as i64 + 1), "gap-free");
+    entries.into_iter().map(|(_, hash)| hash).collect()
+}
+
+/// Signs a checkpoint now with `investai checkpoint`; the note.
+fn issue_checkpoint(app: &TestApp) -> String {
+    let out = investai(&app.database_url)
+        .env("INVESTAI_CHECKPOINT_SIGNING_KEY", TEST_CHECKPOINT_KEY)
+        .arg("checkpoint")
+        .output()
+        .expect("run checkpoint");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 note")
+}
+
+/// Size and root of a checkpoint note, read here by the C2SP format.
+fn checkpoint_body(note: &str) -> (u64, Hash) {
+    let mut lines = note.lines();
+    assert_eq!(lines.next(), Some("investai.test/journal"), "{note}");
+    let size = lines.next().and_then(|l| l.parse().ok()).expect("size line");
+    let root = base64::engine::general_purpose::STANDARD.decode(lines.next().expect("root line")).expect("base64");
+    assert_eq!(lines.next(), Some(""), "a blank line before the signatures");
+    assert!(lines.next().is_some_and(|l| l.starts_with("\u{2014} investai.test/journal ")), "{note}");
+    (size, root.try_into().expect("32 bytes"))
+}
+
+/// Runs `investai verify --checkpoint` on `note`; exit code and output.
+fn verify_against(app: &TestApp, note: &str, key: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("checkpoint");
+    std::fs::write(&file, note).expect("write checkpoint");
+    let out = investai(&app.database_url)
+        .args(["verify", "--checkpoint", file.to_str().expect("path"), "--key", key])
+        .output()
+        .expect("run verify");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+fn plain_verify_passes(app: &TestApp) {
+    let out = investai(&app.database_url).arg("verify").output().expect("run verify");
+    assert!(out.status.success(), "the attack passes the hash chain: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: TestApp) {
+    post_entries(&app, 13).await;
+    let first_note = issue_checkpoint(&app);
+    post_entries(&app, 6).await;
+    let note = issue_checkpoint(&app);
+    let hashes = entry_hashes(&app).await;
+    let leaves: Vec<Hash> = hashes.iter().map(|h| leaf(h)).collect();
+    let size = leaves.len() as u64;
+    assert_eq!(size, 19);
+
+    // Served without a token, and the root is RFC 6962's over the entries' hashes.
+    let latest = public(&app, "/api/v1/transparency/checkpoint").await;
+    assert_eq!(latest.status, 200);
+    assert_eq!(latest.text, note);
+    assert_eq!(checkpoint_body(&note), (size, mth(&leaves)));
+    let (first_size, first_root) = checkpoint_body(&first_note);
+    assert_eq!(first_root, mth(&leaves[..first_size as usize]));
+    let key = public(&app, "/api/v1/transparency/key").await;
+    assert_eq!(key.text.trim(), TEST_CHECKPOINT_VERIFIER_KEY);
+    let listed = public(&app, "/api/v1/transparency/checkpoints?limit=1").await;
+    assert_eq!(listed.body["items"][0]["tree_size"], first_size);
+    let after = listed.body["next_after"].as_str().expect("a second page");
+    let second = public(&app, &format!("/api/v1/transparency/checkpoints?after={after}")).await;
+    assert_eq!(second.body["items"][0]["note"], note.as_str());
+    let stored = public(&app, &format!("/api/v1/transparency/checkpoints/{first_size}")).await;
+    assert_eq!(stored.text, first_note);
+
+    // Every entry's inclusion proof in both trees, and consistency between sizes.
+    for tree_size in [first_size, size] {
+        for sequence in 1..=tree_size {
+            let path = format!("/api/v1/transparency/proofs/inclusion?sequence={sequence}&tree_size={tree_size}");
+            let proof = public(&app, &path).await;
+            assert_eq!(proof.status, 200, "{}", proof.text);
+            let audit: Vec<Hash> = proof.body["hashes"].as_array().expect("hashes").iter().map(unhex).collect();
+            let index = sequence - 1;
+            let root = mth(&leaves[..tree_size as usize]);
+            assert_eq!(unhex(&proof.body["root_hash"]), root);
+            assert!(inclusion_verifies(index, tree_size, leaves[index as usize], &audit, root), "{path}");
+            // Right end points, one inner node wrong: refused.
+            for i in 0..audit.len() {
+                let mut forged = audit.clone();
+                forged[i][0] ^= 1;
+                assert!(!inclusion_verifies(index, tree_size, leaves[index as usize], &forged, root));
+            }
+        }
+    }
+    for (from, to) in [(1, size), (first_size, size), (7, 8), (8, 13), (size, size)] {
+        let proof =
+            public(&app, &format!("/api/v1/transparency/proofs/consistency?from_size={from}&to_size={to}")).await;
+        assert_eq!(proof.status, 200, "{}", proof.text);
+        let hashes: Vec<Hash> = proof.body["hashes"].as_array().expect("hashes").iter().map(unhex).collect();
+        let (first_root, second_root) = (mth(&leaves[..from as usize]), mth(&leaves[..to as usize]));
+        assert!(consistency_verifies(from, to, first_root, second_root, &hashes), "{from} to {to}");
+        for i in 0..hashes.len() {
+            let mut forged = hashes.clone();
+            forged[i][31] ^= 0x80;
+            assert!(!consistency_verifies(from, to, first_root, second_root, &forged), "{from} to {to}, hash {i}");
+        }
+    }
+
+    // Sizes beyond the journal, and nonsense, are 400s naming the field.
+    for (path, field) in [
+        (format!("inclusion?sequence=1&tree_size={}", size + 1), "query.tree_size"),
+        ("inclusion?sequence=5&tree_size=4".to_string(), "query.tree_size"),
+        ("inclusion?sequence=0&tree_size=4".to_string(), "query.sequence"),
+        (format!("consistency?from_size=2&to_size={}", size + 1), "query.to_size"),
+        ("consistency?from_size=x&to_size=3".to_string(), "query.from_size"),
+    ] {
+        let reply = public(&app, &format!("/api/v1/transparency/proofs/{path}")).await;
+        common::assert_problem(&reply, 400, Some(field));
+    }
+    let (code, text) = verify_against(&app, &note, TEST_CHECKPOINT_VERIFIER_KEY);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+async fn verify_checkpoint_catches_a_truncation_that_verify_passes(app: TestApp) {
+    post_entries(&app, 5).await;
+    let note = issue_checkpoint(&app);
+    let hashes = entry_hashes(&app).await;
+    let keep = hashes.len() - 3;
+    // The insider deletes the last three entries and moves the head back to the one before.
+    drop_guards(&app);
+    app.sql(&format!(
+        "UPDATE ledger_head SET sequence = {keep}, last_hash = '{hash}',
+             last_entry_id = (SELECT id FROM journal_entries WHERE sequence = {keep});
+         DELETE FROM postings WHERE entry_id IN (SELECT id FROM journal_entries WHERE sequence > {keep});
+         DELETE FROM journal_entries WHERE sequence > {keep};",
+        hash = hashes[keep - 1]
+    ))
+    .expect("truncate");
+    plain_verify_passes(&app);
+    let (code, text) = verify_against(&app, &note, TEST_CHECKPOINT_VERIFIER_KEY);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(&format!("the journal holds {keep} entries")) && text.contains("removed"), "{text}");
+}
+
+async fn verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes(app: TestApp) {
+    post_entries(&app, 4).await;
+    let note = issue_checkpoint(&app);
+    let hashes = entry_hashes(&app).await;
+    let target = hashes.len() - 2;
+    drop_guards(&app);
+    // The insider doubles one entry's amounts and recomputes its hash and every later one, by
+    // the documented format, so that the chain verifies.
+    app.sql(&format!(
+        "UPDATE postings SET amount_cents = amount_cents * 2
+         WHERE entry_id = (SELECT id FROM journal_entries WHERE sequence = {target})"
+    ))
+    .expect("double");
+    let mut previous = hashes[target - 2].clone();
+    for sequence in target..=hashes.len() {
+        let mut conn = app.conn();
+        let id: String = {
+            use diesel::prelude::*;
+            use investai::storage::schema::journal_entries;
+            journal_entries::table
+                .filter(journal_entries::sequence.eq(sequence as i64))
+                .select(journal_entries::id)
+                .first(&mut *conn)
+                .expect("id")
+        };
+        let stored = get_entry(&mut conn, &id).expect("entry");
+        let hash = chain_hash(&previous, &stored.entry.canonical(&stored.postings));
+        drop(conn);
+        app.sql(&format!(
+            "UPDATE journal_entries SET previous_hash = '{previous}', hash = '{hash}' WHERE id = '{id}';"
+        ))
+        .expect("rehash");
+        previous = hash;
+    }
+    app.sql(&format!("UPDATE ledger_head SET last_hash = '{previous}'")).expect("head");
+    plain_verify_passes(&app);
+    let (code, text) = verify_against(&app, &note, TEST_CHECKPOINT_VERIFIER_KEY);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("rewritten"), "{text}");
+}
+
+async fn verify_checkpoint_refuses_a_wrong_signature(app: TestApp) {
+    post_entries(&app, 2).await;
+    let note = issue_checkpoint(&app);
+    // Another key of the same name, and the note with its size changed.
+    let (_, stranger) = investai::domain::merkle::generate_signer_key("investai.test/journal");
+    let (code, text) = verify_against(&app, &note, &stranger);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("signature"), "{text}");
+    let (size, _) = checkpoint_body(&note);
+    let altered = note.replacen(&format!("\n{size}\n"), &format!("\n{}\n", size - 1), 1);
+    let (code, text) = verify_against(&app, &altered, TEST_CHECKPOINT_VERIFIER_KEY);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("signature"), "{text}");
+    // The stored tree the proofs come from, changed by an insider: the checkpoint tells.
+    app.sql(match app.backend {
+        common::Backend::Sqlite => "DROP TRIGGER merkle_hashes_no_update;",
+        common::Backend::Postgres => "DROP TRIGGER merkle_hashes_append_only ON merkle_hashes;",
+    })
+    .expect("drop guard");
+    let changed = match app.backend {
+        common::Backend::Sqlite => "UPDATE merkle_hashes SET hash = zeroblob(32)",
+        common::Backend::Postgres => "UPDATE merkle_hashes SET hash = decode(repeat('00', 32), 'hex')",
+    };
+    app.sql(changed).expect("change the stored hashes");
+    let (code, text) = verify_against(&app, &note, TEST_CHECKPOINT_VERIFIER_KEY);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("stored Merkle tree"), "{text}");
+}
+
+/// Removes the journal's append-only triggers and the head's, as someone with direct database
+/// access could.
+fn drop_guards(app: &TestApp) {
+    let statements = match app.backend {
+        common::Backend::Sqlite => {
+            "DROP TRIGGER postings_append_only_update; DROP TRIGGER postings_append_only_delete;
+             DROP TRIGGER journal_entries_append_only_update; DROP TRIGGER journal_entries_append_only_delete;
+             DROP TRIGGER ledger_head_advances_over_balanced_entries;"
+        }
+        common::Backend::Postgres => {
+            "DROP TRIGGER postings_append_only ON postings; DROP TRIGGER journal_entries_append_only ON journal_entries;
+             DROP TRIGGER ledger_head_advances_over_balanced_entries ON ledger_head;"
+        }
+    };
+    app.sql(statements).expect("drop guards");
+}
+
+on_both_backends!(
+    checkpoints_and_proofs_match_an_independent_rfc_6962_computation,
+    verify_checkpoint_catches_a_truncation_that_verify_passes,
+    verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes,
+    verify_checkpoint_refuses_a_wrong_signature,
+);
