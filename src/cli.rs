@@ -72,6 +72,18 @@ enum Command {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Check a `journal-proofs.jsonl` export offline, without the database: every entry's hash
+    /// against its content and its inclusion proof against the export's signed checkpoint.
+    VerifyExport {
+        /// The export file.
+        file: PathBuf,
+        /// The verifier key of the checkpoints (`<origin>+<key id>+<base64>`).
+        #[arg(long)]
+        key: String,
+        /// A checkpoint kept elsewhere that the export's must be.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
     /// Sign a checkpoint of the journal now, if it grew since the last; print it.
     Checkpoint,
     /// Make a checkpoint signing key for ORIGIN (e.g. `investai.example.eu/journal`): prints the
@@ -130,6 +142,7 @@ pub fn main() -> ExitCode {
         Command::Token { user, ttl } => mint_token(&settings, &user, &ttl),
         Command::Verify { checkpoint: None, .. } => return verify(&settings),
         Command::Verify { checkpoint: Some(file), key } => return verify_checkpoint(&settings, &file, key),
+        Command::VerifyExport { file, key, checkpoint } => return verify_export(&file, &key, checkpoint.as_deref()),
         Command::Checkpoint => issue_checkpoint(&settings),
         Command::CheckpointKey { origin } => checkpoint_key(&origin),
         Command::Grants { command: GrantsCommand::Lapse { as_of } } => lapse(&settings, as_of),
@@ -408,4 +421,38 @@ fn checkpoint_key(origin: &str) -> AppResult<()> {
     println!("signer key (secret; INVESTAI_CHECKPOINT_SIGNING_KEY): {signer_key}");
     println!("verifier key (public; publish it): {verifier_key}");
     Ok(())
+}
+
+/// `verify-export`: exit 0 when every entry of the file checks out, 1 with the first fault, 2
+/// when a file could not be read.
+fn verify_export(file: &Path, key: &str, checkpoint: Option<&Path>) -> ExitCode {
+    let read = |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    let outcome = (|| -> Result<Result<merkle::ProvenExport, String>, String> {
+        let text = read(file)?;
+        let expected = match checkpoint {
+            Some(path) => match merkle::open_checkpoint(read(path)?.as_bytes(), key) {
+                Ok(checkpoint) => Some(checkpoint),
+                Err(refusal) => return Ok(Err(format!("checkpoint {}: {refusal}", path.display()))),
+            },
+            None => None,
+        };
+        Ok(merkle::check_proven_export(&text, key, expected.as_ref()))
+    })();
+    match outcome {
+        Ok(Ok(proven)) => {
+            println!(
+                "export verified: {} entries of fund {}, each in the signed checkpoint of {} entries",
+                proven.entries, proven.fund_id, proven.tree_size
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Err(fault)) => {
+            eprintln!("EXPORT VERIFICATION FAILED: {fault}");
+            ExitCode::from(1)
+        }
+        Err(error) => {
+            eprintln!("investai: {error}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -184,7 +184,14 @@ async fn auditors_download_exports_with_their_session_and_investors_cannot(app: 
     let page = get(&auditor, &app, &format!("/audit/exports?fund_id={}&as_of=2025-12-31", f.fund)).await;
     assert_eq!(page.status, 200, "{}", page.text);
     let downloads: Vec<String> = links(&page.text).into_iter().filter(|l| l.contains("/exports/")).collect();
-    assert_eq!(downloads.len(), 6, "{downloads:?}");
+    assert_eq!(downloads.len(), 7, "{downloads:?}");
+    // The entries with their proofs need a signed checkpoint.
+    let signed = common::investai(&app.database_url)
+        .env("INVESTAI_CHECKPOINT_SIGNING_KEY", common::TEST_CHECKPOINT_KEY)
+        .arg("checkpoint")
+        .output()
+        .expect("run checkpoint");
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
     for link in &downloads {
         let response = auditor.get(format!("{}{link}", app.address)).send().await.expect("download");
         assert_eq!(response.status().as_u16(), 200, "{link}");

@@ -123,7 +123,8 @@ async fn public(app: &TestApp, path: &str) -> common::Reply {
     app.send(app.client.get(format!("{}{path}", app.address))).await
 }
 
-async fn post_entries(app: &TestApp, count: usize) {
+/// Posts `count` entries to a new fund; its id.
+async fn post_entries(app: &TestApp, count: usize) -> String {
     let fund = app.create_fund(&format!("Transparency fund {}", uuid::Uuid::new_v4())).await;
     for n in 1..=count {
         let amount = format!("{n}.00");
@@ -132,6 +133,7 @@ async fn post_entries(app: &TestApp, count: usize) {
         let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &body).await;
         assert_eq!(reply.status, 201, "{}", reply.text);
     }
+    fund
 }
 
 /// The journal's entry hashes in sequence, as the API lists them.
@@ -360,6 +362,79 @@ async fn verify_checkpoint_refuses_a_wrong_signature(app: TestApp) {
     assert!(text.contains("stored Merkle tree"), "{text}");
 }
 
+/// Runs `investai verify-export` on `text`; exit code and output.
+fn verify_export(text: &str, checkpoint: Option<&str>) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("journal-proofs.jsonl");
+    std::fs::write(&file, text).expect("write export");
+    let mut command = investai("sqlite://unused.db");
+    command.args(["verify-export", file.to_str().expect("path"), "--key", TEST_CHECKPOINT_VERIFIER_KEY]);
+    if let Some(note) = checkpoint {
+        let kept = dir.path().join("checkpoint");
+        std::fs::write(&kept, note).expect("write checkpoint");
+        command.args(["--checkpoint", kept.to_str().expect("path")]);
+    }
+    let out = command.output().expect("run verify-export");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+/// Changes line `number` (from 1) of a JSON-lines text with `change`.
+fn with_line(text: &str, number: usize, change: impl Fn(&mut Value)) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut value: Value = serde_json::from_str(&lines[number - 1]).expect("JSON line");
+    change(&mut value);
+    lines[number - 1] = value.to_string();
+    lines.join("\n") + "\n"
+}
+
+async fn a_proven_export_checks_offline_and_every_change_is_refused(app: TestApp) {
+    let fund = post_entries(&app, 4).await;
+    post_entries(&app, 3).await;
+    let path = format!("/api/v1/funds/{fund}/exports/journal-proofs.jsonl");
+    common::assert_problem(&app.get(&path, &app.auditor()).await, 422, None);
+    let note = issue_checkpoint(&app);
+    let export = app.get(&path, &app.auditor()).await;
+    assert_eq!(export.status, 200, "{}", export.text);
+    let (code, text) = verify_export(&export.text, Some(&note));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("4 entries"), "{text}");
+
+    // An amount changed in an entry's content; the same with its hash recomputed to match.
+    let doubled = |v: &mut Value| {
+        let canonical =
+            v["canonical"].as_str().expect("canonical").replacen("\"amount_cents\":1", "\"amount_cents\":2", 1);
+        v["canonical"] = Value::String(canonical);
+    };
+    let edited = with_line(&export.text, 2, doubled);
+    let (code, text) = verify_export(&edited, None);
+    assert_eq!((code, text.contains("not the hash of its content")), (Some(1), true), "{text}");
+    let rehashed = with_line(&export.text, 2, |v| {
+        doubled(v);
+        let previous = v["previous_hash"].as_str().expect("previous").to_string();
+        let canonical = v["canonical"].as_str().expect("canonical").to_string();
+        v["hash"] = Value::String(investai::domain::ledger::hash_canonical_text(&previous, canonical.as_bytes()));
+    });
+    let (code, text) = verify_export(&rehashed, None);
+    assert_eq!((code, text.contains("does not verify")), (Some(1), true), "{text}");
+    // One inner node of a proof wrong, the end points right.
+    let forged = with_line(&export.text, 3, |v| {
+        let first = v["inclusion"][0].as_str().expect("a proof hash").to_string();
+        let flipped = if first.starts_with('0') { first.replacen('0', "1", 1) } else { format!("0{}", &first[1..]) };
+        v["inclusion"][0] = Value::String(flipped);
+    });
+    let (code, text) = verify_export(&forged, None);
+    assert_eq!((code, text.contains("does not verify")), (Some(1), true), "{text}");
+    // Cut short, and checked against another checkpoint than its own.
+    let cut: String = export.text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let (code, text) = verify_export(&cut, None);
+    assert_eq!((code, text.contains("cut short")), (Some(1), true), "{text}");
+    post_entries(&app, 1).await;
+    let later = issue_checkpoint(&app);
+    let (code, text) = verify_export(&export.text, Some(&later));
+    assert_eq!((code, text.contains("not the one given")), (Some(1), true), "{text}");
+}
+
 /// Removes the journal's append-only triggers and the head's, as someone with direct database
 /// access could.
 fn drop_guards(app: &TestApp) {
@@ -382,4 +457,5 @@ on_both_backends!(
     verify_checkpoint_catches_a_truncation_that_verify_passes,
     verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes,
     verify_checkpoint_refuses_a_wrong_signature,
+    a_proven_export_checks_offline_and_every_change_is_refused,
 );

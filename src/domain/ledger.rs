@@ -164,12 +164,22 @@ pub fn canonical_timestamp(at: NaiveDateTime) -> String {
 
 /// SHA-256 over the previous entry's hash and this entry's canonical JSON, as lowercase hex.
 pub fn chain_hash(previous_hash: &str, entry: &CanonicalEntry<'_>) -> String {
+    hash_canonical_text(previous_hash, canonical_json(entry).as_bytes())
+}
+
+/// The canonical JSON of an entry, as hashed. Serializing plain strings and integers cannot
+/// fail; an empty text would still be caught by verification, the stored hash not matching.
+pub fn canonical_json(entry: &CanonicalEntry<'_>) -> String {
+    serde_json::to_string(entry).unwrap_or_default()
+}
+
+/// [`chain_hash`] of an entry given as its canonical JSON text (as `journal-proofs.jsonl`
+/// carries it): `SHA-256(previous_hash || "\n" || text)`, lowercase hex.
+pub fn hash_canonical_text(previous_hash: &str, canonical_json: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(previous_hash.as_bytes());
     hasher.update(b"\n");
-    // Serializing plain strings and integers cannot fail; an empty body would still be caught
-    // by verification because the stored hash would not match.
-    hasher.update(serde_json::to_vec(entry).unwrap_or_default());
+    hasher.update(canonical_json);
     hex::encode(hasher.finalize())
 }
 

@@ -222,6 +222,88 @@ pub fn hash_from_hex(text: &str) -> Result<Hash, ProofError> {
     Ok(Hash(array))
 }
 
+/// What `investai verify-export` found in a `journal-proofs.jsonl` file that checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenExport {
+    pub fund_id: String,
+    pub tree_size: u64,
+    pub entries: u64,
+}
+
+/// Checks a `journal-proofs.jsonl` export offline (docs/exports.md): the checkpoint it names is
+/// signed by `verifier_key` and is `expected` when given; each entry's hash is the hash of its
+/// canonical text after its previous hash; each entry is in the checkpoint's tree by its
+/// inclusion proof; sequences rise; the last line counts the entries. `Err` names the first
+/// fault and its line.
+pub fn check_proven_export(
+    text: &str,
+    verifier_key: &str,
+    expected: Option<&SignedCheckpoint>,
+) -> Result<ProvenExport, String> {
+    let mut lines = text.lines().enumerate().map(|(i, line)| (i + 1, line));
+    let (_, first) = lines.next().ok_or("the file is empty")?;
+    let header: serde_json::Value = serde_json::from_str(first).map_err(|e| format!("line 1: {e}"))?;
+    let note = header["checkpoint"].as_str().ok_or("line 1: no checkpoint")?;
+    let checkpoint = open_checkpoint(note.as_bytes(), verifier_key).map_err(|e| format!("line 1: checkpoint {e}"))?;
+    if expected.is_some_and(|wanted| *wanted != checkpoint) {
+        return Err("line 1: the file's checkpoint is not the one given".into());
+    }
+    let fund_id = header["fund_id"].as_str().unwrap_or_default().to_string();
+    let (mut entries, mut last_sequence) = (0u64, 0u64);
+    for (number, line) in lines {
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("line {number}: {e}"))?;
+        match value["record"].as_str() {
+            Some("entry") => {
+                let sequence = check_proven_entry(&value, &checkpoint).map_err(|e| format!("line {number}: {e}"))?;
+                if sequence <= last_sequence {
+                    return Err(format!("line {number}: sequence {sequence} after {last_sequence}"));
+                }
+                (last_sequence, entries) = (sequence, entries + 1);
+            }
+            Some("end") if value["entries"].as_u64() == Some(entries) => {
+                return Ok(ProvenExport { fund_id, tree_size: checkpoint.size, entries });
+            }
+            Some("end") => {
+                return Err(format!("line {number}: the file says {} entries, it holds {entries}", value["entries"]))
+            }
+            _ => return Err(format!("line {number}: not an entry line")),
+        }
+    }
+    Err("the closing line is missing: the file was cut short".into())
+}
+
+/// One entry line: its hash over its canonical text, and its inclusion proof. Its sequence.
+fn check_proven_entry(value: &serde_json::Value, checkpoint: &SignedCheckpoint) -> Result<u64, String> {
+    let sequence = value["sequence"].as_u64().filter(|s| *s >= 1).ok_or("no sequence")?;
+    let (hash, previous) =
+        (value["hash"].as_str().ok_or("no hash")?, value["previous_hash"].as_str().ok_or("no previous hash")?);
+    let canonical = value["canonical"].as_str().ok_or("no canonical text")?;
+    let content: serde_json::Value = serde_json::from_str(canonical).map_err(|e| format!("canonical text: {e}"))?;
+    if content["sequence"].as_u64() != Some(sequence) {
+        return Err(format!("the canonical text is not entry {sequence}'s"));
+    }
+    if crate::domain::ledger::hash_canonical_text(previous, canonical.as_bytes()) != hash {
+        return Err(format!("entry {sequence}: its hash is not the hash of its content"));
+    }
+    let proof: Vec<Hash> = value["inclusion"]
+        .as_array()
+        .ok_or("no inclusion proof")?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .ok_or_else(|| "a proof hash is not text".to_string())
+                .and_then(|t| hash_from_hex(t).map_err(|e| e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    if sequence > checkpoint.size {
+        return Err(format!("entry {sequence} is beyond the checkpoint's {} entries", checkpoint.size));
+    }
+    let leaf = leaf_hash(hash).map_err(|e| e.to_string())?;
+    check_inclusion(&proof, checkpoint.size, checkpoint.root, sequence - 1, leaf)
+        .map_err(|e| format!("entry {sequence}: {e}"))?;
+    Ok(sequence)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,16 +42,18 @@ pub enum ExportKind {
     JournalCsv,
     JournalJsonl,
     JournalHledger,
+    JournalProofs,
     Workbook,
     TrialBalanceCsv,
     CapitalAccountsCsv,
 }
 
 impl ExportKind {
-    pub const ALL: [ExportKind; 6] = [
+    pub const ALL: [ExportKind; 7] = [
         ExportKind::JournalCsv,
         ExportKind::JournalJsonl,
         ExportKind::JournalHledger,
+        ExportKind::JournalProofs,
         ExportKind::Workbook,
         ExportKind::TrialBalanceCsv,
         ExportKind::CapitalAccountsCsv,
@@ -62,6 +64,7 @@ impl ExportKind {
             ExportKind::JournalCsv => "journal.csv",
             ExportKind::JournalJsonl => "journal.jsonl",
             ExportKind::JournalHledger => "journal.hledger",
+            ExportKind::JournalProofs => "journal-proofs.jsonl",
             ExportKind::Workbook => "workbook.xlsx",
             ExportKind::TrialBalanceCsv => "trial-balance.csv",
             ExportKind::CapitalAccountsCsv => "capital-accounts.csv",
@@ -77,7 +80,7 @@ impl ExportKind {
             ExportKind::JournalCsv | ExportKind::TrialBalanceCsv | ExportKind::CapitalAccountsCsv => {
                 "text/csv; charset=utf-8; header=present"
             }
-            ExportKind::JournalJsonl => "application/jsonl; charset=utf-8",
+            ExportKind::JournalJsonl | ExportKind::JournalProofs => "application/jsonl; charset=utf-8",
             ExportKind::JournalHledger => "text/plain; charset=utf-8",
             ExportKind::Workbook => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
@@ -101,6 +104,9 @@ pub fn snapshot(
     exported_at: String,
 ) -> AppResult<ExportMeta> {
     let fund = get_fund(conn, fund_id)?;
+    if kind == ExportKind::JournalProofs && super::merkle::latest_checkpoint(conn)?.is_none() {
+        return Err(AppError::rule("no-checkpoint", "no checkpoint has been signed yet: the proofs need one"));
+    }
     let (head_sequence, head_hash) = chain_head(conn)?;
     let last: Option<(i64, String)> = journal_entries::table
         .filter(journal_entries::fund_id.eq(fund_id))
@@ -159,7 +165,7 @@ pub struct PageEntry {
 pub fn for_each_page(
     conn: &mut DbConnection,
     meta: &ExportMeta,
-    mut visit: impl FnMut(&[PageEntry]) -> AppResult<()>,
+    mut visit: impl FnMut(&mut DbConnection, &[PageEntry]) -> AppResult<()>,
 ) -> AppResult<()> {
     let mut after = 0i64;
     while after < meta.last_sequence {
@@ -193,7 +199,7 @@ pub fn for_each_page(
                 .ok_or_else(|| AppError::internal(format!("posting of entry {} outside its page", line.entry_id)))?;
             page[slot].postings.push(line);
         }
-        visit(&page)?;
+        visit(conn, &page)?;
         after = last;
     }
     Ok(())
@@ -226,7 +232,7 @@ fn for_each_record(
     mut row: impl FnMut(&PostingRecord<'_>) -> AppResult<()>,
 ) -> AppResult<Written> {
     let mut written = Written::default();
-    for_each_page(conn, meta, |page| {
+    for_each_page(conn, meta, |_, page| {
         for item in page {
             let e = &item.entry;
             for p in &item.postings {
@@ -302,7 +308,7 @@ pub fn write_journal_hledger(conn: &mut DbConnection, meta: &ExportMeta, out: &m
         order.iter().filter_map(|id| accounts.get(id)).map(|a| (a.kind, a.code.as_str(), a.name.as_str())).collect();
     out.write_all(hledger_preamble(meta, &declared).as_bytes()).map_err(io_error)?;
     let mut written = Written::default();
-    for_each_page(conn, meta, |page| {
+    for_each_page(conn, meta, |_, page| {
         for item in page {
             let e = &item.entry;
             let mut lines = Vec::with_capacity(item.postings.len());
@@ -724,8 +730,75 @@ fn write_export_body(
         ExportKind::JournalCsv => write_journal_csv(conn, meta, out),
         ExportKind::JournalJsonl => write_journal_jsonl(conn, meta, out),
         ExportKind::JournalHledger => write_journal_hledger(conn, meta, out),
+        ExportKind::JournalProofs => write_journal_proofs(conn, meta, out),
         ExportKind::Workbook => write_workbook(conn, meta, out),
         ExportKind::TrialBalanceCsv => write_trial_balance_csv(conn, meta, out),
         ExportKind::CapitalAccountsCsv => write_capital_accounts_csv(conn, meta, out),
     }
+}
+
+/// The fund's entries, each with what its hash covers and its inclusion proof in the latest
+/// checkpoint's tree, for checking offline with `investai verify-export` (docs/exports.md):
+/// a first line with the snapshot and the checkpoint's signed note, one line per entry up to the
+/// checkpoint's tree size, and a last line with the count.
+pub fn write_journal_proofs(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn Write) -> AppResult<Written> {
+    let checkpoint = super::merkle::latest_checkpoint(conn)?
+        .ok_or_else(|| AppError::rule("no-checkpoint", "no checkpoint has been signed yet"))?;
+    let proven = ProvenMeta { meta, checkpoint: &checkpoint.note, tree_size: checkpoint.tree_size };
+    let json = |line: &ProvenLine<'_>| json_text(line);
+    out.write_all(json(&ProvenLine::Export(proven))?.as_bytes()).map_err(io_error)?;
+    let mut written = Written::default();
+    for_each_page(conn, meta, |conn, page| {
+        for item in page.iter().filter(|item| item.entry.sequence <= checkpoint.tree_size) {
+            let e = &item.entry;
+            let canonical = crate::domain::ledger::canonical_json(&e.canonical(&item.postings));
+            let proof = super::merkle::inclusion_proof(conn, e.sequence, checkpoint.tree_size)?;
+            let line = ProvenLine::Entry {
+                sequence: e.sequence,
+                hash: &e.hash,
+                previous_hash: &e.previous_hash,
+                canonical: &canonical,
+                inclusion: &proof.hashes,
+            };
+            out.write_all(json(&line)?.as_bytes()).map_err(io_error)?;
+            written.entries += 1;
+            written.postings += item.postings.len() as u64;
+        }
+        Ok(())
+    })?;
+    out.write_all(json(&ProvenLine::End { entries: written.entries })?.as_bytes()).map_err(io_error)?;
+    Ok(written)
+}
+
+#[derive(Serialize)]
+struct ProvenMeta<'a> {
+    #[serde(flatten)]
+    meta: &'a ExportMeta,
+    /// The signed note the proofs lead to.
+    checkpoint: &'a str,
+    tree_size: i64,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+enum ProvenLine<'a> {
+    Export(ProvenMeta<'a>),
+    Entry {
+        sequence: i64,
+        hash: &'a str,
+        previous_hash: &'a str,
+        /// The canonical JSON the hash covers, as text: hashed as is.
+        canonical: &'a str,
+        /// The audit path to the checkpoint's root, hex.
+        inclusion: &'a [String],
+    },
+    End {
+        entries: u64,
+    },
+}
+
+fn json_text(line: &impl Serialize) -> AppResult<String> {
+    let mut text = serde_json::to_string(line).map_err(|e| AppError::internal(format!("export JSON: {e}")))?;
+    text.push('\n');
+    Ok(text)
 }

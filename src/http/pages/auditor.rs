@@ -383,10 +383,11 @@ async fn chain_page(state: web::Data<AppState>, session: Session) -> PageResult 
 }
 
 /// The exports an auditor can download, in the order they are listed.
-const EXPORTS: [(&str, &str); 6] = [
+const EXPORTS: [(&str, &str); 7] = [
     ("journal.csv", "Journal, one row per posting (CSV)"),
     ("journal.jsonl", "Journal, one JSON object per line"),
     ("journal.hledger", "Journal in hledger format (plain text)"),
+    ("journal-proofs.jsonl", "Entries with their proofs in the latest signed checkpoint (JSON lines)"),
     ("workbook.xlsx", "Workbook: journal, trial balance, capital accounts (XLSX)"),
     ("trial-balance.csv", "Trial balance (CSV)"),
     ("capital-accounts.csv", "Capital accounts (CSV)"),
