@@ -367,10 +367,26 @@ impl Sim {
         if verify.body["ok"] != true || verify.body["entries_checked"].as_u64() != Some(self.mirror.len() as u64) {
             return Err(format!("[chain] does not verify over {} entries: {}", self.mirror.len(), verify.text));
         }
+        self.check_merkle_root().await?;
         match oracle::floor_breaches(&self.mirror).into_iter().next() {
             Some(breach) => Err(format!("[floor] {breach}")),
             None => Ok(()),
         }
+    }
+
+    /// The Merkle tree the proofs come from covers every entry, with the root RFC 6962 gives
+    /// over their hashes.
+    async fn check_merkle_root(&mut self) -> Result<(), String> {
+        let size = self.mirror.len();
+        if size == 0 {
+            return Ok(());
+        }
+        let proof = self.get(&format!("/api/v1/transparency/proofs/inclusion?sequence={size}&tree_size={size}")).await;
+        let expected = oracle::merkle_root(self.mirror.iter().map(|e| e.hash.as_str()));
+        if proof.status != 200 || proof.body["root_hash"].as_str() != Some(expected.as_str()) {
+            return Err(format!("[merkle] the tree of {size} entries is not RFC 6962's {expected}: {}", proof.text));
+        }
+        Ok(())
     }
 
     async fn check_trial_balance(&mut self) -> Result<(), String> {

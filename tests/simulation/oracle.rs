@@ -213,6 +213,31 @@ pub fn cents(text: &str) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
+/// RFC 6962's Merkle tree hash over the entries' chain hashes (hex), written from the RFC:
+/// leaves `SHA-256(0x00 || hash bytes)`, nodes `SHA-256(0x01 || left || right)`, split at the
+/// largest power of two below the size. Lower-case hex.
+pub fn merkle_root<'a>(entry_hashes: impl Iterator<Item = &'a str>) -> String {
+    use sha2::{Digest, Sha256};
+    fn root(leaves: &[[u8; 32]]) -> [u8; 32] {
+        match leaves.len() {
+            0 => Sha256::digest([]).into(),
+            1 => leaves[0],
+            n => {
+                let mut k = 1;
+                while k * 2 < n {
+                    k *= 2;
+                }
+                let (left, right) = (root(&leaves[..k]), root(&leaves[k..]));
+                Sha256::digest([&[1u8][..], &left, &right].concat()).into()
+            }
+        }
+    }
+    let leaves: Vec<[u8; 32]> = entry_hashes
+        .map(|hash| Sha256::digest([&[0u8][..], &hex::decode(hash).unwrap_or_default()].concat()).into())
+        .collect();
+    hex::encode(root(&leaves))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
