@@ -435,6 +435,46 @@ async fn a_proven_export_checks_offline_and_every_change_is_refused(app: TestApp
     assert_eq!((code, text.contains("not the one given")), (Some(1), true), "{text}");
 }
 
+async fn checkpoints_are_signed_every_n_entries_and_daily_and_published(app: TestApp) {
+    use investai::jobs::CheckpointJob;
+    use investai::storage::merkle::{issue_checkpoint, CheckpointPolicy};
+    let published = tempfile::tempdir().expect("dir");
+    let mut settings = (*app.state.settings).clone();
+    settings.checkpoint_every_entries = 3;
+    settings.checkpoint_publish_dir = Some(published.path().join("checkpoints"));
+    let job = CheckpointJob::from_settings(&settings, TEST_CHECKPOINT_KEY).expect("job");
+    let pool = app.state.pool.clone();
+    let run = move |job: CheckpointJob| {
+        let pool = pool.clone();
+        async move { tokio::task::spawn_blocking(move || job.run_once(&pool, false)).await.expect("join").expect("run") }
+    };
+    assert!(run(job.clone()).await.is_none(), "an empty journal: nothing to sign");
+    post_entries(&app, 2).await;
+    let first = run(job.clone()).await.expect("the first checkpoint is due at once");
+    assert_eq!(first.tree_size, 2);
+    post_entries(&app, 2).await;
+    assert!(run(job.clone()).await.is_none(), "2 entries since the last, fewer than 3, within the day");
+    post_entries(&app, 1).await;
+    let second = run(job.clone()).await.expect("3 entries since the last");
+    assert_eq!(second.tree_size, 5);
+    let latest = std::fs::read_to_string(published.path().join("checkpoints/latest")).expect("latest published");
+    assert_eq!(latest, second.note);
+    let kept = std::fs::read_to_string(published.path().join("checkpoints/2")).expect("size 2 published");
+    assert_eq!(kept, first.note);
+    // A day after the last, one new entry is enough.
+    post_entries(&app, 1).await;
+    let policy = CheckpointPolicy { every_entries: 3, at_least_every: chrono::Duration::hours(24) };
+    let signer = job.signer.clone();
+    let mut conn = app.conn();
+    let issue = |conn: &mut investai::storage::DbConnection, hours: i64| {
+        let at = second.issued_at + chrono::Duration::hours(hours);
+        investai::storage::write_tx(conn, |c| issue_checkpoint(c, &signer, policy, at, false)).expect("issue")
+    };
+    assert!(issue(&mut conn, 23).is_none(), "one entry, 23 hours on");
+    assert_eq!(issue(&mut conn, 25).map(|c| c.tree_size), Some(6), "one entry, 25 hours on");
+    assert!(issue(&mut conn, 50).is_none(), "nothing new since");
+}
+
 /// Removes the journal's append-only triggers and the head's, as someone with direct database
 /// access could.
 fn drop_guards(app: &TestApp) {
@@ -458,4 +498,5 @@ on_both_backends!(
     verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes,
     verify_checkpoint_refuses_a_wrong_signature,
     a_proven_export_checks_offline_and_every_change_is_refused,
+    checkpoints_are_signed_every_n_entries_and_daily_and_published,
 );
