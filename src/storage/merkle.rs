@@ -213,6 +213,8 @@ pub struct CheckpointRow {
     pub root_hash: String,
     /// The C2SP signed note.
     pub note: String,
+    #[serde(serialize_with = "crate::domain::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
     pub issued_at: NaiveDateTime,
 }
 
