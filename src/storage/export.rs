@@ -752,13 +752,14 @@ pub fn write_journal_proofs(conn: &mut DbConnection, meta: &ExportMeta, out: &mu
         for item in page.iter().filter(|item| item.entry.sequence <= checkpoint.tree_size) {
             let e = &item.entry;
             let canonical = crate::domain::ledger::canonical_json(&e.canonical(&item.postings));
-            let proof = super::merkle::inclusion_proof(conn, e.sequence, checkpoint.tree_size)?;
+            let path = super::merkle::audit_path(conn, e.sequence, checkpoint.tree_size)?;
+            let inclusion: Vec<String> = path.iter().map(crate::domain::merkle::hex_of).collect();
             let line = ProvenLine::Entry {
                 sequence: e.sequence,
                 hash: &e.hash,
                 previous_hash: &e.previous_hash,
                 canonical: &canonical,
-                inclusion: &proof.hashes,
+                inclusion: &inclusion,
             };
             out.write_all(json(&line)?.as_bytes()).map_err(io_error)?;
             written.entries += 1;

@@ -23,13 +23,20 @@ pub const CATCH_UP_PAGE_ENTRIES: i64 = 5_000;
 struct StoredHashes<'c> {
     conn: RefCell<&'c mut DbConnection>,
     pending: HashMap<u64, Hash>,
+    /// Hashes read from the database already: a batch's leaves share their left siblings.
+    read: RefCell<HashMap<u64, Hash>>,
     /// A database error met while the tree arithmetic was reading; reported after it.
     failure: RefCell<Option<diesel::result::Error>>,
 }
 
 impl<'c> StoredHashes<'c> {
     fn new(conn: &'c mut DbConnection) -> Self {
-        StoredHashes { conn: RefCell::new(conn), pending: HashMap::new(), failure: RefCell::new(None) }
+        StoredHashes {
+            conn: RefCell::new(conn),
+            pending: HashMap::new(),
+            read: RefCell::new(HashMap::new()),
+            failure: RefCell::new(None),
+        }
     }
 
     fn error(&self, error: String) -> AppError {
@@ -42,9 +49,12 @@ impl<'c> StoredHashes<'c> {
 
 impl HashReader for StoredHashes<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::tlog::Error> {
-        let missing: Vec<i64> =
-            indexes.iter().filter(|i| !self.pending.contains_key(i)).filter_map(|&i| i64::try_from(i).ok()).collect();
-        let mut found: HashMap<u64, Hash> = HashMap::new();
+        let mut found = self.read.borrow_mut();
+        let missing: Vec<i64> = indexes
+            .iter()
+            .filter(|i| !self.pending.contains_key(i) && !found.contains_key(i))
+            .filter_map(|&i| i64::try_from(i).ok())
+            .collect();
         if !missing.is_empty() {
             let mut conn = self.conn.borrow_mut();
             let rows: Vec<(i64, Vec<u8>)> = match merkle_hashes::table
@@ -173,10 +183,8 @@ pub fn inclusion_proof(conn: &mut DbConnection, sequence: i64, tree_size: i64) -
         .select(journal_entries::hash)
         .first(conn)?;
     let leaf = merkle::leaf_hash(&entry_hash).map_err(|e| AppError::internal(e.to_string()))?;
-    let stored = StoredHashes::new(conn);
-    let index = (sequence - 1) as u64;
-    let proof = merkle::prove_inclusion(tree_size as u64, index, &stored).map_err(|e| stored.error(e))?;
-    let root = merkle::tree_root(tree_size as u64, &stored).map_err(|e| stored.error(e))?;
+    let proof = audit_path(conn, sequence, tree_size)?;
+    let root = root(conn, tree_size as u64)?;
     Ok(InclusionProof {
         sequence,
         leaf_index: sequence - 1,
@@ -186,6 +194,13 @@ pub fn inclusion_proof(conn: &mut DbConnection, sequence: i64, tree_size: i64) -
         root_hash: merkle::hex_of(&root),
         hashes: hexes(&proof),
     })
+}
+
+/// The audit path of entry `sequence` in the tree of `tree_size` leaves, alone: for callers that
+/// have the entry and the root already (the proofs export).
+pub fn audit_path(conn: &mut DbConnection, sequence: i64, tree_size: i64) -> AppResult<Vec<Hash>> {
+    let stored = StoredHashes::new(conn);
+    merkle::prove_inclusion(tree_size as u64, (sequence - 1) as u64, &stored).map_err(|e| stored.error(e))
 }
 
 /// The proof that the tree of `from_size` leaves is a prefix of the tree of `to_size`. The
