@@ -11,14 +11,6 @@ use investai::domain::roles::Role;
 use serde_json::{json, Value};
 
 /// A server on a database holding the demo data.
-async fn demo(backend: common::Backend) -> TestApp {
-    let app = common::spawn_app(backend).await;
-    let text = std::fs::read_to_string("fixtures/investai.json").expect("demo fixture");
-    let fixture: investai::seed::Fixture = serde_json::from_str(&text).expect("fixture parses");
-    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
-    app
-}
-
 async fn entries(app: &TestApp) -> u64 {
     app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].as_u64().expect("count")
 }
@@ -360,7 +352,7 @@ async fn nav_counts_paid_in_capital_only(app: TestApp) {
     assert_eq!(own.body["investors"][0]["rvpi"], "1.0000", "{}", own.text);
 }
 
-on_both_backends!(spawn = super::demo;
+on_both_backends!(spawn = super::common::spawn_demo;
     back_dated_and_future_dated_spends_are_refused_on_every_date,
     a_write_down_back_dated_before_a_return_of_cost_is_refused,
     a_capped_target_hands_its_excess_on_and_every_line_tells_the_truth,

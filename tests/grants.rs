@@ -429,6 +429,27 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     assert_eq!(summary.body["applications"]["expired"], 1);
     let trial = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of={LATER}", g.fund), &app.auditor()).await;
     assert_eq!(trial.body["total_debit"], trial.body["total_credit"], "{}", trial.text);
+    // The pool was filled by a manual entry: all of it is unattributed, and its life is traced
+    // to the cent (1,000,000.00 in; 100,000.00 to the call; 11,200.00 awarded; 9,800.11 used
+    // for 7,000.083 h; 1,399.89 and 999.917 h back at the lapse).
+    let traced = app.get(&format!("/api/v1/funds/{}/grant-attribution", g.fund), &app.auditor()).await;
+    assert_eq!(traced.status, 200, "{}", traced.text);
+    let totals = &traced.body["totals"];
+    for (figure, expected) in [
+        ("topped_up", "1000000.00"),
+        ("committed_to_calls", "100000.00"),
+        ("awarded", "11200.00"),
+        ("used", "9800.11"),
+        ("returned", "1399.89"),
+        ("gpu_hours_used", "7000.083"),
+        ("gpu_hours_lapsed", "999.917"),
+        ("in_calls", "88800.00"),
+        ("in_awards", "0.00"),
+    ] {
+        assert_eq!(totals[figure], expected, "{figure}: {}", traced.text);
+    }
+    assert_eq!(cents(&totals["in_pool"]), balance(&app, &g.fund, "1010").await);
+    assert_eq!(traced.body["by_programme_and_member_state"][0]["programme"], "unattributed");
     entry_count(&app).await;
     let verify = investai(&app.database_url).arg("verify").output().expect("run verify");
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));

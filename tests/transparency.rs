@@ -119,10 +119,6 @@ fn consistency_verifies(first: u64, second: u64, first_root: Hash, second_root: 
 }
 
 /// A GET without any credentials.
-async fn public(app: &TestApp, path: &str) -> common::Reply {
-    app.send(app.client.get(format!("{}{path}", app.address))).await
-}
-
 /// Posts `count` entries to a new fund; its id.
 async fn post_entries(app: &TestApp, count: usize) -> String {
     let fund = app.create_fund(&format!("Transparency fund {}", uuid::Uuid::new_v4())).await;
@@ -207,27 +203,27 @@ async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: T
     assert_eq!(size, 19);
 
     // Served without a token, and the root is RFC 6962's over the entries' hashes.
-    let latest = public(&app, "/api/v1/transparency/checkpoint").await;
+    let latest = app.get_public("/api/v1/transparency/checkpoint").await;
     assert_eq!(latest.status, 200);
     assert_eq!(latest.text, note);
     assert_eq!(checkpoint_body(&note), (size, mth(&leaves)));
     let (first_size, first_root) = checkpoint_body(&first_note);
     assert_eq!(first_root, mth(&leaves[..first_size as usize]));
-    let key = public(&app, "/api/v1/transparency/key").await;
+    let key = app.get_public("/api/v1/transparency/key").await;
     assert_eq!(key.text.trim(), TEST_CHECKPOINT_VERIFIER_KEY);
-    let listed = public(&app, "/api/v1/transparency/checkpoints?limit=1").await;
+    let listed = app.get_public("/api/v1/transparency/checkpoints?limit=1").await;
     assert_eq!(listed.body["items"][0]["tree_size"], first_size);
     let after = listed.body["next_after"].as_str().expect("a second page");
-    let second = public(&app, &format!("/api/v1/transparency/checkpoints?after={after}")).await;
+    let second = app.get_public(&format!("/api/v1/transparency/checkpoints?after={after}")).await;
     assert_eq!(second.body["items"][0]["note"], note.as_str());
-    let stored = public(&app, &format!("/api/v1/transparency/checkpoints/{first_size}")).await;
+    let stored = app.get_public(&format!("/api/v1/transparency/checkpoints/{first_size}")).await;
     assert_eq!(stored.text, first_note);
 
     // Every entry's inclusion proof in both trees, and consistency between sizes.
     for tree_size in [first_size, size] {
         for sequence in 1..=tree_size {
             let path = format!("/api/v1/transparency/proofs/inclusion?sequence={sequence}&tree_size={tree_size}");
-            let proof = public(&app, &path).await;
+            let proof = app.get_public(&path).await;
             assert_eq!(proof.status, 200, "{}", proof.text);
             let audit: Vec<Hash> = proof.body["hashes"].as_array().expect("hashes").iter().map(unhex).collect();
             let index = sequence - 1;
@@ -244,7 +240,7 @@ async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: T
     }
     for (from, to) in [(1, size), (first_size, size), (7, 8), (8, 13), (size, size)] {
         let proof =
-            public(&app, &format!("/api/v1/transparency/proofs/consistency?from_size={from}&to_size={to}")).await;
+            app.get_public(&format!("/api/v1/transparency/proofs/consistency?from_size={from}&to_size={to}")).await;
         assert_eq!(proof.status, 200, "{}", proof.text);
         let hashes: Vec<Hash> = proof.body["hashes"].as_array().expect("hashes").iter().map(unhex).collect();
         let (first_root, second_root) = (mth(&leaves[..from as usize]), mth(&leaves[..to as usize]));
@@ -264,7 +260,7 @@ async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: T
         (format!("consistency?from_size=2&to_size={}", size + 1), "query.to_size"),
         ("consistency?from_size=x&to_size=3".to_string(), "query.from_size"),
     ] {
-        let reply = public(&app, &format!("/api/v1/transparency/proofs/{path}")).await;
+        let reply = app.get_public(&format!("/api/v1/transparency/proofs/{path}")).await;
         common::assert_problem(&reply, 400, Some(field));
     }
     let (code, text) = verify_against(&app, &note, TEST_CHECKPOINT_VERIFIER_KEY);

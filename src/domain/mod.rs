@@ -1,5 +1,6 @@
 //! The pure core: money, ledger rules and the fund's vocabulary. No IO anywhere below here.
 
+pub mod attribution;
 pub mod capital;
 pub mod chart;
 pub mod eligibility;

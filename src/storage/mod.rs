@@ -5,6 +5,7 @@
 //! first. The ledger is a hash chain, so its writes are serial by nature; taking the lock
 //! first means no transaction can read a stale balance and then write on top of it.
 
+pub mod attribution;
 pub mod awards;
 pub mod capital;
 pub mod commitment_batch;

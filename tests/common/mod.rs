@@ -110,6 +110,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// A server whose database holds the InvestAI demo data.
+pub async fn spawn_demo(backend: Backend) -> TestApp {
+    let app = spawn_app(backend).await;
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    app
+}
+
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, pg_database) = fresh_database(backend, &dir);
@@ -241,6 +250,11 @@ impl TestApp {
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.send(self.client.get(format!("{}{path}", self.address)).bearer_auth(token)).await
+    }
+
+    /// A GET without a token, as the public sends it.
+    pub async fn get_public(&self, path: &str) -> Reply {
+        self.send(self.client.get(format!("{}{path}", self.address))).await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {

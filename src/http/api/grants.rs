@@ -23,12 +23,13 @@ use crate::domain::state_aid::AidBasis;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
 use crate::http::{idempotent, AppState};
+use crate::storage::attribution::{self, GrantAttribution};
 use crate::storage::awards::{
     self, Award, AwardFilter, CallSummary, FacilityCapacity, Lapse, RegisterEntry, SmeGrants,
 };
 use crate::storage::grants::{self, Application, ApplicationFilter, ApplicationInput, Company, GrantCall, NewCall};
 use crate::storage::usage::{self, StoredUsage};
-use crate::storage::write_tx;
+use crate::storage::{read_tx, write_tx};
 
 pub fn routes(table: &mut RouteTable) {
     table.post("/grant-calls", create_call);
@@ -48,6 +49,7 @@ pub fn routes(table: &mut RouteTable) {
     table.get("/facilities/{facility_id}/capacity", facility_capacity);
     table.get("/smes/{sme_id}/grants", sme_grants);
     table.get("/grants/register", register);
+    table.get("/funds/{fund_id}/grant-attribution", grant_attribution);
     table.post("/grants/lapse", lapse);
 }
 
@@ -679,6 +681,23 @@ pub async fn sme_grants(
     }
     let grants = state.db(move |conn| awards::sme_grants(conn, &sme_id)).await?;
     Ok(HttpResponse::Ok().json(grants))
+}
+
+/// Where the fund's compute-grant money came from, down to each source (staff, auditors):
+/// docs/grants.md, "Where the pool's money came from". The public form, without sources, is
+/// `/transparency/funds/{fund_id}/grant-attribution`.
+#[utoipa::path(get, path = "/funds/{fund_id}/grant-attribution", tag = "grants", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = GrantAttribution), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn grant_attribution(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
+    let fund_id = parse_id("fund_id", &path.into_inner())?;
+    let attribution =
+        state.db(move |conn| read_tx(conn, |c| attribution::grant_attribution(c, &fund_id, true))).await?;
+    Ok(HttpResponse::Ok().json(attribution))
 }
 
 /// The public register of awards with aid above EUR 100,000 (no token needed).

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::{page_limit, AsOfQuery, Page};
 use crate::auth::Principal;
+use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED};
 use crate::domain::ledger::{validate_account_code, AccountKind, PostingLine};
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
@@ -269,6 +270,10 @@ struct CodedLine {
     memo: String,
 }
 
+/// Accounts that only the grant events post to: the budgets of calls and the aid of awards are
+/// also held outside the journal, and the pool's attribution follows them (docs/grants.md).
+const GRANT_EVENT_ACCOUNTS: [&str; 2] = [COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_AWARDED];
+
 fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedLine>> {
     let mut errors = Vec::new();
     if let Err(reason) = validate_name(&input.description) {
@@ -339,6 +344,17 @@ pub async fn post_entry(
         get_fund(conn, &fund_id)?;
         let mut postings = Vec::with_capacity(lines.len());
         for (index, line) in lines.iter().enumerate() {
+            if GRANT_EVENT_ACCOUNTS.contains(&line.code.as_str()) {
+                return Err(AppError::rule_on(
+                    "account-kept-by-grants",
+                    &format!("postings[{index}].account"),
+                    format!(
+                        "account {} holds the budgets of grant calls and the aid of awards, which only calls, awards, \
+                         usage and lapses move (move money into or out of the pool on account 1010)",
+                        line.code
+                    ),
+                ));
+            }
             let account = ledger::find_account_by_code(conn, &fund_id, &line.code)?.ok_or_else(|| {
                 AppError::rule_on(
                     "unknown-account",

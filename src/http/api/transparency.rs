@@ -9,6 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::extract::ValidQuery;
 use crate::http::routes::RouteTable;
 use crate::http::AppState;
+use crate::storage::attribution::{self, GrantAttribution};
 use crate::storage::merkle::{self, CheckpointRow, ConsistencyProof, InclusionProof};
 use crate::storage::{read_tx, DbConnection};
 
@@ -19,6 +20,7 @@ pub fn routes(table: &mut RouteTable) {
     table.get("/transparency/key", verifier_key);
     table.get("/transparency/proofs/inclusion", inclusion_proof);
     table.get("/transparency/proofs/consistency", consistency_proof);
+    table.get("/transparency/funds/{fund_id}/grant-attribution", grant_attribution);
 }
 
 /// A signed note, as C2SP's `tlog-checkpoint` serves it.
@@ -190,4 +192,20 @@ pub async fn consistency_proof(
         })
         .await?;
     Ok(web::Json(proof))
+}
+
+/// Where a fund's compute-grant money came from, by programme, Member State and SME category,
+/// without a token (docs/grants.md, "Where the pool's money came from"). Private investors are
+/// shown together, never one by one.
+#[utoipa::path(get, path = "/transparency/funds/{fund_id}/grant-attribution", tag = "transparency",
+    params(("fund_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = GrantAttribution), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn grant_attribution(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> AppResult<web::Json<GrantAttribution>> {
+    let fund_id = crate::http::extract::parse_id("fund_id", &path.into_inner())?;
+    let attribution =
+        state.db(move |conn| read_tx(conn, |c| attribution::grant_attribution(c, &fund_id, false))).await?;
+    Ok(web::Json(attribution))
 }

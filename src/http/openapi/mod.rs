@@ -47,6 +47,8 @@ use super::{api, health};
         api::transparency::verifier_key,
         api::transparency::inclusion_proof,
         api::transparency::consistency_proof,
+        api::transparency::grant_attribution,
+        api::grants::grant_attribution,
         api::exports::download_export,
         api::structure::create_tranche,
         api::structure::list_tranches,
