@@ -152,17 +152,6 @@ async fn entry_hashes(app: &TestApp) -> Vec<String> {
     entries.into_iter().map(|(_, hash)| hash).collect()
 }
 
-/// Signs a checkpoint now with `investai checkpoint`; the note.
-fn issue_checkpoint(app: &TestApp) -> String {
-    let out = investai(&app.database_url)
-        .env("INVESTAI_CHECKPOINT_SIGNING_KEY", TEST_CHECKPOINT_KEY)
-        .arg("checkpoint")
-        .output()
-        .expect("run checkpoint");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8 note")
-}
-
 /// Size and root of a checkpoint note, read here by the C2SP format.
 fn checkpoint_body(note: &str) -> (u64, Hash) {
     let mut lines = note.lines();
@@ -194,9 +183,9 @@ fn plain_verify_passes(app: &TestApp) {
 
 async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: TestApp) {
     post_entries(&app, 13).await;
-    let first_note = issue_checkpoint(&app);
+    let first_note = app.issue_checkpoint();
     post_entries(&app, 6).await;
-    let note = issue_checkpoint(&app);
+    let note = app.issue_checkpoint();
     let hashes = entry_hashes(&app).await;
     let leaves: Vec<Hash> = hashes.iter().map(|h| leaf(h)).collect();
     let size = leaves.len() as u64;
@@ -269,7 +258,7 @@ async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: T
 
 async fn verify_checkpoint_catches_a_truncation_that_verify_passes(app: TestApp) {
     post_entries(&app, 5).await;
-    let note = issue_checkpoint(&app);
+    let note = app.issue_checkpoint();
     let hashes = entry_hashes(&app).await;
     let keep = hashes.len() - 3;
     // The insider deletes the last three entries and moves the head back to the one before.
@@ -290,7 +279,7 @@ async fn verify_checkpoint_catches_a_truncation_that_verify_passes(app: TestApp)
 
 async fn verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes(app: TestApp) {
     post_entries(&app, 4).await;
-    let note = issue_checkpoint(&app);
+    let note = app.issue_checkpoint();
     let hashes = entry_hashes(&app).await;
     let target = hashes.len() - 2;
     drop_guards(&app);
@@ -331,7 +320,7 @@ async fn verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes(app: 
 
 async fn verify_checkpoint_refuses_a_wrong_signature(app: TestApp) {
     post_entries(&app, 2).await;
-    let note = issue_checkpoint(&app);
+    let note = app.issue_checkpoint();
     // Another key of the same name, and the note with its size changed.
     let (_, stranger) = investai::domain::merkle::generate_signer_key("investai.test/journal");
     let (code, text) = verify_against(&app, &note, &stranger);
@@ -389,7 +378,7 @@ async fn a_proven_export_checks_offline_and_every_change_is_refused(app: TestApp
     post_entries(&app, 3).await;
     let path = format!("/api/v1/funds/{fund}/exports/journal-proofs.jsonl");
     common::assert_problem(&app.get(&path, &app.auditor()).await, 422, None);
-    let note = issue_checkpoint(&app);
+    let note = app.issue_checkpoint();
     let export = app.get(&path, &app.auditor()).await;
     assert_eq!(export.status, 200, "{}", export.text);
     let (code, text) = verify_export(&export.text, Some(&note));
@@ -426,7 +415,7 @@ async fn a_proven_export_checks_offline_and_every_change_is_refused(app: TestApp
     let (code, text) = verify_export(&cut, None);
     assert_eq!((code, text.contains("cut short")), (Some(1), true), "{text}");
     post_entries(&app, 1).await;
-    let later = issue_checkpoint(&app);
+    let later = app.issue_checkpoint();
     let (code, text) = verify_export(&export.text, Some(&later));
     assert_eq!((code, text.contains("not the one given")), (Some(1), true), "{text}");
 }

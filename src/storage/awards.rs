@@ -661,10 +661,20 @@ pub const REGISTER_ROWS_MAX: i64 = 10_000;
 type RegisterRow = (String, String, String, String, String, NaiveDate, String, i64, i64);
 
 pub fn register(conn: &mut DbConnection) -> AppResult<Vec<RegisterEntry>> {
-    let rows: Vec<RegisterRow> = grant_awards::table
+    register_of(conn, None)
+}
+
+/// The register, of one fund's awards when `fund_id` is given.
+pub fn register_of(conn: &mut DbConnection, fund_id: Option<&str>) -> AppResult<Vec<RegisterEntry>> {
+    let mut query = grant_awards::table
         .inner_join(facilities::table.on(facilities::id.eq(grant_awards::facility_id)))
         .inner_join(grant_calls::table.on(grant_calls::id.eq(grant_awards::call_id)))
         .filter(grant_awards::aid_value_cents.gt(PUBLICATION_THRESHOLD.get()))
+        .into_boxed();
+    if let Some(fund_id) = fund_id {
+        query = query.filter(grant_awards::fund_id.eq(fund_id.to_string()));
+    }
+    let rows: Vec<RegisterRow> = query
         .order((grant_awards::award_date.desc(), grant_awards::id.asc()))
         .limit(REGISTER_ROWS_MAX)
         .select((

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod overview;
 pub mod schema;
 pub mod structure;
+pub mod transparency;
 pub mod usage;
 pub mod users;
 pub mod version;

@@ -252,6 +252,17 @@ impl TestApp {
         self.send(self.client.get(format!("{}{path}", self.address)).bearer_auth(token)).await
     }
 
+    /// Signs a checkpoint now with `investai checkpoint`; the note.
+    pub fn issue_checkpoint(&self) -> String {
+        let out = investai(&self.database_url)
+            .env("INVESTAI_CHECKPOINT_SIGNING_KEY", TEST_CHECKPOINT_KEY)
+            .arg("checkpoint")
+            .output()
+            .expect("run checkpoint");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 note")
+    }
+
     /// A GET without a token, as the public sends it.
     pub async fn get_public(&self, path: &str) -> Reply {
         self.send(self.client.get(format!("{}{path}", self.address))).await

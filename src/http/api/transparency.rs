@@ -11,6 +11,7 @@ use crate::http::routes::RouteTable;
 use crate::http::AppState;
 use crate::storage::attribution::{self, GrantAttribution};
 use crate::storage::merkle::{self, CheckpointRow, ConsistencyProof, InclusionProof};
+use crate::storage::transparency::{self as public_figures, FundLine, OpenDataTable, TransparencyReport, LICENCE_URL};
 use crate::storage::{read_tx, DbConnection};
 
 pub fn routes(table: &mut RouteTable) {
@@ -21,6 +22,9 @@ pub fn routes(table: &mut RouteTable) {
     table.get("/transparency/proofs/inclusion", inclusion_proof);
     table.get("/transparency/proofs/consistency", consistency_proof);
     table.get("/transparency/funds/{fund_id}/grant-attribution", grant_attribution);
+    table.get("/transparency/funds", fund_lines);
+    table.get("/transparency/funds/{fund_id}", fund_report);
+    table.get("/transparency/funds/{fund_id}/open-data/{file}", open_data);
 }
 
 /// A signed note, as C2SP's `tlog-checkpoint` serves it.
@@ -208,4 +212,64 @@ pub async fn grant_attribution(
     let attribution =
         state.db(move |conn| read_tx(conn, |c| attribution::grant_attribution(c, &fund_id, false))).await?;
     Ok(web::Json(attribution))
+}
+
+/// The licence of the open data, as an RFC 8288 link any client can read.
+fn licence_link() -> (&'static str, String) {
+    ("Link", format!("<{LICENCE_URL}>; rel=\"license\""))
+}
+
+/// Every fund with its public and private money committed and paid in, and the leverage,
+/// without a token.
+#[utoipa::path(get, path = "/transparency/funds", tag = "transparency", responses((status = 200, body = [FundLine])))]
+pub async fn fund_lines(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let lines = state.db(|conn| read_tx(conn, public_figures::fund_lines)).await?;
+    Ok(HttpResponse::Ok().insert_header(licence_link()).json(lines))
+}
+
+/// Reads a fund's public figures in one snapshot.
+pub async fn read_report(state: &web::Data<AppState>, fund_id: String) -> AppResult<TransparencyReport> {
+    let key = state.checkpoint_verifier_key.clone();
+    state.db(move |conn| read_tx(conn, |c| public_figures::report(c, &fund_id, key.as_deref()))).await
+}
+
+/// A fund's public figures, without a token (docs/transparency.md): committed and paid-in money
+/// by programme and Member State, leverage, capital deployed per facility, the compute-grant
+/// pool and where its money came from, the state-aid register and the latest checkpoint. Open
+/// data under CC BY 4.0 (the `Link: rel="license"` header and `licence`).
+#[utoipa::path(get, path = "/transparency/funds/{fund_id}", tag = "transparency",
+    params(("fund_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = TransparencyReport),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn fund_report(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let fund_id = crate::http::extract::parse_id("fund_id", &path.into_inner())?;
+    let report = read_report(&state, fund_id).await?;
+    Ok(HttpResponse::Ok().insert_header(licence_link()).json(report))
+}
+
+/// One table of a fund's public figures as CSV, without a token: `capital.csv`,
+/// `facilities.csv`, `grant-attribution.csv`, `grants-by-sme-category.csv`,
+/// `state-aid-register.csv`. The same figures as the JSON, amounts in EUR with two decimals.
+#[utoipa::path(get, path = "/transparency/funds/{fund_id}/open-data/{file}", tag = "transparency",
+    params(("fund_id" = String, Path, format = Uuid),
+        ("file" = String, Path, description = "capital.csv, facilities.csv, grant-attribution.csv, grants-by-sme-category.csv or state-aid-register.csv")),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn open_data(state: web::Data<AppState>, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (fund_id, file) = path.into_inner();
+    let fund_id = crate::http::extract::parse_id("fund_id", &fund_id)?;
+    let table = OpenDataTable::from_file_name(&file).ok_or_else(|| {
+        let names: Vec<String> = OpenDataTable::ALL.iter().map(|t| format!("{}.csv", t.name())).collect();
+        AppError::field("file", format!("one of {}", names.join(", ")))
+    })?;
+    let report = read_report(&state, fund_id.clone()).await?;
+    let body = public_figures::table_csv(&report, table)?;
+    let file_name = format!("investai-{fund_id}-{}.csv", table.name());
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(licence_link())
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{file_name}\"")))
+        .body(body))
 }

@@ -13,6 +13,7 @@ pub mod facility;
 pub mod forms;
 pub mod grants;
 pub mod investor;
+pub mod public;
 pub mod staff;
 pub mod view;
 
@@ -45,7 +46,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(investor::routes)
         .configure(auditor::routes)
         .configure(facility::routes)
-        .configure(admin::routes);
+        .configure(admin::routes)
+        .configure(public::routes);
 }
 
 /// A signed-in browser: the caller and the CSRF token its forms carry.
@@ -61,8 +63,7 @@ impl Session {
 
     pub fn layout(&self, current: &str) -> Layout {
         Layout {
-            user: self.principal.username.clone(),
-            role: self.principal.role,
+            who: Some(format!("{} · {}", self.principal.username, self.principal.role)),
             nav: navigation(self.principal.role),
             csrf_token: self.csrf_token.clone(),
             current: current.to_string(),

@@ -6,7 +6,6 @@ use askama::Template;
 
 use crate::domain::hours::GpuHours;
 use crate::domain::money::Cents;
-use crate::domain::roles::Role;
 
 use super::charts::Chart;
 use super::forms::FormSpec;
@@ -16,15 +15,28 @@ pub struct NavItem {
     pub label: &'static str,
 }
 
-/// What surrounds every signed-in page: who is signed in and where they may go.
+/// What surrounds every page: who is signed in (nobody on the public pages) and where they
+/// may go.
 pub struct Layout {
-    pub user: String,
-    pub role: Role,
+    /// "username · role", or none on a public page.
+    pub who: Option<String>,
     pub nav: Vec<NavItem>,
     /// CSRF token for the sign-out form (and any form on the page).
     pub csrf_token: String,
     /// The path of the page, to mark the current navigation item.
     pub current: String,
+}
+
+impl Layout {
+    /// The layout of a page anyone may read without signing in.
+    pub fn public(current: &str) -> Layout {
+        Layout {
+            who: None,
+            nav: vec![NavItem { href: "/transparency", label: "Transparency" }],
+            csrf_token: String::new(),
+            current: current.to_string(),
+        }
+    }
 }
 
 #[derive(Template)]

@@ -1,7 +1,10 @@
-//! Where the compute-grant pool's money came from, on both backends, on the demo's books:
-//! the reserves and call budgets per source are recomputed here from the journal alone with
-//! the documented rule (paid-in on the distribution date, largest remainder), the totals are
-//! checked against the ledger's accounts and the awards, and every source's money is conserved.
+//! The public figures, on both backends, on the demo's books. Where the compute-grant pool's
+//! money came from: the reserves and call budgets per source are recomputed here from the
+//! journal alone with the documented rule (paid-in on the distribution date, largest
+//! remainder), the totals are checked against the ledger's accounts and the awards, and every
+//! source's money is conserved. The open data: committed and paid-in money and leverage
+//! recomputed from the commitments and the journal, the CSV files equal to the JSON, no private
+//! investor named anywhere, and the latest checkpoint shown with its key.
 
 mod common;
 
@@ -261,7 +264,132 @@ async fn manual_entries_top_up_the_pool_unattributed_and_never_touch_grant_commi
     assert_eq!(after.body["totals"]["reserved"], before.body["totals"]["reserved"]);
 }
 
+/// Source id -> is it private, from the sources list.
+async fn private_sources(app: &TestApp) -> BTreeMap<String, (bool, String)> {
+    let sources = app.get("/api/v1/sources?limit=500", &app.staff()).await;
+    sources.body["items"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .map(|s| {
+            let id = s["id"].as_str().expect("id").to_string();
+            (id, (s["kind"] == "private", s["legal_name"].as_str().expect("name").to_string()))
+        })
+        .collect()
+}
+
+/// Private per public, rounded half away from zero to two decimals, in integers.
+fn leverage(private: i64, public: i64) -> String {
+    let hundredths = (i128::from(private) * 200 + i128::from(public)) / (2 * i128::from(public));
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+async fn the_open_data_is_the_books_and_names_no_private_investor(app: TestApp) {
+    let fund = gigafactories(&app).await;
+    let note = app.issue_checkpoint();
+    let sources = private_sources(&app).await;
+    // Committed, from the commitments; paid in, from the contributions' cash in the journal.
+    let commitments = app.get(&format!("/api/v1/funds/{fund}/commitments?limit=500"), &app.staff()).await;
+    let (mut committed, mut paid_in) = ([0i64; 2], [0i64; 2]);
+    for c in commitments.body["items"].as_array().expect("commitments") {
+        let private = sources[c["source_id"].as_str().expect("source")].0;
+        committed[usize::from(private)] += cents(&c["committed"]);
+    }
+    for entry in journal(&app, &fund).await.iter().filter(|e| e["event_type"] == "contribution") {
+        for line in lines(entry, "1000") {
+            paid_in[usize::from(sources[line["party_id"].as_str().expect("party")].0)] += cents(&line["debit"]);
+        }
+    }
+    let report = app.get_public(&format!("/api/v1/transparency/funds/{fund}")).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    let licence = report.headers.get("link").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(
+        licence.contains("creativecommons.org/licenses/by/4.0") && licence.contains("rel=\"license\""),
+        "{licence}"
+    );
+    let totals = &report.body["capital_totals"];
+    assert_eq!([cents(&totals["public_committed"]), cents(&totals["private_committed"])], committed, "{}", report.text);
+    assert_eq!([cents(&totals["public_paid_in"]), cents(&totals["private_paid_in"])], paid_in);
+    assert_eq!(totals["leverage_committed"], leverage(committed[1], committed[0]).as_str());
+    assert_eq!(totals["leverage_paid_in"], leverage(paid_in[1], paid_in[0]).as_str());
+    let rows = report.body["capital"].as_array().expect("capital rows");
+    assert_eq!(rows.iter().map(|r| cents(&r["committed"])).sum::<i64>(), committed[0] + committed[1]);
+    assert!(
+        rows.iter().filter(|r| r["money"] == "private").all(|r| r["sources"].as_u64() >= Some(3)),
+        "{}",
+        report.text
+    );
+    // The pool's figures are the attribution's, and the checkpoint is the one just signed.
+    let pool = &report.body["pool"];
+    let attribution = &report.body["grant_attribution"]["totals"];
+    assert_eq!(pool["awarded"], attribution["awarded"]);
+    assert_eq!(pool["available"], attribution["in_pool"]);
+    assert_eq!(report.body["checkpoint"]["note"], note.as_str());
+    assert_eq!(report.body["checkpoint"]["verifier_key"], common::TEST_CHECKPOINT_VERIFIER_KEY);
+
+    // Each CSV holds the JSON's figures, row for row.
+    let csv_of = |table: &'static str| {
+        let path = format!("/api/v1/transparency/funds/{fund}/open-data/{table}.csv");
+        let app = &app;
+        async move {
+            let reply = app.get_public(&path).await;
+            assert_eq!(reply.status, 200, "{table}: {}", reply.text);
+            assert!(reply.headers.get("link").is_some(), "{table} carries its licence");
+            let mut reader = csv::Reader::from_reader(reply.text.as_bytes());
+            let header: Vec<String> = reader.headers().expect("header").iter().map(str::to_string).collect();
+            let rows: Vec<Vec<String>> =
+                reader.records().map(|r| r.expect("record").iter().map(str::to_string).collect()).collect();
+            (header, rows, reply.text)
+        }
+    };
+    let (header, capital, _) = csv_of("capital").await;
+    assert_eq!(header[4], "committed_eur");
+    assert_eq!(capital.len(), rows.len());
+    for (csv_row, json_row) in capital.iter().zip(rows) {
+        assert_eq!(csv_row[1], json_row["programme"].as_str().unwrap_or_default());
+        assert_eq!(csv_row[4], json_row["committed"].as_str().unwrap_or_default());
+        assert_eq!(csv_row[5], json_row["paid_in"].as_str().unwrap_or_default());
+    }
+    let (_, facilities, _) = csv_of("facilities").await;
+    let deployed: i64 = facilities.iter().map(|r| cents(&json!(r[4]))).sum();
+    let deployments = app.get(&format!("/api/v1/funds/{fund}/deployments"), &app.staff()).await;
+    let expected: i64 =
+        deployments.body["items"].as_array().expect("deployments").iter().map(|d| cents(&d["amount"])).sum();
+    assert_eq!(deployed, expected, "{}", deployments.text);
+    let (_, attributed, _) = csv_of("grant-attribution").await;
+    let awarded: i64 = attributed.iter().map(|r| cents(&json!(r[6]))).sum();
+    assert_eq!(awarded, cents(&attribution["awarded"]));
+    let (_, register, _) = csv_of("state-aid-register").await;
+    assert_eq!(register.len(), report.body["state_aid_register"].as_array().map_or(0, Vec::len));
+    let mut published = report.text.clone();
+    for table in ["capital", "facilities", "grant-attribution", "grants-by-sme-category", "state-aid-register"] {
+        published.push_str(&csv_of(table).await.2);
+    }
+    let page = app.get_public(&format!("/transparency/funds/{fund}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    published.push_str(&page.text);
+    for (id, (private, name)) in &sources {
+        if *private {
+            assert!(!published.contains(name.as_str()) && !published.contains(id.as_str()), "{name} is published");
+        }
+    }
+
+    assert_problem(
+        &app.get_public(&format!("/api/v1/transparency/funds/{fund}/open-data/secrets.csv")).await,
+        400,
+        Some("file"),
+    );
+    assert_problem(&app.get_public("/api/v1/transparency/funds/x/open-data/capital.csv").await, 400, Some("fund_id"));
+    let unknown = uuid::Uuid::new_v4();
+    assert_problem(&app.get_public(&format!("/api/v1/transparency/funds/{unknown}")).await, 404, None);
+    let lines = app.get_public("/api/v1/transparency/funds").await;
+    let line = lines.body.as_array().expect("funds").iter().find(|l| l["fund_id"] == fund.as_str()).expect("listed");
+    assert_eq!(&line["leverage_paid_in"], &totals["leverage_paid_in"]);
+    assert_eq!(app.get_public("/transparency").await.status, 200);
+}
+
 on_both_backends!(spawn = super::common::spawn_demo;
+    the_open_data_is_the_books_and_names_no_private_investor,
     the_demo_pool_is_traced_to_its_sources_to_the_cent,
     the_public_sees_programmes_and_member_states_never_a_private_investor,
     manual_entries_top_up_the_pool_unattributed_and_never_touch_grant_commitments,

@@ -1,0 +1,273 @@
+//! The public pages, read without signing in (docs/transparency.md): every fund's money by
+//! programme and Member State, what it deployed, where the compute-grant pool's money came
+//! from and went, the state-aid register, the latest checkpoint and how to check it, and the
+//! open data behind each table.
+
+use actix_web::{get, web};
+
+use super::view::{eur, fact, gpu_hours, link, Card, Cell, Layout, Page, Section, Table};
+use super::{render, PageResult};
+use crate::http::api::transparency::read_report;
+use crate::http::extract::parse_id;
+use crate::http::AppState;
+use crate::storage::read_tx;
+use crate::storage::transparency::{
+    self, CapitalTotals, OpenDataTable, TransparencyReport, LICENCE_NOTICE, LICENCE_URL,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(index).service(fund_page);
+}
+
+/// A programme as people name it.
+fn programme_name(code: &str) -> String {
+    match code {
+        "digital_europe" => "Digital Europe".into(),
+        "horizon_europe" => "Horizon Europe".into(),
+        "investeu" => "InvestEU".into(),
+        "eib" => "EIB Group".into(),
+        "cohesion" => "Cohesion funds".into(),
+        "private" => "Private investors".into(),
+        "unattributed" => "Not attributed".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+fn place_name(code: Option<&str>) -> String {
+    match code {
+        Some("EU") => "EU budget".into(),
+        Some("other") => "Other countries".into(),
+        Some("all") => "All countries".into(),
+        Some(code) => code.to_string(),
+        None => "—".into(),
+    }
+}
+
+fn leverage_text(leverage: &Option<rust_decimal::Decimal>) -> String {
+    match leverage {
+        Some(ratio) => format!("EUR {ratio} private per public euro"),
+        None => "no public money yet".into(),
+    }
+}
+
+fn totals_facts(totals: &CapitalTotals) -> Section {
+    Section::Facts(vec![
+        fact("Public money committed", eur(totals.public_committed)),
+        fact("Private money committed", eur(totals.private_committed)),
+        fact("Leverage, committed", leverage_text(&totals.leverage_committed)),
+        fact("Public money paid in", eur(totals.public_paid_in)),
+        fact("Private money paid in", eur(totals.private_paid_in)),
+        fact("Leverage, paid in", leverage_text(&totals.leverage_paid_in)),
+    ])
+}
+
+/// The latest checkpoint and the steps to check it without trusting this server.
+fn checkpoint_card(report: Option<&transparency::PublicCheckpoint>) -> Card {
+    let mut card = Card::new("Check the books yourself");
+    let Some(latest) = report else {
+        return card.text("No checkpoint has been signed yet.");
+    };
+    card = card.with(Section::Facts(vec![
+        fact("Entries covered", latest.checkpoint.tree_size.to_string()),
+        fact("Root hash (SHA-256, RFC 6962)", latest.checkpoint.root_hash.clone()),
+        fact("Signed at", latest.checkpoint.issued_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+        fact("Verifier key", latest.verifier_key.clone().unwrap_or_else(|| "not published".into())),
+    ]));
+    card.text(
+        "Every journal entry is a leaf of a Merkle tree; each checkpoint signs the tree's size and root with \
+         Ed25519. Keep a copy of the checkpoint outside this server. Later, a consistency proof shows that the \
+         journal still extends it: no entry was removed or changed since.",
+    )
+    .text(
+        "1. Save the checkpoint: GET /api/v1/transparency/checkpoint. 2. Get the verifier key: GET \
+         /api/v1/transparency/key. 3. Check the current journal against your copy: investai verify --checkpoint \
+         checkpoint.txt --key KEY, or ask for /api/v1/transparency/proofs/consistency and check it with any RFC 6962 \
+         implementation. 4. To check an entry, ask for its inclusion proof: /api/v1/transparency/proofs/inclusion.",
+    )
+    .with(Section::Links(vec![
+        link("Latest checkpoint", "/api/v1/transparency/checkpoint"),
+        link("Verifier key", "/api/v1/transparency/key"),
+        link("All checkpoints", "/api/v1/transparency/checkpoints"),
+    ]))
+}
+
+#[get("/transparency")]
+async fn index(state: web::Data<AppState>) -> PageResult {
+    let (lines, latest) = state
+        .db(|conn| read_tx(conn, |c| Ok((transparency::fund_lines(c)?, crate::storage::merkle::latest_checkpoint(c)?))))
+        .await?;
+    let mut table = Table::new(
+        "Money committed and paid in, by fund",
+        &["Fund", "#Public committed", "#Private committed", "Leverage", "#Public paid in", "#Private paid in"],
+    );
+    for line in &lines {
+        table.row(vec![
+            Cell::link(line.fund_name.clone(), format!("/transparency/funds/{}", line.fund_id)),
+            Cell::money(line.totals.public_committed),
+            Cell::money(line.totals.private_committed),
+            Cell::num(line.totals.leverage_committed.map(|r| format!("{r} : 1")).unwrap_or_else(|| "—".into())),
+            Cell::money(line.totals.public_paid_in),
+            Cell::money(line.totals.private_paid_in),
+        ]);
+    }
+    let checkpoint = latest.map(|checkpoint| transparency::PublicCheckpoint {
+        checkpoint,
+        verifier_key: state.checkpoint_verifier_key.as_deref().map(str::to_string),
+    });
+    let page = Page::new(Layout::public("/transparency"), "InvestAI in public figures")
+        .subtitle("What the public and private money of the fund is, what it bought, and how to check the books without trusting us.")
+        .card(Card::new("Funds").with(Section::Table(table.empty("No fund yet."))))
+        .card(checkpoint_card(checkpoint.as_ref()))
+        .card(open_data_card(None));
+    render(&page)
+}
+
+fn open_data_card(report: Option<&TransparencyReport>) -> Card {
+    let mut links = Vec::new();
+    match report {
+        Some(report) => {
+            links.push(link("All figures (JSON)", format!("/api/v1/transparency/funds/{}", report.fund_id)));
+            for table in OpenDataTable::ALL {
+                links.push(link(
+                    format!("{}.csv", table.name()),
+                    format!("/api/v1/transparency/funds/{}/open-data/{}.csv", report.fund_id, table.name()),
+                ));
+            }
+        }
+        None => links.push(link("Funds (JSON)", "/api/v1/transparency/funds")),
+    }
+    Card::new("Open data").text(LICENCE_NOTICE).text(format!("Licence: {LICENCE_URL}")).with(Section::Links(links))
+}
+
+fn capital_card(report: &TransparencyReport) -> Card {
+    let mut table = Table::new(
+        "Committed and paid in, by programme and Member State",
+        &["Money", "Programme", "Member State", "#Sources", "#Committed", "#Paid in"],
+    );
+    for row in &report.capital {
+        table.row(vec![
+            Cell::text(row.money.clone()),
+            Cell::text(programme_name(&row.programme)),
+            Cell::text(place_name(Some(&row.member_state))),
+            Cell::num(row.sources.to_string()),
+            Cell::money(row.committed),
+            Cell::money(row.paid_in),
+        ]);
+    }
+    Card::new("Money committed and paid in")
+        .with(totals_facts(&report.capital_totals))
+        .with(Section::Table(table.empty("No commitments yet.")))
+        .text(format!(
+            "Private investors are never shown one by one: their money is shown by country only where at least {} \
+             of them invest from it.",
+            transparency::PRIVATE_COUNTRY_INVESTORS_MIN
+        ))
+}
+
+fn facilities_card(report: &TransparencyReport) -> Card {
+    let mut table = Table::new(
+        "Capital deployed per facility",
+        &["Facility", "Kind", "Member State", "#Deployed", "#Cost returned"],
+    );
+    for row in &report.facilities {
+        table.row(vec![
+            Cell::text(row.facility.clone()),
+            Cell::text(row.kind.replace('_', " ")),
+            Cell::text(row.member_state.clone()),
+            Cell::money(row.deployed),
+            Cell::money(row.cost_returned),
+        ]);
+    }
+    Card::new("Capital deployed").with(Section::Table(table.empty("Nothing deployed yet.")))
+}
+
+fn pool_card(report: &TransparencyReport) -> Card {
+    let pool = &report.pool;
+    let facts = Section::Facts(vec![
+        fact("Filled", eur(pool.filled)),
+        fact("Committed to grant calls", eur(pool.committed_to_calls)),
+        fact("Awarded to SMEs", eur(pool.awarded)),
+        fact("Used (GPU-hours paid)", eur(pool.used)),
+        fact("Lapsed and returned", eur(pool.lapsed)),
+        fact("GPU-hours used", gpu_hours(pool.gpu_hours_used)),
+        fact("GPU-hours lapsed", gpu_hours(pool.gpu_hours_lapsed)),
+        fact("Not yet committed", eur(pool.available)),
+    ]);
+    let mut by_source = Table::new(
+        "Where the pool's money came from",
+        &["Programme", "Member State", "#Reserved", "#Awarded", "#Used", "#Returned", "#GPU-hours used"],
+    );
+    for row in &report.grant_attribution.by_programme_and_member_state {
+        let f = &row.figures;
+        by_source.row(vec![
+            Cell::text(programme_name(&row.programme)),
+            Cell::text(place_name(row.member_state.as_deref())),
+            Cell::money(f.reserved.checked_add(f.topped_up).unwrap_or(f.reserved)),
+            Cell::money(f.awards.awarded),
+            Cell::money(f.awards.used),
+            Cell::money(f.awards.returned),
+            Cell::hours(f.awards.gpu_hours_used),
+        ]);
+    }
+    let mut by_category = Table::new(
+        "Awards by programme and SME category",
+        &["Programme", "Member State", "SME category", "#Awarded", "#Used", "#GPU-hours used", "#GPU-hours lapsed"],
+    );
+    for row in &report.grant_attribution.by_sme_category {
+        let f = &row.figures;
+        by_category.row(vec![
+            Cell::text(programme_name(&row.programme)),
+            Cell::text(place_name(row.member_state.as_deref())),
+            Cell::text(row.sme_category.clone()),
+            Cell::money(f.awarded),
+            Cell::money(f.used),
+            Cell::hours(f.gpu_hours_used),
+            Cell::hours(f.gpu_hours_lapsed),
+        ]);
+    }
+    Card::new("Compute grants for SMEs")
+        .with(facts)
+        .text(
+            "Each reserve is attributed to the investors pro rata to what they had paid in on its date; every call, \
+             award and GPU-hour draws on those shares pro rata, exact to the cent.",
+        )
+        .with(Section::Table(by_source.empty("The pool has received nothing yet.")))
+        .with(Section::Table(by_category.empty("No awards yet.")))
+}
+
+fn register_card(report: &TransparencyReport) -> Card {
+    let mut table = Table::new(
+        "Awards with aid above EUR 100,000",
+        &["Beneficiary", "Country", "Facility", "Award date", "Aid basis", "#GPU-hours", "#Aid value"],
+    );
+    for entry in &report.state_aid_register {
+        table.row(vec![
+            Cell::text(entry.beneficiary.clone()),
+            Cell::text(entry.country.clone()),
+            Cell::text(entry.facility.clone()),
+            Cell::text(entry.award_date.to_string()),
+            Cell::text(entry.aid_basis.as_str().replace('_', " ")),
+            Cell::hours(entry.gpu_hours),
+            Cell::money(entry.aid_value),
+        ]);
+    }
+    Card::new("State-aid register").with(Section::Table(table.empty("No award above EUR 100,000.")))
+}
+
+#[get("/transparency/funds/{fund_id}")]
+async fn fund_page(state: web::Data<AppState>, path: web::Path<String>) -> PageResult {
+    let fund_id = parse_id("fund_id", &path.into_inner())?;
+    let report = read_report(&state, fund_id).await?;
+    let page = Page::new(Layout::public("/transparency"), report.fund_name.clone())
+        .subtitle(format!(
+            "Public figures, read from the books through journal entry {}.",
+            report.grant_attribution.through_sequence
+        ))
+        .card(capital_card(&report))
+        .card(facilities_card(&report))
+        .card(pool_card(&report))
+        .card(register_card(&report))
+        .card(checkpoint_card(report.checkpoint.as_ref()))
+        .card(open_data_card(Some(&report)));
+    render(&page)
+}
