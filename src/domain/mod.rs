@@ -4,6 +4,7 @@ pub mod attribution;
 pub mod capital;
 pub mod chart;
 pub mod eligibility;
+pub mod explain;
 pub mod export;
 pub mod floors;
 pub mod grants;

@@ -271,17 +271,17 @@ pub const OUTSIDE_NAV: [&str; 8] = [
 pub fn book_nav(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Cents> {
     let balances = account_balances(conn, fund_id, as_of)?;
     let mut nav = Cents::ZERO;
-    for balance in balances {
-        let code = balance.code.split('.').next().unwrap_or_default();
-        if OUTSIDE_NAV.contains(&code) {
-            continue;
-        }
-        nav = match balance.kind.as_str() {
-            "asset" | "liability" => nav.checked_add(balance.net)?,
-            _ => nav,
-        };
+    for balance in balances.iter().filter(|b| counts_in_nav(&b.code, &b.kind)) {
+        nav = nav.checked_add(balance.net)?;
     }
     Ok(nav)
+}
+
+/// Whether an account (by code and kind) is part of the investors' net assets: an asset or
+/// liability, and not (a sub-account of) one of [`OUTSIDE_NAV`].
+pub fn counts_in_nav(code: &str, kind: &str) -> bool {
+    let parent = code.split('.').next().unwrap_or_default();
+    matches!(kind, "asset" | "liability") && !OUTSIDE_NAV.contains(&parent)
 }
 
 /// Records the fund's NAV and posts the unrealised gain or loss that brings the books to it.

@@ -10,6 +10,7 @@ pub mod awards;
 pub mod capital;
 pub mod commitment_batch;
 pub mod commitments;
+pub mod explain;
 pub mod export;
 pub mod floors;
 pub mod funds;

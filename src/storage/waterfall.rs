@@ -700,6 +700,11 @@ pub struct Liquidation {
     pub valuation_date: Option<NaiveDate>,
     pub by_position: BTreeMap<String, Cents>,
     pub states: Vec<PositionState>,
+    /// The waterfall's allocation of `fund_nav`, line by line; none when nothing is left for
+    /// investors.
+    pub allocation: Option<Allocation>,
+    /// The version of the terms it ran through.
+    pub terms_version: i32,
 }
 
 /// Hypothetical liquidation: the investors' net assets on `as_of` (the latest valuation as
@@ -709,18 +714,28 @@ pub fn liquidate(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> Ap
     let valuation_date = super::investments::latest_valuation(conn, fund_id, as_of)?.map(|v| v.as_of_date);
     let states = positions_as_of(conn, fund_id, as_of)?;
     let terms = current_terms(conn, fund_id)?;
-    let by_position = if nav.get() > 0 {
+    let allocation = if nav.get() > 0 {
         let tranches = tranche_terms(conn, fund_id)?;
         let positions: Vec<Position> = states.iter().map(|s| s.position.clone()).collect();
         let profits = account_profits(conn, fund_id, as_of)?;
-        waterfall::distribute(&terms.terms, &tranches, &positions, &profits, nav, as_of)
-            .map_err(|e| AppError::internal(format!("stored terms no longer run: {e}")))?
-            .paid_by_position()
+        Some(
+            waterfall::distribute(&terms.terms, &tranches, &positions, &profits, nav, as_of)
+                .map_err(|e| AppError::internal(format!("stored terms no longer run: {e}")))?,
+        )
     } else {
         // Nothing left for investors: every position is worth zero.
-        BTreeMap::new()
+        None
     };
-    Ok(Liquidation { as_of, fund_nav: nav, valuation_date, by_position, states })
+    let by_position = allocation.as_ref().map(Allocation::paid_by_position).unwrap_or_default();
+    Ok(Liquidation {
+        as_of,
+        fund_nav: nav,
+        valuation_date,
+        by_position,
+        states,
+        allocation,
+        terms_version: terms.version,
+    })
 }
 
 /// (step kind, paid) of every distribution line to an investor dated within [from, to].

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod capital;
 pub mod commitments;
+pub mod explain;
 pub mod exports;
 pub mod funds;
 pub mod grants;
@@ -34,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         capital::routes,
         investments::routes,
         waterfall::routes,
+        explain::routes,
         grants::routes,
         usage::routes,
         transparency::routes,

@@ -91,6 +91,8 @@ use super::{api, health};
         api::waterfall::tranche_nav,
         api::waterfall::fund_metrics,
         api::waterfall::statement,
+        api::explain::explain_fund_figure,
+        api::explain::explain_investor_figure,
         api::grants::create_call,
         api::grants::list_calls,
         api::grants::get_call,
@@ -111,7 +113,7 @@ use super::{api, health};
         api::grants::lapse,
         api::usage::report_usage,
     ),
-    components(schemas(crate::http::problem::Problem, crate::error::FieldError)),
+    components(schemas(crate::http::problem::Problem, crate::error::FieldError, api::explain::InvestorFigure)),
     modifiers(&BearerAuth, &ProblemResponses, &UuidPathIds),
     servers((url = "/api/v1", description = "API v1")),
 )]
