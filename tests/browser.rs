@@ -247,13 +247,9 @@ async fn the_login_page_fits_a_phone(_app: &TestApp, browser: &Browser) {
     browser.viewport(PHONE).await;
     browser.goto("/login").await;
     browser.assert_not_error_page().await;
-    let widths = browser
-        .client()
-        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
-        .await
-        .expect("widths");
-    assert_eq!(widths[1], json!(PHONE.0), "phone viewport");
-    assert!(widths[0].as_u64() <= widths[1].as_u64(), "no sideways scrolling on a phone: {widths}");
+    let widths = browser.widths().await;
+    assert_eq!(widths.1, u64::from(PHONE.0), "phone viewport");
+    assert!(widths.0 <= widths.1, "no sideways scrolling on a phone: {widths:?}");
     browser.screenshot("phone").await;
 }
 
@@ -417,12 +413,8 @@ async fn staff_record_a_commitment_and_auditors_read_the_books(app: &TestApp, br
     browser.screenshot_full_page("fund").await;
     browser.viewport(PHONE).await;
     browser.goto(&format!("/funds/{fund}")).await;
-    let widths = browser
-        .client()
-        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
-        .await
-        .expect("widths");
-    assert!(widths[0].as_u64() <= widths[1].as_u64(), "the fund page fits a phone (tables scroll in place): {widths}");
+    let widths = browser.widths().await;
+    assert!(widths.0 <= widths.1, "the fund page fits a phone (tables scroll in place): {widths:?}");
     browser.screenshot_full_page("fund-phone").await;
     browser.viewport(harness::DESKTOP).await;
     browser.sign_out().await;
@@ -438,7 +430,69 @@ async fn staff_record_a_commitment_and_auditors_read_the_books(app: &TestApp, br
     browser.screenshot_full_page("journal").await;
 }
 
+/// `1234567.89` as the pages show it: `1,234,567.89`.
+fn grouped(amount: &str) -> String {
+    let (whole, cents) = amount.split_once('.').unwrap_or((amount, "00"));
+    let digits: Vec<char> = whole.chars().collect();
+    let mut out = String::new();
+    for (index, digit) in digits.iter().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(*digit);
+    }
+    format!("{out}.{cents}")
+}
+
+async fn the_public_reads_the_figures_and_the_checkpoint_without_signing_in(app: &TestApp, browser: &Browser) {
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    app.issue_checkpoint();
+    let checkpoint = app.get_public("/api/v1/transparency/checkpoints?limit=1").await;
+    let root = checkpoint.body["items"][0]["root_hash"].as_str().expect("root").to_string();
+    let lines = app.get_public("/api/v1/transparency/funds").await;
+    let compartment = lines.body.as_array().expect("funds").iter().find(|l| l["parent_id"].is_string()).expect("one");
+    let fund = compartment["fund_id"].as_str().expect("id").to_string();
+
+    browser.goto("/transparency").await;
+    browser.assert_not_error_page().await;
+    assert_eq!(browser.status().await, 200, "no sign-in needed");
+    let text = browser.page_text().await;
+    assert!(text.contains("Sign in") && !text.contains("Sign out"), "{text}");
+    assert!(text.contains(&root), "the latest checkpoint's root is shown: {text}");
+    assert!(text.contains(&format!("{} : 1", compartment["leverage_committed"].as_str().expect("leverage"))), "{text}");
+    browser.screenshot_full_page("index").await;
+
+    browser.follow(&format!("a[href='/transparency/funds/{fund}']")).await;
+    browser.assert_not_error_page().await;
+    let text = browser.page_text().await;
+    let report = app.get_public(&format!("/api/v1/transparency/funds/{fund}")).await;
+    let totals = &report.body["capital_totals"];
+    for figure in ["public_committed", "private_committed", "public_paid_in", "private_paid_in"] {
+        let shown = format!("EUR {}", grouped(totals[figure].as_str().expect("amount")));
+        assert!(text.contains(&shown), "{figure} {shown} on the page: {text}");
+    }
+    let filled = format!("EUR {}", grouped(report.body["pool"]["filled"].as_str().expect("filled")));
+    assert!(text.contains(&format!("Filled\n{filled}")), "{filled}: {text}");
+    assert!(text.contains("Digital Europe") && text.contains("Where the pool's money came from"), "{text}");
+    let sources = app.get("/api/v1/sources?limit=500", &app.staff()).await;
+    for source in sources.body["items"].as_array().expect("sources").iter().filter(|s| s["kind"] == "private") {
+        let name = source["legal_name"].as_str().expect("name");
+        assert!(!text.contains(name), "{name} is not shown to the public");
+    }
+    let csv = browser.attr_of("a[href$='/open-data/capital.csv']", "href").await;
+    assert!(csv.is_some_and(|href| href.contains(&fund)), "the open data is linked");
+    browser.screenshot_full_page("fund").await;
+    browser.viewport(PHONE).await;
+    browser.goto(&format!("/transparency/funds/{fund}")).await;
+    let widths = browser.widths().await;
+    assert!(widths.0 <= widths.1, "the public page fits a phone: {widths:?}");
+    browser.screenshot_full_page("fund-phone").await;
+}
+
 browser_tests!(
+    the_public_reads_the_figures_and_the_checkpoint_without_signing_in,
     each_role_signs_in_and_sees_its_home_and_navigation,
     a_wrong_password_is_refused_with_the_reason_next_to_the_field,
     signing_out_returns_to_the_login_page_for_good,

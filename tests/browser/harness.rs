@@ -508,6 +508,17 @@ impl Browser {
         path
     }
 
+    /// The page's scroll width and the window's inner width, in CSS pixels: a page fits when
+    /// the first is not above the second (no sideways scrolling).
+    pub async fn widths(&self) -> (u64, u64) {
+        let widths = self
+            .client()
+            .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
+            .await
+            .expect("widths");
+        (widths[0].as_u64().unwrap_or(u64::MAX), widths[1].as_u64().unwrap_or(0))
+    }
+
     /// Resizes the viewport to `width` x `height` CSS pixels (e.g. [`PHONE`], [`DESKTOP`]), and
     /// emulates a touch screen below desktop width.
     pub async fn viewport(&self, (width, height): (u32, u32)) {

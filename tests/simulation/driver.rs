@@ -341,6 +341,7 @@ impl Sim {
                 self.check_metrics().await,
                 self.check_commitments().await,
                 self.check_awards().await,
+                self.check_attribution().await,
             ];
             found.extend(checks.into_iter().filter_map(Result::err));
         }
@@ -545,6 +546,51 @@ impl Sim {
                 || money("subsidy_used") < 0
             {
                 return Err(format!("[award] award {} used above what was awarded: {award}", award["id"]));
+            }
+        }
+        Ok(())
+    }
+
+    /// The pool's attribution answers, holds what accounts 1010-1030 hold in the mirror,
+    /// reserves what the distributions put into 1010, and conserves every source's money.
+    async fn check_attribution(&mut self) -> Result<(), String> {
+        let fund = self.world.fund.clone();
+        let reply = self.get(&format!("/api/v1/funds/{fund}/grant-attribution")).await;
+        if reply.status != 200 {
+            return Err(format!("[attribution] answered {}: {}", reply.status, reply.text));
+        }
+        let net = |code: &str, event: Option<&str>| -> i64 {
+            self.mirror
+                .iter()
+                .filter(|e| e.fund_id == fund && event.is_none_or(|t| e.event_type == t))
+                .flat_map(|e| e.postings.iter().filter(|p| p.code == code))
+                .map(|p| p.cents)
+                .sum()
+        };
+        let figure = |row: &Value, name: &str| row[name].as_str().and_then(cents).unwrap_or(i64::MIN);
+        let totals = &reply.body["totals"];
+        for (name, expected) in [
+            ("in_pool", net("1010", None)),
+            ("in_calls", net("1020", None)),
+            ("in_awards", net("1030", None)),
+            ("reserved", net("1010", Some("distribution"))),
+        ] {
+            if figure(totals, name) != expected {
+                return Err(format!("[attribution] {name} {} where the journal gives {}", totals[name], eur(expected)));
+            }
+        }
+        for row in reply.body["by_source"].as_array().into_iter().flatten() {
+            let f = &row["figures"];
+            let money_in = figure(f, "reserved") + figure(f, "topped_up");
+            let accounted: i64 =
+                ["in_pool", "in_calls", "in_awards", "used", "withdrawn"].iter().map(|name| figure(f, name)).sum();
+            if money_in != accounted {
+                return Err(format!(
+                    "[attribution] source {} receives {} and accounts for {}",
+                    row["source_id"],
+                    eur(money_in),
+                    eur(accounted)
+                ));
             }
         }
         Ok(())
