@@ -46,8 +46,14 @@ impl quick_cache::Weighter<String, Bytes> for BodyBytes {
     }
 }
 
+/// Views kept as values (for pages that render them), beside the JSON bodies.
+pub const VALUE_VIEWS_MAX: usize = 64;
+
+type ValueView = Arc<dyn std::any::Any + Send + Sync>;
+
 pub struct ViewCache {
     entries: quick_cache::sync::Cache<String, Bytes, BodyBytes>,
+    values: quick_cache::sync::Cache<String, ValueView>,
     remote_changes: AtomicU64,
     /// The books version last read, `VERSION_UNKNOWN` before the first reading.
     last_version: AtomicI64,
@@ -95,6 +101,7 @@ impl ViewCache {
     fn unwatched(items: usize, bytes: u64) -> ViewCache {
         ViewCache {
             entries: quick_cache::sync::Cache::with_weighter(items, bytes, BodyBytes),
+            values: quick_cache::sync::Cache::new(VALUE_VIEWS_MAX),
             remote_changes: AtomicU64::new(0),
             last_version: AtomicI64::new(VERSION_UNKNOWN),
             watched_at_ms: AtomicU64::new(0),
@@ -162,6 +169,24 @@ where
         None => computed.await?,
     };
     Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
+
+/// As [`cached_json`], for a view a page renders: the value itself, shared.
+pub async fn cached_value<T, F>(state: &AppState, key: String, compute: F) -> AppResult<Arc<T>>
+where
+    T: Send + Sync + 'static,
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+{
+    let computed = async { Ok::<ValueView, AppError>(Arc::new(state.db(compute).await?)) };
+    let cache = match state.views.as_ref() {
+        Some(cache) if cache.is_fresh(state).await => Some(cache),
+        _ => None,
+    };
+    let value = match cache {
+        Some(cache) => cache.values.get_or_insert_async(&cache.versioned(&key), computed).await?,
+        None => computed.await?,
+    };
+    value.downcast::<T>().map_err(|_| AppError::internal(format!("view {key} was cached as another type")))
 }
 
 /// Reads the books version every `WATCH_INTERVAL_MS` on a connection of its own, until the

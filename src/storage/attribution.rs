@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -152,23 +154,23 @@ fn pool_postings(conn: &mut DbConnection, fund_id: &str, head: i64) -> AppResult
 type UsageByEntry = HashMap<String, BTreeMap<String, (i64, i64)>>;
 
 fn usage_by_entry(conn: &mut DbConnection, fund_id: &str) -> AppResult<UsageByEntry> {
+    // Summed in the database: one row per batch and award, not one per record.
     let rows: Vec<(Option<String>, String, i64, i64)> = usage_records::table
         .inner_join(grant_awards::table.on(grant_awards::id.eq(usage_records::award_id)))
         .filter(grant_awards::fund_id.eq(fund_id))
         .filter(usage_records::entry_id.is_not_null())
+        .group_by((usage_records::entry_id, usage_records::award_id))
         .select((
             usage_records::entry_id,
             usage_records::award_id,
-            usage_records::subsidy_cents,
-            usage_records::milli_hours,
+            sql::<BigInt>("CAST(SUM(usage_records.subsidy_cents) AS BIGINT)"),
+            sql::<BigInt>("CAST(SUM(usage_records.milli_hours) AS BIGINT)"),
         ))
         .load(conn)?;
     let mut by_entry = UsageByEntry::new();
     for (entry_id, award_id, subsidy, milli) in rows {
         let Some(entry_id) = entry_id else { continue };
-        let slot = by_entry.entry(entry_id).or_default().entry(award_id).or_default();
-        slot.0 += subsidy;
-        slot.1 += milli;
+        by_entry.entry(entry_id).or_default().insert(award_id, (subsidy, milli));
     }
     Ok(by_entry)
 }

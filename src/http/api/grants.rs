@@ -22,6 +22,7 @@ use crate::domain::roles::Role;
 use crate::domain::state_aid::AidBasis;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
+use crate::http::views::cached_json;
 use crate::http::{idempotent, AppState};
 use crate::storage::attribution::{self, GrantAttribution};
 use crate::storage::awards::{
@@ -695,9 +696,8 @@ pub async fn grant_attribution(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
     let fund_id = parse_id("fund_id", &path.into_inner())?;
-    let attribution =
-        state.db(move |conn| read_tx(conn, |c| attribution::grant_attribution(c, &fund_id, true))).await?;
-    Ok(HttpResponse::Ok().json(attribution))
+    let key = format!("grant-attribution/by-source/{fund_id}");
+    cached_json(&state, key, move |conn| read_tx(conn, |c| attribution::grant_attribution(c, &fund_id, true))).await
 }
 
 /// The public register of awards with aid above EUR 100,000 (no token needed).

@@ -1,6 +1,8 @@
 //! The journal's public proofs, without a token: signed checkpoints, the key that signs them,
 //! inclusion and consistency proofs (docs/ledger.md, "Merkle tree and checkpoints").
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -8,6 +10,7 @@ use super::{page_limit, Page};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::ValidQuery;
 use crate::http::routes::RouteTable;
+use crate::http::views::{cached_json, cached_value};
 use crate::http::AppState;
 use crate::storage::attribution::{self, GrantAttribution};
 use crate::storage::merkle::{self, CheckpointRow, ConsistencyProof, InclusionProof};
@@ -204,14 +207,10 @@ pub async fn consistency_proof(
 #[utoipa::path(get, path = "/transparency/funds/{fund_id}/grant-attribution", tag = "transparency",
     params(("fund_id" = String, Path, format = Uuid)),
     responses((status = 200, body = GrantAttribution), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
-pub async fn grant_attribution(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> AppResult<web::Json<GrantAttribution>> {
+pub async fn grant_attribution(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
     let fund_id = crate::http::extract::parse_id("fund_id", &path.into_inner())?;
-    let attribution =
-        state.db(move |conn| read_tx(conn, |c| attribution::grant_attribution(c, &fund_id, false))).await?;
-    Ok(web::Json(attribution))
+    let key = format!("grant-attribution/public/{fund_id}");
+    cached_json(&state, key, move |conn| read_tx(conn, |c| attribution::grant_attribution(c, &fund_id, false))).await
 }
 
 /// The licence of the open data, as an RFC 8288 link any client can read.
@@ -227,10 +226,17 @@ pub async fn fund_lines(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().insert_header(licence_link()).json(lines))
 }
 
-/// Reads a fund's public figures in one snapshot.
-pub async fn read_report(state: &web::Data<AppState>, fund_id: String) -> AppResult<TransparencyReport> {
-    let key = state.checkpoint_verifier_key.clone();
-    state.db(move |conn| read_tx(conn, |c| public_figures::report(c, &fund_id, key.as_deref()))).await
+/// Reads a fund's public figures in one snapshot, from the node's view cache while neither the
+/// books nor the latest checkpoint have changed (the page, the JSON and the CSV files of one
+/// state of the books are computed once).
+pub async fn read_report(state: &web::Data<AppState>, fund_id: String) -> AppResult<Arc<TransparencyReport>> {
+    let checkpoint_size = state.db(|conn| Ok(merkle::latest_checkpoint(conn)?.map_or(0, |c| c.tree_size))).await?;
+    let key = format!("transparency-report/{fund_id}/{checkpoint_size}");
+    let verifier_key = state.checkpoint_verifier_key.clone();
+    cached_value(state, key, move |conn| {
+        read_tx(conn, |c| public_figures::report(c, &fund_id, verifier_key.as_deref()))
+    })
+    .await
 }
 
 /// A fund's public figures, without a token (docs/transparency.md): committed and paid-in money
@@ -245,7 +251,7 @@ pub async fn read_report(state: &web::Data<AppState>, fund_id: String) -> AppRes
 pub async fn fund_report(state: web::Data<AppState>, path: web::Path<String>) -> AppResult<HttpResponse> {
     let fund_id = crate::http::extract::parse_id("fund_id", &path.into_inner())?;
     let report = read_report(&state, fund_id).await?;
-    Ok(HttpResponse::Ok().insert_header(licence_link()).json(report))
+    Ok(HttpResponse::Ok().insert_header(licence_link()).json(&*report))
 }
 
 /// One table of a fund's public figures as CSV, without a token: `capital.csv`,
