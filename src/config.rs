@@ -83,6 +83,12 @@ pub struct Settings {
     /// A directory every issued checkpoint is also written to, outside the database
     /// (`<tree size>` and `latest`), for publishing (docs/ledger.md).
     pub checkpoint_publish_dir: Option<PathBuf>,
+    /// The four-eyes principle (docs/four-eyes.md): distributions, grant awards and grant
+    /// rejections only through a proposal another staff user approves; their direct calls are
+    /// refused (`four-eyes-required`).
+    pub four_eyes: bool,
+    /// Hours a proposal waits for a decision before it expires, 1 to 720.
+    pub proposal_lifetime_hours: i64,
 }
 
 impl Default for Settings {
@@ -113,6 +119,8 @@ impl Default for Settings {
             checkpoint_every_entries: 1_000,
             checkpoint_interval_seconds: 60,
             checkpoint_publish_dir: None,
+            four_eyes: false,
+            proposal_lifetime_hours: crate::domain::proposals::PROPOSAL_LIFETIME_HOURS_DEFAULT,
         }
     }
 }
@@ -155,6 +163,9 @@ impl Settings {
         }
         if self.sign_in_refusal_hold_millis > crate::auth::refusal_hold::SIGN_IN_REFUSAL_HOLD_MILLIS_MAX {
             return Err("sign_in_refusal_hold_millis must be between 0 and 5000".into());
+        }
+        if !(1..=crate::domain::proposals::PROPOSAL_LIFETIME_HOURS_MAX).contains(&self.proposal_lifetime_hours) {
+            return Err("proposal_lifetime_hours must be between 1 and 720".into());
         }
         if self.checkpoint_every_entries == 0 {
             return Err("checkpoint_every_entries must be at least 1".into());

@@ -615,6 +615,50 @@ async fn implausible_usage_is_refused_record_by_record(app: TestApp) {
     assert_eq!(eight.body["gpus_per_record_max"], 8);
 }
 
+async fn with_four_eyes(backend: common::Backend) -> TestApp {
+    common::spawn_app_with(backend, |settings| settings.four_eyes = true).await
+}
+
+/// Awards and rejections take effect only when a staff user other than the proposer approves.
+async fn awards_and_rejections_need_a_second_staff_user(app: TestApp) {
+    let g = setup(&app, "1000000.00", 100_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let first = reviewed(&app, &call, "sme-1", &application(&g, "RCS-1", "10000"), 1).await;
+    let second = reviewed(&app, &call, "sme-2", &application(&g, "RCS-2", "10000"), 1).await;
+    let direct = award(&app, &first, json!({"gpu_hours": "8000"})).await;
+    assert_problem(&direct, 422, None);
+    assert_eq!(direct.body["type"], "/problems/four-eyes-required");
+    let (ann, bob) = (app.token(Role::Staff, "ann"), app.token(Role::Staff, "bob"));
+    let body = json!({"kind": "grant_award", "application_id": first, "gpu_hours": "8000"});
+    let proposal = app.post("/api/v1/proposals", &ann, &body).await;
+    assert_eq!(proposal.status, 201, "{}", proposal.text);
+    // 8,000 h x EUR 2.00 x 70% = EUR 11,200.00, and nothing is committed until approval.
+    assert_eq!(proposal.body["preview"]["aid_value"], "11200.00", "{}", proposal.text);
+    assert_eq!(proposal.body["preview"]["awarded_gpu_hours"], "8000.000");
+    assert_eq!(balance(&app, &g.fund, "1030").await, 0);
+    let id = proposal.body["id"].as_str().expect("id");
+    let path = format!("/api/v1/proposals/{id}/approval");
+    assert_problem(&app.post(&path, &ann, &json!({"revision": 1})).await, 422, None);
+    let approved = app.post(&path, &bob, &json!({"revision": 1})).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(approved.body["result"]["aid_value"], "11200.00");
+    assert_eq!(balance(&app, &g.fund, "1030").await, 1_120_000);
+
+    let body = json!({"kind": "grant_rejection", "application_id": second, "reason": "Budget kept for robotics."});
+    let proposal = app.post("/api/v1/proposals", &bob, &body).await;
+    assert_eq!(proposal.status, 201, "{}", proposal.text);
+    let id = proposal.body["id"].as_str().expect("id");
+    let rejected = app.post(&format!("/api/v1/proposals/{id}/approval"), &ann, &json!({"revision": 1})).await;
+    assert_eq!(rejected.status, 200, "{}", rejected.text);
+    let seen = app.get(&format!("/api/v1/applications/{second}"), &sme(&app, "sme-2")).await;
+    assert_eq!(seen.body["status"], "rejected", "{}", seen.text);
+}
+
+mod four_eyes {
+    use super::*;
+    on_both_backends!(spawn = super::with_four_eyes; awards_and_rejections_need_a_second_staff_user);
+}
+
 on_both_backends!(
     implausible_usage_is_refused_record_by_record,
     a_usage_batch_above_its_record_limit_is_refused,

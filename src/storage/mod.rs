@@ -21,6 +21,7 @@ pub mod ledger;
 pub mod merkle;
 pub mod metrics;
 pub mod overview;
+pub mod proposals;
 pub mod schema;
 pub mod structure;
 pub mod transparency;

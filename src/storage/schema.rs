@@ -531,7 +531,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    proposals (id) {
+        id -> Text,
+        kind -> Text,
+        subject_id -> Text,
+        request -> Text,
+        preview -> Text,
+        revision -> Integer,
+        status -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        expires_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        reason -> Nullable<Text>,
+        result -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    proposals,
     funds,
     ledger_accounts,
     journal_entries,

@@ -70,7 +70,7 @@ fn today() -> NaiveDate {
 }
 
 /// Free text of 1 to `max` characters; line breaks and tabs allowed, other control characters not.
-fn text(value: &str, max: usize) -> Result<(), String> {
+pub fn text(value: &str, max: usize) -> Result<(), String> {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.chars().count() > max {
         return Err(format!("must be 1 to {max} characters"));
@@ -496,6 +496,7 @@ pub async fn award_application(
     body: ValidJson<AwardRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "an award")?;
     let id = parse_id("application_id", &path)?;
     let hours = body.value.gpu_hours;
     let actor = principal.actor();
@@ -526,6 +527,7 @@ pub async fn reject_application(
     body: ValidJson<RejectionRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "a rejection")?;
     let id = parse_id("application_id", &path)?;
     text(&body.value.reason, COMMENT_CHARS_MAX).map_err(|reason| AppError::field("reason", reason))?;
     let reason = body.value.reason.trim().to_string();

@@ -9,6 +9,7 @@ pub mod funds;
 pub mod grants;
 pub mod investments;
 pub mod ledger;
+pub mod proposals;
 pub mod structure;
 pub mod transparency;
 pub mod usage;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         investments::routes,
         waterfall::routes,
         explain::routes,
+        proposals::routes,
         grants::routes,
         usage::routes,
         transparency::routes,

@@ -158,6 +158,7 @@ pub async fn execute(
     body: ValidJson<DistributionRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "a distribution")?;
     let fund_id = parse_id("fund_id", &path)?;
     check_distribution(&body.value)?;
     let (cash, date, description) = (body.value.cash, body.value.date, body.value.description.trim().to_string());

@@ -1,0 +1,2 @@
+DROP TABLE proposals;
+DROP FUNCTION proposals_decided_once;

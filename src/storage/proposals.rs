@@ -1,0 +1,379 @@
+//! Proposals under the four-eyes principle (docs/four-eyes.md): stored with the exact preview
+//! they will execute, and executed by a different staff user's approval in one write
+//! transaction that recomputes the preview and refuses if it changed.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::schema::proposals;
+use super::{awards, grants, new_id, now_micros, waterfall, DbConnection};
+use crate::domain::hours::GpuHours;
+use crate::domain::money::Cents;
+use crate::domain::proposals::{
+    check_decision, expiry, status_at, Decision, Pending, ProposalKind, ProposalStatus, Refusal,
+};
+use crate::error::{AppError, AppResult};
+
+/// Proposals in one list at most.
+pub const PROPOSALS_LIST_MAX: i64 = 500;
+
+/// What a proposal executes, with its inputs (the body of the operation's own API call).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Operation {
+    /// A distribution of `cash` on `date` through the fund's current waterfall.
+    Distribution {
+        fund_id: String,
+        #[schema(value_type = String, example = "250000000.00")]
+        cash: Cents,
+        date: chrono::NaiveDate,
+        description: String,
+    },
+    /// An award to a submitted application, of `gpu_hours` (all requested when omitted).
+    GrantAward {
+        application_id: String,
+        #[schema(value_type = Option<String>)]
+        #[serde(default)]
+        gpu_hours: Option<GpuHours>,
+    },
+    /// The rejection of a submitted application, with the reason the applicant reads.
+    GrantRejection { application_id: String, reason: String },
+}
+
+impl Operation {
+    pub fn kind(&self) -> ProposalKind {
+        match self {
+            Operation::Distribution { .. } => ProposalKind::Distribution,
+            Operation::GrantAward { .. } => ProposalKind::GrantAward,
+            Operation::GrantRejection { .. } => ProposalKind::GrantRejection,
+        }
+    }
+
+    /// The fund or application the operation acts on.
+    pub fn subject(&self) -> &str {
+        match self {
+            Operation::Distribution { fund_id, .. } => fund_id,
+            Operation::GrantAward { application_id, .. } | Operation::GrantRejection { application_id, .. } => {
+                application_id
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = proposals)]
+pub struct ProposalRow {
+    pub id: String,
+    pub kind: String,
+    pub subject_id: String,
+    pub request: String,
+    pub preview: String,
+    pub revision: i32,
+    pub status: String,
+    pub proposed_by: String,
+    pub proposed_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub reason: Option<String>,
+    pub result: Option<String>,
+}
+
+/// A proposal as the API shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Proposal {
+    pub id: String,
+    pub kind: ProposalKind,
+    pub subject_id: String,
+    /// The operation and its inputs.
+    #[schema(value_type = Object)]
+    pub operation: Value,
+    /// What the operation will do, exactly as it will be executed: for a distribution the whole
+    /// allocation, for an award its hours, price, intensity and aid value.
+    #[schema(value_type = Object)]
+    pub preview: Value,
+    /// Goes up each time the preview is recomputed because the books changed; an approval
+    /// names the revision it approves.
+    pub revision: i32,
+    pub status: ProposalStatus,
+    pub proposed_by: String,
+    #[serde(serialize_with = "crate::domain::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub proposed_at: NaiveDateTime,
+    #[serde(serialize_with = "crate::domain::time::utc")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: NaiveDateTime,
+    pub decided_by: Option<String>,
+    #[serde(serialize_with = "crate::domain::time::utc_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<NaiveDateTime>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// What the approval executed (the operation's own answer).
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+}
+
+fn parse_json(text: &str) -> AppResult<Value> {
+    serde_json::from_str(text).map_err(|e| AppError::internal(format!("stored proposal JSON: {e}")))
+}
+
+impl ProposalRow {
+    pub fn view(&self, now: NaiveDateTime) -> AppResult<Proposal> {
+        let kind = ProposalKind::parse(&self.kind).ok_or_else(|| AppError::internal("unknown proposal kind"))?;
+        let stored =
+            ProposalStatus::parse(&self.status).ok_or_else(|| AppError::internal("unknown proposal status"))?;
+        Ok(Proposal {
+            id: self.id.clone(),
+            kind,
+            subject_id: self.subject_id.clone(),
+            operation: parse_json(&self.request)?,
+            preview: parse_json(&self.preview)?,
+            revision: self.revision,
+            status: status_at(stored, self.expires_at, now),
+            proposed_by: self.proposed_by.clone(),
+            proposed_at: self.proposed_at,
+            expires_at: self.expires_at,
+            decided_by: self.decided_by.clone(),
+            decided_at: self.decided_at,
+            reason: self.reason.clone(),
+            result: self.result.as_deref().map(parse_json).transpose()?,
+        })
+    }
+
+    fn operation(&self) -> AppResult<Operation> {
+        serde_json::from_str(&self.request).map_err(|e| AppError::internal(format!("stored operation: {e}")))
+    }
+
+    fn pending(&self) -> AppResult<Pending<'_>> {
+        Ok(Pending {
+            status: ProposalStatus::parse(&self.status).ok_or_else(|| AppError::internal("unknown proposal status"))?,
+            proposed_by: &self.proposed_by,
+            expires_at: self.expires_at,
+            revision: self.revision,
+        })
+    }
+}
+
+fn refused(refusal: Refusal) -> AppError {
+    match refusal {
+        Refusal::StaleRevision { .. } | Refusal::NotPending(_) => {
+            AppError::conflict(refusal.code(), refusal.to_string())
+        }
+        _ => AppError::rule(refusal.code(), refusal.to_string()),
+    }
+}
+
+/// The parts of an executed operation's answer that its preview promises (ids and times of
+/// the rows it will write are not known before).
+fn promised(kind: ProposalKind, executed: Value) -> Value {
+    let keep: &[&str] = match kind {
+        ProposalKind::Distribution => &["fund_id", "terms_version", "allocation", "investors"],
+        ProposalKind::GrantAward => &[
+            "application_id",
+            "sme_id",
+            "facility_id",
+            "start_date",
+            "end_date",
+            "aid_basis",
+            "sme_category",
+            "intensity_percent",
+            "price_per_gpu_hour",
+            "awarded_gpu_hours",
+            "aid_value",
+        ],
+        ProposalKind::GrantRejection => &["id", "status", "rejection_reason"],
+    };
+    let Value::Object(fields) = executed else { return Value::Null };
+    Value::Object(fields.into_iter().filter(|(name, _)| keep.contains(&name.as_str())).collect())
+}
+
+fn to_value(value: impl Serialize) -> AppResult<Value> {
+    serde_json::to_value(value).map_err(AppError::internal)
+}
+
+/// Executes the operation in the caller's transaction; its answer.
+fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppResult<Value> {
+    match operation {
+        Operation::Distribution { fund_id, cash, date, description } => {
+            super::funds::get_fund(conn, fund_id)?;
+            to_value(waterfall::execute(conn, fund_id, *cash, *date, description, actor)?)
+        }
+        Operation::GrantAward { application_id, gpu_hours } => {
+            to_value(awards::award(conn, application_id, *gpu_hours, actor)?)
+        }
+        Operation::GrantRejection { application_id, reason } => {
+            to_value(grants::reject(conn, application_id, reason, actor)?)
+        }
+    }
+}
+
+/// What the operation would do now: executed inside a savepoint that is always rolled back, so
+/// the preview comes from the very code that will execute it.
+pub fn preview(conn: &mut DbConnection, operation: &Operation) -> AppResult<Value> {
+    let mut answer = None;
+    let outcome = conn.transaction::<(), AppError, _>(|c| {
+        answer = Some(execute(c, operation, "preview")?);
+        Err(AppError::internal("preview rolled back"))
+    });
+    match (outcome, answer) {
+        (Err(_), Some(answer)) => Ok(promised(operation.kind(), answer)),
+        (Err(error), None) => Err(error),
+        (Ok(()), _) => Err(AppError::internal("a preview was not rolled back")),
+    }
+}
+
+/// Records a proposal of `operation` by `actor`, with its preview computed now.
+pub fn propose(
+    conn: &mut DbConnection,
+    operation: &Operation,
+    actor: &str,
+    lifetime_hours: i64,
+) -> AppResult<Proposal> {
+    let preview = preview(conn, operation)?;
+    let now = now_micros();
+    let row = ProposalRow {
+        id: new_id(),
+        kind: operation.kind().as_str().into(),
+        subject_id: operation.subject().into(),
+        request: serde_json::to_string(operation).map_err(AppError::internal)?,
+        preview: serde_json::to_string(&preview).map_err(AppError::internal)?,
+        revision: 1,
+        status: ProposalStatus::Pending.as_str().into(),
+        proposed_by: actor.into(),
+        proposed_at: now,
+        expires_at: expiry(now, lifetime_hours),
+        decided_by: None,
+        decided_at: None,
+        reason: None,
+        result: None,
+    };
+    diesel::insert_into(proposals::table).values(&row).execute(conn)?;
+    row.view(now)
+}
+
+pub fn get_row(conn: &mut DbConnection, id: &str) -> AppResult<ProposalRow> {
+    proposals::table
+        .find(id)
+        .select(ProposalRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found(format!("proposal {id}")))
+}
+
+pub fn get_proposal(conn: &mut DbConnection, id: &str) -> AppResult<Proposal> {
+    get_row(conn, id)?.view(now_micros())
+}
+
+/// Proposals, newest first; only those of `status` (as they stand now) when given.
+pub fn list(conn: &mut DbConnection, status: Option<ProposalStatus>) -> AppResult<Vec<Proposal>> {
+    let now = now_micros();
+    let mut query = proposals::table.select(ProposalRow::as_select()).into_boxed();
+    query = match status {
+        Some(ProposalStatus::Pending) => {
+            query.filter(proposals::status.eq("pending")).filter(proposals::expires_at.gt(now))
+        }
+        Some(ProposalStatus::Expired) => query.filter(
+            proposals::status.eq("expired").or(proposals::status.eq("pending").and(proposals::expires_at.le(now))),
+        ),
+        Some(other) => query.filter(proposals::status.eq(other.as_str())),
+        None => query,
+    };
+    let rows =
+        query.order((proposals::proposed_at.desc(), proposals::id.desc())).limit(PROPOSALS_LIST_MAX).load(conn)?;
+    rows.iter().map(|row| row.view(now)).collect()
+}
+
+/// Ends a pending proposal as `status`; refused if another decision got there first.
+fn decide(
+    conn: &mut DbConnection,
+    row: &ProposalRow,
+    status: ProposalStatus,
+    actor: &str,
+    reason: Option<&str>,
+    result: Option<String>,
+) -> AppResult<()> {
+    let changed = diesel::update(
+        proposals::table
+            .filter(proposals::id.eq(&row.id))
+            .filter(proposals::status.eq("pending"))
+            .filter(proposals::revision.eq(row.revision)),
+    )
+    .set((
+        proposals::status.eq(status.as_str()),
+        proposals::decided_by.eq(Some(actor)),
+        proposals::decided_at.eq(Some(now_micros())),
+        proposals::reason.eq(reason),
+        proposals::result.eq(result),
+    ))
+    .execute(conn)?;
+    if changed != 1 {
+        return Err(AppError::conflict("proposal-decided", "another decision on this proposal came first"));
+    }
+    Ok(())
+}
+
+/// Approves revision `revision` of a proposal: executes it as `approver` if what it does now is
+/// exactly its preview, in the caller's write transaction. A changed preview is refused
+/// (`preview-changed`) and nothing is written; [`revise`] then records the new preview.
+pub fn approve(conn: &mut DbConnection, id: &str, approver: &str, revision: i32) -> AppResult<Proposal> {
+    let row = get_row(conn, id)?;
+    let now = now_micros();
+    check_decision(&row.pending()?, Decision::Approve, approver, Some(revision), now).map_err(refused)?;
+    let operation = row.operation()?;
+    let actor = format!("{approver} (proposed by {})", row.proposed_by);
+    let executed = execute(conn, &operation, &actor)?;
+    if promised(operation.kind(), executed.clone()) != parse_json(&row.preview)? {
+        return Err(AppError::conflict(
+            "preview-changed",
+            "the books changed since this proposal was previewed, so it would not do exactly what it shows; \
+             nothing was executed: read the proposal again and decide on its new preview",
+        ));
+    }
+    let result = serde_json::to_string(&executed).map_err(AppError::internal)?;
+    decide(conn, &row, ProposalStatus::Executed, approver, None, Some(result))?;
+    get_proposal(conn, id)
+}
+
+/// Recomputes a pending proposal's preview; stores it as the next revision when it changed.
+pub fn revise(conn: &mut DbConnection, id: &str) -> AppResult<Proposal> {
+    let row = get_row(conn, id)?;
+    let now = now_micros();
+    if status_at(row.pending()?.status, row.expires_at, now) != ProposalStatus::Pending {
+        return row.view(now);
+    }
+    let fresh = match preview(conn, &row.operation()?) {
+        Ok(fresh) => fresh,
+        // The operation is refused outright now (the application was decided, the cash is
+        // gone): its reason is shown, and the proposal can only be rejected or withdrawn.
+        Err(error) => serde_json::json!({"refused": {"type": error.code(), "detail": error.to_string()}}),
+    };
+    if fresh != parse_json(&row.preview)? {
+        diesel::update(proposals::table.filter(proposals::id.eq(id)).filter(proposals::revision.eq(row.revision)))
+            .set((
+                proposals::preview.eq(serde_json::to_string(&fresh).map_err(AppError::internal)?),
+                proposals::revision.eq(row.revision + 1),
+            ))
+            .execute(conn)?;
+    }
+    get_proposal(conn, id)
+}
+
+/// Rejects a proposal (by another staff user) with a reason.
+pub fn reject(conn: &mut DbConnection, id: &str, actor: &str, reason: &str) -> AppResult<Proposal> {
+    let row = get_row(conn, id)?;
+    check_decision(&row.pending()?, Decision::Reject, actor, None, now_micros()).map_err(refused)?;
+    decide(conn, &row, ProposalStatus::Rejected, actor, Some(reason), None)?;
+    get_proposal(conn, id)
+}
+
+/// Withdraws a proposal (by its proposer).
+pub fn withdraw(conn: &mut DbConnection, id: &str, actor: &str) -> AppResult<Proposal> {
+    let row = get_row(conn, id)?;
+    check_decision(&row.pending()?, Decision::Withdraw, actor, None, now_micros()).map_err(refused)?;
+    decide(conn, &row, ProposalStatus::Withdrawn, actor, None, None)?;
+    get_proposal(conn, id)
+}

@@ -1,0 +1,231 @@
+//! The four-eyes principle on both backends, on the demo's books with `four_eyes` on: a
+//! distribution proposed by one staff user is refused to the same user and executed by another
+//! exactly as previewed; a proposal whose preview changed is refused at approval and shown
+//! again; approvals racing on one node, and on two nodes of one PostgreSQL, execute it once.
+
+mod common;
+
+use common::{assert_problem, start_server, Backend, TestApp};
+use futures_util::future::join_all;
+use investai::domain::roles::Role;
+use serde_json::{json, Value};
+
+async fn four_eyes_demo(backend: Backend) -> TestApp {
+    let app = common::spawn_app_with(backend, |settings| settings.four_eyes = true).await;
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    app
+}
+
+/// The demo's compartment, whose waterfall reserves for the pool.
+async fn gigafactories(app: &TestApp) -> String {
+    let funds = app.get("/api/v1/funds", &app.staff()).await;
+    let fund = funds.body["items"].as_array().into_iter().flatten().find(|f| f["parent_id"].is_string());
+    fund.and_then(|f| f["id"].as_str()).expect("compartment").to_string()
+}
+
+fn staff(app: &TestApp, name: &str) -> String {
+    app.token(Role::Staff, name)
+}
+
+fn distribution(fund: &str, cash: &str, description: &str) -> Value {
+    json!({"kind": "distribution", "fund_id": fund, "cash": cash, "date": "2026-12-31", "description": description})
+}
+
+async fn distributions(app: &TestApp, fund: &str) -> usize {
+    let list = app.get(&format!("/api/v1/funds/{fund}/distributions?limit=500"), &app.auditor()).await;
+    list.body["items"].as_array().map_or(0, Vec::len)
+}
+
+async fn propose(app: &TestApp, by: &str, body: &Value) -> Value {
+    let reply = app.post("/api/v1/proposals", &staff(app, by), body).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    reply.body
+}
+
+async fn approve(app: &TestApp, by: &str, proposal: &Value) -> common::Reply {
+    let id = proposal["id"].as_str().expect("id");
+    let body = json!({"revision": proposal["revision"]});
+    app.post(&format!("/api/v1/proposals/{id}/approval"), &staff(app, by), &body).await
+}
+
+async fn a_distribution_takes_effect_only_when_another_staff_user_approves_it(app: TestApp) {
+    let fund = gigafactories(&app).await;
+    let before = distributions(&app, &fund).await;
+    let direct = app
+        .post(
+            &format!("/api/v1/funds/{fund}/distributions"),
+            &staff(&app, "ann"),
+            &json!({"cash": "1000000.00", "date": "2026-12-31", "description": "Direct"}),
+        )
+        .await;
+    assert_problem(&direct, 422, None);
+    assert_eq!(direct.body["type"], "/problems/four-eyes-required");
+
+    let entries_before = app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].clone();
+    let proposal = propose(&app, "ann", &distribution(&fund, "1000000.00", "Year-end distribution")).await;
+    assert_eq!((proposal["status"].as_str(), proposal["revision"].as_i64()), (Some("pending"), Some(1)));
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(
+        (verify.body["ok"].clone(), verify.body["entries_checked"].clone()),
+        (json!(true), entries_before),
+        "a preview posts nothing"
+    );
+    // The preview is the waterfall's own preview of the same cash, line for line.
+    let preview = app
+        .post(
+            &format!("/api/v1/funds/{fund}/distributions/preview"),
+            &app.auditor(),
+            &json!({"cash": "1000000.00", "date": "2026-12-31", "description": "Year-end distribution"}),
+        )
+        .await;
+    assert_eq!(proposal["preview"]["allocation"], preview.body["allocation"], "{}", proposal);
+    assert_eq!(proposal["preview"]["investors"], preview.body["investors"]);
+
+    let own = approve(&app, "ann", &proposal).await;
+    assert_problem(&own, 422, None);
+    assert_eq!(own.body["type"], "/problems/own-proposal");
+    assert_eq!(distributions(&app, &fund).await, before, "nothing executed");
+    let stale = app
+        .post(
+            &format!("/api/v1/proposals/{}/approval", proposal["id"].as_str().expect("id")),
+            &staff(&app, "bob"),
+            &json!({"revision": 7}),
+        )
+        .await;
+    assert_problem(&stale, 409, None);
+    assert_eq!(stale.body["type"], "/problems/proposal-revised");
+
+    let approved = approve(&app, "bob", &proposal).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(approved.body["status"], "executed");
+    assert_eq!(approved.body["decided_by"], "staff:bob");
+    assert_eq!(approved.body["result"]["allocation"], proposal["preview"]["allocation"], "executed as previewed");
+    assert_eq!(distributions(&app, &fund).await, before + 1);
+    let executed = approved.body["result"]["id"].as_str().expect("distribution id");
+    let entries = app.get(&format!("/api/v1/ledger/entries?event_id={executed}"), &app.auditor()).await;
+    assert_eq!(entries.body["items"][0]["actor"], "staff:bob (proposed by staff:ann)", "{}", entries.text);
+    assert_problem(&approve(&app, "carl", &proposal).await, 409, None);
+    let shown = app.get(&format!("/api/v1/proposals/{}", proposal["id"].as_str().expect("id")), &app.auditor()).await;
+    assert_eq!(shown.body["status"], "executed");
+    assert_eq!(shown.body["proposed_by"], "staff:ann");
+}
+
+async fn a_proposal_whose_preview_changed_is_refused_and_shown_again(app: TestApp) {
+    let fund = gigafactories(&app).await;
+    let first = propose(&app, "ann", &distribution(&fund, "2000000.00", "First")).await;
+    // New waterfall terms reserve 20% for the pool instead of 10%: the proposal would no
+    // longer do what it showed.
+    let mut terms = app.get(&format!("/api/v1/funds/{fund}/waterfall"), &app.auditor()).await.body["terms"].clone();
+    for step in terms["steps"].as_array_mut().expect("steps") {
+        if step["type"] == "reserve" {
+            step["percent"] = json!("20");
+        }
+    }
+    let changed_terms = app.post(&format!("/api/v1/funds/{fund}/waterfall"), &staff(&app, "carl"), &terms).await;
+    assert_eq!(changed_terms.status, 201, "{}", changed_terms.text);
+    let before = distributions(&app, &fund).await;
+    let changed = approve(&app, "bob", &first).await;
+    assert_problem(&changed, 409, None);
+    assert_eq!(changed.body["type"], "/problems/preview-changed");
+    assert_eq!(distributions(&app, &fund).await, before, "nothing executed");
+    let again = app.get(&format!("/api/v1/proposals/{}", first["id"].as_str().expect("id")), &app.auditor()).await;
+    assert_eq!(again.body["status"], "pending");
+    assert_eq!(again.body["revision"], 2, "{}", again.text);
+    assert_ne!(again.body["preview"], first["preview"]);
+    let approved = approve(&app, "bob", &again.body).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(approved.body["result"]["allocation"], again.body["preview"]["allocation"]);
+}
+
+async fn proposals_are_withdrawn_rejected_and_expire(app: TestApp) {
+    let fund = gigafactories(&app).await;
+    let one = propose(&app, "ann", &distribution(&fund, "10.00", "Withdrawn")).await;
+    let id = one["id"].as_str().expect("id");
+    assert_problem(
+        &app.post(&format!("/api/v1/proposals/{id}/withdrawal"), &staff(&app, "bob"), &json!(null)).await,
+        422,
+        None,
+    );
+    let withdrawn = app.post(&format!("/api/v1/proposals/{id}/withdrawal"), &staff(&app, "ann"), &json!(null)).await;
+    assert_eq!(withdrawn.body["status"], "withdrawn", "{}", withdrawn.text);
+    assert_problem(&approve(&app, "bob", &one).await, 409, None);
+
+    let two = propose(&app, "ann", &distribution(&fund, "10.00", "Rejected")).await;
+    let id = two["id"].as_str().expect("id");
+    let path = format!("/api/v1/proposals/{id}/rejection");
+    assert_problem(&app.post(&path, &staff(&app, "ann"), &json!({"reason": "mine"})).await, 422, None);
+    assert_problem(&app.post(&path, &staff(&app, "bob"), &json!({"reason": " "})).await, 400, Some("reason"));
+    let rejected = app.post(&path, &staff(&app, "bob"), &json!({"reason": "Wait for the audited accounts."})).await;
+    assert_eq!(rejected.body["status"], "rejected", "{}", rejected.text);
+    assert_eq!(rejected.body["reason"], "Wait for the audited accounts.");
+
+    let three = propose(&app, "ann", &distribution(&fund, "10.00", "Expires")).await;
+    let id = three["id"].as_str().expect("id").to_string();
+    {
+        use diesel::prelude::*;
+        use investai::storage::schema::proposals;
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
+        let mut conn = app.conn();
+        let changed = investai::storage::write_tx(&mut conn, |c| {
+            Ok(diesel::update(proposals::table.find(&id)).set(proposals::expires_at.eq(past)).execute(c)?)
+        })
+        .expect("expire");
+        assert_eq!(changed, 1);
+    }
+    let expired = approve(&app, "bob", &three).await;
+    assert_problem(&expired, 422, None);
+    assert_eq!(expired.body["type"], "/problems/proposal-expired");
+    let listed = app.get("/api/v1/proposals?status=expired", &app.auditor()).await;
+    assert!(listed.text.contains(&id), "{}", listed.text);
+    let pending = app.get("/api/v1/proposals?status=pending", &app.auditor()).await;
+    assert!(!pending.text.contains(&id));
+    assert_problem(&app.get("/api/v1/proposals?status=maybe", &app.auditor()).await, 400, Some("query.status"));
+    assert_problem(&app.post("/api/v1/proposals", &app.auditor(), &distribution(&fund, "10.00", "x")).await, 403, None);
+    let refused = app.post("/api/v1/proposals", &staff(&app, "ann"), &distribution(&fund, "-1.00", "x")).await;
+    assert_problem(&refused, 400, Some("cash"));
+}
+
+/// Approvers racing on one node: exactly one executes it.
+async fn racing_approvals_execute_a_proposal_once(app: TestApp) {
+    let fund = gigafactories(&app).await;
+    let before = distributions(&app, &fund).await;
+    let proposal = propose(&app, "ann", &distribution(&fund, "500000.00", "Raced")).await;
+    let approvers = ["bob", "carl", "dora", "emil", "fay", "gus"];
+    let replies = join_all(approvers.iter().map(|by| approve(&app, by, &proposal))).await;
+    let executed = replies.iter().filter(|r| r.status == 200).count();
+    assert_eq!(executed, 1, "{:?}", replies.iter().map(|r| (r.status, r.text.clone())).collect::<Vec<_>>());
+    assert!(replies.iter().all(|r| r.status == 200 || r.status == 409));
+    assert_eq!(distributions(&app, &fund).await, before + 1);
+}
+
+on_both_backends!(spawn = super::four_eyes_demo;
+    a_distribution_takes_effect_only_when_another_staff_user_approves_it,
+    a_proposal_whose_preview_changed_is_refused_and_shown_again,
+    proposals_are_withdrawn_rejected_and_expire,
+    racing_approvals_execute_a_proposal_once,
+);
+
+/// Two server processes on one PostgreSQL, each asked to approve the same proposal at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_approving_one_proposal_execute_it_once() {
+    let app = four_eyes_demo(Backend::Postgres).await;
+    let (a, b) = (start_server(&app.database_url).await, start_server(&app.database_url).await);
+    let fund = gigafactories(&app).await;
+    let before = distributions(&app, &fund).await;
+    let proposal = propose(&app, "ann", &distribution(&fund, "750000.00", "Two nodes")).await;
+    let id = proposal["id"].as_str().expect("id");
+    let http = reqwest::Client::new();
+    let sends = [(&a, "bob"), (&b, "carl"), (&a, "dora"), (&b, "emil")].map(|(node, by)| {
+        let request = http
+            .post(format!("{}/api/v1/proposals/{id}/approval", node.address))
+            .bearer_auth(staff(&app, by))
+            .json(&json!({"revision": 1}));
+        async move { request.send().await.expect("approval").status().as_u16() }
+    });
+    let statuses = join_all(sends).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    assert_eq!(distributions(&app, &fund).await, before + 1);
+}
