@@ -222,6 +222,8 @@ valuations = [
 
 users = [
     {"username": "staff", "role": "staff", "party": None},
+    # A second staff user: proposals by one are approved by the other (four eyes).
+    {"username": "verifier", "role": "staff", "party": None},
     {"username": "auditor", "role": "auditor", "party": None},
     {"username": "admin", "role": "admin", "party": None},
     {"username": "aurora", "role": "investor", "party": "aurora"},

@@ -85,7 +85,7 @@ pub struct Settings {
     pub checkpoint_publish_dir: Option<PathBuf>,
     /// The four-eyes principle (docs/four-eyes.md): distributions, grant awards and grant
     /// rejections only through a proposal another staff user approves; their direct calls are
-    /// refused (`four-eyes-required`).
+    /// refused (`four-eyes-required`). On unless turned off.
     pub four_eyes: bool,
     /// Hours a proposal waits for a decision before it expires, 1 to 720.
     pub proposal_lifetime_hours: i64,
@@ -119,7 +119,7 @@ impl Default for Settings {
             checkpoint_every_entries: 1_000,
             checkpoint_interval_seconds: 60,
             checkpoint_publish_dir: None,
-            four_eyes: false,
+            four_eyes: true,
             proposal_lifetime_hours: crate::domain::proposals::PROPOSAL_LIFETIME_HOURS_DEFAULT,
         }
     }

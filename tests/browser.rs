@@ -25,6 +25,7 @@ const NAVIGATION: [(Role, &[(&str, &str)]); 6] = [
             ("Sources", "/sources"),
             ("Grant calls", "/grant-calls"),
             ("Review queue", "/review"),
+            ("Proposals", "/proposals"),
             ("Journal", "/audit/journal"),
             ("API reference", "/api/docs/"),
         ],
@@ -490,6 +491,103 @@ async fn the_public_reads_the_figures_and_the_checkpoint_without_signing_in(app:
     assert!(widths.0 <= widths.1, "the public page fits a phone: {widths:?}");
     browser.screenshot_full_page("fund-phone").await;
 }
+
+/// The demo's books with four eyes on.
+async fn four_eyes_demo(backend: common::Backend) -> TestApp {
+    let app = common::spawn_app_with(backend, |settings| settings.four_eyes = true).await;
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    app
+}
+
+const DEMO_PASSWORD: &str = "investai-demo-2025";
+
+/// Opens the newest pending proposal from the list and decides it with `button`.
+async fn decide_newest(browser: &Browser, button: &str) -> String {
+    browser.follow("nav[aria-label='Main'] a[href='/proposals']").await;
+    let links = browser.links("#waiting a").await;
+    let (_, href) = links.first().cloned().expect("a proposal waits");
+    browser.goto(&href).await;
+    browser.submit(button).await;
+    browser.assert_not_error_page().await;
+    href
+}
+
+async fn two_staff_users_propose_and_approve_a_distribution_and_an_award(app: &TestApp, browser: &Browser) {
+    let funds = app.get("/api/v1/funds", &app.staff()).await;
+    let fund = funds.body["items"].as_array().into_iter().flatten().find(|f| f["parent_id"].is_string());
+    let fund = fund.and_then(|f| f["id"].as_str()).expect("compartment").to_string();
+    let path = format!("/api/v1/funds/{fund}/distributions");
+    let distributions = || async { app.get(&path, &app.auditor()).await.body["items"].as_array().map_or(0, Vec::len) };
+    let before = distributions().await;
+
+    browser.login("staff", DEMO_PASSWORD).await;
+    browser.goto(&format!("/funds/{fund}/distributions/new")).await;
+    browser.fill("f-cash", "1000000.00").await;
+    browser.fill("f-date", "2026-12-31").await;
+    browser.fill("f-description", "Year-end distribution").await;
+    browser.submit("Propose distribution").await;
+    browser.assert_not_error_page().await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Proposed. It takes effect when another staff user approves it."), "{text}");
+    assert!(text.contains("Distribution by investor") && text.contains("Withdraw proposal"), "{text}");
+    assert!(!text.contains("Approve and execute"), "the proposer cannot approve: {text}");
+    assert_eq!(distributions().await, before, "nothing executed yet");
+    browser.screenshot_full_page("distribution-proposed").await;
+    browser.sign_out().await;
+
+    browser.login("verifier", DEMO_PASSWORD).await;
+    let proposal = decide_newest(browser, "Approve and execute").await;
+    let text = browser.page_text().await;
+    assert!(
+        text.contains("Approved and executed exactly as previewed.") && text.contains("Status\nexecuted"),
+        "{text}"
+    );
+    browser.screenshot_full_page("distribution-approved").await;
+    assert_eq!(distributions().await, before + 1);
+    let id = proposal.trim_start_matches("/proposals/");
+    let decided = app.get(&format!("/api/v1/proposals/{id}"), &app.auditor()).await;
+    assert_ne!(decided.body["decided_by"], decided.body["proposed_by"], "{}", decided.text);
+
+    // The application waiting for review gets its second review, and an award is proposed by
+    // the verifier and approved by the other staff user.
+    let waiting = app.get("/api/v1/applications?status=under_review", &app.staff()).await;
+    let application = waiting.body["items"][0]["id"].as_str().expect("an application under review").to_string();
+    browser.goto(&format!("/applications/{application}")).await;
+    browser.fill("f-score", "78").await;
+    browser.fill("f-comment", "Feasible with fewer hours.").await;
+    browser.submit("Record review").await;
+    browser.fill("f-gpu_hours", "1000").await;
+    browser.submit("Propose award").await;
+    browser.assert_not_error_page().await;
+    assert!(browser.page_text().await.contains("Proposed. It takes effect"), "{}", browser.page_text().await);
+    let awards = app
+        .get(
+            &format!("/api/v1/awards?sme_id={}", waiting.body["items"][0]["sme_id"].as_str().unwrap_or_default()),
+            &app.auditor(),
+        )
+        .await;
+    let awarded_before = awards.body["items"].as_array().map_or(0, Vec::len);
+    browser.sign_out().await;
+
+    browser.login("staff", DEMO_PASSWORD).await;
+    decide_newest(browser, "Approve and execute").await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Approved and executed") && text.contains("GPU-hours\n1,000.000"), "{text}");
+    browser.screenshot_full_page("award-approved").await;
+    let awards = app
+        .get(
+            &format!("/api/v1/awards?sme_id={}", waiting.body["items"][0]["sme_id"].as_str().unwrap_or_default()),
+            &app.auditor(),
+        )
+        .await;
+    assert_eq!(awards.body["items"].as_array().map_or(0, Vec::len), awarded_before + 1, "{}", awards.text);
+}
+
+browser_tests!(module = four_eyes, spawn = super::four_eyes_demo;
+    two_staff_users_propose_and_approve_a_distribution_and_an_award,
+);
 
 browser_tests!(
     the_public_reads_the_figures_and_the_checkpoint_without_signing_in,

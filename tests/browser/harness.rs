@@ -64,7 +64,10 @@ pub fn skipped(test: &str) -> bool {
 #[macro_export]
 macro_rules! browser_tests {
     ($($(#[$meta:meta])* $name:ident),* $(,)?) => {
-        mod chromium {
+        browser_tests!(module = chromium, spawn = $crate::common::spawn_app; $($(#[$meta])* $name),*);
+    };
+    (module = $module:ident, spawn = $spawn:path; $($(#[$meta:meta])* $name:ident),* $(,)?) => {
+        mod $module {
             $(
                 $(#[$meta])*
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,7 +76,7 @@ macro_rules! browser_tests {
                         return;
                     }
                     $crate::harness::clear_screenshots(stringify!($name));
-                    let app = $crate::common::spawn_app($crate::common::Backend::Sqlite).await;
+                    let app = $spawn($crate::common::Backend::Sqlite).await;
                     let browser = $crate::harness::Browser::open(&app, stringify!($name)).await;
                     let outcome = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
                         super::$name(&app, &browser),

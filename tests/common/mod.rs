@@ -102,6 +102,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         checkpoint_signing_key: Some(TEST_CHECKPOINT_KEY.to_string()),
         // Tests issue checkpoints when they want one (`investai checkpoint`): no job thread.
         checkpoint_interval_seconds: 0,
+        // Most tests drive the operations directly; tests/four_eyes.rs turns four eyes on.
+        four_eyes: false,
         ..Settings::default()
     }
 }
@@ -416,6 +418,7 @@ pub async fn start_server(database_url: &str) -> Server {
     let mut child = investai(database_url)
         .env("INVESTAI_JWT_SECRET", TEST_SECRET)
         .env("INVESTAI_LAPSE_INTERVAL_SECONDS", "0")
+        .env("INVESTAI_FOUR_EYES", "false")
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -35,6 +35,8 @@ pub enum FieldKind {
     MultiSelect,
     Checkbox,
     Hidden,
+    /// A hidden whole number, sent as a JSON number (a revision being approved).
+    HiddenInteger,
     /// A file upload (multipart forms only).
     File,
 }
@@ -104,7 +106,7 @@ impl Field {
             FieldKind::Select => "select",
             FieldKind::MultiSelect => "multiselect",
             FieldKind::Checkbox => "checkbox",
-            FieldKind::Hidden => "hidden",
+            FieldKind::Hidden | FieldKind::HiddenInteger => "hidden",
             FieldKind::File => "file",
         };
         own == kind
@@ -270,7 +272,7 @@ pub fn to_json(fields: &[Field], posted: &FormData) -> AppResult<Value> {
             _ => match posted.get(&field.name).map(str::trim).filter(|v| !v.is_empty()) {
                 None => None,
                 Some(text) => match field.kind {
-                    FieldKind::Integer => match text.parse::<i64>() {
+                    FieldKind::Integer | FieldKind::HiddenInteger => match text.parse::<i64>() {
                         Ok(number) => Some(Value::from(number)),
                         Err(_) => {
                             errors.push(FieldError::new(field.name.clone(), "must be a whole number"));

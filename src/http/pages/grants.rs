@@ -10,10 +10,11 @@ use super::{done, form_page, posted, refused, render, submit, Done, FormPage, Pa
 use crate::domain::roles::Role;
 use crate::error::{AppError, FieldError};
 use crate::http::api::grants as api;
-use crate::http::extract::parse_id;
+use crate::http::extract::{parse_id, ValidJson};
 use crate::http::AppState;
 use crate::storage::awards::{self, AwardFilter};
 use crate::storage::grants::{self, Application, ApplicationFilter, GrantCall};
+use crate::storage::proposals::Operation;
 use crate::storage::structure;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -409,7 +410,8 @@ fn reviews_table(a: &Application) -> Table {
     table.empty("No review yet.")
 }
 
-fn staff_forms(session: &Session, a: &Application) -> Vec<Card> {
+/// The staff forms of an application; with four eyes on, award and rejection are proposed.
+fn staff_forms(session: &Session, a: &Application, four_eyes: bool) -> Vec<Card> {
     let id = &a.id;
     let review = FormSpec::new(
         format!("/applications/{id}/review"),
@@ -420,9 +422,11 @@ fn staff_forms(session: &Session, a: &Application) -> Vec<Card> {
             Field::new("comment", "Comment", FieldKind::TextArea),
         ],
     );
+    let (award_label, reject_label) =
+        if four_eyes { ("Propose award", "Propose rejection") } else { ("Award", "Reject") };
     let award = FormSpec::new(
         format!("/applications/{id}/award"),
-        "Award",
+        award_label,
         &session.csrf_token,
         vec![Field::new("gpu_hours", "GPU-hours to award", FieldKind::Decimal)
             .optional()
@@ -430,7 +434,7 @@ fn staff_forms(session: &Session, a: &Application) -> Vec<Card> {
     );
     let reject = FormSpec::new(
         format!("/applications/{id}/reject"),
-        "Reject",
+        reject_label,
         &session.csrf_token,
         vec![Field::new("reason", "Reason (shown to the applicant)", FieldKind::TextArea)],
     );
@@ -505,7 +509,7 @@ async fn application_view(
         page = page.card(Card::new("Reviews").with(Section::Table(reviews_table(a))));
     }
     if session.principal.role == Role::Staff && AWAITING_DECISION.contains(&a.status.as_str()) {
-        for card in staff.unwrap_or_else(|| staff_forms(session, a)) {
+        for card in staff.unwrap_or_else(|| staff_forms(session, a, state.settings.four_eyes)) {
             page = page.card(card);
         }
     }
@@ -636,13 +640,15 @@ where
     let form_data = posted(body)?;
     session.check(state, &form_data)?;
     let a = load_application(state, session, id).await?;
-    let mut cards = staff_forms(session, &a);
+    let four_eyes = state.settings.four_eyes && !matches!(decision, Decision::Review);
+    let mut cards = staff_forms(session, &a, state.settings.four_eyes);
     let which = decision.card();
     let form = match std::mem::replace(&mut cards[which].sections[0], Section::Text(String::new())) {
         Section::Form(form) => form,
         _ => return Err(AppError::internal("staff form missing").into()),
     };
     match submit(&form_data, form, call).await {
+        Ok(_) if four_eyes => done(&format!("/applications/{id}"), Done::Proposed),
         Ok(_) => done(&format!("/applications/{id}"), decision.done()),
         Err((form, status)) => {
             cards[which].sections[0] = Section::Form(form);
@@ -669,6 +675,22 @@ async fn decision_post(
     match decision {
         Decision::Review => {
             staff_decision(page, (&id, &body), decision, move |b, k| api::review_application(s, r, p, k, i, b)).await
+        }
+        Decision::Award if state.settings.four_eyes => {
+            let (state2, session2) = (state.clone(), &session);
+            staff_decision(page, (&id, &body), decision, move |b: ValidJson<api::AwardRequest>, k| async move {
+                let operation = Operation::GrantAward { application_id: i.into_inner(), gpu_hours: b.value.gpu_hours };
+                super::proposals::propose(&state2, &r, session2, k, operation).await
+            })
+            .await
+        }
+        Decision::Rejection if state.settings.four_eyes => {
+            let (state2, session2) = (state.clone(), &session);
+            staff_decision(page, (&id, &body), decision, move |b: ValidJson<api::RejectionRequest>, k| async move {
+                let operation = Operation::GrantRejection { application_id: i.into_inner(), reason: b.value.reason };
+                super::proposals::propose(&state2, &r, session2, k, operation).await
+            })
+            .await
         }
         Decision::Award => {
             staff_decision(page, (&id, &body), decision, move |b, k| api::award_application(s, r, p, k, i, b)).await

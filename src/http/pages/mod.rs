@@ -13,6 +13,7 @@ pub mod facility;
 pub mod forms;
 pub mod grants;
 pub mod investor;
+pub mod proposals;
 pub mod public;
 pub mod staff;
 pub mod view;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(auditor::routes)
         .configure(facility::routes)
         .configure(admin::routes)
+        .configure(proposals::routes)
         .configure(public::routes);
 }
 
@@ -201,10 +203,14 @@ pub enum Done {
     Rejection,
     User,
     Account,
+    Proposed,
+    Approved,
+    ProposalRejected,
+    Withdrawn,
 }
 
 impl Done {
-    const ALL: [Done; 16] = [
+    const ALL: [Done; 20] = [
         Done::Source,
         Done::Commitment,
         Done::Amendment,
@@ -221,6 +227,10 @@ impl Done {
         Done::Rejection,
         Done::User,
         Done::Account,
+        Done::Proposed,
+        Done::Approved,
+        Done::ProposalRejected,
+        Done::Withdrawn,
     ];
 
     fn code(self) -> &'static str {
@@ -241,6 +251,10 @@ impl Done {
             Done::Rejection => "rejection",
             Done::User => "user",
             Done::Account => "account",
+            Done::Proposed => "proposed",
+            Done::Approved => "approved",
+            Done::ProposalRejected => "proposal-rejected",
+            Done::Withdrawn => "withdrawn",
         }
     }
 
@@ -262,6 +276,10 @@ impl Done {
             Done::Rejection => "Application rejected.",
             Done::User => "User added.",
             Done::Account => "Account changed; the user's earlier sessions and tokens have ended.",
+            Done::Proposed => "Proposed. It takes effect when another staff user approves it.",
+            Done::Approved => "Approved and executed exactly as previewed.",
+            Done::ProposalRejected => "Proposal rejected.",
+            Done::Withdrawn => "Proposal withdrawn.",
         }
     }
 
@@ -281,6 +299,7 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             item("/sources", "Sources"),
             item("/grant-calls", "Grant calls"),
             item("/review", "Review queue"),
+            item("/proposals", "Proposals"),
             item("/audit/journal", "Journal"),
         ]),
         Role::Investor => items.push(item("/notices", "Notices")),

@@ -16,6 +16,7 @@ use crate::http::extract::parse_id;
 use crate::http::AppState;
 use crate::storage::commitments::{list_commitments, CommitmentFilter};
 use crate::storage::overview::{fund_overview, FundOverview};
+use crate::storage::proposals::Operation;
 use crate::storage::{funds, structure};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -769,7 +770,8 @@ async fn valuation_post(
 
 // ---- Distributions: preview, then execute --------------------------------------------
 
-fn distribution_spec(session: &Session, fund_id: &str) -> FormSpec {
+/// The distribution form: preview, then execute (or, with four eyes on, propose).
+fn distribution_spec(session: &Session, fund_id: &str, four_eyes: bool) -> FormSpec {
     let mut form = FormSpec::new(
         format!("/funds/{fund_id}/distributions/new"),
         "Preview",
@@ -780,7 +782,11 @@ fn distribution_spec(session: &Session, fund_id: &str) -> FormSpec {
             Field::new("description", "Description", FieldKind::Text),
         ],
     );
-    form.alternatives = vec![("execute".into(), "Execute distribution".into())];
+    form.alternatives = if four_eyes {
+        vec![("propose".into(), "Propose distribution".into())]
+    } else {
+        vec![("execute".into(), "Execute distribution".into())]
+    };
     form
 }
 
@@ -790,7 +796,7 @@ fn money_of(value: &Value, key: &str) -> String {
 }
 
 /// Every step of the waterfall and every investor's share, from the API's answer.
-fn allocation_sections(view: &Value) -> Vec<Section> {
+pub(super) fn allocation_sections(view: &Value) -> Vec<Section> {
     let allocation = view.get("allocation").cloned().unwrap_or(Value::Null);
     let mut steps = Table::new("Waterfall steps", &["Step", "Kind", "Description", "#Available", "#Owed", "#Paid"]);
     for step in allocation.get("steps").and_then(Value::as_array).into_iter().flatten() {
@@ -828,13 +834,19 @@ fn allocation_sections(view: &Value) -> Vec<Section> {
 }
 
 #[get("/funds/{fund_id}/distributions/new")]
-async fn distribution_form(req: HttpRequest, session: Session, path: web::Path<String>) -> PageResult {
+async fn distribution_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
     let context = vec![Section::Text(
         "Preview shows every step of the waterfall and each investor's share without recording anything.".into(),
     )];
-    render(&form_page(&session, req.path(), "Distribute proceeds", context, distribution_spec(&session, &fund_id)))
+    let form = distribution_spec(&session, &fund_id, state.settings.four_eyes);
+    render(&form_page(&session, req.path(), "Distribute proceeds", context, form))
 }
 
 #[post("/funds/{fund_id}/distributions/new")]
@@ -848,12 +860,18 @@ async fn distribution_post(
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
     let form_data = session.read_form(&state, &body)?;
-    let execute = form_data.get("intent") == Some("execute");
-    let outcome = submit(&form_data, distribution_spec(&session, &fund_id), |body, key| {
+    let four_eyes = state.settings.four_eyes;
+    let intent = form_data.get("intent").map(str::to_string);
+    let (execute, propose) = (intent.as_deref() == Some("execute"), intent.as_deref() == Some("propose") && four_eyes);
+    let outcome = submit(&form_data, distribution_spec(&session, &fund_id, four_eyes), |body, key| {
         let path = web::Path::from(fund_id.clone());
-        let (state, req, principal) = (state.clone(), req.clone(), session.principal.clone());
+        let (state, req, principal, session) = (state.clone(), req.clone(), session.principal.clone(), &session);
         async move {
-            if execute {
+            if propose {
+                let waterfall::DistributionRequest { cash, date, description } = body.value;
+                let operation = Operation::Distribution { fund_id: path.into_inner(), cash, date, description };
+                super::proposals::propose(&state, &req, session, key, operation).await
+            } else if execute {
                 waterfall::execute(state, req, principal, key, path, body).await
             } else {
                 waterfall::preview(state, principal, path, body).await
@@ -862,10 +880,14 @@ async fn distribution_post(
     })
     .await;
     match outcome {
+        Ok(proposal) if propose => {
+            let id = proposal.get("id").and_then(Value::as_str).unwrap_or_default();
+            done(&format!("/proposals/{id}"), Done::Proposed)
+        }
         Ok(_) if execute => done(&format!("/funds/{fund_id}"), Done::Distribution),
         Ok(view) => {
             // The same form again, filled in, so that "Execute" runs exactly what was previewed.
-            let form = distribution_spec(&session, &fund_id).refill(&form_data);
+            let form = distribution_spec(&session, &fund_id, four_eyes).refill(&form_data);
             let mut card = Card::new("Preview");
             card.sections = allocation_sections(&view);
             let page = form_page(&session, req.path(), "Distribute proceeds", vec![], form).card(card);

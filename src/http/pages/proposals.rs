@@ -1,0 +1,251 @@
+//! Staff pages of the four-eyes principle (docs/four-eyes.md): the proposals waiting for a
+//! decision, and one proposal with the exact preview it will execute and the forms to approve,
+//! reject or withdraw it. The decisions go through the same handlers as the JSON API.
+
+use actix_web::{get, post, web, HttpRequest};
+use serde_json::Value;
+
+use super::forms::{Field, FieldKind, FormSpec};
+use super::view::{fact, link, Card, Cell, Page, Section, Table};
+use super::{done, posted, refused, render, submit, Done, PageError, PageResult, Session};
+use crate::domain::proposals::{ProposalKind, ProposalStatus};
+use crate::domain::roles::Role;
+use crate::error::AppError;
+use crate::http::api::proposals as api;
+use crate::http::extract::{parse_id, IdempotencyKey, ValidJson};
+use crate::http::AppState;
+use crate::storage::proposals::{self, Operation, Proposal};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_page).service(proposal_page).service(decision_post);
+}
+
+const READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
+
+/// Proposes `operation` through the API handler, as a page's form does: the proposal, or the
+/// refusal.
+pub async fn propose(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    session: &Session,
+    key: IdempotencyKey,
+    operation: Operation,
+) -> crate::error::AppResult<actix_web::HttpResponse> {
+    let raw = serde_json::to_vec(&operation).map_err(AppError::internal)?;
+    let body = ValidJson { value: operation, raw: raw.into() };
+    api::propose(state.clone(), req.clone(), session.principal.clone(), key, body).await
+}
+
+/// One line saying what the proposal does, for lists and headings.
+fn summary(proposal: &Proposal) -> String {
+    let field = |name: &str| proposal.operation.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+    match proposal.kind {
+        ProposalKind::Distribution => format!(
+            "EUR {} on {}: {}",
+            super::view::group_thousands(&field("cash")),
+            field("date"),
+            field("description")
+        ),
+        ProposalKind::GrantAward => {
+            let hours = proposal.operation.get("gpu_hours").and_then(Value::as_str).map(str::to_string);
+            format!(
+                "application {}, {} GPU-hours",
+                field("application_id"),
+                hours.unwrap_or_else(|| "the requested".into())
+            )
+        }
+        ProposalKind::GrantRejection => format!("application {}", field("application_id")),
+    }
+}
+
+fn kind_label(proposal: &Proposal) -> String {
+    proposal.kind.as_str().replace('_', " ")
+}
+
+fn when(at: chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+#[get("/proposals")]
+async fn list_page(state: web::Data<AppState>, session: Session) -> PageResult {
+    session.require(READERS)?;
+    let (pending, all) = state
+        .db(|conn| Ok((proposals::list(conn, Some(ProposalStatus::Pending))?, proposals::list(conn, None)?)))
+        .await?;
+    let me = session.principal.actor();
+    let mut waiting =
+        Table::new("Waiting for a decision", &["Proposal", "Proposed by", "Proposed", "Expires", "Yours to decide"]);
+    for p in &pending {
+        waiting.row(vec![
+            Cell::link(format!("{} ({})", kind_label(p), summary(p)), format!("/proposals/{}", p.id)),
+            Cell::text(p.proposed_by.clone()),
+            Cell::text(when(p.proposed_at)),
+            Cell::text(when(p.expires_at)),
+            Cell::text(if p.proposed_by == me { "no: you proposed it" } else { "yes" }),
+        ]);
+    }
+    let mut decided = Table::new("Decided", &["Proposal", "Status", "Proposed by", "Decided by", "Decided"]);
+    for p in all.iter().filter(|p| p.status != ProposalStatus::Pending).take(50) {
+        decided.row(vec![
+            Cell::link(format!("{} ({})", kind_label(p), summary(p)), format!("/proposals/{}", p.id)),
+            Cell::text(p.status.as_str()),
+            Cell::text(p.proposed_by.clone()),
+            Cell::text(p.decided_by.clone().unwrap_or_default()),
+            Cell::text(p.decided_at.map(when).unwrap_or_default()),
+        ]);
+    }
+    let page = Page::new(session.layout("/proposals"), "Proposals")
+        .subtitle("Distributions, awards and rejections take effect when a second staff user approves them.")
+        .card(Card::new("Waiting").with(Section::Table(waiting.empty("Nothing waits for a decision."))))
+        .card(Card::new("Decided").with(Section::Table(decided.empty("Nothing decided yet."))));
+    render(&page)
+}
+
+/// The preview as the page shows it: a distribution's whole allocation, an award's terms.
+fn preview_sections(proposal: &Proposal) -> Vec<Section> {
+    let preview = &proposal.preview;
+    if let Some(refusal) = preview.get("refused") {
+        let detail = refusal.get("detail").and_then(Value::as_str).unwrap_or_default();
+        return vec![Section::Alert(format!("As the books stand now, this would be refused: {detail}"))];
+    }
+    let text = |key: &str| preview.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    match proposal.kind {
+        ProposalKind::Distribution => super::staff::allocation_sections(preview),
+        ProposalKind::GrantAward => vec![Section::Facts(vec![
+            fact("GPU-hours", super::view::group_thousands(&text("awarded_gpu_hours"))),
+            fact("Price per GPU-hour", format!("EUR {}", text("price_per_gpu_hour"))),
+            fact("Aid intensity", format!("{}%", text("intensity_percent"))),
+            fact("Aid value", format!("EUR {}", super::view::group_thousands(&text("aid_value")))),
+            fact("Aid basis", text("aid_basis").replace('_', " ")),
+            fact("Period", format!("{} to {}", text("start_date"), text("end_date"))),
+            fact("SME category", text("sme_category")),
+        ])],
+        ProposalKind::GrantRejection => {
+            vec![Section::Facts(vec![fact("Reason shown to the applicant", text("rejection_reason"))])]
+        }
+    }
+}
+
+fn decision_forms(session: &Session, proposal: &Proposal) -> Vec<FormSpec> {
+    if proposal.status != ProposalStatus::Pending || session.principal.require(&[Role::Staff]).is_err() {
+        return Vec::new();
+    }
+    let id = &proposal.id;
+    if proposal.proposed_by == session.principal.actor() {
+        return vec![FormSpec::new(
+            format!("/proposals/{id}/withdraw"),
+            "Withdraw proposal",
+            &session.csrf_token,
+            vec![],
+        )];
+    }
+    let approve = FormSpec::new(
+        format!("/proposals/{id}/approve"),
+        "Approve and execute",
+        &session.csrf_token,
+        vec![Field::new("revision", "Revision", FieldKind::HiddenInteger).value(proposal.revision.to_string())],
+    );
+    let reject = FormSpec::new(
+        format!("/proposals/{id}/reject"),
+        "Reject",
+        &session.csrf_token,
+        vec![Field::new("reason", "Reason (for the proposer)", FieldKind::TextArea)],
+    );
+    vec![approve, reject]
+}
+
+fn proposal_view(session: &Session, proposal: &Proposal, forms: Vec<FormSpec>) -> Page {
+    let mut facts = vec![
+        fact("Status", proposal.status.as_str()),
+        fact("Revision", proposal.revision.to_string()),
+        fact("Proposed by", proposal.proposed_by.clone()),
+        fact("Proposed", when(proposal.proposed_at)),
+        fact("Expires", when(proposal.expires_at)),
+    ];
+    if let Some(by) = &proposal.decided_by {
+        facts.push(fact("Decided by", by.clone()));
+    }
+    if let Some(reason) = &proposal.reason {
+        facts.push(fact("Reason", reason.clone()));
+    }
+    let mut preview = Card::new("What it will do").text(
+        "Approving executes exactly this. If the books change first, nothing is executed and this page shows the new preview.",
+    );
+    preview.sections.extend(preview_sections(proposal));
+    let mut page = Page::new(session.layout("/proposals"), format!("Proposal: {}", kind_label(proposal)))
+        .subtitle(summary(proposal))
+        .card(Card::new("Proposal").with(Section::Facts(facts)))
+        .card(preview);
+    if proposal.result.is_some() {
+        page = page.card(Card::new("Executed").with(Section::Links(vec![link("Journal", "/audit/journal")])));
+    }
+    if !forms.is_empty() {
+        let mut card = Card::new("Decide");
+        card.sections = forms.into_iter().map(Section::Form).collect();
+        page = page.card(card);
+    }
+    page
+}
+
+async fn load(state: &AppState, id: String) -> PageResult<Proposal> {
+    Ok(state.db(move |conn| proposals::get_proposal(conn, &id)).await?)
+}
+
+#[get("/proposals/{proposal_id}")]
+async fn proposal_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    session.require(READERS)?;
+    let proposal = load(&state, parse_id("proposal_id", &path)?).await?;
+    let forms = decision_forms(&session, &proposal);
+    render(&proposal_view(&session, &proposal, forms).flash(Done::from_query(&req)))
+}
+
+#[post("/proposals/{proposal_id}/{decision}")]
+async fn decision_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let (id, decision) = path.into_inner();
+    let id = parse_id("proposal_id", &id)?;
+    let form_data = posted(&body)?;
+    session.check(&state, &form_data)?;
+    let proposal = load(&state, id.clone()).await?;
+    let forms = decision_forms(&session, &proposal);
+    let action = format!("/proposals/{id}/{decision}");
+    let Some(form) = forms.into_iter().find(|f| f.action == action) else {
+        return Err(PageError::from(AppError::not_found(format!("page {}", req.path()))));
+    };
+    let (s, r, p, i) = (state.clone(), req.clone(), session.principal.clone(), web::Path::from(id.clone()));
+    let outcome = match decision.as_str() {
+        "approve" => submit(&form_data, form, move |b, k| api::approve(s, r, p, k, i, b)).await,
+        "reject" => submit(&form_data, form, move |b, k| api::reject(s, r, p, k, i, b)).await,
+        _ => submit(&form_data, form, move |_: ValidJson<Value>, k| api::withdraw(s, r, p, k, i)).await,
+    };
+    let what = match decision.as_str() {
+        "approve" => Done::Approved,
+        "reject" => Done::ProposalRejected,
+        _ => Done::Withdrawn,
+    };
+    match outcome {
+        Ok(_) => done(&format!("/proposals/{id}"), what),
+        Err((form, status)) => {
+            // Shown again as it stands now: after `preview-changed`, with its new preview.
+            let now = load(&state, id).await?;
+            let mut forms = decision_forms(&session, &now);
+            if let Some(slot) = forms.iter_mut().find(|f| f.action == action) {
+                slot.error = form.error.clone();
+            }
+            let mut page = proposal_view(&session, &now, forms);
+            page.flash = form.error;
+            refused(page, status)
+        }
+    }
+}
