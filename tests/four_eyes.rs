@@ -123,8 +123,12 @@ async fn a_proposal_whose_preview_changed_is_refused_and_shown_again(app: TestAp
             step["percent"] = json!("20");
         }
     }
-    let changed_terms = app.post(&format!("/api/v1/funds/{fund}/waterfall"), &staff(&app, "carl"), &terms).await;
-    assert_eq!(changed_terms.status, 201, "{}", changed_terms.text);
+    let direct = app.post(&format!("/api/v1/funds/{fund}/waterfall"), &staff(&app, "carl"), &terms).await;
+    assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
+    let new_terms = propose(&app, "carl", &json!({"kind": "waterfall_terms", "fund_id": fund, "terms": terms})).await;
+    assert_eq!(new_terms["preview"]["terms"], terms, "{new_terms}");
+    let changed_terms = approve(&app, "dora", &new_terms).await;
+    assert_eq!(changed_terms.status, 200, "{}", changed_terms.text);
     let before = distributions(&app, &fund).await;
     let changed = approve(&app, "bob", &first).await;
     assert_problem(&changed, 409, None);
@@ -187,6 +191,79 @@ async fn proposals_are_withdrawn_rejected_and_expire(app: TestApp) {
     assert_problem(&refused, 400, Some("cash"));
 }
 
+/// Write-downs, reversals and price changes go through proposals too, and execute as previewed.
+async fn write_downs_reversals_and_prices_need_a_second_staff_user(app: TestApp) {
+    // The umbrella fund holds its stake in Gigafactory Rhein-Main.
+    let funds = app.get("/api/v1/funds", &app.staff()).await;
+    let umbrella = funds.body["items"].as_array().into_iter().flatten().find(|f| f["parent_id"].is_null());
+    let fund = umbrella.and_then(|f| f["id"].as_str()).expect("umbrella").to_string();
+    let facilities = app.get("/api/v1/facilities?limit=500", &app.auditor()).await;
+    let held =
+        facilities.body["items"].as_array().into_iter().flatten().find(|f| f["name"] == "Gigafactory Rhein-Main");
+    let facility = held.and_then(|f| f["id"].as_str()).expect("Gigafactory Rhein-Main").to_string();
+    let seine = facilities.body["items"].as_array().into_iter().flatten().find(|f| f["name"] == "Gigafactory Seine");
+    let sold = seine.and_then(|f| f["id"].as_str()).expect("Gigafactory Seine").to_string();
+    // A write-down the books would refuse now is refused when proposed, with the reason.
+    let refused = app
+        .post(
+            "/api/v1/proposals",
+            &staff(&app, "ann"),
+            &json!({"kind": "write_down", "fund_id": gigafactories(&app).await,
+            "facility_id": sold, "amount": "1.00", "value_date": "2026-12-31", "description": "Sold stake"}),
+        )
+        .await;
+    assert_problem(&refused, 422, Some("amount"));
+    assert_eq!(refused.body["type"], "/problems/write-down-above-investment");
+    let write_down = json!({"facility_id": facility, "amount": "1000.00", "value_date": "2026-12-31",
+        "description": "Impairment of the cooling plant"});
+    let direct = app.post(&format!("/api/v1/funds/{fund}/write-downs"), &staff(&app, "ann"), &write_down).await;
+    assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
+    let mut operation = write_down.clone();
+    operation["kind"] = json!("write_down");
+    operation["fund_id"] = json!(fund);
+    let proposal = propose(&app, "ann", &operation).await;
+    let approved = approve(&app, "bob", &proposal).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(approved.body["result"]["amount"], "1000.00", "{}", approved.text);
+
+    let entry = json!({"effective_date": "2026-12-31", "description": "Bank charge booked twice", "postings": [
+        {"account": "5010", "debit": "25.00"}, {"account": "1000", "credit": "25.00"}]});
+    let posted = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &staff(&app, "ann"), &entry).await;
+    assert_eq!(posted.status, 201, "{}", posted.text);
+    let entry_id = posted.body["id"].as_str().expect("entry id");
+    let reversal = json!({"effective_date": "2026-12-31", "reason": "Booked twice"});
+    let direct = app.post(&format!("/api/v1/ledger/entries/{entry_id}/reversal"), &staff(&app, "ann"), &reversal).await;
+    assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
+    let proposal = propose(
+        &app,
+        "ann",
+        &json!({"kind": "reversal", "entry_id": entry_id, "effective_date": "2026-12-31", "reason": "Booked twice"}),
+    )
+    .await;
+    assert_eq!(proposal["preview"]["reverses_entry_id"], entry_id, "{proposal}");
+    assert_eq!(approve(&app, "bob", &proposal).await.status, 200);
+    let reversed =
+        app.get(&format!("/api/v1/ledger/entries?event_id={entry_id}&event_type=reversal"), &app.auditor()).await;
+    assert_eq!(reversed.body["items"].as_array().map(Vec::len), Some(1), "{}", reversed.text);
+
+    let price = json!({"kind": "facility_price", "facility_id": facility, "effective_date": "2027-01-01", "price_per_gpu_hour": "2.50"});
+    let direct = app
+        .post(
+            &format!("/api/v1/facilities/{facility}/prices"),
+            &staff(&app, "ann"),
+            &json!({"effective_date": "2027-01-01", "price_per_gpu_hour": "2.50"}),
+        )
+        .await;
+    assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
+    let proposal = propose(&app, "ann", &price).await;
+    assert_problem(&approve(&app, "ann", &proposal).await, 422, None);
+    assert_eq!(approve(&app, "bob", &proposal).await.status, 200);
+    let prices = app.get(&format!("/api/v1/facilities/{facility}/prices"), &app.auditor()).await;
+    assert!(prices.text.contains("2027-01-01") && prices.text.contains("2.50"), "{}", prices.text);
+    let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(verify.body["ok"], true, "{}", verify.text);
+}
+
 /// Approvers racing on one node: exactly one executes it.
 async fn racing_approvals_execute_a_proposal_once(app: TestApp) {
     let fund = gigafactories(&app).await;
@@ -205,6 +282,7 @@ on_both_backends!(spawn = super::four_eyes_demo;
     a_proposal_whose_preview_changed_is_refused_and_shown_again,
     proposals_are_withdrawn_rejected_and_expire,
     racing_approvals_execute_a_proposal_once,
+    write_downs_reversals_and_prices_need_a_second_staff_user,
 );
 
 /// Two server processes on one PostgreSQL, each asked to approve the same proposal at once.

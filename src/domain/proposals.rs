@@ -21,17 +21,36 @@ pub enum ProposalKind {
     GrantAward,
     /// The rejection of an application with a reason (`subject`: the application).
     GrantRejection,
+    /// A new version of a fund's waterfall terms (`subject`: the fund).
+    WaterfallTerms,
+    /// A write-down of an investment (`subject`: the fund).
+    WriteDown,
+    /// The reversal of a journal entry (`subject`: the entry).
+    Reversal,
+    /// A facility's list price from a date on (`subject`: the facility).
+    FacilityPrice,
 }
 
 impl ProposalKind {
-    pub const ALL: [ProposalKind; 3] =
-        [ProposalKind::Distribution, ProposalKind::GrantAward, ProposalKind::GrantRejection];
+    pub const ALL: [ProposalKind; 7] = [
+        ProposalKind::Distribution,
+        ProposalKind::GrantAward,
+        ProposalKind::GrantRejection,
+        ProposalKind::WaterfallTerms,
+        ProposalKind::WriteDown,
+        ProposalKind::Reversal,
+        ProposalKind::FacilityPrice,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ProposalKind::Distribution => "distribution",
             ProposalKind::GrantAward => "grant_award",
             ProposalKind::GrantRejection => "grant_rejection",
+            ProposalKind::WaterfallTerms => "waterfall_terms",
+            ProposalKind::WriteDown => "write_down",
+            ProposalKind::Reversal => "reversal",
+            ProposalKind::FacilityPrice => "facility_price",
         }
     }
 

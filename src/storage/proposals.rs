@@ -41,6 +41,30 @@ pub enum Operation {
     },
     /// The rejection of a submitted application, with the reason the applicant reads.
     GrantRejection { application_id: String, reason: String },
+    /// A new version of a fund's waterfall terms.
+    WaterfallTerms {
+        fund_id: String,
+        #[schema(value_type = Object)]
+        terms: crate::domain::waterfall::Terms,
+    },
+    /// A write-down of a fund's investment in a facility, its loss allocated first-loss first.
+    WriteDown {
+        fund_id: String,
+        facility_id: String,
+        #[schema(value_type = String)]
+        amount: Cents,
+        value_date: chrono::NaiveDate,
+        description: String,
+    },
+    /// The reversal of a manual entry or a proceeds entry.
+    Reversal { entry_id: String, effective_date: chrono::NaiveDate, reason: String },
+    /// A facility's list price per GPU-hour from a date on.
+    FacilityPrice {
+        facility_id: String,
+        effective_date: chrono::NaiveDate,
+        #[schema(value_type = String)]
+        price_per_gpu_hour: Cents,
+    },
 }
 
 impl Operation {
@@ -49,16 +73,24 @@ impl Operation {
             Operation::Distribution { .. } => ProposalKind::Distribution,
             Operation::GrantAward { .. } => ProposalKind::GrantAward,
             Operation::GrantRejection { .. } => ProposalKind::GrantRejection,
+            Operation::WaterfallTerms { .. } => ProposalKind::WaterfallTerms,
+            Operation::WriteDown { .. } => ProposalKind::WriteDown,
+            Operation::Reversal { .. } => ProposalKind::Reversal,
+            Operation::FacilityPrice { .. } => ProposalKind::FacilityPrice,
         }
     }
 
     /// The fund or application the operation acts on.
     pub fn subject(&self) -> &str {
         match self {
-            Operation::Distribution { fund_id, .. } => fund_id,
+            Operation::Distribution { fund_id, .. }
+            | Operation::WaterfallTerms { fund_id, .. }
+            | Operation::WriteDown { fund_id, .. } => fund_id,
             Operation::GrantAward { application_id, .. } | Operation::GrantRejection { application_id, .. } => {
                 application_id
             }
+            Operation::Reversal { entry_id, .. } => entry_id,
+            Operation::FacilityPrice { facility_id, .. } => facility_id,
         }
     }
 }
@@ -167,6 +199,25 @@ fn refused(refusal: Refusal) -> AppError {
     }
 }
 
+/// Fields of an answer that name the rows a write makes, or when and by whom: not known before
+/// it runs, so not part of what a preview promises.
+const VOLATILE_FIELDS: [&str; 8] =
+    ["id", "created_at", "actor", "entry_id", "sequence", "hash", "previous_hash", "write_down_id"];
+
+fn without_volatile(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .filter(|(name, _)| !VOLATILE_FIELDS.contains(&name.as_str()))
+                .map(|(name, v)| (name, without_volatile(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_volatile).collect()),
+        other => other,
+    }
+}
+
 /// The parts of an executed operation's answer that its preview promises (ids and times of
 /// the rows it will write are not known before).
 fn promised(kind: ProposalKind, executed: Value) -> Value {
@@ -186,9 +237,25 @@ fn promised(kind: ProposalKind, executed: Value) -> Value {
             "aid_value",
         ],
         ProposalKind::GrantRejection => &["id", "status", "rejection_reason"],
+        _ => return without_volatile(executed),
     };
     let Value::Object(fields) = executed else { return Value::Null };
     Value::Object(fields.into_iter().filter(|(name, _)| keep.contains(&name.as_str())).collect())
+}
+
+/// A reversing entry as its preview shows it: what it posts, where, and which entry it undoes.
+fn reversal_view(entry: &super::ledger::EntryWithPostings) -> Value {
+    let postings: Vec<Value> = entry
+        .postings
+        .iter()
+        .map(|p| serde_json::json!({"account_id": p.account_id, "amount": Cents::new(p.amount_cents), "party_id": p.party_id, "memo": p.memo}))
+        .collect();
+    serde_json::json!({
+        "reverses_entry_id": entry.entry.reverses_entry_id,
+        "effective_date": entry.entry.effective_date,
+        "description": entry.entry.description,
+        "postings": postings,
+    })
 }
 
 fn to_value(value: impl Serialize) -> AppResult<Value> {
@@ -207,6 +274,21 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
         }
         Operation::GrantRejection { application_id, reason } => {
             to_value(grants::reject(conn, application_id, reason, actor)?)
+        }
+        Operation::WaterfallTerms { fund_id, terms } => {
+            super::funds::get_fund(conn, fund_id)?;
+            to_value(waterfall::set_terms(conn, fund_id, terms.clone(), actor)?)
+        }
+        Operation::WriteDown { fund_id, facility_id, amount, value_date, description } => {
+            super::funds::get_fund(conn, fund_id)?;
+            to_value(waterfall::write_down(conn, fund_id, facility_id, *amount, *value_date, description, actor)?)
+        }
+        Operation::Reversal { entry_id, effective_date, reason } => {
+            let row = super::ledger::reverse_entry(conn, entry_id, actor, *effective_date, reason)?;
+            Ok(reversal_view(&super::ledger::get_entry(conn, &row.id)?))
+        }
+        Operation::FacilityPrice { facility_id, effective_date, price_per_gpu_hour } => {
+            to_value(super::structure::add_price(conn, facility_id, *effective_date, *price_per_gpu_hour, actor)?)
         }
     }
 }

@@ -486,6 +486,7 @@ pub async fn reverse_entry(
     body: ValidJson<ReversalRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "a reversal")?;
     let entry_id = parse_id("entry_id", &path)?;
     validate_name(&body.value.reason).map_err(|reason| AppError::field("reason", reason))?;
     let (effective_date, reason) = (body.value.effective_date, body.value.reason.trim().to_string());

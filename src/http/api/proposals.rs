@@ -66,6 +66,36 @@ fn checked(operation: Operation) -> AppResult<Operation> {
                 reason: reason.trim().to_string(),
             }
         }
+        Operation::WaterfallTerms { fund_id, terms } => {
+            Operation::WaterfallTerms { fund_id: parse_id("fund_id", &fund_id)?, terms }
+        }
+        Operation::WriteDown { fund_id, facility_id, amount, value_date, description } => {
+            checks.check("amount", positive(amount));
+            checks.check("description", validate_name(&description));
+            Operation::WriteDown {
+                fund_id: parse_id("fund_id", &fund_id)?,
+                facility_id: parse_id("facility_id", &facility_id)?,
+                amount,
+                value_date,
+                description: description.trim().to_string(),
+            }
+        }
+        Operation::Reversal { entry_id, effective_date, reason } => {
+            checks.check("reason", validate_name(&reason));
+            Operation::Reversal {
+                entry_id: parse_id("entry_id", &entry_id)?,
+                effective_date,
+                reason: reason.trim().to_string(),
+            }
+        }
+        Operation::FacilityPrice { facility_id, effective_date, price_per_gpu_hour } => {
+            checks.check("price_per_gpu_hour", positive(price_per_gpu_hour));
+            Operation::FacilityPrice {
+                facility_id: parse_id("facility_id", &facility_id)?,
+                effective_date,
+                price_per_gpu_hour,
+            }
+        }
     };
     checks.finish()?;
     Ok(operation)

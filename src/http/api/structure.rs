@@ -404,6 +404,7 @@ pub async fn add_price(
     body: ValidJson<PriceRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "a price change")?;
     let facility_id = parse_id("facility_id", &path)?;
     let price =
         positive(body.value.price_per_gpu_hour).map_err(|reason| AppError::field("price_per_gpu_hour", reason))?;

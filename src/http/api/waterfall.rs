@@ -61,6 +61,7 @@ pub async fn set_terms(
     body: ValidJson<Terms>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "new waterfall terms")?;
     let fund_id = parse_id("fund_id", &path)?;
     let terms = body.value.clone();
     let actor = principal.actor();
@@ -263,6 +264,7 @@ pub async fn write_down(
     body: ValidJson<WriteDownRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "a write-down")?;
     let fund_id = parse_id("fund_id", &path)?;
     let input = &body.value;
     let mut checks = Checks::default();

@@ -55,6 +55,19 @@ fn summary(proposal: &Proposal) -> String {
             )
         }
         ProposalKind::GrantRejection => format!("application {}", field("application_id")),
+        ProposalKind::WaterfallTerms => format!("new terms for fund {}", field("fund_id")),
+        ProposalKind::WriteDown => format!(
+            "EUR {} on {}: {}",
+            super::view::group_thousands(&field("amount")),
+            field("value_date"),
+            field("description")
+        ),
+        ProposalKind::Reversal => {
+            format!("entry {} on {}: {}", field("entry_id"), field("effective_date"), field("reason"))
+        }
+        ProposalKind::FacilityPrice => {
+            format!("EUR {} per GPU-hour from {}", field("price_per_gpu_hour"), field("effective_date"))
+        }
     }
 }
 
@@ -123,6 +136,18 @@ fn preview_sections(proposal: &Proposal) -> Vec<Section> {
         ProposalKind::GrantRejection => {
             vec![Section::Facts(vec![fact("Reason shown to the applicant", text("rejection_reason"))])]
         }
+        // The other operations are shown as the API answers them, less ids and times.
+        _ => vec![Section::Facts(
+            preview
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, value)| match value {
+                    Value::String(text) => fact(name.replace('_', " "), text.clone()),
+                    other => fact(name.replace('_', " "), other.to_string()),
+                })
+                .collect(),
+        )],
     }
 }
 
