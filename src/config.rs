@@ -83,8 +83,8 @@ pub struct Settings {
     /// A directory every issued checkpoint is also written to, outside the database
     /// (`<tree size>` and `latest`), for publishing (docs/ledger.md).
     pub checkpoint_publish_dir: Option<PathBuf>,
-    /// The four-eyes principle (docs/four-eyes.md): distributions, grant awards and
-    /// rejections, waterfall terms, write-downs, reversals and facility prices only through a
+    /// The four-eyes principle (docs/four-eyes.md): distributions, capital calls, grant awards
+    /// and rejections, waterfall terms, write-downs, reversals and facility prices only through a
     /// proposal another staff user approves; their direct calls are refused
     /// (`four-eyes-required`). On unless turned off.
     pub four_eyes: bool,

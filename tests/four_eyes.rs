@@ -264,6 +264,35 @@ async fn write_downs_reversals_and_prices_need_a_second_staff_user(app: TestApp)
     assert_eq!(verify.body["ok"], true, "{}", verify.text);
 }
 
+/// A capital call is proposed with every notice it will send, and sends exactly those.
+async fn a_capital_call_sends_the_notices_its_proposal_showed(app: TestApp) {
+    let fund = gigafactories(&app).await;
+    let tranches = app.get(&format!("/api/v1/funds/{fund}/tranches"), &app.auditor()).await;
+    let tranche = tranches.body["items"][0]["id"].as_str().expect("a tranche").to_string();
+    let call = json!({"call_date": "2026-12-01", "due_date": "2026-12-31", "description": "Fees for 2027",
+        "lines": [{"tranche_id": tranche, "purpose": "fees", "amount": "1000.00"}]});
+    let direct = app.post(&format!("/api/v1/funds/{fund}/capital-calls"), &staff(&app, "ann"), &call).await;
+    assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
+    let mut operation = call.clone();
+    operation["kind"] = json!("capital_call");
+    operation["fund_id"] = json!(fund);
+    let proposal = propose(&app, "ann", &operation).await;
+    let notices = proposal["preview"]["notices"].as_array().expect("the notices it will send").clone();
+    assert!(!notices.is_empty(), "{proposal}");
+    let cents = |v: &Value| v.as_str().expect("amount").replace('.', "").parse::<i64>().expect("cents");
+    assert_eq!(notices.iter().map(|n| cents(&n["amount"])).sum::<i64>(), 100_000, "the lines are allocated exactly");
+    let approved = approve(&app, "bob", &proposal).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(approved.body["result"]["call"]["amount"], "1000.00");
+    let call_id = approved.body["result"]["call"]["id"].as_str().expect("call id");
+    let sent = app.get(&format!("/api/v1/notices?call_id={call_id}&limit=500"), &app.staff()).await;
+    let sent: Vec<Value> = sent.body["items"].as_array().expect("notices").clone();
+    assert_eq!(sent.len(), notices.len());
+    for (notice, previewed) in sent.iter().zip(&notices) {
+        assert_eq!((&notice["investor_id"], &notice["amount"]), (&previewed["investor_id"], &previewed["amount"]));
+    }
+}
+
 /// Approvers racing on one node: exactly one executes it.
 async fn racing_approvals_execute_a_proposal_once(app: TestApp) {
     let fund = gigafactories(&app).await;
@@ -283,6 +312,7 @@ on_both_backends!(spawn = super::four_eyes_demo;
     proposals_are_withdrawn_rejected_and_expire,
     racing_approvals_execute_a_proposal_once,
     write_downs_reversals_and_prices_need_a_second_staff_user,
+    a_capital_call_sends_the_notices_its_proposal_showed,
 );
 
 /// Two server processes on one PostgreSQL, each asked to approve the same proposal at once.

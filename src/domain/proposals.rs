@@ -21,6 +21,8 @@ pub enum ProposalKind {
     GrantAward,
     /// The rejection of an application with a reason (`subject`: the application).
     GrantRejection,
+    /// A capital call (`subject`: the fund).
+    CapitalCall,
     /// A new version of a fund's waterfall terms (`subject`: the fund).
     WaterfallTerms,
     /// A write-down of an investment (`subject`: the fund).
@@ -32,8 +34,9 @@ pub enum ProposalKind {
 }
 
 impl ProposalKind {
-    pub const ALL: [ProposalKind; 7] = [
+    pub const ALL: [ProposalKind; 8] = [
         ProposalKind::Distribution,
+        ProposalKind::CapitalCall,
         ProposalKind::GrantAward,
         ProposalKind::GrantRejection,
         ProposalKind::WaterfallTerms,
@@ -47,6 +50,7 @@ impl ProposalKind {
             ProposalKind::Distribution => "distribution",
             ProposalKind::GrantAward => "grant_award",
             ProposalKind::GrantRejection => "grant_rejection",
+            ProposalKind::CapitalCall => "capital_call",
             ProposalKind::WaterfallTerms => "waterfall_terms",
             ProposalKind::WriteDown => "write_down",
             ProposalKind::Reversal => "reversal",

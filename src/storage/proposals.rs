@@ -20,6 +20,19 @@ use crate::error::{AppError, AppResult};
 /// Proposals in one list at most.
 pub const PROPOSALS_LIST_MAX: i64 = 500;
 
+/// A line of a proposed capital call, as `POST /funds/{id}/capital-calls` takes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedCallLine {
+    pub tranche_id: String,
+    /// `investment` (name the facility), `fees` or `expenses`
+    pub purpose: String,
+    #[serde(default)]
+    pub facility_id: Option<String>,
+    #[schema(value_type = String)]
+    pub amount: Cents,
+}
+
 /// What a proposal executes, with its inputs (the body of the operation's own API call).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -41,6 +54,15 @@ pub enum Operation {
     },
     /// The rejection of a submitted application, with the reason the applicant reads.
     GrantRejection { application_id: String, reason: String },
+    /// A capital call: each line allocated pro rata to its tranche's unfunded commitments, a
+    /// notice to every investor.
+    CapitalCall {
+        fund_id: String,
+        call_date: chrono::NaiveDate,
+        due_date: chrono::NaiveDate,
+        description: String,
+        lines: Vec<ProposedCallLine>,
+    },
     /// A new version of a fund's waterfall terms.
     WaterfallTerms {
         fund_id: String,
@@ -73,6 +95,7 @@ impl Operation {
             Operation::Distribution { .. } => ProposalKind::Distribution,
             Operation::GrantAward { .. } => ProposalKind::GrantAward,
             Operation::GrantRejection { .. } => ProposalKind::GrantRejection,
+            Operation::CapitalCall { .. } => ProposalKind::CapitalCall,
             Operation::WaterfallTerms { .. } => ProposalKind::WaterfallTerms,
             Operation::WriteDown { .. } => ProposalKind::WriteDown,
             Operation::Reversal { .. } => ProposalKind::Reversal,
@@ -84,6 +107,7 @@ impl Operation {
     pub fn subject(&self) -> &str {
         match self {
             Operation::Distribution { fund_id, .. }
+            | Operation::CapitalCall { fund_id, .. }
             | Operation::WaterfallTerms { fund_id, .. }
             | Operation::WriteDown { fund_id, .. } => fund_id,
             Operation::GrantAward { application_id, .. } | Operation::GrantRejection { application_id, .. } => {
@@ -201,8 +225,8 @@ fn refused(refusal: Refusal) -> AppError {
 
 /// Fields of an answer that name the rows a write makes, or when and by whom: not known before
 /// it runs, so not part of what a preview promises.
-const VOLATILE_FIELDS: [&str; 8] =
-    ["id", "created_at", "actor", "entry_id", "sequence", "hash", "previous_hash", "write_down_id"];
+const VOLATILE_FIELDS: [&str; 9] =
+    ["id", "created_at", "actor", "entry_id", "sequence", "hash", "previous_hash", "write_down_id", "call_id"];
 
 fn without_volatile(value: Value) -> Value {
     match value {
@@ -274,6 +298,31 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
         }
         Operation::GrantRejection { application_id, reason } => {
             to_value(grants::reject(conn, application_id, reason, actor)?)
+        }
+        Operation::CapitalCall { fund_id, call_date, due_date, description, lines } => {
+            super::funds::get_fund(conn, fund_id)?;
+            let lines = lines
+                .iter()
+                .map(|l| super::capital::CallLine {
+                    tranche_id: l.tranche_id.clone(),
+                    purpose: l.purpose.clone(),
+                    facility_id: l.facility_id.clone(),
+                    amount: l.amount,
+                })
+                .collect();
+            let call = super::capital::NewCall {
+                call_date: *call_date,
+                due_date: *due_date,
+                description: description.clone(),
+                lines,
+                actor: actor.to_string(),
+            };
+            let call = super::capital::create_call(conn, fund_id, call)?;
+            // The call with every notice it sends: the allocation the approver approves.
+            let filter = super::capital::NoticeFilter { call_id: Some(call.id.clone()), ..Default::default() };
+            let notices =
+                super::capital::list_notices(conn, &filter, call.call_date, super::capital::CALL_INVESTORS_MAX)?;
+            Ok(serde_json::json!({"call": to_value(call)?, "notices": to_value(notices)?}))
         }
         Operation::WaterfallTerms { fund_id, terms } => {
             super::funds::get_fund(conn, fund_id)?;

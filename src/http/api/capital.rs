@@ -60,7 +60,7 @@ pub struct NewCallRequest {
     pub lines: Vec<CallLineRequest>,
 }
 
-fn validate_call(input: &NewCallRequest, actor: String) -> AppResult<NewCall> {
+pub fn validate_call(input: &NewCallRequest, actor: String) -> AppResult<NewCall> {
     let mut checks = Checks::default();
     checks.check("description", validate_name(&input.description));
     checks.require("due_date", input.due_date >= input.call_date, "must not be before the call date");
@@ -120,6 +120,7 @@ pub async fn create_call(
     body: ValidJson<NewCallRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "a capital call")?;
     let fund_id = parse_id("fund_id", &path)?;
     let new = validate_call(&body.value, principal.actor())?;
     idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::capital::{validate_call, CallLineRequest, NewCallRequest};
 use super::funds::validate_name;
 use super::grants::{text, COMMENT_CHARS_MAX};
 use super::structure::{positive, Checks};
@@ -17,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
 use crate::http::routes::RouteTable;
 use crate::http::{idempotent, AppState};
-use crate::storage::proposals::{self, Operation, Proposal};
+use crate::storage::proposals::{self, Operation, Proposal, ProposedCallLine};
 use crate::storage::write_tx;
 
 pub fn routes(table: &mut RouteTable) {
@@ -64,6 +65,39 @@ fn checked(operation: Operation) -> AppResult<Operation> {
             Operation::GrantRejection {
                 application_id: parse_id("application_id", &application_id)?,
                 reason: reason.trim().to_string(),
+            }
+        }
+        Operation::CapitalCall { fund_id, call_date, due_date, description, lines } => {
+            let request = NewCallRequest {
+                call_date,
+                due_date,
+                description,
+                lines: lines
+                    .into_iter()
+                    .map(|l| CallLineRequest {
+                        tranche_id: l.tranche_id,
+                        purpose: l.purpose,
+                        facility_id: l.facility_id,
+                        amount: l.amount,
+                    })
+                    .collect(),
+            };
+            let call = validate_call(&request, String::new())?;
+            Operation::CapitalCall {
+                fund_id: parse_id("fund_id", &fund_id)?,
+                call_date: call.call_date,
+                due_date: call.due_date,
+                description: call.description,
+                lines: call
+                    .lines
+                    .into_iter()
+                    .map(|l| ProposedCallLine {
+                        tranche_id: l.tranche_id,
+                        purpose: l.purpose,
+                        facility_id: l.facility_id,
+                        amount: l.amount,
+                    })
+                    .collect(),
             }
         }
         Operation::WaterfallTerms { fund_id, terms } => {

@@ -12,11 +12,11 @@ use super::{done, form_page, refused, render, submit, Done, FormPage, PageResult
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::http::api::{capital, commitments, investments, structure as structure_api, waterfall};
-use crate::http::extract::parse_id;
+use crate::http::extract::{parse_id, ValidJson};
 use crate::http::AppState;
 use crate::storage::commitments::{list_commitments, CommitmentFilter};
 use crate::storage::overview::{fund_overview, FundOverview};
-use crate::storage::proposals::Operation;
+use crate::storage::proposals::{Operation, ProposedCallLine};
 use crate::storage::{funds, structure};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -491,7 +491,8 @@ async fn call_spec(state: &AppState, session: &Session, fund_id: &str) -> PageRe
             FieldKind::Money,
         )));
     }
-    Ok(FormSpec::new(format!("/funds/{fund_id}/calls/new"), "Issue call", &session.csrf_token, fields))
+    let label = if state.settings.four_eyes { "Propose call" } else { "Issue call" };
+    Ok(FormSpec::new(format!("/funds/{fund_id}/calls/new"), label, &session.csrf_token, fields))
 }
 
 /// Drops call lines left empty, so that only the lines filled in reach the API.
@@ -535,12 +536,35 @@ async fn call_post(
     let mut form_data = session.read_form(&state, &body)?;
     drop_empty_lines(&mut form_data);
     let form = call_spec(&state, &session, &fund_id).await?;
-    let outcome = submit(&form_data, form, |body, key| {
+    let four_eyes = state.settings.four_eyes;
+    let outcome = submit(&form_data, form, |body: ValidJson<capital::NewCallRequest>, key| {
         let path = web::Path::from(fund_id.clone());
-        capital::create_call(state.clone(), req.clone(), session.principal.clone(), key, path, body)
+        let (state, req, session) = (state.clone(), req.clone(), &session);
+        async move {
+            if !four_eyes {
+                return capital::create_call(state, req, session.principal.clone(), key, path, body).await;
+            }
+            let capital::NewCallRequest { call_date, due_date, description, lines } = body.value;
+            let lines = lines
+                .into_iter()
+                .map(|l| ProposedCallLine {
+                    tranche_id: l.tranche_id,
+                    purpose: l.purpose,
+                    facility_id: l.facility_id,
+                    amount: l.amount,
+                })
+                .collect();
+            let operation =
+                Operation::CapitalCall { fund_id: path.into_inner(), call_date, due_date, description, lines };
+            super::proposals::propose(&state, &req, session, key, operation).await
+        }
     })
     .await;
     match outcome {
+        Ok(json) if four_eyes => {
+            let id = json.get("id").and_then(Value::as_str).unwrap_or_default();
+            done(&format!("/proposals/{id}"), Done::Proposed)
+        }
         Ok(json) => {
             let call_id = json.get("id").and_then(Value::as_str).unwrap_or_default();
             done(&format!("/calls/{call_id}"), Done::Call)
