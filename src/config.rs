@@ -84,8 +84,8 @@ pub struct Settings {
     /// (`<tree size>` and `latest`), for publishing (docs/ledger.md).
     pub checkpoint_publish_dir: Option<PathBuf>,
     /// The four-eyes principle (docs/four-eyes.md): distributions, capital calls, grant awards
-    /// and rejections, waterfall terms, write-downs, reversals and facility prices only through a
-    /// proposal another staff user approves; their direct calls are refused
+    /// and rejections, waterfall terms, write-downs, manual entries, reversals and facility prices
+    /// only through a proposal another staff user approves; their direct calls are refused
     /// (`four-eyes-required`). On unless turned off.
     pub four_eyes: bool,
     /// Hours a proposal waits for a decision before it expires, 1 to 720.

@@ -228,9 +228,16 @@ async fn write_downs_reversals_and_prices_need_a_second_staff_user(app: TestApp)
 
     let entry = json!({"effective_date": "2026-12-31", "description": "Bank charge booked twice", "postings": [
         {"account": "5010", "debit": "25.00"}, {"account": "1000", "credit": "25.00"}]});
-    let posted = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &staff(&app, "ann"), &entry).await;
-    assert_eq!(posted.status, 201, "{}", posted.text);
-    let entry_id = posted.body["id"].as_str().expect("entry id");
+    let direct = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &staff(&app, "ann"), &entry).await;
+    assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
+    let mut operation = entry.clone();
+    operation["kind"] = json!("manual_entry");
+    operation["fund_id"] = json!(fund);
+    let proposal = propose(&app, "ann", &operation).await;
+    assert_eq!(proposal["preview"]["postings"].as_array().map(Vec::len), Some(2), "{proposal}");
+    let posted = approve(&app, "bob", &proposal).await;
+    assert_eq!(posted.status, 200, "{}", posted.text);
+    let entry_id = posted.body["result"]["id"].as_str().expect("the approved entry's id");
     let reversal = json!({"effective_date": "2026-12-31", "reason": "Booked twice"});
     let direct = app.post(&format!("/api/v1/ledger/entries/{entry_id}/reversal"), &staff(&app, "ann"), &reversal).await;
     assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);

@@ -23,6 +23,8 @@ pub enum ProposalKind {
     GrantRejection,
     /// A capital call (`subject`: the fund).
     CapitalCall,
+    /// A manual journal entry (`subject`: the fund).
+    ManualEntry,
     /// A new version of a fund's waterfall terms (`subject`: the fund).
     WaterfallTerms,
     /// A write-down of an investment (`subject`: the fund).
@@ -34,9 +36,10 @@ pub enum ProposalKind {
 }
 
 impl ProposalKind {
-    pub const ALL: [ProposalKind; 8] = [
+    pub const ALL: [ProposalKind; 9] = [
         ProposalKind::Distribution,
         ProposalKind::CapitalCall,
+        ProposalKind::ManualEntry,
         ProposalKind::GrantAward,
         ProposalKind::GrantRejection,
         ProposalKind::WaterfallTerms,
@@ -51,6 +54,7 @@ impl ProposalKind {
             ProposalKind::GrantAward => "grant_award",
             ProposalKind::GrantRejection => "grant_rejection",
             ProposalKind::CapitalCall => "capital_call",
+            ProposalKind::ManualEntry => "manual_entry",
             ProposalKind::WaterfallTerms => "waterfall_terms",
             ProposalKind::WriteDown => "write_down",
             ProposalKind::Reversal => "reversal",

@@ -15,8 +15,8 @@ use crate::domain::ledger::{
     canonical_timestamp, chain_hash, check_balanced, reversal_of, AccountKind, CanonicalEntry, CanonicalPosting,
     ChainFault, ChainVerifier, PostingLine, StoredEntry, CANONICAL_VERSION,
 };
-use crate::domain::merkle;
 use crate::domain::money::Cents;
+use crate::domain::{chart, merkle};
 use crate::error::{AppError, AppResult};
 
 /// Entries read per page when verifying or exporting, so memory stays flat.
@@ -765,4 +765,68 @@ pub fn account_balance(
         .select(sql::<diesel::sql_types::Nullable<BigInt>>("CAST(SUM(postings.amount_cents) AS BIGINT)"))
         .first(conn)?;
     Ok(Cents::new(total.unwrap_or(0)))
+}
+
+/// A line of a manual entry by account code: positive debits, negative credits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodedLine {
+    pub code: String,
+    pub amount: Cents,
+    pub party_id: Option<String>,
+    pub memo: String,
+}
+
+/// Accounts that only the grant events post to: the budgets of calls and the aid of awards are
+/// also held outside the journal, and the pool's attribution follows them (docs/grants.md).
+const GRANT_EVENT_ACCOUNTS: [&str; 2] = [chart::COMPUTE_GRANT_COMMITTED, chart::COMPUTE_GRANT_AWARDED];
+
+/// Posts a manual entry of `lines`, resolving their account codes in the fund's chart.
+pub fn post_manual_entry(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    effective_date: NaiveDate,
+    description: &str,
+    lines: &[CodedLine],
+    actor: &str,
+) -> AppResult<EntryWithPostings> {
+    super::funds::get_fund(conn, fund_id)?;
+    let mut postings = Vec::with_capacity(lines.len());
+    for (index, line) in lines.iter().enumerate() {
+        let field = format!("postings[{index}].account");
+        if GRANT_EVENT_ACCOUNTS.contains(&line.code.as_str()) {
+            return Err(AppError::rule_on(
+                "account-kept-by-grants",
+                &field,
+                format!(
+                    "account {} holds the budgets of grant calls and the aid of awards, which only calls, awards, \
+                     usage and lapses move (move money into or out of the pool on account 1010)",
+                    line.code
+                ),
+            ));
+        }
+        let account = find_account_by_code(conn, fund_id, &line.code)?.ok_or_else(|| {
+            AppError::rule_on("unknown-account", &field, format!("no account {} in this fund", line.code))
+        })?;
+        postings.push(PostingLine {
+            account_id: account.id,
+            amount: line.amount,
+            party_id: line.party_id.clone(),
+            memo: line.memo.clone(),
+        });
+    }
+    let row = post_entry(
+        conn,
+        NewEntry {
+            fund_id: fund_id.to_string(),
+            effective_date,
+            actor: actor.to_string(),
+            event_type: "manual_entry".into(),
+            event_id: super::new_id(),
+            description: description.to_string(),
+            reverses_entry_id: None,
+            amount_field: "postings",
+            postings,
+        },
+    )?;
+    get_entry(conn, &row.id)
 }

@@ -33,6 +33,25 @@ pub struct ProposedCallLine {
     pub amount: Cents,
 }
 
+/// A line of a proposed manual entry, as `POST /funds/{id}/journal-entries` takes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedPosting {
+    /// Account code in the fund's chart, e.g. `1000`.
+    pub account: String,
+    /// Exactly one of `debit` and `credit`, a positive decimal string.
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub debit: Option<Cents>,
+    #[schema(value_type = Option<String>)]
+    #[serde(default)]
+    pub credit: Option<Cents>,
+    #[serde(default)]
+    pub party_id: Option<String>,
+    #[serde(default)]
+    pub memo: String,
+}
+
 /// What a proposal executes, with its inputs (the body of the operation's own API call).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -62,6 +81,13 @@ pub enum Operation {
         due_date: chrono::NaiveDate,
         description: String,
         lines: Vec<ProposedCallLine>,
+    },
+    /// A manual journal entry: balanced, at least two postings.
+    ManualEntry {
+        fund_id: String,
+        effective_date: chrono::NaiveDate,
+        description: String,
+        postings: Vec<ProposedPosting>,
     },
     /// A new version of a fund's waterfall terms.
     WaterfallTerms {
@@ -96,6 +122,7 @@ impl Operation {
             Operation::GrantAward { .. } => ProposalKind::GrantAward,
             Operation::GrantRejection { .. } => ProposalKind::GrantRejection,
             Operation::CapitalCall { .. } => ProposalKind::CapitalCall,
+            Operation::ManualEntry { .. } => ProposalKind::ManualEntry,
             Operation::WaterfallTerms { .. } => ProposalKind::WaterfallTerms,
             Operation::WriteDown { .. } => ProposalKind::WriteDown,
             Operation::Reversal { .. } => ProposalKind::Reversal,
@@ -108,6 +135,7 @@ impl Operation {
         match self {
             Operation::Distribution { fund_id, .. }
             | Operation::CapitalCall { fund_id, .. }
+            | Operation::ManualEntry { fund_id, .. }
             | Operation::WaterfallTerms { fund_id, .. }
             | Operation::WriteDown { fund_id, .. } => fund_id,
             Operation::GrantAward { application_id, .. } | Operation::GrantRejection { application_id, .. } => {
@@ -267,14 +295,16 @@ fn promised(kind: ProposalKind, executed: Value) -> Value {
     Value::Object(fields.into_iter().filter(|(name, _)| keep.contains(&name.as_str())).collect())
 }
 
-/// A reversing entry as its preview shows it: what it posts, where, and which entry it undoes.
-fn reversal_view(entry: &super::ledger::EntryWithPostings) -> Value {
+/// An entry as a preview shows it: what it posts, where, and which entry it undoes.
+fn entry_view(entry: &super::ledger::EntryWithPostings) -> Value {
     let postings: Vec<Value> = entry
         .postings
         .iter()
         .map(|p| serde_json::json!({"account_id": p.account_id, "amount": Cents::new(p.amount_cents), "party_id": p.party_id, "memo": p.memo}))
         .collect();
     serde_json::json!({
+        "id": entry.entry.id,
+        "sequence": entry.entry.sequence,
         "reverses_entry_id": entry.entry.reverses_entry_id,
         "effective_date": entry.entry.effective_date,
         "description": entry.entry.description,
@@ -324,6 +354,26 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
                 super::capital::list_notices(conn, &filter, call.call_date, super::capital::CALL_INVESTORS_MAX)?;
             Ok(serde_json::json!({"call": to_value(call)?, "notices": to_value(notices)?}))
         }
+        Operation::ManualEntry { fund_id, effective_date, description, postings } => {
+            let lines: Vec<super::ledger::CodedLine> = postings
+                .iter()
+                .map(|p| {
+                    let amount = match (p.debit, p.credit) {
+                        (Some(debit), None) => Ok(debit),
+                        (None, Some(credit)) => credit.checked_neg(),
+                        _ => Err(crate::domain::money::MoneyError::NotPositive),
+                    }?;
+                    Ok(super::ledger::CodedLine {
+                        code: p.account.clone(),
+                        amount,
+                        party_id: p.party_id.clone(),
+                        memo: p.memo.clone(),
+                    })
+                })
+                .collect::<AppResult<_>>()?;
+            let entry = super::ledger::post_manual_entry(conn, fund_id, *effective_date, description, &lines, actor)?;
+            Ok(entry_view(&entry))
+        }
         Operation::WaterfallTerms { fund_id, terms } => {
             super::funds::get_fund(conn, fund_id)?;
             to_value(waterfall::set_terms(conn, fund_id, terms.clone(), actor)?)
@@ -334,7 +384,7 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
         }
         Operation::Reversal { entry_id, effective_date, reason } => {
             let row = super::ledger::reverse_entry(conn, entry_id, actor, *effective_date, reason)?;
-            Ok(reversal_view(&super::ledger::get_entry(conn, &row.id)?))
+            Ok(entry_view(&super::ledger::get_entry(conn, &row.id)?))
         }
         Operation::FacilityPrice { facility_id, effective_date, price_per_gpu_hour } => {
             to_value(super::structure::add_price(conn, facility_id, *effective_date, *price_per_gpu_hour, actor)?)

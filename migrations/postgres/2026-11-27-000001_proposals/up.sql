@@ -3,7 +3,7 @@
 -- deleted; once decided it keeps who decided, when, and what was executed.
 CREATE TABLE proposals (
     id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL CHECK (kind IN ('distribution', 'capital_call', 'grant_award', 'grant_rejection', 'waterfall_terms',
+    kind TEXT NOT NULL CHECK (kind IN ('distribution', 'capital_call', 'manual_entry', 'grant_award', 'grant_rejection', 'waterfall_terms',
         'write_down', 'reversal', 'facility_price')),
     subject_id TEXT NOT NULL,
     request TEXT NOT NULL,

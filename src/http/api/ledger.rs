@@ -10,8 +10,7 @@ use utoipa::ToSchema;
 
 use super::{page_limit, AsOfQuery, Page};
 use crate::auth::Principal;
-use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED};
-use crate::domain::ledger::{validate_account_code, AccountKind, PostingLine};
+use crate::domain::ledger::{validate_account_code, AccountKind};
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult, FieldError};
@@ -20,9 +19,10 @@ use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
 use crate::http::{idempotent, AppState};
 use crate::storage::funds::get_fund;
 use crate::storage::ledger::{
-    self, account_labels, Account, AccountBalance, EntryFilter, EntryWithPostings, NewEntry, TrialBalance, VerifyReport,
+    self, account_labels, Account, AccountBalance, CodedLine, EntryFilter, EntryWithPostings, TrialBalance,
+    VerifyReport,
 };
-use crate::storage::{new_id, read_tx, DbConnection};
+use crate::storage::{read_tx, DbConnection};
 
 /// Roles that read the books of every fund.
 pub const LEDGER_READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
@@ -261,20 +261,9 @@ pub struct ManualEntryRequest {
     pub postings: Vec<PostingRequest>,
 }
 
-/// Checked posting lines by account code; accounts are resolved inside the transaction.
-#[derive(Clone)]
-struct CodedLine {
-    code: String,
-    amount: Cents,
-    party_id: Option<String>,
-    memo: String,
-}
-
-/// Accounts that only the grant events post to: the budgets of calls and the aid of awards are
-/// also held outside the journal, and the pool's attribution follows them (docs/grants.md).
-const GRANT_EVENT_ACCOUNTS: [&str; 2] = [COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_AWARDED];
-
-fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedLine>> {
+/// The entry's lines by account code, checked field by field; the accounts are resolved in the
+/// write transaction (`storage::ledger::post_manual_entry`).
+pub fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedLine>> {
     let mut errors = Vec::new();
     if let Err(reason) = validate_name(&input.description) {
         errors.push(FieldError::new("description", reason));
@@ -336,54 +325,13 @@ pub async fn post_entry(
     body: ValidJson<ManualEntryRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
+    super::proposals::require_proposal(&state, "a manual entry")?;
     let fund_id = parse_id("fund_id", &path)?;
     let lines = validate_manual_entry(&body.value)?;
     let (effective_date, description) = (body.value.effective_date, body.value.description.trim().to_string());
     let actor = principal.actor();
     idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
-        get_fund(conn, &fund_id)?;
-        let mut postings = Vec::with_capacity(lines.len());
-        for (index, line) in lines.iter().enumerate() {
-            if GRANT_EVENT_ACCOUNTS.contains(&line.code.as_str()) {
-                return Err(AppError::rule_on(
-                    "account-kept-by-grants",
-                    &format!("postings[{index}].account"),
-                    format!(
-                        "account {} holds the budgets of grant calls and the aid of awards, which only calls, awards, \
-                         usage and lapses move (move money into or out of the pool on account 1010)",
-                        line.code
-                    ),
-                ));
-            }
-            let account = ledger::find_account_by_code(conn, &fund_id, &line.code)?.ok_or_else(|| {
-                AppError::rule_on(
-                    "unknown-account",
-                    &format!("postings[{index}].account"),
-                    format!("no account {} in this fund", line.code),
-                )
-            })?;
-            postings.push(PostingLine {
-                account_id: account.id,
-                amount: line.amount,
-                party_id: line.party_id.clone(),
-                memo: line.memo.clone(),
-            });
-        }
-        let row = ledger::post_entry(
-            conn,
-            NewEntry {
-                fund_id: fund_id.clone(),
-                effective_date,
-                actor: actor.clone(),
-                event_type: "manual_entry".into(),
-                event_id: new_id(),
-                description: description.clone(),
-                reverses_entry_id: None,
-                amount_field: "postings",
-                postings,
-            },
-        )?;
-        let entry = ledger::get_entry(conn, &row.id)?;
+        let entry = ledger::post_manual_entry(conn, &fund_id, effective_date, &description, &lines, &actor)?;
         entry_views(conn, vec![entry])?.pop().ok_or_else(|| AppError::internal("posted entry vanished"))
     })
     .await

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::capital::{validate_call, CallLineRequest, NewCallRequest};
 use super::funds::validate_name;
 use super::grants::{text, COMMENT_CHARS_MAX};
+use super::ledger::{validate_manual_entry, ManualEntryRequest, PostingRequest};
 use super::structure::{positive, Checks};
 use super::Page;
 use crate::auth::Principal;
@@ -18,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
 use crate::http::routes::RouteTable;
 use crate::http::{idempotent, AppState};
-use crate::storage::proposals::{self, Operation, Proposal, ProposedCallLine};
+use crate::storage::proposals::{self, Operation, Proposal, ProposedCallLine, ProposedPosting};
 use crate::storage::write_tx;
 
 pub fn routes(table: &mut RouteTable) {
@@ -96,6 +97,36 @@ fn checked(operation: Operation) -> AppResult<Operation> {
                         purpose: l.purpose,
                         facility_id: l.facility_id,
                         amount: l.amount,
+                    })
+                    .collect(),
+            }
+        }
+        Operation::ManualEntry { fund_id, effective_date, description, postings } => {
+            let mut request = ManualEntryRequest { effective_date, description, postings: Vec::new() };
+            for p in &postings {
+                let party_id = p.party_id.as_deref().map(|id| parse_id("party_id", id)).transpose()?;
+                request.postings.push(PostingRequest {
+                    account: p.account.clone(),
+                    debit: p.debit,
+                    credit: p.credit,
+                    party_id,
+                    memo: p.memo.clone(),
+                });
+            }
+            validate_manual_entry(&request)?;
+            Operation::ManualEntry {
+                fund_id: parse_id("fund_id", &fund_id)?,
+                effective_date,
+                description: request.description.trim().to_string(),
+                postings: request
+                    .postings
+                    .into_iter()
+                    .map(|p| ProposedPosting {
+                        account: p.account,
+                        debit: p.debit,
+                        credit: p.credit,
+                        party_id: p.party_id,
+                        memo: p.memo,
                     })
                     .collect(),
             }

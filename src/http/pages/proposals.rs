@@ -56,6 +56,7 @@ fn summary(proposal: &Proposal) -> String {
         }
         ProposalKind::GrantRejection => format!("application {}", field("application_id")),
         ProposalKind::CapitalCall => format!("call of {}: {}", field("call_date"), field("description")),
+        ProposalKind::ManualEntry => format!("entry on {}: {}", field("effective_date"), field("description")),
         ProposalKind::WaterfallTerms => format!("new terms for fund {}", field("fund_id")),
         ProposalKind::WriteDown => format!(
             "EUR {} on {}: {}",
