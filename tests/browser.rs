@@ -22,6 +22,7 @@ const NAVIGATION: [(Role, &[(&str, &str)]); 6] = [
         Role::Staff,
         &[
             ("Home", "/"),
+            ("Inbox", "/inbox"),
             ("Sources", "/sources"),
             ("Grant calls", "/grant-calls"),
             ("Review queue", "/review"),
@@ -503,10 +504,13 @@ async fn four_eyes_demo(backend: common::Backend) -> TestApp {
 
 const DEMO_PASSWORD: &str = "investai-demo-2025";
 
-/// Opens the newest pending proposal from the list and decides it with `button`.
+/// Opens the proposal waiting for this user from the inbox and decides it with `button`.
 async fn decide_newest(browser: &Browser, button: &str) -> String {
-    browser.follow("nav[aria-label='Main'] a[href='/proposals']").await;
-    let links = browser.links("#waiting a").await;
+    browser.follow("nav[aria-label='Main'] a[href='/inbox']").await;
+    browser.assert_not_error_page().await;
+    let links = browser.links("#proposals-to-decide a").await;
+    assert_eq!(links.len(), 1, "one proposal waits for this user: {links:?}");
+    browser.screenshot_full_page("inbox").await;
     let (_, href) = links.first().cloned().expect("a proposal waits");
     browser.goto(&href).await;
     browser.submit(button).await;

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod facility;
 pub mod forms;
 pub mod grants;
+pub mod inbox;
 pub mod investor;
 pub mod proposals;
 pub mod public;
@@ -48,6 +49,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(auditor::routes)
         .configure(facility::routes)
         .configure(admin::routes)
+        .configure(inbox::routes)
         .configure(proposals::routes)
         .configure(public::routes);
 }
@@ -296,6 +298,7 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
     let mut items = vec![item("/", "Home")];
     match role {
         Role::Staff => items.extend([
+            item("/inbox", "Inbox"),
             item("/sources", "Sources"),
             item("/grant-calls", "Grant calls"),
             item("/review", "Review queue"),
