@@ -554,6 +554,23 @@ async fn two_staff_users_propose_and_approve_a_distribution_and_an_award(app: &T
     let decided = app.get(&format!("/api/v1/proposals/{id}"), &app.auditor()).await;
     assert_ne!(decided.body["decided_by"], decided.body["proposed_by"], "{}", decided.text);
 
+    // A manual entry is proposed from its form, shows what it would post, and is withdrawn.
+    browser.goto(&format!("/funds/{fund}")).await;
+    browser.follow(&format!("a[href='/funds/{fund}/propose/manual-entry']")).await;
+    browser.fill("f-description", "Bank charge").await;
+    browser.fill("f-postings-0-account", "5010").await;
+    browser.fill("f-postings-0-debit", "12.50").await;
+    browser.fill("f-postings-1-account", "1000").await;
+    browser.fill("f-postings-1-credit", "12.50").await;
+    browser.submit("Propose a manual entry").await;
+    browser.assert_not_error_page().await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Proposal: manual entry") && text.contains("Withdraw proposal"), "{text}");
+    assert!(text.contains("5010 Fund expenses EUR 12.50 EUR 0.00"), "what it would post: {text}");
+    browser.screenshot_full_page("entry-proposed").await;
+    browser.submit("Withdraw proposal").await;
+    assert!(browser.page_text().await.contains("Proposal withdrawn."), "{}", browser.page_text().await);
+
     // The application waiting for review gets its second review, and an award is proposed by
     // the verifier and approved by the other staff user.
     let waiting = app.get("/api/v1/applications?status=under_review", &app.staff()).await;

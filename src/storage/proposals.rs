@@ -295,21 +295,30 @@ fn promised(kind: ProposalKind, executed: Value) -> Value {
     Value::Object(fields.into_iter().filter(|(name, _)| keep.contains(&name.as_str())).collect())
 }
 
-/// An entry as a preview shows it: what it posts, where, and which entry it undoes.
-fn entry_view(entry: &super::ledger::EntryWithPostings) -> Value {
+/// An entry as a preview shows it: what it posts to which account, and which entry it undoes.
+fn entry_view(conn: &mut DbConnection, entry: &super::ledger::EntryWithPostings) -> AppResult<Value> {
+    let ids: Vec<&str> = entry.postings.iter().map(|p| p.account_id.as_str()).collect();
+    let labels = super::ledger::account_labels(conn, &ids)?;
     let postings: Vec<Value> = entry
         .postings
         .iter()
-        .map(|p| serde_json::json!({"account_id": p.account_id, "amount": Cents::new(p.amount_cents), "party_id": p.party_id, "memo": p.memo}))
+        .map(|p| {
+            let (code, name) = labels.get(&p.account_id).cloned().unwrap_or_default();
+            let amount = Cents::new(p.amount_cents);
+            let (debit, credit) =
+                if amount.is_negative() { (Cents::ZERO, amount.abs()) } else { (amount, Cents::ZERO) };
+            serde_json::json!({"account_code": code, "account_name": name, "debit": debit, "credit": credit,
+                "party_id": p.party_id, "memo": p.memo})
+        })
         .collect();
-    serde_json::json!({
+    Ok(serde_json::json!({
         "id": entry.entry.id,
         "sequence": entry.entry.sequence,
         "reverses_entry_id": entry.entry.reverses_entry_id,
         "effective_date": entry.entry.effective_date,
         "description": entry.entry.description,
         "postings": postings,
-    })
+    }))
 }
 
 fn to_value(value: impl Serialize) -> AppResult<Value> {
@@ -372,7 +381,7 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
                 })
                 .collect::<AppResult<_>>()?;
             let entry = super::ledger::post_manual_entry(conn, fund_id, *effective_date, description, &lines, actor)?;
-            Ok(entry_view(&entry))
+            entry_view(conn, &entry)
         }
         Operation::WaterfallTerms { fund_id, terms } => {
             super::funds::get_fund(conn, fund_id)?;
@@ -384,7 +393,8 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
         }
         Operation::Reversal { entry_id, effective_date, reason } => {
             let row = super::ledger::reverse_entry(conn, entry_id, actor, *effective_date, reason)?;
-            Ok(entry_view(&super::ledger::get_entry(conn, &row.id)?))
+            let entry = super::ledger::get_entry(conn, &row.id)?;
+            entry_view(conn, &entry)
         }
         Operation::FacilityPrice { facility_id, effective_date, price_per_gpu_hour } => {
             to_value(super::structure::add_price(conn, facility_id, *effective_date, *price_per_gpu_hour, actor)?)

@@ -17,7 +17,11 @@ use crate::http::AppState;
 use crate::storage::proposals::{self, Operation, Proposal};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_page).service(proposal_page).service(decision_post);
+    cfg.service(list_page)
+        .service(proposal_page)
+        .service(decision_post)
+        .service(fund_form_page)
+        .service(fund_form_post);
 }
 
 const READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
@@ -137,6 +141,26 @@ fn preview_sections(proposal: &Proposal) -> Vec<Section> {
         ])],
         ProposalKind::GrantRejection => {
             vec![Section::Facts(vec![fact("Reason shown to the applicant", text("rejection_reason"))])]
+        }
+        ProposalKind::ManualEntry | ProposalKind::Reversal => {
+            let mut table = Table::new("Postings", &["Account", "Name", "#Debit", "#Credit", "Memo"]);
+            for p in preview.get("postings").and_then(Value::as_array).into_iter().flatten() {
+                let field = |key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+                table.row(vec![
+                    Cell::text(field("account_code")),
+                    Cell::text(field("account_name")),
+                    Cell::num(format!("EUR {}", super::view::group_thousands(&field("debit")))),
+                    Cell::num(format!("EUR {}", super::view::group_thousands(&field("credit")))),
+                    Cell::text(field("memo")),
+                ]);
+            }
+            vec![
+                Section::Facts(vec![
+                    fact("Effective date", text("effective_date")),
+                    fact("Description", text("description")),
+                ]),
+                Section::Table(table),
+            ]
         }
         // The other operations are shown as the API answers them, less ids and times.
         _ => vec![Section::Facts(
@@ -274,5 +298,129 @@ async fn decision_post(
             page.flash = form.error;
             refused(page, status)
         }
+    }
+}
+
+// ---- Forms that propose an operation of a fund ------------------------------------------
+
+/// Posting lines a proposed manual entry's form offers; empty ones are left out.
+const ENTRY_FORM_LINES: usize = 4;
+
+/// The operations of a fund that have a form here: (path segment, kind, title).
+const FUND_FORMS: [(&str, &str, &str); 2] =
+    [("write-down", "write_down", "Propose a write-down"), ("manual-entry", "manual_entry", "Propose a manual entry")];
+
+fn fund_form(session: &Session, fund_id: &str, segment: &str, facilities: Vec<(String, String)>) -> Option<FormSpec> {
+    let (_, _, title) = FUND_FORMS.iter().find(|(s, _, _)| *s == segment)?;
+    let today = crate::http::api::capital::today().to_string();
+    let fields = match segment {
+        "write-down" => vec![
+            Field::new("facility_id", "Facility", FieldKind::Select).options(facilities),
+            Field::new("amount", "Amount written down (EUR)", FieldKind::Money),
+            Field::new("value_date", "Value date", FieldKind::Date).value(today),
+            Field::new("description", "Description", FieldKind::Text),
+        ],
+        _ => {
+            let mut fields = vec![
+                Field::new("effective_date", "Effective date", FieldKind::Date).value(today),
+                Field::new("description", "Description", FieldKind::Text),
+            ];
+            for line in 0..ENTRY_FORM_LINES {
+                let n = line + 1;
+                let optional = |field: Field| if line < 2 { field } else { field.optional() };
+                fields.push(optional(Field::new(
+                    &format!("postings.{line}.account"),
+                    &format!("Line {n}: account code"),
+                    FieldKind::Text,
+                )));
+                fields.push(
+                    Field::new(&format!("postings.{line}.debit"), &format!("Line {n}: debit (EUR)"), FieldKind::Money)
+                        .optional(),
+                );
+                fields.push(
+                    Field::new(
+                        &format!("postings.{line}.credit"),
+                        &format!("Line {n}: credit (EUR)"),
+                        FieldKind::Money,
+                    )
+                    .optional(),
+                );
+                fields.push(
+                    Field::new(&format!("postings.{line}.memo"), &format!("Line {n}: memo"), FieldKind::Text)
+                        .optional(),
+                );
+            }
+            fields
+        }
+    };
+    Some(FormSpec::new(format!("/funds/{fund_id}/propose/{segment}"), title, &session.csrf_token, fields))
+}
+
+async fn facility_options(state: &AppState) -> PageResult<Vec<(String, String)>> {
+    let facilities = state.db(crate::storage::structure::list_facilities).await?;
+    Ok(facilities.into_iter().map(|f| (f.id, format!("{} ({})", f.name, f.member_state))).collect())
+}
+
+#[get("/funds/{fund_id}/propose/{operation}")]
+async fn fund_form_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<(String, String)>,
+) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let (fund_id, segment) = path.into_inner();
+    let fund_id = parse_id("fund_id", &fund_id)?;
+    let form = fund_form(&session, &fund_id, &segment, facility_options(&state).await?)
+        .ok_or_else(|| AppError::not_found(format!("page {}", req.path())))?;
+    let title = form.submit_label.clone();
+    let context = vec![Section::Text(
+        "Nothing is posted now: the proposal shows exactly what it will post, and takes effect when another staff user approves it."
+            .into(),
+    )];
+    render(&super::form_page(&session, req.path(), &title, context, form))
+}
+
+#[post("/funds/{fund_id}/propose/{operation}")]
+async fn fund_form_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let (fund_id, segment) = path.into_inner();
+    let fund_id = parse_id("fund_id", &fund_id)?;
+    let mut form_data = session.read_form(&state, &body)?;
+    // Posting lines left empty are not part of the entry.
+    for line in 0..ENTRY_FORM_LINES {
+        let prefix = format!("postings.{line}.");
+        if form_data.get(&format!("{prefix}account")).unwrap_or_default().trim().is_empty() && line >= 2 {
+            form_data.0.retain(|(name, _)| !name.starts_with(&prefix));
+        }
+    }
+    let form = fund_form(&session, &fund_id, &segment, facility_options(&state).await?)
+        .ok_or_else(|| AppError::not_found(format!("page {}", req.path())))?;
+    let title = form.submit_label.clone();
+    let kind = FUND_FORMS.iter().find(|(s, _, _)| *s == segment).map(|(_, k, _)| *k).unwrap_or_default();
+    let outcome = submit(&form_data, form, |body: ValidJson<Value>, key| {
+        let (state, req, session, fund_id) = (state.clone(), req.clone(), &session, fund_id.clone());
+        async move {
+            let mut value = body.value;
+            value["kind"] = Value::from(kind);
+            value["fund_id"] = Value::from(fund_id);
+            let operation: Operation = serde_json::from_value(value)
+                .map_err(|e| AppError::MalformedBody { detail: e.to_string(), errors: Vec::new() })?;
+            propose(&state, &req, session, key, operation).await
+        }
+    })
+    .await;
+    match outcome {
+        Ok(proposal) => {
+            let id = proposal.get("id").and_then(Value::as_str).unwrap_or_default();
+            done(&format!("/proposals/{id}"), Done::Proposed)
+        }
+        Err((form, status)) => refused(super::form_page(&session, req.path(), &title, vec![], form), status),
     }
 }

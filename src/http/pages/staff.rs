@@ -191,6 +191,8 @@ async fn fund_page(
             link("Record a deployment", format!("/funds/{fund_id}/deployments/new")),
             link("Record a valuation", format!("/funds/{fund_id}/valuations/new")),
             link("Distribute proceeds", format!("/funds/{fund_id}/distributions/new")),
+            link("Propose a write-down", format!("/funds/{fund_id}/propose/write-down")),
+            link("Propose a manual entry", format!("/funds/{fund_id}/propose/manual-entry")),
         ]));
     }
     let tranche_rows = overview.by_tranche.iter().map(|t| (t.name.clone(), &t.figures)).collect();
