@@ -37,8 +37,28 @@ async fn facility(app: &TestApp, name: &str, quarterly_hours: i64, price: &str) 
     let id = reply.body["id"].as_str().expect("id").to_string();
     let price = json!({"effective_date": "2025-01-01", "price_per_gpu_hour": price});
     let reply = app.post(&format!("/api/v1/facilities/{id}/prices"), &app.staff(), &price).await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
+    if reply.body["type"] == "/problems/four-eyes-required" {
+        propose_and_approve(app, price, json!({"kind": "facility_price", "facility_id": id})).await;
+    } else {
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
     id
+}
+
+/// With four eyes on, a write the direct call refuses: proposed by one staff user with the
+/// fields of `body` and `operation`, approved by another.
+async fn propose_and_approve(app: &TestApp, body: Value, operation: Value) {
+    let mut proposed = body;
+    for (name, value) in operation.as_object().into_iter().flatten() {
+        proposed[name] = value.clone();
+    }
+    let proposal = app.post("/api/v1/proposals", &app.token(Role::Staff, "proposer"), &proposed).await;
+    assert_eq!(proposal.status, 201, "{}", proposal.text);
+    let id = proposal.body["id"].as_str().expect("id");
+    let approval = json!({"revision": proposal.body["revision"]});
+    let approved =
+        app.post(&format!("/api/v1/proposals/{id}/approval"), &app.token(Role::Staff, "approver"), &approval).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
 }
 
 /// A fund whose compute-grant pool holds `pool`, and two facilities at EUR 2.00 an hour.
@@ -47,7 +67,11 @@ async fn setup(app: &TestApp, pool: &str, quarterly_hours: i64) -> Grants {
     let body = json!({"effective_date": "2025-01-01", "description": "reserve for compute grants", "postings": [
         {"account": "1010", "debit": pool}, {"account": "3900", "credit": pool}]});
     let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &body).await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
+    if reply.body["type"] == "/problems/four-eyes-required" {
+        propose_and_approve(app, body, json!({"kind": "manual_entry", "fund_id": fund})).await;
+    } else {
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
     Grants {
         fund,
         facility: facility(app, "LUMI-AI", quarterly_hours, "2.00").await,
