@@ -121,7 +121,9 @@ impl Attribution {
             PoolFlow::Reserve { amount, paid_in } => {
                 let weights: Vec<(String, i64)> =
                     paid_in.iter().filter(|(_, c)| c.get() > 0).map(|(s, c)| (s.clone(), c.get())).collect();
-                let parts = if weights.is_empty() {
+                let parts = if amount.is_zero() {
+                    Vec::new()
+                } else if weights.is_empty() {
                     vec![(UNATTRIBUTED.to_string(), amount.get())]
                 } else {
                     split(amount.get(), &weights)?
@@ -133,6 +135,9 @@ impl Attribution {
                 Ok(parts)
             }
             PoolFlow::TopUp { amount } => {
+                if amount.is_zero() {
+                    return Ok(Vec::new());
+                }
                 let parts = vec![(UNATTRIBUTED.to_string(), amount.get())];
                 credit(&mut self.pool, &parts)?;
                 add(&mut self.pool_shares.entry(UNATTRIBUTED.into()).or_default().topped_up, amount.get())?;
