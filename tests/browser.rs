@@ -554,8 +554,27 @@ async fn two_staff_users_propose_and_approve_a_distribution_and_an_award(app: &T
     let decided = app.get(&format!("/api/v1/proposals/{id}"), &app.auditor()).await;
     assert_ne!(decided.body["decided_by"], decided.body["proposed_by"], "{}", decided.text);
 
-    // A manual entry is proposed from its form, shows what it would post, and is withdrawn.
+    // The fund page lists the distribution and every late payer with its days overdue.
     browser.goto(&format!("/funds/{fund}")).await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Year-end distribution"), "{text}");
+    let late = app.get(&format!("/api/v1/notices?fund_id={fund}&late=true&limit=500"), &app.staff()).await;
+    let today = chrono::Utc::now().date_naive();
+    let late = late.body["items"].as_array().cloned().unwrap_or_default();
+    assert!(!late.is_empty(), "the demo has late payers");
+    for notice in &late {
+        let due: chrono::NaiveDate = notice["due_date"].as_str().and_then(|d| d.parse().ok()).expect("due date");
+        let row =
+            format!("{} {} {}", notice["investor_name"].as_str().unwrap_or_default(), due, (today - due).num_days());
+        assert!(
+            text.contains(&format!("No. {}", notice["call_number"]))
+                && text.replace(&format!("No. {} ", notice["call_number"]), "").contains(&row),
+            "{row}: {text}"
+        );
+    }
+    browser.screenshot_full_page("fund").await;
+
+    // A manual entry is proposed from its form, shows what it would post, and is withdrawn.
     browser.follow(&format!("a[href='/funds/{fund}/propose/manual-entry']")).await;
     browser.fill("f-description", "Bank charge").await;
     browser.fill("f-postings-0-account", "5010").await;

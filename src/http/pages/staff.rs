@@ -258,7 +258,72 @@ async fn fund_page(
     page = page
         .card(Card::new("Commitments").with(Section::Table(commitment_table)))
         .card(Card::new("Capital calls").with(Section::Table(call_table)));
+    let fund_id = fund.id.clone();
+    let activity = state.db(move |conn| read_activity(conn, &fund_id)).await?;
+    for card in activity_cards(&activity) {
+        page = page.card(card);
+    }
     render(&page)
+}
+
+/// A fund's distributions, deployments and overdue notices, for its page.
+struct Activity {
+    distributions: Vec<crate::storage::waterfall::DistributionSummary>,
+    deployments: Vec<crate::storage::investments::Deployment>,
+    late: Vec<crate::storage::capital::Notice>,
+    today: chrono::NaiveDate,
+}
+
+fn read_activity(conn: &mut crate::storage::DbConnection, fund_id: &str) -> crate::error::AppResult<Activity> {
+    let today = crate::http::api::capital::today();
+    let filter = crate::storage::capital::NoticeFilter {
+        fund_id: Some(fund_id.to_string()),
+        late_only: true,
+        ..Default::default()
+    };
+    Ok(Activity {
+        distributions: crate::storage::waterfall::list_distributions(conn, fund_id)?,
+        deployments: crate::storage::investments::list_deployments(conn, &[fund_id.to_string()])?,
+        late: crate::storage::capital::list_notices(conn, &filter, today, LIST_ROWS_MAX)?,
+        today,
+    })
+}
+
+fn activity_cards(activity: &Activity) -> Vec<Card> {
+    let mut late = Table::new("Late payers", &["Investor", "Call", "Due", "#Days overdue", "#Outstanding"]);
+    for n in &activity.late {
+        late.row(vec![
+            Cell::text(n.investor_name.clone()),
+            Cell::link(format!("No. {}", n.call_number), format!("/calls/{}", n.call_id)),
+            Cell::text(n.due_date.to_string()),
+            Cell::num((activity.today - n.due_date).num_days().to_string()),
+            Cell::money(n.outstanding),
+        ]);
+    }
+    let mut distributions = Table::new("Distributions", &["Date", "Description", "#Cash", "#Distributed", "#Terms"]);
+    for d in &activity.distributions {
+        distributions.row(vec![
+            Cell::text(d.date.to_string()),
+            Cell::text(d.description.clone()),
+            Cell::money(d.cash),
+            Cell::money(d.distributed),
+            Cell::num(format!("v{}", d.terms_version)),
+        ]);
+    }
+    let mut deployments = Table::new("Deployments", &["Date", "Kind", "Description", "#Amount"]);
+    for d in &activity.deployments {
+        deployments.row(vec![
+            Cell::text(d.value_date.to_string()),
+            Cell::text(d.kind.clone()),
+            Cell::text(d.description.clone()),
+            Cell::money(d.amount),
+        ]);
+    }
+    vec![
+        Card::new("Late payers").with(Section::Table(late.empty("Every notice due is paid."))),
+        Card::new("Distributions").with(Section::Table(distributions.empty("No distribution yet."))),
+        Card::new("Deployments").with(Section::Table(deployments.empty("Nothing deployed yet."))),
+    ]
 }
 
 // ---- Sources -------------------------------------------------------------------------
