@@ -52,6 +52,28 @@ pub struct ProposedPosting {
     pub memo: String,
 }
 
+impl From<super::capital::CallLine> for ProposedCallLine {
+    fn from(line: super::capital::CallLine) -> Self {
+        ProposedCallLine {
+            tranche_id: line.tranche_id,
+            purpose: line.purpose,
+            facility_id: line.facility_id,
+            amount: line.amount,
+        }
+    }
+}
+
+impl From<ProposedCallLine> for super::capital::CallLine {
+    fn from(line: ProposedCallLine) -> Self {
+        super::capital::CallLine {
+            tranche_id: line.tranche_id,
+            purpose: line.purpose,
+            facility_id: line.facility_id,
+            amount: line.amount,
+        }
+    }
+}
+
 /// What a proposal executes, with its inputs (the body of the operation's own API call).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -340,15 +362,7 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
         }
         Operation::CapitalCall { fund_id, call_date, due_date, description, lines } => {
             super::funds::get_fund(conn, fund_id)?;
-            let lines = lines
-                .iter()
-                .map(|l| super::capital::CallLine {
-                    tranche_id: l.tranche_id.clone(),
-                    purpose: l.purpose.clone(),
-                    facility_id: l.facility_id.clone(),
-                    amount: l.amount,
-                })
-                .collect();
+            let lines = lines.iter().cloned().map(super::capital::CallLine::from).collect();
             let call = super::capital::NewCall {
                 call_date: *call_date,
                 due_date: *due_date,

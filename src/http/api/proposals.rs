@@ -89,16 +89,7 @@ fn checked(operation: Operation) -> AppResult<Operation> {
                 call_date: call.call_date,
                 due_date: call.due_date,
                 description: call.description,
-                lines: call
-                    .lines
-                    .into_iter()
-                    .map(|l| ProposedCallLine {
-                        tranche_id: l.tranche_id,
-                        purpose: l.purpose,
-                        facility_id: l.facility_id,
-                        amount: l.amount,
-                    })
-                    .collect(),
+                lines: call.lines.into_iter().map(ProposedCallLine::from).collect(),
             }
         }
         Operation::ManualEntry { fund_id, effective_date, description, postings } => {

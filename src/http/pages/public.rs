@@ -181,7 +181,7 @@ fn facilities_card(report: &TransparencyReport) -> Card {
     Card::new("Capital deployed").with(Section::Table(table.empty("Nothing deployed yet.")))
 }
 
-fn pool_card(report: &TransparencyReport) -> Card {
+fn pool_card(report: &TransparencyReport) -> PageResult<Card> {
     let pool = &report.pool;
     let facts = Section::Facts(vec![
         fact("Filled", eur(pool.filled)),
@@ -202,7 +202,7 @@ fn pool_card(report: &TransparencyReport) -> Card {
         by_source.row(vec![
             Cell::text(programme_name(&row.programme)),
             Cell::text(place_name(row.member_state.as_deref())),
-            Cell::money(f.reserved.checked_add(f.topped_up).unwrap_or(f.reserved)),
+            Cell::money(f.reserved.checked_add(f.topped_up).map_err(crate::error::AppError::from)?),
             Cell::money(f.awards.awarded),
             Cell::money(f.awards.used),
             Cell::money(f.awards.returned),
@@ -225,14 +225,14 @@ fn pool_card(report: &TransparencyReport) -> Card {
             Cell::hours(f.gpu_hours_lapsed),
         ]);
     }
-    Card::new("Compute grants for SMEs")
+    Ok(Card::new("Compute grants for SMEs")
         .with(facts)
         .text(
             "Each reserve is attributed to the investors pro rata to what they had paid in on its date; every call, \
              award and GPU-hour draws on those shares pro rata, exact to the cent.",
         )
         .with(Section::Table(by_source.empty("The pool has received nothing yet.")))
-        .with(Section::Table(by_category.empty("No awards yet.")))
+        .with(Section::Table(by_category.empty("No awards yet."))))
 }
 
 fn register_card(report: &TransparencyReport) -> Card {
@@ -265,7 +265,7 @@ async fn fund_page(state: web::Data<AppState>, path: web::Path<String>) -> PageR
         ))
         .card(capital_card(&report))
         .card(facilities_card(&report))
-        .card(pool_card(&report))
+        .card(pool_card(&report)?)
         .card(register_card(&report))
         .card(checkpoint_card(report.checkpoint.as_ref()))
         .card(open_data_card(Some(&report)));
