@@ -181,9 +181,10 @@ grant_calls = [
         "aid_basis": "de_minimis", "min_reviewers": 2, "min_average_score": "60"}},
 ]
 
-def application(company, registration, country, staff, turnover, balance, title, summary, hours, facility):
+def application(company, registration, country, region, nace, staff, turnover, balance, title, summary, hours, facility):
     return {
-        "company": {"legal_name": company, "registration_number": registration, "country": country},
+        "company": {"legal_name": company, "registration_number": registration, "country": country,
+                    "nace_code": nace, "nuts2_region": region},
         "staff_awu": staff, "turnover": eur(turnover), "balance_sheet": eur(balance), "related": [],
         "de_minimis_received": eur(0), "project_title": title, "summary": summary,
         "requested_gpu_hours": hours, "facility_id": facility,
@@ -192,7 +193,7 @@ def application(company, registration, country, staff, turnover, balance, title,
 
 applications = [
     {"key": "app_nordlicht", "call": "call_2026", "sme": "sme_nordlicht", "submit": True,
-     "request": application("Nordlicht Robotics GmbH", "HRB 123456", "DE", "42", 6 * M, 4 * M,
+     "request": application("Nordlicht Robotics GmbH", "HRB 123456", "DE", "DE21", "62.01", "42", 6 * M, 4 * M,
                             "Vision models for warehouse robots",
                             "Training and evaluating vision models that let mobile robots pick mixed goods.",
                             "20000", "gf_fr"),
@@ -200,7 +201,7 @@ applications = [
                  {"reviewer": "staff:reviewer-2", "score": 74, "comment": "Sound; data access to be confirmed."}],
      "award_gpu_hours": "20000"},
     {"key": "app_lumen", "call": "call_2026", "sme": "sme_lumen", "submit": True,
-     "request": application("Lumen Bio SAS", "RCS 901 234 567", "FR", "120", 30 * M, 25 * M,
+     "request": application("Lumen Bio SAS", "RCS 901 234 567", "FR", "FR10", "72.11", "120", 30 * M, 25 * M,
                             "Protein language model fine-tuning",
                             "Fine-tuning protein language models to screen enzyme candidates.",
                             "60000", "gf_fr"),

@@ -43,7 +43,15 @@ const NAVIGATION: [(Role, &[(&str, &str)]); 6] = [
             ("API reference", "/api/docs/"),
         ],
     ),
-    (Role::Sme, &[("Home", "/"), ("Grant calls", "/grant-calls"), ("My applications", "/applications")]),
+    (
+        Role::Sme,
+        &[
+            ("Home", "/"),
+            ("Grant calls", "/grant-calls"),
+            ("My applications", "/applications"),
+            ("Company profile", "/profile"),
+        ],
+    ),
     (Role::Facility, &[("Home", "/"), ("Upload usage", "/facility/usage")]),
     (Role::Admin, &[("Home", "/"), ("Users", "/admin/users"), ("API reference", "/api/docs/")]),
 ];
@@ -284,6 +292,8 @@ async fn an_sme_applies_and_staff_review_and_award_in_the_browser(app: &TestApp,
         ("f-company-legal_name", "Ada Robotics SAS"),
         ("f-company-registration_number", "RCS 123 456 789"),
         ("f-company-country", "FR"),
+        ("f-company-nace_code", "62.01"),
+        ("f-company-nuts2_region", "FR10"),
         ("f-staff_awu", "8"),
         ("f-turnover", "1500000.00"),
         ("f-balance_sheet", "1200000.00"),
@@ -352,12 +362,69 @@ async fn an_sme_applies_and_staff_review_and_award_in_the_browser(app: &TestApp,
     browser.screenshot_full_page("sme-home").await;
 }
 
+/// The SME states its company once in its profile, with a related public body; the category
+/// and every rule applied show on the profile, and an application takes the profile.
+async fn an_sme_states_its_profile_once_and_applies_with_it(app: &TestApp, browser: &Browser) {
+    let (_, facility, call) = grant_call(app).await;
+    browser.sign_in_new(app, "bea", Role::Sme, Some("sme-bea")).await;
+    browser.goto("/profile").await;
+    for (field, value) in [
+        ("f-company-legal_name", "Bea Vision GmbH"),
+        ("f-company-registration_number", "HRB 77"),
+        ("f-company-country", "DE"),
+        ("f-company-nace_code", "62.01"),
+        ("f-company-nuts2_region", "DE21"),
+        ("f-figures-staff_awu", "8"),
+        ("f-figures-turnover", "1500000.00"),
+        ("f-figures-balance_sheet", "1200000.00"),
+        ("f-related-0-legal_name", "Gemeinde Seeon"),
+        ("f-related-0-country", "DE"),
+        ("f-related-0-registration_number", "GEM 09189"),
+        ("f-related-0-holding_percent", "30"),
+        ("f-related-0-listed_investor-annual_budget", "6000000.00"),
+        ("f-related-0-listed_investor-inhabitants", "4600"),
+    ] {
+        browser.fill(field, value).await;
+    }
+    browser.select("f-related-0-public_body", "true").await;
+    browser.select("f-related-0-listed_investor-kind", "autonomous_local_authority").await;
+    browser.submit("Save profile").await;
+    browser.assert_not_error_page().await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Profile saved"), "{text}");
+    assert!(text.contains("SME category\nmicro"), "a small municipality is excepted: {text}");
+    assert!(
+        text.contains("an autonomous local authority with a budget of EUR 6000000.00 and 4600 inhabitants"),
+        "{text}"
+    );
+    browser.screenshot_full_page("profile").await;
+
+    browser.goto(&format!("/grant-calls/{call}/apply")).await;
+    assert!(browser.page_text().await.contains("come from your company profile"));
+    for (field, value) in [
+        ("f-project_title", "Inspection model"),
+        ("f-summary", "Training a defect-detection model."),
+        ("f-requested_gpu_hours", "1000"),
+        ("f-start_date", "2026-01-01"),
+        ("f-end_date", "2026-03-31"),
+    ] {
+        browser.fill(field, value).await;
+    }
+    browser.select("f-facility_id", &facility).await;
+    browser.submit("Save draft and check").await;
+    browser.assert_not_error_page().await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Draft saved") && text.contains("SME category\nmicro"), "{text}");
+    assert!(text.contains("Rec. 2003/361 Art. 3(4)"), "the rules applied are shown: {text}");
+    browser.screenshot_full_page("draft-from-profile").await;
+}
+
 async fn a_facility_uploads_usage_and_sees_each_rows_result(app: &TestApp, browser: &Browser) {
     let (_, facility, call) = grant_call(app).await;
     let sme = app.token(Role::Sme, "sme-usage");
     let body = json!({
-        "company": {"legal_name": "Usage SAS", "registration_number": "U-1", "country": "FR"},
-        "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [],
+        "company": {"legal_name": "Usage SAS", "registration_number": "U-1", "country": "FR", "nace_code": "62.01", "nuts2_region": "FR10"},
+        "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [], "declarations": {"undertaking_in_difficulty": false, "outstanding_recovery_order": false}, 
         "project_title": "Usage", "summary": "Usage.", "requested_gpu_hours": "100", "facility_id": facility,
         "start_date": "2026-01-01", "end_date": "2026-03-31"});
     let application = id(&app.post(&format!("/api/v1/grant-calls/{call}/applications"), &sme, &body).await.body);
@@ -641,6 +708,7 @@ browser_tests!(
     the_harness_fills_selects_dates_and_reads_field_errors,
     refusals_and_missing_pages_are_site_pages,
     an_sme_applies_and_staff_review_and_award_in_the_browser,
+    an_sme_states_its_profile_once_and_applies_with_it,
     a_facility_uploads_usage_and_sees_each_rows_result,
     staff_record_a_commitment_and_auditors_read_the_books,
 );

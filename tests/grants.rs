@@ -84,6 +84,7 @@ fn call_body(g: &Grants, name: &str, budget: &str, basis: &str, max_hours: &str,
     json!({"fund_id": g.fund, "name": name, "budget": budget,
         "opens_at": (now - Duration::days(1)).to_rfc3339(), "closes_at": (now + Duration::days(30)).to_rfc3339(),
         "eligible_facility_ids": [g.facility], "max_gpu_hours_per_award": max_hours, "aid_basis": basis,
+        "aid_measure_reference": (basis != "de_minimis").then_some("SA.100001"),
         "min_reviewers": reviewers, "min_average_score": "60"})
 }
 
@@ -97,8 +98,8 @@ async fn open_call(app: &TestApp, g: &Grants, budget: &str, basis: &str, max_hou
 /// A micro enterprise in France asking for `hours` in Q1 2026.
 fn application(g: &Grants, registration: &str, hours: &str) -> Value {
     json!({
-        "company": {"legal_name": format!("Mistral Robotics {registration}"), "registration_number": registration, "country": "FR"},
-        "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [],
+        "company": {"legal_name": format!("Mistral Robotics {registration}"), "registration_number": registration, "country": "FR", "nace_code": "62.01", "nuts2_region": "FR10"},
+        "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [], "declarations": {"undertaking_in_difficulty": false, "outstanding_recovery_order": false},
         "project_title": "Robot grasping foundation model", "summary": "Training a 7B vision-language-action model.",
         "requested_gpu_hours": hours, "facility_id": g.facility, "start_date": "2026-01-01", "end_date": "2026-03-31"
     })
@@ -290,10 +291,10 @@ async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: Test
     assert_eq!(reply.body["assessment"]["aid_value"], "100000.00", "{}", reply.text);
     let id = reply.body["id"].as_str().expect("id");
     let refused = app.post(&format!("/api/v1/applications/{id}/submit"), &sme(&app, "sme-a"), &json!(null)).await;
-    assert_problem(&refused, 422, Some("de_minimis_received"));
+    assert_problem(&refused, 422, Some("requested_gpu_hours"));
     assert_eq!(refused.body["type"], "/problems/de-minimis-exceeded");
     let detail = refused.body["detail"].as_str().unwrap_or_default();
-    for figure in ["250000.00", "100000.00", "350000.00", "300000.00", "at most 50000.00 more"] {
+    for figure in ["250000.00", "100000.00", "350000.00", "300000.00", "at most EUR 50000.00 more"] {
         assert!(detail.contains(figure), "{figure} missing from {detail}");
     }
     // Two applications of one undertaking (same register number, two SME accounts), each under
@@ -543,8 +544,8 @@ async fn register_is_public_and_parties_see_only_their_own(app: TestApp) {
     assert_eq!(register.status, 200, "{}", register.text);
     let entries = register.body["items"].as_array().expect("list");
     assert_eq!(entries.len(), 1, "{}", register.text);
-    assert_eq!(entries[0]["aid_value"], "112000.00");
-    assert_eq!(entries[0]["beneficiary"], "Mistral Robotics RCS-BIG");
+    assert_eq!(entries[0]["aid_element_eur"], "112000.00");
+    assert_eq!(entries[0]["beneficiary_name"], "Mistral Robotics RCS-BIG");
     assert_eq!(entries[0]["facility"], "LUMI-AI");
     assert!(entries[0].get("sme_id").is_none(), "no internal ids in the public register");
 

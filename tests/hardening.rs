@@ -177,7 +177,7 @@ async fn ids_are_checked_as_uuids_wherever_they_are_sent(app: TestApp) {
     let call = json!({"fund_id": fund, "name": "Ids call", "budget": "1000.00",
         "opens_at": "2025-01-01T00:00:00Z", "closes_at": "2025-02-01T00:00:00Z",
         "eligible_facility_ids": [uuid::Uuid::now_v7().to_string(), "LUMI"], "max_gpu_hours_per_award": "10",
-        "aid_basis": "industrial_research", "min_reviewers": 1, "min_average_score": "50"});
+        "aid_basis": "industrial_research", "aid_measure_reference": "SA.100001", "min_reviewers": 1, "min_average_score": "50"});
     let refused = app.post("/api/v1/grant-calls", &staff, &call).await;
     common::assert_problem(&refused, 400, Some("eligible_facility_ids[1]"));
     for query in [

@@ -102,8 +102,8 @@ async fn hostile_books(app: &TestApp) -> HostileBooks {
     let sme = app.token(Role::Sme, &common::party_id(SME_ID));
     let application = |registration: &str| {
         json!({
-            "company": {"legal_name": hostile("company_name"), "registration_number": registration, "country": "FR"},
-            "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [],
+            "company": {"legal_name": hostile("company_name"), "registration_number": registration, "country": "FR", "nace_code": "62.01", "nuts2_region": "FR10"},
+            "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [], "declarations": {"undertaking_in_difficulty": false, "outstanding_recovery_order": false}, 
             "project_title": hostile("project_title"), "summary": hostile("project_summary"),
             "requested_gpu_hours": "100", "facility_id": facility, "start_date": "2026-01-01", "end_date": "2026-03-31"})
     };

@@ -89,13 +89,13 @@ async fn two_nodes_on_one_postgresql_neither_overspend_nor_double_count() {
     let budget = format!("{}.00", 1_400 * AWARDS_FUNDED);
     let call = c.created(&a, "/api/v1/grant-calls", json!({"fund_id": fund, "name": "Race", "budget": budget,
         "opens_at": (now - chrono::Duration::days(1)).to_rfc3339(), "closes_at": (now + chrono::Duration::days(30)).to_rfc3339(),
-        "eligible_facility_ids": [facility], "max_gpu_hours_per_award": "1000", "aid_basis": "industrial_research",
+        "eligible_facility_ids": [facility], "max_gpu_hours_per_award": "1000", "aid_basis": "industrial_research", "aid_measure_reference": "SA.100001",
         "min_reviewers": 1, "min_average_score": "60"})).await;
     let mut applications = Vec::new();
     for n in 0..APPLICATIONS {
         let sme = format!("sme-{n}");
-        let body = json!({"company": {"legal_name": format!("SME {n}"), "registration_number": format!("R-{n}"), "country": "FR"},
-            "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [],
+        let body = json!({"company": {"legal_name": format!("SME {n}"), "registration_number": format!("R-{n}"), "country": "FR", "nace_code": "62.01", "nuts2_region": "FR10"},
+            "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [], "declarations": {"undertaking_in_difficulty": false, "outstanding_recovery_order": false}, 
             "project_title": "Model", "summary": "Training.", "requested_gpu_hours": "1000", "facility_id": facility,
             "start_date": "2026-01-01", "end_date": "2026-03-31"});
         let (status, draft) =

@@ -8,16 +8,17 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::eligibility::{aggregate, category, EligibilityError, EnterpriseFigures, Related, SmeCategory};
+use super::eligibility::{classify_enterprise, EligibilityError, EnterpriseFigures, Related, RuleApplied, SmeCategory};
 use super::hours::{GpuHours, Quarter};
 use super::money::{Cents, MoneyError};
 use super::parties::eu_member_state;
-use super::state_aid::{aid_value, check_de_minimis, intensity_percent, AidBasis, DeMinimisExceeded};
+use super::state_aid::{
+    aid_value, check_single_undertaking, cumulated_intensity, de_minimis_excluded_sector, intensity_with_bonus,
+    AidBasis, BonusClaim, CumulationExceeded, DeMinimisExceeded, GrantedAid, Member,
+};
 
 /// Highest score a reviewer may give.
 pub const SCORE_MAX: i32 = 100;
-/// Awards whose aid value is above this are published in the public register.
-pub const PUBLICATION_THRESHOLD: Cents = Cents::new(100_000 * 100);
 /// Longest award period, in days (about five years).
 pub const AWARD_PERIOD_DAYS_MAX: i64 = 1_830;
 
@@ -94,16 +95,43 @@ pub struct CallTerms {
     pub aid_basis: AidBasis,
     pub min_reviewers: i32,
     pub min_average_score: Decimal,
+    /// The call allows the GBER Art. 25(6)(b) collaboration or dissemination bonus.
+    pub bonus_allowed: bool,
+}
+
+/// The GBER declarations of an application (Art. 1(4)(a) and (c)): `None` until declared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Declarations {
+    /// The undertaking is in difficulty (GBER Art. 2(18)).
+    #[serde(default)]
+    pub undertaking_in_difficulty: Option<bool>,
+    /// The undertaking is subject to an outstanding recovery order following a Commission
+    /// decision declaring aid illegal and incompatible.
+    #[serde(default)]
+    pub outstanding_recovery_order: Option<bool>,
 }
 
 /// What an SME states in its application.
 #[derive(Clone, Debug)]
 pub struct ApplicationFacts {
+    pub legal_name: String,
+    pub registration_number: String,
     pub country: String,
+    /// NACE Rev. 2 code of the main activity, normalised; `None` until declared.
+    pub nace_code: Option<String>,
+    /// NUTS 2 region of establishment; `None` until declared.
+    pub nuts2_region: Option<String>,
     pub own: EnterpriseFigures,
+    /// Figures of the closed accounting period before the latest, when there is one.
+    pub previous: Option<EnterpriseFigures>,
     pub related: Vec<Related>,
     /// De minimis aid the undertaking received elsewhere in the last three years.
     pub declared_de_minimis: Cents,
+    pub declarations: Declarations,
+    pub bonus: Option<BonusClaim>,
+    /// Other State aid for the same eligible costs (the same GPU-hours), in EUR.
+    pub other_aid_same_costs: Cents,
     pub requested: GpuHours,
     pub facility_id: String,
     pub start_date: NaiveDate,
@@ -115,6 +143,22 @@ pub struct ApplicationFacts {
 pub enum Refusal {
     #[error("not an SME: with partner and linked enterprises the company has {staff_awu} annual work units, a turnover of {turnover} and a balance sheet of {balance_sheet}, above the medium-sized ceilings (fewer than 250 AWU and a turnover up to 50000000.00 or a balance sheet up to 43000000.00)")]
     NotAnSme { staff_awu: Decimal, turnover: Cents, balance_sheet: Cents },
+    #[error("not an SME: public bodies hold {percent}% of the capital or voting rights, 25% or more (Recommendation 2003/361 Art. 3(4)), and none of the Art. 3(2) exceptions covers it")]
+    PubliclyControlled { percent: Decimal },
+    #[error("{what} must be declared")]
+    Undeclared { field: String, what: String },
+    #[error(
+        "de minimis aid may not go to {sector} (Regulation 2023/2831 Art. 1(1)); the main activity is NACE {nace}"
+    )]
+    SectorExcluded { nace: String, sector: &'static str },
+    #[error("GBER aid may not go to an undertaking in difficulty (GBER Art. 1(4)(c))")]
+    InDifficulty,
+    #[error("GBER aid may not go to an undertaking under an outstanding recovery order (GBER Art. 1(4)(a))")]
+    RecoveryOrder,
+    #[error("this call does not allow the Art. 25(6)(b) collaboration or dissemination bonus")]
+    BonusNotAllowed,
+    #[error("{0}")]
+    Cumulation(CumulationExceeded),
     #[error("not established in the EU-27: {0}")]
     NotInEu(String),
     #[error("the call opens at {0} UTC")]
@@ -135,6 +179,13 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::NotAnSme { .. } => "not-an-sme",
+            Refusal::PubliclyControlled { .. } => "publicly-controlled",
+            Refusal::Undeclared { .. } => "declaration-missing",
+            Refusal::SectorExcluded { .. } => "sector-excluded",
+            Refusal::InDifficulty => "undertaking-in-difficulty",
+            Refusal::RecoveryOrder => "outstanding-recovery-order",
+            Refusal::BonusNotAllowed => "bonus-not-allowed",
+            Refusal::Cumulation(_) => "cumulation-exceeded",
             Refusal::NotInEu(_) => "not-in-eu",
             Refusal::CallNotOpen(_) => "call-not-open",
             Refusal::CallClosed(_) => "call-closed",
@@ -145,55 +196,130 @@ impl Refusal {
         }
     }
 
-    pub fn field(&self) -> &'static str {
-        match self {
+    pub fn field(&self) -> String {
+        let field = match self {
+            Refusal::Undeclared { field, .. } => return field.clone(),
             Refusal::NotAnSme { .. } => "staff_awu",
+            Refusal::PubliclyControlled { .. } => "related",
+            Refusal::SectorExcluded { .. } => "company.nace_code",
+            Refusal::InDifficulty => "declarations.undertaking_in_difficulty",
+            Refusal::RecoveryOrder => "declarations.outstanding_recovery_order",
+            Refusal::BonusNotAllowed => "bonus",
+            Refusal::Cumulation(_) => "other_aid_same_costs",
             Refusal::NotInEu(_) => "company.country",
             Refusal::CallNotOpen(_) | Refusal::CallClosed(_) => "call_id",
             Refusal::HoursAboveMaximum { .. } => "requested_gpu_hours",
             Refusal::FacilityNotEligible => "facility_id",
             Refusal::Period(_) => "end_date",
-            Refusal::DeMinimis(_) => "de_minimis_received",
-        }
+            // Fewer hours is what brings the request under the ceiling.
+            Refusal::DeMinimis(_) => "requested_gpu_hours",
+        };
+        field.to_string()
     }
 }
 
-/// The service's reading of an application: category, intensity, aid value, and every refusal.
+/// The service's reading of an application: category, intensity, aid value, every rule it
+/// applied in words, and every refusal.
 #[derive(Clone, Debug)]
 pub struct Assessment {
     pub aggregated: EnterpriseFigures,
+    pub aggregated_previous: Option<EnterpriseFigures>,
     pub category: SmeCategory,
+    /// The intensity this award gets: the call's for the category, with the bonus, reduced by
+    /// other aid for the same costs.
     pub intensity_percent: Option<Decimal>,
     pub aid_value: Option<Cents>,
+    pub rules: Vec<RuleApplied>,
     pub refusals: Vec<Refusal>,
 }
 
+/// The applicant and its linked enterprises: one single undertaking for de minimis.
+pub fn single_undertaking(facts: &ApplicationFacts) -> Vec<Member> {
+    let mut members = vec![Member {
+        name: facts.legal_name.clone(),
+        key: undertaking_key(&facts.country, &facts.registration_number),
+        declared: facts.declared_de_minimis,
+    }];
+    for related in &facts.related {
+        if related.relation().0 == super::eligibility::Relation::Linked
+            && !related.registration_number.trim().is_empty()
+        {
+            members.push(Member {
+                name: related.legal_name.trim().to_string(),
+                key: undertaking_key(&related.country, &related.registration_number),
+                declared: related.de_minimis_received.unwrap_or(Cents::ZERO),
+            });
+        }
+    }
+    members
+}
+
+/// The intensity an award gets at `price` for `hours`: the call's for the category, with the
+/// bonus where claimed and allowed, reduced by other aid for the same costs (GBER only).
+pub fn award_intensity(
+    call: &CallTerms,
+    facts: &ApplicationFacts,
+    category: SmeCategory,
+    hours: GpuHours,
+    price: Cents,
+) -> Result<Option<Result<Decimal, CumulationExceeded>>, MoneyError> {
+    let bonus = facts.bonus.is_some() && call.bonus_allowed;
+    let Some(highest) = intensity_with_bonus(call.aid_basis, category, bonus) else {
+        return Ok(None);
+    };
+    if !call.aid_basis.is_gber() {
+        return Ok(Some(Ok(highest)));
+    }
+    let costs = aid_value(hours.milli(), price, Decimal::ONE_HUNDRED)?;
+    Ok(Some(cumulated_intensity(highest, costs, facts.other_aid_same_costs)))
+}
+
 /// Assesses an application at `now` with the facility's price in force and the de minimis aid
-/// the undertaking was granted here (`(award date, aid value)`).
+/// granted here to any member of its single undertaking.
 pub fn assess(
     call: &CallTerms,
     facts: &ApplicationFacts,
     now: NaiveDateTime,
     price: Option<Cents>,
-    granted_de_minimis: &[(NaiveDate, Cents)],
+    granted_de_minimis: &[GrantedAid],
 ) -> Result<Assessment, EligibilityError> {
-    let aggregated = aggregate(&facts.own, &facts.related)?;
-    let category = category(&aggregated);
-    let intensity = intensity_percent(call.aid_basis, category);
-    let aid = match (price, intensity) {
-        (Some(price), Some(percent)) => Some(aid_value(facts.requested.milli(), price, percent)?),
-        _ => None,
-    };
+    let classification = classify_enterprise(&facts.own, facts.previous.as_ref(), &facts.related)?;
+    let category = classification.category;
+    let mut rules = classification.rules;
     let mut refusals = Vec::new();
+    let (intensity, aid) = match price {
+        Some(price) => match award_intensity(call, facts, category, facts.requested, price)? {
+            Some(Ok(percent)) => (Some(percent), Some(aid_value(facts.requested.milli(), price, percent)?)),
+            Some(Err(exceeded)) => {
+                refusals.push(Refusal::Cumulation(exceeded));
+                (None, None)
+            }
+            None => (None, None),
+        },
+        None => (intensity_with_bonus(call.aid_basis, category, facts.bonus.is_some() && call.bonus_allowed), None),
+    };
+    if let Some(percent) = intensity {
+        rules.push(RuleApplied {
+            rule: intensity_rule(call.aid_basis).into(),
+            finding: intensity_words(call, facts, category, percent),
+        });
+    }
     if let Err(reason) = eu_member_state(&facts.country) {
         refusals.push(Refusal::NotInEu(reason));
     }
+    identity_refusals(call, facts, &mut refusals);
     if category == SmeCategory::NotSme {
-        refusals.push(Refusal::NotAnSme {
-            staff_awu: aggregated.staff_awu,
-            turnover: aggregated.turnover,
-            balance_sheet: aggregated.balance_sheet,
-        });
+        refusals.push(
+            if classification.public_holding_percent >= Decimal::from(super::eligibility::PUBLIC_CONTROL_PERCENT_MIN) {
+                Refusal::PubliclyControlled { percent: classification.public_holding_percent.normalize() }
+            } else {
+                Refusal::NotAnSme {
+                    staff_awu: classification.aggregated.staff_awu,
+                    turnover: classification.aggregated.turnover,
+                    balance_sheet: classification.aggregated.balance_sheet,
+                }
+            },
+        );
     }
     if now < call.opens_at {
         refusals.push(Refusal::CallNotOpen(call.opens_at));
@@ -211,11 +337,101 @@ pub fn assess(
         refusals.push(Refusal::Period(reason));
     }
     if let (AidBasis::DeMinimis, Some(aid)) = (call.aid_basis, aid) {
-        if let Err(exceeded) = check_de_minimis(now.date(), facts.declared_de_minimis, granted_de_minimis, aid)? {
+        let members = single_undertaking(facts);
+        if members.len() > 1 {
+            let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+            rules.push(RuleApplied {
+                rule: "Reg. 2023/2831 Art. 2(2)".into(),
+                finding: format!("one single undertaking shares the ceiling: {}", names.join(", ")),
+            });
+        }
+        if let Err(exceeded) = check_single_undertaking(now.date(), &members, granted_de_minimis, aid)? {
             refusals.push(Refusal::DeMinimis(exceeded));
         }
     }
-    Ok(Assessment { aggregated, category, intensity_percent: intensity, aid_value: aid, refusals })
+    Ok(Assessment {
+        aggregated: classification.aggregated,
+        aggregated_previous: classification.aggregated_previous,
+        category,
+        intensity_percent: intensity,
+        aid_value: aid,
+        rules,
+        refusals,
+    })
+}
+
+fn intensity_rule(basis: AidBasis) -> &'static str {
+    if basis.is_gber() {
+        "GBER Art. 25(5) and (6)"
+    } else {
+        "Reg. 2023/2831"
+    }
+}
+
+fn intensity_words(call: &CallTerms, facts: &ApplicationFacts, category: SmeCategory, percent: Decimal) -> String {
+    let mut text =
+        format!("{} for a {} enterprise: {}%", call.aid_basis.objective(), category.words(), percent.normalize());
+    match (facts.bonus, call.bonus_allowed) {
+        (Some(claim), true) => {
+            text.push_str(&format!(", with the Art. 25(6)(b) bonus for {} (capped at 80%)", claim.as_str()))
+        }
+        (Some(_), false) => text.push_str(", without a bonus (the call allows none)"),
+        _ => {}
+    }
+    if call.aid_basis.is_gber() && !facts.other_aid_same_costs.is_zero() {
+        text.push_str(&format!(
+            ", reduced for EUR {} of other aid for the same costs (GBER Art. 8(3))",
+            facts.other_aid_same_costs
+        ));
+    }
+    text
+}
+
+/// What must be declared before submission, and the declarations that exclude aid.
+fn identity_refusals(call: &CallTerms, facts: &ApplicationFacts, refusals: &mut Vec<Refusal>) {
+    let undeclared = |field: &str, what: &str| Refusal::Undeclared { field: field.into(), what: what.into() };
+    match &facts.nace_code {
+        None => refusals.push(undeclared("company.nace_code", "the NACE code of the main activity")),
+        Some(nace) if call.aid_basis == AidBasis::DeMinimis => {
+            if let Some(sector) = de_minimis_excluded_sector(nace) {
+                refusals.push(Refusal::SectorExcluded { nace: nace.clone(), sector });
+            }
+        }
+        Some(_) => {}
+    }
+    if facts.nuts2_region.is_none() {
+        refusals.push(undeclared("company.nuts2_region", "the NUTS 2 region of establishment"));
+    }
+    for (index, related) in facts.related.iter().enumerate() {
+        if related.legal_name.trim().is_empty()
+            || related.registration_number.trim().is_empty()
+            || related.country.trim().is_empty()
+        {
+            refusals.push(undeclared(
+                &format!("related[{index}].registration_number"),
+                "each related enterprise's legal name, country and register or VAT number",
+            ));
+        }
+    }
+    if call.aid_basis.is_gber() {
+        match facts.declarations.undertaking_in_difficulty {
+            None => refusals
+                .push(undeclared("declarations.undertaking_in_difficulty", "whether the undertaking is in difficulty")),
+            Some(true) => refusals.push(Refusal::InDifficulty),
+            Some(false) => {}
+        }
+        match facts.declarations.outstanding_recovery_order {
+            None => refusals.push(undeclared(
+                "declarations.outstanding_recovery_order",
+                "whether the undertaking is under an outstanding recovery order",
+            )),
+            Some(true) => refusals.push(Refusal::RecoveryOrder),
+            Some(false) => {}
+        }
+    }
+    if facts.bonus.is_some() && !call.bonus_allowed {
+        refusals.push(Refusal::BonusNotAllowed);
+    }
 }
 
 /// An award period: ends on or after it starts, and lasts at most [`AWARD_PERIOD_DAYS_MAX`].
@@ -350,19 +566,31 @@ mod tests {
             aid_basis: basis,
             min_reviewers: 2,
             min_average_score: Decimal::from(60),
+            bonus_allowed: false,
         }
     }
 
     fn facts(staff: i64, turnover_eur: i64) -> ApplicationFacts {
         ApplicationFacts {
+            legal_name: "Acme SAS".into(),
+            registration_number: "RCS 123 456 789".into(),
             country: "FR".into(),
+            nace_code: Some("J62.01".into()),
+            nuts2_region: Some("FR10".into()),
             own: EnterpriseFigures {
                 staff_awu: Decimal::from(staff),
                 turnover: Cents::new(turnover_eur * 100),
                 balance_sheet: Cents::new(turnover_eur * 100),
             },
+            previous: None,
             related: vec![],
             declared_de_minimis: Cents::ZERO,
+            declarations: Declarations {
+                undertaking_in_difficulty: Some(false),
+                outstanding_recovery_order: Some(false),
+            },
+            bonus: None,
+            other_aid_same_costs: Cents::ZERO,
             requested: GpuHours::from_whole(10_000).unwrap(),
             facility_id: "f1".into(),
             start_date: d("2026-04-01"),
@@ -419,7 +647,12 @@ mod tests {
         let mut f = facts(5, 1_000_000);
         f.declared_de_minimis = Cents::new(150_000 * 100);
         // 10,000 h x EUR 10.00 x 100% = EUR 100,000; with 80,000 granted here: 330,000.
-        let granted = [(d("2025-05-01"), Cents::new(80_000 * 100))];
+        let granted = [GrantedAid {
+            date: d("2025-05-01"),
+            amount: Cents::new(80_000 * 100),
+            beneficiary: "Acme SAS".into(),
+            beneficiary_key: "FR:RCS123456789".into(),
+        }];
         let a =
             assess(&call(AidBasis::DeMinimis), &f, at("2026-02-01 10:00"), Some(Cents::new(1_000)), &granted).unwrap();
         let refusal = a.refusals.iter().find(|r| r.code() == "de-minimis-exceeded").expect("refused");
@@ -436,6 +669,77 @@ mod tests {
         .unwrap();
         assert!(gber.refusals.is_empty());
         assert_eq!(gber.intensity_percent, Some(Decimal::from(45)));
+    }
+
+    #[test]
+    fn gber_declarations_sector_and_identity_are_required() {
+        let mut f = facts(5, 1_000_000);
+        f.declarations = Declarations::default();
+        f.nuts2_region = None;
+        let at_time = at("2026-02-01 10:00");
+        let a = assess(&call(AidBasis::IndustrialResearch), &f, at_time, Some(Cents::new(250)), &[]).unwrap();
+        let fields: Vec<String> = a.refusals.iter().map(Refusal::field).collect();
+        assert_eq!(
+            fields,
+            [
+                "company.nuts2_region",
+                "declarations.undertaking_in_difficulty",
+                "declarations.outstanding_recovery_order"
+            ]
+        );
+        f.nuts2_region = Some("FR10".into());
+        f.declarations = Declarations { undertaking_in_difficulty: Some(true), outstanding_recovery_order: Some(true) };
+        let a = assess(&call(AidBasis::IndustrialResearch), &f, at_time, Some(Cents::new(250)), &[]).unwrap();
+        let codes: Vec<&str> = a.refusals.iter().map(Refusal::code).collect();
+        assert_eq!(codes, ["undertaking-in-difficulty", "outstanding-recovery-order"]);
+        // De minimis asks no GBER declaration, but excludes fishery.
+        f.nace_code = Some("A03.22".into());
+        let a = assess(&call(AidBasis::DeMinimis), &f, at_time, Some(Cents::new(250)), &[]).unwrap();
+        let codes: Vec<&str> = a.refusals.iter().map(Refusal::code).collect();
+        assert_eq!(codes, ["sector-excluded"]);
+        assert!(a.refusals[0].to_string().contains("fishery and aquaculture"));
+    }
+
+    #[test]
+    fn bonus_and_cumulation_set_the_intensity() {
+        let at_time = at("2026-02-01 10:00");
+        let mut f = facts(20, 3_000_000);
+        f.bonus = Some(BonusClaim::Collaboration);
+        let mut c = call(AidBasis::ExperimentalDevelopment);
+        let refused = assess(&c, &f, at_time, Some(Cents::new(250)), &[]).unwrap();
+        assert_eq!(refused.refusals.iter().map(Refusal::code).collect::<Vec<_>>(), ["bonus-not-allowed"]);
+        c.bonus_allowed = true;
+        let a = assess(&c, &f, at_time, Some(Cents::new(250)), &[]).unwrap();
+        assert_eq!(a.intensity_percent, Some(Decimal::from(60)), "25 + 20 + 15");
+        // 10,000 h at EUR 2.50 = EUR 25,000 of costs; EUR 5,000 of other aid is 20 points.
+        f.other_aid_same_costs = Cents::new(5_000 * 100);
+        let a = assess(&c, &f, at_time, Some(Cents::new(250)), &[]).unwrap();
+        assert_eq!(a.intensity_percent, Some(Decimal::from(40)));
+        assert_eq!(a.aid_value, Some(Cents::new(10_000 * 100)), "EUR 10,000 + EUR 5,000 = 60% of EUR 25,000");
+        f.other_aid_same_costs = Cents::new(15_000 * 100);
+        let a = assess(&c, &f, at_time, Some(Cents::new(250)), &[]).unwrap();
+        assert_eq!(a.refusals.iter().map(Refusal::code).collect::<Vec<_>>(), ["cumulation-exceeded"]);
+    }
+
+    #[test]
+    fn a_publicly_controlled_company_is_refused_with_the_reason() {
+        let mut f = facts(5, 1_000_000);
+        f.related = vec![Related {
+            legal_name: "Ville de Paris".into(),
+            country: "FR".into(),
+            registration_number: "SIREN 217 500 016".into(),
+            holding_percent: Decimal::from(30),
+            control: None,
+            public_body: true,
+            listed_investor: None,
+            figures: None,
+            previous_figures: None,
+            de_minimis_received: None,
+        }];
+        let a = assess(&call(AidBasis::DeMinimis), &f, at("2026-02-01 10:00"), Some(Cents::new(250)), &[]).unwrap();
+        assert_eq!(a.refusals.iter().map(Refusal::code).collect::<Vec<_>>(), ["publicly-controlled"]);
+        assert!(a.refusals[0].to_string().contains("30%"));
+        assert!(a.rules.iter().any(|r| r.rule.contains("3(4)")));
     }
 
     #[test]

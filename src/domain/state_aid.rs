@@ -1,5 +1,7 @@
-//! State aid for compute grants: GBER Art. 25 research intensities and the de minimis ceiling
-//! (Regulation 2023/2831: EUR 300,000 per single undertaking over any rolling three years).
+//! State aid for compute grants: GBER Art. 25 research intensities (with the Art. 25(6)(b)
+//! collaboration or dissemination bonus), cumulation with other aid for the same costs
+//! (GBER Art. 8(3)), and the de minimis ceiling of a single undertaking (Regulation 2023/2831:
+//! EUR 300,000 over any rolling three years, shared by all linked enterprises).
 
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
@@ -15,6 +17,10 @@ pub const DE_MINIMIS_CEILING: Cents = Cents::new(300_000 * 100);
 pub const DE_MINIMIS_WINDOW_MONTHS: u32 = 36;
 /// GBER Art. 25 ceiling on any intensity.
 pub const INTENSITY_MAX_PERCENT: i64 = 80;
+/// GBER Art. 25(6)(b): points added for effective collaboration or wide dissemination.
+pub const COLLABORATION_BONUS_PERCENT: i64 = 15;
+/// Decimals of percent an intensity reduced for cumulation keeps (rounded down).
+pub const REDUCED_INTENSITY_SCALE: u32 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +48,104 @@ impl AidBasis {
     pub fn parse(text: &str) -> Option<AidBasis> {
         AidBasis::ALL.into_iter().find(|b| b.as_str() == text)
     }
+
+    /// Aid under the General Block Exemption Regulation (not de minimis).
+    pub fn is_gber(self) -> bool {
+        self != AidBasis::DeMinimis
+    }
+
+    /// The aid's objective as the transparency register names it.
+    pub fn objective(self) -> &'static str {
+        match self {
+            AidBasis::DeMinimis => "De minimis aid (Regulation (EU) 2023/2831)",
+            AidBasis::IndustrialResearch => "Research and development: industrial research (GBER Art. 25(2)(b))",
+            AidBasis::ExperimentalDevelopment => {
+                "Research and development: experimental development (GBER Art. 25(2)(c))"
+            }
+        }
+    }
+}
+
+/// GBER awards above this are published (GBER Art. 9(1)(c)); every de minimis award is
+/// recorded whatever its amount (Regulation 2023/2831 Art. 6, from 2026-01-01).
+pub const GBER_PUBLICATION_THRESHOLD: Cents = Cents::new(100_000 * 100);
+
+/// Whether an award goes into the public state-aid register.
+pub fn published(basis: AidBasis, aid: Cents) -> bool {
+    !basis.is_gber() || aid > GBER_PUBLICATION_THRESHOLD
+}
+
+impl AidBasis {
+    /// The legal basis as the register names it.
+    pub fn legal_basis(self) -> &'static str {
+        if self.is_gber() {
+            "Regulation (EU) No 651/2014 (GBER), Art. 25"
+        } else {
+            "Regulation (EU) 2023/2831 (de minimis)"
+        }
+    }
+}
+
+/// Why an Art. 25(6)(b) bonus is claimed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BonusClaim {
+    /// Effective collaboration between undertakings (at least one an SME) or with a research
+    /// and knowledge-dissemination organisation (Art. 25(6)(b)(i)).
+    Collaboration,
+    /// Wide dissemination of the project's results (Art. 25(6)(b)(ii)).
+    Dissemination,
+}
+
+impl BonusClaim {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BonusClaim::Collaboration => "collaboration",
+            BonusClaim::Dissemination => "dissemination",
+        }
+    }
+}
+
+/// The intensity with the Art. 25(6)(b) bonus when `bonus` holds (GBER bases only), capped at
+/// [`INTENSITY_MAX_PERCENT`]; none for a non-SME.
+pub fn intensity_with_bonus(basis: AidBasis, category: SmeCategory, bonus: bool) -> Option<Decimal> {
+    let base = intensity_percent(basis, category)?;
+    if !bonus || !basis.is_gber() {
+        return Some(base);
+    }
+    Some((base + Decimal::from(COLLABORATION_BONUS_PERCENT)).min(Decimal::from(INTENSITY_MAX_PERCENT)))
+}
+
+/// Other aid for the same eligible costs leaves no room under the highest applicable intensity.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "aid for the same costs may not cumulate above {highest}%: other aid of EUR {other} is {other_percent}% of the EUR {costs} of eligible costs, leaving nothing for this award"
+)]
+pub struct CumulationExceeded {
+    pub highest: Decimal,
+    pub other: Cents,
+    pub other_percent: Decimal,
+    pub costs: Cents,
+}
+
+/// GBER Art. 8(3)(b): this award's intensity once other aid for the same eligible costs is
+/// counted, so that both together never exceed the highest applicable intensity. The reduced
+/// intensity is rounded down to [`REDUCED_INTENSITY_SCALE`] decimals, so the total stays under.
+pub fn cumulated_intensity(highest: Decimal, costs: Cents, other: Cents) -> Result<Decimal, CumulationExceeded> {
+    if other.is_zero() {
+        return Ok(highest);
+    }
+    let other_percent = if costs.is_zero() {
+        Decimal::ONE_HUNDRED
+    } else {
+        other.to_decimal() * Decimal::ONE_HUNDRED / costs.to_decimal()
+    };
+    let reduced = (highest - other_percent)
+        .round_dp_with_strategy(REDUCED_INTENSITY_SCALE, rust_decimal::RoundingStrategy::ToNegativeInfinity);
+    if reduced <= Decimal::ZERO {
+        return Err(CumulationExceeded { highest, other, other_percent: other_percent.round_dp(2), costs });
+    }
+    Ok(reduced.normalize())
 }
 
 /// Aid intensity in percent for a basis and an SME category; none for a non-SME.
@@ -78,13 +182,39 @@ pub fn aid_value(milli_gpu_hours: i64, price_per_hour: Cents, intensity_percent:
     Cents::from_decimal(Decimal::new(cents, 2))
 }
 
-/// Why de minimis aid is refused, with the figures.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "de minimis ceiling exceeded: {prior} of aid in the three years to {date} plus {requested} requested is {total}, above {ceiling} (at most {headroom} more can be granted)"
-)]
+/// A member of a single undertaking (Regulation 2023/2831 Art. 2(2)): the applicant or an
+/// enterprise linked to it, with the de minimis aid it declares received elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    /// Country and register number, normalised (see `grants::undertaking_key`).
+    pub key: String,
+    pub declared: Cents,
+}
+
+/// De minimis aid granted here to a member of the single undertaking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantedAid {
+    pub date: NaiveDate,
+    pub amount: Cents,
+    pub beneficiary: String,
+    pub beneficiary_key: String,
+}
+
+/// One member's aid in the window, for the refusal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberAid {
+    pub name: String,
+    pub key: String,
+    pub declared: Cents,
+    pub granted_here: Cents,
+}
+
+/// Why de minimis aid is refused, with the figures of every member.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeMinimisExceeded {
     pub date: NaiveDate,
+    pub members: Vec<MemberAid>,
     pub prior: Cents,
     pub requested: Cents,
     pub total: Cents,
@@ -92,23 +222,96 @@ pub struct DeMinimisExceeded {
     pub headroom: Cents,
 }
 
-/// Checks a new de minimis grant on `date` against the ceiling: aid the undertaking declared for
-/// the window, plus aid granted here within the three years up to and including `date`.
-pub fn check_de_minimis(
+impl std::fmt::Display for DeMinimisExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let who: Vec<String> = self
+            .members
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} ({}) declared EUR {} received elsewhere and was granted EUR {} here",
+                    m.name, m.key, m.declared, m.granted_here
+                )
+            })
+            .collect();
+        let undertaking = if self.members.len() > 1 { "the single undertaking's members" } else { "the undertaking" };
+        write!(
+            f,
+            "de minimis ceiling exceeded: in the three years to {}, {undertaking}: {}; that is EUR {}, and with EUR {} requested EUR {}, above EUR {} (at most EUR {} more can be granted)",
+            self.date,
+            who.join("; "),
+            self.prior,
+            self.requested,
+            self.total,
+            self.ceiling,
+            self.headroom
+        )
+    }
+}
+
+impl std::error::Error for DeMinimisExceeded {}
+
+/// Checks a new de minimis grant on `date` against the ceiling of the single undertaking:
+/// aid every member declares received elsewhere, plus aid granted here to any member within
+/// the three years up to and including `date`. A beneficiary of aid granted here that the
+/// members do not list (it named the applicant as linked) joins the undertaking.
+pub fn check_single_undertaking(
     date: NaiveDate,
-    declared: Cents,
-    granted: &[(NaiveDate, Cents)],
+    members: &[Member],
+    granted: &[GrantedAid],
     requested: Cents,
 ) -> Result<Result<(), DeMinimisExceeded>, MoneyError> {
     let window_start = date.checked_sub_months(Months::new(DE_MINIMIS_WINDOW_MONTHS)).unwrap_or(NaiveDate::MIN);
-    let in_window = Cents::sum(granted.iter().filter(|(d, _)| *d > window_start && *d <= date).map(|(_, a)| *a))?;
-    let prior = declared.checked_add(in_window)?;
+    let mut aid: Vec<MemberAid> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for member in members {
+        if seen.insert(member.key.clone()) {
+            aid.push(MemberAid {
+                name: member.name.clone(),
+                key: member.key.clone(),
+                declared: member.declared,
+                granted_here: Cents::ZERO,
+            });
+        } else if let Some(known) = aid.iter_mut().find(|m| m.key == member.key) {
+            known.declared = known.declared.checked_add(member.declared)?;
+        }
+    }
+    for grant in granted.iter().filter(|g| g.date > window_start && g.date <= date) {
+        match aid.iter_mut().find(|m| m.key == grant.beneficiary_key) {
+            Some(member) => member.granted_here = member.granted_here.checked_add(grant.amount)?,
+            None => aid.push(MemberAid {
+                name: grant.beneficiary.clone(),
+                key: grant.beneficiary_key.clone(),
+                declared: Cents::ZERO,
+                granted_here: grant.amount,
+            }),
+        }
+    }
+    let mut prior = Cents::ZERO;
+    for member in &aid {
+        prior = prior.checked_add(member.declared)?.checked_add(member.granted_here)?;
+    }
     let total = prior.checked_add(requested)?;
     if total <= DE_MINIMIS_CEILING {
         return Ok(Ok(()));
     }
     let headroom = Cents::new((DE_MINIMIS_CEILING.get() - prior.get()).max(0));
-    Ok(Err(DeMinimisExceeded { date, prior, requested, total, ceiling: DE_MINIMIS_CEILING, headroom }))
+    Ok(Err(DeMinimisExceeded { date, members: aid, prior, requested, total, ceiling: DE_MINIMIS_CEILING, headroom }))
+}
+
+/// A NACE Rev. 2 code the de minimis Regulation excludes (Art. 1(1)(a) and (b)): fishery and
+/// aquaculture (division 03) and primary agricultural production (groups 01.1 to 01.5; a bare
+/// division 01 cannot be told apart and is excluded too). Support activities (01.6) and
+/// hunting (01.7) are not primary production.
+pub fn de_minimis_excluded_sector(nace: &str) -> Option<&'static str> {
+    let digits: String = nace.chars().filter(char::is_ascii_digit).collect();
+    match (digits.get(0..2), digits.get(2..3)) {
+        (Some("03"), _) => Some("fishery and aquaculture"),
+        (Some("01"), None) | (Some("01"), Some("1" | "2" | "3" | "4" | "5")) => {
+            Some("primary production of agricultural products")
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -151,22 +354,121 @@ mod tests {
         }
     }
 
+    fn member(name: &str, key: &str, declared_eur: i64) -> Member {
+        Member { name: name.into(), key: key.into(), declared: Cents::new(declared_eur * 100) }
+    }
+
+    fn granted(date: &str, eur: i64, name: &str, key: &str) -> GrantedAid {
+        GrantedAid {
+            date: d(date),
+            amount: Cents::new(eur * 100),
+            beneficiary: name.into(),
+            beneficiary_key: key.into(),
+        }
+    }
+
     #[test]
     fn de_minimis_counts_declared_and_granted_aid_in_the_rolling_window() {
-        let granted = [(d("2022-06-30"), Cents::new(100_000 * 100)), (d("2024-01-15"), Cents::new(150_000 * 100))];
+        let acme = [member("Acme", "DE:HRB1", 50_000)];
+        let aid =
+            [granted("2022-06-30", 100_000, "Acme", "DE:HRB1"), granted("2024-01-15", 150_000, "Acme", "DE:HRB1")];
         // On 2025-06-30 the window is (2022-06-30, 2025-06-30]: the 2022 award has just left it.
-        assert_eq!(
-            check_de_minimis(d("2025-06-30"), Cents::new(50_000 * 100), &granted, Cents::new(100_000 * 100)),
-            Ok(Ok(()))
-        );
-        let refused =
-            check_de_minimis(d("2025-06-29"), Cents::new(50_000 * 100), &granted, Cents::new(100_000 * 100)).unwrap();
-        let error = refused.unwrap_err();
+        assert_eq!(check_single_undertaking(d("2025-06-30"), &acme, &aid, Cents::new(100_000 * 100)), Ok(Ok(())));
+        let error =
+            check_single_undertaking(d("2025-06-29"), &acme, &aid, Cents::new(100_000 * 100)).unwrap().unwrap_err();
         assert_eq!(error.prior, Cents::new(300_000 * 100));
         assert_eq!(error.headroom, Cents::ZERO);
         assert!(error.to_string().contains("300000.00"), "{error}");
         // Exactly at the ceiling is allowed; one cent over is not.
-        assert_eq!(check_de_minimis(d("2025-01-01"), Cents::ZERO, &[], Cents::new(300_000 * 100)), Ok(Ok(())));
-        assert!(check_de_minimis(d("2025-01-01"), Cents::ZERO, &[], Cents::new(300_000 * 100 + 1)).unwrap().is_err());
+        assert_eq!(check_single_undertaking(d("2025-01-01"), &[], &[], Cents::new(300_000 * 100)), Ok(Ok(())));
+        assert!(check_single_undertaking(d("2025-01-01"), &[], &[], Cents::new(300_000 * 100 + 1)).unwrap().is_err());
+    }
+
+    // User guide case: Alpha and Beta are linked (Alpha holds 60% of Beta): one single
+    // undertaking, one EUR 300,000 ceiling. Beta received EUR 200,000 here; Alpha declares
+    // EUR 50,000 received elsewhere; Alpha's request of EUR 60,000 is refused, naming Beta.
+    #[test]
+    fn linked_enterprises_share_one_ceiling_and_the_refusal_names_them() {
+        let group = [member("Alpha GmbH", "DE:HRB1", 50_000), member("Beta GmbH", "DE:HRB2", 0)];
+        let aid = [granted("2025-03-01", 200_000, "Beta GmbH", "DE:HRB2")];
+        let refused = check_single_undertaking(d("2026-06-01"), &group, &aid, Cents::new(60_000 * 100)).unwrap();
+        let error = refused.unwrap_err();
+        assert_eq!(error.total, Cents::new(310_000 * 100));
+        assert_eq!(error.headroom, Cents::new(50_000 * 100));
+        let text = error.to_string();
+        assert!(text.contains("Beta GmbH (DE:HRB2)") && text.contains("granted EUR 200000.00 here"), "{text}");
+        assert!(text.contains("Alpha GmbH (DE:HRB1) declared EUR 50000.00"), "{text}");
+        assert_eq!(check_single_undertaking(d("2026-06-01"), &group, &aid, Cents::new(50_000 * 100)), Ok(Ok(())));
+        // Beta named Alpha as linked on its own application: aid granted to Beta counts for
+        // Alpha even when Alpha does not list Beta (the caller found it by Alpha's key).
+        let alone = [member("Alpha GmbH", "DE:HRB1", 50_000)];
+        let error =
+            check_single_undertaking(d("2026-06-01"), &alone, &aid, Cents::new(60_000 * 100)).unwrap().unwrap_err();
+        assert_eq!(error.members.len(), 2);
+        assert_eq!(error.members[1].name, "Beta GmbH");
+    }
+
+    #[test]
+    fn every_de_minimis_award_and_gber_above_100000_are_published() {
+        assert!(published(AidBasis::DeMinimis, Cents::new(1)));
+        assert!(!published(AidBasis::IndustrialResearch, Cents::new(100_000 * 100)));
+        assert!(published(AidBasis::IndustrialResearch, Cents::new(100_000 * 100 + 1)));
+        assert!(published(AidBasis::ExperimentalDevelopment, Cents::new(250_000 * 100)));
+    }
+
+    #[test]
+    fn excluded_sectors() {
+        assert_eq!(de_minimis_excluded_sector("03.21"), Some("fishery and aquaculture"));
+        assert_eq!(de_minimis_excluded_sector("A01.11"), Some("primary production of agricultural products"));
+        assert_eq!(de_minimis_excluded_sector("01"), Some("primary production of agricultural products"));
+        assert_eq!(de_minimis_excluded_sector("01.61"), None, "support activities are not primary production");
+        assert_eq!(de_minimis_excluded_sector("62.01"), None);
+        assert_eq!(de_minimis_excluded_sector("10.20"), None, "processing fish is not fishery");
+    }
+
+    #[test]
+    fn collaboration_bonus_is_capped_at_80_percent() {
+        use AidBasis::*;
+        use SmeCategory::*;
+        assert_eq!(intensity_with_bonus(IndustrialResearch, Small, true), Some(Decimal::from(80)), "50+20+15 capped");
+        assert_eq!(intensity_with_bonus(IndustrialResearch, Medium, true), Some(Decimal::from(75)));
+        assert_eq!(intensity_with_bonus(ExperimentalDevelopment, Micro, true), Some(Decimal::from(60)));
+        assert_eq!(intensity_with_bonus(ExperimentalDevelopment, Medium, true), Some(Decimal::from(50)));
+        assert_eq!(intensity_with_bonus(ExperimentalDevelopment, Medium, false), Some(Decimal::from(35)));
+        assert_eq!(intensity_with_bonus(DeMinimis, Small, true), Some(Decimal::from(100)), "no bonus on de minimis");
+        assert_eq!(intensity_with_bonus(IndustrialResearch, NotSme, true), None);
+    }
+
+    #[test]
+    fn cumulation_reduces_the_intensity_and_refuses_when_nothing_is_left() {
+        // EUR 100,000 of costs at 70%: other aid of EUR 12,345.67 leaves 57.65432...% -> 57.65%.
+        let costs = Cents::new(100_000 * 100);
+        assert_eq!(cumulated_intensity(Decimal::from(70), costs, Cents::ZERO), Ok(Decimal::from(70)));
+        assert_eq!(cumulated_intensity(Decimal::from(70), costs, Cents::new(1_234_567)), Ok("57.65".parse().unwrap()));
+        let refused = cumulated_intensity(Decimal::from(70), costs, Cents::new(70_000 * 100)).unwrap_err();
+        assert_eq!(refused.other_percent, Decimal::from(70));
+        assert!(cumulated_intensity(Decimal::from(70), Cents::ZERO, Cents::new(1)).is_err());
+    }
+
+    proptest::proptest! {
+        // Whatever the other aid, this award's aid plus the other aid never exceeds the costs
+        // times the highest intensity (GBER Art. 8(3)(b)), computed here in exact rationals.
+        #[test]
+        fn cumulated_aid_never_exceeds_the_highest_intensity(
+            milli in 1i64..100_000_000_000, price in 1i64..100_000, highest in 1u32..=80, other in 0i64..10_000_000_000,
+        ) {
+            let price = Cents::new(price);
+            let highest = Decimal::from(highest);
+            let costs = aid_value(milli, price, Decimal::ONE_HUNDRED).unwrap();
+            let other = Cents::new(other);
+            if let Ok(reduced) = cumulated_intensity(highest, costs, other) {
+                let aid = aid_value(milli, price, reduced).unwrap();
+                // (aid + other) x 100 x 1000 <= milli x price x highest, in integers.
+                let lhs = (i128::from(aid.get()) + i128::from(other.get())) * 100 * 1000;
+                let rhs = i128::from(milli) * i128::from(price.get()) * highest.mantissa() / 10_i128.pow(highest.scale());
+                proptest::prop_assert!(lhs <= rhs, "aid {} + other {} above {}% of {}", aid, other, highest, costs);
+                proptest::prop_assert!(reduced <= highest && reduced > Decimal::ZERO);
+            }
+        }
     }
 }

@@ -12,19 +12,19 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::grants::{application_row, call_facilities, call_row, de_minimis_granted, reviews_of};
+use super::grants::{application_row, call_facilities, call_row, granted_to_undertaking, reviews_of};
 use super::ledger::{post_entry, standard_account, NewEntry};
 use super::schema::{
-    award_capacity, facilities, facility_quarter_usage, grant_applications, grant_awards, grant_calls,
+    award_capacity, award_undertakings, facility_quarter_usage, grant_applications, grant_awards, grant_calls,
 };
 use super::structure::{get_facility, price_on};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
-use crate::domain::grants::{check_award, check_capacity, ApplicationStatus, PUBLICATION_THRESHOLD};
+use crate::domain::grants::{award_intensity, check_award, check_capacity, single_undertaking, ApplicationStatus};
 use crate::domain::hours::{split_by_quarter, GpuHours, Quarter, AWARD_QUARTERS_MAX};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::domain::state_aid::{aid_value, check_de_minimis, intensity_percent, AidBasis};
+use crate::domain::state_aid::{aid_value, check_single_undertaking, AidBasis};
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -57,6 +57,9 @@ pub struct AwardRow {
     pub lapse_entry_id: Option<String>,
     pub actor: String,
     pub created_at: chrono::NaiveDateTime,
+    pub registration_number: String,
+    pub nace_code: Option<String>,
+    pub nuts2_region: Option<String>,
 }
 
 impl AwardRow {
@@ -206,8 +209,10 @@ pub fn award(conn: &mut DbConnection, application_id: &str, hours: Option<GpuHou
     let today = now.date();
     let price = price_on(conn, &app.facility_id, today)?.price_per_gpu_hour;
     let category = app.category()?;
-    let intensity = intensity_percent(terms.aid_basis, category)
-        .ok_or_else(|| AppError::rule("not-an-sme", "the applicant is not an SME"))?;
+    let facts = app.input()?.facts();
+    let intensity = award_intensity(&terms, &facts, category, awarded, price)?
+        .ok_or_else(|| AppError::rule("not-an-sme", "the applicant is not an SME"))?
+        .map_err(|e| AppError::rule_on("cumulation-exceeded", "gpu_hours", e.to_string()))?;
     let aid = aid_value(awarded.milli(), price, intensity)?;
     if aid.is_zero() {
         return Err(AppError::rule_on("hours-not-awardable", "gpu_hours", "the award would be worth less than a cent"));
@@ -220,10 +225,10 @@ pub fn award(conn: &mut DbConnection, application_id: &str, hours: Option<GpuHou
             format!("the award's aid value is {aid}; the call has {remaining} of its budget left"),
         ));
     }
+    let members = single_undertaking(&facts);
     if terms.aid_basis == AidBasis::DeMinimis {
-        let granted = de_minimis_granted(conn, &app.undertaking_key)?;
-        let declared = Cents::new(app.declared_de_minimis_cents);
-        if let Err(exceeded) = check_de_minimis(today, declared, &granted, aid)? {
+        let granted = granted_to_undertaking(conn, &facts)?;
+        if let Err(exceeded) = check_single_undertaking(today, &members, &granted, aid)? {
             return Err(AppError::rule_on("de-minimis-exceeded", "gpu_hours", exceeded.to_string()));
         }
     }
@@ -265,8 +270,19 @@ pub fn award(conn: &mut DbConnection, application_id: &str, hours: Option<GpuHou
         lapse_entry_id: None,
         actor: actor.into(),
         created_at: now,
+        registration_number: app.registration_number.clone(),
+        nace_code: facts.nace_code.clone(),
+        nuts2_region: facts.nuts2_region.clone(),
     };
     diesel::insert_into(grant_awards::table).values(&row).execute(conn)?;
+    // Every member of the single undertaking, so later applicants linked to any of them find
+    // this aid (docs/grants.md, "De minimis").
+    let keys: std::collections::BTreeSet<String> = members.into_iter().map(|m| m.key).collect();
+    let member_rows: Vec<_> = keys
+        .iter()
+        .map(|key| (award_undertakings::award_id.eq(&id), award_undertakings::undertaking_key.eq(key)))
+        .collect();
+    super::batch_insert!(conn, award_undertakings::table, &member_rows);
     let holds: Vec<_> = split
         .iter()
         .map(|(quarter, hours)| {
@@ -636,72 +652,4 @@ pub fn sme_grants(conn: &mut DbConnection, sme_id: &str) -> AppResult<SmeGrants>
         applications,
         awards,
     })
-}
-
-/// An award in the public register (state-aid transparency: aid above EUR 100,000).
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct RegisterEntry {
-    pub award_id: String,
-    pub beneficiary: String,
-    pub country: String,
-    pub facility: String,
-    pub call: String,
-    pub award_date: NaiveDate,
-    pub aid_basis: AidBasis,
-    #[schema(value_type = String)]
-    pub gpu_hours: GpuHours,
-    #[schema(value_type = String)]
-    pub aid_value: Cents,
-}
-
-/// Entries of the register in one answer at most.
-pub const REGISTER_ROWS_MAX: i64 = 10_000;
-
-/// Award id, beneficiary, country, facility, call, date, aid basis, thousandths of hours, cents.
-type RegisterRow = (String, String, String, String, String, NaiveDate, String, i64, i64);
-
-pub fn register(conn: &mut DbConnection) -> AppResult<Vec<RegisterEntry>> {
-    register_of(conn, None)
-}
-
-/// The register, of one fund's awards when `fund_id` is given.
-pub fn register_of(conn: &mut DbConnection, fund_id: Option<&str>) -> AppResult<Vec<RegisterEntry>> {
-    let mut query = grant_awards::table
-        .inner_join(facilities::table.on(facilities::id.eq(grant_awards::facility_id)))
-        .inner_join(grant_calls::table.on(grant_calls::id.eq(grant_awards::call_id)))
-        .filter(grant_awards::aid_value_cents.gt(PUBLICATION_THRESHOLD.get()))
-        .into_boxed();
-    if let Some(fund_id) = fund_id {
-        query = query.filter(grant_awards::fund_id.eq(fund_id.to_string()));
-    }
-    let rows: Vec<RegisterRow> = query
-        .order((grant_awards::award_date.desc(), grant_awards::id.asc()))
-        .limit(REGISTER_ROWS_MAX)
-        .select((
-            grant_awards::id,
-            grant_awards::legal_name,
-            grant_awards::country,
-            facilities::name,
-            grant_calls::name,
-            grant_awards::award_date,
-            grant_awards::aid_basis,
-            grant_awards::awarded_milli_hours,
-            grant_awards::aid_value_cents,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(award_id, beneficiary, country, facility, call, award_date, basis, milli, aid)| {
-            Ok(RegisterEntry {
-                award_id,
-                beneficiary,
-                country,
-                facility,
-                call,
-                award_date,
-                aid_basis: AidBasis::parse(&basis).ok_or_else(|| AppError::internal("unknown aid basis"))?,
-                gpu_hours: GpuHours::from_milli(milli),
-                aid_value: Cents::new(aid),
-            })
-        })
-        .collect()
 }

@@ -13,18 +13,21 @@ use utoipa::ToSchema;
 
 use super::funds::get_fund;
 use super::ledger::{post_entry, standard_account, NewEntry};
-use super::schema::{grant_applications, grant_awards, grant_call_facilities, grant_calls, grant_reviews};
+use super::schema::{
+    award_undertakings, grant_applications, grant_awards, grant_call_facilities, grant_calls, grant_reviews,
+};
 use super::structure::{get_facility, price_on};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
-use crate::domain::eligibility::{EnterpriseFigures, Related, SmeCategory};
+use crate::domain::eligibility::{EnterpriseFigures, Related, RuleApplied, SmeCategory};
 use crate::domain::grants::{
-    assess, undertaking_key, ApplicationFacts, ApplicationStatus, Assessment, CallTerms, SCORE_MAX,
+    assess, single_undertaking, undertaking_key, ApplicationFacts, ApplicationStatus, Assessment, CallTerms,
+    Declarations, SCORE_MAX,
 };
 use crate::domain::hours::GpuHours;
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::domain::state_aid::{intensity_percent, AidBasis};
+use crate::domain::state_aid::{intensity_with_bonus, AidBasis, BonusClaim, GrantedAid};
 use crate::error::{AppError, AppResult, FieldError};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -44,6 +47,9 @@ pub struct CallRow {
     pub entry_id: String,
     pub actor: String,
     pub created_at: NaiveDateTime,
+    pub aid_measure_reference: Option<String>,
+    pub granting_authority: String,
+    pub bonus_allowed: bool,
 }
 
 /// Aid intensity in percent by SME category under a call's basis.
@@ -58,8 +64,8 @@ pub struct Intensities {
 }
 
 impl Intensities {
-    fn of(basis: AidBasis) -> Intensities {
-        let of = |category| intensity_percent(basis, category).unwrap_or_default();
+    fn of(basis: AidBasis, bonus: bool) -> Intensities {
+        let of = |category| intensity_with_bonus(basis, category, bonus).unwrap_or_default();
         Intensities { micro: of(SmeCategory::Micro), small: of(SmeCategory::Small), medium: of(SmeCategory::Medium) }
     }
 }
@@ -89,7 +95,18 @@ pub struct GrantCall {
     #[schema(value_type = String, example = "50000.000")]
     pub max_gpu_hours_per_award: GpuHours,
     pub aid_basis: AidBasis,
+    /// The aid measure's reference in the Commission's register (`SA.123456`); every GBER
+    /// call has one.
+    pub aid_measure_reference: Option<String>,
+    /// Who grants the aid, as the transparency register names it.
+    pub granting_authority: String,
+    /// The GBER Art. 25(6)(b) collaboration or dissemination bonus (15 points, at most 80%)
+    /// may be claimed.
+    pub bonus_allowed: bool,
+    /// Intensities without the bonus.
     pub intensities: Intensities,
+    /// Intensities with the bonus, when the call allows it.
+    pub intensities_with_bonus: Option<Intensities>,
     pub min_reviewers: i32,
     #[schema(value_type = String, example = "60")]
     pub min_average_score: Decimal,
@@ -118,6 +135,7 @@ impl CallRow {
             aid_basis: self.basis()?,
             min_reviewers: self.min_reviewers,
             min_average_score: self.min_score()?,
+            bonus_allowed: self.bonus_allowed,
         })
     }
 
@@ -140,7 +158,11 @@ impl CallRow {
             eligible_facility_ids: facilities,
             max_gpu_hours_per_award: GpuHours::from_milli(self.max_milli_hours_per_award),
             aid_basis: basis,
-            intensities: Intensities::of(basis),
+            aid_measure_reference: self.aid_measure_reference.clone(),
+            granting_authority: self.granting_authority.clone(),
+            bonus_allowed: self.bonus_allowed,
+            intensities: Intensities::of(basis, false),
+            intensities_with_bonus: self.bonus_allowed.then(|| Intensities::of(basis, true)),
             min_reviewers: self.min_reviewers,
             min_average_score: self.min_score()?,
             entry_id: self.entry_id.clone(),
@@ -160,13 +182,17 @@ pub struct NewCall {
     pub aid_basis: AidBasis,
     pub min_reviewers: i32,
     pub min_average_score: Decimal,
+    pub aid_measure_reference: Option<String>,
+    /// `None`: the fund grants, under its own name.
+    pub granting_authority: Option<String>,
+    pub bonus_allowed: bool,
     pub actor: String,
 }
 
 /// Opens a grant call, reserving its budget from the fund's compute-grant pool (never more than
 /// the pool holds today and on every later date: the floor rule of the ledger).
 pub fn create_call(conn: &mut DbConnection, new: NewCall) -> AppResult<GrantCall> {
-    get_fund(conn, &new.fund_id)?;
+    let fund = get_fund(conn, &new.fund_id)?;
     let taken: i64 = grant_calls::table.filter(grant_calls::name.eq(&new.name)).count().get_result(conn)?;
     if taken > 0 {
         return Err(AppError::conflict("call-name-taken", format!("a grant call named {:?} exists", new.name)));
@@ -224,6 +250,9 @@ pub fn create_call(conn: &mut DbConnection, new: NewCall) -> AppResult<GrantCall
         aid_basis: new.aid_basis.as_str().into(),
         min_reviewers: new.min_reviewers,
         min_average_score: new.min_average_score.normalize().to_string(),
+        aid_measure_reference: new.aid_measure_reference,
+        granting_authority: new.granting_authority.unwrap_or(fund.name),
+        bonus_allowed: new.bonus_allowed,
         entry_id: entry.id,
         actor: new.actor,
         created_at: now,
@@ -286,15 +315,52 @@ pub struct Company {
     pub registration_number: String,
     /// ISO 3166-1 alpha-2 of the country of establishment.
     pub country: String,
+    /// NACE Rev. 2 code of the main activity (`62.01` or `J62.01`; normalised to the latter).
+    #[serde(default)]
+    pub nace_code: Option<String>,
+    /// NUTS 2 region of establishment (`FR10`; Greece's codes begin with EL).
+    #[serde(default)]
+    pub nuts2_region: Option<String>,
 }
 
-/// An application's content as the SME states it (validated at the edge).
-#[derive(Clone, Debug)]
-pub struct ApplicationInput {
+/// The enterprise behind an application: what an SME's profile holds, declared once and
+/// reused by every application.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Enterprise {
     pub company: Company,
+    /// Figures of the latest closed accounting period.
     pub figures: EnterpriseFigures,
+    /// Figures of the closed period before it; none for an enterprise with one period.
+    #[serde(default)]
+    pub previous_period: Option<EnterpriseFigures>,
+    #[serde(default)]
     pub related: Vec<Related>,
-    pub declared_de_minimis: Cents,
+    /// De minimis aid the applicant received elsewhere in the last three years (0 if left out).
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub de_minimis_received: Cents,
+    #[serde(default)]
+    pub declarations: Declarations,
+}
+
+/// What an application adds to the enterprise, kept with it as JSON.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
+struct StateAidFacts {
+    nace_code: Option<String>,
+    nuts2_region: Option<String>,
+    previous_period: Option<EnterpriseFigures>,
+    declarations: Declarations,
+    bonus: Option<BonusClaim>,
+    other_aid_same_costs: Cents,
+}
+
+/// The project an application asks for (validated at the edge).
+#[derive(Clone, Debug)]
+pub struct ProjectInput {
+    pub bonus: Option<BonusClaim>,
+    pub other_aid_same_costs: Cents,
     pub project_title: String,
     pub summary: String,
     pub requested: GpuHours,
@@ -303,17 +369,66 @@ pub struct ApplicationInput {
     pub end_date: NaiveDate,
 }
 
+/// An application as the SME sends it: the enterprise stated, or `None` to take its profile.
+#[derive(Clone, Debug)]
+pub struct ApplicationRequestInput {
+    pub enterprise: Option<Enterprise>,
+    pub project: ProjectInput,
+}
+
+/// An application's content: the enterprise and the project.
+#[derive(Clone, Debug)]
+pub struct ApplicationInput {
+    pub enterprise: Enterprise,
+    /// The enterprise was taken from the SME's profile: a draft follows the profile until it
+    /// is submitted.
+    pub from_profile: bool,
+    pub project: ProjectInput,
+}
+
 impl ApplicationInput {
-    fn facts(&self) -> ApplicationFacts {
+    /// The enterprise stated, or the SME's profile.
+    pub fn resolve(
+        conn: &mut DbConnection,
+        sme_id: &str,
+        request: ApplicationRequestInput,
+    ) -> AppResult<ApplicationInput> {
+        let (enterprise, from_profile) = match request.enterprise {
+            Some(enterprise) => (enterprise, false),
+            None => match super::profiles::profile_enterprise(conn, sme_id)? {
+                Some(enterprise) => (enterprise, true),
+                None => {
+                    return Err(AppError::rule_on(
+                        "no-profile",
+                        "company",
+                        "state the company, or save the SME profile first (PUT /api/v1/smes/{sme_id}/profile)",
+                    ))
+                }
+            },
+        };
+        Ok(ApplicationInput { enterprise, from_profile, project: request.project })
+    }
+
+    pub fn facts(&self) -> ApplicationFacts {
+        let enterprise = &self.enterprise;
+        let project = &self.project;
         ApplicationFacts {
-            country: self.company.country.clone(),
-            own: self.figures,
-            related: self.related.clone(),
-            declared_de_minimis: self.declared_de_minimis,
-            requested: self.requested,
-            facility_id: self.facility_id.clone(),
-            start_date: self.start_date,
-            end_date: self.end_date,
+            legal_name: enterprise.company.legal_name.clone(),
+            registration_number: enterprise.company.registration_number.clone(),
+            country: enterprise.company.country.clone(),
+            nace_code: enterprise.company.nace_code.clone(),
+            nuts2_region: enterprise.company.nuts2_region.clone(),
+            own: enterprise.figures,
+            previous: enterprise.previous_period,
+            related: enterprise.related.clone(),
+            declared_de_minimis: enterprise.de_minimis_received,
+            declarations: enterprise.declarations,
+            bonus: project.bonus,
+            other_aid_same_costs: project.other_aid_same_costs,
+            requested: project.requested,
+            facility_id: project.facility_id.clone(),
+            start_date: project.start_date,
+            end_date: project.end_date,
         }
     }
 }
@@ -347,6 +462,8 @@ pub struct ApplicationRow {
     pub submitted_at: Option<NaiveDateTime>,
     pub decided_at: Option<NaiveDateTime>,
     pub decided_by: Option<String>,
+    pub state_aid_json: String,
+    pub from_profile: bool,
 }
 
 impl ApplicationRow {
@@ -362,25 +479,38 @@ impl ApplicationRow {
 
     pub fn input(&self) -> AppResult<ApplicationInput> {
         let malformed = |what: &str| AppError::internal(format!("application {} has malformed {what}", self.id));
+        let extra: StateAidFacts =
+            serde_json::from_str(&self.state_aid_json).map_err(|_| malformed("state-aid facts"))?;
         Ok(ApplicationInput {
-            company: Company {
-                legal_name: self.legal_name.clone(),
-                registration_number: self.registration_number.clone(),
-                country: self.country.clone(),
+            enterprise: Enterprise {
+                company: Company {
+                    legal_name: self.legal_name.clone(),
+                    registration_number: self.registration_number.clone(),
+                    country: self.country.clone(),
+                    nace_code: extra.nace_code,
+                    nuts2_region: extra.nuts2_region,
+                },
+                figures: EnterpriseFigures {
+                    staff_awu: self.staff_awu.parse().map_err(|_| malformed("staff_awu"))?,
+                    turnover: Cents::new(self.turnover_cents),
+                    balance_sheet: Cents::new(self.balance_sheet_cents),
+                },
+                previous_period: extra.previous_period,
+                related: serde_json::from_str(&self.related_json).map_err(|_| malformed("related enterprises"))?,
+                de_minimis_received: Cents::new(self.declared_de_minimis_cents),
+                declarations: extra.declarations,
             },
-            figures: EnterpriseFigures {
-                staff_awu: self.staff_awu.parse().map_err(|_| malformed("staff_awu"))?,
-                turnover: Cents::new(self.turnover_cents),
-                balance_sheet: Cents::new(self.balance_sheet_cents),
+            from_profile: self.from_profile,
+            project: ProjectInput {
+                bonus: extra.bonus,
+                other_aid_same_costs: extra.other_aid_same_costs,
+                project_title: self.project_title.clone(),
+                summary: self.summary.clone(),
+                requested: GpuHours::from_milli(self.requested_milli_hours),
+                facility_id: self.facility_id.clone(),
+                start_date: self.start_date,
+                end_date: self.end_date,
             },
-            related: serde_json::from_str(&self.related_json).map_err(|_| malformed("related enterprises"))?,
-            declared_de_minimis: Cents::new(self.declared_de_minimis_cents),
-            project_title: self.project_title.clone(),
-            summary: self.summary.clone(),
-            requested: GpuHours::from_milli(self.requested_milli_hours),
-            facility_id: self.facility_id.clone(),
-            start_date: self.start_date,
-            end_date: self.end_date,
         })
     }
 }
@@ -398,6 +528,8 @@ pub struct Finding {
 pub struct AssessmentView {
     /// EnterpriseFigures with partner enterprises pro rata and linked enterprises in full.
     pub aggregated: EnterpriseFigures,
+    /// The same for the previous accounting period, when declared.
+    pub aggregated_previous: Option<EnterpriseFigures>,
     pub sme_category: SmeCategory,
     #[schema(value_type = Option<String>, example = "70")]
     pub intensity_percent: Option<Decimal>,
@@ -407,6 +539,8 @@ pub struct AssessmentView {
     /// Requested hours x price x intensity.
     #[schema(value_type = Option<String>)]
     pub aid_value: Option<Cents>,
+    /// Every rule applied, with its figures, in words.
+    pub rules: Vec<RuleApplied>,
     /// Empty when the application may be submitted as it stands.
     pub refusals: Vec<Finding>,
 }
@@ -415,14 +549,16 @@ impl AssessmentView {
     fn new(assessment: Assessment, price: Option<Cents>) -> AssessmentView {
         AssessmentView {
             aggregated: assessment.aggregated,
+            aggregated_previous: assessment.aggregated_previous,
             sme_category: assessment.category,
             intensity_percent: assessment.intensity_percent,
             price_per_gpu_hour: price,
             aid_value: assessment.aid_value,
+            rules: assessment.rules,
             refusals: assessment
                 .refusals
                 .iter()
-                .map(|r| Finding { code: r.code().into(), field: r.field().into(), reason: r.to_string() })
+                .map(|r| Finding { code: r.code().into(), field: r.field(), reason: r.to_string() })
                 .collect(),
         }
     }
@@ -453,9 +589,19 @@ pub struct Application {
     pub turnover: Cents,
     #[schema(value_type = String)]
     pub balance_sheet: Cents,
+    /// Figures of the closed accounting period before the latest.
+    pub previous_period: Option<EnterpriseFigures>,
     pub related: Vec<Related>,
     #[schema(value_type = String)]
     pub de_minimis_received: Cents,
+    pub declarations: Declarations,
+    /// The Art. 25(6)(b) bonus claimed, if any.
+    pub bonus: Option<BonusClaim>,
+    /// Other State aid for the same eligible costs.
+    #[schema(value_type = String)]
+    pub other_aid_same_costs: Cents,
+    /// The enterprise comes from the SME's profile (a draft follows it until submitted).
+    pub from_profile: bool,
     pub project_title: String,
     pub summary: String,
     #[schema(value_type = String, example = "10000.000")]
@@ -477,14 +623,39 @@ pub struct Application {
     pub assessment: Option<AssessmentView>,
 }
 
-/// Undertaking's de minimis aid granted here: (award date, aid value) of de minimis awards.
-pub fn de_minimis_granted(conn: &mut DbConnection, undertaking: &str) -> AppResult<Vec<(NaiveDate, Cents)>> {
-    let rows: Vec<(NaiveDate, i64)> = grant_awards::table
-        .filter(grant_awards::undertaking_key.eq(undertaking))
+/// De minimis aid granted here to any of `keys` (members of a single undertaking): every de
+/// minimis award whose beneficiary's single undertaking, as recorded at award, holds one of them.
+pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult<Vec<GrantedAid>> {
+    let award_ids = award_undertakings::table
+        .filter(award_undertakings::undertaking_key.eq_any(keys))
+        .select(award_undertakings::award_id)
+        .distinct();
+    let rows: Vec<(NaiveDate, i64, String, String)> = grant_awards::table
+        .filter(grant_awards::id.eq_any(award_ids))
         .filter(grant_awards::aid_basis.eq(AidBasis::DeMinimis.as_str()))
-        .select((grant_awards::award_date, grant_awards::aid_value_cents))
+        .order((grant_awards::award_date.asc(), grant_awards::id.asc()))
+        .select((
+            grant_awards::award_date,
+            grant_awards::aid_value_cents,
+            grant_awards::legal_name,
+            grant_awards::undertaking_key,
+        ))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(date, cents)| (date, Cents::new(cents))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(date, cents, beneficiary, beneficiary_key)| GrantedAid {
+            date,
+            amount: Cents::new(cents),
+            beneficiary,
+            beneficiary_key,
+        })
+        .collect())
+}
+
+/// The de minimis aid that counts for an application's single undertaking.
+pub fn granted_to_undertaking(conn: &mut DbConnection, facts: &ApplicationFacts) -> AppResult<Vec<GrantedAid>> {
+    let keys: Vec<String> = single_undertaking(facts).into_iter().map(|m| m.key).collect();
+    de_minimis_granted(conn, &keys)
 }
 
 /// Assesses an application's content under its call now, with today's price.
@@ -495,10 +666,10 @@ fn assess_input(
     now: NaiveDateTime,
 ) -> AppResult<(Assessment, Option<Cents>)> {
     let terms = call.terms(call_facilities(conn, &call.id)?)?;
-    let price = price_on(conn, &input.facility_id, now.date()).ok().map(|p| p.price_per_gpu_hour);
-    let key = undertaking_key(&input.company.country, &input.company.registration_number);
-    let granted = de_minimis_granted(conn, &key)?;
-    let assessment = assess(&terms, &input.facts(), now, price, &granted)?;
+    let price = price_on(conn, &input.project.facility_id, now.date()).ok().map(|p| p.price_per_gpu_hour);
+    let facts = input.facts();
+    let granted = granted_to_undertaking(conn, &facts)?;
+    let assessment = assess(&terms, &facts, now, price, &granted)?;
     Ok((assessment, price))
 }
 
@@ -510,26 +681,37 @@ fn row_from_input(
     category: SmeCategory,
 ) -> AppResult<ApplicationRow> {
     let now = now_micros();
+    let enterprise = &input.enterprise;
+    let company = &enterprise.company;
+    let extra = StateAidFacts {
+        nace_code: company.nace_code.clone(),
+        nuts2_region: company.nuts2_region.clone(),
+        previous_period: enterprise.previous_period,
+        declarations: enterprise.declarations,
+        bonus: input.project.bonus,
+        other_aid_same_costs: input.project.other_aid_same_costs,
+    };
+    let project = &input.project;
     Ok(ApplicationRow {
         id,
         call_id: call_id.into(),
         sme_id: sme_id.into(),
         status: ApplicationStatus::Draft.as_str().into(),
-        legal_name: input.company.legal_name.clone(),
-        registration_number: input.company.registration_number.clone(),
-        country: input.company.country.clone(),
-        undertaking_key: undertaking_key(&input.company.country, &input.company.registration_number),
-        staff_awu: input.figures.staff_awu.normalize().to_string(),
-        turnover_cents: input.figures.turnover.get(),
-        balance_sheet_cents: input.figures.balance_sheet.get(),
-        related_json: serde_json::to_string(&input.related).map_err(AppError::internal)?,
-        declared_de_minimis_cents: input.declared_de_minimis.get(),
-        project_title: input.project_title.clone(),
-        summary: input.summary.clone(),
-        requested_milli_hours: input.requested.milli(),
-        facility_id: input.facility_id.clone(),
-        start_date: input.start_date,
-        end_date: input.end_date,
+        legal_name: company.legal_name.clone(),
+        registration_number: company.registration_number.clone(),
+        country: company.country.clone(),
+        undertaking_key: undertaking_key(&company.country, &company.registration_number),
+        staff_awu: enterprise.figures.staff_awu.normalize().to_string(),
+        turnover_cents: enterprise.figures.turnover.get(),
+        balance_sheet_cents: enterprise.figures.balance_sheet.get(),
+        related_json: serde_json::to_string(&enterprise.related).map_err(AppError::internal)?,
+        declared_de_minimis_cents: enterprise.de_minimis_received.get(),
+        project_title: project.project_title.clone(),
+        summary: project.summary.clone(),
+        requested_milli_hours: project.requested.milli(),
+        facility_id: project.facility_id.clone(),
+        start_date: project.start_date,
+        end_date: project.end_date,
         sme_category: category.as_str().into(),
         rejection_reason: None,
         created_at: now,
@@ -537,6 +719,8 @@ fn row_from_input(
         submitted_at: None,
         decided_at: None,
         decided_by: None,
+        state_aid_json: serde_json::to_string(&extra).map_err(AppError::internal)?,
+        from_profile: input.from_profile,
     })
 }
 
@@ -545,10 +729,11 @@ pub fn create_application(
     conn: &mut DbConnection,
     call_id: &str,
     sme_id: &str,
-    input: ApplicationInput,
+    request: ApplicationRequestInput,
 ) -> AppResult<Application> {
     let call = call_row(conn, call_id)?;
-    get_facility(conn, &input.facility_id)
+    let input = ApplicationInput::resolve(conn, sme_id, request)?;
+    get_facility(conn, &input.project.facility_id)
         .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
     let (assessment, _) = assess_input(conn, &call, &input, now_micros())?;
     let row = row_from_input(new_id(), call_id, sme_id, &input, assessment.category)?;
@@ -557,7 +742,7 @@ pub fn create_application(
 }
 
 /// Replaces a draft's content. Only drafts change; a submitted application is final.
-pub fn update_draft(conn: &mut DbConnection, id: &str, input: ApplicationInput) -> AppResult<Application> {
+pub fn update_draft(conn: &mut DbConnection, id: &str, request: ApplicationRequestInput) -> AppResult<Application> {
     let current = application_row(conn, id)?;
     if current.status()? != ApplicationStatus::Draft {
         return Err(AppError::rule(
@@ -565,16 +750,39 @@ pub fn update_draft(conn: &mut DbConnection, id: &str, input: ApplicationInput) 
             format!("the application is {}; only drafts change", current.status),
         ));
     }
-    get_facility(conn, &input.facility_id)
+    let input = ApplicationInput::resolve(conn, &current.sme_id, request)?;
+    rewrite_draft(conn, current, &input)
+}
+
+/// Stores a draft's new content with its category as assessed now.
+fn rewrite_draft(conn: &mut DbConnection, current: ApplicationRow, input: &ApplicationInput) -> AppResult<Application> {
+    let id = current.id.clone();
+    get_facility(conn, &input.project.facility_id)
         .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
     let call = call_row(conn, &current.call_id)?;
-    let (assessment, _) = assess_input(conn, &call, &input, now_micros())?;
+    let (assessment, _) = assess_input(conn, &call, input, now_micros())?;
     let row = ApplicationRow {
         created_at: current.created_at,
-        ..row_from_input(current.id.clone(), &current.call_id, &current.sme_id, &input, assessment.category)?
+        ..row_from_input(current.id.clone(), &current.call_id, &current.sme_id, input, assessment.category)?
     };
-    diesel::update(grant_applications::table.find(id)).set(&row).execute(conn)?;
-    get_application(conn, id)
+    diesel::update(grant_applications::table.find(&id)).set(&row).execute(conn)?;
+    get_application(conn, &id)
+}
+
+/// Drafts that follow an SME's profile take its new content (and are assessed again).
+pub fn follow_profile(conn: &mut DbConnection, sme_id: &str, enterprise: &Enterprise) -> AppResult<usize> {
+    let drafts: Vec<ApplicationRow> = grant_applications::table
+        .filter(grant_applications::sme_id.eq(sme_id))
+        .filter(grant_applications::status.eq(ApplicationStatus::Draft.as_str()))
+        .filter(grant_applications::from_profile.eq(true))
+        .select(ApplicationRow::as_select())
+        .load(conn)?;
+    let count = drafts.len();
+    for draft in drafts {
+        let input = ApplicationInput { enterprise: enterprise.clone(), ..draft.input()? };
+        rewrite_draft(conn, draft, &input)?;
+    }
+    Ok(count)
 }
 
 /// Submits a draft: refused, with every reason and its figures, unless it is eligible now.
@@ -660,18 +868,23 @@ fn to_application(
         id: row.id,
         call_id: row.call_id,
         sme_id: row.sme_id,
-        company: input.company,
-        staff_awu: input.figures.staff_awu,
-        turnover: input.figures.turnover,
-        balance_sheet: input.figures.balance_sheet,
-        related: input.related,
-        de_minimis_received: input.declared_de_minimis,
-        project_title: input.project_title,
-        summary: input.summary,
-        requested_gpu_hours: input.requested,
-        facility_id: input.facility_id,
-        start_date: input.start_date,
-        end_date: input.end_date,
+        company: input.enterprise.company,
+        staff_awu: input.enterprise.figures.staff_awu,
+        turnover: input.enterprise.figures.turnover,
+        balance_sheet: input.enterprise.figures.balance_sheet,
+        previous_period: input.enterprise.previous_period,
+        related: input.enterprise.related,
+        de_minimis_received: input.enterprise.de_minimis_received,
+        declarations: input.enterprise.declarations,
+        bonus: input.project.bonus,
+        other_aid_same_costs: input.project.other_aid_same_costs,
+        from_profile: input.from_profile,
+        project_title: input.project.project_title,
+        summary: input.project.summary,
+        requested_gpu_hours: input.project.requested,
+        facility_id: input.project.facility_id,
+        start_date: input.project.start_date,
+        end_date: input.project.end_date,
         reviews,
         award_id,
         rejection_reason: row.rejection_reason,
@@ -679,6 +892,24 @@ fn to_application(
         decided_at: row.decided_at,
         assessment,
     })
+}
+
+impl Application {
+    /// The enterprise the application states.
+    pub fn enterprise(&self) -> Enterprise {
+        Enterprise {
+            company: self.company.clone(),
+            figures: EnterpriseFigures {
+                staff_awu: self.staff_awu,
+                turnover: self.turnover,
+                balance_sheet: self.balance_sheet,
+            },
+            previous_period: self.previous_period,
+            related: self.related.clone(),
+            de_minimis_received: self.de_minimis_received,
+            declarations: self.declarations,
+        }
+    }
 }
 
 pub fn get_application(conn: &mut DbConnection, id: &str) -> AppResult<Application> {

@@ -394,6 +394,9 @@ diesel::table! {
         entry_id -> Text,
         actor -> Text,
         created_at -> Timestamp,
+        aid_measure_reference -> Nullable<Text>,
+        granting_authority -> Text,
+        bonus_allowed -> Bool,
     }
 }
 
@@ -432,6 +435,8 @@ diesel::table! {
         submitted_at -> Nullable<Timestamp>,
         decided_at -> Nullable<Timestamp>,
         decided_by -> Nullable<Text>,
+        state_aid_json -> Text,
+        from_profile -> Bool,
     }
 }
 
@@ -474,6 +479,9 @@ diesel::table! {
         lapse_entry_id -> Nullable<Text>,
         actor -> Text,
         created_at -> Timestamp,
+        registration_number -> Text,
+        nace_code -> Nullable<Text>,
+        nuts2_region -> Nullable<Text>,
     }
 }
 
@@ -550,7 +558,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    award_undertakings (award_id, undertaking_key) {
+        award_id -> Text,
+        undertaking_key -> Text,
+    }
+}
+
+diesel::table! {
+    sme_profiles (sme_id) {
+        sme_id -> Text,
+        profile_json -> Text,
+        version -> BigInt,
+        updated_at -> Timestamp,
+        actor -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    award_undertakings,
+    sme_profiles,
     proposals,
     funds,
     ledger_accounts,

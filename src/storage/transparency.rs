@@ -12,9 +12,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::attribution::{grant_attribution, GrantAttribution};
-use super::awards::{register_of, RegisterEntry};
 use super::funds::get_fund;
 use super::merkle::{latest_checkpoint, CheckpointRow};
+use super::register::{aid_granted, register_of, AidGranted, RegisterRecord, REGISTER_COLUMNS};
 use super::schema::{capital_calls, commitments, contributions, deployments, facilities, notices, proceeds, sources};
 use super::DbConnection;
 use crate::domain::export::csv_text;
@@ -138,8 +138,11 @@ pub struct TransparencyReport {
     pub facilities: Vec<FacilityRow>,
     pub pool: PoolSummary,
     pub grant_attribution: GrantAttribution,
-    /// Awards of this fund with aid above EUR 100,000.
-    pub state_aid_register: Vec<RegisterEntry>,
+    /// Aid granted by this fund's compute grants, by basis, SME category and region.
+    pub state_aid_granted: AidGranted,
+    /// Awards of this fund in the public state-aid register (every de minimis award, GBER
+    /// awards above EUR 100,000), in the Transparency Award Module's fields.
+    pub state_aid_register: Vec<RegisterRecord>,
     pub checkpoint: Option<PublicCheckpoint>,
 }
 
@@ -323,6 +326,7 @@ pub fn report(conn: &mut DbConnection, fund_id: &str, verifier_key: Option<&str>
         facilities: facility_rows(conn, fund_id)?,
         pool: pool_summary(&grant_attribution)?,
         grant_attribution,
+        state_aid_granted: aid_granted(conn, Some(fund_id))?,
         state_aid_register: register_of(conn, Some(fund_id))?,
         checkpoint,
     })
@@ -564,33 +568,11 @@ pub fn table_rows(report: &TransparencyReport, table: OpenDataTable) -> (Vec<&'s
                 .collect(),
         ),
         OpenDataTable::StateAidRegister => (
-            vec![
-                "award_id",
-                "beneficiary",
-                "country",
-                "facility",
-                "call",
-                "award_date",
-                "aid_basis",
-                "gpu_hours",
-                "aid_value_eur",
-            ],
+            REGISTER_COLUMNS.to_vec(),
             report
                 .state_aid_register
                 .iter()
-                .map(|r| {
-                    vec![
-                        r.award_id.clone(),
-                        csv_text(&r.beneficiary).into_owned(),
-                        r.country.clone(),
-                        csv_text(&r.facility).into_owned(),
-                        csv_text(&r.call).into_owned(),
-                        text(r.award_date),
-                        r.aid_basis.as_str().to_string(),
-                        text(r.gpu_hours),
-                        text(r.aid_value),
-                    ]
-                })
+                .map(|r| r.cells().iter().map(|c| csv_text(c).into_owned()).collect())
                 .collect(),
         ),
     }

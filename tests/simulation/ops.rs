@@ -540,7 +540,7 @@ impl Sim {
         let body = json!({"fund_id": self.world.fund, "name": format!("Call {n} of run {}", self.seed), "budget": money(budget),
             "opens_at": (now - Duration::days(1)).to_rfc3339(), "closes_at": (now + Duration::days(30)).to_rfc3339(),
             "eligible_facility_ids": self.world.facilities, "max_gpu_hours_per_award": "20000",
-            "aid_basis": "industrial_research", "min_reviewers": 1, "min_average_score": "50"});
+            "aid_basis": "industrial_research", "aid_measure_reference": "SA.100001", "min_reviewers": 1, "min_average_score": "50"});
         let staff = self.staff();
         let reply = self.post("/api/v1/grant-calls", &staff, body).await;
         if reply.status == 201 {
@@ -560,8 +560,8 @@ impl Sim {
         let end = start + Duration::days(self.cents_between(0, 80));
         let hours = self.cents_between(1, 10_000);
         let body = json!({
-            "company": {"legal_name": format!("Simulated SME {n}"), "registration_number": format!("RCS-{}-{n}", self.seed), "country": "FR"},
-            "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [],
+            "company": {"legal_name": format!("Simulated SME {n}"), "registration_number": format!("RCS-{}-{n}", self.seed), "country": "FR", "nace_code": "62.01", "nuts2_region": "FR10"},
+            "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [], "declarations": {"undertaking_in_difficulty": false, "outstanding_recovery_order": false}, 
             "project_title": "Simulated project", "summary": "Training a model.",
             "requested_gpu_hours": hours.to_string(), "facility_id": facility, "start_date": start, "end_date": end});
         let token = self.app.token(Role::Sme, &sme);

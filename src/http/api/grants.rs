@@ -9,26 +9,28 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::enterprise::validate_enterprise;
 use super::funds::validate_name;
 use super::structure::{positive, Checks};
 use super::{page_limit, Page};
 use crate::auth::Principal;
 use crate::domain::eligibility::{EnterpriseFigures, Related};
-use crate::domain::grants::SCORE_MAX;
+use crate::domain::grants::{Declarations, SCORE_MAX};
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::money::Cents;
-use crate::domain::parties::country_code;
 use crate::domain::roles::Role;
-use crate::domain::state_aid::AidBasis;
+use crate::domain::state_aid::{AidBasis, BonusClaim};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
 use crate::http::views::cached_json;
 use crate::http::{idempotent, AppState};
 use crate::storage::attribution::{self, GrantAttribution};
-use crate::storage::awards::{
-    self, Award, AwardFilter, CallSummary, FacilityCapacity, Lapse, RegisterEntry, SmeGrants,
+use crate::storage::awards::{self, Award, AwardFilter, CallSummary, FacilityCapacity, Lapse, SmeGrants};
+use crate::storage::grants::{
+    self, Application, ApplicationFilter, ApplicationRequestInput, Company, Enterprise, GrantCall, NewCall,
+    ProjectInput,
 };
-use crate::storage::grants::{self, Application, ApplicationFilter, ApplicationInput, Company, GrantCall, NewCall};
+use crate::storage::register::{self, RegisterRecord};
 use crate::storage::usage::{self, StoredUsage};
 use crate::storage::{read_tx, write_tx};
 
@@ -50,20 +52,17 @@ pub fn routes(table: &mut RouteTable) {
     table.get("/facilities/{facility_id}/capacity", facility_capacity);
     table.get("/smes/{sme_id}/grants", sme_grants);
     table.get("/grants/register", register);
+    table.get("/grants/register.csv", register_csv);
     table.get("/funds/{fund_id}/grant-attribution", grant_attribution);
     table.post("/grants/lapse", lapse);
 }
 
 /// Largest number of facilities one call names.
 pub const CALL_FACILITIES_MAX: usize = 100;
-/// Largest number of related enterprises one application lists.
-pub const RELATED_ENTERPRISES_MAX: usize = 50;
 /// Longest project summary, in characters.
 pub const SUMMARY_CHARS_MAX: usize = 5_000;
 /// Longest review comment or rejection reason, in characters.
 pub const COMMENT_CHARS_MAX: usize = 5_000;
-/// Largest headcount accepted, in annual work units.
-pub const STAFF_AWU_MAX: i64 = 10_000_000;
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -105,6 +104,27 @@ pub struct NewGrantCallRequest {
     /// 0 to 100.
     #[schema(value_type = String, example = "60")]
     pub min_average_score: Decimal,
+    /// The aid measure's reference in the Commission's register, `SA.` and five or six
+    /// digits; required for GBER bases, optional for de minimis.
+    #[serde(default)]
+    pub aid_measure_reference: Option<String>,
+    /// Who grants the aid, as the transparency register names it; the fund's name when left out.
+    #[serde(default)]
+    pub granting_authority: Option<String>,
+    /// Allow the GBER Art. 25(6)(b) collaboration or dissemination bonus (GBER bases only).
+    #[serde(default)]
+    pub bonus_allowed: bool,
+}
+
+/// An aid measure reference: `SA.` and five or six digits (`SA.123456`), upper-cased.
+pub fn aid_measure_reference(text: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_uppercase();
+    let digits = code.strip_prefix("SA.").unwrap_or("");
+    if (5..=6).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(format!("{text:?} is not an aid measure reference (SA. and five or six digits, e.g. SA.123456)"))
+    }
 }
 
 impl NewGrantCallRequest {
@@ -136,8 +156,30 @@ impl NewGrantCallRequest {
                 && self.min_average_score.scale() <= 2,
             &format!("must be 0 to {SCORE_MAX} with at most 2 decimals"),
         );
+        let reference = match self.aid_measure_reference.as_deref() {
+            Some(text) => checks.check("aid_measure_reference", aid_measure_reference(text)),
+            None => {
+                checks.require(
+                    "aid_measure_reference",
+                    !self.aid_basis.is_gber(),
+                    "a GBER call needs the aid measure's SA number",
+                );
+                None
+            }
+        };
+        if let Some(authority) = &self.granting_authority {
+            checks.check("granting_authority", validate_name(authority));
+        }
+        checks.require(
+            "bonus_allowed",
+            !self.bonus_allowed || self.aid_basis.is_gber(),
+            "the Art. 25(6)(b) bonus applies to GBER bases only",
+        );
         checks.finish()?;
         Ok(NewCall {
+            aid_measure_reference: reference,
+            granting_authority: self.granting_authority.map(|a| a.trim().to_string()),
+            bonus_allowed: self.bonus_allowed,
             fund_id: fund_id.unwrap_or_default(),
             name: self.name.trim().to_string(),
             budget: self.budget,
@@ -204,24 +246,35 @@ pub async fn get_call(
     Ok(HttpResponse::Ok().json(summary))
 }
 
-/// An enterprise's own figures (last approved accounts).
+/// An application: the enterprise (or nothing, to take the SME's profile) and the project.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationRequest {
-    pub company: Company,
-    /// Headcount in annual work units.
-    #[schema(value_type = String, example = "12.5")]
-    pub staff_awu: Decimal,
-    #[schema(value_type = String, example = "1800000.00")]
-    pub turnover: Cents,
-    #[schema(value_type = String, example = "1500000.00")]
-    pub balance_sheet: Cents,
-    /// Partner (25% to 50%) and linked (above 50%) enterprises.
-    #[serde(default)]
-    pub related: Vec<Related>,
+    /// Leave out, with the figures, related enterprises, de minimis aid received and
+    /// declarations, to take them from the SME's profile.
+    pub company: Option<Company>,
+    /// Headcount in annual work units, latest closed accounting period.
+    #[schema(value_type = Option<String>, example = "12.5")]
+    pub staff_awu: Option<Decimal>,
+    #[schema(value_type = Option<String>, example = "1800000.00")]
+    pub turnover: Option<Cents>,
+    #[schema(value_type = Option<String>, example = "1500000.00")]
+    pub balance_sheet: Option<Cents>,
+    /// Figures of the closed period before the latest (Art. 4(2): a category changes only
+    /// when a ceiling is crossed in two consecutive periods); leave out with one period only.
+    pub previous_period: Option<EnterpriseFigures>,
+    /// Partner and linked enterprises, holders among them (public bodies, listed investors).
+    pub related: Option<Vec<Related>>,
     /// De minimis aid received elsewhere in the last three years.
     #[schema(value_type = Option<String>)]
     pub de_minimis_received: Option<Cents>,
+    /// GBER declarations (asked by GBER calls).
+    pub declarations: Option<Declarations>,
+    /// The GBER Art. 25(6)(b) bonus claimed, where the call allows it.
+    pub bonus: Option<BonusClaim>,
+    /// Other State aid for the same eligible costs (GBER cumulation).
+    #[schema(value_type = Option<String>)]
+    pub other_aid_same_costs: Option<Cents>,
     pub project_title: String,
     pub summary: String,
     #[schema(value_type = String, example = "10000")]
@@ -234,67 +287,63 @@ pub struct ApplicationRequest {
 }
 
 impl ApplicationRequest {
-    pub fn validate(self) -> AppResult<ApplicationInput> {
+    /// The enterprise stated, or `None` (profile) when the company and its figures are left out.
+    fn enterprise(&mut self, checks: &mut Checks) -> Option<Enterprise> {
+        let Some(company) = self.company.take() else {
+            let stated = [
+                ("staff_awu", self.staff_awu.is_some()),
+                ("turnover", self.turnover.is_some()),
+                ("balance_sheet", self.balance_sheet.is_some()),
+                ("previous_period", self.previous_period.is_some()),
+                ("related", self.related.is_some()),
+                ("de_minimis_received", self.de_minimis_received.is_some()),
+                ("declarations", self.declarations.is_some()),
+            ];
+            for (field, given) in stated {
+                checks.require(field, !given, "comes from the SME profile when company is left out; state company too");
+            }
+            return None;
+        };
+        checks.require("staff_awu", self.staff_awu.is_some(), "required with company");
+        checks.require("turnover", self.turnover.is_some(), "required with company");
+        checks.require("balance_sheet", self.balance_sheet.is_some(), "required with company");
+        Some(Enterprise {
+            company,
+            figures: EnterpriseFigures {
+                staff_awu: self.staff_awu.unwrap_or_default(),
+                turnover: self.turnover.unwrap_or_default(),
+                balance_sheet: self.balance_sheet.unwrap_or_default(),
+            },
+            previous_period: self.previous_period,
+            related: self.related.take().unwrap_or_default(),
+            de_minimis_received: self.de_minimis_received.unwrap_or_default(),
+            declarations: self.declarations.unwrap_or_default(),
+        })
+    }
+
+    pub fn validate(mut self) -> AppResult<ApplicationRequestInput> {
         let mut checks = Checks::default();
-        checks.check("company.legal_name", validate_name(&self.company.legal_name));
-        let registration = self.company.registration_number.trim().to_string();
-        checks.require(
-            "company.registration_number",
-            (1..=64).contains(&registration.len())
-                && registration.chars().any(|c| c.is_ascii_alphanumeric())
-                && registration.chars().all(|c| c.is_ascii_alphanumeric() || " -./".contains(c)),
-            "must be 1 to 64 letters, digits, spaces, dashes, dots or slashes",
-        );
-        let country = checks.check("company.country", country_code(&self.company.country));
-        checks.require(
-            "staff_awu",
-            self.staff_awu >= Decimal::ZERO
-                && self.staff_awu <= Decimal::from(STAFF_AWU_MAX)
-                && self.staff_awu.scale() <= 2,
-            "must be 0 to 10,000,000 annual work units with at most 2 decimals",
-        );
-        checks.require("turnover", !self.turnover.is_negative(), "must not be negative");
-        checks.require("balance_sheet", !self.balance_sheet.is_negative(), "must not be negative");
-        checks.require(
-            "related",
-            self.related.len() <= RELATED_ENTERPRISES_MAX,
-            &format!("at most {RELATED_ENTERPRISES_MAX} related enterprises"),
-        );
-        let declared = self.de_minimis_received.unwrap_or(Cents::ZERO);
-        checks.require("de_minimis_received", !declared.is_negative(), "must not be negative");
+        let enterprise = self.enterprise(&mut checks);
+        let other_aid = self.other_aid_same_costs.unwrap_or_default();
+        checks.require("other_aid_same_costs", !other_aid.is_negative(), "must not be negative");
         checks.check("project_title", validate_name(&self.project_title));
         checks.check("summary", text(&self.summary, SUMMARY_CHARS_MAX));
         checks.require("requested_gpu_hours", !self.requested_gpu_hours.is_zero(), "must be greater than zero");
         let facility_id = checks.id("facility_id", &self.facility_id);
         checks.finish()?;
-        // Related enterprises' figures are checked where they are aggregated (named by path).
-        crate::domain::eligibility::aggregate(
-            &EnterpriseFigures {
-                staff_awu: self.staff_awu,
-                turnover: self.turnover,
-                balance_sheet: self.balance_sheet,
+        let enterprise = enterprise.map(|e| validate_enterprise(e, "")).transpose()?;
+        Ok(ApplicationRequestInput {
+            enterprise,
+            project: ProjectInput {
+                bonus: self.bonus,
+                other_aid_same_costs: other_aid,
+                project_title: self.project_title.trim().to_string(),
+                summary: self.summary.trim().to_string(),
+                requested: self.requested_gpu_hours,
+                facility_id: facility_id.unwrap_or_default(),
+                start_date: self.start_date,
+                end_date: self.end_date,
             },
-            &self.related,
-        )?;
-        Ok(ApplicationInput {
-            company: Company {
-                legal_name: self.company.legal_name.trim().to_string(),
-                registration_number: registration,
-                country: country.unwrap_or_default(),
-            },
-            figures: EnterpriseFigures {
-                staff_awu: self.staff_awu,
-                turnover: self.turnover,
-                balance_sheet: self.balance_sheet,
-            },
-            related: self.related,
-            declared_de_minimis: declared,
-            project_title: self.project_title.trim().to_string(),
-            summary: self.summary.trim().to_string(),
-            requested: self.requested_gpu_hours,
-            facility_id: facility_id.unwrap_or_default(),
-            start_date: self.start_date,
-            end_date: self.end_date,
         })
     }
 }
@@ -702,12 +751,26 @@ pub async fn grant_attribution(
     cached_json(&state, key, move |conn| read_tx(conn, |c| attribution::grant_attribution(c, &fund_id, true))).await
 }
 
-/// The public register of awards with aid above EUR 100,000 (no token needed).
-#[utoipa::path(get, path = "/grants/register", tag = "grants", params(PageQuery), responses((status = 200, body = Page<RegisterEntry>)))]
+/// The public state-aid register in the Transparency Award Module's fields (no token needed):
+/// every de minimis award, and GBER awards above EUR 100,000; newest first.
+#[utoipa::path(get, path = "/grants/register", tag = "grants", params(PageQuery), responses((status = 200, body = Page<RegisterRecord>)))]
 pub async fn register(state: web::Data<AppState>, query: ValidQuery<PageQuery>) -> AppResult<HttpResponse> {
-    let entries = state.db(awards::register).await?;
+    let entries = state.db(|conn| register::register_of(conn, None)).await?;
     let page = page_after(entries, |e| e.award_id.clone(), query.after.as_deref(), query.limit)?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// The whole public state-aid register as CSV (RFC 4180, UTF-8, a header row), the same
+/// records and fields as the JSON register (no token needed).
+#[utoipa::path(get, path = "/grants/register.csv", tag = "grants",
+    responses((status = 200, description = "CSV, columns as docs/state-aid-register.md lists them", content_type = "text/csv", body = String)))]
+pub async fn register_csv(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    let records = state.db(|conn| register::register_of(conn, None)).await?;
+    let body = register::register_csv(&records)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"state-aid-register.csv\""))
+        .body(body))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

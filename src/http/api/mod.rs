@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod capital;
 pub mod commitments;
+pub mod enterprise;
 pub mod explain;
 pub mod exports;
 pub mod funds;
@@ -39,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         explain::routes,
         proposals::routes,
         grants::routes,
+        enterprise::routes,
         usage::routes,
         transparency::routes,
     ] {

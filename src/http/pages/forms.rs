@@ -31,6 +31,9 @@ pub enum FieldKind {
     /// `datetime-local`, sent as RFC 3339 in UTC.
     DateTime,
     Select,
+    /// Yes or no, chosen from a select, sent as a JSON boolean; left out while unanswered (a
+    /// declaration is never answered for the user).
+    YesNo,
     /// A list of ids from a multiple select, sent as a JSON array.
     MultiSelect,
     Checkbox,
@@ -57,13 +60,18 @@ pub struct Field {
 
 impl Field {
     pub fn new(name: &str, label: &str, kind: FieldKind) -> Field {
+        let options = if kind == FieldKind::YesNo {
+            vec![("true".to_string(), "Yes".to_string()), ("false".to_string(), "No".to_string())]
+        } else {
+            Vec::new()
+        };
         Field {
             name: name.to_string(),
             label: label.to_string(),
             kind,
             value: String::new(),
             selected: Vec::new(),
-            options: Vec::new(),
+            options,
             hint: None,
             error: None,
             required: true,
@@ -103,7 +111,7 @@ impl Field {
             FieldKind::Integer => "integer",
             FieldKind::Date => "date",
             FieldKind::DateTime => "datetime",
-            FieldKind::Select => "select",
+            FieldKind::Select | FieldKind::YesNo => "select",
             FieldKind::MultiSelect => "multiselect",
             FieldKind::Checkbox => "checkbox",
             FieldKind::Hidden | FieldKind::HiddenInteger => "hidden",
@@ -280,6 +288,14 @@ pub fn to_json(fields: &[Field], posted: &FormData) -> AppResult<Value> {
                         }
                     },
                     FieldKind::DateTime => Some(Value::String(datetime_local_to_rfc3339(text))),
+                    FieldKind::YesNo => match text {
+                        "true" => Some(Value::Bool(true)),
+                        "false" => Some(Value::Bool(false)),
+                        _ => {
+                            errors.push(FieldError::new(field.name.clone(), "must be yes or no"));
+                            None
+                        }
+                    },
                     FieldKind::Money => Some(Value::String(text.replace([',', ' '], ""))),
                     _ => Some(Value::String(text.to_string())),
                 },

@@ -4,6 +4,7 @@
 use actix_web::{get, post, web, HttpRequest};
 use serde_json::Value;
 
+use super::enterprise::{drop_empty_groups, enterprise_fields, enterprise_values, rules_table};
 use super::forms::{Field, FieldKind, FormData, FormSpec};
 use super::view::{eur, fact, gpu_hours, link, Card, Cell, Page, Section, Table};
 use super::{done, form_page, posted, refused, render, submit, Done, FormPage, PageError, PageResult, Session};
@@ -15,6 +16,7 @@ use crate::http::AppState;
 use crate::storage::awards::{self, AwardFilter};
 use crate::storage::grants::{self, Application, ApplicationFilter, GrantCall};
 use crate::storage::proposals::Operation;
+use crate::storage::register;
 use crate::storage::structure;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -36,9 +38,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const AWAITING_DECISION: [&str; 2] = ["submitted", "under_review"];
 /// Applications a list page shows at most.
 const APPLICATIONS_SHOWN_MAX: i64 = 500;
-/// Partner or linked enterprises the application form offers; more go through the JSON API.
-const RELATED_FORM_ROWS: usize = 2;
-
 fn call_table(calls: &[GrantCall], role: Role) -> Table {
     let mut table =
         Table::new("Grant calls", &["Call", "Opens", "Closes", "Aid basis", "#Budget", "#Remaining", "Status"]);
@@ -67,12 +66,17 @@ fn call_table(calls: &[GrantCall], role: Role) -> Table {
 #[get("/grant-calls")]
 async fn calls_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
     session.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme])?;
-    let calls = state.db(grants::list_calls).await?;
+    let (calls, aid) = state.db(|conn| Ok((grants::list_calls(conn)?, register::aid_granted(conn, None)?))).await?;
     let mut card = Card::new("Calls").with(Section::Table(call_table(&calls, session.principal.role)));
     if session.principal.role == Role::Staff {
         card = card.with(Section::Links(vec![link("Open a grant call", "/grant-calls/new")]));
     }
-    render(&Page::new(session.layout(req.path()), "Compute-grant calls").flash(Done::from_query(&req)).card(card))
+    let mut page =
+        Page::new(session.layout(req.path()), "Compute-grant calls").flash(Done::from_query(&req)).card(card);
+    if session.principal.role != Role::Sme {
+        page = page.card(super::state_aid::aid_granted_card(&aid));
+    }
+    render(&page)
 }
 
 async fn call_spec(state: &AppState, session: &Session) -> PageResult<FormSpec> {
@@ -97,6 +101,17 @@ async fn call_spec(state: &AppState, session: &Session) -> PageResult<FormSpec> 
             Field::new("max_gpu_hours_per_award", "Largest award (GPU-hours)", FieldKind::Decimal),
             Field::new("aid_basis", "Aid basis", FieldKind::Select)
                 .options(bases.iter().map(|b| (b.to_string(), b.replace('_', " "))).collect()),
+            Field::new("aid_measure_reference", "Aid measure reference (SA number)", FieldKind::Text)
+                .optional()
+                .hint("SA. and five or six digits; required for GBER bases."),
+            Field::new("granting_authority", "Granting authority", FieldKind::Text)
+                .optional()
+                .hint("As the transparency register names it; the fund's name when left empty."),
+            Field::new(
+                "bonus_allowed",
+                "Allow the GBER Art. 25(6)(b) collaboration or dissemination bonus",
+                FieldKind::Checkbox,
+            ),
             Field::new("min_reviewers", "Reviews needed", FieldKind::Integer).value("2"),
             Field::new("min_average_score", "Lowest average score (0 to 100)", FieldKind::Decimal).value("60"),
         ],
@@ -222,7 +237,15 @@ async fn applications_page(state: web::Data<AppState>, req: HttpRequest, session
 
 // ---- SME: apply, edit, submit --------------------------------------------------------
 
-async fn application_spec(state: &AppState, session: &Session, call_id: &str, action: String) -> PageResult<FormSpec> {
+/// The application form: the enterprise's fields unless it comes from the SME's profile, then
+/// the project's.
+async fn application_spec(
+    state: &AppState,
+    session: &Session,
+    call_id: &str,
+    action: String,
+    with_enterprise: bool,
+) -> PageResult<FormSpec> {
     let id = call_id.to_string();
     let (call, facilities) =
         state.db(move |conn| Ok((grants::get_call(conn, &id)?, structure::list_facilities(conn)?))).await?;
@@ -231,42 +254,23 @@ async fn application_spec(state: &AppState, session: &Session, call_id: &str, ac
         .filter(|f| call.eligible_facility_ids.contains(&f.id))
         .map(|f| (f.id.clone(), format!("{} ({})", f.name, f.member_state)))
         .collect();
-    let mut fields = vec![
-        Field::new("company.legal_name", "Company legal name", FieldKind::Text),
-        Field::new("company.registration_number", "Registration or VAT number", FieldKind::Text),
-        Field::new("company.country", "Country (EU-27 ISO code, e.g. DE)", FieldKind::Text),
-        Field::new("staff_awu", "Headcount (annual work units)", FieldKind::Decimal),
-        Field::new("turnover", "Annual turnover (EUR)", FieldKind::Money),
-        Field::new("balance_sheet", "Balance-sheet total (EUR)", FieldKind::Money),
-    ];
-    for row in 0..RELATED_FORM_ROWS {
-        let n = row + 1;
-        let name = |part: &str| format!("related.{row}.{part}");
+    let mut fields = if with_enterprise { enterprise_fields("") } else { Vec::new() };
+    if call.bonus_allowed {
+        fields.push(Field::new("bonus", "GBER Art. 25(6)(b) bonus claimed", FieldKind::Select).optional().options(
+            vec![
+                ("collaboration".into(), "effective collaboration (with an SME or a research organisation)".into()),
+                ("dissemination".into(), "wide dissemination of the results".into()),
+            ],
+        ));
+    }
+    if call.aid_basis.is_gber() {
         fields.push(
-            Field::new(&name("holding_percent"), &format!("Related enterprise {n}: holding (%)"), FieldKind::Decimal)
+            Field::new("other_aid_same_costs", "Other State aid for the same costs (EUR)", FieldKind::Money)
                 .optional()
-                .hint("25 to 50 for a partner, above 50 for a linked enterprise; leave empty if none."),
-        );
-        fields.push(
-            Field::new(&name("figures.staff_awu"), &format!("Related enterprise {n}: headcount"), FieldKind::Decimal)
-                .optional(),
-        );
-        fields.push(
-            Field::new(&name("figures.turnover"), &format!("Related enterprise {n}: turnover (EUR)"), FieldKind::Money)
-                .optional(),
-        );
-        fields.push(
-            Field::new(
-                &name("figures.balance_sheet"),
-                &format!("Related enterprise {n}: balance sheet (EUR)"),
-                FieldKind::Money,
-            )
-            .optional(),
+                .hint("Aid for the same GPU-hours from another source; this award's intensity is reduced so the total stays within the highest intensity."),
         );
     }
     fields.extend([
-        Field::new("de_minimis_received", "De minimis aid received in the last 3 years (EUR)", FieldKind::Money)
-            .optional(),
         Field::new("project_title", "Project title", FieldKind::Text),
         Field::new("summary", "Project summary", FieldKind::TextArea),
         Field::new("requested_gpu_hours", "GPU-hours requested", FieldKind::Decimal)
@@ -278,14 +282,17 @@ async fn application_spec(state: &AppState, session: &Session, call_id: &str, ac
     Ok(FormSpec::new(action, "Save draft and check", &session.csrf_token, fields))
 }
 
-/// Drops related-enterprise rows left empty, so only those filled in reach the API.
-fn drop_empty_related(form_data: &mut FormData) {
-    for row in 0..RELATED_FORM_ROWS {
-        let prefix = format!("related.{row}.");
-        let blank = form_data.0.iter().filter(|(n, _)| n.starts_with(&prefix)).all(|(_, v)| v.trim().is_empty());
-        if blank {
-            form_data.0.retain(|(name, _)| !name.starts_with(&prefix));
-        }
+/// Whether the signed-in SME has a company profile.
+async fn has_profile(state: &AppState, session: &Session) -> PageResult<bool> {
+    let sme_id = session.principal.subject.clone();
+    Ok(state.db(move |conn| Ok(crate::storage::profiles::profile_enterprise(conn, &sme_id)?.is_some())).await?)
+}
+
+fn profile_note(from_profile: bool) -> Section {
+    if from_profile {
+        Section::Text("The company, its figures, related enterprises and declarations come from your company profile (/profile); change them there.".into())
+    } else {
+        Section::Text("Save a company profile (/profile) to state the company once for every application.".into())
     }
 }
 
@@ -298,10 +305,14 @@ async fn apply_form(
 ) -> PageResult {
     session.require(&[Role::Sme])?;
     let call_id = parse_id("call_id", &path)?;
-    let form = application_spec(&state, &session, &call_id, req.path().to_string()).await?;
-    let context = vec![Section::Text(
-        "Saving keeps a draft and shows your SME category, the aid intensity and the aid value, and any reason the application would be refused. Nothing is sent for review until you submit.".into(),
-    )];
+    let from_profile = has_profile(&state, &session).await?;
+    let form = application_spec(&state, &session, &call_id, req.path().to_string(), !from_profile).await?;
+    let context = vec![
+        Section::Text(
+            "Saving keeps a draft and shows your SME category, the aid intensity and the aid value, and any reason the application would be refused. Nothing is sent for review until you submit.".into(),
+        ),
+        profile_note(from_profile),
+    ];
     render(&form_page(&session, req.path(), "Apply for GPU-hours", context, form))
 }
 
@@ -316,9 +327,15 @@ async fn apply_post(
     session.require(&[Role::Sme])?;
     let call_id = parse_id("call_id", &path)?;
     let mut form_data = session.read_form(&state, &body)?;
-    drop_empty_related(&mut form_data);
-    let form = application_spec(&state, &session, &call_id, req.path().to_string()).await?;
-    let page = FormPage { session: &session, req: &req, title: "Apply for GPU-hours", context: vec![] };
+    drop_empty_groups(&mut form_data);
+    let from_profile = has_profile(&state, &session).await?;
+    let form = application_spec(&state, &session, &call_id, req.path().to_string(), !from_profile).await?;
+    let page = FormPage {
+        session: &session,
+        req: &req,
+        title: "Apply for GPU-hours",
+        context: vec![profile_note(from_profile)],
+    };
     let call = |body, key| {
         let path = web::Path::from(call_id.clone());
         api::create_application(state.clone(), req.clone(), session.principal.clone(), key, path, body)
@@ -329,13 +346,8 @@ async fn apply_post(
 /// The draft's saved values, in the form's field names.
 fn draft_values(a: &Application) -> FormData {
     let mut pairs = vec![
-        ("company.legal_name".to_string(), a.company.legal_name.clone()),
-        ("company.registration_number".to_string(), a.company.registration_number.clone()),
-        ("company.country".to_string(), a.company.country.clone()),
-        ("staff_awu".to_string(), a.staff_awu.to_string()),
-        ("turnover".to_string(), a.turnover.to_string()),
-        ("balance_sheet".to_string(), a.balance_sheet.to_string()),
-        ("de_minimis_received".to_string(), a.de_minimis_received.to_string()),
+        ("bonus".to_string(), a.bonus.map(|b| b.as_str().to_string()).unwrap_or_default()),
+        ("other_aid_same_costs".to_string(), a.other_aid_same_costs.to_string()),
         ("project_title".to_string(), a.project_title.clone()),
         ("summary".to_string(), a.summary.clone()),
         ("requested_gpu_hours".to_string(), a.requested_gpu_hours.to_string()),
@@ -343,11 +355,8 @@ fn draft_values(a: &Application) -> FormData {
         ("start_date".to_string(), a.start_date.to_string()),
         ("end_date".to_string(), a.end_date.to_string()),
     ];
-    for (row, related) in a.related.iter().take(RELATED_FORM_ROWS).enumerate() {
-        pairs.push((format!("related.{row}.holding_percent"), related.holding_percent.to_string()));
-        pairs.push((format!("related.{row}.figures.staff_awu"), related.figures.staff_awu.to_string()));
-        pairs.push((format!("related.{row}.figures.turnover"), related.figures.turnover.to_string()));
-        pairs.push((format!("related.{row}.figures.balance_sheet"), related.figures.balance_sheet.to_string()));
+    if !a.from_profile {
+        pairs.extend(enterprise_values(&a.enterprise(), ""));
     }
     FormData(pairs)
 }
@@ -362,7 +371,7 @@ fn assessment_card(a: &Application) -> Card {
         facts.push(fact("Aid intensity", view.intensity_percent.map_or("not eligible".into(), |p| format!("{p} %"))));
         facts.push(fact("List price per GPU-hour", view.price_per_gpu_hour.map_or("unknown".into(), eur)));
         facts.push(fact("Aid value", view.aid_value.map_or("none".into(), eur)));
-        card = card.with(Section::Facts(facts));
+        card = card.with(Section::Facts(facts)).with(Section::Table(rules_table(&view.rules)));
         if view.refusals.is_empty() {
             card = card.text("No reason to refuse this application was found.");
         } else {
@@ -384,7 +393,7 @@ async fn edit_form(
     posted: Option<&FormData>,
 ) -> PageResult<FormSpec> {
     let action = format!("/applications/{}/edit", a.id);
-    let form = application_spec(state, session, &a.call_id, action).await?;
+    let form = application_spec(state, session, &a.call_id, action, !a.from_profile).await?;
     let form = form.refill(posted.unwrap_or(&draft_values(a)));
     let findings: Vec<FieldError> = a
         .assessment
@@ -544,7 +553,7 @@ async fn edit_post(
     session.require(&[Role::Sme])?;
     let id = parse_id("application_id", &path)?;
     let mut form_data = session.read_form(&state, &body)?;
-    drop_empty_related(&mut form_data);
+    drop_empty_groups(&mut form_data);
     let a = load_application(&state, &session, &id).await?;
     let form = edit_form(&state, &session, &a, Some(&form_data)).await?;
     let outcome = submit(&form_data, form, |body, _key| {
@@ -769,23 +778,4 @@ pub async fn facility_awards(state: &AppState, facility_id: &str) -> PageResult<
         ]);
     }
     Ok(table)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn empty_related_rows_are_dropped_and_filled_ones_kept() {
-        let mut data = FormData(vec![
-            ("related.0.holding_percent".into(), "30".into()),
-            ("related.0.figures.staff_awu".into(), "10".into()),
-            ("related.1.holding_percent".into(), "".into()),
-            ("related.1.figures.staff_awu".into(), " ".into()),
-            ("project_title".into(), "X".into()),
-        ]);
-        drop_empty_related(&mut data);
-        assert_eq!(data.0.len(), 3);
-        assert!(data.get("related.1.holding_percent").is_none());
-    }
 }

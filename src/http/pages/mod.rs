@@ -9,6 +9,7 @@ pub mod auditor;
 pub mod auth;
 pub mod charts;
 pub mod documents;
+pub mod enterprise;
 pub mod facility;
 pub mod forms;
 pub mod grants;
@@ -17,6 +18,7 @@ pub mod investor;
 pub mod proposals;
 pub mod public;
 pub mod staff;
+pub mod state_aid;
 pub mod view;
 
 use std::future::Future;
@@ -45,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(documents::routes)
         .configure(staff::routes)
         .configure(grants::routes)
+        .configure(enterprise::routes)
         .configure(investor::routes)
         .configure(auditor::routes)
         .configure(facility::routes)
@@ -209,10 +212,11 @@ pub enum Done {
     Approved,
     ProposalRejected,
     Withdrawn,
+    Profile,
 }
 
 impl Done {
-    const ALL: [Done; 20] = [
+    const ALL: [Done; 21] = [
         Done::Source,
         Done::Commitment,
         Done::Amendment,
@@ -233,6 +237,7 @@ impl Done {
         Done::Approved,
         Done::ProposalRejected,
         Done::Withdrawn,
+        Done::Profile,
     ];
 
     fn code(self) -> &'static str {
@@ -257,6 +262,7 @@ impl Done {
             Done::Approved => "approved",
             Done::ProposalRejected => "proposal-rejected",
             Done::Withdrawn => "withdrawn",
+            Done::Profile => "profile",
         }
     }
 
@@ -282,6 +288,7 @@ impl Done {
             Done::Approved => "Approved and executed exactly as previewed.",
             Done::ProposalRejected => "Proposal rejected.",
             Done::Withdrawn => "Proposal withdrawn.",
+            Done::Profile => "Profile saved. Your drafts made from it now use it; submitted applications keep theirs.",
         }
     }
 
@@ -312,7 +319,11 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             item("/audit/chain", "Hash chain"),
             item("/audit/exports", "Exports"),
         ]),
-        Role::Sme => items.extend([item("/grant-calls", "Grant calls"), item("/applications", "My applications")]),
+        Role::Sme => items.extend([
+            item("/grant-calls", "Grant calls"),
+            item("/applications", "My applications"),
+            item("/profile", "Company profile"),
+        ]),
         Role::Facility => items.push(item("/facility/usage", "Upload usage")),
         Role::Admin => items.push(item("/admin/users", "Users")),
     }

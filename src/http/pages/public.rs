@@ -237,21 +237,37 @@ fn pool_card(report: &TransparencyReport) -> PageResult<Card> {
 
 fn register_card(report: &TransparencyReport) -> Card {
     let mut table = Table::new(
-        "Awards with aid above EUR 100,000",
-        &["Beneficiary", "Country", "Facility", "Award date", "Aid basis", "#GPU-hours", "#Aid value"],
+        "Every de minimis award, and GBER awards above EUR 100,000",
+        &[
+            "Beneficiary",
+            "Identifier",
+            "SME category",
+            "Region (NUTS 2)",
+            "Sector (NACE)",
+            "Objective",
+            "Aid measure",
+            "Granted",
+            "#Aid element",
+        ],
     );
-    for entry in &report.state_aid_register {
+    for record in &report.state_aid_register {
         table.row(vec![
-            Cell::text(entry.beneficiary.clone()),
-            Cell::text(entry.country.clone()),
-            Cell::text(entry.facility.clone()),
-            Cell::text(entry.award_date.to_string()),
-            Cell::text(entry.aid_basis.as_str().replace('_', " ")),
-            Cell::hours(entry.gpu_hours),
-            Cell::money(entry.aid_value),
+            Cell::text(format!("{} ({})", record.beneficiary_name, record.country)),
+            Cell::text(record.beneficiary_identifier.clone()),
+            Cell::text(record.sme_category.clone()),
+            Cell::text(record.region_nuts2.clone().unwrap_or_else(|| "not recorded".into())),
+            Cell::text(record.sector_nace.clone().unwrap_or_else(|| "not recorded".into())),
+            Cell::text(record.objective.clone()),
+            Cell::text(record.aid_measure_reference.clone().unwrap_or_else(|| record.aid_measure_title.clone())),
+            Cell::text(record.date_of_granting.to_string()),
+            Cell::money(record.aid_element_eur),
         ]);
     }
-    Card::new("State-aid register").with(Section::Table(table.empty("No award above EUR 100,000.")))
+    Card::new("State-aid register")
+        .with(Section::Text(
+            "In the fields of the Commission's Transparency Award Module. The whole register is open data: /api/v1/grants/register (JSON) and /api/v1/grants/register.csv.".into(),
+        ))
+        .with(Section::Table(table.empty("No award to publish.")))
 }
 
 #[get("/transparency/funds/{fund_id}")]
@@ -266,6 +282,7 @@ async fn fund_page(state: web::Data<AppState>, path: web::Path<String>) -> PageR
         .card(capital_card(&report))
         .card(facilities_card(&report))
         .card(pool_card(&report)?)
+        .card(super::state_aid::aid_granted_card(&report.state_aid_granted))
         .card(register_card(&report))
         .card(checkpoint_card(report.checkpoint.as_ref()))
         .card(open_data_card(Some(&report)));

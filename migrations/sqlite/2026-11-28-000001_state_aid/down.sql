@@ -1,0 +1,10 @@
+DROP TABLE sme_profiles;
+DROP TABLE award_undertakings;
+ALTER TABLE grant_awards DROP COLUMN nuts2_region;
+ALTER TABLE grant_awards DROP COLUMN nace_code;
+ALTER TABLE grant_awards DROP COLUMN registration_number;
+ALTER TABLE grant_applications DROP COLUMN from_profile;
+ALTER TABLE grant_applications DROP COLUMN state_aid_json;
+ALTER TABLE grant_calls DROP COLUMN bonus_allowed;
+ALTER TABLE grant_calls DROP COLUMN granting_authority;
+ALTER TABLE grant_calls DROP COLUMN aid_measure_reference;
