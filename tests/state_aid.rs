@@ -415,6 +415,10 @@ async fn register_in_the_transparency_format(app: TestApp) {
     assert_eq!(group("by_sme_category", "micro"), Some(json!("184000.00")));
     assert_eq!(group("by_region", "FR10"), Some(json!("72000.00")));
     assert_eq!(group("by_region", "DE21"), Some(json!("112000.00")));
+    let all = app.get_public(&format!("/api/v1/grants/aid-granted?fund_id={}", w.fund)).await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert_eq!(all.body, *granted, "the API answers what the public page shows");
+    assert_problem(&app.get_public("/api/v1/grants/aid-granted?fund_id=nope").await, 400, Some("query.fund_id"));
     let page = app.send(app.client.get(format!("{}/transparency/funds/{}", app.address, w.fund))).await;
     assert!(page.text.contains("HRB 13") && page.text.contains("SA.100001") && page.text.contains("State aid granted"));
 }

@@ -451,6 +451,43 @@ mod tests {
     }
 
     proptest::proptest! {
+        // Whatever the members and the aid granted here, the check accepts exactly when the
+        // declared aid of every member plus the grants within the 36 months to the date (summed
+        // here on their own) plus the request stay within EUR 300,000; members' order does not matter.
+        #[test]
+        fn the_ceiling_holds_for_the_whole_single_undertaking(
+            declared in proptest::collection::vec(0i64..15_000_000, 1..5),
+            grants in proptest::collection::vec((0usize..6, 0i64..15_000_000, 0i64..2_000), 0..8),
+            requested in 0i64..30_000_000,
+        ) {
+            let date = d("2026-06-30");
+            let members: Vec<Member> = declared
+                .iter()
+                .enumerate()
+                .map(|(i, cents)| Member { name: format!("M{i}"), key: format!("K{i}"), declared: Cents::new(*cents) })
+                .collect();
+            let aid: Vec<GrantedAid> = grants
+                .iter()
+                .map(|(who, cents, days_ago)| GrantedAid {
+                    date: date - chrono::Duration::days(*days_ago),
+                    amount: Cents::new(*cents),
+                    beneficiary: format!("B{who}"),
+                    beneficiary_key: format!("K{who}"),
+                })
+                .collect();
+            let window_start = d("2023-06-30");
+            let in_window: i64 = aid.iter().filter(|g| g.date > window_start).map(|g| g.amount.get()).sum();
+            let total = declared.iter().sum::<i64>() + in_window + requested;
+            let outcome = check_single_undertaking(date, &members, &aid, Cents::new(requested)).unwrap();
+            proptest::prop_assert_eq!(outcome.is_ok(), total <= 30_000_000);
+            if let Err(exceeded) = &outcome {
+                proptest::prop_assert_eq!(exceeded.total, Cents::new(total));
+            }
+            let reversed: Vec<Member> = members.iter().rev().cloned().collect();
+            let again = check_single_undertaking(date, &reversed, &aid, Cents::new(requested)).unwrap();
+            proptest::prop_assert_eq!(again.is_ok(), outcome.is_ok());
+        }
+
         // Whatever the other aid, this award's aid plus the other aid never exceeds the costs
         // times the highest intensity (GBER Art. 8(3)(b)), computed here in exact rationals.
         #[test]

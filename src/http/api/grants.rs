@@ -30,7 +30,7 @@ use crate::storage::grants::{
     self, Application, ApplicationFilter, ApplicationRequestInput, Company, Enterprise, GrantCall, NewCall,
     ProjectInput,
 };
-use crate::storage::register::{self, RegisterRecord};
+use crate::storage::register::{self, AidGranted, RegisterRecord};
 use crate::storage::usage::{self, StoredUsage};
 use crate::storage::{read_tx, write_tx};
 
@@ -53,6 +53,7 @@ pub fn routes(table: &mut RouteTable) {
     table.get("/smes/{sme_id}/grants", sme_grants);
     table.get("/grants/register", register);
     table.get("/grants/register.csv", register_csv);
+    table.get("/grants/aid-granted", aid_granted);
     table.get("/funds/{fund_id}/grant-attribution", grant_attribution);
     table.post("/grants/lapse", lapse);
 }
@@ -771,6 +772,26 @@ pub async fn register_csv(state: web::Data<AppState>) -> AppResult<HttpResponse>
         .content_type("text/csv; charset=utf-8")
         .insert_header(("Content-Disposition", "attachment; filename=\"state-aid-register.csv\""))
         .body(body))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AidGrantedQuery {
+    /// One fund's awards; every fund's when left out.
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
+    pub fund_id: Option<String>,
+}
+
+/// State aid granted by compute grants, by basis, SME category and NUTS 2 region: awards,
+/// GPU-hours and aid value as awarded (no token needed; the register lists the awards).
+#[utoipa::path(get, path = "/grants/aid-granted", tag = "grants", params(AidGrantedQuery),
+    responses((status = 200, body = AidGranted), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn aid_granted(state: web::Data<AppState>, query: ValidQuery<AidGrantedQuery>) -> AppResult<HttpResponse> {
+    let fund_id = query.fund_id.clone();
+    let aid = state.db(move |conn| register::aid_granted(conn, fund_id.as_deref())).await?;
+    Ok(HttpResponse::Ok().json(aid))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -117,6 +117,7 @@ use super::{api, health};
         api::grants::sme_grants,
         api::grants::register,
         api::grants::register_csv,
+        api::grants::aid_granted,
         api::enterprise::get_profile,
         api::enterprise::put_profile,
         api::grants::lapse,
