@@ -712,6 +712,30 @@ mod tests {
             }
         }
 
+        // Public bodies holding 25% or more together make any enterprise not an SME, unless
+        // every such holder is a qualifying listed investor at 50% or less.
+        #[test]
+        fn public_control_decides_whatever_the_figures(
+            holdings in proptest::collection::vec((0u32..=60, any::<bool>()), 1..4),
+            staff in 0u32..300,
+        ) {
+            let own = figures(&staff.to_string(), 1_000_000, 1_000_000);
+            let related: Vec<Related> = holdings
+                .iter()
+                .enumerate()
+                .map(|(i, (percent, university))| {
+                    public(&format!("Body {i}"), &percent.to_string(), university.then_some(ListedInvestor::UniversityOrResearchCentre))
+                })
+                .collect();
+            let counted: u32 = holdings.iter().filter(|(p, university)| !university || *p > 50).map(|(p, _)| p).sum();
+            let category = classify(&own, &related).unwrap();
+            if counted >= 25 {
+                prop_assert_eq!(category, SmeCategory::NotSme);
+            } else {
+                prop_assert_eq!(category, classify(&own, &[]).unwrap(), "public bodies without figures add nothing");
+            }
+        }
+
         #[test]
         fn the_category_moves_only_when_both_periods_agree(previous in any_category(), latest in any_category()) {
             let settled = two_period_category(previous, latest);
