@@ -571,6 +571,71 @@ async fn four_eyes_demo(backend: common::Backend) -> TestApp {
 
 const DEMO_PASSWORD: &str = "investai-demo-2025";
 
+/// Staff steer the demo fund by its page: performance of the fund and of each tranche, the
+/// capital stack most senior on top, and every table fits a laptop screen and a phone.
+async fn the_fund_page_shows_performance_and_fits_a_laptop_and_a_phone(app: &TestApp, browser: &Browser) {
+    let funds = app.get("/api/v1/funds", &app.staff()).await;
+    let fund = funds.body["items"]
+        .as_array()
+        .and_then(|list| list.iter().find(|f| f["name"] == "AI Gigafactories Fund"))
+        .and_then(|f| f["id"].as_str())
+        .expect("the demo compartment")
+        .to_string();
+    let metrics = app.get(&format!("/api/v1/funds/{fund}/metrics"), &app.staff()).await;
+    assert_eq!(metrics.status, 200, "{}", metrics.text);
+    browser.login("staff", DEMO_PASSWORD).await;
+    browser.viewport(harness::LAPTOP).await;
+    browser.goto(&format!("/funds/{fund}")).await;
+    browser.assert_not_error_page().await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Performance on"), "{text}");
+    // The fund's row carries the API's figures, multiples to two decimals.
+    let rows = browser.texts_of(".table-wrap[aria-label^='Performance'] tbody tr").await;
+    let line = rows.iter().find(|r| r.starts_with("Fund")).cloned().unwrap_or_default();
+    let fund_metrics = &metrics.body["fund"];
+    let paid_in = fund_metrics["paid_in"].as_str().expect("paid-in");
+    let tvpi: rust_decimal::Decimal = fund_metrics["tvpi"].as_str().expect("tvpi").parse().expect("decimal");
+    for expected in [paid_in_text(paid_in), format!("{}x", tvpi.round_dp(2))] {
+        assert!(line.contains(&expected), "{expected} missing from the fund's row {line:?}");
+    }
+    for tranche in metrics.body["tranches"].as_array().expect("tranches") {
+        assert!(text.contains(tranche["name"].as_str().unwrap_or("?")), "{tranche}");
+    }
+    // Most senior on top: the chart's first bar is the tranche of seniority 1.
+    let tranches = app.get(&format!("/api/v1/funds/{fund}/tranches"), &app.staff()).await;
+    let senior = tranches.body["items"]
+        .as_array()
+        .and_then(|list| list.iter().find(|t| t["seniority"] == 1))
+        .and_then(|t| t["name"].as_str())
+        .expect("a senior tranche")
+        .to_string();
+    let labels = browser.texts_of("svg[aria-labelledby^='stack-'] text[text-anchor='end']").await;
+    assert_eq!(labels.first(), Some(&senior), "bars: {labels:?}");
+    assert_eq!(browser.scrolling_tables().await, Vec::<String>::new(), "every table fits at 1,366 px");
+    browser.screenshot_full_page("fund-laptop").await;
+    browser.viewport(PHONE).await;
+    browser.goto(&format!("/funds/{fund}")).await;
+    let widths = browser.widths().await;
+    assert!(widths.0 <= widths.1, "the fund page fits a phone: {widths:?}");
+    assert_eq!(browser.scrolling_tables().await, Vec::<String>::new(), "no table scrolls sideways on a phone");
+    browser.screenshot_full_page("fund-phone").await;
+    browser.viewport(harness::DESKTOP).await;
+}
+
+/// `EUR 1,234.56` as a page writes an API amount.
+fn paid_in_text(amount: &str) -> String {
+    let (whole, cents) = amount.split_once('.').unwrap_or((amount, "00"));
+    let digits: Vec<char> = whole.chars().collect();
+    let mut grouped = String::new();
+    for (i, c) in digits.iter().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(*c);
+    }
+    format!("EUR {grouped}.{cents}")
+}
+
 /// Opens the proposal waiting for this user from the inbox and decides it with `button`.
 async fn decide_newest(browser: &Browser, button: &str) -> String {
     browser.follow("nav[aria-label='Main'] a[href='/inbox']").await;
@@ -694,6 +759,7 @@ async fn two_staff_users_propose_and_approve_a_distribution_and_an_award(app: &T
 
 browser_tests!(module = four_eyes, spawn = super::four_eyes_demo;
     two_staff_users_propose_and_approve_a_distribution_and_an_award,
+    the_fund_page_shows_performance_and_fits_a_laptop_and_a_phone,
 );
 
 browser_tests!(

@@ -39,6 +39,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const DESKTOP: (u32, u32) = (1280, 900);
 /// Phone-sized viewport (CSS pixels).
 pub const PHONE: (u32, u32) = (390, 844);
+/// A common laptop screen.
+pub const LAPTOP: (u32, u32) = (1366, 768);
 
 /// How long a click may take to lead to the next page.
 const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -520,6 +522,15 @@ impl Browser {
             .await
             .expect("widths");
         (widths[0].as_u64().unwrap_or(u64::MAX), widths[1].as_u64().unwrap_or(0))
+    }
+
+    /// The captions of the tables that scroll sideways in their card (wider than it).
+    pub async fn scrolling_tables(&self) -> Vec<String> {
+        let script = "return [...document.querySelectorAll('.table-wrap')]\
+            .filter(w => w.scrollWidth > w.clientWidth + 1)\
+            .map(w => w.getAttribute('aria-label') + ' (' + w.scrollWidth + ' > ' + w.clientWidth + ')');";
+        let found = self.client().execute(script, vec![]).await.expect("table widths");
+        found.as_array().into_iter().flatten().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
     }
 
     /// Resizes the viewport to `width` x `height` CSS pixels (e.g. [`PHONE`], [`DESKTOP`]), and

@@ -75,10 +75,10 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
 }
 
 fn capital_stack_chart(overview: &FundOverview) -> Section {
+    // Tranches come most senior first (seniority 1), and bars are drawn top down.
     let rows: Vec<BarRow> = overview
         .by_tranche
         .iter()
-        .rev()
         .map(|t| BarRow {
             label: t.name.clone(),
             values: vec![
@@ -193,6 +193,9 @@ async fn fund_page(
             link("Distribute proceeds", format!("/funds/{fund_id}/distributions/new")),
             link("Propose a write-down", format!("/funds/{fund_id}/propose/write-down")),
             link("Propose a manual entry", format!("/funds/{fund_id}/propose/manual-entry")),
+            link("Record proceeds", format!("/funds/{fund_id}/proceeds/new")),
+            link("Tranches", format!("/funds/{fund_id}/tranches")),
+            link("Waterfall terms", format!("/funds/{fund_id}/waterfall")),
         ]));
     }
     let tranche_rows = overview.by_tranche.iter().map(|t| (t.name.clone(), &t.figures)).collect();
@@ -237,10 +240,12 @@ async fn fund_page(
             Cell::num(call.notice_count.to_string()),
         ]);
     }
+    let metrics = fund_performance(&state, &fund.id).await?;
     let mut page = Page::new(session.layout(req.path()), fund.name.clone())
         .subtitle(format!("{} · inception {} · {} years", fund.kind, fund.inception_date, fund.term_years))
         .flash(Done::from_query(&req))
         .card(summary)
+        .card(performance_card(&metrics))
         .card(
             Card::new("Capital stack")
                 .with(capital_stack_chart(&overview))
@@ -264,6 +269,62 @@ async fn fund_page(
         page = page.card(card);
     }
     render(&page)
+}
+
+/// A multiple as people read it: two decimals and an x.
+fn multiple(value: Option<rust_decimal::Decimal>) -> String {
+    value.map_or_else(|| "none (nothing paid in)".into(), |m| format!("{}x", m.round_dp(2)))
+}
+
+/// XIRR as a percentage, or why there is no single rate.
+fn xirr_words(xirr: &crate::domain::metrics::Xirr) -> String {
+    use crate::domain::metrics::Xirr;
+    match xirr {
+        // Display only: the rate is found on doubles (domain/metrics.rs); no amount comes from it.
+        Xirr::Rate { rate } => format!("{:.2}%", rate * 100.0),
+        Xirr::MultipleRoots { rate, roots } => format!("{:.2}% (one of {} rates)", rate * 100.0, roots.len()),
+        Xirr::NoSignChange => "none (no inflow and outflow both)".into(),
+        Xirr::NoConvergence => "not found".into(),
+    }
+}
+
+/// Today's metrics of a fund, from the view cache the metrics API shares.
+async fn fund_performance(
+    state: &AppState,
+    fund_id: &str,
+) -> PageResult<std::sync::Arc<crate::storage::metrics::FundMetrics>> {
+    let today = crate::http::api::capital::today();
+    let key = format!("fund-metrics-view/{fund_id}/{today}");
+    let id = fund_id.to_string();
+    Ok(crate::http::views::cached_value(state, key, move |conn| {
+        crate::storage::read_tx(conn, |c| crate::storage::metrics::fund_metrics(c, &id, today, None))
+    })
+    .await?)
+}
+
+/// NAV, DPI, RVPI, TVPI and XIRR of the fund and of each tranche, most senior first.
+fn performance_card(metrics: &crate::storage::metrics::FundMetrics) -> Card {
+    let mut table = Table::new(
+        format!("Performance on {} (NAV by hypothetical liquidation)", metrics.as_of),
+        &["", "#Paid-in", "#Distributed", "#NAV", "#DPI", "#RVPI", "#TVPI", "#XIRR"],
+    );
+    for m in metrics.fund.iter().chain(&metrics.tranches) {
+        let name = if m.scope == "fund" { "Fund".to_string() } else { m.name.clone() };
+        table.row(vec![
+            Cell::text(name),
+            Cell::money(m.paid_in),
+            Cell::money(m.distributed),
+            Cell::money(m.nav),
+            Cell::num(multiple(m.multiples.dpi)),
+            Cell::num(multiple(m.multiples.rvpi)),
+            Cell::num(multiple(m.multiples.tvpi)),
+            Cell::num(xirr_words(&m.xirr)),
+        ]);
+    }
+    let valuation = metrics.valuation_date.map_or("no valuation yet".to_string(), |d| format!("latest valuation {d}"));
+    Card::new("Performance")
+        .with(Section::Facts(vec![fact("Fund NAV", eur(metrics.fund_nav)), fact("Valuation", valuation)]))
+        .with(Section::Table(table))
 }
 
 /// A fund's distributions, deployments and overdue notices, for its page.

@@ -188,6 +188,11 @@ impl Table {
         debug_assert_eq!(cells.len(), self.columns.len(), "row width must match the columns");
         self.rows.push(cells);
     }
+
+    /// The label of column `index`: on a phone each cell shows it beside its value.
+    pub fn label(&self, index: &usize) -> &str {
+        self.columns.get(*index).map_or("", |c| c.label.as_str())
+    }
 }
 
 /// An amount as people read it: `EUR 1,250,000.00`, `EUR -3.50`.
