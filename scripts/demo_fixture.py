@@ -227,6 +227,8 @@ users = [
     {"username": "verifier", "role": "staff", "party": None},
     {"username": "auditor", "role": "auditor", "party": None},
     {"username": "admin", "role": "admin", "party": None},
+    # A second admin: role changes proposed by one are approved by the other (four eyes).
+    {"username": "security-officer", "role": "admin", "party": None},
     {"username": "aurora", "role": "investor", "party": "aurora"},
     {"username": "digital-europe", "role": "investor", "party": "dep"},
     {"username": "seine-operator", "role": "facility", "party": "gf_fr"},

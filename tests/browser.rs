@@ -53,7 +53,10 @@ const NAVIGATION: [(Role, &[(&str, &str)]); 6] = [
         ],
     ),
     (Role::Facility, &[("Home", "/"), ("Upload usage", "/facility/usage")]),
-    (Role::Admin, &[("Home", "/"), ("Users", "/admin/users"), ("API reference", "/api/docs/")]),
+    (
+        Role::Admin,
+        &[("Home", "/"), ("Users", "/admin/users"), ("Proposals", "/proposals"), ("API reference", "/api/docs/")],
+    ),
 ];
 
 /// The heading of each role's home page.
@@ -468,6 +471,7 @@ async fn staff_record_a_commitment_and_auditors_read_the_books(app: &TestApp, br
     browser.sign_in_new(app, "stella", Role::Staff, None).await;
     browser.follow(&format!("a[href='/funds/{fund}']")).await;
     assert!(browser.exists("svg.chart").await, "the capital stack is drawn");
+    assert!(browser.page_text().await.contains("No figures yet"), "a fund without terms says why it has no NAV");
     browser.follow(&format!("a[href='/funds/{fund}/commitments/new']")).await;
     browser.fill("f-amount", "250.555").await;
     browser.submit("Record commitment").await;

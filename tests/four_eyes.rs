@@ -313,7 +313,64 @@ async fn racing_approvals_execute_a_proposal_once(app: TestApp) {
     assert_eq!(distributions(&app, &fund).await, before + 1);
 }
 
+/// A role change is proposed by one admin and approved by another; staff neither propose nor
+/// decide it, and nobody proposes or approves a change of their own role.
+async fn role_changes_need_a_second_admin(app: TestApp) {
+    let (alice, bruno) = (app.token(Role::Admin, "alice-admin"), app.token(Role::Admin, "bruno-admin"));
+    let target = app.user_for(Role::Auditor, "target-auditor");
+    let target_token = app.token(Role::Auditor, "target-auditor");
+    assert_eq!(app.get("/api/v1/ledger/verify", &target_token).await.status, 200, "the auditor reads the books");
+    let direct = json!({"role": "staff"});
+    let refused = app.post(&format!("/api/v1/users/{}/role", target.id), &alice, &direct).await;
+    assert_eq!(refused.body["type"], "/problems/four-eyes-required", "{}", refused.text);
+    let body = json!({"kind": "user_role", "user_id": target.id, "role": "staff"});
+    assert_eq!(
+        app.post("/api/v1/proposals", &app.staff(), &body).await.status,
+        403,
+        "staff do not propose role changes"
+    );
+    let proposal = app.post("/api/v1/proposals", &alice, &body).await;
+    assert_eq!(proposal.status, 201, "{}", proposal.text);
+    assert_eq!(proposal.body["preview"]["role"], "staff", "{}", proposal.text);
+    let id = proposal.body["id"].as_str().expect("id");
+    let approval = json!({"revision": proposal.body["revision"]});
+    let url = format!("/api/v1/proposals/{id}/approval");
+    assert_eq!(app.post(&url, &app.token(Role::Staff, "stella"), &approval).await.status, 403, "nor decide them");
+    let own = app.post(&url, &alice, &approval).await;
+    assert_eq!(own.body["type"], "/problems/own-proposal", "{}", own.text);
+    let users = app.get("/api/v1/users", &alice).await;
+    let role_of = |users: &Value| {
+        users["items"]
+            .as_array()
+            .and_then(|l| l.iter().find(|u| u["id"] == target.id.as_str()))
+            .map(|u| u["role"].clone())
+    };
+    assert_eq!(role_of(&users.body), Some(json!("auditor")), "nothing changed before approval");
+    let approved = app.post(&url, &bruno, &approval).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let users = app.get("/api/v1/users", &alice).await;
+    assert_eq!(role_of(&users.body), Some(json!("staff")));
+    assert_eq!(app.get("/api/v1/ledger/verify", &target_token).await.status, 401, "the old role's token ends");
+    let events = app.get(&format!("/api/v1/users/{}/events", target.id), &alice).await;
+    let actors = events.body["items"].to_string();
+    assert!(
+        actors.contains("bruno-admin") && actors.contains("alice-admin"),
+        "who proposed and who approved: {actors}"
+    );
+    // Nobody proposes or approves a change of their own role.
+    let alice_row = app.user_for(Role::Admin, "alice-admin");
+    let own_body = json!({"kind": "user_role", "user_id": alice_row.id, "role": "auditor"});
+    assert_eq!(app.post("/api/v1/proposals", &alice, &own_body).await.body["type"], "/problems/own-account");
+    let by_bruno = app.post("/api/v1/proposals", &bruno, &own_body).await;
+    assert_eq!(by_bruno.status, 201, "{}", by_bruno.text);
+    let id = by_bruno.body["id"].as_str().expect("id");
+    let approval = json!({"revision": by_bruno.body["revision"]});
+    let own_approval = app.post(&format!("/api/v1/proposals/{id}/approval"), &alice, &approval).await;
+    assert_eq!(own_approval.body["type"], "/problems/own-account", "{}", own_approval.text);
+}
+
 on_both_backends!(spawn = super::four_eyes_demo;
+    role_changes_need_a_second_admin,
     a_distribution_takes_effect_only_when_another_staff_user_approves_it,
     a_proposal_whose_preview_changed_is_refused_and_shown_again,
     proposals_are_withdrawn_rejected_and_expire,

@@ -33,10 +33,12 @@ pub enum ProposalKind {
     Reversal,
     /// A facility's list price from a date on (`subject`: the facility).
     FacilityPrice,
+    /// A user's new role (`subject`: the user); proposed and approved by admins.
+    UserRole,
 }
 
 impl ProposalKind {
-    pub const ALL: [ProposalKind; 9] = [
+    pub const ALL: [ProposalKind; 10] = [
         ProposalKind::Distribution,
         ProposalKind::CapitalCall,
         ProposalKind::ManualEntry,
@@ -46,6 +48,7 @@ impl ProposalKind {
         ProposalKind::WriteDown,
         ProposalKind::Reversal,
         ProposalKind::FacilityPrice,
+        ProposalKind::UserRole,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,15 @@ impl ProposalKind {
             ProposalKind::WriteDown => "write_down",
             ProposalKind::Reversal => "reversal",
             ProposalKind::FacilityPrice => "facility_price",
+            ProposalKind::UserRole => "user_role",
+        }
+    }
+
+    /// Who proposes and decides it: admins manage users, staff everything else.
+    pub fn decided_by(self) -> super::roles::Role {
+        match self {
+            ProposalKind::UserRole => super::roles::Role::Admin,
+            _ => super::roles::Role::Staff,
         }
     }
 

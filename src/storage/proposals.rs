@@ -135,6 +135,13 @@ pub enum Operation {
         #[schema(value_type = String)]
         price_per_gpu_hour: Cents,
     },
+    /// A user's new role (and the party a party-bound role acts for); admins propose and decide.
+    UserRole {
+        user_id: String,
+        role: crate::domain::roles::Role,
+        #[serde(default)]
+        party_id: Option<String>,
+    },
 }
 
 impl Operation {
@@ -149,6 +156,7 @@ impl Operation {
             Operation::WriteDown { .. } => ProposalKind::WriteDown,
             Operation::Reversal { .. } => ProposalKind::Reversal,
             Operation::FacilityPrice { .. } => ProposalKind::FacilityPrice,
+            Operation::UserRole { .. } => ProposalKind::UserRole,
         }
     }
 
@@ -165,6 +173,7 @@ impl Operation {
             }
             Operation::Reversal { entry_id, .. } => entry_id,
             Operation::FacilityPrice { facility_id, .. } => facility_id,
+            Operation::UserRole { user_id, .. } => user_id,
         }
     }
 }
@@ -412,6 +421,12 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
         }
         Operation::FacilityPrice { facility_id, effective_date, price_per_gpu_hour } => {
             to_value(super::structure::add_price(conn, facility_id, *effective_date, *price_per_gpu_hour, actor)?)
+        }
+        Operation::UserRole { user_id, role, party_id } => {
+            // Neither the proposer nor the approver may change their own role: the API refuses
+            // both before this runs (it knows who they are).
+            let change = super::users::AccountChange::ChangeRole { role: *role, party_id: party_id.clone() };
+            to_value(super::users::change_account(conn, user_id, change, "", actor)?)
         }
     }
 }

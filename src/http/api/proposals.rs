@@ -38,7 +38,7 @@ pub fn require_proposal(state: &AppState, what: &str) -> AppResult<()> {
     if state.settings.four_eyes {
         return Err(AppError::rule(
             "four-eyes-required",
-            format!("{what} takes effect only when another staff user approves it: POST /api/v1/proposals"),
+            format!("{what} takes effect only when a second person approves it: POST /api/v1/proposals"),
         ));
     }
     Ok(())
@@ -152,6 +152,11 @@ fn checked(operation: Operation) -> AppResult<Operation> {
                 price_per_gpu_hour,
             }
         }
+        Operation::UserRole { user_id, role, party_id } => Operation::UserRole {
+            user_id: parse_id("user_id", &user_id)?,
+            role,
+            party_id: party_id.map(|p| parse_id("party_id", &p)).transpose()?,
+        },
     };
     checks.finish()?;
     Ok(operation)
@@ -172,8 +177,10 @@ pub async fn propose(
     key: IdempotencyKey,
     body: ValidJson<Operation>,
 ) -> AppResult<HttpResponse> {
-    principal.require(&[Role::Staff])?;
+    principal.require(&[Role::Staff, Role::Admin])?;
     let operation = checked(body.value.clone())?;
+    principal.require(&[operation.kind().decided_by()])?;
+    not_own_account(&state, &principal, &operation).await?;
     let actor = principal.actor();
     let lifetime = state.settings.proposal_lifetime_hours;
     idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
@@ -250,8 +257,9 @@ pub async fn approve(
     path: web::Path<String>,
     body: ValidJson<ApprovalRequest>,
 ) -> AppResult<HttpResponse> {
-    principal.require(&[Role::Staff])?;
     let id = parse_id("proposal_id", &path)?;
+    let operation = may_decide(&state, &principal, &id).await?;
+    not_own_account(&state, &principal, &operation).await?;
     let (actor, revision) = (principal.actor(), body.value.revision);
     let approving = id.clone();
     let answer = idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::OK, move |conn| {
@@ -261,7 +269,38 @@ pub async fn approve(
     if let Err(AppError::Conflict { code: "preview-changed", .. }) = &answer {
         state.db(move |conn| write_tx(conn, |c| proposals::revise(c, &id))).await?;
     }
+    if let (Ok(_), Operation::UserRole { user_id, .. }) = (&answer, &operation) {
+        // The user's tokens and sessions carry the old role: they end now (docs/security.md).
+        let user_id = user_id.clone();
+        let username = state.db(move |conn| crate::storage::users::find_by_id(conn, &user_id)).await?.username;
+        state.standings.forget(&username);
+    }
     answer
+}
+
+/// The proposal's operation, if `principal` has the role that decides its kind: staff decide
+/// money and grants, admins decide role changes.
+async fn may_decide(state: &AppState, principal: &Principal, id: &str) -> AppResult<Operation> {
+    principal.require(&[Role::Staff, Role::Admin])?;
+    let lookup = id.to_string();
+    let row = state.db(move |conn| proposals::get_row(conn, &lookup)).await?;
+    let operation: Operation = serde_json::from_str(&row.request).map_err(AppError::internal)?;
+    principal.require(&[operation.kind().decided_by()])?;
+    Ok(operation)
+}
+
+/// Nobody proposes or approves a change of their own role, as nobody changes it directly.
+async fn not_own_account(state: &AppState, principal: &Principal, operation: &Operation) -> AppResult<()> {
+    let Operation::UserRole { user_id, .. } = operation else { return Ok(()) };
+    let lookup = user_id.clone();
+    let user = state.db(move |conn| crate::storage::users::find_by_id(conn, &lookup)).await?;
+    if user.username == principal.username {
+        return Err(AppError::conflict(
+            "own-account",
+            "administrators cannot change the role of their own account, by proposal or approval",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -286,8 +325,8 @@ pub async fn reject(
     path: web::Path<String>,
     body: ValidJson<ProposalRejection>,
 ) -> AppResult<HttpResponse> {
-    principal.require(&[Role::Staff])?;
     let id = parse_id("proposal_id", &path)?;
+    may_decide(&state, &principal, &id).await?;
     text(&body.value.reason, COMMENT_CHARS_MAX).map_err(|reason| AppError::field("reason", reason))?;
     let (actor, reason) = (principal.actor(), body.value.reason.trim().to_string());
     idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::OK, move |conn| {
@@ -309,8 +348,8 @@ pub async fn withdraw(
     key: IdempotencyKey,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    principal.require(&[Role::Staff])?;
     let id = parse_id("proposal_id", &path)?;
+    may_decide(&state, &principal, &id).await?;
     let actor = principal.actor();
     idempotent::write(&state, &req, &principal, key, &[], StatusCode::OK, move |conn| {
         proposals::withdraw(conn, &id, &actor)

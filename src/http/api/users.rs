@@ -211,6 +211,8 @@ pub async fn change_role(
     key: IdempotencyKey,
     body: ValidJson<RoleChangeRequest>,
 ) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Admin])?;
+    super::proposals::require_proposal(&state, "a change of role")?;
     let RoleChangeRequest { role, party_id } = &body.value;
     let change = AccountChange::ChangeRole { role: *role, party_id: party_id.clone() };
     change_account(state, req, principal, key, &body.raw, change).await

@@ -11,7 +11,9 @@ use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::http::api::users as api;
 use crate::http::extract::parse_id;
+use crate::http::extract::ValidJson;
 use crate::http::AppState;
+use crate::storage::proposals::Operation;
 use crate::storage::users::{self, User, USER_EVENTS_PAGE_MAX};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -94,7 +96,8 @@ struct AccountForms {
 }
 
 impl AccountForms {
-    fn new(session: &Session, user: &User) -> Self {
+    /// With `four_eyes`, the role form proposes the change for another admin to approve.
+    fn new(session: &Session, user: &User, four_eyes: bool) -> Self {
         let action = |what: &str| format!("/admin/users/{}/{what}", user.id);
         let access = match user.disabled {
             true => FormSpec::new(action("enable"), "Enable user", &session.csrf_token, vec![]),
@@ -109,7 +112,7 @@ impl AccountForms {
         );
         let role = FormSpec::new(
             action("role"),
-            "Change role",
+            if four_eyes { "Propose role change" } else { "Change role" },
             &session.csrf_token,
             vec![
                 Field::new("role", "Role", FieldKind::Select).options(role_options()).value(user.role.as_str()),
@@ -146,7 +149,7 @@ async fn user_view(
     let user = state.db(move |conn| users::find_by_id(conn, &lookup)?.to_user()).await?;
     let history = id.to_string();
     let events = state.db(move |conn| users::list_events(conn, &history, None, USER_EVENTS_PAGE_MAX)).await?;
-    let mut forms = AccountForms::new(session, &user);
+    let mut forms = AccountForms::new(session, &user, state.settings.four_eyes);
     if let Some(form) = refused_form {
         forms = forms.with(form);
     }
@@ -200,8 +203,11 @@ async fn account_post(
     let posted = session.read_form(&state, &body)?;
     let lookup = id.clone();
     let user = state.db(move |conn| users::find_by_id(conn, &lookup)?.to_user()).await?;
-    let forms = AccountForms::new(&session, &user);
+    let forms = AccountForms::new(&session, &user, state.settings.four_eyes);
     let principal = session.principal.clone();
+    if action == "role" && state.settings.four_eyes {
+        return propose_role(&state, &req, &session, &id, &posted, forms.role).await;
+    }
     let outcome = match action.as_str() {
         "disable" => {
             post_access(&posted, forms.access, |key| api::disable_user(state.clone(), req.clone(), principal, key))
@@ -227,6 +233,33 @@ async fn account_post(
         Err((form, status)) => {
             refused(user_view(&state, &req, &session, &id, Some(without_password(form))).await?, status)
         }
+    }
+}
+
+/// Proposes a role change (four eyes on): another admin approves it at `/proposals/{id}`.
+async fn propose_role(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    session: &Session,
+    user_id: &str,
+    posted: &FormData,
+    form: FormSpec,
+) -> PageResult {
+    let outcome = submit(posted, form, |body: ValidJson<api::RoleChangeRequest>, key| {
+        let operation = Operation::UserRole {
+            user_id: user_id.to_string(),
+            role: body.value.role,
+            party_id: body.value.party_id.clone(),
+        };
+        super::proposals::propose(state, req, session, key, operation)
+    })
+    .await;
+    match outcome {
+        Ok(proposal) => {
+            let id = proposal.get("id").and_then(Value::as_str).unwrap_or_default();
+            done(&format!("/proposals/{id}"), Done::Proposed)
+        }
+        Err((form, status)) => refused(user_view(state, req, session, user_id, Some(form)).await?, status),
     }
 }
 

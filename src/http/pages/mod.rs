@@ -325,7 +325,7 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             item("/profile", "Company profile"),
         ]),
         Role::Facility => items.push(item("/facility/usage", "Upload usage")),
-        Role::Admin => items.push(item("/admin/users", "Users")),
+        Role::Admin => items.extend([item("/admin/users", "Users"), item("/proposals", "Proposals")]),
     }
     if role.reads_all() {
         items.push(item("/api/docs/", "API reference"));

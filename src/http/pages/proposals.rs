@@ -74,6 +74,11 @@ fn summary(proposal: &Proposal) -> String {
         ProposalKind::FacilityPrice => {
             format!("EUR {} per GPU-hour from {}", field("price_per_gpu_hour"), field("effective_date"))
         }
+        ProposalKind::UserRole => {
+            let party = field("party_id");
+            let party = if party.is_empty() { String::new() } else { format!(" for party {party}") };
+            format!("user {} becomes {}{party}", field("user_id"), field("role"))
+        }
     }
 }
 
@@ -178,7 +183,7 @@ fn preview_sections(proposal: &Proposal) -> Vec<Section> {
 }
 
 fn decision_forms(session: &Session, proposal: &Proposal) -> Vec<FormSpec> {
-    if proposal.status != ProposalStatus::Pending || session.principal.require(&[Role::Staff]).is_err() {
+    if proposal.status != ProposalStatus::Pending || session.principal.require(&[proposal.kind.decided_by()]).is_err() {
         return Vec::new();
     }
     let id = &proposal.id;
@@ -263,7 +268,7 @@ async fn decision_post(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> PageResult {
-    session.require(&[Role::Staff])?;
+    session.require(&[Role::Staff, Role::Admin])?;
     let (id, decision) = path.into_inner();
     let id = parse_id("proposal_id", &id)?;
     let form_data = posted(&body)?;

@@ -240,12 +240,12 @@ async fn fund_page(
             Cell::num(call.notice_count.to_string()),
         ]);
     }
-    let metrics = fund_performance(&state, &fund.id).await?;
+    let performance = fund_performance(&state, &fund.id).await?;
     let mut page = Page::new(session.layout(req.path()), fund.name.clone())
         .subtitle(format!("{} · inception {} · {} years", fund.kind, fund.inception_date, fund.term_years))
         .flash(Done::from_query(&req))
         .card(summary)
-        .card(performance_card(&metrics))
+        .card(performance)
         .card(
             Card::new("Capital stack")
                 .with(capital_stack_chart(&overview))
@@ -288,18 +288,23 @@ fn xirr_words(xirr: &crate::domain::metrics::Xirr) -> String {
     }
 }
 
-/// Today's metrics of a fund, from the view cache the metrics API shares.
-async fn fund_performance(
-    state: &AppState,
-    fund_id: &str,
-) -> PageResult<std::sync::Arc<crate::storage::metrics::FundMetrics>> {
+/// The performance card of a fund, from the view cache (today's metrics).
+async fn fund_performance(state: &AppState, fund_id: &str) -> PageResult<Card> {
     let today = crate::http::api::capital::today();
     let key = format!("fund-metrics-view/{fund_id}/{today}");
     let id = fund_id.to_string();
-    Ok(crate::http::views::cached_value(state, key, move |conn| {
+    let metrics = crate::http::views::cached_value(state, key, move |conn| {
         crate::storage::read_tx(conn, |c| crate::storage::metrics::fund_metrics(c, &id, today, None))
     })
-    .await?)
+    .await;
+    match metrics {
+        Ok(metrics) => Ok(performance_card(&metrics)),
+        // A fund without waterfall terms has no NAV by liquidation yet: say so, and where to act.
+        Err(error) if error.status() < 500 => Ok(Card::new("Performance")
+            .with(Section::Text(format!("No figures yet: {}", super::forms::error_text(&error))))
+            .with(Section::Links(vec![link("Waterfall terms", format!("/funds/{fund_id}/waterfall"))]))),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// NAV, DPI, RVPI, TVPI and XIRR of the fund and of each tranche, most senior first.
