@@ -1,7 +1,7 @@
 //! The staff workbench pages over HTTP on both backends: a fund's tranches, the facilities and
-//! their prices. Each page is read as staff, each form posted and its effect read back through
-//! the JSON API; with four eyes on, prices are proposed instead of written; every other role is
-//! refused.
+//! their prices, proceeds and the reversal of an entry. Each page is read as staff, each form
+//! posted and its effect read back through the JSON API; with four eyes on, prices and
+//! reversals are proposed instead of written; every other role is refused.
 
 mod common;
 
@@ -36,6 +36,19 @@ fn text_of(html: &str) -> String {
     out.replace("&#x27;", "'").replace("&quot;", "\"").replace("&amp;", "&").trim().to_string()
 }
 
+/// `1250.50` → `EUR 1,250.50`, as the pages show amounts.
+fn eur(decimal: &str) -> String {
+    let (whole, cents) = decimal.split_once('.').unwrap_or((decimal, "00"));
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("EUR {grouped}.{cents}")
+}
+
 fn items(reply: &common::Reply) -> Vec<Value> {
     reply.body["items"].as_array().cloned().unwrap_or_default()
 }
@@ -68,6 +81,38 @@ async fn register_facility(app: &TestApp, name: &str) -> String {
     let body = json!({"name": name, "kind": "ai_factory", "member_state": "IT", "chip_count": 512,
         "chip_type": "NVIDIA H100", "quarterly_capacity_gpu_hours": 1_000_000});
     id(&created(app, "/api/v1/facilities", body).await)
+}
+
+/// Proceeds of `amount` received by the fund as other income; the journal entry they posted.
+async fn proceeds_entry(app: &TestApp, fund: &str, amount: &str) -> Value {
+    let body = json!({"amount": amount, "value_date": "2025-03-01", "description": "Interest on deposits"});
+    created(app, &format!("/api/v1/funds/{fund}/proceeds"), body).await;
+    let listed = app.get(&format!("/api/v1/ledger/entries?fund_id={fund}&event_type=proceeds"), &app.staff()).await;
+    items(&listed).pop().expect("the proceeds entry")
+}
+
+/// (account code, debit, credit) of each posting, in line order.
+fn postings(entry: &Value) -> Vec<(String, String, String)> {
+    entry["postings"]
+        .as_array()
+        .expect("postings")
+        .iter()
+        .map(|p| (text(p, "account_code"), text(p, "debit"), text(p, "credit")))
+        .collect()
+}
+
+/// The same postings with debit and credit swapped: what a reversal posts.
+fn swapped(lines: &[(String, String, String)]) -> Vec<(String, String, String)> {
+    lines.iter().map(|(code, debit, credit)| (code.clone(), credit.clone(), debit.clone())).collect()
+}
+
+/// (account, debit, credit) of each row of a postings table on a page.
+fn shown_postings(page: &str, caption: &str) -> Vec<(String, String, String)> {
+    table_rows(page, caption).into_iter().map(|row| (row[0].clone(), row[2].clone(), row[3].clone())).collect()
+}
+
+fn as_shown(lines: &[(String, String, String)]) -> Vec<(String, String, String)> {
+    lines.iter().map(|(code, debit, credit)| (code.clone(), eur(debit), eur(credit))).collect()
 }
 
 async fn tranches_are_listed_most_senior_first_and_added_from_their_page(app: TestApp) {
@@ -217,13 +262,83 @@ async fn a_facility_is_registered_then_priced_after_a_preview(app: TestApp) {
     assert!(register.text.contains(&format!("href=\"{path}\"")), "the register links to each price page");
 }
 
+async fn proceeds_are_posted_and_reversed_by_their_negation(app: TestApp) {
+    let fund = app.create_fund("Proceeds fund").await;
+    let staff = app.browser_as("pablo", Role::Staff, None).await;
+    let path = format!("/funds/{fund}/proceeds/new");
+    let page = get(&staff, &app, &path).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Proceeds fund"), "{}", page.text);
+    let fields = [
+        ("facility_id", ""),
+        ("amount", "1250.50"),
+        ("cost_returned", ""),
+        ("value_date", "2025-03-01"),
+        ("description", "Interest on deposits"),
+    ];
+    let sent = post_form(&staff, &app, &path, &path, &fields).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    assert_eq!(sent.location, format!("/funds/{fund}?done=proceeds"));
+    let listed = app.get(&format!("/api/v1/ledger/entries?fund_id={fund}&event_type=proceeds"), &app.staff()).await;
+    let entries = items(&listed);
+    assert_eq!(entries.len(), 1, "{}", listed.text);
+    let original = &entries[0];
+    let lines = postings(original);
+    assert!(lines.contains(&("1000".into(), "1250.50".into(), "0.00".into())), "cash debited: {lines:?}");
+    let credits: Vec<&str> = lines.iter().map(|(_, _, credit)| credit.as_str()).filter(|c| *c != "0.00").collect();
+    assert_eq!(credits, ["1250.50"], "{lines:?}");
+
+    let entry = id(original);
+    let sequence = original["sequence"].as_i64().expect("sequence");
+    let path = format!("/ledger/entries/{entry}/reverse");
+    let page = get(&staff, &app, &path).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(shown_postings(&page.text, &format!("Postings of entry {sequence}")), as_shown(&lines));
+    let will_post = shown_postings(&page.text, "Postings the reversal will post");
+    assert_eq!(will_post, as_shown(&swapped(&lines)), "debit and credit swapped");
+    let table_at = page.text.find("Postings the reversal will post").expect("table");
+    let button_at = page.text.find("Post reversal").expect("button");
+    assert!(table_at < button_at, "what will be posted is shown before the button");
+
+    let reversal = [("effective_date", "2025-03-02"), ("reason", "Booked twice")];
+    let sent = post_form(&staff, &app, &path, &path, &reversal).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    assert_eq!(sent.location, format!("{path}?done=reversal"));
+    let found = app.get(&format!("/api/v1/ledger/entries?event_type=reversal&event_id={entry}"), &app.staff()).await;
+    let reversals = items(&found);
+    assert_eq!(reversals.len(), 1, "{}", found.text);
+    let posted = &reversals[0];
+    assert_eq!(
+        (text(posted, "reverses_entry_id"), text(posted, "effective_date")),
+        (entry.clone(), "2025-03-02".into())
+    );
+    assert!(text(posted, "description").contains("Booked twice"), "{posted}");
+    assert_eq!(postings(posted), swapped(&lines), "the reversal posts the original negated");
+    let parties =
+        |e: &Value| e["postings"].as_array().map(|p| p.iter().map(|p| p["party_id"].clone()).collect::<Vec<_>>());
+    assert_eq!(parties(posted), parties(original));
+
+    let page = get(&staff, &app, &sent.location).await;
+    assert!(page.text.contains("Reversal posted") && page.text.contains("Reversed by entry"), "{}", page.text);
+    assert!(!page.text.contains("Post reversal"), "an entry is reversed once");
+    let again = get(&staff, &app, &format!("/ledger/entries/{}/reverse", id(posted))).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert!(again.text.contains("itself a reversal") && !again.text.contains("Post reversal"), "{}", again.text);
+}
+
 async fn other_roles_are_refused_every_workbench_page(app: TestApp) {
     let fund = app.create_fund("Refusing fund").await;
     let facility = register_facility(&app, "Refused Factory").await;
+    let entry = id(&proceeds_entry(&app, &fund, "10.00").await);
     let source =
         id(&created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": "Iris", "country": "FR"})).await);
-    let pages =
-        [format!("/funds/{fund}/tranches"), "/facilities".to_string(), format!("/facilities/{facility}/prices")];
+    let pages = [
+        format!("/funds/{fund}/tranches"),
+        "/facilities".to_string(),
+        format!("/facilities/{facility}/prices"),
+        format!("/funds/{fund}/proceeds/new"),
+        format!("/ledger/entries/{entry}/reverse"),
+    ];
     let users =
         [("olga", Role::Auditor, None), ("ines", Role::Investor, Some(source.as_str())), ("adam", Role::Admin, None)];
     for (name, role, party) in users {
@@ -234,7 +349,7 @@ async fn other_roles_are_refused_every_workbench_page(app: TestApp) {
             let page = get(&browser, &app, path).await;
             assert_eq!(page.status, 403, "{role} reads {path}");
             assert!(page.content_type.starts_with("text/html") && page.text.contains("Not allowed"), "{role}: {path}");
-            let form = [("csrf_token", csrf.as_str()), ("name", "X"), ("price_per_gpu_hour", "1.00")];
+            let form = [("csrf_token", csrf.as_str()), ("name", "X"), ("amount", "1.00"), ("reason", "no")];
             let sent =
                 read(browser.post(format!("{}{path}", app.address)).form(&form).send().await.expect("post")).await;
             assert_eq!(sent.status, 403, "{role} posts {path}");
@@ -243,13 +358,17 @@ async fn other_roles_are_refused_every_workbench_page(app: TestApp) {
     let staff = app.staff();
     assert!(items(&app.get(&format!("/api/v1/funds/{fund}/tranches"), &staff).await).is_empty());
     assert_eq!(items(&app.get("/api/v1/facilities", &staff).await).len(), 1);
-    assert!(prices_of(&app, &facility).await.is_empty());
+    assert!(items(&app.get(&format!("/api/v1/ledger/entries?event_type=reversal&event_id={entry}"), &staff).await)
+        .is_empty());
 }
 
-/// With four eyes on, the price form proposes; a second staff user's approval executes what was
-/// proposed.
-async fn prices_are_proposed_not_written(app: TestApp) {
+/// With four eyes on, the price and reversal forms propose; a second staff user's approval
+/// executes what was proposed.
+async fn prices_and_reversals_are_proposed_not_written(app: TestApp) {
+    let fund = app.create_fund("Four eyes fund").await;
     let facility = register_facility(&app, "Proposed Factory").await;
+    let original = proceeds_entry(&app, &fund, "300.00").await;
+    let entry = id(&original);
     let staff = app.browser_as("petra", Role::Staff, None).await;
     let approver = app.token(Role::Staff, "victor");
 
@@ -293,6 +412,35 @@ async fn prices_are_proposed_not_written(app: TestApp) {
     let prices = items(&app.get(&prices_path, &app.staff()).await);
     assert_eq!(prices.len(), 1, "{prices:?}");
     assert_eq!(prices[0]["price_per_gpu_hour"], "2.10");
+
+    let path = format!("/ledger/entries/{entry}/reverse");
+    let page = get(&staff, &app, &path).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Propose reversal") && !page.text.contains("Post reversal"), "{}", page.text);
+    let lines = postings(&original);
+    assert_eq!(shown_postings(&page.text, "Postings the reversal will post"), as_shown(&swapped(&lines)));
+    let sent =
+        post_form(&staff, &app, &path, &path, &[("effective_date", "2025-03-05"), ("reason", "Wrong fund")]).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    let proposal = sent
+        .location
+        .strip_prefix("/proposals/")
+        .and_then(|p| p.strip_suffix("?done=proposed"))
+        .expect("to the proposal")
+        .to_string();
+    let shown = app.get(&format!("/api/v1/proposals/{proposal}"), &app.staff()).await;
+    assert_eq!((text(&shown.body, "kind"), text(&shown.body, "status")), ("reversal".into(), "pending".into()));
+    let previewed: Vec<(String, String, String)> = shown.body["preview"]["postings"]
+        .as_array()
+        .expect("previewed postings")
+        .iter()
+        .map(|p| (text(p, "account_code"), text(p, "debit"), text(p, "credit")))
+        .collect();
+    assert_eq!(previewed, swapped(&lines), "the proposal previews the original negated");
+    let reversals = format!("/api/v1/ledger/entries?event_type=reversal&event_id={entry}");
+    assert!(items(&app.get(&reversals, &app.staff()).await).is_empty(), "nothing posted before approval");
+    let page = get(&staff, &app, &path).await;
+    assert!(page.text.contains("waits for approval"), "{}", page.text);
 }
 
 async fn with_four_eyes(backend: common::Backend) -> TestApp {
@@ -301,11 +449,12 @@ async fn with_four_eyes(backend: common::Backend) -> TestApp {
 
 mod four_eyes {
     use super::*;
-    on_both_backends!(spawn = super::with_four_eyes; prices_are_proposed_not_written);
+    on_both_backends!(spawn = super::with_four_eyes; prices_and_reversals_are_proposed_not_written);
 }
 
 on_both_backends!(
     tranches_are_listed_most_senior_first_and_added_from_their_page,
     a_facility_is_registered_then_priced_after_a_preview,
+    proceeds_are_posted_and_reversed_by_their_negation,
     other_roles_are_refused_every_workbench_page,
 );

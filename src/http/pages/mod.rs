@@ -218,10 +218,12 @@ pub enum Done {
     Tranche,
     Facility,
     Price,
+    Proceeds,
+    Reversal,
 }
 
 impl Done {
-    const ALL: [Done; 24] = [
+    const ALL: [Done; 26] = [
         Done::Source,
         Done::Commitment,
         Done::Amendment,
@@ -246,6 +248,8 @@ impl Done {
         Done::Tranche,
         Done::Facility,
         Done::Price,
+        Done::Proceeds,
+        Done::Reversal,
     ];
 
     fn code(self) -> &'static str {
@@ -274,6 +278,8 @@ impl Done {
             Done::Tranche => "tranche",
             Done::Facility => "facility",
             Done::Price => "price",
+            Done::Proceeds => "proceeds",
+            Done::Reversal => "reversal",
         }
     }
 
@@ -303,6 +309,8 @@ impl Done {
             Done::Tranche => "Tranche added, with its capital accounts in the fund's chart.",
             Done::Facility => "Facility registered. Give it a list price per GPU-hour below.",
             Done::Price => "Price recorded; it applies from its date until a later one.",
+            Done::Proceeds => "Proceeds recorded and posted to the ledger.",
+            Done::Reversal => "Reversal posted to the ledger.",
         }
     }
 

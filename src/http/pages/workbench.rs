@@ -1,6 +1,8 @@
 //! Staff pages for actions that had only the JSON API: a fund's tranches, the facilities and
-//! their list prices. Each form calls the API's own handler (or, under four eyes, proposes the
-//! operation), so the pages meet the same rules.
+//! their list prices, proceeds, and the reversal of a journal entry. Each form calls the API's
+//! own handler (or, under four eyes, proposes the operation), so the pages meet the same rules.
+
+use std::collections::HashMap;
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
@@ -9,16 +11,20 @@ use serde_json::Value;
 
 use super::forms::{Field, FieldKind, FormSpec};
 use super::view::{eur, fact, group_thousands, link, Card, Cell, Fact, Page, Section, Table};
-use super::{done, refused, render, submit, Done, PageResult, Session};
+use super::{done, form_page, refused, render, submit, Done, FormPage, PageResult, Session};
+use crate::domain::ledger::{reversal_of, PostingLine};
 use crate::domain::money::Cents;
 use crate::domain::parties::EU27;
 use crate::domain::proposals::{ProposalKind, ProposalStatus};
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 use crate::http::api::capital::today;
+use crate::http::api::investments;
+use crate::http::api::ledger::{self as ledger_api, ReversalRequest};
 use crate::http::api::structure::{self as structure_api, positive, PriceRequest};
 use crate::http::extract::{parse_id, ValidJson};
 use crate::http::AppState;
+use crate::storage::ledger::{self, EntryFilter, EntryWithPostings, REVERSIBLE_EVENTS};
 use crate::storage::proposals::{self, Operation, Proposal};
 use crate::storage::structure::{self, Facility, FacilityPrice, Tranche};
 use crate::storage::{funds, DbConnection};
@@ -29,7 +35,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(facilities_page)
         .service(facility_post)
         .service(prices_page)
-        .service(price_post);
+        .service(price_post)
+        .service(proceeds_form)
+        .service(proceeds_post)
+        .service(reversal_page)
+        .service(reversal_post);
 }
 
 /// The id a created resource or proposal was answered with.
@@ -41,7 +51,7 @@ fn proposed(json: &Value) -> PageResult {
     done(&format!("/proposals/{}", id_of(json)), Done::Proposed)
 }
 
-/// Pending proposals of `kind` on `subject`.
+/// Pending proposals of `kind` on `subject` (a facility, a journal entry).
 fn pending_on(conn: &mut DbConnection, kind: ProposalKind, subject: &str) -> AppResult<Vec<Proposal>> {
     let pending = proposals::list(conn, Some(ProposalStatus::Pending))?;
     Ok(pending.into_iter().filter(|p| p.kind == kind && p.subject_id == subject).collect())
@@ -112,11 +122,10 @@ async fn tranches_view(
     Ok(Page::new(session.layout(req.path()), format!("Tranches of {}", fund.name))
         .subtitle("Share classes of the fund: how its returns and losses are ranked.")
         .flash(Done::from_query(req))
-        .card(
-            Card::new("Tranches")
-                .with(Section::Table(tranches_table(&tranches)))
-                .with(Section::Links(vec![link("Open the fund", format!("/funds/{fund_id}"))])),
-        )
+        .card(Card::new("Tranches").with(Section::Table(tranches_table(&tranches))).with(Section::Links(vec![
+            link("Open the fund", format!("/funds/{fund_id}")),
+            link("Record proceeds", format!("/funds/{fund_id}/proceeds/new")),
+        ])))
         .card(
             Card::new("Add a tranche")
                 .text(
@@ -463,5 +472,282 @@ async fn price_post(
         (Err((form, status)), _) => {
             refused(prices_view(&state, &session, &req, &context, vec![Section::Form(form)]), status)
         }
+    }
+}
+
+// ---- Proceeds ------------------------------------------------------------------------
+
+async fn proceeds_spec(state: &AppState, session: &Session, fund_id: &str) -> PageResult<FormSpec> {
+    let facilities = state.db(structure::list_facilities).await?;
+    Ok(FormSpec::new(
+        format!("/funds/{fund_id}/proceeds/new"),
+        "Record proceeds",
+        &session.csrf_token,
+        vec![
+            Field::new("facility_id", "From facility", FieldKind::Select)
+                .optional()
+                .hint("None for other income, such as interest.")
+                .options(facilities.into_iter().map(|f| (f.id, format!("{} ({})", f.name, f.member_state))).collect()),
+            Field::new("amount", "Amount received (EUR)", FieldKind::Money),
+            Field::new("cost_returned", "Of which cost returned (EUR)", FieldKind::Money)
+                .optional()
+                .hint("Only with a facility: the part that returns the cost invested; the rest is a realised gain."),
+            Field::new("value_date", "Value date", FieldKind::Date).value(today().to_string()),
+            Field::new("description", "Description", FieldKind::Text),
+        ],
+    ))
+}
+
+async fn proceeds_context(state: &AppState, fund_id: &str) -> PageResult<Vec<Section>> {
+    let id = fund_id.to_string();
+    let fund = state.db(move |conn| funds::get_fund(conn, &id)).await?;
+    Ok(vec![
+        Section::Facts(vec![Fact { label: "Fund".into(), value: fund.name, href: Some(format!("/funds/{fund_id}")) }]),
+        Section::Text(
+            "Cash (1000) is debited with the amount; from a facility, the cost returned is credited to its \
+             investment and the rest to realised gains; otherwise the amount is credited to investment income."
+                .into(),
+        ),
+    ])
+}
+
+#[get("/funds/{fund_id}/proceeds/new")]
+async fn proceeds_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let context = proceeds_context(&state, &fund_id).await?;
+    let form = proceeds_spec(&state, &session, &fund_id).await?;
+    render(&form_page(&session, req.path(), "Record proceeds", context, form))
+}
+
+#[post("/funds/{fund_id}/proceeds/new")]
+async fn proceeds_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let form_data = session.read_form(&state, &body)?;
+    let context = proceeds_context(&state, &fund_id).await?;
+    let form = proceeds_spec(&state, &session, &fund_id).await?;
+    let page = FormPage { session: &session, req: &req, title: "Record proceeds", context };
+    let call = |body, key| {
+        let path = web::Path::from(fund_id.clone());
+        investments::receive_proceeds(state.clone(), req.clone(), session.principal.clone(), key, path, body)
+    };
+    page.post(&form_data, form, call, |_| format!("/funds/{fund_id}"), Done::Proceeds).await
+}
+
+// ---- Reversal of a journal entry -----------------------------------------------------
+
+struct EntryContext {
+    original: EntryWithPostings,
+    /// Account id → (code, name).
+    labels: HashMap<String, (String, String)>,
+    /// The entry that reversed it already, if one did.
+    reversed_by: Option<EntryWithPostings>,
+    pending: Vec<Proposal>,
+}
+
+async fn entry_context(state: &AppState, entry_id: &str) -> PageResult<EntryContext> {
+    let id = entry_id.to_string();
+    Ok(state
+        .db(move |conn| {
+            let original = ledger::get_entry(conn, &id)?;
+            let mut ids: Vec<&str> = original.postings.iter().map(|p| p.account_id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let labels = ledger::account_labels(conn, &ids)?;
+            // A reversal is recorded as the event `reversal` of the entry it reverses.
+            let filter =
+                EntryFilter { event_type: Some("reversal".into()), event_id: Some(id.clone()), ..Default::default() };
+            let reversed_by = ledger::list_entries(conn, &filter, 1)?.into_iter().next();
+            let pending = pending_on(conn, ProposalKind::Reversal, &id)?;
+            Ok(EntryContext { original, labels, reversed_by, pending })
+        })
+        .await?)
+}
+
+fn postings_table(caption: &str, lines: &[PostingLine], labels: &HashMap<String, (String, String)>) -> Table {
+    let mut table = Table::new(caption, &["Account", "Name", "#Debit", "#Credit", "Memo"]);
+    for line in lines {
+        let (code, name) = labels.get(&line.account_id).cloned().unwrap_or_default();
+        let (debit, credit) =
+            if line.amount.is_negative() { (Cents::ZERO, line.amount.abs()) } else { (line.amount, Cents::ZERO) };
+        table.row(vec![
+            Cell::text(code),
+            Cell::text(name),
+            Cell::money(debit),
+            Cell::money(credit),
+            Cell::text(line.memo.clone()),
+        ]);
+    }
+    table
+}
+
+fn reversal_form(session: &Session, entry_id: &str, four_eyes: bool, earliest: NaiveDate) -> FormSpec {
+    let label = if four_eyes { "Propose reversal" } else { "Post reversal" };
+    FormSpec::new(
+        format!("/ledger/entries/{entry_id}/reverse"),
+        label,
+        &session.csrf_token,
+        vec![
+            Field::new("effective_date", "Effective date", FieldKind::Date)
+                .value(today().max(earliest).to_string())
+                .hint(format!("Not before {earliest}, the date of the entry it reverses.")),
+            Field::new("reason", "Reason", FieldKind::Text),
+        ],
+    )
+}
+
+/// Why the entry cannot be reversed here, if it cannot (the API refuses these too).
+fn not_reversible(context: &EntryContext) -> Option<Section> {
+    let e = &context.original.entry;
+    if let Some(by) = &context.reversed_by {
+        return Some(Section::Links(vec![link(
+            format!("Reversed by entry {} on {}", by.entry.sequence, by.entry.effective_date),
+            format!("/audit/entries/{}", by.entry.id),
+        )]));
+    }
+    if e.reverses_entry_id.is_some() {
+        return Some(Section::Alert(
+            "This entry is itself a reversal and is not reversed again; post a new entry instead.".into(),
+        ));
+    }
+    if !REVERSIBLE_EVENTS.contains(&e.event_type.as_str()) {
+        return Some(Section::Alert(format!(
+            "This entry records a {} that the books also hold outside the journal; only manual entries and \
+             proceeds are reversed this way.",
+            e.event_type.replace('_', " ")
+        )));
+    }
+    None
+}
+
+fn reversal_view(
+    state: &AppState,
+    session: &Session,
+    req: &HttpRequest,
+    context: &EntryContext,
+    form: Option<FormSpec>,
+) -> PageResult<Page> {
+    let e = &context.original.entry;
+    let lines: Vec<PostingLine> = context
+        .original
+        .postings
+        .iter()
+        .map(|p| PostingLine {
+            account_id: p.account_id.clone(),
+            amount: Cents::new(p.amount_cents),
+            party_id: p.party_id.clone(),
+            memo: p.memo.clone(),
+        })
+        .collect();
+    // The very function the ledger posts a reversal with, so the page shows what will be posted.
+    let reversing = reversal_of(&lines).map_err(AppError::from)?;
+    let mut page = Page::new(session.layout("/audit/journal"), format!("Reverse entry {}", e.sequence))
+        .subtitle(e.description.clone())
+        .flash(Done::from_query(req))
+        .card(
+            Card::new("Entry")
+                .with(Section::Facts(vec![
+                    fact("Effective date", e.effective_date.to_string()),
+                    fact("Event", e.event_type.replace('_', " ")),
+                    fact("Recorded by", e.actor.clone()),
+                    Fact {
+                        label: "In the journal".into(),
+                        value: format!("Entry {}", e.sequence),
+                        href: Some(format!("/audit/entries/{}", e.id)),
+                    },
+                ]))
+                .with(Section::Table(postings_table(
+                    &format!("Postings of entry {}", e.sequence),
+                    &lines,
+                    &context.labels,
+                ))),
+        );
+    let mut card = Card::new("Reversal");
+    if let Some(reason) = not_reversible(context) {
+        card.sections.push(reason);
+        return Ok(page.card(card));
+    }
+    let four_eyes = state.settings.four_eyes;
+    card.sections.push(Section::Text(format!(
+        "The reversal posts these lines, the entry's own with debit and credit swapped, described as \
+         \"Reversal of entry {}\" with your reason. It is never changed or reversed itself.",
+        e.sequence
+    )));
+    card.sections.push(Section::Table(postings_table("Postings the reversal will post", &reversing, &context.labels)));
+    if four_eyes {
+        card.sections.push(Section::Text(
+            "Nothing is posted now: the proposal shows exactly what it will post, and takes effect when another \
+             staff user approves it."
+                .into(),
+        ));
+    }
+    for p in &context.pending {
+        card.sections.push(Section::Links(vec![link(
+            format!("A reversal proposed by {} waits for approval", p.proposed_by),
+            format!("/proposals/{}", p.id),
+        )]));
+    }
+    let form = form.unwrap_or_else(|| reversal_form(session, &e.id, four_eyes, e.effective_date));
+    card.sections.push(Section::Form(form));
+    page = page.card(card);
+    Ok(page)
+}
+
+#[get("/ledger/entries/{entry_id}/reverse")]
+async fn reversal_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let entry_id = parse_id("entry_id", &path)?;
+    let context = entry_context(&state, &entry_id).await?;
+    render(&reversal_view(&state, &session, &req, &context, None)?)
+}
+
+#[post("/ledger/entries/{entry_id}/reverse")]
+async fn reversal_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> PageResult {
+    session.require(&[Role::Staff])?;
+    let entry_id = parse_id("entry_id", &path)?;
+    let form_data = session.read_form(&state, &body)?;
+    let context = entry_context(&state, &entry_id).await?;
+    let four_eyes = state.settings.four_eyes;
+    let form = reversal_form(&session, &entry_id, four_eyes, context.original.entry.effective_date);
+    let outcome = submit(&form_data, form, |body: ValidJson<ReversalRequest>, key| {
+        let path = web::Path::from(entry_id.clone());
+        let (state, req, session) = (state.clone(), req.clone(), &session);
+        async move {
+            if !four_eyes {
+                return ledger_api::reverse_entry(state, req, session.principal.clone(), key, path, body).await;
+            }
+            let ReversalRequest { effective_date, reason } = body.value;
+            let operation = Operation::Reversal { entry_id: path.into_inner(), effective_date, reason };
+            super::proposals::propose(&state, &req, session, key, operation).await
+        }
+    })
+    .await;
+    match outcome {
+        Ok(json) if four_eyes => proposed(&json),
+        Ok(_) => done(&format!("/ledger/entries/{entry_id}/reverse"), Done::Reversal),
+        Err((form, status)) => refused(reversal_view(&state, &session, &req, &context, Some(form))?, status),
     }
 }
