@@ -24,6 +24,7 @@ const NAVIGATION: [(Role, &[(&str, &str)]); 6] = [
             ("Home", "/"),
             ("Inbox", "/inbox"),
             ("Sources", "/sources"),
+            ("Facilities", "/facilities"),
             ("Grant calls", "/grant-calls"),
             ("Review queue", "/review"),
             ("Proposals", "/proposals"),

@@ -20,6 +20,7 @@ pub mod public;
 pub mod staff;
 pub mod state_aid;
 pub mod view;
+pub mod workbench;
 
 use std::future::Future;
 
@@ -54,6 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin::routes)
         .configure(inbox::routes)
         .configure(proposals::routes)
+        .configure(workbench::routes)
         .configure(public::routes);
 }
 
@@ -213,10 +215,15 @@ pub enum Done {
     ProposalRejected,
     Withdrawn,
     Profile,
+    Tranche,
+    Facility,
+    Price,
+    Proceeds,
+    Reversal,
 }
 
 impl Done {
-    const ALL: [Done; 21] = [
+    const ALL: [Done; 26] = [
         Done::Source,
         Done::Commitment,
         Done::Amendment,
@@ -238,6 +245,11 @@ impl Done {
         Done::ProposalRejected,
         Done::Withdrawn,
         Done::Profile,
+        Done::Tranche,
+        Done::Facility,
+        Done::Price,
+        Done::Proceeds,
+        Done::Reversal,
     ];
 
     fn code(self) -> &'static str {
@@ -263,6 +275,11 @@ impl Done {
             Done::ProposalRejected => "proposal-rejected",
             Done::Withdrawn => "withdrawn",
             Done::Profile => "profile",
+            Done::Tranche => "tranche",
+            Done::Facility => "facility",
+            Done::Price => "price",
+            Done::Proceeds => "proceeds",
+            Done::Reversal => "reversal",
         }
     }
 
@@ -289,6 +306,11 @@ impl Done {
             Done::ProposalRejected => "Proposal rejected.",
             Done::Withdrawn => "Proposal withdrawn.",
             Done::Profile => "Profile saved. Your drafts made from it now use it; submitted applications keep theirs.",
+            Done::Tranche => "Tranche added, with its capital accounts in the fund's chart.",
+            Done::Facility => "Facility registered. Give it a list price per GPU-hour below.",
+            Done::Price => "Price recorded; it applies from its date until a later one.",
+            Done::Proceeds => "Proceeds recorded and posted to the ledger.",
+            Done::Reversal => "Reversal posted to the ledger.",
         }
     }
 
@@ -307,6 +329,7 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
         Role::Staff => items.extend([
             item("/inbox", "Inbox"),
             item("/sources", "Sources"),
+            item("/facilities", "Facilities"),
             item("/grant-calls", "Grant calls"),
             item("/review", "Review queue"),
             item("/proposals", "Proposals"),
