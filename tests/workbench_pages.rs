@@ -291,6 +291,8 @@ async fn proceeds_are_posted_and_reversed_by_their_negation(app: TestApp) {
     let entry = id(original);
     let sequence = original["sequence"].as_i64().expect("sequence");
     let path = format!("/ledger/entries/{entry}/reverse");
+    let entry_page = get(&staff, &app, &format!("/audit/entries/{entry}")).await;
+    assert!(entry_page.text.contains(&format!("href=\"{path}\"")), "the journal entry page leads to its reversal");
     let page = get(&staff, &app, &path).await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert_eq!(shown_postings(&page.text, &format!("Postings of entry {sequence}")), as_shown(&lines));

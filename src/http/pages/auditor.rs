@@ -231,9 +231,17 @@ async fn entry_page(
             href: Some(format!("/audit/entries/{reversed}")),
         });
     }
+    let mut entry_card = Card::new("Entry").with(Section::Facts(facts));
+    if session.principal.role == Role::Staff {
+        // The reversal page says whether this entry may be reversed, and shows what it would post.
+        entry_card = entry_card.with(Section::Links(vec![super::view::link(
+            "Reverse this entry",
+            format!("/ledger/entries/{}/reverse", e.id),
+        )]));
+    }
     let page = Page::new(session.layout(req.path()), format!("Journal entry {}", e.sequence))
         .subtitle(e.description.clone())
-        .card(Card::new("Entry").with(Section::Facts(facts)))
+        .card(entry_card)
         .card(Card::new("Postings").with(Section::Table(postings_table(
             "Postings of this entry",
             std::slice::from_ref(&item),
