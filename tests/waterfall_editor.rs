@@ -1,9 +1,12 @@
-//! Previewing a distribution under proposed waterfall terms (`POST /funds/{id}/waterfall/preview`)
-//! on both backends: it agrees to the cent with the terms worked out here on their own, writes
-//! nothing, and is refused exactly as `POST /funds/{id}/waterfall` refuses the same terms.
+//! The waterfall editor on both backends: a distribution previewed under proposed terms
+//! (`POST /funds/{id}/waterfall/preview`) agrees to the cent with the terms worked out here on
+//! their own, writes nothing and is refused exactly as `POST /funds/{id}/waterfall` refuses the
+//! same terms; the staff page previews edited terms beside the terms in force, then saves them,
+//! or, with four eyes on, proposes them.
 
 mod common;
 
+use common::pages::{get, hidden, post_form, read, Html};
 use common::{assert_problem, created, id, TestApp};
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
@@ -253,7 +256,188 @@ async fn edited_terms_are_refused_as_saving_them_would_be(app: TestApp) {
     assert_eq!(terms_versions(&app, &f.id).await, 1);
 }
 
+/// The part of a page from the form posting to `action` on.
+fn form_at<'a>(page: &'a str, action: &str) -> &'a str {
+    page.split(&format!("action=\"{action}\"")).nth(1).unwrap_or_else(|| panic!("no form to {action}: {page}"))
+}
+
+/// A hidden field's value as the browser sends it back (the page escapes it as HTML).
+fn unescaped(text: &str) -> String {
+    text.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Previews the edited steps from the page, as a browser does; the page answered.
+async fn preview_on_page(app: &TestApp, browser: &reqwest::Client, f: &Fund, steps: &str, cash: &str) -> Html {
+    let page = format!("/funds/{}/waterfall", f.id);
+    post_form(
+        browser,
+        app,
+        &page,
+        &page,
+        &[("steps", steps), ("cash", cash), ("date", "2026-01-01"), ("intent", "default")],
+    )
+    .await
+}
+
+/// Sends the save form of a previewed page as it stands.
+async fn save_from(app: &TestApp, browser: &reqwest::Client, f: &Fund, preview: &Html) -> Html {
+    let action = format!("/funds/{}/waterfall/save", f.id);
+    let form = form_at(&preview.text, &action);
+    let fields: Vec<(String, String)> = ["csrf_token", "idempotency_key", "steps", "cash", "date"]
+        .into_iter()
+        .map(|name| (name.to_string(), unescaped(&hidden(form, name))))
+        .chain([("intent".to_string(), "default".to_string())])
+        .collect();
+    read(browser.post(format!("{}{action}", app.address)).form(&fields).send().await.expect("save")).await
+}
+
+async fn the_page_previews_edited_terms_beside_those_in_force_then_saves_them(app: TestApp) {
+    let f = fund(&app).await;
+    let staff = app.browser_as("stan", Role::Staff, None).await;
+    let path = format!("/funds/{}/waterfall", f.id);
+    let page = get(&staff, &app, &path).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Terms in force") && page.text.contains("Steps of version 1"), "{}", page.text);
+    assert!(page.text.contains("The residual: Senior 50%, Junior 50%"), "the terms in words: {}", page.text);
+    assert!(
+        page.text.contains(&f.junior) && page.text.contains("<textarea"),
+        "the form holds the terms: {}",
+        page.text
+    );
+    assert!(!page.text.contains("Save these terms"), "nothing to save before a preview");
+    let entries = journal_entries(&app).await;
+
+    let steps = serde_json::to_string_pretty(&edited_steps(&f)).expect("json");
+    let preview = preview_on_page(&app, &staff, &f, &steps, "2,000.00").await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    let text = &preview.text;
+    assert!(text.contains("Under the edited terms (would be version 2)"), "{text}");
+    assert!(text.contains("Under the terms in force (version 1)"), "{text}");
+    // Senior A: 48.00 + 600.00 + 63.99 edited; 48.00 + 600.00 + 126.00 in force.
+    let [a, _, _, pool, _] = edited_by_hand(200_000);
+    assert_eq!((a, pool), (71_199, 3_950));
+    assert!(text.contains("EUR 711.99") && text.contains("EUR 774.00") && text.contains("EUR -62.01"), "{text}");
+    assert!(text.contains("Account 1010") && text.contains("+EUR 39.50"), "the pool gains: {text}");
+    assert!(
+        text.contains("Waterfall steps, edited terms") && text.contains("Waterfall steps, terms in force"),
+        "{text}"
+    );
+    assert!(text.contains("Distribution by investor, edited terms"), "{text}");
+    let (preview_at, save_at) =
+        (text.find("Under the edited terms").unwrap_or(usize::MAX), text.find("Save these terms"));
+    assert!(save_at.is_some_and(|s| s > preview_at), "the save button comes after the preview");
+    assert_eq!(journal_entries(&app).await, entries, "a preview on the page posts nothing");
+    assert_eq!(terms_versions(&app, &f.id).await, 1);
+
+    // Invalid terms: refused with every reason and where it is, and nothing to save.
+    let bad = steps.replace("\"70\"", "\"60\"").replace("1010", "7777");
+    let refused = preview_on_page(&app, &staff, &f, &bad, "2000.00").await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert!(refused.text.contains("steps[3].shares: percentages sum to 90, not 100"), "{}", refused.text);
+    assert!(refused.text.contains("steps[2].account: no account 7777"), "{}", refused.text);
+    assert!(refused.text.contains("aria-invalid=\"true\"") && !refused.text.contains("Save these terms"));
+    let not_json = preview_on_page(&app, &staff, &f, "[{", "2000.00").await;
+    assert_eq!(not_json.status, 400);
+    assert!(not_json.text.contains("not valid JSON"), "{}", not_json.text);
+
+    // Saving sends the previewed terms, once however often it is sent.
+    for _ in 0..2 {
+        let saved = save_from(&app, &staff, &f, &preview).await;
+        assert_eq!(saved.status, 303, "{}", saved.text);
+        assert_eq!(saved.location, format!("/funds/{}/waterfall?done=terms", f.id));
+    }
+    let current = app.get(&format!("/api/v1/funds/{}/waterfall", f.id), &app.auditor()).await;
+    assert_eq!(current.body["version"], 2, "{}", current.text);
+    assert_eq!(current.body["terms"]["steps"], edited_steps(&f));
+    assert_eq!(current.body["actor"], "staff:stan");
+    assert_eq!(terms_versions(&app, &f.id).await, 2);
+    let shown = get(&staff, &app, &format!("{path}?done=terms")).await;
+    assert!(shown.text.contains("New terms saved") && shown.text.contains("Steps of version 2"), "{}", shown.text);
+    let spoofed = get(&staff, &app, &format!("{path}?done=%3Cb%3Ewon%3C%2Fb%3E")).await;
+    assert!(!spoofed.text.contains("won"), "a link cannot make the page say anything");
+
+    let investor = app.browser_as("ines", Role::Investor, Some(&f.investors[0])).await;
+    assert_eq!(get(&investor, &app, &path).await.status, 403);
+    let auditor = app.browser_as("audra", Role::Auditor, None).await;
+    assert_eq!(get(&auditor, &app, &path).await.status, 403);
+}
+
+async fn with_four_eyes_the_page_proposes_the_previewed_terms(app: TestApp) {
+    let f = fund(&app).await;
+    let direct =
+        app.post(&format!("/api/v1/funds/{}/waterfall", f.id), &app.staff(), &json!({"steps": edited_steps(&f)})).await;
+    assert_problem(&direct, 422, None);
+    let api_preview = app
+        .post(
+            &format!("/api/v1/funds/{}/waterfall/preview", f.id),
+            &app.staff(),
+            &json!({"steps": edited_steps(&f), "cash": "2000.00", "date": "2026-01-01"}),
+        )
+        .await;
+    assert_eq!(api_preview.status, 200, "a preview needs no proposal: {}", api_preview.text);
+
+    let staff = app.browser_as("stan", Role::Staff, None).await;
+    let steps = serde_json::to_string(&edited_steps(&f)).expect("json");
+    let preview = preview_on_page(&app, &staff, &f, &steps, "2000.00").await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert!(preview.text.contains("Propose these terms") && !preview.text.contains("Save these terms"));
+    let proposed = save_from(&app, &staff, &f, &preview).await;
+    assert_eq!(proposed.status, 303, "{}", proposed.text);
+    let proposal_id = proposed
+        .location
+        .strip_prefix("/proposals/")
+        .and_then(|rest| rest.strip_suffix("?done=proposed"))
+        .unwrap_or_else(|| panic!("to the proposal: {}", proposed.location))
+        .to_string();
+    let proposal = app.get(&format!("/api/v1/proposals/{proposal_id}"), &app.staff()).await;
+    assert_eq!(proposal.body["kind"], "waterfall_terms", "{}", proposal.text);
+    assert_eq!(proposal.body["status"], "pending");
+    assert_eq!(proposal.body["proposed_by"], "staff:stan");
+    assert_eq!(proposal.body["operation"]["terms"]["steps"], edited_steps(&f));
+    assert_eq!(proposal.body["preview"]["version"], 2, "{}", proposal.text);
+    assert_eq!(terms_versions(&app, &f.id).await, 1, "nothing in force until approved");
+    let page = get(&staff, &app, &format!("/funds/{}/waterfall", f.id)).await;
+    assert!(page.text.contains(&format!("/proposals/{proposal_id}")), "the page lists what waits: {}", page.text);
+
+    let approved = app
+        .post(
+            &format!("/api/v1/proposals/{proposal_id}/approval"),
+            &app.token(Role::Staff, "bob"),
+            &json!({"revision": proposal.body["revision"]}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let current = app.get(&format!("/api/v1/funds/{}/waterfall", f.id), &app.auditor()).await;
+    assert_eq!(current.body["terms"]["steps"], edited_steps(&f));
+    // What the API previewed is what a distribution now does.
+    let now = app
+        .post(
+            &format!("/api/v1/funds/{}/distributions/preview", f.id),
+            &app.staff(),
+            &json!({"cash": "2000.00", "date": "2026-01-01", "description": "Now in force"}),
+        )
+        .await;
+    assert_eq!(now.body["allocation"], api_preview.body["allocation"]);
+    assert_eq!(now.body["investors"], api_preview.body["investors"]);
+}
+
+async fn with_four_eyes(backend: common::Backend) -> TestApp {
+    common::spawn_app_with(backend, |settings| settings.four_eyes = true).await
+}
+
+mod four_eyes {
+    use super::*;
+    on_both_backends!(spawn = super::with_four_eyes; with_four_eyes_the_page_proposes_the_previewed_terms);
+}
+
 on_both_backends!(
     a_preview_under_edited_terms_is_exact_and_writes_nothing,
     edited_terms_are_refused_as_saving_them_would_be,
+    the_page_previews_edited_terms_beside_those_in_force_then_saves_them,
 );

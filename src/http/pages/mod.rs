@@ -20,6 +20,7 @@ pub mod public;
 pub mod staff;
 pub mod state_aid;
 pub mod view;
+pub mod waterfall;
 
 use std::future::Future;
 
@@ -54,7 +55,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin::routes)
         .configure(inbox::routes)
         .configure(proposals::routes)
-        .configure(public::routes);
+        .configure(public::routes)
+        .configure(waterfall::routes);
 }
 
 /// A signed-in browser: the caller and the CSRF token its forms carry.
