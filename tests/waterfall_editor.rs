@@ -364,8 +364,24 @@ async fn the_page_previews_edited_terms_beside_those_in_force_then_saves_them(ap
 
     let investor = app.browser_as("ines", Role::Investor, Some(&f.investors[0])).await;
     assert_eq!(get(&investor, &app, &path).await.status, 403);
+    // Auditors read the terms and their versions, and may not edit them.
     let auditor = app.browser_as("audra", Role::Auditor, None).await;
-    assert_eq!(get(&auditor, &app, &path).await.status, 403);
+    let read_only = get(&auditor, &app, &path).await;
+    assert_eq!(read_only.status, 200, "{}", read_only.text);
+    assert!(
+        read_only.text.contains("Steps of version 2") && !read_only.text.contains("<textarea"),
+        "{}",
+        read_only.text
+    );
+    let fields = [
+        ("csrf_token", hidden(&read_only.text, "csrf_token")),
+        ("steps", steps.clone()),
+        ("cash", "2000.00".into()),
+        ("date", "2026-01-01".into()),
+    ];
+    let url = format!("{}{path}", app.address);
+    let refused = read(auditor.post(url).form(&fields).send().await.expect("post")).await;
+    assert_eq!(refused.status, 403, "an auditor cannot preview here");
 }
 
 async fn with_four_eyes_the_page_proposes_the_previewed_terms(app: TestApp) {

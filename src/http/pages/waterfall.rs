@@ -1,8 +1,8 @@
-//! The waterfall editor (staff): a fund's terms in force and their versions, a form holding
-//! the terms to edit, and, on *Preview*, a distribution under the edited terms beside the same
-//! distribution under the terms in force. Saving (with four eyes on, proposing) is offered
-//! only below a preview and sends the terms that preview was made from, so no change is saved
-//! unseen. Previews and saves go through the JSON API's own handlers.
+//! The waterfall editor (staff; auditors and admins read the terms): a fund's terms in force and
+//! their versions, a form holding the terms to edit, and, on *Preview*, a distribution under the
+//! edited terms beside the same distribution under the terms in force. Saving (with four eyes
+//! on, proposing) is offered only below a preview and sends the terms that preview was made
+//! from, so no change is saved unseen. Previews and saves go through the JSON API's handlers.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -443,6 +443,9 @@ fn answer(page: &Page, status: StatusCode) -> PageResult {
     render_status(page, status)
 }
 
+/// Who may read the terms here: whoever reads the fund's page, which links to this one.
+const READERS: &[Role] = &[Role::Staff, Role::Auditor, Role::Admin];
+
 #[get("/funds/{fund_id}/waterfall")]
 async fn editor_page(
     state: web::Data<AppState>,
@@ -450,9 +453,17 @@ async fn editor_page(
     session: Session,
     path: web::Path<String>,
 ) -> PageResult {
-    session.require(&[Role::Staff])?;
+    session.require(READERS)?;
     let fund_id = parse_id("fund_id", &path)?;
     let books = load(&state, &fund_id).await?;
+    if session.principal.role != Role::Staff {
+        // Auditors and admins read the terms and their versions; only staff edit them.
+        let mut page = Page::new(session.layout(req.path()), format!("Waterfall terms: {}", books.fund.name));
+        for card in terms_cards(&books) {
+            page = page.card(card);
+        }
+        return answer(&page, StatusCode::OK);
+    }
     let form = edit_form(&session, &fund_id, &Input::initial(&books));
     let saved = form_urlencoded::parse(req.query_string().as_bytes()).any(|(k, v)| k == "done" && v == SAVED.0);
     let flash = if saved { Some(SAVED.1.to_string()) } else { Done::from_query(&req) };
