@@ -93,11 +93,7 @@ pub fn check_terms(conn: &mut DbConnection, fund_id: &str, terms: &Terms) -> App
 /// Stores a new version of the fund's waterfall.
 pub fn set_terms(conn: &mut DbConnection, fund_id: &str, terms: Terms, actor: &str) -> AppResult<TermsVersion> {
     check_terms(conn, fund_id, &terms)?;
-    let latest: Option<i32> = waterfall_terms::table
-        .filter(waterfall_terms::fund_id.eq(fund_id))
-        .select(diesel::dsl::max(waterfall_terms::version))
-        .first(conn)?;
-    let version = latest.unwrap_or(0) + 1;
+    let version = next_version(conn, fund_id)?;
     let text = serde_json::to_string(&terms).map_err(AppError::internal)?;
     let created_at = now_micros();
     diesel::insert_into(waterfall_terms::table)
@@ -111,6 +107,15 @@ pub fn set_terms(conn: &mut DbConnection, fund_id: &str, terms: Terms, actor: &s
         ))
         .execute(conn)?;
     Ok(TermsVersion { fund_id: fund_id.into(), version, terms, actor: actor.into(), created_at })
+}
+
+/// The number the fund's next terms will get when stored.
+fn next_version(conn: &mut DbConnection, fund_id: &str) -> AppResult<i32> {
+    let latest: Option<i32> = waterfall_terms::table
+        .filter(waterfall_terms::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(waterfall_terms::version))
+        .first(conn)?;
+    Ok(latest.unwrap_or(0) + 1)
 }
 
 pub fn list_terms(conn: &mut DbConnection, fund_id: &str) -> AppResult<Vec<TermsVersion>> {
@@ -317,7 +322,22 @@ pub fn preview(
     compute(conn, fund_id, cash, date, description).map(|(view, _)| view)
 }
 
-/// The allocation, and which investor owns each position it pays.
+/// Runs `terms`, which are not stored, over `cash` on `date`, posting nothing: the distribution
+/// as it would be with these terms in force. The terms are checked as [`set_terms`] checks
+/// them; `terms_version` is the number they would get if stored now.
+pub fn preview_terms(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    terms: &Terms,
+    cash: Cents,
+    date: NaiveDate,
+) -> AppResult<DistributionView> {
+    let tranches = check_terms(conn, fund_id, terms)?;
+    let version = next_version(conn, fund_id)?;
+    allocate(conn, fund_id, terms, version, &tranches, cash, date, "").map(|(view, _)| view)
+}
+
+/// The allocation under the terms in force, and which investor owns each position it pays.
 fn compute(
     conn: &mut DbConnection,
     fund_id: &str,
@@ -327,23 +347,38 @@ fn compute(
 ) -> AppResult<(DistributionView, HashMap<String, String>)> {
     let terms = current_terms(conn, fund_id)?;
     let tranches = tranche_terms(conn, fund_id)?;
+    allocate(conn, fund_id, &terms.terms, terms.version, &tranches, cash, date, description)
+}
+
+/// The allocation under `terms` (the same engine and positions whether they are in force or
+/// only previewed), and which investor owns each position it pays.
+#[allow(clippy::too_many_arguments)]
+fn allocate(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    terms: &Terms,
+    terms_version: i32,
+    tranches: &[TrancheTerms],
+    cash: Cents,
+    date: NaiveDate,
+    description: &str,
+) -> AppResult<(DistributionView, HashMap<String, String>)> {
     let states = positions_as_of(conn, fund_id, date)?;
     let positions: Vec<Position> = states.iter().map(|s| s.position.clone()).collect();
     let owners: HashMap<String, String> =
         states.iter().map(|s| (s.position.id.to_string(), s.source_id.clone())).collect();
     let profits = account_profits(conn, fund_id, date)?;
-    let allocation =
-        waterfall::distribute(&terms.terms, &tranches, &positions, &profits, cash, date).map_err(|e| match e {
-            waterfall::WaterfallError::Invalid { path, reason } => {
-                AppError::Validation(vec![FieldError::new(path, reason)])
-            }
-            waterfall::WaterfallError::Money(m) => AppError::from(m),
-        })?;
+    let allocation = waterfall::distribute(terms, tranches, &positions, &profits, cash, date).map_err(|e| match e {
+        waterfall::WaterfallError::Invalid { path, reason } => {
+            AppError::Validation(vec![FieldError::new(path, reason)])
+        }
+        waterfall::WaterfallError::Money(m) => AppError::from(m),
+    })?;
     let investors = investor_shares(conn, &allocation, &owners)?;
     let view = DistributionView {
         id: None,
         fund_id: fund_id.into(),
-        terms_version: terms.version,
+        terms_version,
         description: description.into(),
         allocation,
         investors,

@@ -35,6 +35,7 @@ pub fn routes(table: &mut RouteTable) {
     table.post("/funds/{fund_id}/waterfall", set_terms);
     table.get("/funds/{fund_id}/waterfall", get_terms);
     table.get("/funds/{fund_id}/waterfall/versions", list_terms);
+    table.post("/funds/{fund_id}/waterfall/preview", preview_terms);
     table.post("/funds/{fund_id}/distributions/preview", preview);
     table.post("/funds/{fund_id}/distributions", execute);
     table.get("/funds/{fund_id}/distributions", list_distributions);
@@ -97,6 +98,58 @@ pub async fn list_terms(
     let list = state.db(move |conn| waterfall::list_terms(conn, &fund_id)).await?;
     let page = page_after(list, |v| v.version.to_string(), query.after.as_deref(), query.limit)?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// Terms to try, as `POST .../waterfall` takes them, and the distribution to run them over.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermsPreviewRequest {
+    /// The steps, as in the terms of `POST /funds/{fund_id}/waterfall`.
+    pub steps: Vec<crate::domain::waterfall::Step>,
+    /// Cash to distribute.
+    #[schema(value_type = String, example = "250000000.00")]
+    pub cash: Cents,
+    pub date: NaiveDate,
+}
+
+/// Run a distribution under proposed terms without storing them or posting anything: the
+/// allocation as it would be if these terms were in force, checked exactly as
+/// `POST .../waterfall` checks them (staff, auditors). `terms_version` is the number the terms
+/// would get if stored now.
+#[utoipa::path(post, path = "/funds/{fund_id}/waterfall/preview", tag = "waterfall", security(("bearer" = [])), params(("fund_id" = String, Path, format = Uuid)), request_body = TermsPreviewRequest,
+    responses((status = 200, body = DistributionView),
+        (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn preview_terms(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    body: ValidJson<TermsPreviewRequest>,
+) -> AppResult<HttpResponse> {
+    principal.require(READERS)?;
+    let fund_id = parse_id("fund_id", &path)?;
+    let TermsPreviewRequest { steps, cash, date } = body.value;
+    let terms = Terms { steps };
+    let cash_problem = positive(cash).err().map(|reason| crate::error::FieldError::new("cash", reason));
+    let view = state
+        .db(move |conn| {
+            read_tx(conn, |conn| {
+                get_fund(conn, &fund_id)?;
+                let Some(cash_problem) = cash_problem else {
+                    return waterfall::preview_terms(conn, &fund_id, &terms, cash, date);
+                };
+                // Refused either way; the terms' problems are named with the cash's, in one answer.
+                let mut errors = vec![cash_problem];
+                match waterfall::check_terms(conn, &fund_id, &terms) {
+                    Ok(_) => {}
+                    Err(AppError::Validation(more)) => errors.extend(more),
+                    Err(other) => return Err(other),
+                }
+                Err(AppError::Validation(errors))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

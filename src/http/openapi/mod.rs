@@ -82,6 +82,7 @@ use super::{api, health};
         api::waterfall::set_terms,
         api::waterfall::get_terms,
         api::waterfall::list_terms,
+        api::waterfall::preview_terms,
         api::waterfall::preview,
         api::waterfall::execute,
         api::waterfall::list_distributions,

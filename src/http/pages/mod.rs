@@ -21,6 +21,7 @@ pub mod staff;
 pub mod state_aid;
 pub mod view;
 pub mod workbench;
+pub mod waterfall;
 
 use std::future::Future;
 
@@ -56,7 +57,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(inbox::routes)
         .configure(proposals::routes)
         .configure(workbench::routes)
-        .configure(public::routes);
+        .configure(public::routes)
+        .configure(waterfall::routes);
 }
 
 /// A signed-in browser: the caller and the CSRF token its forms carry.
