@@ -20,8 +20,8 @@ pub mod public;
 pub mod staff;
 pub mod state_aid;
 pub mod view;
-pub mod workbench;
 pub mod waterfall;
+pub mod workbench;
 
 use std::future::Future;
 
