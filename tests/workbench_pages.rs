@@ -276,7 +276,16 @@ async fn proceeds_are_posted_and_reversed_by_their_negation(app: TestApp) {
         ("value_date", "2025-03-01"),
         ("description", "Interest on deposits"),
     ];
-    let sent = post_form(&staff, &app, &path, &path, &fields).await;
+    // First pressed, the form only shows the entry it would post: Dr 1000, Cr 4100, nothing posted.
+    let checked = post_form(&staff, &app, &path, &path, &fields).await;
+    assert_eq!(checked.status, 200, "{}", checked.text);
+    assert!(checked.text.contains("What will be posted") && checked.text.contains("EUR 1,250.50"), "{}", checked.text);
+    assert!(checked.text.contains("value=\"post\""), "the button that posts comes after the check");
+    let none = app.get(&format!("/api/v1/ledger/entries?fund_id={fund}&event_type=proceeds"), &app.staff()).await;
+    assert_eq!(items(&none).len(), 0, "checking posts nothing: {}", none.text);
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("intent", "post"));
+    let sent = post_form(&staff, &app, &path, &path, &confirmed).await;
     assert_eq!(sent.status, 303, "{}", sent.text);
     assert_eq!(sent.location, format!("/funds/{fund}?done=proceeds"));
     let listed = app.get(&format!("/api/v1/ledger/entries?fund_id={fund}&event_type=proceeds"), &app.staff()).await;
@@ -454,7 +463,67 @@ mod four_eyes {
     on_both_backends!(spawn = super::with_four_eyes; prices_and_reversals_are_proposed_not_written);
 }
 
+/// A valuation and a grant call are irreversible: the first press shows the entries they would
+/// post (nothing is written), the second posts them.
+async fn valuations_and_grant_calls_show_their_entries_before_they_post(app: TestApp) {
+    let fund = app.create_fund("Checked fund").await;
+    let pool = json!({"effective_date": "2025-01-01", "description": "reserve", "postings": [
+        {"account": "1010", "debit": "50000.00"}, {"account": "3900", "credit": "50000.00"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), pool).await;
+    let facility = id(&created(
+        &app,
+        "/api/v1/facilities",
+        json!({"name": "Checked AI", "kind": "ai_factory",
+        "member_state": "FI", "chip_count": 100, "chip_type": "H100", "quarterly_capacity_gpu_hours": 1000}),
+    )
+    .await);
+    let staff = app.browser_as("vera", Role::Staff, None).await;
+    let entries = |event: &'static str| {
+        let (app, fund) = (&app, fund.clone());
+        async move {
+            items(&app.get(&format!("/api/v1/ledger/entries?fund_id={fund}&event_type={event}"), &app.staff()).await)
+                .len()
+        }
+    };
+    let path = format!("/funds/{fund}/valuations/new");
+    let fields = [("as_of", "2025-06-30"), ("nav", "0.00"), ("description", "Half-year valuation")];
+    let checked = post_form(&staff, &app, &path, &path, &fields).await;
+    assert_eq!(checked.status, 200, "{}", checked.text);
+    assert!(checked.text.contains("What will be posted"), "{}", checked.text);
+    assert_eq!(entries("valuation").await, 0, "checking a valuation posts nothing");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("intent", "post"));
+    let sent = post_form(&staff, &app, &path, &path, &confirmed).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+
+    let call = [
+        ("fund_id", fund.as_str()),
+        ("name", "Checked call"),
+        ("budget", "20000.00"),
+        ("opens_at", "2025-01-01T00:00"),
+        ("closes_at", "2035-01-01T00:00"),
+        ("eligible_facility_ids", facility.as_str()),
+        ("max_gpu_hours_per_award", "100"),
+        ("aid_basis", "de_minimis"),
+        ("min_reviewers", "1"),
+        ("min_average_score", "50"),
+    ];
+    let checked = post_form(&staff, &app, "/grant-calls/new", "/grant-calls/new", &call).await;
+    assert_eq!(checked.status, 200, "{}", checked.text);
+    for shown in ["What will be posted", "1020", "1010", "EUR 20,000.00"] {
+        assert!(checked.text.contains(shown), "{shown} missing: {}", checked.text);
+    }
+    let calls = app.get("/api/v1/grant-calls", &app.staff()).await;
+    assert_eq!(items(&calls).len(), 0, "checking a call opens nothing: {}", calls.text);
+    let mut confirmed = call.to_vec();
+    confirmed.push(("intent", "post"));
+    let sent = post_form(&staff, &app, "/grant-calls/new", "/grant-calls/new", &confirmed).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    assert_eq!(items(&app.get("/api/v1/grant-calls", &app.staff()).await).len(), 1);
+}
+
 on_both_backends!(
+    valuations_and_grant_calls_show_their_entries_before_they_post,
     tranches_are_listed_most_senior_first_and_added_from_their_page,
     a_facility_is_registered_then_priced_after_a_preview,
     proceeds_are_posted_and_reversed_by_their_negation,

@@ -352,6 +352,38 @@ fn entry_view(conn: &mut DbConnection, entry: &super::ledger::EntryWithPostings)
     }))
 }
 
+/// The journal entries `write` would post now, each as [`entry_view`] shows it: run in a
+/// savepoint that is always rolled back, so a page can show what an irreversible action posts
+/// before the user confirms it. Call it inside a write transaction (the writes' lock).
+pub fn would_post<T>(
+    conn: &mut DbConnection,
+    write: impl FnOnce(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<Vec<Value>> {
+    use super::schema::journal_entries;
+    let before: Option<i64> = journal_entries::table.select(diesel::dsl::max(journal_entries::sequence)).first(conn)?;
+    let mut seen = None;
+    let outcome = conn.transaction::<(), AppError, _>(|c| {
+        write(c)?;
+        let ids: Vec<String> = journal_entries::table
+            .filter(journal_entries::sequence.gt(before.unwrap_or(i64::MIN)))
+            .order(journal_entries::sequence.asc())
+            .select(journal_entries::id)
+            .load(c)?;
+        let mut views = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let entry = super::ledger::get_entry(c, id)?;
+            views.push(entry_view(c, &entry)?);
+        }
+        seen = Some(views);
+        Err(AppError::internal("dry run rolled back"))
+    });
+    match (outcome, seen) {
+        (Err(_), Some(views)) => Ok(views),
+        (Err(error), None) => Err(error),
+        (Ok(()), _) => Err(AppError::internal("a dry run was not rolled back")),
+    }
+}
+
 fn to_value(value: impl Serialize) -> AppResult<Value> {
     serde_json::to_value(value).map_err(AppError::internal)
 }

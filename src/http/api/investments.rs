@@ -139,7 +139,16 @@ pub async fn receive_proceeds(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let input = &body.value;
+    let row = proceeds_row(&principal, &fund_id, &body.value)?;
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        investments::receive_proceeds(conn, row.clone())
+    })
+    .await
+}
+
+/// Proceeds as the API takes them, checked: the row `receive_proceeds` records.
+pub fn proceeds_row(principal: &Principal, fund_id: &str, input: &ProceedsRequest) -> AppResult<ProceedsRow> {
     let cost = input.cost_returned.unwrap_or(Cents::ZERO);
     let mut checks = Checks::default();
     let facility_id = match &input.facility_id {
@@ -150,9 +159,9 @@ pub async fn receive_proceeds(
     checks.require("cost_returned", !cost.is_negative() && cost <= input.amount, "must be between 0 and the amount");
     checks.check("description", validate_name(&input.description));
     checks.finish()?;
-    let row = ProceedsRow {
+    Ok(ProceedsRow {
         id: String::new(),
-        fund_id: fund_id.clone(),
+        fund_id: fund_id.to_string(),
         facility_id,
         amount_cents: input.amount.get(),
         cost_returned_cents: cost.get(),
@@ -160,12 +169,7 @@ pub async fn receive_proceeds(
         description: input.description.trim().to_string(),
         actor: principal.actor(),
         created_at: chrono::NaiveDateTime::default(),
-    };
-    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
-        get_fund(conn, &fund_id)?;
-        investments::receive_proceeds(conn, row.clone())
     })
-    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -195,25 +199,29 @@ pub async fn record_valuation(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let input = &body.value;
-    let mut checks = Checks::default();
-    checks.require("nav", !input.nav.is_negative(), "must not be negative");
-    checks.check("description", validate_name(&input.description));
-    checks.finish()?;
-    let row = ValuationRow {
-        id: String::new(),
-        fund_id: fund_id.clone(),
-        as_of_date: input.as_of,
-        nav_cents: input.nav.get(),
-        description: input.description.trim().to_string(),
-        actor: principal.actor(),
-        created_at: chrono::NaiveDateTime::default(),
-    };
+    let row = valuation_row(&principal, &fund_id, &body.value)?;
     idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
         get_fund(conn, &fund_id)?;
         investments::record_valuation(conn, row.clone())
     })
     .await
+}
+
+/// A valuation as the API takes it, checked: the row `record_valuation` records.
+pub fn valuation_row(principal: &Principal, fund_id: &str, input: &ValuationRequest) -> AppResult<ValuationRow> {
+    let mut checks = Checks::default();
+    checks.require("nav", !input.nav.is_negative(), "must not be negative");
+    checks.check("description", validate_name(&input.description));
+    checks.finish()?;
+    Ok(ValuationRow {
+        id: String::new(),
+        fund_id: fund_id.to_string(),
+        as_of_date: input.as_of,
+        nav_cents: input.nav.get(),
+        description: input.description.trim().to_string(),
+        actor: principal.actor(),
+        created_at: chrono::NaiveDateTime::default(),
+    })
 }
 
 /// Target, committed, called, paid-in, unfunded and deployed, by tranche, by kind and

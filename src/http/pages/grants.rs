@@ -85,7 +85,7 @@ async fn call_spec(state: &AppState, session: &Session) -> PageResult<FormSpec> 
     let bases = ["de_minimis", "industrial_research", "experimental_development"];
     Ok(FormSpec::new(
         "/grant-calls/new",
-        "Open call",
+        "Check",
         &session.csrf_token,
         vec![
             Field::new("fund_id", "Fund whose compute-grant pool funds the call", FieldKind::Select)
@@ -131,8 +131,22 @@ async fn new_call_post(state: web::Data<AppState>, req: HttpRequest, session: Se
     let form_data = session.read_form(&state, &body)?;
     let form = call_spec(&state, &session).await?;
     let page = FormPage { session: &session, req: &req, title: "Open a grant call", context: vec![] };
+    let dry_run = |input: api::NewGrantCallRequest| {
+        let (state, actor) = (state.clone(), session.principal.actor());
+        async move {
+            let new = input.validate(actor)?;
+            state
+                .db(move |conn| {
+                    crate::storage::write_tx(conn, |c| {
+                        crate::storage::proposals::would_post(c, |c| grants::create_call(c, new.clone()))
+                    })
+                })
+                .await
+        }
+    };
     let call = |body, key| api::create_call(state.clone(), req.clone(), session.principal.clone(), key, body);
-    page.post(&form_data, form, call, |json| format!("/grant-calls/{}", id_of(json)), Done::GrantCall).await
+    let next = |json: &Value| format!("/grant-calls/{}", id_of(json));
+    page.check_then_post(&form_data, form, "Open call", dry_run, call, next, Done::GrantCall).await
 }
 
 fn id_of(json: &Value) -> &str {

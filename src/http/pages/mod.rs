@@ -434,6 +434,60 @@ impl FormPage<'_> {
     }
 }
 
+impl FormPage<'_> {
+    /// An irreversible form: pressed as *Check*, it shows the journal entries `dry_run` says it
+    /// would post, above the same form filled in and a `post_label` button; that button posts
+    /// it with `call` (an API handler), as [`FormPage::post`] does.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn check_then_post<T, D, DFut, F, Fut>(
+        self,
+        posted: &FormData,
+        form: FormSpec,
+        post_label: &str,
+        dry_run: D,
+        call: F,
+        next: impl FnOnce(&Value) -> String,
+        what: Done,
+    ) -> PageResult
+    where
+        T: DeserializeOwned,
+        D: FnOnce(T) -> DFut,
+        DFut: Future<Output = AppResult<Vec<Value>>>,
+        F: FnOnce(ValidJson<T>, IdempotencyKey) -> Fut,
+        Fut: Future<Output = AppResult<HttpResponse>>,
+    {
+        if posted.get("intent") == Some("post") {
+            return self.post(posted, form, call, next, what).await;
+        }
+        let checked = async { dry_run(api_body::<T>(&form.fields, posted)?.value).await }.await;
+        let mut form = form.refill(posted);
+        match checked {
+            Ok(entries) => {
+                form.alternatives = vec![("post".into(), post_label.to_string())];
+                let mut card = Card::new("What will be posted");
+                card.sections.push(Section::Text(format!(
+                    "Nothing is posted yet. Check the entries below, then press \"{post_label}\"; change a field and press \"{}\" to see them again.",
+                    form.submit_label
+                )));
+                if entries.is_empty() {
+                    card.sections.push(Section::Text("It posts no journal entry.".into()));
+                }
+                for entry in &entries {
+                    card.sections.extend(proposals::entry_sections(entry));
+                }
+                render(&form_page(self.session, self.req.path(), self.title, self.context, form).card(card))
+            }
+            Err(error) => {
+                let status = error.status_code();
+                refused(
+                    form_page(self.session, self.req.path(), self.title, self.context, form.with_error(&error)),
+                    status,
+                )
+            }
+        }
+    }
+}
+
 /// Renders a page again with a refused form (status of the refusal: 400, 409, 422...).
 pub fn refused(page: Page, status: StatusCode) -> PageResult {
     render_status(&page, status)

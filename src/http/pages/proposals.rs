@@ -147,26 +147,7 @@ fn preview_sections(proposal: &Proposal) -> Vec<Section> {
         ProposalKind::GrantRejection => {
             vec![Section::Facts(vec![fact("Reason shown to the applicant", text("rejection_reason"))])]
         }
-        ProposalKind::ManualEntry | ProposalKind::Reversal => {
-            let mut table = Table::new("Postings", &["Account", "Name", "#Debit", "#Credit", "Memo"]);
-            for p in preview.get("postings").and_then(Value::as_array).into_iter().flatten() {
-                let field = |key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-                table.row(vec![
-                    Cell::text(field("account_code")),
-                    Cell::text(field("account_name")),
-                    Cell::num(format!("EUR {}", super::view::group_thousands(&field("debit")))),
-                    Cell::num(format!("EUR {}", super::view::group_thousands(&field("credit")))),
-                    Cell::text(field("memo")),
-                ]);
-            }
-            vec![
-                Section::Facts(vec![
-                    fact("Effective date", text("effective_date")),
-                    fact("Description", text("description")),
-                ]),
-                Section::Table(table),
-            ]
-        }
+        ProposalKind::ManualEntry | ProposalKind::Reversal => entry_sections(preview),
         // The other operations are shown as the API answers them, less ids and times.
         _ => vec![Section::Facts(
             preview
@@ -180,6 +161,26 @@ fn preview_sections(proposal: &Proposal) -> Vec<Section> {
                 .collect(),
         )],
     }
+}
+
+/// A journal entry as `storage::proposals` shows it: its date, description and postings.
+pub(super) fn entry_sections(entry: &Value) -> Vec<Section> {
+    let text = |key: &str| entry.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut table = Table::new("Postings", &["Account", "Name", "#Debit", "#Credit", "Memo"]);
+    for p in entry.get("postings").and_then(Value::as_array).into_iter().flatten() {
+        let field = |key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+        table.row(vec![
+            Cell::text(field("account_code")),
+            Cell::text(field("account_name")),
+            Cell::num(format!("EUR {}", super::view::group_thousands(&field("debit")))),
+            Cell::num(format!("EUR {}", super::view::group_thousands(&field("credit")))),
+            Cell::text(field("memo")),
+        ]);
+    }
+    vec![
+        Section::Facts(vec![fact("Effective date", text("effective_date")), fact("Description", text("description"))]),
+        Section::Table(table),
+    ]
 }
 
 fn decision_forms(session: &Session, proposal: &Proposal) -> Vec<FormSpec> {

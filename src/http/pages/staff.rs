@@ -888,7 +888,7 @@ async fn deployment_post(
 fn valuation_spec(session: &Session, fund_id: &str) -> FormSpec {
     FormSpec::new(
         format!("/funds/{fund_id}/valuations/new"),
-        "Record valuation",
+        "Check",
         &session.csrf_token,
         vec![
             Field::new("as_of", "As of", FieldKind::Date).value(today()),
@@ -917,12 +917,30 @@ async fn valuation_post(
     let fund_id = parse_id("fund_id", &path)?;
     let form_data = session.read_form(&state, &body)?;
     let page = FormPage { session: &session, req: &req, title: "Record a valuation", context: vec![] };
+    let dry_run = |input: investments::ValuationRequest| {
+        let (state, principal, fund) = (state.clone(), session.principal.clone(), fund_id.clone());
+        async move {
+            let row = investments::valuation_row(&principal, &fund, &input)?;
+            state
+                .db(move |conn| {
+                    crate::storage::write_tx(conn, |c| {
+                        funds::get_fund(c, &fund)?;
+                        let revalue = |c: &mut crate::storage::DbConnection| {
+                            crate::storage::investments::record_valuation(c, row.clone())
+                        };
+                        crate::storage::proposals::would_post(c, revalue)
+                    })
+                })
+                .await
+        }
+    };
     let call = |body, key| {
         let path = web::Path::from(fund_id.clone());
         investments::record_valuation(state.clone(), req.clone(), session.principal.clone(), key, path, body)
     };
-    page.post(&form_data, valuation_spec(&session, &fund_id), call, |_| format!("/funds/{fund_id}"), Done::Valuation)
-        .await
+    let next = |_: &Value| format!("/funds/{fund_id}");
+    let form = valuation_spec(&session, &fund_id);
+    page.check_then_post(&form_data, form, "Record valuation", dry_run, call, next, Done::Valuation).await
 }
 
 // ---- Distributions: preview, then execute --------------------------------------------

@@ -25,8 +25,10 @@ use crate::http::api::structure::{self as structure_api, positive, PriceRequest}
 use crate::http::extract::{parse_id, ValidJson};
 use crate::http::AppState;
 use crate::storage::ledger::{self, EntryFilter, EntryWithPostings, REVERSIBLE_EVENTS};
+use crate::storage::proposals::would_post;
 use crate::storage::proposals::{self, Operation, Proposal};
 use crate::storage::structure::{self, Facility, FacilityPrice, Tranche};
+use crate::storage::write_tx;
 use crate::storage::{funds, DbConnection};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -481,7 +483,7 @@ async fn proceeds_spec(state: &AppState, session: &Session, fund_id: &str) -> Pa
     let facilities = state.db(structure::list_facilities).await?;
     Ok(FormSpec::new(
         format!("/funds/{fund_id}/proceeds/new"),
-        "Record proceeds",
+        "Check",
         &session.csrf_token,
         vec![
             Field::new("facility_id", "From facility", FieldKind::Select)
@@ -539,11 +541,26 @@ async fn proceeds_post(
     let context = proceeds_context(&state, &fund_id).await?;
     let form = proceeds_spec(&state, &session, &fund_id).await?;
     let page = FormPage { session: &session, req: &req, title: "Record proceeds", context };
+    let dry_run = |input: investments::ProceedsRequest| {
+        let (state, principal, fund) = (state.clone(), session.principal.clone(), fund_id.clone());
+        async move {
+            let row = investments::proceeds_row(&principal, &fund, &input)?;
+            state
+                .db(move |conn| {
+                    write_tx(conn, |c| {
+                        funds::get_fund(c, &fund)?;
+                        would_post(c, |c| crate::storage::investments::receive_proceeds(c, row.clone()))
+                    })
+                })
+                .await
+        }
+    };
     let call = |body, key| {
         let path = web::Path::from(fund_id.clone());
         investments::receive_proceeds(state.clone(), req.clone(), session.principal.clone(), key, path, body)
     };
-    page.post(&form_data, form, call, |_| format!("/funds/{fund_id}"), Done::Proceeds).await
+    let next = |_: &Value| format!("/funds/{fund_id}");
+    page.check_then_post(&form_data, form, "Record proceeds", dry_run, call, next, Done::Proceeds).await
 }
 
 // ---- Reversal of a journal entry -----------------------------------------------------
