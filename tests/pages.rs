@@ -204,7 +204,60 @@ async fn auditors_download_exports_with_their_session_and_investors_cannot(app: 
     assert_eq!(refused.status, 403, "an investor cannot download the journal");
 }
 
+/// A contribution and a deployment are checked first: the entries they would post are shown
+/// and nothing is written; the second press posts them.
+async fn contributions_and_deployments_show_their_entries_before_they_post(app: TestApp) {
+    let f = two_investors(&app).await;
+    let staff = app.browser_as("paula", Role::Staff, None).await;
+    let notices = app.get("/api/v1/notices", &app.staff()).await;
+    let notice = notices.body["items"][0].clone();
+    let path = format!("/notices/{}/pay", id(&notice));
+    let amount = notice["amount"].as_str().expect("amount").to_string();
+    let fields = [("amount", amount.as_str()), ("value_date", "2025-01-15")];
+    let checked = post_form(&staff, &app, &path, &path, &fields).await;
+    assert_eq!(checked.status, 200, "{}", checked.text);
+    assert!(checked.text.contains("What will be posted") && checked.text.contains("1000"), "{}", checked.text);
+    let entries = |event: &'static str| {
+        let (app, fund) = (&app, f.fund.clone());
+        async move {
+            let list =
+                app.get(&format!("/api/v1/ledger/entries?fund_id={fund}&event_type={event}"), &app.staff()).await;
+            list.body["items"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(entries("contribution").await, 0, "checking a contribution posts nothing");
+    let sent = post_form(&staff, &app, &path, &path, &[fields[0], fields[1], ("intent", "post")]).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    assert_eq!(entries("contribution").await, 1);
+
+    let facility = id(&created(
+        &app,
+        "/api/v1/facilities",
+        json!({"name": "Pages AI", "kind": "ai_factory",
+        "member_state": "FI", "chip_count": 10, "chip_type": "H100", "quarterly_capacity_gpu_hours": 100}),
+    )
+    .await);
+    let path = format!("/funds/{}/deployments/new", f.fund);
+    let fields = [
+        ("facility_id", facility.as_str()),
+        ("kind", "equity"),
+        ("amount", "10.00"),
+        ("value_date", "2025-02-01"),
+        ("description", "Equity stake"),
+    ];
+    let checked = post_form(&staff, &app, &path, &path, &fields).await;
+    assert_eq!(checked.status, 200, "{}", checked.text);
+    assert!(checked.text.contains("What will be posted") && checked.text.contains("EUR 10.00"), "{}", checked.text);
+    assert_eq!(entries("deployment").await, 0, "checking a deployment posts nothing");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("intent", "post"));
+    let sent = post_form(&staff, &app, &path, &path, &confirmed).await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    assert_eq!(entries("deployment").await, 1);
+}
+
 on_both_backends!(
+    contributions_and_deployments_show_their_entries_before_they_post,
     every_page_of_every_demo_user_answers,
     investors_see_only_their_own_numbers,
     a_form_sent_twice_records_once_and_a_forged_one_not_at_all,

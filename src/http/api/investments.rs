@@ -61,16 +61,25 @@ pub async fn deploy(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let input = &body.value;
+    let row = deployment_row(&principal, &fund_id, &body.value)?;
+    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
+        get_fund(conn, &fund_id)?;
+        investments::deploy(conn, row.clone())
+    })
+    .await
+}
+
+/// A deployment as the API takes it, checked: the row `deploy` records.
+pub fn deployment_row(principal: &Principal, fund_id: &str, input: &DeploymentRequest) -> AppResult<DeploymentRow> {
     let mut checks = Checks::default();
     let facility_id = checks.id("facility_id", &input.facility_id);
     checks.require("kind", matches!(input.kind.as_str(), "equity" | "grant"), "must be equity or grant");
     checks.check("amount", positive(input.amount));
     checks.check("description", validate_name(&input.description));
     checks.finish()?;
-    let row = DeploymentRow {
+    Ok(DeploymentRow {
         id: String::new(),
-        fund_id: fund_id.clone(),
+        fund_id: fund_id.to_string(),
         facility_id: facility_id.unwrap_or_default(),
         kind: input.kind.clone(),
         amount_cents: input.amount.get(),
@@ -78,12 +87,7 @@ pub async fn deploy(
         description: input.description.trim().to_string(),
         actor: principal.actor(),
         created_at: chrono::NaiveDateTime::default(),
-    };
-    idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
-        get_fund(conn, &fund_id)?;
-        investments::deploy(conn, row.clone())
     })
-    .await
 }
 
 /// A fund's deployments (staff, auditors).

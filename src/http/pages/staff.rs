@@ -762,7 +762,7 @@ fn fund_fact(fund_id: &str) -> super::view::Fact {
 fn contribution_spec(session: &Session, notice_id: &str, outstanding: Cents) -> FormSpec {
     FormSpec::new(
         format!("/notices/{notice_id}/pay"),
-        "Record contribution",
+        "Check",
         &session.csrf_token,
         vec![
             Field::new("amount", "Amount received (EUR)", FieldKind::Money).value(outstanding.to_string()),
@@ -815,18 +815,38 @@ async fn contribution_post(
     let form_data = session.read_form(&state, &body)?;
     let (notice, context) = notice_context(&state, &notice_id).await?;
     let page = FormPage { session: &session, req: &req, title: "Record a contribution", context };
+    let dry_run = |input: capital::ContributionRequest| {
+        let (state, actor, notice) = (state.clone(), session.principal.actor(), notice_id.clone());
+        async move {
+            let amount = structure_api::positive(input.amount)
+                .map_err(|reason| crate::error::AppError::field("amount", reason))?;
+            let today = capital::today();
+            state
+                .db(move |conn| {
+                    crate::storage::write_tx(conn, |c| {
+                        let pay = |c: &mut crate::storage::DbConnection| {
+                            crate::storage::capital::record_contribution(
+                                c,
+                                &notice,
+                                amount,
+                                input.value_date,
+                                &actor,
+                                today,
+                            )
+                        };
+                        crate::storage::proposals::would_post(c, pay)
+                    })
+                })
+                .await
+        }
+    };
     let call = |body, key| {
         let path = web::Path::from(notice_id.clone());
         capital::pay_notice(state.clone(), req.clone(), session.principal.clone(), key, path, body)
     };
-    page.post(
-        &form_data,
-        contribution_spec(&session, &notice_id, notice.outstanding),
-        call,
-        |_| format!("/calls/{}", notice.call_id),
-        Done::Contribution,
-    )
-    .await
+    let next = |_: &Value| format!("/calls/{}", notice.call_id);
+    let form = contribution_spec(&session, &notice_id, notice.outstanding);
+    page.check_then_post(&form_data, form, "Record contribution", dry_run, call, next, Done::Contribution).await
 }
 
 // ---- Deployments and valuations ------------------------------------------------------
@@ -835,7 +855,7 @@ async fn deployment_spec(state: &AppState, session: &Session, fund_id: &str) -> 
     let facilities = state.db(structure::list_facilities).await?;
     Ok(FormSpec::new(
         format!("/funds/{fund_id}/deployments/new"),
-        "Record deployment",
+        "Check",
         &session.csrf_token,
         vec![
             Field::new("facility_id", "Facility", FieldKind::Select).options(options(
@@ -878,11 +898,28 @@ async fn deployment_post(
     let form_data = session.read_form(&state, &body)?;
     let form = deployment_spec(&state, &session, &fund_id).await?;
     let page = FormPage { session: &session, req: &req, title: "Record a deployment", context: vec![] };
+    let dry_run = |input: investments::DeploymentRequest| {
+        let (state, principal, fund) = (state.clone(), session.principal.clone(), fund_id.clone());
+        async move {
+            let row = investments::deployment_row(&principal, &fund, &input)?;
+            state
+                .db(move |conn| {
+                    crate::storage::write_tx(conn, |c| {
+                        funds::get_fund(c, &fund)?;
+                        let deploy =
+                            |c: &mut crate::storage::DbConnection| crate::storage::investments::deploy(c, row.clone());
+                        crate::storage::proposals::would_post(c, deploy)
+                    })
+                })
+                .await
+        }
+    };
     let call = |body, key| {
         let path = web::Path::from(fund_id.clone());
         investments::deploy(state.clone(), req.clone(), session.principal.clone(), key, path, body)
     };
-    page.post(&form_data, form, call, |_| format!("/funds/{fund_id}"), Done::Deployment).await
+    let next = |_: &Value| format!("/funds/{fund_id}");
+    page.check_then_post(&form_data, form, "Record deployment", dry_run, call, next, Done::Deployment).await
 }
 
 fn valuation_spec(session: &Session, fund_id: &str) -> FormSpec {
