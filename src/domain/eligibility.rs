@@ -158,6 +158,14 @@ pub enum Control {
 }
 
 impl Control {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Control::BoardMajority => "board_majority",
+            Control::Contract => "contract",
+            Control::Articles => "articles",
+        }
+    }
+
     fn words(self) -> &'static str {
         match self {
             Control::BoardMajority => "the right to appoint or remove a majority of the board",

@@ -13,7 +13,7 @@ use super::schema::{facilities, grant_awards, grant_calls};
 use super::DbConnection;
 use crate::domain::hours::GpuHours;
 use crate::domain::money::Cents;
-use crate::domain::state_aid::{AidBasis, GBER_PUBLICATION_THRESHOLD};
+use crate::domain::state_aid::{published, AidBasis, GBER_PUBLICATION_THRESHOLD};
 use crate::error::{AppError, AppResult};
 
 /// Records of the register in one answer at most.
@@ -171,6 +171,7 @@ fn record(row: Row) -> AppResult<RegisterRecord> {
     let (date, basis, facility, milli, aid, call_name) = rest;
     let basis =
         AidBasis::parse(&basis).ok_or_else(|| AppError::internal(format!("award {award_id}: unknown aid basis")))?;
+    debug_assert!(published(basis, Cents::new(aid)), "the query selects what the rule publishes");
     let intensity =
         intensity.parse().map_err(|_| AppError::internal(format!("award {award_id} has a malformed intensity")))?;
     Ok(RegisterRecord {

@@ -261,11 +261,16 @@ pub async fn pay_notice(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff])?;
     let notice_id = parse_id("notice_id", &path)?;
-    let amount = positive(body.value.amount).map_err(|reason| AppError::field("amount", reason))?;
+    let amount = contribution_amount(&body.value)?;
     let value_date = body.value.value_date;
     let actor = principal.actor();
     idempotent::write(&state, &req, &principal, key, &body.raw, StatusCode::CREATED, move |conn| {
         capital::record_contribution(conn, &notice_id, amount, value_date, &actor, today())
     })
     .await
+}
+
+/// A contribution's amount, checked as the API checks it.
+pub fn contribution_amount(input: &ContributionRequest) -> AppResult<Cents> {
+    positive(input.amount).map_err(|reason| AppError::field("amount", reason))
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::forms::{Field, FieldKind, FormData, FormSpec};
 use super::view::{fact, Card, Cell, Page, Section, Table};
-use super::{done, refused, render, submit, Done, PageError, PageResult, Session};
+use super::{done, proposed, refused, render, submit, Done, PageError, PageResult, Session};
 use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::http::api::users as api;
@@ -255,10 +255,7 @@ async fn propose_role(
     })
     .await;
     match outcome {
-        Ok(proposal) => {
-            let id = proposal.get("id").and_then(Value::as_str).unwrap_or_default();
-            done(&format!("/proposals/{id}"), Done::Proposed)
-        }
+        Ok(proposal) => proposed(&proposal),
         Err((form, status)) => refused(user_view(state, req, session, user_id, Some(form)).await?, status),
     }
 }

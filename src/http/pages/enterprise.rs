@@ -176,8 +176,7 @@ pub fn enterprise_values(enterprise: &Enterprise, figures_prefix: &str) -> Vec<(
         pairs.push((name("country"), related.country.clone()));
         pairs.push((name("registration_number"), related.registration_number.clone()));
         pairs.push((name("holding_percent"), related.holding_percent.to_string()));
-        let control = related.control.and_then(|c| serde_json::to_value(c).ok());
-        pairs.push((name("control"), control.and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()));
+        pairs.push((name("control"), related.control.map(|c| c.as_str().to_string()).unwrap_or_default()));
         pairs.push((name("public_body"), if related.public_body { "true".into() } else { String::new() }));
         if let Some(investor) = related.listed_investor {
             let value = serde_json::to_value(investor).unwrap_or_default();

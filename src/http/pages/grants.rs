@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::enterprise::{drop_empty_groups, enterprise_fields, enterprise_values, rules_table};
 use super::forms::{Field, FieldKind, FormData, FormSpec};
 use super::view::{eur, fact, gpu_hours, link, Card, Cell, Page, Section, Table};
-use super::{done, form_page, posted, refused, render, submit, Done, FormPage, PageError, PageResult, Session};
+use super::{done, form_page, id_of, posted, refused, render, submit, Done, FormPage, PageError, PageResult, Session};
 use crate::domain::roles::Role;
 use crate::error::{AppError, FieldError};
 use crate::http::api::grants as api;
@@ -147,10 +147,6 @@ async fn new_call_post(state: web::Data<AppState>, req: HttpRequest, session: Se
     let call = |body, key| api::create_call(state.clone(), req.clone(), session.principal.clone(), key, body);
     let next = |json: &Value| format!("/grant-calls/{}", id_of(json));
     page.check_then_post(&form_data, form, "Open call", dry_run, call, next, Done::GrantCall).await
-}
-
-fn id_of(json: &Value) -> &str {
-    json.get("id").and_then(Value::as_str).unwrap_or_default()
 }
 
 fn application_table(caption: &str, applications: &[Application]) -> Table {

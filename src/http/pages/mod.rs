@@ -488,6 +488,16 @@ impl FormPage<'_> {
     }
 }
 
+/// The id a created resource or proposal was answered with.
+pub fn id_of(json: &Value) -> &str {
+    json.get("id").and_then(Value::as_str).unwrap_or_default()
+}
+
+/// After a proposal is made: its page, where another user decides it.
+pub fn proposed(json: &Value) -> PageResult {
+    done(&format!("/proposals/{}", id_of(json)), Done::Proposed)
+}
+
 /// Renders a page again with a refused form (status of the refusal: 400, 409, 422...).
 pub fn refused(page: Page, status: StatusCode) -> PageResult {
     render_status(&page, status)

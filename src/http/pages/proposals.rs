@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::forms::{Field, FieldKind, FormSpec};
 use super::view::{fact, link, Card, Cell, Page, Section, Table};
-use super::{done, posted, refused, render, submit, Done, PageError, PageResult, Session};
+use super::{done, posted, proposed, refused, render, submit, Done, PageError, PageResult, Session};
 use crate::domain::proposals::{ProposalKind, ProposalStatus};
 use crate::domain::roles::Role;
 use crate::error::AppError;
@@ -423,10 +423,7 @@ async fn fund_form_post(
     })
     .await;
     match outcome {
-        Ok(proposal) => {
-            let id = proposal.get("id").and_then(Value::as_str).unwrap_or_default();
-            done(&format!("/proposals/{id}"), Done::Proposed)
-        }
+        Ok(proposal) => proposed(&proposal),
         Err((form, status)) => refused(super::form_page(&session, req.path(), &title, vec![], form), status),
     }
 }

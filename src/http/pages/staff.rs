@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::charts::{self, BarRow};
 use super::forms::{Field, FieldKind, FormSpec};
 use super::view::{eur, fact, link, Card, Cell, Page, Section, Table};
-use super::{done, form_page, refused, render, submit, Done, FormPage, PageResult, Session};
+use super::{done, form_page, id_of, proposed, refused, render, submit, Done, FormPage, PageResult, Session};
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::http::api::{capital, commitments, investments, structure as structure_api, waterfall};
@@ -694,14 +694,8 @@ async fn call_post(
     })
     .await;
     match outcome {
-        Ok(json) if four_eyes => {
-            let id = json.get("id").and_then(Value::as_str).unwrap_or_default();
-            done(&format!("/proposals/{id}"), Done::Proposed)
-        }
-        Ok(json) => {
-            let call_id = json.get("id").and_then(Value::as_str).unwrap_or_default();
-            done(&format!("/calls/{call_id}"), Done::Call)
-        }
+        Ok(json) if four_eyes => proposed(&json),
+        Ok(json) => done(&format!("/calls/{}", id_of(&json)), Done::Call),
         Err((form, status)) => refused(form_page(&session, req.path(), "Issue a capital call", vec![], form), status),
     }
 }
@@ -818,8 +812,7 @@ async fn contribution_post(
     let dry_run = |input: capital::ContributionRequest| {
         let (state, actor, notice) = (state.clone(), session.principal.actor(), notice_id.clone());
         async move {
-            let amount = structure_api::positive(input.amount)
-                .map_err(|reason| crate::error::AppError::field("amount", reason))?;
+            let amount = capital::contribution_amount(&input)?;
             let today = capital::today();
             state
                 .db(move |conn| {
@@ -1092,10 +1085,7 @@ async fn distribution_post(
     })
     .await;
     match outcome {
-        Ok(proposal) if propose => {
-            let id = proposal.get("id").and_then(Value::as_str).unwrap_or_default();
-            done(&format!("/proposals/{id}"), Done::Proposed)
-        }
+        Ok(proposal) if propose => proposed(&proposal),
         Ok(_) if execute => done(&format!("/funds/{fund_id}"), Done::Distribution),
         Ok(view) => {
             // The same form again, filled in, so that "Execute" runs exactly what was previewed.

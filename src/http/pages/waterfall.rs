@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::forms::{response_json, to_json, Field, FieldKind, FormData, FormSpec};
 use super::view::{eur, fact, Card, Cell, Page, Section, Table};
-use super::{done, redirect, render_status, Done, PageResult, Session};
+use super::{proposed, redirect, render_status, Done, PageResult, Session};
 use crate::domain::money::Cents;
 use crate::domain::proposals::{ProposalKind, ProposalStatus};
 use crate::domain::roles::Role;
@@ -564,10 +564,7 @@ async fn save_post(
     }
     .await;
     match outcome {
-        Ok(proposal) if four_eyes => {
-            let id = proposal.get("id").and_then(Value::as_str).unwrap_or_default();
-            done(&format!("/proposals/{id}"), Done::Proposed)
-        }
+        Ok(proposal) if four_eyes => proposed(&proposal),
         Ok(_) => Ok(redirect(&format!("/funds/{fund_id}/waterfall?done={}", SAVED.0))),
         Err(error) => {
             // Refused as the books stand now: the terms are shown again to edit and preview.

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::forms::{Field, FieldKind, FormSpec};
 use super::view::{eur, fact, group_thousands, link, Card, Cell, Fact, Page, Section, Table};
-use super::{done, form_page, refused, render, submit, Done, FormPage, PageResult, Session};
+use super::{done, form_page, id_of, proposed, refused, render, submit, Done, FormPage, PageResult, Session};
 use crate::domain::ledger::{reversal_of, PostingLine};
 use crate::domain::money::Cents;
 use crate::domain::parties::EU27;
@@ -42,15 +42,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(proceeds_post)
         .service(reversal_page)
         .service(reversal_post);
-}
-
-/// The id a created resource or proposal was answered with.
-fn id_of(json: &Value) -> &str {
-    json.get("id").and_then(Value::as_str).unwrap_or_default()
-}
-
-fn proposed(json: &Value) -> PageResult {
-    done(&format!("/proposals/{}", id_of(json)), Done::Proposed)
 }
 
 /// Pending proposals of `kind` on `subject` (a facility, a journal entry).
