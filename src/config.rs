@@ -42,7 +42,8 @@ pub struct Settings {
     pub idp_issuer: Option<String>,
     /// tracing filter, e.g. `info` or `investai=debug,actix_web=info`.
     pub log_level: String,
-    /// `json` (one object per line) or `pretty`.
+    /// `auto` (readable lines when standard error is a terminal, JSON otherwise), `json` (one
+    /// object per line) or `pretty`.
     pub log_format: String,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
@@ -105,7 +106,7 @@ impl Default for Settings {
             idp_algorithm: None,
             idp_issuer: None,
             log_level: "info".into(),
-            log_format: "json".into(),
+            log_format: "auto".into(),
             workers: 0,
             pool_size: 10,
             body_limit_bytes: 4 * 1024 * 1024,
@@ -150,8 +151,8 @@ impl Settings {
 
     fn validate(&self) -> Result<(), String> {
         DbTarget::parse(&self.database_url)?;
-        if !["json", "pretty"].contains(&self.log_format.as_str()) {
-            return Err("log_format must be json or pretty".into());
+        if !["auto", "json", "pretty"].contains(&self.log_format.as_str()) {
+            return Err("log_format must be auto, json or pretty".into());
         }
         if !["auto", "always", "never"].contains(&self.cookie_secure.as_str()) {
             return Err("cookie_secure must be auto, always or never".into());
