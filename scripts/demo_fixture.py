@@ -242,11 +242,12 @@ for user in users:
 fixture = {
     "notes": [
         "InvestAI demo data. Facts from the February 2025 announcement: EUR 200 bn mobilised (EUR 50 bn public, EUR 150 bn private), a EUR 20 bn AI gigafactories fund, 4 gigafactories of about 100,000 chips each, 7 AI factories selected in December 2024.",
-        "Illustrative, fixed by no public source: dates, fund terms and tranche terms; the split of public money by programme and Member State; every private institution (all fictional) and its amount; gigafactory names; chip counts of the AI factories; capacities (chips x 2,160 hours a quarter); list prices per GPU-hour; the calls, contributions, deployments and valuations; the SMEs (fictional), grant calls, applications, reviews, awards and usage.",
+        "Illustrative, fixed by no public source: dates, fund terms and tranche terms; the split of public money by programme and Member State; every private institution (all fictional) and its amount; gigafactory names; chip counts of the AI factories; capacities (chips x 2,160 hours a quarter); list prices per GPU-hour; the calls, contributions, deployments and valuations; the fund's bank account (an IBAN from the published examples, valid check digits, not an account of the fund), the SMEs (fictional), grant calls, applications, reviews, awards and usage.",
         "Demo users all have the password investai-demo-2025; never use these users outside a demo.",
     ],
     "funds": [
-        {"key": "investai", "name": "InvestAI", "parent": None, "target_size": eur(200 * BN), "inception_date": "2025-02-11", "term_years": 10},
+        {"key": "investai", "name": "InvestAI", "parent": None, "target_size": eur(200 * BN), "inception_date": "2025-02-11", "term_years": 10,
+         "bank_account": {"account_holder": "InvestAI Fund (demo)", "iban": "LU280019400644750000", "bic": "BCEELULL"}},
         {"key": "gigafactories", "name": "AI Gigafactories Fund", "parent": "investai", "target_size": eur(20 * BN), "inception_date": "2025-02-11", "term_years": 10},
     ],
     "tranches": tranches,

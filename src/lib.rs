@@ -8,9 +8,11 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod i18n;
 pub mod jobs;
 pub mod seed;
 pub mod startup;

@@ -14,6 +14,7 @@ pub mod merkle;
 pub mod metrics;
 pub mod money;
 pub mod parties;
+pub mod payment;
 pub mod proposals;
 pub mod roles;
 pub mod state_aid;

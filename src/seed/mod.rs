@@ -15,12 +15,13 @@ use serde::Deserialize;
 
 use crate::auth::password;
 use crate::domain::money::Cents;
+use crate::domain::payment::BankAccount;
 use crate::domain::roles::Role;
 use crate::domain::waterfall::Terms;
 use crate::error::{AppError, AppResult};
 use crate::storage::capital::{self, CallLine, NewCall, NoticeFilter};
 use crate::storage::commitments::{create_commitment, NewCommitment};
-use crate::storage::funds::{create_fund, NewFund};
+use crate::storage::funds::{create_fund, set_bank_account, NewFund};
 use crate::storage::investments::{self, DeploymentRow, ProceedsRow, ValuationRow};
 use crate::storage::structure::{self, Facility, NewTranche, Source};
 use crate::storage::users::create_user;
@@ -109,6 +110,9 @@ pub struct FundRecord {
     pub target_size: Cents,
     pub inception_date: NaiveDate,
     pub term_years: i32,
+    /// Printed on call notices; a compartment without one uses its umbrella's.
+    #[serde(default)]
+    pub bank_account: Option<crate::domain::payment::BankAccount>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -308,7 +312,16 @@ pub fn load(conn: &mut DbConnection, fixture: &Fixture, show_progress: bool) -> 
             inception_date: r.inception_date,
             term_years: r.term_years,
         };
-        let fund = write_tx(conn, |c| create_fund(c, new.clone())).map_err(|e| context(&r.key, e))?;
+        let fund = write_tx(conn, |c| {
+            let fund = create_fund(c, new.clone())?;
+            if let Some(account) = &r.bank_account {
+                let account = BankAccount::parse(&account.account_holder, &account.iban, account.bic.as_deref())
+                    .map_err(|(field, reason)| AppError::field(format!("bank_account.{field}"), reason))?;
+                set_bank_account(c, &fund.id, &account)?;
+            }
+            Ok(fund)
+        })
+        .map_err(|e| context(&r.key, e))?;
         keys.put(&r.key, fund.id)?;
         bar.inc(1);
     }

@@ -10,6 +10,7 @@ use super::schema::funds;
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::STANDARD_CHART;
 use crate::domain::money::Cents;
+use crate::domain::payment::BankAccount;
 use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
@@ -123,3 +124,42 @@ pub fn list_funds(conn: &mut DbConnection) -> AppResult<Vec<Fund>> {
         .map(Fund::from)
         .collect())
 }
+
+/// The account investors pay a fund's calls into: its own, or its umbrella's.
+pub fn bank_account(conn: &mut DbConnection, fund_id: &str) -> AppResult<Option<BankAccount>> {
+    let mut next = Some(fund_id.to_string());
+    // Funds nest one level (umbrella and compartments); the bound guards a corrupt tree.
+    for _ in 0..FUND_NESTING_MAX {
+        let Some(id) = next else { break };
+        let (parent, holder, iban, bic): (Option<String>, Option<String>, Option<String>, Option<String>) =
+            funds::table
+                .find(&id)
+                .select((funds::parent_id, funds::bank_account_holder, funds::bank_iban, funds::bank_bic))
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| AppError::not_found(format!("fund {id}")))?;
+        if let (Some(account_holder), Some(iban)) = (holder, iban) {
+            return Ok(Some(BankAccount { account_holder, iban, bic }));
+        }
+        next = parent;
+    }
+    Ok(None)
+}
+
+/// Registers the account a fund's call notices print.
+pub fn set_bank_account(conn: &mut DbConnection, fund_id: &str, account: &BankAccount) -> AppResult<()> {
+    let updated = diesel::update(funds::table.find(fund_id))
+        .set((
+            funds::bank_account_holder.eq(&account.account_holder),
+            funds::bank_iban.eq(&account.iban),
+            funds::bank_bic.eq(&account.bic),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(AppError::not_found(format!("fund {fund_id}")));
+    }
+    Ok(())
+}
+
+/// Umbrella, compartment: the deepest a fund tree goes, with room to spare.
+const FUND_NESTING_MAX: usize = 4;

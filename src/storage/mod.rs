@@ -12,6 +12,7 @@ pub mod commitment_batch;
 pub mod commitments;
 pub mod explain;
 pub mod export;
+pub mod facility_statement;
 pub mod floors;
 pub mod funds;
 pub mod grants;

@@ -11,6 +11,9 @@ diesel::table! {
         inception_date -> Date,
         term_years -> Integer,
         created_at -> Timestamp,
+        bank_account_holder -> Nullable<Text>,
+        bank_iban -> Nullable<Text>,
+        bank_bic -> Nullable<Text>,
     }
 }
 
@@ -79,6 +82,7 @@ diesel::table! {
         created_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
         credentials_version -> BigInt,
+        language -> Nullable<Text>,
     }
 }
 

@@ -357,3 +357,21 @@ pub fn list_events(
         })
         .collect()
 }
+
+/// The language a user chose for pages and documents (`en`, `fr`, `de`), if any.
+pub fn language_of(conn: &mut DbConnection, username: &str) -> AppResult<Option<String>> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(users::language)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Keeps a user's language for their next sign-in, on any device.
+pub fn set_language(conn: &mut DbConnection, username: &str, language: &str) -> AppResult<()> {
+    diesel::update(users::table.filter(users::username.eq(username)))
+        .set(users::language.eq(language))
+        .execute(conn)?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod capital;
 pub mod commitments;
+pub mod documents;
 pub mod enterprise;
 pub mod explain;
 pub mod exports;
@@ -32,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         funds::routes,
         ledger::routes,
         exports::routes,
+        documents::routes,
         structure::routes,
         commitments::routes,
         capital::routes,

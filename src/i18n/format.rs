@@ -1,0 +1,246 @@
+//! Numbers, amounts, dates and hours as people read them in each language: thousands
+//! grouped, the currency where the language puts it, never `-0.00`, hours with the decimals
+//! they have. Pure functions; exact (integers and decimals, no floats).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::Lang;
+use crate::domain::hours::GpuHours;
+use crate::domain::money::Cents;
+
+/// A space that keeps `1 234` and `70 %` on one line.
+pub const NO_BREAK_SPACE: char = '\u{a0}';
+
+struct Separators {
+    group: char,
+    decimal: char,
+}
+
+fn separators(lang: Lang) -> Separators {
+    match lang {
+        Lang::En => Separators { group: ',', decimal: '.' },
+        Lang::Fr => Separators { group: NO_BREAK_SPACE, decimal: ',' },
+        Lang::De => Separators { group: '.', decimal: ',' },
+    }
+}
+
+/// A plain decimal string (`-1234567.89`, `12`) with the language's separators.
+pub fn decimal_text(plain: &str, lang: Lang) -> String {
+    let separators = separators(lang);
+    let (sign, unsigned) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let mut text = String::with_capacity(plain.len() + whole.len() / 3 + 1);
+    text.push_str(sign);
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            text.push(separators.group);
+        }
+        text.push(digit);
+    }
+    if !fraction.is_empty() {
+        text.push(separators.decimal);
+        text.push_str(fraction);
+    }
+    text
+}
+
+/// `EUR 1,234,567.89` · `1 234 567,89 EUR` · `1.234.567,89 EUR`.
+pub fn amount(cents: Cents, lang: Lang) -> String {
+    let number = decimal_text(&cents.to_string(), lang);
+    match lang {
+        Lang::En => format!("EUR{NO_BREAK_SPACE}{number}"),
+        Lang::Fr | Lang::De => format!("{number}{NO_BREAK_SPACE}EUR"),
+    }
+}
+
+/// An amount paid out, shown as a deduction: `EUR -3.50`; zero stays `EUR 0.00`.
+pub fn deduction(cents: Cents, lang: Lang) -> String {
+    amount(Cents::new(cents.get().saturating_neg()), lang)
+}
+
+/// GPU-hours with the decimals they have: `12,500.25`, `3`, `0.005`.
+pub fn hours(hours: GpuHours, lang: Lang) -> String {
+    decimal_text(&trimmed(&hours.to_string()), lang)
+}
+
+/// A percentage to at most two decimals: `70%` · `70 %` · `12,5 %`.
+pub fn percent(value: Decimal, lang: Lang) -> String {
+    let number = decimal_text(&trimmed(&value.round_dp(2).to_string()), lang);
+    match lang {
+        Lang::En => format!("{number}%"),
+        Lang::Fr | Lang::De => format!("{number}{NO_BREAK_SPACE}%"),
+    }
+}
+
+/// A multiple of paid-in capital (DPI, TVPI) to two decimals: `1.25x` · `1,25x`.
+pub fn multiple(value: Decimal, lang: Lang) -> String {
+    format!("{}x", decimal_text(&format!("{:.2}", value.round_dp(2)), lang))
+}
+
+/// `26 November 2026` · `26 novembre 2026` · `26. November 2026`.
+pub fn date(date: NaiveDate, lang: Lang) -> String {
+    let (pattern, locale) = match lang {
+        Lang::En => ("%-d %B %Y", chrono::Locale::en_GB),
+        Lang::Fr => ("%-d %B %Y", chrono::Locale::fr_FR),
+        Lang::De => ("%-d. %B %Y", chrono::Locale::de_DE),
+    };
+    date.format_localized(pattern, locale).to_string()
+}
+
+/// Text an English page builder formatted (`EUR 1,234.50`, `2026-11-26`, `1,250.5`, `70%`,
+/// `1.25x`) in `lang`'s form; None for any other text. Exact: digits are moved, never
+/// recomputed.
+pub fn relocalise(text: &str, lang: Lang) -> Option<String> {
+    if let Some(number) = text.strip_prefix("EUR ") {
+        let cents = english_decimal(number)?;
+        let (whole, fraction) = cents.split_once('.')?;
+        if fraction.len() != 2 {
+            return None;
+        }
+        let cents: i64 = format!("{whole}{fraction}").parse().ok()?;
+        return Some(amount(Cents::new(cents), lang));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return (text.len() == 10).then(|| date(day, lang));
+    }
+    if let Some(number) = text.strip_suffix('%') {
+        let number = decimal_text(&english_decimal(number)?, lang);
+        return Some(match lang {
+            Lang::En => format!("{number}%"),
+            Lang::Fr | Lang::De => format!("{number}{NO_BREAK_SPACE}%"),
+        });
+    }
+    if let Some(number) = text.strip_suffix('x') {
+        return Some(format!("{}x", decimal_text(&english_decimal(number)?, lang)));
+    }
+    english_decimal(text).map(|plain| decimal_text(&plain, lang))
+}
+
+/// `-1,234.5` → `-1234.5`: a number as English pages group it, or None.
+fn english_decimal(text: &str) -> Option<String> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped_well = groups.first().is_some_and(|g| (1..=3).contains(&g.len()))
+        && groups.iter().skip(1).all(|g| g.len() == 3)
+        && (groups.len() > 1 || !whole.is_empty());
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if !grouped_well
+        || !groups.iter().all(|g| digits(g))
+        || !digits(fraction)
+        || (text.contains('.') && fraction.is_empty())
+    {
+        return None;
+    }
+    let sign = if text.starts_with('-') { "-" } else { "" };
+    let fraction = if fraction.is_empty() { String::new() } else { format!(".{fraction}") };
+    Some(format!("{sign}{}{fraction}", groups.concat()))
+}
+
+/// A decimal string without trailing fractional zeros: `12.500` → `12.5`, `3.000` → `3`.
+fn trimmed(plain: &str) -> String {
+    match plain.split_once('.') {
+        Some((whole, fraction)) => {
+            let fraction = fraction.trim_end_matches('0');
+            if fraction.is_empty() {
+                whole.to_string()
+            } else {
+                format!("{whole}.{fraction}")
+            }
+        }
+        None => plain.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NB: char = NO_BREAK_SPACE;
+
+    #[test]
+    fn amounts_read_as_each_language_writes_them() {
+        let amount_of = |cents: i64, lang| amount(Cents::new(cents), lang).replace(NB, " ");
+        assert_eq!(amount_of(123_456_789, Lang::En), "EUR 1,234,567.89");
+        assert_eq!(amount_of(123_456_789, Lang::Fr), "1 234 567,89 EUR");
+        assert_eq!(amount_of(123_456_789, Lang::De), "1.234.567,89 EUR");
+        assert_eq!(amount_of(-350, Lang::En), "EUR -3.50");
+        assert_eq!(amount_of(5, Lang::De), "0,05 EUR");
+        assert_eq!(amount_of(20_000_000_000_000, Lang::Fr), "200 000 000 000,00 EUR");
+        assert_eq!(deduction(Cents::ZERO, Lang::En).replace(NB, " "), "EUR 0.00");
+        assert_eq!(deduction(Cents::new(8_393_597_260), Lang::En).replace(NB, " "), "EUR -83,935,972.60");
+    }
+
+    #[test]
+    fn hours_keep_only_the_decimals_they_have() {
+        let of = |milli: i64, lang| hours(GpuHours::from_milli(milli), lang).replace(NB, " ");
+        assert_eq!(of(12_500_250, Lang::En), "12,500.25");
+        assert_eq!(of(3_000, Lang::En), "3");
+        assert_eq!(of(5, Lang::Fr), "0,005");
+        assert_eq!(of(1_234_567_500, Lang::De), "1.234.567,5");
+    }
+
+    #[test]
+    fn percentages_multiples_and_dates() {
+        let d = |s: &str| Decimal::from_str(s).unwrap();
+        assert_eq!(percent(d("70"), Lang::En), "70%");
+        assert_eq!(percent(d("12.50"), Lang::Fr).replace(NB, " "), "12,5 %");
+        assert_eq!(percent(d("33.3333"), Lang::De).replace(NB, " "), "33,33 %");
+        assert_eq!(multiple(d("1.2549"), Lang::En), "1.25x");
+        assert_eq!(multiple(d("0"), Lang::Fr), "0,00x");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(date(day, Lang::En), "1 March 2026");
+        assert_eq!(date(day, Lang::Fr), "1 mars 2026");
+        assert_eq!(date(day, Lang::De), "1. März 2026");
+    }
+
+    #[test]
+    fn english_page_figures_are_put_in_each_language() {
+        let fr = |text: &str| relocalise(text, Lang::Fr).map(|t| t.replace(NB, " "));
+        assert_eq!(fr("EUR 1,234,567.89").as_deref(), Some("1 234 567,89 EUR"));
+        assert_eq!(fr("EUR -3.50").as_deref(), Some("-3,50 EUR"));
+        assert_eq!(fr("2026-03-01").as_deref(), Some("1 mars 2026"));
+        assert_eq!(fr("12,500.25").as_deref(), Some("12 500,25"));
+        assert_eq!(fr("70%").as_deref(), Some("70 %"));
+        assert_eq!(fr("1.25x").as_deref(), Some("1,25x"));
+        assert_eq!(relocalise("1.25x", Lang::De).as_deref(), Some("1,25x"));
+        for not_a_figure in ["Aurora Pension Fund", "12,34", "1,2345", "EUR 1.5", "2026-3-1", "", "Q1", "1.", "x", "%"]
+        {
+            assert_eq!(relocalise(not_a_figure, Lang::Fr), None, "{not_a_figure}");
+        }
+    }
+
+    /// Reads a formatted amount back with the language's separators, independently of
+    /// [`decimal_text`]: digits only, the decimal separator the language's.
+    fn read_back(text: &str, lang: Lang) -> i64 {
+        let decimal = if lang == Lang::En { '.' } else { ',' };
+        let negative = text.contains('-');
+        let (whole, fraction) = text.rsplit_once(decimal).expect("two decimals");
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        let value: i64 = format!("{}{}", digits(whole), digits(fraction)).parse().expect("digits");
+        if negative {
+            -value
+        } else {
+            value
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_amount_reads_back_to_its_cents(cents in -10_i64.pow(15)..10_i64.pow(15)) {
+            for lang in Lang::ALL {
+                let text = amount(Cents::new(cents), lang);
+                prop_assert_eq!(read_back(&text, lang), cents, "{}", text);
+                prop_assert!(!text.contains("-0.00") && !text.contains("-0,00"), "{}", text);
+            }
+        }
+    }
+}
