@@ -85,7 +85,10 @@ async fn each_role_signs_in_and_sees_its_home_and_navigation(app: &TestApp, brow
         browser.sign_in_new(app, &username, role, party.as_deref()).await;
         browser.assert_not_error_page().await;
         assert_eq!(browser.text_of("h1").await, home_heading(role));
-        assert_eq!(browser.text_of(".who").await, format!("{username} · {role}"));
+        assert_eq!(
+            browser.text_of(".who").await,
+            format!("{username} · {}", investai::i18n::Lang::En.name_of("role", role.as_str()))
+        );
         let links = browser.links(MAIN_NAV_LINKS).await;
         let expected: Vec<(String, String)> = expected.iter().map(|(l, h)| (l.to_string(), h.to_string())).collect();
         assert_eq!(links, expected, "navigation of {role}");
@@ -323,7 +326,7 @@ async fn an_sme_applies_and_staff_review_and_award_in_the_browser(app: &TestApp,
     browser.assert_not_error_page().await;
     let text = browser.page_text().await;
     assert!(text.contains("Draft saved"), "{text}");
-    assert!(text.contains("SME category\nmicro"), "the category is shown before submitting: {text}");
+    assert!(text.contains("SME category\nMicro enterprise"), "the category is shown before submitting: {text}");
     assert!(text.contains("Aid value\nEUR 20,000.00"), "10,000 h x EUR 2.00 x 100 %: {text}");
     browser.screenshot_full_page("draft").await;
     browser.submit("Submit application").await;
@@ -355,14 +358,14 @@ async fn an_sme_applies_and_staff_review_and_award_in_the_browser(app: &TestApp,
     browser.assert_not_error_page().await;
     let text = browser.page_text().await;
     assert!(text.contains("Award made."), "{text}");
-    assert!(text.contains("GPU-hours awarded\n8,000.000"), "{text}");
+    assert!(text.contains("GPU-hours awarded\n8,000"), "{text}");
     assert!(text.contains("Aid value\nEUR 16,000.00"), "{text}");
     browser.screenshot_full_page("awarded").await;
     browser.sign_out().await;
 
     browser.login("ada", PASSWORD).await;
     let text = browser.page_text().await;
-    assert!(text.contains("GPU-hours awarded\n8,000.000"), "the SME sees its award: {text}");
+    assert!(text.contains("GPU-hours awarded\n8,000"), "the SME sees its award: {text}");
     browser.screenshot_full_page("sme-home").await;
 }
 
@@ -396,7 +399,7 @@ async fn an_sme_states_its_profile_once_and_applies_with_it(app: &TestApp, brows
     browser.assert_not_error_page().await;
     let text = browser.page_text().await;
     assert!(text.contains("Profile saved"), "{text}");
-    assert!(text.contains("SME category\nmicro"), "a small municipality is excepted: {text}");
+    assert!(text.contains("SME category\nMicro enterprise"), "a small municipality is excepted: {text}");
     assert!(
         text.contains("an autonomous local authority with a budget of EUR 6000000.00 and 4600 inhabitants"),
         "{text}"
@@ -418,7 +421,7 @@ async fn an_sme_states_its_profile_once_and_applies_with_it(app: &TestApp, brows
     browser.submit("Save draft and check").await;
     browser.assert_not_error_page().await;
     let text = browser.page_text().await;
-    assert!(text.contains("Draft saved") && text.contains("SME category\nmicro"), "{text}");
+    assert!(text.contains("Draft saved") && text.contains("SME category\nMicro enterprise"), "{text}");
     assert!(text.contains("Rec. 2003/361 Art. 3(4)"), "the rules applied are shown: {text}");
     browser.screenshot_full_page("draft-from-profile").await;
 }
@@ -682,7 +685,7 @@ async fn two_staff_users_propose_and_approve_a_distribution_and_an_award(app: &T
     let proposal = decide_newest(browser, "Approve and execute").await;
     let text = browser.page_text().await;
     assert!(
-        text.contains("Approved and executed exactly as previewed.") && text.contains("Status\nexecuted"),
+        text.contains("Approved and executed exactly as previewed.") && text.contains("Status\nExecuted"),
         "{text}"
     );
     browser.screenshot_full_page("distribution-approved").await;
@@ -721,7 +724,7 @@ async fn two_staff_users_propose_and_approve_a_distribution_and_an_award(app: &T
     browser.submit("Propose a manual entry").await;
     browser.assert_not_error_page().await;
     let text = browser.page_text().await;
-    assert!(text.contains("Proposal: manual entry") && text.contains("Withdraw proposal"), "{text}");
+    assert!(text.contains("Proposal: Manual entry") && text.contains("Withdraw proposal"), "{text}");
     assert!(text.contains("5010 Fund expenses EUR 12.50 EUR 0.00"), "what it would post: {text}");
     browser.screenshot_full_page("entry-proposed").await;
     browser.submit("Withdraw proposal").await;
@@ -751,7 +754,7 @@ async fn two_staff_users_propose_and_approve_a_distribution_and_an_award(app: &T
     browser.login("staff", DEMO_PASSWORD).await;
     decide_newest(browser, "Approve and execute").await;
     let text = browser.page_text().await;
-    assert!(text.contains("Approved and executed") && text.contains("GPU-hours\n1,000.000"), "{text}");
+    assert!(text.contains("Approved and executed") && text.contains("GPU-hours\n1,000"), "{text}");
     browser.screenshot_full_page("award-approved").await;
     let awards = app
         .get(
@@ -762,9 +765,52 @@ async fn two_staff_users_propose_and_approve_a_distribution_and_an_award(app: &T
     assert_eq!(awards.body["items"].as_array().map_or(0, Vec::len), awarded_before + 1, "{}", awards.text);
 }
 
+/// One demo user of each role reads its home page in French and in German, chosen with the
+/// switch at the foot of the page, on a 1,366 px laptop and a 390 px phone: the page says its
+/// language, its heading is no longer the English one, it fits the screen, and a screenshot
+/// of each is kept.
+async fn every_role_reads_its_home_in_french_and_german_on_a_laptop_and_a_phone(_app: &TestApp, browser: &Browser) {
+    let users = [
+        ("staff", Role::Staff),
+        ("aurora", Role::Investor),
+        ("auditor", Role::Auditor),
+        ("nordlicht", Role::Sme),
+        ("seine-operator", Role::Facility),
+        ("admin", Role::Admin),
+    ];
+    for (username, role) in users {
+        browser.viewport(harness::LAPTOP).await;
+        browser.login(username, DEMO_PASSWORD).await;
+        browser.assert_not_error_page().await;
+        let english = browser.text_of("h1").await;
+        for lang in ["fr", "de"] {
+            browser.follow(&format!("footer button[value='{lang}']")).await;
+            browser.assert_not_error_page().await;
+            assert_eq!(browser.attr_of("html", "lang").await.as_deref(), Some(lang), "{role}");
+            assert_eq!(browser.current_path().await, "/", "the switch goes back to the page");
+            let heading = browser.text_of("h1").await;
+            let catalogue = investai::i18n::Lang::from_tag(lang).expect("ours").label(&english);
+            assert_eq!(heading, catalogue, "{role}'s home heading in {lang}, as the catalogue has it");
+            for (screen, size) in [("laptop", harness::LAPTOP), ("phone", PHONE)] {
+                browser.viewport(size).await;
+                browser.goto("/").await;
+                let widths = browser.widths().await;
+                assert!(widths.0 <= widths.1, "{role} in {lang} fits a {screen}: {widths:?}");
+                browser.screenshot_full_page(&format!("{role}-{lang}-{screen}")).await;
+            }
+            browser.viewport(harness::LAPTOP).await;
+        }
+        browser.follow("footer button[value='en']").await;
+        assert_eq!(browser.text_of("h1").await, english, "back in English");
+        browser.sign_out().await;
+    }
+    browser.viewport(harness::DESKTOP).await;
+}
+
 browser_tests!(module = four_eyes, spawn = super::four_eyes_demo;
     two_staff_users_propose_and_approve_a_distribution_and_an_award,
     the_fund_page_shows_performance_and_fits_a_laptop_and_a_phone,
+    every_role_reads_its_home_in_french_and_german_on_a_laptop_and_a_phone,
 );
 
 browser_tests!(

@@ -352,7 +352,7 @@ async fn browser_login_needs_csrf_and_sets_a_strict_cookie(app: TestApp) {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
     let home = app.send(app.client.get(format!("{}/", app.address))).await;
     assert_eq!(home.status, 200);
-    assert!(home.text.contains("Fund administration") && home.text.contains("sara · staff"), "{}", home.text);
+    assert!(home.text.contains("Fund administration") && home.text.contains("sara · Fund staff"), "{}", home.text);
     // The session cookie does not authenticate the JSON API: it wants a bearer token.
     let api = app.send(app.client.get(format!("{}/api/v1/funds", app.address))).await;
     assert_eq!(api.status, 401);

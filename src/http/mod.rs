@@ -170,6 +170,13 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                     Ok(response)
                 }
             })
+            .wrap_fn(|req, srv| {
+                use actix_web::dev::Service;
+                let chosen = req.cookie(crate::i18n::LANG_COOKIE).map(|c| c.value().to_string());
+                let accept = req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+                let lang = crate::i18n::Lang::for_request(chosen.as_deref(), accept);
+                crate::i18n::with_lang(lang, srv.call(req))
+            })
             .wrap(TracingLogger::default())
             .configure(routes)
             .default_service(web::to(problem::not_found))

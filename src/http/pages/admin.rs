@@ -1,6 +1,7 @@
 //! Administrator pages: the users, a form to add one, and each user's page: disable or
 //! enable, reset the password, change the role, and what was done to the account by whom.
 
+use crate::i18n::phrase;
 use actix_web::{get, post, web, HttpRequest};
 use serde_json::Value;
 
@@ -56,7 +57,7 @@ async fn users_view(state: &AppState, req: &HttpRequest, session: &Session, form
     for u in &all {
         table.row(vec![
             Cell::link(u.username.clone(), format!("/admin/users/{}", u.id)),
-            Cell::text(u.role.as_str()),
+            Cell::text(super::view::words("role", u.role.as_str())),
             Cell::text(u.party_id.clone().unwrap_or_default()),
             Cell::text(u.created_at.format("%Y-%m-%d").to_string()),
             Cell::text(if u.disabled { "yes" } else { "no" }),
@@ -164,12 +165,12 @@ async fn user_view(
     }
     let facts = vec![
         fact("User name", user.username.clone()),
-        fact("Role", user.role.as_str()),
+        fact("Role", super::view::words("role", user.role.as_str())),
         fact("Party", user.party_id.clone().unwrap_or_else(|| "-".into())),
         fact("Created", user.created_at.format("%Y-%m-%d").to_string()),
         fact("Status", if user.disabled { "disabled" } else { "active" }),
     ];
-    Ok(Page::new(session.layout("/admin/users"), format!("User {}", user.username))
+    Ok(Page::new(session.layout("/admin/users"), phrase("page-user", &[("name", user.username.clone())]))
         .flash(Done::from_query(req))
         .card(Card::new("Account").with(Section::Facts(facts)).with(Section::Form(forms.access)))
         .card(Card::new("Reset the password").with(Section::Form(forms.password)))

@@ -2,6 +2,7 @@
 //! single entries with their hashes, account ledgers with running balances, the trial
 //! balance as of any date, the hash-chain status, and the exports.
 
+use crate::i18n::{phrase, verbatim, Lang};
 use std::collections::HashMap;
 
 use actix_web::{get, web, HttpRequest};
@@ -239,14 +240,15 @@ async fn entry_page(
             format!("/ledger/entries/{}/reverse", e.id),
         )]));
     }
-    let page = Page::new(session.layout(req.path()), format!("Journal entry {}", e.sequence))
-        .subtitle(e.description.clone())
-        .card(entry_card)
-        .card(Card::new("Postings").with(Section::Table(postings_table(
-            "Postings of this entry",
-            std::slice::from_ref(&item),
-            &labels,
-        ))));
+    let page =
+        Page::new(session.layout(req.path()), phrase("page-journal-entry", &[("number", e.sequence.to_string())]))
+            .subtitle(verbatim(e.description.clone()))
+            .card(entry_card)
+            .card(Card::new("Postings").with(Section::Table(postings_table(
+                "Postings of this entry",
+                std::slice::from_ref(&item),
+                &labels,
+            ))));
     render(&page)
 }
 
@@ -284,7 +286,7 @@ async fn ledger_page(
         .await?;
     let mut balance = Cents::ZERO;
     let mut table = Table::new(
-        format!("Postings to {} {}", account.code, account.name),
+        phrase("page-postings-to", &[("account", format!("{} {}", account.code, account.name))]),
         &["Seq.", "Date", "Description", "#Debit", "#Credit", "#Balance"],
     );
     for item in &entries {
@@ -307,9 +309,18 @@ async fn ledger_page(
     if entries.len() as i64 == JOURNAL_PAGE_ENTRIES {
         card = card.text("Showing the first entries only; use the journal export for the full ledger.");
     }
-    let page = Page::new(session.layout(req.path()), format!("Account {} {}", account.code, account.name))
-        .subtitle(format!("{} account · postings dated up to {as_of} · balance debit-positive", account.kind))
-        .card(card);
+    let page = Page::new(
+        session.layout(req.path()),
+        phrase("page-account", &[("account", format!("{} {}", account.code, account.name))]),
+    )
+    .subtitle(phrase(
+        "page-account-subtitle",
+        &[
+            ("kind", Lang::current().name_of("account-kind", &account.kind)),
+            ("date", crate::i18n::format::date(as_of, Lang::current())),
+        ],
+    ))
+    .card(card);
     render(&page)
 }
 
@@ -339,8 +350,10 @@ async fn trial_balance_page(state: web::Data<AppState>, session: Session, query:
     let mut page = Page::new(session.layout("/audit/trial-balance"), "Trial balance")
         .card(Card::new("Fund and date").with(Section::Form(filters)));
     if let Some(tb) = balance {
-        let mut table =
-            Table::new(format!("Trial balance as of {}", tb.as_of), &["Code", "Account", "Kind", "#Debit", "#Credit"]);
+        let mut table = Table::new(
+            phrase("page-trial-balance-as-of", &[("date", crate::i18n::format::date(tb.as_of, Lang::current()))]),
+            &["Code", "Account", "Kind", "#Debit", "#Credit"],
+        );
         for a in tb.accounts.iter().filter(|a| !a.net.is_zero()) {
             table.row(vec![
                 Cell::link(a.code.clone(), format!("/audit/ledger/{}/{}?as_of={}", tb.fund_id, a.code, tb.as_of)),
@@ -384,7 +397,7 @@ async fn chain_page(state: web::Data<AppState>, session: Session) -> PageResult 
         fact("Head hash", report.head_hash.clone()),
     ]));
     if let Some(fault) = &report.first_fault {
-        card = card.with(Section::Alert(format!("First fault: {fault}")));
+        card = card.with(Section::Alert(phrase("page-first-fault", &[("fault", fault.to_string())])));
     }
     card = card.text("The same check runs from the command line as `investai verify`.");
     render(&Page::new(session.layout("/audit/chain"), "Hash chain").card(card))
@@ -427,7 +440,7 @@ async fn exports_page(state: web::Data<AppState>, session: Session, query: Valid
             .collect();
         page = page.card(
             Card::new("Downloads")
-                .text(format!("Entries dated up to {as_of}. Each file states its as-of date and the hash of the last entry it covers, which `investai verify` and the hash-chain page show."))
+                .text(phrase("page-exports-as-of", &[("date", crate::i18n::format::date(as_of, Lang::current()))]))
                 .with(Section::Links(links)),
         );
     }

@@ -11,17 +11,61 @@ use crate::auth::login::{client_address, sign_in, sign_out, token_for};
 use crate::error::AppError;
 use crate::http::extract::{session_principal, SESSION_COOKIE};
 use crate::http::AppState;
+use crate::i18n::{Lang, LANG_COOKIE};
+use serde::Deserialize;
 
 /// Cookie holding the pre-login nonce that the login form's CSRF token is bound to.
 pub const CSRF_COOKIE: &str = "investai_csrf";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(login_form).service(login).service(logout);
+    cfg.service(login_form).service(login).service(logout).service(choose_language);
+}
+
+/// A year: a reader's language choice outlives sessions.
+const LANG_COOKIE_DAYS: i64 = 365;
+
+fn lang_cookie(state: &AppState, req: &HttpRequest, lang: Lang) -> Cookie<'static> {
+    Cookie::build(LANG_COOKIE, lang.tag())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .secure(secure_cookies(state, req))
+        .max_age(actix_web::cookie::time::Duration::days(LANG_COOKIE_DAYS))
+        .finish()
+}
+
+#[derive(Deserialize)]
+struct LanguageChoice {
+    lang: String,
+    back: Option<String>,
+}
+
+/// The language switch on every page: remembers the choice in a cookie and, for a signed-in
+/// user, as their preference (applied at their next sign-in on any device), then goes back to
+/// the page it was pressed on. Only a path on this site is gone back to.
+#[get("/language")]
+async fn choose_language(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: crate::http::extract::ValidQuery<LanguageChoice>,
+) -> PageResult {
+    let lang = Lang::from_tag(&query.lang)
+        .filter(|l| l.tag() == query.lang)
+        .ok_or_else(|| AppError::field("query.lang", "must be en, fr or de"))?;
+    if let Some(principal) = session_principal(&req).await? {
+        let username = principal.username.clone();
+        state.db(move |conn| crate::storage::users::set_language(conn, &username, lang.tag())).await?;
+    }
+    let back = query.back.as_deref().filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'));
+    Ok(HttpResponse::SeeOther()
+        .cookie(lang_cookie(&state, &req, lang))
+        .insert_header((header::LOCATION, back.unwrap_or("/")))
+        .finish())
 }
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
+    layout: super::view::Layout,
     csrf_token: String,
     error: Option<String>,
     username: String,
@@ -42,7 +86,12 @@ fn login_page(state: &AppState, req: &HttpRequest, error: Option<String>, userna
         .map(|c| c.value().to_string())
         .filter(|v| v.len() == 36)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let page = LoginPage { csrf_token: csrf::token(&state.secret, &nonce), error: error.clone(), username };
+    let page = LoginPage {
+        layout: super::view::Layout::public("/login", crate::i18n::Lang::current()),
+        csrf_token: csrf::token(&state.secret, &nonce),
+        error: error.clone(),
+        username,
+    };
     let html = page.render().map_err(AppError::internal)?;
     let cookie = Cookie::build(CSRF_COOKIE, nonce)
         .path("/")
@@ -74,11 +123,15 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
     let ttl = state.settings.token_ttl_minutes * 60;
     let address = client_address(&state, &req);
     let outcome = match sign_in(&state, username.clone(), password, address).await {
-        Ok(user) => token_for(&state.keys, &user, ttl),
+        Ok(user) => {
+            let name = user.username.clone();
+            let language = state.db(move |conn| crate::storage::users::language_of(conn, &name)).await?;
+            token_for(&state.keys, &user, ttl).map(|token| (token, language.as_deref().and_then(Lang::from_tag)))
+        }
         Err(error) => Err(error),
     };
     match outcome {
-        Ok(token) => {
+        Ok((token, language)) => {
             let cookie = Cookie::build(SESSION_COOKIE, token)
                 .path("/")
                 .http_only(true)
@@ -86,7 +139,12 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -
                 .secure(secure_cookies(&state, &req))
                 .max_age(actix_web::cookie::time::Duration::seconds(ttl))
                 .finish();
-            Ok(HttpResponse::SeeOther().cookie(cookie).insert_header((header::LOCATION, "/")).finish())
+            let mut response = HttpResponse::SeeOther();
+            response.cookie(cookie).insert_header((header::LOCATION, "/"));
+            if let Some(lang) = language {
+                response.cookie(lang_cookie(&state, &req, lang));
+            }
+            Ok(response.finish())
         }
         Err(AppError::Unauthorized(reason)) => login_page(&state, &req, Some(reason), username),
         Err(AppError::TooManyRequests { detail, retry_after_seconds, .. }) => {

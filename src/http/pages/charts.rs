@@ -6,6 +6,8 @@
 
 use askama::Template;
 
+use crate::i18n::Lang;
+
 /// A rendered chart: the SVG markup, escaped by its template, ready to inline.
 pub struct Chart {
     pub svg: String,
@@ -17,7 +19,8 @@ pub struct Series {
 }
 
 pub fn series(labels: &[&str]) -> Vec<Series> {
-    labels.iter().map(|label| Series { label: label.to_string() }).collect()
+    let lang = Lang::current();
+    labels.iter().map(|label| Series { label: lang.label(label) }).collect()
 }
 
 /// A bar: one non-negative value per series, drawn end to end.
@@ -110,6 +113,9 @@ pub fn stacked_bars(
     rows: &[BarRow],
     describe: impl Fn(i64) -> String,
 ) -> Chart {
+    let lang = Lang::current();
+    let (title, description) = (&lang.label(title), &lang.label(description));
+    let describe = |value: i64| lang.value(&describe(value));
     let rows = &rows[..rows.len().min(CHART_ROWS_MAX)];
     let longest = rows.iter().map(|row| row.values.iter().map(|v| (*v).max(0)).sum::<i64>()).max().unwrap_or(0);
     let mut rects = Vec::new();
@@ -136,7 +142,7 @@ pub fn stacked_bars(
             }
         }
         let end = LABEL_PX + scale(cumulative, BAR_AREA_PX, longest);
-        texts.push(Text { x: end + 6, y: y + BAR_PX - 5, anchor: "start", text: row.note.clone() });
+        texts.push(Text { x: end + 6, y: y + BAR_PX - 5, anchor: "start", text: lang.value(&row.note) });
     }
     let legend_y = i64::try_from(rows.len()).unwrap_or(0) * ROW_PX + 10;
     render(Svg {
@@ -175,6 +181,9 @@ pub fn flows_and_level(
     points: &[TimePoint],
     describe: impl Fn(i64) -> String,
 ) -> Chart {
+    let lang = Lang::current();
+    let (title, description) = (&lang.label(title), &lang.label(description));
+    let describe = |value: i64| lang.value(&describe(value));
     let points = &points[points.len().saturating_sub(CHART_POINTS_MAX)..];
     let top = points.iter().flat_map(|p| [p.flow, p.level]).max().unwrap_or(0).max(0);
     let bottom = points.iter().flat_map(|p| [p.flow, p.level]).min().unwrap_or(0).min(0);
@@ -210,15 +219,15 @@ pub fn flows_and_level(
                 width: bar_width,
                 height,
                 class: if point.flow >= 0 { "s0".into() } else { "s1".into() },
-                title: format!("{}: {}", point.label, describe(point.flow)),
+                title: format!("{}: {}", lang.value(&point.label), describe(point.flow)),
             });
         }
         line.push(format!("{},{}", x + bar_width / 2, y_of(point.level)));
     }
     let axis_y = SERIES_TOP_PX + SERIES_HEIGHT_PX + 18;
     if let (Some(first), Some(last)) = (points.first(), points.last()) {
-        texts.push(Text { x: SERIES_LEFT_PX, y: axis_y, anchor: "start", text: first.label.clone() });
-        texts.push(Text { x: SERIES_LEFT_PX + plot_width, y: axis_y, anchor: "end", text: last.label.clone() });
+        texts.push(Text { x: SERIES_LEFT_PX, y: axis_y, anchor: "start", text: lang.value(&first.label) });
+        texts.push(Text { x: SERIES_LEFT_PX + plot_width, y: axis_y, anchor: "end", text: lang.value(&last.label) });
     }
     let legend_y = axis_y + 14;
     let legend_series = series(&labels);
@@ -237,7 +246,7 @@ pub fn flows_and_level(
         legend: legend_items,
         legend_y,
         line: line.join(" "),
-        line_label: labels[2].to_string(),
+        line_label: lang.label(labels[2]),
         lines: vec![(SERIES_LEFT_PX, zero, SERIES_LEFT_PX + plot_width, zero)],
     })
 }

@@ -19,6 +19,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct NoticePage {
     layout: Layout,
     n: crate::storage::capital::Notice,
+    fund_name: String,
+    bank: Option<crate::domain::payment::BankAccount>,
+    reference: String,
+    status: String,
 }
 
 /// The printable capital-call notice. Investors see only their own (others: 404).
@@ -31,7 +35,20 @@ async fn notice_page(
 ) -> PageResult {
     let notice_id = parse_id("notice_id", &path)?;
     let n = crate::http::api::capital::visible_notice(&state, &session.principal, notice_id).await?;
-    render(&NoticePage { layout: session.layout(req.path()), n })
+    let fund_id = n.fund_id.clone();
+    let (fund, bank) = state
+        .db(move |conn| {
+            crate::storage::read_tx(conn, |conn| {
+                Ok((
+                    crate::storage::funds::get_fund(conn, &fund_id)?,
+                    crate::storage::funds::bank_account(conn, &fund_id)?,
+                ))
+            })
+        })
+        .await?;
+    let reference = crate::documents::content::payment_reference(&n);
+    let status = super::view::words("status", n.status);
+    render(&NoticePage { layout: session.layout(req.path()), fund_name: fund.name, bank, reference, status, n })
 }
 
 #[derive(Template)]
@@ -39,6 +56,8 @@ async fn notice_page(
 struct StatementPage {
     layout: Layout,
     s: crate::storage::metrics::Statement,
+    fund_name: String,
+    pdf_href: String,
 }
 
 #[derive(Deserialize)]
@@ -65,5 +84,9 @@ async fn statement_page(
     let from = query.from.unwrap_or_else(|| to.with_ordinal(1).unwrap_or(to));
     let s = crate::http::api::waterfall::visible_statement(&state, &session.principal, &fund_id, &investor, from, to)
         .await?;
-    render(&StatementPage { layout: session.layout(req.path()), s })
+    let fund_name = crate::http::api::documents::fund_name(&state, &fund_id).await?;
+    let layout = session.layout(req.path());
+    let pdf_href =
+        format!("/api/v1/funds/{fund_id}/investors/{investor}/statement/pdf?to={to}&lang={}", layout.lang.tag());
+    render(&StatementPage { layout, s, fund_name, pdf_href })
 }

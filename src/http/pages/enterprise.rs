@@ -75,7 +75,10 @@ pub fn enterprise_fields(figures_prefix: &str) -> Vec<Field> {
 fn related_fields(row: usize) -> Vec<Field> {
     let n = row + 1;
     let name = |part: &str| format!("related.{row}.{part}");
-    let label = |what: &str| format!("Related enterprise {n}: {what}");
+    let label = |what: &str| {
+        let what = crate::i18n::Lang::current().label(what);
+        crate::i18n::phrase("page-related-enterprise-field", &[("number", n.to_string()), ("field", what)])
+    };
     let controls = [
         ("board_majority", "appoints or removes a board majority"),
         ("contract", "dominant influence by contract"),
@@ -209,7 +212,7 @@ pub fn rules_table(rules: &[RuleApplied]) -> Table {
 fn profile_card(profile: &SmeProfile) -> Card {
     Card::new("Category")
         .with(Section::Facts(vec![
-            fact("SME category", profile.sme_category.words()),
+            fact("SME category", super::view::words("category", profile.sme_category.as_str())),
             fact("Profile version", profile.version.to_string()),
         ]))
         .with(Section::Table(rules_table(&profile.rules)))

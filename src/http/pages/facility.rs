@@ -1,6 +1,7 @@
 //! Facility-operator pages: capacity by quarter, the awards at the facility, and usage
 //! uploaded as a CSV file with a result for every row.
 
+use crate::i18n::{phrase, verbatim, Lang};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest};
@@ -43,7 +44,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
         Ok(loaded) => loaded,
         Err(AppError::NotFound(_)) => {
             let card = Card::new("Facility not registered")
-                .text(format!("No facility with the id {facility_id} is registered yet; staff register facilities."));
+                .text(phrase("page-no-such-facility", &[("id", facility_id.to_string())]));
             return render(&Page::new(session.layout("/"), "Your facility").card(card));
         }
         Err(other) => return Err(other.into()),
@@ -69,8 +70,11 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
         &rows,
         |thousandths| format!("{} GPU-h", gpu_hours(GpuHours::from_milli(thousandths))),
     );
-    let mut table =
-        Table::new("Capacity by quarter (GPU-hours)", &["Quarter", "#Capacity", "#Reserved", "#Used", "#Free"]);
+    let mut table = Table::new(
+        "Capacity by quarter (GPU-hours)",
+        &["Quarter", "#Capacity", "#Reserved", "#Used", "#Free", "Statement"],
+    );
+    let lang = crate::i18n::Lang::current().tag();
     for q in &capacity.quarters {
         table.row(vec![
             Cell::text(q.quarter.clone()),
@@ -78,17 +82,21 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
             Cell::hours(q.reserved_gpu_hours),
             Cell::hours(q.used_gpu_hours),
             Cell::hours(q.free_gpu_hours),
+            Cell::link("PDF", format!("/api/v1/facilities/{facility_id}/statements/{}/pdf?lang={lang}", q.quarter)),
         ]);
     }
     let awards_table = super::grants::facility_awards(state, &facility_id).await?;
-    let page = Page::new(session.layout("/"), capacity.name.clone())
-        .subtitle(format!(
-            "{} in {}: {} chips ({}), {} GPU-hours a quarter. Capacity, awards and usage.",
-            facility.kind.replace('_', " "),
-            facility.member_state,
-            group_thousands(&facility.chip_count.to_string()),
-            facility.chip_type,
-            group_thousands(&facility.quarterly_capacity_gpu_hours.to_string()),
+    let lang = Lang::current();
+    let page = Page::new(session.layout("/"), verbatim(capacity.name.clone()))
+        .subtitle(phrase(
+            "page-facility-subtitle",
+            &[
+                ("kind", lang.name_of("facility-kind", &facility.kind)),
+                ("country", facility.member_state.clone()),
+                ("chips", lang.value(&group_thousands(&facility.chip_count.to_string()))),
+                ("chip_type", facility.chip_type.clone()),
+                ("hours", lang.value(&group_thousands(&facility.quarterly_capacity_gpu_hours.to_string()))),
+            ],
         ))
         .flash(super::Done::from_query(req))
         .card(Card::new("Capacity").with(Section::Chart(chart)).with(Section::Table(table)))
@@ -104,9 +112,9 @@ fn upload_spec(session: &Session) -> FormSpec {
         "/facility/usage",
         "Upload",
         &session.csrf_token,
-        vec![Field::new("file", "Usage file (CSV)", FieldKind::File).hint(format!(
-            "A header row {}, then up to {USAGE_BATCH_RECORDS_MAX} rows; hours with up to 3 decimals, times in RFC 3339 (2026-06-01T08:00:00Z). A record id counts once, however often it is sent.",
-            USAGE_COLUMNS.join(",")
+        vec![Field::new("file", "Usage file (CSV)", FieldKind::File).hint(phrase(
+            "page-usage-file-hint",
+            &[("columns", USAGE_COLUMNS.join(",")), ("rows", USAGE_BATCH_RECORDS_MAX.to_string())],
         ))],
     );
     form.multipart = true;

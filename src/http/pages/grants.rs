@@ -1,6 +1,7 @@
 //! Compute-grant pages: staff open calls, review, award and reject; SMEs apply (seeing their
 //! category and aid value before they submit) and follow their applications and hours.
 
+use crate::i18n::{phrase, verbatim, Lang};
 use actix_web::{get, post, web, HttpRequest};
 use serde_json::Value;
 
@@ -54,7 +55,7 @@ fn call_table(calls: &[GrantCall], role: Role) -> Table {
             name,
             Cell::text(call.opens_at.format("%Y-%m-%d %H:%M UTC").to_string()),
             Cell::text(call.closes_at.format("%Y-%m-%d %H:%M UTC").to_string()),
-            Cell::text(call.aid_basis.as_str().replace('_', " ")),
+            Cell::text(super::view::words("basis", call.aid_basis.as_str())),
             Cell::money(call.budget),
             Cell::money(call.remaining),
             Cell::text(status),
@@ -100,7 +101,7 @@ async fn call_spec(state: &AppState, session: &Session) -> PageResult<FormSpec> 
             ),
             Field::new("max_gpu_hours_per_award", "Largest award (GPU-hours)", FieldKind::Decimal),
             Field::new("aid_basis", "Aid basis", FieldKind::Select)
-                .options(bases.iter().map(|b| (b.to_string(), b.replace('_', " "))).collect()),
+                .options(bases.iter().map(|b| (b.to_string(), super::view::words("basis", b))).collect()),
             Field::new("aid_measure_reference", "Aid measure reference (SA number)", FieldKind::Text)
                 .optional()
                 .hint("SA. and five or six digits; required for GBER bases."),
@@ -155,9 +156,9 @@ fn application_table(caption: &str, applications: &[Application]) -> Table {
         table.row(vec![
             Cell::link(a.project_title.clone(), format!("/applications/{}", a.id)),
             Cell::text(a.company.legal_name.clone()),
-            Cell::text(a.sme_category.as_str()),
+            Cell::text(super::view::words("category", a.sme_category.as_str())),
             Cell::hours(a.requested_gpu_hours),
-            Cell::text(a.status.clone()),
+            Cell::text(super::view::words("status", &a.status)),
         ]);
     }
     table
@@ -181,7 +182,7 @@ async fn call_page(
         })
         .await?;
     let call = &summary.call;
-    let page = Page::new(session.layout(req.path()), call.name.clone())
+    let page = Page::new(session.layout(req.path()), verbatim(call.name.clone()))
         .flash(Done::from_query(&req))
         .card(Card::new("Call").with(Section::Facts(vec![
             fact("Budget", eur(call.budget)),
@@ -189,7 +190,7 @@ async fn call_page(
             fact("Remaining", eur(call.remaining)),
             fact("Opens", call.opens_at.format("%Y-%m-%d %H:%M UTC").to_string()),
             fact("Closes", call.closes_at.format("%Y-%m-%d %H:%M UTC").to_string()),
-            fact("Aid basis", call.aid_basis.as_str().replace('_', " ")),
+            fact("Aid basis", super::view::words("basis", call.aid_basis.as_str())),
             fact("Largest award", format!("{} GPU-hours", gpu_hours(call.max_gpu_hours_per_award))),
             fact("Reviews needed", call.min_reviewers.to_string()),
             fact("Lowest average score", call.min_average_score.to_string()),
@@ -283,8 +284,10 @@ async fn application_spec(
     fields.extend([
         Field::new("project_title", "Project title", FieldKind::Text),
         Field::new("summary", "Project summary", FieldKind::TextArea),
-        Field::new("requested_gpu_hours", "GPU-hours requested", FieldKind::Decimal)
-            .hint(format!("At most {} for this call.", gpu_hours(call.max_gpu_hours_per_award))),
+        Field::new("requested_gpu_hours", "GPU-hours requested", FieldKind::Decimal).hint(phrase(
+            "page-hours-at-most",
+            &[("hours", Lang::current().value(&gpu_hours(call.max_gpu_hours_per_award)))],
+        )),
         Field::new("facility_id", "Facility", FieldKind::Select).options(eligible),
         Field::new("start_date", "Start date", FieldKind::Date),
         Field::new("end_date", "End date", FieldKind::Date),
@@ -373,7 +376,7 @@ fn draft_values(a: &Application) -> FormData {
 
 fn assessment_card(a: &Application) -> Card {
     let mut card = Card::new("Assessment");
-    let mut facts = vec![fact("SME category", a.sme_category.as_str())];
+    let mut facts = vec![fact("SME category", super::view::words("category", a.sme_category.as_str()))];
     if let Some(view) = &a.assessment {
         facts.push(fact("Headcount with partner and linked enterprises", view.aggregated.staff_awu.to_string()));
         facts.push(fact("Turnover with partner and linked enterprises", eur(view.aggregated.turnover)));
@@ -386,7 +389,10 @@ fn assessment_card(a: &Application) -> Card {
             card = card.text("No reason to refuse this application was found.");
         } else {
             for finding in &view.refusals {
-                card = card.with(Section::Alert(format!("Would be refused ({}): {}", finding.field, finding.reason)));
+                card = card.with(Section::Alert(phrase(
+                    "page-would-be-refused",
+                    &[("field", finding.field.to_string()), ("reason", finding.reason.to_string())],
+                )));
             }
         }
     } else {
@@ -447,9 +453,10 @@ fn staff_forms(session: &Session, a: &Application, four_eyes: bool) -> Vec<Card>
         format!("/applications/{id}/award"),
         award_label,
         &session.csrf_token,
-        vec![Field::new("gpu_hours", "GPU-hours to award", FieldKind::Decimal)
-            .optional()
-            .hint(format!("At most the {} requested; empty awards the request.", gpu_hours(a.requested_gpu_hours)))],
+        vec![Field::new("gpu_hours", "GPU-hours to award", FieldKind::Decimal).optional().hint(phrase(
+            "page-hours-at-most-requested",
+            &[("hours", Lang::current().value(&gpu_hours(a.requested_gpu_hours)))],
+        ))],
     );
     let reject = FormSpec::new(
         format!("/applications/{id}/reject"),
@@ -466,16 +473,24 @@ fn staff_forms(session: &Session, a: &Application, four_eyes: bool) -> Vec<Card>
 
 async fn award_card(state: &AppState, session: &Session, award_id: &str) -> PageResult<Card> {
     let award = api::visible_award(state, &session.principal, award_id.to_string()).await?;
-    Ok(Card::new("Award").with(Section::Facts(vec![
-        fact("Status", award.status.clone()),
-        fact("Period", format!("{} to {}", award.start_date, award.end_date)),
-        fact("GPU-hours awarded", gpu_hours(award.awarded_gpu_hours)),
-        fact("GPU-hours used", gpu_hours(award.used_gpu_hours)),
-        fact("GPU-hours remaining", gpu_hours(award.remaining_gpu_hours)),
-        fact("Aid value", eur(award.aid_value)),
-        fact("Subsidy used", eur(award.subsidy_used)),
-        fact("Subsidy remaining", eur(award.subsidy_remaining)),
-    ])))
+    let lang = crate::i18n::Lang::current();
+    let period = [
+        ("from", crate::i18n::format::date(award.start_date, lang)),
+        ("to", crate::i18n::format::date(award.end_date, lang)),
+    ];
+    let letter = format!("/api/v1/awards/{}/letter/pdf?lang={}", award.id, lang.tag());
+    Ok(Card::new("Award")
+        .with(Section::Facts(vec![
+            fact("Status", super::view::words("status", &award.status)),
+            fact("Period", lang.t_with("label-period-range", &period)),
+            fact("GPU-hours awarded", gpu_hours(award.awarded_gpu_hours)),
+            fact("GPU-hours used", gpu_hours(award.used_gpu_hours)),
+            fact("GPU-hours remaining", gpu_hours(award.remaining_gpu_hours)),
+            fact("Aid value", eur(award.aid_value)),
+            fact("Subsidy used", eur(award.subsidy_used)),
+            fact("Subsidy remaining", eur(award.subsidy_remaining)),
+        ]))
+        .with(Section::Links(vec![super::view::link("Award letter (PDF)", letter)])))
 }
 
 /// The application page: what was asked, the assessment, and what the viewer may do next.
@@ -487,8 +502,11 @@ async fn application_view(
     edit: Option<FormSpec>,
     staff: Option<Vec<Card>>,
 ) -> PageResult<Page> {
-    let mut page = Page::new(session.layout(req.path()), a.project_title.clone())
-        .subtitle(format!("{} · status {}", a.company.legal_name, a.status))
+    let mut page = Page::new(session.layout(req.path()), verbatim(a.project_title.clone()))
+        .subtitle(phrase(
+            "page-application-subtitle",
+            &[("name", a.company.legal_name.clone()), ("status", Lang::current().name_of("status", a.status.as_str()))],
+        ))
         .flash(Done::from_query(req))
         .card(
             Card::new("Application")
@@ -499,13 +517,16 @@ async fn application_view(
                     ),
                     fact("GPU-hours requested", gpu_hours(a.requested_gpu_hours)),
                     fact("Period", format!("{} to {}", a.start_date, a.end_date)),
-                    fact("Status", a.status.clone()),
+                    fact("Status", super::view::words("status", &a.status)),
                 ]))
-                .text(a.summary.clone()),
+                .text(verbatim(a.summary.clone())),
         )
         .card(assessment_card(a));
     if let Some(reason) = &a.rejection_reason {
-        page = page.card(Card::new("Decision").with(Section::Alert(format!("Rejected: {reason}"))));
+        page = page.card(
+            Card::new("Decision")
+                .with(Section::Alert(phrase("page-rejected-because", &[("reason", reason.to_string())]))),
+        );
     }
     if let Some(award_id) = &a.award_id {
         page = page.card(award_card(state, session, award_id).await?);
@@ -739,7 +760,7 @@ pub async fn sme_dashboard(state: &AppState, req: &HttpRequest, session: &Sessio
             Cell::hours(a.used_gpu_hours),
             Cell::hours(a.remaining_gpu_hours),
             Cell::money(a.aid_value),
-            Cell::text(a.status.clone()),
+            Cell::text(super::view::words("status", &a.status)),
         ]);
     }
     let page = Page::new(session.layout("/"), "Compute grants")
@@ -784,7 +805,7 @@ pub async fn facility_awards(state: &AppState, facility_id: &str) -> PageResult<
             Cell::hours(a.awarded_gpu_hours),
             Cell::hours(a.used_gpu_hours),
             Cell::hours(a.remaining_gpu_hours),
-            Cell::text(a.status.clone()),
+            Cell::text(super::view::words("status", &a.status)),
         ]);
     }
     Ok(table)

@@ -2,6 +2,7 @@
 //! Proposals waiting for this user's approval, notices overdue, applications waiting for review,
 //! awards ending within 30 days, and journal entries not yet covered by a published checkpoint.
 
+use crate::i18n::phrase;
 use actix_web::{get, web};
 use chrono::Duration;
 
@@ -65,7 +66,7 @@ fn proposals_card(inbox: &Inbox) -> Card {
     let mut table = Table::new("Proposals waiting for your approval", &["Proposal", "Proposed by", "Expires"]);
     for p in &inbox.proposals {
         table.row(vec![
-            Cell::link(p.kind.as_str().replace('_', " "), format!("/proposals/{}", p.id)),
+            Cell::link(super::view::words("proposal", p.kind.as_str()), format!("/proposals/{}", p.id)),
             Cell::text(p.proposed_by.clone()),
             Cell::text(p.expires_at.format("%Y-%m-%d %H:%M UTC").to_string()),
         ]);
@@ -92,7 +93,7 @@ fn applications_card(inbox: &Inbox) -> Card {
         table.row(vec![
             Cell::link(a.company.legal_name.clone(), format!("/applications/{}", a.id)),
             Cell::text(a.project_title.clone()),
-            Cell::text(a.status.replace('_', " ")),
+            Cell::text(super::view::words("status", &a.status)),
         ]);
     }
     Card::new("Applications to review").with(Section::Table(table.empty("No application waits for review.")))
@@ -125,10 +126,7 @@ fn checkpoint_card(inbox: &Inbox) -> Card {
         ),
     ]));
     if uncovered > 0 {
-        card = card.with(Section::Alert(format!(
-            "{uncovered} entries are not yet covered by a signed checkpoint: the server signs one every \
-             INVESTAI_CHECKPOINT_EVERY_ENTRIES entries and at least daily, or run `investai checkpoint`."
-        )));
+        card = card.with(Section::Alert(phrase("page-entries-uncovered", &[("count", uncovered.to_string())])));
     }
     card.with(Section::Links(vec![link("Public checkpoint", "/transparency")]))
 }

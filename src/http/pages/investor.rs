@@ -2,6 +2,7 @@
 //! unfunded, distributed, NAV, multiples, XIRR), a chart of cash flows and NAV over time,
 //! notices and statements. Every figure is filtered to the signed-in investor's own id.
 
+use crate::i18n::verbatim;
 use actix_web::{get, web, HttpRequest};
 use chrono::Datelike;
 
@@ -14,6 +15,7 @@ use crate::http::AppState;
 use crate::storage::capital::{list_notices, NoticeFilter};
 use crate::storage::commitments::{list_commitments, CommitmentFilter};
 use crate::storage::metrics::{fund_metrics, investor_history, HistoryPoint, Metrics};
+use crate::storage::waterfall::distribution_notices;
 use crate::storage::{funds, structure};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -26,7 +28,7 @@ const NOTICES_SHOWN_MAX: i64 = 500;
 const COMMITMENTS_READ_MAX: i64 = 500;
 
 fn ratio(value: Option<rust_decimal::Decimal>) -> String {
-    value.map_or("n/a".into(), |v| format!("{v}x"))
+    value.map_or("n/a".into(), super::view::multiple)
 }
 
 /// One fund as the investor sees it.
@@ -91,7 +93,7 @@ fn history_chart(fund_name: &str, history: &[HistoryPoint]) -> Section {
         .collect();
     Section::Chart(charts::flows_and_level(
         "flows",
-        &format!("Cash flows and NAV: {fund_name}"),
+        &crate::i18n::phrase("page-cash-flows-of", &[("fund", fund_name.to_string())]),
         "Contributions (down) and distributions (up) on each date, and the value of your positions on that date (line).",
         ["Distributions", "Contributions", "NAV"],
         &points,
@@ -137,16 +139,24 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
                 fact("DPI", ratio(m.multiples.dpi)),
                 fact("RVPI", ratio(m.multiples.rvpi)),
                 fact("TVPI", ratio(m.multiples.tvpi)),
-                fact("XIRR", m.xirr.rate().map_or("n/a".into(), |r| format!("{:.2} %", r * 100.0))),
+                fact("XIRR", m.xirr.rate().map_or("n/a".into(), |r| format!("{:.2}%", r * 100.0))),
             ]);
         }
-        let card = Card::new(p.fund.name.clone())
+        let card = Card::new(verbatim(p.fund.name.clone()))
             .with(Section::Facts(facts))
             .with(Section::Table(p.by_tranche))
             .with(history_chart(&p.fund.name, &p.history))
             .with(Section::Table(history_table(&p.history)))
             .with(Section::Links(vec![
                 link("Statement, year to date", format!("/statements/{}/{}?from={year_start}", p.fund.id, investor)),
+                link(
+                    "Statement as PDF",
+                    format!(
+                        "/api/v1/funds/{}/investors/{investor}/statement/pdf?lang={}",
+                        p.fund.id,
+                        crate::i18n::Lang::current().tag()
+                    ),
+                ),
                 link("Notices", "/notices"),
             ]));
         page = page.card(card);
@@ -158,15 +168,20 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
 async fn notices_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
     session.require(&[Role::Investor, Role::Staff, Role::Auditor, Role::Admin])?;
     let scope = session.principal.party_scope().map(str::to_string);
-    let notices = state
+    let (notices, distributions) = state
         .db(move |conn| {
-            let filter = NoticeFilter { source_id: scope, ..Default::default() };
-            list_notices(conn, &filter, crate::http::api::capital::today(), NOTICES_SHOWN_MAX)
+            let filter = NoticeFilter { source_id: scope.clone(), ..Default::default() };
+            let notices = list_notices(conn, &filter, crate::http::api::capital::today(), NOTICES_SHOWN_MAX)?;
+            let mut distributions = distribution_notices(conn, None, scope.as_deref())?;
+            distributions.reverse();
+            distributions.truncate(NOTICES_SHOWN_MAX as usize);
+            Ok((notices, distributions))
         })
         .await?;
+    let lang = crate::i18n::Lang::current().tag();
     let mut table = Table::new(
         "Capital-call notices",
-        &["Notice", "Tranche", "Call date", "Due", "#Amount", "#Outstanding", "Status"],
+        &["Notice", "Tranche", "Call date", "Due", "#Amount", "#Outstanding", "Status", "Document"],
     );
     for n in &notices {
         table.row(vec![
@@ -176,8 +191,45 @@ async fn notices_page(state: web::Data<AppState>, req: HttpRequest, session: Ses
             Cell::text(n.due_date.to_string()),
             Cell::money(n.amount),
             Cell::money(n.outstanding),
-            Cell::text(if n.late { format!("{} (late)", n.status) } else { n.status.to_string() }),
+            Cell::text(if n.late {
+                format!("{} ({})", super::view::words("status", n.status), super::view::words("status", "late"))
+            } else {
+                super::view::words("status", n.status)
+            }),
+            Cell::link("PDF", format!("/api/v1/notices/{}/pdf?lang={lang}", n.id)),
         ]);
     }
-    render(&Page::new(session.layout(req.path()), "Notices").card(Card::new("Notices").with(Section::Table(table))))
+    let mut paid_out = Table::new(
+        "Distribution notices, newest first",
+        &[
+            "Distribution",
+            "Investor",
+            "Date",
+            "#Return of capital",
+            "#Preferred return",
+            "#Profit share",
+            "#Total",
+            "Document",
+        ],
+    );
+    for d in &distributions {
+        paid_out.row(vec![
+            Cell::text(d.description.clone()),
+            Cell::text(d.share.investor_name.clone()),
+            Cell::text(d.date.to_string()),
+            Cell::money(d.share.capital),
+            Cell::money(d.share.pref),
+            Cell::money(d.share.profit),
+            Cell::money(d.share.total),
+            Cell::link(
+                "PDF",
+                format!("/api/v1/distributions/{}/notices/{}/pdf?lang={lang}", d.distribution_id, d.share.investor_id),
+            ),
+        ]);
+    }
+    render(
+        &Page::new(session.layout(req.path()), "Notices")
+            .card(Card::new("Capital calls").with(Section::Table(table)))
+            .card(Card::new("Distributions").with(Section::Table(paid_out.empty("No distribution yet.")))),
+    )
 }

@@ -74,10 +74,11 @@ impl Session {
 
     pub fn layout(&self, current: &str) -> Layout {
         Layout {
-            who: Some(format!("{} · {}", self.principal.username, self.principal.role)),
+            who: Some(format!("{} · {}", self.principal.username, view::words("role", self.principal.role.as_str()))),
             nav: navigation(self.principal.role),
             csrf_token: self.csrf_token.clone(),
             current: current.to_string(),
+            lang: crate::i18n::Lang::current(),
         }
     }
 
@@ -135,6 +136,7 @@ impl std::fmt::Display for PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    layout: Layout,
     status: u16,
     heading: &'static str,
     message: String,
@@ -164,7 +166,8 @@ impl ResponseError for PageError {
             409 => "Conflict",
             _ => "Something went wrong",
         };
-        let page = ErrorPage { status: error.status(), heading, message: error_text(error) };
+        let layout = Layout::public("", crate::i18n::Lang::current());
+        let page = ErrorPage { layout, status: error.status(), heading, message: error_text(error) };
         let html = page.render().unwrap_or_else(|_| heading.to_string());
         HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(html)
     }
@@ -465,9 +468,10 @@ impl FormPage<'_> {
             Ok(entries) => {
                 form.alternatives = vec![("post".into(), post_label.to_string())];
                 let mut card = Card::new("What will be posted");
-                card.sections.push(Section::Text(format!(
-                    "Nothing is posted yet. Check the entries below, then press \"{post_label}\"; change a field and press \"{}\" to see them again.",
-                    form.submit_label
+                let lang = crate::i18n::Lang::current();
+                card.sections.push(Section::Text(crate::i18n::phrase(
+                    "page-check-then-post",
+                    &[("post", lang.label(post_label)), ("check", lang.label(&form.submit_label))],
                 )));
                 if entries.is_empty() {
                     card.sections.push(Section::Text("It posts no journal entry.".into()));

@@ -2,6 +2,7 @@
 //! decision, and one proposal with the exact preview it will execute and the forms to approve,
 //! reject or withdraw it. The decisions go through the same handlers as the JSON API.
 
+use crate::i18n::{phrase, verbatim};
 use actix_web::{get, post, web, HttpRequest};
 use serde_json::Value;
 
@@ -83,7 +84,7 @@ fn summary(proposal: &Proposal) -> String {
 }
 
 fn kind_label(proposal: &Proposal) -> String {
-    proposal.kind.as_str().replace('_', " ")
+    super::view::words("proposal", proposal.kind.as_str())
 }
 
 fn when(at: chrono::NaiveDateTime) -> String {
@@ -130,7 +131,7 @@ fn preview_sections(proposal: &Proposal) -> Vec<Section> {
     let preview = &proposal.preview;
     if let Some(refusal) = preview.get("refused") {
         let detail = refusal.get("detail").and_then(Value::as_str).unwrap_or_default();
-        return vec![Section::Alert(format!("As the books stand now, this would be refused: {detail}"))];
+        return vec![Section::Alert(phrase("page-would-be-refused-now", &[("detail", detail.to_string())]))];
     }
     let text = |key: &str| preview.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     match proposal.kind {
@@ -140,9 +141,9 @@ fn preview_sections(proposal: &Proposal) -> Vec<Section> {
             fact("Price per GPU-hour", format!("EUR {}", text("price_per_gpu_hour"))),
             fact("Aid intensity", format!("{}%", text("intensity_percent"))),
             fact("Aid value", format!("EUR {}", super::view::group_thousands(&text("aid_value")))),
-            fact("Aid basis", text("aid_basis").replace('_', " ")),
+            fact("Aid basis", super::view::words("basis", &text("aid_basis"))),
             fact("Period", format!("{} to {}", text("start_date"), text("end_date"))),
-            fact("SME category", text("sme_category")),
+            fact("SME category", super::view::words("category", &text("sme_category"))),
         ])],
         ProposalKind::GrantRejection => {
             vec![Section::Facts(vec![fact("Reason shown to the applicant", text("rejection_reason"))])]
@@ -155,8 +156,8 @@ fn preview_sections(proposal: &Proposal) -> Vec<Section> {
                 .into_iter()
                 .flatten()
                 .map(|(name, value)| match value {
-                    Value::String(text) => fact(name.replace('_', " "), text.clone()),
-                    other => fact(name.replace('_', " "), other.to_string()),
+                    Value::String(text) => fact(verbatim(name.replace('_', " ")), text.clone()),
+                    other => fact(verbatim(name.replace('_', " ")), other.to_string()),
                 })
                 .collect(),
         )],
@@ -213,7 +214,7 @@ fn decision_forms(session: &Session, proposal: &Proposal) -> Vec<FormSpec> {
 
 fn proposal_view(session: &Session, proposal: &Proposal, forms: Vec<FormSpec>) -> Page {
     let mut facts = vec![
-        fact("Status", proposal.status.as_str()),
+        fact("Status", super::view::words("status", proposal.status.as_str())),
         fact("Revision", proposal.revision.to_string()),
         fact("Proposed by", proposal.proposed_by.clone()),
         fact("Proposed", when(proposal.proposed_at)),
@@ -229,8 +230,8 @@ fn proposal_view(session: &Session, proposal: &Proposal, forms: Vec<FormSpec>) -
         "Approving executes exactly this. If the books change first, nothing is executed and this page shows the new preview.",
     );
     preview.sections.extend(preview_sections(proposal));
-    let mut page = Page::new(session.layout("/proposals"), format!("Proposal: {}", kind_label(proposal)))
-        .subtitle(summary(proposal))
+    let mut page = Page::new(session.layout("/proposals"), phrase("page-proposal", &[("kind", kind_label(proposal))]))
+        .subtitle(verbatim(summary(proposal)))
         .card(Card::new("Proposal").with(Section::Facts(facts)))
         .card(preview);
     if proposal.result.is_some() {

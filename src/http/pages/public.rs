@@ -3,6 +3,7 @@
 //! from and went, the state-aid register, the latest checkpoint and how to check it, and the
 //! open data behind each table.
 
+use crate::i18n::{phrase, verbatim};
 use actix_web::{get, web};
 
 use super::view::{eur, fact, gpu_hours, link, Card, Cell, Layout, Page, Section, Table};
@@ -21,16 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// A programme as people name it.
 fn programme_name(code: &str) -> String {
-    match code {
-        "digital_europe" => "Digital Europe".into(),
-        "horizon_europe" => "Horizon Europe".into(),
-        "investeu" => "InvestEU".into(),
-        "eib" => "EIB Group".into(),
-        "cohesion" => "Cohesion funds".into(),
-        "private" => "Private investors".into(),
-        "unattributed" => "Not attributed".into(),
-        other => other.replace('_', " "),
-    }
+    super::view::words("programme", code)
 }
 
 fn place_name(code: Option<&str>) -> String {
@@ -114,7 +106,7 @@ async fn index(state: web::Data<AppState>) -> PageResult {
         checkpoint,
         verifier_key: state.checkpoint_verifier_key.as_deref().map(str::to_string),
     });
-    let page = Page::new(Layout::public("/transparency"), "InvestAI in public figures")
+    let page = Page::new(Layout::public("/transparency", crate::i18n::Lang::current()), "InvestAI in public figures")
         .subtitle("What the public and private money of the fund is, what it bought, and how to check the books without trusting us.")
         .card(Card::new("Funds").with(Section::Table(table.empty("No fund yet."))))
         .card(checkpoint_card(checkpoint.as_ref()))
@@ -129,14 +121,17 @@ fn open_data_card(report: Option<&TransparencyReport>) -> Card {
             links.push(link("All figures (JSON)", format!("/api/v1/transparency/funds/{}", report.fund_id)));
             for table in OpenDataTable::ALL {
                 links.push(link(
-                    format!("{}.csv", table.name()),
+                    verbatim(format!("{}.csv", table.name())),
                     format!("/api/v1/transparency/funds/{}/open-data/{}.csv", report.fund_id, table.name()),
                 ));
             }
         }
         None => links.push(link("Funds (JSON)", "/api/v1/transparency/funds")),
     }
-    Card::new("Open data").text(LICENCE_NOTICE).text(format!("Licence: {LICENCE_URL}")).with(Section::Links(links))
+    Card::new("Open data")
+        .text(LICENCE_NOTICE)
+        .text(phrase("page-licence", &[("url", LICENCE_URL.to_string())]))
+        .with(Section::Links(links))
 }
 
 fn capital_card(report: &TransparencyReport) -> Card {
@@ -157,10 +152,9 @@ fn capital_card(report: &TransparencyReport) -> Card {
     Card::new("Money committed and paid in")
         .with(totals_facts(&report.capital_totals))
         .with(Section::Table(table.empty("No commitments yet.")))
-        .text(format!(
-            "Private investors are never shown one by one: their money is shown by country only where at least {} \
-             of them invest from it.",
-            transparency::PRIVATE_COUNTRY_INVESTORS_MIN
+        .text(phrase(
+            "page-private-investors-by-country",
+            &[("count", transparency::PRIVATE_COUNTRY_INVESTORS_MIN.to_string())],
         ))
 }
 
@@ -274,17 +268,18 @@ fn register_card(report: &TransparencyReport) -> Card {
 async fn fund_page(state: web::Data<AppState>, path: web::Path<String>) -> PageResult {
     let fund_id = parse_id("fund_id", &path.into_inner())?;
     let report = read_report(&state, fund_id).await?;
-    let page = Page::new(Layout::public("/transparency"), report.fund_name.clone())
-        .subtitle(format!(
-            "Public figures, read from the books through journal entry {}.",
-            report.grant_attribution.through_sequence
-        ))
-        .card(capital_card(&report))
-        .card(facilities_card(&report))
-        .card(pool_card(&report)?)
-        .card(super::state_aid::aid_granted_card(&report.state_aid_granted))
-        .card(register_card(&report))
-        .card(checkpoint_card(report.checkpoint.as_ref()))
-        .card(open_data_card(Some(&report)));
+    let page =
+        Page::new(Layout::public("/transparency", crate::i18n::Lang::current()), verbatim(report.fund_name.clone()))
+            .subtitle(phrase(
+                "page-public-figures-through",
+                &[("number", report.grant_attribution.through_sequence.to_string())],
+            ))
+            .card(capital_card(&report))
+            .card(facilities_card(&report))
+            .card(pool_card(&report)?)
+            .card(super::state_aid::aid_granted_card(&report.state_aid_granted))
+            .card(register_card(&report))
+            .card(checkpoint_card(report.checkpoint.as_ref()))
+            .card(open_data_card(Some(&report)));
     render(&page)
 }

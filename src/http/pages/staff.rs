@@ -2,6 +2,7 @@
 //! commitments and amendments, capital calls, contributions, deployments, valuations and
 //! distributions (preview first, then execute).
 
+use crate::i18n::{phrase, verbatim, Lang};
 use actix_web::{get, post, web, HttpRequest};
 use serde_json::Value;
 
@@ -241,8 +242,16 @@ async fn fund_page(
         ]);
     }
     let performance = fund_performance(&state, &fund.id).await?;
-    let mut page = Page::new(session.layout(req.path()), fund.name.clone())
-        .subtitle(format!("{} · inception {} · {} years", fund.kind, fund.inception_date, fund.term_years))
+    let lang = Lang::current();
+    let mut page = Page::new(session.layout(req.path()), verbatim(fund.name.clone()))
+        .subtitle(phrase(
+            "page-fund-subtitle",
+            &[
+                ("kind", lang.t(&format!("fund-kind-{}", fund.kind))),
+                ("date", crate::i18n::format::date(fund.inception_date, lang)),
+                ("years", fund.term_years.to_string()),
+            ],
+        ))
         .flash(Done::from_query(&req))
         .card(summary)
         .card(performance)
@@ -273,7 +282,7 @@ async fn fund_page(
 
 /// A multiple as people read it: two decimals and an x.
 fn multiple(value: Option<rust_decimal::Decimal>) -> String {
-    value.map_or_else(|| "none (nothing paid in)".into(), |m| format!("{}x", m.round_dp(2)))
+    value.map_or_else(|| "none (nothing paid in)".into(), super::view::multiple)
 }
 
 /// XIRR as a percentage, or why there is no single rate.
@@ -301,7 +310,7 @@ async fn fund_performance(state: &AppState, fund_id: &str) -> PageResult<Card> {
         Ok(metrics) => Ok(performance_card(&metrics)),
         // A fund without waterfall terms has no NAV by liquidation yet: say so, and where to act.
         Err(error) if error.status() < 500 => Ok(Card::new("Performance")
-            .with(Section::Text(format!("No figures yet: {}", super::forms::error_text(&error))))
+            .with(Section::Text(phrase("page-no-figures-yet", &[("reason", super::forms::error_text(&error))])))
             .with(Section::Links(vec![link("Waterfall terms", format!("/funds/{fund_id}/waterfall"))]))),
         Err(error) => Err(error.into()),
     }
@@ -310,7 +319,7 @@ async fn fund_performance(state: &AppState, fund_id: &str) -> PageResult<Card> {
 /// NAV, DPI, RVPI, TVPI and XIRR of the fund and of each tranche, most senior first.
 fn performance_card(metrics: &crate::storage::metrics::FundMetrics) -> Card {
     let mut table = Table::new(
-        format!("Performance on {} (NAV by hypothetical liquidation)", metrics.as_of),
+        phrase("page-performance-on", &[("date", crate::i18n::format::date(metrics.as_of, Lang::current()))]),
         &["", "#Paid-in", "#Distributed", "#NAV", "#DPI", "#RVPI", "#TVPI", "#XIRR"],
     );
     for m in metrics.fund.iter().chain(&metrics.tranches) {
@@ -404,11 +413,11 @@ fn source_form(session: &Session) -> FormSpec {
         vec![
             Field::new("legal_name", "Legal name", FieldKind::Text),
             Field::new("kind", "Kind", FieldKind::Select)
-                .options(kinds.iter().map(|k| (k.to_string(), k.replace('_', " "))).collect()),
+                .options(kinds.iter().map(|k| (k.to_string(), super::view::words("programme", k))).collect()),
             Field::new("programme", "EU programme", FieldKind::Select)
                 .optional()
                 .hint("Only for EU programme sources.")
-                .options(programmes.iter().map(|k| (k.to_string(), k.replace('_', " "))).collect()),
+                .options(programmes.iter().map(|k| (k.to_string(), super::view::words("programme", k))).collect()),
             Field::new("country", "Country (ISO code, e.g. DE)", FieldKind::Text),
             Field::new("lei", "Legal Entity Identifier", FieldKind::Text).optional(),
         ],
@@ -736,16 +745,19 @@ async fn call_page(
             action,
         ]);
     }
-    let page = Page::new(session.layout(req.path()), format!("Capital call No. {}", call.call_number))
-        .subtitle(call.description.clone())
-        .flash(Done::from_query(&req))
-        .card(Card::new("Call").with(Section::Facts(vec![
-            fact("Call date", call.call_date.to_string()),
-            fact("Due date", call.due_date.to_string()),
-            fact("Amount", eur(call.amount)),
-            fund_fact(&call.fund_id),
-        ])))
-        .card(Card::new("Notices").with(Section::Table(table)));
+    let page = Page::new(
+        session.layout(req.path()),
+        phrase("page-capital-call-number", &[("number", call.call_number.to_string())]),
+    )
+    .subtitle(verbatim(call.description.clone()))
+    .flash(Done::from_query(&req))
+    .card(Card::new("Call").with(Section::Facts(vec![
+        fact("Call date", call.call_date.to_string()),
+        fact("Due date", call.due_date.to_string()),
+        fact("Amount", eur(call.amount)),
+        fund_fact(&call.fund_id),
+    ])))
+    .card(Card::new("Notices").with(Section::Table(table)));
     render(&page)
 }
 

@@ -3,6 +3,7 @@
 
 use super::view::{eur, gpu_hours, Card, Cell, Section, Table};
 use crate::domain::state_aid::AidBasis;
+use crate::i18n::{phrase, Lang};
 use crate::storage::register::{AidGranted, AidGroup};
 
 fn table(caption: &str, first: &str, groups: &[AidGroup], name: impl Fn(&str) -> String) -> Table {
@@ -25,11 +26,13 @@ fn basis_words(key: &str) -> String {
 
 pub fn aid_granted_card(aid: &AidGranted) -> Card {
     Card::new("State aid granted")
-        .with(Section::Text(format!(
-            "{} awards, {} GPU-hours, {} of aid in all: the aid value of each award when it was made.",
-            aid.total.awards,
-            gpu_hours(aid.total.gpu_hours),
-            eur(aid.total.aid_granted)
+        .with(Section::Text(phrase(
+            "page-aid-granted-total",
+            &[
+                ("count", aid.total.awards.to_string()),
+                ("hours", Lang::current().value(&gpu_hours(aid.total.gpu_hours))),
+                ("amount", Lang::current().value(&eur(aid.total.aid_granted))),
+            ],
         )))
         .with(Section::Table(table("By basis", "Basis", &aid.by_basis, basis_words)))
         .with(Section::Table(table("By SME category", "SME category", &aid.by_sme_category, str::to_string)))

@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::domain::hours::GpuHours;
 use crate::domain::money::Cents;
+use crate::i18n::Lang;
 
 use super::charts::Chart;
 use super::forms::FormSpec;
@@ -25,17 +26,50 @@ pub struct Layout {
     pub csrf_token: String,
     /// The path of the page, to mark the current navigation item.
     pub current: String,
+    /// The reader's language: every label and figure is shown in it.
+    pub lang: Lang,
 }
 
 impl Layout {
     /// The layout of a page anyone may read without signing in.
-    pub fn public(current: &str) -> Layout {
+    pub fn public(current: &str, lang: Lang) -> Layout {
         Layout {
             who: None,
             nav: vec![NavItem { href: "/transparency", label: "Transparency" }],
             csrf_token: String::new(),
             current: current.to_string(),
+            lang,
         }
+    }
+
+    /// A label (heading, column, field, button) in the reader's language.
+    pub fn t(&self, english: &str) -> String {
+        self.lang.label(english)
+    }
+
+    /// A value (word, amount, date, figure) in the reader's language.
+    pub fn v(&self, text: &str) -> String {
+        self.lang.value(text)
+    }
+
+    /// An amount in the reader's language: `EUR 1,234.50`, `1 234,50 EUR`.
+    pub fn money(&self, amount: &Cents) -> String {
+        crate::i18n::format::amount(*amount, self.lang)
+    }
+
+    /// An amount paid out, as a deduction (`EUR -3.50`; zero stays `EUR 0.00`).
+    pub fn deduction(&self, amount: &Cents) -> String {
+        crate::i18n::format::deduction(*amount, self.lang)
+    }
+
+    /// A date in the reader's language: `26 November 2026`, `26 novembre 2026`.
+    pub fn date(&self, day: &chrono::NaiveDate) -> String {
+        crate::i18n::format::date(*day, self.lang)
+    }
+
+    /// The languages a reader may switch to, with their own names.
+    pub fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Lang::ALL.iter().map(|l| (l.tag(), l.native_name(), *l == self.lang)).collect()
     }
 }
 
@@ -195,14 +229,25 @@ impl Table {
     }
 }
 
+/// A code (`under_review`, `digital_europe`, `staff`) of a family (`status`, `programme`,
+/// `role`, `category`, `basis`, `proposal`) in words, in the reader's language.
+pub fn words(family: &str, code: &str) -> String {
+    Lang::current().name_of(family, code)
+}
+
 /// An amount as people read it: `EUR 1,250,000.00`, `EUR -3.50`.
 pub fn eur(amount: Cents) -> String {
     format!("EUR {}", group_thousands(&amount.to_string()))
 }
 
-/// GPU-hours as people read them: `12,500.250`.
+/// GPU-hours as people read them, with the decimals they have: `12,500.25`, `3`.
 pub fn gpu_hours(hours: GpuHours) -> String {
-    group_thousands(&hours.to_string())
+    crate::i18n::format::hours(hours, Lang::En)
+}
+
+/// A multiple of paid-in capital (DPI, TVPI) to two decimals: `1.25x`, `0.00x`.
+pub fn multiple(value: rust_decimal::Decimal) -> String {
+    crate::i18n::format::multiple(value, Lang::En)
 }
 
 /// Inserts `,` between groups of three digits of a decimal string's integer part.

@@ -4,6 +4,7 @@
 //! on, proposing) is offered only below a preview and sends the terms that preview was made
 //! from, so no change is saved unseen. Previews and saves go through the JSON API's handlers.
 
+use crate::i18n::{phrase, verbatim};
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::StatusCode;
@@ -241,7 +242,10 @@ fn terms_cards(books: &Books) -> Vec<Card> {
                 fact("Set by", current.actor.clone()),
                 fact("Set at", current.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
             ]));
-            let mut steps = Table::new(format!("Steps of version {}", current.version), &["#Step", "Kind", "Pays"]);
+            let mut steps = Table::new(
+                phrase("page-steps-of-version", &[("version", current.version.to_string())]),
+                &["#Step", "Kind", "Pays"],
+            );
             for (index, step) in current.terms.steps.iter().enumerate() {
                 steps.row(vec![
                     Cell::num(index.to_string()),
@@ -409,7 +413,9 @@ fn preview_cards(books: &Books, previews: Previews, four_eyes: bool) -> AppResul
                 .text("Both columns sum to the cash of the preview. Nothing was recorded.")
                 .with(Section::Table(comparison(&previews.edited, in_force)?)),
         ),
-        Err(reason) => cards.push(Card::new("Preview: edited terms against terms in force").text(reason.clone())),
+        Err(reason) => {
+            cards.push(Card::new("Preview: edited terms against terms in force").text(verbatim(reason.clone())))
+        }
     }
     cards.push(allocation_card(
         &format!("Under the edited terms (would be version {next})"),
@@ -431,8 +437,9 @@ fn preview_cards(books: &Books, previews: Previews, four_eyes: bool) -> AppResul
 }
 
 fn editor(session: &Session, path: &str, books: &Books, form: FormSpec) -> Page {
-    let mut page = Page::new(session.layout(path), format!("Waterfall terms: {}", books.fund.name))
-        .subtitle("Edit the terms, preview a distribution under them beside the terms in force, then save.");
+    let mut page =
+        Page::new(session.layout(path), phrase("page-waterfall-terms-of", &[("fund", books.fund.name.clone())]))
+            .subtitle("Edit the terms, preview a distribution under them beside the terms in force, then save.");
     for card in terms_cards(books) {
         page = page.card(card);
     }
@@ -458,7 +465,10 @@ async fn editor_page(
     let books = load(&state, &fund_id).await?;
     if session.principal.role != Role::Staff {
         // Auditors and admins read the terms and their versions; only staff edit them.
-        let mut page = Page::new(session.layout(req.path()), format!("Waterfall terms: {}", books.fund.name));
+        let mut page = Page::new(
+            session.layout(req.path()),
+            phrase("page-waterfall-terms-of", &[("fund", books.fund.name.clone())]),
+        );
         for card in terms_cards(&books) {
             page = page.card(card);
         }

@@ -2,6 +2,7 @@
 //! their list prices, proceeds, and the reversal of a journal entry. Each form calls the API's
 //! own handler (or, under four eyes, proposes the operation), so the pages meet the same rules.
 
+use crate::i18n::{phrase, verbatim, Lang};
 use std::collections::HashMap;
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -112,7 +113,7 @@ async fn tranches_view(
     let id = fund_id.to_string();
     let (fund, tranches) =
         state.db(move |conn| Ok((funds::get_fund(conn, &id)?, structure::list_tranches(conn, &id)?))).await?;
-    Ok(Page::new(session.layout(req.path()), format!("Tranches of {}", fund.name))
+    Ok(Page::new(session.layout(req.path()), phrase("page-tranches-of", &[("fund", fund.name.clone())]))
         .subtitle("Share classes of the fund: how its returns and losses are ranked.")
         .flash(Done::from_query(req))
         .card(Card::new("Tranches").with(Section::Table(tranches_table(&tranches))).with(Section::Links(vec![
@@ -307,8 +308,9 @@ fn price_preview(prices: &[FacilityPrice], date: NaiveDate, price: Cents) -> Vec
     facts.push(fact("Applies until", until));
     let mut sections = vec![Section::Text("Preview: nothing is recorded yet.".into()), Section::Facts(facts)];
     if prices.iter().any(|p| p.effective_date == date) {
-        sections.push(Section::Alert(format!(
-            "A price from {date} exists already; versions are never changed, so choose another date."
+        sections.push(Section::Alert(phrase(
+            "page-price-exists",
+            &[("date", crate::i18n::format::date(date, Lang::current()))],
         )));
     }
     sections
@@ -359,8 +361,13 @@ fn prices_view(
             Cell::text(status),
         ]);
     }
-    let mut page = Page::new(session.layout("/facilities"), format!("Prices of {}", f.name))
-        .subtitle(format!("{} · {} · {}", kind_label(&f.kind), f.member_state, chips(f)))
+    let mut page = Page::new(session.layout("/facilities"), phrase("page-prices-of", &[("facility", f.name.clone())]))
+        .subtitle(verbatim(format!(
+            "{} · {} · {}",
+            Lang::current().label(&kind_label(&f.kind)),
+            f.member_state,
+            chips(f)
+        )))
         .flash(Done::from_query(req))
         .card(Card::new("Facility").with(Section::Facts(vec![
             fact(
@@ -610,7 +617,7 @@ fn reversal_form(session: &Session, entry_id: &str, four_eyes: bool, earliest: N
         vec![
             Field::new("effective_date", "Effective date", FieldKind::Date)
                 .value(today().max(earliest).to_string())
-                .hint(format!("Not before {earliest}, the date of the entry it reverses.")),
+                .hint(phrase("page-not-before", &[("date", crate::i18n::format::date(earliest, Lang::current()))])),
             Field::new("reason", "Reason", FieldKind::Text),
         ],
     )
@@ -631,11 +638,7 @@ fn not_reversible(context: &EntryContext) -> Option<Section> {
         ));
     }
     if !REVERSIBLE_EVENTS.contains(&e.event_type.as_str()) {
-        return Some(Section::Alert(format!(
-            "This entry records a {} that the books also hold outside the journal; only manual entries and \
-             proceeds are reversed this way.",
-            e.event_type.replace('_', " ")
-        )));
+        return Some(Section::Alert(phrase("page-not-reversible-event", &[("event", e.event_type.replace('_', " "))])));
     }
     None
 }
@@ -661,38 +664,37 @@ fn reversal_view(
         .collect();
     // The very function the ledger posts a reversal with, so the page shows what will be posted.
     let reversing = reversal_of(&lines).map_err(AppError::from)?;
-    let mut page = Page::new(session.layout("/audit/journal"), format!("Reverse entry {}", e.sequence))
-        .subtitle(e.description.clone())
-        .flash(Done::from_query(req))
-        .card(
-            Card::new("Entry")
-                .with(Section::Facts(vec![
-                    fact("Effective date", e.effective_date.to_string()),
-                    fact("Event", e.event_type.replace('_', " ")),
-                    fact("Recorded by", e.actor.clone()),
-                    Fact {
-                        label: "In the journal".into(),
-                        value: format!("Entry {}", e.sequence),
-                        href: Some(format!("/audit/entries/{}", e.id)),
-                    },
-                ]))
-                .with(Section::Table(postings_table(
-                    &format!("Postings of entry {}", e.sequence),
-                    &lines,
-                    &context.labels,
-                ))),
-        );
+    let mut page = Page::new(
+        session.layout("/audit/journal"),
+        phrase("page-reverse-entry", &[("number", e.sequence.to_string())]),
+    )
+    .subtitle(verbatim(e.description.clone()))
+    .flash(Done::from_query(req))
+    .card(
+        Card::new("Entry")
+            .with(Section::Facts(vec![
+                fact("Effective date", e.effective_date.to_string()),
+                fact("Event", e.event_type.replace('_', " ")),
+                fact("Recorded by", e.actor.clone()),
+                Fact {
+                    label: "In the journal".into(),
+                    value: format!("Entry {}", e.sequence),
+                    href: Some(format!("/audit/entries/{}", e.id)),
+                },
+            ]))
+            .with(Section::Table(postings_table(
+                &format!("Postings of entry {}", e.sequence),
+                &lines,
+                &context.labels,
+            ))),
+    );
     let mut card = Card::new("Reversal");
     if let Some(reason) = not_reversible(context) {
         card.sections.push(reason);
         return Ok(page.card(card));
     }
     let four_eyes = state.settings.four_eyes;
-    card.sections.push(Section::Text(format!(
-        "The reversal posts these lines, the entry's own with debit and credit swapped, described as \
-         \"Reversal of entry {}\" with your reason. It is never changed or reversed itself.",
-        e.sequence
-    )));
+    card.sections.push(Section::Text(phrase("page-reversal-explained", &[("number", e.sequence.to_string())])));
     card.sections.push(Section::Table(postings_table("Postings the reversal will post", &reversing, &context.labels)));
     if four_eyes {
         card.sections.push(Section::Text(
