@@ -247,16 +247,22 @@ async fn a_facility_is_registered_then_priced_after_a_preview(app: TestApp) {
         .into_iter()
         .find(|row| row[0] == "Nordic Gigafactory")
         .expect("the facility is listed");
+    // The statement linked is the last closed quarter's.
+    let today = chrono::Utc::now().date_naive();
+    let this_quarter = chrono::Datelike::month0(&today) / 3 + 1;
+    let year = chrono::Datelike::year(&today);
+    let closed = if this_quarter == 1 { format!("{}-Q4", year - 1) } else { format!("{year}-Q{}", this_quarter - 1) };
     assert_eq!(
         row,
         vec![
-            "Nordic Gigafactory",
-            "AI gigafactory",
-            "FI",
-            "100,000 × NVIDIA GB200",
-            "200,000,000",
-            "EUR 2.10",
-            "Prices"
+            "Nordic Gigafactory".to_string(),
+            "AI gigafactory".into(),
+            "FI".into(),
+            "100,000 × NVIDIA GB200".into(),
+            "200,000,000".into(),
+            "EUR 2.10".into(),
+            format!("{closed} (PDF)"),
+            "Prices".into(),
         ]
     );
     assert!(register.text.contains(&format!("href=\"{path}\"")), "the register links to each price page");

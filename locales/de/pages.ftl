@@ -495,3 +495,4 @@ ui-committed-capital-of-each-tranche-most-senior-on-top-split-into-paid-in-calle
 ui-contributions-down-and-distributions-up-on-each-date-and-the-value-of-your-positions-on-that-date-line = Einzahlungen (nach unten) und Ausschüttungen (nach oben) zu jedem Datum sowie der Wert Ihrer Positionen an diesem Datum (Linie).
 ui-gpu-hours-of-each-quarter-used-reserved-by-awards-but-not-yet-used-and-free = GPU-Stunden je Quartal: genutzt, durch Bewilligungen reserviert, aber noch nicht genutzt, und frei.
 ui-reserved-unused = Reserviert, ungenutzt
+ui-last-quarter-s-statement = Auszug des letzten Quartals

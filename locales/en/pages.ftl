@@ -495,3 +495,4 @@ ui-committed-capital-of-each-tranche-most-senior-on-top-split-into-paid-in-calle
 ui-contributions-down-and-distributions-up-on-each-date-and-the-value-of-your-positions-on-that-date-line = Contributions (down) and distributions (up) on each date, and the value of your positions on that date (line).
 ui-gpu-hours-of-each-quarter-used-reserved-by-awards-but-not-yet-used-and-free = GPU-hours of each quarter: used, reserved by awards but not yet used, and free.
 ui-reserved-unused = Reserved, unused
+ui-last-quarter-s-statement = Last quarter's statement

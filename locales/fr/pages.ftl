@@ -495,3 +495,4 @@ ui-committed-capital-of-each-tranche-most-senior-on-top-split-into-paid-in-calle
 ui-contributions-down-and-distributions-up-on-each-date-and-the-value-of-your-positions-on-that-date-line = Apports (vers le bas) et distributions (vers le haut) à chaque date, et la valeur de vos positions à cette date (ligne).
 ui-gpu-hours-of-each-quarter-used-reserved-by-awards-but-not-yet-used-and-free = Heures GPU de chaque trimestre : utilisées, réservées par des attributions mais pas encore utilisées, et libres.
 ui-reserved-unused = Réservé, inutilisé
+ui-last-quarter-s-statement = Relevé du dernier trimestre

@@ -345,6 +345,7 @@ mod catalogue_tests {
             "post",
             "quarter",
             "reason",
+            "refusal",
             "rows",
             "status",
             "target",

@@ -381,7 +381,10 @@ fn assessment_card(a: &Application) -> Card {
         facts.push(fact("Headcount with partner and linked enterprises", view.aggregated.staff_awu.to_string()));
         facts.push(fact("Turnover with partner and linked enterprises", eur(view.aggregated.turnover)));
         facts.push(fact("Balance sheet with partner and linked enterprises", eur(view.aggregated.balance_sheet)));
-        facts.push(fact("Aid intensity", view.intensity_percent.map_or("not eligible".into(), |p| format!("{p} %"))));
+        facts.push(fact(
+            "Aid intensity",
+            view.intensity_percent.map_or("not eligible".into(), |p| format!("{}%", p.normalize())),
+        ));
         facts.push(fact("List price per GPU-hour", view.price_per_gpu_hour.map_or("unknown".into(), eur)));
         facts.push(fact("Aid value", view.aid_value.map_or("none".into(), eur)));
         card = card.with(Section::Facts(facts)).with(Section::Table(rules_table(&view.rules)));
@@ -391,7 +394,10 @@ fn assessment_card(a: &Application) -> Card {
             for finding in &view.refusals {
                 card = card.with(Section::Alert(phrase(
                     "page-would-be-refused",
-                    &[("field", finding.field.to_string()), ("reason", finding.reason.to_string())],
+                    &[
+                        ("refusal", super::view::words("refusal", &finding.code)),
+                        ("reason", finding.reason.to_string()),
+                    ],
                 )));
             }
         }

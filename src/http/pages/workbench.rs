@@ -2,6 +2,7 @@
 //! their list prices, proceeds, and the reversal of a journal entry. Each form calls the API's
 //! own handler (or, under four eyes, proposes the operation), so the pages meet the same rules.
 
+use crate::domain::hours::Quarter;
 use crate::i18n::{phrase, verbatim, Lang};
 use std::collections::HashMap;
 
@@ -227,8 +228,20 @@ async fn facilities_view(state: &AppState, req: &HttpRequest, session: &Session,
     let now = today();
     let mut table = Table::new(
         "Facilities",
-        &["Facility", "Kind", "Member State", "Chips", "#Capacity per quarter (GPU-hours)", "#List price today", ""],
+        &[
+            "Facility",
+            "Kind",
+            "Member State",
+            "Chips",
+            "#Capacity per quarter (GPU-hours)",
+            "#List price today",
+            "Last quarter's statement",
+            "",
+        ],
     );
+    // The quarter a facility is paid for next: the last one closed.
+    let closed = Quarter::of(Quarter::of(now).first_day().pred_opt().unwrap_or(now));
+    let lang = crate::i18n::Lang::current().tag();
     for (f, prices) in &listed {
         table.row(vec![
             Cell::text(f.name.clone()),
@@ -237,6 +250,10 @@ async fn facilities_view(state: &AppState, req: &HttpRequest, session: &Session,
             Cell::text(chips(f)),
             Cell::num(group_thousands(&f.quarterly_capacity_gpu_hours.to_string())),
             Cell::num(in_force(prices, now).map_or_else(|| "none".to_string(), |p| eur(p.price_per_gpu_hour))),
+            Cell::link(
+                format!("{closed} (PDF)"),
+                format!("/api/v1/facilities/{}/statements/{closed}/pdf?lang={lang}", f.id),
+            ),
             Cell::link("Prices", format!("/facilities/{}/prices", f.id)),
         ]);
     }
