@@ -80,6 +80,33 @@ async fn the_switch_and_the_stored_preference_choose_the_language(app: TestApp) 
         .expect("body");
     assert_eq!(page_lang(&login), "de");
     assert!(login.contains("Anmelden"), "{login}");
+    // A refusal shown on a page is in the page's language too.
+    let french = sign_in_refused(&app, "auditor", "not the password", "fr").await;
+    assert!(french.contains("nom d’utilisateur inconnu ou mot de passe erroné"), "{french}");
+}
+
+/// The sign-in page after a refused sign-in, asked in `accept_language`.
+async fn sign_in_refused(app: &TestApp, username: &str, password: &str, accept_language: &str) -> String {
+    let browser = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let login = browser
+        .get(format!("{}/login", app.address))
+        .header("Accept-Language", accept_language)
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
+    let form = [("username", username), ("password", password), ("csrf_token", &hidden(&login, "csrf_token"))];
+    let refused = browser
+        .post(format!("{}/login", app.address))
+        .header("Accept-Language", accept_language)
+        .form(&form)
+        .send()
+        .await
+        .expect("sign-in");
+    assert_eq!(refused.status(), 401);
+    refused.text().await.expect("body")
 }
 
 on_both_backends!(

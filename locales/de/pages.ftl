@@ -496,3 +496,17 @@ ui-contributions-down-and-distributions-up-on-each-date-and-the-value-of-your-po
 ui-gpu-hours-of-each-quarter-used-reserved-by-awards-but-not-yet-used-and-free = GPU-Stunden je Quartal: genutzt, durch Bewilligungen reserviert, aber noch nicht genutzt, und frei.
 ui-reserved-unused = Reserviert, ungenutzt
 ui-last-quarter-s-statement = Auszug des letzten Quartals
+# Refusal reasons shown on forms.
+ui-unknown-user-name-or-wrong-password = unbekannter Benutzername oder falsches Passwort
+ui-the-form-expired-or-did-not-come-from-this-site-reload-and-try-again = das Formular ist abgelaufen oder stammt nicht von dieser Website; laden Sie die Seite neu und versuchen Sie es erneut
+ui-something-went-wrong-on-our-side-nothing-was-changed-try-again-later = Bei uns ist ein Fehler aufgetreten; nichts wurde geändert. Versuchen Sie es später erneut.
+ui-must-be-a-whole-number = muss eine ganze Zahl sein
+ui-must-be-greater-than-zero = muss größer als null sein
+ui-must-be-positive = muss positiv sein
+ui-must-not-be-negative = darf nicht negativ sein
+ui-must-be-yes-or-no = muss ja oder nein sein
+ui-not-a-valid-uuid = keine gültige UUID
+ui-must-not-be-in-the-future = darf nicht in der Zukunft liegen
+ui-give-a-debit-or-a-credit-amount = geben Sie einen Soll- oder Habenbetrag an
+ui-give-either-debit-or-credit-not-both = geben Sie entweder Soll oder Haben an, nicht beides
+ui-the-file-has-no-rows-below-its-header = die Datei hat keine Zeilen unter ihrer Kopfzeile

@@ -496,3 +496,17 @@ ui-contributions-down-and-distributions-up-on-each-date-and-the-value-of-your-po
 ui-gpu-hours-of-each-quarter-used-reserved-by-awards-but-not-yet-used-and-free = GPU-hours of each quarter: used, reserved by awards but not yet used, and free.
 ui-reserved-unused = Reserved, unused
 ui-last-quarter-s-statement = Last quarter's statement
+# Refusal reasons shown on forms.
+ui-unknown-user-name-or-wrong-password = unknown user name or wrong password
+ui-the-form-expired-or-did-not-come-from-this-site-reload-and-try-again = the form expired or did not come from this site; reload and try again
+ui-something-went-wrong-on-our-side-nothing-was-changed-try-again-later = Something went wrong on our side; nothing was changed. Try again later.
+ui-must-be-a-whole-number = must be a whole number
+ui-must-be-greater-than-zero = must be greater than zero
+ui-must-be-positive = must be positive
+ui-must-not-be-negative = must not be negative
+ui-must-be-yes-or-no = must be yes or no
+ui-not-a-valid-uuid = not a valid UUID
+ui-must-not-be-in-the-future = must not be in the future
+ui-give-a-debit-or-a-credit-amount = give a debit or a credit amount
+ui-give-either-debit-or-credit-not-both = give either debit or credit, not both
+ui-the-file-has-no-rows-below-its-header = the file has no rows below its header

@@ -496,3 +496,17 @@ ui-contributions-down-and-distributions-up-on-each-date-and-the-value-of-your-po
 ui-gpu-hours-of-each-quarter-used-reserved-by-awards-but-not-yet-used-and-free = Heures GPU de chaque trimestre : utilisées, réservées par des attributions mais pas encore utilisées, et libres.
 ui-reserved-unused = Réservé, inutilisé
 ui-last-quarter-s-statement = Relevé du dernier trimestre
+# Refusal reasons shown on forms.
+ui-unknown-user-name-or-wrong-password = nom d’utilisateur inconnu ou mot de passe erroné
+ui-the-form-expired-or-did-not-come-from-this-site-reload-and-try-again = le formulaire a expiré ou ne provient pas de ce site ; rechargez la page et réessayez
+ui-something-went-wrong-on-our-side-nothing-was-changed-try-again-later = Une erreur s’est produite de notre côté ; rien n’a été modifié. Réessayez plus tard.
+ui-must-be-a-whole-number = doit être un nombre entier
+ui-must-be-greater-than-zero = doit être supérieur à zéro
+ui-must-be-positive = doit être positif
+ui-must-not-be-negative = ne doit pas être négatif
+ui-must-be-yes-or-no = doit être oui ou non
+ui-not-a-valid-uuid = n’est pas un UUID valide
+ui-must-not-be-in-the-future = ne doit pas être dans le futur
+ui-give-a-debit-or-a-credit-amount = indiquez un montant au débit ou au crédit
+ui-give-either-debit-or-credit-not-both = indiquez soit un débit soit un crédit, pas les deux
+ui-the-file-has-no-rows-below-its-header = le fichier n’a aucune ligne sous son en-tête
