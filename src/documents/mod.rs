@@ -88,34 +88,6 @@ impl Document {
             page_label: lang.t("doc-page"),
         }
     }
-
-    /// Every text the reader sees, in order: what a PDF's extracted text must contain.
-    pub fn texts(&self) -> Vec<&str> {
-        let mut texts = vec![self.letterhead.name.as_str()];
-        texts.extend(self.letterhead.lines.iter().map(String::as_str));
-        texts.extend([self.issued.as_str(), self.title.as_str()]);
-        texts.extend(self.subtitle.as_deref());
-        for block in &self.blocks {
-            match block {
-                Block::Facts { title, rows } => {
-                    texts.extend(title.as_deref());
-                    for row in rows {
-                        texts.extend([row.label.as_str(), row.value.as_str()]);
-                    }
-                }
-                Block::Table { title, columns, rows, .. } => {
-                    texts.extend(title.as_deref());
-                    texts.extend(columns.iter().map(String::as_str));
-                    texts.extend(rows.iter().flat_map(|row| row.cells.iter().map(String::as_str)));
-                }
-                Block::Text { title, text } => {
-                    texts.extend(title.as_deref());
-                    texts.push(text);
-                }
-            }
-        }
-        texts
-    }
 }
 
 impl Fact {

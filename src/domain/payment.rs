@@ -72,15 +72,6 @@ pub fn creditor_reference(body: &str) -> String {
     format!("RF{:02}{body}", 98 - remainder)
 }
 
-/// Whether a reference's check digits hold (ISO 11649 section 3).
-pub fn creditor_reference_is_valid(reference: &str) -> bool {
-    let compact: String = reference.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
-    compact.len() > 4
-        && compact.starts_with("RF")
-        && compact.chars().all(|c| c.is_ascii_alphanumeric())
-        && mod97(&format!("{}{}", &compact[4..], &compact[..4])) == 1
-}
-
 /// The remainder modulo 97 of the digits made by writing A as 10, B as 11, ... Z as 35.
 fn mod97(text: &str) -> u32 {
     text.chars().fold(0, |remainder, c| {
@@ -93,6 +84,15 @@ fn mod97(text: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether a reference's check digits hold (ISO 11649 section 3).
+    pub fn creditor_reference_is_valid(reference: &str) -> bool {
+        let compact: String = reference.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
+        compact.len() > 4
+            && compact.starts_with("RF")
+            && compact.chars().all(|c| c.is_ascii_alphanumeric())
+            && mod97(&format!("{}{}", &compact[4..], &compact[..4])) == 1
+    }
 
     #[test]
     fn creditor_references_match_the_standard_examples() {

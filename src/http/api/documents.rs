@@ -88,6 +88,15 @@ async fn fund_of(state: &AppState, fund_id: String) -> AppResult<Fund> {
     state.db(move |conn| get_fund(conn, &fund_id)).await
 }
 
+/// A notice's fund and the account its investors pay into: what the notice, printed or as
+/// PDF, shows beside the notice itself.
+pub async fn fund_and_bank_account(state: &AppState, fund_id: &str) -> AppResult<(Fund, Option<BankAccount>)> {
+    let fund_id = fund_id.to_string();
+    state
+        .db(move |conn| read_tx(conn, |conn| Ok((get_fund(conn, &fund_id)?, funds::bank_account(conn, &fund_id)?))))
+        .await
+}
+
 /// The name a page shows for a fund.
 pub async fn fund_name(state: &AppState, fund_id: &str) -> AppResult<String> {
     Ok(fund_of(state, fund_id.to_string()).await?.name)
@@ -108,10 +117,7 @@ pub async fn call_notice_pdf(
     let query: DocumentQuery = parse_query(req.query_string())?;
     let lang = requested_lang(&req, query.lang);
     let notice = visible_notice(&state, &principal, parse_id("notice_id", &path)?).await?;
-    let fund_id = notice.fund_id.clone();
-    let (fund, bank) = state
-        .db(move |conn| read_tx(conn, |conn| Ok((get_fund(conn, &fund_id)?, funds::bank_account(conn, &fund_id)?))))
-        .await?;
+    let (fund, bank) = fund_and_bank_account(&state, &notice.fund_id).await?;
     let document = content::call_notice(lang, today(), &fund, &notice, bank.as_ref());
     pdf_response(document, format!("call-notice-{}-{}.pdf", notice.call_number, notice.id)).await
 }
@@ -170,30 +176,31 @@ pub async fn statement_pdf(
     let fund_id = parse_id("fund_id", &fund_id)?;
     let investor_id = parse_id("investor_id", &investor_id)?;
     let to = query.to.unwrap_or_else(today);
-    let columns = statement_columns(&state, &principal, &fund_id, &investor_id, to).await?;
-    let fund = fund_of(&state, fund_id).await?;
+    let (fund, columns) = statement_columns(&state, &principal, &fund_id, &investor_id, to).await?;
     let document = content::capital_statement(lang, today(), &fund, &columns);
     pdf_response(document, format!("capital-statement-{investor_id}-{to}.pdf")).await
 }
 
-/// The quarter, year and inception periods ending on `to`, by the statement endpoint's code.
+/// The fund and the quarter, year and inception periods ending on `to`, by the statement
+/// endpoint's code.
 pub async fn statement_columns(
     state: &AppState,
     principal: &Principal,
     fund_id: &str,
     investor_id: &str,
     to: NaiveDate,
-) -> AppResult<StatementColumns> {
+) -> AppResult<(Fund, StatementColumns)> {
     let fund = fund_of(state, fund_id.to_string()).await?;
     let inception = fund.inception_date.min(to);
     let year_start = to.with_ordinal(1).unwrap_or(to).max(inception);
     let quarter_start = Quarter::of(to).first_day().max(inception);
     let statement = |from| visible_statement(state, principal, fund_id, investor_id, from, to);
-    Ok(StatementColumns {
+    let columns = StatementColumns {
         quarter: statement(quarter_start).await?,
         year: statement(year_start).await?,
         inception: statement(inception).await?,
-    })
+    };
+    Ok((fund, columns))
 }
 
 /// An SME's award letter as PDF.
@@ -228,7 +235,7 @@ async fn visible_facility_statement(
     state: &AppState,
     req: &HttpRequest,
     path: (String, String),
-) -> AppResult<(Principal, FacilityStatement, Fund)> {
+) -> AppResult<(FacilityStatement, Fund)> {
     let principal = bearer_or_session_principal(req).await?;
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Facility])?;
     let facility_id = parse_id("facility_id", &path.0)?;
@@ -245,7 +252,7 @@ async fn visible_facility_statement(
             })
         })
         .await?;
-    Ok((principal, statement, fund))
+    Ok((statement, fund))
 }
 
 /// The fund whose grant calls pay the facility: the umbrella of the first award's fund, or
@@ -278,7 +285,7 @@ pub async fn get_facility_statement(
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
-    let (_, statement, _) = visible_facility_statement(&state, &req, path.into_inner()).await?;
+    let (statement, _) = visible_facility_statement(&state, &req, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(statement))
 }
 
@@ -295,7 +302,7 @@ pub async fn facility_statement_pdf(
 ) -> AppResult<HttpResponse> {
     let query: DocumentQuery = parse_query(req.query_string())?;
     let lang = requested_lang(&req, query.lang);
-    let (_, statement, fund) = visible_facility_statement(&state, &req, path.into_inner()).await?;
+    let (statement, fund) = visible_facility_statement(&state, &req, path.into_inner()).await?;
     let document = content::facility_statement(lang, today(), &fund, &statement);
     pdf_response(document, format!("facility-statement-{}-{}.pdf", statement.facility_id, statement.quarter)).await
 }

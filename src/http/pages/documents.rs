@@ -35,17 +35,7 @@ async fn notice_page(
 ) -> PageResult {
     let notice_id = parse_id("notice_id", &path)?;
     let n = crate::http::api::capital::visible_notice(&state, &session.principal, notice_id).await?;
-    let fund_id = n.fund_id.clone();
-    let (fund, bank) = state
-        .db(move |conn| {
-            crate::storage::read_tx(conn, |conn| {
-                Ok((
-                    crate::storage::funds::get_fund(conn, &fund_id)?,
-                    crate::storage::funds::bank_account(conn, &fund_id)?,
-                ))
-            })
-        })
-        .await?;
+    let (fund, bank) = crate::http::api::documents::fund_and_bank_account(&state, &n.fund_id).await?;
     let reference = crate::documents::content::payment_reference(&n);
     let status = super::view::words("status", n.status);
     render(&NoticePage { layout: session.layout(req.path()), fund_name: fund.name, bank, reference, status, n })

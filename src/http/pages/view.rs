@@ -252,25 +252,7 @@ pub fn multiple(value: rust_decimal::Decimal) -> String {
 
 /// Inserts `,` between groups of three digits of a decimal string's integer part.
 pub fn group_thousands(decimal: &str) -> String {
-    let (sign, unsigned) = match decimal.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", decimal),
-    };
-    let (whole, fraction) = match unsigned.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (unsigned, None),
-    };
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (index, digit) in whole.chars().enumerate() {
-        if index > 0 && (whole.len() - index) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    match fraction {
-        Some(fraction) => format!("{sign}{grouped}.{fraction}"),
-        None => format!("{sign}{grouped}"),
-    }
+    crate::i18n::format::decimal_text(decimal, Lang::En)
 }
 
 /// Lower-case words joined by `-`, for anchor ids.
