@@ -23,6 +23,29 @@ if [ ! -x "$venv/bin/st" ]; then
   done
 fi
 
+# CPython 3.11's ast.parse can fail with SystemError ("AST constructor recursion depth
+# mismatch") when called deep in a recursion; hypothesis parses source code there only to name a
+# filter in a strategy's description, so such a name falls back to a placeholder instead of
+# ending the phase with a runtime error of the fuzzer.
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+cat >"$site/investai_fuzz_lambda_names.py" <<'PY'
+try:
+    from hypothesis.internal import lambda_sources
+
+    _describe = lambda_sources.lambda_description
+
+    def _describe_or_placeholder(f):
+        try:
+            return _describe(f)
+        except SystemError:
+            return "lambda: <source not parsed>"
+
+    lambda_sources.lambda_description = _describe_or_placeholder
+except ImportError:
+    pass
+PY
+echo 'import investai_fuzz_lambda_names' >"$site/investai_fuzz_lambda_names.pth"
+
 cargo build --locked --quiet --bin investai
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
