@@ -21,6 +21,6 @@ case "${4:-both}" in
 esac
 echo "simulation: $INVESTAI_SIM_SEEDS seeds x $INVESTAI_SIM_STEPS steps from seed $INVESTAI_SIM_FIRST_SEED, $(nproc) cores, $(date -u +%Y-%m-%d)"
 started=$(date +%s)
-nice -n 10 cargo test --release --locked --test simulation "$filter" -- --nocapture --test-threads 2 2>&1 |
+nice -n 10 cargo test --release --locked --test integration "simulation::$filter" -- --nocapture --test-threads 2 2>&1 |
   grep --line-buffered -E '^simulation|^test |^replay|panicked'
 echo "elapsed: $(( $(date +%s) - started )) s"

@@ -4,7 +4,7 @@
 //! by hand from the rules in docs/ledger.md and docs/waterfall.md (or taken from pyxirr), never
 //! read back from the service.
 
-mod common;
+use crate::common;
 
 use common::{assert_problem, created, id, TestApp};
 use investai::domain::roles::Role;

@@ -1,8 +1,8 @@
 //! Browser tests: headless Chromium drives the real server through its HTML pages.
 //! Screenshots land in `target/screenshots/<test>-<name>.png`. See docs/testing.md.
 
-mod common;
-#[path = "browser/harness.rs"]
+use crate::common;
+#[macro_use]
 mod harness;
 
 use base64::Engine as _;

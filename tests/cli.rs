@@ -1,6 +1,6 @@
 //! The `investai` binary: verify, token, serve refusals and the demo.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

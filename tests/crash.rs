@@ -4,7 +4,7 @@
 //! there afterwards, every entry whole (both its postings), the trial balance balanced and
 //! `investai verify` passing. On SQLite and on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

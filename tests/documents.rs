@@ -3,7 +3,7 @@
 //! dates are formatted here by the test's own rules (docs/languages.md), not by the service's
 //! code; the payment reference is checked by the test's own ISO 11649 arithmetic.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

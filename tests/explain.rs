@@ -2,7 +2,7 @@
 //! distributed, NAV and the compute-grant pool sum exactly to the figure the metrics and the
 //! account balance report, checked against what each test posted itself, on both backends.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! the real `hledger`), the workbook (read back by calamine), trial balance and capital
 //! accounts, each tied to the hash chain and to the service's own figures.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::Cursor;

@@ -3,7 +3,7 @@
 //! exactly as previewed; a proposal whose preview changed is refused at approval and shown
 //! again; approvals racing on one node, and on two nodes of one PostgreSQL, execute it once.
 
-mod common;
+use crate::common;
 
 use common::{assert_problem, start_server, Backend, TestApp};
 use futures_util::future::join_all;

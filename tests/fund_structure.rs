@@ -1,6 +1,6 @@
 //! Fund structure and capital activity on both backends.
 
-mod common;
+use crate::common;
 
 use common::{assert_problem, TestApp};
 use investai::domain::money::Cents;

@@ -1,7 +1,7 @@
 //! Compute grants on both backends: calls from the pool, SME applications with their
 //! category and state-aid checks, reviews, awards under races, usage metering, lapses.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::{assert_problem, investai, Reply, TestApp};

@@ -1,7 +1,7 @@
 //! Hardening against hostile traffic and insiders, on both backends: what an attacker's probe
 //! found, each replayed as it was reported.
 
-mod common;
+use crate::common;
 
 use common::{created, id, TestApp};
 use futures_util::stream::{self, StreamExt};

@@ -1,6 +1,6 @@
 //! The journal on both backends: balance rules, reversals, trial balance, tamper detection.
 
-mod common;
+use crate::common;
 
 use common::{assert_problem, TestApp};
 use diesel::connection::SimpleConnection;

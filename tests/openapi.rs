@@ -1,6 +1,6 @@
 //! The OpenAPI document: a snapshot of the contract, served as generated, with its UI.
 
-mod common;
+use crate::common;
 
 use common::Backend;
 

@@ -2,7 +2,7 @@
 //! error, investors see only their own numbers, forms write once however often they are
 //! sent, and a distribution is previewed step by step before it is executed.
 
-mod common;
+use crate::common;
 
 use common::pages::{crawl, get, hidden, links, post_form, read};
 use common::{created, id, TestApp};

@@ -6,7 +6,7 @@
 //! recomputed from the commitments and the journal, the CSV files equal to the JSON, no private
 //! investor named anywhere, and the latest checkpoint shown with its key.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! Input handling, idempotency and authentication on both backends.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::{assert_problem, TestApp};

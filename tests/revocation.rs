@@ -4,7 +4,7 @@
 //! earlier tokens and each recorded with who did it. The same across two nodes is in
 //! `two_nodes.rs`.
 
-mod common;
+use crate::common;
 
 use common::{assert_problem, Reply, TestApp};
 use investai::domain::roles::Role;

@@ -3,7 +3,7 @@
 //! page of every role shows it escaped. Bodies above the limit are refused for every operation
 //! that takes one, declared or streamed, and change nothing.
 
-mod common;
+use crate::common;
 
 use common::pages::crawl;
 use common::{assert_problem, id, TestApp};

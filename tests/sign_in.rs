@@ -4,7 +4,7 @@
 //! instead of piling up; both refusals are answered after a hold, so that a flood's connections
 //! wait. The servers here hash on one thread, so the queue is short.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -11,15 +11,13 @@
 //! `INVESTAI_SIM_SEEDS` (how many, from `INVESTAI_SIM_FIRST_SEED`), `INVESTAI_SIM_SEED` (one)
 //! and `INVESTAI_SIM_STEPS` change the run; `scripts/simulate.sh` runs the long mode.
 
-mod common;
-mod simulation {
-    pub mod driver;
-    pub mod ops;
-    pub mod oracle;
-}
+use crate::common;
+mod driver;
+mod ops;
+mod oracle;
 
 use common::{spawn_app_with, Backend};
-use simulation::driver::Sim;
+use driver::Sim;
 
 /// Seeds and steps per seed that the test suite runs on each backend.
 const SUITE_SEEDS: u64 = 8;

@@ -6,7 +6,7 @@
 //!
 //! Expected figures are worked out here from the rules (docs/grants.md), not read back.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, Utc};
 use common::{assert_problem, party_id, Reply, TestApp};

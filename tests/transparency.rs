@@ -4,7 +4,7 @@
 //! the insider's two attacks that plain `verify` passes (truncation with the head moved back,
 //! and a consistent rewrite with every later hash recomputed) and refuses a wrong signature.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::{investai, TestApp, TEST_CHECKPOINT_KEY, TEST_CHECKPOINT_VERIFIER_KEY};

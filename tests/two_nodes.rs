@@ -5,7 +5,7 @@
 //! A user disabled, re-roled, given a new password or signed out on one node is refused on
 //! the other within the standing refresh time (5 s by default).
 
-mod common;
+use crate::common;
 
 use common::{investai, start_server, Backend, Server};
 use futures_util::future::join_all;

@@ -1,6 +1,6 @@
 //! Distributions, write-downs, tranche NAV and investor metrics on both backends.
 
-mod common;
+use crate::common;
 
 use common::{assert_problem, created, TestApp};
 use investai::domain::roles::Role;

@@ -4,7 +4,7 @@
 //! same terms; the staff page previews edited terms beside the terms in force, then saves them,
 //! or, with four eyes on, proposes them.
 
-mod common;
+use crate::common;
 
 use common::pages::{get, hidden, post_form, read, Html};
 use common::{assert_problem, created, id, TestApp};

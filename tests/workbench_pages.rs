@@ -3,7 +3,7 @@
 //! posted and its effect read back through the JSON API; with four eyes on, prices and
 //! reversals are proposed instead of written; every other role is refused.
 
-mod common;
+use crate::common;
 
 use common::pages::{get, hidden, post_form, read, Html};
 use common::{created, id, TestApp};

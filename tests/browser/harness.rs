@@ -74,12 +74,12 @@ macro_rules! browser_tests {
                 $(#[$meta])*
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if $crate::harness::skipped(stringify!($name)) {
+                    if $crate::browser::harness::skipped(stringify!($name)) {
                         return;
                     }
-                    $crate::harness::clear_screenshots(stringify!($name));
+                    $crate::browser::harness::clear_screenshots(stringify!($name));
                     let app = $spawn($crate::common::Backend::Sqlite).await;
-                    let browser = $crate::harness::Browser::open(&app, stringify!($name)).await;
+                    let browser = $crate::browser::harness::Browser::open(&app, stringify!($name)).await;
                     let outcome = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
                         super::$name(&app, &browser),
                     ))
