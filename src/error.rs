@@ -5,17 +5,25 @@ use std::fmt;
 
 use crate::domain::ledger::EntryError;
 use crate::domain::money::MoneyError;
+pub use crate::i18n::message::{Message, Wording};
 
 /// One field that failed validation, named by its JSON path (`postings[1].amount`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
-    pub reason: String,
+    /// Why, in English; pages show it in their reader's language.
+    #[schema(value_type = String)]
+    pub reason: Wording,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl fmt::Display) -> Self {
-        FieldError { field: field.into(), reason: reason.to_string() }
+        FieldError { field: field.into(), reason: Wording::from(reason.to_string()) }
+    }
+
+    /// A reason holding data (figures, names), said in each reader's language.
+    pub fn message(field: impl Into<String>, reason: Message) -> Self {
+        FieldError { field: field.into(), reason: Wording::from(reason) }
     }
 }
 
@@ -31,10 +39,10 @@ pub enum AppError {
     NotFound(String),
     /// A business rule refuses the request as it stands (422), e.g. a call above the unfunded amount.
     #[error("{detail}")]
-    Rule { code: &'static str, detail: String, errors: Vec<FieldError> },
+    Rule { code: &'static str, detail: Wording, errors: Vec<FieldError> },
     /// The request conflicts with the current state (409), e.g. a duplicate or a request in flight.
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: &'static str, detail: Wording },
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -65,16 +73,21 @@ impl AppError {
         AppError::Validation(vec![FieldError::new(field, reason)])
     }
 
-    pub fn rule(code: &'static str, detail: impl Into<String>) -> Self {
+    /// A field's reason holding data (figures, names), said in each reader's language.
+    pub fn invalid(field: impl Into<String>, reason: Message) -> Self {
+        AppError::Validation(vec![FieldError::message(field, reason)])
+    }
+
+    pub fn rule(code: &'static str, detail: impl Into<Wording>) -> Self {
         AppError::Rule { code, detail: detail.into(), errors: Vec::new() }
     }
 
-    pub fn rule_on(code: &'static str, field: &str, detail: impl Into<String>) -> Self {
+    pub fn rule_on(code: &'static str, field: &str, detail: impl Into<Wording>) -> Self {
         let detail = detail.into();
-        AppError::Rule { code, errors: vec![FieldError::new(field, &detail)], detail }
+        AppError::Rule { code, errors: vec![FieldError { field: field.to_string(), reason: detail.clone() }], detail }
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: &'static str, detail: impl Into<Wording>) -> Self {
         AppError::Conflict { code, detail: detail.into() }
     }
 
@@ -122,6 +135,18 @@ impl AppError {
         }
     }
 
+    /// What the error says to a person reading `lang` (pages; the API answers in English with
+    /// `to_string()`): messages with data in that language, fixed texts through the catalogue.
+    pub fn in_lang(&self, lang: crate::i18n::Lang) -> String {
+        match self {
+            AppError::Rule { detail, .. } | AppError::Conflict { detail, .. } => detail.in_lang(lang),
+            AppError::Validation(errors) => {
+                errors.iter().map(|e| format!("{}: {}", e.field, e.reason.in_lang(lang))).collect::<Vec<_>>().join("; ")
+            }
+            other => lang.value(&other.to_string()),
+        }
+    }
+
     pub fn field_errors(&self) -> &[FieldError] {
         match self {
             AppError::Validation(errors) | AppError::MalformedBody { errors, .. } | AppError::Rule { errors, .. } => {
@@ -139,7 +164,7 @@ impl From<diesel::result::Error> for AppError {
             Error::NotFound => AppError::NotFound("record".into()),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => AppError::Conflict {
                 code: "write-conflict",
-                detail: format!("concurrent update, try again: {}", info.message()),
+                detail: format!("concurrent update, try again: {}", info.message()).into(),
             },
             other => AppError::Internal(format!("database: {other}")),
         }

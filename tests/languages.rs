@@ -85,6 +85,68 @@ async fn the_switch_and_the_stored_preference_choose_the_language(app: TestApp) 
     assert!(french.contains("nom d’utilisateur inconnu ou mot de passe erroné"), "{french}");
 }
 
+/// `1234.50` in German (`1.234,50 EUR`) and French (`1 234,50 EUR`, no-break spaces), written
+/// here from the languages' rules, not with the service's formatter.
+fn amount_in(plain: &str, group: &str, decimal: &str) -> String {
+    let (whole, cents) = plain.split_once('.').expect("an amount with cents");
+    let digits: Vec<char> = whole.chars().collect();
+    let mut grouped = String::new();
+    for (index, digit) in digits.iter().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            grouped.push_str(group);
+        }
+        grouped.push(*digit);
+    }
+    format!("{grouped}{decimal}{cents}\u{a0}EUR")
+}
+
+/// A refusal naming figures reads in the page's language with the figures in its form; the
+/// API says the same refusal in English with the figures as its fields carry them.
+async fn a_refusal_with_figures_reads_in_the_pages_language(app: TestApp) {
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    let notices = app.get("/api/v1/notices?limit=200", &app.staff()).await;
+    let notice = notices.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|n| n["outstanding"] != "0.00"))
+        .expect("an unpaid demo notice")
+        .clone();
+    let (id, outstanding, amount) = (
+        notice["id"].as_str().expect("id"),
+        notice["outstanding"].as_str().expect("outstanding"),
+        notice["amount"].as_str().expect("amount"),
+    );
+    let over: i64 = outstanding.replace('.', "").parse::<i64>().expect("cents") + 100_000;
+    let over = format!("{}.{:02}", over / 100, over % 100);
+    let staff = fixture.users.iter().find(|u| u.username == "staff").expect("demo staff");
+    let path = format!("/notices/{id}/pay");
+    let fields = [("amount", over.as_str()), ("value_date", "2026-01-15"), ("intent", "post")];
+    for (accept, words, group, decimal) in
+        [("de", "würden ihn überzahlen", ".", ","), ("fr", "un paiement de", "\u{a0}", ",")]
+    {
+        let browser = sign_in(&app, &staff.username, &staff.password, accept).await;
+        let refused = common::pages::post_form(&browser, &app, &path, &path, &fields).await;
+        assert_eq!(refused.status, 422, "{}", refused.text);
+        for part in [words.to_string(), amount_in(&over, group, decimal), amount_in(outstanding, group, decimal)] {
+            assert!(refused.text.contains(&part), "{accept}: the refusal should say {part:?}: {}", refused.text);
+        }
+        assert!(!refused.text.contains("would over-pay"), "{accept}: {}", refused.text);
+    }
+    let api = app
+        .post(
+            &format!("/api/v1/notices/{id}/contributions"),
+            &app.staff(),
+            &serde_json::json!({"amount": over, "value_date": "2026-01-15"}),
+        )
+        .await;
+    assert_eq!(api.status, 422, "{}", api.text);
+    let detail = api.body["detail"].as_str().unwrap_or_default();
+    let english = format!("the notice has EUR {outstanding} outstanding of EUR {amount}; EUR {over} would over-pay it");
+    assert_eq!(detail, english, "{}", api.text);
+    assert_eq!(api.body["errors"][0]["reason"], english.as_str(), "{}", api.text);
+}
+
 /// The sign-in page after a refused sign-in, asked in `accept_language`.
 async fn sign_in_refused(app: &TestApp, username: &str, password: &str, accept_language: &str) -> String {
     let browser = reqwest::Client::builder().cookie_store(true).build().expect("client");
@@ -110,6 +172,7 @@ async fn sign_in_refused(app: &TestApp, username: &str, password: &str, accept_l
 }
 
 on_both_backends!(
+    a_refusal_with_figures_reads_in_the_pages_language,
     every_page_of_every_demo_user_reads_in_french_and_german,
     the_switch_and_the_stored_preference_choose_the_language,
 );

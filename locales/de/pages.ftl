@@ -510,3 +510,6 @@ ui-must-not-be-in-the-future = darf nicht in der Zukunft liegen
 ui-give-a-debit-or-a-credit-amount = geben Sie einen Soll- oder Habenbetrag an
 ui-give-either-debit-or-credit-not-both = geben Sie entweder Soll oder Haben an, nicht beides
 ui-the-file-has-no-rows-below-its-header = die Datei hat keine Zeilen unter ihrer Kopfzeile
+ui-amount-received-eur = Eingegangener Betrag (EUR)
+ui-record-a-contribution = Einzahlung erfassen
+ui-value-date = Valutadatum

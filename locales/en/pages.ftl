@@ -510,3 +510,6 @@ ui-must-not-be-in-the-future = must not be in the future
 ui-give-a-debit-or-a-credit-amount = give a debit or a credit amount
 ui-give-either-debit-or-credit-not-both = give either debit or credit, not both
 ui-the-file-has-no-rows-below-its-header = the file has no rows below its header
+ui-amount-received-eur = Amount received (EUR)
+ui-record-a-contribution = Record a contribution
+ui-value-date = Value date

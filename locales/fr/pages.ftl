@@ -510,3 +510,6 @@ ui-must-not-be-in-the-future = ne doit pas être dans le futur
 ui-give-a-debit-or-a-credit-amount = indiquez un montant au débit ou au crédit
 ui-give-either-debit-or-credit-not-both = indiquez soit un débit soit un crédit, pas les deux
 ui-the-file-has-no-rows-below-its-header = le fichier n’a aucune ligne sous son en-tête
+ui-amount-received-eur = Montant reçu (EUR)
+ui-record-a-contribution = Enregistrer un versement
+ui-value-date = Date de valeur

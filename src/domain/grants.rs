@@ -16,6 +16,7 @@ use super::state_aid::{
     aid_value, check_single_undertaking, cumulated_intensity, de_minimis_excluded_sector, intensity_with_bonus,
     AidBasis, BonusClaim, CumulationExceeded, DeMinimisExceeded, GrantedAid, Member,
 };
+use crate::i18n::message::Message;
 
 /// Highest score a reviewer may give.
 pub const SCORE_MAX: i32 = 100;
@@ -139,43 +140,57 @@ pub struct ApplicationFacts {
 }
 
 /// Why an application is refused: each with a stable code, the field it concerns and the figures.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    #[error("not an SME: with partner and linked enterprises the company has {staff_awu} annual work units, a turnover of {turnover} and a balance sheet of {balance_sheet}, above the medium-sized ceilings (fewer than 250 AWU and a turnover up to 50000000.00 or a balance sheet up to 43000000.00)")]
     NotAnSme { staff_awu: Decimal, turnover: Cents, balance_sheet: Cents },
-    #[error("not an SME: public bodies hold {percent}% of the capital or voting rights, 25% or more (Recommendation 2003/361 Art. 3(4)), and none of the Art. 3(2) exceptions covers it")]
     PubliclyControlled { percent: Decimal },
-    #[error("{what} must be declared")]
     Undeclared { field: String, what: String },
-    #[error(
-        "de minimis aid may not go to {sector} (Regulation 2023/2831 Art. 1(1)); the main activity is NACE {nace}"
-    )]
     SectorExcluded { nace: String, sector: &'static str },
-    #[error("GBER aid may not go to an undertaking in difficulty (GBER Art. 1(4)(c))")]
     InDifficulty,
-    #[error("GBER aid may not go to an undertaking under an outstanding recovery order (GBER Art. 1(4)(a))")]
     RecoveryOrder,
-    #[error("this call does not allow the Art. 25(6)(b) collaboration or dissemination bonus")]
     BonusNotAllowed,
-    #[error("{0}")]
     Cumulation(CumulationExceeded),
-    #[error("not established in the EU-27: {0}")]
     NotInEu(String),
-    #[error("the call opens at {0} UTC")]
     CallNotOpen(NaiveDateTime),
-    #[error("the call closed at {0} UTC")]
     CallClosed(NaiveDateTime),
-    #[error("{requested} GPU-hours requested, above the call's maximum of {maximum} per award")]
     HoursAboveMaximum { requested: GpuHours, maximum: GpuHours },
-    #[error("the facility is not eligible under this call")]
     FacilityNotEligible,
-    #[error("{0}")]
-    Period(String),
-    #[error("{0}")]
+    Period(Message),
     DeMinimis(DeMinimisExceeded),
 }
 
 impl Refusal {
+    /// What the refusal says, with its figures: in English to the API, in the reader's
+    /// language on pages.
+    pub fn message(&self) -> Message {
+        match self {
+            Refusal::NotAnSme { staff_awu, turnover, balance_sheet } => Message::new("msg-not-an-sme")
+                .number("awu", *staff_awu)
+                .amount("turnover", *turnover)
+                .amount("balance_sheet", *balance_sheet),
+            Refusal::PubliclyControlled { percent } => {
+                Message::new("msg-publicly-controlled").percent("percent", *percent)
+            }
+            Refusal::Undeclared { what, .. } => Message::new("msg-undeclared").text("what", what),
+            Refusal::SectorExcluded { nace, sector } => {
+                Message::new("msg-sector-excluded").text("sector", *sector).text("nace", nace)
+            }
+            Refusal::InDifficulty => Message::new("msg-in-difficulty"),
+            Refusal::RecoveryOrder => Message::new("msg-recovery-order"),
+            Refusal::BonusNotAllowed => Message::new("msg-bonus-not-allowed"),
+            Refusal::Cumulation(exceeded) => exceeded.message(),
+            Refusal::NotInEu(reason) => Message::new("msg-not-in-eu").text("reason", reason),
+            Refusal::CallNotOpen(at) => Message::new("msg-call-not-open").text("at", at.to_string()),
+            Refusal::CallClosed(at) => Message::new("msg-call-closed").text("at", at.to_string()),
+            Refusal::HoursAboveMaximum { requested, maximum } => {
+                Message::new("msg-hours-above-maximum").hours("requested", *requested).hours("maximum", *maximum)
+            }
+            Refusal::FacilityNotEligible => Message::new("msg-facility-not-eligible"),
+            Refusal::Period(reason) => reason.clone(),
+            Refusal::DeMinimis(exceeded) => exceeded.message(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::NotAnSme { .. } => "not-an-sme",
@@ -435,27 +450,40 @@ fn identity_refusals(call: &CallTerms, facts: &ApplicationFacts, refusals: &mut 
 }
 
 /// An award period: ends on or after it starts, and lasts at most [`AWARD_PERIOD_DAYS_MAX`].
-pub fn check_period(start: NaiveDate, end: NaiveDate) -> Result<(), String> {
+pub fn check_period(start: NaiveDate, end: NaiveDate) -> Result<(), Message> {
     if end < start {
-        return Err(format!("the period ends ({end}) before it starts ({start})"));
+        return Err(Message::new("msg-period-ends-before-start").date("end", end).date("start", start));
     }
     if (end - start).num_days() + 1 > AWARD_PERIOD_DAYS_MAX {
-        return Err(format!("the period lasts more than {AWARD_PERIOD_DAYS_MAX} days"));
+        return Err(Message::new("msg-period-too-long").count("max", AWARD_PERIOD_DAYS_MAX));
     }
     Ok(())
 }
 
 /// Why an award cannot be made as asked.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AwardRefusal {
-    #[error("the application has {have} review(s); the call needs at least {need}")]
     TooFewReviews { have: usize, need: i32 },
-    #[error("the average score {average} is below the call's minimum of {minimum}")]
     ScoreBelowMinimum { average: Decimal, minimum: Decimal },
-    #[error("{awarded} GPU-hours is more than the {requested} requested; hours may only be adjusted down")]
     AboveRequested { awarded: GpuHours, requested: GpuHours },
-    #[error("an award needs more than zero GPU-hours")]
     ZeroHours,
+}
+
+impl AwardRefusal {
+    pub fn message(&self) -> Message {
+        match self {
+            AwardRefusal::TooFewReviews { have, need } => {
+                Message::new("msg-too-few-reviews").count("have", *have).count("need", *need)
+            }
+            AwardRefusal::ScoreBelowMinimum { average, minimum } => {
+                Message::new("msg-score-below-minimum").number("average", *average).number("minimum", *minimum)
+            }
+            AwardRefusal::AboveRequested { awarded, requested } => {
+                Message::new("msg-above-requested").hours("awarded", *awarded).hours("requested", *requested)
+            }
+            AwardRefusal::ZeroHours => Message::new("msg-zero-hours"),
+        }
+    }
 }
 
 impl AwardRefusal {
@@ -513,13 +541,22 @@ pub fn subsidy_of(used: GpuHours, price: Cents, intensity_percent: Decimal) -> R
 }
 
 /// A quarter whose capacity an award would overrun.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{quarter}: the facility has {free} GPU-hours free of {capacity}; the award needs {wanted}")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CapacityShort {
     pub quarter: Quarter,
     pub capacity: GpuHours,
     pub free: GpuHours,
     pub wanted: GpuHours,
+}
+
+impl CapacityShort {
+    pub fn message(&self) -> Message {
+        Message::new("msg-capacity-short")
+            .text("quarter", self.quarter.to_string())
+            .hours("free", self.free)
+            .hours("capacity", self.capacity)
+            .hours("wanted", self.wanted)
+    }
 }
 
 /// Checks an award's hours by quarter against the facility's capacity less what other awards hold.
@@ -543,6 +580,8 @@ pub fn undertaking_key(country: &str, registration: &str) -> String {
     let number: String = registration.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     format!("{}:{}", country.trim().to_ascii_uppercase(), number.to_ascii_uppercase())
 }
+
+crate::said_by_message!(Refusal, AwardRefusal, CapacityShort);
 
 #[cfg(test)]
 mod tests {

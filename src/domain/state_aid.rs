@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::eligibility::SmeCategory;
 use super::money::{Cents, MoneyError};
+use crate::i18n::message::Message;
 
 /// De minimis ceiling per single undertaking over any rolling three years.
 pub const DE_MINIMIS_CEILING: Cents = Cents::new(300_000 * 100);
@@ -117,15 +118,22 @@ pub fn intensity_with_bonus(basis: AidBasis, category: SmeCategory, bonus: bool)
 }
 
 /// Other aid for the same eligible costs leaves no room under the highest applicable intensity.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "aid for the same costs may not cumulate above {highest}%: other aid of EUR {other} is {other_percent}% of the EUR {costs} of eligible costs, leaving nothing for this award"
-)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CumulationExceeded {
     pub highest: Decimal,
     pub other: Cents,
     pub other_percent: Decimal,
     pub costs: Cents,
+}
+
+impl CumulationExceeded {
+    pub fn message(&self) -> Message {
+        Message::new("msg-cumulation-exceeded")
+            .percent("highest", self.highest)
+            .amount("other", self.other)
+            .percent("other_percent", self.other_percent)
+            .amount("costs", self.costs)
+    }
 }
 
 /// GBER Art. 8(3)(b): this award's intensity once other aid for the same eligible costs is
@@ -222,34 +230,30 @@ pub struct DeMinimisExceeded {
     pub headroom: Cents,
 }
 
-impl std::fmt::Display for DeMinimisExceeded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let who: Vec<String> = self
+impl DeMinimisExceeded {
+    pub fn message(&self) -> Message {
+        let members = self
             .members
             .iter()
             .map(|m| {
-                format!(
-                    "{} ({}) declared EUR {} received elsewhere and was granted EUR {} here",
-                    m.name, m.key, m.declared, m.granted_here
-                )
+                Message::new("msg-de-minimis-member")
+                    .text("name", &m.name)
+                    .text("key", &m.key)
+                    .amount("declared", m.declared)
+                    .amount("granted", m.granted_here)
             })
             .collect();
-        let undertaking = if self.members.len() > 1 { "the single undertaking's members" } else { "the undertaking" };
-        write!(
-            f,
-            "de minimis ceiling exceeded: in the three years to {}, {undertaking}: {}; that is EUR {}, and with EUR {} requested EUR {}, above EUR {} (at most EUR {} more can be granted)",
-            self.date,
-            who.join("; "),
-            self.prior,
-            self.requested,
-            self.total,
-            self.ceiling,
-            self.headroom
-        )
+        Message::new("msg-de-minimis-exceeded")
+            .date("date", self.date)
+            .text("scope", if self.members.len() > 1 { "group" } else { "single" })
+            .list("members", members)
+            .amount("prior", self.prior)
+            .amount("requested", self.requested)
+            .amount("total", self.total)
+            .amount("ceiling", self.ceiling)
+            .amount("headroom", self.headroom)
     }
 }
-
-impl std::error::Error for DeMinimisExceeded {}
 
 /// Checks a new de minimis grant on `date` against the ceiling of the single undertaking:
 /// aid every member declares received elsewhere, plus aid granted here to any member within
@@ -313,6 +317,8 @@ pub fn de_minimis_excluded_sector(nace: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+crate::said_by_message!(CumulationExceeded, DeMinimisExceeded);
 
 #[cfg(test)]
 mod tests {

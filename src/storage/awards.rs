@@ -25,7 +25,7 @@ use crate::domain::hours::{split_by_quarter, GpuHours, Quarter, AWARD_QUARTERS_M
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::state_aid::{aid_value, check_single_undertaking, AidBasis};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grant_awards)]
@@ -195,7 +195,7 @@ pub fn award(conn: &mut DbConnection, application_id: &str, hours: Option<GpuHou
     if !app.status()?.may_become(ApplicationStatus::Awarded) {
         return Err(AppError::rule(
             "not-under-review",
-            format!("the application is {}; only submitted applications are awarded", app.status),
+            Message::new("msg-not-submitted-award").word("status", "status", &app.status),
         ));
     }
     let call = call_row(conn, &app.call_id)?;
@@ -204,7 +204,7 @@ pub fn award(conn: &mut DbConnection, application_id: &str, hours: Option<GpuHou
     let awarded = hours.unwrap_or(requested);
     let scores: Vec<i32> = reviews_of(conn, application_id)?.iter().map(|r| r.score).collect();
     check_award(&terms, &scores, requested, awarded)
-        .map_err(|e| AppError::rule_on(e.code(), "gpu_hours", e.to_string()))?;
+        .map_err(|e| AppError::rule_on(e.code(), "gpu_hours", e.message()))?;
     let now = now_micros();
     let today = now.date();
     let price = price_on(conn, &app.facility_id, today)?.price_per_gpu_hour;
@@ -212,7 +212,7 @@ pub fn award(conn: &mut DbConnection, application_id: &str, hours: Option<GpuHou
     let facts = app.input()?.facts();
     let intensity = award_intensity(&terms, &facts, category, awarded, price)?
         .ok_or_else(|| AppError::rule("not-an-sme", "the applicant is not an SME"))?
-        .map_err(|e| AppError::rule_on("cumulation-exceeded", "gpu_hours", e.to_string()))?;
+        .map_err(|e| AppError::rule_on("cumulation-exceeded", "gpu_hours", e.message()))?;
     let aid = aid_value(awarded.milli(), price, intensity)?;
     if aid.is_zero() {
         return Err(AppError::rule_on("hours-not-awardable", "gpu_hours", "the award would be worth less than a cent"));
@@ -222,14 +222,14 @@ pub fn award(conn: &mut DbConnection, application_id: &str, hours: Option<GpuHou
         return Err(AppError::rule_on(
             "budget-exhausted",
             "gpu_hours",
-            format!("the award's aid value is {aid}; the call has {remaining} of its budget left"),
+            Message::new("msg-budget-exhausted").amount("aid", aid).amount("remaining", remaining),
         ));
     }
     let members = single_undertaking(&facts);
     if terms.aid_basis == AidBasis::DeMinimis {
         let granted = granted_to_undertaking(conn, &facts)?;
         if let Err(exceeded) = check_single_undertaking(today, &members, &granted, aid)? {
-            return Err(AppError::rule_on("de-minimis-exceeded", "gpu_hours", exceeded.to_string()));
+            return Err(AppError::rule_on("de-minimis-exceeded", "gpu_hours", exceeded.message()));
         }
     }
     let split = split_by_quarter(app.start_date, app.end_date, awarded).map_err(|e| AppError::field("end_date", e))?;
@@ -238,7 +238,7 @@ pub fn award(conn: &mut DbConnection, application_id: &str, hours: Option<GpuHou
     let reserved = reserved_by_quarter(conn, &facility.id, first, last)?;
     let capacity = GpuHours::from_whole(facility.quarterly_capacity_gpu_hours).map_err(AppError::internal)?;
     check_capacity(capacity, |q| reserved.get(&q).copied().unwrap_or_default(), &split)
-        .map_err(|short| AppError::rule_on("capacity-exhausted", "gpu_hours", short.to_string()))?;
+        .map_err(|short| AppError::rule_on("capacity-exhausted", "gpu_hours", short.message()))?;
 
     let id = new_id();
     let entry = post_award_entry(conn, &call.fund_id, &id, &app.sme_id, &call.id, aid, actor, today, &app.legal_name)?;
@@ -589,9 +589,9 @@ pub fn facility_capacity(
 ) -> AppResult<FacilityCapacity> {
     let facility = get_facility(conn, facility_id)?;
     if to < from || (to.key() - from.key()) as usize >= AWARD_QUARTERS_MAX {
-        return Err(AppError::field(
+        return Err(AppError::invalid(
             "query.to",
-            format!("must be from 0 to {} quarters after `from`", AWARD_QUARTERS_MAX - 1),
+            Message::new("msg-quarters-range").count("max", AWARD_QUARTERS_MAX - 1),
         ));
     }
     let capacity = GpuHours::from_whole(facility.quarterly_capacity_gpu_hours).map_err(AppError::internal)?;

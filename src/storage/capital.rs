@@ -19,7 +19,7 @@ use crate::domain::chart::{
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 /// Investors one call may reach per tranche: bounds the entry and the transaction.
 pub const CALL_INVESTORS_MAX: i64 = 5_000;
@@ -154,7 +154,10 @@ fn call_error(error: CallError, tranche: &Tranche) -> AppError {
         CallError::AboveUnfunded { call, unfunded } => AppError::rule_on(
             "call-above-unfunded",
             "lines",
-            format!("{} cannot be called from {}: its unfunded commitments total {unfunded}", call, tranche.name),
+            Message::new("msg-call-above-unfunded")
+                .amount("call", call)
+                .text("tranche", &tranche.name)
+                .amount("unfunded", unfunded),
         ),
         other => AppError::rule_on("invalid-call", "lines", other.to_string()),
     }
@@ -242,7 +245,7 @@ fn allocate_tranche(
     if rows.len() as i64 > CALL_INVESTORS_MAX {
         return Err(AppError::rule(
             "too-many-investors",
-            format!("a call reaches at most {CALL_INVESTORS_MAX} investors per tranche"),
+            Message::new("msg-too-many-investors").count("max", CALL_INVESTORS_MAX),
         ));
     }
     let total = Cents::sum(purposes.iter().copied())?;
@@ -520,10 +523,10 @@ pub fn record_contribution(
         return Err(AppError::rule_on(
             "over-payment",
             "amount",
-            format!(
-                "the notice has {} outstanding of {}; {amount} would over-pay it",
-                notice.outstanding, notice.amount
-            ),
+            Message::new("msg-over-payment")
+                .amount("outstanding", notice.outstanding)
+                .amount("amount", notice.amount)
+                .amount("paid", amount),
         ));
     }
     if value_date < notice.call_date {

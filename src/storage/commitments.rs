@@ -19,7 +19,7 @@ use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = commitments)]
@@ -146,10 +146,10 @@ fn check_target(tranche: &Tranche, committed: Cents, added: Cents, allowed: bool
         return Err(AppError::rule_on(
             "above-tranche-target",
             "amount",
-            format!(
-                "commitments to {} would reach {after}, above its target of {}; staff may allow an over-subscription explicitly",
-                tranche.name, tranche.target_size
-            ),
+            Message::new("msg-above-tranche-target")
+                .text("tranche", &tranche.name)
+                .amount("after", after)
+                .amount("target", tranche.target_size),
         ));
     }
     Ok(())
@@ -241,7 +241,9 @@ impl PlanRows {
             return Err(AppError::rule_on(
                 "below-minimum-ticket",
                 "amount",
-                format!("the minimum ticket of {} is {}", tranche.name, tranche.min_ticket),
+                Message::new("msg-below-minimum-ticket")
+                    .text("tranche", &tranche.name)
+                    .amount("ticket", tranche.min_ticket),
             ));
         }
         let (memo, contra) =
@@ -384,10 +386,9 @@ pub fn amend_commitment(
                 return Err(AppError::rule_on(
                     "decrease-below-called",
                     "amount",
-                    format!(
-                        "{called} is already called; the commitment cannot fall below it (at most {} can be removed)",
-                        committed.checked_sub(called)?
-                    ),
+                    Message::new("msg-decrease-below-called")
+                        .amount("called", called)
+                        .amount("removable", committed.checked_sub(called)?),
                 ));
             }
             (amount, after, "decrease")

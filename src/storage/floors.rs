@@ -16,7 +16,7 @@ use super::ledger::{EntryRow, PostingRow};
 use super::schema::{account_days, ledger_accounts};
 use super::DbConnection;
 use crate::domain::floors::{first_breach, floor_of, Breach, Floor, Normal};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, Message};
 
 /// Rows one upsert statement carries (SQLite binds at most 32,766 parameters).
 const DAY_ROWS_PER_STATEMENT: usize = 1_000;
@@ -187,16 +187,20 @@ fn refusal(
 ) -> AppResult<AppError> {
     let (code, name): (String, String) =
         ledger_accounts::table.find(account_id).select((ledger_accounts::code, ledger_accounts::name)).first(conn)?;
-    let whose = if party.is_empty() { String::new() } else { format!(" for party {party}") };
-    let credit = match lowering.floor.normal {
-        Normal::Debit => "",
-        Normal::Credit => " as a credit balance",
+    let side = match lowering.floor.normal {
+        Normal::Debit => "debit",
+        Normal::Credit => "credit",
     };
     let held = crate::domain::money::Cents::new(lowering.floor.held(breach.balance.get()));
-    let detail = format!(
-        "account {code} {name}{whose} would stand at {held}{credit} on {}, the first date it would go below zero; \
-         it must not from {} on",
-        breach.date, lowering.from
-    );
-    Ok(AppError::Rule { code: lowering.floor.problem, errors: vec![FieldError::new(field, &detail)], detail })
+    // `party` is "none" for an account without parties: the catalogue's selector reads it.
+    let message = Message::new("msg-floor-breach")
+        .text("code", code)
+        .text("name", name)
+        .text("party", if party.is_empty() { "none" } else { party })
+        .amount("held", held)
+        .text("side", side)
+        .date("date", breach.date)
+        .date("from", lowering.from);
+    let reason = FieldError::message(field, message);
+    Ok(AppError::Rule { code: lowering.floor.problem, detail: reason.reason.clone(), errors: vec![reason] })
 }

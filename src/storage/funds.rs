@@ -11,7 +11,7 @@ use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::STANDARD_CHART;
 use crate::domain::money::Cents;
 use crate::domain::payment::BankAccount;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = funds)]
@@ -85,7 +85,7 @@ pub fn create_fund(conn: &mut DbConnection, new: NewFund) -> AppResult<Fund> {
     }
     let taken: i64 = funds::table.filter(funds::name.eq(&new.name)).count().get_result(conn)?;
     if taken > 0 {
-        return Err(AppError::conflict("fund-name-taken", format!("a fund named {:?} exists", new.name)));
+        return Err(AppError::conflict("fund-name-taken", Message::new("msg-fund-name-taken").text("name", &new.name)));
     }
     let row = FundRow {
         id: new_id(),

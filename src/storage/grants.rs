@@ -28,7 +28,7 @@ use crate::domain::hours::GpuHours;
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::state_aid::{intensity_with_bonus, AidBasis, BonusClaim, GrantedAid};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, Message, Wording};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grant_calls)]
@@ -195,7 +195,7 @@ pub fn create_call(conn: &mut DbConnection, new: NewCall) -> AppResult<GrantCall
     let fund = get_fund(conn, &new.fund_id)?;
     let taken: i64 = grant_calls::table.filter(grant_calls::name.eq(&new.name)).count().get_result(conn)?;
     if taken > 0 {
-        return Err(AppError::conflict("call-name-taken", format!("a grant call named {:?} exists", new.name)));
+        return Err(AppError::conflict("call-name-taken", Message::new("msg-call-name-taken").text("name", &new.name)));
     }
     for (index, facility_id) in new.facility_ids.iter().enumerate() {
         if get_facility(conn, facility_id).is_err() {
@@ -520,7 +520,9 @@ impl ApplicationRow {
 pub struct Finding {
     pub code: String,
     pub field: String,
-    pub reason: String,
+    /// Why, in English; the SME's pages say it in their reader's language.
+    #[schema(value_type = String)]
+    pub reason: Wording,
 }
 
 /// The service's reading of an application as it stands now.
@@ -558,7 +560,7 @@ impl AssessmentView {
             refusals: assessment
                 .refusals
                 .iter()
-                .map(|r| Finding { code: r.code().into(), field: r.field(), reason: r.to_string() })
+                .map(|r| Finding { code: r.code().into(), field: r.field(), reason: r.message().into() })
                 .collect(),
         }
     }
@@ -747,7 +749,7 @@ pub fn update_draft(conn: &mut DbConnection, id: &str, request: ApplicationReque
     if current.status()? != ApplicationStatus::Draft {
         return Err(AppError::rule(
             "not-a-draft",
-            format!("the application is {}; only drafts change", current.status),
+            Message::new("msg-not-a-draft-change").word("status", "status", &current.status),
         ));
     }
     let input = ApplicationInput::resolve(conn, &current.sme_id, request)?;
@@ -792,15 +794,15 @@ pub fn submit(conn: &mut DbConnection, id: &str) -> AppResult<Application> {
     if !status.may_become(ApplicationStatus::Submitted) {
         return Err(AppError::rule(
             "not-a-draft",
-            format!("the application is {}; only a draft is submitted", row.status),
+            Message::new("msg-not-a-draft-submit").word("status", "status", &row.status),
         ));
     }
     let call = call_row(conn, &row.call_id)?;
     let now = now_micros();
     let (assessment, _) = assess_input(conn, &call, &row.input()?, now)?;
     if let Some(first) = assessment.refusals.first() {
-        let errors = assessment.refusals.iter().map(|r| FieldError::new(r.field(), r)).collect();
-        return Err(AppError::Rule { code: first.code(), detail: first.to_string(), errors });
+        let errors = assessment.refusals.iter().map(|r| FieldError::message(r.field(), r.message())).collect();
+        return Err(AppError::Rule { code: first.code(), detail: first.message().into(), errors });
     }
     diesel::update(grant_applications::table.find(id))
         .set((
@@ -982,11 +984,11 @@ pub fn add_review(
     if !matches!(status, ApplicationStatus::Submitted | ApplicationStatus::UnderReview) {
         return Err(AppError::rule(
             "not-under-review",
-            format!("the application is {}; only submitted applications are reviewed", row.status),
+            Message::new("msg-not-submitted-review").word("status", "status", &row.status),
         ));
     }
     if !(0..=SCORE_MAX).contains(&score) {
-        return Err(AppError::field("score", format!("must be 0 to {SCORE_MAX}")));
+        return Err(AppError::invalid("score", Message::new("msg-score-range").count("max", SCORE_MAX)));
     }
     let reviewed: i64 = grant_reviews::table
         .filter(grant_reviews::application_id.eq(id))
@@ -994,7 +996,10 @@ pub fn add_review(
         .count()
         .get_result(conn)?;
     if reviewed > 0 {
-        return Err(AppError::conflict("already-reviewed", format!("{reviewer} has reviewed this application")));
+        return Err(AppError::conflict(
+            "already-reviewed",
+            Message::new("msg-already-reviewed").text("reviewer", reviewer),
+        ));
     }
     diesel::insert_into(grant_reviews::table)
         .values((
@@ -1019,7 +1024,7 @@ pub fn reject(conn: &mut DbConnection, id: &str, reason: &str, actor: &str) -> A
     if !row.status()?.may_become(ApplicationStatus::Rejected) {
         return Err(AppError::rule(
             "not-under-review",
-            format!("the application is {}; only submitted applications are decided", row.status),
+            Message::new("msg-not-submitted-decide").word("status", "status", &row.status),
         ));
     }
     let now = now_micros();

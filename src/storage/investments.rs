@@ -16,7 +16,7 @@ use crate::domain::chart::{
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = deployments)]
@@ -157,9 +157,7 @@ pub fn receive_proceeds(conn: &mut DbConnection, row: ProceedsRow) -> AppResult<
                 return Err(AppError::rule_on(
                     "cost-above-investment",
                     "cost_returned",
-                    format!(
-                        "the fund carries {carried} of investment in this facility; {cost} of cost cannot be returned"
-                    ),
+                    Message::new("msg-cost-above-investment").amount("carried", carried).amount("cost", cost),
                 ));
             }
             if !cost.is_zero() {
@@ -294,7 +292,7 @@ pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult
         return Err(AppError::rule_on(
             "valuation-below-books",
             "nav",
-            format!("a NAV of {nav} would write investments ({carried}) below zero"),
+            Message::new("msg-valuation-below-books").amount("nav", nav).amount("carried", carried),
         ));
     }
     let row = ValuationRow { id: new_id(), created_at: now_micros(), ..row };

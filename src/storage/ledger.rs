@@ -17,7 +17,7 @@ use crate::domain::ledger::{
 };
 use crate::domain::money::Cents;
 use crate::domain::{chart, merkle};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 /// Entries read per page when verifying or exporting, so memory stays flat.
 pub const VERIFY_PAGE_ENTRIES: i64 = 500;
@@ -61,7 +61,7 @@ pub fn create_account(
     if find_account_by_code(conn, fund_id, code)?.is_some() {
         return Err(AppError::conflict(
             "account-code-taken",
-            format!("account code {code} already exists in this fund"),
+            Message::new("msg-account-code-taken").text("code", code),
         ));
     }
     let account = Account {
@@ -397,7 +397,10 @@ pub fn reverse_entry(
     let already: i64 =
         journal_entries::table.filter(journal_entries::reverses_entry_id.eq(entry_id)).count().get_result(conn)?;
     if already > 0 {
-        return Err(AppError::conflict("already-reversed", format!("entry {entry_id} is already reversed")));
+        return Err(AppError::conflict(
+            "already-reversed",
+            Message::new("msg-already-reversed").text("entry", entry_id),
+        ));
     }
     if effective_date < original.entry.effective_date {
         return Err(AppError::rule_on(
@@ -797,15 +800,11 @@ pub fn post_manual_entry(
             return Err(AppError::rule_on(
                 "account-kept-by-grants",
                 &field,
-                format!(
-                    "account {} holds the budgets of grant calls and the aid of awards, which only calls, awards, \
-                     usage and lapses move (move money into or out of the pool on account 1010)",
-                    line.code
-                ),
+                Message::new("msg-account-kept-by-grants").text("code", &line.code),
             ));
         }
         let account = find_account_by_code(conn, fund_id, &line.code)?.ok_or_else(|| {
-            AppError::rule_on("unknown-account", &field, format!("no account {} in this fund", line.code))
+            AppError::rule_on("unknown-account", &field, Message::new("msg-unknown-account").text("code", &line.code))
         })?;
         postings.push(PostingLine {
             account_id: account.id,

@@ -11,7 +11,7 @@ use super::schema::{facilities, sources, tranches};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{tranche_account, TRANCHE_ACCOUNTS};
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tranches)]
@@ -85,13 +85,13 @@ pub fn create_tranche(conn: &mut DbConnection, fund_id: &str, new: NewTranche) -
     if existing.iter().any(|t| t.seniority == new.seniority) {
         return Err(AppError::conflict(
             "seniority-taken",
-            format!("the fund already has a tranche of seniority {}", new.seniority),
+            Message::new("msg-seniority-taken").count("seniority", new.seniority),
         ));
     }
     if existing.iter().any(|t| t.name == new.name) {
         return Err(AppError::conflict(
             "tranche-name-taken",
-            format!("the fund already has a tranche named {:?}", new.name),
+            Message::new("msg-tranche-name-taken").text("name", &new.name),
         ));
     }
     let row = TrancheRow {
@@ -168,12 +168,15 @@ pub struct Source {
 pub fn create_source(conn: &mut DbConnection, mut source: Source) -> AppResult<Source> {
     let taken: i64 = sources::table.filter(sources::legal_name.eq(&source.legal_name)).count().get_result(conn)?;
     if taken > 0 {
-        return Err(AppError::conflict("source-name-taken", format!("a source named {:?} exists", source.legal_name)));
+        return Err(AppError::conflict(
+            "source-name-taken",
+            Message::new("msg-source-name-taken").text("name", &source.legal_name),
+        ));
     }
     if let Some(lei) = &source.lei {
         let used: i64 = sources::table.filter(sources::lei.eq(lei)).count().get_result(conn)?;
         if used > 0 {
-            return Err(AppError::conflict("lei-taken", format!("LEI {lei} belongs to another source")));
+            return Err(AppError::conflict("lei-taken", Message::new("msg-lei-taken").text("lei", lei)));
         }
     }
     source.id = new_id();
@@ -222,7 +225,10 @@ pub struct Facility {
 pub fn create_facility(conn: &mut DbConnection, mut facility: Facility) -> AppResult<Facility> {
     let taken: i64 = facilities::table.filter(facilities::name.eq(&facility.name)).count().get_result(conn)?;
     if taken > 0 {
-        return Err(AppError::conflict("facility-name-taken", format!("a facility named {:?} exists", facility.name)));
+        return Err(AppError::conflict(
+            "facility-name-taken",
+            Message::new("msg-facility-name-taken").text("name", &facility.name),
+        ));
     }
     facility.id = new_id();
     facility.created_at = now_micros();
@@ -270,7 +276,7 @@ pub fn add_price(
     if taken > 0 {
         return Err(AppError::conflict(
             "price-version-exists",
-            format!("a price from {effective_date} exists; a new price takes a new effective date"),
+            Message::new("msg-price-version-exists").date("date", effective_date),
         ));
     }
     diesel::insert_into(facility_prices::table)
@@ -309,5 +315,5 @@ pub fn price_on(conn: &mut DbConnection, facility_id: &str, date: chrono::NaiveD
         .into_iter()
         .rev()
         .find(|p| p.effective_date <= date)
-        .ok_or_else(|| AppError::rule("no-price", format!("the facility has no list price in force on {date}")))
+        .ok_or_else(|| AppError::rule("no-price", Message::new("msg-no-price").date("date", date)))
 }

@@ -11,7 +11,7 @@ use super::schema::{facilities, revoked_tokens, sources, user_events, users};
 use super::{new_id, now_micros, DbConnection};
 use crate::auth::standing::Standing;
 use crate::domain::roles::Role;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 /// Events one page of a user's history holds at most.
 pub const USER_EVENTS_PAGE_MAX: i64 = 200;
@@ -80,7 +80,10 @@ pub fn create_user(
     validate_username(username).map_err(|reason| AppError::field("username", reason))?;
     check_role_and_party(conn, role, party_id)?;
     if find_by_username(conn, username)?.is_some() {
-        return Err(AppError::conflict("username-taken", format!("user {username} exists")));
+        return Err(AppError::conflict(
+            "username-taken",
+            Message::new("msg-username-taken").text("username", username),
+        ));
     }
     let row = UserRow {
         id: new_id(),

@@ -21,7 +21,7 @@ use crate::domain::chart::{tranche_account, ALLOCATED_GAINS_LOSSES, CASH, INVEST
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::waterfall::{self, Allocation, CapitalFlow, Position, Step, Target, Terms, TrancheTerms};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, Message};
 
 /// Positions one fund may hold: bounds every rebuild of the state.
 pub const POSITIONS_PER_FUND_MAX: i64 = 100_000;
@@ -404,7 +404,7 @@ pub fn execute(
         return Err(AppError::rule_on(
             "distribution-out-of-order",
             "date",
-            format!("the fund distributed on {latest}; a new distribution cannot be dated before it"),
+            Message::new("msg-distribution-out-of-order").date("latest", latest),
         ));
     }
     let (mut view, source_of) = compute(conn, fund_id, cash, date, description)?;
@@ -633,7 +633,10 @@ pub fn write_down(
         return Err(AppError::rule_on(
             "write-down-above-investment",
             "amount",
-            format!("the fund carries {carried} in {}; {amount} cannot be written down", facility.name),
+            Message::new("msg-write-down-above-investment")
+                .amount("carried", carried)
+                .text("facility", &facility.name)
+                .amount("amount", amount),
         ));
     }
     let tranches = tranche_terms(conn, fund_id)?;

@@ -21,7 +21,7 @@ pub mod waterfall;
 use crate::http::routes::RouteTable;
 use actix_web::web;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -86,7 +86,7 @@ pub fn page_limit_up_to(requested: Option<i64>, default: i64, max: i64) -> AppRe
     match requested {
         None => Ok(default),
         Some(limit) if (1..=max).contains(&limit) => Ok(limit),
-        Some(_) => Err(AppError::field("query.limit", format!("must be 1 to {max}"))),
+        Some(_) => Err(AppError::invalid("query.limit", Message::new("msg-limit-range").count("max", max))),
     }
 }
 

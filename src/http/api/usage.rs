@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::domain::hours::GpuHours;
 use crate::domain::roles::Role;
 use crate::domain::usage::{UsageRecord, USAGE_BATCH_RECORDS_MAX};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 use crate::http::extract::ValidJson;
 use crate::http::AppState;
 use crate::storage::usage::{self, UsageReport};
@@ -84,7 +84,10 @@ pub async fn report_usage(
     principal.require(&[Role::Facility])?;
     let requests = body.value.records;
     if requests.is_empty() || requests.len() > USAGE_BATCH_RECORDS_MAX {
-        return Err(AppError::field("records", format!("must hold 1 to {USAGE_BATCH_RECORDS_MAX} records")));
+        return Err(AppError::invalid(
+            "records",
+            Message::new("msg-usage-batch-size").count("max", USAGE_BATCH_RECORDS_MAX),
+        ));
     }
     let records: Vec<UsageRecord> = requests
         .into_iter()

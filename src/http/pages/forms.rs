@@ -189,14 +189,15 @@ impl FormSpec {
 
     /// Places each reason next to the field it names; the rest go above the form.
     pub fn with_error(mut self, error: &AppError) -> FormSpec {
+        let lang = crate::i18n::Lang::current();
         let mut unplaced = Vec::new();
         for FieldError { field, reason } in error.field_errors() {
             let name = field_name(field);
             let target = self.fields.iter_mut().find(|f| f.kind != FieldKind::Hidden && name_matches(&f.name, &name));
             match target {
-                Some(f) if f.error.is_none() => f.error = Some(reason.clone()),
+                Some(f) if f.error.is_none() => f.error = Some(reason.in_lang(lang)),
                 Some(_) => {}
-                None => unplaced.push(format!("{field}: {reason}")),
+                None => unplaced.push(format!("{field}: {}", reason.in_lang(lang))),
             }
         }
         let placed_all = unplaced.is_empty() && !error.field_errors().is_empty();
@@ -209,11 +210,11 @@ impl FormSpec {
     }
 }
 
-/// What an error says to a person: the API's detail, without internals.
+/// What an error says to a person, in the page's language: the API's detail, without internals.
 pub fn error_text(error: &AppError) -> String {
     match error {
         AppError::Internal(_) => "Something went wrong on our side; nothing was changed. Try again later.".into(),
-        other => other.to_string(),
+        other => other.in_lang(crate::i18n::Lang::current()),
     }
 }
 

@@ -396,7 +396,7 @@ fn assessment_card(a: &Application) -> Card {
                     "page-would-be-refused",
                     &[
                         ("refusal", super::view::words("refusal", &finding.code)),
-                        ("reason", finding.reason.to_string()),
+                        ("reason", finding.reason.in_lang(crate::i18n::Lang::current())),
                     ],
                 )));
             }
@@ -421,7 +421,7 @@ async fn edit_form(
         .assessment
         .iter()
         .flat_map(|view| view.refusals.iter())
-        .map(|f| FieldError::new(f.field.clone(), f.reason.clone()))
+        .map(|f| FieldError { field: f.field.clone(), reason: f.reason.clone() })
         .collect();
     if findings.is_empty() || posted.is_some() {
         return Ok(form);

@@ -173,7 +173,14 @@ fn with_refusal(form: FormSpec, error: &AppError) -> FormSpec {
         .field_errors()
         .iter()
         .filter(|e| e.field == "steps" || e.field.starts_with("steps[") || e.field.starts_with("steps."))
-        .map(|e| if e.field == "steps" { e.reason.clone() } else { format!("{}: {}", e.field, e.reason) })
+        .map(|e| {
+            let reason = e.reason.in_lang(crate::i18n::Lang::current());
+            if e.field == "steps" {
+                reason
+            } else {
+                format!("{}: {reason}", e.field)
+            }
+        })
         .collect();
     if let Some(field) = form.fields.iter_mut().find(|f| f.name == "steps" && !on_steps.is_empty()) {
         field.error = Some(on_steps.join("; "));

@@ -1,0 +1,70 @@
+# Sätze mit Daten (Ablehnungen mit ihren Zahlen), von den Seiten in der Sprache der Leserin
+# oder des Lesers gesagt, von der API auf Englisch. Die Argumente kommen für die Sprache formatiert.
+
+msg-call-above-unfunded = { $call } können nicht aus { $tranche } abgerufen werden: die nicht abgerufenen Zusagen betragen { $unfunded }
+msg-too-many-investors = ein Abruf erreicht höchstens { $max } Investoren je Tranche
+msg-over-payment = der Bescheid hat { $outstanding } von { $amount } offen; { $paid } würden ihn überzahlen
+msg-above-tranche-target = die Zusagen an { $tranche } erreichten { $after }, über ihrem Ziel von { $target }; Mitarbeitende können eine Überzeichnung ausdrücklich zulassen
+msg-below-minimum-ticket = das Mindestticket von { $tranche } beträgt { $ticket }
+msg-decrease-below-called = { $called } sind bereits abgerufen; die Zusage kann nicht darunter sinken (höchstens { $removable } können entfernt werden)
+msg-not-submitted-award = der Antrag hat den Status „{ $status }“; nur eingereichte Anträge werden bewilligt
+msg-budget-exhausted = der Beihilfewert der Bewilligung beträgt { $aid }; der Aufruf hat noch { $remaining } seines Budgets
+msg-not-a-draft-change = der Antrag hat den Status „{ $status }“; nur Entwürfe werden geändert
+msg-not-a-draft-submit = der Antrag hat den Status „{ $status }“; nur ein Entwurf wird eingereicht
+msg-not-submitted-review = der Antrag hat den Status „{ $status }“; nur eingereichte Anträge werden begutachtet
+msg-not-submitted-decide = der Antrag hat den Status „{ $status }“; nur über eingereichte Anträge wird entschieden
+msg-score-range = muss zwischen 0 und { $max } liegen
+msg-already-reviewed = { $reviewer } hat diesen Antrag bereits begutachtet
+msg-distribution-out-of-order = der Fonds hat am { $latest } ausgeschüttet; eine neue Ausschüttung kann nicht davor datiert werden
+msg-write-down-above-investment = der Fonds führt { $carried } in { $facility }; { $amount } können nicht abgeschrieben werden
+msg-cost-above-investment = der Fonds führt { $carried } Investition in dieser Anlage; { $cost } Kosten können nicht zurückgeführt werden
+msg-valuation-below-books = ein NAV von { $nav } würde die Investitionen ({ $carried }) unter null schreiben
+msg-price-version-exists = ein Preis ab { $date } besteht; ein neuer Preis braucht ein neues Gültigkeitsdatum
+msg-no-price = die Anlage hat am { $date } keinen gültigen Listenpreis
+msg-floor-breach = Konto { $code } { $name }{ $party ->
+        [none] {""}
+       *[other] {" "}für Partei { $party }
+    } stünde am { $date } bei { $held }{ $side ->
+        [credit] {" "}als Habensaldo
+       *[debit] {""}
+    }, dem ersten Tag unter null; ab dem { $from } darf es das nicht
+msg-account-code-taken = der Kontocode { $code } besteht in diesem Fonds bereits
+msg-already-reversed = die Buchung { $entry } ist bereits storniert
+msg-account-kept-by-grants = das Konto { $code } führt die Budgets der Förderaufrufe und die Beihilfe der Bewilligungen, die nur Aufrufe, Bewilligungen, Nutzung und Verfall bewegen (Geld in den oder aus dem Pool über Konto 1010 bewegen)
+msg-unknown-account = kein Konto { $code } in diesem Fonds
+msg-seniority-taken = der Fonds hat bereits eine Tranche mit Rang { $seniority }
+msg-tranche-name-taken = der Fonds hat bereits eine Tranche namens „{ $name }“
+msg-source-name-taken = eine Quelle namens „{ $name }“ besteht
+msg-lei-taken = der LEI { $lei } gehört einer anderen Quelle
+msg-facility-name-taken = eine Anlage namens „{ $name }“ besteht
+msg-fund-name-taken = ein Fonds namens „{ $name }“ besteht
+msg-call-name-taken = ein Förderaufruf namens „{ $name }“ besteht
+msg-username-taken = der Benutzer { $username } besteht
+msg-quarters-range = muss 0 bis { $max } Quartale nach „from“ liegen
+msg-usage-batch-size = muss 1 bis { $max } Datensätze enthalten
+msg-limit-range = muss zwischen 1 und { $max } liegen
+msg-not-an-sme = kein KMU: mit Partner- und verbundenen Unternehmen hat die Gesellschaft { $awu } Jahresarbeitseinheiten, einen Umsatz von { $turnover } und eine Bilanzsumme von { $balance_sheet }, über den Schwellen mittlerer Unternehmen (weniger als 250 JAE und ein Umsatz bis 50.000.000,00 EUR oder eine Bilanzsumme bis 43.000.000,00 EUR)
+msg-publicly-controlled = kein KMU: öffentliche Stellen halten { $percent } des Kapitals oder der Stimmrechte, 25 % oder mehr (Empfehlung 2003/361 Art. 3 Abs. 4), und keine der Ausnahmen des Art. 3 Abs. 2 greift
+msg-undeclared = { $what } muss angegeben werden
+msg-sector-excluded = De-minimis-Beihilfen dürfen nicht gehen an: { $sector } (Verordnung 2023/2831 Art. 1 Abs. 1); die Haupttätigkeit ist NACE { $nace }
+msg-in-difficulty = AGVO-Beihilfen dürfen nicht an ein Unternehmen in Schwierigkeiten gehen (AGVO Art. 1 Abs. 4 Buchst. c)
+msg-recovery-order = AGVO-Beihilfen dürfen nicht an ein Unternehmen mit offener Rückforderungsanordnung gehen (AGVO Art. 1 Abs. 4 Buchst. a)
+msg-bonus-not-allowed = dieser Aufruf lässt den Zuschlag für Zusammenarbeit oder Verbreitung nach Art. 25 Abs. 6 Buchst. b nicht zu
+msg-cumulation-exceeded = Beihilfen für dieselben Kosten dürfen nicht über { $highest } kumuliert werden: andere Beihilfen von { $other } sind { $other_percent } der { $costs } beihilfefähigen Kosten, für diese Bewilligung bleibt nichts
+msg-not-in-eu = nicht in der EU-27 niedergelassen: { $reason }
+msg-call-not-open = der Aufruf öffnet am { $at } UTC
+msg-call-closed = der Aufruf hat am { $at } UTC geschlossen
+msg-hours-above-maximum = { $requested } GPU-Stunden beantragt, über dem Höchstwert des Aufrufs von { $maximum } je Bewilligung
+msg-facility-not-eligible = die Anlage ist in diesem Aufruf nicht förderfähig
+msg-period-ends-before-start = der Zeitraum endet ({ $end }), bevor er beginnt ({ $start })
+msg-period-too-long = der Zeitraum dauert länger als { $max } Tage
+msg-de-minimis-exceeded = De-minimis-Höchstbetrag überschritten: in den drei Jahren bis zum { $date }, { $scope ->
+        [group] die Mitglieder des einzigen Unternehmens
+       *[single] das Unternehmen
+    }: { $members }; das sind { $prior }, und mit { $requested } beantragt { $total }, über { $ceiling } (höchstens { $headroom } können noch gewährt werden)
+msg-de-minimis-member = { $name } ({ $key }) hat { $declared } anderweitig erhaltene Beihilfen angegeben und hier { $granted } erhalten
+msg-too-few-reviews = der Antrag hat { $have } Begutachtung(en); der Aufruf verlangt mindestens { $need }
+msg-score-below-minimum = die Durchschnittsnote { $average } liegt unter dem Mindestwert des Aufrufs von { $minimum }
+msg-above-requested = { $awarded } GPU-Stunden sind mehr als die beantragten { $requested }; Stunden können nur nach unten angepasst werden
+msg-zero-hours = eine Bewilligung braucht mehr als null GPU-Stunden
+msg-capacity-short = { $quarter }: die Anlage hat { $free } GPU-Stunden von { $capacity } frei; die Bewilligung braucht { $wanted }

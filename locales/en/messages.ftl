@@ -1,0 +1,70 @@
+# Sentences with data (refusals naming their figures), said by the pages in the reader's
+# language and by the API in English. Arguments come formatted for the language.
+
+msg-call-above-unfunded = { $call } cannot be called from { $tranche }: its unfunded commitments total { $unfunded }
+msg-too-many-investors = a call reaches at most { $max } investors per tranche
+msg-over-payment = the notice has { $outstanding } outstanding of { $amount }; { $paid } would over-pay it
+msg-above-tranche-target = commitments to { $tranche } would reach { $after }, above its target of { $target }; staff may allow an over-subscription explicitly
+msg-below-minimum-ticket = the minimum ticket of { $tranche } is { $ticket }
+msg-decrease-below-called = { $called } is already called; the commitment cannot fall below it (at most { $removable } can be removed)
+msg-not-submitted-award = the application is { $status }; only submitted applications are awarded
+msg-budget-exhausted = the award's aid value is { $aid }; the call has { $remaining } of its budget left
+msg-not-a-draft-change = the application is { $status }; only drafts change
+msg-not-a-draft-submit = the application is { $status }; only a draft is submitted
+msg-not-submitted-review = the application is { $status }; only submitted applications are reviewed
+msg-not-submitted-decide = the application is { $status }; only submitted applications are decided
+msg-score-range = must be 0 to { $max }
+msg-already-reviewed = { $reviewer } has reviewed this application
+msg-distribution-out-of-order = the fund distributed on { $latest }; a new distribution cannot be dated before it
+msg-write-down-above-investment = the fund carries { $carried } in { $facility }; { $amount } cannot be written down
+msg-cost-above-investment = the fund carries { $carried } of investment in this facility; { $cost } of cost cannot be returned
+msg-valuation-below-books = a NAV of { $nav } would write investments ({ $carried }) below zero
+msg-price-version-exists = a price from { $date } exists; a new price takes a new effective date
+msg-no-price = the facility has no list price in force on { $date }
+msg-floor-breach = account { $code } { $name }{ $party ->
+        [none] {""}
+       *[other] {" "}for party { $party }
+    } would stand at { $held }{ $side ->
+        [credit] {" "}as a credit balance
+       *[debit] {""}
+    } on { $date }, the first date it would go below zero; it must not from { $from } on
+msg-account-code-taken = account code { $code } already exists in this fund
+msg-already-reversed = entry { $entry } is already reversed
+msg-account-kept-by-grants = account { $code } holds the budgets of grant calls and the aid of awards, which only calls, awards, usage and lapses move (move money into or out of the pool on account 1010)
+msg-unknown-account = no account { $code } in this fund
+msg-seniority-taken = the fund already has a tranche of seniority { $seniority }
+msg-tranche-name-taken = the fund already has a tranche named "{ $name }"
+msg-source-name-taken = a source named "{ $name }" exists
+msg-lei-taken = LEI { $lei } belongs to another source
+msg-facility-name-taken = a facility named "{ $name }" exists
+msg-fund-name-taken = a fund named "{ $name }" exists
+msg-call-name-taken = a grant call named "{ $name }" exists
+msg-username-taken = user { $username } exists
+msg-quarters-range = must be from 0 to { $max } quarters after `from`
+msg-usage-batch-size = must hold 1 to { $max } records
+msg-limit-range = must be 1 to { $max }
+msg-not-an-sme = not an SME: with partner and linked enterprises the company has { $awu } annual work units, a turnover of { $turnover } and a balance sheet of { $balance_sheet }, above the medium-sized ceilings (fewer than 250 AWU and a turnover up to 50000000.00 or a balance sheet up to 43000000.00)
+msg-publicly-controlled = not an SME: public bodies hold { $percent } of the capital or voting rights, 25% or more (Recommendation 2003/361 Art. 3(4)), and none of the Art. 3(2) exceptions covers it
+msg-undeclared = { $what } must be declared
+msg-sector-excluded = de minimis aid may not go to { $sector } (Regulation 2023/2831 Art. 1(1)); the main activity is NACE { $nace }
+msg-in-difficulty = GBER aid may not go to an undertaking in difficulty (GBER Art. 1(4)(c))
+msg-recovery-order = GBER aid may not go to an undertaking under an outstanding recovery order (GBER Art. 1(4)(a))
+msg-bonus-not-allowed = this call does not allow the Art. 25(6)(b) collaboration or dissemination bonus
+msg-cumulation-exceeded = aid for the same costs may not cumulate above { $highest }: other aid of { $other } is { $other_percent } of the { $costs } of eligible costs, leaving nothing for this award
+msg-not-in-eu = not established in the EU-27: { $reason }
+msg-call-not-open = the call opens at { $at } UTC
+msg-call-closed = the call closed at { $at } UTC
+msg-hours-above-maximum = { $requested } GPU-hours requested, above the call's maximum of { $maximum } per award
+msg-facility-not-eligible = the facility is not eligible under this call
+msg-period-ends-before-start = the period ends ({ $end }) before it starts ({ $start })
+msg-period-too-long = the period lasts more than { $max } days
+msg-de-minimis-exceeded = de minimis ceiling exceeded: in the three years to { $date }, { $scope ->
+        [group] the single undertaking's members
+       *[single] the undertaking
+    }: { $members }; that is { $prior }, and with { $requested } requested { $total }, above { $ceiling } (at most { $headroom } more can be granted)
+msg-de-minimis-member = { $name } ({ $key }) declared { $declared } received elsewhere and was granted { $granted } here
+msg-too-few-reviews = the application has { $have } review(s); the call needs at least { $need }
+msg-score-below-minimum = the average score { $average } is below the call's minimum of { $minimum }
+msg-above-requested = { $awarded } GPU-hours is more than the { $requested } requested; hours may only be adjusted down
+msg-zero-hours = an award needs more than zero GPU-hours
+msg-capacity-short = { $quarter }: the facility has { $free } GPU-hours free of { $capacity }; the award needs { $wanted }

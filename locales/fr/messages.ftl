@@ -1,0 +1,70 @@
+# Phrases porteuses de données (refus chiffrés), dites par les pages dans la langue du lecteur
+# et par l'API en anglais. Les arguments arrivent mis en forme pour la langue.
+
+msg-call-above-unfunded = impossible d'appeler { $call } sur { $tranche } : ses engagements non appelés s'élèvent à { $unfunded }
+msg-too-many-investors = un appel atteint au plus { $max } investisseurs par tranche
+msg-over-payment = l'avis a { $outstanding } restant dus sur { $amount } ; un paiement de { $paid } le dépasserait
+msg-above-tranche-target = les engagements envers { $tranche } atteindraient { $after }, au-delà de son objectif de { $target } ; le personnel peut autoriser expressément une sursouscription
+msg-below-minimum-ticket = le ticket minimum de { $tranche } est de { $ticket }
+msg-decrease-below-called = { $called } ont déjà été appelés ; l'engagement ne peut pas descendre en dessous (au plus { $removable } peuvent être retirés)
+msg-not-submitted-award = la demande est au statut « { $status } » ; seules les demandes soumises reçoivent une attribution
+msg-budget-exhausted = la valeur de l'aide attribuée est de { $aid } ; il reste { $remaining } au budget de l'appel
+msg-not-a-draft-change = la demande est au statut « { $status } » ; seuls les brouillons se modifient
+msg-not-a-draft-submit = la demande est au statut « { $status } » ; seul un brouillon se soumet
+msg-not-submitted-review = la demande est au statut « { $status } » ; seules les demandes soumises sont évaluées
+msg-not-submitted-decide = la demande est au statut « { $status } » ; seules les demandes soumises font l'objet d'une décision
+msg-score-range = doit être compris entre 0 et { $max }
+msg-already-reviewed = { $reviewer } a déjà évalué cette demande
+msg-distribution-out-of-order = le fonds a distribué le { $latest } ; une nouvelle distribution ne peut pas être datée d'avant
+msg-write-down-above-investment = le fonds porte { $carried } dans { $facility } ; impossible de déprécier { $amount }
+msg-cost-above-investment = le fonds porte { $carried } d'investissement dans cette installation ; impossible de rembourser { $cost } de coût
+msg-valuation-below-books = une VNI de { $nav } ferait passer les investissements ({ $carried }) sous zéro
+msg-price-version-exists = un prix au { $date } existe ; un nouveau prix prend une nouvelle date d'effet
+msg-no-price = l'installation n'a pas de prix catalogue en vigueur le { $date }
+msg-floor-breach = le compte { $code } { $name }{ $party ->
+        [none] {""}
+       *[other] {" "}pour la partie { $party }
+    } s'établirait à { $held }{ $side ->
+        [credit] {" "}en solde créditeur
+       *[debit] {""}
+    } le { $date }, première date où il passerait sous zéro ; il ne le doit pas à partir du { $from }
+msg-account-code-taken = le code de compte { $code } existe déjà dans ce fonds
+msg-already-reversed = l'écriture { $entry } est déjà contrepassée
+msg-account-kept-by-grants = le compte { $code } porte les budgets des appels de subventions et l'aide des attributions, que seuls les appels, attributions, consommations et expirations font varier (alimentez ou prélevez le pool sur le compte 1010)
+msg-unknown-account = aucun compte { $code } dans ce fonds
+msg-seniority-taken = le fonds a déjà une tranche de rang { $seniority }
+msg-tranche-name-taken = le fonds a déjà une tranche nommée « { $name } »
+msg-source-name-taken = une source nommée « { $name } » existe
+msg-lei-taken = le LEI { $lei } appartient à une autre source
+msg-facility-name-taken = une installation nommée « { $name } » existe
+msg-fund-name-taken = un fonds nommé « { $name } » existe
+msg-call-name-taken = un appel de subventions nommé « { $name } » existe
+msg-username-taken = l'utilisateur { $username } existe
+msg-quarters-range = doit être de 0 à { $max } trimestres après « from »
+msg-usage-batch-size = doit contenir de 1 à { $max } relevés
+msg-limit-range = doit être compris entre 1 et { $max }
+msg-not-an-sme = pas une PME : avec ses entreprises partenaires et liées, la société compte { $awu } unités de travail annuel, un chiffre d'affaires de { $turnover } et un total du bilan de { $balance_sheet }, au-delà des plafonds des moyennes entreprises (moins de 250 UTA et un chiffre d'affaires jusqu'à 50 000 000,00 EUR ou un bilan jusqu'à 43 000 000,00 EUR)
+msg-publicly-controlled = pas une PME : des organismes publics détiennent { $percent } du capital ou des droits de vote, 25 % ou plus (recommandation 2003/361, art. 3, par. 4), et aucune des exceptions de l'art. 3, par. 2, ne s'applique
+msg-undeclared = { $what } doit être déclaré
+msg-sector-excluded = une aide de minimis ne peut pas aller à : { $sector } (règlement 2023/2831, art. 1er, par. 1) ; l'activité principale est NACE { $nace }
+msg-in-difficulty = une aide RGEC ne peut pas aller à une entreprise en difficulté (RGEC, art. 1er, par. 4, point c)
+msg-recovery-order = une aide RGEC ne peut pas aller à une entreprise faisant l'objet d'une injonction de récupération en suspens (RGEC, art. 1er, par. 4, point a)
+msg-bonus-not-allowed = cet appel n'admet pas la majoration de collaboration ou de diffusion de l'art. 25, par. 6, point b
+msg-cumulation-exceeded = les aides pour les mêmes coûts ne peuvent pas se cumuler au-delà de { $highest } : d'autres aides de { $other } représentent { $other_percent } des { $costs } de coûts admissibles, ce qui ne laisse rien pour cette attribution
+msg-not-in-eu = pas établie dans l'UE à 27 : { $reason }
+msg-call-not-open = l'appel ouvre le { $at } UTC
+msg-call-closed = l'appel a fermé le { $at } UTC
+msg-hours-above-maximum = { $requested } heures GPU demandées, au-delà du maximum de l'appel de { $maximum } par attribution
+msg-facility-not-eligible = l'installation n'est pas admissible dans cet appel
+msg-period-ends-before-start = la période finit ({ $end }) avant de commencer ({ $start })
+msg-period-too-long = la période dure plus de { $max } jours
+msg-de-minimis-exceeded = plafond de minimis dépassé : sur les trois années jusqu'au { $date }, { $scope ->
+        [group] les membres de l'entreprise unique
+       *[single] l'entreprise
+    } : { $members } ; cela fait { $prior }, et avec { $requested } demandés { $total }, au-delà de { $ceiling } (au plus { $headroom } peuvent encore être accordés)
+msg-de-minimis-member = { $name } ({ $key }) a déclaré { $declared } reçus ailleurs et s'est vu accorder { $granted } ici
+msg-too-few-reviews = la demande a { $have } évaluation(s) ; l'appel en exige au moins { $need }
+msg-score-below-minimum = la note moyenne { $average } est inférieure au minimum de l'appel, { $minimum }
+msg-above-requested = { $awarded } heures GPU, c'est plus que les { $requested } demandées ; les heures ne peuvent qu'être revues à la baisse
+msg-zero-hours = une attribution exige plus de zéro heure GPU
+msg-capacity-short = { $quarter } : l'installation a { $free } heures GPU libres sur { $capacity } ; l'attribution en demande { $wanted }
