@@ -324,6 +324,47 @@ crate::said_by_message!(CumulationExceeded, DeMinimisExceeded);
 mod tests {
     use super::*;
 
+    fn exceeded_by_two_members() -> DeMinimisExceeded {
+        let member = |name: &str, key: &str, declared, granted| MemberAid {
+            name: name.into(),
+            key: key.into(),
+            declared: Cents::new(declared),
+            granted_here: Cents::new(granted),
+        };
+        DeMinimisExceeded {
+            date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default(),
+            members: vec![member("Alpha", "DE:HRB1", 12_000_000, 5_000_000), member("Beta", "FR:B2", 0, 3_000_000)],
+            prior: Cents::new(20_000_000),
+            requested: Cents::new(10_000_050),
+            total: Cents::new(30_000_050),
+            ceiling: Cents::new(30_000_000),
+            headroom: Cents::new(10_000_000),
+        }
+    }
+
+    #[test]
+    fn a_de_minimis_refusal_names_every_member_in_each_language() {
+        let exceeded = exceeded_by_two_members();
+        assert_eq!(
+            exceeded.to_string(),
+            "de minimis ceiling exceeded: in the three years to 2026-11-26, the single undertaking's members: \
+             Alpha (DE:HRB1) declared EUR 120000.00 received elsewhere and was granted EUR 50000.00 here; \
+             Beta (FR:B2) declared EUR 0.00 received elsewhere and was granted EUR 30000.00 here; that is \
+             EUR 200000.00, and with EUR 100000.50 requested EUR 300000.50, above EUR 300000.00 (at most \
+             EUR 100000.00 more can be granted)"
+        );
+        let german = exceeded.message().in_lang(crate::i18n::Lang::De);
+        for part in
+            ["26. November 2026", "Alpha (DE:HRB1) hat 120.000,00\u{a0}EUR", "Beta (FR:B2)", "300.000,50\u{a0}EUR"]
+        {
+            assert!(german.contains(part), "{part:?} missing from {german}");
+        }
+        let french = exceeded.message().in_lang(crate::i18n::Lang::Fr);
+        for part in ["26 novembre 2026", "les membres de l'entreprise unique", "100\u{a0}000,50\u{a0}EUR"] {
+            assert!(french.contains(part), "{part:?} missing from {french}");
+        }
+    }
+
     fn d(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
     }
