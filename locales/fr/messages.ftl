@@ -30,7 +30,7 @@ msg-floor-breach = le compte { $code } { $name }{ $party ->
     } le { $date }, première date où il passerait sous zéro ; il ne le doit pas à partir du { $from }
 msg-account-code-taken = le code de compte { $code } existe déjà dans ce fonds
 msg-already-reversed = l'écriture { $entry } est déjà contrepassée
-msg-account-kept-by-grants = le compte { $code } porte les budgets des appels de subventions et l'aide des attributions, que seuls les appels, attributions, consommations et expirations font varier (alimentez ou prélevez le pool sur le compte 1010)
+msg-account-kept-by-grants = le compte { $code } porte les budgets des appels à propositions et l'aide des attributions, que seuls les appels, attributions, consommations et expirations font varier (alimentez ou prélevez le pool sur le compte 1010)
 msg-unknown-account = aucun compte { $code } dans ce fonds
 msg-seniority-taken = le fonds a déjà une tranche de rang { $seniority }
 msg-tranche-name-taken = le fonds a déjà une tranche nommée « { $name } »
@@ -38,7 +38,7 @@ msg-source-name-taken = une source nommée « { $name } » existe
 msg-lei-taken = le LEI { $lei } appartient à une autre source
 msg-facility-name-taken = une installation nommée « { $name } » existe
 msg-fund-name-taken = un fonds nommé « { $name } » existe
-msg-call-name-taken = un appel de subventions nommé « { $name } » existe
+msg-call-name-taken = un appel à propositions nommé « { $name } » existe
 msg-username-taken = l'utilisateur { $username } existe
 msg-quarters-range = doit être de 0 à { $max } trimestres après « from »
 msg-usage-batch-size = doit contenir de 1 à { $max } relevés

@@ -41,7 +41,7 @@ const AWAITING_DECISION: [&str; 2] = ["submitted", "under_review"];
 const APPLICATIONS_SHOWN_MAX: i64 = 500;
 fn call_table(calls: &[GrantCall], role: Role) -> Table {
     let mut table =
-        Table::new("Grant calls", &["Call", "Opens", "Closes", "Aid basis", "#Budget", "#Remaining", "Status"]);
+        Table::new("Grant calls", &["Grant call", "Opens", "Closes", "Aid basis", "#Budget", "#Remaining", "Status"]);
     for call in calls {
         let status = if call.open { "open" } else { "closed" };
         let name = match role {
@@ -68,7 +68,7 @@ fn call_table(calls: &[GrantCall], role: Role) -> Table {
 async fn calls_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
     session.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Sme])?;
     let (calls, aid) = state.db(|conn| Ok((grants::list_calls(conn)?, register::aid_granted(conn, None)?))).await?;
-    let mut card = Card::new("Calls").with(Section::Table(call_table(&calls, session.principal.role)));
+    let mut card = Card::new("Grant calls").with(Section::Table(call_table(&calls, session.principal.role)));
     if session.principal.role == Role::Staff {
         card = card.with(Section::Links(vec![link("Open a grant call", "/grant-calls/new")]));
     }
@@ -184,7 +184,7 @@ async fn call_page(
     let call = &summary.call;
     let page = Page::new(session.layout(req.path()), verbatim(call.name.clone()))
         .flash(Done::from_query(&req))
-        .card(Card::new("Call").with(Section::Facts(vec![
+        .card(Card::new("Grant call").with(Section::Facts(vec![
             fact("Budget", eur(call.budget)),
             fact("Committed to awards", eur(call.committed)),
             fact("Remaining", eur(call.remaining)),
