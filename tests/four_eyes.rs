@@ -369,7 +369,49 @@ async fn role_changes_need_a_second_admin(app: TestApp) {
     assert_eq!(own_approval.body["type"], "/problems/own-account", "{}", own_approval.text);
 }
 
+/// A new bank account redirects what investors pay: with four eyes on, one admin proposes it,
+/// another approves it, and the notices print it only then.
+async fn a_bank_account_change_needs_a_second_admin(app: TestApp) {
+    let (alice, bruno) = (app.token(Role::Admin, "alice-admin"), app.token(Role::Admin, "bruno-admin"));
+    let fund = gigafactories(&app).await;
+    let path = format!("/api/v1/funds/{fund}/bank-account");
+    let before = app.get(&path, &app.staff()).await;
+    assert_eq!(before.status, 200, "{}", before.text);
+    let direct = json!({"account_holder": "Elsewhere Ltd", "iban": "DE89 3704 0044 0532 0130 00"});
+    let refused = app.send(app.client.put(format!("{}{path}", app.address)).bearer_auth(&alice).json(&direct)).await;
+    assert_problem(&refused, 422, None);
+    assert_eq!(refused.body["type"], "/problems/four-eyes-required", "{}", refused.text);
+    let body = json!({"kind": "bank_account", "fund_id": fund, "account_holder": "Elsewhere Ltd",
+        "iban": "de89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX"});
+    assert_eq!(app.post("/api/v1/proposals", &app.staff(), &body).await.status, 403, "staff do not propose it");
+    let invalid = json!({"kind": "bank_account", "fund_id": fund, "account_holder": "Elsewhere Ltd",
+        "iban": "DE89 3704 0044 0532 0130 01"});
+    assert_problem(&app.post("/api/v1/proposals", &alice, &invalid).await, 400, Some("iban"));
+    let proposal = app.post("/api/v1/proposals", &alice, &body).await;
+    assert_eq!(proposal.status, 201, "{}", proposal.text);
+    assert_eq!(proposal.body["preview"]["iban"], "DE89370400440532013000", "{}", proposal.text);
+    let id = proposal.body["id"].as_str().expect("id");
+    let approval = json!({"revision": proposal.body["revision"]});
+    let url = format!("/api/v1/proposals/{id}/approval");
+    assert_eq!(app.post(&url, &app.token(Role::Staff, "stella"), &approval).await.status, 403, "nor decide it");
+    assert_eq!(app.post(&url, &alice, &approval).await.body["type"], "/problems/own-proposal");
+    assert_eq!(app.get(&path, &app.staff()).await.body, before.body, "nothing changed before approval");
+    let approved = app.post(&url, &bruno, &approval).await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let after = app.get(&path, &app.staff()).await;
+    assert_eq!(after.body["iban"], "DE89370400440532013000", "{}", after.text);
+    assert_eq!(after.body["account_holder"], "Elsewhere Ltd", "{}", after.text);
+    let decided = app.get(&format!("/api/v1/proposals/{id}"), &alice).await;
+    assert_eq!(
+        (decided.body["proposed_by"].as_str(), decided.body["decided_by"].as_str()),
+        (Some("admin:alice-admin"), Some("admin:bruno-admin")),
+        "{}",
+        decided.text
+    );
+}
+
 on_both_backends!(spawn = super::four_eyes_demo;
+    a_bank_account_change_needs_a_second_admin,
     role_changes_need_a_second_admin,
     a_distribution_takes_effect_only_when_another_staff_user_approves_it,
     a_proposal_whose_preview_changed_is_refused_and_shown_again,

@@ -84,6 +84,7 @@ proposal-write-down = Abschreibung
 proposal-reversal = Stornierung
 proposal-facility-price = Preis einer Einrichtung
 proposal-user-role = Rollenwechsel
+proposal-bank-account = Bankverbindung
 status-partial = Teilweise bezahlt
 status-late = überfällig
 programme-eib-group = EIB-Gruppe

@@ -84,6 +84,7 @@ proposal-write-down = Write-down
 proposal-reversal = Reversal
 proposal-facility-price = Facility price
 proposal-user-role = Role change
+proposal-bank-account = Bank account
 status-partial = Partly paid
 status-late = late
 programme-eib-group = EIB Group

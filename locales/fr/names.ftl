@@ -84,6 +84,7 @@ proposal-write-down = Dépréciation
 proposal-reversal = Contrepassation
 proposal-facility-price = Prix d’une installation
 proposal-user-role = Changement de rôle
+proposal-bank-account = Compte bancaire
 status-partial = Payé en partie
 status-late = en retard
 programme-eib-group = Groupe BEI

@@ -35,10 +35,13 @@ pub enum ProposalKind {
     FacilityPrice,
     /// A user's new role (`subject`: the user); proposed and approved by admins.
     UserRole,
+    /// The bank account a fund's notices print (`subject`: the fund); proposed and approved by
+    /// admins, since a changed account redirects investors' money.
+    BankAccount,
 }
 
 impl ProposalKind {
-    pub const ALL: [ProposalKind; 10] = [
+    pub const ALL: [ProposalKind; 11] = [
         ProposalKind::Distribution,
         ProposalKind::CapitalCall,
         ProposalKind::ManualEntry,
@@ -49,6 +52,7 @@ impl ProposalKind {
         ProposalKind::Reversal,
         ProposalKind::FacilityPrice,
         ProposalKind::UserRole,
+        ProposalKind::BankAccount,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,13 +67,15 @@ impl ProposalKind {
             ProposalKind::Reversal => "reversal",
             ProposalKind::FacilityPrice => "facility_price",
             ProposalKind::UserRole => "user_role",
+            ProposalKind::BankAccount => "bank_account",
         }
     }
 
-    /// Who proposes and decides it: admins manage users, staff everything else.
+    /// Who proposes and decides it: admins manage users and the funds' bank accounts, staff
+    /// everything else.
     pub fn decided_by(self) -> super::roles::Role {
         match self {
-            ProposalKind::UserRole => super::roles::Role::Admin,
+            ProposalKind::UserRole | ProposalKind::BankAccount => super::roles::Role::Admin,
             _ => super::roles::Role::Staff,
         }
     }

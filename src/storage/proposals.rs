@@ -142,6 +142,15 @@ pub enum Operation {
         #[serde(default)]
         party_id: Option<String>,
     },
+    /// The bank account a fund's notices print (admins propose and decide).
+    BankAccount {
+        fund_id: String,
+        account_holder: String,
+        /// Spaces allowed.
+        iban: String,
+        #[serde(default)]
+        bic: Option<String>,
+    },
 }
 
 impl Operation {
@@ -157,6 +166,7 @@ impl Operation {
             Operation::Reversal { .. } => ProposalKind::Reversal,
             Operation::FacilityPrice { .. } => ProposalKind::FacilityPrice,
             Operation::UserRole { .. } => ProposalKind::UserRole,
+            Operation::BankAccount { .. } => ProposalKind::BankAccount,
         }
     }
 
@@ -167,7 +177,8 @@ impl Operation {
             | Operation::CapitalCall { fund_id, .. }
             | Operation::ManualEntry { fund_id, .. }
             | Operation::WaterfallTerms { fund_id, .. }
-            | Operation::WriteDown { fund_id, .. } => fund_id,
+            | Operation::WriteDown { fund_id, .. }
+            | Operation::BankAccount { fund_id, .. } => fund_id,
             Operation::GrantAward { application_id, .. } | Operation::GrantRejection { application_id, .. } => {
                 application_id
             }
@@ -459,6 +470,12 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
             // both before this runs (it knows who they are).
             let change = super::users::AccountChange::ChangeRole { role: *role, party_id: party_id.clone() };
             to_value(super::users::change_account(conn, user_id, change, "", actor)?)
+        }
+        Operation::BankAccount { fund_id, account_holder, iban, bic } => {
+            let account = crate::domain::payment::BankAccount::parse(account_holder, iban, bic.as_deref())
+                .map_err(|(field, reason)| AppError::field(field, reason))?;
+            super::funds::set_bank_account(conn, fund_id, &account)?;
+            to_value(account)
         }
     }
 }

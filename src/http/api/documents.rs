@@ -334,13 +334,15 @@ pub struct BankAccountRequest {
 }
 
 /// Registers the account a fund's call notices print (admin: a changed account redirects
-/// investors' money, so fund staff cannot change it).
+/// investors' money, so fund staff cannot change it). With four eyes on, it is proposed by one
+/// admin and approved by another (`POST /proposals`, kind `bank_account`).
 #[utoipa::path(put, path = "/funds/{fund_id}/bank-account", tag = "documents", security(("bearer" = [])),
     params(("fund_id" = String, Path, format = Uuid)), request_body = BankAccountRequest,
     responses((status = 200, body = BankAccount),
         (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
         (status = 403, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "four eyes are on: propose the change", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn put_bank_account(
     state: web::Data<AppState>,
     principal: Principal,
@@ -348,6 +350,7 @@ pub async fn put_bank_account(
     body: ValidJson<BankAccountRequest>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Admin])?;
+    super::proposals::require_proposal(&state, "a change of bank account")?;
     let fund_id = parse_id("fund_id", &path)?;
     let account = BankAccount::parse(&body.value.account_holder, &body.value.iban, body.value.bic.as_deref())
         .map_err(|(field, reason)| AppError::field(field, reason))?;

@@ -80,6 +80,9 @@ fn summary(proposal: &Proposal) -> String {
             let party = if party.is_empty() { String::new() } else { format!(" for party {party}") };
             format!("user {} becomes {}{party}", field("user_id"), field("role"))
         }
+        ProposalKind::BankAccount => {
+            format!("{}, IBAN {} for fund {}", field("account_holder"), field("iban"), field("fund_id"))
+        }
     }
 }
 
