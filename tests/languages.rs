@@ -147,6 +147,46 @@ async fn a_refusal_with_figures_reads_in_the_pages_language(app: TestApp) {
     assert_eq!(api.body["errors"][0]["reason"], english.as_str(), "{}", api.text);
 }
 
+/// A facility's refused usage rows read in the upload page's language, each with its figures.
+async fn refused_usage_rows_read_in_the_pages_language(app: TestApp) {
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    let operator = fixture.users.iter().find(|u| u.username == "seine-operator").expect("demo facility user");
+    let csv = "record_id,award_id,gpu_hours,period_start,period_end\n\
+        de-1,01a00000-0000-7000-8000-000000000000,5,2026-01-05T08:00:00Z,2026-01-05T20:00:00Z\n\
+        de-2,01a00000-0000-7000-8000-000000000000,0,2026-01-05T08:00:00Z,2026-01-05T20:00:00Z\n";
+    for (accept, words) in [
+        (
+            "de",
+            [
+                "abgelehnt (not-this-facility): keine Bewilligung mit dieser Kennung an Ihrer Anlage",
+                "gpu_hours muss größer als null sein",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "refusé (not-this-facility) : aucune attribution avec cet identifiant dans votre installation",
+                "gpu_hours doit être supérieur à zéro",
+            ],
+        ),
+    ] {
+        let browser = sign_in(&app, &operator.username, &operator.password, accept).await;
+        let page = get(&browser, &app, "/facility/usage").await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", hidden(&page.text, "csrf_token"))
+            .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("usage.csv"));
+        let sent =
+            browser.post(format!("{}/facility/usage", app.address)).multipart(form).send().await.expect("upload");
+        let result = read(sent).await;
+        assert_eq!(result.status, 200, "{}", result.text);
+        for part in words {
+            assert!(result.text.contains(part), "{accept}: the result should say {part:?}: {}", result.text);
+        }
+    }
+}
+
 /// The sign-in page after a refused sign-in, asked in `accept_language`.
 async fn sign_in_refused(app: &TestApp, username: &str, password: &str, accept_language: &str) -> String {
     let browser = reqwest::Client::builder().cookie_store(true).build().expect("client");
@@ -173,6 +213,7 @@ async fn sign_in_refused(app: &TestApp, username: &str, password: &str, accept_l
 
 on_both_backends!(
     a_refusal_with_figures_reads_in_the_pages_language,
+    refused_usage_rows_read_in_the_pages_language,
     every_page_of_every_demo_user_reads_in_french_and_german,
     the_switch_and_the_stored_preference_choose_the_language,
 );

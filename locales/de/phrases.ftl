@@ -38,3 +38,4 @@ page-reversal-explained = Die Stornierung bucht diese Zeilen, die der Buchung mi
 page-user = Benutzer { $name }
 page-related-enterprise-field = Verbundenes Unternehmen { $number }: { $field }
 page-cash-flows-of = Zahlungsströme und NAV: { $fund }
+page-usage-refused = abgelehnt ({ $code }): { $reason }

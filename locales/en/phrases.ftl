@@ -38,3 +38,4 @@ page-reversal-explained = The reversal posts these lines, the entry's own with d
 page-user = User { $name }
 page-related-enterprise-field = Related enterprise { $number }: { $field }
 page-cash-flows-of = Cash flows and NAV: { $fund }
+page-usage-refused = refused ({ $code }): { $reason }

@@ -38,3 +38,4 @@ page-reversal-explained = La contrepassation comptabilise ces lignes, celles de 
 page-user = Utilisateur { $name }
 page-related-enterprise-field = Entreprise liée { $number } : { $field }
 page-cash-flows-of = Flux de trésorerie et VL : { $fund }
+page-usage-refused = refusé ({ $code }) : { $reason }

@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use super::grants::subsidy_of;
 use super::hours::GpuHours;
 use super::money::{Cents, MoneyError};
+use crate::i18n::message::{Message, Wording};
 
 /// Records one batch may carry.
 pub const USAGE_BATCH_RECORDS_MAX: usize = 10_000;
@@ -93,7 +94,11 @@ pub enum RecordOutcome {
         entry_id: String,
     },
     /// Not counted.
-    Refused { code: String, reason: String },
+    Refused {
+        code: String,
+        #[schema(value_type = String)]
+        reason: Wording,
+    },
 }
 
 /// What a batch does to one award.
@@ -125,7 +130,7 @@ impl BatchPlan {
     }
 }
 
-fn refused(code: &str, reason: impl Into<String>) -> RecordOutcome {
+fn refused(code: &str, reason: Message) -> RecordOutcome {
     RecordOutcome::Refused { code: code.into(), reason: reason.into() }
 }
 
@@ -135,25 +140,23 @@ fn check_fields(record: &UsageRecord, gpus_per_record_max: i64) -> Option<Record
     if id.is_empty() || id.len() > RECORD_ID_LENGTH_MAX || !id.chars().all(|c| c.is_ascii_graphic()) {
         return Some(refused(
             "invalid-record-id",
-            format!("record_id must be 1 to {RECORD_ID_LENGTH_MAX} visible ASCII characters"),
+            Message::new("msg-usage-record-id").count("max", RECORD_ID_LENGTH_MAX),
         ));
     }
     if record.gpu_hours.is_zero() {
-        return Some(refused("zero-hours", "gpu_hours must be greater than zero"));
+        return Some(refused("zero-hours", Message::new("msg-usage-zero-hours")));
     }
     if record.period_end <= record.period_start {
-        return Some(refused("invalid-period", "period_end must be after period_start"));
+        return Some(refused("invalid-period", Message::new("msg-usage-period")));
     }
     let period_micros = (record.period_end - record.period_start).num_microseconds().unwrap_or(i64::MAX);
     if !holds_hours(record.gpu_hours, period_micros, gpus_per_record_max) {
         return Some(refused(
             "implausible-hours",
-            format!(
-                "{} GPU-hours do not fit in the period: at most {} GPUs for {} s",
-                record.gpu_hours,
-                gpus_per_record_max,
-                period_micros / 1_000_000
-            ),
+            Message::new("msg-usage-implausible")
+                .hours("hours", record.gpu_hours)
+                .count("gpus", gpus_per_record_max)
+                .count("seconds", period_micros / 1_000_000),
         ));
     }
     None
@@ -179,7 +182,7 @@ pub fn evaluate_batch(
             outcome
         } else {
             match awards.get(&record.award_id).filter(|a| a.facility_id == facility.id) {
-                None => refused("not-this-facility", "no award with this id at your facility"),
+                None => refused("not-this-facility", Message::new("msg-usage-not-this-facility")),
                 Some(award) => {
                     let before = *used.get(record.award_id.as_str()).unwrap_or(&award.used);
                     let outcome = debit(record, award, before)?;
@@ -213,31 +216,31 @@ fn replay(record: &UsageRecord, original: &UsageRecord, subsidy: Cents, entry_id
     if record == original {
         RecordOutcome::Replayed { subsidy, entry_id: entry_id.to_string() }
     } else {
-        refused("record-id-conflict", "this record_id was already counted with other content")
+        refused("record-id-conflict", Message::new("msg-usage-record-id-conflict"))
     }
 }
 
 /// Debits one record from an award that has `before` hours used.
 fn debit(record: &UsageRecord, award: &AwardMeter, before: GpuHours) -> Result<RecordOutcome, MoneyError> {
     if !award.running {
-        return Ok(refused("award-not-running", "the award has ended (completed or lapsed) or was never made"));
+        return Ok(refused("award-not-running", Message::new("msg-usage-award-not-running")));
     }
     let start = record.period_start.date();
     let end = record.period_end.date();
     if start < award.start_date || end > award.end_date {
         return Ok(refused(
             "outside-award-period",
-            format!("the award runs from {} to {}", award.start_date, award.end_date),
+            Message::new("msg-usage-outside-period").date("start", award.start_date).date("end", award.end_date),
         ));
     }
     let remaining = award.awarded.saturating_sub(before);
     if record.gpu_hours > remaining {
         return Ok(refused(
             "above-award-hours",
-            format!(
-                "{} GPU-hours would take the award above its {} hours: {} remain",
-                record.gpu_hours, award.awarded, remaining
-            ),
+            Message::new("msg-usage-above-award")
+                .hours("hours", record.gpu_hours)
+                .hours("awarded", award.awarded)
+                .hours("remaining", remaining),
         ));
     }
     let after = before.saturating_add(record.gpu_hours);
@@ -336,7 +339,7 @@ mod tests {
         // 10 h x EUR 3.33 x 70% = EUR 23.31.
         assert_eq!(plan.debits[0].subsidy, Cents::new(2_331));
         if let RecordOutcome::Refused { reason, .. } = &plan.outcomes[2] {
-            assert!(reason.contains("4.000 remain"), "{reason}");
+            assert!(reason.english().contains("4.000 remain"), "{reason}");
         }
     }
 
@@ -399,7 +402,7 @@ mod tests {
             ["implausible-hours", "invalid-period", "accepted", "implausible-hours", "accepted", "implausible-hours"]
         );
         if let RecordOutcome::Refused { reason, .. } = &plan.outcomes[0] {
-            assert_eq!(reason, "500.000 GPU-hours do not fit in the period: at most 1000 GPUs for 1 s");
+            assert_eq!(reason.english(), "500.000 GPU-hours do not fit in the period: at most 1000 GPUs for 1 s");
         }
     }
 

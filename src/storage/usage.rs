@@ -54,7 +54,9 @@ pub struct RefusedRecord {
     pub index: usize,
     pub record_id: String,
     pub code: String,
-    pub reason: String,
+    /// Why, in English; the facility's upload page says it in its reader's language.
+    #[schema(value_type = String)]
+    pub reason: crate::error::Wording,
 }
 
 /// The answer to a batch. Records that count are `accepted`: new now, or `replayed` (sent

@@ -81,8 +81,17 @@ pub async fn report_usage(
     principal: Principal,
     body: ValidJson<UsageBatchRequest>,
 ) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(ingest_batch(&state, &principal, body.value).await?))
+}
+
+/// Counts a facility's batch of usage records (the API's answer, and the upload page's).
+pub async fn ingest_batch(
+    state: &AppState,
+    principal: &Principal,
+    batch: UsageBatchRequest,
+) -> AppResult<usage::UsageReport> {
     principal.require(&[Role::Facility])?;
-    let requests = body.value.records;
+    let requests = batch.records;
     if requests.is_empty() || requests.len() > USAGE_BATCH_RECORDS_MAX {
         return Err(AppError::invalid(
             "records",
@@ -101,6 +110,5 @@ pub async fn report_usage(
         .collect();
     let facility_id = principal.subject.clone();
     let actor = principal.actor();
-    let report = state.db(move |conn| write_tx(conn, |c| usage::ingest(c, &facility_id, &records, &actor))).await?;
-    Ok(HttpResponse::Ok().json(report))
+    state.db(move |conn| write_tx(conn, |c| usage::ingest(c, &facility_id, &records, &actor))).await
 }

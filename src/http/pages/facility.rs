@@ -17,8 +17,9 @@ use crate::domain::roles::Role;
 use crate::domain::usage::USAGE_BATCH_RECORDS_MAX;
 use crate::error::AppError;
 use crate::http::api::usage as api;
-use crate::http::extract::{parse_json, ValidJson};
+use crate::http::extract::parse_json;
 use crate::http::AppState;
+use crate::storage::usage::UsageReport;
 use crate::storage::{awards, structure};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -204,22 +205,19 @@ fn row_of(field: &str) -> String {
     }
 }
 
-fn result_card(body: &[u8], report: &Value) -> Card {
-    let refusals: Vec<&Value> =
-        report.get("refusals").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+fn result_card(body: &[u8], report: &UsageReport) -> Card {
     let records: Vec<Value> = serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v.get("records").and_then(Value::as_array).cloned())
         .unwrap_or_default();
-    let count = |key: &str| report.get(key).and_then(Value::as_u64).unwrap_or(0).to_string();
+    let count = |n: usize| n.to_string();
+    let lang = crate::i18n::Lang::current();
     let mut table = Table::new("Result by row", &["Row", "Record id", "Award", "#GPU-hours", "Result"]);
     for (index, record) in records.iter().enumerate() {
-        let refusal = refusals.iter().find(|r| r.get("index").and_then(Value::as_u64) == Some(index as u64));
-        let result = match refusal {
-            Some(r) => format!(
-                "refused ({}): {}",
-                r.get("code").and_then(Value::as_str).unwrap_or_default(),
-                r.get("reason").and_then(Value::as_str).unwrap_or_default()
+        let result = match report.refusals.iter().find(|r| r.index == index) {
+            Some(refusal) => phrase(
+                "page-usage-refused",
+                &[("code", refusal.code.clone()), ("reason", refusal.reason.in_lang(lang))],
             ),
             None => "counted".to_string(),
         };
@@ -234,10 +232,10 @@ fn result_card(body: &[u8], report: &Value) -> Card {
     }
     Card::new("Result")
         .with(Section::Facts(vec![
-            super::view::fact("Rows", count("records")),
-            super::view::fact("Counted now", count("new")),
-            super::view::fact("Already counted before (replays)", count("replayed")),
-            super::view::fact("Refused", count("refused")),
+            super::view::fact("Rows", count(report.records)),
+            super::view::fact("Counted now", count(report.new)),
+            super::view::fact("Already counted before (replays)", count(report.replayed)),
+            super::view::fact("Refused", count(report.refused)),
         ]))
         .with(Section::Table(table))
 }
@@ -257,10 +255,7 @@ async fn upload_post(state: web::Data<AppState>, session: Session, payload: Mult
                 error.field_errors().iter().map(|f| format!("{}: {}", row_of(&f.field), f.reason)).collect::<Vec<_>>();
             AppError::field("file", if errors.is_empty() { error.to_string() } else { errors.join("; ") })
         })?;
-        let response =
-            api::report_usage(state.clone(), session.principal.clone(), ValidJson { value, raw: raw.clone().into() })
-                .await?;
-        let report = super::forms::response_json(response).await?;
+        let report = api::ingest_batch(&state, &session.principal, value).await?;
         Ok::<_, AppError>((raw, report))
     }
     .await;
