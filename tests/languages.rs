@@ -184,6 +184,18 @@ async fn refused_usage_rows_read_in_the_pages_language(app: TestApp) {
         for part in words {
             assert!(result.text.contains(part), "{accept}: the result should say {part:?}: {}", result.text);
         }
+        // A file refused as a whole says why in the page's language too.
+        let page = get(&browser, &app, "/facility/usage").await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", hidden(&page.text, "csrf_token"))
+            .part("file", reqwest::multipart::Part::bytes(b"id,hours\n1,2\n".to_vec()).file_name("usage.csv"));
+        let sent =
+            browser.post(format!("{}/facility/usage", app.address)).multipart(form).send().await.expect("upload");
+        let refused = read(sent).await;
+        assert_eq!(refused.status, 400, "{}", refused.text);
+        let header =
+            if accept == "de" { "die Kopfzeile muss die Spalten" } else { "la ligne d&#39;en-tête doit nommer" };
+        assert!(refused.text.contains(header), "{accept}: {}", refused.text);
     }
 }
 

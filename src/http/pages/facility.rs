@@ -15,7 +15,7 @@ use super::{render, render_status, PageResult, Session};
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::roles::Role;
 use crate::domain::usage::USAGE_BATCH_RECORDS_MAX;
-use crate::error::AppError;
+use crate::error::{AppError, Message};
 use crate::http::api::usage as api;
 use crate::http::extract::parse_json;
 use crate::http::AppState;
@@ -142,13 +142,16 @@ async fn read_upload(mut payload: Multipart) -> Result<(FormData, Vec<u8>), AppE
     let mut fields = Vec::new();
     let mut file = Vec::new();
     while let Some(part) = payload.next().await {
-        let mut part = part.map_err(|e| AppError::field("file", format!("the upload could not be read: {e}")))?;
+        let mut part = part.map_err(unreadable)?;
         let name = part.name().unwrap_or_default().to_string();
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|e| AppError::field("file", format!("the upload could not be read: {e}")))?;
+            let chunk = chunk.map_err(unreadable)?;
             if bytes.len() + chunk.len() > USAGE_FILE_BYTES_MAX {
-                return Err(AppError::field("file", format!("larger than {USAGE_FILE_BYTES_MAX} bytes")));
+                return Err(AppError::invalid(
+                    "file",
+                    Message::new("msg-upload-too-large").count("max", USAGE_FILE_BYTES_MAX),
+                ));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -161,23 +164,38 @@ async fn read_upload(mut payload: Multipart) -> Result<(FormData, Vec<u8>), AppE
     Ok((FormData(fields), file))
 }
 
+fn unreadable(error: actix_multipart::MultipartError) -> AppError {
+    AppError::invalid("file", Message::new("msg-upload-unreadable").text("error", error.to_string()))
+}
+
 /// The API body for a usage file: one record per row, named by the header.
 pub fn usage_body(file: &[u8]) -> Result<Vec<u8>, AppError> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(file);
-    let headers = reader.headers().map_err(|e| AppError::field("file", format!("not a CSV file: {e}")))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| AppError::invalid("file", Message::new("msg-upload-not-csv").text("error", e.to_string())))?
+        .clone();
     let positions: Vec<usize> = USAGE_COLUMNS
         .iter()
         .map(|column| {
             headers.iter().position(|h| h.eq_ignore_ascii_case(column)).ok_or_else(|| {
-                AppError::field("file", format!("the header row must name the columns {}", USAGE_COLUMNS.join(",")))
+                AppError::invalid("file", Message::new("msg-upload-columns").text("columns", USAGE_COLUMNS.join(",")))
             })
         })
         .collect::<Result<_, _>>()?;
     let mut records = Vec::new();
     for (index, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| AppError::field("file", format!("row {}: {e}", index + 2)))?;
+        let row = row.map_err(|e| {
+            AppError::invalid(
+                "file",
+                Message::new("msg-upload-row").count("row", index + 2).text("error", e.to_string()),
+            )
+        })?;
         if records.len() == USAGE_BATCH_RECORDS_MAX {
-            return Err(AppError::field("file", format!("more than {USAGE_BATCH_RECORDS_MAX} rows")));
+            return Err(AppError::invalid(
+                "file",
+                Message::new("msg-upload-rows").count("max", USAGE_BATCH_RECORDS_MAX),
+            ));
         }
         let cell = |column: usize| row.get(positions[column]).unwrap_or_default().to_string();
         records.push(json!({
@@ -251,8 +269,11 @@ async fn upload_post(state: web::Data<AppState>, session: Session, payload: Mult
         })?;
         let raw = usage_body(&file)?;
         let value = parse_json(&raw).map_err(|error| {
-            let errors =
-                error.field_errors().iter().map(|f| format!("{}: {}", row_of(&f.field), f.reason)).collect::<Vec<_>>();
+            let errors = error
+                .field_errors()
+                .iter()
+                .map(|f| format!("{}: {}", row_of(&f.field), f.reason.in_lang(Lang::current())))
+                .collect::<Vec<_>>();
             AppError::field("file", if errors.is_empty() { error.to_string() } else { errors.join("; ") })
         })?;
         let report = api::ingest_batch(&state, &session.principal, value).await?;
