@@ -88,3 +88,28 @@ proposal-bank-account = Bankverbindung
 status-partial = Teilweise bezahlt
 status-late = überfällig
 programme-eib-group = EIB-Gruppe
+
+# Terms inside refusals: what must be declared, sectors de minimis aid excludes.
+declared-the-nace-code-of-the-main-activity = der NACE-Code der Haupttätigkeit
+declared-the-nuts-2-region-of-establishment = die NUTS-2-Region der Niederlassung
+declared-each-related-enterprise-s-legal-name-country-and-register-or-vat-number = für jedes Partner- oder verbundene Unternehmen Name, Land und Register- oder USt-Nummer
+declared-whether-the-undertaking-is-in-difficulty = ob sich das Unternehmen in Schwierigkeiten befindet
+declared-whether-the-undertaking-is-under-an-outstanding-recovery-order = ob gegen das Unternehmen eine offene Rückforderungsanordnung besteht
+sector-fishery-and-aquaculture = Fischerei und Aquakultur
+sector-primary-production-of-agricultural-products = Primärerzeugung landwirtschaftlicher Erzeugnisse
+
+# Kinds of journal entry, by the event they record.
+event-capital-call = Kapitalabruf
+event-contribution = Einzahlung
+event-deployment = Investition
+event-distribution = Ausschüttung
+event-grant-award = Bewilligung
+event-grant-call = Ausschreibung
+event-grant-lapse = Verfall einer Bewilligung
+event-grant-usage = Nutzung einer Bewilligung
+event-manual = Manuelle Buchung
+event-manual-entry = Manuelle Buchung
+event-proceeds = Erlöse
+event-reversal = Storno
+event-valuation = Bewertung
+event-write-down = Abschreibung

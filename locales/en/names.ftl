@@ -88,3 +88,28 @@ proposal-bank-account = Bank account
 status-partial = Partly paid
 status-late = late
 programme-eib-group = EIB Group
+
+# Terms inside refusals: what must be declared, sectors de minimis aid excludes.
+declared-the-nace-code-of-the-main-activity = the NACE code of the main activity
+declared-the-nuts-2-region-of-establishment = the NUTS 2 region of establishment
+declared-each-related-enterprise-s-legal-name-country-and-register-or-vat-number = each related enterprise's legal name, country and register or VAT number
+declared-whether-the-undertaking-is-in-difficulty = whether the undertaking is in difficulty
+declared-whether-the-undertaking-is-under-an-outstanding-recovery-order = whether the undertaking is under an outstanding recovery order
+sector-fishery-and-aquaculture = fishery and aquaculture
+sector-primary-production-of-agricultural-products = primary production of agricultural products
+
+# Kinds of journal entry, by the event they record.
+event-capital-call = Capital call
+event-contribution = Contribution
+event-deployment = Deployment
+event-distribution = Distribution
+event-grant-award = Grant award
+event-grant-call = Grant call
+event-grant-lapse = Grant lapse
+event-grant-usage = Grant usage
+event-manual = Manual entry
+event-manual-entry = Manual entry
+event-proceeds = Proceeds
+event-reversal = Reversal
+event-valuation = Valuation
+event-write-down = Write-down

@@ -88,3 +88,28 @@ proposal-bank-account = Compte bancaire
 status-partial = Payé en partie
 status-late = en retard
 programme-eib-group = Groupe BEI
+
+# Terms inside refusals: what must be declared, sectors de minimis aid excludes.
+declared-the-nace-code-of-the-main-activity = le code NACE de l'activité principale
+declared-the-nuts-2-region-of-establishment = la région NUTS 2 d'établissement
+declared-each-related-enterprise-s-legal-name-country-and-register-or-vat-number = pour chaque entreprise liée, la raison sociale, le pays et le numéro d'immatriculation ou de TVA
+declared-whether-the-undertaking-is-in-difficulty = si l'entreprise est en difficulté
+declared-whether-the-undertaking-is-under-an-outstanding-recovery-order = si l'entreprise fait l'objet d'une injonction de récupération en suspens
+sector-fishery-and-aquaculture = la pêche et l'aquaculture
+sector-primary-production-of-agricultural-products = la production primaire de produits agricoles
+
+# Kinds of journal entry, by the event they record.
+event-capital-call = Appel de fonds
+event-contribution = Versement
+event-deployment = Investissement
+event-distribution = Distribution
+event-grant-award = Attribution de subvention
+event-grant-call = Appel à propositions
+event-grant-lapse = Expiration de subvention
+event-grant-usage = Consommation de subvention
+event-manual = Écriture manuelle
+event-manual-entry = Écriture manuelle
+event-proceeds = Produits
+event-reversal = Contrepassation
+event-valuation = Évaluation
+event-write-down = Dépréciation

@@ -171,15 +171,15 @@ impl Refusal {
             Refusal::PubliclyControlled { percent } => {
                 Message::new("msg-publicly-controlled").percent("percent", *percent)
             }
-            Refusal::Undeclared { what, .. } => Message::new("msg-undeclared").text("what", what),
+            Refusal::Undeclared { what, .. } => Message::new("msg-undeclared").term("what", "declared", what),
             Refusal::SectorExcluded { nace, sector } => {
-                Message::new("msg-sector-excluded").text("sector", *sector).text("nace", nace)
+                Message::new("msg-sector-excluded").term("sector", "sector", *sector).text("nace", nace)
             }
             Refusal::InDifficulty => Message::new("msg-in-difficulty"),
             Refusal::RecoveryOrder => Message::new("msg-recovery-order"),
             Refusal::BonusNotAllowed => Message::new("msg-bonus-not-allowed"),
             Refusal::Cumulation(exceeded) => exceeded.message(),
-            Refusal::NotInEu(reason) => Message::new("msg-not-in-eu").text("reason", reason),
+            Refusal::NotInEu(country) => Message::new("msg-not-in-eu").text("country", country),
             Refusal::CallNotOpen(at) => Message::new("msg-call-not-open").text("at", at.to_string()),
             Refusal::CallClosed(at) => Message::new("msg-call-closed").text("at", at.to_string()),
             Refusal::HoursAboveMaximum { requested, maximum } => {
@@ -319,8 +319,8 @@ pub fn assess(
             finding: intensity_words(call, facts, category, percent),
         });
     }
-    if let Err(reason) = eu_member_state(&facts.country) {
-        refusals.push(Refusal::NotInEu(reason));
+    if eu_member_state(&facts.country).is_err() {
+        refusals.push(Refusal::NotInEu(facts.country.clone()));
     }
     identity_refusals(call, facts, &mut refusals);
     if category == SmeCategory::NotSme {
@@ -586,7 +586,28 @@ crate::said_by_message!(Refusal, AwardRefusal, CapacityShort);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
     use proptest::prelude::*;
+
+    /// The English inside refusals (what to declare, an excluded sector) is translated too.
+    #[test]
+    fn refusals_name_their_terms_in_each_language() {
+        let fishery =
+            de_minimis_excluded_sector("03.21").map(|sector| Refusal::SectorExcluded { nace: "03.21".into(), sector });
+        let undeclared = Refusal::Undeclared {
+            field: "declarations.undertaking_in_difficulty".into(),
+            what: "whether the undertaking is in difficulty".into(),
+        };
+        let fishery = fishery.expect("fishery is excluded");
+        assert!(fishery.to_string().contains("may not go to fishery and aquaculture"), "{fishery}");
+        assert!(fishery.message().in_lang(Lang::De).contains("Fischerei und Aquakultur"));
+        assert!(fishery.message().in_lang(Lang::Fr).contains("la pêche et l'aquaculture"));
+        assert_eq!(undeclared.to_string(), "whether the undertaking is in difficulty must be declared");
+        assert_eq!(undeclared.message().in_lang(Lang::Fr), "à déclarer : si l'entreprise est en difficulté");
+        let abroad = Refusal::NotInEu("CH".into());
+        assert!(abroad.to_string().starts_with("not established in the EU-27: \"CH\" is not"), "{abroad}");
+        assert!(abroad.message().in_lang(Lang::De).contains("„CH“ ist kein Mitgliedstaat"));
+    }
 
     fn d(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()

@@ -27,6 +27,12 @@ pub enum Arg {
     Number(Decimal),
     /// Sentences joined by `; `, such as each member of a group with its figures.
     List(Vec<Message>),
+    /// An English term of a family, translated when the catalogue has it (`sector`
+    /// `fishery and aquaculture`: key `sector-fishery-and-aquaculture`).
+    Term {
+        family: &'static str,
+        english: String,
+    },
     /// A code shown in words (`status` `under_review`: "under review", « en cours d'examen »).
     Word {
         family: &'static str,
@@ -88,6 +94,10 @@ impl Message {
         self.with(name, Arg::List(messages))
     }
 
+    pub fn term(self, name: &'static str, family: &'static str, english: impl Into<String>) -> Message {
+        self.with(name, Arg::Term { family, english: english.into() })
+    }
+
     pub fn word(self, name: &'static str, family: &'static str, code: impl Into<String>) -> Message {
         self.with(name, Arg::Word { family, code: code.into() })
     }
@@ -135,8 +145,9 @@ impl Arg {
             Arg::Date(date) => date.to_string(),
             Arg::Count(count) => count.to_string(),
             Arg::Number(value) => value.normalize().to_string(),
+            Arg::Term { english, .. } => english.clone(),
             Arg::List(messages) => messages.iter().map(Message::english).collect::<Vec<_>>().join("; "),
-            Arg::Word { family, code } => Lang::En.name_of(family, code).to_lowercase(),
+            Arg::Word { family, code } => Lang::En.name_in_sentence(family, code),
         }
     }
 
@@ -149,10 +160,9 @@ impl Arg {
             Arg::Date(date) => format::date(*date, lang),
             Arg::Count(count) => format::decimal_text(&count.to_string(), lang),
             Arg::Number(value) => format::decimal_text(&value.normalize().to_string(), lang),
+            Arg::Term { family, english } => lang.term(family, english),
             Arg::List(messages) => messages.iter().map(|m| m.in_lang(lang)).collect::<Vec<_>>().join("; "),
-            // German capitalises nouns; English and French words run on in lower case.
-            Arg::Word { family, code } if lang == Lang::De => lang.name_of(family, code),
-            Arg::Word { family, code } => lang.name_of(family, code).to_lowercase(),
+            Arg::Word { family, code } => lang.name_in_sentence(family, code),
         }
     }
 }

@@ -97,6 +97,24 @@ impl Lang {
         CATALOGUES.try_lookup_with_args(&self.identifier(), key, &args).unwrap_or_else(|| key.to_string())
     }
 
+    /// An English term of a family in this language (`sector` `fishery and aquaculture` is
+    /// `sector-fishery-and-aquaculture`), or the term as it is when the catalogue lacks it.
+    pub fn term(self, family: &str, english: &str) -> String {
+        let key = format!("{family}-{}", ui_key(english).trim_start_matches("ui-"));
+        CATALOGUES.try_lookup(&self.identifier(), &key).unwrap_or_else(|| english.to_string())
+    }
+
+    /// A code's words run into a sentence ("the application is under review"): lower case,
+    /// but German keeps the capitals of its nouns.
+    pub fn name_in_sentence(self, family: &str, code: &str) -> String {
+        let words = self.name_of(family, code);
+        if self == Lang::De {
+            words
+        } else {
+            words.to_lowercase()
+        }
+    }
+
     /// The text of a code in a family (`programme`, `status`, `role`, `refusal`, ...): the
     /// words for `status` `under_review`, or the code itself, readable, for one not in the
     /// catalogue (a new code shows, never a blank).

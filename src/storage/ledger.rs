@@ -385,12 +385,10 @@ pub fn reverse_entry(
     if !REVERSIBLE_EVENTS.contains(&original.entry.event_type.as_str()) {
         return Err(AppError::rule(
             "entry-records-an-event",
-            format!(
-                "entry {} records a {} that the books also hold outside the journal; reversing the entry alone \
-                 would leave the two disagreeing (only manual entries and proceeds are reversed this way; \
-                 correct the event, or post a correcting manual entry)",
-                original.entry.sequence,
-                original.entry.event_type.replace('_', " ")
+            Message::new("msg-entry-records-an-event").count("number", original.entry.sequence).word(
+                "event",
+                "event",
+                &original.entry.event_type,
             ),
         ));
     }

@@ -19,7 +19,7 @@ use crate::domain::money::Cents;
 use crate::domain::proposals::{ProposalKind, ProposalStatus};
 use crate::domain::roles::Role;
 use crate::domain::waterfall::{Mode, Step, Target, Terms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 use crate::http::api::waterfall as api;
 use crate::http::extract::{parse_id, parse_json, ValidJson};
 use crate::http::AppState;
@@ -113,8 +113,10 @@ fn steps_text(steps: &[Step]) -> String {
 
 /// The steps typed in the form, as JSON: a list of steps, or the terms object holding them.
 fn parse_steps(text: &str) -> AppResult<Value> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| AppError::field("steps", format!("not valid JSON (line {}, column {})", e.line(), e.column())))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        let message = Message::new("msg-terms-not-json").count("line", e.line()).count("column", e.column());
+        AppError::invalid("steps", message)
+    })?;
     match value {
         Value::Array(_) => Ok(value),
         Value::Object(mut terms) if terms.len() == 1 && terms.contains_key("steps") => {

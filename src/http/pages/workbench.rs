@@ -655,7 +655,10 @@ fn not_reversible(context: &EntryContext) -> Option<Section> {
         ));
     }
     if !REVERSIBLE_EVENTS.contains(&e.event_type.as_str()) {
-        return Some(Section::Alert(phrase("page-not-reversible-event", &[("event", e.event_type.replace('_', " "))])));
+        return Some(Section::Alert(phrase(
+            "page-not-reversible-event",
+            &[("event", Lang::current().name_in_sentence("event", &e.event_type))],
+        )));
     }
     None
 }
