@@ -190,6 +190,23 @@ async fn call_notices_carry_the_api_figures_and_payment_instructions(app: TestAp
         let reference = text.split_whitespace().find(|w| w.starts_with("RF") && w.len() > 6).expect("an RF reference");
         assert!(creditor_reference_holds(reference), "{reference} fails ISO 11649");
         assert!(!text.contains("-0.00") && !text.contains("-0,00"), "no negative zero: {text}");
+        // The e-mail that sends the notice: the same figures and the same payment reference.
+        let path = format!("/api/v1/notices/{}/email?lang={}", str_of(&notice, "id"), lang.tag());
+        let email = app.get(&path, &app.staff()).await;
+        assert_eq!(email.status, 200, "{}", email.text);
+        assert_eq!(email.body["lang"], lang.tag(), "{}", email.text);
+        assert!(str_of(&email.body, "subject").contains(str_of(&fund, "name")), "{}", email.text);
+        let body = normalise(str_of(&email.body, "body"));
+        for (expected, what) in [
+            (str_of(&notice, "investor_name").to_string(), "investor"),
+            (lang.eur(str_of(&notice, "amount")), "amount called"),
+            (lang.eur(str_of(&notice, "outstanding")), "amount to pay"),
+            (lang.date(date_of(&notice, "due_date")), "due date"),
+            ("LU28 0019 4006 4475 0000".to_string(), "IBAN"),
+            (reference.to_string(), "payment reference"),
+        ] {
+            assert_shows(&body, &expected, what);
+        }
     }
     let french = pdf_text(&app, &format!("/api/v1/notices/{}/pdf?lang=fr", str_of(&notice, "id")), &app.staff()).await;
     assert_shows(&french, "Instructions de paiement", "French heading");
@@ -277,7 +294,23 @@ async fn award_letters_and_facility_statements_carry_the_api_figures(app: TestAp
         assert_shows(&text, &lang.eur(str_of(&award, "price_per_gpu_hour")), "price");
         let regulation = if str_of(&award, "aid_basis") == "de_minimis" { "2023/2831" } else { "651/2014" };
         assert_shows(&text, regulation, "legal basis");
+        let path = format!("/api/v1/awards/{}/letter/email?lang={}", str_of(&award, "id"), lang.tag());
+        let email = app.get(&path, &sme).await;
+        assert_eq!(email.status, 200, "{}", email.text);
+        let body = normalise(str_of(&email.body, "body"));
+        for (expected, what) in [
+            (str_of(&award, "legal_name").to_string(), "beneficiary"),
+            (lang.eur(str_of(&award, "aid_value")), "aid value"),
+            (lang.date(date_of(&award, "start_date")), "start"),
+            (lang.date(date_of(&award, "end_date")), "end"),
+            (str_of(&fund, "name").to_string(), "fund"),
+        ] {
+            assert_shows(&body, &expected, what);
+        }
     }
+    let other_sme = app.token(Role::Sme, &party_id("another sme"));
+    let hidden = app.get(&format!("/api/v1/awards/{}/letter/email", str_of(&award, "id")), &other_sme).await;
+    assert_eq!(hidden.status, 404, "another SME's award letter e-mail: {}", hidden.text);
 
     // The facility's statement for the quarter of its first usage record: the payable is the
     // sum of the subsidies of the records whose period starts in the quarter, summed here

@@ -93,3 +93,14 @@ label-capacity = Kapazität im Quartal
 label-used = Genutzte GPU-Stunden
 doc-facility-basis = Nutzungsdatensätze zählen in dem Quartal, in dem ihr Zeitraum beginnt. Die Förderung je Datensatz ist der Beihilfewert ihrer Stunden (Stunden × Listenpreis × Beihilfeintensität), auf den Cent genau, wie gebucht.
 doc-facility-none = Für dieses Quartal wurde keine Nutzung erfasst.
+
+# E-Mail-fertige Texte, die ein Dokument versenden.
+email-greeting = Sehr geehrte Damen und Herren ({ $name }),
+email-call-notice-subject = { $fund }: Kapitalabruf Nr. { $number }
+email-call-notice-body = { $fund } ruft { $amount } aus Ihrer Zusage an { $tranche } ab (Kapitalabruf Nr. { $number }), fällig am { $due }.
+email-notice-attached = Der Abrufbescheid liegt als PDF bei.
+email-award-subject = Ihre Bewilligung in der Ausschreibung { $call }
+email-award-body = In der Ausschreibung { $call } werden Ihnen { $hours } geförderte GPU-Stunden bei { $facility } bewilligt, nutzbar vom { $from } bis zum { $to }; die Beihilfe beträgt { $aid }.
+email-letter-attached = Das Bewilligungsschreiben mit der Rechtsgrundlage der Beihilfe liegt als PDF bei.
+email-signature = Mit freundlichen Grüßen
+    { $fund }

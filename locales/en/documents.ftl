@@ -93,3 +93,14 @@ label-capacity = Capacity in the quarter
 label-used = GPU-hours used
 doc-facility-basis = Usage records count in the quarter in which their period starts. The subsidy of each record is the aid value of its hours (hours × list price × aid intensity), to the cent, as posted to the ledger.
 doc-facility-none = No usage was recorded for this quarter.
+
+# E-mail-ready texts that send a document.
+email-greeting = Dear { $name },
+email-call-notice-subject = { $fund }: capital call no. { $number }
+email-call-notice-body = { $fund } calls { $amount } from your commitment to { $tranche } (capital call no. { $number }), due on { $due }.
+email-notice-attached = The call notice is attached as a PDF.
+email-award-subject = Your award under { $call }
+email-award-body = Under { $call } you are awarded { $hours } subsidised GPU-hours at { $facility }, to be used from { $from } to { $to }; the aid is worth { $aid }.
+email-letter-attached = The award letter, with the legal basis of the aid, is attached as a PDF.
+email-signature = Kind regards,
+    { $fund }

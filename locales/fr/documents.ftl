@@ -93,3 +93,14 @@ label-capacity = Capacité du trimestre
 label-used = Heures GPU utilisées
 doc-facility-basis = Les relevés d’utilisation comptent dans le trimestre où commence leur période. La subvention de chaque relevé est la valeur d’aide de ses heures (heures × prix catalogue × intensité de l’aide), au centime près, telle que comptabilisée.
 doc-facility-none = Aucune utilisation n’a été enregistrée pour ce trimestre.
+
+# Textes prêts pour un courriel qui envoie un document.
+email-greeting = Madame, Monsieur ({ $name }),
+email-call-notice-subject = { $fund } : appel de fonds nº { $number }
+email-call-notice-body = { $fund } appelle { $amount } sur votre engagement envers { $tranche } (appel de fonds nº { $number }), à verser au plus tard le { $due }.
+email-notice-attached = L'avis d'appel de fonds est joint au format PDF.
+email-award-subject = Votre attribution au titre de { $call }
+email-award-body = Au titre de { $call }, { $hours } heures GPU subventionnées vous sont attribuées chez { $facility }, à utiliser du { $from } au { $to } ; l'aide s'élève à { $aid }.
+email-letter-attached = La lettre d'attribution, avec la base juridique de l'aide, est jointe au format PDF.
+email-signature = Veuillez agréer nos salutations distinguées.
+    { $fund }

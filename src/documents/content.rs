@@ -84,14 +84,93 @@ pub fn call_notice(lang: Lang, issued: NaiveDate, fund: &Fund, n: &Notice, bank:
             rows.push(fact(lang, "label-payment-reference", payment_reference(n)));
             rows.push(Fact::strong(lang.t("label-amount-to-pay"), amount(n.outstanding, lang)));
             doc.blocks.push(Block::Facts { title, rows });
-            let args = [("amount", amount(n.outstanding, lang)), ("date", date(n.due_date, lang))];
-            let instruction =
-                if n.outstanding.is_zero() { lang.t("doc-paid-in-full") } else { lang.t_with("doc-pay-by", &args) };
-            doc.blocks.push(text(instruction));
+            doc.blocks.push(text(payment_instruction(lang, n)));
         }
         None => doc.blocks.push(Block::Text { title, text: lang.t("doc-no-bank-account") }),
     }
     doc
+}
+
+/// What the investor is to do: pay the outstanding amount by the due date, or nothing.
+fn payment_instruction(lang: Lang, n: &Notice) -> String {
+    if n.outstanding.is_zero() {
+        lang.t("doc-paid-in-full")
+    } else {
+        lang.t_with("doc-pay-by", &[("amount", amount(n.outstanding, lang)), ("date", date(n.due_date, lang))])
+    }
+}
+
+/// Text ready for an e-mail that sends a document: its subject and plain-text body, in the
+/// reader's language, with the same figures as the document.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct EmailText {
+    pub lang: Lang,
+    pub subject: String,
+    pub body: String,
+}
+
+impl EmailText {
+    fn new(lang: Lang, subject: String, paragraphs: Vec<String>) -> EmailText {
+        EmailText { lang, subject, body: paragraphs.join("\n\n") }
+    }
+}
+
+/// The e-mail that sends a call notice: what is called, by when, and how to pay it.
+pub fn call_notice_email(lang: Lang, fund: &Fund, n: &Notice, bank: Option<&BankAccount>) -> EmailText {
+    let number = n.call_number.to_string();
+    let subject = lang.t_with("email-call-notice-subject", &[("fund", fund.name.clone()), ("number", number.clone())]);
+    let mut paragraphs = vec![
+        lang.t_with("email-greeting", &[("name", n.investor_name.clone())]),
+        lang.t_with(
+            "email-call-notice-body",
+            &[
+                ("fund", fund.name.clone()),
+                ("number", number),
+                ("tranche", n.tranche_name.clone()),
+                ("amount", amount(n.amount, lang)),
+                ("due", date(n.due_date, lang)),
+            ],
+        ),
+    ];
+    match bank {
+        Some(bank) => {
+            let mut lines = vec![
+                format!("{}: {}", lang.t("label-account-holder"), bank.account_holder),
+                format!("{}: {}", lang.t("label-iban"), bank.iban_printed()),
+            ];
+            lines.extend(bank.bic.as_ref().map(|bic| format!("{}: {bic}", lang.t("label-bic"))));
+            lines.push(format!("{}: {}", lang.t("label-payment-reference"), payment_reference(n)));
+            lines.push(format!("{}: {}", lang.t("label-amount-to-pay"), amount(n.outstanding, lang)));
+            paragraphs.push(lines.join("\n"));
+            paragraphs.push(payment_instruction(lang, n));
+        }
+        None => paragraphs.push(lang.t("doc-no-bank-account")),
+    }
+    paragraphs.push(lang.t("email-notice-attached"));
+    paragraphs.push(lang.t_with("email-signature", &[("fund", fund.name.clone())]));
+    EmailText::new(lang, subject, paragraphs)
+}
+
+/// The e-mail that sends an SME its award letter: hours, facility, period and aid value.
+pub fn award_letter_email(lang: Lang, fund: &Fund, award: &Award, call: &GrantCall, facility_name: &str) -> EmailText {
+    let subject = lang.t_with("email-award-subject", &[("call", call.name.clone())]);
+    let paragraphs = vec![
+        lang.t_with("email-greeting", &[("name", award.legal_name.clone())]),
+        lang.t_with(
+            "email-award-body",
+            &[
+                ("call", call.name.clone()),
+                ("hours", hours(award.awarded_gpu_hours, lang)),
+                ("facility", facility_name.to_string()),
+                ("from", date(award.start_date, lang)),
+                ("to", date(award.end_date, lang)),
+                ("aid", amount(award.aid_value, lang)),
+            ],
+        ),
+        lang.t("email-letter-attached"),
+        lang.t_with("email-signature", &[("fund", fund.name.clone())]),
+    ];
+    EmailText::new(lang, subject, paragraphs)
 }
 
 /// An investor's share of one distribution, by waterfall step.

@@ -23,17 +23,20 @@ use crate::http::extract::{bearer_or_session_principal, parse_id, parse_query, V
 use crate::http::routes::RouteTable;
 use crate::http::AppState;
 use crate::i18n::Lang;
+use crate::storage::awards::Award;
 use crate::storage::facility_statement::{facility_statement, FacilityStatement};
 use crate::storage::funds::{self, get_fund, Fund};
-use crate::storage::grants::get_call;
+use crate::storage::grants::{get_call, GrantCall};
 use crate::storage::read_tx;
 use crate::storage::waterfall::distribution_notices;
 
 pub fn routes(table: &mut RouteTable) {
     table.get("/notices/{notice_id}/pdf", call_notice_pdf);
+    table.get("/notices/{notice_id}/email", call_notice_email);
     table.get("/distributions/{distribution_id}/notices/{investor_id}/pdf", distribution_notice_pdf);
     table.get("/funds/{fund_id}/investors/{investor_id}/statement/pdf", statement_pdf);
     table.get("/awards/{award_id}/letter/pdf", award_letter_pdf);
+    table.get("/awards/{award_id}/letter/email", award_letter_email);
     table.get("/facilities/{facility_id}/statements/{quarter}", get_facility_statement);
     table.get("/facilities/{facility_id}/statements/{quarter}/pdf", facility_statement_pdf);
     table.get("/funds/{fund_id}/bank-account", get_bank_account);
@@ -120,6 +123,26 @@ pub async fn call_notice_pdf(
     let (fund, bank) = fund_and_bank_account(&state, &notice.fund_id).await?;
     let document = content::call_notice(lang, today(), &fund, &notice, bank.as_ref());
     pdf_response(document, format!("call-notice-{}-{}.pdf", notice.call_number, notice.id)).await
+}
+
+/// The e-mail that sends a call notice (subject and plain text, with the payment instructions),
+/// in the requested language.
+#[utoipa::path(get, path = "/notices/{notice_id}/email", tag = "documents", security(("bearer" = []), ("session" = [])),
+    params(("notice_id" = String, Path, format = Uuid), DocumentQuery),
+    responses((status = 200, body = content::EmailText),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn call_notice_email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let principal = bearer_or_session_principal(&req).await?;
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
+    let query: DocumentQuery = parse_query(req.query_string())?;
+    let lang = requested_lang(&req, query.lang);
+    let notice = visible_notice(&state, &principal, parse_id("notice_id", &path)?).await?;
+    let (fund, bank) = fund_and_bank_account(&state, &notice.fund_id).await?;
+    Ok(HttpResponse::Ok().json(content::call_notice_email(lang, &fund, &notice, bank.as_ref())))
 }
 
 /// An investor's distribution notice as PDF.
@@ -216,7 +239,35 @@ pub async fn award_letter_pdf(
     let principal = bearer_or_session_principal(&req).await?;
     let query: DocumentQuery = parse_query(req.query_string())?;
     let lang = requested_lang(&req, query.lang);
-    let award = visible_award(&state, &principal, parse_id("award_id", &path)?).await?;
+    let (award, fund, call, facility_name) = award_and_call(&state, &principal, &path).await?;
+    let document = content::award_letter(lang, today(), &fund, &award, &call, &facility_name);
+    pdf_response(document, format!("award-letter-{}.pdf", award.id)).await
+}
+
+/// The e-mail that sends an SME its award letter, in the requested language.
+#[utoipa::path(get, path = "/awards/{award_id}/letter/email", tag = "documents", security(("bearer" = []), ("session" = [])),
+    params(("award_id" = String, Path, format = Uuid), DocumentQuery),
+    responses((status = 200, body = content::EmailText),
+        (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+pub async fn award_letter_email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let principal = bearer_or_session_principal(&req).await?;
+    let query: DocumentQuery = parse_query(req.query_string())?;
+    let lang = requested_lang(&req, query.lang);
+    let (award, fund, call, facility_name) = award_and_call(&state, &principal, &path).await?;
+    Ok(HttpResponse::Ok().json(content::award_letter_email(lang, &fund, &award, &call, &facility_name)))
+}
+
+/// An award the principal may see, with its fund, grant call and facility name.
+async fn award_and_call(
+    state: &AppState,
+    principal: &Principal,
+    award_id: &str,
+) -> AppResult<(Award, Fund, GrantCall, String)> {
+    let award = visible_award(state, principal, parse_id("award_id", award_id)?).await?;
     let (call_id, facility_id) = (award.call_id.clone(), award.facility_id.clone());
     let (fund, call, facility) = state
         .db(move |conn| {
@@ -227,8 +278,7 @@ pub async fn award_letter_pdf(
             })
         })
         .await?;
-    let document = content::award_letter(lang, today(), &fund, &award, &call, &facility.name);
-    pdf_response(document, format!("award-letter-{}.pdf", award.id)).await
+    Ok((award, fund, call, facility.name))
 }
 
 async fn visible_facility_statement(
