@@ -24,6 +24,7 @@ use crate::http::routes::RouteTable;
 use crate::http::AppState;
 use crate::i18n::Lang;
 use crate::storage::awards::Award;
+use crate::storage::capital::Notice;
 use crate::storage::facility_statement::{facility_statement, FacilityStatement};
 use crate::storage::funds::{self, get_fund, Fund};
 use crate::storage::grants::{get_call, GrantCall};
@@ -115,12 +116,7 @@ pub async fn call_notice_pdf(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let principal = bearer_or_session_principal(&req).await?;
-    principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
-    let query: DocumentQuery = parse_query(req.query_string())?;
-    let lang = requested_lang(&req, query.lang);
-    let notice = visible_notice(&state, &principal, parse_id("notice_id", &path)?).await?;
-    let (fund, bank) = fund_and_bank_account(&state, &notice.fund_id).await?;
+    let (lang, notice, fund, bank) = notice_to_send(&state, &req, &path).await?;
     let document = content::call_notice(lang, today(), &fund, &notice, bank.as_ref());
     pdf_response(document, format!("call-notice-{}-{}.pdf", notice.call_number, notice.id)).await
 }
@@ -136,13 +132,23 @@ pub async fn call_notice_email(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let principal = bearer_or_session_principal(&req).await?;
+    let (lang, notice, fund, bank) = notice_to_send(&state, &req, &path).await?;
+    Ok(HttpResponse::Ok().json(content::call_notice_email(lang, &fund, &notice, bank.as_ref())))
+}
+
+/// A notice the principal may see, in the requested language, with its fund and bank account.
+async fn notice_to_send(
+    state: &AppState,
+    req: &HttpRequest,
+    notice_id: &str,
+) -> AppResult<(Lang, Notice, Fund, Option<BankAccount>)> {
+    let principal = bearer_or_session_principal(req).await?;
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let query: DocumentQuery = parse_query(req.query_string())?;
-    let lang = requested_lang(&req, query.lang);
-    let notice = visible_notice(&state, &principal, parse_id("notice_id", &path)?).await?;
-    let (fund, bank) = fund_and_bank_account(&state, &notice.fund_id).await?;
-    Ok(HttpResponse::Ok().json(content::call_notice_email(lang, &fund, &notice, bank.as_ref())))
+    let lang = requested_lang(req, query.lang);
+    let notice = visible_notice(state, &principal, parse_id("notice_id", notice_id)?).await?;
+    let (fund, bank) = fund_and_bank_account(state, &notice.fund_id).await?;
+    Ok((lang, notice, fund, bank))
 }
 
 /// An investor's distribution notice as PDF.
