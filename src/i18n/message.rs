@@ -22,7 +22,8 @@ pub enum Arg {
     Hours(GpuHours),
     Percent(Decimal),
     Date(NaiveDate),
-    Count(u64),
+    /// A whole number; signed, so no value is misread.
+    Count(i128),
     /// A decimal number (annual work units, an average score), as many decimals as it has.
     Number(Decimal),
     /// Sentences joined by `; `, such as each member of a group with its figures.
@@ -82,8 +83,9 @@ impl Message {
         self.with(name, Arg::Date(value))
     }
 
-    pub fn count(self, name: &'static str, value: impl TryInto<u64>) -> Message {
-        self.with(name, Arg::Count(value.try_into().unwrap_or(u64::MAX)))
+    pub fn count(self, name: &'static str, value: impl TryInto<i128>) -> Message {
+        // Every integer type of the code fits an i128; the fallback is never taken.
+        self.with(name, Arg::Count(value.try_into().unwrap_or(i128::MAX)))
     }
 
     pub fn number(self, name: &'static str, value: Decimal) -> Message {

@@ -147,6 +147,11 @@ pub fn bank_account(conn: &mut DbConnection, fund_id: &str) -> AppResult<Option<
 }
 
 /// Registers the account a fund's call notices print.
+/// A bank account as entered (IBAN with spaces, lower case), checked: a refusal names its field.
+pub fn checked_bank_account(holder: &str, iban: &str, bic: Option<&str>) -> AppResult<BankAccount> {
+    BankAccount::parse(holder, iban, bic).map_err(|(field, reason)| AppError::field(field, reason))
+}
+
 pub fn set_bank_account(conn: &mut DbConnection, fund_id: &str, account: &BankAccount) -> AppResult<()> {
     let updated = diesel::update(funds::table.find(fund_id))
         .set((

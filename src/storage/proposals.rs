@@ -472,8 +472,7 @@ fn execute(conn: &mut DbConnection, operation: &Operation, actor: &str) -> AppRe
             to_value(super::users::change_account(conn, user_id, change, "", actor)?)
         }
         Operation::BankAccount { fund_id, account_holder, iban, bic } => {
-            let account = crate::domain::payment::BankAccount::parse(account_holder, iban, bic.as_deref())
-                .map_err(|(field, reason)| AppError::field(field, reason))?;
+            let account = super::funds::checked_bank_account(account_holder, iban, bic.as_deref())?;
             super::funds::set_bank_account(conn, fund_id, &account)?;
             to_value(account)
         }

@@ -242,10 +242,7 @@ pub async fn award_letter_pdf(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let principal = bearer_or_session_principal(&req).await?;
-    let query: DocumentQuery = parse_query(req.query_string())?;
-    let lang = requested_lang(&req, query.lang);
-    let (award, fund, call, facility_name) = award_and_call(&state, &principal, &path).await?;
+    let (lang, award, fund, call, facility_name) = award_to_send(&state, &req, &path).await?;
     let document = content::award_letter(lang, today(), &fund, &award, &call, &facility_name);
     pdf_response(document, format!("award-letter-{}.pdf", award.id)).await
 }
@@ -260,20 +257,21 @@ pub async fn award_letter_email(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let principal = bearer_or_session_principal(&req).await?;
-    let query: DocumentQuery = parse_query(req.query_string())?;
-    let lang = requested_lang(&req, query.lang);
-    let (award, fund, call, facility_name) = award_and_call(&state, &principal, &path).await?;
+    let (lang, award, fund, call, facility_name) = award_to_send(&state, &req, &path).await?;
     Ok(HttpResponse::Ok().json(content::award_letter_email(lang, &fund, &award, &call, &facility_name)))
 }
 
-/// An award the principal may see, with its fund, grant call and facility name.
-async fn award_and_call(
+/// An award the principal may see, in the requested language, with its fund, grant call and
+/// facility name.
+async fn award_to_send(
     state: &AppState,
-    principal: &Principal,
+    req: &HttpRequest,
     award_id: &str,
-) -> AppResult<(Award, Fund, GrantCall, String)> {
-    let award = visible_award(state, principal, parse_id("award_id", award_id)?).await?;
+) -> AppResult<(Lang, Award, Fund, GrantCall, String)> {
+    let principal = bearer_or_session_principal(req).await?;
+    let query: DocumentQuery = parse_query(req.query_string())?;
+    let lang = requested_lang(req, query.lang);
+    let award = visible_award(state, &principal, parse_id("award_id", award_id)?).await?;
     let (call_id, facility_id) = (award.call_id.clone(), award.facility_id.clone());
     let (fund, call, facility) = state
         .db(move |conn| {
@@ -284,7 +282,7 @@ async fn award_and_call(
             })
         })
         .await?;
-    Ok((award, fund, call, facility.name))
+    Ok((lang, award, fund, call, facility.name))
 }
 
 async fn visible_facility_statement(
@@ -408,8 +406,7 @@ pub async fn put_bank_account(
     principal.require(&[Role::Admin])?;
     super::proposals::require_proposal(&state, "a change of bank account")?;
     let fund_id = parse_id("fund_id", &path)?;
-    let account = BankAccount::parse(&body.value.account_holder, &body.value.iban, body.value.bic.as_deref())
-        .map_err(|(field, reason)| AppError::field(field, reason))?;
+    let account = funds::checked_bank_account(&body.value.account_holder, &body.value.iban, body.value.bic.as_deref())?;
     let stored = account.clone();
     state.db(move |conn| funds::set_bank_account(conn, &fund_id, &stored)).await?;
     tracing::info!(actor = %principal.username, fund_id = %path.as_str(), "fund bank account changed");

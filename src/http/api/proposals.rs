@@ -158,8 +158,7 @@ fn checked(operation: Operation) -> AppResult<Operation> {
             party_id: party_id.map(|p| parse_id("party_id", &p)).transpose()?,
         },
         Operation::BankAccount { fund_id, account_holder, iban, bic } => {
-            let account = crate::domain::payment::BankAccount::parse(&account_holder, &iban, bic.as_deref())
-                .map_err(|(field, reason)| AppError::field(field, reason))?;
+            let account = crate::storage::funds::checked_bank_account(&account_holder, &iban, bic.as_deref())?;
             Operation::BankAccount {
                 fund_id: parse_id("fund_id", &fund_id)?,
                 account_holder: account.account_holder,
