@@ -97,6 +97,28 @@ enum Command {
         #[command(subcommand)]
         command: GrantsCommand,
     },
+    /// Metered usage of facilities.
+    Usage {
+        #[command(subcommand)]
+        command: UsageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsageCommand {
+    /// Count a facility's usage file: this service's CSV or Slurm's `sacct --parsable2` output
+    /// (told apart by the header), each line answered as the upload page answers it. Running it
+    /// again counts nothing twice. Exits 1 when a line was refused or malformed.
+    Import {
+        /// The facility the file comes from.
+        #[arg(long)]
+        facility: String,
+        /// Print the whole report as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,6 +168,9 @@ pub fn main() -> ExitCode {
         Command::Checkpoint => issue_checkpoint(&settings),
         Command::CheckpointKey { origin } => checkpoint_key(&origin),
         Command::Grants { command: GrantsCommand::Lapse { as_of } } => lapse(&settings, as_of),
+        Command::Usage { command: UsageCommand::Import { facility, json, file } } => {
+            return import_usage(&settings, &facility, json, &file)
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -312,7 +337,66 @@ fn lapse(settings: &Settings, as_of: Option<chrono::NaiveDate>) -> AppResult<()>
     Ok(())
 }
 
-/// A pool on an existing database, for the commands that only read.
+fn import_usage(settings: &Settings, facility: &str, json: bool, file: &Path) -> ExitCode {
+    let outcome = (|| -> AppResult<storage::usage_import::ImportReport> {
+        let facility = crate::http::extract::parse_id("facility", facility)?;
+        let bytes = std::fs::read(file).map_err(|e| AppError::field("file", format!("{}: {e}", file.display())))?;
+        let (format, lines) = crate::http::api::usage::read_usage_file(&bytes)?;
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut conn = existing_database(settings)?.get()?;
+        let channel = (format, name.as_str(), storage::usage_import::Channel::Command);
+        storage::write_tx(&mut conn, |c| {
+            storage::usage_import::import(c, &facility, channel, &lines, "cli:usage-import")
+        })
+    })();
+    let report = match outcome {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("investai: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(error) => eprintln!("investai: {error}"),
+        }
+    } else {
+        print_import(&report);
+    }
+    let c = report.counts;
+    if c.refused + c.malformed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_import(report: &storage::usage_import::ImportReport) {
+    use crate::domain::usage_feeds::LineResult;
+    for line in report.lines.iter().filter(|l| !matches!(l.result, LineResult::Counted | LineResult::Replayed)) {
+        let what = [line.code.as_deref(), line.column.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let reason = line.reason.as_ref().map(|r| r.english().to_string()).unwrap_or_default();
+        let duplicate = line.duplicate_of_line.map(|l| format!("duplicate of line {l}")).unwrap_or_default();
+        println!("line {}: {:?} {what} {reason}{duplicate}", line.line, line.result);
+    }
+    let c = report.counts;
+    println!(
+        "{} lines ({}): {} counted, {} replayed, {} duplicates, {} refused, {} skipped, {} malformed; {} GPU-hours counted; import {}",
+        c.lines,
+        report.file_format.code(),
+        c.counted,
+        c.replayed,
+        c.duplicates,
+        c.refused,
+        c.skipped,
+        c.malformed,
+        report.gpu_hours,
+        report.import_id
+    );
+}
+
+/// A pool on an existing database, for the commands that must not create one.
 fn existing_database(settings: &Settings) -> AppResult<storage::DbPool> {
     let target = settings.db_target().map_err(AppError::Unavailable)?;
     if let DbTarget::Sqlite(path) = &target {

@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 /// Balances are read on a date after everything the tests post.
 const LATER: &str = "2100-01-01";
 
-struct Grants {
-    fund: String,
-    facility: String,
-    other_facility: String,
+pub struct Grants {
+    pub fund: String,
+    pub facility: String,
+    pub other_facility: String,
 }
 
 fn cents(value: &Value) -> i64 {
@@ -62,7 +62,7 @@ async fn propose_and_approve(app: &TestApp, body: Value, operation: Value) {
 }
 
 /// A fund whose compute-grant pool holds `pool`, and two facilities at EUR 2.00 an hour.
-async fn setup(app: &TestApp, pool: &str, quarterly_hours: i64) -> Grants {
+pub async fn setup(app: &TestApp, pool: &str, quarterly_hours: i64) -> Grants {
     let fund = app.create_fund("Grants fund").await;
     let body = json!({"effective_date": "2025-01-01", "description": "reserve for compute grants", "postings": [
         {"account": "1010", "debit": pool}, {"account": "3900", "credit": pool}]});
@@ -88,7 +88,14 @@ fn call_body(g: &Grants, name: &str, budget: &str, basis: &str, max_hours: &str,
         "min_reviewers": reviewers, "min_average_score": "60"})
 }
 
-async fn open_call(app: &TestApp, g: &Grants, budget: &str, basis: &str, max_hours: &str, reviewers: i32) -> String {
+pub async fn open_call(
+    app: &TestApp,
+    g: &Grants,
+    budget: &str,
+    basis: &str,
+    max_hours: &str,
+    reviewers: i32,
+) -> String {
     let reply =
         app.post("/api/v1/grant-calls", &app.staff(), &call_body(g, "Call", budget, basis, max_hours, reviewers)).await;
     assert_eq!(reply.status, 201, "{}", reply.text);
@@ -96,7 +103,7 @@ async fn open_call(app: &TestApp, g: &Grants, budget: &str, basis: &str, max_hou
 }
 
 /// A micro enterprise in France asking for `hours` in Q1 2026.
-fn application(g: &Grants, registration: &str, hours: &str) -> Value {
+pub fn application(g: &Grants, registration: &str, hours: &str) -> Value {
     json!({
         "company": {"legal_name": format!("Mistral Robotics {registration}"), "registration_number": registration, "country": "FR", "nace_code": "62.01", "nuts2_region": "FR10"},
         "staff_awu": "8", "turnover": "1500000.00", "balance_sheet": "1200000.00", "related": [], "declarations": {"undertaking_in_difficulty": false, "outstanding_recovery_order": false},
@@ -115,7 +122,7 @@ async fn draft(app: &TestApp, call: &str, sme_id: &str, body: &Value) -> Reply {
 }
 
 /// Drafts, submits and reviews an application (scores 80 by `reviews` reviewers); its id.
-async fn reviewed(app: &TestApp, call: &str, sme_id: &str, body: &Value, reviews: usize) -> String {
+pub async fn reviewed(app: &TestApp, call: &str, sme_id: &str, body: &Value, reviews: usize) -> String {
     let reply = draft(app, call, sme_id, body).await;
     assert_eq!(reply.status, 201, "{}", reply.text);
     let id = reply.body["id"].as_str().expect("id").to_string();
@@ -131,11 +138,11 @@ async fn reviewed(app: &TestApp, call: &str, sme_id: &str, body: &Value, reviews
     id
 }
 
-async fn award(app: &TestApp, application: &str, body: Value) -> Reply {
+pub async fn award(app: &TestApp, application: &str, body: Value) -> Reply {
     app.post(&format!("/api/v1/applications/{application}/award"), &app.staff(), &body).await
 }
 
-async fn balance(app: &TestApp, fund: &str, code: &str) -> i64 {
+pub async fn balance(app: &TestApp, fund: &str, code: &str) -> i64 {
     let reply = app.get(&format!("/api/v1/funds/{fund}/accounts/{code}/balance?as_of={LATER}"), &app.auditor()).await;
     if reply.status == 404 {
         return 0;
@@ -144,7 +151,7 @@ async fn balance(app: &TestApp, fund: &str, code: &str) -> i64 {
     cents(&reply.body["net"])
 }
 
-async fn entry_count(app: &TestApp) -> usize {
+pub async fn entry_count(app: &TestApp) -> usize {
     let reply = app.get("/api/v1/ledger/verify", &app.auditor()).await;
     assert_eq!(reply.body["ok"], true, "{}", reply.text);
     reply.body["entries_checked"].as_u64().expect("count") as usize

@@ -29,6 +29,7 @@ mod simulation;
 mod state_aid;
 mod transparency;
 mod two_nodes;
+mod usage_feeds;
 mod waterfall;
 mod waterfall_editor;
 mod workbench_pages;

@@ -21,3 +21,4 @@ pub mod state_aid;
 pub mod time;
 pub mod usage;
 pub mod waterfall;
+pub mod usage_feeds;

@@ -118,13 +118,37 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = RawBody::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if body.media_type != "application/json" {
+                return Err(AppError::UnsupportedMediaType("send the body as Content-Type: application/json".into()));
+            }
+            let value = parse_json(&body.raw)?;
+            Ok(ValidJson { value, raw: body.raw })
+        })
+    }
+}
+
+/// A body of any media type, read up to the service's body limit: its media type (lower
+/// case, without parameters; empty when none is declared) and its bytes.
+pub struct RawBody {
+    pub media_type: String,
+    pub raw: Bytes,
+}
+
+impl FromRequest for RawBody {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = state(req).map(|s| s.settings.body_limit_bytes).unwrap_or(1024 * 1024);
-        let content_type_ok = req
+        let media_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json"))
-            .unwrap_or(false);
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+            .unwrap_or_default();
         let declared_length = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -132,9 +156,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType("send the body as Content-Type: application/json".into()));
-            }
             if declared_length.is_some_and(|length| length > limit) {
                 return Err(AppError::PayloadTooLarge(limit));
             }
@@ -149,9 +170,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            let raw = body.freeze();
-            let value = parse_json(&raw)?;
-            Ok(ValidJson { value, raw })
+            Ok(RawBody { media_type, raw: body.freeze() })
         })
     }
 }

@@ -29,6 +29,7 @@ pub mod schema;
 pub mod structure;
 pub mod transparency;
 pub mod usage;
+pub mod usage_import;
 pub mod users;
 pub mod version;
 pub mod waterfall;

@@ -579,6 +579,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    slurm_accounts (facility_id, account) {
+        facility_id -> Text,
+        account -> Text,
+        award_id -> Text,
+        set_by -> Text,
+        set_at_us -> BigInt,
+    }
+}
+
+diesel::table! {
+    usage_imports (id) {
+        id -> Text,
+        facility_id -> Text,
+        file_format -> Text,
+        file_name -> Text,
+        channel -> Text,
+        lines -> BigInt,
+        counted -> BigInt,
+        replayed -> BigInt,
+        duplicates -> BigInt,
+        refused -> BigInt,
+        skipped -> BigInt,
+        malformed -> BigInt,
+        milli_hours -> BigInt,
+        imported_by -> Text,
+        imported_at_us -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     award_undertakings,
     sme_profiles,
@@ -623,4 +653,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_records,
     facility_quarter_usage,
     account_days,
+    slurm_accounts,
+    usage_imports,
 );

@@ -67,6 +67,8 @@ pub struct UsageReport {
     pub accepted: usize,
     pub new: usize,
     pub replayed: usize,
+    /// Of the replayed, those whose record id came earlier in this same batch.
+    pub duplicates: usize,
     pub refused: usize,
     pub awards: Vec<AwardUsage>,
     pub refusals: Vec<RefusedRecord>,
@@ -182,14 +184,21 @@ pub fn ingest(
     records: &[UsageRecord],
     actor: &str,
 ) -> AppResult<UsageReport> {
+    ingest_with_outcomes(conn, facility_id, records, actor).map(|(report, _)| report)
+}
+
+/// `ingest`, with what became of each record, in order.
+pub fn ingest_with_outcomes(
+    conn: &mut DbConnection,
+    facility_id: &str,
+    records: &[UsageRecord],
+    actor: &str,
+) -> AppResult<(UsageReport, Vec<RecordOutcome>)> {
     let stored = stored_records(conn, facility_id, records)?;
     let rows = award_rows(conn, records)?;
     let meters = rows.iter().map(|(id, row)| Ok((id.clone(), meter(row)?))).collect::<AppResult<HashMap<_, _>>>()?;
     // A facility token whose facility is not registered reports nothing.
-    let facility = get_facility(conn, facility_id).map_err(|error| match error {
-        AppError::NotFound(_) => AppError::Forbidden(format!("no facility {facility_id} is registered")),
-        other => other,
-    })?;
+    let facility = metered_facility(conn, facility_id)?;
     let metered = MeteredFacility { id: facility.id, gpus_per_record_max: facility.gpus_per_record_max };
     let plan = evaluate_batch(&metered, records, &meters, &stored)?;
     let batch_id = new_id();
@@ -220,7 +229,15 @@ pub fn ingest(
     }
     insert_records(conn, facility_id, records, &plan.outcomes, &entries)?;
     add_quarter_usage(conn, facility_id, records, &plan.outcomes)?;
-    Ok(report(records, &plan.outcomes, awards))
+    Ok((report(records, &plan.outcomes, awards), plan.outcomes))
+}
+
+/// The facility a token speaks for; one whose facility is not registered reports nothing.
+pub fn metered_facility(conn: &mut DbConnection, facility_id: &str) -> AppResult<super::structure::Facility> {
+    get_facility(conn, facility_id).map_err(|error| match error {
+        AppError::NotFound(_) => AppError::Forbidden(format!("no facility {facility_id} is registered")),
+        other => other,
+    })
 }
 
 fn insert_records(
@@ -297,11 +314,17 @@ fn add_quarter_usage(
 fn report(records: &[UsageRecord], outcomes: &[RecordOutcome], awards: Vec<AwardUsage>) -> UsageReport {
     let mut new = 0;
     let mut replayed = 0;
+    let mut duplicates = 0;
+    let mut seen = std::collections::HashSet::new();
     let mut refusals = Vec::new();
     for (index, (record, outcome)) in records.iter().zip(outcomes).enumerate() {
+        let earlier_in_batch = !seen.insert(record.record_id.as_str());
         match outcome {
             RecordOutcome::Accepted { .. } => new += 1,
-            RecordOutcome::Replayed { .. } => replayed += 1,
+            RecordOutcome::Replayed { .. } => {
+                replayed += 1;
+                duplicates += usize::from(earlier_in_batch);
+            }
             RecordOutcome::Refused { code, reason } => refusals.push(RefusedRecord {
                 index,
                 record_id: record.record_id.clone(),
@@ -315,6 +338,7 @@ fn report(records: &[UsageRecord], outcomes: &[RecordOutcome], awards: Vec<Award
         accepted: new + replayed,
         new,
         replayed,
+        duplicates,
         refused: refusals.len(),
         awards,
         refusals,

@@ -58,7 +58,8 @@ pub fn links(page: &str) -> Vec<String> {
         .collect()
 }
 
-/// Visits every page reachable from the home page by links (downloads and the API excepted),
+/// Visits every page reachable from the home page by links (downloads, named like files, and
+/// the API excepted),
 /// asserting each is one of the site's HTML pages; the path and text of each.
 pub async fn crawl(browser: &reqwest::Client, app: &TestApp, who: &str) -> Vec<(String, String)> {
     let mut seen = BTreeSet::new();
@@ -74,7 +75,8 @@ pub async fn crawl(browser: &reqwest::Client, app: &TestApp, who: &str) -> Vec<(
         assert!(page.content_type.starts_with("text/html"), "{who}: {path} is {}", page.content_type);
         assert!(page.text.contains("<main id=\"main\">"), "{who}: {path} is one of the site's pages");
         for link in links(&page.text) {
-            let skip = link.starts_with("/api/") || link.starts_with("/static/") || link.starts_with('#');
+            let download = link.rsplit('/').next().is_some_and(|file| file.contains('.'));
+            let skip = link.starts_with("/api/") || link.starts_with("/static/") || link.starts_with('#') || download;
             if !skip && !seen.contains(&link) {
                 queue.push_back(link);
             }

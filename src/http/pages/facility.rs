@@ -1,35 +1,34 @@
 //! Facility-operator pages: capacity by quarter, the awards at the facility, and usage
-//! uploaded as a CSV file with a result for every row.
+//! uploaded as a CSV file or Slurm accounting output with a result for every line, the Slurm
+//! accounts mapped to awards and the files received.
 
 use crate::i18n::{phrase, verbatim, Lang};
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest};
 use futures_util::StreamExt;
-use serde_json::{json, Value};
 
 use super::charts::{self, BarRow};
-use super::forms::{Field, FieldKind, FormData, FormSpec};
+use super::forms::{api_body, Field, FieldKind, FormData, FormSpec};
 use super::view::{gpu_hours, group_thousands, Card, Cell, Page, Section, Table};
-use super::{render, render_status, PageResult, Session};
+use super::{done, render, render_status, Done, PageResult, Session};
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::roles::Role;
 use crate::domain::usage::USAGE_BATCH_RECORDS_MAX;
+use crate::domain::usage_feeds::{self, csv::USAGE_COLUMNS, LineResult};
 use crate::error::{AppError, Message};
 use crate::http::api::usage as api;
-use crate::http::extract::parse_json;
 use crate::http::AppState;
-use crate::storage::usage::UsageReport;
+use crate::storage::awards::{Award, AwardFilter};
+use crate::storage::usage_import::{self, Channel, ImportReport, ImportSummary, SlurmAccount};
 use crate::storage::{awards, structure};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(upload_form).service(upload_post);
+    cfg.service(upload_form).service(upload_post).service(template_csv).service(slurm_account_post);
 }
 
 /// Largest usage file accepted: 10,000 rows of about 150 bytes, with room to spare.
 pub const USAGE_FILE_BYTES_MAX: usize = 4 * 1024 * 1024;
-/// The columns a usage file must have, in its header row.
-const USAGE_COLUMNS: [&str; 5] = ["record_id", "award_id", "gpu_hours", "period_start", "period_end"];
 /// Quarters shown before and after the current one.
 const QUARTERS_AROUND: i32 = 4;
 
@@ -102,9 +101,10 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
         .flash(super::Done::from_query(req))
         .card(Card::new("Capacity").with(Section::Chart(chart)).with(Section::Table(table)))
         .card(Card::new("Awards").with(Section::Table(awards_table.empty("No award at this facility yet."))))
-        .card(
-            Card::new("Usage").with(Section::Links(vec![super::view::link("Upload usage (CSV)", "/facility/usage")])),
-        );
+        .card(Card::new("Usage").with(Section::Links(vec![
+            super::view::link("Upload usage (CSV or Slurm)", "/facility/usage"),
+            super::view::link("CSV template", "/facility/usage/template.csv"),
+        ])));
     render(&page)
 }
 
@@ -113,7 +113,7 @@ fn upload_spec(session: &Session) -> FormSpec {
         "/facility/usage",
         "Upload",
         &session.csrf_token,
-        vec![Field::new("file", "Usage file (CSV)", FieldKind::File).hint(phrase(
+        vec![Field::new("file", "Usage file (CSV or Slurm sacct)", FieldKind::File).hint(phrase(
             "page-usage-file-hint",
             &[("columns", USAGE_COLUMNS.join(",")), ("rows", USAGE_BATCH_RECORDS_MAX.to_string())],
         ))],
@@ -122,28 +122,147 @@ fn upload_spec(session: &Session) -> FormSpec {
     form
 }
 
-fn upload_page(session: &Session, form: FormSpec, result: Option<Card>) -> Page {
-    let mut page = Page::new(session.layout("/facility/usage"), "Upload usage")
-        .card(Card::new("Usage file").with(Section::Form(form)));
+fn slurm_spec(session: &Session, awards: &[Award]) -> FormSpec {
+    let options = awards.iter().map(|a| (a.id.clone(), format!("{} ({})", a.legal_name, a.id))).collect();
+    FormSpec::new(
+        "/facility/slurm-accounts",
+        "Map account",
+        &session.csrf_token,
+        vec![
+            Field::new("account", "Slurm account", FieldKind::Text).hint(phrase(
+                "page-slurm-account-hint",
+                &[("max", usage_feeds::slurm::SLURM_ACCOUNT_LENGTH_MAX.to_string())],
+            )),
+            Field::new("award_id", "Award", FieldKind::Select).options(options),
+        ],
+    )
+}
+
+/// What the upload page shows besides its forms: the facility's awards, Slurm accounts and
+/// latest usage files.
+struct UsageContext {
+    awards: Vec<Award>,
+    accounts: Vec<SlurmAccount>,
+    history: Vec<ImportSummary>,
+}
+
+async fn usage_context(state: &AppState, session: &Session) -> PageResult<UsageContext> {
+    let facility_id = session.principal.subject.clone();
+    let context = state
+        .db(move |conn| {
+            let filter = AwardFilter { facility_id: Some(facility_id.clone()), ..Default::default() };
+            Ok(UsageContext {
+                awards: awards::list_awards(conn, &filter)?,
+                accounts: usage_import::list_slurm_accounts(conn, &facility_id)?,
+                history: usage_import::import_history(conn, &facility_id)?,
+            })
+        })
+        .await?;
+    Ok(context)
+}
+
+fn upload_page(session: &Session, context: &UsageContext, forms: (FormSpec, FormSpec), result: Option<Card>) -> Page {
+    let (upload, slurm) = forms;
+    let mut page = Page::new(session.layout("/facility/usage"), "Upload usage").card(
+        Card::new("Usage file")
+            .with(Section::Form(upload))
+            .with(Section::Links(vec![super::view::link("CSV template", "/facility/usage/template.csv")])),
+    );
     if let Some(card) = result {
         page = page.card(card);
     }
-    page
+    page.card(slurm_card(context, slurm)).card(history_card(&context.history))
+}
+
+fn slurm_card(context: &UsageContext, form: FormSpec) -> Card {
+    let mut table = Table::new("Slurm accounts", &["Slurm account", "Award", "SME", "Set by", "Set at"]);
+    for account in &context.accounts {
+        let sme = context.awards.iter().find(|a| a.id == account.award_id).map(|a| a.legal_name.clone());
+        table.row(vec![
+            Cell::text(account.account.clone()),
+            Cell::text(account.award_id.clone()),
+            Cell::text(sme.unwrap_or_default()),
+            Cell::text(account.set_by.clone()),
+            Cell::text(account.set_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+        ]);
+    }
+    Card::new("Slurm accounts")
+        .text(phrase("page-slurm-accounts-intro", &[]))
+        .with(Section::Table(table.empty("No Slurm account mapped yet.")))
+        .with(Section::Form(form))
+}
+
+fn history_card(history: &[ImportSummary]) -> Card {
+    let mut table = Table::new(
+        "Usage files",
+        &[
+            "Received",
+            "File",
+            "Format",
+            "Sent by",
+            "#Lines",
+            "#Counted",
+            "#Replayed",
+            "#Duplicates",
+            "#Refused",
+            "#Skipped",
+            "#Malformed",
+            "#GPU-hours counted",
+        ],
+    );
+    for import in history {
+        let c = &import.counts;
+        table.row(vec![
+            Cell::text(import.imported_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            Cell::text(import.file_name.clone()),
+            Cell::text(import.file_format.clone()),
+            Cell::text(import.imported_by.clone()),
+            Cell::num(c.lines.to_string()),
+            Cell::num(c.counted.to_string()),
+            Cell::num(c.replayed.to_string()),
+            Cell::num(c.duplicates.to_string()),
+            Cell::num(c.refused.to_string()),
+            Cell::num(c.skipped.to_string()),
+            Cell::num(c.malformed.to_string()),
+            Cell::hours(import.gpu_hours),
+        ]);
+    }
+    Card::new("Usage files").with(Section::Table(table.empty("No usage file received yet.")))
 }
 
 #[get("/facility/usage")]
-async fn upload_form(session: Session) -> PageResult {
+async fn upload_form(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
     session.require(&[Role::Facility])?;
-    render(&upload_page(&session, upload_spec(&session), None))
+    let context = usage_context(&state, &session).await?;
+    let forms = (upload_spec(&session), slurm_spec(&session, &context.awards));
+    render(&upload_page(&session, &context, forms, None).flash(super::Done::from_query(&req)))
 }
 
-/// The fields of a multipart upload: text fields and the one file, bounded in size.
-async fn read_upload(mut payload: Multipart) -> Result<(FormData, Vec<u8>), AppError> {
+/// A CSV file to fill in: the header, and a line per award with hours left with its id, the other
+/// cells left empty (so the template counts nothing if sent unfilled).
+#[get("/facility/usage/template.csv")]
+async fn template_csv(state: web::Data<AppState>, session: Session) -> PageResult {
+    session.require(&[Role::Facility])?;
+    let context = usage_context(&state, &session).await?;
+    let mut csv = format!("{}\r\n", USAGE_COLUMNS.join(","));
+    for award in context.awards.iter().filter(|a| !a.remaining_gpu_hours.is_zero()) {
+        csv.push_str(&format!(",{},,,\r\n", award.id));
+    }
+    Ok(actix_web::HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"usage-template.csv\""))
+        .body(csv))
+}
+
+/// The fields of a multipart upload: text fields and the one file (with its name), bounded.
+async fn read_upload(mut payload: Multipart) -> Result<(FormData, String, Vec<u8>), AppError> {
     let mut fields = Vec::new();
     let mut file = Vec::new();
+    let mut file_name = String::new();
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(unreadable)?;
         let name = part.name().unwrap_or_default().to_string();
+        let part_file_name = part.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default().to_string();
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(unreadable)?;
@@ -157,139 +276,117 @@ async fn read_upload(mut payload: Multipart) -> Result<(FormData, Vec<u8>), AppE
         }
         if name == "file" {
             file = bytes;
+            file_name = part_file_name;
         } else {
             fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
-    Ok((FormData(fields), file))
+    Ok((FormData(fields), file_name, file))
 }
 
 fn unreadable(error: actix_multipart::MultipartError) -> AppError {
     AppError::invalid("file", Message::new("msg-upload-unreadable").text("error", error.to_string()))
 }
 
-/// The API body for a usage file: one record per row, named by the header.
-pub fn usage_body(file: &[u8]) -> Result<Vec<u8>, AppError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(file);
-    let headers = reader
-        .headers()
-        .map_err(|e| AppError::invalid("file", Message::new("msg-upload-not-csv").text("error", e.to_string())))?
-        .clone();
-    let positions: Vec<usize> = USAGE_COLUMNS
-        .iter()
-        .map(|column| {
-            headers.iter().position(|h| h.eq_ignore_ascii_case(column)).ok_or_else(|| {
-                AppError::invalid("file", Message::new("msg-upload-columns").text("columns", USAGE_COLUMNS.join(",")))
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    let mut records = Vec::new();
-    for (index, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| {
-            AppError::invalid(
-                "file",
-                Message::new("msg-upload-row").count("row", index + 2).text("error", e.to_string()),
-            )
-        })?;
-        if records.len() == USAGE_BATCH_RECORDS_MAX {
-            return Err(AppError::invalid(
-                "file",
-                Message::new("msg-upload-rows").count("max", USAGE_BATCH_RECORDS_MAX),
-            ));
-        }
-        let cell = |column: usize| row.get(positions[column]).unwrap_or_default().to_string();
-        records.push(json!({
-            "record_id": cell(0),
-            "award_id": cell(1),
-            "gpu_hours": cell(2),
-            "period_start": cell(3),
-            "period_end": cell(4),
-        }));
-    }
-    if records.is_empty() {
-        return Err(AppError::field("file", "the file has no rows below its header"));
-    }
-    serde_json::to_vec(&json!({ "records": records })).map_err(AppError::internal)
-}
-
-/// `records[3].gpu_hours` in an API error → `row 5 (gpu_hours)`: rows counted as in a
-/// spreadsheet, the header being row 1.
-fn row_of(field: &str) -> String {
-    let Some(rest) = field.strip_prefix("records[") else { return field.to_string() };
-    let Some((index, column)) = rest.split_once(']') else { return field.to_string() };
-    match index.parse::<usize>() {
-        Ok(index) => format!("row {} ({})", index + 2, column.trim_start_matches('.')),
-        Err(_) => field.to_string(),
-    }
-}
-
-fn result_card(body: &[u8], report: &UsageReport) -> Card {
-    let records: Vec<Value> = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("records").and_then(Value::as_array).cloned())
-        .unwrap_or_default();
+/// The result of a usage file: counts, then every line that did not simply count.
+fn result_card(report: &ImportReport) -> Card {
+    let lang = Lang::current();
     let count = |n: usize| n.to_string();
-    let lang = crate::i18n::Lang::current();
-    let mut table = Table::new("Result by row", &["Row", "Record id", "Award", "#GPU-hours", "Result"]);
-    for (index, record) in records.iter().enumerate() {
-        let result = match report.refusals.iter().find(|r| r.index == index) {
-            Some(refusal) => phrase(
-                "page-usage-refused",
-                &[("code", refusal.code.clone()), ("reason", refusal.reason.in_lang(lang))],
+    let mut table = Table::new("Result by line", &["Line", "Record id", "Award", "#GPU-hours", "Result"]);
+    for line in &report.lines {
+        let reason = line.reason.as_ref().map(|r| r.in_lang(lang)).unwrap_or_default();
+        let result = match line.result {
+            LineResult::Counted => phrase("page-usage-line-counted", &[]),
+            LineResult::Replayed => phrase("page-usage-line-replayed", &[]),
+            LineResult::Duplicate => {
+                phrase("page-usage-line-duplicate", &[("line", line.duplicate_of_line.unwrap_or_default().to_string())])
+            }
+            LineResult::Refused => {
+                phrase("page-usage-refused", &[("code", line.code.clone().unwrap_or_default()), ("reason", reason)])
+            }
+            LineResult::Skipped => phrase("page-usage-line-skipped", &[("reason", reason)]),
+            LineResult::Malformed => phrase(
+                "page-usage-line-malformed",
+                &[("column", line.column.clone().unwrap_or_default()), ("reason", reason)],
             ),
-            None => "counted".to_string(),
         };
-        let text = |key: &str| record.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
         table.row(vec![
-            Cell::num((index + 2).to_string()),
-            Cell::text(text("record_id")),
-            Cell::text(text("award_id")),
-            Cell::num(text("gpu_hours")),
+            Cell::num(line.line.to_string()),
+            Cell::text(line.record_id.clone().unwrap_or_default()),
+            Cell::text(line.award_id.clone().unwrap_or_default()),
+            line.gpu_hours.map_or_else(|| Cell::text(String::new()), Cell::hours),
             Cell::text(result),
         ]);
     }
+    let c = &report.counts;
     Card::new("Result")
         .with(Section::Facts(vec![
-            super::view::fact("Rows", count(report.records)),
-            super::view::fact("Counted now", count(report.new)),
-            super::view::fact("Already counted before (replays)", count(report.replayed)),
-            super::view::fact("Refused", count(report.refused)),
+            super::view::fact("Format", report.file_format.code()),
+            super::view::fact("Lines", count(c.lines)),
+            super::view::fact("Counted now", count(c.counted)),
+            super::view::fact("Already counted before (replays)", count(c.replayed)),
+            super::view::fact("Duplicates within this file", count(c.duplicates)),
+            super::view::fact("Refused", count(c.refused)),
+            super::view::fact("Skipped", count(c.skipped)),
+            super::view::fact("Malformed", count(c.malformed)),
+            super::view::fact("GPU-hours counted now", gpu_hours(report.gpu_hours)),
         ]))
         .with(Section::Table(table))
+}
+
+fn app_error(error: super::PageError) -> AppError {
+    match error {
+        super::PageError::App(error) => error,
+        super::PageError::SignIn => AppError::Unauthorized("sign in again".into()),
+    }
 }
 
 #[post("/facility/usage")]
 async fn upload_post(state: web::Data<AppState>, session: Session, payload: Multipart) -> PageResult {
     session.require(&[Role::Facility])?;
     let outcome = async {
-        let (fields, file) = read_upload(payload).await?;
-        session.check(&state, &fields).map_err(|e| match e {
-            super::PageError::App(error) => error,
-            super::PageError::SignIn => AppError::Unauthorized("sign in again".into()),
-        })?;
-        let raw = usage_body(&file)?;
-        let value = parse_json(&raw).map_err(|error| {
-            let errors = error
-                .field_errors()
-                .iter()
-                .map(|f| format!("{}: {}", row_of(&f.field), f.reason.in_lang(Lang::current())))
-                .collect::<Vec<_>>();
-            AppError::field("file", if errors.is_empty() { error.to_string() } else { errors.join("; ") })
-        })?;
-        let report = api::ingest_batch(&state, &session.principal, value).await?;
-        Ok::<_, AppError>((raw, report))
+        let (fields, file_name, file) = read_upload(payload).await?;
+        session.check(&state, &fields).map_err(app_error)?;
+        let (format, lines) = api::read_usage_file(&file)?;
+        api::import_file(&state, &session.principal, (format, file_name, Channel::Page), lines).await
     }
     .await;
+    let context = usage_context(&state, &session).await?;
+    let slurm = slurm_spec(&session, &context.awards);
     match outcome {
-        Ok((raw, report)) => render(&upload_page(&session, upload_spec(&session), Some(result_card(&raw, &report)))),
+        Ok(report) => {
+            render(&upload_page(&session, &context, (upload_spec(&session), slurm), Some(result_card(&report))))
+        }
         Err(AppError::Forbidden(reason)) => Err(AppError::Forbidden(reason).into()),
         Err(error) => {
             let status = actix_web::ResponseError::status_code(&error);
             let form = upload_spec(&session).with_error(&error);
             render_status(
-                &upload_page(&session, form, None),
+                &upload_page(&session, &context, (form, slurm), None),
                 if status.is_server_error() { StatusCode::INTERNAL_SERVER_ERROR } else { status },
             )
+        }
+    }
+}
+
+#[post("/facility/slurm-accounts")]
+async fn slurm_account_post(state: web::Data<AppState>, session: Session, body: web::Bytes) -> PageResult {
+    session.require(&[Role::Facility])?;
+    let posted = session.read_form(&state, &body)?;
+    let context = usage_context(&state, &session).await?;
+    let form = slurm_spec(&session, &context.awards);
+    let account = posted.get("account").unwrap_or_default().trim().to_string();
+    let outcome = async {
+        let body = api_body::<api::SlurmAccountRequest>(&form.fields[1..], &posted)?;
+        api::set_slurm_account(state.clone(), session.principal.clone(), web::Path::from(account), body).await
+    }
+    .await;
+    match outcome {
+        Ok(_) => done("/facility/usage", Done::SlurmAccount),
+        Err(error) => {
+            let status = actix_web::ResponseError::status_code(&error);
+            let form = form.refill(&posted).with_error(&error);
+            render_status(&upload_page(&session, &context, (upload_spec(&session), form), None), status)
         }
     }
 }
@@ -299,23 +396,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_usage_file_becomes_the_api_batch() {
-        let file = b"record_id,award_id,gpu_hours,period_start,period_end\nr-1, a-1 ,1.5,2026-06-01T08:00:00Z,2026-06-01T09:30:00Z\n";
-        let body: Value = serde_json::from_slice(&usage_body(file).unwrap()).unwrap();
-        assert_eq!(body["records"][0]["award_id"], "a-1");
-        assert_eq!(body["records"][0]["gpu_hours"], "1.5");
-    }
-
-    #[test]
-    fn a_file_without_the_columns_is_refused_with_the_reason() {
-        let error = usage_body(b"id,hours\n1,2\n").unwrap_err();
-        assert_eq!(error.field_errors()[0].field, "file");
-        assert!(usage_body(b"record_id,award_id,gpu_hours,period_start,period_end\n").is_err());
-    }
-
-    #[test]
-    fn api_paths_are_shown_as_spreadsheet_rows() {
-        assert_eq!(row_of("records[0].gpu_hours"), "row 2 (gpu_hours)");
-        assert_eq!(row_of("file"), "file");
+    fn the_template_names_the_columns_the_reader_wants() {
+        let lines = usage_feeds::csv::parse(format!("{}\nr,x,1,a,b\n", USAGE_COLUMNS.join(",")).as_bytes()).unwrap();
+        assert_eq!(lines.len(), 1);
     }
 }

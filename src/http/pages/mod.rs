@@ -225,10 +225,11 @@ pub enum Done {
     Price,
     Proceeds,
     Reversal,
+    SlurmAccount,
 }
 
 impl Done {
-    const ALL: [Done; 26] = [
+    const ALL: [Done; 27] = [
         Done::Source,
         Done::Commitment,
         Done::Amendment,
@@ -255,6 +256,7 @@ impl Done {
         Done::Price,
         Done::Proceeds,
         Done::Reversal,
+        Done::SlurmAccount,
     ];
 
     fn code(self) -> &'static str {
@@ -285,6 +287,7 @@ impl Done {
             Done::Price => "price",
             Done::Proceeds => "proceeds",
             Done::Reversal => "reversal",
+            Done::SlurmAccount => "slurm-account",
         }
     }
 
@@ -316,6 +319,7 @@ impl Done {
             Done::Price => "Price recorded; it applies from its date until a later one.",
             Done::Proceeds => "Proceeds recorded and posted to the ledger.",
             Done::Reversal => "Reversal posted to the ledger.",
+            Done::SlurmAccount => "Slurm account mapped: its jobs bill that award from the next file on.",
         }
     }
 

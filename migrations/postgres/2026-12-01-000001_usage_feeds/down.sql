@@ -1,0 +1,2 @@
+DROP TABLE usage_imports;
+DROP TABLE slurm_accounts;
