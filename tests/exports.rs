@@ -592,10 +592,135 @@ async fn an_export_covers_the_chain_as_it_stood_when_it_started(app: TestApp) {
     assert_eq!(cents(&cash["net"]), from_journal, "the snapshot's trial balance leaves the new entry out too");
 }
 
+/// Runs a ledger tool on a file; the exit status and what it printed.
+fn run_tool(program: &str, args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let output = std::process::Command::new(program).args(args).output().unwrap_or_else(|e| {
+        panic!("these tests run the real {program} and it could not be started ({e}): scripts/test installs it")
+    });
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), said)
+}
+
+/// The amount after `marker` on each line holding it, by the account code before it.
+fn asserted(text: &str, marker: &str, code_of: impl Fn(&str) -> Option<String>) -> BTreeMap<String, i64> {
+    text.lines()
+        .filter_map(|line| {
+            let (head, amount) = line.split_once(marker)?;
+            let amount = amount.trim().trim_start_matches("EUR ").trim_end_matches(" EUR");
+            let amount = amount.split(" ~ ").next().unwrap_or(amount);
+            Some((code_of(head)?, cents(amount)))
+        })
+        .collect()
+}
+
+/// The hledger journal is in date order, as `hledger check ordereddates` wants, and asserts
+/// every account's balance at its end: hledger checks them, and they are the trial balance's.
+async fn hledger_checks_its_dates_in_order_and_the_balances_it_asserts(app: TestApp) {
+    let books = books(&app).await;
+    let (tb, _) = trial_balance(&app, &books.fund, AS_OF).await;
+    let (_, body) = download(&app, &books.fund, "journal.hledger", AS_OF).await;
+    let text = String::from_utf8(body).expect("UTF-8");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("books.journal");
+    std::fs::write(&file, &text).expect("write journal");
+    let check = |file: &std::path::Path| {
+        run_tool(
+            "hledger",
+            &["-f".as_ref(), file.as_os_str(), "check".as_ref(), "-s".as_ref(), "ordereddates".as_ref()],
+        )
+    };
+    let (ok, said) = check(&file);
+    assert!(ok, "hledger check -s ordereddates: {said}");
+    let dates: Vec<&str> = text
+        .lines()
+        .filter(|l| l.len() > 10 && l.as_bytes()[4] == b'-' && l.contains(" * "))
+        .map(|l| &l[..10])
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "{dates:?}");
+    assert_eq!(dates.last(), Some(&AS_OF), "the assertions are dated as_of");
+    let balances = asserted(&text, " = ", |head| {
+        head.trim().split_once(':').and_then(|(_, rest)| rest.split(' ').next()).map(str::to_string)
+    });
+    assert_eq!(without_zeros(balances.clone()), tb, "asserted balances against the trial balance");
+    assert!(balances.len() > tb.len(), "zero balances are asserted too");
+    // A wrong figure fails hledger's check.
+    let (code, cents_now) = tb.iter().next().map(|(c, v)| (c.clone(), *v)).expect("an account");
+    let amount = |v: i64| format!("{}{}.{:02}", if v < 0 { "-" } else { "" }, v.abs() / 100, v.abs() % 100);
+    let line = text
+        .lines()
+        .find(|l| {
+            l.contains(" = ") && l.trim_start().split(':').nth(1).is_some_and(|r| r.starts_with(&format!("{code} ")))
+        })
+        .expect("the assertion");
+    let tampered = text.replace(
+        line,
+        &line.replace(&format!("= EUR {}", amount(cents_now)), &format!("= EUR {}", amount(cents_now + 1))),
+    );
+    assert_ne!(tampered, text);
+    let wrong = dir.path().join("tampered.journal");
+    std::fs::write(&wrong, tampered).expect("write journal");
+    let (ok, said) = check(&wrong);
+    assert!(!ok, "a wrong asserted balance must fail: {said}");
+}
+
+/// The beancount ledger passes `bean-check`: accounts opened before use, every transaction
+/// balanced, and a balance directive per account equal to the trial balance.
+async fn beancount_passes_bean_check_and_balances_to_the_trial_balance(app: TestApp) {
+    let books = books(&app).await;
+    let (tb, _) = trial_balance(&app, &books.fund, AS_OF).await;
+    let (headers, body) = download(&app, &books.fund, "journal.beancount", AS_OF).await;
+    assert!(header(&headers, "content-type").starts_with("text/plain"));
+    assert!(header(&headers, "content-disposition").contains("journal-2026-06-30.beancount"), "{headers:?}");
+    let text = String::from_utf8(body).expect("UTF-8");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("books.beancount");
+    std::fs::write(&file, &text).expect("write ledger");
+    let (ok, said) = run_tool("bean-check", &[file.as_os_str()]);
+    assert!(ok && said.trim().is_empty(), "bean-check: {said}");
+    let balances = asserted(&text, "  ", |head| {
+        let mut words = head.split_whitespace();
+        let account = match (words.next(), words.next(), words.next()) {
+            (Some(_date), Some("balance"), Some(account)) => account,
+            _ => return None,
+        };
+        let component = account.split(':').nth(1)?;
+        // `3100-01-Contributed-…` is code 3100.01; `1000-Cash-…` is 1000.
+        let mut parts = component.split('-');
+        let code = parts.next()?.to_string();
+        match parts.next() {
+            Some(sub) if sub.len() == 2 && sub.chars().all(|c| c.is_ascii_digit()) => Some(format!("{code}.{sub}")),
+            _ => Some(code),
+        }
+    });
+    assert_eq!(without_zeros(balances), tb, "balance directives against the trial balance");
+    assert!(text.contains("2026-07-01 balance "), "checked at the start of the day after as_of");
+    assert!(!text.contains("Next year"), "entries after as_of are left out");
+    assert!(
+        text.contains(r#"Advisory fees, \"Q1\"  (two  spaces); 50% paid | rest later"#),
+        "descriptions kept as written"
+    );
+    assert!(text.trim_end().lines().last().is_some_and(|l| l.starts_with("; end of export: ")));
+    // A wrong balance fails bean-check.
+    let line = text.lines().find(|l| l.split_whitespace().nth(1) == Some("balance")).expect("a balance directive");
+    let (head, amount) = line.rsplit_once("  ").expect("amount");
+    let (figure, tolerance) = amount.split_once(" ~ ").expect("an exact check");
+    assert_eq!(tolerance, "0.00 EUR", "balances are checked to the cent");
+    let plus_a_cent = cents(figure) + 1;
+    let sign = if plus_a_cent < 0 { "-" } else { "" };
+    let changed = format!("{head}  {sign}{}.{:02} ~ {tolerance}", plus_a_cent.abs() / 100, plus_a_cent.abs() % 100);
+    let tampered = text.replace(line, &changed);
+    let wrong = dir.path().join("tampered.beancount");
+    std::fs::write(&wrong, tampered).expect("write ledger");
+    let (ok, said) = run_tool("bean-check", &[wrong.as_os_str()]);
+    assert!(!ok, "a wrong balance must fail bean-check: {said}");
+}
+
 on_both_backends!(
     journal_csv_matches_the_trial_balance_and_the_chain,
     journal_jsonl_lines_parse_and_match_the_trial_balance,
     hledger_reads_the_journal_and_balances_to_the_cent,
+    hledger_checks_its_dates_in_order_and_the_balances_it_asserts,
+    beancount_passes_bean_check_and_balances_to_the_trial_balance,
     workbook_has_number_cells_that_sum_to_the_trial_balance,
     trial_balance_and_capital_accounts_csv_match_the_api,
     only_readers_of_all_books_may_export_by_token_or_session,

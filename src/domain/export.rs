@@ -265,9 +265,9 @@ pub fn hledger_preamble(meta: &ExportMeta, accounts: &[(AccountKind, &str, &str)
     text
 }
 
-/// An entry's facts as the hledger transaction header shows them.
+/// An entry's facts as the ledger-tool exports (hledger, beancount) show them.
 #[derive(Clone, Debug)]
-pub struct HledgerEntry<'a> {
+pub struct EntryFacts<'a> {
     pub entry_id: &'a str,
     pub sequence: i64,
     pub effective_date: NaiveDate,
@@ -279,9 +279,10 @@ pub struct HledgerEntry<'a> {
     pub hash: &'a str,
 }
 
-/// One posting of an hledger transaction: the account's hledger name and the signed amount.
+/// One posting as the ledger-tool exports show it: the account's name in the tool, the signed
+/// amount, party and memo.
 #[derive(Clone, Debug)]
-pub struct HledgerPosting<'a> {
+pub struct PostingFacts<'a> {
     pub account: &'a str,
     pub amount: Cents,
     pub party_id: Option<&'a str>,
@@ -290,7 +291,7 @@ pub struct HledgerPosting<'a> {
 
 /// One entry as an hledger transaction: cleared (`*`), the sequence as its code, the entry
 /// id, event, actor and hash as tags, one posting per line with party and memo as tags.
-pub fn hledger_transaction(entry: &HledgerEntry<'_>, postings: &[HledgerPosting<'_>]) -> String {
+pub fn hledger_transaction(entry: &EntryFacts<'_>, postings: &[PostingFacts<'_>]) -> String {
     let mut text = String::with_capacity(256 + postings.len() * 96);
     text.push_str(&format!(
         "{} * ({}) {}\n",
@@ -327,6 +328,19 @@ pub fn hledger_transaction(entry: &HledgerEntry<'_>, postings: &[HledgerPosting<
             text.push_str(&tags.join(", "));
         }
         text.push('\n');
+    }
+    text.push('\n');
+    text
+}
+
+/// A closing transaction dated `as_of` asserting every account's balance, so hledger checks
+/// each figure when it reads the file: a zero posting per account with `= EUR <balance>`.
+/// Dated on the last day the export covers and written after every entry, it is read last.
+pub fn hledger_assertions(as_of: NaiveDate, balances: &[(&str, Cents)]) -> String {
+    let mut text = format!("{as_of} * Balances as of {as_of}\n");
+    text.push_str("    ; each account's balance over the entries above, asserted\n");
+    for (account, balance) in balances {
+        text.push_str(&format!("    {account}    {CURRENCY} 0 = {}\n", hledger_amount(*balance)));
     }
     text.push('\n');
     text
@@ -493,7 +507,7 @@ mod tests {
 
     #[test]
     fn hledger_descriptions_with_two_spaces_semicolons_and_newlines_stay_one_line() {
-        let entry = HledgerEntry {
+        let entry = EntryFacts {
             entry_id: "e1",
             sequence: 12,
             effective_date: NaiveDate::from_ymd_opt(2025, 3, 1).unwrap_or_default(),
@@ -507,8 +521,8 @@ mod tests {
         let cash = hledger_account(AccountKind::Asset, "1000", "Cash at bank");
         let fees = hledger_account(AccountKind::Expense, "5000", "Management fees");
         let postings = [
-            HledgerPosting { account: &fees, amount: Cents::new(1_050), party_id: Some("p1"), memo: "a, b: c" },
-            HledgerPosting { account: &cash, amount: Cents::new(-1_050), party_id: None, memo: "" },
+            PostingFacts { account: &fees, amount: Cents::new(1_050), party_id: Some("p1"), memo: "a, b: c" },
+            PostingFacts { account: &cash, amount: Cents::new(-1_050), party_id: None, memo: "" },
         ];
         let text = hledger_transaction(&entry, &postings);
         let lines: Vec<&str> = text.lines().collect();

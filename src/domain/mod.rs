@@ -1,6 +1,7 @@
 //! The pure core: money, ledger rules and the fund's vocabulary. No IO anywhere below here.
 
 pub mod attribution;
+pub mod beancount;
 pub mod capital;
 pub mod chart;
 pub mod eligibility;
@@ -20,5 +21,5 @@ pub mod roles;
 pub mod state_aid;
 pub mod time;
 pub mod usage;
-pub mod waterfall;
 pub mod usage_feeds;
+pub mod waterfall;

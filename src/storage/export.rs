@@ -21,9 +21,11 @@ use super::schema::{
 };
 use super::waterfall::{liquidate, positions_as_of, Liquidation};
 use super::DbConnection;
+use crate::domain::beancount;
 use crate::domain::export::{
-    csv_text, debit_credit, hledger_account, hledger_preamble, hledger_trailer, hledger_transaction, json_line,
-    xlsx_cell_value, ExportMeta, HledgerEntry, HledgerPosting, JsonLine, PostingRecord, CURRENCY, JOURNAL_COLUMNS,
+    csv_text, debit_credit, hledger_account, hledger_assertions, hledger_preamble, hledger_trailer,
+    hledger_transaction, json_line, xlsx_cell_value, EntryFacts, ExportMeta, JsonLine, PostingFacts, PostingRecord,
+    CURRENCY, JOURNAL_COLUMNS,
 };
 use crate::domain::ledger::{AccountKind, GENESIS_HASH};
 use crate::domain::money::Cents;
@@ -42,6 +44,7 @@ pub enum ExportKind {
     JournalCsv,
     JournalJsonl,
     JournalHledger,
+    JournalBeancount,
     JournalProofs,
     Workbook,
     TrialBalanceCsv,
@@ -49,10 +52,11 @@ pub enum ExportKind {
 }
 
 impl ExportKind {
-    pub const ALL: [ExportKind; 7] = [
+    pub const ALL: [ExportKind; 8] = [
         ExportKind::JournalCsv,
         ExportKind::JournalJsonl,
         ExportKind::JournalHledger,
+        ExportKind::JournalBeancount,
         ExportKind::JournalProofs,
         ExportKind::Workbook,
         ExportKind::TrialBalanceCsv,
@@ -64,6 +68,7 @@ impl ExportKind {
             ExportKind::JournalCsv => "journal.csv",
             ExportKind::JournalJsonl => "journal.jsonl",
             ExportKind::JournalHledger => "journal.hledger",
+            ExportKind::JournalBeancount => "journal.beancount",
             ExportKind::JournalProofs => "journal-proofs.jsonl",
             ExportKind::Workbook => "workbook.xlsx",
             ExportKind::TrialBalanceCsv => "trial-balance.csv",
@@ -81,7 +86,7 @@ impl ExportKind {
                 "text/csv; charset=utf-8; header=present"
             }
             ExportKind::JournalJsonl | ExportKind::JournalProofs => "application/jsonl; charset=utf-8",
-            ExportKind::JournalHledger => "text/plain; charset=utf-8",
+            ExportKind::JournalHledger | ExportKind::JournalBeancount => "text/plain; charset=utf-8",
             ExportKind::Workbook => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
@@ -188,21 +193,67 @@ pub fn for_each_page(
             .order((journal_entries::sequence.asc(), postings::line.asc()))
             .select(PostingRow::as_select())
             .load(conn)?;
-        let mut page: Vec<PageEntry> =
-            entries.into_iter().map(|entry| PageEntry { entry, postings: Vec::new() }).collect();
-        let index: HashMap<String, usize> =
-            page.iter().enumerate().map(|(i, item)| (item.entry.id.clone(), i)).collect();
-        for line in lines {
-            let slot = index
-                .get(&line.entry_id)
-                .copied()
-                .ok_or_else(|| AppError::internal(format!("posting of entry {} outside its page", line.entry_id)))?;
-            page[slot].postings.push(line);
-        }
+        let page = assemble(entries, lines)?;
         visit(conn, &page)?;
         after = last;
     }
     Ok(())
+}
+
+/// Entries and their postings (in line order) as one page.
+fn assemble(entries: Vec<EntryRow>, lines: Vec<PostingRow>) -> AppResult<Vec<PageEntry>> {
+    let mut page: Vec<PageEntry> = entries.into_iter().map(|entry| PageEntry { entry, postings: Vec::new() }).collect();
+    let index: HashMap<String, usize> = page.iter().enumerate().map(|(i, item)| (item.entry.id.clone(), i)).collect();
+    for line in lines {
+        let slot = index
+            .get(&line.entry_id)
+            .copied()
+            .ok_or_else(|| AppError::internal(format!("posting of entry {} outside its page", line.entry_id)))?;
+        page[slot].postings.push(line);
+    }
+    for item in &mut page {
+        item.postings.sort_by_key(|p| p.line);
+    }
+    Ok(page)
+}
+
+/// `for_each_page` in date order: entries by effective date, then sequence (the order
+/// ledger tools read a journal in). Each page moves past the last (date, sequence) read.
+pub fn for_each_page_by_date(
+    conn: &mut DbConnection,
+    meta: &ExportMeta,
+    mut visit: impl FnMut(&mut DbConnection, &[PageEntry]) -> AppResult<()>,
+) -> AppResult<()> {
+    let mut after: Option<(NaiveDate, i64)> = None;
+    // Bounded by the entries covered: every page holds at least one entry not read before.
+    let pages_max = meta.last_sequence / EXPORT_PAGE_ENTRIES + 2;
+    for _ in 0..pages_max {
+        let mut query = journal_entries::table
+            .filter(journal_entries::fund_id.eq(&meta.fund_id))
+            .filter(journal_entries::effective_date.le(meta.as_of))
+            .filter(journal_entries::sequence.le(meta.last_sequence))
+            .into_boxed();
+        if let Some((date, sequence)) = after {
+            query = query.filter(
+                journal_entries::effective_date
+                    .gt(date)
+                    .or(journal_entries::effective_date.eq(date).and(journal_entries::sequence.gt(sequence))),
+            );
+        }
+        let entries: Vec<EntryRow> = query
+            .order((journal_entries::effective_date.asc(), journal_entries::sequence.asc()))
+            .limit(EXPORT_PAGE_ENTRIES)
+            .select(EntryRow::as_select())
+            .load(conn)?;
+        let Some(last) = entries.last().map(|e| (e.effective_date, e.sequence)) else { return Ok(()) };
+        let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+        let lines: Vec<PostingRow> =
+            postings::table.filter(postings::entry_id.eq_any(&ids)).select(PostingRow::as_select()).load(conn)?;
+        let page = assemble(entries, lines)?;
+        visit(conn, &page)?;
+        after = Some(last);
+    }
+    Err(AppError::internal("the date-ordered export read more pages than the entries it covers"))
 }
 
 /// Counts of what an export wrote.
@@ -300,30 +351,37 @@ pub fn write_journal_jsonl(conn: &mut DbConnection, meta: &ExportMeta, out: &mut
     Ok(written)
 }
 
-/// The journal as an hledger journal: preamble and directives, one transaction per entry,
-/// the closing comment.
-pub fn write_journal_hledger(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn Write) -> AppResult<Written> {
-    let (accounts, order) = export_accounts(conn, &meta.fund_id)?;
-    let declared: Vec<(AccountKind, &str, &str)> =
-        order.iter().filter_map(|id| accounts.get(id)).map(|a| (a.kind, a.code.as_str(), a.name.as_str())).collect();
-    out.write_all(hledger_preamble(meta, &declared).as_bytes()).map_err(io_error)?;
+/// Walks the covered entries in date order for a ledger tool's format: `write` gets each entry's
+/// facts and postings, accounts named by `names` (account id to the tool's name). Answers the
+/// counts and each account's balance over what was written, in chart order.
+fn write_by_date<'n>(
+    conn: &mut DbConnection,
+    meta: &ExportMeta,
+    (names, order): (&'n HashMap<String, String>, &[String]),
+    mut write: impl FnMut(&EntryFacts<'_>, &[PostingFacts<'_>]) -> AppResult<()>,
+) -> AppResult<(Written, Vec<(&'n str, Cents)>)> {
     let mut written = Written::default();
-    for_each_page(conn, meta, |_, page| {
+    let mut balances: HashMap<&str, i64> = HashMap::new();
+    for_each_page_by_date(conn, meta, |_, page| {
         for item in page {
             let e = &item.entry;
             let mut lines = Vec::with_capacity(item.postings.len());
             for p in &item.postings {
-                let account = accounts
-                    .get(&p.account_id)
+                let (id, account) = names
+                    .get_key_value(&p.account_id)
                     .ok_or_else(|| AppError::internal(format!("account {} not in the fund's chart", p.account_id)))?;
-                lines.push(HledgerPosting {
-                    account: &account.hledger_name,
+                let balance = balances.entry(id.as_str()).or_insert(0);
+                *balance = balance
+                    .checked_add(p.amount_cents)
+                    .ok_or_else(|| AppError::internal("an account's balance overflows"))?;
+                lines.push(PostingFacts {
+                    account,
                     amount: Cents::new(p.amount_cents),
                     party_id: p.party_id.as_deref(),
                     memo: &p.memo,
                 });
             }
-            let entry = HledgerEntry {
+            let entry = EntryFacts {
                 entry_id: &e.id,
                 sequence: e.sequence,
                 effective_date: e.effective_date,
@@ -334,13 +392,64 @@ pub fn write_journal_hledger(conn: &mut DbConnection, meta: &ExportMeta, out: &m
                 reverses_entry_id: e.reverses_entry_id.as_deref(),
                 hash: &e.hash,
             };
-            out.write_all(hledger_transaction(&entry, &lines).as_bytes()).map_err(io_error)?;
+            write(&entry, &lines)?;
             written.entries += 1;
             written.postings += lines.len() as u64;
         }
         Ok(())
     })?;
+    let balances = order
+        .iter()
+        .filter_map(|id| {
+            names.get(id).map(|name| (name.as_str(), Cents::new(balances.get(id.as_str()).copied().unwrap_or(0))))
+        })
+        .collect();
+    Ok((written, balances))
+}
+
+/// The fund's accounts as declared by the ledger-tool exports: kind, code and name, in chart order.
+fn declared<'a>(
+    accounts: &'a HashMap<String, ExportAccount>,
+    order: &[String],
+) -> Vec<(AccountKind, &'a str, &'a str)> {
+    order.iter().filter_map(|id| accounts.get(id)).map(|a| (a.kind, a.code.as_str(), a.name.as_str())).collect()
+}
+
+/// The journal as an hledger journal (`domain/export.rs`): preamble and directives, one
+/// transaction per entry in date order, every account's balance asserted as of `as_of`, the
+/// closing comment. `hledger check -s ordereddates` passes on it.
+pub fn write_journal_hledger(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn Write) -> AppResult<Written> {
+    let (accounts, order) = export_accounts(conn, &meta.fund_id)?;
+    out.write_all(hledger_preamble(meta, &declared(&accounts, &order)).as_bytes()).map_err(io_error)?;
+    let names: HashMap<String, String> = accounts.iter().map(|(id, a)| (id.clone(), a.hledger_name.clone())).collect();
+    let (written, balances) = write_by_date(conn, meta, (&names, &order), |entry, lines| {
+        out.write_all(hledger_transaction(entry, lines).as_bytes()).map_err(io_error)
+    })?;
+    out.write_all(hledger_assertions(meta.as_of, &balances).as_bytes()).map_err(io_error)?;
     out.write_all(hledger_trailer(written.entries, written.postings).as_bytes()).map_err(io_error)?;
+    Ok(written)
+}
+
+/// The journal as a beancount ledger (`domain/beancount.rs`): accounts opened on the first
+/// entry's date, one transaction per entry in date order, a balance directive per account
+/// the day after `as_of`. `bean-check` passes on it.
+pub fn write_journal_beancount(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn Write) -> AppResult<Written> {
+    let (accounts, order) = export_accounts(conn, &meta.fund_id)?;
+    let first: Option<NaiveDate> = journal_entries::table
+        .filter(journal_entries::fund_id.eq(&meta.fund_id))
+        .filter(journal_entries::effective_date.le(meta.as_of))
+        .filter(journal_entries::sequence.le(meta.last_sequence))
+        .select(diesel::dsl::min(journal_entries::effective_date))
+        .first(conn)?;
+    let opened = first.unwrap_or(meta.as_of);
+    out.write_all(beancount::preamble(meta, opened, &declared(&accounts, &order)).as_bytes()).map_err(io_error)?;
+    let names: HashMap<String, String> =
+        accounts.iter().map(|(id, a)| (id.clone(), beancount::account(a.kind, &a.code, &a.name))).collect();
+    let (written, balances) = write_by_date(conn, meta, (&names, &order), |entry, lines| {
+        out.write_all(beancount::transaction(entry, lines).as_bytes()).map_err(io_error)
+    })?;
+    out.write_all(beancount::balances(meta.as_of, &balances).as_bytes()).map_err(io_error)?;
+    out.write_all(beancount::trailer(written.entries, written.postings).as_bytes()).map_err(io_error)?;
     Ok(written)
 }
 
@@ -730,6 +839,7 @@ fn write_export_body(
         ExportKind::JournalCsv => write_journal_csv(conn, meta, out),
         ExportKind::JournalJsonl => write_journal_jsonl(conn, meta, out),
         ExportKind::JournalHledger => write_journal_hledger(conn, meta, out),
+        ExportKind::JournalBeancount => write_journal_beancount(conn, meta, out),
         ExportKind::JournalProofs => write_journal_proofs(conn, meta, out),
         ExportKind::Workbook => write_workbook(conn, meta, out),
         ExportKind::TrialBalanceCsv => write_trial_balance_csv(conn, meta, out),

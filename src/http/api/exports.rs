@@ -138,12 +138,12 @@ fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, reques
 
 /// Download an export of a fund's books as of a date (auditors, staff, admin; a bearer token
 /// or the browser session). `name` is one of `journal.csv`, `journal.jsonl`,
-/// `journal.hledger`, `journal-proofs.jsonl`, `workbook.xlsx`, `trial-balance.csv`,
+/// `journal.hledger`, `journal.beancount`, `journal-proofs.jsonl`, `workbook.xlsx`, `trial-balance.csv`,
 /// `capital-accounts.csv`. The body
 /// is streamed; the `X-Ledger-*` headers (and the file itself) state the snapshot it covers.
 #[utoipa::path(get, path = "/funds/{fund_id}/exports/{name}", tag = "exports", security(("bearer" = []), ("session" = [])),
     params(("fund_id" = String, Path, format = Uuid),
-        ("name" = String, Path, description = "journal.csv, journal.jsonl, journal.hledger, journal-proofs.jsonl (each entry with its inclusion proof in the latest checkpoint; 422 no-checkpoint before one is signed), workbook.xlsx, trial-balance.csv or capital-accounts.csv"),
+        ("name" = String, Path, description = "journal.csv, journal.jsonl, journal.hledger (date order, balances asserted at as_of), journal.beancount, journal-proofs.jsonl (each entry with its inclusion proof in the latest checkpoint; 422 no-checkpoint before one is signed), workbook.xlsx, trial-balance.csv or capital-accounts.csv"),
         ("as_of" = Option<chrono::NaiveDate>, Query, description = "Calendar date (UTC), inclusive; today when omitted")),
     responses(
         (status = 200, description = "The export, streamed as an attachment. Entries with an effective date on or before as_of and a sequence up to the chain head at the start are covered.",

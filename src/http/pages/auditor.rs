@@ -404,10 +404,11 @@ async fn chain_page(state: web::Data<AppState>, session: Session) -> PageResult 
 }
 
 /// The exports an auditor can download, in the order they are listed.
-const EXPORTS: [(&str, &str); 7] = [
+const EXPORTS: [(&str, &str); 8] = [
     ("journal.csv", "Journal, one row per posting (CSV)"),
     ("journal.jsonl", "Journal, one JSON object per line"),
     ("journal.hledger", "Journal in hledger format (plain text)"),
+    ("journal.beancount", "Journal in beancount format (plain text)"),
     ("journal-proofs.jsonl", "Entries with their proofs in the latest signed checkpoint (JSON lines)"),
     ("workbook.xlsx", "Workbook: journal, trial balance, capital accounts (XLSX)"),
     ("trial-balance.csv", "Trial balance (CSV)"),

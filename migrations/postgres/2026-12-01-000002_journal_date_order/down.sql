@@ -1,0 +1,1 @@
+DROP INDEX journal_entries_fund_date_sequence;
