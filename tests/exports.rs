@@ -371,6 +371,7 @@ async fn workbook_has_number_cells_that_sum_to_the_trial_balance(app: TestApp) {
     let (headers, body) = download(&app, &books.fund, "workbook.xlsx", AS_OF).await;
     assert!(header(&headers, "content-type").starts_with("application/vnd.openxmlformats"));
     assert!(header(&headers, "content-disposition").ends_with(&format!("-workbook-{AS_OF}.xlsx\"")));
+    let body_bytes = body.clone();
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(body)).expect("an XLSX file");
     assert_eq!(workbook.sheet_names(), ["about", "journal", "trial balance", "capital accounts"]);
 
@@ -405,6 +406,28 @@ async fn workbook_has_number_cells_that_sum_to_the_trial_balance(app: TestApp) {
     assert_eq!(without_zeros(nets), tb);
     let capital = workbook.worksheet_range("capital accounts").expect("capital accounts sheet");
     assert_eq!(capital.rows().count(), 4, "header and three commitments");
+    let accounts = sheet.rows().skip(1).filter(|r| r[0] != Data::Empty).count();
+
+    // Each sheet's table has a filter over its header and rows, and its columns a width.
+    let mut archive = zip::ZipArchive::new(Cursor::new(body_bytes)).expect("an XLSX archive");
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).expect("sheet part"), &mut text).expect("XML");
+        text
+    };
+    for (sheet, filter) in [
+        ("xl/worksheets/sheet2.xml", format!("A1:R{}", count + 1)),
+        ("xl/worksheets/sheet3.xml", format!("A1:G{}", accounts + 1)),
+        ("xl/worksheets/sheet4.xml", "A1:M4".to_string()),
+    ] {
+        let xml = part(sheet);
+        assert!(
+            xml.contains(&format!("<autoFilter ref=\"{filter}\"")),
+            "{sheet}: filter {filter}: {}",
+            &xml[..xml.len().min(1500)]
+        );
+        assert!(xml.contains("<cols>") && xml.contains("customWidth=\"1\""), "{sheet}: column widths");
+    }
 }
 
 async fn trial_balance_and_capital_accounts_csv_match_the_api(app: TestApp) {
@@ -715,6 +738,32 @@ async fn beancount_passes_bean_check_and_balances_to_the_trial_balance(app: Test
     assert!(!ok, "a wrong balance must fail bean-check: {said}");
 }
 
+/// The trial balance totals the fund's own accounts and, apart, the memorandum accounts of
+/// unfunded commitments (1,600.00 committed less 1,300.00 called), in the API and on the page.
+async fn memorandum_accounts_are_totalled_apart(app: TestApp) {
+    let books = books(&app).await;
+    let tb = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of={AS_OF}", books.fund), &app.auditor()).await;
+    assert_eq!(tb.status, 200, "{}", tb.text);
+    let accounts = tb.body["accounts"].as_array().expect("accounts");
+    let side = |memorandum: bool, field: &str| -> i64 {
+        accounts
+            .iter()
+            .filter(|a| ["9000", "9100"].contains(&a["code"].as_str().unwrap_or_default()) == memorandum)
+            .map(|a| cents(a[field].as_str().expect("amount")))
+            .sum()
+    };
+    assert_eq!(cents(tb.body["total_debit"].as_str().expect("total")), side(false, "debit"), "{}", tb.text);
+    assert_eq!(cents(tb.body["total_credit"].as_str().expect("total")), side(false, "credit"));
+    assert_eq!(tb.body["memorandum_total_debit"], "300.00", "{}", tb.text);
+    assert_eq!(tb.body["memorandum_total_credit"], "300.00");
+    assert_eq!((side(true, "debit"), side(true, "credit")), (30_000, 30_000));
+    assert_eq!(tb.body["balanced"], true);
+    let browser = app.browser_as("audra-memo", Role::Auditor, None).await;
+    let page =
+        common::pages::get(&browser, &app, &format!("/audit/trial-balance?fund_id={}&as_of={AS_OF}", books.fund)).await;
+    assert!(page.text.contains("Memorandum accounts (unfunded commitments), totalled apart"), "{}", page.text);
+}
+
 on_both_backends!(
     journal_csv_matches_the_trial_balance_and_the_chain,
     journal_jsonl_lines_parse_and_match_the_trial_balance,
@@ -723,6 +772,7 @@ on_both_backends!(
     beancount_passes_bean_check_and_balances_to_the_trial_balance,
     workbook_has_number_cells_that_sum_to_the_trial_balance,
     trial_balance_and_capital_accounts_csv_match_the_api,
+    memorandum_accounts_are_totalled_apart,
     only_readers_of_all_books_may_export_by_token_or_session,
     bad_requests_are_problems,
     an_export_covers_the_chain_as_it_stood_when_it_started,

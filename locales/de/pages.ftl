@@ -569,3 +569,4 @@ ui-usage-file-csv-or-slurm-sacct = Nutzungsdatei (CSV oder Slurm sacct)
 ui-usage-files = Nutzungsdateien
 ui-slurm-account-mapped-its-jobs-bill-that-award-from-the-next-file-on = Slurm-Konto zugeordnet: seine Jobs werden ab der nächsten Datei auf diese Zuteilung gebucht.
 ui-journal-in-beancount-format-plain-text = Journal im beancount-Format (Klartext)
+ui-memorandum-accounts-unfunded-commitments-totalled-apart = Memorialkonten (nicht abgerufene Zusagen), getrennt summiert

@@ -569,3 +569,4 @@ ui-usage-file-csv-or-slurm-sacct = Usage file (CSV or Slurm sacct)
 ui-usage-files = Usage files
 ui-slurm-account-mapped-its-jobs-bill-that-award-from-the-next-file-on = Slurm account mapped: its jobs bill that award from the next file on.
 ui-journal-in-beancount-format-plain-text = Journal in beancount format (plain text)
+ui-memorandum-accounts-unfunded-commitments-totalled-apart = Memorandum accounts (unfunded commitments), totalled apart

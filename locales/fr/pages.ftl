@@ -569,3 +569,4 @@ ui-usage-file-csv-or-slurm-sacct = Fichier d’utilisation (CSV ou Slurm sacct)
 ui-usage-files = Fichiers d’utilisation
 ui-slurm-account-mapped-its-jobs-bill-that-award-from-the-next-file-on = Compte Slurm associé : ses tâches sont imputées à cette attribution à partir du prochain fichier.
 ui-journal-in-beancount-format-plain-text = Journal au format beancount (texte brut)
+ui-memorandum-accounts-unfunded-commitments-totalled-apart = Comptes d’ordre (engagements non appelés), totalisés à part

@@ -29,6 +29,15 @@ pub const WRITE_DOWNS: &str = "5300";
 pub const UNFUNDED_COMMITMENTS: &str = "9000";
 pub const UNFUNDED_COMMITMENTS_CONTRA: &str = "9100";
 
+/// Memorandum accounts: they record what investors have promised and not paid (each entry on
+/// them balances within them), not the fund's own assets and claims, so the trial balance
+/// totals them apart.
+pub const MEMORANDUM_ACCOUNTS: [&str; 2] = [UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA];
+
+pub fn is_memorandum(code: &str) -> bool {
+    MEMORANDUM_ACCOUNTS.contains(&code)
+}
+
 /// (code, name, kind) of every account a new fund gets.
 pub const STANDARD_CHART: &[(&str, &str, AccountKind)] = &[
     (CASH, "Cash at bank", AccountKind::Asset),

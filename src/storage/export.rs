@@ -654,11 +654,27 @@ impl Formats {
     }
 }
 
-fn write_header(sheet: &mut Worksheet, columns: &[&str], format: &Format) -> Result<(), XlsxError> {
-    for (col, name) in columns.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *name, format)?;
+/// Column widths of the workbook's sheets, in characters: ids (36) and hashes (64) whole,
+/// amounts to EUR 10 trillion with grouping.
+const JOURNAL_WIDTHS: [f64; 18] =
+    [38.0, 10.0, 12.0, 6.0, 13.0, 40.0, 12.0, 18.0, 18.0, 9.0, 50.0, 20.0, 38.0, 28.0, 38.0, 32.0, 38.0, 66.0];
+const TRIAL_BALANCE_WIDTHS: [f64; 7] = [13.0, 50.0, 12.0, 18.0, 18.0, 18.0, 9.0];
+const CAPITAL_ACCOUNT_WIDTHS: [f64; 13] = [38.0, 36.0, 38.0, 28.0, 10.0, 38.0, 18.0, 18.0, 18.0, 18.0, 18.0, 18.0, 9.0];
+
+/// A sheet's header row, frozen, with its columns' widths.
+fn write_header(sheet: &mut Worksheet, columns: &[&str], widths: &[f64], format: &Format) -> Result<(), XlsxError> {
+    for (col, (name, width)) in columns.iter().zip(widths).enumerate() {
+        let col = col as u16;
+        sheet.write_string_with_format(0, col, *name, format)?;
+        sheet.set_column_width(col, *width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// A filter on every column of a sheet's table: the header row and `last_row` below it.
+fn filter_table(sheet: &mut Worksheet, columns: usize, last_row: u32) -> Result<(), XlsxError> {
+    sheet.autofilter(0, 0, last_row.max(1), columns.saturating_sub(1) as u16)?;
     Ok(())
 }
 
@@ -737,16 +753,17 @@ pub fn write_workbook(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn 
     // Journal sheets are addressed by index: the row closure cannot hold a sheet borrowed
     // from the workbook while it may add the next one.
     let mut sheet_index = workbook.worksheets().len();
-    write_header(new_sheet(&mut workbook, "journal").map_err(xlsx_error)?, &JOURNAL_COLUMNS, &formats.header)
-        .map_err(xlsx_error)?;
+    let header = |sheet: &mut Worksheet| write_header(sheet, &JOURNAL_COLUMNS, &JOURNAL_WIDTHS, &formats.header);
+    header(new_sheet(&mut workbook, "journal").map_err(xlsx_error)?).map_err(xlsx_error)?;
     let mut sheets = 1;
     let mut row: u32 = 1;
     let written = for_each_record(conn, meta, &accounts, |record| {
         if row == XLSX_SHEET_ROWS {
+            let full = workbook.worksheet_from_index(sheet_index).map_err(xlsx_error)?;
+            filter_table(full, JOURNAL_COLUMNS.len(), row - 1).map_err(xlsx_error)?;
             sheets += 1;
             sheet_index = workbook.worksheets().len();
-            let sheet = new_sheet(&mut workbook, &format!("journal {sheets}")).map_err(xlsx_error)?;
-            write_header(sheet, &JOURNAL_COLUMNS, &formats.header).map_err(xlsx_error)?;
+            header(new_sheet(&mut workbook, &format!("journal {sheets}")).map_err(xlsx_error)?).map_err(xlsx_error)?;
             row = 1;
         }
         let sheet = workbook.worksheet_from_index(sheet_index).map_err(xlsx_error)?;
@@ -754,9 +771,11 @@ pub fn write_workbook(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn 
         row += 1;
         Ok(())
     })?;
+    let last = workbook.worksheet_from_index(sheet_index).map_err(xlsx_error)?;
+    filter_table(last, JOURNAL_COLUMNS.len(), row - 1).map_err(xlsx_error)?;
 
     let tb = new_sheet(&mut workbook, "trial balance").map_err(xlsx_error)?;
-    write_header(tb, &TRIAL_BALANCE_COLUMNS, &formats.header).map_err(xlsx_error)?;
+    write_header(tb, &TRIAL_BALANCE_COLUMNS, &TRIAL_BALANCE_WIDTHS, &formats.header).map_err(xlsx_error)?;
     let mut row = 1;
     for a in &trial_balance.accounts {
         tb.write_string(row, 0, &a.code).map_err(xlsx_error)?;
@@ -768,13 +787,18 @@ pub fn write_workbook(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn 
         tb.write_string(row, 6, CURRENCY).map_err(xlsx_error)?;
         row += 1;
     }
-    tb.write_string_with_format(row, 1, "total", &formats.header).map_err(xlsx_error)?;
+    filter_table(tb, TRIAL_BALANCE_COLUMNS.len(), row - 1).map_err(xlsx_error)?;
+    tb.write_string_with_format(row, 1, "total, memorandum accounts apart", &formats.header).map_err(xlsx_error)?;
     write_amount(tb, row, 3, trial_balance.total_debit, &formats).map_err(xlsx_error)?;
     write_amount(tb, row, 4, trial_balance.total_credit, &formats).map_err(xlsx_error)?;
-    tb.set_column_width(1, 50).map_err(xlsx_error)?;
+    row += 1;
+    tb.write_string_with_format(row, 1, "total of the memorandum accounts", &formats.header).map_err(xlsx_error)?;
+    write_amount(tb, row, 3, trial_balance.memorandum_total_debit, &formats).map_err(xlsx_error)?;
+    write_amount(tb, row, 4, trial_balance.memorandum_total_credit, &formats).map_err(xlsx_error)?;
 
     let ca = new_sheet(&mut workbook, "capital accounts").map_err(xlsx_error)?;
-    write_header(ca, &CAPITAL_ACCOUNT_COLUMNS, &formats.header).map_err(xlsx_error)?;
+    write_header(ca, &CAPITAL_ACCOUNT_COLUMNS, &CAPITAL_ACCOUNT_WIDTHS, &formats.header).map_err(xlsx_error)?;
+    filter_table(ca, CAPITAL_ACCOUNT_COLUMNS.len(), capital.len() as u32).map_err(xlsx_error)?;
     for (index, c) in capital.iter().enumerate() {
         let row = index as u32 + 1;
         ca.write_string(row, 0, &c.investor_id).map_err(xlsx_error)?;

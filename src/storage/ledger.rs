@@ -539,6 +539,8 @@ pub struct AccountBalance {
     pub debit: Cents,
     #[schema(value_type = String, example = "0.00")]
     pub credit: Cents,
+    /// A memorandum account (unfunded commitments): totalled apart in the trial balance.
+    pub memorandum: bool,
 }
 
 /// Net balance of every account of a fund as of a date, summed in the database.
@@ -572,6 +574,7 @@ pub fn account_balances_through(
                 debit: if net.is_negative() { Cents::ZERO } else { net },
                 credit: if net.is_negative() { net.abs() } else { Cents::ZERO },
                 net,
+                memorandum: crate::domain::chart::is_memorandum(&account.code),
                 account_id: account.id,
                 code: account.code,
                 name: account.name,
@@ -586,10 +589,18 @@ pub struct TrialBalance {
     pub fund_id: String,
     pub as_of: NaiveDate,
     pub accounts: Vec<AccountBalance>,
+    /// Debits of the fund's own accounts, memorandum accounts apart.
     #[schema(value_type = String)]
     pub total_debit: Cents,
     #[schema(value_type = String)]
     pub total_credit: Cents,
+    /// Debits and credits of the memorandum accounts (unfunded commitments), which balance
+    /// among themselves.
+    #[schema(value_type = String)]
+    pub memorandum_total_debit: Cents,
+    #[schema(value_type = String)]
+    pub memorandum_total_credit: Cents,
+    /// Both sets of totals agree.
     pub balanced: bool,
     /// Hash of the last entry in the chain when the balance was taken.
     pub last_entry_hash: String,
@@ -610,15 +621,23 @@ pub fn trial_balance_through(
 ) -> AppResult<TrialBalance> {
     let (last_entry_sequence, last_entry_hash) = head;
     let accounts = account_balances_through(conn, fund_id, as_of, last_entry_sequence)?;
-    let total_debit = Cents::sum(accounts.iter().map(|a| a.debit))?;
-    let total_credit = Cents::sum(accounts.iter().map(|a| a.credit))?;
+    let totals = |memorandum: bool| -> AppResult<(Cents, Cents)> {
+        let of = |side: fn(&AccountBalance) -> Cents| {
+            Cents::sum(accounts.iter().filter(|a| a.memorandum == memorandum).map(side))
+        };
+        Ok((of(|a| a.debit)?, of(|a| a.credit)?))
+    };
+    let (total_debit, total_credit) = totals(false)?;
+    let (memorandum_total_debit, memorandum_total_credit) = totals(true)?;
     Ok(TrialBalance {
         fund_id: fund_id.to_string(),
         as_of,
-        balanced: total_debit == total_credit,
+        balanced: total_debit == total_credit && memorandum_total_debit == memorandum_total_credit,
         accounts,
         total_debit,
         total_credit,
+        memorandum_total_debit,
+        memorandum_total_credit,
         last_entry_hash,
         last_entry_sequence,
     })

@@ -354,22 +354,30 @@ async fn trial_balance_page(state: web::Data<AppState>, session: Session, query:
             phrase("page-trial-balance-as-of", &[("date", crate::i18n::format::date(tb.as_of, Lang::current()))]),
             &["Code", "Account", "Kind", "#Debit", "#Credit"],
         );
-        for a in tb.accounts.iter().filter(|a| !a.net.is_zero()) {
+        let rows = |table: &mut Table, memorandum: bool, totals: (Cents, Cents)| {
+            for a in tb.accounts.iter().filter(|a| !a.net.is_zero() && a.memorandum == memorandum) {
+                table.row(vec![
+                    Cell::link(a.code.clone(), format!("/audit/ledger/{}/{}?as_of={}", tb.fund_id, a.code, tb.as_of)),
+                    Cell::text(a.name.clone()),
+                    Cell::text(a.kind.clone()),
+                    Cell::money(a.debit),
+                    Cell::money(a.credit),
+                ]);
+            }
             table.row(vec![
-                Cell::link(a.code.clone(), format!("/audit/ledger/{}/{}?as_of={}", tb.fund_id, a.code, tb.as_of)),
-                Cell::text(a.name.clone()),
-                Cell::text(a.kind.clone()),
-                Cell::money(a.debit),
-                Cell::money(a.credit),
+                Cell::text(""),
+                Cell::text("Total"),
+                Cell::text(""),
+                Cell::money(totals.0),
+                Cell::money(totals.1),
             ]);
-        }
-        table.row(vec![
-            Cell::text(""),
-            Cell::text("Total"),
-            Cell::text(""),
-            Cell::money(tb.total_debit),
-            Cell::money(tb.total_credit),
-        ]);
+        };
+        rows(&mut table, false, (tb.total_debit, tb.total_credit));
+        let mut memorandum = Table::new(
+            "Memorandum accounts (unfunded commitments), totalled apart",
+            &["Code", "Account", "Kind", "#Debit", "#Credit"],
+        );
+        rows(&mut memorandum, true, (tb.memorandum_total_debit, tb.memorandum_total_credit));
         page = page.card(
             Card::new("Balances")
                 .with(Section::Facts(vec![
@@ -377,6 +385,7 @@ async fn trial_balance_page(state: web::Data<AppState>, session: Session, query:
                     fact("Last entry in the chain", format!("{} · {}", tb.last_entry_sequence, tb.last_entry_hash)),
                 ]))
                 .with(Section::Table(table))
+                .with(Section::Table(memorandum))
                 .with(Section::Links(vec![link(
                     "Exports as of this date",
                     format!("/audit/exports?fund_id={}&as_of={}", tb.fund_id, tb.as_of),
