@@ -764,6 +764,58 @@ async fn memorandum_accounts_are_totalled_apart(app: TestApp) {
     assert!(page.text.contains("Memorandum accounts (unfunded commitments), totalled apart"), "{}", page.text);
 }
 
+/// An account's ledger names each posting's counterparty, shows no raw id in its text, and
+/// pages through 25 entries at a time with the balance brought forward; so does the journal.
+async fn ledgers_name_counterparties_and_page_through(app: TestApp) {
+    let books = books(&app).await;
+    for day in 1..=30 {
+        let body = json!({"effective_date": format!("2026-04-{day:02}"), "description": format!("Fee {day}"), "postings": [
+            {"account": "5000", "debit": "1.00"}, {"account": "1000", "credit": "1.00"}]});
+        created(&app, &format!("/api/v1/funds/{}/journal-entries", books.fund), body).await;
+    }
+    let browser = app.browser_as("audra-ledgers", Role::Auditor, None).await;
+    let get = |path: String| {
+        let browser = browser.clone();
+        let app = &app;
+        async move { common::pages::get(&browser, app, &path).await }
+    };
+    let receivable = get(format!("/audit/ledger/{}/1100?as_of={AS_OF}", books.fund)).await;
+    assert_eq!(receivable.status, 200, "{}", receivable.text);
+    for investor in ["Senior A, SA", "Senior B", "EU budget"] {
+        assert!(receivable.text.contains(investor), "{investor} named in the ledger: {}", receivable.text);
+    }
+    let sources = app.get("/api/v1/sources", &app.staff()).await;
+    for source in sources.body["items"].as_array().or(sources.body.as_array()).expect("sources") {
+        let id = source["id"].as_str().expect("id");
+        assert!(!receivable.text.contains(id), "no raw id of a counterparty on the page: {id}");
+    }
+
+    // 31 postings to 5000 up to as_of: 25 on the first page, 6 on the next, which brings
+    // forward the first page's balance; the last balance is the trial balance's.
+    let first = get(format!("/audit/ledger/{}/5000?as_of={AS_OF}", books.fund)).await;
+    let next = first
+        .text
+        .split("href=\"")
+        .find(|l| l.contains("after="))
+        .and_then(|l| l.split('"').next())
+        .expect("a next page");
+    let rows = |text: &str| text.matches("/audit/entries/").count();
+    assert_eq!(rows(&first.text), 25, "{}", first.text);
+    let second = get(next.replace("&#38;", "&").replace("&amp;", "&")).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(rows(&second.text), 6, "{}", second.text);
+    assert!(
+        second.text.contains("Brought forward") && second.text.contains("EUR 36.34"),
+        "12.34 + 24 x 1.00: {}",
+        second.text
+    );
+    let (tb, _) = trial_balance(&app, &books.fund, AS_OF).await;
+    assert_eq!(tb["5000"], 4_234);
+    assert!(second.text.contains("EUR 42.34"), "{}", second.text);
+    let journal = get(format!("/audit/journal?fund_id={}", books.fund)).await;
+    assert!(journal.text.contains("Next page"), "the journal pages through too");
+}
+
 on_both_backends!(
     journal_csv_matches_the_trial_balance_and_the_chain,
     journal_jsonl_lines_parse_and_match_the_trial_balance,
@@ -773,6 +825,7 @@ on_both_backends!(
     workbook_has_number_cells_that_sum_to_the_trial_balance,
     trial_balance_and_capital_accounts_csv_match_the_api,
     memorandum_accounts_are_totalled_apart,
+    ledgers_name_counterparties_and_page_through,
     only_readers_of_all_books_may_export_by_token_or_session,
     bad_requests_are_problems,
     an_export_covers_the_chain_as_it_stood_when_it_started,

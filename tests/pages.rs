@@ -184,7 +184,7 @@ async fn auditors_download_exports_with_their_session_and_investors_cannot(app: 
     let page = get(&auditor, &app, &format!("/audit/exports?fund_id={}&as_of=2025-12-31", f.fund)).await;
     assert_eq!(page.status, 200, "{}", page.text);
     let downloads: Vec<String> = links(&page.text).into_iter().filter(|l| l.contains("/exports/")).collect();
-    assert_eq!(downloads.len(), 7, "{downloads:?}");
+    assert_eq!(downloads.len(), 8, "{downloads:?}");
     // The entries with their proofs need a signed checkpoint.
     let signed = common::investai(&app.database_url)
         .env("INVESTAI_CHECKPOINT_SIGNING_KEY", common::TEST_CHECKPOINT_KEY)

@@ -766,6 +766,53 @@ pub fn account_labels(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMa
     Ok(labels)
 }
 
+/// The names of the parties postings name: investors (sources), facilities, grant calls and
+/// SMEs (by the legal name of their latest award). Ids of no known party are left out.
+pub fn party_names(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, String>> {
+    use super::schema::{facilities, grant_awards, grant_calls, sources};
+    let mut names = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> =
+            sources::table.filter(sources::id.eq_any(chunk)).select((sources::id, sources::legal_name)).load(conn)?;
+        names.extend(rows);
+        let rows: Vec<(String, String)> = facilities::table
+            .filter(facilities::id.eq_any(chunk))
+            .select((facilities::id, facilities::name))
+            .load(conn)?;
+        names.extend(rows);
+        let rows: Vec<(String, String)> = grant_calls::table
+            .filter(grant_calls::id.eq_any(chunk))
+            .select((grant_calls::id, grant_calls::name))
+            .load(conn)?;
+        names.extend(rows);
+        let rows: Vec<(String, String)> = grant_awards::table
+            .filter(grant_awards::sme_id.eq_any(chunk))
+            .order(grant_awards::award_date.asc())
+            .select((grant_awards::sme_id, grant_awards::legal_name))
+            .load(conn)?;
+        names.extend(rows);
+    }
+    Ok(names)
+}
+
+/// Net balance of one account over the entries dated on or before `as_of` up to sequence
+/// `last_sequence`: the balance brought forward to a page of its ledger.
+pub fn account_balance_through(
+    conn: &mut DbConnection,
+    account_id: &str,
+    as_of: NaiveDate,
+    last_sequence: i64,
+) -> AppResult<Cents> {
+    let total: Option<i64> = postings::table
+        .inner_join(journal_entries::table)
+        .filter(postings::account_id.eq(account_id))
+        .filter(journal_entries::effective_date.le(as_of))
+        .filter(journal_entries::sequence.le(last_sequence))
+        .select(sql::<diesel::sql_types::Nullable<BigInt>>("CAST(SUM(postings.amount_cents) AS BIGINT)"))
+        .first(conn)?;
+    Ok(Cents::new(total.unwrap_or(0)))
+}
+
 /// Net balance (debit-positive) of one account as of a date, optionally for one party.
 pub fn account_balance(
     conn: &mut DbConnection,

@@ -29,8 +29,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(exports_page);
 }
 
-/// Entries per page of the journal browser and of an account ledger.
-const JOURNAL_PAGE_ENTRIES: i64 = 100;
+/// Entries per page of the journal browser and of an account ledger: a page a reader scrolls
+/// through, the next one a link away.
+const JOURNAL_PAGE_ENTRIES: i64 = 25;
 
 const READERS: &[Role] = &[Role::Auditor, Role::Staff, Role::Admin];
 
@@ -83,14 +84,62 @@ fn blank_to_none(value: &Option<String>) -> Option<String> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
+/// What a page of entries names: accounts (code and name) and parties, by id.
+struct Labels {
+    accounts: HashMap<String, (String, String)>,
+    parties: HashMap<String, String>,
+}
+
+impl Labels {
+    fn party(&self, party_id: Option<&str>) -> String {
+        party_id.map(|id| self.parties.get(id).cloned().unwrap_or_else(|| short_id(id))).unwrap_or_default()
+    }
+}
+
+/// `01a21946-8e4a-770f-b3d3-66228da3e80e` → `01a21946…3e80e`: enough to tell ids apart on a
+/// page; the entry's own page shows them whole.
+fn short_id(id: &str) -> String {
+    match (id.get(..8), id.get(id.len().saturating_sub(5)..)) {
+        (Some(head), Some(tail)) if id.len() > 16 => format!("{head}…{tail}"),
+        _ => id.to_string(),
+    }
+}
+
+/// A description with every UUID in it named (a party's name) or shortened.
+fn readable(description: &str, names: &HashMap<String, String>) -> String {
+    const UUID_CHARS: usize = 36;
+    let mut out = String::with_capacity(description.len());
+    let mut rest = description;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_hexdigit()) {
+        let candidate = rest.get(start..start + UUID_CHARS).filter(|c| uuid::Uuid::try_parse(c).is_ok());
+        let boundary = |i: usize| !rest[..i].ends_with(|c: char| c.is_ascii_alphanumeric());
+        match candidate {
+            Some(id) if boundary(start) => {
+                out.push_str(&rest[..start]);
+                out.push_str(&names.get(id).cloned().unwrap_or_else(|| short_id(id)));
+                rest = &rest[start + UUID_CHARS..];
+            }
+            _ => {
+                let next = start + rest[start..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&rest[..next]);
+                rest = &rest[next..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The rows of a page of entries: one per posting, entries kept together.
-fn postings_table(caption: &str, entries: &[EntryWithPostings], labels: &HashMap<String, (String, String)>) -> Table {
-    let mut table =
-        Table::new(caption, &["Seq.", "Date", "Account", "#Debit", "#Credit", "Description", "Event", "Actor"]);
+fn postings_table(caption: &str, entries: &[EntryWithPostings], labels: &Labels) -> Table {
+    let mut table = Table::new(
+        caption,
+        &["Seq.", "Date", "Account", "#Debit", "#Credit", "Counterparty", "Description", "Event", "Actor"],
+    );
     for item in entries {
         let e = &item.entry;
         for p in &item.postings {
-            let (code, name) = labels.get(&p.account_id).cloned().unwrap_or_default();
+            let (code, name) = labels.accounts.get(&p.account_id).cloned().unwrap_or_default();
             let amount = Cents::new(p.amount_cents);
             let (debit, credit) =
                 if amount.is_negative() { (String::new(), eur(amount.abs())) } else { (eur(amount), String::new()) };
@@ -100,12 +149,12 @@ fn postings_table(caption: &str, entries: &[EntryWithPostings], labels: &HashMap
                 Cell::link(format!("{code} {name}"), format!("/audit/ledger/{}/{code}", e.fund_id)),
                 Cell::num(debit),
                 Cell::num(credit),
-                Cell::text(if p.memo.is_empty() {
-                    e.description.clone()
-                } else {
-                    format!("{} · {}", e.description, p.memo)
-                }),
-                Cell::text(format!("{} {}", e.event_type, e.event_id)),
+                Cell::text(labels.party(p.party_id.as_deref())),
+                Cell::text(readable(
+                    &if p.memo.is_empty() { e.description.clone() } else { format!("{} · {}", e.description, p.memo) },
+                    &labels.parties,
+                )),
+                Cell::text(format!("{} {}", e.event_type, short_id(&e.event_id))),
                 Cell::text(e.actor.clone()),
             ]);
         }
@@ -116,11 +165,27 @@ fn postings_table(caption: &str, entries: &[EntryWithPostings], labels: &HashMap
 fn labels_of(
     conn: &mut crate::storage::DbConnection,
     entries: &[EntryWithPostings],
-) -> crate::error::AppResult<HashMap<String, (String, String)>> {
+) -> crate::error::AppResult<Labels> {
     let mut ids: Vec<&str> = entries.iter().flat_map(|e| e.postings.iter().map(|p| p.account_id.as_str())).collect();
     ids.sort_unstable();
     ids.dedup();
-    ledger::account_labels(conn, &ids)
+    let mut parties: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| e.postings.iter().filter_map(|p| p.party_id.as_deref()))
+        .chain(entries.iter().map(|e| e.entry.event_id.as_str()))
+        .collect();
+    parties.sort_unstable();
+    parties.dedup();
+    Ok(Labels { accounts: ledger::account_labels(conn, &ids)?, parties: ledger::party_names(conn, &parties)? })
+}
+
+/// The link to the page after `last` of a list, keeping the page's other query parameters.
+fn next_page_link(req: &HttpRequest, path: &str, last: i64) -> Section {
+    let mut next: Vec<(String, String)> =
+        form_urlencoded::parse(req.query_string().as_bytes()).into_owned().filter(|(k, _)| k != "after").collect();
+    next.push(("after".into(), last.to_string()));
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(next).finish();
+    Section::Links(vec![link("Next page", format!("{path}?{query}"))])
 }
 
 #[get("/audit/journal")]
@@ -182,16 +247,8 @@ async fn journal_page(
         ],
     );
     let mut card = Card::new("Entries").with(Section::Table(postings_table("Journal postings", &entries, &labels)));
-    if entries.len() as i64 == JOURNAL_PAGE_ENTRIES {
-        if let Some(last) = entries.last() {
-            let mut next: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-                .into_owned()
-                .filter(|(k, _)| k != "after")
-                .collect();
-            next.push(("after".into(), last.entry.sequence.to_string()));
-            let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(next).finish();
-            card = card.with(Section::Links(vec![link("Next page", format!("/audit/journal?{query}"))]));
-        }
+    if let Some(last) = entries.last().filter(|_| entries.len() as i64 == JOURNAL_PAGE_ENTRIES) {
+        card = card.with(next_page_link(&req, "/audit/journal", last.entry.sequence));
     }
     let page = Page::new(session.layout("/audit/journal"), "Journal")
         .card(Card::new("Filters").with(Section::Form(filters)))
@@ -259,46 +316,71 @@ struct AsOfQuery {
     as_of: Option<NaiveDate>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerQuery {
+    as_of: Option<NaiveDate>,
+    /// The page after this sequence (keyset pagination).
+    after: Option<i64>,
+}
+
 #[get("/audit/ledger/{fund_id}/{code}")]
 async fn ledger_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: Session,
     path: web::Path<(String, String)>,
-    query: ValidQuery<AsOfQuery>,
+    query: ValidQuery<LedgerQuery>,
 ) -> PageResult {
     session.require(READERS)?;
     let (fund_id, code) = path.into_inner();
     let fund_id = parse_id("fund_id", &fund_id)?;
     let as_of = query.as_of.unwrap_or_else(today);
-    let (account, entries) = state
+    let after = query.after.filter(|a| *a > 0);
+    let (account, entries, labels, brought_forward) = state
         .db(move |conn| {
             let account = ledger::account_by_code(conn, &fund_id, &code)?;
             let filter = EntryFilter {
                 fund_id: Some(fund_id.clone()),
                 account_id: Some(account.id.clone()),
                 to_date: Some(as_of),
+                after_sequence: after,
                 ..Default::default()
             };
             let entries = ledger::list_entries(conn, &filter, JOURNAL_PAGE_ENTRIES)?;
-            Ok((account, entries))
+            let labels = labels_of(conn, &entries)?;
+            let brought_forward = match after {
+                Some(after) => ledger::account_balance_through(conn, &account.id, as_of, after)?,
+                None => Cents::ZERO,
+            };
+            Ok((account, entries, labels, brought_forward))
         })
         .await?;
-    let mut balance = Cents::ZERO;
+    let mut balance = brought_forward;
     let mut table = Table::new(
         phrase("page-postings-to", &[("account", format!("{} {}", account.code, account.name))]),
-        &["Seq.", "Date", "Description", "#Debit", "#Credit", "#Balance"],
+        &["Seq.", "Date", "Counterparty", "Description", "#Debit", "#Credit", "#Balance"],
     );
+    if after.is_some() {
+        let row = [Cell::text(""), Cell::text(""), Cell::text(""), Cell::text("Brought forward")];
+        table.row(row.into_iter().chain([Cell::text(""), Cell::text(""), Cell::money(balance)]).collect());
+    }
     for item in &entries {
         for p in item.postings.iter().filter(|p| p.account_id == account.id) {
             let amount = Cents::new(p.amount_cents);
             balance = balance.checked_add(amount).map_err(AppError::from)?;
             let (debit, credit) =
                 if amount.is_negative() { (String::new(), eur(amount.abs())) } else { (eur(amount), String::new()) };
+            let description = if p.memo.is_empty() {
+                item.entry.description.clone()
+            } else {
+                format!("{} · {}", item.entry.description, p.memo)
+            };
             table.row(vec![
                 Cell::link(item.entry.sequence.to_string(), format!("/audit/entries/{}", item.entry.id)),
                 Cell::text(item.entry.effective_date.to_string()),
-                Cell::text(item.entry.description.clone()),
+                Cell::text(labels.party(p.party_id.as_deref())),
+                Cell::text(readable(&description, &labels.parties)),
                 Cell::num(debit),
                 Cell::num(credit),
                 Cell::money(balance),
@@ -306,8 +388,8 @@ async fn ledger_page(
         }
     }
     let mut card = Card::new("Ledger").with(Section::Table(table.empty("No posting to this account.")));
-    if entries.len() as i64 == JOURNAL_PAGE_ENTRIES {
-        card = card.text("Showing the first entries only; use the journal export for the full ledger.");
+    if let Some(last) = entries.last().filter(|_| entries.len() as i64 == JOURNAL_PAGE_ENTRIES) {
+        card = card.with(next_page_link(&req, req.path(), last.entry.sequence));
     }
     let page = Page::new(
         session.layout(req.path()),
@@ -455,4 +537,21 @@ async fn exports_page(state: web::Data<AppState>, session: Session, query: Valid
         );
     }
     render(&page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_name_the_ids_they_hold() {
+        let names = HashMap::from([("01a21946-8e4a-770f-b3d3-66228da3e80e".to_string(), "Gamma Bank".to_string())]);
+        assert_eq!(
+            readable("Call 01a21946-8e4a-770f-b3d3-66228da3e80e: notice 01a21946-8e4a-770f-b3d3-6623c559a9e5", &names),
+            "Call Gamma Bank: notice 01a21946…9a9e5"
+        );
+        let untouched = "Façade 2026-01-01, x01a21946-8e4a-770f-b3d3-66228da3e80e";
+        assert_eq!(readable(untouched, &names), untouched, "an id inside a longer word is left alone");
+        assert_eq!(readable("", &names), "");
+    }
 }
