@@ -781,6 +781,7 @@ async fn ledgers_name_counterparties_and_page_through(app: TestApp) {
     };
     let receivable = get(format!("/audit/ledger/{}/1100?as_of={AS_OF}", books.fund)).await;
     assert_eq!(receivable.status, 200, "{}", receivable.text);
+    assert!(receivable.text.contains(">Counterparty</th>"), "a counterparty column: {}", receivable.text);
     for investor in ["Senior A, SA", "Senior B", "EU budget"] {
         assert!(receivable.text.contains(investor), "{investor} named in the ledger: {}", receivable.text);
     }
