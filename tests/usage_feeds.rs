@@ -259,7 +259,7 @@ async fn cloudevents_batches_count_like_any_batch(app: TestApp) {
 }
 
 async fn a_csv_file_answers_every_line_on_the_page(app: TestApp) {
-    let (g, award_id, _) = running_award(&app).await;
+    let (g, award_id, percent) = running_award(&app).await;
     let browser = app.browser_as("fiona-feeds", Role::Facility, Some(&g.facility)).await;
     let csv = format!(
         "record_id,award_id,gpu_hours,period_start,period_end\n\
@@ -292,6 +292,13 @@ async fn a_csv_file_answers_every_line_on_the_page(app: TestApp) {
         assert!(result.text.contains(said), "the result should say {said:?}: {}", result.text);
     }
     assert_eq!(used(&app, &award_id).await, "1.500", "the good line counts, the others are answered");
+    // The facility's home shows what it is owed for 2026-Q1: 1.5 h x EUR 2.00 x intensity.
+    let home = get(&browser, &app, "/").await;
+    let owed = subsidy_cents(1_500, percent);
+    let row =
+        home.text.split("<tr>").find(|r| r.contains("2026-Q1") && r.contains("PDF")).expect("a 2026-Q1 payable row");
+    assert!(row.contains(&format!("EUR {}.{:02}", owed / 100, owed % 100)), "payable {owed} cents: {row}");
+    assert!(home.text.contains("Reserved, unused") && home.text.contains("Reserved by awards"), "{}", home.text);
 
     // Slurm accounts are mapped from the same page; the template lists the running awards.
     let mapped = post_form(

@@ -46,3 +46,4 @@ page-usage-line-skipped = übersprungen: { $reason }
 page-usage-line-malformed = fehlerhaft ({ $column }): { $reason }
 page-slurm-account-hint = Der Name des Kontos in Slurm: 1 bis { $max } Buchstaben, Ziffern, - _ oder . (in Kleinbuchstaben gespeichert).
 page-slurm-accounts-intro = Die Jobs einer Slurm-Datei werden auf die Zuteilung gezählt, der ihr Konto hier zugeordnet ist; der Job eines Kontos ohne Zuordnung wird mit seiner Zeile abgelehnt.
+page-facility-payable-intro = Die diesem Rechenzentrum geschuldete Förderung für die in jedem Quartal gemeldete Nutzung (nach dem Beginn des Zeitraums jedes Datensatzes), wie sie seine Quartalsabrechnung ausweist.

@@ -46,3 +46,4 @@ page-usage-line-skipped = skipped: { $reason }
 page-usage-line-malformed = malformed ({ $column }): { $reason }
 page-slurm-account-hint = The account's name in Slurm: 1 to { $max } letters, digits, - _ or . (kept in lower case).
 page-slurm-accounts-intro = A Slurm file's jobs are counted against the award their account is mapped to here; a job of an account mapped to none is refused with its line.
+page-facility-payable-intro = The subsidy owed to this facility for the usage reported in each quarter (by the start of each record's period), as its quarterly statement gives it.

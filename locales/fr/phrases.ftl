@@ -46,3 +46,4 @@ page-usage-line-skipped = ignoré : { $reason }
 page-usage-line-malformed = mal formé ({ $column }) : { $reason }
 page-slurm-account-hint = Le nom du compte dans Slurm : 1 à { $max } lettres, chiffres, - _ ou . (gardé en minuscules).
 page-slurm-accounts-intro = Les tâches d’un fichier Slurm sont comptées sur l’attribution à laquelle leur compte est associé ici ; la tâche d’un compte associé à aucune est refusée avec sa ligne.
+page-facility-payable-intro = La subvention due à ce centre pour l’utilisation déclarée dans chaque trimestre (selon le début de la période de chaque relevé), telle que la donne son relevé trimestriel.

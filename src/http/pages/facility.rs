@@ -21,7 +21,7 @@ use crate::http::api::usage as api;
 use crate::http::AppState;
 use crate::storage::awards::{Award, AwardFilter};
 use crate::storage::usage_import::{self, Channel, ImportReport, ImportSummary, SlurmAccount};
-use crate::storage::{awards, structure};
+use crate::storage::{awards, facility_statement, structure};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(upload_form).service(upload_post).service(template_csv).service(slurm_account_post);
@@ -38,9 +38,16 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
     let (from, to) = (Quarter::from_key(now.key() - QUARTERS_AROUND), Quarter::from_key(now.key() + QUARTERS_AROUND));
     let id = facility_id.clone();
     let loaded = state
-        .db(move |conn| Ok((structure::get_facility(conn, &id)?, awards::facility_capacity(conn, &id, from, to)?)))
+        .db(move |conn| {
+            let facility = structure::get_facility(conn, &id)?;
+            let capacity = awards::facility_capacity(conn, &id, from, to)?;
+            let statements = (from.key()..=to.key())
+                .map(|key| facility_statement::facility_statement(conn, &id, Quarter::from_key(key)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((facility, capacity, statements))
+        })
         .await;
-    let (facility, capacity) = match loaded {
+    let (facility, capacity, statements) = match loaded {
         Ok(loaded) => loaded,
         Err(AppError::NotFound(_)) => {
             let card = Card::new("Facility not registered")
@@ -70,19 +77,37 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
         &rows,
         |thousandths| format!("{} GPU-h", gpu_hours(GpuHours::from_milli(thousandths))),
     );
+    // The chart's three parts, then what they add up to: used and reserved-unused are the
+    // reserved hours, so the table and the chart say the same.
     let mut table = Table::new(
         "Capacity by quarter (GPU-hours)",
-        &["Quarter", "#Capacity", "#Reserved", "#Used", "#Free", "Statement"],
+        &["Quarter", "#Capacity", "#Used", "#Reserved, unused", "#Free", "#Reserved by awards"],
     );
-    let lang = crate::i18n::Lang::current().tag();
     for q in &capacity.quarters {
         table.row(vec![
             Cell::text(q.quarter.clone()),
             Cell::hours(q.capacity_gpu_hours),
-            Cell::hours(q.reserved_gpu_hours),
             Cell::hours(q.used_gpu_hours),
+            Cell::hours(q.reserved_gpu_hours.saturating_sub(q.used_gpu_hours)),
             Cell::hours(q.free_gpu_hours),
-            Cell::link("PDF", format!("/api/v1/facilities/{facility_id}/statements/{}/pdf?lang={lang}", q.quarter)),
+            Cell::hours(q.reserved_gpu_hours),
+        ]);
+    }
+    let lang = crate::i18n::Lang::current().tag();
+    let mut payable = Table::new(
+        "Payable by quarter (EUR)",
+        &["Quarter", "#Records", "#GPU-hours used", "#Payable (EUR)", "Statement"],
+    );
+    for statement in &statements {
+        payable.row(vec![
+            Cell::text(statement.quarter.clone()),
+            Cell::num(statement.records.to_string()),
+            Cell::hours(statement.used_gpu_hours),
+            Cell::money(statement.payable),
+            Cell::link(
+                "PDF",
+                format!("/api/v1/facilities/{facility_id}/statements/{}/pdf?lang={lang}", statement.quarter),
+            ),
         ]);
     }
     let awards_table = super::grants::facility_awards(state, &facility_id).await?;
@@ -100,6 +125,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
         ))
         .flash(super::Done::from_query(req))
         .card(Card::new("Capacity").with(Section::Chart(chart)).with(Section::Table(table)))
+        .card(Card::new("Payable").text(phrase("page-facility-payable-intro", &[])).with(Section::Table(payable)))
         .card(Card::new("Awards").with(Section::Table(awards_table.empty("No award at this facility yet."))))
         .card(Card::new("Usage").with(Section::Links(vec![
             super::view::link("Upload usage (CSV or Slurm)", "/facility/usage"),
