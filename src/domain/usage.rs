@@ -130,6 +130,13 @@ impl BatchPlan {
     }
 }
 
+/// For each record of a batch, the index of the first record with its id: its own index,
+/// or an earlier one when the id repeats within the batch (counted once, there).
+pub fn first_with_same_id(records: &[UsageRecord]) -> Vec<usize> {
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    records.iter().enumerate().map(|(index, r)| *first.entry(r.record_id.as_str()).or_insert(index)).collect()
+}
+
 fn refused(code: &str, reason: Message) -> RecordOutcome {
     RecordOutcome::Refused { code: code.into(), reason: reason.into() }
 }

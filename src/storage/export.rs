@@ -654,12 +654,14 @@ impl Formats {
     }
 }
 
-/// Column widths of the workbook's sheets, in characters: ids (36) and hashes (64) whole,
+/// Column widths of the workbook's sheets, in characters (rust_xlsxwriter takes them as f64;
+/// they are layout, never money): ids (36) and hashes (64) whole,
 /// amounts to EUR 10 trillion with grouping.
-const JOURNAL_WIDTHS: [f64; 18] =
+const JOURNAL_COLUMN_WIDTHS_CHARS: [f64; 18] =
     [38.0, 10.0, 12.0, 6.0, 13.0, 40.0, 12.0, 18.0, 18.0, 9.0, 50.0, 20.0, 38.0, 28.0, 38.0, 32.0, 38.0, 66.0];
-const TRIAL_BALANCE_WIDTHS: [f64; 7] = [13.0, 50.0, 12.0, 18.0, 18.0, 18.0, 9.0];
-const CAPITAL_ACCOUNT_WIDTHS: [f64; 13] = [38.0, 36.0, 38.0, 28.0, 10.0, 38.0, 18.0, 18.0, 18.0, 18.0, 18.0, 18.0, 9.0];
+const TRIAL_BALANCE_COLUMN_WIDTHS_CHARS: [f64; 7] = [13.0, 50.0, 12.0, 18.0, 18.0, 18.0, 9.0];
+const CAPITAL_ACCOUNT_COLUMN_WIDTHS_CHARS: [f64; 13] =
+    [38.0, 36.0, 38.0, 28.0, 10.0, 38.0, 18.0, 18.0, 18.0, 18.0, 18.0, 18.0, 9.0];
 
 /// A sheet's header row, frozen, with its columns' widths.
 fn write_header(sheet: &mut Worksheet, columns: &[&str], widths: &[f64], format: &Format) -> Result<(), XlsxError> {
@@ -753,7 +755,8 @@ pub fn write_workbook(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn 
     // Journal sheets are addressed by index: the row closure cannot hold a sheet borrowed
     // from the workbook while it may add the next one.
     let mut sheet_index = workbook.worksheets().len();
-    let header = |sheet: &mut Worksheet| write_header(sheet, &JOURNAL_COLUMNS, &JOURNAL_WIDTHS, &formats.header);
+    let header =
+        |sheet: &mut Worksheet| write_header(sheet, &JOURNAL_COLUMNS, &JOURNAL_COLUMN_WIDTHS_CHARS, &formats.header);
     header(new_sheet(&mut workbook, "journal").map_err(xlsx_error)?).map_err(xlsx_error)?;
     let mut sheets = 1;
     let mut row: u32 = 1;
@@ -775,7 +778,8 @@ pub fn write_workbook(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn 
     filter_table(last, JOURNAL_COLUMNS.len(), row - 1).map_err(xlsx_error)?;
 
     let tb = new_sheet(&mut workbook, "trial balance").map_err(xlsx_error)?;
-    write_header(tb, &TRIAL_BALANCE_COLUMNS, &TRIAL_BALANCE_WIDTHS, &formats.header).map_err(xlsx_error)?;
+    write_header(tb, &TRIAL_BALANCE_COLUMNS, &TRIAL_BALANCE_COLUMN_WIDTHS_CHARS, &formats.header)
+        .map_err(xlsx_error)?;
     let mut row = 1;
     for a in &trial_balance.accounts {
         tb.write_string(row, 0, &a.code).map_err(xlsx_error)?;
@@ -797,7 +801,8 @@ pub fn write_workbook(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn 
     write_amount(tb, row, 4, trial_balance.memorandum_total_credit, &formats).map_err(xlsx_error)?;
 
     let ca = new_sheet(&mut workbook, "capital accounts").map_err(xlsx_error)?;
-    write_header(ca, &CAPITAL_ACCOUNT_COLUMNS, &CAPITAL_ACCOUNT_WIDTHS, &formats.header).map_err(xlsx_error)?;
+    write_header(ca, &CAPITAL_ACCOUNT_COLUMNS, &CAPITAL_ACCOUNT_COLUMN_WIDTHS_CHARS, &formats.header)
+        .map_err(xlsx_error)?;
     filter_table(ca, CAPITAL_ACCOUNT_COLUMNS.len(), capital.len() as u32).map_err(xlsx_error)?;
     for (index, c) in capital.iter().enumerate() {
         let row = index as u32 + 1;

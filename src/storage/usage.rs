@@ -21,7 +21,8 @@ use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::usage::{
-    evaluate_batch, AwardDebit, AwardMeter, MeteredFacility, RecordOutcome, StoredRecord, UsageRecord,
+    evaluate_batch, first_with_same_id, AwardDebit, AwardMeter, MeteredFacility, RecordOutcome, StoredRecord,
+    UsageRecord,
 };
 use crate::error::{AppError, AppResult};
 
@@ -118,11 +119,11 @@ impl UsageRow {
 }
 
 /// A timestamp as stored: microseconds since 1970-01-01 UTC.
-fn to_micros(at: NaiveDateTime) -> i64 {
+pub(super) fn to_micros(at: NaiveDateTime) -> i64 {
     at.and_utc().timestamp_micros()
 }
 
-fn from_micros(micros: i64) -> NaiveDateTime {
+pub(super) fn from_micros(micros: i64) -> NaiveDateTime {
     chrono::DateTime::from_timestamp_micros(micros).map_or(NaiveDateTime::MIN, |t| t.naive_utc())
 }
 
@@ -315,15 +316,14 @@ fn report(records: &[UsageRecord], outcomes: &[RecordOutcome], awards: Vec<Award
     let mut new = 0;
     let mut replayed = 0;
     let mut duplicates = 0;
-    let mut seen = std::collections::HashSet::new();
+    let first = first_with_same_id(records);
     let mut refusals = Vec::new();
     for (index, (record, outcome)) in records.iter().zip(outcomes).enumerate() {
-        let earlier_in_batch = !seen.insert(record.record_id.as_str());
         match outcome {
             RecordOutcome::Accepted { .. } => new += 1,
             RecordOutcome::Replayed { .. } => {
                 replayed += 1;
-                duplicates += usize::from(earlier_in_batch);
+                duplicates += usize::from(first[index] != index);
             }
             RecordOutcome::Refused { code, reason } => refusals.push(RefusedRecord {
                 index,

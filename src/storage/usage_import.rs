@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::{grant_awards, slurm_accounts, usage_imports};
-use super::usage::{ingest_with_outcomes, metered_facility, AwardUsage};
+use super::usage::{from_micros, ingest_with_outcomes, metered_facility, to_micros, AwardUsage};
 use super::{new_id, now_micros, DbConnection};
 use crate::domain::hours::GpuHours;
 use crate::domain::time::utc;
@@ -121,7 +121,7 @@ pub fn import(
             usage_imports::malformed.eq(count(counts.malformed)),
             usage_imports::milli_hours.eq(gpu_hours.milli()),
             usage_imports::imported_by.eq(actor),
-            usage_imports::imported_at_us.eq(now_micros().and_utc().timestamp_micros()),
+            usage_imports::imported_at_us.eq(to_micros(now_micros())),
         ))
         .execute(conn)?;
     Ok(ImportReport { import_id, file_format, counts, gpu_hours, awards, lines: report_lines })
@@ -159,10 +159,6 @@ pub fn list_slurm_accounts(conn: &mut DbConnection, facility_id: &str) -> AppRes
         .collect())
 }
 
-fn from_micros(micros: i64) -> chrono::NaiveDateTime {
-    chrono::DateTime::from_timestamp_micros(micros).map(|t| t.naive_utc()).unwrap_or_default()
-}
-
 /// Maps a Slurm account of the facility to one of its awards (a new mapping or a change).
 /// Run inside `write_tx`.
 pub fn set_slurm_account(
@@ -179,28 +175,35 @@ pub fn set_slurm_account(
     if award_facility.as_deref() != Some(facility_id) {
         return Err(AppError::invalid("award_id", Message::new("msg-slurm-account-award")));
     }
+    // One statement either way, so two operators mapping a new account at once cannot race.
     let at = now_micros();
-    let at_us = at.and_utc().timestamp_micros();
-    let existing = slurm_accounts::table.find((facility_id, &account)).count().get_result::<i64>(conn)? > 0;
-    if existing {
-        diesel::update(slurm_accounts::table.find((facility_id, &account)))
-            .set((
-                slurm_accounts::award_id.eq(award_id),
-                slurm_accounts::set_by.eq(actor),
-                slurm_accounts::set_at_us.eq(at_us),
-            ))
-            .execute(conn)?;
-    } else {
-        diesel::insert_into(slurm_accounts::table)
-            .values((
-                slurm_accounts::facility_id.eq(facility_id),
-                slurm_accounts::account.eq(&account),
-                slurm_accounts::award_id.eq(award_id),
-                slurm_accounts::set_by.eq(actor),
-                slurm_accounts::set_at_us.eq(at_us),
-            ))
-            .execute(conn)?;
-    }
+    let row = (
+        slurm_accounts::facility_id.eq(facility_id),
+        slurm_accounts::account.eq(&account),
+        slurm_accounts::award_id.eq(award_id),
+        slurm_accounts::set_by.eq(actor),
+        slurm_accounts::set_at_us.eq(to_micros(at)),
+    );
+    let change = (
+        slurm_accounts::award_id.eq(award_id),
+        slurm_accounts::set_by.eq(actor),
+        slurm_accounts::set_at_us.eq(to_micros(at)),
+    );
+    let key = (slurm_accounts::facility_id, slurm_accounts::account);
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(slurm_accounts::table)
+            .values(row)
+            .on_conflict(key)
+            .do_update()
+            .set(change)
+            .execute(c)?,
+        DbConnection::Postgresql(c) => diesel::insert_into(slurm_accounts::table)
+            .values(row)
+            .on_conflict(key)
+            .do_update()
+            .set(change)
+            .execute(c)?,
+    };
     Ok(SlurmAccount { account, award_id: award_id.to_string(), set_by: actor.to_string(), set_at: at })
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::hours::GpuHours;
-use super::usage::{RecordOutcome, UsageRecord, USAGE_BATCH_RECORDS_MAX};
+use super::usage::{first_with_same_id, RecordOutcome, UsageRecord, USAGE_BATCH_RECORDS_MAX};
 use crate::i18n::message::{Message, Wording};
 
 /// Lines one file may hold below its header (Slurm job steps included; at most
@@ -190,14 +190,14 @@ pub fn unrecorded_line(parsed: &ParsedLine) -> Option<ImportLine> {
 /// carries is a duplicate of that first line.
 pub fn counted_lines(lines: &[usize], records: &[UsageRecord], outcomes: &[RecordOutcome]) -> Vec<ImportLine> {
     assert!(lines.len() == records.len() && records.len() == outcomes.len(), "one outcome per record");
-    let mut first_line: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let first = first_with_same_id(records);
     let mut report = Vec::with_capacity(records.len());
-    for ((line, record), outcome) in lines.iter().zip(records).zip(outcomes) {
-        let first = *first_line.entry(record.record_id.as_str()).or_insert(*line);
+    for (index, ((line, record), outcome)) in lines.iter().zip(records).zip(outcomes).enumerate() {
+        let first_line = lines[first[index]];
         report.push(match outcome {
             RecordOutcome::Accepted { .. } => ImportLine::of_record(*line, LineResult::Counted, record),
-            RecordOutcome::Replayed { .. } if first != *line => ImportLine {
-                duplicate_of_line: Some(first),
+            RecordOutcome::Replayed { .. } if first_line != *line => ImportLine {
+                duplicate_of_line: Some(first_line),
                 ..ImportLine::of_record(*line, LineResult::Duplicate, record)
             },
             RecordOutcome::Replayed { .. } => ImportLine::of_record(*line, LineResult::Replayed, record),
