@@ -32,7 +32,7 @@ const NAVIGATION: [(Role, &[(&str, &str)]); 6] = [
             ("API reference", "/api/docs/"),
         ],
     ),
-    (Role::Investor, &[("Home", "/"), ("Notices", "/notices")]),
+    (Role::Investor, &[("Home", "/"), ("Notices", "/notices"), ("Documents", "/documents")]),
     (
         Role::Auditor,
         &[

@@ -113,11 +113,11 @@ pub fn application(g: &Grants, registration: &str, hours: &str) -> Value {
 }
 
 /// The token of the SME named `name` (its id is `common::party_id(name)`).
-fn sme(app: &TestApp, name: &str) -> String {
+pub fn sme(app: &TestApp, name: &str) -> String {
     app.token(Role::Sme, &common::party_id(name))
 }
 
-async fn draft(app: &TestApp, call: &str, sme_id: &str, body: &Value) -> Reply {
+pub async fn draft(app: &TestApp, call: &str, sme_id: &str, body: &Value) -> Reply {
     app.post(&format!("/api/v1/grant-calls/{call}/applications"), &sme(app, sme_id), body).await
 }
 

@@ -20,6 +20,7 @@ mod hardening;
 mod ledger;
 mod openapi;
 mod pages;
+mod portal_pages;
 mod public_figures;
 mod requests;
 mod revocation;

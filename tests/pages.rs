@@ -33,14 +33,14 @@ async fn every_page_of_every_demo_user_answers(app: TestApp) {
     }
 }
 
-struct TwoInvestors {
-    fund: String,
-    alpha: String,
-    beta: String,
+pub struct TwoInvestors {
+    pub fund: String,
+    pub alpha: String,
+    pub beta: String,
 }
 
 /// Alpha commits 600.00 and Beta 400.00 to one tranche; a call of 100.00 gives each a notice.
-async fn two_investors(app: &TestApp) -> TwoInvestors {
+pub async fn two_investors(app: &TestApp) -> TwoInvestors {
     let fund = app.create_fund("Pages fund").await;
     let body = json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08"});
     let tranche = id(&created(app, &format!("/api/v1/funds/{fund}/tranches"), body).await);

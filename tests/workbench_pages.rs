@@ -5,36 +5,10 @@
 
 use crate::common;
 
-use common::pages::{get, hidden, post_form, read, Html};
+use common::pages::{get, hidden, post_form, read, table_rows, Html};
 use common::{created, id, TestApp};
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
-
-/// The cells of each body row of the table with `caption`, as text.
-fn table_rows(page: &str, caption: &str) -> Vec<Vec<String>> {
-    let start = page.find(&format!("<caption>{caption}</caption>")).unwrap_or_else(|| panic!("no table {caption:?}"));
-    let table = &page[start..];
-    let table = &table[..table.find("</table>").expect("end of table")];
-    let body = table.split("<tbody>").nth(1).expect("table body");
-    body.split("<tr>")
-        .skip(1)
-        .map(|row| row.split("<td").skip(1).map(|cell| text_of(&format!("<td{cell}"))).collect())
-        .collect()
-}
-
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&#x27;", "'").replace("&quot;", "\"").replace("&amp;", "&").trim().to_string()
-}
 
 /// `1250.50` → `EUR 1,250.50`, as the pages show amounts.
 fn eur(decimal: &str) -> String {

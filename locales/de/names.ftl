@@ -113,3 +113,8 @@ event-proceeds = Erlöse
 event-reversal = Storno
 event-valuation = Bewertung
 event-write-down = Abschreibung
+
+# Schritte eines Zeitverlaufs.
+step-done = Erledigt
+step-pending = Ausstehend
+step-upcoming = Bevorstehend

@@ -113,3 +113,8 @@ event-proceeds = Proceeds
 event-reversal = Reversal
 event-valuation = Valuation
 event-write-down = Write-down
+
+# Steps of a timeline.
+step-done = Done
+step-pending = Pending
+step-upcoming = Upcoming

@@ -113,3 +113,8 @@ event-proceeds = Produits
 event-reversal = Contrepassation
 event-valuation = Évaluation
 event-write-down = Dépréciation
+
+# Étapes d’une chronologie.
+step-done = Fait
+step-pending = En attente
+step-upcoming = À venir

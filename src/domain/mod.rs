@@ -2,6 +2,7 @@
 
 pub mod attribution;
 pub mod beancount;
+pub mod burn_down;
 pub mod capital;
 pub mod chart;
 pub mod eligibility;

@@ -615,6 +615,10 @@ pub struct Application {
     pub reviews: Vec<Review>,
     pub award_id: Option<String>,
     pub rejection_reason: Option<String>,
+    /// When the draft was first saved.
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(serialize_with = "crate::domain::time::utc")]
+    pub created_at: NaiveDateTime,
     #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(serialize_with = "crate::domain::time::utc_option")]
     pub submitted_at: Option<NaiveDateTime>,
@@ -890,6 +894,7 @@ fn to_application(
         reviews,
         award_id,
         rejection_reason: row.rejection_reason,
+        created_at: row.created_at,
         submitted_at: row.submitted_at,
         decided_at: row.decided_at,
         assessment,

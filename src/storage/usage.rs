@@ -16,6 +16,7 @@ use super::ledger::{post_entry, standard_account, NewEntry};
 use super::schema::{facility_quarter_usage, grant_awards, usage_records};
 use super::structure::get_facility;
 use super::{new_id, now_micros, DbConnection};
+use crate::domain::burn_down::DailyUse;
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_DUE, COMPUTE_SUBSIDIES, GRANT_COMMITMENTS_PAYABLE};
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::ledger::PostingLine;
@@ -440,4 +441,31 @@ pub fn award_records(
         .into_iter()
         .map(UsageRow::view)
         .collect())
+}
+
+/// Microseconds in a day: a record's day is its period end divided by this (UTC).
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// An award's use summed by the day its records' periods end, in date order. One row per day
+/// of use, so the read is bounded by the award's period, not by how many records it has.
+pub fn award_daily_use(conn: &mut DbConnection, award_id: &str) -> AppResult<Vec<DailyUse>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    let day = format!("period_end_us / {MICROS_PER_DAY}");
+    let rows: Vec<(i64, i64, i64)> = usage_records::table
+        .filter(usage_records::award_id.eq(award_id))
+        .group_by(sql::<BigInt>(&day))
+        .select(sql::<(BigInt, BigInt, BigInt)>(&format!(
+            "{day}, CAST(SUM(milli_hours) AS BIGINT), CAST(SUM(subsidy_cents) AS BIGINT)"
+        )))
+        .order(sql::<BigInt>(&day))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(day, milli, cents)| {
+            let date = chrono::DateTime::from_timestamp(day.saturating_mul(86_400), 0)
+                .ok_or_else(|| AppError::Internal(format!("usage day {day} out of range")))?
+                .date_naive();
+            Ok(DailyUse { date, hours: GpuHours::from_milli(milli), subsidy: Cents::new(cents) })
+        })
+        .collect()
 }

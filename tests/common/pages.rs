@@ -54,7 +54,7 @@ pub fn links(page: &str) -> Vec<String> {
         .skip(1)
         .filter_map(|s| s.split('"').next())
         .filter(|href| href.starts_with('/'))
-        .map(|href| href.replace("&amp;", "&"))
+        .map(|href| href.replace("&amp;", "&").replace("&#38;", "&"))
         .collect()
 }
 
@@ -84,4 +84,30 @@ pub async fn crawl(browser: &reqwest::Client, app: &TestApp, who: &str) -> Vec<(
         visited.push((path, page.text));
     }
     visited
+}
+
+/// The cells of each body row of the table with `caption`, as text.
+pub fn table_rows(page: &str, caption: &str) -> Vec<Vec<String>> {
+    let start = page.find(&format!("<caption>{caption}</caption>")).unwrap_or_else(|| panic!("no table {caption:?}"));
+    let table = &page[start..];
+    let table = &table[..table.find("</table>").expect("end of table")];
+    let body = table.split("<tbody>").nth(1).expect("table body");
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| row.split("<td").skip(1).map(|cell| text_of(&format!("<td{cell}"))).collect())
+        .collect()
+}
+
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#x27;", "'").replace("&quot;", "\"").replace("&amp;", "&").trim().to_string()
 }

@@ -5,6 +5,7 @@
 //! with the same numbers.
 
 use askama::Template;
+use chrono::{Datelike, Months, NaiveDate};
 
 use crate::i18n::Lang;
 
@@ -163,7 +164,7 @@ pub fn stacked_bars(
 
 /// A point in time: signed flows drawn as bars from zero, and a level drawn as a line.
 pub struct TimePoint {
-    pub label: String,
+    pub date: NaiveDate,
     pub flow: i64,
     pub level: i64,
 }
@@ -171,8 +172,79 @@ pub struct TimePoint {
 const SERIES_HEIGHT_PX: i64 = 240;
 const SERIES_LEFT_PX: i64 = 140;
 const SERIES_TOP_PX: i64 = 12;
+const SERIES_RIGHT_PX: i64 = 30;
+/// Bars are this wide at most, however few the points, so a date reads as a moment.
+const FLOW_BAR_MAX_PX: i64 = 12;
+/// Labels on the time axis at most; ticks beyond are thinned evenly.
+const TIME_TICKS_MAX: usize = 8;
+const TICK_PX: i64 = 5;
 
-/// Flows (in: positive, out: negative) as bars and a running level as a line, on one axis.
+/// How far apart the time axis's labelled ticks are.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum TickStep {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl TickStep {
+    /// Months for spans up to 8 months, quarters up to 3 years, years beyond.
+    fn for_span(days: i64) -> TickStep {
+        match days {
+            ..=243 => TickStep::Month,
+            244..=1096 => TickStep::Quarter,
+            _ => TickStep::Year,
+        }
+    }
+
+    fn months(self) -> u32 {
+        match self {
+            TickStep::Month => 1,
+            TickStep::Quarter => 3,
+            TickStep::Year => 12,
+        }
+    }
+
+    /// The first tick on or after `date`: the first day of a month, quarter or year.
+    fn first_on_or_after(self, date: NaiveDate) -> NaiveDate {
+        let step = self.months();
+        let month0 = date.month0() / step * step;
+        let start = NaiveDate::from_ymd_opt(date.year(), month0 + 1, 1).unwrap_or(date);
+        if start == date {
+            start
+        } else {
+            start.checked_add_months(Months::new(step)).unwrap_or(date)
+        }
+    }
+
+    fn label(self, date: NaiveDate) -> String {
+        match self {
+            TickStep::Year => date.year().to_string(),
+            TickStep::Month | TickStep::Quarter => date.format("%Y-%m").to_string(),
+        }
+    }
+}
+
+/// The labelled ticks between `first` and `last` (both included), evenly thinned to at most
+/// [`TIME_TICKS_MAX`].
+fn time_ticks(first: NaiveDate, last: NaiveDate) -> Vec<(NaiveDate, String)> {
+    let step = TickStep::for_span((last - first).num_days());
+    let mut ticks = Vec::new();
+    let mut tick = step.first_on_or_after(first);
+    // Bounded: a span of any length has at most 12 ticks a year, and dates end in year 262143.
+    while tick <= last && ticks.len() < 12 * 1_000 {
+        ticks.push((tick, step.label(tick)));
+        match tick.checked_add_months(Months::new(step.months())) {
+            Some(next) => tick = next,
+            None => break,
+        }
+    }
+    let every = ticks.len().div_ceil(TIME_TICKS_MAX).max(1);
+    ticks.into_iter().step_by(every).collect()
+}
+
+/// Flows (in: positive, out: negative) as bars and a running level as a line, on one axis
+/// of amounts and a true time axis: a point's distance from the first is its distance in days.
 pub fn flows_and_level(
     id: &str,
     title: &str,
@@ -188,12 +260,20 @@ pub fn flows_and_level(
     let top = points.iter().flat_map(|p| [p.flow, p.level]).max().unwrap_or(0).max(0);
     let bottom = points.iter().flat_map(|p| [p.flow, p.level]).min().unwrap_or(0).min(0);
     let range = top.saturating_sub(bottom).max(1);
-    let plot_width = WIDTH_PX - SERIES_LEFT_PX - 20;
+    let plot_width = WIDTH_PX - SERIES_LEFT_PX - SERIES_RIGHT_PX;
     let y_of = |value: i64| SERIES_TOP_PX + scale(top.saturating_sub(value), SERIES_HEIGHT_PX, range);
     let zero = y_of(0);
     let count = i64::try_from(points.len()).unwrap_or(1).max(1);
-    let step = plot_width / count;
-    let bar_width = (step * 2 / 3).max(2);
+    let bar_width = (plot_width / count / 2).clamp(2, FLOW_BAR_MAX_PX);
+    let (first, last) = match (points.first(), points.last()) {
+        (Some(first), Some(last)) => (first.date, last.date),
+        _ => (NaiveDate::default(), NaiveDate::default()),
+    };
+    let span_days = (last - first).num_days().max(1);
+    // The centre of a date's bar: the first date at the left edge, the last at the right.
+    let x_of = |date: NaiveDate| {
+        SERIES_LEFT_PX + bar_width / 2 + scale((date - first).num_days(), plot_width - bar_width, span_days)
+    };
     let mut rects = Vec::new();
     let mut texts = vec![
         Text { x: SERIES_LEFT_PX - 8, y: SERIES_TOP_PX + 10, anchor: "end", text: describe(top) },
@@ -208,26 +288,31 @@ pub fn flows_and_level(
         });
     }
     let mut line = Vec::new();
-    for (index, point) in points.iter().enumerate() {
-        let x = SERIES_LEFT_PX + i64::try_from(index).unwrap_or(0) * step + (step - bar_width) / 2;
+    for point in points {
+        let centre = x_of(point.date);
         let y = y_of(point.flow);
         let (top_y, height) = if point.flow >= 0 { (y, zero - y) } else { (zero, y - zero) };
         if height > 0 {
             rects.push(Rect {
-                x,
+                x: centre - bar_width / 2,
                 y: top_y,
                 width: bar_width,
                 height,
                 class: if point.flow >= 0 { "s0".into() } else { "s1".into() },
-                title: format!("{}: {}", lang.value(&point.label), describe(point.flow)),
+                title: format!("{}: {}", lang.value(&point.date.to_string()), describe(point.flow)),
             });
         }
-        line.push(format!("{},{}", x + bar_width / 2, y_of(point.level)));
+        line.push(format!("{centre},{}", y_of(point.level)));
     }
-    let axis_y = SERIES_TOP_PX + SERIES_HEIGHT_PX + 18;
-    if let (Some(first), Some(last)) = (points.first(), points.last()) {
-        texts.push(Text { x: SERIES_LEFT_PX, y: axis_y, anchor: "start", text: lang.value(&first.label) });
-        texts.push(Text { x: SERIES_LEFT_PX + plot_width, y: axis_y, anchor: "end", text: lang.value(&last.label) });
+    let plot_bottom = SERIES_TOP_PX + SERIES_HEIGHT_PX;
+    let axis_y = plot_bottom + TICK_PX + 16;
+    let mut lines = vec![(SERIES_LEFT_PX, zero, SERIES_LEFT_PX + plot_width, zero)];
+    if !points.is_empty() {
+        for (date, label) in time_ticks(first, last) {
+            let x = x_of(date);
+            lines.push((x, plot_bottom, x, plot_bottom + TICK_PX));
+            texts.push(Text { x, y: axis_y, anchor: "middle", text: label });
+        }
     }
     let legend_y = axis_y + 14;
     let legend_series = series(&labels);
@@ -235,6 +320,8 @@ pub fn flows_and_level(
     if let Some(level) = legend_items.get_mut(2) {
         level.class = "level-key".into();
     }
+    // A series named "" has no key: flows that only go one way.
+    legend_items.retain(|item| !item.label.is_empty());
     render(Svg {
         title,
         description,
@@ -247,7 +334,7 @@ pub fn flows_and_level(
         legend_y,
         line: line.join(" "),
         line_label: lang.label(labels[2]),
-        lines: vec![(SERIES_LEFT_PX, zero, SERIES_LEFT_PX + plot_width, zero)],
+        lines,
     })
 }
 
@@ -294,16 +381,57 @@ mod tests {
         assert!(chart.svg.contains("&#60;script&#62;") || chart.svg.contains("&lt;script&gt;"), "{}", chart.svg);
     }
 
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
     #[test]
     fn flows_below_zero_are_drawn_down_from_the_axis() {
         let points = vec![
-            TimePoint { label: "2025-01-01".into(), flow: -100, level: 100 },
-            TimePoint { label: "2025-06-30".into(), flow: 50, level: 80 },
+            TimePoint { date: day("2025-01-01"), flow: -100, level: 100 },
+            TimePoint { date: day("2025-06-30"), flow: 50, level: 80 },
         ];
         let chart = flows_and_level("f", "Flows", "desc", ["In", "Out", "NAV"], &points, eur);
         assert!(chart.svg.contains("class=\"s1\""));
         assert!(chart.svg.contains("class=\"s0\""));
         assert!(chart.svg.contains("<polyline"));
-        assert!(chart.svg.contains("2025-06-30"));
+        assert!(chart.svg.contains("2025-06"));
+    }
+
+    /// The x of each point, read back from the polyline.
+    fn line_xs(svg: &str) -> Vec<i64> {
+        let points = svg.split("points=\"").nth(1).unwrap().split('"').next().unwrap();
+        points.split(' ').map(|p| p.split(',').next().unwrap().parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn dates_are_placed_by_their_distance_in_days() {
+        // 1 Jan, 2 Jan and 31 Dec 2025: the second point sits one 364th of the way along,
+        // not half way as evenly spaced points would.
+        let points = [("2025-01-01", 10), ("2025-01-02", 20), ("2025-12-31", 30)].map(|(date, level)| TimePoint {
+            date: day(date),
+            flow: 0,
+            level,
+        });
+        let chart = flows_and_level("f", "Flows", "desc", ["In", "Out", "NAV"], &points, eur);
+        let xs = line_xs(&chart.svg);
+        let usable = WIDTH_PX - SERIES_LEFT_PX - SERIES_RIGHT_PX - FLOW_BAR_MAX_PX;
+        assert_eq!(xs[1] - xs[0], usable / 364, "{xs:?}");
+        assert_eq!(xs[2] - xs[0], usable, "{xs:?}");
+    }
+
+    #[test]
+    fn the_time_axis_is_labelled_at_calendar_boundaries() {
+        let labels = |from: &str, to: &str| -> Vec<String> {
+            time_ticks(day(from), day(to)).into_iter().map(|(_, label)| label).collect()
+        };
+        assert_eq!(labels("2026-01-15", "2026-04-02"), ["2026-02", "2026-03", "2026-04"]);
+        assert_eq!(labels("2025-11-30", "2026-12-31"), ["2026-01", "2026-04", "2026-07", "2026-10"]);
+        assert_eq!(labels("2020-01-01", "2025-06-30"), ["2020", "2021", "2022", "2023", "2024", "2025"]);
+        // Sixteen years thin to every second year: never more than eight labels.
+        let long = labels("2010-03-01", "2026-03-01");
+        assert_eq!(long.first().map(String::as_str), Some("2011"));
+        assert!(long.len() <= TIME_TICKS_MAX, "{long:?}");
+        assert!(labels("2026-01-01", "2026-01-01").len() == 1);
     }
 }

@@ -148,6 +148,8 @@ pub struct FormSpec {
     pub alternatives: Vec<(String, String)>,
     /// `get` for filters (no token, nothing changes), `post` for everything that writes.
     pub method: &'static str,
+    /// Why the form cannot be sent now: its button is disabled and this is said beside it.
+    pub blocked: Option<String>,
 }
 
 impl FormSpec {
@@ -162,7 +164,22 @@ impl FormSpec {
             multipart: false,
             alternatives: Vec::new(),
             method: "post",
+            blocked: None,
         }
+    }
+
+    /// An id for the form's own elements, from its action (`/applications/1/submit` gives
+    /// `form-applications-1-submit`).
+    pub fn id(&self) -> String {
+        let path: String =
+            self.action.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+        format!("form{}", path.trim_end_matches('-'))
+    }
+
+    /// Disables the form's buttons, saying why next to them.
+    pub fn blocked(mut self, reason: impl Into<String>) -> FormSpec {
+        self.blocked = Some(reason.into());
+        self
     }
 
     /// A filter form: sent with GET, so its result can be bookmarked; it changes nothing.

@@ -477,15 +477,14 @@ fn staff_forms(session: &Session, a: &Application, four_eyes: bool) -> Vec<Card>
     ]
 }
 
-async fn award_card(state: &AppState, session: &Session, award_id: &str) -> PageResult<Card> {
-    let award = api::visible_award(state, &session.principal, award_id.to_string()).await?;
+async fn award_card(state: &AppState, award: &awards::Award) -> PageResult<Card> {
     let lang = crate::i18n::Lang::current();
     let period = [
         ("from", crate::i18n::format::date(award.start_date, lang)),
         ("to", crate::i18n::format::date(award.end_date, lang)),
     ];
     let letter = format!("/api/v1/awards/{}/letter/pdf?lang={}", award.id, lang.tag());
-    Ok(Card::new("Award")
+    let mut card = Card::new("Award")
         .with(Section::Facts(vec![
             fact("Status", super::view::words("status", &award.status)),
             fact("Period", lang.t_with("label-period-range", &period)),
@@ -496,7 +495,11 @@ async fn award_card(state: &AppState, session: &Session, award_id: &str) -> Page
             fact("Subsidy used", eur(award.subsidy_used)),
             fact("Subsidy remaining", eur(award.subsidy_remaining)),
         ]))
-        .with(Section::Links(vec![super::view::link("Award letter (PDF)", letter)])))
+        .with(Section::Links(vec![super::view::link("Award letter (PDF)", letter)]));
+    for section in super::award_progress::burn_down_sections(state, award).await? {
+        card = card.with(section);
+    }
+    Ok(card)
 }
 
 /// The application page: what was asked, the assessment, and what the viewer may do next.
@@ -534,8 +537,18 @@ async fn application_view(
                 .with(Section::Alert(phrase("page-rejected-because", &[("reason", reason.to_string())]))),
         );
     }
-    if let Some(award_id) = &a.award_id {
-        page = page.card(award_card(state, session, award_id).await?);
+    let award = match &a.award_id {
+        Some(award_id) => Some(api::visible_award(state, &session.principal, award_id.clone()).await?),
+        None => None,
+    };
+    let today = crate::http::api::capital::today();
+    page = page.card(Card::new("Progress").with(Section::Table(super::award_progress::timeline(
+        a,
+        award.as_ref(),
+        today,
+    ))));
+    if let Some(award) = &award {
+        page = page.card(award_card(state, award).await?);
     }
     let is_draft = a.status == "draft";
     if session.principal.role == Role::Sme && is_draft {
@@ -543,11 +556,18 @@ async fn application_view(
             Some(form) => form,
             None => edit_form(state, session, a, None).await?,
         };
+        let refused = a.assessment.as_ref().is_some_and(|view| !view.refusals.is_empty());
+        let mut submit = submit_form(session, &a.id);
+        if refused {
+            submit = submit.blocked(
+                "Submitting opens once the draft shows no reason to refuse: change the fields marked below and save.",
+            );
+        }
         page = page
             .card(
                 Card::new("Submit")
                     .text("Submit when the assessment shows no reason to refuse.")
-                    .with(Section::Form(submit_form(session, &a.id))),
+                    .with(Section::Form(submit)),
             )
             .card(Card::new("Edit the draft").with(Section::Form(edit)));
     }

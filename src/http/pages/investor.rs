@@ -2,12 +2,13 @@
 //! unfunded, distributed, NAV, multiples, XIRR), a chart of cash flows and NAV over time,
 //! notices and statements. Every figure is filtered to the signed-in investor's own id.
 
+use crate::domain::hours::Quarter;
 use crate::i18n::verbatim;
 use actix_web::{get, web, HttpRequest};
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 
 use super::charts::{self, TimePoint};
-use super::view::{eur, fact, link, Card, Cell, Page, Section, Table};
+use super::view::{eur, fact, link, Card, Cell, Link, Page, Section, Table};
 use super::{render, PageResult, Session};
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
@@ -15,11 +16,12 @@ use crate::http::AppState;
 use crate::storage::capital::{list_notices, NoticeFilter};
 use crate::storage::commitments::{list_commitments, CommitmentFilter};
 use crate::storage::metrics::{fund_metrics, investor_history, HistoryPoint, Metrics};
-use crate::storage::waterfall::distribution_notices;
+use crate::storage::waterfall::{distribution_notices, DistributionNotice};
 use crate::storage::{funds, structure};
+use std::collections::{BTreeMap, HashMap};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(notices_page);
+    cfg.service(notices_page).service(documents_page);
 }
 
 /// Notices an investor's list shows at most.
@@ -86,7 +88,7 @@ fn history_chart(fund_name: &str, history: &[HistoryPoint]) -> Section {
     let points: Vec<TimePoint> = history
         .iter()
         .map(|p| TimePoint {
-            label: p.date.to_string(),
+            date: p.date,
             flow: p.distributed.get().saturating_sub(p.contributed.get()),
             level: p.nav.get(),
         })
@@ -114,6 +116,20 @@ fn history_table(history: &[HistoryPoint]) -> Table {
     table
 }
 
+/// Statements for the periods investors ask for most; the statement page chooses any other.
+fn statement_links(fund: &funds::Fund, investor: &str, today: NaiveDate) -> Vec<Link> {
+    let quarter = Quarter::of(today);
+    let last_quarter = Quarter::of(quarter.first_day().pred_opt().unwrap_or(today));
+    let year_start = today.with_ordinal(1).unwrap_or(today);
+    let statement = |from: NaiveDate, to: NaiveDate| format!("/statements/{}/{investor}?from={from}&to={to}", fund.id);
+    vec![
+        link("Statement, quarter to date", statement(quarter.first_day(), today)),
+        link("Statement, last quarter", statement(last_quarter.first_day(), last_quarter.last_day())),
+        link("Statement, year to date", statement(year_start, today)),
+        link("Statement since inception", statement(fund.inception_date.min(today), today)),
+    ]
+}
+
 pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -> PageResult {
     let investor = session.principal.subject.clone();
     let id = investor.clone();
@@ -124,7 +140,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
     if positions.is_empty() {
         page = page.card(Card::new("No positions").text("You have no commitment in any fund yet."));
     }
-    let year_start = crate::http::api::capital::today().with_ordinal(1).unwrap_or_default();
+    let today = crate::http::api::capital::today();
     for p in positions {
         let mut facts = vec![
             fact("Committed", eur(p.committed)),
@@ -147,8 +163,8 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
             .with(Section::Table(p.by_tranche))
             .with(history_chart(&p.fund.name, &p.history))
             .with(Section::Table(history_table(&p.history)))
+            .with(Section::Links(statement_links(&p.fund, &investor, today)))
             .with(Section::Links(vec![
-                link("Statement, year to date", format!("/statements/{}/{}?from={year_start}", p.fund.id, investor)),
                 link(
                     "Statement as PDF",
                     format!(
@@ -158,6 +174,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
                     ),
                 ),
                 link("Notices", "/notices"),
+                link("Documents", "/documents"),
             ]));
         page = page.card(card);
     }
@@ -168,24 +185,28 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
 async fn notices_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
     session.require(&[Role::Investor, Role::Staff, Role::Auditor, Role::Admin])?;
     let scope = session.principal.party_scope().map(str::to_string);
-    let (notices, distributions) = state
+    let (notices, distributions, fund_names) = state
         .db(move |conn| {
             let filter = NoticeFilter { source_id: scope.clone(), ..Default::default() };
             let notices = list_notices(conn, &filter, crate::http::api::capital::today(), NOTICES_SHOWN_MAX)?;
             let mut distributions = distribution_notices(conn, None, scope.as_deref())?;
             distributions.reverse();
             distributions.truncate(NOTICES_SHOWN_MAX as usize);
-            Ok((notices, distributions))
+            let fund_names: HashMap<String, String> =
+                funds::list_funds(conn)?.into_iter().map(|fund| (fund.id, fund.name)).collect();
+            Ok((notices, distributions, fund_names))
         })
         .await?;
+    let fund_of = |fund_id: &str| Cell::text(fund_names.get(fund_id).cloned().unwrap_or_else(|| fund_id.to_string()));
     let lang = crate::i18n::Lang::current().tag();
     let mut table = Table::new(
         "Capital-call notices",
-        &["Notice", "Tranche", "Call date", "Due", "#Amount", "#Outstanding", "Status", "Document"],
+        &["Notice", "Fund", "Tranche", "Call date", "Due", "#Amount", "#Outstanding", "Status", "Document"],
     );
     for n in &notices {
         table.row(vec![
             Cell::link(format!("Call {} · {}", n.call_number, n.investor_name), format!("/notices/{}", n.id)),
+            fund_of(&n.fund_id),
             Cell::text(n.tranche_name.clone()),
             Cell::text(n.call_date.to_string()),
             Cell::text(n.due_date.to_string()),
@@ -203,6 +224,7 @@ async fn notices_page(state: web::Data<AppState>, req: HttpRequest, session: Ses
         "Distribution notices, newest first",
         &[
             "Distribution",
+            "Fund",
             "Investor",
             "Date",
             "#Return of capital",
@@ -215,6 +237,7 @@ async fn notices_page(state: web::Data<AppState>, req: HttpRequest, session: Ses
     for d in &distributions {
         paid_out.row(vec![
             Cell::text(d.description.clone()),
+            fund_of(&d.fund_id),
             Cell::text(d.share.investor_name.clone()),
             Cell::text(d.date.to_string()),
             Cell::money(d.share.capital),
@@ -227,9 +250,175 @@ async fn notices_page(state: web::Data<AppState>, req: HttpRequest, session: Ses
             ),
         ]);
     }
+    let received = distributions_received(&distributions, &fund_names)?;
     render(
         &Page::new(session.layout(req.path()), "Notices")
             .card(Card::new("Capital calls").with(Section::Table(table)))
-            .card(Card::new("Distributions").with(Section::Table(paid_out.empty("No distribution yet.")))),
+            .card(
+                Card::new("Distributions")
+                    .with(Section::Table(received))
+                    .with(Section::Table(paid_out.empty("No distribution yet."))),
+            ),
     )
+}
+
+/// What the distributions shown paid, by fund and investor, split as the waterfall split them.
+fn distributions_received(
+    distributions: &[DistributionNotice],
+    fund_names: &HashMap<String, String>,
+) -> crate::error::AppResult<Table> {
+    // Per (fund, investor): how many distributions, and capital, pref, profit and total paid.
+    let mut totals: BTreeMap<(String, String), (usize, [Cents; 4])> = BTreeMap::new();
+    for d in distributions {
+        let fund = fund_names.get(&d.fund_id).cloned().unwrap_or_else(|| d.fund_id.clone());
+        let (count, sums) = totals.entry((fund, d.share.investor_name.clone())).or_insert((0, [Cents::ZERO; 4]));
+        *count += 1;
+        for (sum, part) in sums.iter_mut().zip([d.share.capital, d.share.pref, d.share.profit, d.share.total]) {
+            *sum = sum.checked_add(part)?;
+        }
+    }
+    let mut table = Table::new(
+        "Distributions received in all",
+        &["Fund", "Investor", "#Distributions", "#Return of capital", "#Preferred return", "#Profit share", "#Total"],
+    );
+    for ((fund, investor), (count, sums)) in totals {
+        let mut cells = vec![Cell::text(fund), Cell::text(investor), Cell::num(count.to_string())];
+        cells.extend(sums.into_iter().map(Cell::money));
+        table.row(cells);
+    }
+    Ok(table.empty("No distribution yet."))
+}
+
+/// Quarterly statements the documents list offers per fund at most (ten years).
+const QUARTERLY_STATEMENTS_MAX: usize = 40;
+
+/// One document of the investor's list.
+struct Document {
+    date: NaiveDate,
+    kind: &'static str,
+    fund: String,
+    title: String,
+    href: String,
+}
+
+/// Every document the investor has: call and distribution notices, and a statement for each
+/// quarter ended since the fund's inception, newest first.
+#[get("/documents")]
+async fn documents_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
+    session.require(&[Role::Investor])?;
+    let investor = session.principal.subject.clone();
+    let lang = crate::i18n::Lang::current().tag();
+    let today = crate::http::api::capital::today();
+    let id = investor.clone();
+    let (notices, distributions, funds) = state
+        .db(move |conn| {
+            let filter = NoticeFilter { source_id: Some(id.clone()), ..Default::default() };
+            let notices = list_notices(conn, &filter, today, NOTICES_SHOWN_MAX)?;
+            let distributions = distribution_notices(conn, None, Some(&id))?;
+            let commitments = list_commitments(
+                conn,
+                &CommitmentFilter { source_id: Some(id.clone()), ..Default::default() },
+                COMMITMENTS_READ_MAX,
+            )?;
+            let mut fund_ids: Vec<String> = commitments.into_iter().map(|c| c.fund_id).collect();
+            fund_ids.sort();
+            fund_ids.dedup();
+            let funds = fund_ids.iter().map(|fund_id| funds::get_fund(conn, fund_id)).collect::<Result<Vec<_>, _>>()?;
+            Ok((notices, distributions, funds))
+        })
+        .await?;
+    let fund_name =
+        |fund_id: &str| funds.iter().find(|f| f.id == fund_id).map_or(fund_id.to_string(), |f| f.name.clone());
+    let mut documents: Vec<Document> = Vec::new();
+    for n in &notices {
+        documents.push(Document {
+            date: n.call_date,
+            kind: "Capital-call notice",
+            fund: fund_name(&n.fund_id),
+            title: format!("Call {} · {}", n.call_number, n.tranche_name),
+            href: format!("/api/v1/notices/{}/pdf?lang={lang}", n.id),
+        });
+    }
+    for d in &distributions {
+        documents.push(Document {
+            date: d.date,
+            kind: "Distribution notice",
+            fund: fund_name(&d.fund_id),
+            title: d.description.clone(),
+            href: format!(
+                "/api/v1/distributions/{}/notices/{}/pdf?lang={lang}",
+                d.distribution_id, d.share.investor_id
+            ),
+        });
+    }
+    for fund in &funds {
+        for quarter in quarters_ended(fund.inception_date, today) {
+            documents.push(Document {
+                date: quarter.last_day(),
+                kind: "Quarterly statement",
+                fund: fund.name.clone(),
+                title: quarter.to_string(),
+                href: format!(
+                    "/api/v1/funds/{}/investors/{investor}/statement/pdf?to={}&lang={lang}",
+                    fund.id,
+                    quarter.last_day()
+                ),
+            });
+        }
+    }
+    documents.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.kind.cmp(b.kind)));
+    let mut table = Table::new("Your documents, newest first", &["Date", "Document", "Fund", "Reference", "File"]);
+    for d in documents {
+        table.row(vec![
+            Cell::text(d.date.to_string()),
+            Cell::text(crate::i18n::Lang::current().label(d.kind)),
+            Cell::text(d.fund),
+            Cell::text(d.title),
+            Cell::link("PDF", d.href),
+        ]);
+    }
+    render(
+        &Page::new(session.layout(req.path()), "Documents")
+            .subtitle("Notices and quarterly statements as PDF, in the language of this page.")
+            .card(Card::new("Documents").with(Section::Table(table.empty("No document yet.")))),
+    )
+}
+
+/// The quarters that ended after `inception` and on or before `today`, the newest
+/// [`QUARTERLY_STATEMENTS_MAX`] of them, newest first.
+fn quarters_ended(inception: NaiveDate, today: NaiveDate) -> Vec<Quarter> {
+    let mut quarters = Vec::new();
+    let mut quarter = Quarter::of(today);
+    // The current quarter has not ended unless today is its last day.
+    if quarter.last_day() > today {
+        quarter = Quarter::of(quarter.first_day().pred_opt().unwrap_or(today));
+    }
+    while quarter.last_day() >= inception && quarters.len() < QUARTERLY_STATEMENTS_MAX {
+        quarters.push(quarter);
+        match quarter.first_day().pred_opt() {
+            Some(day) => quarter = Quarter::of(day),
+            None => break,
+        }
+    }
+    quarters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn statements_are_offered_for_each_quarter_ended_since_inception() {
+        let ends = |inception: &str, today: &str| -> Vec<String> {
+            quarters_ended(day(inception), day(today)).iter().map(|q| q.last_day().to_string()).collect()
+        };
+        assert_eq!(ends("2025-05-10", "2026-02-01"), ["2025-12-31", "2025-09-30", "2025-06-30"]);
+        assert_eq!(ends("2026-01-01", "2026-03-31"), ["2026-03-31"]);
+        assert!(ends("2026-01-01", "2026-03-30").is_empty());
+        assert_eq!(quarters_ended(day("1990-01-01"), day("2026-11-26")).len(), QUARTERLY_STATEMENTS_MAX);
+    }
 }

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auditor;
 pub mod auth;
+pub mod award_progress;
 pub mod charts;
 pub mod documents;
 pub mod enterprise;
@@ -344,7 +345,7 @@ pub fn navigation(role: Role) -> Vec<NavItem> {
             item("/proposals", "Proposals"),
             item("/audit/journal", "Journal"),
         ]),
-        Role::Investor => items.push(item("/notices", "Notices")),
+        Role::Investor => items.extend([item("/notices", "Notices"), item("/documents", "Documents")]),
         Role::Auditor => items.extend([
             item("/audit/journal", "Journal"),
             item("/audit/trial-balance", "Trial balance"),
