@@ -4,6 +4,7 @@
 use crate::common;
 #[macro_use]
 mod harness;
+mod every_page;
 
 use base64::Engine as _;
 use common::{created, id, TestApp};

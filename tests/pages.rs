@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::pages::{crawl, get, hidden, links, post_form, read};
+use common::pages::{crawl, get, hidden, links, post_form, read, signed_in};
 use common::{created, id, TestApp};
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
@@ -14,20 +14,7 @@ async fn every_page_of_every_demo_user_answers(app: TestApp) {
         investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
     investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
     for user in &fixture.users {
-        let browser = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .expect("client");
-        let login = get(&browser, &app, "/login").await;
-        let form = [
-            ("username", user.username.as_str()),
-            ("password", user.password.as_str()),
-            ("csrf_token", &hidden(&login.text, "csrf_token")),
-        ];
-        let signed_in =
-            read(browser.post(format!("{}/login", app.address)).form(&form).send().await.expect("login")).await;
-        assert_eq!(signed_in.status, 303, "{}: {}", user.username, signed_in.text);
+        let browser = signed_in(&app, &user.username, &user.password).await;
         let pages = crawl(&browser, &app, &user.username).await.len();
         assert!(pages >= 2, "{} reached {pages} pages", user.username);
     }

@@ -524,6 +524,17 @@ impl Browser {
         (widths[0].as_u64().unwrap_or(u64::MAX), widths[1].as_u64().unwrap_or(0))
     }
 
+    /// Text that runs out of its box sideways, clipped or over its neighbours (a word longer
+    /// than the line, say): each as the start of its element's markup.
+    pub async fn overflowing_text(&self) -> Vec<String> {
+        let script = "return [...document.querySelectorAll('main p, main li, main dd, main dt, main label, main h1, main h2, main h3, main caption')] \
+            .filter(e => !e.classList.contains('visually-hidden') && e.getClientRects().length > 0) \
+            .filter(e => e.scrollWidth > e.clientWidth + 1) \
+            .map(e => e.outerHTML.slice(0, 120));";
+        let found = self.script(script).await;
+        found.as_array().into_iter().flatten().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+    }
+
     /// The captions of the tables that scroll sideways in their card (wider than it).
     pub async fn scrolling_tables(&self) -> Vec<String> {
         let script = "return [...document.querySelectorAll('.table-wrap')]\
@@ -606,6 +617,68 @@ impl Browser {
         assert!(self.exists("main").await, "{path} has no main region:\n{text}");
     }
 
+    /// The serious and critical accessibility violations axe-core finds on the page shown, as
+    /// `rule (impact): help — elements`. axe-core comes from the npm registry (`npm ci` in
+    /// `tests/browser/axe`, which `scripts/test` runs) and is injected into the page.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let loaded = self.script("return typeof window.axe === 'object';").await;
+        if loaded != json!(true) {
+            self.client.execute(axe_source(), vec![]).await.unwrap_or_else(|e| panic!("inject axe-core: {e}"));
+        }
+        let script = "const done = arguments[arguments.length - 1]; \
+            axe.run(document, {resultTypes: ['violations']}) \
+              .then(r => done(r.violations \
+                .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+                .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' - ' \
+                  + v.nodes.slice(0, 5).map(n => n.target.join(' ')).join(', ')))) \
+              .catch(e => done(['axe-core failed: ' + e]));";
+        let found = self.client.execute_async(script, vec![]).await.unwrap_or_else(|e| panic!("run axe-core: {e}"));
+        found.as_array().into_iter().flatten().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+    }
+
+    /// The page's visible controls (links, buttons, fields, focusable regions) that a keyboard
+    /// cannot reach: disabled ones aside, a control taken out of the tab order (`tabindex` below
+    /// zero) or a clickable element that is not a control.
+    pub async fn controls_out_of_tab_order(&self) -> Vec<String> {
+        let script = "const visible = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'; \
+            return [...document.querySelectorAll('a, button, input, select, textarea, summary, [tabindex], [onclick]')] \
+              .filter(e => visible(e) && !e.disabled && e.type !== 'hidden') \
+              .filter(e => e.tabIndex < 0 || (e.tagName === 'A' && !e.hasAttribute('href')) || e.hasAttribute('onclick')) \
+              .map(e => e.outerHTML.slice(0, 120));";
+        let found = self.script(script).await;
+        found.as_array().into_iter().flatten().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+    }
+
+    /// Presses Tab through the whole page from its top and returns the visible, enabled controls
+    /// focus never reached (at most `presses_max` presses).
+    pub async fn controls_tab_misses(&self, presses_max: usize) -> Vec<String> {
+        let mark =
+            "const visible = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden'; \
+            const controls = [...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]')] \
+              .filter(e => visible(e) && !e.disabled && e.type !== 'hidden' && e.tabIndex >= 0); \
+            controls.forEach((e, i) => e.setAttribute('data-tab-check', String(i))); \
+            document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); \
+            return controls.length;";
+        let count = self.script(mark).await.as_u64().unwrap_or(0) as usize;
+        let mut reached = std::collections::BTreeSet::new();
+        let read = "const a = document.activeElement; return a ? a.getAttribute('data-tab-check') : null;";
+        for _ in 0..presses_max.min(count + 5) {
+            self.press(Key::Tab).await;
+            if let Some(index) = self.script(read).await.as_str().and_then(|i| i.parse::<usize>().ok()) {
+                reached.insert(index);
+            }
+            if reached.len() == count {
+                break;
+            }
+        }
+        let missed: Vec<usize> = (0..count).filter(|i| !reached.contains(i)).collect();
+        let describe =
+            "return arguments[0].map(i => { const e = document.querySelector('[data-tab-check=\"' + i + '\"]'); \
+            return e ? e.outerHTML.slice(0, 120) : String(i); });";
+        let found = self.client.execute(describe, vec![json!(missed)]).await.expect("describe missed controls");
+        found.as_array().into_iter().flatten().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+    }
+
     /// Saves `<test>-failure.png` and prints where the browser was and what it showed.
     pub async fn report_failure(&self) {
         let url = self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
@@ -616,6 +689,20 @@ impl Browser {
         };
         eprintln!("browser was on {url}; screenshot {shot}; page text:\n{text}");
     }
+}
+
+/// axe-core's browser bundle, read once from `tests/browser/axe/node_modules`.
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/axe/node_modules/axe-core/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; install axe-core with `npm ci --prefix tests/browser/axe` (scripts/test does)",
+                path.display()
+            )
+        })
+    })
 }
 
 /// XPath of a button, or a submit or button input, whose visible text is `text`.

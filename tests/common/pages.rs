@@ -58,6 +58,20 @@ pub fn links(page: &str) -> Vec<String> {
         .collect()
 }
 
+/// A cookie-keeping client signed in through the login form as `username`.
+pub async fn signed_in(app: &TestApp, username: &str, password: &str) -> reqwest::Client {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let login = get(&browser, app, "/login").await;
+    let form = [("username", username), ("password", password), ("csrf_token", &hidden(&login.text, "csrf_token"))];
+    let signed_in = read(browser.post(format!("{}/login", app.address)).form(&form).send().await.expect("login")).await;
+    assert_eq!(signed_in.status, 303, "{username}: {}", signed_in.text);
+    browser
+}
+
 /// Visits every page reachable from the home page by links (downloads, named like files, and
 /// the API excepted),
 /// asserting each is one of the site's HTML pages; the path and text of each.

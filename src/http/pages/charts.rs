@@ -105,6 +105,39 @@ fn legend(series: &[Series]) -> Vec<LegendItem> {
         .collect()
 }
 
+/// A part that is not zero is drawn at least this wide, so a small share still shows.
+const PART_MIN_PX: i64 = 4;
+
+/// The widths of a bar's parts that together span `bar_px`: each in proportion to its value,
+/// except that a part above zero is at least [`PART_MIN_PX`] wide (as far as the bar allows),
+/// the difference taken from the widest part. The tooltip and the table keep the exact figures.
+fn part_widths(values: &[i64], bar_px: i64) -> Vec<i64> {
+    let total = values.iter().map(|v| (*v).max(0)).sum::<i64>();
+    let mut cumulative = 0i64;
+    let mut widths: Vec<i64> = values
+        .iter()
+        .map(|value| {
+            let x0 = scale(cumulative, bar_px, total);
+            cumulative = cumulative.saturating_add((*value).max(0));
+            scale(cumulative, bar_px, total) - x0
+        })
+        .collect();
+    for index in 0..widths.len() {
+        let shown = values.get(index).is_some_and(|v| *v > 0);
+        let missing = PART_MIN_PX - widths[index];
+        if !shown || missing <= 0 {
+            continue;
+        }
+        let widest = (0..widths.len()).max_by_key(|i| widths[*i]).unwrap_or(index);
+        let spare = (widths[widest] - PART_MIN_PX).max(0).min(missing);
+        if widest != index && spare > 0 {
+            widths[widest] -= spare;
+            widths[index] += spare;
+        }
+    }
+    widths
+}
+
 /// Horizontal stacked bars on one scale: the longest bar spans the bar area.
 pub fn stacked_bars(
     id: &str,
@@ -124,25 +157,24 @@ pub fn stacked_bars(
     for (index, row) in rows.iter().enumerate() {
         let y = i64::try_from(index).unwrap_or(0) * ROW_PX;
         texts.push(Text { x: LABEL_PX - 8, y: y + BAR_PX - 5, anchor: "end", text: row.label.clone() });
-        let mut cumulative = 0i64;
-        for (part, value) in row.values.iter().enumerate() {
-            let value = (*value).max(0);
-            let x0 = scale(cumulative, BAR_AREA_PX, longest);
-            cumulative = cumulative.saturating_add(value);
-            let x1 = scale(cumulative, BAR_AREA_PX, longest);
-            if x1 > x0 {
+        let total = row.values.iter().map(|v| (*v).max(0)).sum::<i64>();
+        let mut x = LABEL_PX;
+        for (part, width) in part_widths(&row.values, scale(total, BAR_AREA_PX, longest)).into_iter().enumerate() {
+            if width > 0 {
                 let label = series.get(part).map_or("", |s| s.label.as_str());
+                let value = row.values.get(part).copied().unwrap_or(0).max(0);
                 rects.push(Rect {
-                    x: LABEL_PX + x0,
+                    x,
                     y,
-                    width: x1 - x0,
+                    width,
                     height: BAR_PX,
                     class: format!("s{part}"),
                     title: format!("{}: {label} {}", row.label, describe(value)),
                 });
             }
+            x += width;
         }
-        let end = LABEL_PX + scale(cumulative, BAR_AREA_PX, longest);
+        let end = x;
         texts.push(Text { x: end + 6, y: y + BAR_PX - 5, anchor: "start", text: lang.value(&row.note) });
     }
     let legend_y = i64::try_from(rows.len()).unwrap_or(0) * ROW_PX + 10;
@@ -379,6 +411,17 @@ mod tests {
         let chart = stacked_bars("c", "T", "D", &series(&["A"]), &rows, eur);
         assert!(!chart.svg.contains("<script>"));
         assert!(chart.svg.contains("&#60;script&#62;") || chart.svg.contains("&lt;script&gt;"), "{}", chart.svg);
+    }
+
+    #[test]
+    fn a_small_part_still_shows_and_the_bar_keeps_its_length() {
+        // 100 of 100,000 hours used over 330 px: 0.33 px in proportion, drawn 4 px wide.
+        let widths = part_widths(&[100, 7_900, 92_000], 330);
+        assert_eq!(widths, [4, 26, 300]);
+        assert_eq!(widths.iter().sum::<i64>(), 330);
+        assert_eq!(part_widths(&[0, 0, 100], 330), [0, 0, 330], "a zero part stays invisible");
+        assert_eq!(part_widths(&[1, 1], 2), [1, 1], "never more than the bar holds");
+        assert_eq!(part_widths(&[300, 100], 400), [300, 100], "large parts are exact");
     }
 
     fn day(text: &str) -> NaiveDate {
