@@ -5,23 +5,11 @@
 
 mod common;
 
-use common::pages::{crawl, get, hidden, read};
+use common::pages::{crawl, get, hidden, read, signed_in_accepting};
 use common::TestApp;
 
 async fn sign_in(app: &TestApp, username: &str, password: &str, accept_language: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("Accept-Language", accept_language.parse().expect("header"));
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .default_headers(headers)
-        .build()
-        .expect("client");
-    let login = get(&browser, app, "/login").await;
-    let form = [("username", username), ("password", password), ("csrf_token", &hidden(&login.text, "csrf_token"))];
-    let signed_in = read(browser.post(format!("{}/login", app.address)).form(&form).send().await.expect("login")).await;
-    assert_eq!(signed_in.status, 303, "{username}: {}", signed_in.text);
-    browser
+    signed_in_accepting(app, username, password, Some(accept_language)).await
 }
 
 /// The page's `<html lang>`.

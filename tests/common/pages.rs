@@ -60,9 +60,24 @@ pub fn links(page: &str) -> Vec<String> {
 
 /// A cookie-keeping client signed in through the login form as `username`.
 pub async fn signed_in(app: &TestApp, username: &str, password: &str) -> reqwest::Client {
+    signed_in_accepting(app, username, password, None).await
+}
+
+/// Like [`signed_in`], sending `Accept-Language` with every request when given.
+pub async fn signed_in_accepting(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    accept_language: Option<&str>,
+) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(accept) = accept_language {
+        headers.insert("Accept-Language", accept.parse().expect("header"));
+    }
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
+        .default_headers(headers)
         .build()
         .expect("client");
     let login = get(&browser, app, "/login").await;
