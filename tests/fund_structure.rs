@@ -178,6 +178,7 @@ async fn commitments_follow_target_ticket_and_amendment_rules(app: TestApp) {
         app.get(&format!("/api/v1/funds/{}/accounts/9000/balance?as_of=2030-01-01", s.fund), &app.auditor()).await;
     let overview = app.get(&format!("/api/v1/funds/{}/overview", s.fund), &app.auditor()).await;
     assert_eq!(memo.body["net"], overview.body["unfunded"], "{}", overview.text);
+    assert_tranche_totals_agree(&app);
 }
 
 async fn concurrent_commitments_never_pass_the_target(app: TestApp) {
@@ -214,6 +215,7 @@ async fn concurrent_commitments_never_pass_the_target(app: TestApp) {
     }
     let overview = app.get(&format!("/api/v1/funds/{fund}/overview"), &app.auditor()).await;
     assert_eq!(overview.body["committed"], "800.00", "{}", overview.text);
+    assert_tranche_totals_agree(&app);
 }
 
 async fn a_call_allocates_exactly_and_never_above_unfunded(app: TestApp) {
@@ -373,6 +375,7 @@ async fn demo_data_loads_and_balances(app: TestApp) {
     assert_eq!(verify.body["ok"], true, "{}", verify.text);
     let late = notices(&app, &app.staff(), "late=true").await;
     assert!(!late.is_empty(), "the demo has a late notice");
+    assert_tranche_totals_agree(&app);
 }
 
 async fn facility_prices_are_versioned_by_date(app: TestApp) {
@@ -408,6 +411,25 @@ async fn raced_tranche(app: &TestApp, name: &str, count: usize) -> (String, Stri
         sources.push(source(app, &format!("{name} source {n}"), "private", None, "IT").await);
     }
     (fund, tranche, sources)
+}
+
+/// Asserts every tranche's running total equals the sum of its commitments, summed here row
+/// by row from the commitments table.
+fn assert_tranche_totals_agree(app: &TestApp) {
+    use diesel::prelude::*;
+    use investai::storage::schema::{commitments, tranches};
+    let mut conn = app.conn();
+    let kept: Vec<(String, i64)> =
+        tranches::table.select((tranches::id, tranches::committed_cents)).load(&mut *conn).expect("tranches");
+    let rows: Vec<(String, i64)> = commitments::table
+        .select((commitments::tranche_id, commitments::committed_cents))
+        .load(&mut *conn)
+        .expect("commitments");
+    assert!(!kept.is_empty(), "no tranche to check");
+    for (tranche, total) in kept {
+        let summed: i64 = rows.iter().filter(|(t, _)| *t == tranche).map(|(_, cents)| cents).sum();
+        assert_eq!(total, summed, "tranche {tranche}: running total against the sum of its commitments");
+    }
 }
 
 fn commitment_request(
@@ -542,6 +564,7 @@ async fn a_batch_answers_as_the_same_requests_one_by_one(app: TestApp) {
     }
     let report = investai::storage::ledger::verify_chain(&mut app.conn()).expect("verify");
     assert!(report.ok, "{:?}", report.first_fault);
+    assert_tranche_totals_agree(&app);
 }
 
 on_both_backends!(

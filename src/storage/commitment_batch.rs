@@ -121,6 +121,7 @@ fn decide_and_write(
     for chunk in rows.events.chunks(1_000) {
         super::batch_insert!(conn, commitment_events::table, chunk);
     }
+    book.write_totals(conn)?;
     chain.write(conn)?;
     idempotency::complete_all(conn, &rows.completions)?;
     Ok(decisions)

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable};
+use diesel::sql_types::BigInt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -132,12 +132,22 @@ pub struct NewCommitment {
     pub actor: String,
 }
 
+/// The total committed to a tranche: its running total, kept by every write that changes a
+/// commitment's amount (read in constant time, however many commitments the tranche has).
 fn tranche_committed(conn: &mut DbConnection, tranche_id: &str) -> AppResult<Cents> {
-    let total: Option<i64> = commitments::table
-        .filter(commitments::tranche_id.eq(tranche_id))
-        .select(sql::<Nullable<BigInt>>("CAST(SUM(committed_cents) AS BIGINT)"))
-        .first(conn)?;
-    Ok(Cents::new(total.unwrap_or(0)))
+    let total: i64 = tranches::table.find(tranche_id).select(tranches::committed_cents).first(conn)?;
+    Ok(Cents::new(total))
+}
+
+/// Adds `delta` to a tranche's running total, in the transaction that changes its commitments.
+fn add_to_tranche_total(conn: &mut DbConnection, tranche_id: &str, delta: Cents) -> AppResult<()> {
+    let updated = diesel::update(tranches::table.find(tranche_id))
+        .set(tranches::committed_cents.eq(tranches::committed_cents + delta.get()))
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(AppError::internal(format!("tranche {tranche_id}: running total not updated")));
+    }
+    Ok(())
 }
 
 fn check_target(tranche: &Tranche, committed: Cents, added: Cents, allowed: bool) -> AppResult<()> {
@@ -206,8 +216,12 @@ impl PlanRows {
         let funds: Vec<String> = funds::table.filter(funds::id.eq_any(&fund_ids)).select(funds::id).load(conn)?;
         let tranches =
             tranches::table.filter(tranches::id.eq_any(&tranche_ids)).select(TrancheRow::as_select()).load(conn)?;
-        let sources: Vec<String> =
-            sources::table.filter(sources::id.eq_any(&source_ids)).select(sources::id).load(conn)?;
+        // Sources grow with every investor: a plan cached while the table was small scans it all.
+        let sources: Vec<String> = sources::table
+            .filter(sources::id.eq_any(&source_ids))
+            .filter(super::planned_each_time())
+            .select(sources::id)
+            .load(conn)?;
         let memo_accounts = ledger_accounts::table
             .filter(ledger_accounts::fund_id.eq_any(&fund_ids))
             .filter(ledger_accounts::code.eq_any([UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA]))
@@ -261,20 +275,22 @@ impl PlanRows {
 }
 
 /// The commitments already made to some tranches, read under the writer lock: each tranche's
-/// total and which sources it has, kept up to date as a batch adds to them.
+/// running total and which sources it has, kept up to date as a batch adds to them. Both reads
+/// are by key (the tranche row, the unique (tranche, source) index), so their cost does not grow
+/// with the commitments a tranche holds.
 pub struct TrancheBook {
     committed: HashMap<String, Cents>,
+    /// What this batch added to each tranche, written back by [`TrancheBook::write_totals`].
+    added: HashMap<String, Cents>,
     pairs: HashSet<(String, String)>,
 }
 
 impl TrancheBook {
     /// Reads the totals of `tranche_ids` and which of `source_ids` committed to them.
     pub fn load(conn: &mut DbConnection, tranche_ids: &[&str], source_ids: &[&str]) -> AppResult<TrancheBook> {
-        let totals: Vec<(String, i64)> = commitments::table
-            .filter(commitments::tranche_id.eq_any(tranche_ids))
-            .filter(super::planned_each_time())
-            .group_by(commitments::tranche_id)
-            .select((commitments::tranche_id, sql::<BigInt>("CAST(SUM(committed_cents) AS BIGINT)")))
+        let totals: Vec<(String, i64)> = tranches::table
+            .filter(tranches::id.eq_any(tranche_ids))
+            .select((tranches::id, tranches::committed_cents))
             .load(conn)?;
         let pairs: Vec<(String, String)> = commitments::table
             .filter(commitments::tranche_id.eq_any(tranche_ids))
@@ -284,6 +300,7 @@ impl TrancheBook {
             .load(conn)?;
         Ok(TrancheBook {
             committed: totals.into_iter().map(|(id, cents)| (id, Cents::new(cents))).collect(),
+            added: HashMap::new(),
             pairs: pairs.into_iter().collect(),
         })
     }
@@ -302,9 +319,23 @@ impl TrancheBook {
 
     /// Counts a commitment just recorded.
     pub fn note(&mut self, row: &CommitmentRow) -> AppResult<()> {
-        let total = self.committed.entry(row.tranche_id.clone()).or_insert(Cents::ZERO);
-        *total = total.checked_add(Cents::new(row.committed_cents))?;
+        let amount = Cents::new(row.committed_cents);
+        for totals in [&mut self.committed, &mut self.added] {
+            let total = totals.entry(row.tranche_id.clone()).or_insert(Cents::ZERO);
+            *total = total.checked_add(amount)?;
+        }
         self.pairs.insert((row.tranche_id.clone(), row.source_id.clone()));
+        Ok(())
+    }
+
+    /// Adds what the batch committed to each tranche's running total (in tranche order, so two
+    /// writers never take the same rows in opposite orders).
+    pub fn write_totals(&self, conn: &mut DbConnection) -> AppResult<()> {
+        let mut added: Vec<(&String, &Cents)> = self.added.iter().collect();
+        added.sort();
+        for (tranche_id, amount) in added {
+            add_to_tranche_total(conn, tranche_id, *amount)?;
+        }
         Ok(())
     }
 }
@@ -344,11 +375,13 @@ pub fn initial_commitment(
 /// commitment of the source to the tranche yet, and the tranche target. Call inside
 /// [`super::write_tx`], after [`plan_commitment`].
 pub fn record_commitment(conn: &mut DbConnection, plan: &CommitmentPlan, new: &NewCommitment) -> AppResult<Commitment> {
-    let book = TrancheBook::load(conn, &[new.tranche_id.as_str()], &[new.source_id.as_str()])?;
+    let mut book = TrancheBook::load(conn, &[new.tranche_id.as_str()], &[new.source_id.as_str()])?;
     book.admit(&plan.tranche, new)?;
     let mut chain = ChainedEntries::after(chain_head(conn)?);
     let (row, event, view) = initial_commitment(plan, new, &mut chain)?;
     diesel::insert_into(commitments::table).values(&row).execute(conn)?;
+    book.note(&row)?;
+    book.write_totals(conn)?;
     diesel::insert_into(commitment_events::table).values(&event).execute(conn)?;
     chain.write(conn)?;
     Ok(view)
@@ -408,6 +441,7 @@ pub fn amend_commitment(
     diesel::update(commitments::table.find(commitment_id))
         .set(commitments::committed_cents.eq(after.get()))
         .execute(conn)?;
+    add_to_tranche_total(conn, &row.tranche_id, after.checked_sub(committed)?)?;
     let row = CommitmentRow { committed_cents: after.get(), ..row };
     let [memo, contra] = accounts_by_codes(conn, &row.fund_id, [UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA])?;
     let input = EventInput {

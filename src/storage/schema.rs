@@ -148,6 +148,7 @@ diesel::table! {
         first_loss -> Integer,
         min_ticket_cents -> BigInt,
         created_at -> Timestamp,
+        committed_cents -> BigInt,
     }
 }
 

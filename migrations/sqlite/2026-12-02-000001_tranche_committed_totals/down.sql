@@ -1,0 +1,1 @@
+ALTER TABLE tranches DROP COLUMN committed_cents;

@@ -1,0 +1,2 @@
+DROP INDEX sources_lei;
+DROP INDEX sources_legal_name;
