@@ -103,7 +103,7 @@ async fn set_up(client: &Client, tokens: &Tokens, run: &str) -> Result<(String, 
         .post("/api/v1/grant-calls", staff, &json!({"fund_id": fund, "name": format!("Load call {run}"), "budget": "5000000000.00",
             "opens_at": (now - chrono::Duration::days(1)).to_rfc3339(), "closes_at": (now + chrono::Duration::days(30)).to_rfc3339(),
             "eligible_facility_ids": [facility], "max_gpu_hours_per_award": "100000000", "aid_basis": "industrial_research",
-            "min_reviewers": 1, "min_average_score": "50"}))
+            "aid_measure_reference": "SA.100001", "min_reviewers": 1, "min_average_score": "50"}))
         .await?)?;
     let mut awards = Vec::with_capacity(AWARDS);
     for n in 0..AWARDS {
@@ -111,8 +111,10 @@ async fn set_up(client: &Client, tokens: &Tokens, run: &str) -> Result<(String, 
         let sme = tokens.of(Role::Sme, &format!("load-sme-{run}-{n}"), Some(&sme_id))?;
         let application = id(&client
             .post(&format!("/api/v1/grant-calls/{call}/applications"), &sme, &json!({
-                "company": {"legal_name": format!("Load SME {run} {n}"), "registration_number": format!("LOAD-{run}-{n}"), "country": "DE"},
-                "staff_awu": "20", "turnover": "3000000.00", "balance_sheet": "2000000.00",
+                "company": {"legal_name": format!("Load SME {run} {n}"), "registration_number": format!("LOAD-{run}-{n}"), "country": "DE",
+                    "nace_code": "62.01", "nuts2_region": "DE30"},
+                "staff_awu": "20", "turnover": "3000000.00", "balance_sheet": "2000000.00", "related": [],
+                "declarations": {"undertaking_in_difficulty": false, "outstanding_recovery_order": false},
                 "project_title": "Load", "summary": "Load test", "requested_gpu_hours": "100000000",
                 "facility_id": facility, "start_date": "2026-01-01", "end_date": "2027-12-31"}))
             .await?)?;

@@ -12,6 +12,8 @@ concurrency="${3:-4}"
 
 cargo build --release --locked --bin investai --example usage_load >/dev/null
 source scripts/lib/bench_env.sh "$backend" bench
+# The load client funds its pool with a manual entry: one user sets up, so no second approves.
+export INVESTAI_FOUR_EYES=false
 port=$(free_port)
 target/release/investai serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!

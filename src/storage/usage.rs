@@ -29,7 +29,7 @@ use crate::error::{AppError, AppResult};
 
 /// Ids per `IN (...)` lookup, well inside both backends' bind-parameter limits.
 const LOOKUP_CHUNK: usize = 5_000;
-/// Rows per multi-row INSERT of records (10 columns each; SQLite binds at most 32,766).
+/// Rows per multi-row INSERT of records on SQLite (9 columns each; it binds at most 32,766).
 const INSERT_CHUNK: usize = 3_000;
 
 /// What a batch did to one award.
@@ -242,6 +242,24 @@ pub fn metered_facility(conn: &mut DbConnection, facility_id: &str) -> AppResult
     })
 }
 
+/// A usage record as written: every column given (none left to its default), as `COPY` needs.
+#[derive(Insertable)]
+#[diesel(table_name = usage_records, treat_none_as_default_value = false)]
+struct NewUsageRow<'a> {
+    facility_id: &'a str,
+    record_id: &'a str,
+    award_id: &'a str,
+    milli_hours: i64,
+    period_start_us: i64,
+    period_end_us: i64,
+    subsidy_cents: i64,
+    entry_id: Option<String>,
+    received_at_us: i64,
+}
+
+/// Writes the accepted records: on PostgreSQL with one binary `COPY ... FROM STDIN` inside the
+/// write transaction (a batch of 10,000 would otherwise bind 90,000 parameters), on SQLite as
+/// multi-row `INSERT`s.
 fn insert_records(
     conn: &mut DbConnection,
     facility_id: &str,
@@ -250,26 +268,39 @@ fn insert_records(
     entries: &HashMap<String, Option<String>>,
 ) -> AppResult<()> {
     let received_at = to_micros(now_micros());
-    let rows: Vec<_> = records
+    let rows: Vec<NewUsageRow<'_>> = records
         .iter()
         .zip(outcomes)
         .filter_map(|(record, outcome)| match outcome {
-            RecordOutcome::Accepted { subsidy } => Some((
-                usage_records::facility_id.eq(facility_id),
-                usage_records::record_id.eq(&record.record_id),
-                usage_records::award_id.eq(&record.award_id),
-                usage_records::milli_hours.eq(record.gpu_hours.milli()),
-                usage_records::period_start_us.eq(to_micros(record.period_start)),
-                usage_records::period_end_us.eq(to_micros(record.period_end)),
-                usage_records::subsidy_cents.eq(subsidy.get()),
-                usage_records::entry_id.eq(entries.get(&record.award_id).cloned().flatten()),
-                usage_records::received_at_us.eq(received_at),
-            )),
+            RecordOutcome::Accepted { subsidy } => Some(NewUsageRow {
+                facility_id,
+                record_id: &record.record_id,
+                award_id: &record.award_id,
+                milli_hours: record.gpu_hours.milli(),
+                period_start_us: to_micros(record.period_start),
+                period_end_us: to_micros(record.period_end),
+                subsidy_cents: subsidy.get(),
+                entry_id: entries.get(&record.award_id).cloned().flatten(),
+                received_at_us: received_at,
+            }),
             _ => None,
         })
         .collect();
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        super::batch_insert!(conn, usage_records::table, chunk);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            let copied = diesel::copy_from(usage_records::table).from_insertable(&rows).execute(pg)?;
+            if copied != rows.len() {
+                return Err(AppError::internal(format!("COPY wrote {copied} of {} usage records", rows.len())));
+            }
+        }
+        DbConnection::Sqlite(sqlite) => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::insert_into(usage_records::table).values(chunk).execute(sqlite)?;
+            }
+        }
     }
     Ok(())
 }
