@@ -2,12 +2,15 @@
 -- setup ("fund tranche source amount" per line), with its own idempotency key.
 dofile(os.getenv("LOAD_SCRIPTS") .. "/common.lua")
 local pairs_ = nil
-local sent = 0
+-- Requests this thread has sent, global so that done() can read it; LOAD_OFFSET continues the
+-- pairs where an earlier run of the same setup stopped (scripts/bench_commitment_minutes.sh).
+commitments_sent = 0
+local offset = tonumber(os.getenv("LOAD_OFFSET") or "0")
 
 function request()
   if pairs_ == nil then pairs_ = read_lines("commitments.txt") end
-  local index = thread_no + sent * thread_count() + 1
-  sent = sent + 1
+  local index = thread_no + (offset + commitments_sent) * thread_count() + 1
+  commitments_sent = commitments_sent + 1
   local line = pairs_[((index - 1) % #pairs_) + 1]
   local fund, tranche, source, amount = line:match("(%S+) (%S+) (%S+) (%S+)")
   local body = string.format(
@@ -16,6 +19,21 @@ function request()
   return wrk.format("POST", "/api/v1/funds/" .. fund .. "/commitments", {
     ["Authorization"] = "Bearer " .. os.getenv("LOAD_TOKEN"),
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = string.format("load-%d-%d", thread_no, sent),
+    ["Idempotency-Key"] = string.format("load-%d-%d", thread_no, offset + commitments_sent),
   }, body)
+end
+
+-- After the figures, where the next run of the same setup starts (LOAD_OFFSET): this run's offset
+-- plus the most any thread sent, in LOAD_DATA/commitments.sent.
+local report = done
+function done(summary, latency, requests)
+  report(summary, latency, requests)
+  local most = 0
+  for _, thread in ipairs(all_threads()) do
+    local sent = thread:get("commitments_sent") or 0
+    if sent > most then most = sent end
+  end
+  local out = io.open(os.getenv("LOAD_DATA") .. "/commitments.sent", "w")
+  out:write(tostring(offset + most))
+  out:close()
 end

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Whether a commitment costs the same as the books grow (docs/scaling.md): commitment recording
+# at 64 connections on PostgreSQL for MINUTES one-minute wrk runs back to back on one server and
+# database (each run continues the prepared pairs where the last stopped), then pgbench's TPC-B
+# on the same server for as long as one minute, the write ceiling.
+#   scripts/bench_commitment_minutes.sh [MINUTES] [RATE_MAX]
+# RATE_MAX (commitments a second, default 3,000) sizes the prepared pairs: MINUTES x 60 x RATE_MAX.
+# Prints each minute's rate, the last minute against the first and against pgbench, and the
+# commitments the books hold. Figures go to BENCHMARKS.md ("Commitments as a tranche fills").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes="${1:-10}"
+rate_max="${2:-3000}"
+connections=64
+threads=2
+command -v wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+# Built with the examples, as the other benchmarks build it, so one release build serves them all.
+cargo build --release --locked --bin investai --example usage_load >/dev/null
+source scripts/lib/bench_env.sh postgres minutes
+export INVESTAI_TOKEN_TTL_MINUTES=$(( minutes + 60 ))
+target/release/investai migrate >/dev/null
+target/release/investai seed fixtures/investai.json >/dev/null
+port=$(free_port)
+url="http://127.0.0.1:$port"
+target/release/investai serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+# Five tranches a source in the demo data.
+sources=$(( minutes * 60 * rate_max / 5 ))
+echo "preparing $sources sources ($(date -u +%H:%M:%S))" >&2
+eval "$(python3 scripts/load/setup.py prepare "$url" "$work" "$sources")"
+export LOAD_SCRIPTS="$PWD/scripts/load" LOAD_DATA="$work" LOAD_THREADS=$threads LOAD_TOKEN="$STAFF_TOKEN"
+echo "backend: postgres, $(nproc) cores, $connections connections, $minutes one-minute runs, $(date -u +%Y-%m-%d)"
+# A minute's rate is the commitments the books gained in it (a replayed key answers 2xx too, so
+# wrk's request count alone would not tell).
+held() { psql -qAt "$DATABASE_URL" -c "SELECT count(*) FROM commitments"; }
+rates=()
+for minute in $(seq 1 "$minutes"); do
+  export LOAD_OFFSET=$(cat "$work/commitments.sent" 2>/dev/null || echo 0)
+  before=$(held)
+  figures=$(wrk -t"$threads" -c"$connections" -d60s --timeout 30s -s scripts/load/commitments.lua "$url" | tail -1)
+  after=$(held)
+  rate=$(python3 -c 'import json,sys; f=json.loads(sys.argv[1]); print(round((int(sys.argv[3])-int(sys.argv[2]))/f["seconds"]))' "$figures" "$before" "$after")
+  rates+=("$rate")
+  echo "minute $minute: $rate new commitments/s, $after in the books; wrk: $figures"
+  if python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["non_2xx"] > 0 else 1)' "$figures"; then
+    echo "minute $minute: refusals: the prepared pairs ran out (raise RATE_MAX)" >&2
+  fi
+done
+stop_server
+bench_db="investai_pgbench_$$"
+extra_dbs="$bench_db"
+psql -q "$pg_admin" -c "CREATE DATABASE $bench_db"
+pgbench -q -i -s "$connections" "${pg_admin%/*}/$bench_db" >/dev/null 2>&1
+tps=$(pgbench -c "$connections" -j "$threads" -T 60 "${pg_admin%/*}/$bench_db" 2>/dev/null \
+  | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+held=$(held)
+first=${rates[0]} last=${rates[$(( minutes - 1 ))]}
+python3 - "$first" "$last" "$tps" "$held" <<'PY'
+import sys
+first, last, tps, held = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+print(f"first minute {first:.0f}/s, last minute {last:.0f}/s: last/first {last/first:.2f}")
+print(f"pgbench TPC-B {tps:.0f} transactions/s: last minute / pgbench {last/tps:.2f}")
+print(f"commitments in the books: {held}")
+PY
