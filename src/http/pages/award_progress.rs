@@ -12,9 +12,6 @@ use crate::http::AppState;
 use crate::storage::awards::Award;
 use crate::storage::grants::Application;
 
-/// Statuses that follow an award.
-const AWARDED_STATUSES: [&str; 4] = ["awarded", "active", "completed", "expired"];
-
 fn moment(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -44,7 +41,8 @@ pub fn timeline(a: &Application, award: Option<&Award>, today: chrono::NaiveDate
         step(&mut table, "Rejected", decided, "done");
         return table;
     }
-    let awarded = AWARDED_STATUSES.contains(&a.status.as_str());
+    // Awarded exactly when an award exists, whatever status the award has reached since.
+    let awarded = a.award_id.is_some();
     step(&mut table, "Awarded", decided, if awarded { "done" } else { "pending" });
     if let Some(award) = award {
         let behind = |date: chrono::NaiveDate| if date <= today { "done" } else { "upcoming" };

@@ -209,6 +209,9 @@ const SERIES_RIGHT_PX: i64 = 30;
 const FLOW_BAR_MAX_PX: i64 = 12;
 /// Labels on the time axis at most; ticks beyond are thinned evenly.
 const TIME_TICKS_MAX: usize = 8;
+/// Calendar boundaries a time axis looks at before thinning: a thousand years of years, or 83
+/// years of months (a chart holds at most [`CHART_POINTS_MAX`] points, so far less in practice).
+const TIME_TICKS_SCANNED_MAX: usize = 1_000;
 const TICK_PX: i64 = 5;
 
 /// How far apart the time axis's labelled ticks are.
@@ -263,8 +266,7 @@ fn time_ticks(first: NaiveDate, last: NaiveDate) -> Vec<(NaiveDate, String)> {
     let step = TickStep::for_span((last - first).num_days());
     let mut ticks = Vec::new();
     let mut tick = step.first_on_or_after(first);
-    // Bounded: a span of any length has at most 12 ticks a year, and dates end in year 262143.
-    while tick <= last && ticks.len() < 12 * 1_000 {
+    while tick <= last && ticks.len() < TIME_TICKS_SCANNED_MAX {
         ticks.push((tick, step.label(tick)));
         match tick.checked_add_months(Months::new(step.months())) {
             Some(next) => tick = next,
