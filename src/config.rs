@@ -91,6 +91,15 @@ pub struct Settings {
     pub four_eyes: bool,
     /// Hours a proposal waits for a decision before it expires, 1 to 720.
     pub proposal_lifetime_hours: i64,
+    /// A PostgreSQL hot standby of the primary (`postgres://…`) that serves the reads which may
+    /// be a little behind: dashboards, overviews, statements and exports (docs/scaling.md).
+    /// None: every read goes to the primary.
+    pub read_replica_url: Option<String>,
+    /// Reads go to the primary while the standby may be more than this many milliseconds
+    /// behind it. 0 to 600,000.
+    pub replica_lag_max_millis: u64,
+    /// Milliseconds between a node's checks of how far behind the standby is. 10 to 60,000.
+    pub replica_check_interval_millis: u64,
 }
 
 impl Default for Settings {
@@ -123,6 +132,9 @@ impl Default for Settings {
             checkpoint_publish_dir: None,
             four_eyes: true,
             proposal_lifetime_hours: crate::domain::proposals::PROPOSAL_LIFETIME_HOURS_DEFAULT,
+            read_replica_url: None,
+            replica_lag_max_millis: 2_000,
+            replica_check_interval_millis: 200,
         }
     }
 }
@@ -169,6 +181,7 @@ impl Settings {
         if !(1..=crate::domain::proposals::PROPOSAL_LIFETIME_HOURS_MAX).contains(&self.proposal_lifetime_hours) {
             return Err("proposal_lifetime_hours must be between 1 and 720".into());
         }
+        self.validate_replica()?;
         if self.checkpoint_every_entries == 0 {
             return Err("checkpoint_every_entries must be at least 1".into());
         }
@@ -195,6 +208,29 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    fn validate_replica(&self) -> Result<(), String> {
+        use crate::storage::replica::{
+            REPLICA_CHECK_INTERVAL_MILLIS_MAX, REPLICA_CHECK_INTERVAL_MILLIS_MIN, REPLICA_LAG_MAX_MILLIS_MAX,
+        };
+        if self.replica_lag_max_millis > REPLICA_LAG_MAX_MILLIS_MAX {
+            return Err(format!("replica_lag_max_millis must be between 0 and {REPLICA_LAG_MAX_MILLIS_MAX}"));
+        }
+        if !(REPLICA_CHECK_INTERVAL_MILLIS_MIN..=REPLICA_CHECK_INTERVAL_MILLIS_MAX)
+            .contains(&self.replica_check_interval_millis)
+        {
+            return Err(format!(
+                "replica_check_interval_millis must be between {REPLICA_CHECK_INTERVAL_MILLIS_MIN} and \
+                 {REPLICA_CHECK_INTERVAL_MILLIS_MAX}"
+            ));
+        }
+        let Some(url) = &self.read_replica_url else { return Ok(()) };
+        match (DbTarget::parse(&self.database_url)?, DbTarget::parse(url)) {
+            (DbTarget::Postgres(_), Ok(DbTarget::Postgres(_))) => Ok(()),
+            (DbTarget::Postgres(_), _) => Err("read_replica_url must be a postgres:// URL".into()),
+            _ => Err("read_replica_url needs the primary on PostgreSQL (database_url postgres://…)".into()),
+        }
     }
 
     pub fn db_target(&self) -> Result<DbTarget, String> {
@@ -309,6 +345,22 @@ mod tests {
         assert!(Settings::load(Some(&file)).unwrap_err().contains("placeholder"));
         assert!(Settings::load(Some(&dir.path().join("missing.toml"))).is_err());
         assert!(setting_names().contains(&"bind".to_string()));
+    }
+
+    #[test]
+    fn a_read_replica_needs_postgresql_on_both_sides_and_bounded_timings() {
+        let on = |primary: &str, replica: &str| Settings {
+            database_url: primary.into(),
+            read_replica_url: Some(replica.into()),
+            ..Settings::default()
+        };
+        assert_eq!(on("postgres://p/db", "postgres://r/db").validate(), Ok(()));
+        assert!(on("sqlite://x.db", "postgres://r/db").validate().unwrap_err().contains("primary on PostgreSQL"));
+        assert!(on("postgres://p/db", "sqlite://r.db").validate().unwrap_err().contains("postgres:// URL"));
+        let lag = Settings { replica_lag_max_millis: 600_001, ..Settings::default() };
+        assert!(lag.validate().unwrap_err().contains("replica_lag_max_millis"));
+        let interval = Settings { replica_check_interval_millis: 9, ..Settings::default() };
+        assert!(interval.validate().unwrap_err().contains("replica_check_interval_millis"));
     }
 
     #[test]

@@ -36,6 +36,23 @@ pub fn open_database(settings: &Settings) -> AppResult<(DbPool, &'static str)> {
     Ok((pool, target.backend_name()))
 }
 
+/// The read replica, when one is configured, with its monitor running.
+fn start_replica(settings: &Settings) -> Option<Arc<crate::storage::replica::Replica>> {
+    let url = settings.read_replica_url.as_ref()?;
+    let replica = Arc::new(crate::storage::replica::Replica::new(
+        url,
+        settings.pool_size,
+        Duration::from_millis(settings.replica_lag_max_millis),
+    ));
+    replica.spawn_monitor(
+        settings.database_url.clone(),
+        url.clone(),
+        Duration::from_millis(settings.replica_check_interval_millis),
+    );
+    tracing::info!(replica = %crate::storage::redact_url(url), "reads that may be behind go to the read replica");
+    Some(replica)
+}
+
 /// A node on `listener` with the given signing secret (configured, or the demo key).
 pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppResult<Application> {
     let (pool, backend) = open_database(&settings)?;
@@ -57,6 +74,7 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         Some(key) => Some(crate::jobs::CheckpointJob::from_settings(&settings, &key).map_err(AppError::Unavailable)?),
         None => None,
     };
+    let replica = start_replica(&settings);
     let state = AppState {
         pool,
         keys: Arc::new(keys),
@@ -71,6 +89,7 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         sign_in_refusal_hold,
         checkpoint_verifier_key: checkpoint_job.as_ref().map(|job| Arc::from(job.signer.verifier_key())),
         standings,
+        replica,
     };
     let server = http::serve(state.clone(), listener).map_err(AppError::internal)?;
     match checkpoint_job {

@@ -27,6 +27,10 @@ pub struct Readiness {
     /// `sqlite` or `postgres`
     pub database: &'static str,
     pub migrations: &'static str,
+    /// The read replica, when one is configured. Readiness does not depend on it: while it is
+    /// too far behind or unreachable, its reads go to the primary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<crate::storage::replica::ReplicaStatus>,
 }
 
 /// The process is up.
@@ -51,5 +55,6 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database, migrations: "current" }))
+    let replica = state.replica.as_ref().map(|replica| replica.status());
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready", database, migrations: "current", replica }))
 }

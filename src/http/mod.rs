@@ -26,7 +26,8 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
-use crate::storage::{DbConnection, DbPool};
+use crate::storage::replica::{Replica, ReplicaRead};
+use crate::storage::{DbConnection, DbPool, PooledConn};
 
 /// Everything a handler needs; cheap to clone, shared by all workers of a node.
 #[derive(Clone)]
@@ -53,6 +54,8 @@ pub struct AppState {
     pub sign_in_refusal_hold: crate::auth::refusal_hold::RefusalHold,
     /// What this node read of users lately, to admit their tokens.
     pub standings: Arc<crate::auth::standing::StandingCache>,
+    /// The hot standby that serves reads which may be a little behind, when one is configured.
+    pub replica: Option<Arc<Replica>>,
 }
 
 impl AppState {
@@ -81,6 +84,105 @@ impl AppState {
         })
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs a read that may be a little behind the books (a dashboard, an overview, a statement,
+    /// an export): on the standby while it is known to be within `replica_lag_max_millis` of the
+    /// primary, otherwise, or when the standby fails, on the primary. Nothing that decides money
+    /// reads here.
+    pub async fn read_db<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Clone + Send + 'static,
+    {
+        let Some(replica) = self.serving_replica() else { return self.db(work).await };
+        let on_primary = work.clone();
+        match self.on_replica(replica.clone(), work).await? {
+            ReplicaRead::Done(outcome) => outcome,
+            ReplicaRead::Unavailable => {
+                replica.note_sent_to_primary();
+                self.db(on_primary).await
+            }
+        }
+    }
+
+    /// As [`AppState::read_db`], for a view the node caches: also answers whether the view is
+    /// as new as the books were when the read began (the primary's books version, read first,
+    /// is no newer than the standby's when the view was read). Only such a view may be cached
+    /// under the key taken before the read; an older one is served but not kept.
+    pub async fn read_db_for_view<T, F>(&self, work: F) -> AppResult<(T, bool)>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Clone + Send + 'static,
+    {
+        let Some(replica) = self.serving_replica() else { return Ok((self.db(work).await?, true)) };
+        let primary_version = self.db(crate::storage::version::books_version).await?;
+        let on_primary = work.clone();
+        let read = self
+            .on_replica(replica.clone(), move |conn| {
+                let replica_version = crate::storage::version::books_version(conn)?;
+                Ok((work(conn)?, replica_version >= primary_version))
+            })
+            .await?;
+        match read {
+            ReplicaRead::Done(outcome) => outcome,
+            ReplicaRead::Unavailable => {
+                replica.note_sent_to_primary();
+                Ok((self.db(on_primary).await?, true))
+            }
+        }
+    }
+
+    /// As [`AppState::read_db`], answering the connection the read ran on, for a read that goes
+    /// on after the answer has started (a streamed export).
+    pub async fn read_db_keeping_connection<T, F>(&self, work: F) -> AppResult<(PooledConn, T)>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Clone + Send + 'static,
+    {
+        let primary = self.pool.clone();
+        let on_primary = move |work: F| -> AppResult<(PooledConn, T)> {
+            let mut conn = primary.get()?;
+            let value = work(&mut conn)?;
+            Ok((conn, value))
+        };
+        let outcome = match self.serving_replica().cloned() {
+            Some(replica) => {
+                let fallback = work.clone();
+                web::block(move || match replica.read_keeping_connection(work) {
+                    ReplicaRead::Done(outcome) => outcome,
+                    ReplicaRead::Unavailable => {
+                        replica.note_sent_to_primary();
+                        on_primary(fallback)
+                    }
+                })
+                .await
+            }
+            None => web::block(move || on_primary(work)).await,
+        };
+        outcome.map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// The standby, when one is configured and close enough behind; a read that would have
+    /// gone to it and goes to the primary is counted.
+    fn serving_replica(&self) -> Option<&Arc<Replica>> {
+        let replica = self.replica.as_ref()?;
+        if replica.is_serving() {
+            Some(replica)
+        } else {
+            replica.note_sent_to_primary();
+            None
+        }
+    }
+
+    async fn on_replica<T, F>(&self, replica: Arc<Replica>, work: F) -> AppResult<ReplicaRead<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    {
+        web::block(move || replica.read(work))
+            .await
+            .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))
     }
 }
 

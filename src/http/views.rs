@@ -152,21 +152,19 @@ impl ViewCache {
 pub async fn cached_json<T, F>(state: &AppState, key: String, compute: F) -> AppResult<HttpResponse>
 where
     T: Serialize + Send + 'static,
-    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Clone + Send + 'static,
 {
     let computed = async {
-        let view = state.db(compute).await?;
-        Ok::<_, AppError>(Bytes::from(serde_json::to_vec(&view).map_err(AppError::internal)?))
+        let (view, current) = state.read_db_for_view(compute).await?;
+        Ok::<_, AppError>((Bytes::from(serde_json::to_vec(&view).map_err(AppError::internal)?), current))
     };
     let cache = match state.views.as_ref() {
         Some(cache) if cache.is_fresh(state).await => Some(cache),
         _ => None,
     };
     let body = match cache {
-        // The counters are read before computing: a write that lands meanwhile moves them,
-        // and later requests ask for a key this body is not under.
-        Some(cache) => cache.entries.get_or_insert_async(&cache.versioned(&key), computed).await?,
-        None => computed.await?,
+        Some(cache) => get_or_compute(&cache.entries, cache.versioned(&key), computed).await?,
+        None => computed.await?.0,
     };
     Ok(HttpResponse::Ok().content_type("application/json").body(body))
 }
@@ -175,18 +173,46 @@ where
 pub async fn cached_value<T, F>(state: &AppState, key: String, compute: F) -> AppResult<Arc<T>>
 where
     T: Send + Sync + 'static,
-    F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> AppResult<T> + Clone + Send + 'static,
 {
-    let computed = async { Ok::<ValueView, AppError>(Arc::new(state.db(compute).await?)) };
+    let computed = async {
+        let (value, current) = state.read_db_for_view(compute).await?;
+        Ok::<_, AppError>((Arc::new(value) as ValueView, current))
+    };
     let cache = match state.views.as_ref() {
         Some(cache) if cache.is_fresh(state).await => Some(cache),
         _ => None,
     };
     let value = match cache {
-        Some(cache) => cache.values.get_or_insert_async(&cache.versioned(&key), computed).await?,
-        None => computed.await?,
+        Some(cache) => get_or_compute(&cache.values, cache.versioned(&key), computed).await?,
+        None => computed.await?.0,
     };
     value.downcast::<T>().map_err(|_| AppError::internal(format!("view {key} was cached as another type")))
+}
+
+/// The view under `key`, or else computed: requests that miss the same key together wait for
+/// one computation. The counters in `key` were read before computing, so a write that lands
+/// meanwhile moves them and later requests ask for a key this view is not under. A view read
+/// from a standby that was behind the books at the time is answered but not kept.
+async fn get_or_compute<V, W>(
+    cache: &quick_cache::sync::Cache<String, V, W>,
+    key: String,
+    compute: impl std::future::Future<Output = AppResult<(V, bool)>>,
+) -> AppResult<V>
+where
+    V: Clone,
+    W: quick_cache::Weighter<String, V> + Clone,
+{
+    match cache.get_value_or_guard_async(&key).await {
+        Ok(value) => Ok(value),
+        Err(guard) => {
+            let (value, current) = compute.await?;
+            if current {
+                let _ = guard.insert(value.clone());
+            }
+            Ok(value)
+        }
+    }
 }
 
 /// Reads the books version every `WATCH_INTERVAL_MS` on a connection of its own, until the

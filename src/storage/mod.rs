@@ -25,6 +25,7 @@ pub mod overview;
 pub mod profiles;
 pub mod proposals;
 pub mod register;
+pub mod replica;
 pub mod schema;
 pub mod structure;
 pub mod transparency;

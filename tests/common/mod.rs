@@ -17,6 +17,7 @@ use investai::storage::{schema, DbConnection, PooledConn};
 use serde_json::Value;
 
 pub mod pages;
+pub mod standby;
 
 pub const TEST_SECRET: &str = "test-0123456789abcdefghijklmnopqrstuvwxyz";
 /// The test servers' checkpoint signing key, and its verifier key (`investai checkpoint-key`).
@@ -124,6 +125,22 @@ pub async fn spawn_demo(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, pg_database) = fresh_database(backend, &dir);
+    assemble(backend, database_url, pg_database, dir, adjust)
+}
+
+/// A server on a PostgreSQL database the test made itself (and removes itself).
+pub async fn spawn_app_on(database_url: &str, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assemble(Backend::Postgres, database_url.to_string(), None, dir, adjust)
+}
+
+fn assemble(
+    backend: Backend,
+    database_url: String,
+    pg_database: Option<String>,
+    dir: tempfile::TempDir,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = test_settings(&database_url);
     adjust(&mut settings);
     let (address, state, handle) = start_node(&settings);

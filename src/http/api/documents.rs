@@ -298,7 +298,7 @@ async fn visible_facility_statement(
     }
     let quarter: Quarter = path.1.parse().map_err(|e| AppError::field("quarter", e))?;
     let (statement, fund) = state
-        .db(move |conn| {
+        .read_db(move |conn| {
             read_tx(conn, |conn| {
                 let statement = facility_statement(conn, &facility_id, quarter)?;
                 let fund = issuing_fund(conn, &statement)?;

@@ -181,14 +181,10 @@ pub async fn download_export(
     let as_of = parse_query::<AsOfQuery>(req.query_string())?.date();
     let exported_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     // The connection is taken before the response starts: a busy pool is still a 503 problem.
-    let pool = state.pool.clone();
-    let (conn, meta) = web::block(move || -> AppResult<(PooledConn, ExportMeta)> {
-        let mut conn = pool.get()?;
-        let meta = export::snapshot(&mut conn, kind, &fund_id, as_of, exported_at)?;
-        Ok((conn, meta))
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))??;
+    // An export may be a little behind the books: the read replica serves it when in use.
+    let (conn, meta) = state
+        .read_db_keeping_connection(move |conn| export::snapshot(conn, kind, &fund_id, as_of, exported_at))
+        .await?;
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
 
     let mut response = HttpResponse::Ok();

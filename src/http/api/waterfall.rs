@@ -402,7 +402,7 @@ pub async fn visible_statement(
     }
     let (fund_id, investor) = (fund_id.to_string(), investor.to_string());
     state
-        .db(move |conn| {
+        .read_db(move |conn| {
             read_tx(conn, |conn| {
                 get_fund(conn, &fund_id)?;
                 metrics::statement(conn, &fund_id, &investor, from, to)

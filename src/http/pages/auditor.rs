@@ -44,7 +44,7 @@ fn fund_options(funds: &[Fund]) -> Vec<(String, String)> {
 }
 
 pub async fn dashboard(state: &AppState, session: &Session) -> PageResult {
-    let (all, head) = state.db(|conn| Ok((funds::list_funds(conn)?, ledger::chain_head(conn)?))).await?;
+    let (all, head) = state.read_db(|conn| Ok((funds::list_funds(conn)?, ledger::chain_head(conn)?))).await?;
     let mut table = Table::new("Funds", &["Fund", "", "", ""]);
     for f in &all {
         table.row(vec![
@@ -511,7 +511,7 @@ async fn exports_page(state: web::Data<AppState>, session: Session, query: Valid
     session.require(READERS)?;
     let as_of = query.as_of.unwrap_or_else(today);
     let fund_id = blank_to_none(&query.fund_id).map(|id| parse_id("fund_id", &id)).transpose()?;
-    let all_funds = state.db(funds::list_funds).await?;
+    let all_funds = state.read_db(funds::list_funds).await?;
     let chosen = fund_id.or_else(|| all_funds.first().map(|f| f.id.clone()));
     let filters = FormSpec::filter(
         "/audit/exports",

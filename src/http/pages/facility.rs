@@ -38,7 +38,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
     let (from, to) = (Quarter::from_key(now.key() - QUARTERS_AROUND), Quarter::from_key(now.key() + QUARTERS_AROUND));
     let id = facility_id.clone();
     let loaded = state
-        .db(move |conn| {
+        .read_db(move |conn| {
             let facility = structure::get_facility(conn, &id)?;
             let capacity = awards::facility_capacity(conn, &id, from, to)?;
             let statements = (from.key()..=to.key())

@@ -133,7 +133,7 @@ fn statement_links(fund: &funds::Fund, investor: &str, today: NaiveDate) -> Vec<
 pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -> PageResult {
     let investor = session.principal.subject.clone();
     let id = investor.clone();
-    let positions = state.db(move |conn| load_positions(conn, &id)).await?;
+    let positions = state.read_db(move |conn| load_positions(conn, &id)).await?;
     let mut page = Page::new(session.layout("/"), "Your positions")
         .subtitle("Figures as of today; NAV by hypothetical liquidation through each fund's waterfall.")
         .flash(super::Done::from_query(req));

@@ -53,7 +53,7 @@ fn today() -> String {
 }
 
 pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -> PageResult {
-    let all = state.db(funds::list_funds).await?;
+    let all = state.read_db(funds::list_funds).await?;
     let mut table = Table::new("Funds and compartments", &["Fund", "Kind", "#Target size", "Inception"]);
     for fund in &all {
         table.row(vec![
@@ -273,7 +273,7 @@ async fn fund_page(
         .card(Card::new("Commitments").with(Section::Table(commitment_table)))
         .card(Card::new("Capital calls").with(Section::Table(call_table)));
     let fund_id = fund.id.clone();
-    let activity = state.db(move |conn| read_activity(conn, &fund_id)).await?;
+    let activity = state.read_db(move |conn| read_activity(conn, &fund_id)).await?;
     for card in activity_cards(&activity) {
         page = page.card(card);
     }
