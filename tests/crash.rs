@@ -202,3 +202,43 @@ async fn sqlite_acknowledged_writes_survive_sigkill() {
 async fn postgres_acknowledged_writes_survive_sigkill() {
     acknowledged_writes_survive_sigkill(Backend::Postgres).await;
 }
+
+/// Crashes of PostgreSQL itself right after an answer.
+const DATABASE_CRASHES: usize = 5;
+
+/// PostgreSQL stopped at once (`immediate`, losing its shared memory) right after each
+/// acknowledged commitment, then started again: every acknowledged commitment is there. A
+/// write is acknowledged only once its commit record is written out of the server's memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acknowledged_write_survives_a_crash_of_postgresql_right_after_the_answer() {
+    use diesel::{Connection, ExpressionMethods, QueryDsl, RunQueryDsl};
+    let Some(clusters) = common::standby::PrimaryAndStandby::start() else {
+        eprintln!("skipped: PostgreSQL's server programs (initdb, pg_ctl, pg_basebackup, postgres) are not installed");
+        return;
+    };
+    clusters.create_database("investai");
+    let url = clusters.primary_url("investai");
+    let app = common::spawn_app_on(&url, |_| {}).await;
+    let fund = app.create_fund("Crash fund").await;
+    let tranche = json!({"name": "Senior", "seniority": 1, "target_size": "100000000.00", "pref_rate": "0"});
+    let tranche = common::id(&common::created(&app, &format!("/api/v1/funds/{fund}/tranches"), tranche).await);
+    let mut lost = Vec::new();
+    for n in 0..DATABASE_CRASHES {
+        let source = json!({"kind": "private", "legal_name": format!("Crash investor {n}"), "country": "DE"});
+        let source = common::id(&common::created(&app, "/api/v1/sources", source).await);
+        let body =
+            json!({"source_id": source, "tranche_id": tranche, "amount": "100.00", "effective_date": "2026-01-05"});
+        let commitment = common::id(&common::created(&app, &format!("/api/v1/funds/{fund}/commitments"), body).await);
+        clusters.crash_and_restart_primary();
+        let mut conn = diesel::PgConnection::establish(&url).expect("primary after restart");
+        let found: i64 = investai::storage::schema::commitments::table
+            .filter(investai::storage::schema::commitments::id.eq(&commitment))
+            .count()
+            .get_result(&mut conn)
+            .expect("count");
+        if found != 1 {
+            lost.push(commitment);
+        }
+    }
+    assert!(lost.is_empty(), "{} of {DATABASE_CRASHES} acknowledged commitments lost: {lost:?}", lost.len());
+}

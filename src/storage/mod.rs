@@ -266,16 +266,24 @@ fn begin_write(conn: &mut DbConnection) -> QueryResult<()> {
 
 /// Returns once everything this connection committed is on disk. A PostgreSQL writer commits
 /// asynchronously so that the writer lock is not held across the WAL flush; this small
-/// transaction takes a transaction id, so its commit waits for the flush of the WAL up to its
-/// own commit record, which lies after the writer's. Concurrent writers' barriers share one
-/// flush (group commit). Until it returns, the write is not acknowledged. SQLite commits
+/// transaction writes a record to the WAL (a transactional logical message, which standbys and
+/// decoders without a plugin for it ignore), so its commit is synchronous and waits for the
+/// flush of the WAL up to its own commit record, which lies after the writer's. A transaction
+/// that only takes a transaction id writes no record of its own, and PostgreSQL commits such a
+/// transaction asynchronously: it would not wait. Concurrent writers' barriers share one flush
+/// (group commit). Until it returns, the write is not acknowledged. SQLite commits
 /// synchronously (`synchronous = FULL`), so it has nothing to wait for.
 fn wait_until_durable(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
         DbConnection::Sqlite(_) => Ok(()),
-        DbConnection::Postgresql(c) => c.batch_execute("BEGIN; SELECT txid_current(); COMMIT"),
+        DbConnection::Postgresql(c) => c.batch_execute(&format!(
+            "BEGIN; SELECT pg_logical_emit_message(true, '{DURABILITY_BARRIER_PREFIX}', ''); COMMIT"
+        )),
     }
 }
+
+/// The prefix of the WAL messages that make a durability barrier's commit wait for the disk.
+pub const DURABILITY_BARRIER_PREFIX: &str = "investai-durability-barrier";
 
 fn commit(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {

@@ -140,6 +140,13 @@ impl PrimaryAndStandby {
         self.stop(&self.standby);
     }
 
+    /// Stops the primary at once (`immediate`: what is only in its shared memory is lost, as
+    /// in a crash of the database server), then starts it again.
+    pub fn crash_and_restart_primary(&self) {
+        self.stop(&self.primary);
+        self.start_cluster(&self.primary);
+    }
+
     fn stop(&self, cluster: &Cluster) {
         let _ =
             self.server_command("pg_ctl").arg("-D").arg(&cluster.data).args(["-m", "immediate", "-w", "stop"]).output();
