@@ -2,7 +2,8 @@
 //! Overviews, dashboards, statements and exports are read from the standby while it is within
 //! the lag setting of the primary; a write reaches it within that bound; while its replay is
 //! held back past the bound, or while it is stopped, the same reads come from the primary, and
-//! nothing answers 500. Writes and the reads that decide money never go to it.
+//! nothing answers 500. A client that has just written reads from the primary (the cookie of
+//! its write), so it sees its write. Writes and the reads that decide money never go to it.
 
 use std::time::{Duration, Instant};
 
@@ -55,11 +56,23 @@ async fn commit(app: &TestApp, fund: &Fund, amount: &str, first: bool) -> String
     id(&created(app, &format!("/api/v1/funds/{}/commitments", fund.id), body).await)
 }
 
-/// The fund overview's committed total, as the node answers it.
+/// The fund overview's committed total, as the node answers a client that wrote nothing lately
+/// (no cookie).
 async fn committed(app: &TestApp, fund: &Fund) -> String {
-    let reply = app.get(&format!("/api/v1/funds/{}/overview", fund.id), &app.staff()).await;
+    committed_for(app, &reqwest::Client::new(), fund).await
+}
+
+/// The fund overview's committed total, as the node answers `client`.
+async fn committed_for(app: &TestApp, client: &reqwest::Client, fund: &Fund) -> String {
+    let path = format!("{}/api/v1/funds/{}/overview", app.address, fund.id);
+    let reply = app.send(client.get(path).bearer_auth(app.staff())).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.body["committed"].as_str().expect("committed").to_string()
+}
+
+/// A GET as a client that wrote nothing lately (no cookie).
+async fn get_without_cookies(app: &TestApp, path: &str, token: &str) -> common::Reply {
+    app.send(reqwest::Client::new().get(format!("{}{path}", app.address)).bearer_auth(token)).await
 }
 
 async fn replica_status(app: &TestApp) -> Value {
@@ -132,17 +145,23 @@ async fn reads_that_may_lag_come_from_a_streaming_standby_within_the_bound_and_f
 
     // Replay held back: the standby still answers within the bound, so the overview is the
     // standby's (the primary already holds the second commitment)...
+    let statement_path = format!("/api/v1/facilities/{}/statements/2026-Q1", fund.facility);
     clusters.pause_replay(true);
     let paused_at = Instant::now();
     commit(&app, &fund, "500.00", false).await;
     let behind = committed(&app, &fund).await;
-    let statement = app.get(&format!("/api/v1/facilities/{}/statements/2026-Q1", fund.facility), &app.staff()).await;
+    let statement = get_without_cookies(&app, &statement_path, &app.staff()).await;
+    // The client that wrote carries the cookie of its write: its reads go to the primary.
+    let own = committed_for(&app, &app.client, &fund).await;
     assert!(paused_at.elapsed() < Duration::from_millis(LAG_MAX_MS), "the reads took longer than the bound");
     assert_eq!(behind, "1000.00", "read on the standby, which has not replayed the second commitment");
     assert_eq!(statement.status, 200, "{}", statement.body);
+    assert_eq!(own, "1500.00", "the writer reads its own write, from the primary");
     // ...and once it may be further behind than the bound, the same reads go to the primary.
     let lagging = wait_until_serving(&app, false).await;
     assert_eq!(committed(&app, &fund).await, "1500.00", "read on the primary");
+    let statement = get_without_cookies(&app, &statement_path, &app.staff()).await;
+    assert_eq!(statement.status, 200, "{}", statement.body);
     let after_lag = replica_status(&app).await;
     assert!(count(&after_lag, "reads_sent_to_primary") > count(&lagging, "reads_sent_to_primary"));
     assert!(count(&after_lag, "behind_ms") > LAG_MAX_MS);
@@ -152,7 +171,8 @@ async fn reads_that_may_lag_come_from_a_streaming_standby_within_the_bound_and_f
     wait_until_serving(&app, true).await;
     assert_eq!(committed(&app, &fund).await, "1500.00");
     let before = count(&replica_status(&app).await, "reads_served");
-    let export = app.get(&format!("/api/v1/funds/{}/exports/journal.csv", fund.id), &app.auditor()).await;
+    let export =
+        get_without_cookies(&app, &format!("/api/v1/funds/{}/exports/journal.csv", fund.id), &app.auditor()).await;
     assert_eq!(export.status, 200, "{}", export.body);
     assert!(count(&replica_status(&app).await, "reads_served") > before, "the export read on the standby");
 

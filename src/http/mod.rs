@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_SECURITY_POLICY};
+use actix_web::http::Method;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, App, HttpMessage, HttpServer};
 use tracing_actix_web::{RequestId, TracingLogger};
@@ -167,7 +168,8 @@ impl AppState {
     /// gone to it and goes to the primary is counted.
     fn serving_replica(&self) -> Option<&Arc<Replica>> {
         let replica = self.replica.as_ref()?;
-        if replica.is_serving() {
+        let own_write_pending = READS_FROM_PRIMARY.try_with(|primary| *primary).unwrap_or(false);
+        if !own_write_pending && replica.is_serving() {
             Some(replica)
         } else {
             replica.note_sent_to_primary();
@@ -184,6 +186,16 @@ impl AppState {
             .await
             .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))
     }
+}
+
+/// The cookie a node sets on the answer to a write while a read replica is configured. For
+/// `replica_lag_max_millis` after their own write a client's reads go to the primary, so they
+/// show that write; after it, the standby is known to hold it whenever it serves.
+pub const WROTE_RECENTLY_COOKIE: &str = "investai-wrote";
+
+tokio::task_local! {
+    /// Whether the request being served comes from a client that wrote within the lag bound.
+    static READS_FROM_PRIMARY: bool;
 }
 
 /// Largest HTML form body a page accepts (CSV uploads are multipart, with their own limit);
@@ -214,6 +226,11 @@ fn log_error<B>(response: &ServiceResponse<B>) {
     }
 }
 
+/// Seconds a client's reads go to the primary after its write: the lag bound, rounded up.
+fn wrote_recently_seconds(settings: &Settings) -> i64 {
+    i64::try_from(settings.replica_lag_max_millis.div_ceil(1_000)).unwrap_or(i64::MAX).max(1)
+}
+
 /// Routes of the whole service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::routes).configure(openapi::routes).configure(api::routes).configure(pages::routes);
@@ -233,6 +250,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
         .build()
         .map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
     let internal_errors = state.internal_errors.clone();
+    let wrote_recently_seconds = state.replica.as_ref().map(|_| wrote_recently_seconds(&state.settings));
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let internal_errors = internal_errors.clone();
@@ -268,6 +286,30 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
                     if !swagger_ui {
                         headers
                             .insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE));
+                    }
+                    Ok(response)
+                }
+            })
+            .wrap_fn(move |req, srv| {
+                use actix_web::dev::Service;
+                let own_write_pending = req.cookie(WROTE_RECENTLY_COOKIE).is_some();
+                let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+                let over_tls = req.connection_info().scheme() == "https";
+                let future = READS_FROM_PRIMARY.scope(own_write_pending, srv.call(req));
+                async move {
+                    let mut response = future.await?;
+                    let status = response.status();
+                    if let (Some(seconds), true) = (wrote_recently_seconds, writes) {
+                        if status.is_success() || status.is_redirection() {
+                            let cookie = actix_web::cookie::Cookie::build(WROTE_RECENTLY_COOKIE, "1")
+                                .path("/")
+                                .http_only(true)
+                                .secure(over_tls)
+                                .same_site(actix_web::cookie::SameSite::Lax)
+                                .max_age(actix_web::cookie::time::Duration::seconds(seconds))
+                                .finish();
+                            response.response_mut().add_cookie(&cookie).map_err(actix_web::Error::from)?;
+                        }
                     }
                     Ok(response)
                 }
