@@ -12,7 +12,7 @@ use super::commitments::{
 use super::idempotency::{self, Claim, Completion, KeysFound};
 use super::ledger::{chain_head, ChainedEntries};
 use super::schema::{commitment_events, commitments};
-use super::{write_tx, DbConnection};
+use super::{write_tx_before_durable, DbConnection};
 use crate::error::{AppError, AppResult};
 
 /// Most requests one batch holds: bounds the transaction and the statements' parameters.
@@ -53,6 +53,18 @@ pub fn record_commitments(
     conn: &mut DbConnection,
     requests: &[CommitmentRequest],
 ) -> AppResult<Vec<AppResult<Answered>>> {
+    let answers = record_commitments_before_durable(conn, requests)?;
+    crate::storage::wait_until_durable(conn)?;
+    Ok(answers)
+}
+
+/// As [`record_commitments`], answering once the batch has committed, before it is known to be
+/// on disk: no answer may go out before [`crate::storage::wait_until_durable`] has returned
+/// after this call.
+pub fn record_commitments_before_durable(
+    conn: &mut DbConnection,
+    requests: &[CommitmentRequest],
+) -> AppResult<Vec<AppResult<Answered>>> {
     if requests.len() > COMMITMENT_BATCH_MAX {
         return Err(AppError::internal(format!("a batch holds at most {COMMITMENT_BATCH_MAX} commitments")));
     }
@@ -66,7 +78,7 @@ pub fn record_commitments(
                 Err(error) => (None, Some(error)),
             })
             .unzip();
-    let decisions = write_tx(conn, |c| decide_and_write(c, requests, &plans))?;
+    let decisions = write_tx_before_durable(conn, |c| decide_and_write(c, requests, &plans))?;
     let answers = decisions
         .into_iter()
         .zip(plan_errors.iter_mut())

@@ -200,7 +200,20 @@ pub const WRITE_TX_ATTEMPTS_MAX: u32 = 5;
 /// On success the transaction commits; on any error it rolls back and nothing is written.
 /// A transaction PostgreSQL aborts for serialization or deadlock is retried a bounded number
 /// of times, so `work` must not have side effects outside the database.
-pub fn write_tx<T>(conn: &mut DbConnection, mut work: impl FnMut(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
+pub fn write_tx<T>(conn: &mut DbConnection, work: impl FnMut(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
+    let value = write_tx_before_durable(conn, work)?;
+    wait_until_durable(conn)?;
+    Ok(value)
+}
+
+/// As [`write_tx`], but answers once the transaction has committed, before it is known to be on
+/// disk. Nothing it wrote may be acknowledged until [`wait_until_durable`] has returned, on any
+/// connection, after this call. For a writer that goes on with its next transaction while the
+/// last one's flush is awaited (the commitment writer).
+pub fn write_tx_before_durable<T>(
+    conn: &mut DbConnection,
+    mut work: impl FnMut(&mut DbConnection) -> AppResult<T>,
+) -> AppResult<T> {
     let mut attempt = 1;
     loop {
         match write_tx_once(conn, &mut work) {
@@ -232,9 +245,6 @@ fn write_tx_once<T>(conn: &mut DbConnection, work: &mut impl FnMut(&mut DbConnec
             }
             // Committed: from here on an error must not lead to a retry of the work.
             version::note_commit();
-            wait_until_durable(conn).map_err(|e| {
-                AppError::Unavailable(format!("the write committed but reaching the disk was not confirmed: {e}"))
-            })?;
             Ok(value)
         }
         Err(error) => {
@@ -264,7 +274,7 @@ fn begin_write(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
-/// Returns once everything this connection committed is on disk. A PostgreSQL writer commits
+/// Returns once everything committed before it is on disk. A PostgreSQL writer commits
 /// asynchronously so that the writer lock is not held across the WAL flush; this small
 /// transaction writes a record to the WAL (a transactional logical message, which standbys and
 /// decoders without a plugin for it ignore), so its commit is synchronous and waits for the
@@ -273,13 +283,16 @@ fn begin_write(conn: &mut DbConnection) -> QueryResult<()> {
 /// transaction asynchronously: it would not wait. Concurrent writers' barriers share one flush
 /// (group commit). Until it returns, the write is not acknowledged. SQLite commits
 /// synchronously (`synchronous = FULL`), so it has nothing to wait for.
-fn wait_until_durable(conn: &mut DbConnection) -> QueryResult<()> {
-    match conn {
+/// Every transaction committed before the call, on any connection, is on disk when it returns.
+pub fn wait_until_durable(conn: &mut DbConnection) -> AppResult<()> {
+    let barrier = match conn {
         DbConnection::Sqlite(_) => Ok(()),
         DbConnection::Postgresql(c) => c.batch_execute(&format!(
             "BEGIN; SELECT pg_logical_emit_message(true, '{DURABILITY_BARRIER_PREFIX}', ''); COMMIT"
         )),
-    }
+    };
+    barrier
+        .map_err(|e| AppError::Unavailable(format!("the write committed but reaching the disk was not confirmed: {e}")))
 }
 
 /// The prefix of the WAL messages that make a durability barrier's commit wait for the disk.
