@@ -18,13 +18,7 @@ command -v wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y w
 cargo build --release --locked --bin investai --example usage_load >/dev/null
 source scripts/lib/bench_env.sh postgres minutes
 export INVESTAI_TOKEN_TTL_MINUTES=$(( minutes + 60 ))
-target/release/investai migrate >/dev/null
-target/release/investai seed fixtures/investai.json >/dev/null
-port=$(free_port)
-url="http://127.0.0.1:$port"
-target/release/investai serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+start_demo_server
 # Five tranches a source in the demo data.
 sources=$(( minutes * 60 * rate_max / 5 ))
 echo "preparing $sources sources ($(date -u +%H:%M:%S))" >&2

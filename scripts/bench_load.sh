@@ -23,13 +23,7 @@ cargo build --release --locked --bin investai >/dev/null
 source scripts/lib/bench_env.sh "$backend" load
 export INVESTAI_TOKEN_TTL_MINUTES=120
 
-target/release/investai migrate >/dev/null
-target/release/investai seed fixtures/investai.json >/dev/null
-port=$(free_port)
-url="http://127.0.0.1:$port"
-target/release/investai serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+start_demo_server
 setup=$(python3 scripts/load/setup.py prepare "$url" "$work" "$sources")
 eval "$setup"
 

@@ -1,7 +1,8 @@
 # Shared by the benchmark scripts (sourced): a work folder, a signing secret and a fresh
 # database for backend $1 (`sqlite` or `postgres`, named after $2 on PostgreSQL), a server
 # slot, and a trap that stops the server and drops the database however the script ends.
-# Sets: work, DATABASE_URL, pg_admin, pg_db, server; defines stop_server and free_port.
+# Sets: work, DATABASE_URL, pg_admin, pg_db, server; defines stop_server, free_port and
+# start_demo_server.
 # A script may list more PostgreSQL databases to drop in extra_dbs.
 bench_backend="$1"
 work=$(mktemp -d)
@@ -27,3 +28,14 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Migrates and seeds the database with the demo data, starts the release server on a free port
+# and waits until it answers. Sets: port, url, server.
+start_demo_server() {
+  target/release/investai migrate >/dev/null
+  target/release/investai seed fixtures/investai.json >/dev/null
+  port=$(free_port)
+  url="http://127.0.0.1:$port"
+  target/release/investai serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+}

@@ -7,6 +7,9 @@
                                           DATA_DIR/commitments.txt; prints shell assignments.
   setup.py count URL TOKEN AWARD          prints the number of commitments and the award's used
                                           GPU-hours, to check what the load wrote.
+  setup.py postings URL TOKEN FUND COUNT  adds about COUNT postings to FUND's journal in manual
+                                          entries of ENTRY_POSTINGS each (EUR 0.01 of fund expenses
+                                          against investment income, accounts without a floor).
 Standard library only.
 """
 import json
@@ -79,8 +82,27 @@ def count(base, token, award_id):
     print(json.dumps({"commitments": commitments, "used_gpu_hours": award["used_gpu_hours"]}))
 
 
+ENTRY_POSTINGS = 1000
+
+
+def postings(base, token, fund, count):
+    half = ENTRY_POSTINGS // 2
+    lines = [{"account": "5010", "debit": "0.01"}] * half + [{"account": "4000", "credit": "0.01"}] * half
+
+    def entry(n):
+        body = {"effective_date": "2026-11-02", "description": f"Soak fill {n}", "postings": lines}
+        call(f"{base}/api/v1/funds/{fund}/journal-entries", "POST", token, body)
+
+    entries = -(-count // ENTRY_POSTINGS)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(entry, range(entries)))
+    print(f"{entries} entries of {ENTRY_POSTINGS} postings", file=sys.stderr)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "prepare":
         prepare(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1] == "postings":
+        postings(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:
         count(sys.argv[2], sys.argv[3], sys.argv[4])
