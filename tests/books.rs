@@ -352,7 +352,24 @@ async fn nav_counts_paid_in_capital_only(app: TestApp) {
     assert_eq!(own.body["investors"][0]["rvpi"], "1.0000", "{}", own.text);
 }
 
+/// A read (`read_tx`) sees one state of the books from its first query to its last, even when a
+/// write commits between two of them: a report never mixes a state before a write with one after.
+async fn a_read_sees_one_state_of_the_books_while_a_write_commits(app: TestApp) {
+    use investai::storage::{read_tx, version::books_version};
+    let mut conn = app.conn();
+    let (first, last) = read_tx(&mut conn, |c| {
+        let first = books_version(c)?;
+        app.sql("UPDATE books_version SET version = version + 1 WHERE id = 1").expect("a write on another connection");
+        Ok((first, books_version(c)?))
+    })
+    .expect("read");
+    assert_eq!(first, last, "the second query of the read saw the write committed after the first");
+    let mut after = app.conn();
+    assert_eq!(books_version(&mut after).expect("version"), first + 1, "the write committed");
+}
+
 on_both_backends!(spawn = super::common::spawn_demo;
+    a_read_sees_one_state_of_the_books_while_a_write_commits,
     back_dated_and_future_dated_spends_are_refused_on_every_date,
     a_write_down_back_dated_before_a_return_of_cost_is_refused,
     a_capped_target_hands_its_excess_on_and_every_line_tells_the_truth,

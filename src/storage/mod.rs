@@ -330,9 +330,30 @@ fn map_lock_error(error: diesel::result::Error) -> AppError {
     }
 }
 
-/// Runs a read in one transaction so that every query sees the same snapshot.
+/// Runs a read in one transaction so that every query sees the same snapshot. SQLite's read
+/// transaction does so by itself; PostgreSQL's default isolation (READ COMMITTED) takes a new
+/// snapshot for each statement, so there the read runs at REPEATABLE READ. Inside another
+/// transaction it is a savepoint of that one, and sees what that one sees.
 pub fn read_tx<T>(conn: &mut DbConnection, work: impl FnOnce(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
-    conn.transaction(work)
+    let DbConnection::Postgresql(pg) = conn else { return conn.transaction(work) };
+    let depth =
+        <AnsiTransactionManager as TransactionManager<diesel::PgConnection>>::transaction_manager_status_mut(pg)
+            .transaction_depth()?;
+    if depth.is_some() {
+        return conn.transaction(work);
+    }
+    AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ")?;
+    match work(conn) {
+        Ok(value) => {
+            commit(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // A failed rollback leaves the connection broken; the pool then discards it.
+            let _ = rollback(conn);
+            Err(error)
+        }
+    }
 }
 
 /// Multi-row INSERT: diesel offers it per backend only, so dispatch on the connection.
