@@ -96,42 +96,27 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Clone + Send + 'static,
     {
-        let Some(replica) = self.serving_replica() else { return self.db(work).await };
-        let on_primary = work.clone();
-        match self.on_replica(replica.clone(), work).await? {
-            ReplicaRead::Done(outcome) => outcome,
-            ReplicaRead::Unavailable => {
-                replica.note_sent_to_primary();
-                self.db(on_primary).await
-            }
-        }
+        Ok(self.read_db_keeping_connection(work).await?.1)
     }
 
     /// As [`AppState::read_db`], for a view the node caches: also answers whether the view is
     /// as new as the books were when the read began (the primary's books version, read first,
-    /// is no newer than the standby's when the view was read). Only such a view may be cached
+    /// is no newer than the version the view was read with). Only such a view may be cached
     /// under the key taken before the read; an older one is served but not kept.
     pub async fn read_db_for_view<T, F>(&self, work: F) -> AppResult<(T, bool)>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Clone + Send + 'static,
     {
-        let Some(replica) = self.serving_replica() else { return Ok((self.db(work).await?, true)) };
-        let primary_version = self.db(crate::storage::version::books_version).await?;
-        let on_primary = work.clone();
-        let read = self
-            .on_replica(replica.clone(), move |conn| {
-                let replica_version = crate::storage::version::books_version(conn)?;
-                Ok((work(conn)?, replica_version >= primary_version))
-            })
-            .await?;
-        match read {
-            ReplicaRead::Done(outcome) => outcome,
-            ReplicaRead::Unavailable => {
-                replica.note_sent_to_primary();
-                Ok((self.db(on_primary).await?, true))
-            }
+        if self.replica.is_none() {
+            return Ok((self.db(work).await?, true));
         }
+        let primary_version = self.db(crate::storage::version::books_version).await?;
+        self.read_db(move |conn| {
+            let read_version = crate::storage::version::books_version(conn)?;
+            Ok((work(conn)?, read_version >= primary_version))
+        })
+        .await
     }
 
     /// As [`AppState::read_db`], answering the connection the read ran on, for a read that goes
@@ -175,16 +160,6 @@ impl AppState {
             replica.note_sent_to_primary();
             None
         }
-    }
-
-    async fn on_replica<T, F>(&self, replica: Arc<Replica>, work: F) -> AppResult<ReplicaRead<T>>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
-    {
-        web::block(move || replica.read(work))
-            .await
-            .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))
     }
 }
 

@@ -148,18 +148,10 @@ impl Replica {
         self.reads_sent_to_primary.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Runs `work` on a standby connection. When the standby cannot be reached, or fails with
-    /// an error of the server's side (a query cancelled by replay, a lost connection), the read
-    /// is left to the primary and, if the standby no longer answers, it is out of use until
-    /// the next good check.
-    pub fn read<T>(&self, work: impl FnOnce(&mut DbConnection) -> AppResult<T>) -> ReplicaRead<T> {
-        match self.read_keeping_connection(work) {
-            ReplicaRead::Done(outcome) => ReplicaRead::Done(outcome.map(|(_, value)| value)),
-            ReplicaRead::Unavailable => ReplicaRead::Unavailable,
-        }
-    }
-
-    /// As [`Replica::read`], answering the connection too (a streamed export reads on).
+    /// Runs `work` on a standby connection, answering the connection too (a streamed export
+    /// reads on). When the standby cannot be reached, or fails with an error of the server's
+    /// side (a query cancelled by replay, a lost connection), the read is left to the primary
+    /// and, if the standby no longer answers, it is out of use until the next good check.
     pub fn read_keeping_connection<T>(
         &self,
         work: impl FnOnce(&mut DbConnection) -> AppResult<T>,
