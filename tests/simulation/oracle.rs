@@ -182,9 +182,22 @@ pub fn npv_sign(rate: f64, flows: &[(NaiveDate, i64)]) -> std::cmp::Ordering {
 /// tolerance; a root finder stops within a few doubles of the root.
 pub fn root_near(rate: f64, flows: &[(NaiveDate, i64)]) -> bool {
     const NEAR: f64 = 8.0 * f64::EPSILON;
-    let (below, above) = ((rate - NEAR).max((-1.0f64).next_up()), rate + NEAR);
-    let (low, high) = (npv_sign(below, flows), npv_sign(above, flows));
+    let (below, above) = (rate - NEAR, rate + NEAR);
+    // Within reach of -100%, the root may lie between -1 and the smallest double above it: the
+    // value just above -1 has the sign of the latest flow, whose discount factor grows fastest.
+    let low = if below <= -1.0 { sign_next_to_minus_one(flows) } else { npv_sign(below, flows) };
+    let high = npv_sign(above, flows);
     low == std::cmp::Ordering::Equal || high == std::cmp::Ordering::Equal || low != high
+}
+
+/// The sign of the present value as the rate falls to -100%: that of the latest flow, unless
+/// every flow falls on the first date (then the value does not depend on the rate).
+fn sign_next_to_minus_one(flows: &[(NaiveDate, i64)]) -> std::cmp::Ordering {
+    let flows = netted(flows);
+    match (flows.first(), flows.last()) {
+        (Some(first), Some(last)) if last.0 > first.0 => last.1.cmp(&0),
+        _ => npv_sign(0.0, &flows),
+    }
 }
 
 /// Whether the one root lies beyond the largest double. As the rate grows without bound the
@@ -292,6 +305,13 @@ mod tests {
         let seed_52 = [(day("2024-04-26"), -2_400_312), (day("2024-06-28"), 27_742)];
         assert!(root_near(-0.9999999999940168, &seed_52));
         assert!(!root_near(-0.99999999999, &seed_52));
+        // Seed 3 of the suite (2026-11-27), step 65: the root is -0.99999999999999990719...
+        // (60 digits), between -1 and the smallest double above it, which is the nearest double.
+        let seed_3 = [(day("2024-07-20"), -47_309_654), (day("2024-08-26"), 1_121_360)];
+        assert!(root_near(-0.9999999999999999, &seed_3));
+        assert!(!root_near(-0.99999999999999, &seed_3));
+        let gain = [(day("2024-07-20"), -47_309_654), (day("2024-08-26"), 47_309_655)];
+        assert!(!root_near(-0.9999999999999999, &gain));
     }
 
     /// Seed 220 (long run of 2026-11-26), step 146: EUR 198.34 paid, EUR 7,165,899.51 back four
