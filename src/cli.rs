@@ -15,7 +15,7 @@ use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 use crate::seed;
 use crate::startup::{self, open_database};
-use crate::storage::{self, ledger, read_tx, write_tx, DbTarget};
+use crate::storage::{self, capital_totals, ledger, read_tx, write_tx, DbTarget};
 
 /// The InvestAI demo data, built into the binary so `serve --demo` works from anywhere.
 pub const DEMO_FIXTURE: &str = include_str!("../fixtures/investai.json");
@@ -61,7 +61,8 @@ enum Command {
         #[arg(long, default_value = "1h")]
         ttl: String,
     },
-    /// Re-check every journal entry's balance and the hash chain; non-zero exit on a fault.
+    /// Re-check every journal entry's balance and the hash chain, and every capital total against
+    /// the commitments and notices it sums; non-zero exit on a fault.
     /// With `--checkpoint`, also prove that the journal extends a checkpoint kept elsewhere.
     Verify {
         /// A signed checkpoint (C2SP signed note) kept outside the database.
@@ -408,21 +409,32 @@ fn existing_database(settings: &Settings) -> AppResult<storage::DbPool> {
 }
 
 fn verify(settings: &Settings) -> ExitCode {
-    let outcome = (|| -> AppResult<ledger::VerifyReport> {
+    let outcome = (|| -> AppResult<_> {
         let mut conn = existing_database(settings)?.get()?;
-        read_tx(&mut conn, ledger::verify_chain)
+        read_tx(&mut conn, |c| Ok((ledger::verify_chain(c)?, capital_totals::disagreements(c)?)))
     })();
     match outcome {
-        Ok(report) if report.ok => {
+        Ok((report, disagreements)) if report.ok && disagreements.is_empty() => {
             println!("ledger verified: {} entries, chain head {}", report.entries_checked, report.head_hash);
+            println!("capital totals verified: each equals the sum of its commitments and notices");
             ExitCode::SUCCESS
         }
-        Ok(report) => {
+        Ok((report, _)) if !report.ok => {
             eprintln!(
                 "LEDGER VERIFICATION FAILED after {} good entries: {}",
                 report.entries_checked,
                 report.first_fault.unwrap_or_default()
             );
+            ExitCode::from(1)
+        }
+        Ok((_, disagreements)) => {
+            for ((fund, tranche, kind, programme), kept, recounted) in &disagreements {
+                eprintln!(
+                    "CAPITAL TOTAL DISAGREES: fund {fund}, tranche {tranche}, {kind}/{programme}: kept \
+                     {}/{}/{} committed/called/paid cents, the commitments and notices sum to {}/{}/{}",
+                    kept.committed, kept.called, kept.paid, recounted.committed, recounted.called, recounted.paid
+                );
+            }
             ExitCode::from(1)
         }
         Err(error) => {

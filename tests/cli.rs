@@ -34,6 +34,66 @@ async fn verify_command_names_the_first_bad_entry(app: TestApp) {
     assert!(stderr.contains(&ids[0]), "{stderr}");
 }
 
+/// The capital totals the overview reads are checked against the commitments they sum.
+async fn verify_command_names_a_capital_total_that_disagrees_with_its_commitments(app: TestApp) {
+    let fund = app.create_fund("Totals fund").await;
+    let tranche = common::created(
+        &app,
+        &format!("/api/v1/funds/{fund}/tranches"),
+        json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08", "min_ticket": "100.00"}),
+    )
+    .await;
+    let source = common::created(
+        &app,
+        "/api/v1/sources",
+        json!({"kind": "eu_programme", "programme": "investeu", "legal_name": "InvestEU", "country": "EU"}),
+    )
+    .await;
+    let tranche = tranche["id"].as_str().expect("tranche id");
+    let body =
+        json!({"source_id": source["id"], "tranche_id": tranche, "amount": "400.00", "effective_date": "2025-03-31"});
+    assert_eq!(app.post(&format!("/api/v1/funds/{fund}/commitments"), &app.staff(), &body).await.status, 201);
+    let call = json!({"call_date": "2025-06-01", "due_date": "2025-06-30", "description": "Fees",
+        "lines": [{"tranche_id": tranche, "purpose": "fees", "amount": "100.00"}]});
+    let call = common::created(&app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
+    let notices =
+        app.get(&format!("/api/v1/notices?call_id={}", call["id"].as_str().expect("call id")), &app.staff()).await;
+    let notice = notices.body["items"][0]["id"].as_str().expect("notice id").to_string();
+    let pay = json!({"amount": "30.00", "value_date": "2025-06-20"});
+    common::created(&app, &format!("/api/v1/notices/{notice}/contributions"), pay).await;
+    let verify = || investai(&app.database_url).arg("verify").output().expect("run verify");
+    let good = verify();
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(String::from_utf8_lossy(&good.stdout).contains("capital totals verified"));
+
+    // The migration's backfill, run again on an emptied table, finds the same totals.
+    let backend = match app.backend {
+        common::Backend::Sqlite => "sqlite",
+        common::Backend::Postgres => "postgres",
+    };
+    let migration = std::fs::read_to_string(format!(
+        "{}/migrations/{backend}/2026-12-03-000001_capital_totals/up.sql",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("migration");
+    let backfill = &migration[migration.find("INSERT INTO capital_totals").expect("backfill")..];
+    app.sql(&format!("DELETE FROM capital_totals; {backfill}")).expect("backfill");
+    let again = verify();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+
+    app.sql("UPDATE capital_totals SET committed_cents = committed_cents + 1").expect("tamper");
+    let bad = investai(&app.database_url).arg("verify").output().expect("run verify");
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains(&format!("tranche {tranche}, eu_programme/investeu")), "{stderr}");
+    assert!(
+        stderr.contains(
+            "kept 40001/10000/3000 committed/called/paid cents, the commitments and notices sum to 40000/10000/3000"
+        ),
+        "{stderr}"
+    );
+}
+
 async fn minted_token_is_accepted_by_the_server(app: TestApp) {
     let mint = |user: &str| {
         investai(&app.database_url)
@@ -62,7 +122,11 @@ async fn minted_token_is_accepted_by_the_server(app: TestApp) {
     assert_eq!(app.get("/api/v1/ledger/verify", &token).await.status, 401, "the earlier token ended with the user");
 }
 
-on_both_backends!(verify_command_names_the_first_bad_entry, minted_token_is_accepted_by_the_server);
+on_both_backends!(
+    verify_command_names_the_first_bad_entry,
+    verify_command_names_a_capital_total_that_disagrees_with_its_commitments,
+    minted_token_is_accepted_by_the_server
+);
 
 #[test]
 fn serve_refuses_to_start_without_a_secret() {

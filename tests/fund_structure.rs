@@ -430,6 +430,8 @@ fn assert_tranche_totals_agree(app: &TestApp) {
         let summed: i64 = rows.iter().filter(|(t, _)| *t == tranche).map(|(_, cents)| cents).sum();
         assert_eq!(total, summed, "tranche {tranche}: running total against the sum of its commitments");
     }
+    let capital = investai::storage::capital_totals::disagreements(&mut conn).expect("capital totals");
+    assert!(capital.is_empty(), "capital totals against their commitments and notices: {capital:?}");
 }
 
 fn commitment_request(

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::capital_totals::{self, Amounts, CapitalChanges};
 use super::commitments::{commitment_rows, CommitmentFilter};
 use super::ledger::{account_by_code, post_entry, NewEntry};
 use super::schema::{capital_call_lines, capital_calls, commitments, contributions, notices, sources, tranches};
@@ -220,10 +221,12 @@ pub fn create_call(conn: &mut DbConnection, fund_id: &str, new: NewCall) -> AppR
     super::batch_insert!(conn, capital_call_lines::table, &line_rows);
 
     let mut notice_rows = Vec::new();
+    let mut capital = CapitalChanges::default();
     for (tranche_id, purposes) in &by_tranche {
         let tranche = get_tranche(conn, tranche_id)?;
-        notice_rows.extend(allocate_tranche(conn, &call, &tranche, purposes)?);
+        notice_rows.extend(allocate_tranche(conn, &call, &tranche, purposes, &mut capital)?);
     }
+    capital.write(conn)?;
     for chunk in notice_rows.chunks(500) {
         super::batch_insert!(conn, notices::table, chunk);
     }
@@ -236,6 +239,7 @@ fn allocate_tranche(
     call: &CallRow,
     tranche: &Tranche,
     purposes: &[Cents; 3],
+    capital: &mut CapitalChanges,
 ) -> AppResult<Vec<NoticeRow>> {
     let filter = CommitmentFilter { tranche_id: Some(tranche.id.clone()), ..Default::default() };
     let rows: Vec<_> = commitment_rows(conn, &filter, CALL_INVESTORS_MAX + 1)?
@@ -261,6 +265,12 @@ fn allocate_tranche(
         diesel::update(commitments::table.find(&commitment.id))
             .set(commitments::called_cents.eq(called_after))
             .execute(conn)?;
+        capital.add(
+            &commitment.fund_id,
+            &commitment.tranche_id,
+            &commitment.source_id,
+            Amounts::called(share.get()),
+        )?;
         notices.push(NoticeRow {
             id: new_id(),
             call_id: call.id.clone(),
@@ -548,6 +558,15 @@ pub fn record_contribution(
     diesel::update(notices::table.find(notice_id))
         .set(notices::paid_cents.eq(notices::paid_cents + amount.get()))
         .execute(conn)?;
+    let commitment_fund: String =
+        commitments::table.find(&notice.commitment_id).select(commitments::fund_id).first(conn)?;
+    capital_totals::add_one(
+        conn,
+        &commitment_fund,
+        &notice.tranche_id,
+        &notice.investor_id,
+        Amounts::paid(amount.get()),
+    )?;
     let cash = account_by_code(conn, &notice.fund_id, CASH)?;
     let receivable = account_by_code(conn, &notice.fund_id, CAPITAL_CALL_RECEIVABLE)?;
     let party = Some(notice.investor_id.clone());

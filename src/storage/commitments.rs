@@ -12,6 +12,7 @@ use diesel::sql_types::BigInt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::capital_totals::{self, Amounts, CapitalChanges};
 use super::ledger::{accounts_by_codes, chain_head, post_entry_to, Account, ChainedEntries, NewEntry};
 use super::schema::{commitment_events, commitments, funds, ledger_accounts, notices, sources, tranches};
 use super::structure::{get_tranche, Tranche, TrancheRow};
@@ -283,6 +284,8 @@ pub struct TrancheBook {
     /// What this batch added to each tranche, written back by [`TrancheBook::write_totals`].
     added: HashMap<String, Cents>,
     pairs: HashSet<(String, String)>,
+    /// What this batch committed, per fund, tranche and source, for the capital totals.
+    capital: CapitalChanges,
 }
 
 impl TrancheBook {
@@ -302,6 +305,7 @@ impl TrancheBook {
             committed: totals.into_iter().map(|(id, cents)| (id, Cents::new(cents))).collect(),
             added: HashMap::new(),
             pairs: pairs.into_iter().collect(),
+            capital: CapitalChanges::default(),
         })
     }
 
@@ -325,18 +329,18 @@ impl TrancheBook {
             *total = total.checked_add(amount)?;
         }
         self.pairs.insert((row.tranche_id.clone(), row.source_id.clone()));
-        Ok(())
+        self.capital.add(&row.fund_id, &row.tranche_id, &row.source_id, Amounts::committed(row.committed_cents))
     }
 
     /// Adds what the batch committed to each tranche's running total (in tranche order, so two
-    /// writers never take the same rows in opposite orders).
+    /// writers never take the same rows in opposite orders), and to the capital totals.
     pub fn write_totals(&self, conn: &mut DbConnection) -> AppResult<()> {
         let mut added: Vec<(&String, &Cents)> = self.added.iter().collect();
         added.sort();
         for (tranche_id, amount) in added {
             add_to_tranche_total(conn, tranche_id, *amount)?;
         }
-        Ok(())
+        self.capital.write(conn)
     }
 }
 
@@ -441,7 +445,9 @@ pub fn amend_commitment(
     diesel::update(commitments::table.find(commitment_id))
         .set(commitments::committed_cents.eq(after.get()))
         .execute(conn)?;
-    add_to_tranche_total(conn, &row.tranche_id, after.checked_sub(committed)?)?;
+    let change = after.checked_sub(committed)?;
+    add_to_tranche_total(conn, &row.tranche_id, change)?;
+    capital_totals::add_one(conn, &row.fund_id, &row.tranche_id, &row.source_id, Amounts::committed(change.get()))?;
     let row = CommitmentRow { committed_cents: after.get(), ..row };
     let [memo, contra] = accounts_by_codes(conn, &row.fund_id, [UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA])?;
     let input = EventInput {

@@ -8,6 +8,7 @@
 pub mod attribution;
 pub mod awards;
 pub mod capital;
+pub mod capital_totals;
 pub mod commitment_batch;
 pub mod commitments;
 pub mod explain;

@@ -1,6 +1,6 @@
 //! The fund overview: the capital stack by tranche, by kind and programme of source, and
 //! public against private money with the leverage ratio. An umbrella fund's figures include
-//! its compartments.
+//! its compartments. Read from the capital totals (`capital_totals`), a few rows per tranche.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +11,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::capital_totals::{self, Amounts};
 use super::funds::{get_fund, Fund, FundRow};
-use super::schema::{commitments, deployments, funds, notices, sources};
+use super::schema::{deployments, funds};
 use super::structure::{is_public_kind, list_tranches};
 use super::DbConnection;
 use crate::domain::money::Cents;
@@ -31,10 +32,10 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn add(&mut self, committed: i64, called: i64, paid: i64) -> AppResult<()> {
-        self.committed = self.committed.checked_add(Cents::new(committed))?;
-        self.called = self.called.checked_add(Cents::new(called))?;
-        self.paid_in = self.paid_in.checked_add(Cents::new(paid))?;
+    fn add(&mut self, amounts: &Amounts) -> AppResult<()> {
+        self.committed = self.committed.checked_add(Cents::new(amounts.committed))?;
+        self.called = self.called.checked_add(Cents::new(amounts.called))?;
+        self.paid_in = self.paid_in.checked_add(Cents::new(amounts.paid))?;
         self.unfunded = self.committed.checked_sub(self.called)?;
         Ok(())
     }
@@ -83,40 +84,6 @@ pub struct FundOverview {
     pub compartments: Vec<FundOverview>,
 }
 
-/// (fund, tranche, source kind, programme, committed, called, paid) per commitment.
-type CommitmentFacts = (String, String, String, String, i64, i64, i64);
-
-fn commitment_facts(conn: &mut DbConnection, fund_ids: &[String]) -> AppResult<Vec<CommitmentFacts>> {
-    let paid: BTreeMap<String, i64> = notices::table
-        .inner_join(commitments::table.on(commitments::id.eq(notices::commitment_id)))
-        .filter(commitments::fund_id.eq_any(fund_ids))
-        .group_by(notices::commitment_id)
-        .select((notices::commitment_id, sql::<BigInt>("CAST(SUM(notices.paid_cents) AS BIGINT)")))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
-    let rows: Vec<(String, String, String, String, String, i64, i64)> = commitments::table
-        .inner_join(sources::table)
-        .filter(commitments::fund_id.eq_any(fund_ids))
-        .select((
-            commitments::id,
-            commitments::fund_id,
-            commitments::tranche_id,
-            sources::kind,
-            sources::programme,
-            commitments::committed_cents,
-            commitments::called_cents,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, fund, tranche, kind, programme, committed, called)| {
-            let paid_in = paid.get(&id).copied().unwrap_or(0);
-            (fund, tranche, kind, programme, committed, called, paid_in)
-        })
-        .collect())
-}
-
 pub fn fund_overview(conn: &mut DbConnection, fund_id: &str) -> AppResult<FundOverview> {
     let fund = get_fund(conn, fund_id)?;
     let compartment_ids: Vec<String> = funds::table
@@ -134,19 +101,20 @@ pub fn fund_overview(conn: &mut DbConnection, fund_id: &str) -> AppResult<FundOv
     let mut scope = vec![fund_id.to_string()];
     scope.extend(compartment_ids);
 
-    let facts = commitment_facts(conn, &scope)?;
+    // The running totals, not the commitments: the cost does not grow with the fund's size.
+    let facts = capital_totals::totals(conn, &scope)?;
     let mut totals = Figures::default();
     let (mut public, mut private) = (Figures::default(), Figures::default());
     let mut by_kind: BTreeMap<String, Figures> = BTreeMap::new();
     let mut by_programme: BTreeMap<String, Figures> = BTreeMap::new();
     let mut by_tranche: BTreeMap<String, Figures> = BTreeMap::new();
-    for (_, tranche, kind, programme, committed, called, paid) in &facts {
-        totals.add(*committed, *called, *paid)?;
+    for ((_, tranche, kind, programme), amounts) in &facts {
+        totals.add(amounts)?;
         let side = if is_public_kind(kind) { &mut public } else { &mut private };
-        side.add(*committed, *called, *paid)?;
-        by_kind.entry(kind.clone()).or_default().add(*committed, *called, *paid)?;
-        by_programme.entry(programme.clone()).or_default().add(*committed, *called, *paid)?;
-        by_tranche.entry(tranche.clone()).or_default().add(*committed, *called, *paid)?;
+        side.add(amounts)?;
+        by_kind.entry(kind.clone()).or_default().add(amounts)?;
+        by_programme.entry(programme.clone()).or_default().add(amounts)?;
+        by_tranche.entry(tranche.clone()).or_default().add(amounts)?;
     }
     let tranches = list_tranches(conn, fund_id)?
         .into_iter()

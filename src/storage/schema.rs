@@ -191,6 +191,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    capital_totals (fund_id, tranche_id, source_kind, programme) {
+        fund_id -> Text,
+        tranche_id -> Text,
+        source_kind -> Text,
+        programme -> Text,
+        committed_cents -> BigInt,
+        called_cents -> BigInt,
+        paid_cents -> BigInt,
+    }
+}
+
+diesel::table! {
     commitment_events (id) {
         id -> Text,
         commitment_id -> Text,
@@ -611,6 +623,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    capital_totals,
     award_undertakings,
     sme_profiles,
     proposals,

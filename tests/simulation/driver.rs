@@ -340,6 +340,7 @@ impl Sim {
                 self.check_trial_balance().await,
                 self.check_metrics().await,
                 self.check_commitments().await,
+                self.check_overview().await,
                 self.check_awards().await,
                 self.check_attribution().await,
             ];
@@ -513,6 +514,79 @@ impl Sim {
                 (figure("committed"), figure("called"), figure("unfunded"), figure("paid_in"));
             if called > committed || unfunded != committed - called || paid > called || unfunded < 0 || paid < 0 {
                 return Err(format!("[commitment] commitment {} called above what it may: {c}", c["id"]));
+            }
+        }
+        Ok(())
+    }
+
+    /// The overview's totals against the commitments they sum (listed one by one), the
+    /// programmes of their sources, and the contributions acknowledged to the run.
+    async fn check_overview(&mut self) -> Result<(), String> {
+        let fund = self.world.fund.clone();
+        let sources = self.get("/api/v1/sources?limit=500").await;
+        let programme_of: BTreeMap<String, String> = sources.body["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap_or_default().to_string(),
+                    s["programme"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let listed = self.get(&format!("/api/v1/funds/{fund}/commitments?limit=500")).await;
+        // [committed, called, paid] in total, per tranche and per programme.
+        let mut total = [0i64; 3];
+        let mut by: BTreeMap<(&str, String), [i64; 3]> = BTreeMap::new();
+        for c in listed.body["items"].as_array().cloned().unwrap_or_default() {
+            let figure = |name: &str| c[name].as_str().and_then(cents).unwrap_or(i64::MIN);
+            let amounts = [figure("committed"), figure("called"), figure("paid_in")];
+            let source = c["source_id"].as_str().unwrap_or_default();
+            let programme = programme_of.get(source).cloned().unwrap_or_else(|| format!("no source {source}"));
+            for key in [("tranche", c["tranche_id"].as_str().unwrap_or_default().to_string()), ("programme", programme)]
+            {
+                let sums = by.entry(key).or_default();
+                (0..3).for_each(|i| sums[i] += amounts[i]);
+            }
+            (0..3).for_each(|i| total[i] += amounts[i]);
+        }
+        let acknowledged: i64 = self.world.contributions.iter().map(|(_, _, cents)| cents).sum();
+        if total[2] != acknowledged {
+            return Err(format!(
+                "[overview] commitments show {} paid in, the run acknowledged {}",
+                eur(total[2]),
+                eur(acknowledged)
+            ));
+        }
+        let overview = self.get(&format!("/api/v1/funds/{fund}/overview")).await;
+        let shown = |figures: &Value| {
+            ["committed", "called", "paid_in"].map(|n| figures[n].as_str().and_then(cents).unwrap_or(i64::MIN))
+        };
+        if shown(&overview.body) != total {
+            return Err(format!(
+                "[overview] totals {:?}, the commitments sum to {total:?}: {}",
+                shown(&overview.body),
+                overview.body
+            ));
+        }
+        let groups = [("by_tranche", "tranche", "tranche_id"), ("by_programme", "programme", "key")];
+        for (list, kind, id) in groups {
+            let mut seen: BTreeMap<(&str, String), [i64; 3]> = BTreeMap::new();
+            for group in overview.body[list].as_array().cloned().unwrap_or_default() {
+                let figures = shown(&group);
+                if figures != [0; 3] {
+                    seen.insert((kind, group[id].as_str().unwrap_or_default().to_string()), figures);
+                }
+            }
+            let expected: BTreeMap<_, _> = by
+                .iter()
+                .filter(|((k, _), sums)| *k == kind && **sums != [0; 3])
+                .map(|(key, sums)| (key.clone(), *sums))
+                .collect();
+            if seen != expected {
+                return Err(format!("[overview] {list} {seen:?}, the commitments sum to {expected:?}"));
             }
         }
         Ok(())

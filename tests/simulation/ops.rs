@@ -179,8 +179,13 @@ impl Sim {
             return self.commitment().await;
         }
         let n = self.next();
-        let body =
-            json!({"kind": "private", "legal_name": format!("Investor {n} of run {}", self.seed), "country": "FR"});
+        let name = format!("Investor {n} of run {}", self.seed);
+        // Mostly private money, some public: the overview splits the two.
+        let body = if self.chance(30) {
+            json!({"kind": "eu_programme", "programme": "horizon_europe", "legal_name": name, "country": "EU"})
+        } else {
+            json!({"kind": "private", "legal_name": name, "country": "FR"})
+        };
         let staff = self.staff();
         let reply = self.post("/api/v1/sources", &staff, body).await;
         if reply.status == 201 {
