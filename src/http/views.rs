@@ -6,7 +6,7 @@
 //! began: the write transactions this process committed (so a node's own writes are seen at
 //! once) and the changes the watcher saw in the database's books version (writes by other
 //! nodes and by the command line, seen within `WATCH_INTERVAL_MS`). Once either moves,
-//! requests ask for a new key and the old body is left to eviction. Requests that miss the
+//! requests ask for a new key, and the watcher's next reading drops the old bodies. Requests that miss the
 //! same key together wait for one computation. If the watcher has not read the version for
 //! `WATCH_FRESH_MAX_MS` (it can fall behind on a loaded machine), the first request to notice
 //! reads the version itself, and the requests behind it wait for that one reading; when the
@@ -110,11 +110,15 @@ impl ViewCache {
         }
     }
 
-    /// Takes a reading of the books version: a change moves the counter. Two readers may
-    /// count one change twice, which only drops bodies early.
+    /// Takes a reading of the books version: a change moves the counter and drops every view
+    /// kept so far (all of them are of older books, and left to eviction they would fill the
+    /// cache with dead bodies between writes). Two readers may count one change twice, which
+    /// only drops bodies early.
     fn observe(&self, version: i64) {
         if self.last_version.swap(version, Ordering::AcqRel) != version {
             self.remote_changes.fetch_add(1, Ordering::AcqRel);
+            self.entries.clear();
+            self.values.clear();
         }
         let now = self.started.elapsed().as_millis() as u64;
         self.watched_at_ms.fetch_max(now, Ordering::AcqRel);
@@ -156,7 +160,10 @@ where
 {
     let computed = async {
         let (view, current) = state.read_db_for_view(compute).await?;
-        Ok::<_, AppError>((Bytes::from(serde_json::to_vec(&view).map_err(AppError::internal)?), current))
+        let mut body = serde_json::to_vec(&view).map_err(AppError::internal)?;
+        // Kept bodies hold no spare capacity: the cache weighs their length.
+        body.shrink_to_fit();
+        Ok::<_, AppError>((Bytes::from(body), current))
     };
     let cache = match state.views.as_ref() {
         Some(cache) if cache.is_fresh(state).await => Some(cache),
@@ -262,6 +269,20 @@ mod tests {
         cache.lose_sight();
         cache.observe(8);
         assert_ne!(key(&cache), second, "after a failed reading, nothing read before is trusted");
+    }
+
+    #[test]
+    fn a_change_of_the_books_frees_the_views_of_the_old_books_at_once() {
+        let cache = cache();
+        cache.observe(7);
+        let old = cache.versioned("overview");
+        cache.entries.insert(old.clone(), Bytes::from_static(b"{}"));
+        cache.values.insert(old.clone(), Arc::new(1_u8) as ValueView);
+        cache.observe(7);
+        assert_eq!(cache.entries.len(), 1, "same books: the view stays");
+        cache.observe(8);
+        assert_eq!((cache.entries.len(), cache.values.len()), (0, 0), "no dead view waits for eviction");
+        assert_eq!(cache.entries.weight(), 0);
     }
 
     #[test]
