@@ -28,15 +28,30 @@ echo "backend: postgres, $(nproc) cores, $connections connections, $minutes one-
 # A minute's rate is the commitments the books gained in it (a replayed key answers 2xx too, so
 # wrk's request count alone would not tell).
 held() { psql -qAt "$DATABASE_URL" -c "SELECT count(*) FROM commitments"; }
+# The writer lock as the server saw it (docs/scaling.md, "The chain head's cap"): write
+# transactions so far and the seconds they held the lock.
+lock_figures() { curl -sf "$url/metrics" | awk '/^investai_write_lock_held_seconds_(count|sum) /{printf "%s ", $2}'; }
 rates=()
 for minute in $(seq 1 "$minutes"); do
   export LOAD_OFFSET=$(cat "$work/commitments.sent" 2>/dev/null || echo 0)
   before=$(held)
+  lock_before=$(lock_figures)
   figures=$(wrk -t"$threads" -c"$connections" -d60s --timeout 30s -s scripts/load/commitments.lua "$url" | tail -1)
   after=$(held)
+  lock_after=$(lock_figures)
   rate=$(python3 -c 'import json,sys; f=json.loads(sys.argv[1]); print(round((int(sys.argv[3])-int(sys.argv[2]))/f["seconds"]))' "$figures" "$before" "$after")
   rates+=("$rate")
   echo "minute $minute: $rate new commitments/s, $after in the books; wrk: $figures"
+  python3 - "$figures" "$lock_before" "$lock_after" "$(( after - before ))" <<'PY'
+import json, sys
+seconds = json.loads(sys.argv[1])["seconds"]
+(sum0, count0), (sum1, count1) = (map(float, a.split()) for a in sys.argv[2:4])
+writes, held, added = count1 - count0, sum1 - sum0, int(sys.argv[4])
+if writes > 0:
+    print(f"  writer lock: {writes / seconds:.0f} write transactions/s, held {held / writes * 1e3:.3f} ms each,"
+          f" {held / seconds:.2f} of the minute; {added / writes:.1f} commitments a transaction;"
+          f" the lock alone would allow {writes / held:.0f} transactions/s")
+PY
   if python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["non_2xx"] > 0 else 1)' "$figures"; then
     echo "minute $minute: refusals: the prepared pairs ran out (raise RATE_MAX)" >&2
   fi

@@ -358,6 +358,14 @@ async fn browser_login_needs_csrf_and_sets_a_strict_cookie(app: TestApp) {
     assert_eq!(api.status, 401);
 }
 
+/// The value of an unlabelled sample in Prometheus' text format (0 when absent).
+fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .find_map(|value| value.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 async fn health_readiness_metrics_and_request_ids(app: TestApp) {
     let health = app.send(app.client.get(format!("{}/healthz", app.address))).await;
     assert_eq!(health.body["status"], "ok");
@@ -367,6 +375,14 @@ async fn health_readiness_metrics_and_request_ids(app: TestApp) {
     assert!(ready.headers.contains_key("x-request-id"));
     let metrics = app.send(app.client.get(format!("{}/metrics", app.address))).await;
     assert!(metrics.text.contains("investai_http_requests_total"), "{}", metrics.text);
+    // The writer lock's figures (docs/scaling.md, "The chain head's cap") count every write.
+    let writes_before = metric_value(&metrics.text, "investai_write_lock_held_seconds_count");
+    app.create_fund("Lock figures").await;
+    let metrics = app.send(app.client.get(format!("{}/metrics", app.address))).await;
+    let writes_after = metric_value(&metrics.text, "investai_write_lock_held_seconds_count");
+    assert!(writes_after > writes_before, "{writes_before} then {writes_after} write transactions");
+    assert!(metric_value(&metrics.text, "investai_write_lock_held_seconds_sum") > 0.0, "{}", metrics.text);
+    assert!(metric_value(&metrics.text, "investai_write_lock_wait_seconds_count") >= writes_after);
     let missing = app.send(app.client.get(format!("{}/no/such/page", app.address))).await;
     assert_problem(&missing, 404, None);
 }

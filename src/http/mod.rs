@@ -219,7 +219,10 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
     };
     // Route patterns as labels; every request that matches no route shares one label, so no
     // client can grow the page (or the memory behind it) by inventing paths.
+    let registry = prometheus::Registry::new();
+    crate::storage::write_lock::register(&registry).map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
     let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("investai")
+        .registry(registry)
         .endpoint("/metrics")
         .mask_unmatched_patterns(UNMATCHED_ROUTE_LABEL)
         .build()

@@ -35,6 +35,7 @@ pub mod usage_import;
 pub mod users;
 pub mod version;
 pub mod waterfall;
+pub mod write_lock;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -233,11 +234,20 @@ pub fn write_tx_before_durable<T>(
 static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn write_tx_once<T>(conn: &mut DbConnection, work: &mut impl FnMut(&mut DbConnection) -> AppResult<T>) -> AppResult<T> {
+    let asked = std::time::Instant::now();
     // A writer that panicked while queued or writing left no transaction open: the lock is free.
     let _queued = matches!(conn, DbConnection::Sqlite(_))
         .then(|| SQLITE_WRITERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     begin_write(conn).map_err(map_lock_error)?;
+    let held = std::time::Instant::now();
     let outcome = work(conn);
+    let outcome = commit_or_roll_back(conn, outcome);
+    write_lock::observe(held - asked, held.elapsed());
+    outcome
+}
+
+/// Ends the write transaction: commits what the work did, or rolls back on its error.
+fn commit_or_roll_back<T>(conn: &mut DbConnection, outcome: AppResult<T>) -> AppResult<T> {
     match outcome {
         Ok(value) => {
             if let Err(error) = commit(conn) {
