@@ -21,8 +21,10 @@ use serde_json::{json, Value};
 const BATCH_RECORDS: usize = 10_000;
 /// Awards the records are spread over (a facility's batch touches several awards).
 const AWARDS: usize = 10;
-/// Whole-run limit: the load stops by itself.
-const RUN_SECONDS_MAX: u64 = 600;
+/// Whole-run limit: the load stops by itself (10,000,000 records take 4 to 6 minutes here).
+const RUN_SECONDS_MAX: u64 = 1_800;
+/// The window of the rate over time: whether a batch costs the same as the table grows.
+const RATE_WINDOW_SECONDS: u64 = 60;
 
 struct Client {
     http: reqwest::Client,
@@ -198,15 +200,16 @@ async fn main() -> Result<(), String> {
                 if !status.is_success() || report["new"] != BATCH_RECORDS {
                     return Err(format!("batch {index}: {status} {report}"));
                 }
-                latencies.push(sent.elapsed());
+                latencies.push((sent.elapsed(), started.elapsed()));
             }
         }));
     }
-    let mut latencies = Vec::new();
+    let mut done = Vec::new();
     for worker in workers {
-        latencies.extend(worker.await.map_err(|e| e.to_string())??);
+        done.extend(worker.await.map_err(|e| e.to_string())??);
     }
     let elapsed = started.elapsed();
+    let mut latencies: Vec<Duration> = done.iter().map(|(latency, _)| *latency).collect();
     latencies.sort();
     let records = latencies.len() * BATCH_RECORDS;
     println!(
@@ -222,5 +225,26 @@ async fn main() -> Result<(), String> {
         latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
         elapsed.as_secs_f64()
     );
+    print_rate_by_window(&done.iter().map(|(_, at)| *at).collect::<Vec<_>>());
     Ok(())
+}
+
+/// Records per second in each whole window of the run (by when each batch was answered), and
+/// the last whole window against the first.
+fn print_rate_by_window(answered_at: &[Duration]) {
+    let windows = answered_at.iter().map(|at| at.as_secs() / RATE_WINDOW_SECONDS).max().unwrap_or(0);
+    let rates: Vec<f64> = (0..windows)
+        .map(|window| {
+            let batches = answered_at.iter().filter(|at| at.as_secs() / RATE_WINDOW_SECONDS == window).count();
+            (batches * BATCH_RECORDS) as f64 / RATE_WINDOW_SECONDS as f64
+        })
+        .collect();
+    for (window, rate) in rates.iter().enumerate() {
+        println!("window {} ({RATE_WINDOW_SECONDS} s): {rate:.0} records/s", window + 1);
+    }
+    if let (Some(first), Some(last)) = (rates.first(), rates.last()) {
+        if rates.len() >= 2 && *first > 0.0 {
+            println!("last whole window / first: {:.2}", last / first);
+        }
+    }
 }
