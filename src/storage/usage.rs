@@ -136,13 +136,27 @@ fn stored_records(
     let mut stored = HashMap::new();
     let ids: Vec<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let rows: Vec<UsageRow> = usage_records::table
-            .filter(usage_records::facility_id.eq(facility_id))
-            .filter(usage_records::record_id.eq_any(chunk))
-            // This table grows fastest of all.
-            .filter(super::planned_each_time())
-            .select(UsageRow::as_select())
-            .load(conn)?;
+        let of_facility = usage_records::table.filter(usage_records::facility_id.eq(facility_id));
+        // This table grows fastest of all: planned at each execution.
+        let rows: Vec<UsageRow> = match conn {
+            // The ids hidden from the planner in a subquery, so it plans one probe of the primary
+            // key per id whatever the table's statistics say. Shown the 5,000 ids of a chunk on a
+            // table with no statistics yet, it took the facility's condition alone and read every
+            // record of the facility (1.06 s a chunk at 2.68 million records; 18 ms so).
+            DbConnection::Postgresql(pg) => of_facility
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("usage_records.record_id = ANY(ARRAY(SELECT unnest(")
+                        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk)
+                        .sql(")))"),
+                )
+                .select(UsageRow::as_select())
+                .load(pg)?,
+            DbConnection::Sqlite(sqlite) => of_facility
+                .filter(usage_records::record_id.eq_any(chunk))
+                .filter(super::planned_each_time())
+                .select(UsageRow::as_select())
+                .load(sqlite)?,
+        };
         for row in rows {
             stored.insert(row.record_id.clone(), row.stored());
         }
