@@ -295,12 +295,27 @@ impl TrancheBook {
             .filter(tranches::id.eq_any(tranche_ids))
             .select((tranches::id, tranches::committed_cents))
             .load(conn)?;
-        let pairs: Vec<(String, String)> = commitments::table
-            .filter(commitments::tranche_id.eq_any(tranche_ids))
-            .filter(commitments::source_id.eq_any(source_ids))
-            .filter(super::planned_each_time())
-            .select((commitments::tranche_id, commitments::source_id))
-            .load(conn)?;
+        let pairs: Vec<(String, String)> = match conn {
+            // The sources hidden from the planner in a subquery (as the usage lookup's ids,
+            // storage/usage.rs): shown up to 128 of them on a table with no statistics, it probes
+            // the pair index by tranche alone and reads every commitment of the batch's tranches
+            // (351 ms at 1.2 million commitments and 128 sources; 1.1 ms hidden).
+            DbConnection::Postgresql(pg) => commitments::table
+                .filter(commitments::tranche_id.eq_any(tranche_ids))
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("commitments.source_id = ANY(ARRAY(SELECT unnest(")
+                        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(source_ids)
+                        .sql(")))"),
+                )
+                .select((commitments::tranche_id, commitments::source_id))
+                .load(pg)?,
+            DbConnection::Sqlite(sqlite) => commitments::table
+                .filter(commitments::tranche_id.eq_any(tranche_ids))
+                .filter(commitments::source_id.eq_any(source_ids))
+                .filter(super::planned_each_time())
+                .select((commitments::tranche_id, commitments::source_id))
+                .load(sqlite)?,
+        };
         Ok(TrancheBook {
             committed: totals.into_iter().map(|(id, cents)| (id, Cents::new(cents))).collect(),
             added: HashMap::new(),
