@@ -53,7 +53,7 @@ if writes > 0:
           f" the lock alone would allow {writes / held:.0f} transactions/s")
 PY
   if python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["non_2xx"] > 0 else 1)' "$figures"; then
-    echo "minute $minute: refusals: the prepared pairs ran out (raise RATE_MAX)" >&2
+    echo "minute $minute: answers other than 2xx (each status's first body is printed above; a refused pair means the prepared pairs ran out: raise RATE_MAX)" >&2
   fi
 done
 stop_server

@@ -21,6 +21,11 @@ server=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 echo "backend: $backend, $(nproc) cores, $(date -u +%Y-%m-%d)"
 target/release/examples/usage_load "http://127.0.0.1:$port" "$batches" "$concurrency"
+# The writer lock over the whole run (set-up included; docs/scaling.md, "The chain head's cap").
+curl -sf "http://127.0.0.1:$port/metrics" | awk '
+  /^investai_write_lock_held_seconds_sum / { held = $2 }
+  /^investai_write_lock_held_seconds_count / { writes = $2 }
+  END { if (writes > 0) printf "writer lock: %d write transactions, held %.1f ms each, %.1f s in all\n", writes, held / writes * 1000, held }'
 
 # The ceiling on PostgreSQL: psql's \copy of as many rows, in transactions of 10,000, into the
 # same table of the same database (its keys, checks and foreign keys), each row naming the

@@ -23,11 +23,26 @@ function request()
   }, body)
 end
 
+-- Answers other than 2xx, by status, with the first body of each, global so that done() can
+-- print them: a benchmark that was refused must say what it was told.
+refusals = ""
+local refused_statuses = {}
+function response(status, headers, body)
+  if status >= 300 and not refused_statuses[status] then
+    refused_statuses[status] = true
+    refusals = refusals .. string.format("%d %s\n", status, (body or ""):sub(1, 300))
+  end
+end
+
 -- After the figures, where the next run of the same setup starts (LOAD_OFFSET): this run's offset
 -- plus the most any thread sent, in LOAD_DATA/commitments.sent.
 local report = done
 function done(summary, latency, requests)
   report(summary, latency, requests)
+  for _, thread in ipairs(all_threads()) do
+    local told = thread:get("refusals") or ""
+    if told ~= "" then io.stderr:write("refused: " .. told) end
+  end
   local most = 0
   for _, thread in ipairs(all_threads()) do
     local sent = thread:get("commitments_sent") or 0
