@@ -217,10 +217,11 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
-    // Route patterns as labels; every request that matches no route shares one label, so no
-    // client can grow the page (or the memory behind it) by inventing paths.
+    // The writer lock's figures beside the requests' (storage/write_lock.rs).
     let registry = prometheus::Registry::new();
     crate::storage::write_lock::register(&registry).map_err(|e| std::io::Error::other(format!("metrics: {e}")))?;
+    // Route patterns as labels; every request that matches no route shares one label, so no
+    // client can grow the page (or the memory behind it) by inventing paths.
     let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("investai")
         .registry(registry)
         .endpoint("/metrics")
