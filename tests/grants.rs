@@ -647,6 +647,64 @@ async fn implausible_usage_is_refused_record_by_record(app: TestApp) {
     assert_eq!(eight.body["gpus_per_record_max"], 8);
 }
 
+/// The database itself keeps a usage record to an award at its own facility and to a stored
+/// entry, and keeps records and awards from being edited away (docs/scaling.md, "Usage at COPY
+/// speed"): what someone with direct database access, or a defect, would otherwise get in.
+async fn the_database_keeps_usage_records_to_their_award_facility_and_entry(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let id = reviewed(&app, &call, "sme-keys", &application(&g, "RCS-K", "10000"), 1).await;
+    let award_id = award(&app, &id, json!({})).await.body["id"].as_str().expect("award id").to_string();
+    let reply = app
+        .post(
+            "/api/v1/usage",
+            &app.token(Role::Facility, &g.facility),
+            &json!({"records": [usage("kept", &award_id, "10", 2)]}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let entry = reply.body["awards"][0]["entry_id"].as_str().expect("entry id").to_string();
+    let insert = |record: &str, facility: &str, award: &str, entry: &str| {
+        format!(
+            "INSERT INTO usage_records (facility_id, record_id, award_id, milli_hours, period_start_us, \
+             period_end_us, subsidy_cents, entry_id, received_at_us) \
+             VALUES ('{facility}', '{record}', '{award}', 1000, 0, 3600000000, 140, {entry}, 0)"
+        )
+    };
+    let stored = format!("'{entry}'");
+    // A row naming what is stored, at its own facility, goes in; the checks refuse nothing else.
+    app.sql(&insert("direct-ok", &g.facility, &award_id, &stored)).expect("a record naming stored rows");
+    app.sql(&insert("direct-no-entry", &g.facility, &award_id, "NULL")).expect("a record with no entry yet");
+    for (record, facility, award, entry, why) in [
+        (
+            "other-facility",
+            g.other_facility.as_str(),
+            award_id.as_str(),
+            stored.as_str(),
+            "an award of another facility",
+        ),
+        ("no-award", g.facility.as_str(), "no-such-award", stored.as_str(), "an award that is not stored"),
+        ("no-facility", "no-such-facility", award_id.as_str(), stored.as_str(), "a facility that is not stored"),
+        ("no-entry", g.facility.as_str(), award_id.as_str(), "'no-such-entry'", "an entry that is not stored"),
+    ] {
+        let refused = app.sql(&insert(record, facility, award, entry));
+        assert!(refused.is_err(), "a usage record naming {why} was stored");
+    }
+    for (statement, what) in [
+        ("UPDATE usage_records SET milli_hours = 1", "a usage record edited"),
+        ("DELETE FROM usage_records", "usage records deleted"),
+        (&format!("DELETE FROM grant_awards WHERE id = '{award_id}'") as &str, "an award deleted"),
+        (
+            &format!("UPDATE grant_awards SET facility_id = '{}' WHERE id = '{award_id}'", g.other_facility),
+            "an award moved",
+        ),
+    ] {
+        assert!(app.sql(statement).is_err(), "{what}");
+    }
+    let kept = app.get(&format!("/api/v1/awards/{award_id}"), &app.staff()).await;
+    assert_eq!(kept.body["used_gpu_hours"], "10.000", "{}", kept.text);
+}
+
 async fn with_four_eyes(backend: common::Backend) -> TestApp {
     common::spawn_app_with(backend, |settings| settings.four_eyes = true).await
 }
@@ -692,6 +750,7 @@ mod four_eyes {
 }
 
 on_both_backends!(
+    the_database_keeps_usage_records_to_their_award_facility_and_entry,
     implausible_usage_is_refused_record_by_record,
     a_usage_batch_above_its_record_limit_is_refused,
     sme_categories_at_every_threshold,

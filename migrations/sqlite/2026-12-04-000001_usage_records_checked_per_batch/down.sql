@@ -1,0 +1,5 @@
+DROP TRIGGER grant_awards_keep_their_keys;
+DROP TRIGGER grant_awards_not_deleted;
+DROP TRIGGER usage_records_append_only_delete;
+DROP TRIGGER usage_records_append_only_update;
+DROP TRIGGER usage_records_award_at_facility;
