@@ -690,6 +690,15 @@ async fn the_database_keeps_usage_records_to_their_award_facility_and_entry(app:
         let refused = app.sql(&insert(record, facility, award, entry));
         assert!(refused.is_err(), "a usage record naming {why} was stored");
     }
+    // The service writes records with binary COPY on PostgreSQL: its rows are checked too.
+    if matches!(app.backend, common::Backend::Postgres) {
+        copy_record(&app, "copied-ok", &g.facility, &award_id).expect("a copied record naming stored rows");
+        let refused = copy_record(&app, "copied-foreign", &g.other_facility, &award_id);
+        assert!(
+            refused.is_err_and(|e| e.contains("not one of its facility's")),
+            "a copied record of another facility's award"
+        );
+    }
     for (statement, what) in [
         ("UPDATE usage_records SET milli_hours = 1", "a usage record edited"),
         ("DELETE FROM usage_records", "usage records deleted"),
@@ -703,6 +712,44 @@ async fn the_database_keeps_usage_records_to_their_award_facility_and_entry(app:
     }
     let kept = app.get(&format!("/api/v1/awards/{award_id}"), &app.staff()).await;
     assert_eq!(kept.body["used_gpu_hours"], "10.000", "{}", kept.text);
+}
+
+/// Writes one usage record with a binary `COPY ... FROM STDIN`, as the service does on PostgreSQL.
+fn copy_record(app: &TestApp, record: &str, facility: &str, award: &str) -> Result<usize, String> {
+    use diesel::prelude::*;
+    use investai::storage::schema::usage_records;
+    use investai::storage::DbConnection;
+    #[derive(Insertable)]
+    #[diesel(table_name = usage_records, treat_none_as_default_value = false)]
+    struct Row<'a> {
+        facility_id: &'a str,
+        record_id: &'a str,
+        award_id: &'a str,
+        milli_hours: i64,
+        period_start_us: i64,
+        period_end_us: i64,
+        subsidy_cents: i64,
+        entry_id: Option<&'a str>,
+        received_at_us: i64,
+    }
+    let row = Row {
+        facility_id: facility,
+        record_id: record,
+        award_id: award,
+        milli_hours: 1000,
+        period_start_us: 0,
+        period_end_us: 3_600_000_000,
+        subsidy_cents: 140,
+        entry_id: None,
+        received_at_us: 0,
+    };
+    let mut conn = app.conn();
+    match &mut *conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::copy_from(usage_records::table).from_insertable(&[row]).execute(pg).map_err(|e| e.to_string())
+        }
+        DbConnection::Sqlite(_) => Err("SQLite has no COPY".to_string()),
+    }
 }
 
 async fn with_four_eyes(backend: common::Backend) -> TestApp {
