@@ -675,40 +675,66 @@ async fn the_database_keeps_usage_records_to_their_award_facility_and_entry(app:
     // A row naming what is stored, at its own facility, goes in; the checks refuse nothing else.
     app.sql(&insert("direct-ok", &g.facility, &award_id, &stored)).expect("a record naming stored rows");
     app.sql(&insert("direct-no-entry", &g.facility, &award_id, "NULL")).expect("a record with no entry yet");
-    for (record, facility, award, entry, why) in [
+    // Each refusal must come from the rule that forbids it, not from some other error: the
+    // award's facility check, SQLite's own foreign key for the entry, or an append-only guard.
+    let award_elsewhere = "not one of its facility's";
+    let no_entry = match app.backend {
+        common::Backend::Sqlite => "FOREIGN KEY constraint failed",
+        common::Backend::Postgres => "journal entry that is not stored",
+    };
+    for (record, facility, award, entry, why, rule) in [
         (
             "other-facility",
             g.other_facility.as_str(),
             award_id.as_str(),
             stored.as_str(),
-            "an award of another facility",
+            "another facility's award",
+            award_elsewhere,
         ),
-        ("no-award", g.facility.as_str(), "no-such-award", stored.as_str(), "an award that is not stored"),
-        ("no-facility", "no-such-facility", award_id.as_str(), stored.as_str(), "a facility that is not stored"),
-        ("no-entry", g.facility.as_str(), award_id.as_str(), "'no-such-entry'", "an entry that is not stored"),
+        (
+            "no-award",
+            g.facility.as_str(),
+            "no-such-award",
+            stored.as_str(),
+            "an award that is not stored",
+            award_elsewhere,
+        ),
+        (
+            "no-facility",
+            "no-such-facility",
+            award_id.as_str(),
+            stored.as_str(),
+            "a facility that is not stored",
+            award_elsewhere,
+        ),
+        (
+            "no-entry",
+            g.facility.as_str(),
+            award_id.as_str(),
+            "'no-such-entry'",
+            "an entry that is not stored",
+            no_entry,
+        ),
     ] {
         let refused = app.sql(&insert(record, facility, award, entry));
-        assert!(refused.is_err(), "a usage record naming {why} was stored");
+        assert!(refused.as_ref().is_err_and(|e| e.contains(rule)), "a usage record naming {why}: {refused:?}");
     }
     // The service writes records with binary COPY on PostgreSQL: its rows are checked too.
     if matches!(app.backend, common::Backend::Postgres) {
         copy_record(&app, "copied-ok", &g.facility, &award_id).expect("a copied record naming stored rows");
         let refused = copy_record(&app, "copied-foreign", &g.other_facility, &award_id);
-        assert!(
-            refused.is_err_and(|e| e.contains("not one of its facility's")),
-            "a copied record of another facility's award"
-        );
+        assert!(refused.as_ref().is_err_and(|e| e.contains(award_elsewhere)), "a copied record: {refused:?}");
     }
-    for (statement, what) in [
-        ("UPDATE usage_records SET milli_hours = 1", "a usage record edited"),
-        ("DELETE FROM usage_records", "usage records deleted"),
-        (&format!("DELETE FROM grant_awards WHERE id = '{award_id}'") as &str, "an award deleted"),
-        (
-            &format!("UPDATE grant_awards SET facility_id = '{}' WHERE id = '{award_id}'", g.other_facility),
-            "an award moved",
-        ),
+    let deleted_award = format!("DELETE FROM grant_awards WHERE id = '{award_id}'");
+    let moved_award = format!("UPDATE grant_awards SET facility_id = '{}' WHERE id = '{award_id}'", g.other_facility);
+    for (statement, what, rule) in [
+        ("UPDATE usage_records SET milli_hours = 1", "a usage record edited", "usage_records is append-only"),
+        ("DELETE FROM usage_records", "usage records deleted", "usage_records is append-only"),
+        (deleted_award.as_str(), "an award deleted", "grant_awards is append-only"),
+        (moved_award.as_str(), "an award moved", "keeps its id and facility"),
     ] {
-        assert!(app.sql(statement).is_err(), "{what}");
+        let refused = app.sql(statement);
+        assert!(refused.as_ref().is_err_and(|e| e.contains(rule)), "{what}: {refused:?}");
     }
     let kept = app.get(&format!("/api/v1/awards/{award_id}"), &app.staff()).await;
     assert_eq!(kept.body["used_gpu_hours"], "10.000", "{}", kept.text);
