@@ -155,6 +155,9 @@ async fn proposals_are_withdrawn_rejected_and_expire(app: TestApp) {
     let withdrawn = app.post(&format!("/api/v1/proposals/{id}/withdrawal"), &staff(&app, "ann"), &json!(null)).await;
     assert_eq!(withdrawn.body["status"], "withdrawn", "{}", withdrawn.text);
     assert_problem(&approve(&app, "bob", &one).await, 409, None);
+    // A decided proposal stays on record: the database refuses its deletion by the rule's name.
+    let deleted = app.sql(&format!("DELETE FROM proposals WHERE id = '{id}'"));
+    assert!(deleted.as_ref().is_err_and(|e| e.contains("a row of proposals is never deleted")), "{deleted:?}");
 
     let two = propose(&app, "ann", &distribution(&fund, "10.00", "Rejected")).await;
     let id = two["id"].as_str().expect("id");

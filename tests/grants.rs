@@ -730,7 +730,7 @@ async fn the_database_keeps_usage_records_to_their_award_facility_and_entry(app:
     for (statement, what, rule) in [
         ("UPDATE usage_records SET milli_hours = 1", "a usage record edited", "usage_records is append-only"),
         ("DELETE FROM usage_records", "usage records deleted", "usage_records is append-only"),
-        (deleted_award.as_str(), "an award deleted", "grant_awards is append-only"),
+        (deleted_award.as_str(), "an award deleted", "a row of grant_awards is never deleted"),
         (moved_award.as_str(), "an award moved", "keeps its id and facility"),
     ] {
         let refused = app.sql(statement);

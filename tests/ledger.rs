@@ -164,6 +164,9 @@ async fn journal_rows_cannot_be_changed_through_the_database(app: TestApp) {
     assert!(update.is_err_and(|e| e.contains("append-only")));
     let delete = app.sql("DELETE FROM journal_entries");
     assert!(delete.is_err_and(|e| e.contains("append-only")));
+    // The chain head moves with every entry but is never deleted; its refusal says so.
+    let head = app.sql("DELETE FROM ledger_head");
+    assert!(head.as_ref().is_err_and(|e| e.contains("a row of ledger_head is never deleted")), "{head:?}");
 }
 
 /// Removes the append-only triggers, as someone with direct database access could.
