@@ -387,7 +387,44 @@ async fn health_readiness_metrics_and_request_ids(app: TestApp) {
     assert_problem(&missing, 404, None);
 }
 
+/// A write that gives up waiting for the writer lock answers "busy", leaves its connection fit
+/// for the next request, and shows on `/metrics`: counted as refused, its wait in the histogram.
+async fn a_write_refused_the_lock_is_counted_and_leaves_its_connection_usable(app: TestApp) {
+    use diesel::connection::SimpleConnection;
+    use investai::storage::{POSTGRES_LOCK_TIMEOUT_MS, SQLITE_BUSY_TIMEOUT_MS};
+    let metrics = || async { app.send(app.client.get(format!("{}/metrics", app.address))).await.text };
+    let before = metrics().await;
+    // Another connection holds the lock, as a long write on another node would.
+    let (hold, wait_briefly, wait_as_usual) = match app.backend {
+        common::Backend::Sqlite => (
+            "BEGIN IMMEDIATE",
+            "PRAGMA busy_timeout = 200".to_string(),
+            format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}"),
+        ),
+        common::Backend::Postgres => (
+            "BEGIN; UPDATE books_version SET version = version + 1 WHERE id = 1",
+            "SET lock_timeout = 200".to_string(),
+            format!("SET lock_timeout = {POSTGRES_LOCK_TIMEOUT_MS}"),
+        ),
+    };
+    let mut holder = app.conn();
+    holder.batch_execute(hold).expect("hold the writer lock");
+    let mut writer = app.conn();
+    writer.batch_execute(&wait_briefly).expect("a short lock wait");
+    let refused = investai::storage::write_tx(&mut writer, |_| Ok(()));
+    let after_refusal = writer.batch_execute(&wait_as_usual).map_err(|e| e.to_string());
+    holder.batch_execute("ROLLBACK").expect("release the lock");
+    assert!(matches!(refused, Err(investai::error::AppError::Unavailable(_))), "{refused:?}");
+    assert_eq!(after_refusal, Ok(()), "the refused writer's connection is usable again");
+    investai::storage::write_tx(&mut writer, |_| Ok(())).expect("the same connection writes once the lock is free");
+    let after = metrics().await;
+    let grew = |name: &str| metric_value(&after, name) - metric_value(&before, name);
+    assert!(grew("investai_write_lock_refused_total") >= 1.0, "{after}");
+    assert!(grew("investai_write_lock_wait_seconds_sum") >= 0.2, "{after}");
+}
+
 on_both_backends!(
+    a_write_refused_the_lock_is_counted_and_leaves_its_connection_usable,
     malformed_inputs_get_problems_and_change_nothing,
     entry_amounts_are_checked_per_posting,
     replayed_idempotency_key_creates_once,

@@ -238,7 +238,14 @@ fn write_tx_once<T>(conn: &mut DbConnection, work: &mut impl FnMut(&mut DbConnec
     // A writer that panicked while queued or writing left no transaction open: the lock is free.
     let _queued = matches!(conn, DbConnection::Sqlite(_))
         .then(|| SQLITE_WRITERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-    begin_write(conn).map_err(map_lock_error)?;
+    if let Err(error) = begin_write(conn) {
+        // PostgreSQL leaves the transaction its BEGIN opened in the aborted state when the lock
+        // wait fails: end it, or the pooled connection fails every statement after. Nothing was
+        // written, and with no transaction open the rollback's own error is moot.
+        let _ = conn.batch_execute("ROLLBACK");
+        write_lock::observe_refused(asked.elapsed());
+        return Err(map_lock_error(error));
+    }
     let held = std::time::Instant::now();
     let outcome = work(conn);
     let outcome = commit_or_roll_back(conn, outcome);
