@@ -740,6 +740,118 @@ async fn the_database_keeps_usage_records_to_their_award_facility_and_entry(app:
     assert_eq!(kept.body["used_gpu_hours"], "10.000", "{}", kept.text);
 }
 
+/// An award's use by day, which its burn-down reads, is what each batch adds in its own
+/// transaction (docs/scaling.md, "Reads that stay flat"): equal to its stored records summed here
+/// and to the hours sent, refusals left out.
+async fn an_awards_use_by_day_is_kept_with_each_batch(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let id = reviewed(&app, &call, "sme-days", &application(&g, "RCS-D", "10000"), 1).await;
+    let award_id = award(&app, &id, json!({})).await.body["id"].as_str().expect("award id").to_string();
+    let facility = app.token(Role::Facility, &g.facility);
+    let first = json!({"records": [usage("d-1", &award_id, "10", 2), usage("d-2", &award_id, "2.5", 2),
+        usage("d-3", &award_id, "7.125", 5)]});
+    // The second batch adds to a day the first used, opens another, and has a refusal.
+    let mut empty = usage("d-empty", &award_id, "1", 9);
+    empty["period_end"] = empty["period_start"].clone();
+    let second = json!({"records": [usage("d-4", &award_id, "0.375", 2), usage("d-5", &award_id, "4", 9), empty]});
+    for batch in [first, second] {
+        let reply = app.post("/api/v1/usage", &facility, &batch).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+    let kept = day_usage_kept(&app, &award_id);
+    assert_eq!(kept, day_usage_of_records(&app, &award_id), "the sums kept are the records summed");
+    let hours: Vec<(i64, i64)> = kept.iter().map(|&(day, milli, _)| (day, milli)).collect();
+    // 2026-02-02 is day 20,486 since 1970-01-01.
+    assert_eq!(hours, [(20_486, 12_875), (20_489, 7_125), (20_493, 4_000)], "hours sent, the refusal left out");
+    assert!(kept.iter().all(|&(_, _, cents)| cents > 0), "{kept:?}");
+}
+
+/// A page of an award's records after a record id reads one index in record-id order: its cost
+/// is the page's, not the award's (docs/scaling.md, "Reads that stay flat").
+async fn a_page_of_an_awards_records_reads_one_index_without_sorting(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let id = reviewed(&app, &call, "sme-pages", &application(&g, "RCS-P", "10000"), 1).await;
+    let award_id = award(&app, &id, json!({})).await.body["id"].as_str().expect("award id").to_string();
+    let batch = json!({"records": [usage("d-1", &award_id, "1", 2), usage("d-2", &award_id, "1", 3)]});
+    let reply = app.post("/api/v1/usage", &app.token(Role::Facility, &g.facility), &batch).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let plan = award_page_plan(&app, &award_id);
+    assert!(plan.contains("usage_records_award_record"), "the award's page reads its index: {plan}");
+    assert!(!plan.contains("Sort") && !plan.contains("TEMP B-TREE"), "no sort of the award's records: {plan}");
+}
+
+/// The use by day kept for an award: (day, milli-hours, aid cents), by day.
+fn day_usage_kept(app: &TestApp, award: &str) -> Vec<(i64, i64, i64)> {
+    use diesel::prelude::*;
+    use investai::storage::schema::award_day_usage as days;
+    let mut conn = app.conn();
+    let conn: &mut investai::storage::DbConnection = &mut conn;
+    days::table
+        .filter(days::award_id.eq(award))
+        .order(days::day.asc())
+        .select((days::day, days::milli_hours, days::subsidy_cents))
+        .load(conn)
+        .expect("kept use by day")
+}
+
+/// The same, summed here from the award's stored records.
+fn day_usage_of_records(app: &TestApp, award: &str) -> Vec<(i64, i64, i64)> {
+    use diesel::dsl::sql;
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+    use investai::storage::schema::usage_records as records;
+    let mut conn = app.conn();
+    let conn: &mut investai::storage::DbConnection = &mut conn;
+    let day = "period_end_us / 86400000000";
+    records::table
+        .filter(records::award_id.eq(award))
+        .group_by(sql::<BigInt>(day))
+        .order(sql::<BigInt>(day))
+        .select(sql::<(BigInt, BigInt, BigInt)>(&format!(
+            "{day}, CAST(SUM(milli_hours) AS BIGINT), CAST(SUM(subsidy_cents) AS BIGINT)"
+        )))
+        .load(conn)
+        .expect("records summed by day")
+}
+
+/// How the database reads a page of an award's records after a record id, as `award_records`
+/// asks for it. PostgreSQL is kept from scanning the whole table, which it would rather do while
+/// the table is small.
+fn award_page_plan(app: &TestApp, award: &str) -> String {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName)]
+    struct PostgresLine {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    #[derive(QueryableByName)]
+    struct SqliteLine {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+    let page = format!(
+        "SELECT * FROM usage_records WHERE award_id = '{award}' AND record_id > 'd-1' ORDER BY record_id LIMIT 100"
+    );
+    let mut conn = app.conn();
+    let conn: &mut investai::storage::DbConnection = &mut conn;
+    let lines = match conn {
+        investai::storage::DbConnection::Postgresql(pg) => {
+            diesel::connection::SimpleConnection::batch_execute(pg, "SET enable_seqscan = off").expect("planner");
+            let lines = diesel::sql_query(format!("EXPLAIN {page}")).load::<PostgresLine>(pg);
+            diesel::connection::SimpleConnection::batch_execute(pg, "RESET enable_seqscan").expect("planner");
+            lines.expect("plan").into_iter().map(|l| l.line).collect::<Vec<_>>()
+        }
+        investai::storage::DbConnection::Sqlite(sqlite) => {
+            let lines = diesel::sql_query(format!("EXPLAIN QUERY PLAN {page}")).load::<SqliteLine>(sqlite);
+            lines.expect("plan").into_iter().map(|l| l.detail).collect::<Vec<_>>()
+        }
+    };
+    lines.join("\n")
+}
+
 /// Writes one usage record with a binary `COPY ... FROM STDIN`, as the service does on PostgreSQL.
 fn copy_record(app: &TestApp, record: &str, facility: &str, award: &str) -> Result<usize, String> {
     use diesel::prelude::*;
@@ -823,6 +935,8 @@ mod four_eyes {
 }
 
 on_both_backends!(
+    an_awards_use_by_day_is_kept_with_each_batch,
+    a_page_of_an_awards_records_reads_one_index_without_sorting,
     the_database_keeps_usage_records_to_their_award_facility_and_entry,
     implausible_usage_is_refused_record_by_record,
     a_usage_batch_above_its_record_limit_is_refused,

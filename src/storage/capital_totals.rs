@@ -13,7 +13,7 @@ use diesel::sql_types::BigInt;
 use diesel::upsert::excluded;
 
 use super::schema::{capital_totals, commitments, notices, sources};
-use super::DbConnection;
+use super::{upsert, DbConnection};
 use crate::error::{AppError, AppResult};
 
 /// Sources looked up in one query.
@@ -144,20 +144,7 @@ fn add_to_total(conn: &mut DbConnection, key: TotalKey, amounts: Amounts) -> App
         capital_totals::called_cents.eq(capital_totals::called_cents + excluded(capital_totals::called_cents)),
         capital_totals::paid_cents.eq(capital_totals::paid_cents + excluded(capital_totals::paid_cents)),
     );
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(capital_totals::table)
-            .values(&row)
-            .on_conflict(conflict)
-            .do_update()
-            .set(add)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(capital_totals::table)
-            .values(&row)
-            .on_conflict(conflict)
-            .do_update()
-            .set(add)
-            .execute(c)?,
-    };
+    upsert!(conn, capital_totals::table, &row, on conflict, set add);
     Ok(())
 }
 

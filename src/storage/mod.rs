@@ -385,6 +385,22 @@ macro_rules! batch_insert {
 }
 pub(crate) use batch_insert;
 
+/// `INSERT ... ON CONFLICT (key) DO UPDATE SET ...` of one row: diesel offers it per backend
+/// only, so dispatch on the connection. Evaluates to the rows written.
+macro_rules! upsert {
+    ($conn:expr, $table:expr, $row:expr, on $key:expr, set $update:expr) => {
+        match $conn {
+            $crate::storage::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($row).on_conflict($key).do_update().set($update).execute(c)?
+            }
+            $crate::storage::DbConnection::Postgresql(c) => {
+                diesel::insert_into($table).values($row).on_conflict($key).do_update().set($update).execute(c)?
+            }
+        }
+    };
+}
+pub(crate) use upsert;
+
 /// A condition that is always true and keeps the query out of the prepared-statement cache, so
 /// it is planned at each execution. For lookups in tables that grow fast: a plan cached while
 /// the table was small scans all of it (18 ms a usage batch at 18,000 records instead of 1; 6 ms

@@ -526,6 +526,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    award_day_usage (award_id, day) {
+        award_id -> Text,
+        day -> BigInt,
+        milli_hours -> BigInt,
+        subsidy_cents -> BigInt,
+    }
+}
+
+diesel::table! {
     facility_quarter_usage (facility_id, quarter_key) {
         facility_id -> Text,
         quarter_key -> Integer,
@@ -666,6 +675,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     award_capacity,
     usage_records,
     facility_quarter_usage,
+    award_day_usage,
     account_days,
     slurm_accounts,
     usage_imports,

@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 
 use super::awards::AwardRow;
 use super::ledger::{post_entry, standard_account, NewEntry};
-use super::schema::{facility_quarter_usage, grant_awards, usage_records};
+use super::schema::{award_day_usage, facility_quarter_usage, grant_awards, usage_records};
 use super::structure::get_facility;
-use super::{new_id, now_micros, DbConnection};
+use super::{new_id, now_micros, upsert, DbConnection};
 use crate::domain::burn_down::DailyUse;
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_DUE, COMPUTE_SUBSIDIES, GRANT_COMMITMENTS_PAYABLE};
 use crate::domain::hours::{GpuHours, Quarter};
@@ -245,6 +245,7 @@ pub fn ingest_with_outcomes(
     }
     insert_records(conn, facility_id, records, &plan.outcomes, &entries)?;
     add_quarter_usage(conn, facility_id, records, &plan.outcomes)?;
+    add_day_usage(conn, records, &plan.outcomes)?;
     Ok((report(records, &plan.outcomes, awards), plan.outcomes))
 }
 
@@ -340,20 +341,41 @@ fn add_quarter_usage(
         );
         let add = facility_quarter_usage::milli_hours.eq(facility_quarter_usage::milli_hours + milli);
         let key = (facility_quarter_usage::facility_id, facility_quarter_usage::quarter_key);
-        match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(facility_quarter_usage::table)
-                .values(row)
-                .on_conflict(key)
-                .do_update()
-                .set(add)
-                .execute(c)?,
-            DbConnection::Postgresql(c) => diesel::insert_into(facility_quarter_usage::table)
-                .values(row)
-                .on_conflict(key)
-                .do_update()
-                .set(add)
-                .execute(c)?,
-        };
+        upsert!(conn, facility_quarter_usage::table, row, on key, set add);
+    }
+    Ok(())
+}
+
+/// The day of a record's period end: days since 1970-01-01 UTC, as the migration that made
+/// `award_day_usage` counted the records stored before it (SQL's integer division, like Rust's,
+/// truncates toward zero).
+fn day_of(period_end: NaiveDateTime) -> i64 {
+    to_micros(period_end) / MICROS_PER_DAY
+}
+
+/// Adds the batch's accepted hours and aid to each award's use on the day its records end.
+fn add_day_usage(conn: &mut DbConnection, records: &[UsageRecord], outcomes: &[RecordOutcome]) -> AppResult<()> {
+    let mut by_day: HashMap<(&str, i64), (i64, i64)> = HashMap::new();
+    for (record, outcome) in records.iter().zip(outcomes) {
+        if let RecordOutcome::Accepted { subsidy } = outcome {
+            let sums = by_day.entry((record.award_id.as_str(), day_of(record.period_end))).or_default();
+            sums.0 += record.gpu_hours.milli();
+            sums.1 += subsidy.get();
+        }
+    }
+    for ((award_id, day), (milli, cents)) in by_day {
+        let row = (
+            award_day_usage::award_id.eq(award_id),
+            award_day_usage::day.eq(day),
+            award_day_usage::milli_hours.eq(milli),
+            award_day_usage::subsidy_cents.eq(cents),
+        );
+        let add = (
+            award_day_usage::milli_hours.eq(award_day_usage::milli_hours + milli),
+            award_day_usage::subsidy_cents.eq(award_day_usage::subsidy_cents + cents),
+        );
+        let key = (award_day_usage::award_id, award_day_usage::day);
+        upsert!(conn, award_day_usage::table, row, on key, set add);
     }
     Ok(())
 }
@@ -491,19 +513,13 @@ pub fn award_records(
 /// Microseconds in a day: a record's day is its period end divided by this (UTC).
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-/// An award's use summed by the day its records' periods end, in date order. One row per day
-/// of use, so the read is bounded by the award's period, not by how many records it has.
+/// An award's use summed by the day its records' periods end, in date order, from the sums each
+/// batch keeps: one row per day of use, however many records the award has.
 pub fn award_daily_use(conn: &mut DbConnection, award_id: &str) -> AppResult<Vec<DailyUse>> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::BigInt;
-    let day = format!("period_end_us / {MICROS_PER_DAY}");
-    let rows: Vec<(i64, i64, i64)> = usage_records::table
-        .filter(usage_records::award_id.eq(award_id))
-        .group_by(sql::<BigInt>(&day))
-        .select(sql::<(BigInt, BigInt, BigInt)>(&format!(
-            "{day}, CAST(SUM(milli_hours) AS BIGINT), CAST(SUM(subsidy_cents) AS BIGINT)"
-        )))
-        .order(sql::<BigInt>(&day))
+    let rows: Vec<(i64, i64, i64)> = award_day_usage::table
+        .filter(award_day_usage::award_id.eq(award_id))
+        .order(award_day_usage::day.asc())
+        .select((award_day_usage::day, award_day_usage::milli_hours, award_day_usage::subsidy_cents))
         .load(conn)?;
     rows.into_iter()
         .map(|(day, milli, cents)| {

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::schema::{grant_awards, slurm_accounts, usage_imports};
 use super::usage::{from_micros, ingest_with_outcomes, metered_facility, to_micros, AwardUsage};
-use super::{new_id, now_micros, DbConnection};
+use super::{new_id, now_micros, upsert, DbConnection};
 use crate::domain::hours::GpuHours;
 use crate::domain::time::utc;
 use crate::domain::usage::UsageRecord;
@@ -190,20 +190,7 @@ pub fn set_slurm_account(
         slurm_accounts::set_at_us.eq(to_micros(at)),
     );
     let key = (slurm_accounts::facility_id, slurm_accounts::account);
-    match conn {
-        DbConnection::Sqlite(c) => diesel::insert_into(slurm_accounts::table)
-            .values(row)
-            .on_conflict(key)
-            .do_update()
-            .set(change)
-            .execute(c)?,
-        DbConnection::Postgresql(c) => diesel::insert_into(slurm_accounts::table)
-            .values(row)
-            .on_conflict(key)
-            .do_update()
-            .set(change)
-            .execute(c)?,
-    };
+    upsert!(conn, slurm_accounts::table, row, on key, set change);
     Ok(SlurmAccount { account, award_id: award_id.to_string(), set_by: actor.to_string(), set_at: at })
 }
 
