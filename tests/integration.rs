@@ -25,6 +25,7 @@ mod public_figures;
 mod replica;
 mod requests;
 mod revocation;
+mod schema;
 mod security;
 mod sign_in;
 mod simulation;
