@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What an award's two growing reads cost on PostgreSQL (docs/scaling.md, "Reads that stay flat"):
-# a page of 100 of its records after a record id, and its use by day, each as the service reads
-# it now and as it read it before migration 2026-12-05-000002 (the award's records summed; an index
-# of award_id alone, then a sort). ROWS records (default 2,000,000) over AWARDS awards (default
+# What the growing reads of usage cost on PostgreSQL (docs/scaling.md, "Reads that stay flat"): a
+# page of 100 of an award's records after a record id, its use by day, and its facility's
+# statement for a quarter, each as the service reads it now and as it read it before migrations
+# 2026-12-05-000002 (the award's records summed; an index of award_id alone, then a sort) and
+# 2026-12-06-000001 (the facility's records summed by award). ROWS records (default 2,000,000) over AWARDS awards (default
 # 10) of one facility, one a second over a year of days, go into a freshly migrated database with
 # triggers off (the rows name no stored award; only the reads are timed). Prints the median of
 # five `EXPLAIN ANALYZE` execution times of each read.
@@ -23,6 +24,9 @@ sql -c "SET session_replication_role = replica;
   INSERT INTO award_day_usage SELECT award_id, period_end_us / 86400000000, SUM(milli_hours), SUM(subsidy_cents)
   FROM usage_records GROUP BY award_id, period_end_us / 86400000000;
   ANALYZE usage_records; ANALYZE award_day_usage;"
+# The quarter sums are filled as their migration fills them.
+sed -n '/^INSERT INTO award_quarter_usage/,$p' migrations/postgres/2026-12-06-000001_award_quarter_usage/up.sql |
+  sql -c "SET session_replication_role = replica;" -f - -c "ANALYZE award_quarter_usage;"
 # The median execution time of five runs of a read, in milliseconds.
 median_ms() {
   for _ in 1 2 3 4 5; do
@@ -34,9 +38,17 @@ page="SELECT * FROM usage_records WHERE award_id = 'award-3' AND record_id > 're
 by_records="SELECT period_end_us / 86400000000, SUM(milli_hours), SUM(subsidy_cents) FROM usage_records
   WHERE award_id = 'award-3' GROUP BY 1 ORDER BY 1"
 by_days="SELECT day, milli_hours, subsidy_cents FROM award_day_usage WHERE award_id = 'award-3' ORDER BY day"
+# 2026-Q2: quarter key 2026 * 4 + 1.
+statement_by_records="SELECT award_id, COUNT(*), SUM(milli_hours), SUM(subsidy_cents) FROM usage_records
+  WHERE facility_id = 'facility' AND period_start_us >= 1775001600000000 AND period_start_us < 1782864000000000
+  GROUP BY award_id"
+statement_kept="SELECT award_id, records, milli_hours, subsidy_cents FROM award_quarter_usage
+  WHERE facility_id = 'facility' AND quarter_key = 8105 ORDER BY award_id"
 echo "$rows records over $awards awards, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo "page of 100, index (award_id, record_id): $(median_ms "$page") ms"
 echo "use by day, from award_day_usage: $(median_ms "$by_days") ms"
+echo "facility statement for a quarter, from award_quarter_usage: $(median_ms "$statement_kept") ms"
+echo "facility statement for a quarter, the facility's records summed (before): $(median_ms "$statement_by_records") ms"
 sql -c "DROP INDEX usage_records_award_record; CREATE INDEX usage_records_award ON usage_records (award_id);
   ANALYZE usage_records;"
 echo "page of 100, index (award_id) and a sort (before): $(median_ms "$page") ms"

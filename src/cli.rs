@@ -15,7 +15,7 @@ use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 use crate::seed;
 use crate::startup::{self, open_database};
-use crate::storage::{self, capital_totals, ledger, read_tx, write_tx, DbTarget};
+use crate::storage::{self, capital_totals, ledger, read_tx, usage_sums, write_tx, DbTarget};
 
 /// The InvestAI demo data, built into the binary so `serve --demo` works from anywhere.
 pub const DEMO_FIXTURE: &str = include_str!("../fixtures/investai.json");
@@ -61,8 +61,9 @@ enum Command {
         #[arg(long, default_value = "1h")]
         ttl: String,
     },
-    /// Re-check every journal entry's balance and the hash chain, and every capital total against
-    /// the commitments and notices it sums; non-zero exit on a fault.
+    /// Re-check every journal entry's balance and the hash chain, every capital total against the
+    /// commitments and notices it sums, and every usage sum against the usage records it sums;
+    /// non-zero exit on a fault.
     /// With `--checkpoint`, also prove that the journal extends a checkpoint kept elsewhere.
     Verify {
         /// A signed checkpoint (C2SP signed note) kept outside the database.
@@ -408,39 +409,60 @@ fn existing_database(settings: &Settings) -> AppResult<storage::DbPool> {
     storage::build_pool(&target, 1)
 }
 
+/// `verify`: the hash chain, then every kept total against the rows it sums. Exit 1 on a fault,
+/// 2 when it could not be checked.
 fn verify(settings: &Settings) -> ExitCode {
     let outcome = (|| -> AppResult<_> {
         let mut conn = existing_database(settings)?.get()?;
-        read_tx(&mut conn, |c| Ok((ledger::verify_chain(c)?, capital_totals::disagreements(c)?)))
+        read_tx(&mut conn, |c| {
+            Ok((ledger::verify_chain(c)?, capital_totals::disagreements(c)?, usage_sums::disagreements(c)?))
+        })
     })();
-    match outcome {
-        Ok((report, disagreements)) if report.ok && disagreements.is_empty() => {
-            println!("ledger verified: {} entries, chain head {}", report.entries_checked, report.head_hash);
-            println!("capital totals verified: each equals the sum of its commitments and notices");
-            ExitCode::SUCCESS
-        }
-        Ok((report, _)) if !report.ok => {
-            eprintln!(
-                "LEDGER VERIFICATION FAILED after {} good entries: {}",
-                report.entries_checked,
-                report.first_fault.unwrap_or_default()
-            );
-            ExitCode::from(1)
-        }
-        Ok((_, disagreements)) => {
-            for ((fund, tranche, kind, programme), kept, recounted) in &disagreements {
-                eprintln!(
-                    "CAPITAL TOTAL DISAGREES: fund {fund}, tranche {tranche}, {kind}/{programme}: kept \
-                     {}/{}/{} committed/called/paid cents, the commitments and notices sum to {}/{}/{}",
-                    kept.committed, kept.called, kept.paid, recounted.committed, recounted.called, recounted.paid
-                );
-            }
-            ExitCode::from(1)
-        }
+    let (report, capital, usage) = match outcome {
+        Ok(found) => found,
         Err(error) => {
             eprintln!("investai: {error}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
+    };
+    if !report.ok {
+        eprintln!(
+            "LEDGER VERIFICATION FAILED after {} good entries: {}",
+            report.entries_checked,
+            report.first_fault.unwrap_or_default()
+        );
+        return ExitCode::from(1);
+    }
+    println!("ledger verified: {} entries, chain head {}", report.entries_checked, report.head_hash);
+    for ((fund, tranche, kind, programme), kept, recounted) in &capital {
+        eprintln!(
+            "CAPITAL TOTAL DISAGREES: fund {fund}, tranche {tranche}, {kind}/{programme}: kept \
+             {}/{}/{} committed/called/paid cents, the commitments and notices sum to {}/{}/{}",
+            kept.committed, kept.called, kept.paid, recounted.committed, recounted.called, recounted.paid
+        );
+    }
+    if capital.is_empty() {
+        println!("capital totals verified: each equals the sum of its commitments and notices");
+    }
+    for ((table, key), kept, recounted) in &usage {
+        eprintln!(
+            "USAGE SUM DISAGREES: {table}, {key}: kept {}/{}/{} records/milli-GPU-hours/aid cents, the \
+             usage records sum to {}/{}/{}",
+            kept.records,
+            kept.milli_hours,
+            kept.subsidy_cents,
+            recounted.records,
+            recounted.milli_hours,
+            recounted.subsidy_cents
+        );
+    }
+    if usage.is_empty() {
+        println!("usage sums verified: each equals the sum of its usage records");
+    }
+    if capital.is_empty() && usage.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

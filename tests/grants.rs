@@ -767,6 +767,89 @@ async fn an_awards_use_by_day_is_kept_with_each_batch(app: TestApp) {
     assert!(kept.iter().all(|&(_, _, cents)| cents > 0), "{kept:?}");
 }
 
+/// A facility's quarterly statement reads each award's use in the quarter, kept with each batch
+/// (docs/scaling.md, "Reads that stay flat"); `investai verify` sums the records again and names
+/// every kept sum that a record written past the service leaves behind.
+async fn a_facilitys_statement_is_kept_with_each_batch_and_verified(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let mut body = application(&g, "RCS-Q", "10000");
+    body["end_date"] = json!("2026-06-30");
+    let id = reviewed(&app, &call, "sme-quarters", &body, 1).await;
+    let award_id = award(&app, &id, json!({})).await.body["id"].as_str().expect("award id").to_string();
+    // The second record starts in Q1 and ends in Q2: it counts in Q1, as capacity counts it.
+    let across = json!({"record_id": "q-2", "award_id": award_id, "gpu_hours": "2",
+        "period_start": "2026-03-31T23:00:00Z", "period_end": "2026-04-01T01:00:00Z"});
+    let mut may = usage("q-3", &award_id, "3.5", 5);
+    for field in ["period_start", "period_end"] {
+        may[field] = json!(may[field].as_str().expect("time").replace("2026-02", "2026-05"));
+    }
+    let mut outside = usage("q-out", &award_id, "1", 5);
+    outside["period_start"] = json!("2026-07-01T08:00:00Z");
+    outside["period_end"] = json!("2026-07-01T09:00:00Z");
+    let batch = json!({"records": [usage("q-1", &award_id, "10", 2), across, may, outside]});
+    let reply = app.post("/api/v1/usage", &app.token(Role::Facility, &g.facility), &batch).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!((reply.body["accepted"].as_i64(), reply.body["refused"].as_i64()), (Some(3), Some(1)), "{}", reply.text);
+    let records = app.get(&format!("/api/v1/awards/{award_id}/usage?limit=200"), &app.staff()).await;
+    let aid = |ids: &[&str]| -> i64 {
+        let items = records.body["items"].as_array().expect("items");
+        let of = |r: &&Value| ids.contains(&r["record_id"].as_str().unwrap_or_default());
+        items.iter().filter(of).map(|r| cents(&r["subsidy"])).sum()
+    };
+    let operator = app.token(Role::Facility, &g.facility);
+    let path = |quarter: &str| format!("/api/v1/facilities/{}/statements/{quarter}", g.facility);
+    let expect_lines = |reply: &Reply, records: i64, hours: &str, subsidy: i64| {
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let line = &reply.body["lines"][0];
+        assert_eq!((line["award_id"].as_str(), line["records"].as_i64()), (Some(award_id.as_str()), Some(records)));
+        assert_eq!((line["gpu_hours"].as_str(), cents(&line["subsidy"])), (Some(hours), subsidy), "{}", reply.text);
+        assert_eq!(cents(&reply.body["payable"]), subsidy, "{}", reply.text);
+    };
+    let (q1, q2) = (aid(&["q-1", "q-2"]), aid(&["q-3"]));
+    assert!(q1 > 0 && q2 > 0, "{}", records.text);
+    expect_lines(&app.get(&path("2026-Q1"), &operator).await, 2, "12.000", q1);
+    expect_lines(&app.get(&path("2026-Q2"), &operator).await, 1, "3.500", q2);
+    let verify = || investai(&app.database_url).arg("verify").output().expect("run verify");
+    let good = verify();
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(String::from_utf8_lossy(&good.stdout).contains("usage sums verified"));
+
+    // The migration's fill, run again on an emptied table, finds the same sums.
+    app.refill_as_migrated("2026-12-06-000001_award_quarter_usage", "award_quarter_usage");
+    let again = verify();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    expect_lines(&app.get(&path("2026-Q1"), &operator).await, 2, "12.000", q1);
+
+    // A record written past the service: in the records, in none of the sums.
+    let started = chrono::NaiveDate::from_ymd_opt(2026, 2, 10).and_then(|d| d.and_hms_opt(8, 0, 0)).expect("time");
+    let started = started.and_utc().timestamp_micros();
+    app.sql(&format!(
+        "INSERT INTO usage_records (facility_id, record_id, award_id, milli_hours, period_start_us, period_end_us, \
+         subsidy_cents, entry_id, received_at_us) VALUES ('{}', 'past-service', '{award_id}', 1000, {started}, {}, 140, \
+         NULL, 0)",
+        g.facility,
+        started + 3_600_000_000
+    ))
+    .expect("a record naming stored rows");
+    let bad = verify();
+    assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    for kept in [
+        format!("facility_quarter_usage, facility {}, 2026-Q1: kept 0/12000/0", g.facility),
+        format!(
+            "award_quarter_usage, facility {}, 2026-Q1, award {award_id}: kept 2/12000/{q1} records/milli-GPU-hours/aid \
+             cents, the usage records sum to 3/13000/{}",
+            g.facility,
+            q1 + 140
+        ),
+        format!("award_day_usage, award {award_id}, 2026-02-10: kept 0/0/0 records/milli-GPU-hours/aid cents, the usage records sum to 0/1000/140"),
+    ] {
+        assert!(stderr.contains(&kept), "{kept}\n{stderr}");
+    }
+    assert_eq!(stderr.matches("USAGE SUM DISAGREES").count(), 3, "{stderr}");
+}
+
 /// A page of an award's records after a record id reads one index in record-id order: its cost
 /// is the page's, not the award's (docs/scaling.md, "Reads that stay flat").
 async fn a_page_of_an_awards_records_reads_one_index_without_sorting(app: TestApp) {
@@ -936,6 +1019,7 @@ mod four_eyes {
 
 on_both_backends!(
     an_awards_use_by_day_is_kept_with_each_batch,
+    a_facilitys_statement_is_kept_with_each_batch_and_verified,
     a_page_of_an_awards_records_reads_one_index_without_sorting,
     the_database_keeps_usage_records_to_their_award_facility_and_entry,
     implausible_usage_is_refused_record_by_record,

@@ -209,12 +209,5 @@ pub fn disagreements(conn: &mut DbConnection) -> AppResult<Vec<(TotalKey, Amount
     let fund_ids: Vec<String> = super::schema::funds::table.select(super::schema::funds::id).load(conn)?;
     let kept = totals(conn, &fund_ids)?;
     let recounted = recount(conn, &fund_ids)?;
-    let keys: BTreeSet<&TotalKey> = kept.keys().chain(recounted.keys()).collect();
-    Ok(keys
-        .into_iter()
-        .filter_map(|key| {
-            let (a, b) = (kept.get(key).copied().unwrap_or_default(), recounted.get(key).copied().unwrap_or_default());
-            (a != b).then(|| (key.clone(), a, b))
-        })
-        .collect())
+    Ok(super::differences(&kept, &recounted))
 }

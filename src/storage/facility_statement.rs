@@ -1,17 +1,15 @@
 //! A facility's quarterly statement: usage counted in the quarter its period starts (as the
 //! capacity figures count it) and the subsidy payable, award by award, summed from the very
-//! cents each usage record posted.
+//! cents each usage record posted, read from the sums each usage batch keeps (one row per award
+//! with usage in the quarter, however many records the facility has).
 
 use chrono::NaiveDate;
-use diesel::dsl::sql;
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::awards::award_row;
-use super::schema::usage_records;
 use super::structure::get_facility;
+use super::usage_sums::award_quarter_sums;
 use super::DbConnection;
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::money::Cents;
@@ -50,10 +48,6 @@ pub struct FacilityStatement {
     pub lines: Vec<FacilityStatementLine>,
 }
 
-fn start_micros(day: NaiveDate) -> i64 {
-    day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_micros()
-}
-
 /// The statement of `facility_id` for `quarter`.
 pub fn facility_statement(
     conn: &mut DbConnection,
@@ -61,29 +55,18 @@ pub fn facility_statement(
     quarter: Quarter,
 ) -> AppResult<FacilityStatement> {
     let facility = get_facility(conn, facility_id)?;
-    let sums: Vec<(String, i64, i64, i64)> = usage_records::table
-        .filter(usage_records::facility_id.eq(facility_id))
-        .filter(usage_records::period_start_us.ge(start_micros(quarter.first_day())))
-        .filter(usage_records::period_start_us.lt(start_micros(quarter.next().first_day())))
-        .group_by(usage_records::award_id)
-        .select((
-            usage_records::award_id,
-            sql::<BigInt>("CAST(COUNT(*) AS BIGINT)"),
-            sql::<BigInt>("CAST(SUM(milli_hours) AS BIGINT)"),
-            sql::<BigInt>("CAST(SUM(subsidy_cents) AS BIGINT)"),
-        ))
-        .load(conn)?;
+    let sums = award_quarter_sums(conn, facility_id, quarter)?;
     let mut lines = Vec::with_capacity(sums.len());
-    for (award_id, records, milli, subsidy) in sums {
+    for (award_id, sum) in sums {
         let award = award_row(conn, &award_id)?;
         lines.push(FacilityStatementLine {
             award_id,
             sme_id: award.sme_id,
             legal_name: award.legal_name,
             call_id: award.call_id,
-            records,
-            gpu_hours: GpuHours::from_milli(milli),
-            subsidy: Cents::new(subsidy),
+            records: sum.records,
+            gpu_hours: GpuHours::from_milli(sum.milli_hours),
+            subsidy: Cents::new(sum.subsidy_cents),
         });
     }
     lines.sort_by(|a, b| (&a.legal_name, &a.award_id).cmp(&(&b.legal_name, &b.award_id)));

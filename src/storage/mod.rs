@@ -32,6 +32,7 @@ pub mod structure;
 pub mod transparency;
 pub mod usage;
 pub mod usage_import;
+pub mod usage_sums;
 pub mod users;
 pub mod version;
 pub mod waterfall;
@@ -400,6 +401,21 @@ macro_rules! upsert {
     };
 }
 pub(crate) use upsert;
+
+/// Every key whose kept value differs from the value counted again from the rows it sums, as
+/// (key, kept, recounted); a missing value and the default (zero) are the same.
+pub fn differences<K: Ord + Clone, V: Copy + Default + PartialEq>(
+    kept: &std::collections::BTreeMap<K, V>,
+    recounted: &std::collections::BTreeMap<K, V>,
+) -> Vec<(K, V, V)> {
+    let keys: std::collections::BTreeSet<&K> = kept.keys().chain(recounted.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (a, b) = (kept.get(key).copied().unwrap_or_default(), recounted.get(key).copied().unwrap_or_default());
+            (a != b).then(|| (key.clone(), a, b))
+        })
+        .collect()
+}
 
 /// A condition that is always true and keeps the query out of the prepared-statement cache, so
 /// it is planned at each execution. For lookups in tables that grow fast: a plan cached while

@@ -535,6 +535,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    award_quarter_usage (facility_id, quarter_key, award_id) {
+        facility_id -> Text,
+        quarter_key -> Integer,
+        award_id -> Text,
+        records -> BigInt,
+        milli_hours -> BigInt,
+        subsidy_cents -> BigInt,
+    }
+}
+
+diesel::table! {
     facility_quarter_usage (facility_id, quarter_key) {
         facility_id -> Text,
         quarter_key -> Integer,
@@ -676,6 +687,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     usage_records,
     facility_quarter_usage,
     award_day_usage,
+    award_quarter_usage,
     account_days,
     slurm_accounts,
     usage_imports,

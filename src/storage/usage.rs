@@ -13,12 +13,12 @@ use utoipa::ToSchema;
 
 use super::awards::AwardRow;
 use super::ledger::{post_entry, standard_account, NewEntry};
-use super::schema::{award_day_usage, facility_quarter_usage, grant_awards, usage_records};
+use super::schema::{grant_awards, usage_records};
 use super::structure::get_facility;
-use super::{new_id, now_micros, upsert, DbConnection};
-use crate::domain::burn_down::DailyUse;
+use super::usage_sums;
+use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_DUE, COMPUTE_SUBSIDIES, GRANT_COMMITMENTS_PAYABLE};
-use crate::domain::hours::{GpuHours, Quarter};
+use crate::domain::hours::GpuHours;
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::usage::{
@@ -244,8 +244,7 @@ pub fn ingest_with_outcomes(
         entries.insert(debit.award_id.clone(), entry_id);
     }
     insert_records(conn, facility_id, records, &plan.outcomes, &entries)?;
-    add_quarter_usage(conn, facility_id, records, &plan.outcomes)?;
-    add_day_usage(conn, records, &plan.outcomes)?;
+    usage_sums::add_batch(conn, facility_id, records, &plan.outcomes)?;
     Ok((report(records, &plan.outcomes, awards), plan.outcomes))
 }
 
@@ -316,66 +315,6 @@ fn insert_records(
                 diesel::insert_into(usage_records::table).values(chunk).execute(sqlite)?;
             }
         }
-    }
-    Ok(())
-}
-
-/// Adds the batch's accepted hours to the facility's usage by quarter of the period start.
-fn add_quarter_usage(
-    conn: &mut DbConnection,
-    facility_id: &str,
-    records: &[UsageRecord],
-    outcomes: &[RecordOutcome],
-) -> AppResult<()> {
-    let mut by_quarter: HashMap<i32, i64> = HashMap::new();
-    for (record, outcome) in records.iter().zip(outcomes) {
-        if matches!(outcome, RecordOutcome::Accepted { .. }) {
-            *by_quarter.entry(Quarter::of(record.period_start.date()).key()).or_default() += record.gpu_hours.milli();
-        }
-    }
-    for (quarter, milli) in by_quarter {
-        let row = (
-            facility_quarter_usage::facility_id.eq(facility_id),
-            facility_quarter_usage::quarter_key.eq(quarter),
-            facility_quarter_usage::milli_hours.eq(milli),
-        );
-        let add = facility_quarter_usage::milli_hours.eq(facility_quarter_usage::milli_hours + milli);
-        let key = (facility_quarter_usage::facility_id, facility_quarter_usage::quarter_key);
-        upsert!(conn, facility_quarter_usage::table, row, on key, set add);
-    }
-    Ok(())
-}
-
-/// The day of a record's period end: days since 1970-01-01 UTC, as the migration that made
-/// `award_day_usage` counted the records stored before it (SQL's integer division, like Rust's,
-/// truncates toward zero).
-fn day_of(period_end: NaiveDateTime) -> i64 {
-    to_micros(period_end) / MICROS_PER_DAY
-}
-
-/// Adds the batch's accepted hours and aid to each award's use on the day its records end.
-fn add_day_usage(conn: &mut DbConnection, records: &[UsageRecord], outcomes: &[RecordOutcome]) -> AppResult<()> {
-    let mut by_day: HashMap<(&str, i64), (i64, i64)> = HashMap::new();
-    for (record, outcome) in records.iter().zip(outcomes) {
-        if let RecordOutcome::Accepted { subsidy } = outcome {
-            let sums = by_day.entry((record.award_id.as_str(), day_of(record.period_end))).or_default();
-            sums.0 += record.gpu_hours.milli();
-            sums.1 += subsidy.get();
-        }
-    }
-    for ((award_id, day), (milli, cents)) in by_day {
-        let row = (
-            award_day_usage::award_id.eq(award_id),
-            award_day_usage::day.eq(day),
-            award_day_usage::milli_hours.eq(milli),
-            award_day_usage::subsidy_cents.eq(cents),
-        );
-        let add = (
-            award_day_usage::milli_hours.eq(award_day_usage::milli_hours + milli),
-            award_day_usage::subsidy_cents.eq(award_day_usage::subsidy_cents + cents),
-        );
-        let key = (award_day_usage::award_id, award_day_usage::day);
-        upsert!(conn, award_day_usage::table, row, on key, set add);
     }
     Ok(())
 }
@@ -508,25 +447,4 @@ pub fn award_records(
         .into_iter()
         .map(UsageRow::view)
         .collect())
-}
-
-/// Microseconds in a day: a record's day is its period end divided by this (UTC).
-const MICROS_PER_DAY: i64 = 86_400_000_000;
-
-/// An award's use summed by the day its records' periods end, in date order, from the sums each
-/// batch keeps: one row per day of use, however many records the award has.
-pub fn award_daily_use(conn: &mut DbConnection, award_id: &str) -> AppResult<Vec<DailyUse>> {
-    let rows: Vec<(i64, i64, i64)> = award_day_usage::table
-        .filter(award_day_usage::award_id.eq(award_id))
-        .order(award_day_usage::day.asc())
-        .select((award_day_usage::day, award_day_usage::milli_hours, award_day_usage::subsidy_cents))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(day, milli, cents)| {
-            let date = chrono::DateTime::from_timestamp(day.saturating_mul(86_400), 0)
-                .ok_or_else(|| AppError::Internal(format!("usage day {day} out of range")))?
-                .date_naive();
-            Ok(DailyUse { date, hours: GpuHours::from_milli(milli), subsidy: Cents::new(cents) })
-        })
-        .collect()
 }

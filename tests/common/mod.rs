@@ -321,6 +321,19 @@ impl TestApp {
         let conn: &mut DbConnection = &mut conn;
         conn.batch_execute(statements).map_err(|e| e.to_string())
     }
+
+    /// Empties `table` and fills it again with the fill of this backend's `migration` (its SQL
+    /// from `INSERT INTO table` to the end), as the migration filled it from the stored rows.
+    pub fn refill_as_migrated(&self, migration: &str, table: &str) {
+        let backend = match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        };
+        let path = format!("{}/migrations/{backend}/{migration}/up.sql", env!("CARGO_MANIFEST_DIR"));
+        let sql = std::fs::read_to_string(&path).expect("migration");
+        let fill = &sql[sql.find(&format!("INSERT INTO {table}")).expect("the migration fills the table")..];
+        self.sql(&format!("DELETE FROM {table}; {fill}")).expect("fill again");
+    }
 }
 
 impl TestApp {

@@ -88,7 +88,7 @@ fn burn_down_table(points: &[BurnDownPoint]) -> Table {
 /// The award's burn-down as a chart (when there is use to draw) and a table of every day.
 pub async fn burn_down_sections(state: &AppState, award: &Award) -> PageResult<Vec<Section>> {
     let award_id = award.id.clone();
-    let days = state.db(move |conn| crate::storage::usage::award_daily_use(conn, &award_id)).await?;
+    let days = state.db(move |conn| crate::storage::usage_sums::award_daily_use(conn, &award_id)).await?;
     let points = burn_down(award.awarded_gpu_hours, award.aid_value, &days)
         .map_err(|e| crate::error::AppError::Internal(format!("award {} burn-down: {e}", award.id)))?;
     let mut sections = Vec::new();

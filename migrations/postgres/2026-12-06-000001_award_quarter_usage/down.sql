@@ -1,0 +1,1 @@
+DROP TABLE award_quarter_usage;
