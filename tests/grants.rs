@@ -815,13 +815,17 @@ async fn a_facilitys_statement_is_kept_with_each_batch_and_verified(app: TestApp
     assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
     assert!(String::from_utf8_lossy(&good.stdout).contains("usage sums verified"));
 
-    // The migration's fill, run again on an emptied table, finds the same sums.
+    // The migrations' fills, run again on emptied tables, find the same sums.
     app.refill_as_migrated("2026-12-06-000001_award_quarter_usage", "award_quarter_usage");
+    app.refill_as_migrated("2026-12-06-000002_entry_usage", "entry_usage");
     let again = verify();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     expect_lines(&app.get(&path("2026-Q1"), &operator).await, 2, "12.000", q1);
 
-    // A record written past the service: in the records, in none of the sums.
+    // A record written past the service: in the records, in none of the sums; and an entry's
+    // hours changed in its sum alone.
+    let entry = reply.body["awards"][0]["entry_id"].as_str().expect("entry id");
+    app.sql("UPDATE entry_usage SET milli_hours = milli_hours + 1").expect("an entry's hours changed");
     let started = chrono::NaiveDate::from_ymd_opt(2026, 2, 10).and_then(|d| d.and_hms_opt(8, 0, 0)).expect("time");
     let started = started.and_utc().timestamp_micros();
     app.sql(&format!(
@@ -843,11 +847,20 @@ async fn a_facilitys_statement_is_kept_with_each_batch_and_verified(app: TestApp
             g.facility,
             q1 + 140
         ),
-        format!("award_day_usage, award {award_id}, 2026-02-10: kept 0/0/0 records/milli-GPU-hours/aid cents, the usage records sum to 0/1000/140"),
+        format!(
+            "award_day_usage, award {award_id}, 2026-02-10: kept 0/0/0 records/milli-GPU-hours/aid cents, the usage \
+             records sum to 0/1000/140"
+        ),
+        format!(
+            "entry_usage, entry {entry}, award {award_id}: kept 3/15501/{} records/milli-GPU-hours/aid cents, the usage \
+             records sum to 3/15500/{}",
+            q1 + q2,
+            q1 + q2
+        ),
     ] {
         assert!(stderr.contains(&kept), "{kept}\n{stderr}");
     }
-    assert_eq!(stderr.matches("USAGE SUM DISAGREES").count(), 3, "{stderr}");
+    assert_eq!(stderr.matches("USAGE SUM DISAGREES").count(), 4, "{stderr}");
 }
 
 /// A page of an award's records after a record id reads one index in record-id order: its cost

@@ -1,19 +1,19 @@
 //! Where each compute-grant euro came from: the pool's flows read from the journal in sequence
 //! order and replayed through `domain::attribution` (docs/grants.md, "Where the pool's money
-//! came from"). Nothing is stored: the attribution is a function of the journal, so anyone
+//! came from"). Nothing is stored: the attribution is a function of the journal (each usage
+//! entry's hours, which its memo also states, read from the usage kept per entry), so anyone
 //! holding a journal export can recompute it.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::funds::get_fund;
-use super::schema::{grant_awards, journal_entries, ledger_accounts, postings, sources, usage_records};
+use super::schema::{grant_awards, journal_entries, ledger_accounts, postings, sources};
+use super::usage_sums::UsageByEntry;
 use super::DbConnection;
 use crate::domain::attribution::{Attribution, AwardShare, PoolFlow, PoolShare, UNATTRIBUTED};
 use crate::domain::chart::{CASH, COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
@@ -150,31 +150,6 @@ fn pool_postings(conn: &mut DbConnection, fund_id: &str, head: i64) -> AppResult
         .load(conn)?)
 }
 
-/// Per usage entry, per award: (subsidy cents, thousandths of hours).
-type UsageByEntry = HashMap<String, BTreeMap<String, (i64, i64)>>;
-
-fn usage_by_entry(conn: &mut DbConnection, fund_id: &str) -> AppResult<UsageByEntry> {
-    // Summed in the database: one row per batch and award, not one per record.
-    let rows: Vec<(Option<String>, String, i64, i64)> = usage_records::table
-        .inner_join(grant_awards::table.on(grant_awards::id.eq(usage_records::award_id)))
-        .filter(grant_awards::fund_id.eq(fund_id))
-        .filter(usage_records::entry_id.is_not_null())
-        .group_by((usage_records::entry_id, usage_records::award_id))
-        .select((
-            usage_records::entry_id,
-            usage_records::award_id,
-            sql::<BigInt>("CAST(SUM(usage_records.subsidy_cents) AS BIGINT)"),
-            sql::<BigInt>("CAST(SUM(usage_records.milli_hours) AS BIGINT)"),
-        ))
-        .load(conn)?;
-    let mut by_entry = UsageByEntry::new();
-    for (entry_id, award_id, subsidy, milli) in rows {
-        let Some(entry_id) = entry_id else { continue };
-        by_entry.entry(entry_id).or_default().insert(award_id, (subsidy, milli));
-    }
-    Ok(by_entry)
-}
-
 /// What one entry did to the pool's accounts.
 #[derive(Default)]
 struct EntryEffect {
@@ -268,9 +243,9 @@ fn flows_of(
             }),
             "grant_usage" => {
                 let entry_id = entry_ids.get(&effect.sequence).ok_or_else(|| inconsistent(effect, "has no id"))?;
-                let by_award = usage.get(entry_id).ok_or_else(|| inconsistent(effect, "has no usage records"))?;
+                let by_award = usage.get(entry_id).ok_or_else(|| inconsistent(effect, "has no usage kept"))?;
                 if by_award.values().map(|(cents, _)| cents).sum::<i64>() != -effect.awards_net {
-                    return Err(inconsistent(effect, "disagrees with its usage records"));
+                    return Err(inconsistent(effect, "disagrees with the usage it posted"));
                 }
                 for (award, (cents, milli)) in by_award {
                     flows.push(PoolFlow::Usage {
@@ -413,7 +388,7 @@ pub fn grant_attribution(conn: &mut DbConnection, fund_id: &str, with_sources: b
     let (through_sequence, _) = super::ledger::chain_head(conn)?;
     let rows = pool_postings(conn, fund_id, through_sequence)?;
     let (effects, paid_in) = group_entries(rows);
-    let usage = usage_by_entry(conn, fund_id)?;
+    let usage = super::usage_sums::fund_entry_usage(conn, fund_id)?;
     let usage_sequences: Vec<i64> =
         effects.iter().filter(|e| e.event_type == "grant_usage").map(|e| e.sequence).collect();
     let entry_ids: HashMap<i64, String> = journal_entries::table

@@ -546,6 +546,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    entry_usage (entry_id, award_id) {
+        entry_id -> Text,
+        award_id -> Text,
+        records -> BigInt,
+        milli_hours -> BigInt,
+        subsidy_cents -> BigInt,
+    }
+}
+
+diesel::table! {
     facility_quarter_usage (facility_id, quarter_key) {
         facility_id -> Text,
         quarter_key -> Integer,
@@ -688,6 +698,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     facility_quarter_usage,
     award_day_usage,
     award_quarter_usage,
+    entry_usage,
     account_days,
     slurm_accounts,
     usage_imports,

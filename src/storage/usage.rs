@@ -244,7 +244,7 @@ pub fn ingest_with_outcomes(
         entries.insert(debit.award_id.clone(), entry_id);
     }
     insert_records(conn, facility_id, records, &plan.outcomes, &entries)?;
-    usage_sums::add_batch(conn, facility_id, records, &plan.outcomes)?;
+    usage_sums::add_batch(conn, facility_id, records, &plan.outcomes, &entries)?;
     Ok((report(records, &plan.outcomes, awards), plan.outcomes))
 }
 

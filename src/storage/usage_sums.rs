@@ -3,21 +3,23 @@
 //! - `facility_quarter_usage`: a facility's hours by quarter of the period start (capacity);
 //! - `award_quarter_usage`: each award's records, hours and aid by facility and quarter of the
 //!   period start (the facility's quarterly statement);
-//! - `award_day_usage`: each award's hours and aid by day of the period end (the burn-down).
+//! - `award_day_usage`: each award's hours and aid by day of the period end (the burn-down);
+//! - `entry_usage`: the records, hours and aid each usage entry posted, by award (the
+//!   compute-grant attribution).
 //!
-//! Each usage batch adds its accepted records to all three in its own transaction
+//! Each usage batch adds its accepted records to all four in its own transaction
 //! ([`add_batch`]). The records stay the evidence: [`disagreements`] sums them again and lists
 //! every kept sum that differs (`investai verify`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::schema::{award_day_usage, award_quarter_usage, facility_quarter_usage};
+use super::schema::{award_day_usage, award_quarter_usage, entry_usage, facility_quarter_usage};
 use super::usage::to_micros;
-use super::{upsert, DbConnection};
+use super::{batch_insert, upsert, DbConnection};
 use crate::domain::burn_down::DailyUse;
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::money::Cents;
@@ -28,10 +30,13 @@ use crate::error::{AppError, AppResult};
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// Records, milli-GPU-hours and aid cents; a kept sum without a count or aid holds zero there.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, QueryableByName)]
 pub struct UsageSum {
+    #[diesel(sql_type = BigInt)]
     pub records: i64,
+    #[diesel(sql_type = BigInt)]
     pub milli_hours: i64,
+    #[diesel(sql_type = BigInt)]
     pub subsidy_cents: i64,
 }
 
@@ -68,16 +73,19 @@ struct BatchSums<'a> {
     facility_quarters: BTreeMap<i32, UsageSum>,
     award_quarters: BTreeMap<(i32, &'a str), UsageSum>,
     award_days: BTreeMap<(&'a str, i64), UsageSum>,
+    entries: BTreeMap<(&'a str, &'a str), UsageSum>,
 }
 
-/// Adds a facility's batch, accepted records only, to the three kept sums. Call inside the
-/// transaction that stores the records. Keys are written in order, so two batches never take
-/// the same rows in opposite orders.
+/// Adds a facility's batch, accepted records only, to the kept sums; `entries` holds the entry
+/// each award's records posted in (none while they earn no cent). Call inside the transaction
+/// that stores the records. Keys are written in order, so two batches never take the same rows
+/// in opposite orders.
 pub(super) fn add_batch(
     conn: &mut DbConnection,
     facility_id: &str,
     records: &[UsageRecord],
     outcomes: &[RecordOutcome],
+    entries: &HashMap<String, Option<String>>,
 ) -> AppResult<()> {
     let mut sums = BatchSums::default();
     for (record, outcome) in records.iter().zip(outcomes) {
@@ -87,6 +95,9 @@ pub(super) fn add_batch(
             UsageSum::add_to(&mut sums.facility_quarters, quarter, sum)?;
             UsageSum::add_to(&mut sums.award_quarters, (quarter, record.award_id.as_str()), sum)?;
             UsageSum::add_to(&mut sums.award_days, (record.award_id.as_str(), day_of(record.period_end)), sum)?;
+            if let Some(Some(entry)) = entries.get(&record.award_id) {
+                UsageSum::add_to(&mut sums.entries, (entry.as_str(), record.award_id.as_str()), sum)?;
+            }
         }
     }
     for (quarter, sum) in sums.facility_quarters {
@@ -98,7 +109,48 @@ pub(super) fn add_batch(
     for ((award_id, day), sum) in sums.award_days {
         add_award_day(conn, award_id, day, sum)?;
     }
+    add_entries(conn, &sums.entries)
+}
+
+/// The batch's entries are new: one row each, never added to.
+fn add_entries(conn: &mut DbConnection, entries: &BTreeMap<(&str, &str), UsageSum>) -> AppResult<()> {
+    use entry_usage as t;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|((entry_id, award_id), sum)| {
+            (
+                t::entry_id.eq(*entry_id),
+                t::award_id.eq(*award_id),
+                t::records.eq(sum.records),
+                t::milli_hours.eq(sum.milli_hours),
+                t::subsidy_cents.eq(sum.subsidy_cents),
+            )
+        })
+        .collect();
+    batch_insert!(conn, t::table, &rows);
     Ok(())
+}
+
+/// Per usage entry, per award: (aid cents, milli-GPU-hours).
+pub type UsageByEntry = HashMap<String, BTreeMap<String, (i64, i64)>>;
+
+/// What each usage entry of `fund_id` posted, by entry and award: one row per entry, however
+/// many records it posted.
+pub fn fund_entry_usage(conn: &mut DbConnection, fund_id: &str) -> AppResult<UsageByEntry> {
+    use super::schema::grant_awards;
+    let rows: Vec<(String, String, i64, i64)> = entry_usage::table
+        .inner_join(grant_awards::table.on(grant_awards::id.eq(entry_usage::award_id)))
+        .filter(grant_awards::fund_id.eq(fund_id))
+        .select((entry_usage::entry_id, entry_usage::award_id, entry_usage::subsidy_cents, entry_usage::milli_hours))
+        .load(conn)?;
+    let mut by_entry = UsageByEntry::new();
+    for (entry_id, award_id, cents, milli) in rows {
+        by_entry.entry(entry_id).or_default().insert(award_id, (cents, milli));
+    }
+    Ok(by_entry)
 }
 
 fn add_facility_quarter(conn: &mut DbConnection, facility_id: &str, quarter: i32, milli: i64) -> AppResult<()> {
@@ -233,6 +285,18 @@ fn kept(conn: &mut DbConnection) -> AppResult<BTreeMap<SumKey, UsageSum>> {
         let sum = UsageSum { milli_hours, subsidy_cents, ..UsageSum::default() };
         UsageSum::add_to(&mut sums, award_day_key(&award, day)?, sum)?;
     }
+    let entries: Vec<(String, String, i64, i64, i64)> = entry_usage::table
+        .select((
+            entry_usage::entry_id,
+            entry_usage::award_id,
+            entry_usage::records,
+            entry_usage::milli_hours,
+            entry_usage::subsidy_cents,
+        ))
+        .load(conn)?;
+    for (entry, award, records, milli_hours, subsidy_cents) in entries {
+        UsageSum::add_to(&mut sums, entry_key(&entry, &award), UsageSum { records, milli_hours, subsidy_cents })?;
+    }
     Ok(sums)
 }
 
@@ -248,6 +312,10 @@ fn award_day_key(award: &str, day: i64) -> AppResult<SumKey> {
     Ok(("award_day_usage", format!("award {award}, {}", date_of_day(day)?)))
 }
 
+fn entry_key(entry: &str, award: &str) -> SumKey {
+    ("entry_usage", format!("entry {entry}, award {award}"))
+}
+
 /// The stored records grouped by facility, award, day of the period start (rounded down) and
 /// day of the period end (truncated, as [`day_of`]): few rows, from which every kept key follows.
 #[derive(QueryableByName)]
@@ -260,12 +328,8 @@ struct RecordDays {
     start_day: i64,
     #[diesel(sql_type = BigInt)]
     end_day: i64,
-    #[diesel(sql_type = BigInt)]
-    records: i64,
-    #[diesel(sql_type = BigInt)]
-    milli_hours: i64,
-    #[diesel(sql_type = BigInt)]
-    subsidy_cents: i64,
+    #[diesel(embed)]
+    sum: UsageSum,
 }
 
 const RECORDS_BY_DAYS_SQL: &str = "SELECT facility_id, award_id, \
@@ -275,22 +339,45 @@ const RECORDS_BY_DAYS_SQL: &str = "SELECT facility_id, award_id, \
     CAST(SUM(subsidy_cents) AS BIGINT) AS subsidy_cents \
     FROM usage_records GROUP BY 1, 2, 3, 4";
 
-/// The three sums again, from every stored record (for checks, not for answering requests).
+/// The stored records that posted an entry, grouped by entry and award.
+#[derive(QueryableByName)]
+struct RecordEntries {
+    #[diesel(sql_type = Text)]
+    entry_id: String,
+    #[diesel(sql_type = Text)]
+    award_id: String,
+    #[diesel(embed)]
+    sum: UsageSum,
+}
+
+const RECORDS_BY_ENTRY_SQL: &str = "SELECT entry_id, award_id, CAST(COUNT(*) AS BIGINT) AS records, \
+    CAST(SUM(milli_hours) AS BIGINT) AS milli_hours, CAST(SUM(subsidy_cents) AS BIGINT) AS subsidy_cents \
+    FROM usage_records WHERE entry_id IS NOT NULL GROUP BY 1, 2";
+
+/// The kept sums again, from every stored record (for checks, not for answering requests).
 pub fn recount(conn: &mut DbConnection) -> AppResult<BTreeMap<SumKey, UsageSum>> {
-    let groups = match conn {
-        DbConnection::Postgresql(pg) => diesel::sql_query(RECORDS_BY_DAYS_SQL).load::<RecordDays>(pg)?,
-        DbConnection::Sqlite(sqlite) => diesel::sql_query(RECORDS_BY_DAYS_SQL).load::<RecordDays>(sqlite)?,
+    let (groups, entries) = match conn {
+        DbConnection::Postgresql(pg) => (
+            diesel::sql_query(RECORDS_BY_DAYS_SQL).load::<RecordDays>(pg)?,
+            diesel::sql_query(RECORDS_BY_ENTRY_SQL).load::<RecordEntries>(pg)?,
+        ),
+        DbConnection::Sqlite(sqlite) => (
+            diesel::sql_query(RECORDS_BY_DAYS_SQL).load::<RecordDays>(sqlite)?,
+            diesel::sql_query(RECORDS_BY_ENTRY_SQL).load::<RecordEntries>(sqlite)?,
+        ),
     };
     let mut sums = BTreeMap::new();
     for group in groups {
         let quarter = Quarter::of(date_of_day(group.start_day)?).key();
-        let sum =
-            UsageSum { records: group.records, milli_hours: group.milli_hours, subsidy_cents: group.subsidy_cents };
+        let sum = group.sum;
         let hours = UsageSum { milli_hours: sum.milli_hours, ..UsageSum::default() };
         let hours_and_aid = UsageSum { records: 0, ..sum };
         UsageSum::add_to(&mut sums, facility_quarter_key(&group.facility_id, quarter), hours)?;
         UsageSum::add_to(&mut sums, award_quarter_key(&group.facility_id, quarter, &group.award_id), sum)?;
         UsageSum::add_to(&mut sums, award_day_key(&group.award_id, group.end_day)?, hours_and_aid)?;
+    }
+    for group in entries {
+        UsageSum::add_to(&mut sums, entry_key(&group.entry_id, &group.award_id), group.sum)?;
     }
     Ok(sums)
 }
