@@ -2,10 +2,10 @@
 # Property-based API fuzzing driven by the OpenAPI document (schemathesis from PyPI, installed
 # here into target/fuzz-venv). Starts the debug server on a fresh SQLite database with the
 # demo data, then runs schemathesis over every operation once per role, once with a tampered
-# token and once with a non-bearer Authorization. Fails on any 5xx response, any response the
-# document does not describe (status, content type, headers, body schema), a request outside
-# the document that is accepted, a wrong answer to an undocumented method, a resource that is
-# gone after it was created, or a server error log.
+# token and once with a non-bearer Authorization, in two lanes side by side. Fails on any 5xx
+# response, any response the document does not describe (status, content type, headers, body
+# schema), a request outside the document that is accepted, a wrong answer to an undocumented
+# method, a resource that is gone after it was created, or a server error log.
 #
 #   scripts/fuzz.sh            short pass (CI): FUZZ_EXAMPLES=10 per operation and role
 #   FUZZ_EXAMPLES=200 scripts/fuzz.sh   long pass
@@ -72,35 +72,56 @@ token() { target/debug/investai token --user "$1"; }
 st() {
   "$venv/bin/st" run "$base/api/openapi.json" --checks "$checks" ${exclude_checks:+--exclude-checks "$exclude_checks"} \
     --max-response-time 10 --max-examples "$examples" --workers 2 --seed 20261123 \
-    --generation-deterministic "$@" >"$work/st.log" 2>&1
+    --generation-deterministic "$@" >"$log" 2>&1
 }
 # A phase that fails on a runtime error of the fuzzer alone (a dropped connection, no check
 # failed) runs once more, and says so; a failed check fails at once. The server must still be up.
 run() {
   local label=$1; shift
+  local log="$work/st-${label// /-}.log" started=$SECONDS
   echo "fuzz: $label"
   if ! st "$@"; then
-    if grep -q 'Runtime Error' "$work/st.log" && ! grep -qE '^Failures:|=+ FAILURES =+' "$work/st.log" \
+    if grep -q 'Runtime Error' "$log" && ! grep -qE '^Failures:|=+ FAILURES =+' "$log" \
       && kill -0 "$server" 2>/dev/null; then
-      cat "$work/st.log"
+      cat "$log"
       echo "fuzz: $label hit a runtime error of the fuzzer and no failed check; running it again"
-      st "$@" || { cat "$work/st.log"; echo "fuzz: $label failed" >&2; exit 1; }
+      st "$@" || { cat "$log"; echo "fuzz: $label failed" >&2; exit 1; }
     else
-      cat "$work/st.log"; echo "fuzz: $label failed" >&2; exit 1
+      cat "$log"; echo "fuzz: $label failed" >&2; exit 1
     fi
   fi
-  grep -E 'generated' "$work/st.log" | tail -n 1
+  echo "$(grep -E 'generated' "$log" | tail -n 1) ($((SECONDS - started)) s)"
 }
 # Signing out ends the token a phase runs with, so each phase leaves it out and a phase of its
 # own signs out last.
 keep_token=(--exclude-path-regex 'sign-out$')
-for user in staff:staff auditor:auditor admin:admin investor:aurora sme:nordlicht facility:seine-operator; do
-  run "${user%%:*} token" "${keep_token[@]}" -H "Authorization: Bearer $(token "${user#*:}")"
-done
-run "sign-out" --include-path-regex 'sign-out$' -H "Authorization: Bearer $(token staff)"
 valid=$(token staff)
-run "tampered token" -H "Authorization: Bearer ${valid%?}x"
-run "basic instead of bearer" -H "Authorization: Basic ZnV6ejpmdXp6"
+# A lane runs its phases one after another: `user:login` is a phase with that user's token,
+# `tampered` one with a token whose signature is wrong, `basic` one with a Basic header.
+lane() {
+  for phase in "$@"; do
+    case $phase in
+      tampered) run "tampered token" -H "Authorization: Bearer ${valid%?}x" ;;
+      basic) run "basic instead of bearer" -H "Authorization: Basic ZnV6ejpmdXp6" ;;
+      *) run "${phase%%:*} token" "${keep_token[@]}" -H "Authorization: Bearer $(token "${phase#*:}")" ;;
+    esac
+  done
+}
+# Two lanes side by side against the one server: schemathesis keeps about one core busy (its
+# workers share one interpreter), so one lane alone leaves the other core mostly idle; the
+# roles also act on the same books at the same time. Each lane's output is printed when both
+# have ended, whole, and a failed lane fails the run.
+lane staff:staff admin:admin investor:aurora tampered >"$work/lane-1.out" 2>&1 &
+lanes=($!)
+lane auditor:auditor sme:nordlicht facility:seine-operator basic >"$work/lane-2.out" 2>&1 &
+lanes+=($!)
+failed=0
+for i in "${!lanes[@]}"; do
+  wait "${lanes[$i]}" || failed=1
+  cat "$work/lane-$((i + 1)).out"
+done
+[ "$failed" -eq 0 ] || { echo "fuzz: a lane failed" >&2; exit 1; }
+run "sign-out" --include-path-regex 'sign-out$' -H "Authorization: Bearer $(token staff)"
 # Errors the service itself logged (actix's own HTTP parser also logs, at ERROR, the
 # malformed headers the fuzzer sends; it answers them with 400 and they are not ours).
 if grep -q '"level":"ERROR".*"target":"investai' "$work/server.log"; then
