@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 /// Balances are read on a date after everything the tests post.
 const LATER: &str = "2100-01-01";
+/// The migration that keeps what a usage entry posted from being changed or deleted.
+const ENTRY_USAGE_GUARD: &str = "2026-12-07-000001_entry_usage_append_only";
 
 pub struct Grants {
     pub fund: String,
@@ -730,6 +732,8 @@ async fn the_database_keeps_usage_records_to_their_award_facility_and_entry(app:
     for (statement, what, rule) in [
         ("UPDATE usage_records SET milli_hours = 1", "a usage record edited", "usage_records is append-only"),
         ("DELETE FROM usage_records", "usage records deleted", "usage_records is append-only"),
+        ("UPDATE entry_usage SET milli_hours = 1", "an entry's usage edited", "entry_usage is append-only"),
+        ("DELETE FROM entry_usage", "an entry's usage deleted", "entry_usage is append-only"),
         (deleted_award.as_str(), "an award deleted", "a row of grant_awards is never deleted"),
         (moved_award.as_str(), "an award moved", "keeps its id and facility"),
     ] {
@@ -815,17 +819,25 @@ async fn a_facilitys_statement_is_kept_with_each_batch_and_verified(app: TestApp
     assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
     assert!(String::from_utf8_lossy(&good.stdout).contains("usage sums verified"));
 
-    // The migrations' fills, run again on emptied tables, find the same sums.
+    // The migrations' fills, run again on emptied tables, find the same sums. What an entry
+    // posted is never changed or deleted, so its fill runs with that guard's migration undone,
+    // as it ran before the guard existed.
     app.refill_as_migrated("2026-12-06-000001_award_quarter_usage", "award_quarter_usage");
+    app.run_migration(ENTRY_USAGE_GUARD, "down");
     app.refill_as_migrated("2026-12-06-000002_entry_usage", "entry_usage");
+    app.run_migration(ENTRY_USAGE_GUARD, "up");
     let again = verify();
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     expect_lines(&app.get(&path("2026-Q1"), &operator).await, 2, "12.000", q1);
 
-    // A record written past the service: in the records, in none of the sums; and an entry's
-    // hours changed in its sum alone.
+    // A record written past the service: in the records, in none of the sums; and usage added
+    // to the sums of an entry that posted none.
     let entry = reply.body["awards"][0]["entry_id"].as_str().expect("entry id");
-    app.sql("UPDATE entry_usage SET milli_hours = milli_hours + 1").expect("an entry's hours changed");
+    app.sql(&format!(
+        "INSERT INTO entry_usage (entry_id, award_id, records, milli_hours, subsidy_cents) \
+         SELECT id, '{award_id}', 1, 1, 1 FROM journal_entries WHERE id <> '{entry}' ORDER BY id LIMIT 1"
+    ))
+    .expect("usage added to another entry");
     let started = chrono::NaiveDate::from_ymd_opt(2026, 2, 10).and_then(|d| d.and_hms_opt(8, 0, 0)).expect("time");
     let started = started.and_utc().timestamp_micros();
     app.sql(&format!(
@@ -851,15 +863,13 @@ async fn a_facilitys_statement_is_kept_with_each_batch_and_verified(app: TestApp
             "award_day_usage, award {award_id}, 2026-02-10: kept 0/0/0 records/milli-GPU-hours/aid cents, the usage \
              records sum to 0/1000/140"
         ),
-        format!(
-            "entry_usage, entry {entry}, award {award_id}: kept 3/15501/{} records/milli-GPU-hours/aid cents, the usage \
-             records sum to 3/15500/{}",
-            q1 + q2,
-            q1 + q2
-        ),
     ] {
         assert!(stderr.contains(&kept), "{kept}\n{stderr}");
     }
+    let added =
+        format!(", award {award_id}: kept 1/1/1 records/milli-GPU-hours/aid cents, the usage records sum to 0/0/0");
+    let named = stderr.lines().filter(|line| line.starts_with("USAGE SUM DISAGREES: entry_usage, entry "));
+    assert_eq!(named.filter(|line| line.ends_with(&added) && !line.contains(entry)).count(), 1, "{stderr}");
     assert_eq!(stderr.matches("USAGE SUM DISAGREES").count(), 4, "{stderr}");
 }
 

@@ -325,14 +325,24 @@ impl TestApp {
     /// Empties `table` and fills it again with the fill of this backend's `migration` (its SQL
     /// from `INSERT INTO table` to the end), as the migration filled it from the stored rows.
     pub fn refill_as_migrated(&self, migration: &str, table: &str) {
+        let sql = self.migration_sql(migration, "up");
+        let fill = &sql[sql.find(&format!("INSERT INTO {table}")).expect("the migration fills the table")..];
+        self.sql(&format!("DELETE FROM {table}; {fill}")).expect("fill again");
+    }
+
+    /// Runs this backend's `migration` once more, `up` or `down`, as its file has it.
+    pub fn run_migration(&self, migration: &str, direction: &str) {
+        let sql = self.migration_sql(migration, direction);
+        self.sql(&sql).unwrap_or_else(|e| panic!("{migration} {direction}: {e}"));
+    }
+
+    fn migration_sql(&self, migration: &str, direction: &str) -> String {
         let backend = match self.backend {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         };
-        let path = format!("{}/migrations/{backend}/{migration}/up.sql", env!("CARGO_MANIFEST_DIR"));
-        let sql = std::fs::read_to_string(&path).expect("migration");
-        let fill = &sql[sql.find(&format!("INSERT INTO {table}")).expect("the migration fills the table")..];
-        self.sql(&format!("DELETE FROM {table}; {fill}")).expect("fill again");
+        let path = format!("{}/migrations/{backend}/{migration}/{direction}.sql", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 }
 

@@ -1,0 +1,3 @@
+DROP INDEX entry_usage_by_award;
+DROP TRIGGER entry_usage_append_only_delete;
+DROP TRIGGER entry_usage_append_only_update;
