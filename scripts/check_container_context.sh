@@ -6,6 +6,7 @@
 # `cargo build --release --locked`. This check builds the same targets from the same files with
 # the debug profile, reusing the test build's compiled dependencies: which files a build reads
 # does not depend on the profile, and a release build of every dependency would double CI's time.
+# The binary it builds is left at target/debug/investai, where CI's API fuzzing pass takes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

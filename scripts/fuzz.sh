@@ -9,6 +9,8 @@
 #
 #   scripts/fuzz.sh            short pass (CI): FUZZ_EXAMPLES=10 per operation and role
 #   FUZZ_EXAMPLES=200 scripts/fuzz.sh   long pass
+#   FUZZ_BINARY=path scripts/fuzz.sh    fuzz that binary instead of building one (CI: the one
+#                                       the container check built from the build context)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,14 +48,19 @@ except ImportError:
 PY
 echo 'import investai_fuzz_lambda_names' >"$site/investai_fuzz_lambda_names.pth"
 
-cargo build --locked --quiet --bin investai
+binary="${FUZZ_BINARY:-}"
+if [ -z "$binary" ]; then
+  cargo build --locked --quiet --bin investai
+  binary=target/debug/investai
+fi
+[ -x "$binary" ] || { echo "fuzz: $binary is not an executable" >&2; exit 1; }
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # Refused sign-ins are answered at once here: the fuzzing judges answers, not their timing, and
 # its thousands of wrong passwords would otherwise wait a second each (docs/security.md).
 export DATABASE_URL="sqlite://$work/fuzz.db" INVESTAI_LOG_LEVEL=warn INVESTAI_LAPSE_INTERVAL_SECONDS=0
 export INVESTAI_SIGN_IN_REFUSAL_HOLD_MILLIS=0
-target/debug/investai serve --demo --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+"$binary" serve --demo --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 base="http://127.0.0.1:$port"
@@ -68,7 +75,7 @@ curl -sf "$base/readyz" >/dev/null || { echo "fuzz: server did not start" >&2; c
 checks="${FUZZ_CHECKS:-all}"
 exclude_checks="${FUZZ_EXCLUDE_CHECKS-positive_data_acceptance}"
 # Tokens of the demo users, one per role.
-token() { target/debug/investai token --user "$1"; }
+token() { "$binary" token --user "$1"; }
 st() {
   "$venv/bin/st" run "$base/api/openapi.json" --checks "$checks" ${exclude_checks:+--exclude-checks "$exclude_checks"} \
     --max-response-time 10 --max-examples "$examples" --workers 2 --seed 20261123 \
