@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::schema::{award_day_usage, award_quarter_usage, entry_usage, facility_quarter_usage};
 use super::usage::to_micros;
@@ -316,10 +316,11 @@ fn entry_key(entry: &str, award: &str) -> SumKey {
     ("entry_usage", format!("entry {entry}, award {award}"))
 }
 
-/// The stored records grouped by facility, award, day of the period start (rounded down) and
-/// day of the period end (truncated, as [`day_of`]): few rows, from which every kept key follows.
+/// The stored records grouped by facility, award, day of the period start (rounded down), day of
+/// the period end (truncated, as [`day_of`]) and the entry they posted, if any: few rows, from
+/// which every kept key follows, in one pass over the records.
 #[derive(QueryableByName)]
-struct RecordDays {
+struct RecordGroup {
     #[diesel(sql_type = Text)]
     facility_id: String,
     #[diesel(sql_type = Text)]
@@ -328,43 +329,24 @@ struct RecordDays {
     start_day: i64,
     #[diesel(sql_type = BigInt)]
     end_day: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    entry_id: Option<String>,
     #[diesel(embed)]
     sum: UsageSum,
 }
 
-const RECORDS_BY_DAYS_SQL: &str = "SELECT facility_id, award_id, \
+const RECORD_GROUPS_SQL: &str = "SELECT facility_id, award_id, \
     CAST((period_start_us - ((period_start_us % 86400000000) + 86400000000) % 86400000000) / 86400000000 AS BIGINT) AS start_day, \
-    CAST(period_end_us / 86400000000 AS BIGINT) AS end_day, \
+    CAST(period_end_us / 86400000000 AS BIGINT) AS end_day, entry_id, \
     CAST(COUNT(*) AS BIGINT) AS records, CAST(SUM(milli_hours) AS BIGINT) AS milli_hours, \
     CAST(SUM(subsidy_cents) AS BIGINT) AS subsidy_cents \
-    FROM usage_records GROUP BY 1, 2, 3, 4";
-
-/// The stored records that posted an entry, grouped by entry and award.
-#[derive(QueryableByName)]
-struct RecordEntries {
-    #[diesel(sql_type = Text)]
-    entry_id: String,
-    #[diesel(sql_type = Text)]
-    award_id: String,
-    #[diesel(embed)]
-    sum: UsageSum,
-}
-
-const RECORDS_BY_ENTRY_SQL: &str = "SELECT entry_id, award_id, CAST(COUNT(*) AS BIGINT) AS records, \
-    CAST(SUM(milli_hours) AS BIGINT) AS milli_hours, CAST(SUM(subsidy_cents) AS BIGINT) AS subsidy_cents \
-    FROM usage_records WHERE entry_id IS NOT NULL GROUP BY 1, 2";
+    FROM usage_records GROUP BY 1, 2, 3, 4, 5";
 
 /// The kept sums again, from every stored record (for checks, not for answering requests).
 pub fn recount(conn: &mut DbConnection) -> AppResult<BTreeMap<SumKey, UsageSum>> {
-    let (groups, entries) = match conn {
-        DbConnection::Postgresql(pg) => (
-            diesel::sql_query(RECORDS_BY_DAYS_SQL).load::<RecordDays>(pg)?,
-            diesel::sql_query(RECORDS_BY_ENTRY_SQL).load::<RecordEntries>(pg)?,
-        ),
-        DbConnection::Sqlite(sqlite) => (
-            diesel::sql_query(RECORDS_BY_DAYS_SQL).load::<RecordDays>(sqlite)?,
-            diesel::sql_query(RECORDS_BY_ENTRY_SQL).load::<RecordEntries>(sqlite)?,
-        ),
+    let groups = match conn {
+        DbConnection::Postgresql(pg) => diesel::sql_query(RECORD_GROUPS_SQL).load::<RecordGroup>(pg)?,
+        DbConnection::Sqlite(sqlite) => diesel::sql_query(RECORD_GROUPS_SQL).load::<RecordGroup>(sqlite)?,
     };
     let mut sums = BTreeMap::new();
     for group in groups {
@@ -375,9 +357,9 @@ pub fn recount(conn: &mut DbConnection) -> AppResult<BTreeMap<SumKey, UsageSum>>
         UsageSum::add_to(&mut sums, facility_quarter_key(&group.facility_id, quarter), hours)?;
         UsageSum::add_to(&mut sums, award_quarter_key(&group.facility_id, quarter, &group.award_id), sum)?;
         UsageSum::add_to(&mut sums, award_day_key(&group.award_id, group.end_day)?, hours_and_aid)?;
-    }
-    for group in entries {
-        UsageSum::add_to(&mut sums, entry_key(&group.entry_id, &group.award_id), group.sum)?;
+        if let Some(entry_id) = &group.entry_id {
+            UsageSum::add_to(&mut sums, entry_key(entry_id, &group.award_id), sum)?;
+        }
     }
     Ok(sums)
 }
