@@ -22,6 +22,7 @@ mod openapi;
 mod pages;
 mod portal_pages;
 mod public_figures;
+mod query_plans;
 mod replica;
 mod requests;
 mod revocation;

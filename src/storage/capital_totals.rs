@@ -105,8 +105,10 @@ fn source_kinds(conn: &mut DbConnection, source_ids: &BTreeSet<&str>) -> AppResu
     let ids: Vec<&str> = source_ids.iter().copied().collect();
     let mut kinds = BTreeMap::new();
     for chunk in ids.chunks(SOURCES_PER_QUERY_MAX) {
+        // Sources grow with every investor: a plan cached while the table was small scans it all.
         let rows: Vec<(String, String, String)> = sources::table
             .filter(sources::id.eq_any(chunk))
+            .filter(super::planned_each_time())
             .select((sources::id, sources::kind, sources::programme))
             .load(conn)?;
         kinds.extend(rows.into_iter().map(|(id, kind, programme)| (id, (kind, programme))));

@@ -639,6 +639,8 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
     let rows: Vec<(NaiveDate, i64, String, String)> = grant_awards::table
         .filter(grant_awards::id.eq_any(award_ids))
         .filter(grant_awards::aid_basis.eq(AidBasis::DeMinimis.as_str()))
+        // Awards grow with every call: a plan cached while the table was small scans it all.
+        .filter(super::planned_each_time())
         .order((grant_awards::award_date.asc(), grant_awards::id.asc()))
         .select((
             grant_awards::award_date,

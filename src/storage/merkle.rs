@@ -57,8 +57,10 @@ impl HashReader for StoredHashes<'_> {
             .collect();
         if !missing.is_empty() {
             let mut conn = self.conn.borrow_mut();
+            // The tree grows with every entry: a plan cached while it was small scans it all.
             let rows: Vec<(i64, Vec<u8>)> = match merkle_hashes::table
                 .filter(merkle_hashes::stored_index.eq_any(&missing))
+                .filter(super::planned_each_time())
                 .select((merkle_hashes::stored_index, merkle_hashes::hash))
                 .load(&mut **conn)
             {

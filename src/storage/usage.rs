@@ -170,8 +170,12 @@ fn award_rows(conn: &mut DbConnection, records: &[UsageRecord]) -> AppResult<Has
     ids.dedup();
     let mut awards = HashMap::new();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
-        let rows: Vec<AwardRow> =
-            grant_awards::table.filter(grant_awards::id.eq_any(chunk)).select(AwardRow::as_select()).load(conn)?;
+        // Awards grow with every call: a plan cached while the table was small scans it all.
+        let rows: Vec<AwardRow> = grant_awards::table
+            .filter(grant_awards::id.eq_any(chunk))
+            .filter(super::planned_each_time())
+            .select(AwardRow::as_select())
+            .load(conn)?;
         for row in rows {
             awards.insert(row.id.clone(), row);
         }
