@@ -2,8 +2,9 @@
 //! each execution (docs/scaling.md, "Commitments"). PostgreSQL plans a prepared statement for its
 //! values five times, then may keep one generic plan for the life of the connection; made while
 //! a table was small, that plan reads the whole table, and its cost then grows with the books on
-//! every write that runs it. Such lookups must not be statements the connection keeps prepared
-//! (PostgreSQL only: SQLite plans by its rules, not by a table's size).
+//! every write that runs it. Such lookups must not be statements the connection keeps prepared,
+//! and no generic plan the connection kept may read a growing table whole (PostgreSQL only:
+//! SQLite plans by its rules, not by a table's size).
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
@@ -41,9 +42,20 @@ const WRITES_EACH: usize = 8;
 #[derive(QueryableByName, Debug)]
 struct PreparedStatement {
     #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
     statement: String,
     #[diesel(sql_type = BigInt)]
     generic_plans: i64,
+    #[diesel(sql_type = BigInt)]
+    parameters: i64,
+}
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text)]
+    #[diesel(column_name = "QUERY PLAN")]
+    line: String,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,10 +67,12 @@ async fn lookups_by_keys_in_growing_tables_are_planned_for_their_values() {
     let mut conn = app.conn();
     let conn: &mut investai::storage::DbConnection = &mut conn;
     let investai::storage::DbConnection::Postgresql(pg) = conn else { panic!("a PostgreSQL connection") };
-    let prepared: Vec<PreparedStatement> =
-        diesel::sql_query("SELECT statement, generic_plans FROM pg_prepared_statements ORDER BY statement")
-            .load(pg)
-            .expect("the connection's prepared statements");
+    let prepared: Vec<PreparedStatement> = diesel::sql_query(
+        "SELECT name, statement, generic_plans, cardinality(parameter_types)::bigint AS parameters \
+             FROM pg_prepared_statements ORDER BY statement",
+    )
+    .load(pg)
+    .expect("the connection's prepared statements");
     let ran_here = prepared.iter().any(|s| s.statement.contains("FROM \"tranches\"") && s.generic_plans > 0);
     assert!(ran_here, "the workload ran on this connection, often enough for generic plans: {prepared:#?}");
     let kept: Vec<&str> = prepared
@@ -67,6 +81,29 @@ async fn lookups_by_keys_in_growing_tables_are_planned_for_their_values() {
         .filter(|sql| sql.contains("= ANY(") && GROWING_TABLES.iter().any(|t| sql.contains(&format!("FROM \"{t}\""))))
         .collect();
     assert!(kept.is_empty(), "lookups by keys in growing tables kept prepared, to be planned once: {kept:#?}");
+    let scans: Vec<String> = prepared
+        .iter()
+        .filter(|s| s.generic_plans > 0)
+        .filter_map(|s| {
+            let plan = generic_plan(pg, s);
+            let scanned = GROWING_TABLES.iter().find(|t| plan.contains(&format!("Seq Scan on {t} ")))?;
+            Some(format!("{scanned}: {}\n{plan}", s.statement))
+        })
+        .collect();
+    assert!(scans.is_empty(), "a kept plan reads a growing table whole: {scans:#?}");
+}
+
+/// The plan a statement runs with now that it has a generic one (its parameters do not change
+/// a generic plan, so they are all NULL here).
+fn generic_plan(pg: &mut diesel::PgConnection, statement: &PreparedStatement) -> String {
+    assert!(statement.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{}", statement.name);
+    let arguments = vec!["NULL"; usize::try_from(statement.parameters).expect("a count")].join(", ");
+    let explain = match arguments.as_str() {
+        "" => format!("EXPLAIN EXECUTE {}", statement.name),
+        _ => format!("EXPLAIN EXECUTE {}({arguments})", statement.name),
+    };
+    let lines: Vec<PlanLine> = diesel::sql_query(explain).load(pg).expect("the kept plan");
+    lines.into_iter().map(|l| l.line + " ").collect::<Vec<_>>().join("\n")
 }
 
 /// New investors commit to one tranche, one request at a time, and are called and pay.
