@@ -18,9 +18,6 @@ use super::DbConnection;
 use crate::domain::floors::{first_breach, floor_of, Breach, Floor, Normal};
 use crate::error::{AppError, AppResult, FieldError, Message};
 
-/// Rows one upsert statement carries (SQLite binds at most 32,766 parameters).
-const DAY_ROWS_PER_STATEMENT: usize = 1_000;
-
 #[derive(Clone, Debug, Insertable)]
 #[diesel(table_name = account_days)]
 struct DayRow {
@@ -85,29 +82,7 @@ fn add_days(conn: &mut DbConnection, totals: BTreeMap<(Key, NaiveDate), i64>) ->
         .collect();
     let conflict = (account_days::account_id, account_days::party_key, account_days::day);
     let add = account_days::net_cents.eq(account_days::net_cents + excluded(account_days::net_cents));
-    match conn {
-        // Diesel has no multi-row upsert on SQLite; one prepared statement per row, in process.
-        DbConnection::Sqlite(c) => {
-            for row in &rows {
-                diesel::insert_into(account_days::table)
-                    .values(row)
-                    .on_conflict(conflict)
-                    .do_update()
-                    .set(add)
-                    .execute(c)?;
-            }
-        }
-        DbConnection::Postgresql(c) => {
-            for chunk in rows.chunks(DAY_ROWS_PER_STATEMENT) {
-                diesel::insert_into(account_days::table)
-                    .values(chunk)
-                    .on_conflict(conflict)
-                    .do_update()
-                    .set(add)
-                    .execute(c)?;
-            }
-        }
-    }
+    super::upsert_all!(conn, account_days::table, rows, on conflict, set add);
     Ok(())
 }
 

@@ -402,6 +402,31 @@ macro_rules! upsert {
 }
 pub(crate) use upsert;
 
+/// Rows that go in per statement by [`upsert_all`].
+pub const UPSERT_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// [`upsert`] of many rows with distinct keys, whose update reads the proposed row through
+/// `excluded(...)`: one statement per [`UPSERT_ROWS_PER_STATEMENT`] rows on PostgreSQL; one
+/// prepared statement per row on SQLite, where diesel has no multi-row upsert (in process, so
+/// no round trip).
+macro_rules! upsert_all {
+    ($conn:expr, $table:expr, $rows:expr, on $key:expr, set $update:expr) => {
+        match $conn {
+            $crate::storage::DbConnection::Sqlite(c) => {
+                for row in $rows.iter() {
+                    diesel::insert_into($table).values(row).on_conflict($key).do_update().set($update).execute(c)?;
+                }
+            }
+            $crate::storage::DbConnection::Postgresql(c) => {
+                for chunk in $rows.chunks($crate::storage::UPSERT_ROWS_PER_STATEMENT) {
+                    diesel::insert_into($table).values(chunk).on_conflict($key).do_update().set($update).execute(c)?;
+                }
+            }
+        }
+    };
+}
+pub(crate) use upsert_all;
+
 /// Every key whose kept value differs from the value counted again from the rows it sums, as
 /// (key, kept, recounted); a missing value and the default (zero) are the same.
 pub fn differences<K: Ord + Clone, V: Copy + Default + PartialEq>(

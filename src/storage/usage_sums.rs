@@ -19,7 +19,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::schema::{award_day_usage, award_quarter_usage, entry_usage, facility_quarter_usage};
 use super::usage::to_micros;
-use super::{batch_insert, upsert, DbConnection};
+use super::{batch_insert, DbConnection};
 use crate::domain::burn_down::DailyUse;
 use crate::domain::hours::{GpuHours, Quarter};
 use crate::domain::money::Cents;
@@ -100,15 +100,9 @@ pub(super) fn add_batch(
             }
         }
     }
-    for (quarter, sum) in sums.facility_quarters {
-        add_facility_quarter(conn, facility_id, quarter, sum.milli_hours)?;
-    }
-    for ((quarter, award_id), sum) in sums.award_quarters {
-        add_award_quarter(conn, facility_id, quarter, award_id, sum)?;
-    }
-    for ((award_id, day), sum) in sums.award_days {
-        add_award_day(conn, award_id, day, sum)?;
-    }
+    add_facility_quarters(conn, facility_id, &sums.facility_quarters)?;
+    add_award_quarters(conn, facility_id, &sums.award_quarters)?;
+    add_award_days(conn, &sums.award_days)?;
     add_entries(conn, &sums.entries)
 }
 
@@ -153,55 +147,75 @@ pub fn fund_entry_usage(conn: &mut DbConnection, fund_id: &str) -> AppResult<Usa
     Ok(by_entry)
 }
 
-fn add_facility_quarter(conn: &mut DbConnection, facility_id: &str, quarter: i32, milli: i64) -> AppResult<()> {
-    use facility_quarter_usage as t;
-    let row = (t::facility_id.eq(facility_id), t::quarter_key.eq(quarter), t::milli_hours.eq(milli));
-    let add = t::milli_hours.eq(t::milli_hours + milli);
-    let key = (t::facility_id, t::quarter_key);
-    upsert!(conn, t::table, row, on key, set add);
-    Ok(())
-}
-
-fn add_award_quarter(
+fn add_facility_quarters(
     conn: &mut DbConnection,
     facility_id: &str,
-    quarter: i32,
-    award_id: &str,
-    sum: UsageSum,
+    quarters: &BTreeMap<i32, UsageSum>,
 ) -> AppResult<()> {
-    use award_quarter_usage as t;
-    let row = (
-        t::facility_id.eq(facility_id),
-        t::quarter_key.eq(quarter),
-        t::award_id.eq(award_id),
-        t::records.eq(sum.records),
-        t::milli_hours.eq(sum.milli_hours),
-        t::subsidy_cents.eq(sum.subsidy_cents),
-    );
-    let add = (
-        t::records.eq(t::records + sum.records),
-        t::milli_hours.eq(t::milli_hours + sum.milli_hours),
-        t::subsidy_cents.eq(t::subsidy_cents + sum.subsidy_cents),
-    );
-    let key = (t::facility_id, t::quarter_key, t::award_id);
-    upsert!(conn, t::table, row, on key, set add);
+    use diesel::upsert::excluded;
+    use facility_quarter_usage as t;
+    let rows: Vec<_> = quarters
+        .iter()
+        .map(|(quarter, sum)| {
+            (t::facility_id.eq(facility_id), t::quarter_key.eq(*quarter), t::milli_hours.eq(sum.milli_hours))
+        })
+        .collect();
+    let add = t::milli_hours.eq(t::milli_hours + excluded(t::milli_hours));
+    let key = (t::facility_id, t::quarter_key);
+    super::upsert_all!(conn, t::table, rows, on key, set add);
     Ok(())
 }
 
-fn add_award_day(conn: &mut DbConnection, award_id: &str, day: i64, sum: UsageSum) -> AppResult<()> {
-    use award_day_usage as t;
-    let row = (
-        t::award_id.eq(award_id),
-        t::day.eq(day),
-        t::milli_hours.eq(sum.milli_hours),
-        t::subsidy_cents.eq(sum.subsidy_cents),
-    );
+fn add_award_quarters(
+    conn: &mut DbConnection,
+    facility_id: &str,
+    quarters: &BTreeMap<(i32, &str), UsageSum>,
+) -> AppResult<()> {
+    use award_quarter_usage as t;
+    use diesel::upsert::excluded;
+    let rows: Vec<_> = quarters
+        .iter()
+        .map(|((quarter, award_id), sum)| {
+            (
+                t::facility_id.eq(facility_id),
+                t::quarter_key.eq(*quarter),
+                t::award_id.eq(*award_id),
+                t::records.eq(sum.records),
+                t::milli_hours.eq(sum.milli_hours),
+                t::subsidy_cents.eq(sum.subsidy_cents),
+            )
+        })
+        .collect();
     let add = (
-        t::milli_hours.eq(t::milli_hours + sum.milli_hours),
-        t::subsidy_cents.eq(t::subsidy_cents + sum.subsidy_cents),
+        t::records.eq(t::records + excluded(t::records)),
+        t::milli_hours.eq(t::milli_hours + excluded(t::milli_hours)),
+        t::subsidy_cents.eq(t::subsidy_cents + excluded(t::subsidy_cents)),
+    );
+    let key = (t::facility_id, t::quarter_key, t::award_id);
+    super::upsert_all!(conn, t::table, rows, on key, set add);
+    Ok(())
+}
+
+fn add_award_days(conn: &mut DbConnection, days: &BTreeMap<(&str, i64), UsageSum>) -> AppResult<()> {
+    use award_day_usage as t;
+    use diesel::upsert::excluded;
+    let rows: Vec<_> = days
+        .iter()
+        .map(|((award_id, day), sum)| {
+            (
+                t::award_id.eq(*award_id),
+                t::day.eq(*day),
+                t::milli_hours.eq(sum.milli_hours),
+                t::subsidy_cents.eq(sum.subsidy_cents),
+            )
+        })
+        .collect();
+    let add = (
+        t::milli_hours.eq(t::milli_hours + excluded(t::milli_hours)),
+        t::subsidy_cents.eq(t::subsidy_cents + excluded(t::subsidy_cents)),
     );
     let key = (t::award_id, t::day);
-    upsert!(conn, t::table, row, on key, set add);
+    super::upsert_all!(conn, t::table, rows, on key, set add);
     Ok(())
 }
 
