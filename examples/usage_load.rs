@@ -2,7 +2,7 @@
 //! facility, a call and awards over the API, then posts batches of 10,000 usage records and
 //! reports records per second and batch latency. The Rust side of `scripts/bench_usage.sh`.
 //!
-//! `cargo run --release --example usage_load -- URL [BATCHES] [CONCURRENCY]`, with the server's
+//! `cargo run --release --example usage_load -- URL [BATCHES] [CONCURRENCY] [DAYS]`, with the server's
 //! settings in the environment (`DATABASE_URL`, `INVESTAI_JWT_SECRET`): the client adds the
 //! users it acts as to the server's database and mints their tokens.
 
@@ -21,6 +21,9 @@ use serde_json::{json, Value};
 const BATCH_RECORDS: usize = 10_000;
 /// Awards the records are spread over (a facility's batch touches several awards).
 const AWARDS: usize = 10;
+/// Most days of June 2026 a batch's records may be spread over (DAYS): each award's records of a
+/// batch then fall on that many days, as a facility's monthly accounting file does.
+const DAYS_MAX: usize = 30;
 /// Whole-run limit: the load stops by itself (10,000,000 records take 4 to 6 minutes here).
 const RUN_SECONDS_MAX: u64 = 1_800;
 /// The window of the rate over time: whether a batch costs the same as the table grows.
@@ -129,16 +132,19 @@ async fn set_up(client: &Client, tokens: &Tokens, run: &str) -> Result<(String, 
     Ok((facility, awards))
 }
 
-/// Batch bodies, built before the clock starts: unique record ids, hours 0.001 to 1.999.
-fn batches(run: &str, awards: &[String], count: usize) -> Vec<String> {
+/// Batch bodies, built before the clock starts: unique record ids, hours 0.001 to 1.999, each
+/// award's records on `days` days from 2026-06-01.
+fn batches(run: &str, awards: &[String], count: usize, days: usize) -> Vec<String> {
     (0..count)
         .map(|batch| {
             let records: Vec<Value> = (0..BATCH_RECORDS)
                 .map(|n| {
                     let seq = batch * BATCH_RECORDS + n;
+                    let day = seq / awards.len() % days + 1;
                     json!({"record_id": format!("{run}-{seq:09}"), "award_id": awards[seq % awards.len()],
                         "gpu_hours": format!("{}.{:03}", seq % 2, seq % 999 + 1),
-                        "period_start": "2026-06-01T00:00:00Z", "period_end": "2026-06-01T01:00:00Z"})
+                        "period_start": format!("2026-06-{day:02}T00:00:00Z"),
+                        "period_end": format!("2026-06-{day:02}T01:00:00Z")})
                 })
                 .collect();
             json!({ "records": records }).to_string()
@@ -154,9 +160,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let url = args.next().ok_or("usage: usage_load URL [BATCHES] [CONCURRENCY]")?;
+    let url = args.next().ok_or("usage: usage_load URL [BATCHES] [CONCURRENCY] [DAYS]")?;
     let batch_count: usize = args.next().map_or(Ok(20), |a| a.parse()).map_err(|_| "BATCHES must be a number")?;
     let concurrency: usize = args.next().map_or(Ok(2), |a| a.parse()).map_err(|_| "CONCURRENCY must be a number")?;
+    let days: usize = args
+        .next()
+        .map_or(Ok(1), |a| a.parse())
+        .ok()
+        .filter(|d| (1..=DAYS_MAX).contains(d))
+        .ok_or(format!("DAYS must be a number from 1 to {DAYS_MAX}"))?;
     let settings = Settings::load(None)?;
     let secret = settings.jwt_secret.clone().ok_or("set INVESTAI_JWT_SECRET to the server's secret")?;
     let keys = JwtKeys::from_settings(&settings, &secret)?;
@@ -168,7 +180,7 @@ async fn main() -> Result<(), String> {
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let (facility, awards) = set_up(&client, &tokens, &run).await?;
     let operator = tokens.of(Role::Facility, &format!("load-operator-{run}"), Some(&facility))?;
-    let bodies = Arc::new(batches(&run, &awards, batch_count));
+    let bodies = Arc::new(batches(&run, &awards, batch_count, days));
     let body_bytes: usize = bodies.iter().map(String::len).sum::<usize>() / bodies.len().max(1);
 
     let next = Arc::new(AtomicUsize::new(0));
@@ -213,7 +225,7 @@ async fn main() -> Result<(), String> {
     latencies.sort();
     let records = latencies.len() * BATCH_RECORDS;
     println!(
-        "batches: {} x {BATCH_RECORDS} records ({:.1} MB each), {concurrency} concurrent, {AWARDS} awards",
+        "batches: {} x {BATCH_RECORDS} records ({:.1} MB each), {concurrency} concurrent, {AWARDS} awards, {days} day(s) each",
         latencies.len(),
         body_bytes as f64 / 1e6
     );
