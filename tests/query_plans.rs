@@ -106,7 +106,7 @@ fn generic_plan(pg: &mut diesel::PgConnection, statement: &PreparedStatement) ->
     lines.into_iter().map(|l| l.line + " ").collect::<Vec<_>>().join("\n")
 }
 
-/// New investors commit to one tranche, one request at a time, and are called and pay.
+/// New investors commit to one tranche, one request at a time, are called, and pay part of a notice.
 async fn commit_from_new_investors(app: &TestApp) {
     let fund = app.create_fund("Plans fund").await;
     let tranche = json!({"name": "Senior", "seniority": 1, "target_size": "100000000.00", "pref_rate": "0"});
@@ -121,7 +121,11 @@ async fn commit_from_new_investors(app: &TestApp) {
     for n in 0..WRITES_EACH {
         let call = json!({"call_date": "2025-01-01", "due_date": "2025-01-01", "description": format!("Call {n}"),
             "lines": [{"tranche_id": tranche, "purpose": "expenses", "amount": "80.00"}]});
-        created(app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
+        let call = id(&created(app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await);
+        let notices = app.get(&format!("/api/v1/notices?call_id={call}"), &app.staff()).await;
+        let notice = notices.body["items"][0]["id"].as_str().expect("a notice").to_string();
+        let payment = json!({"amount": "10.00", "value_date": "2025-01-01"});
+        created(app, &format!("/api/v1/notices/{notice}/contributions"), payment).await;
     }
 }
 
