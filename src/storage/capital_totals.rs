@@ -13,7 +13,7 @@ use diesel::sql_types::BigInt;
 use diesel::upsert::excluded;
 
 use super::schema::{capital_totals, commitments, notices, sources};
-use super::{upsert, DbConnection};
+use super::DbConnection;
 use crate::error::{AppError, AppResult};
 
 /// Sources looked up in one query.
@@ -81,10 +81,7 @@ impl CapitalChanges {
             let total = totals.entry(key).or_default();
             *total = total.checked_add(*amounts)?;
         }
-        for (key, amounts) in totals {
-            add_to_total(conn, key, amounts)?;
-        }
-        Ok(())
+        add_to_totals(conn, totals)
     }
 }
 
@@ -128,17 +125,20 @@ struct TotalRow {
     paid_cents: i64,
 }
 
-fn add_to_total(conn: &mut DbConnection, key: TotalKey, amounts: Amounts) -> AppResult<()> {
-    let (fund_id, tranche_id, source_kind, programme) = key;
-    let row = TotalRow {
-        fund_id,
-        tranche_id,
-        source_kind,
-        programme,
-        committed_cents: amounts.committed,
-        called_cents: amounts.called,
-        paid_cents: amounts.paid,
-    };
+/// One statement for all the totals on PostgreSQL (the keys are distinct and in order).
+fn add_to_totals(conn: &mut DbConnection, totals: BTreeMap<TotalKey, Amounts>) -> AppResult<()> {
+    let rows: Vec<TotalRow> = totals
+        .into_iter()
+        .map(|((fund_id, tranche_id, source_kind, programme), amounts)| TotalRow {
+            fund_id,
+            tranche_id,
+            source_kind,
+            programme,
+            committed_cents: amounts.committed,
+            called_cents: amounts.called,
+            paid_cents: amounts.paid,
+        })
+        .collect();
     let conflict =
         (capital_totals::fund_id, capital_totals::tranche_id, capital_totals::source_kind, capital_totals::programme);
     let add = (
@@ -146,7 +146,7 @@ fn add_to_total(conn: &mut DbConnection, key: TotalKey, amounts: Amounts) -> App
         capital_totals::called_cents.eq(capital_totals::called_cents + excluded(capital_totals::called_cents)),
         capital_totals::paid_cents.eq(capital_totals::paid_cents + excluded(capital_totals::paid_cents)),
     );
-    upsert!(conn, capital_totals::table, &row, on conflict, set add);
+    super::upsert_all!(conn, capital_totals::table, rows, on conflict, set add);
     Ok(())
 }
 

@@ -141,6 +141,30 @@ fn tranche_committed(conn: &mut DbConnection, tranche_id: &str) -> AppResult<Cen
 }
 
 /// Adds `delta` to a tranche's running total, in the transaction that changes its commitments.
+/// Adds each delta to its tranche's running total: one statement on PostgreSQL, one in-process
+/// statement per tranche on SQLite.
+fn add_to_tranche_totals(conn: &mut DbConnection, added: &[(&str, Cents)]) -> AppResult<()> {
+    let DbConnection::Postgresql(pg) = conn else {
+        return added.iter().try_for_each(|(tranche_id, delta)| add_to_tranche_total(conn, tranche_id, *delta));
+    };
+    if added.is_empty() {
+        return Ok(());
+    }
+    let (ids, deltas): (Vec<&str>, Vec<i64>) = added.iter().map(|(id, delta)| (*id, delta.get())).unzip();
+    let updated = diesel::sql_query(
+        "UPDATE tranches SET committed_cents = tranches.committed_cents + added.delta \
+         FROM (SELECT unnest($1::text[]) AS id, unnest($2::bigint[]) AS delta) AS added \
+         WHERE tranches.id = added.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&ids)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&deltas)
+    .execute(pg)?;
+    if updated != added.len() {
+        return Err(AppError::internal(format!("{} of {} tranche running totals updated", updated, added.len())));
+    }
+    Ok(())
+}
+
 fn add_to_tranche_total(conn: &mut DbConnection, tranche_id: &str, delta: Cents) -> AppResult<()> {
     let updated = diesel::update(tranches::table.find(tranche_id))
         .set(tranches::committed_cents.eq(tranches::committed_cents + delta.get()))
@@ -350,11 +374,9 @@ impl TrancheBook {
     /// Adds what the batch committed to each tranche's running total (in tranche order, so two
     /// writers never take the same rows in opposite orders), and to the capital totals.
     pub fn write_totals(&self, conn: &mut DbConnection) -> AppResult<()> {
-        let mut added: Vec<(&String, &Cents)> = self.added.iter().collect();
+        let mut added: Vec<(&str, Cents)> = self.added.iter().map(|(id, cents)| (id.as_str(), *cents)).collect();
         added.sort();
-        for (tranche_id, amount) in added {
-            add_to_tranche_total(conn, tranche_id, *amount)?;
-        }
+        add_to_tranche_totals(conn, &added)?;
         self.capital.write(conn)
     }
 }
