@@ -140,7 +140,6 @@ fn tranche_committed(conn: &mut DbConnection, tranche_id: &str) -> AppResult<Cen
     Ok(Cents::new(total))
 }
 
-/// Adds `delta` to a tranche's running total, in the transaction that changes its commitments.
 /// Adds each delta to its tranche's running total: one statement on PostgreSQL, one in-process
 /// statement per tranche on SQLite.
 fn add_to_tranche_totals(conn: &mut DbConnection, added: &[(&str, Cents)]) -> AppResult<()> {
@@ -165,6 +164,7 @@ fn add_to_tranche_totals(conn: &mut DbConnection, added: &[(&str, Cents)]) -> Ap
     Ok(())
 }
 
+/// Adds `delta` to a tranche's running total, in the transaction that changes its commitments.
 fn add_to_tranche_total(conn: &mut DbConnection, tranche_id: &str, delta: Cents) -> AppResult<()> {
     let updated = diesel::update(tranches::table.find(tranche_id))
         .set(tranches::committed_cents.eq(tranches::committed_cents + delta.get()))
@@ -371,8 +371,9 @@ impl TrancheBook {
         self.capital.add(&row.fund_id, &row.tranche_id, &row.source_id, Amounts::committed(row.committed_cents))
     }
 
-    /// Adds what the batch committed to each tranche's running total (in tranche order, so two
-    /// writers never take the same rows in opposite orders), and to the capital totals.
+    /// Adds what the batch committed to each tranche's running total, and to the capital totals.
+    /// Every write holds the writer lock, so no two take these rows at once; the deltas still go
+    /// in tranche order.
     pub fn write_totals(&self, conn: &mut DbConnection) -> AppResult<()> {
         let mut added: Vec<(&str, Cents)> = self.added.iter().map(|(id, cents)| (id.as_str(), *cents)).collect();
         added.sort();
