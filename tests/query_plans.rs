@@ -64,6 +64,7 @@ async fn lookups_by_keys_in_growing_tables_are_planned_for_their_values() {
     let app = common::spawn_app_with(Backend::Postgres, |settings| settings.pool_size = 1).await;
     commit_from_new_investors(&app).await;
     report_usage(&app).await;
+    post_manual_entries(&app).await;
     let mut conn = app.conn();
     let conn: &mut investai::storage::DbConnection = &mut conn;
     let investai::storage::DbConnection::Postgresql(pg) = conn else { panic!("a PostgreSQL connection") };
@@ -148,5 +149,15 @@ async fn report_usage(app: &TestApp) {
         let reply = app.post("/api/v1/usage", &operator, &json!({ "records": records })).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         assert_eq!(reply.body["new"], 2, "{}", reply.text);
+    }
+}
+
+/// Staff post journal entries by hand, each checked against the floors.
+async fn post_manual_entries(app: &TestApp) {
+    let fund = app.create_fund("Plans entries fund").await;
+    for n in 0..WRITES_EACH {
+        let body = json!({"effective_date": "2025-01-01", "description": format!("Reserve {n}"), "postings": [
+            {"account": "1010", "debit": "100.00"}, {"account": "3900", "credit": "100.00"}]});
+        created(app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
     }
 }
