@@ -564,8 +564,11 @@ pub fn capital_accounts(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate
     source_ids.dedup();
     let mut names: HashMap<String, String> = HashMap::new();
     for chunk in source_ids.chunks(500) {
-        let rows: Vec<(String, String)> =
-            sources::table.filter(sources::id.eq_any(chunk)).select((sources::id, sources::legal_name)).load(conn)?;
+        let rows: Vec<(String, String)> = sources::table
+            .filter(sources::id.eq_any(chunk))
+            .filter(super::planned_each_time())
+            .select((sources::id, sources::legal_name))
+            .load(conn)?;
         names.extend(rows);
     }
     let mut rows = Vec::with_capacity(states.len());

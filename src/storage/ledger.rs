@@ -772,8 +772,11 @@ pub fn party_names(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<S
     use super::schema::{facilities, grant_awards, grant_calls, sources};
     let mut names = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(String, String)> =
-            sources::table.filter(sources::id.eq_any(chunk)).select((sources::id, sources::legal_name)).load(conn)?;
+        let rows: Vec<(String, String)> = sources::table
+            .filter(sources::id.eq_any(chunk))
+            .filter(super::planned_each_time())
+            .select((sources::id, sources::legal_name))
+            .load(conn)?;
         names.extend(rows);
         let rows: Vec<(String, String)> = facilities::table
             .filter(facilities::id.eq_any(chunk))

@@ -104,6 +104,7 @@ pub fn fund_metrics(
     source_ids.dedup();
     let source_names: BTreeMap<String, String> = sources::table
         .filter(sources::id.eq_any(&source_ids))
+        .filter(super::planned_each_time())
         .select((sources::id, sources::legal_name))
         .load(conn)?
         .into_iter()
