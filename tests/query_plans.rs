@@ -14,24 +14,40 @@ use serde_json::{json, Value};
 use crate::common::{self, created, id, Backend, TestApp};
 use crate::grants;
 
-/// Tables whose rows grow with the books: investors, their commitments and notices, the
-/// journal and its tree, keys, and compute grants with their usage.
-const GROWING_TABLES: [&str; 16] = [
+/// Tables whose rows grow with the books: investors, their commitments, calls and payments,
+/// investments, what came back of them and their valuations, distributions, the journal and its tree, keys,
+/// proposals, and compute grants with their reviews and usage.
+const GROWING_TABLES: [&str; 31] = [
     "sources",
     "commitments",
     "commitment_events",
+    "capital_calls",
+    "capital_call_lines",
     "notices",
+    "contributions",
+    "deployments",
+    "proceeds",
+    "write_downs",
+    "loss_allocations",
+    "valuations",
+    "distributions",
+    "distribution_lines",
+    "proposals",
+    "checkpoints",
     "journal_entries",
     "postings",
     "account_days",
     "merkle_hashes",
     "idempotency_keys",
     "grant_applications",
+    "grant_reviews",
     "grant_awards",
+    "award_capacity",
     "award_undertakings",
     "usage_records",
     "entry_usage",
     "award_day_usage",
+    "award_quarter_usage",
     "users",
 ];
 
@@ -42,13 +58,13 @@ const WRITES_EACH: usize = 8;
 #[derive(QueryableByName, Debug)]
 struct PreparedStatement {
     #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
     statement: String,
     #[diesel(sql_type = BigInt)]
     generic_plans: i64,
     #[diesel(sql_type = BigInt)]
     parameters: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    parameter_types: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -63,14 +79,15 @@ async fn lookups_by_keys_in_growing_tables_are_planned_for_their_values() {
     // One connection: the statements the test reads are the ones the server prepared.
     let app = common::spawn_app_with(Backend::Postgres, |settings| settings.pool_size = 1).await;
     commit_from_new_investors(&app).await;
-    report_usage(&app).await;
+    report_usage_and_lapse(&app).await;
     post_manual_entries(&app).await;
+    invest_and_distribute(&app).await;
     let mut conn = app.conn();
     let conn: &mut investai::storage::DbConnection = &mut conn;
     let investai::storage::DbConnection::Postgresql(pg) = conn else { panic!("a PostgreSQL connection") };
     let prepared: Vec<PreparedStatement> = diesel::sql_query(
-        "SELECT name, statement, generic_plans, cardinality(parameter_types)::bigint AS parameters \
-             FROM pg_prepared_statements ORDER BY statement",
+        "SELECT statement, generic_plans, cardinality(parameter_types)::bigint AS parameters, \
+             NULLIF(array_to_string(parameter_types, ', '), '') AS parameter_types FROM pg_prepared_statements ORDER BY statement",
     )
     .load(pg)
     .expect("the connection's prepared statements");
@@ -86,25 +103,51 @@ async fn lookups_by_keys_in_growing_tables_are_planned_for_their_values() {
         .iter()
         .filter(|s| s.generic_plans > 0)
         .filter_map(|s| {
-            let plan = generic_plan(pg, s);
-            let scanned = GROWING_TABLES.iter().find(|t| plan.contains(&format!("Seq Scan on {t} ")))?;
+            let plan = generic_plan_by_index(pg, s);
+            let scanned = GROWING_TABLES.iter().find(|t| reads_whole(&plan, t))?;
             Some(format!("{scanned}: {}\n{plan}", s.statement))
         })
         .collect();
-    assert!(scans.is_empty(), "a kept plan reads a growing table whole: {scans:#?}");
+    assert!(scans.is_empty(), "a kept statement no index serves reads a growing table whole: {scans:#?}");
 }
 
-/// The plan a statement runs with now that it has a generic one (its parameters do not change
-/// a generic plan, so they are all NULL here).
-fn generic_plan(pg: &mut diesel::PgConnection, statement: &PreparedStatement) -> String {
-    assert!(statement.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{}", statement.name);
+/// The generic plan of a kept statement (the plan for any parameters) made with sequential scans
+/// priced out, as they are on a large table: a growing table it still reads whole has no index
+/// for the statement. The kept plan itself is no guide on the test's small tables, where reading
+/// a few rows whole is rightly cheapest, and PostgreSQL plans again once `ANALYZE` finds them grown.
+fn generic_plan_by_index(pg: &mut diesel::PgConnection, statement: &PreparedStatement) -> String {
+    use diesel::connection::SimpleConnection;
+    let types = statement.parameter_types.as_deref().map(|t| format!("({t})")).unwrap_or_default();
     let arguments = vec!["NULL"; usize::try_from(statement.parameters).expect("a count")].join(", ");
-    let explain = match arguments.as_str() {
-        "" => format!("EXPLAIN EXECUTE {}", statement.name),
-        _ => format!("EXPLAIN EXECUTE {}({arguments})", statement.name),
-    };
-    let lines: Vec<PlanLine> = diesel::sql_query(explain).load(pg).expect("the kept plan");
+    let arguments = if arguments.is_empty() { arguments } else { format!("({arguments})") };
+    pg.batch_execute(&format!(
+        "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = force_generic_plan; \
+         PREPARE plan_by_index{types} AS {}",
+        statement.statement
+    ))
+    .expect("the statement prepared again");
+    let lines: Vec<PlanLine> =
+        diesel::sql_query(format!("EXPLAIN EXECUTE plan_by_index{arguments}")).load(pg).expect("its generic plan");
+    pg.batch_execute("DEALLOCATE plan_by_index; ROLLBACK").expect("the statement dropped");
     lines.into_iter().map(|l| l.line + " ").collect::<Vec<_>>().join("\n")
+}
+
+/// Whether a plan reads `table` whole: a sequential scan of it, or an index scan with no index
+/// condition (a walk of the whole index, as for `ORDER BY id LIMIT n` filtered on another column).
+fn reads_whole(plan: &str, table: &str) -> bool {
+    let lines: Vec<&str> = plan.lines().collect();
+    lines.iter().enumerate().any(|(n, line)| {
+        if line.contains(&format!("Seq Scan on {table} ")) {
+            return true;
+        }
+        let index_scan = line.contains("Index Scan using ") || line.contains("Index Only Scan using ");
+        if !index_scan || !line.contains(&format!(" on {table} ")) {
+            return false;
+        }
+        // The node's own details are the lines after it, up to the next node.
+        let details = lines[n + 1..].iter().take_while(|l| !l.contains("->"));
+        !details.into_iter().any(|l| l.contains("Index Cond:"))
+    })
 }
 
 /// New investors commit to one tranche, one request at a time, are called, and pay part of a notice.
@@ -130,19 +173,24 @@ async fn commit_from_new_investors(app: &TestApp) {
     }
 }
 
-/// A facility reports usage against an award in small batches.
-async fn report_usage(app: &TestApp) {
+/// SMEs are awarded compute grants for a period now past; a facility reports usage against
+/// one in small batches; then the awards lapse.
+async fn report_usage_and_lapse(app: &TestApp) {
     let g = grants::setup(app, "1000000.00", 1_000_000).await;
     let call = grants::open_call(app, &g, "100000.00", "industrial_research", "50000", 1).await;
-    let application = grants::reviewed(app, &call, "sme-plans", &grants::application(&g, "RCS-PL", "10000"), 1).await;
-    let award = grants::award(app, &application, json!({})).await;
-    assert_eq!(award.status, 201, "{}", award.text);
-    let award = award.body["id"].as_str().expect("award id").to_string();
+    let mut awards = Vec::new();
+    for n in 0..WRITES_EACH {
+        let body = grants::application(&g, &format!("RCS-PL{n}"), "1000");
+        let application = grants::reviewed(app, &call, &format!("sme-plans-{n}"), &body, 1).await;
+        let award = grants::award(app, &application, json!({})).await;
+        assert_eq!(award.status, 201, "{}", award.text);
+        awards.push(award.body["id"].as_str().expect("award id").to_string());
+    }
     let operator = app.token(Role::Facility, &g.facility);
     for n in 0..WRITES_EACH {
         let records: Vec<Value> = (0..2)
             .map(|r| {
-                json!({"record_id": format!("plan-{n}-{r}"), "award_id": award, "gpu_hours": "1",
+                json!({"record_id": format!("plan-{n}-{r}"), "award_id": awards[0], "gpu_hours": "1",
                     "period_start": "2026-02-02T08:00:00Z", "period_end": "2026-02-02T20:00:00Z"})
             })
             .collect();
@@ -150,6 +198,9 @@ async fn report_usage(app: &TestApp) {
         assert_eq!(reply.status, 200, "{}", reply.text);
         assert_eq!(reply.body["new"], 2, "{}", reply.text);
     }
+    let lapsed = app.post("/api/v1/grants/lapse", &app.staff(), &json!({})).await;
+    assert_eq!(lapsed.status, 200, "{}", lapsed.text);
+    assert_eq!(lapsed.body.as_array().map(Vec::len), Some(WRITES_EACH), "every award lapsed: {}", lapsed.text);
 }
 
 /// Staff post journal entries by hand, each checked against the floors.
@@ -159,5 +210,61 @@ async fn post_manual_entries(app: &TestApp) {
         let body = json!({"effective_date": "2025-01-01", "description": format!("Reserve {n}"), "postings": [
             {"account": "1010", "debit": "100.00"}, {"account": "3900", "credit": "100.00"}]});
         created(app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
+    }
+}
+
+/// A fund's investor pays in and raises the commitment; the fund deploys the cash into a
+/// facility, takes proceeds back, writes part of the stake down, distributes cash through its
+/// waterfall and values its holdings.
+async fn invest_and_distribute(app: &TestApp) {
+    let fund = app.create_fund("Plans investing fund").await;
+    let facility = json!({"name": "Plans GF", "kind": "gigafactory", "member_state": "DE", "chip_count": 1000,
+        "chip_type": "GPU", "quarterly_capacity_gpu_hours": 2160000});
+    let facility = id(&created(app, "/api/v1/facilities", facility).await);
+    let tranche = json!({"name": "Senior", "seniority": 1, "target_size": "100000000.00", "pref_rate": "0"});
+    let tranche = id(&created(app, &format!("/api/v1/funds/{fund}/tranches"), tranche).await);
+    let source = json!({"kind": "private", "legal_name": "Plans investing investor", "country": "FR"});
+    let source = id(&created(app, "/api/v1/sources", source).await);
+    let commitment =
+        json!({"source_id": source, "tranche_id": tranche, "amount": "100000.00", "effective_date": "2024-12-01"});
+    let commitment = id(&created(app, &format!("/api/v1/funds/{fund}/commitments"), commitment).await);
+    let call = json!({"call_date": "2025-01-01", "due_date": "2025-01-01", "description": "Investment call",
+        "lines": [{"tranche_id": tranche, "purpose": "investment", "facility_id": facility, "amount": "20000.00"}]});
+    let call = id(&created(app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await);
+    let notices = app.get(&format!("/api/v1/notices?call_id={call}"), &app.staff()).await;
+    let notice = notices.body["items"][0]["id"].as_str().expect("a notice").to_string();
+    let payment = json!({"amount": "20000.00", "value_date": "2025-01-01"});
+    created(app, &format!("/api/v1/notices/{notice}/contributions"), payment).await;
+    let terms = json!({"steps": [{"type": "capital", "tranches": [tranche], "mode": "sequential"},
+        {"type": "split", "shares": [{"tranche": tranche, "percent": "100"}]}]});
+    created(app, &format!("/api/v1/funds/{fund}/waterfall"), terms).await;
+    for n in 0..WRITES_EACH {
+        let writes = [
+            (
+                "deployments",
+                json!({"facility_id": facility, "kind": "equity", "amount": "1000.00",
+                "value_date": "2025-02-01", "description": format!("Stake {n}")}),
+            ),
+            (
+                "proceeds",
+                json!({"facility_id": facility, "amount": "600.00", "cost_returned": "500.00",
+                "value_date": "2025-06-01", "description": format!("Partial exit {n}")}),
+            ),
+            (
+                "write-downs",
+                json!({"facility_id": facility, "amount": "100.00", "value_date": "2025-07-01",
+                "description": format!("Impairment {n}")}),
+            ),
+            (
+                "distributions",
+                json!({"cash": "50.00", "date": "2025-08-01", "description": format!("Distribution {n}")}),
+            ),
+            ("valuations", json!({"as_of": format!("2025-09-1{n}"), "nav": "30000.00", "description": "Month end"})),
+        ];
+        for (path, body) in writes {
+            created(app, &format!("/api/v1/funds/{fund}/{path}"), body).await;
+        }
+        let increase = json!({"kind": "increase", "amount": "100.00", "effective_date": "2025-01-02"});
+        created(app, &format!("/api/v1/commitments/{commitment}/amendments"), increase).await;
     }
 }
