@@ -63,3 +63,63 @@ async fn no_index_repeats_another(app: TestApp) {
 }
 
 on_both_backends!(no_index_repeats_another);
+
+#[derive(QueryableByName)]
+struct RowidKey {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+}
+
+/// SQLite's `INTEGER PRIMARY KEY` columns: each is the table's rowid, the key its rows are stored
+/// in, so it has no index of its own as PostgreSQL's primary key has.
+fn rowid_keys(conn: &mut DbConnection) -> Vec<(String, String)> {
+    let DbConnection::Sqlite(sqlite) = conn else { return Vec::new() };
+    let keys: Vec<RowidKey> = diesel::sql_query(
+        "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m, pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND p.pk = 1 AND upper(p.type) = 'INTEGER' \
+         AND (SELECT count(*) FROM pragma_table_info(m.name) WHERE pk > 0) = 1",
+    )
+    .load(sqlite)
+    .expect("the rowid keys");
+    keys.into_iter().map(|k| (k.table_name, k.column_name)).collect()
+}
+
+/// The columns each index of the application's tables covers, in key order, by table: what an
+/// index serves, whatever its name or the backend's way of declaring it.
+fn indexed_columns(conn: &mut DbConnection) -> std::collections::BTreeSet<(String, String)> {
+    let rowid_keys = rowid_keys(conn);
+    indexes(conn)
+        .into_iter()
+        .filter(|i| !i.table_name.starts_with("__diesel"))
+        .map(|i| {
+            let columns = match conn {
+                DbConnection::Postgresql(_) => {
+                    let key = indexed(&i.key);
+                    let key = key.split_once(" WHERE ").map_or(key, |(columns, _)| columns);
+                    key.trim_start_matches("btree ").trim_matches(|c| c == '(' || c == ')').replace(' ', "")
+                }
+                DbConnection::Sqlite(_) => i.key.split_once(" where ").map_or(i.key.as_str(), |(c, _)| c).to_string(),
+            };
+            (i.table_name, columns)
+        })
+        .chain(rowid_keys)
+        .collect()
+}
+
+/// Each backend has its own migration folder: an index added to one and forgotten in the other
+/// leaves that backend reading a whole table where the other reads a few rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_backends_index_the_same_columns() {
+    let sqlite = common::spawn_app(common::Backend::Sqlite).await;
+    let postgres = common::spawn_app(common::Backend::Postgres).await;
+    let on_sqlite = indexed_columns(&mut sqlite.conn());
+    let on_postgres = indexed_columns(&mut postgres.conn());
+    let only_sqlite: Vec<_> = on_sqlite.difference(&on_postgres).collect();
+    let only_postgres: Vec<_> = on_postgres.difference(&on_sqlite).collect();
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "indexed on SQLite only: {only_sqlite:#?}\nindexed on PostgreSQL only: {only_postgres:#?}"
+    );
+}
