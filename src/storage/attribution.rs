@@ -274,10 +274,19 @@ fn flows_of(
 /// Who a source is for the tables: (programme, Member State or none, name).
 type SourceFacts = (String, Option<String>, String);
 
-fn source_facts(conn: &mut DbConnection) -> AppResult<HashMap<String, SourceFacts>> {
-    let rows: Vec<(String, String, String, String, String)> = sources::table
-        .select((sources::id, sources::kind, sources::programme, sources::country, sources::legal_name))
-        .load(conn)?;
+/// The facts of the sources among `ids`: only those the fund's attribution names, not every
+/// investor of every fund.
+fn source_facts(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, SourceFacts>> {
+    let mut rows: Vec<(String, String, String, String, String)> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(super::structure::LOOKUP_KEYS_MAX) {
+        rows.extend(
+            sources::table
+                .filter(sources::id.eq_any(chunk))
+                .filter(super::planned_each_time())
+                .select((sources::id, sources::kind, sources::programme, sources::country, sources::legal_name))
+                .load::<(String, String, String, String, String)>(conn)?,
+        );
+    }
     Ok(rows
         .into_iter()
         .map(|(id, kind, programme, country, name)| {
@@ -391,12 +400,15 @@ pub fn grant_attribution(conn: &mut DbConnection, fund_id: &str, with_sources: b
     let usage = super::usage_sums::fund_entry_usage(conn, fund_id)?;
     let usage_sequences: Vec<i64> =
         effects.iter().filter(|e| e.event_type == "grant_usage").map(|e| e.sequence).collect();
-    let entry_ids: HashMap<i64, String> = journal_entries::table
-        .filter(journal_entries::sequence.eq_any(&usage_sequences))
-        .select((journal_entries::sequence, journal_entries::id))
-        .load(conn)?
-        .into_iter()
-        .collect();
+    let mut entry_ids: HashMap<i64, String> = HashMap::with_capacity(usage_sequences.len());
+    for chunk in usage_sequences.chunks(super::structure::LOOKUP_KEYS_MAX) {
+        let rows: Vec<(i64, String)> = journal_entries::table
+            .filter(journal_entries::sequence.eq_any(chunk))
+            .filter(super::planned_each_time())
+            .select((journal_entries::sequence, journal_entries::id))
+            .load(conn)?;
+        entry_ids.extend(rows);
+    }
     let award_rows: Vec<(String, String, Option<i64>)> = grant_awards::table
         .filter(grant_awards::fund_id.eq(fund_id))
         .select((grant_awards::id, grant_awards::sme_category, grant_awards::lapsed_milli_hours))
@@ -406,8 +418,12 @@ pub fn grant_attribution(conn: &mut DbConnection, fund_id: &str, with_sources: b
     let flows = flows_of(&effects, &paid_in, &usage, &entry_ids, &lapsed)?;
     let attribution = Attribution::replay(&flows)
         .map_err(|(index, e)| AppError::internal(format!("compute-grant attribution, flow {index}: {e}")))?;
-    let facts = source_facts(conn)?;
     let by_source = figures_by_source(&attribution)?;
+    let mut named: Vec<&str> = by_source.keys().map(String::as_str).collect();
+    named.extend(attribution.award_shares.values().flat_map(|shares| shares.keys().map(String::as_str)));
+    named.sort_unstable();
+    named.dedup();
+    let facts = source_facts(conn, &named)?;
 
     let mut totals = AttributedFigures::default();
     let mut grouped: BTreeMap<(String, Option<String>), AttributedFigures> = BTreeMap::new();

@@ -264,6 +264,7 @@ fn list_page(conn: &mut DbConnection, explanation: &mut Explanation, page: Entry
     let sequences: Vec<i64> = page.page.iter().map(|(sequence, _)| *sequence).collect();
     let heads: Vec<EntryHead> = journal_entries::table
         .filter(journal_entries::sequence.eq_any(sequences))
+        .filter(super::planned_each_time())
         .select((
             journal_entries::sequence,
             journal_entries::id,

@@ -16,9 +16,7 @@ use serde::Serialize;
 use super::commitments::signed_event_amount;
 use super::funds::get_fund;
 use super::ledger::{chain_head, list_accounts, trial_balance_through, EntryRow, PostingRow, TrialBalance};
-use super::schema::{
-    capital_calls, commitment_events, commitments, journal_entries, notices, postings, sources, tranches,
-};
+use super::schema::{capital_calls, commitment_events, commitments, journal_entries, notices, postings, tranches};
 use super::waterfall::{liquidate, positions_as_of, Liquidation};
 use super::DbConnection;
 use crate::domain::beancount;
@@ -247,8 +245,11 @@ pub fn for_each_page_by_date(
             .load(conn)?;
         let Some(last) = entries.last().map(|e| (e.effective_date, e.sequence)) else { return Ok(()) };
         let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-        let lines: Vec<PostingRow> =
-            postings::table.filter(postings::entry_id.eq_any(&ids)).select(PostingRow::as_select()).load(conn)?;
+        let lines: Vec<PostingRow> = postings::table
+            .filter(postings::entry_id.eq_any(&ids))
+            .filter(super::planned_each_time())
+            .select(PostingRow::as_select())
+            .load(conn)?;
         let page = assemble(entries, lines)?;
         visit(conn, &page)?;
         after = Some(last);
@@ -562,15 +563,7 @@ pub fn capital_accounts(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate
     let mut source_ids: Vec<&str> = states.iter().map(|s| s.source_id.as_str()).collect();
     source_ids.sort_unstable();
     source_ids.dedup();
-    let mut names: HashMap<String, String> = HashMap::new();
-    for chunk in source_ids.chunks(500) {
-        let rows: Vec<(String, String)> = sources::table
-            .filter(sources::id.eq_any(chunk))
-            .filter(super::planned_each_time())
-            .select((sources::id, sources::legal_name))
-            .load(conn)?;
-        names.extend(rows);
-    }
+    let names = super::structure::source_names(conn, &source_ids)?;
     let mut rows = Vec::with_capacity(states.len());
     for state in &states {
         let id = state.position.id.to_string();

@@ -965,6 +965,7 @@ pub fn list_applications(
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut awards: HashMap<String, String> = grant_awards::table
         .filter(grant_awards::application_id.eq_any(&ids))
+        .filter(super::planned_each_time())
         .select((grant_awards::application_id, grant_awards::id))
         .load::<(String, String)>(conn)?
         .into_iter()

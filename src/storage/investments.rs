@@ -103,6 +103,7 @@ pub fn deploy(conn: &mut DbConnection, row: DeploymentRow) -> AppResult<Deployme
 pub fn list_deployments(conn: &mut DbConnection, fund_ids: &[String]) -> AppResult<Vec<Deployment>> {
     Ok(deployments::table
         .filter(deployments::fund_id.eq_any(fund_ids))
+        .filter(super::planned_each_time())
         .order(deployments::value_date.asc())
         .select(DeploymentRow::as_select())
         .load(conn)?

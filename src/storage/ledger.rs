@@ -509,6 +509,7 @@ fn attach_postings(conn: &mut DbConnection, entries: Vec<EntryRow>) -> AppResult
     for chunk in ids.chunks(500) {
         let rows: Vec<PostingRow> = postings::table
             .filter(postings::entry_id.eq_any(chunk))
+            .filter(super::planned_each_time())
             .order((postings::entry_id.asc(), postings::line.asc()))
             .select(PostingRow::as_select())
             .load(conn)?;
@@ -769,15 +770,9 @@ pub fn account_labels(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMa
 /// The names of the parties postings name: investors (sources), facilities, grant calls and
 /// SMEs (by the legal name of their latest award). Ids of no known party are left out.
 pub fn party_names(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, String>> {
-    use super::schema::{facilities, grant_awards, grant_calls, sources};
-    let mut names = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(String, String)> = sources::table
-            .filter(sources::id.eq_any(chunk))
-            .filter(super::planned_each_time())
-            .select((sources::id, sources::legal_name))
-            .load(conn)?;
-        names.extend(rows);
+    use super::schema::{facilities, grant_awards, grant_calls};
+    let mut names = super::structure::source_names(conn, ids)?;
+    for chunk in ids.chunks(super::structure::LOOKUP_KEYS_MAX) {
         let rows: Vec<(String, String)> = facilities::table
             .filter(facilities::id.eq_any(chunk))
             .select((facilities::id, facilities::name))
@@ -790,6 +785,7 @@ pub fn party_names(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<S
         names.extend(rows);
         let rows: Vec<(String, String)> = grant_awards::table
             .filter(grant_awards::sme_id.eq_any(chunk))
+            .filter(super::planned_each_time())
             .order(grant_awards::award_date.asc())
             .select((grant_awards::sme_id, grant_awards::legal_name))
             .load(conn)?;

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::schema::{sources, tranches};
+use super::schema::tranches;
 use super::waterfall::{liquidate, Liquidation, PositionState};
 use super::DbConnection;
 use crate::domain::metrics::{multiples, xirr, Multiples, Xirr};
@@ -102,13 +102,8 @@ pub fn fund_metrics(
     let mut source_ids: Vec<String> = liquidation.states.iter().map(|s| s.source_id.clone()).collect();
     source_ids.sort();
     source_ids.dedup();
-    let source_names: BTreeMap<String, String> = sources::table
-        .filter(sources::id.eq_any(&source_ids))
-        .filter(super::planned_each_time())
-        .select((sources::id, sources::legal_name))
-        .load(conn)?
-        .into_iter()
-        .collect();
+    let source_names: BTreeMap<String, String> =
+        super::structure::source_names(conn, &source_ids)?.into_iter().collect();
 
     let all: Vec<&PositionState> = liquidation.states.iter().collect();
     let mut investors = Vec::new();

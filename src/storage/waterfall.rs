@@ -296,13 +296,7 @@ fn investor_shares(
         }
     }
     let ids: Vec<String> = shares.keys().cloned().collect();
-    let names: HashMap<String, String> = sources::table
-        .filter(sources::id.eq_any(&ids))
-        .filter(super::planned_each_time())
-        .select((sources::id, sources::legal_name))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = super::structure::source_names(conn, &ids)?;
     Ok(shares
         .into_values()
         .map(|mut s| {
