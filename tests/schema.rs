@@ -86,25 +86,58 @@ fn rowid_keys(conn: &mut DbConnection) -> Vec<(String, String)> {
     keys.into_iter().map(|k| (k.table_name, k.column_name)).collect()
 }
 
-/// The columns each index of the application's tables covers, in key order, by table: what an
-/// index serves, whatever its name or the backend's way of declaring it.
+#[derive(QueryableByName)]
+struct UniqueFlag {
+    #[diesel(sql_type = Text)]
+    index_name: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    unique: i32,
+}
+
+/// SQLite's unique indexes by name (PostgreSQL's definition says so itself).
+fn unique_on_sqlite(conn: &mut DbConnection) -> std::collections::BTreeSet<String> {
+    let DbConnection::Sqlite(sqlite) = conn else { return Default::default() };
+    let flags: Vec<UniqueFlag> = diesel::sql_query(
+        "SELECT l.name AS index_name, l.\"unique\" AS \"unique\" FROM sqlite_master m, pragma_index_list(m.name) l \
+         WHERE m.type = 'table'",
+    )
+    .load(sqlite)
+    .expect("the unique flags");
+    flags.into_iter().filter(|f| f.unique == 1).map(|f| f.index_name).collect()
+}
+
+/// What each index of the application's tables serves, by table: the columns it covers in key
+/// order, and whether it is unique and partial, whatever its name or the backend's way of
+/// declaring it.
 fn indexed_columns(conn: &mut DbConnection) -> std::collections::BTreeSet<(String, String)> {
     let rowid_keys = rowid_keys(conn);
+    let unique_on_sqlite = unique_on_sqlite(conn);
     indexes(conn)
         .into_iter()
         .filter(|i| !i.table_name.starts_with("__diesel"))
         .map(|i| {
-            let columns = match conn {
+            let (columns, unique, partial) = match conn {
                 DbConnection::Postgresql(_) => {
                     let key = indexed(&i.key);
-                    let key = key.split_once(" WHERE ").map_or(key, |(columns, _)| columns);
-                    key.trim_start_matches("btree ").trim_matches(|c| c == '(' || c == ')').replace(' ', "")
+                    let (columns, predicate) = key.split_once(" WHERE ").map_or((key, None), |(c, p)| (c, Some(p)));
+                    let columns =
+                        columns.trim_start_matches("btree ").trim_matches(|c| c == '(' || c == ')').replace(' ', "");
+                    (columns, i.key.starts_with("CREATE UNIQUE "), predicate.is_some())
                 }
-                DbConnection::Sqlite(_) => i.key.split_once(" where ").map_or(i.key.as_str(), |(c, _)| c).to_string(),
+                DbConnection::Sqlite(_) => {
+                    let (columns, partial) = i.key.split_once(" where ").unwrap_or((i.key.as_str(), "0"));
+                    (columns.to_string(), unique_on_sqlite.contains(&i.index_name), partial == "1")
+                }
             };
-            (i.table_name, columns)
+            let kind = match (unique, partial) {
+                (true, true) => " unique partial",
+                (true, false) => " unique",
+                (false, true) => " partial",
+                (false, false) => "",
+            };
+            (i.table_name, format!("{columns}{kind}"))
         })
-        .chain(rowid_keys)
+        .chain(rowid_keys.into_iter().map(|(table, column)| (table, format!("{column} unique"))))
         .collect()
 }
 
