@@ -115,11 +115,12 @@ async fn lookups_by_keys_in_growing_tables_are_planned_for_their_values() {
         .filter(|sql| GROWING_TABLES.iter().any(|t| looks_up_by_list(sql, t)))
         .collect();
     assert!(kept.is_empty(), "lookups by keys in growing tables kept prepared, to be planned once: {kept:#?}");
+    let first_columns = first_columns(pg);
     let scans: Vec<String> = prepared
         .iter()
         .filter_map(|s| {
             let plan = generic_plan_by_index(pg, s);
-            let scanned = GROWING_TABLES.iter().find(|t| reads_whole(&plan, t))?;
+            let scanned = GROWING_TABLES.iter().find(|t| reads_whole(&plan, t, &first_columns))?;
             Some(format!("{scanned}: {}\n{plan}", s.statement))
         })
         .collect();
@@ -189,9 +190,30 @@ fn looks_up_by_list(sql: &str, table: &str) -> bool {
 const INDEX_SCANS: [&str; 4] =
     ["Index Scan using ", "Index Scan Backward using ", "Index Only Scan using ", "Index Only Scan Backward using "];
 
-/// Whether a plan reads `table` whole: a sequential scan of it, or an index scan with no index
-/// condition (a walk of the whole index, as for `ORDER BY id LIMIT n` filtered on another column).
-fn reads_whole(plan: &str, table: &str) -> bool {
+#[derive(QueryableByName)]
+struct FirstColumn {
+    #[diesel(sql_type = Text)]
+    index_name: String,
+    #[diesel(sql_type = Text)]
+    first_column: String,
+}
+
+/// The leading column of each index, by index name.
+fn first_columns(pg: &mut diesel::PgConnection) -> std::collections::HashMap<String, String> {
+    let rows: Vec<FirstColumn> = diesel::sql_query(
+        "SELECT i.relname::text AS index_name, a.attname::text AS first_column FROM pg_index x \
+         JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace \
+         JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] WHERE n.nspname = 'public'",
+    )
+    .load(pg)
+    .expect("the indexes' leading columns");
+    rows.into_iter().map(|r| (r.index_name, r.first_column)).collect()
+}
+
+/// Whether a plan reads `table` whole: a sequential scan of it, or an index scan whose index
+/// condition does not name the index's leading column (a walk of the whole index, as for
+/// `ORDER BY id LIMIT n` filtered on another column, or a condition on a later column only).
+fn reads_whole(plan: &str, table: &str, first_columns: &std::collections::HashMap<String, String>) -> bool {
     let lines: Vec<&str> = plan.lines().collect();
     lines.iter().enumerate().any(|(n, line)| {
         if line.contains(&format!("Seq Scan on {table} ")) {
@@ -201,9 +223,11 @@ fn reads_whole(plan: &str, table: &str) -> bool {
         if !index_scan || !line.contains(&format!(" on {table} ")) {
             return false;
         }
+        let index = line.split(" using ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap_or_default();
+        let Some(first) = first_columns.get(index) else { return true };
         // The node's own details are the lines after it, up to the next node.
-        let details = lines[n + 1..].iter().take_while(|l| !l.contains("->"));
-        !details.into_iter().any(|l| l.contains("Index Cond:"))
+        let mut details = lines[n + 1..].iter().take_while(|l| !l.contains("->"));
+        !details.any(|l| l.contains("Index Cond:") && l.contains(&format!("({first} ")))
     })
 }
 
@@ -354,4 +378,24 @@ async fn invest_and_distribute(app: &TestApp) {
         ],
     )
     .await;
+}
+
+#[test]
+fn plans_that_read_a_table_whole_are_told_from_plans_that_probe_an_index() {
+    let first_columns = std::collections::HashMap::from([
+        ("notices_call_id_commitment_id_key".to_string(), "call_id".to_string()),
+        ("notices_pkey".to_string(), "id".to_string()),
+    ]);
+    let whole = |plan: &str| reads_whole(plan, "notices", &first_columns);
+    assert!(whole("Seq Scan on notices  (cost=0.00..13.10 rows=310 width=96) "));
+    assert!(whole("Parallel Seq Scan on notices  (cost=0.00..13.10 rows=310 width=96) "));
+    let walk = "Index Scan Backward using notices_pkey on notices  (cost=0.15..53.57 rows=2 width=228) \n  Filter: (call_id = $1) ";
+    assert!(whole(walk), "a walk of the whole primary key, filtered");
+    let later = "Index Scan using notices_call_id_commitment_id_key on notices  (cost=0.42..2294.43 rows=1 width=228) \n  Index Cond: (commitment_id = $1) ";
+    assert!(whole(later), "a condition on the index's second column only");
+    let probe = "Index Scan using notices_call_id_commitment_id_key on notices  (cost=0.15..8.17 rows=1 width=228) \n  Index Cond: ((call_id = $1) AND (commitment_id = $2)) ";
+    assert!(!whole(probe), "a probe by the leading column");
+    let join = "Nested Loop \n  ->  Index Scan using notices_pkey on notices  (cost=0.15..8.17 rows=1 width=228) \n        Index Cond: (id = contributions.notice_id) ";
+    assert!(!whole(join), "an inner probe of a join");
+    assert!(!whole("Seq Scan on notices_archive  (cost=0.00..1.00 rows=1 width=8) "), "another table");
 }
