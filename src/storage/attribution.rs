@@ -278,7 +278,7 @@ type SourceFacts = (String, Option<String>, String);
 /// investor of every fund.
 fn source_facts(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, SourceFacts>> {
     let mut rows: Vec<(String, String, String, String, String)> = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(super::structure::LOOKUP_KEYS_MAX) {
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
         rows.extend(
             sources::table
                 .filter(sources::id.eq_any(chunk))
@@ -401,7 +401,7 @@ pub fn grant_attribution(conn: &mut DbConnection, fund_id: &str, with_sources: b
     let usage_sequences: Vec<i64> =
         effects.iter().filter(|e| e.event_type == "grant_usage").map(|e| e.sequence).collect();
     let mut entry_ids: HashMap<i64, String> = HashMap::with_capacity(usage_sequences.len());
-    for chunk in usage_sequences.chunks(super::structure::LOOKUP_KEYS_MAX) {
+    for chunk in usage_sequences.chunks(super::LOOKUP_KEYS_MAX) {
         let rows: Vec<(i64, String)> = journal_entries::table
             .filter(journal_entries::sequence.eq_any(chunk))
             .filter(super::planned_each_time())

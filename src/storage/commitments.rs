@@ -595,7 +595,7 @@ pub fn get_commitment(conn: &mut DbConnection, commitment_id: &str) -> AppResult
 
 fn paid_in_by_commitment(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, i64>> {
     let mut paid = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
         let rows: Vec<(String, i64)> = notices::table
             .filter(notices::commitment_id.eq_any(chunk))
             .group_by(notices::commitment_id)

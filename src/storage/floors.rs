@@ -97,7 +97,7 @@ fn lowered(
     ids.sort_unstable();
     ids.dedup();
     let mut floors: HashMap<String, &'static Floor> = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
         let codes: Vec<(String, String)> = ledger_accounts::table
             .filter(ledger_accounts::id.eq_any(chunk))
             .select((ledger_accounts::id, ledger_accounts::code))

@@ -506,7 +506,7 @@ pub fn list_entries(conn: &mut DbConnection, filter: &EntryFilter, limit: i64) -
 fn attach_postings(conn: &mut DbConnection, entries: Vec<EntryRow>) -> AppResult<Vec<EntryWithPostings>> {
     let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
     let mut by_entry: HashMap<String, Vec<PostingRow>> = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
         let rows: Vec<PostingRow> = postings::table
             .filter(postings::entry_id.eq_any(chunk))
             .filter(super::planned_each_time())
@@ -757,7 +757,7 @@ fn verify_chain_observing(conn: &mut DbConnection, mut observe: impl FnMut(&Entr
 /// Code and name of each account id given, for display next to postings.
 pub fn account_labels(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, (String, String)>> {
     let mut labels = HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
         let rows: Vec<(String, String, String)> = ledger_accounts::table
             .filter(ledger_accounts::id.eq_any(chunk))
             .select((ledger_accounts::id, ledger_accounts::code, ledger_accounts::name))
@@ -772,7 +772,7 @@ pub fn account_labels(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMa
 pub fn party_names(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, String>> {
     use super::schema::{facilities, grant_awards, grant_calls};
     let mut names = super::structure::source_names(conn, ids)?;
-    for chunk in ids.chunks(super::structure::LOOKUP_KEYS_MAX) {
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
         let rows: Vec<(String, String)> = facilities::table
             .filter(facilities::id.eq_any(chunk))
             .select((facilities::id, facilities::name))

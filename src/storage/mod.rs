@@ -442,6 +442,10 @@ pub fn differences<K: Ord + Clone, V: Copy + Default + PartialEq>(
         .collect()
 }
 
+/// Most keys one lookup by a list of keys binds: SQLite binds at most 32,766 parameters a
+/// statement, and a small list keeps each lookup's plan a probe of the index per key.
+pub const LOOKUP_KEYS_MAX: usize = 500;
+
 /// A condition that is always true and keeps the query out of the prepared-statement cache, so
 /// it is planned at each execution. For lookups in tables that grow fast: a plan cached while
 /// the table was small scans all of it (18 ms a usage batch at 18,000 records instead of 1; 6 ms

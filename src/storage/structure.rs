@@ -318,17 +318,14 @@ pub fn price_on(conn: &mut DbConnection, facility_id: &str, date: chrono::NaiveD
         .ok_or_else(|| AppError::rule("no-price", Message::new("msg-no-price").date("date", date)))
 }
 
-/// Most keys one lookup by a list binds: SQLite binds at most 32,766 parameters a statement.
-pub const LOOKUP_KEYS_MAX: usize = 500;
-
 /// The legal names of the sources among `ids`, by id; ids of no source are left out. Read in
-/// chunks of [`LOOKUP_KEYS_MAX`], each planned for its values (sources grow with every investor).
+/// chunks of [`super::LOOKUP_KEYS_MAX`], each planned for its values (sources grow with every investor).
 pub fn source_names<S: AsRef<str>>(
     conn: &mut DbConnection,
     ids: &[S],
 ) -> crate::error::AppResult<std::collections::HashMap<String, String>> {
     let mut names = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(LOOKUP_KEYS_MAX) {
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
         let chunk: Vec<&str> = chunk.iter().map(AsRef::as_ref).collect();
         let rows: Vec<(String, String)> = sources::table
             .filter(sources::id.eq_any(&chunk))
