@@ -95,6 +95,14 @@ async fn lookups_by_keys_in_growing_tables_are_planned_for_their_values() {
     let mut conn = app.conn();
     let pg = postgres(&mut conn);
     let after = sequential_scans(pg);
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        value: String,
+    }
+    let setting: Setting =
+        diesel::sql_query("SELECT current_setting('enable_seqscan') AS value").get_result(pg).expect("the setting");
+    assert_eq!(setting.value, "off", "the workload ran on the connection whose sequential scans were priced out");
     let scanned: Vec<(&str, i64)> = GROWING_TABLES
         .iter()
         .map(|t| (*t, after.get(*t).copied().unwrap_or(0) - before.get(*t).copied().unwrap_or(0)))
