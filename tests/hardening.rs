@@ -261,6 +261,103 @@ async fn every_list_answers_pages_and_honours_limit(app: TestApp) {
     common::assert_problem(&app.get(&format!("/api/v1/funds?after={unknown}"), &staff).await, 400, Some("query.after"));
 }
 
+/// Walks `list` a page of `limit` at a time; the items in the order the pages gave them.
+async fn walk(app: &TestApp, list: &str, token: &str, limit: usize) -> Vec<serde_json::Value> {
+    let mut walked = Vec::new();
+    let join = if list.contains('?') { '&' } else { '?' };
+    let mut query = format!("{join}limit={limit}");
+    for _ in 0..100 {
+        let page = app.get(&format!("{list}{query}"), token).await;
+        assert_eq!(page.status, 200, "{list}{query}: {}", page.text);
+        let items = page.body["items"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= limit, "{list}{query}: {}", page.text);
+        walked.extend(items);
+        match page.body["next_after"].as_str() {
+            Some(after) => query = format!("{join}limit={limit}&after={after}"),
+            None => return walked,
+        }
+    }
+    panic!("{list}: more than 100 pages")
+}
+
+fn texts(items: &[serde_json::Value], field: &str) -> Vec<String> {
+    items.iter().map(|i| i[field].as_str().unwrap_or_else(|| panic!("{field} of {i}")).to_string()).collect()
+}
+
+/// The lists that grow with the books page in their queries (sources, awards, users,
+/// proposals, the state-aid register): walked two at a time, each gives every item once, in
+/// the order the test works out from the items themselves, through ties of its ordering key
+/// (awards granted on one day, proposals made at one instant); an `after` naming no item of the
+/// list is refused.
+async fn long_lists_page_in_their_order_through_ties(app: TestApp) {
+    let staff = app.staff();
+    let admin = app.token(investai::domain::roles::Role::Admin, "root");
+    for name in ["Source D", "Source B", "Source E", "Source A", "Source C"] {
+        created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"})).await;
+    }
+    let names = texts(&walk(&app, "/api/v1/sources", &staff, 2).await, "legal_name");
+    assert_eq!(names, ["Source A", "Source B", "Source C", "Source D", "Source E"]);
+
+    let g = crate::grants::setup(&app, "1000000.00", 1_000_000).await;
+    let call = crate::grants::open_call(&app, &g, "100000.00", "de_minimis", "50000", 1).await;
+    let mut awarded = Vec::new();
+    for n in 0..5 {
+        let body = crate::grants::application(&g, &format!("RCS-PG{n}"), "100");
+        let application = crate::grants::reviewed(&app, &call, &format!("sme-paged-{n}"), &body, 1).await;
+        let award = crate::grants::award(&app, &application, json!({})).await;
+        assert_eq!(award.status, 201, "{}", award.text);
+        awarded.push(award.body["id"].as_str().expect("award id").to_string());
+    }
+    // Granted on one day: the register orders them by id, as the awards list does.
+    awarded.sort();
+    assert_eq!(texts(&walk(&app, "/api/v1/awards", &staff, 2).await, "id"), awarded);
+    assert_eq!(texts(&walk(&app, "/api/v1/grants/register", &staff, 2).await, "award_id"), awarded);
+
+    let mut proposed = Vec::new();
+    for n in 0..5 {
+        let body = json!({"kind": "manual_entry", "fund_id": g.fund, "effective_date": "2025-01-01",
+            "description": format!("Paged {n}"), "postings": [
+            {"account": "1010", "debit": "1.00"}, {"account": "3900", "credit": "1.00"}]});
+        proposed.push(id(&created(&app, "/api/v1/proposals", body).await));
+    }
+    // Three of them made at one instant, the newest of the five.
+    let tied = proposed[1..4].iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ");
+    app.sql(&format!("UPDATE proposals SET proposed_at = '2099-01-01 00:00:00' WHERE id IN ({tied})"))
+        .expect("one instant");
+    let mut newest_first = proposed[1..4].to_vec();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    newest_first.extend([proposed[4].clone(), proposed[0].clone()]);
+    assert_eq!(texts(&walk(&app, "/api/v1/proposals", &staff, 2).await, "id"), newest_first);
+    let pending = texts(&walk(&app, "/api/v1/proposals?status=pending", &staff, 2).await, "id");
+    assert_eq!(pending, newest_first);
+
+    let mut usernames: Vec<String> = Vec::new();
+    for n in [3, 1, 4, 0, 2] {
+        let body = json!({"username": format!("paged-{n}"), "role": "auditor", "password": "a long enough password"});
+        let user = app.post("/api/v1/users", &admin, &body).await;
+        assert_eq!(user.status, 201, "{}", user.text);
+    }
+    {
+        use diesel::prelude::*;
+        let mut conn = app.conn();
+        let conn: &mut investai::storage::DbConnection = &mut conn;
+        usernames.extend(
+            investai::storage::schema::users::table
+                .select(investai::storage::schema::users::username)
+                .load::<String>(conn)
+                .expect("the users"),
+        );
+    }
+    usernames.sort();
+    assert_eq!(texts(&walk(&app, "/api/v1/users", &admin, 2).await, "username"), usernames);
+
+    let unknown = uuid::Uuid::now_v7();
+    for list in ["/api/v1/sources", "/api/v1/awards", "/api/v1/grants/register", "/api/v1/users", "/api/v1/proposals"] {
+        let refused = app.get(&format!("{list}?after={unknown}"), &admin).await;
+        common::assert_problem(&refused, 400, Some("query.after"));
+    }
+}
+
 /// A body with several wrong fields is refused once, naming each of them (only the first was
 /// named), and nothing is written.
 async fn a_body_with_several_wrong_fields_names_them_all(app: TestApp) {
@@ -282,6 +379,7 @@ async fn a_body_with_several_wrong_fields_names_them_all(app: TestApp) {
 
 on_both_backends!(
     a_body_with_several_wrong_fields_names_them_all,
+    long_lists_page_in_their_order_through_ties,
     every_list_answers_pages_and_honours_limit,
     ids_are_checked_as_uuids_wherever_they_are_sent,
     page_limits_out_of_range_are_refused,

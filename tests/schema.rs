@@ -13,7 +13,8 @@ struct IndexColumns {
     table_name: String,
     #[diesel(sql_type = Text)]
     index_name: String,
-    /// The indexed columns (or expressions) and the index's predicate, in key order.
+    /// The indexed columns (or expressions, each with ` DESC` where it descends) and the index's
+    /// predicate, in key order.
     #[diesel(sql_type = Text)]
     key: String,
 }
@@ -30,8 +31,9 @@ fn indexes(conn: &mut DbConnection) -> Vec<IndexColumns> {
         .load::<IndexColumns>(pg),
         DbConnection::Sqlite(sqlite) => diesel::sql_query(
             "SELECT m.name AS table_name, l.name AS index_name, \
-             (SELECT group_concat(name, ',') FROM (SELECT coalesce(name, '<expression>') AS name \
-              FROM pragma_index_info(l.name) ORDER BY seqno)) || ' where ' || l.partial AS key \
+             (SELECT group_concat(name, ',') FROM (SELECT coalesce(name, '<expression>') \
+              || CASE WHEN \"desc\" THEN ' DESC' ELSE '' END AS name \
+              FROM pragma_index_xinfo(l.name) WHERE key = 1 ORDER BY seqno)) || ' where ' || l.partial AS key \
              FROM sqlite_master m, pragma_index_list(m.name) l WHERE m.type = 'table'",
         )
         .load::<IndexColumns>(sqlite),
@@ -121,7 +123,7 @@ fn indexed_columns(conn: &mut DbConnection) -> std::collections::BTreeSet<(Strin
                     let key = indexed(&i.key);
                     let (columns, predicate) = key.split_once(" WHERE ").map_or((key, None), |(c, p)| (c, Some(p)));
                     let columns =
-                        columns.trim_start_matches("btree ").trim_matches(|c| c == '(' || c == ')').replace(' ', "");
+                        columns.trim_start_matches("btree ").trim_matches(|c| c == '(' || c == ')').replace(", ", ",");
                     (columns, i.key.starts_with("CREATE UNIQUE "), predicate.is_some())
                 }
                 DbConnection::Sqlite(_) => {

@@ -18,7 +18,7 @@ use super::schema::{
     award_capacity, award_undertakings, facility_quarter_usage, grant_applications, grant_awards, grant_calls,
 };
 use super::structure::{get_facility, price_on};
-use super::{new_id, now_micros, DbConnection};
+use super::{new_id, not_in_list, now_micros, DbConnection, PageOf};
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
 use crate::domain::grants::{award_intensity, check_award, check_capacity, single_undertaking, ApplicationStatus};
 use crate::domain::hours::{split_by_quarter, GpuHours, Quarter, AWARD_QUARTERS_MAX};
@@ -373,10 +373,20 @@ pub struct AwardFilter {
     pub facility_id: Option<String>,
 }
 
-/// Largest number of awards one list returns.
+/// Awards the pages list at most (the API pages through them all).
 pub const AWARDS_LIST_MAX: i64 = 10_000;
 
 pub fn list_awards(conn: &mut DbConnection, filter: &AwardFilter) -> AppResult<Vec<Award>> {
+    Ok(page_of_awards(conn, filter, None, AWARDS_LIST_MAX)?.items)
+}
+
+/// A page of the awards `filter` selects, in the order of their ids, after the award `after`.
+pub fn page_of_awards(
+    conn: &mut DbConnection,
+    filter: &AwardFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<PageOf<Award>> {
     let mut query = grant_awards::table.into_boxed();
     if let Some(call) = &filter.call_id {
         query = query.filter(grant_awards::call_id.eq(call.clone()));
@@ -387,10 +397,26 @@ pub fn list_awards(conn: &mut DbConnection, filter: &AwardFilter) -> AppResult<V
     if let Some(facility) = &filter.facility_id {
         query = query.filter(grant_awards::facility_id.eq(facility.clone()));
     }
+    if let Some(after) = after {
+        let (call, sme, facility): (String, String, String) = grant_awards::table
+            .find(after)
+            .select((grant_awards::call_id, grant_awards::sme_id, grant_awards::facility_id))
+            .first(conn)
+            .optional()?
+            .ok_or_else(not_in_list)?;
+        let selected = |wanted: &Option<String>, value: &String| wanted.as_ref().is_none_or(|w| w == value);
+        if !(selected(&filter.call_id, &call)
+            && selected(&filter.sme_id, &sme)
+            && selected(&filter.facility_id, &facility))
+        {
+            return Err(not_in_list());
+        }
+        query = query.filter(grant_awards::id.gt(after.to_string()));
+    }
     let rows: Vec<AwardRow> =
-        query.order(grant_awards::id.asc()).limit(AWARDS_LIST_MAX).select(AwardRow::as_select()).load(conn)?;
+        query.order(grant_awards::id.asc()).limit(limit + 1).select(AwardRow::as_select()).load(conn)?;
     let today = now_micros().date();
-    rows.iter().map(|row| row.view(today)).collect()
+    PageOf::from_rows(rows, limit, |row| row.id.clone()).try_map(|row| row.view(today))
 }
 
 /// What a lapse did to one award.

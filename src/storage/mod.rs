@@ -442,6 +442,38 @@ pub fn differences<K: Ord + Clone, V: Copy + Default + PartialEq>(
         .collect()
 }
 
+/// One page of a list its query reads in order: at most the `limit` items after the one the
+/// request named, and the key of the last when more follow. A page costs the same however long
+/// the list grows.
+#[derive(Debug)]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    pub next_after: Option<String>,
+}
+
+impl<T> PageOf<T> {
+    /// The page of `rows`, read with a limit of `limit + 1` so that one row more tells whether
+    /// more follow; `key` names an item for the next page's `after`.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> PageOf<T> {
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_after = if more { rows.last().map(key) } else { None };
+        PageOf { items: rows, next_after }
+    }
+
+    /// The same page with each item turned into another.
+    pub fn try_map<U>(self, f: impl Fn(T) -> AppResult<U>) -> AppResult<PageOf<U>> {
+        let items = self.items.into_iter().map(f).collect::<AppResult<_>>()?;
+        Ok(PageOf { items, next_after: self.next_after })
+    }
+}
+
+/// The refusal of an `after` that names no item of the list asked for.
+pub fn not_in_list() -> AppError {
+    AppError::field("query.after", "not an item of this list")
+}
+
 /// Most keys one lookup by a list of keys binds: SQLite binds at most 32,766 parameters a
 /// statement, and a small list keeps each lookup's plan a probe of the index per key.
 pub const LOOKUP_KEYS_MAX: usize = 500;

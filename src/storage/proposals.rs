@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::schema::proposals;
-use super::{awards, grants, new_id, now_micros, waterfall, DbConnection};
+use super::{awards, grants, new_id, not_in_list, now_micros, waterfall, DbConnection, PageOf};
 use crate::domain::hours::GpuHours;
 use crate::domain::money::Cents;
 use crate::domain::proposals::{
@@ -17,7 +17,7 @@ use crate::domain::proposals::{
 };
 use crate::error::{AppError, AppResult};
 
-/// Proposals in one list at most.
+/// Proposals the pages list at most (the API pages through them all).
 pub const PROPOSALS_LIST_MAX: i64 = 500;
 
 /// A line of a proposed capital call, as `POST /funds/{id}/capital-calls` takes it.
@@ -538,8 +538,32 @@ pub fn get_proposal(conn: &mut DbConnection, id: &str) -> AppResult<Proposal> {
 
 /// Proposals, newest first; only those of `status` (as they stand now) when given.
 pub fn list(conn: &mut DbConnection, status: Option<ProposalStatus>) -> AppResult<Vec<Proposal>> {
+    Ok(page_of_proposals(conn, status, None, PROPOSALS_LIST_MAX)?.items)
+}
+
+/// A page of the proposals, newest first, after the proposal `after`; only those of `status`
+/// (as they stand now) when given. A proposal that expires between two pages leaves the
+/// pending ones without shifting them.
+pub fn page_of_proposals(
+    conn: &mut DbConnection,
+    status: Option<ProposalStatus>,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<PageOf<Proposal>> {
     let now = now_micros();
     let mut query = proposals::table.select(ProposalRow::as_select()).into_boxed();
+    if let Some(after) = after {
+        let proposed_at: NaiveDateTime = proposals::table
+            .find(after)
+            .select(proposals::proposed_at)
+            .first(conn)
+            .optional()?
+            .ok_or_else(not_in_list)?;
+        // The bound on the time alone is where the index's walk starts; the rest skips the
+        // proposals of that instant already listed.
+        let older_on_instant = proposals::proposed_at.lt(proposed_at).or(proposals::id.lt(after.to_string()));
+        query = query.filter(proposals::proposed_at.le(proposed_at)).filter(older_on_instant);
+    }
     query = match status {
         Some(ProposalStatus::Pending) => {
             query.filter(proposals::status.eq("pending")).filter(proposals::expires_at.gt(now))
@@ -550,9 +574,8 @@ pub fn list(conn: &mut DbConnection, status: Option<ProposalStatus>) -> AppResul
         Some(other) => query.filter(proposals::status.eq(other.as_str())),
         None => query,
     };
-    let rows =
-        query.order((proposals::proposed_at.desc(), proposals::id.desc())).limit(PROPOSALS_LIST_MAX).load(conn)?;
-    rows.iter().map(|row| row.view(now)).collect()
+    let rows = query.order((proposals::proposed_at.desc(), proposals::id.desc())).limit(limit + 1).load(conn)?;
+    PageOf::from_rows(rows, limit, |row| row.id.clone()).try_map(|row| row.view(now))
 }
 
 /// Ends a pending proposal as `status`; refused if another decision got there first.

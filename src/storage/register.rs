@@ -10,13 +10,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::{facilities, grant_awards, grant_calls};
-use super::DbConnection;
+use super::{not_in_list, DbConnection, PageOf};
 use crate::domain::hours::GpuHours;
 use crate::domain::money::Cents;
-use crate::domain::state_aid::{published, AidBasis, GBER_PUBLICATION_THRESHOLD};
+use crate::domain::state_aid::{published, AidBasis};
 use crate::error::{AppError, AppResult};
 
-/// Records of the register in one answer at most.
+/// Records of the register one read takes at most; the whole register is read a page at a time.
 pub const REGISTER_ROWS_MAX: i64 = 10_000;
 /// What the beneficiary receives: GPU-hours at a subsidised price, a service in kind.
 pub const AID_INSTRUMENT: &str = "Subsidised services in kind (GPU-hours)";
@@ -123,23 +123,73 @@ type Row = (
     (Option<String>, String),
 );
 
-/// The register, of one fund's awards when `fund_id` is given; newest first.
+/// The register's rule ([`published`]) as SQL: every de minimis award, and GBER awards above
+/// the publication threshold. The partial index `grant_awards_published` has the same predicate,
+/// which lets the database read a page of the register from it alone.
+pub const PUBLISHED_SQL: &str = "(grant_awards.aid_basis = 'de_minimis' OR grant_awards.aid_value_cents > 10000000)";
+
+/// The whole register, of one fund's awards when `fund_id` is given; newest first. Read a page
+/// of `REGISTER_ROWS_MAX` at a time.
 pub fn register_of(conn: &mut DbConnection, fund_id: Option<&str>) -> AppResult<Vec<RegisterRecord>> {
+    let mut records = Vec::new();
+    let mut after = None;
+    loop {
+        let page = records_after(conn, fund_id, after.take(), REGISTER_ROWS_MAX)?;
+        let last = page.last().map(|r: &RegisterRecord| (r.date_of_granting, r.award_id.clone()));
+        let full = page.len() as i64 == REGISTER_ROWS_MAX;
+        records.extend(page);
+        match last {
+            Some(last) if full => after = Some(last),
+            _ => return Ok(records),
+        }
+    }
+}
+
+/// A page of the register, newest first, after the record of the award `after`.
+pub fn page_of_register(conn: &mut DbConnection, after: Option<&str>, limit: i64) -> AppResult<PageOf<RegisterRecord>> {
+    let after = match after {
+        None => None,
+        Some(award_id) => {
+            let (date, basis, aid): (NaiveDate, String, i64) = grant_awards::table
+                .find(award_id)
+                .select((grant_awards::award_date, grant_awards::aid_basis, grant_awards::aid_value_cents))
+                .first(conn)
+                .optional()?
+                .ok_or_else(not_in_list)?;
+            if !AidBasis::parse(&basis).is_some_and(|basis| published(basis, Cents::new(aid))) {
+                return Err(not_in_list());
+            }
+            Some((date, award_id.to_string()))
+        }
+    };
+    let records = records_after(conn, None, after, limit + 1)?;
+    Ok(PageOf::from_rows(records, limit, |r| r.award_id.clone()))
+}
+
+/// At most `limit` records after the one granted on `after.0` to award `after.1`, newest first.
+fn records_after(
+    conn: &mut DbConnection,
+    fund_id: Option<&str>,
+    after: Option<(NaiveDate, String)>,
+    limit: i64,
+) -> AppResult<Vec<RegisterRecord>> {
     let mut query = grant_awards::table
         .inner_join(facilities::table.on(facilities::id.eq(grant_awards::facility_id)))
         .inner_join(grant_calls::table.on(grant_calls::id.eq(grant_awards::call_id)))
-        .filter(
-            grant_awards::aid_basis
-                .eq(AidBasis::DeMinimis.as_str())
-                .or(grant_awards::aid_value_cents.gt(GBER_PUBLICATION_THRESHOLD.get())),
-        )
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(PUBLISHED_SQL))
         .into_boxed();
     if let Some(fund_id) = fund_id {
         query = query.filter(grant_awards::fund_id.eq(fund_id.to_string()));
     }
+    if let Some((date, award_id)) = after {
+        // The bound on the date alone is where the index's walk starts; the rest skips the
+        // records of that day already listed.
+        let after_on_day = grant_awards::award_date.lt(date).or(grant_awards::id.gt(award_id));
+        query = query.filter(grant_awards::award_date.le(date)).filter(after_on_day);
+    }
     let rows: Vec<Row> = query
         .order((grant_awards::award_date.desc(), grant_awards::id.asc()))
-        .limit(REGISTER_ROWS_MAX)
+        .limit(limit)
         .select((
             (
                 grant_awards::id,
@@ -285,4 +335,31 @@ pub fn aid_granted(conn: &mut DbConnection, fund_id: Option<&str>) -> AppResult<
         by_sme_category: list(category),
         by_region: list(region),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::state_aid::GBER_PUBLICATION_THRESHOLD;
+
+    #[test]
+    fn the_register_query_and_its_index_state_the_publication_rule() {
+        let rule = format!(
+            "(grant_awards.aid_basis = '{}' OR grant_awards.aid_value_cents > {})",
+            AidBasis::DeMinimis.as_str(),
+            GBER_PUBLICATION_THRESHOLD.get()
+        );
+        assert_eq!(PUBLISHED_SQL, rule);
+        assert!(
+            AidBasis::ALL.iter().all(|b| b.is_gber() == (*b != AidBasis::DeMinimis)),
+            "de minimis alone is not GBER"
+        );
+        let index_predicate = rule.replace("grant_awards.", "");
+        for migration in [
+            include_str!("../../migrations/postgres/2026-12-10-000001_lists_paged_by_index/up.sql"),
+            include_str!("../../migrations/sqlite/2026-12-10-000001_lists_paged_by_index/up.sql"),
+        ] {
+            assert!(migration.contains(&format!("WHERE {index_predicate};")), "{migration}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::ledger::create_account;
 use super::schema::{facilities, sources, tranches};
-use super::{new_id, now_micros, DbConnection};
+use super::{new_id, not_in_list, now_micros, DbConnection, PageOf};
 use crate::domain::chart::{tranche_account, TRANCHE_ACCOUNTS};
 use crate::domain::money::Cents;
 use crate::error::{AppError, AppResult, Message};
@@ -200,6 +200,27 @@ pub fn list_sources(conn: &mut DbConnection, only: Option<&str>) -> AppResult<Ve
         query = query.filter(sources::id.eq(id.to_string()));
     }
     Ok(query.order(sources::legal_name.asc()).select(Source::as_select()).load(conn)?)
+}
+
+/// A page of the sources in the order of their names (unique), after the source `after`; only
+/// the source `only` when given (an investor's own).
+pub fn page_of_sources(
+    conn: &mut DbConnection,
+    only: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> AppResult<PageOf<Source>> {
+    let mut query =
+        sources::table.order(sources::legal_name.asc()).limit(limit + 1).select(Source::as_select()).into_boxed();
+    if let Some(id) = only {
+        query = query.filter(sources::id.eq(id.to_string()));
+    }
+    if let Some(after) = after {
+        let name: String =
+            sources::table.find(after).select(sources::legal_name).first(conn).optional()?.ok_or_else(not_in_list)?;
+        query = query.filter(sources::legal_name.gt(name));
+    }
+    Ok(PageOf::from_rows(query.load(conn)?, limit, |s| s.id.clone()))
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, Serialize, ToSchema)]

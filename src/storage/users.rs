@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use std::collections::HashSet;
 
 use super::schema::{facilities, revoked_tokens, sources, user_events, users};
-use super::{new_id, now_micros, DbConnection};
+use super::{new_id, not_in_list, now_micros, DbConnection, PageOf};
 use crate::auth::standing::Standing;
 use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult, Message};
@@ -145,6 +145,18 @@ pub fn list_users(conn: &mut DbConnection) -> AppResult<Vec<User>> {
         .iter()
         .map(UserRow::to_user)
         .collect()
+}
+
+/// A page of the users in the order of their names, after the user `after` (an id).
+pub fn page_of_users(conn: &mut DbConnection, after: Option<&str>, limit: i64) -> AppResult<PageOf<User>> {
+    let mut query =
+        users::table.order(users::username.asc()).limit(limit + 1).select(UserRow::as_select()).into_boxed();
+    if let Some(after) = after {
+        let name: String =
+            users::table.find(after).select(users::username).first(conn).optional()?.ok_or_else(not_in_list)?;
+        query = query.filter(users::username.gt(name));
+    }
+    PageOf::from_rows(query.load(conn)?, limit, |u| u.id.clone()).try_map(|row| row.to_user())
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: &str) -> AppResult<UserRow> {

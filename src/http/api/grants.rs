@@ -626,9 +626,9 @@ pub async fn list_awards(
         Role::Facility => filter.facility_id = Some(principal.subject.clone()),
         _ => {}
     }
-    let awards = state.db(move |conn| awards::list_awards(conn, &filter)).await?;
-    let page = page_after(awards, |a| a.id.clone(), query.after.as_deref(), query.limit)?;
-    Ok(HttpResponse::Ok().json(page))
+    let (after, limit) = (query.after, page_limit(query.limit)?);
+    let page = state.db(move |conn| awards::page_of_awards(conn, &filter, after.as_deref(), limit)).await?;
+    Ok(HttpResponse::Ok().json(Page { items: page.items, next_after: page.next_after }))
 }
 
 /// Whether the caller may see an award: readers of all, its SME, its facility's operator.
@@ -756,9 +756,9 @@ pub async fn grant_attribution(
 /// every de minimis award, and GBER awards above EUR 100,000; newest first.
 #[utoipa::path(get, path = "/grants/register", tag = "grants", params(PageQuery), responses((status = 200, body = Page<RegisterRecord>)))]
 pub async fn register(state: web::Data<AppState>, query: ValidQuery<PageQuery>) -> AppResult<HttpResponse> {
-    let entries = state.db(|conn| register::register_of(conn, None)).await?;
-    let page = page_after(entries, |e| e.award_id.clone(), query.after.as_deref(), query.limit)?;
-    Ok(HttpResponse::Ok().json(page))
+    let (after, limit) = (query.after.clone(), page_limit(query.limit)?);
+    let page = state.db(move |conn| register::page_of_register(conn, after.as_deref(), limit)).await?;
+    Ok(HttpResponse::Ok().json(Page { items: page.items, next_after: page.next_after }))
 }
 
 /// The whole public state-aid register as CSV (RFC 4180, UTF-8, a header row), the same

@@ -204,6 +204,13 @@ pub async fn propose(
 pub struct ProposalQuery {
     /// Only proposals in this status now: pending, executed, rejected, withdrawn, expired.
     pub status: Option<String>,
+    /// The `next_after` of the previous page: the id of its last proposal.
+    #[param(value_type = Option<uuid::Uuid>)]
+    #[serde(default, deserialize_with = "crate::http::extract::optional_uuid_text")]
+    pub after: Option<String>,
+    /// 1 to 500; 50 when omitted.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
 }
 
 /// Proposals, newest first (staff, auditors).
@@ -221,8 +228,9 @@ pub async fn list_proposals(
             AppError::field("query.status", "one of pending, executed, rejected, withdrawn, expired")
         })?),
     };
-    let items = state.db(move |conn| proposals::list(conn, status)).await?;
-    Ok(HttpResponse::Ok().json(Page { items, next_after: None }))
+    let (after, limit) = (query.after.clone(), crate::http::api::page_limit(query.limit)?);
+    let page = state.db(move |conn| proposals::page_of_proposals(conn, status, after.as_deref(), limit)).await?;
+    Ok(HttpResponse::Ok().json(Page { items: page.items, next_after: page.next_after }))
 }
 
 /// One proposal with its preview, status and decision (staff, auditors).

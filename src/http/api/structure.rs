@@ -266,9 +266,9 @@ pub async fn list_sources(
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Staff, Role::Auditor, Role::Admin, Role::Investor])?;
     let only = principal.party_scope().map(str::to_string);
-    let list = state.db(move |conn| structure::list_sources(conn, only.as_deref())).await?;
-    let page = page_after(list, |s| s.id.clone(), query.after.as_deref(), query.limit)?;
-    Ok(HttpResponse::Ok().json(page))
+    let (after, limit) = (query.after.clone(), crate::http::api::page_limit(query.limit)?);
+    let page = state.db(move |conn| structure::page_of_sources(conn, only.as_deref(), after.as_deref(), limit)).await?;
+    Ok(HttpResponse::Ok().json(Page { items: page.items, next_after: page.next_after }))
 }
 
 /// One source. Investors may read only their own (others answer 404).

@@ -1,6 +1,6 @@
 //! User administration (admin role).
 
-use crate::http::api::{page_after, PageQuery};
+use crate::http::api::{page_limit, PageQuery};
 use crate::http::routes::RouteTable;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -46,9 +46,10 @@ pub async fn list_users(
     query: ValidQuery<PageQuery>,
 ) -> AppResult<HttpResponse> {
     principal.require(&[Role::Admin])?;
-    let list = state.db(users::list_users).await?;
-    let page = page_after(list, |u| u.id.clone(), query.after.as_deref(), query.limit)?;
-    Ok(HttpResponse::Ok().json(page))
+    let limit = page_limit(query.limit)?;
+    let after = query.after.clone();
+    let page = state.db(move |conn| users::page_of_users(conn, after.as_deref(), limit)).await?;
+    Ok(HttpResponse::Ok().json(Page { items: page.items, next_after: page.next_after }))
 }
 
 /// Create a user (admin only).
