@@ -52,6 +52,18 @@ pub fn hashes_to_store<R: HashReader>(index: u64, leaf: Hash, stored: &R) -> Res
     tlog::stored_hashes_for_record_hash(index, leaf, stored).map_err(|e| e.to_string())
 }
 
+/// Where the hashes of the tree's frontier are stored: the roots of the complete subtrees a
+/// tree of `size` leaves splits into, one per bit set in `size`, largest first. Appending
+/// leaves after them reads no other stored hash: each new inner node's left child is either
+/// one of these or a node of the leaves appended since, so one read of these serves any batch.
+pub fn frontier_indexes(size: u64) -> Vec<u64> {
+    (0..u64::BITS as u8)
+        .rev()
+        .filter(|&level| size >> level & 1 == 1)
+        .map(|level| stored_index(level, (size >> level) - 1))
+        .collect()
+}
+
 /// Where the hash of the subtree at `level` and position `n` is stored.
 pub fn stored_index(level: u8, n: u64) -> u64 {
     tlog::stored_hash_index(level, n)
@@ -362,6 +374,43 @@ mod tests {
             assert_eq!(tree_root(size, &stored).unwrap(), expected, "stored, size {size}");
             assert_eq!(builder.root(), expected, "rebuilt, size {size}");
             builder.push(leaf_hash(&hex::encode(entry_hash(size))).unwrap());
+        }
+    }
+
+    /// A reader that answers from `stored` and records every index asked.
+    struct Recording<'a>(&'a Stored, std::cell::RefCell<Vec<u64>>);
+
+    impl HashReader for Recording<'_> {
+        fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::tlog::Error> {
+            self.1.borrow_mut().extend_from_slice(indexes);
+            self.0.read_hashes(indexes)
+        }
+    }
+
+    #[test]
+    fn appending_after_a_tree_reads_only_its_frontier_and_the_new_leaves_hashes() {
+        let stored = stored_tree(300);
+        for size in 0..=200u64 {
+            // The tree of `size` leaves: only the hashes stored for those leaves.
+            let first_new = stored_index(0, size);
+            let old = Stored(stored.0.iter().filter(|(i, _)| **i < first_new).map(|(i, h)| (*i, *h)).collect());
+            let frontier = frontier_indexes(size);
+            assert_eq!(frontier.len(), size.count_ones() as usize, "size {size}");
+            assert!(frontier.iter().all(|i| old.0.contains_key(i)), "size {size}: the frontier is stored");
+            let mut grown = Stored(old.0.clone());
+            for index in size..size + 70 {
+                let reader = Recording(&grown, Default::default());
+                let leaf = leaf_hash(&hex::encode(entry_hash(index))).unwrap();
+                let new = hashes_to_store(index, leaf, &reader).unwrap();
+                let asked = reader.1.into_inner();
+                let outside: Vec<u64> = asked.into_iter().filter(|i| *i < first_new && !frontier.contains(i)).collect();
+                assert!(outside.is_empty(), "size {size}, leaf {index}: read {outside:?}, frontier {frontier:?}");
+                for (k, h) in new.into_iter().enumerate() {
+                    grown.0.insert(stored_index(0, index) + k as u64, h);
+                }
+            }
+            let leaves: Vec<[u8; 32]> = (0..size + 70).map(entry_hash).collect();
+            assert_eq!(tree_root(size + 70, &grown).unwrap(), Hash(mth(&leaves)), "size {size}");
         }
     }
 

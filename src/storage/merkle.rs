@@ -1,7 +1,8 @@
 //! The journal's Merkle tree in the database, its proofs and its checkpoints (docs/ledger.md,
 //! "Merkle tree and checkpoints"; the hashing in `domain::merkle`). The tree grows in the
-//! transaction that appends the entries it covers: each leaf stores about two hashes and reads
-//! at most one per level of the tree, so appending costs the same at any size.
+//! transaction that appends the entries it covers: each leaf stores about two hashes, and a
+//! batch of leaves reads the tree's frontier (a hash per level) in one statement, so appending
+//! costs the same at any size.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -92,10 +93,21 @@ pub fn tree_size(conn: &mut DbConnection) -> AppResult<i64> {
 /// Appends the leaves of the entries with chain hashes `entry_hashes`, which follow the tree's
 /// last leaf (`size`), and records the new size. Call in the transaction that appends them.
 pub fn append(conn: &mut DbConnection, size: i64, entry_hashes: &[&str]) -> AppResult<()> {
+    let new_size = append_leaves(conn, size, entry_hashes)?;
+    diesel::update(merkle_tree::table.find(1)).set(merkle_tree::size.eq(new_size)).execute(conn)?;
+    Ok(())
+}
+
+/// As [`append`], leaving the new size, which it answers, for the caller to record in the same
+/// transaction (with the journal's head, in one statement).
+pub fn append_leaves(conn: &mut DbConnection, size: i64, entry_hashes: &[&str]) -> AppResult<i64> {
     if entry_hashes.is_empty() {
-        return Ok(());
+        return Ok(size);
     }
     let mut stored = StoredHashes::new(conn);
+    // The only stored hashes appending reads, in one statement for the whole batch.
+    let frontier = merkle::frontier_indexes(u64::try_from(size).map_err(AppError::internal)?);
+    stored.read_hashes(&frontier).map_err(|e| stored.error(e.to_string()))?;
     let mut rows: Vec<(i64, Vec<u8>)> = Vec::with_capacity(entry_hashes.len() * 2);
     for (offset, entry_hash) in entry_hashes.iter().enumerate() {
         let index = size as u64 + offset as u64;
@@ -115,9 +127,7 @@ pub fn append(conn: &mut DbConnection, size: i64, entry_hashes: &[&str]) -> AppR
             .collect();
         super::batch_insert!(conn, merkle_hashes::table, &values);
     }
-    let new_size = size + entry_hashes.len() as i64;
-    diesel::update(merkle_tree::table.find(1)).set(merkle_tree::size.eq(new_size)).execute(conn)?;
-    Ok(())
+    Ok(size + entry_hashes.len() as i64)
 }
 
 /// Brings the tree up to the journal's last entry (a database whose entries predate the tree),
