@@ -26,6 +26,7 @@ mod query_plans;
 mod replica;
 mod requests;
 mod revocation;
+mod round_trips;
 mod schema;
 mod security;
 mod sign_in;

@@ -57,9 +57,17 @@ pub type TotalKey = (String, String, String, String);
 #[derive(Default)]
 pub struct CapitalChanges {
     by_source: BTreeMap<(String, String, String), Amounts>,
+    /// Kind and programme of sources read before the writer lock, by source id.
+    known: BTreeMap<String, (String, String)>,
 }
 
 impl CapitalChanges {
+    /// Names a source's kind and programme, read before the writer lock (a source's never
+    /// change once registered), so that [`Self::write`] need not read them under it.
+    pub fn know_source(&mut self, source_id: &str, kind: &str, programme: &str) {
+        self.known.entry(source_id.to_string()).or_insert_with(|| (kind.to_string(), programme.to_string()));
+    }
+
     pub fn add(&mut self, fund_id: &str, tranche_id: &str, source_id: &str, amounts: Amounts) -> AppResult<()> {
         let key = (fund_id.to_string(), tranche_id.to_string(), source_id.to_string());
         let total = self.by_source.entry(key).or_default();
@@ -70,8 +78,14 @@ impl CapitalChanges {
     /// Adds the changes to their totals, in key order (so two writers never take the same rows
     /// in opposite orders). Call inside the transaction that made the changes.
     pub fn write(&self, conn: &mut DbConnection) -> AppResult<()> {
-        let source_ids: BTreeSet<&str> = self.by_source.keys().map(|(_, _, source)| source.as_str()).collect();
-        let kinds = source_kinds(conn, &source_ids)?;
+        let unknown: BTreeSet<&str> = self
+            .by_source
+            .keys()
+            .map(|(_, _, source)| source.as_str())
+            .filter(|source| !self.known.contains_key(*source))
+            .collect();
+        let mut kinds = source_kinds(conn, &unknown)?;
+        kinds.extend(self.known.iter().map(|(id, kind)| (id.clone(), kind.clone())));
         let mut totals: BTreeMap<TotalKey, Amounts> = BTreeMap::new();
         for ((fund_id, tranche_id, source_id), amounts) in &self.by_source {
             let (kind, programme) = kinds

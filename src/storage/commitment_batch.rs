@@ -10,7 +10,7 @@ use super::commitments::{
     initial_commitment, plan_commitments, CommitmentPlan, CommitmentRow, NewCommitment, TrancheBook,
 };
 use super::idempotency::{self, Claim, Completion, KeysFound};
-use super::ledger::{chain_head, ChainedEntries};
+use super::ledger::ChainedEntries;
 use super::schema::{commitment_events, commitments};
 use super::{write_tx_before_durable, DbConnection};
 use crate::error::{AppError, AppResult};
@@ -119,7 +119,7 @@ fn decide_and_write(
     let tranche_ids: Vec<&str> = requests.iter().map(|r| r.new.tranche_id.as_str()).collect();
     let source_ids: Vec<&str> = requests.iter().map(|r| r.new.source_id.as_str()).collect();
     let mut book = TrancheBook::load(conn, &tranche_ids, &source_ids)?;
-    let mut chain = ChainedEntries::after(chain_head(conn)?);
+    let mut chain = ChainedEntries::at_head(conn)?;
     let mut rows = BatchRows::default();
     let decisions: Vec<Decision> = requests
         .iter()
@@ -189,7 +189,7 @@ fn record(
 ) -> AppResult<String> {
     let (row, event, view) = initial_commitment(plan, &request.new, chain)?;
     let body = serde_json::to_string(&view).map_err(AppError::internal)?;
-    book.note(&row)?;
+    book.note(&row, plan)?;
     rows.commitments.push(row);
     rows.events.push(event);
     Ok(body)

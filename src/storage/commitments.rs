@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::capital_totals::{self, Amounts, CapitalChanges};
-use super::ledger::{accounts_by_codes, chain_head, post_entry_to, Account, ChainedEntries, NewEntry};
+use super::ledger::{accounts_by_codes, post_entry_to, Account, ChainedEntries, NewEntry};
 use super::schema::{commitment_events, commitments, funds, ledger_accounts, notices, sources, tranches};
 use super::structure::{get_tranche, Tranche, TrancheRow};
 use super::{new_id, now_micros, DbConnection};
@@ -198,6 +198,8 @@ pub struct CommitmentPlan {
     tranche: Tranche,
     memo: Account,
     contra: Account,
+    /// The source's kind and programme, for the capital totals.
+    source_kind: (String, String),
 }
 
 impl CommitmentPlan {
@@ -229,7 +231,8 @@ pub fn plan_commitments(
 struct PlanRows {
     funds: HashSet<String>,
     tranches: Vec<TrancheRow>,
-    sources: HashSet<String>,
+    /// Kind and programme by source id.
+    sources: HashMap<String, (String, String)>,
     memo_accounts: Vec<Account>,
 }
 
@@ -242,10 +245,10 @@ impl PlanRows {
         let tranches =
             tranches::table.filter(tranches::id.eq_any(&tranche_ids)).select(TrancheRow::as_select()).load(conn)?;
         // Sources grow with every investor: a plan cached while the table was small scans it all.
-        let sources: Vec<String> = sources::table
+        let sources: Vec<(String, String, String)> = sources::table
             .filter(sources::id.eq_any(&source_ids))
             .filter(super::planned_each_time())
-            .select(sources::id)
+            .select((sources::id, sources::kind, sources::programme))
             .load(conn)?;
         let memo_accounts = ledger_accounts::table
             .filter(ledger_accounts::fund_id.eq_any(&fund_ids))
@@ -255,7 +258,7 @@ impl PlanRows {
         Ok(PlanRows {
             funds: funds.into_iter().collect(),
             tranches,
-            sources: sources.into_iter().collect(),
+            sources: sources.into_iter().map(|(id, kind, programme)| (id, (kind, programme))).collect(),
             memo_accounts,
         })
     }
@@ -273,9 +276,9 @@ impl PlanRows {
         if tranche.fund_id != fund_id {
             return Err(AppError::rule_on("unknown-tranche", "tranche_id", "the tranche belongs to another fund"));
         }
-        if !self.sources.contains(&new.source_id) {
+        let Some(source_kind) = self.sources.get(&new.source_id).cloned() else {
             return Err(AppError::rule_on("unknown-source", "source_id", "no such source"));
-        }
+        };
         if new.amount < tranche.min_ticket {
             return Err(AppError::rule_on(
                 "below-minimum-ticket",
@@ -287,7 +290,7 @@ impl PlanRows {
         }
         let (memo, contra) =
             (self.account(fund_id, UNFUNDED_COMMITMENTS)?, self.account(fund_id, UNFUNDED_COMMITMENTS_CONTRA)?);
-        Ok(CommitmentPlan { fund_id: fund_id.to_string(), tranche, memo, contra })
+        Ok(CommitmentPlan { fund_id: fund_id.to_string(), tranche, memo, contra, source_kind })
     }
 
     fn account(&self, fund_id: &str, code: &str) -> AppResult<Account> {
@@ -360,8 +363,10 @@ impl TrancheBook {
         check_target(tranche, committed, new.amount, new.allow_oversubscription)
     }
 
-    /// Counts a commitment just recorded.
-    pub fn note(&mut self, row: &CommitmentRow) -> AppResult<()> {
+    /// Counts a commitment just recorded under `plan`.
+    pub fn note(&mut self, row: &CommitmentRow, plan: &CommitmentPlan) -> AppResult<()> {
+        let (kind, programme) = &plan.source_kind;
+        self.capital.know_source(&row.source_id, kind, programme);
         let amount = Cents::new(row.committed_cents);
         for totals in [&mut self.committed, &mut self.added] {
             let total = totals.entry(row.tranche_id.clone()).or_insert(Cents::ZERO);
@@ -419,10 +424,10 @@ pub fn initial_commitment(
 pub fn record_commitment(conn: &mut DbConnection, plan: &CommitmentPlan, new: &NewCommitment) -> AppResult<Commitment> {
     let mut book = TrancheBook::load(conn, &[new.tranche_id.as_str()], &[new.source_id.as_str()])?;
     book.admit(&plan.tranche, new)?;
-    let mut chain = ChainedEntries::after(chain_head(conn)?);
+    let mut chain = ChainedEntries::at_head(conn)?;
     let (row, event, view) = initial_commitment(plan, new, &mut chain)?;
     diesel::insert_into(commitments::table).values(&row).execute(conn)?;
-    book.note(&row)?;
+    book.note(&row, plan)?;
     book.write_totals(conn)?;
     diesel::insert_into(commitment_events::table).values(&event).execute(conn)?;
     chain.write(conn)?;

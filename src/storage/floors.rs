@@ -46,6 +46,7 @@ pub fn record_and_check(
     entries: &[EntryRow],
     postings: &[PostingRow],
     fields: &[&'static str],
+    known_codes: &HashMap<String, String>,
 ) -> AppResult<()> {
     let index_of: HashMap<&str, usize> = entries.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
     let mut totals: BTreeMap<(Key, NaiveDate), i64> = BTreeMap::new();
@@ -56,7 +57,7 @@ pub fn record_and_check(
         }
     }
     add_days(conn, totals)?;
-    let lowered = lowered(conn, entries, postings, &index_of)?;
+    let lowered = lowered(conn, entries, postings, &index_of, known_codes)?;
     for ((account_id, party), lowering) in &lowered {
         if let Some(breach) = breach(conn, lowering.floor, account_id, party, lowering.from)? {
             let field = fields.get(lowering.entry).copied().unwrap_or("postings");
@@ -92,11 +93,14 @@ fn lowered(
     entries: &[EntryRow],
     postings: &[PostingRow],
     index_of: &HashMap<&str, usize>,
+    known_codes: &HashMap<String, String>,
 ) -> AppResult<BTreeMap<Key, Lowered>> {
-    let mut ids: Vec<&str> = postings.iter().map(|p| p.account_id.as_str()).collect();
+    let mut floors: HashMap<String, &'static Floor> =
+        known_codes.iter().filter_map(|(id, code)| floor_of(code).map(|f| (id.clone(), f))).collect();
+    let mut ids: Vec<&str> =
+        postings.iter().map(|p| p.account_id.as_str()).filter(|id| !known_codes.contains_key(*id)).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut floors: HashMap<String, &'static Floor> = HashMap::new();
     for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
         let codes: Vec<(String, String)> = ledger_accounts::table
             .filter(ledger_accounts::id.eq_any(chunk))
