@@ -295,8 +295,14 @@ async fn long_lists_page_in_their_order_through_ties(app: TestApp) {
     for name in ["Source D", "Source B", "Source E", "Source A", "Source C"] {
         created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"})).await;
     }
-    let names = texts(&walk(&app, "/api/v1/sources", &staff, 2).await, "legal_name");
-    assert_eq!(names, ["Source A", "Source B", "Source C", "Source D", "Source E"]);
+    let walked = walk(&app, "/api/v1/sources", &staff, 2).await;
+    assert_eq!(texts(&walked, "legal_name"), ["Source A", "Source B", "Source C", "Source D", "Source E"]);
+    // An investor's list is its own source alone: another's id is no item of it.
+    let (own, other) = (texts(&walked, "id")[0].clone(), texts(&walked, "id")[1].clone());
+    let investor = app.token(investai::domain::roles::Role::Investor, &own);
+    let refused = app.get(&format!("/api/v1/sources?after={other}"), &investor).await;
+    common::assert_problem(&refused, 400, Some("query.after"));
+    assert_eq!(texts(&walk(&app, "/api/v1/sources", &investor, 2).await, "id"), [own]);
 
     let g = crate::grants::setup(&app, "1000000.00", 1_000_000).await;
     let call = crate::grants::open_call(&app, &g, "100000.00", "de_minimis", "50000", 1).await;

@@ -216,6 +216,10 @@ pub fn page_of_sources(
         query = query.filter(sources::id.eq(id.to_string()));
     }
     if let Some(after) = after {
+        // An investor's list holds its own source alone: no other id is an item of it.
+        if only.is_some_and(|own| own != after) {
+            return Err(not_in_list());
+        }
         let name: String =
             sources::table.find(after).select(sources::legal_name).first(conn).optional()?.ok_or_else(not_in_list)?;
         query = query.filter(sources::legal_name.gt(name));
