@@ -243,6 +243,96 @@ async fn contributions_and_deployments_show_their_entries_before_they_post(app: 
     assert_eq!(entries("deployment").await, 1);
 }
 
+/// Follows a list's "Next page" links from `first`, at most `pages` pages; the cells of column
+/// `column` of the table `caption`, page after page.
+async fn walk_list(browser: &reqwest::Client, app: &TestApp, first: &str, caption: &str, column: usize) -> Vec<String> {
+    const PAGES_MAX: usize = 20;
+    let mut cells = Vec::new();
+    let mut path = Some(first.to_string());
+    for _ in 0..PAGES_MAX {
+        let Some(here) = path.take() else { break };
+        let page = get(browser, app, &here).await;
+        assert_eq!(page.status, 200, "{here}: {}", page.text);
+        let rows = common::pages::table_rows(&page.text, caption);
+        assert!(rows.len() <= 2, "{here}: at most the limit of 2 rows: {rows:?}");
+        cells.extend(rows.into_iter().map(|row| row[column].clone()));
+        path = links(&page.text).into_iter().find(|l| l.contains("after="));
+    }
+    assert!(path.is_none(), "{first}: ends within {PAGES_MAX} pages");
+    cells
+}
+
+/// Sources, users and a facility's awards show a page at a time on their pages, as in the API:
+/// walked two by two through "Next page" they give every item once, in the order the test works
+/// out itself. The commitment form's source menu starts at a name; the inbox lists the awards
+/// that end within 30 days and no other.
+async fn long_lists_page_on_their_pages(app: TestApp) {
+    for name in ["Zeta Capital", "Alpha Partners", "Mu Holdings", "Beta Fund", "Kappa Bank"] {
+        created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "DE"})).await;
+    }
+    let staff = app.browser_as("lists-staff", Role::Staff, None).await;
+    let mut names = vec!["Alpha Partners", "Beta Fund", "Kappa Bank", "Mu Holdings", "Zeta Capital"];
+    names.sort_unstable();
+    assert_eq!(walk_list(&staff, &app, "/sources?limit=2", "Sources of capital", 0).await, names);
+    let unknown = get(&staff, &app, &format!("/sources?after={}", uuid::Uuid::new_v4())).await;
+    assert_eq!(unknown.status, 400, "an after that names no source: {}", unknown.text);
+    // A malformed query on a page answers an error page, not the API's JSON.
+    for path in ["/sources?limit=0", "/sources?sort=name", "/audit/journal?from=yesterday"] {
+        let refused = get(&staff, &app, path).await;
+        assert_eq!(refused.status, 400, "{path}: {}", refused.text);
+        assert!(refused.content_type.starts_with("text/html"), "{path}: {} {}", refused.content_type, refused.text);
+    }
+
+    let fund = app.create_fund("Lists fund").await;
+    let menu = get(&staff, &app, &format!("/funds/{fund}/commitments/new?sources_from=Kappa")).await;
+    assert_eq!(menu.status, 200, "{}", menu.text);
+    let offered: Vec<&str> = menu.text.split("<option").skip(1).filter_map(|o| o.split('>').nth(1)).collect();
+    let offered: Vec<&str> =
+        offered.iter().filter_map(|o| o.split(" (DE)").next()).filter(|o| names.contains(o)).collect();
+    assert_eq!(offered, ["Kappa Bank", "Mu Holdings", "Zeta Capital"], "{}", menu.text);
+
+    let admin = app.browser_as("lists-admin", Role::Admin, None).await;
+    for n in 0..3 {
+        let body =
+            json!({"username": format!("lists-user-{n}"), "role": "auditor", "password": "a long enough password"});
+        let reply = app.post("/api/v1/users", &app.token(Role::Admin, "root"), &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let users = app.get("/api/v1/users?limit=500", &app.token(Role::Admin, "root")).await;
+    let mut usernames: Vec<String> = users.body["items"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| u["username"].as_str().expect("name").into())
+        .collect();
+    usernames.sort_unstable();
+    assert!(usernames.len() >= 5, "{usernames:?}");
+    assert_eq!(walk_list(&admin, &app, "/admin/users?limit=2", "Users", 0).await, usernames);
+
+    let g = crate::grants::setup(&app, "1000000.00", 1_000_000).await;
+    let call = crate::grants::open_call(&app, &g, "100000.00", "de_minimis", "50000", 1).await;
+    let today = chrono::Utc::now().date_naive();
+    let mut awards = Vec::new();
+    for (n, ends_in_days) in [40, 10, 50].into_iter().enumerate() {
+        let mut body = crate::grants::application(&g, &format!("RCS-LIST{n}"), "10");
+        body["start_date"] = json!(today.to_string());
+        body["end_date"] = json!((today + chrono::Duration::days(ends_in_days)).to_string());
+        let application = crate::grants::reviewed(&app, &call, &format!("sme-lists-{n}"), &body, 1).await;
+        let award = crate::grants::award(&app, &application, json!({})).await;
+        assert_eq!(award.status, 201, "{}", award.text);
+        awards.push(award.body["id"].as_str().expect("award id").to_string());
+    }
+    let operator = app.browser_as("lists-operator", Role::Facility, Some(&g.facility)).await;
+    let mut by_id = awards.clone();
+    by_id.sort_unstable();
+    assert_eq!(walk_list(&operator, &app, "/?limit=2", "Awards at this facility", 0).await, by_id);
+    let inbox = get(&staff, &app, "/inbox").await;
+    assert_eq!(inbox.status, 200, "{}", inbox.text);
+    let ending = common::pages::table_rows(&inbox.text, "Awards ending within 30 days");
+    let ends: Vec<String> = ending.iter().map(|row| row[1].clone()).collect();
+    assert_eq!(ends, [(today + chrono::Duration::days(10)).to_string()], "{ending:?}");
+}
+
 on_both_backends!(
     contributions_and_deployments_show_their_entries_before_they_post,
     every_page_of_every_demo_user_answers,
@@ -250,4 +340,5 @@ on_both_backends!(
     a_form_sent_twice_records_once_and_a_forged_one_not_at_all,
     a_distribution_is_previewed_step_by_step_then_executed_once,
     auditors_download_exports_with_their_session_and_investors_cannot,
+    long_lists_page_on_their_pages,
 );

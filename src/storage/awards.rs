@@ -419,6 +419,25 @@ pub fn page_of_awards(
     PageOf::from_rows(rows, limit, |row| row.id.clone()).try_map(|row| row.view(today))
 }
 
+/// Running awards whose period ends from `from` to `to`, soonest first, at most `limit`: read
+/// from the index of running awards by end date, however many awards there are.
+pub fn awards_ending_between(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> AppResult<Vec<Award>> {
+    let rows: Vec<AwardRow> = grant_awards::table
+        .filter(grant_awards::status.eq(ApplicationStatus::Awarded.as_str()))
+        .filter(grant_awards::end_date.between(from, to))
+        .order((grant_awards::end_date.asc(), grant_awards::id.asc()))
+        .limit(limit)
+        .select(AwardRow::as_select())
+        .load(conn)?;
+    let today = now_micros().date();
+    rows.into_iter().map(|row| row.view(today)).collect()
+}
+
 /// What a lapse did to one award.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Lapse {

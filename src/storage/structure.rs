@@ -186,20 +186,23 @@ pub fn create_source(conn: &mut DbConnection, mut source: Source) -> AppResult<S
 }
 
 pub fn get_source(conn: &mut DbConnection, source_id: &str) -> AppResult<Source> {
-    sources::table
-        .find(source_id)
-        .select(Source::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found(format!("source {source_id}")))
+    find_source(conn, source_id)?.ok_or_else(|| AppError::not_found(format!("source {source_id}")))
 }
 
-pub fn list_sources(conn: &mut DbConnection, only: Option<&str>) -> AppResult<Vec<Source>> {
-    let mut query = sources::table.into_boxed();
-    if let Some(id) = only {
-        query = query.filter(sources::id.eq(id.to_string()));
-    }
-    Ok(query.order(sources::legal_name.asc()).select(Source::as_select()).load(conn)?)
+/// The source `source_id`, if there is one.
+pub fn find_source(conn: &mut DbConnection, source_id: &str) -> AppResult<Option<Source>> {
+    Ok(sources::table.find(source_id).select(Source::as_select()).first(conn).optional()?)
+}
+
+/// Up to `limit` sources in the order of their names, from the first whose name is `from` or
+/// comes after it: read from the names' index, however many sources there are.
+pub fn sources_from(conn: &mut DbConnection, from: &str, limit: i64) -> AppResult<Vec<Source>> {
+    Ok(sources::table
+        .filter(sources::legal_name.ge(from))
+        .order(sources::legal_name.asc())
+        .limit(limit)
+        .select(Source::as_select())
+        .load(conn)?)
 }
 
 /// A page of the sources in the order of their names (unique), after the source `after`; only

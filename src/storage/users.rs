@@ -137,16 +137,6 @@ pub fn find_by_username(conn: &mut DbConnection, username: &str) -> AppResult<Op
     Ok(users::table.filter(users::username.eq(username)).select(UserRow::as_select()).first(conn).optional()?)
 }
 
-pub fn list_users(conn: &mut DbConnection) -> AppResult<Vec<User>> {
-    users::table
-        .order(users::username.asc())
-        .select(UserRow::as_select())
-        .load(conn)?
-        .iter()
-        .map(UserRow::to_user)
-        .collect()
-}
-
 /// A page of the users in the order of their names, after the user `after` (an id).
 pub fn page_of_users(conn: &mut DbConnection, after: Option<&str>, limit: i64) -> AppResult<PageOf<User>> {
     let mut query =

@@ -7,12 +7,14 @@ use serde_json::Value;
 
 use super::forms::{Field, FieldKind, FormData, FormSpec};
 use super::view::{fact, Card, Cell, Page, Section, Table};
-use super::{done, proposed, refused, render, submit, Done, PageError, PageResult, Session};
+use super::{
+    done, list_page_rows, next_page_link, proposed, refused, render, submit, Done, ListQuery, PageError, PageQuery,
+    PageResult, Session,
+};
 use crate::domain::roles::Role;
 use crate::error::AppError;
 use crate::http::api::users as api;
-use crate::http::extract::parse_id;
-use crate::http::extract::ValidJson;
+use crate::http::extract::{parse_id, ValidJson};
 use crate::http::AppState;
 use crate::storage::proposals::Operation;
 use crate::storage::users::{self, User, USER_EVENTS_PAGE_MAX};
@@ -48,13 +50,22 @@ pub async fn dashboard(
     session: &Session,
     form: Option<FormSpec>,
 ) -> PageResult<actix_web::HttpResponse> {
-    render(&users_view(state, req, session, form.unwrap_or_else(|| user_spec(session))).await?)
+    let first_page = ListQuery::default();
+    render(&users_view(state, req, session, form.unwrap_or_else(|| user_spec(session)), first_page).await?)
 }
 
-async fn users_view(state: &AppState, req: &HttpRequest, session: &Session, form: FormSpec) -> PageResult<Page> {
-    let all = state.db(users::list_users).await?;
+async fn users_view(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &Session,
+    form: FormSpec,
+    query: ListQuery,
+) -> PageResult<Page> {
+    let limit = list_page_rows(query.limit)?;
+    let after = query.after;
+    let page = state.db(move |conn| users::page_of_users(conn, after.as_deref(), limit)).await?;
     let mut table = Table::new("Users", &["User name", "Role", "Party", "Created", "Disabled"]);
-    for u in &all {
+    for u in &page.items {
         table.row(vec![
             Cell::link(u.username.clone(), format!("/admin/users/{}", u.id)),
             Cell::text(super::view::words("role", u.role.as_str())),
@@ -63,16 +74,26 @@ async fn users_view(state: &AppState, req: &HttpRequest, session: &Session, form
             Cell::text(if u.disabled { "yes" } else { "no" }),
         ]);
     }
+    let mut list = Card::new("All users").with(Section::Table(table));
+    if let Some(last) = &page.next_after {
+        list = list.with(next_page_link(req, "/admin/users", last));
+    }
     Ok(Page::new(session.layout(req.path()), "Users")
         .flash(Done::from_query(req))
         .card(Card::new("Add a user").with(Section::Form(form)))
-        .card(Card::new("All users").with(Section::Table(table))))
+        .card(list))
 }
 
+/// The users in the order of their names, a page at a time.
 #[get("/admin/users")]
-async fn users_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
+async fn users_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    query: PageQuery<ListQuery>,
+) -> PageResult {
     session.require(&[Role::Admin])?;
-    dashboard(&state, &req, &session, None).await
+    render(&users_view(&state, &req, &session, user_spec(&session), query.0).await?)
 }
 
 #[post("/admin/users")]
@@ -85,7 +106,10 @@ async fn user_post(state: web::Data<AppState>, req: HttpRequest, session: Sessio
     .await;
     match outcome {
         Ok(_) => done("/admin/users", Done::User),
-        Err((form, status)) => refused(users_view(&state, &req, &session, without_password(form)).await?, status),
+        Err((form, status)) => {
+            let first_page = ListQuery::default();
+            refused(users_view(&state, &req, &session, without_password(form), first_page).await?, status)
+        }
     }
 }
 

@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use super::forms::{Field, FieldKind, FormSpec};
 use super::view::{eur, fact, link, Card, Cell, Page, Section, Table};
-use super::{render, PageResult, Session};
+use super::{next_page_link, render, PageQuery, PageResult, Session};
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::error::AppError;
-use crate::http::extract::{parse_id, ValidQuery};
+use crate::http::extract::parse_id;
 use crate::http::AppState;
 use crate::storage::funds::{self, Fund};
 use crate::storage::ledger::{self, EntryFilter, EntryWithPostings};
@@ -179,21 +179,12 @@ fn labels_of(
     Ok(Labels { accounts: ledger::account_labels(conn, &ids)?, parties: ledger::party_names(conn, &parties)? })
 }
 
-/// The link to the page after `last` of a list, keeping the page's other query parameters.
-fn next_page_link(req: &HttpRequest, path: &str, last: i64) -> Section {
-    let mut next: Vec<(String, String)> =
-        form_urlencoded::parse(req.query_string().as_bytes()).into_owned().filter(|(k, _)| k != "after").collect();
-    next.push(("after".into(), last.to_string()));
-    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(next).finish();
-    Section::Links(vec![link("Next page", format!("{path}?{query}"))])
-}
-
 #[get("/audit/journal")]
 async fn journal_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     session: Session,
-    query: ValidQuery<JournalQuery>,
+    query: PageQuery<JournalQuery>,
 ) -> PageResult {
     session.require(READERS)?;
     let q = query.0;
@@ -248,7 +239,7 @@ async fn journal_page(
     );
     let mut card = Card::new("Entries").with(Section::Table(postings_table("Journal postings", &entries, &labels)));
     if let Some(last) = entries.last().filter(|_| entries.len() as i64 == JOURNAL_PAGE_ENTRIES) {
-        card = card.with(next_page_link(&req, "/audit/journal", last.entry.sequence));
+        card = card.with(next_page_link(&req, "/audit/journal", &last.entry.sequence.to_string()));
     }
     let page = Page::new(session.layout("/audit/journal"), "Journal")
         .card(Card::new("Filters").with(Section::Form(filters)))
@@ -330,7 +321,7 @@ async fn ledger_page(
     req: HttpRequest,
     session: Session,
     path: web::Path<(String, String)>,
-    query: ValidQuery<LedgerQuery>,
+    query: PageQuery<LedgerQuery>,
 ) -> PageResult {
     session.require(READERS)?;
     let (fund_id, code) = path.into_inner();
@@ -389,7 +380,7 @@ async fn ledger_page(
     }
     let mut card = Card::new("Ledger").with(Section::Table(table.empty("No posting to this account.")));
     if let Some(last) = entries.last().filter(|_| entries.len() as i64 == JOURNAL_PAGE_ENTRIES) {
-        card = card.with(next_page_link(&req, req.path(), last.entry.sequence));
+        card = card.with(next_page_link(&req, req.path(), &last.entry.sequence.to_string()));
     }
     let page = Page::new(
         session.layout(req.path()),
@@ -407,7 +398,7 @@ async fn ledger_page(
 }
 
 #[get("/audit/trial-balance")]
-async fn trial_balance_page(state: web::Data<AppState>, session: Session, query: ValidQuery<AsOfQuery>) -> PageResult {
+async fn trial_balance_page(state: web::Data<AppState>, session: Session, query: PageQuery<AsOfQuery>) -> PageResult {
     session.require(READERS)?;
     let as_of = query.as_of.unwrap_or_else(today);
     let fund_id = blank_to_none(&query.fund_id).map(|id| parse_id("fund_id", &id)).transpose()?;
@@ -507,7 +498,7 @@ const EXPORTS: [(&str, &str); 8] = [
 ];
 
 #[get("/audit/exports")]
-async fn exports_page(state: web::Data<AppState>, session: Session, query: ValidQuery<AsOfQuery>) -> PageResult {
+async fn exports_page(state: web::Data<AppState>, session: Session, query: PageQuery<AsOfQuery>) -> PageResult {
     session.require(READERS)?;
     let as_of = query.as_of.unwrap_or_else(today);
     let fund_id = blank_to_none(&query.fund_id).map(|id| parse_id("fund_id", &id)).transpose()?;

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{posted, PageResult};
+use super::{posted, PageQuery, PageResult};
 use crate::auth::csrf;
 use crate::auth::login::{client_address, sign_in, sign_out, token_for};
 use crate::error::AppError;
@@ -43,11 +43,7 @@ struct LanguageChoice {
 /// user, as their preference (applied at their next sign-in on any device), then goes back to
 /// the page it was pressed on. Only a path on this site is gone back to.
 #[get("/language")]
-async fn choose_language(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: crate::http::extract::ValidQuery<LanguageChoice>,
-) -> PageResult {
+async fn choose_language(state: web::Data<AppState>, req: HttpRequest, query: PageQuery<LanguageChoice>) -> PageResult {
     let lang = Lang::from_tag(&query.lang)
         .filter(|l| l.tag() == query.lang)
         .ok_or_else(|| AppError::field("query.lang", "must be en, fr or de"))?;

@@ -6,8 +6,8 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use super::view::Layout;
-use super::{render, PageResult, Session};
-use crate::http::extract::{parse_id, ValidQuery};
+use super::{render, PageQuery, PageResult, Session};
+use crate::http::extract::parse_id;
 use crate::http::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -65,7 +65,7 @@ async fn statement_page(
     req: HttpRequest,
     session: Session,
     path: web::Path<(String, String)>,
-    query: ValidQuery<PeriodParams>,
+    query: PageQuery<PeriodParams>,
 ) -> PageResult {
     let (fund_id, investor) = path.into_inner();
     let fund_id = parse_id("fund_id", &fund_id)?;

@@ -110,7 +110,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
             ),
         ]);
     }
-    let awards_table = super::grants::facility_awards(state, &facility_id).await?;
+    let awards = super::grants::facility_awards(state, req, &facility_id).await?;
     let lang = Lang::current();
     let page = Page::new(session.layout("/"), verbatim(capacity.name.clone()))
         .subtitle(phrase(
@@ -126,7 +126,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
         .flash(super::Done::from_query(req))
         .card(Card::new("Capacity").with(Section::Chart(chart)).with(Section::Table(table)))
         .card(Card::new("Payable").text(phrase("page-facility-payable-intro", &[])).with(Section::Table(payable)))
-        .card(Card::new("Awards").with(Section::Table(awards_table.empty("No award at this facility yet."))))
+        .card(awards)
         .card(Card::new("Usage").with(Section::Links(vec![
             super::view::link("Upload usage (CSV or Slurm)", "/facility/usage"),
             super::view::link("CSV template", "/facility/usage/template.csv"),

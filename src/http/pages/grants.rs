@@ -8,7 +8,10 @@ use serde_json::Value;
 use super::enterprise::{drop_empty_groups, enterprise_fields, enterprise_values, rules_table};
 use super::forms::{Field, FieldKind, FormData, FormSpec};
 use super::view::{eur, fact, gpu_hours, link, Card, Cell, Page, Section, Table};
-use super::{done, form_page, id_of, posted, refused, render, submit, Done, FormPage, PageError, PageResult, Session};
+use super::{
+    done, form_page, id_of, list_page_rows, next_page_link, posted, refused, render, submit, Done, FormPage, ListQuery,
+    PageError, PageResult, Session,
+};
 use crate::domain::roles::Role;
 use crate::error::{AppError, FieldError};
 use crate::http::api::grants as api;
@@ -813,17 +816,19 @@ pub async fn sme_dashboard(state: &AppState, req: &HttpRequest, session: &Sessio
     render(&page)
 }
 
-/// Awards at a facility, for the facility's home page.
-pub async fn facility_awards(state: &AppState, facility_id: &str) -> PageResult<Table> {
-    let id = facility_id.to_string();
-    let list = state
-        .db(move |conn| awards::list_awards(conn, &AwardFilter { facility_id: Some(id), ..Default::default() }))
-        .await?;
+/// Awards at a facility, a page at a time, for the facility's home page (its query carries
+/// the list's position).
+pub async fn facility_awards(state: &AppState, req: &HttpRequest, facility_id: &str) -> PageResult<Card> {
+    let position = ListQuery::of(req)?;
+    let limit = list_page_rows(position.limit)?;
+    let filter = AwardFilter { facility_id: Some(facility_id.to_string()), ..Default::default() };
+    let after = position.after;
+    let page = state.db(move |conn| awards::page_of_awards(conn, &filter, after.as_deref(), limit)).await?;
     let mut table = Table::new(
         "Awards at this facility",
         &["Award id", "SME", "Period", "#Awarded", "#Used", "#Remaining", "Status"],
     );
-    for a in &list {
+    for a in &page.items {
         table.row(vec![
             Cell::text(a.id.clone()),
             Cell::text(a.legal_name.clone()),
@@ -834,5 +839,9 @@ pub async fn facility_awards(state: &AppState, facility_id: &str) -> PageResult<
             Cell::text(super::view::words("status", &a.status)),
         ]);
     }
-    Ok(table)
+    let mut card = Card::new("Awards").with(Section::Table(table.empty("No award at this facility yet.")));
+    if let Some(last) = &page.next_after {
+        card = card.with(next_page_link(req, "/", last));
+    }
+    Ok(card)
 }

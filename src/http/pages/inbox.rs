@@ -11,7 +11,7 @@ use super::{render, PageResult, Session};
 use crate::domain::proposals::ProposalStatus;
 use crate::domain::roles::Role;
 use crate::http::AppState;
-use crate::storage::awards::{self, Award, AwardFilter};
+use crate::storage::awards::{self, Award};
 use crate::storage::capital::{self, Notice, NoticeFilter};
 use crate::storage::grants::{self, Application, ApplicationFilter};
 use crate::storage::merkle::{self, CheckpointRow};
@@ -48,10 +48,7 @@ fn read_inbox(conn: &mut crate::storage::DbConnection, me: &str) -> crate::error
         applications.extend(grants::list_applications(conn, &filter, INBOX_ROWS_MAX)?);
     }
     let horizon = today + Duration::days(AWARDS_ENDING_DAYS);
-    let awards_ending = awards::list_awards(conn, &AwardFilter::default())?
-        .into_iter()
-        .filter(|a| a.end_date >= today && a.end_date <= horizon && a.lapsed_gpu_hours.is_none())
-        .collect();
+    let awards_ending = awards::awards_ending_between(conn, today, horizon, INBOX_ROWS_MAX)?;
     Ok(Inbox {
         proposals,
         late_notices,

@@ -35,7 +35,7 @@ use serde_json::Value;
 
 use self::forms::{api_body, error_text, response_json, FormData, FormSpec};
 use self::view::{Card, Layout, NavItem, Page, Section};
-use super::extract::{session_principal, IdempotencyKey, ValidJson};
+use super::extract::{parse_query, session_principal, IdempotencyKey, ValidJson};
 use super::AppState;
 use crate::auth::{csrf, Principal};
 use crate::domain::roles::Role;
@@ -108,6 +108,26 @@ impl FromRequest for Session {
             let csrf_token = csrf::token(&state.secret, &principal.token_id);
             Ok(Session { principal, csrf_token })
         })
+    }
+}
+
+/// A page's query, parsed as the API parses its own; a malformed one answers an error page
+/// (400) naming the parameter, not the API's JSON.
+pub struct PageQuery<T>(pub T);
+
+impl<T> std::ops::Deref for PageQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for PageQuery<T> {
+    type Error = PageError;
+    type Future = std::future::Ready<Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(PageQuery).map_err(PageError::from))
     }
 }
 
@@ -505,6 +525,43 @@ pub fn id_of(json: &Value) -> &str {
 /// After a proposal is made: its page, where another user decides it.
 pub fn proposed(json: &Value) -> PageResult {
     done(&format!("/proposals/{}", id_of(json)), Done::Proposed)
+}
+
+/// Rows a page shows of a long list when the reader asks no `limit`; the list pages with
+/// `after`, by the key of its order, so no page reads more than it shows.
+pub const LIST_PAGE_ROWS_DEFAULT: i64 = 100;
+
+/// Where a page of a long list starts: after the item whose key is `after` (the last on the page
+/// before), `limit` rows; `done` is the confirmation a form's redirect adds.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+    pub done: Option<String>,
+}
+
+impl ListQuery {
+    /// The list position in a page's query, for pages whose handler reads no query of its own.
+    pub fn of(req: &HttpRequest) -> AppResult<ListQuery> {
+        parse_query(req.query_string())
+    }
+}
+
+/// The rows a page of a long list shows: `limit` from the query (1 to the API's maximum), or
+/// [`LIST_PAGE_ROWS_DEFAULT`].
+pub fn list_page_rows(limit: Option<i64>) -> AppResult<i64> {
+    crate::http::api::page_limit_up_to(limit, LIST_PAGE_ROWS_DEFAULT, crate::http::api::PAGE_LIMIT_MAX)
+}
+
+/// The link to the page after the item `last` of a list, keeping the page's other query
+/// parameters.
+pub fn next_page_link(req: &HttpRequest, path: &str, last: &str) -> Section {
+    let mut next: Vec<(String, String)> =
+        form_urlencoded::parse(req.query_string().as_bytes()).into_owned().filter(|(k, _)| k != "after").collect();
+    next.push(("after".into(), last.to_string()));
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(next).finish();
+    Section::Links(vec![view::link("Next page", format!("{path}?{query}"))])
 }
 
 /// Renders a page again with a refused form (status of the refusal: 400, 409, 422...).

@@ -9,7 +9,10 @@ use serde_json::Value;
 use super::charts::{self, BarRow};
 use super::forms::{Field, FieldKind, FormSpec};
 use super::view::{eur, fact, link, Card, Cell, Page, Section, Table};
-use super::{done, form_page, id_of, proposed, refused, render, submit, Done, FormPage, PageResult, Session};
+use super::{
+    done, form_page, id_of, list_page_rows, next_page_link, proposed, refused, render, submit, Done, FormPage,
+    ListQuery, PageQuery, PageResult, Session,
+};
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::http::api::{capital, commitments, investments, structure as structure_api, waterfall};
@@ -160,9 +163,8 @@ async fn fund_page(
             let calls = crate::storage::capital::list_calls(conn, &id)?;
             let filter = CommitmentFilter { fund_id: Some(id.clone()), ..Default::default() };
             let commitments = list_commitments(conn, &filter, LIST_ROWS_MAX)?;
-            let sources = structure::list_sources(conn, None)?;
-            let names: std::collections::HashMap<String, String> =
-                sources.into_iter().map(|s| (s.id, s.legal_name)).collect();
+            let ids: Vec<&str> = commitments.iter().map(|c| c.source_id.as_str()).collect();
+            let names = structure::source_names(conn, &ids)?;
             let commitments: Vec<_> = commitments
                 .into_iter()
                 .map(|c| {
@@ -424,10 +426,18 @@ fn source_form(session: &Session) -> FormSpec {
     )
 }
 
-async fn sources_view(state: &AppState, req: &HttpRequest, session: &Session, form: FormSpec) -> PageResult<Page> {
-    let sources = state.db(|conn| structure::list_sources(conn, None)).await?;
+async fn sources_view(
+    state: &AppState,
+    req: &HttpRequest,
+    session: &Session,
+    form: FormSpec,
+    query: ListQuery,
+) -> PageResult<Page> {
+    let limit = list_page_rows(query.limit)?;
+    let after = query.after;
+    let page = state.db(move |conn| structure::page_of_sources(conn, None, after.as_deref(), limit)).await?;
     let mut table = Table::new("Sources of capital", &["Legal name", "Kind", "Programme", "Country"]);
-    for s in &sources {
+    for s in &page.items {
         table.row(vec![
             Cell::text(s.legal_name.clone()),
             Cell::text(s.kind.replace('_', " ")),
@@ -435,16 +445,26 @@ async fn sources_view(state: &AppState, req: &HttpRequest, session: &Session, fo
             Cell::text(s.country.clone()),
         ]);
     }
+    let mut list = Card::new("All sources").with(Section::Table(table));
+    if let Some(last) = &page.next_after {
+        list = list.with(next_page_link(req, "/sources", last));
+    }
     Ok(Page::new(session.layout("/sources"), "Sources")
         .flash(Done::from_query(req))
         .card(Card::new("Record a source").with(Section::Form(form)))
-        .card(Card::new("All sources").with(Section::Table(table))))
+        .card(list))
 }
 
+/// The sources in the order of their names, a page at a time.
 #[get("/sources")]
-async fn sources_page(state: web::Data<AppState>, req: HttpRequest, session: Session) -> PageResult {
+async fn sources_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    query: PageQuery<ListQuery>,
+) -> PageResult {
     session.require(&[Role::Staff])?;
-    let page = sources_view(&state, &req, &session, source_form(&session)).await?;
+    let page = sources_view(&state, &req, &session, source_form(&session), query.0).await?;
     render(&page)
 }
 
@@ -458,16 +478,61 @@ async fn source_post(state: web::Data<AppState>, req: HttpRequest, session: Sess
     .await;
     match outcome {
         Ok(_) => done("/sources", Done::Source),
-        Err((form, status)) => refused(sources_view(&state, &req, &session, form).await?, status),
+        Err((form, status)) => {
+            let first_page = ListQuery::default();
+            refused(sources_view(&state, &req, &session, form, first_page).await?, status)
+        }
     }
 }
 
 // ---- Commitments ---------------------------------------------------------------------
 
-async fn commitment_spec(state: &AppState, session: &Session, fund_id: &str) -> PageResult<FormSpec> {
+/// Sources the commitment form's menu offers at once; a search field starts the menu at a name.
+const SOURCE_MENU_ROWS: i64 = 200;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceMenuQuery {
+    /// The menu starts at the first source whose name is this or comes after it.
+    sources_from: Option<String>,
+}
+
+/// Which sources the commitment form's menu offers: those from a name on, and the one chosen
+/// in a form sent back, wherever it stands.
+struct SourceMenu {
+    from: String,
+    chosen: Option<String>,
+}
+
+/// The form that starts the menu at a name, above the commitment form.
+fn source_search(path: &str, menu: &SourceMenu) -> Section {
+    Section::Form(FormSpec::filter(
+        path,
+        "Show sources",
+        vec![Field::new("sources_from", "Sources from", FieldKind::Text)
+            .optional()
+            .value(menu.from.clone())
+            .hint("The menu lists the sources in the order of their names, from the first at or after this one.")],
+    ))
+}
+
+async fn commitment_spec(
+    state: &AppState,
+    session: &Session,
+    fund_id: &str,
+    menu: &SourceMenu,
+) -> PageResult<FormSpec> {
     let id = fund_id.to_string();
-    let (tranches, sources) =
-        state.db(move |conn| Ok((structure::list_tranches(conn, &id)?, structure::list_sources(conn, None)?))).await?;
+    let (from, chosen) = (menu.from.clone(), menu.chosen.clone());
+    let (tranches, sources) = state
+        .db(move |conn| {
+            let mut sources = structure::sources_from(conn, &from, SOURCE_MENU_ROWS)?;
+            if let Some(chosen) = chosen.filter(|c| !sources.iter().any(|s| &s.id == c)) {
+                sources.extend(structure::find_source(conn, &chosen)?);
+            }
+            Ok((structure::list_tranches(conn, &id)?, sources))
+        })
+        .await?;
     Ok(FormSpec::new(
         format!("/funds/{fund_id}/commitments/new"),
         "Record commitment",
@@ -496,11 +561,14 @@ async fn commitment_form(
     req: HttpRequest,
     session: Session,
     path: web::Path<String>,
+    query: PageQuery<SourceMenuQuery>,
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let form = commitment_spec(&state, &session, &fund_id).await?;
-    render(&form_page(&session, req.path(), "Record a commitment", vec![], form))
+    let menu = SourceMenu { from: query.0.sources_from.unwrap_or_default(), chosen: None };
+    let form = commitment_spec(&state, &session, &fund_id, &menu).await?;
+    let search = source_search(req.path(), &menu);
+    render(&form_page(&session, req.path(), "Record a commitment", vec![search], form))
 }
 
 #[post("/funds/{fund_id}/commitments/new")]
@@ -514,8 +582,10 @@ async fn commitment_post(
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
     let form_data = session.read_form(&state, &body)?;
-    let form = commitment_spec(&state, &session, &fund_id).await?;
-    let page = FormPage { session: &session, req: &req, title: "Record a commitment", context: vec![] };
+    let menu = SourceMenu { from: String::new(), chosen: form_data.get("source_id").map(str::to_string) };
+    let form = commitment_spec(&state, &session, &fund_id, &menu).await?;
+    let context = vec![source_search(req.path(), &menu)];
+    let page = FormPage { session: &session, req: &req, title: "Record a commitment", context };
     let call = |body, key| {
         let path = web::Path::from(fund_id.clone());
         commitments::create_commitment(state.clone(), req.clone(), session.principal.clone(), key, path, body)

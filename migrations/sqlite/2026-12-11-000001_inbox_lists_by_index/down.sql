@@ -1,0 +1,2 @@
+DROP INDEX notices_unpaid;
+DROP INDEX grant_applications_status;
