@@ -97,3 +97,45 @@ async fn a_commitment_batch_sends_the_same_few_statements_under_the_lock_whateve
     }
     assert!(counts.windows(2).all(|w| w[0] == w[1]), "statements under the lock by batch size {sizes:?}: {counts:?}");
 }
+
+/// An entry posted with its accounts named by id (a manual entry, a reversal) looks its
+/// accounts up once: the same read that finds them in the fund's chart gives the floors their
+/// codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_looks_up_its_accounts_once() {
+    use investai::domain::ledger::PostingLine;
+    use investai::storage::ledger::{post_entry, standard_account, NewEntry};
+    let app = common::spawn_app(Backend::Postgres).await;
+    let fund = app.create_fund("Round trips entries fund").await;
+    let mut conn = app.conn();
+    let (cash, reserve) = (
+        standard_account(&mut conn, &fund, "1010").expect("the cash account").id,
+        standard_account(&mut conn, &fund, "3900").expect("the reserve account").id,
+    );
+    let line = |account_id: &str, cents: i64| PostingLine {
+        account_id: account_id.to_string(),
+        amount: Cents::new(cents),
+        party_id: None,
+        memo: String::new(),
+    };
+    let entry = NewEntry {
+        fund_id: fund.clone(),
+        effective_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 2).expect("a date"),
+        actor: "staff:alice".into(),
+        event_type: "manual".into(),
+        event_id: investai::storage::new_id(),
+        description: "Reserve".into(),
+        reverses_entry_id: None,
+        amount_field: "postings",
+        postings: vec![line(&cash, 100), line(&reserve, -100)],
+    };
+    let statements = Arc::new(Mutex::new(Vec::new()));
+    let investai::storage::DbConnection::Postgresql(pg) = &mut *conn else { panic!("a PostgreSQL connection") };
+    pg.set_instrumentation(recorder(&statements));
+    let mut entry = Some(entry);
+    investai::storage::write_tx(&mut conn, |conn| post_entry(conn, entry.take().expect("posted once")))
+        .expect("the entry");
+    let recorded = statements.lock().expect("the recorder's lock").clone();
+    let lookups: Vec<&String> = recorded.iter().filter(|s| s.contains("FROM \"ledger_accounts\"")).collect();
+    assert_eq!(lookups.len(), 1, "{lookups:#?}");
+}

@@ -210,8 +210,10 @@ impl EntryRow {
 /// Posts a balanced entry at the end of the chain. Call inside [`super::write_tx`].
 pub fn post_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRow> {
     check_balanced(&entry.postings)?;
-    ensure_accounts_in_fund(conn, &entry.fund_id, &entry.postings)?;
+    let codes = accounts_in_fund(conn, &entry.fund_id, &entry.postings)?;
     let mut chain = ChainedEntries::at_head(conn)?;
+    // The codes just read spare the floors a lookup of their own.
+    chain.codes.extend(codes);
     let row = chain.link(entry).clone();
     chain.write(conn)?;
     Ok(row)
@@ -381,17 +383,26 @@ impl ChainedEntries {
     }
 }
 
-fn ensure_accounts_in_fund(conn: &mut DbConnection, fund_id: &str, lines: &[PostingLine]) -> AppResult<()> {
+/// The code of each account `lines` post to, by account id, once each is found in the fund's
+/// chart of accounts.
+fn accounts_in_fund(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    lines: &[PostingLine],
+) -> AppResult<HashMap<String, String>> {
     let mut wanted: Vec<&str> = lines.iter().map(|p| p.account_id.as_str()).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let found: Vec<String> = ledger_accounts::table
+    let found: HashMap<String, String> = ledger_accounts::table
         .filter(ledger_accounts::fund_id.eq(fund_id))
         .filter(ledger_accounts::id.eq_any(&wanted))
-        .select(ledger_accounts::id)
-        .load(conn)?;
-    let found: Vec<&str> = found.iter().map(String::as_str).collect();
-    check_accounts_known(lines, &found)
+        .select((ledger_accounts::id, ledger_accounts::code))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let in_fund: Vec<&str> = found.keys().map(String::as_str).collect();
+    check_accounts_known(lines, &in_fund)?;
+    Ok(found)
 }
 
 /// Every line posts to one of `in_fund`, the ids of accounts of the entry's fund.
