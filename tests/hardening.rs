@@ -2,6 +2,7 @@
 //! found, each replayed as it was reported.
 
 use crate::common;
+use investai::domain::roles::Role;
 
 use common::{created, id, TestApp};
 use futures_util::stream::{self, StreamExt};
@@ -383,6 +384,22 @@ async fn a_body_with_several_wrong_fields_names_them_all(app: TestApp) {
     assert_eq!(funds.body["items"].as_array().map(Vec::len), Some(1), "only the fund made here");
 }
 
+/// A control character in a query parameter is refused on that parameter (400), by the API and
+/// by the pages: a NUL reached PostgreSQL as a filter's text and answered 500.
+async fn a_control_character_in_a_query_is_refused_on_its_parameter(app: TestApp) {
+    for (path, field) in [
+        ("/api/v1/ledger/entries?actor=%00", "query.actor"),
+        ("/api/v1/ledger/entries?event_type=a%00b", "query.event_type"),
+        ("/api/v1/ledger/entries?actor=%07", "query.actor"),
+    ] {
+        common::assert_problem(&app.get(path, &app.staff()).await, 400, Some(field));
+    }
+    let browser = app.browser_as("control-auditor", Role::Auditor, None).await;
+    let page = common::pages::get(&browser, &app, "/audit/journal?actor=%00").await;
+    assert_eq!(page.status, 400, "{}", page.text);
+    assert!(page.content_type.starts_with("text/html"), "{}", page.content_type);
+}
+
 on_both_backends!(
     a_body_with_several_wrong_fields_names_them_all,
     long_lists_page_in_their_order_through_ties,
@@ -392,4 +409,5 @@ on_both_backends!(
     metrics_stay_bounded_whatever_paths_are_requested,
     csv_exports_neutralise_formulas_and_keep_amounts_numbers,
     users_act_for_parties_that_exist,
+    a_control_character_in_a_query_is_refused_on_its_parameter,
 );

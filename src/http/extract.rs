@@ -301,7 +301,18 @@ impl<T: DeserializeOwned> FromRequest for ValidQuery<T> {
     }
 }
 
+/// Parses a query string into `T`. A parameter holding a control character is refused on its
+/// name before anything reads it: no name or text in the books holds one (every write refuses
+/// them), and PostgreSQL cannot take a NUL in a text parameter at all.
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let controlled = url_pairs(query).find(|(key, value)| key.chars().chain(value.chars()).any(char::is_control));
+    if let Some((key, _)) = controlled {
+        let name: String = key.chars().filter(|c| !c.is_control()).collect();
+        return Err(AppError::Validation(vec![FieldError::new(
+            format!("query.{name}"),
+            "must not contain control characters",
+        )]));
+    }
     let pairs = serde_urlencoded::Deserializer::new(url_pairs(query));
     serde_path_to_error::deserialize(pairs).map_err(|error| {
         let path = error.path().to_string();
