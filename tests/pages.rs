@@ -290,6 +290,8 @@ async fn long_lists_page_on_their_pages(app: TestApp) {
     let offered: Vec<&str> =
         offered.iter().filter_map(|o| o.split(" (DE)").next()).filter(|o| names.contains(o)).collect();
     assert_eq!(offered, ["Kappa Bank", "Mu Holdings", "Zeta Capital"], "{}", menu.text);
+    let control = get(&staff, &app, &format!("/funds/{fund}/commitments/new?sources_from=%00")).await;
+    assert_eq!(control.status, 400, "a control character is no name: {}", control.text);
 
     let admin = app.browser_as("lists-admin", Role::Admin, None).await;
     for n in 0..3 {

@@ -565,7 +565,12 @@ async fn commitment_form(
 ) -> PageResult {
     session.require(&[Role::Staff])?;
     let fund_id = parse_id("fund_id", &path)?;
-    let menu = SourceMenu { from: query.0.sources_from.unwrap_or_default(), chosen: None };
+    let from = query.0.sources_from.unwrap_or_default();
+    if !from.is_empty() {
+        crate::http::api::funds::validate_name(&from)
+            .map_err(|reason| crate::error::AppError::field("sources_from", reason))?;
+    }
+    let menu = SourceMenu { from, chosen: None };
     let form = commitment_spec(&state, &session, &fund_id, &menu).await?;
     let search = source_search(req.path(), &menu);
     render(&form_page(&session, req.path(), "Record a commitment", vec![search], form))
