@@ -398,6 +398,14 @@ async fn a_control_character_in_a_query_is_refused_on_its_parameter(app: TestApp
     let page = common::pages::get(&browser, &app, "/audit/journal?actor=%00").await;
     assert_eq!(page.status, 400, "{}", page.text);
     assert!(page.content_type.starts_with("text/html"), "{}", page.content_type);
+    // An account code in a path: no such account, whatever its characters.
+    let fund = app.create_fund("Control characters fund").await;
+    let balance = app.get(&format!("/api/v1/funds/{fund}/accounts/%00/balance"), &app.staff()).await;
+    assert_eq!(balance.status, 404, "{}", balance.text);
+    for code in ["%00", "9999"] {
+        let page = common::pages::get(&browser, &app, &format!("/audit/ledger/{fund}/{code}")).await;
+        assert_eq!(page.status, 404, "{code}: {}", page.text);
+    }
 }
 
 on_both_backends!(

@@ -76,7 +76,12 @@ pub fn create_account(
     Ok(account)
 }
 
+/// The account with `code` in the fund's chart, if there is one. No code holds a control
+/// character, and PostgreSQL cannot take a NUL in a text parameter: such a code is none.
 pub fn find_account_by_code(conn: &mut DbConnection, fund_id: &str, code: &str) -> AppResult<Option<Account>> {
+    if code.chars().any(char::is_control) {
+        return Ok(None);
+    }
     Ok(ledger_accounts::table
         .filter(ledger_accounts::fund_id.eq(fund_id))
         .filter(ledger_accounts::code.eq(code))

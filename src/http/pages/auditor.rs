@@ -330,7 +330,8 @@ async fn ledger_page(
     let after = query.after.filter(|a| *a > 0);
     let (account, entries, labels, brought_forward) = state
         .db(move |conn| {
-            let account = ledger::account_by_code(conn, &fund_id, &code)?;
+            let account = ledger::find_account_by_code(conn, &fund_id, &code)?
+                .ok_or_else(|| AppError::not_found(format!("account {code}")))?;
             let filter = EntryFilter {
                 fund_id: Some(fund_id.clone()),
                 account_id: Some(account.id.clone()),
