@@ -192,6 +192,50 @@ async fn proposals_are_withdrawn_rejected_and_expire(app: TestApp) {
     assert_problem(&app.post("/api/v1/proposals", &app.auditor(), &distribution(&fund, "10.00", "x")).await, 403, None);
     let refused = app.post("/api/v1/proposals", &staff(&app, "ann"), &distribution(&fund, "-1.00", "x")).await;
     assert_problem(&refused, 400, Some("cash"));
+
+    // However many proposals wait, the page still lists the ones decided before them.
+    let waiting = propose(&app, "ann", &distribution(&fund, "10.00", "Waits")).await;
+    let decided = [one["id"].as_str(), two["id"].as_str(), Some(id.as_str())].map(|id| id.expect("id").to_string());
+    wait_behind(&app, waiting["id"].as_str().expect("id"), WAITING_BEHIND).await;
+    let browser = common::pages::signed_in(&app, "staff", DEMO_STAFF_PASSWORD).await;
+    let page = common::pages::get(&browser, &app, "/proposals").await;
+    let listed: Vec<String> =
+        common::pages::table_rows(&page.text, "Decided").into_iter().map(|row| row.join(" | ")).collect();
+    assert_eq!(listed.len(), 3, "{listed:#?}");
+    for (row, status) in listed.iter().zip(["expired", "rejected", "withdrawn"]) {
+        assert!(row.contains(status), "{row}");
+    }
+    for id in &decided {
+        assert!(page.text.contains(&format!("/proposals/{id}")), "decided proposal {id} is not listed");
+    }
+}
+
+/// More proposals wait than the pending list reads at most (`PROPOSALS_LIST_MAX`).
+const WAITING_BEHIND: usize = 501;
+/// The demo fixture's password of its user `staff`.
+const DEMO_STAFF_PASSWORD: &str = "investai-demo-2025";
+
+/// Records `count` more pending proposals, copies of `pending` each proposed later.
+async fn wait_behind(app: &TestApp, pending: &str, count: usize) {
+    use diesel::prelude::*;
+    use investai::storage::{proposals::get_row, schema::proposals, write_tx};
+    let mut conn = app.conn();
+    let row = get_row(&mut conn, pending).expect("pending proposal");
+    let copies: Vec<_> = (1..=count)
+        .map(|n| {
+            let mut copy = row.clone();
+            copy.id = format!("{}-{n:04}", row.id);
+            copy.proposed_at = row.proposed_at + chrono::Duration::microseconds(n as i64);
+            copy
+        })
+        .collect();
+    write_tx(&mut conn, |c| {
+        for copy in &copies {
+            diesel::insert_into(proposals::table).values(copy).execute(c)?;
+        }
+        Ok(())
+    })
+    .expect("copies");
 }
 
 /// Write-downs, reversals and price changes go through proposals too, and execute as previewed.

@@ -415,6 +415,7 @@ async fn open_pages_of_lists(app: &TestApp) {
         (&staff, format!("/funds/{fund}")),
         (&staff, format!("/funds/{fund}/commitments/new?sources_from=Plans")),
         (&staff, "/inbox".to_string()),
+        (&staff, "/proposals".to_string()),
         (&admin, "/admin/users?limit=2".to_string()),
         (&operator, "/?limit=2".to_string()),
     ];

@@ -541,6 +541,36 @@ pub fn list(conn: &mut DbConnection, status: Option<ProposalStatus>) -> AppResul
     Ok(page_of_proposals(conn, status, None, PROPOSALS_LIST_MAX)?.items)
 }
 
+/// The proposals decided, as the predicate of the index `proposals_decided` states it: a literal,
+/// so that the plan of a kept statement may read that index (a bound value could be anything).
+const DECIDED_SQL: &str = "proposals.status <> 'pending'";
+
+/// The newest `limit` proposals that no longer wait for a decision (approved, rejected,
+/// withdrawn or expired), newest first: the newest decided ones from `proposals_decided`, which
+/// holds those alone, and the newest pending ones past their expiry from `proposals_by_status`.
+/// Neither read grows with the number of proposals that wait.
+pub fn latest_decided(conn: &mut DbConnection, limit: i64) -> AppResult<Vec<Proposal>> {
+    let now = now_micros();
+    let newest_first = (proposals::proposed_at.desc(), proposals::id.desc());
+    let mut rows: Vec<ProposalRow> = proposals::table
+        .select(ProposalRow::as_select())
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(DECIDED_SQL))
+        .order(newest_first)
+        .limit(limit)
+        .load(conn)?;
+    let expired: Vec<ProposalRow> = proposals::table
+        .select(ProposalRow::as_select())
+        .filter(proposals::status.eq("pending"))
+        .filter(proposals::expires_at.le(now))
+        .order(newest_first)
+        .limit(limit)
+        .load(conn)?;
+    rows.extend(expired);
+    rows.sort_by(|a, b| (&b.proposed_at, &b.id).cmp(&(&a.proposed_at, &a.id)));
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    rows.into_iter().map(|row| row.view(now)).collect()
+}
+
 /// A page of the proposals, newest first, after the proposal `after`; only those of `status`
 /// (as they stand now) when given. A proposal that expires between two pages leaves the
 /// pending ones without shifting them.

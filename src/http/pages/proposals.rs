@@ -94,11 +94,16 @@ fn when(at: chrono::NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// Decided proposals the list page shows, newest first; each stays at its own page.
+const DECIDED_SHOWN: i64 = 50;
+
 #[get("/proposals")]
 async fn list_page(state: web::Data<AppState>, session: Session) -> PageResult {
     session.require(READERS)?;
-    let (pending, all) = state
-        .db(|conn| Ok((proposals::list(conn, Some(ProposalStatus::Pending))?, proposals::list(conn, None)?)))
+    let (pending, decided_latest) = state
+        .db(|conn| {
+            Ok((proposals::list(conn, Some(ProposalStatus::Pending))?, proposals::latest_decided(conn, DECIDED_SHOWN)?))
+        })
         .await?;
     let me = session.principal.actor();
     let mut waiting =
@@ -113,7 +118,7 @@ async fn list_page(state: web::Data<AppState>, session: Session) -> PageResult {
         ]);
     }
     let mut decided = Table::new("Decided", &["Proposal", "Status", "Proposed by", "Decided by", "Decided"]);
-    for p in all.iter().filter(|p| p.status != ProposalStatus::Pending).take(50) {
+    for p in &decided_latest {
         decided.row(vec![
             Cell::link(format!("{} ({})", kind_label(p), summary(p)), format!("/proposals/{}", p.id)),
             Cell::text(p.status.as_str()),
