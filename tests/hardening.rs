@@ -408,7 +408,40 @@ async fn a_control_character_in_a_query_is_refused_on_its_parameter(app: TestApp
     }
 }
 
+/// Text that hides itself or reorders what follows it is refused on its field, and so is a
+/// two-letter code that names no country; names in any script, and the EU's own codes, are kept.
+async fn hidden_or_reordering_text_and_unassigned_countries_are_refused(app: TestApp) {
+    let sources = |app: &TestApp| {
+        let mut conn = app.conn();
+        investai::storage::structure::page_of_sources(&mut conn, None, None, 500).map(|page| page.items.len())
+    };
+    let before = sources(&app).expect("sources");
+    for (name, country, field) in [
+        ("Evil\u{202E}proC latipaC", "DE", "legal_name"),
+        ("Isolated \u{2066}name\u{2069}", "DE", "legal_name"),
+        ("\u{200B}", "DE", "legal_name"),
+        ("\u{FEFF} \u{2060}", "DE", "legal_name"),
+        ("Unassigned Country Capital", "XX", "country"),
+        ("Reserved Code Capital", "UK", "country"),
+    ] {
+        let body = json!({"kind": "private", "legal_name": name, "country": country});
+        common::assert_problem(&app.post("/api/v1/sources", &app.staff(), &body).await, 400, Some(field));
+    }
+    assert_eq!(sources(&app).expect("sources"), before, "a refused source changed nothing");
+    let fund = json!({"name": "Fund \u{202D}reversed", "target_size": "1000.00", "inception_date": "2025-01-01", "term_years": 10});
+    common::assert_problem(&app.post("/api/v1/funds", &app.staff(), &fund).await, 400, Some("name"));
+
+    for (name, country, stored) in [("Me\u{200C}hr Capital", "xk", "XK"), ("Ελληνική Αναπτυξιακή Τράπεζα", "EL", "GR")]
+    {
+        let body = json!({"kind": "private", "legal_name": name, "country": country});
+        let reply = app.post("/api/v1/sources", &app.staff(), &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        assert_eq!((reply.body["legal_name"].as_str(), reply.body["country"].as_str()), (Some(name), Some(stored)));
+    }
+}
+
 on_both_backends!(
+    hidden_or_reordering_text_and_unassigned_countries_are_refused,
     a_body_with_several_wrong_fields_names_them_all,
     long_lists_page_in_their_order_through_ties,
     every_list_answers_pages_and_honours_limit,

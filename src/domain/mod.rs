@@ -20,6 +20,7 @@ pub mod payment;
 pub mod proposals;
 pub mod roles;
 pub mod state_aid;
+pub mod text;
 pub mod time;
 pub mod usage;
 pub mod usage_feeds;

@@ -16,13 +16,19 @@ pub fn eu_member_state(code: &str) -> Result<&'static str, String> {
         .ok_or_else(|| format!("{code:?} is not an EU-27 Member State (ISO 3166-1 alpha-2, e.g. FR, DE, GR)"))
 }
 
-/// Any ISO 3166-1 alpha-2 shaped code (private investors may sit outside the EU).
+/// Kosovo's code in the EU's own lists; ISO 3166-1 leaves it user-assigned.
+const KOSOVO: &str = "XK";
+
+/// A country's ISO 3166-1 alpha-2 code, as ISO assigns them (private investors may sit outside
+/// the EU): "XX" or "QZ", user-assigned, name no country. The EU's "EL" is Greece (GR), and its
+/// "XK" Kosovo.
 pub fn country_code(code: &str) -> Result<String, String> {
     let upper = code.trim().to_ascii_uppercase();
-    if upper.len() == 2 && upper.chars().all(|c| c.is_ascii_uppercase()) {
-        Ok(if upper == "EL" { "GR".into() } else { upper })
+    let normalized = if upper == "EL" { "GR".to_string() } else { upper };
+    if normalized == KOSOVO || isocountry::CountryCode::for_alpha2(&normalized).is_ok() {
+        Ok(normalized)
     } else {
-        Err(format!("{code:?} is not a two-letter ISO 3166-1 country code"))
+        Err(format!("{code:?} is not a country's ISO 3166-1 alpha-2 code"))
     }
 }
 
@@ -142,6 +148,16 @@ mod tests {
         assert!(eu_member_state("GB").is_err());
         assert!(eu_member_state("CH").is_err());
         assert_eq!(EU27.len(), 27);
+    }
+
+    #[test]
+    fn countries_are_the_codes_iso_assigns() {
+        for (given, code) in [("us", "US"), ("CH", "CH"), (" no ", "NO"), ("EL", "GR"), ("AE", "AE"), ("XK", "XK")] {
+            assert_eq!(country_code(given).as_deref(), Ok(code), "{given}");
+        }
+        for unassigned in ["XX", "QZ", "AA", "ZZ", "UK", "EU", "D", "DEU", "1A", ""] {
+            assert!(country_code(unassigned).is_err(), "{unassigned}");
+        }
     }
 
     #[test]

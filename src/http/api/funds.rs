@@ -73,16 +73,14 @@ impl NewFundRequest {
     }
 }
 
-/// Names: 1 to 200 characters, no control characters.
+/// Names: 1 to 200 characters on one line, as `domain::text` has text (something visible, no
+/// control characters, no bidirectional controls).
 pub fn validate_name(name: &str) -> Result<(), String> {
     let trimmed = name.trim();
     if trimmed.is_empty() || trimmed.chars().count() > NAME_CHARS_MAX {
         return Err(format!("must be 1 to {NAME_CHARS_MAX} characters"));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
-    }
-    Ok(())
+    crate::domain::text::refusal(trimmed, false).map_or(Ok(()), |reason| Err(reason.into()))
 }
 
 /// Every fund and compartment.

@@ -69,16 +69,13 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// Free text of 1 to `max` characters; line breaks and tabs allowed, other control characters not.
+/// Free text of 1 to `max` characters, as `domain::text` has text; line breaks and tabs allowed.
 pub fn text(value: &str, max: usize) -> Result<(), String> {
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed.chars().count() > max {
         return Err(format!("must be 1 to {max} characters"));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err("must not contain control characters".into());
-    }
-    Ok(())
+    crate::domain::text::refusal(trimmed, true).map_or(Ok(()), |reason| Err(reason.into()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -190,7 +190,8 @@ pub struct NewSourceRequest {
     /// For `eu_programme`: `digital_europe`, `horizon_europe` or `investeu`. Implied for the others.
     pub programme: Option<String>,
     pub legal_name: String,
-    /// ISO 3166-1 alpha-2; an EU-27 Member State for `member_state` sources.
+    /// ISO 3166-1 alpha-2, a code ISO assigns (the EU's `EL` is kept as `GR`, `XK` is Kosovo);
+    /// an EU-27 Member State for `member_state` sources.
     pub country: String,
     /// ISO 17442 Legal Entity Identifier, checksum validated.
     pub lei: Option<String>,
