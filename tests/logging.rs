@@ -1,6 +1,7 @@
 //! Log levels and response headers of client mistakes: anything an anonymous client can cause
 //! logs at INFO or WARN, never at ERROR (which pages an operator); every page carries a strict
-//! Content-Security-Policy; wrong methods answer 405 with `Allow`; the `Bearer` scheme is
+//! Content-Security-Policy; wrong methods answer 405 with `Allow`, and HEAD is GET without the
+//! body; the `Bearer` scheme is
 //! matched case-insensitively. The server runs in this process, so one subscriber sees its
 //! events; this file holds only these tests, and none of them causes a server error.
 
@@ -115,7 +116,7 @@ async fn wrong_methods_answer_405_with_allow(app: TestApp) {
     let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let mut methods: Vec<&str> = allow.split(',').map(str::trim).collect();
     methods.sort_unstable();
-    assert_eq!(methods, ["GET", "POST"], "Allow: {allow}");
+    assert_eq!(methods, ["GET", "HEAD", "POST"], "Allow: {allow}");
     let problem: serde_json::Value = response.json().await.expect("problem+json");
     assert_eq!(problem["status"], 405);
     // The health checks too, for any method (TRACE answered 404).
@@ -123,10 +124,37 @@ async fn wrong_methods_answer_405_with_allow(app: TestApp) {
         let trace = reqwest::Method::from_bytes(b"TRACE").expect("method");
         let response = client.request(trace, format!("{}{path}", app.address)).send().await.expect("trace");
         assert_eq!(status(&response), 405, "{path}");
-        assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET"), "{path}");
+        assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET, HEAD"), "{path}");
     }
     let unknown = client.delete(format!("{}/api/v1/no-such-thing", app.address)).send().await.expect("delete");
     assert_eq!(status(&unknown), 404, "an unknown path stays a 404 whatever the method");
+}
+
+/// HEAD answers what GET answers, status and headers, its Content-Length included, without the
+/// body (RFC 9110, section 9.3.2): the health checks, the API, pages and static files.
+async fn head_is_get_without_the_body(app: TestApp) {
+    let client = reqwest::Client::new();
+    let token = app.auditor();
+    for path in ["/healthz", "/readyz", "/api/v1/funds", "/login", "/static/app.css"] {
+        let url = format!("{}{path}", app.address);
+        let get = client.get(&url).bearer_auth(&token).send().await.expect("get");
+        let (get_status, get_type) = (status(&get), header(&get, "content-type"));
+        let get_body = get.bytes().await.expect("body");
+        let head = client.head(&url).bearer_auth(&token).send().await.expect("head");
+        assert_eq!((status(&head), header(&head, "content-type")), (get_status, get_type), "{path}");
+        assert_eq!(header(&head, "content-length"), get_body.len().to_string(), "{path}");
+        assert!(head.bytes().await.expect("body").is_empty(), "{path}: HEAD sent a body");
+    }
+    let unknown = client.head(format!("{}/api/v1/no-such-thing", app.address)).send().await.expect("head");
+    assert_eq!(status(&unknown), 404);
+    // Where GET is not served, neither is HEAD: 405 naming the methods that are.
+    let approval = format!("{}/api/v1/proposals/{}/approval", app.address, uuid::Uuid::new_v4());
+    let head = client.head(&approval).bearer_auth(&token).send().await.expect("head");
+    assert_eq!((status(&head), header(&head, "allow")), (405, "POST".to_string()));
+}
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
 async fn the_bearer_scheme_is_case_insensitive(app: TestApp) {
@@ -153,5 +181,6 @@ on_both_backends!(
     client_mistakes_never_log_at_error,
     pages_carry_a_strict_content_security_policy,
     wrong_methods_answer_405_with_allow,
+    head_is_get_without_the_body,
     the_bearer_scheme_is_case_insensitive,
 );

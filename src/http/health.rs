@@ -11,7 +11,7 @@ use crate::storage::has_pending_migrations;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Another method than GET: 405 with `Allow`, as on the API's paths.
-    let only_get = || web::to(super::problem::method_not_allowed(vec!["GET".to_string()]));
+    let only_get = || web::to(super::problem::method_not_allowed(vec!["GET".to_string(), "HEAD".to_string()]));
     cfg.service(web::resource("/healthz").route(web::get().to(healthz)).default_service(only_get()))
         .service(web::resource("/readyz").route(web::get().to(readyz)).default_service(only_get()));
 }

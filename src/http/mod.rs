@@ -206,6 +206,33 @@ fn wrote_recently_seconds(settings: &Settings) -> i64 {
     i64::try_from(settings.replica_lag_max_millis.div_ceil(1_000)).unwrap_or(i64::MAX).max(1)
 }
 
+/// Marks a request that came as HEAD and is served as GET (see [`head_as_get`]).
+#[derive(Clone, Copy)]
+pub struct HeadRequest;
+
+/// HEAD is GET without the body (RFC 9110, section 9.3.2), which monitors and load balancers
+/// send: routed as GET, and the connection then sends the GET's status and headers, its
+/// Content-Length included, and no body. Every middleware outside this one sees HEAD.
+fn head_as_get<S>(mut req: actix_web::dev::ServiceRequest, srv: &S) -> S::Future
+where
+    S: actix_web::dev::Service<actix_web::dev::ServiceRequest>,
+{
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+        req.extensions_mut().insert(HeadRequest);
+    }
+    srv.call(req)
+}
+
+/// The method a request came with: HEAD for one served as GET.
+pub fn method_as_sent(req: &actix_web::HttpRequest) -> Method {
+    if req.extensions().get::<HeadRequest>().is_some() {
+        Method::HEAD
+    } else {
+        req.method().clone()
+    }
+}
+
 /// Routes of the whole service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::routes).configure(openapi::routes).configure(api::routes).configure(pages::routes);
@@ -239,6 +266,7 @@ pub fn serve(state: AppState, listener: TcpListener) -> std::io::Result<Server> 
             .app_data(web::PathConfig::default().error_handler(problem::path_error))
             // The pages read their forms as bytes; the JSON API reads its bodies itself.
             .app_data(web::PayloadConfig::new(PAGE_FORM_BYTES_MAX))
+            .wrap_fn(head_as_get)
             .wrap(prometheus.clone())
             .wrap(
                 DefaultHeaders::new()

@@ -89,7 +89,7 @@ pub fn method_not_allowed(
 ) -> impl Fn(HttpRequest) -> std::future::Ready<Result<HttpResponse, AppError>> + Clone {
     move |req: HttpRequest| {
         std::future::ready(Err(AppError::MethodNotAllowed {
-            method: req.method().to_string(),
+            method: super::method_as_sent(&req).to_string(),
             allowed: allowed.clone(),
         }))
     }
@@ -97,5 +97,5 @@ pub fn method_not_allowed(
 
 /// Unknown routes answer with a problem too.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound(format!("{} {}", req.method(), req.path())))
+    Err(AppError::NotFound(format!("{} {}", super::method_as_sent(&req), req.path())))
 }

@@ -75,6 +75,10 @@ impl Node {
         if !self.routes.is_empty() {
             // A known path with another method: 405 with the methods it serves.
             let mut allowed: Vec<String> = self.routes.iter().map(|(method, _)| method.to_string()).collect();
+            // HEAD is served wherever GET is (`http::head_as_get`).
+            if allowed.iter().any(|method| method == "GET") {
+                allowed.push("HEAD".to_string());
+            }
             allowed.sort_unstable();
             allowed.dedup();
             let mut resource = web::resource("").default_service(web::to(problem::method_not_allowed(allowed)));
