@@ -258,6 +258,16 @@ async fn journal_lists_filter_and_paginate(app: TestApp) {
     assert_eq!(by_actor.body["items"].as_array().map(Vec::len), Some(0));
     let bad = app.get("/api/v1/ledger/entries?from=yesterday", &app.auditor()).await;
     assert_problem(&bad, 400, Some("query.from"));
+    // A range that ends before it starts is refused, not answered with an empty journal; a range
+    // of one day is a range.
+    let reversed = app.get("/api/v1/ledger/entries?from=2026-01-02&to=2026-01-01", &app.auditor()).await;
+    assert_problem(&reversed, 400, Some("query.to"));
+    let one_day = app.get("/api/v1/ledger/entries?from=2026-01-01&to=2026-01-01", &app.auditor()).await;
+    assert_eq!(one_day.status, 200, "{}", one_day.text);
+    let browser = app.browser_as("range-auditor", investai::domain::roles::Role::Auditor, None).await;
+    let page = crate::common::pages::get(&browser, &app, "/audit/journal?from=2026-01-02&to=2026-01-01").await;
+    assert_eq!(page.status, 400, "{}", page.text);
+    assert!(page.text.contains("is before from"), "{}", page.text);
     let one = app.get(&format!("/api/v1/ledger/entries/{}", ids[0]), &app.auditor()).await;
     assert_eq!(one.body["sequence"], 1);
     let missing = app.get(&format!("/api/v1/ledger/entries/{}", uuid::Uuid::now_v7()), &app.auditor()).await;

@@ -351,12 +351,23 @@ pub struct EntryQuery {
     pub event_type: Option<String>,
     pub event_id: Option<String>,
     pub actor: Option<String>,
+    /// Entries effective on or after this date.
     pub from: Option<NaiveDate>,
+    /// Entries effective on or before this date; not before `from` (400 on `query.to`).
     pub to: Option<NaiveDate>,
     /// Sequence number to continue after (from `next_after`).
     pub after: Option<i64>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+}
+
+/// A range of dates whose end comes before its start selects nothing; it is refused on `field`,
+/// naming both, rather than answered with an empty list that reads as no entries.
+pub fn date_range_in_order(from: Option<NaiveDate>, to: Option<NaiveDate>, field: &str) -> AppResult<()> {
+    match (from, to) {
+        (Some(from), Some(to)) if to < from => Err(AppError::field(field, format!("{to} is before from ({from})"))),
+        _ => Ok(()),
+    }
 }
 
 /// The journal, filtered and paginated in sequence order (staff, auditors).
@@ -369,6 +380,7 @@ pub async fn list_entries(
 ) -> AppResult<HttpResponse> {
     principal.require(LEDGER_READERS)?;
     let query = query.0;
+    date_range_in_order(query.from, query.to, "query.to")?;
     let filter = EntryFilter {
         fund_id: query.fund_id.clone(),
         account_id: query.account_id.clone(),

@@ -193,6 +193,7 @@ async fn journal_page(
     if account.is_some() && fund_id.is_none() {
         return Err(AppError::field("account", "choose a fund to filter by account").into());
     }
+    crate::http::api::ledger::date_range_in_order(q.from, q.to, "to")?;
     let mut filter = EntryFilter {
         fund_id: fund_id.clone(),
         event_type: blank_to_none(&q.event_type),
