@@ -135,6 +135,35 @@ async fn a_refusal_with_figures_reads_in_the_pages_language(app: TestApp) {
     assert_eq!(api.body["errors"][0]["reason"], english.as_str(), "{}", api.text);
 }
 
+/// An amount typed the way the page's language writes numbers is recorded to the cent: `12,50`
+/// on a German page is twelve euros fifty, not 1,250 euros; an amount that reads two ways is
+/// refused on its field and records nothing.
+async fn an_amount_typed_as_the_page_writes_numbers_is_recorded_to_the_cent(app: TestApp) {
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    let cents = |text: &str| text.replace('.', "").parse::<i64>().expect("cents");
+    let notices = app.get("/api/v1/notices?limit=200", &app.staff()).await;
+    let notice = notices.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|n| cents(n["outstanding"].as_str().unwrap_or("0.00")) > 200_000))
+        .expect("a demo notice with more than EUR 2,000.00 outstanding")
+        .clone();
+    let id = notice["id"].as_str().expect("id");
+    let outstanding = cents(notice["outstanding"].as_str().expect("outstanding"));
+    let staff = fixture.users.iter().find(|u| u.username == "staff").expect("demo staff");
+    let browser = sign_in(&app, &staff.username, &staff.password, "de").await;
+    let path = format!("/notices/{id}/pay");
+    let pay = |amount: &'static str| [("amount", amount), ("value_date", "2026-01-15"), ("intent", "post")];
+    let unreadable = common::pages::post_form(&browser, &app, &path, &path, &pay("1,23,456")).await;
+    assert_eq!(unreadable.status, 400, "{}", unreadable.text);
+    let paid = common::pages::post_form(&browser, &app, &path, &path, &pay("12,50")).await;
+    assert!(paid.status < 400, "{}", paid.text);
+    let after = app.get(&format!("/api/v1/notices/{id}"), &app.staff()).await;
+    let left = cents(after.body["outstanding"].as_str().expect("outstanding"));
+    assert_eq!(outstanding - left, 1_250, "12,50 on a German page pays EUR 12.50: {}", after.text);
+}
+
 /// A facility's refused usage rows read in the upload page's language, each with its figures.
 async fn refused_usage_rows_read_in_the_pages_language(app: TestApp) {
     let fixture: investai::seed::Fixture =
@@ -212,6 +241,7 @@ async fn sign_in_refused(app: &TestApp, username: &str, password: &str, accept_l
 }
 
 on_both_backends!(
+    an_amount_typed_as_the_page_writes_numbers_is_recorded_to_the_cent,
     a_refusal_with_figures_reads_in_the_pages_language,
     refused_usage_rows_read_in_the_pages_language,
     every_page_of_every_demo_user_reads_in_french_and_german,

@@ -156,6 +156,73 @@ fn trimmed(plain: &str) -> String {
     }
 }
 
+/// Spaces people put between groups of digits: the ordinary one, the no-break one (French), the
+/// narrow no-break one.
+const GROUP_SPACES: [char; 3] = [' ', NO_BREAK_SPACE, '\u{202f}'];
+
+/// An amount as a person typed it, as the API's plain decimal (`1234567.89`), or why it cannot be
+/// read without guessing. Spaces between digits are dropped. A separator (`.` or `,`) followed by
+/// one or two digits at the end, or the last separator when both kinds appear, is the decimal
+/// one: `1234,56` and `1,234.56` are 1234.56 in every language. Other separators must stand
+/// between groups of three digits. A single separator before three digits (`1.234`) is the one
+/// reading that depends on the language: its decimal separator makes three decimals, which the
+/// amount then refuses, its group separator a thousand. Text of other characters goes on as typed,
+/// for the amount's own refusal.
+pub fn amount_typed(text: &str, lang: Lang) -> Result<String, String> {
+    let compact: String = text.trim().chars().filter(|c| !GROUP_SPACES.contains(c)).collect();
+    let (sign, unsigned) = compact.strip_prefix('-').map_or(("", compact.as_str()), |rest| ("-", rest));
+    let separator = |c: char| c == '.' || c == ',';
+    if unsigned.is_empty() || !unsigned.chars().all(|c| c.is_ascii_digit() || separator(c)) {
+        return Ok(text.trim().to_string());
+    }
+    let unreadable = || {
+        let example = decimal_text("1234567.89", lang);
+        format!("{text:?} is not an amount that reads one way only: write it as {example} or 1234567.89")
+    };
+    let (whole, fraction) = match unsigned.rfind(separator) {
+        Some(at) if decimal_at(unsigned, at, lang) => (&unsigned[..at], Some(&unsigned[at + 1..])),
+        _ => (unsigned, None),
+    };
+    let digits = grouped_digits(whole).ok_or_else(unreadable)?;
+    match fraction {
+        Some(fraction) if fraction.is_empty() || !fraction.chars().all(|c| c.is_ascii_digit()) => Err(unreadable()),
+        Some(fraction) => Ok(format!("{sign}{digits}.{fraction}")),
+        None => Ok(format!("{sign}{digits}")),
+    }
+}
+
+/// Whether the separator at byte `at`, the last one in `unsigned`, is the decimal separator.
+fn decimal_at(unsigned: &str, at: usize, lang: Lang) -> bool {
+    let mark = if unsigned[at..].starts_with('.') { '.' } else { ',' };
+    let other = if mark == '.' { ',' } else { '.' };
+    let before = &unsigned[..at];
+    let digits_after = unsigned.len() - at - 1;
+    if before.contains(other) {
+        true
+    } else if before.contains(mark) {
+        false
+    } else if digits_after == 3 {
+        mark == separators(lang).decimal
+    } else {
+        true
+    }
+}
+
+/// The digits of a whole part whose groups of three are separated by one kind of separator
+/// (`1.234.567`, `1,234`, `1234`); none if the groups are not of three digits.
+fn grouped_digits(whole: &str) -> Option<String> {
+    let marks: Vec<char> = whole.chars().filter(|c| !c.is_ascii_digit()).collect();
+    if marks.is_empty() {
+        return (!whole.is_empty()).then(|| whole.to_string());
+    }
+    if marks.iter().any(|m| *m != marks[0]) {
+        return None;
+    }
+    let groups: Vec<&str> = whole.split(marks[0]).collect();
+    let first_ok = (1..=3).contains(&groups[0].len());
+    (first_ok && groups[1..].iter().all(|g| g.len() == 3)).then(|| groups.concat())
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -233,7 +300,53 @@ mod tests {
         }
     }
 
+    #[test]
+    fn typed_amounts_read_one_way_or_are_refused() {
+        let read = |text: &str, lang| amount_typed(text, lang);
+        for lang in Lang::ALL {
+            for (typed, plain) in [
+                ("1234,56", "1234.56"),
+                ("1234.56", "1234.56"),
+                ("12,5", "12.5"),
+                ("1,234,567.89", "1234567.89"),
+                ("1.234.567,89", "1234567.89"),
+                ("1\u{a0}234\u{202f}567,89", "1234567.89"),
+                ("1 234 567", "1234567"),
+                ("1.234.567", "1234567"),
+                ("-1.234,50", "-1234.50"),
+                ("250000000.00", "250000000.00"),
+                ("0,07", "0.07"),
+                ("1,2345", "1.2345"),
+            ] {
+                assert_eq!(read(typed, lang).as_deref(), Ok(plain), "{typed} in {lang:?}");
+            }
+            for unreadable in ["1,23,456", "12,", "1.234,567.8", ",5", "1..5", "12.34.56"] {
+                assert!(read(unreadable, lang).is_err(), "{unreadable} in {lang:?}");
+            }
+            // Text that is no number at all goes on for the amount's own refusal.
+            assert_eq!(read("1e5", lang).as_deref(), Ok("1e5"));
+        }
+        // One separator before three digits: a thousand where it groups, three decimals where
+        // it is the decimal separator (then refused as too many decimals).
+        assert_eq!(read("1,234", Lang::En).as_deref(), Ok("1234"));
+        assert_eq!(read("1.234", Lang::En).as_deref(), Ok("1.234"));
+        assert_eq!(read("1.234", Lang::De).as_deref(), Ok("1234"));
+        assert_eq!(read("1,234", Lang::De).as_deref(), Ok("1.234"));
+        assert_eq!(read("1,234", Lang::Fr).as_deref(), Ok("1.234"));
+    }
+
     proptest! {
+        #[test]
+        fn an_amount_typed_as_any_language_shows_it_reads_as_its_cents(cents in -10_i64.pow(15)..10_i64.pow(15)) {
+            let plain = Cents::new(cents).to_string();
+            for shown_in in Lang::ALL {
+                let typed = decimal_text(&plain, shown_in);
+                for page in Lang::ALL {
+                    prop_assert_eq!(amount_typed(&typed, page), Ok(plain.clone()), "{} on a {:?} page", typed, page);
+                }
+            }
+        }
+
         #[test]
         fn every_amount_reads_back_to_its_cents(cents in -10_i64.pow(15)..10_i64.pow(15)) {
             for lang in Lang::ALL {

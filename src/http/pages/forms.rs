@@ -314,7 +314,13 @@ pub fn to_json(fields: &[Field], posted: &FormData) -> AppResult<Value> {
                             None
                         }
                     },
-                    FieldKind::Money => Some(Value::String(text.replace([',', ' '], ""))),
+                    FieldKind::Money => match crate::i18n::format::amount_typed(text, crate::i18n::Lang::current()) {
+                        Ok(plain) => Some(Value::String(plain)),
+                        Err(reason) => {
+                            errors.push(FieldError::new(field.name.clone(), reason));
+                            None
+                        }
+                    },
                     _ => Some(Value::String(text.to_string())),
                 },
             },
