@@ -430,6 +430,19 @@ async fn hidden_or_reordering_text_and_unassigned_countries_are_refused(app: Tes
     assert_eq!(sources(&app).expect("sources"), before, "a refused source changed nothing");
     let fund = json!({"name": "Fund \u{202D}reversed", "target_size": "1000.00", "inception_date": "2025-01-01", "term_years": 10});
     common::assert_problem(&app.post("/api/v1/funds", &app.staff(), &fund).await, 400, Some("name"));
+    // The same rule holds for every text a write keeps: a posting's memo, the payee on notices.
+    let fund = app.create_fund("Hidden text fund").await;
+    for memo in ["Fee \u{202E}desrever", "a\u{0}b"] {
+        let entry = json!({"effective_date": "2025-01-01", "description": "Reserve", "postings": [
+            {"account": "1010", "debit": "1.00", "memo": memo}, {"account": "3900", "credit": "1.00"}]});
+        let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &entry).await;
+        common::assert_problem(&reply, 400, Some("postings[0].memo"));
+    }
+    let payee = json!({"account_holder": "InvestAI \u{202E}dtL", "iban": "DE89 3704 0044 0532 0130 00"});
+    let admin = app.token(Role::Admin, "hidden-text-admin");
+    let url = format!("{}/api/v1/funds/{fund}/bank-account", app.address);
+    let reply = app.send(app.client.put(url).bearer_auth(&admin).json(&payee)).await;
+    common::assert_problem(&reply, 400, Some("account_holder"));
 
     for (name, country, stored) in [("Me\u{200C}hr Capital", "xk", "XK"), ("Ελληνική Αναπτυξιακή Τράπεζα", "EL", "GR")]
     {

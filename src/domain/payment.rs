@@ -31,6 +31,11 @@ impl BankAccount {
         if account_holder.is_empty() || account_holder.chars().count() > ACCOUNT_HOLDER_CHARS_MAX {
             return Err(("account_holder", format!("must be 1 to {ACCOUNT_HOLDER_CHARS_MAX} characters")));
         }
+        // The payee every call notice prints: a name that hides or reorders text would show
+        // investors another payee than the one stored.
+        if let Some(reason) = super::text::refusal(account_holder, false) {
+            return Err(("account_holder", reason.to_string()));
+        }
         let iban: iban::Iban = iban
             .trim()
             .to_ascii_uppercase()
@@ -114,6 +119,8 @@ mod tests {
         assert_eq!(account.bic.as_deref(), Some("BCEELULL"));
         assert_eq!(BankAccount::parse("x", "LU290019400644750000", None).unwrap_err().0, "iban");
         assert_eq!(BankAccount::parse("", "LU280019400644750000", None).unwrap_err().0, "account_holder");
+        let reversed = BankAccount::parse("Fund \u{202E}dtL", "LU280019400644750000", None).unwrap_err();
+        assert_eq!(reversed.0, "account_holder");
         assert_eq!(BankAccount::parse("x", "LU280019400644750000", Some("BCE1LULL")).unwrap_err().0, "bic");
     }
 }

@@ -13,6 +13,7 @@ use crate::auth::Principal;
 use crate::domain::ledger::{validate_account_code, AccountKind};
 use crate::domain::money::Cents;
 use crate::domain::roles::Role;
+use crate::domain::text::refusal;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::api::funds::validate_name;
 use crate::http::extract::{parse_id, IdempotencyKey, ValidJson, ValidQuery};
@@ -293,6 +294,10 @@ pub fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedL
         }
         if posting.memo.chars().count() > 500 {
             errors.push(FieldError::new(field("memo"), "at most 500 characters"));
+        }
+        // A memo may be left empty; written, it follows the rule for text.
+        if let Some(reason) = Some(posting.memo.trim()).filter(|m| !m.is_empty()).and_then(|m| refusal(m, false)) {
+            errors.push(FieldError::new(field("memo"), reason));
         }
         if let Some(amount) = amount {
             lines.push(CodedLine {
