@@ -164,6 +164,57 @@ async fn an_amount_typed_as_the_page_writes_numbers_is_recorded_to_the_cent(app:
     assert_eq!(outstanding - left, 1_250, "12,50 on a German page pays EUR 12.50: {}", after.text);
 }
 
+/// A rate and a multiple typed the way the page's language writes numbers are recorded as
+/// typed: `0,08` on a French page is a preferred return of 8%, `1,25` a cap of 1.25 times
+/// paid-in; a number that reads two ways is refused on its field and adds nothing.
+async fn a_rate_typed_as_the_page_writes_numbers_is_recorded_as_typed(app: TestApp) {
+    let fixture: investai::seed::Fixture =
+        investai::http::extract::parse_json(investai::cli::DEMO_FIXTURE.as_bytes()).expect("fixture parses");
+    investai::seed::load(&mut app.conn(), &fixture, false).expect("demo loads");
+    let funds = app.get("/api/v1/funds", &app.staff()).await;
+    let fund = funds.body["items"][0]["id"].as_str().expect("a demo fund").to_string();
+    let tranches_of = |body: &serde_json::Value| body["items"].as_array().cloned().unwrap_or_default();
+    let before = tranches_of(&app.get(&format!("/api/v1/funds/{fund}/tranches"), &app.staff()).await.body);
+    let seniority = before.iter().filter_map(|t| t["seniority"].as_i64()).max().unwrap_or(0) + 1;
+    let staff = fixture.users.iter().find(|u| u.username == "staff").expect("demo staff");
+    let path = format!("/funds/{fund}/tranches");
+    for (accept, name, target_size, pref_rate, return_cap) in [
+        ("fr", "Mezzanine FR", "2\u{a0}500\u{a0}000,00", "0,08", "1,25"),
+        ("de", "Mezzanine DE", "2.500.000,00", "0,125", "2,5"),
+    ] {
+        let browser = sign_in(&app, &staff.username, &staff.password, accept).await;
+        let seniority = (seniority + i64::from(accept == "de")).to_string();
+        let unreadable = [
+            ("name", name),
+            ("seniority", &seniority),
+            ("target_size", target_size),
+            ("pref_rate", "0,1,2"),
+            ("return_cap", return_cap),
+        ];
+        let refused = common::pages::post_form(&browser, &app, &path, &path, &unreadable).await;
+        assert_eq!(refused.status, 400, "{accept}: {}", refused.text);
+        let fields = [
+            ("name", name),
+            ("seniority", &seniority),
+            ("target_size", target_size),
+            ("pref_rate", pref_rate),
+            ("return_cap", return_cap),
+        ];
+        let sent = common::pages::post_form(&browser, &app, &path, &path, &fields).await;
+        assert_eq!(sent.status, 303, "{accept}: {}", sent.text);
+    }
+    let after = tranches_of(&app.get(&format!("/api/v1/funds/{fund}/tranches"), &app.staff()).await.body);
+    assert_eq!(after.len(), before.len() + 2, "one tranche per language, none from the refusals");
+    let recorded = |name: &str| {
+        let tranche = after.iter().find(|t| t["name"] == name).expect("the tranche from the page");
+        let number = |key: &str| tranche[key].as_str().and_then(|v| v.parse::<rust_decimal::Decimal>().ok());
+        (tranche["target_size"].as_str().unwrap_or_default().to_string(), number("pref_rate"), number("return_cap"))
+    };
+    let exact = |text: &str| text.parse::<rust_decimal::Decimal>().ok();
+    assert_eq!(recorded("Mezzanine FR"), ("2500000.00".to_string(), exact("0.08"), exact("1.25")));
+    assert_eq!(recorded("Mezzanine DE"), ("2500000.00".to_string(), exact("0.125"), exact("2.5")));
+}
+
 /// A facility's refused usage rows read in the upload page's language, each with its figures.
 async fn refused_usage_rows_read_in_the_pages_language(app: TestApp) {
     let fixture: investai::seed::Fixture =
@@ -242,6 +293,7 @@ async fn sign_in_refused(app: &TestApp, username: &str, password: &str, accept_l
 
 on_both_backends!(
     an_amount_typed_as_the_page_writes_numbers_is_recorded_to_the_cent,
+    a_rate_typed_as_the_page_writes_numbers_is_recorded_as_typed,
     a_refusal_with_figures_reads_in_the_pages_language,
     refused_usage_rows_read_in_the_pages_language,
     every_page_of_every_demo_user_reads_in_french_and_german,

@@ -570,7 +570,7 @@ ui-usage-files = Nutzungsdateien
 ui-slurm-account-mapped-its-jobs-bill-that-award-from-the-next-file-on = Slurm-Konto zugeordnet: seine Jobs werden ab der nächsten Datei auf diese Zuteilung gebucht.
 ui-journal-in-beancount-format-plain-text = Journal im beancount-Format (Klartext)
 ui-memorandum-accounts-unfunded-commitments-totalled-apart = Memorialkonten (nicht abgerufene Zusagen), getrennt summiert
-ui-a-fraction-0-08-for-8 = Ein Bruchteil: 0.08 für 8 %.
+ui-a-fraction-0-08-for-8 = Ein Bruchteil: 0,08 für 8 %.
 ui-a-list-of-steps-of-the-kinds-above-paid-in-order-tranches-are-named-by-their-ids = Eine Liste von Schritten der obigen Arten, der Reihe nach bezahlt; Tranchen werden mit ihrer ID benannt.
 ui-add-a-tranche = Tranche hinzufügen
 ui-add-tranche = Tranche anlegen
@@ -586,7 +586,7 @@ ui-change-the-steps-then-preview-the-distribution-under-your-terms-is-shown-besi
 ui-counterparty = Gegenpartei
 ui-distribution-date = Ausschüttungsdatum
 ui-distribution-date-of-the-preview = Ausschüttungsdatum der Vorschau
-ui-e-g-1-20-empty-for-no-cap = Z. B. 1.20; leer für keine Obergrenze.
+ui-e-g-1-20-empty-for-no-cap = Z. B. 1,20; leer für keine Obergrenze.
 ui-each-line-is-allocated-pro-rata-to-the-unfunded-commitments-of-its-tranche-every-investor-gets-a-notice = Jede Zeile wird anteilig auf die nicht abgerufenen Zusagen ihrer Tranche verteilt; jeder Investor erhält eine Mitteilung.
 ui-edit-the-terms = Bedingungen bearbeiten
 ui-edit-the-terms-preview-a-distribution-under-them-beside-the-terms-in-force-then-save = Bearbeiten Sie die Bedingungen, sehen Sie eine Ausschüttung danach neben den geltenden Bedingungen in der Vorschau, dann speichern Sie.

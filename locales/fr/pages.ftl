@@ -570,7 +570,7 @@ ui-usage-files = Fichiers d’utilisation
 ui-slurm-account-mapped-its-jobs-bill-that-award-from-the-next-file-on = Compte Slurm associé : ses tâches sont imputées à cette attribution à partir du prochain fichier.
 ui-journal-in-beancount-format-plain-text = Journal au format beancount (texte brut)
 ui-memorandum-accounts-unfunded-commitments-totalled-apart = Comptes d’ordre (engagements non appelés), totalisés à part
-ui-a-fraction-0-08-for-8 = Une fraction : 0.08 pour 8 %.
+ui-a-fraction-0-08-for-8 = Une fraction : 0,08 pour 8 %.
 ui-a-list-of-steps-of-the-kinds-above-paid-in-order-tranches-are-named-by-their-ids = Une liste d’étapes des types ci-dessus, payées dans l’ordre ; les tranches sont désignées par leur identifiant.
 ui-add-a-tranche = Ajouter une tranche
 ui-add-tranche = Ajouter la tranche
@@ -586,7 +586,7 @@ ui-change-the-steps-then-preview-the-distribution-under-your-terms-is-shown-besi
 ui-counterparty = Contrepartie
 ui-distribution-date = Date de distribution
 ui-distribution-date-of-the-preview = Date de distribution de l’aperçu
-ui-e-g-1-20-empty-for-no-cap = Par ex. 1.20 ; vide pour aucun plafond.
+ui-e-g-1-20-empty-for-no-cap = Par ex. 1,20 ; vide pour aucun plafond.
 ui-each-line-is-allocated-pro-rata-to-the-unfunded-commitments-of-its-tranche-every-investor-gets-a-notice = Chaque ligne est répartie au prorata des engagements non appelés de sa tranche ; chaque investisseur reçoit un avis.
 ui-edit-the-terms = Modifier les conditions
 ui-edit-the-terms-preview-a-distribution-under-them-beside-the-terms-in-force-then-save = Modifiez les conditions, prévisualisez une distribution selon elles à côté des conditions en vigueur, puis enregistrez.

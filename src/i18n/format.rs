@@ -160,15 +160,16 @@ fn trimmed(plain: &str) -> String {
 /// narrow no-break one.
 const GROUP_SPACES: [char; 3] = [' ', NO_BREAK_SPACE, '\u{202f}'];
 
-/// An amount as a person typed it, as the API's plain decimal (`1234567.89`), or why it cannot be
-/// read without guessing. Spaces between digits are dropped. A separator (`.` or `,`) followed by
-/// one or two digits at the end, or the last separator when both kinds appear, is the decimal
-/// one: `1234,56` and `1,234.56` are 1234.56 in every language. Other separators must stand
-/// between groups of three digits. A single separator before three digits (`1.234`) is the one
-/// reading that depends on the language: its decimal separator makes three decimals, which the
-/// amount then refuses, its group separator a thousand. Text of other characters goes on as typed,
-/// for the amount's own refusal.
-pub fn amount_typed(text: &str, lang: Lang) -> Result<String, String> {
+/// A number (an amount, GPU-hours, a rate) as a person typed it, as the API's plain decimal
+/// (`1234567.89`), or why it cannot be read without guessing. Spaces between digits are dropped.
+/// A separator (`.` or `,`) followed by other than three digits at the end, or the last separator
+/// when both kinds appear, is the decimal one: `1234,56`, `0,08` and `1,234.56` read the same in
+/// every language. Other separators must stand between groups of three digits, the first group
+/// not starting with a zero. A single separator before three digits (`1.234`) is the one reading
+/// that depends on the language: its decimal separator makes three decimals, its group separator
+/// a thousand; after a zero (`0.125`) it can only be the decimal one. Text of other characters
+/// goes on as typed, for the field's own refusal.
+pub fn number_typed(text: &str, lang: Lang) -> Result<String, String> {
     let compact: String = text.trim().chars().filter(|c| !GROUP_SPACES.contains(c)).collect();
     let (sign, unsigned) = compact.strip_prefix('-').map_or(("", compact.as_str()), |rest| ("-", rest));
     let separator = |c: char| c == '.' || c == ',';
@@ -177,7 +178,7 @@ pub fn amount_typed(text: &str, lang: Lang) -> Result<String, String> {
     }
     let unreadable = || {
         let example = decimal_text("1234567.89", lang);
-        format!("{text:?} is not an amount that reads one way only: write it as {example} or 1234567.89")
+        format!("{text:?} is not a number that reads one way only: write it as {example} or 1234567.89")
     };
     let (whole, fraction) = match unsigned.rfind(separator) {
         Some(at) if decimal_at(unsigned, at, lang) => (&unsigned[..at], Some(&unsigned[at + 1..])),
@@ -202,7 +203,8 @@ fn decimal_at(unsigned: &str, at: usize, lang: Lang) -> bool {
     } else if before.contains(mark) {
         false
     } else if digits_after == 3 {
-        mark == separators(lang).decimal
+        // A group of thousands never starts with a zero, so `0.125` is a decimal on every page.
+        mark == separators(lang).decimal || before.starts_with('0')
     } else {
         true
     }
@@ -219,7 +221,8 @@ fn grouped_digits(whole: &str) -> Option<String> {
         return None;
     }
     let groups: Vec<&str> = whole.split(marks[0]).collect();
-    let first_ok = (1..=3).contains(&groups[0].len());
+    // `0.125` is not a thousands grouping of 125: a German page does not read it as 125.
+    let first_ok = (1..=3).contains(&groups[0].len()) && !groups[0].starts_with('0');
     (first_ok && groups[1..].iter().all(|g| g.len() == 3)).then(|| groups.concat())
 }
 
@@ -302,7 +305,7 @@ mod tests {
 
     #[test]
     fn typed_amounts_read_one_way_or_are_refused() {
-        let read = |text: &str, lang| amount_typed(text, lang);
+        let read = |text: &str, lang| number_typed(text, lang);
         for lang in Lang::ALL {
             for (typed, plain) in [
                 ("1234,56", "1234.56"),
@@ -335,6 +338,29 @@ mod tests {
         assert_eq!(read("1,234", Lang::Fr).as_deref(), Ok("1.234"));
     }
 
+    #[test]
+    fn typed_rates_and_hours_read_as_the_page_writes_them() {
+        let read = |text: &str, lang| number_typed(text, lang);
+        for lang in Lang::ALL {
+            for (typed, plain) in [("0,08", "0.08"), ("0.08", "0.08"), ("1,20", "1.20"), ("12,5", "12.5")] {
+                assert_eq!(read(typed, lang).as_deref(), Ok(plain), "{typed} in {lang:?}");
+            }
+            // A first group starting with zero groups nothing: not 125, not 8, not 0.
+            for unreadable in ["0.125.000", "0,125,000", "-0,125.5"] {
+                assert!(read(unreadable, lang).is_err(), "{unreadable} in {lang:?}");
+            }
+        }
+        // Thousandths of a GPU-hour, written with the page's decimal separator.
+        assert_eq!(read("0,005", Lang::De).as_deref(), Ok("0.005"));
+        assert_eq!(read("0,125", Lang::Fr).as_deref(), Ok("0.125"));
+        assert_eq!(read("0.125", Lang::En).as_deref(), Ok("0.125"));
+        // After a zero, the other language's decimal separator cannot group thousands: 0.125
+        // on every page, not 125.
+        assert_eq!(read("0.125", Lang::De).as_deref(), Ok("0.125"));
+        assert_eq!(read("0,125", Lang::En).as_deref(), Ok("0.125"));
+        assert_eq!(read("-0.125", Lang::Fr).as_deref(), Ok("-0.125"));
+    }
+
     proptest! {
         #[test]
         fn an_amount_typed_as_any_language_shows_it_reads_as_its_cents(cents in -10_i64.pow(15)..10_i64.pow(15)) {
@@ -342,8 +368,25 @@ mod tests {
             for shown_in in Lang::ALL {
                 let typed = decimal_text(&plain, shown_in);
                 for page in Lang::ALL {
-                    prop_assert_eq!(amount_typed(&typed, page), Ok(plain.clone()), "{} on a {:?} page", typed, page);
+                    prop_assert_eq!(number_typed(&typed, page), Ok(plain.clone()), "{} on a {:?} page", typed, page);
                 }
+            }
+        }
+
+        #[test]
+        fn a_number_typed_as_the_page_shows_it_reads_as_itself(
+            whole in 0_u64..10_u64.pow(12),
+            fraction in proptest::option::of("[0-9]{1,6}"),
+            negative in any::<bool>(),
+        ) {
+            let sign = if negative { "-" } else { "" };
+            let plain = match &fraction {
+                Some(fraction) => format!("{sign}{whole}.{fraction}"),
+                None => format!("{sign}{whole}"),
+            };
+            for lang in Lang::ALL {
+                let typed = decimal_text(&plain, lang);
+                prop_assert_eq!(number_typed(&typed, lang), Ok(plain.clone()), "{} on a {:?} page", typed, lang);
             }
         }
 

@@ -21,9 +21,10 @@ pub enum FieldKind {
     Text,
     /// Long free text.
     TextArea,
-    /// EUR with up to two decimals, sent as a decimal string.
+    /// EUR with up to two decimals, read as the page's language writes numbers
+    /// (`i18n::format::number_typed`) and sent as a plain decimal string.
     Money,
-    /// A decimal sent as a string (GPU-hours, scores, rates).
+    /// A decimal (GPU-hours, scores, rates), read and sent as `Money` is.
     Decimal,
     /// A whole number sent as a JSON number.
     Integer,
@@ -314,13 +315,15 @@ pub fn to_json(fields: &[Field], posted: &FormData) -> AppResult<Value> {
                             None
                         }
                     },
-                    FieldKind::Money => match crate::i18n::format::amount_typed(text, crate::i18n::Lang::current()) {
-                        Ok(plain) => Some(Value::String(plain)),
-                        Err(reason) => {
-                            errors.push(FieldError::new(field.name.clone(), reason));
-                            None
+                    FieldKind::Money | FieldKind::Decimal => {
+                        match crate::i18n::format::number_typed(text, crate::i18n::Lang::current()) {
+                            Ok(plain) => Some(Value::String(plain)),
+                            Err(reason) => {
+                                errors.push(FieldError::new(field.name.clone(), reason));
+                                None
+                            }
                         }
-                    },
+                    }
                     _ => Some(Value::String(text.to_string())),
                 },
             },
