@@ -212,9 +212,18 @@ async fn every_list_answers_pages_and_honours_limit(app: TestApp) {
         let body = json!({"name": name, "seniority": n + 1, "target_size": "1000.00", "pref_rate": "0.05", "min_ticket": "1.00"});
         created(&app, &format!("/api/v1/funds/{fund}/tranches"), body).await;
     }
+    let senior = app.get(&format!("/api/v1/funds/{fund}/tranches?limit=1"), &staff).await;
+    let senior = senior.body["items"][0]["id"].as_str().expect("the senior tranche").to_string();
     for name in ["Alpha", "Beta"] {
-        created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"})).await;
+        let source =
+            created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": name, "country": "FR"})).await;
+        let commitment =
+            json!({"source_id": id(&source), "tranche_id": senior, "amount": "100.00", "effective_date": "2025-01-01"});
+        created(&app, &format!("/api/v1/funds/{fund}/commitments"), commitment).await;
     }
+    let call = json!({"call_date": "2025-02-01", "due_date": "2025-03-01", "description": "First call",
+        "lines": [{"tranche_id": senior, "purpose": "expenses", "amount": "50.00"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
     let facility = register_facility(&app).await;
     for date in ["2025-01-01", "2025-06-01"] {
         let price = json!({"effective_date": date, "price_per_gpu_hour": "2.10"});
@@ -238,18 +247,26 @@ async fn every_list_answers_pages_and_honours_limit(app: TestApp) {
         format!("/api/v1/funds/{fund}/distributions"),
         format!("/api/v1/funds/{fund}/waterfall/versions"),
         format!("/api/v1/facilities/{facility}/prices"),
+        format!("/api/v1/funds/{fund}/commitments"),
+        "/api/v1/notices".into(),
+        "/api/v1/ledger/entries".into(),
     ];
     for list in &lists {
         let token = if list.ends_with("/users") { &admin } else { &staff };
         let whole = app.get(&format!("{list}?limit=500"), token).await;
         assert_eq!(whole.status, 200, "{list}: {}", whole.text);
         let whole = whole.body["items"].as_array().unwrap_or_else(|| panic!("{list}: no items")).clone();
+        let paged_here = list.ends_with("/commitments") || list.ends_with("/notices") || list.ends_with("/entries");
+        assert!(!whole.is_empty() || !paged_here, "{list}: the test needs items to page through");
         let mut walked = Vec::new();
         let mut query = "?limit=1".to_string();
         for _ in 0..=whole.len() {
             let page = app.get(&format!("{list}{query}"), token).await;
             assert_eq!(page.status, 200, "{list}{query}: {}", page.text);
-            walked.extend(page.body["items"].as_array().cloned().unwrap_or_default());
+            let items = page.body["items"].as_array().cloned().unwrap_or_default();
+            // The page holding the last item says no more follow: no empty page after it.
+            assert!(!items.is_empty() || walked.is_empty(), "{list}{query}: an empty page was offered as the next one");
+            walked.extend(items);
             match page.body["next_after"].as_str() {
                 Some(after) => query = format!("?limit=1&after={after}"),
                 None => break,

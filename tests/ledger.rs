@@ -254,6 +254,10 @@ async fn journal_lists_filter_and_paginate(app: TestApp) {
     let second = app.get(&format!("/api/v1/ledger/entries?limit=2&after={after}"), &app.auditor()).await;
     assert_eq!(second.body["items"][0]["id"], ids[2].as_str());
     assert_eq!(second.body["next_after"], Value::Null);
+    // A page that ends at the last entry offers no next page: nothing follows it.
+    let whole = app.get("/api/v1/ledger/entries?limit=3", &app.auditor()).await;
+    assert_eq!(whole.body["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(whole.body["next_after"], Value::Null, "{}", whole.text);
     let by_actor = app.get("/api/v1/ledger/entries?actor=staff:nobody", &app.auditor()).await;
     assert_eq!(by_actor.body["items"].as_array().map(Vec::len), Some(0));
     let bad = app.get("/api/v1/ledger/entries?from=yesterday", &app.auditor()).await;
@@ -268,6 +272,20 @@ async fn journal_lists_filter_and_paginate(app: TestApp) {
     let page = crate::common::pages::get(&browser, &app, "/audit/journal?from=2026-01-02&to=2026-01-01").await;
     assert_eq!(page.status, 400, "{}", page.text);
     assert!(page.text.contains("is before from"), "{}", page.text);
+    // The journal page shows 25 entries; with exactly 25 it links to no empty next page, with 26
+    // it does.
+    let fund = first.body["items"][0]["fund_id"].as_str().expect("the entries' fund").to_string();
+    for count in 4..=26 {
+        if count == 26 {
+            let full = crate::common::pages::get(&browser, &app, "/audit/journal").await;
+            assert!(!full.text.contains("Next page"), "25 entries fill one page: {}", full.text);
+        }
+        let body = entry("1000", "3900", "1.00", "1.00");
+        let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let more = crate::common::pages::get(&browser, &app, "/audit/journal").await;
+    assert!(more.text.contains("Next page"), "{}", more.text);
     let one = app.get(&format!("/api/v1/ledger/entries/{}", ids[0]), &app.auditor()).await;
     assert_eq!(one.body["sequence"], 1);
     let missing = app.get(&format!("/api/v1/ledger/entries/{}", uuid::Uuid::now_v7()), &app.auditor()).await;

@@ -165,6 +165,9 @@ async fn administrators_disable_reset_and_re_role_and_each_is_recorded(app: Test
     let after = page.body["next_after"].as_str().expect("next page");
     let rest = app.get(&format!("/api/v1/users/{id}/events?limit=200&after={after}"), &admin).await;
     assert_eq!(rest.body["items"].as_array().map(Vec::len), Some(3));
+    let exactly = app.get(&format!("/api/v1/users/{id}/events?limit=5"), &admin).await;
+    assert_eq!(exactly.body["items"].as_array().map(Vec::len), Some(5));
+    assert_eq!(exactly.body["next_after"], Value::Null, "five events fill the page: {}", exactly.text);
     assert_problem(&app.get(&format!("/api/v1/users/{id}/events?limit=0"), &admin).await, 400, Some("query.limit"));
 }
 

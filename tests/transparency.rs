@@ -205,6 +205,8 @@ async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: T
     let after = listed.body["next_after"].as_str().expect("a second page");
     let second = app.get_public(&format!("/api/v1/transparency/checkpoints?after={after}")).await;
     assert_eq!(second.body["items"][0]["note"], note.as_str());
+    let last = app.get_public(&format!("/api/v1/transparency/checkpoints?limit=1&after={after}")).await;
+    assert_eq!(last.body["next_after"], serde_json::Value::Null, "the last checkpoint ends the list: {}", last.text);
     let stored = app.get_public(&format!("/api/v1/transparency/checkpoints/{first_size}")).await;
     assert_eq!(stored.text, first_note);
 

@@ -958,7 +958,8 @@ pub fn list_applications(
     }
     let rows: Vec<ApplicationRow> = query
         .order(grant_applications::id.asc())
-        .limit(limit.clamp(1, APPLICATIONS_PAGE_MAX))
+        // One row beyond the largest page tells a list that more follow.
+        .limit(limit.clamp(1, APPLICATIONS_PAGE_MAX + 1))
         .select(ApplicationRow::as_select())
         .load(conn)?;
     // One query for the page's awards, not one per application.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::{journal_entries, ledger_accounts, ledger_head, merkle_tree, postings};
-use super::{new_id, now_micros, DbConnection};
+use super::{new_id, now_micros, DbConnection, PageOf};
 use crate::domain::ledger::{
     canonical_timestamp, chain_hash, check_balanced, reversal_of, AccountKind, CanonicalEntry, CanonicalPosting,
     ChainFault, ChainVerifier, PostingLine, StoredEntry, CANONICAL_VERSION,
@@ -528,8 +528,9 @@ pub struct EntryFilter {
     pub after_sequence: Option<i64>,
 }
 
-/// A page of entries with their postings, in sequence order.
-pub fn list_entries(conn: &mut DbConnection, filter: &EntryFilter, limit: i64) -> AppResult<Vec<EntryWithPostings>> {
+/// A page of entries with their postings, in sequence order, and the sequence to continue after
+/// when more follow.
+pub fn list_entries(conn: &mut DbConnection, filter: &EntryFilter, limit: i64) -> AppResult<PageOf<EntryWithPostings>> {
     let limit = limit.clamp(1, ENTRIES_PAGE_MAX);
     let mut query = journal_entries::table.into_boxed();
     if let Some(fund_id) = &filter.fund_id {
@@ -558,9 +559,10 @@ pub fn list_entries(conn: &mut DbConnection, filter: &EntryFilter, limit: i64) -
     if let Some(after) = filter.after_sequence {
         query = query.filter(journal_entries::sequence.gt(after));
     }
-    let entries: Vec<EntryRow> =
-        query.order(journal_entries::sequence.asc()).limit(limit).select(EntryRow::as_select()).load(conn)?;
-    attach_postings(conn, entries)
+    let rows: Vec<EntryRow> =
+        query.order(journal_entries::sequence.asc()).limit(limit + 1).select(EntryRow::as_select()).load(conn)?;
+    let page = PageOf::from_rows(rows, limit, |entry| entry.sequence.to_string());
+    Ok(PageOf { items: attach_postings(conn, page.items)?, next_after: page.next_after })
 }
 
 fn attach_postings(conn: &mut DbConnection, entries: Vec<EntryRow>) -> AppResult<Vec<EntryWithPostings>> {

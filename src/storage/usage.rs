@@ -445,7 +445,8 @@ pub fn award_records(
     }
     Ok(query
         .order(usage_records::record_id.asc())
-        .limit(limit.clamp(1, RECORDS_PAGE_MAX))
+        // One row beyond the largest page tells a list that more follow.
+        .limit(limit.clamp(1, RECORDS_PAGE_MAX + 1))
         .select(UsageRow::as_select())
         .load(conn)?
         .into_iter()

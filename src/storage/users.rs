@@ -347,7 +347,8 @@ pub fn list_events(
             user_events::recorded_at,
         ))
         .order(user_events::id.asc())
-        .limit(limit.clamp(1, USER_EVENTS_PAGE_MAX))
+        // One row beyond the largest page tells a list that more follow.
+        .limit(limit.clamp(1, USER_EVENTS_PAGE_MAX + 1))
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(user_events::id.gt(after.to_string()));

@@ -208,9 +208,8 @@ pub async fn list_notices(
         after_id: query.after.clone(),
     };
     let limit = page_limit(query.limit)?;
-    let items = state.db(move |conn| capital::list_notices(conn, &filter, today(), limit)).await?;
-    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|n| n.id.clone())).flatten();
-    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+    let items = state.db(move |conn| capital::list_notices(conn, &filter, today(), limit + 1)).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |n| n.id.clone())))
 }
 
 /// Loads a notice the caller may see; another investor's notice answers 404.

@@ -131,11 +131,10 @@ pub async fn list_commitments(
     let items = state
         .db(move |conn| {
             get_fund(conn, &fund_id)?;
-            commitments::list_commitments(conn, &filter, limit)
+            commitments::list_commitments(conn, &filter, limit + 1)
         })
         .await?;
-    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|c| c.id.clone())).flatten();
-    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+    Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |c| c.id.clone())))
 }
 
 /// One commitment with its history of events. Investors may read only their own.

@@ -477,9 +477,8 @@ pub async fn list_applications(
         after: query.after.clone(),
     };
     let limit = page_limit(query.limit)?;
-    let items = state.db(move |conn| grants::list_applications(conn, &filter, limit)).await?;
-    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|a| a.id.clone())).flatten();
-    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+    let items = state.db(move |conn| grants::list_applications(conn, &filter, limit + 1)).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |a| a.id.clone())))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -678,9 +677,8 @@ pub async fn award_usage(
     let query = query.0;
     let limit = super::page_limit_up_to(query.limit, usage::RECORDS_PAGE_MAX, usage::RECORDS_PAGE_MAX)?;
     let after = query.after;
-    let items = state.db(move |conn| usage::award_records(conn, &id, after.as_deref(), limit)).await?;
-    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|r| r.record_id.clone())).flatten();
-    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+    let items = state.db(move |conn| usage::award_records(conn, &id, after.as_deref(), limit + 1)).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |r| r.record_id.clone())))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -400,13 +400,12 @@ pub async fn list_entries(
     let page = state
         .db(move |conn| {
             read_tx(conn, |conn| {
-                let entries = ledger::list_entries(conn, &filter, limit)?;
-                entry_views(conn, entries)
+                let page = ledger::list_entries(conn, &filter, limit)?;
+                Ok(Page { items: entry_views(conn, page.items)?, next_after: page.next_after })
             })
         })
         .await?;
-    let next_after = (page.len() as i64 == limit).then(|| page.last().map(|e| e.sequence.to_string())).flatten();
-    Ok(HttpResponse::Ok().json(Page { items: page, next_after }))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// One journal entry with its postings and hashes.

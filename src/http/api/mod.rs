@@ -58,6 +58,15 @@ pub struct Page<T: ToSchema> {
     pub next_after: Option<String>,
 }
 
+impl<T: ToSchema> Page<T> {
+    /// The page of `rows` read with a limit of `limit + 1`: the row beyond the page only tells that
+    /// more follow, so a page that ends at the list's last item offers no empty next page.
+    pub fn from_rows(rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
+        let crate::storage::PageOf { items, next_after } = crate::storage::PageOf::from_rows(rows, limit, key);
+        Page { items, next_after }
+    }
+}
+
 /// Default and largest page sizes of list endpoints.
 pub const PAGE_LIMIT_DEFAULT: i64 = 50;
 pub const PAGE_LIMIT_MAX: i64 = 500;

@@ -70,9 +70,8 @@ pub async fn list_checkpoints(
         Some(after) if after < 0 => return Err(AppError::field("query.after", "must be a tree size, 0 or more")),
         after => after.unwrap_or(0),
     };
-    let items = state.db(move |conn| merkle::list_checkpoints(conn, after, limit)).await?;
-    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|c| c.tree_size.to_string())).flatten();
-    Ok(web::Json(Page { items, next_after }))
+    let items = state.db(move |conn| merkle::list_checkpoints(conn, after, limit + 1)).await?;
+    Ok(web::Json(Page::from_rows(items, limit, |c| c.tree_size.to_string())))
 }
 
 /// The signed checkpoint of one tree size, without a token.

@@ -237,7 +237,6 @@ pub async fn list_events(
     let id = parse_id("id", req.match_info().query("id"))?;
     let after = query.after.clone();
     let limit = page_limit_up_to(query.limit, 50, USER_EVENTS_PAGE_MAX)?;
-    let items = state.db(move |conn| users::list_events(conn, &id, after.as_deref(), limit)).await?;
-    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|e| e.id.clone())).flatten();
-    Ok(HttpResponse::Ok().json(Page { items, next_after }))
+    let items = state.db(move |conn| users::list_events(conn, &id, after.as_deref(), limit + 1)).await?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(items, limit, |e| e.id.clone())))
 }

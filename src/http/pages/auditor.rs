@@ -211,7 +211,7 @@ async fn journal_page(
                 filter.account_id = Some(found.id);
             }
             let entries = ledger::list_entries(conn, &filter, JOURNAL_PAGE_ENTRIES)?;
-            let labels = labels_of(conn, &entries)?;
+            let labels = labels_of(conn, &entries.items)?;
             Ok((funds::list_funds(conn)?, entries, labels))
         })
         .await?;
@@ -238,9 +238,10 @@ async fn journal_page(
                 .value(q.actor.clone().unwrap_or_default()),
         ],
     );
-    let mut card = Card::new("Entries").with(Section::Table(postings_table("Journal postings", &entries, &labels)));
-    if let Some(last) = entries.last().filter(|_| entries.len() as i64 == JOURNAL_PAGE_ENTRIES) {
-        card = card.with(next_page_link(&req, "/audit/journal", &last.entry.sequence.to_string()));
+    let mut card =
+        Card::new("Entries").with(Section::Table(postings_table("Journal postings", &entries.items, &labels)));
+    if let Some(after) = &entries.next_after {
+        card = card.with(next_page_link(&req, "/audit/journal", after));
     }
     let page = Page::new(session.layout("/audit/journal"), "Journal")
         .card(Card::new("Filters").with(Section::Form(filters)))
@@ -341,7 +342,7 @@ async fn ledger_page(
                 ..Default::default()
             };
             let entries = ledger::list_entries(conn, &filter, JOURNAL_PAGE_ENTRIES)?;
-            let labels = labels_of(conn, &entries)?;
+            let labels = labels_of(conn, &entries.items)?;
             let brought_forward = match after {
                 Some(after) => ledger::account_balance_through(conn, &account.id, as_of, after)?,
                 None => Cents::ZERO,
@@ -358,7 +359,7 @@ async fn ledger_page(
         let row = [Cell::text(""), Cell::text(""), Cell::text(""), Cell::text("Brought forward")];
         table.row(row.into_iter().chain([Cell::text(""), Cell::text(""), Cell::money(balance)]).collect());
     }
-    for item in &entries {
+    for item in &entries.items {
         for p in item.postings.iter().filter(|p| p.account_id == account.id) {
             let amount = Cents::new(p.amount_cents);
             balance = balance.checked_add(amount).map_err(AppError::from)?;
@@ -381,8 +382,8 @@ async fn ledger_page(
         }
     }
     let mut card = Card::new("Ledger").with(Section::Table(table.empty("No posting to this account.")));
-    if let Some(last) = entries.last().filter(|_| entries.len() as i64 == JOURNAL_PAGE_ENTRIES) {
-        card = card.with(next_page_link(&req, req.path(), &last.entry.sequence.to_string()));
+    if let Some(after) = &entries.next_after {
+        card = card.with(next_page_link(&req, req.path(), after));
     }
     let page = Page::new(
         session.layout(req.path()),

@@ -601,7 +601,7 @@ async fn entry_context(state: &AppState, entry_id: &str) -> PageResult<EntryCont
             // A reversal is recorded as the event `reversal` of the entry it reverses.
             let filter =
                 EntryFilter { event_type: Some("reversal".into()), event_id: Some(id.clone()), ..Default::default() };
-            let reversed_by = ledger::list_entries(conn, &filter, 1)?.into_iter().next();
+            let reversed_by = ledger::list_entries(conn, &filter, 1)?.items.into_iter().next();
             let pending = pending_on(conn, ProposalKind::Reversal, &id)?;
             Ok(EntryContext { original, labels, reversed_by, pending })
         })
