@@ -19,6 +19,7 @@ mod grants;
 mod hardening;
 mod ledger;
 mod openapi;
+mod opening;
 mod pages;
 mod portal_pages;
 mod public_figures;

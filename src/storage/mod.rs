@@ -172,9 +172,28 @@ pub type PooledConn = PooledConnection<DbManager>;
 
 /// A pool of `size` connections. SQLite files are created when missing.
 pub fn build_pool(target: &DbTarget, size: u32) -> Result<DbPool, AppError> {
+    build_pool_reporting(target, size, Box::new(diesel::r2d2::LoggingErrorHandler))
+}
+
+/// As [`build_pool`], with the connection errors the pool meets (and retries) handed to
+/// `errors`.
+pub fn build_pool_reporting(
+    target: &DbTarget,
+    size: u32,
+    errors: Box<dyn diesel::r2d2::HandleError<diesel::r2d2::Error>>,
+) -> Result<DbPool, AppError> {
+    if let DbTarget::Sqlite(_) = target {
+        // The first switch of a new file to write-ahead logging takes the file's exclusive lock;
+        // made by the pool's connections side by side, one of them meets a locked database. One
+        // connection makes it here, before the others open a file already in that mode.
+        DbManager::new(target.clone())
+            .connect()
+            .map_err(|e| AppError::Unavailable(format!("cannot open the database: {e}")))?;
+    }
     Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_secs(POOL_WAIT_SECONDS))
+        .error_handler(errors)
         .build(DbManager::new(target.clone()))
         .map_err(|e| AppError::Unavailable(format!("cannot open the database: {e}")))
 }
