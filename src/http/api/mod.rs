@@ -51,10 +51,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/api/v1").configure(|cfg| table.register(cfg)));
 }
 
-/// A page of a list. Pass `next_after` back as `after` to get the next page.
+/// A page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
+    /// Pass back as `after` for the next page; null on the page that holds the list's last item.
     pub next_after: Option<String>,
 }
 
