@@ -52,6 +52,38 @@ async fn balanced_entry_posts_and_trial_balance_balances(app: TestApp) {
     assert_eq!(later.body["net"], "1500.25", "{}", later.text);
 }
 
+/// A manual entry keeps off the memorandum accounts, which only commitments and calls move (their
+/// balance is the unfunded commitments), and names only parties the books know.
+async fn manual_entries_keep_off_the_unfunded_memo_and_name_known_parties(app: TestApp) {
+    let fund = app.create_fund("Memo fund").await;
+    let source = common::created(
+        &app,
+        "/api/v1/sources",
+        json!({"kind": "private", "legal_name": "Memo investor", "country": "DE"}),
+    )
+    .await;
+    let source = common::id(&source);
+    let url = format!("/api/v1/funds/{fund}/journal-entries");
+    let with_party = |debit: &str, credit: &str, party: &str| {
+        json!({"effective_date": "2025-03-01", "description": "Adjustment", "postings": [
+            {"account": debit, "debit": "100.00", "party_id": party},
+            {"account": credit, "credit": "100.00", "party_id": party}]})
+    };
+    let before = entry_count(&app).await;
+    for (debit, credit, field) in [("9000", "9100", "postings[0].account"), ("1000", "9000", "postings[1].account")] {
+        let refused = app.post(&url, &app.staff(), &with_party(debit, credit, &source)).await;
+        assert_problem(&refused, 422, Some(field));
+        assert_eq!(refused.body["type"], "/problems/account-kept-by-commitments", "{}", refused.text);
+    }
+    let nobody = "00000000-0000-7000-8000-000000000000";
+    let unknown = app.post(&url, &app.staff(), &with_party("1000", "3900", nobody)).await;
+    assert_problem(&unknown, 422, Some("postings[0].party_id"));
+    assert_eq!(unknown.body["type"], "/problems/unknown-party", "{}", unknown.text);
+    assert_eq!(entry_count(&app).await, before, "refusals post nothing");
+    let known = app.post(&url, &app.staff(), &with_party("1000", "3900", &source)).await;
+    assert_eq!(known.status, 201, "{}", known.text);
+}
+
 async fn unbalanced_entry_is_refused_and_changes_nothing(app: TestApp) {
     let fund = app.create_fund("Unbalanced fund").await;
     let reply = app
@@ -294,6 +326,7 @@ async fn journal_lists_filter_and_paginate(app: TestApp) {
 
 on_both_backends!(
     balanced_entry_posts_and_trial_balance_balances,
+    manual_entries_keep_off_the_unfunded_memo_and_name_known_parties,
     unbalanced_entry_is_refused_and_changes_nothing,
     database_refuses_an_unbalanced_head_advance,
     database_refuses_a_head_advance_over_a_gap_or_an_unbalanced_entry,

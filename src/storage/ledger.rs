@@ -918,6 +918,8 @@ pub fn post_manual_entry(
     actor: &str,
 ) -> AppResult<EntryWithPostings> {
     super::funds::get_fund(conn, fund_id)?;
+    let named: Vec<&str> = lines.iter().filter_map(|line| line.party_id.as_deref()).collect();
+    let known = party_names(conn, &named)?;
     let mut postings = Vec::with_capacity(lines.len());
     for (index, line) in lines.iter().enumerate() {
         let field = format!("postings[{index}].account");
@@ -926,6 +928,20 @@ pub fn post_manual_entry(
                 "account-kept-by-grants",
                 &field,
                 Message::new("msg-account-kept-by-grants").text("code", &line.code),
+            ));
+        }
+        if chart::MEMORANDUM_ACCOUNTS.contains(&line.code.as_str()) {
+            return Err(AppError::rule_on(
+                "account-kept-by-commitments",
+                &field,
+                Message::new("msg-account-kept-by-commitments").text("code", &line.code),
+            ));
+        }
+        if let Some(party) = line.party_id.as_deref().filter(|party| !known.contains_key(*party)) {
+            return Err(AppError::rule_on(
+                "unknown-party",
+                &format!("postings[{index}].party_id"),
+                Message::new("msg-unknown-posting-party").text("party", party),
             ));
         }
         let account = find_account_by_code(conn, fund_id, &line.code)?.ok_or_else(|| {
