@@ -368,6 +368,62 @@ async fn a_read_sees_one_state_of_the_books_while_a_write_commits(app: TestApp) 
     assert_eq!(books_version(&mut after).expect("version"), first + 1, "the write committed");
 }
 
+/// A call draws on what was committed on its date: a commitment that took effect later, or an
+/// increase dated later, is not called (the probe called 500.00 on 2025-06-01 from a commitment
+/// of 2026-03-01, leaving it called above committed, unfunded -500.00, because the investor's
+/// other commitments kept the memorandum floor); an amendment dated before its commitment took
+/// effect is refused.
+async fn a_call_draws_only_on_what_was_committed_on_its_date(app: TestApp) {
+    let fund = app.create_fund("Dated commitments fund").await;
+    let tranche = |name: &str, seniority: i64| json!({"name": name, "seniority": seniority, "target_size": "1000000.00", "pref_rate": "0.05"});
+    let early = id(&created(&app, &format!("/api/v1/funds/{fund}/tranches"), tranche("Early", 1)).await);
+    let late = id(&created(&app, &format!("/api/v1/funds/{fund}/tranches"), tranche("Late", 2)).await);
+    let source = created(
+        &app,
+        "/api/v1/sources",
+        json!({"kind": "private", "legal_name": "Dated investor",
+        "country": "DE"}),
+    )
+    .await;
+    let source = id(&source);
+    let commit = |tranche: &str, amount: &str, date: &str| json!({"source_id": source, "tranche_id": tranche, "amount": amount, "effective_date": date});
+    let commitments = format!("/api/v1/funds/{fund}/commitments");
+    let first = id(&created(&app, &commitments, commit(&early, "100000.00", "2025-01-10")).await);
+    let second = id(&created(&app, &commitments, commit(&late, "1000.00", "2026-03-01")).await);
+    let call = |tranche: &str, amount: &str, date: &str| {
+        json!({"call_date": date, "due_date": date, "description": "Dated call",
+            "lines": [{"tranche_id": tranche, "purpose": "expenses", "amount": amount}]})
+    };
+    let calls = format!("/api/v1/funds/{fund}/capital-calls");
+    let before = entries(&app).await;
+    // Nothing was committed to Late on 2025-06-01.
+    let refused = app.post(&calls, &app.staff(), &call(&late, "500.00", "2025-06-01")).await;
+    assert_problem(&refused, 422, None);
+    assert_eq!(refused.body["type"], "/problems/call-above-unfunded", "{}", refused.text);
+    // An increase before the commitment took effect is refused; one after it is not drawn on
+    // by a call dated before the increase.
+    let amend = format!("/api/v1/commitments/{first}/amendments");
+    let increase = |date: &str| json!({"kind": "increase", "amount": "1000.00", "effective_date": date});
+    assert_problem(&app.post(&amend, &app.staff(), &increase("2025-01-01")).await, 422, Some("effective_date"));
+    assert_eq!(entries(&app).await, before, "refusals post nothing");
+    let increased = app.post(&amend, &app.staff(), &increase("2025-02-01")).await;
+    assert_eq!(increased.status, 201, "{}", increased.text);
+    let over = app.post(&calls, &app.staff(), &call(&early, "100000.01", "2025-01-20")).await;
+    assert_eq!(over.body["type"], "/problems/call-above-unfunded", "{}", over.text);
+    created(&app, &calls, call(&early, "100000.00", "2025-01-20")).await;
+    created(&app, &calls, call(&early, "1000.00", "2025-02-01")).await;
+    created(&app, &calls, call(&late, "1000.00", "2026-03-01")).await;
+    for (commitment, committed) in [(&first, "101000.00"), (&second, "1000.00")] {
+        let read = app.get(&format!("/api/v1/commitments/{commitment}"), &app.staff()).await;
+        assert_eq!(
+            (read.body["committed"].as_str(), read.body["called"].as_str()),
+            (Some(committed), Some(committed)),
+            "{}",
+            read.text
+        );
+    }
+}
+
 on_both_backends!(spawn = super::common::spawn_demo;
     a_read_sees_one_state_of_the_books_while_a_write_commits,
     back_dated_and_future_dated_spends_are_refused_on_every_date,
@@ -376,4 +432,5 @@ on_both_backends!(spawn = super::common::spawn_demo;
     an_exact_tie_between_split_targets_goes_to_the_lower_id,
     xirr_finds_the_one_rate_of_a_deep_loss,
     nav_counts_paid_in_capital_only,
+    a_call_draws_only_on_what_was_committed_on_its_date,
 );

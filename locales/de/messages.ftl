@@ -1,12 +1,13 @@
 # Sätze mit Daten (Ablehnungen mit ihren Zahlen), von den Seiten in der Sprache der Leserin
 # oder des Lesers gesagt, von der API auf Englisch. Die Argumente kommen für die Sprache formatiert.
 
-msg-call-above-unfunded = { $call } können nicht aus { $tranche } abgerufen werden: die nicht abgerufenen Zusagen betragen { $unfunded }
+msg-call-above-unfunded = { $call } können nicht aus { $tranche } abgerufen werden: die am Abrufdatum nicht abgerufenen Zusagen betragen { $unfunded }
 msg-too-many-investors = ein Abruf erreicht höchstens { $max } Investoren je Tranche
 msg-over-payment = der Bescheid hat { $outstanding } von { $amount } offen; { $paid } würden ihn überzahlen
 msg-above-tranche-target = die Zusagen an { $tranche } erreichten { $after }, über ihrem Ziel von { $target }; Mitarbeitende können eine Überzeichnung ausdrücklich zulassen
 msg-below-minimum-ticket = das Mindestticket von { $tranche } beträgt { $ticket }
 msg-decrease-below-called = { $called } sind bereits abgerufen; die Zusage kann nicht darunter sinken (höchstens { $removable } können entfernt werden)
+msg-amendment-before-commitment = die Zusage gilt seit dem { $since }; sie kann nicht zum { $date } geändert werden, bevor es sie gab
 msg-not-submitted-award = der Antrag hat den Status „{ $status }“; nur eingereichte Anträge werden bewilligt
 msg-budget-exhausted = der Beihilfewert der Bewilligung beträgt { $aid }; die Ausschreibung hat noch { $remaining } ihres Budgets
 msg-not-a-draft-change = der Antrag hat den Status „{ $status }“; nur Entwürfe werden geändert

@@ -1,12 +1,13 @@
 # Sentences with data (refusals naming their figures), said by the pages in the reader's
 # language and by the API in English. Arguments come formatted for the language.
 
-msg-call-above-unfunded = { $call } cannot be called from { $tranche }: its unfunded commitments total { $unfunded }
+msg-call-above-unfunded = { $call } cannot be called from { $tranche }: its unfunded commitments on the call date total { $unfunded }
 msg-too-many-investors = a call reaches at most { $max } investors per tranche
 msg-over-payment = the notice has { $outstanding } outstanding of { $amount }; { $paid } would over-pay it
 msg-above-tranche-target = commitments to { $tranche } would reach { $after }, above its target of { $target }; staff may allow an over-subscription explicitly
 msg-below-minimum-ticket = the minimum ticket of { $tranche } is { $ticket }
 msg-decrease-below-called = { $called } is already called; the commitment cannot fall below it (at most { $removable } can be removed)
+msg-amendment-before-commitment = the commitment took effect on { $since }; it cannot be changed on { $date }, before it existed
 msg-not-submitted-award = the application is { $status }; only submitted applications are awarded
 msg-budget-exhausted = the award's aid value is { $aid }; the call has { $remaining } of its budget left
 msg-not-a-draft-change = the application is { $status }; only drafts change

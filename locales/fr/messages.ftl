@@ -1,12 +1,13 @@
 # Phrases porteuses de données (refus chiffrés), dites par les pages dans la langue du lecteur
 # et par l'API en anglais. Les arguments arrivent mis en forme pour la langue.
 
-msg-call-above-unfunded = impossible d'appeler { $call } sur { $tranche } : ses engagements non appelés s'élèvent à { $unfunded }
+msg-call-above-unfunded = impossible d'appeler { $call } sur { $tranche } : ses engagements non appelés à la date de l'appel s'élèvent à { $unfunded }
 msg-too-many-investors = un appel atteint au plus { $max } investisseurs par tranche
 msg-over-payment = l'avis a { $outstanding } restant dus sur { $amount } ; un paiement de { $paid } le dépasserait
 msg-above-tranche-target = les engagements envers { $tranche } atteindraient { $after }, au-delà de son objectif de { $target } ; le personnel peut autoriser expressément une sursouscription
 msg-below-minimum-ticket = le ticket minimum de { $tranche } est de { $ticket }
 msg-decrease-below-called = { $called } ont déjà été appelés ; l'engagement ne peut pas descendre en dessous (au plus { $removable } peuvent être retirés)
+msg-amendment-before-commitment = l'engagement a pris effet le { $since } ; il ne peut pas être modifié au { $date }, avant d'exister
 msg-not-submitted-award = la demande est au statut « { $status } » ; seules les demandes soumises reçoivent une attribution
 msg-budget-exhausted = la valeur de l'aide attribuée est de { $aid } ; il reste { $remaining } au budget de l'appel
 msg-not-a-draft-change = la demande est au statut « { $status } » ; seuls les brouillons se modifient

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::capital_totals::{self, Amounts, CapitalChanges};
-use super::commitments::{commitment_rows, CommitmentFilter};
+use super::commitments::{commitment_rows, committed_on, CommitmentFilter};
 use super::ledger::{account_by_code, post_entry, NewEntry};
 use super::schema::{capital_call_lines, capital_calls, commitments, contributions, notices, sources, tranches};
 use super::structure::{get_facility, get_tranche, Tranche};
@@ -253,7 +253,17 @@ fn allocate_tranche(
         ));
     }
     let total = Cents::sum(purposes.iter().copied())?;
-    let unfunded: Vec<Cents> = rows.iter().map(|c| c.unfunded()).collect();
+    // A call draws on what was committed on its date and is still uncalled: not on a commitment
+    // that took effect later, nor on an increase dated after it.
+    let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+    let on_call_date = committed_on(conn, &ids, call.call_date)?;
+    let unfunded: Vec<Cents> = rows
+        .iter()
+        .map(|c| {
+            let committed = on_call_date.get(&c.id).copied().unwrap_or(Cents::ZERO).min(Cents::new(c.committed_cents));
+            Ok(committed.checked_sub(Cents::new(c.called_cents))?.max(Cents::ZERO))
+        })
+        .collect::<AppResult<_>>()?;
     let shares = allocate_call(total, &unfunded).map_err(|e| call_error(e, tranche))?;
     let split = split_by_purpose(&shares, purposes).map_err(|e| call_error(e, tranche))?;
     let mut notices = Vec::new();

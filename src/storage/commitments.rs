@@ -451,6 +451,14 @@ pub fn amend_commitment(
     actor: &str,
 ) -> AppResult<Commitment> {
     let row = commitment_row(conn, commitment_id)?;
+    let since = effective_since(conn, commitment_id)?;
+    if effective_date < since {
+        return Err(AppError::rule_on(
+            "amendment-before-commitment",
+            "effective_date",
+            Message::new("msg-amendment-before-commitment").date("date", effective_date).date("since", since),
+        ));
+    }
     let committed = Cents::new(row.committed_cents);
     let called = Cents::new(row.called_cents);
     let (delta, after, label) = match (kind, amount) {
@@ -502,6 +510,34 @@ pub fn amend_commitment(
     };
     record_event(conn, &row, input, [&memo, &contra])?;
     get_commitment(conn, commitment_id)
+}
+
+/// The amount each of `ids` committed on `date`: the sum of its events effective on or before it
+/// (none for a commitment that took effect later).
+pub fn committed_on(conn: &mut DbConnection, ids: &[&str], date: NaiveDate) -> AppResult<HashMap<String, Cents>> {
+    let mut committed: HashMap<String, Cents> = HashMap::new();
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
+        let events: Vec<(String, String, i64)> = commitment_events::table
+            .filter(commitment_events::commitment_id.eq_any(chunk))
+            .filter(commitment_events::effective_date.le(date))
+            .filter(super::planned_each_time())
+            .select((commitment_events::commitment_id, commitment_events::kind, commitment_events::amount_cents))
+            .load(conn)?;
+        for (id, kind, amount) in events {
+            let total = committed.entry(id).or_insert(Cents::ZERO);
+            *total = total.checked_add(signed_event_amount(&kind, Cents::new(amount))?)?;
+        }
+    }
+    Ok(committed)
+}
+
+/// The date a commitment took effect: its initial event's.
+fn effective_since(conn: &mut DbConnection, commitment_id: &str) -> AppResult<NaiveDate> {
+    Ok(commitment_events::table
+        .filter(commitment_events::commitment_id.eq(commitment_id))
+        .filter(commitment_events::kind.eq("initial"))
+        .select(commitment_events::effective_date)
+        .first(conn)?)
 }
 
 /// What a commitment event does to the amount committed: initial commitments and increases
