@@ -424,6 +424,66 @@ async fn a_call_draws_only_on_what_was_committed_on_its_date(app: TestApp) {
     }
 }
 
+/// A decrease or a cancellation dated before a call must leave the commitment at least what it
+/// had been called on every date from the amendment's on, even when the investor's other
+/// commitments keep the investor's unfunded total (account 9000) above zero.
+async fn a_back_dated_decrease_never_leaves_a_commitment_called_above_it(app: TestApp) {
+    let fund = app.create_fund("Back-dated decreases fund").await;
+    let tranche = |name: &str, seniority: i64| json!({"name": name, "seniority": seniority, "target_size": "1000000.00", "pref_rate": "0.05"});
+    let senior = id(&created(&app, &format!("/api/v1/funds/{fund}/tranches"), tranche("S", 1)).await);
+    let junior = id(&created(&app, &format!("/api/v1/funds/{fund}/tranches"), tranche("J", 2)).await);
+    let source = created(
+        &app,
+        "/api/v1/sources",
+        json!({"kind": "private", "legal_name": "Two-tranche investor", "country": "FR"}),
+    )
+    .await;
+    let source = id(&source);
+    let commit = |tranche: &str, amount: &str| json!({"source_id": source, "tranche_id": tranche, "amount": amount, "effective_date": "2025-01-10"});
+    let commitments = format!("/api/v1/funds/{fund}/commitments");
+    let small = id(&created(&app, &commitments, commit(&senior, "100.00")).await);
+    created(&app, &commitments, commit(&junior, "1000.00")).await;
+    let call = json!({"call_date": "2025-03-01", "due_date": "2025-03-15", "description": "All of S",
+        "lines": [{"tranche_id": senior, "purpose": "expenses", "amount": "100.00"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
+    let amend = format!("/api/v1/commitments/{small}/amendments");
+    let increase = json!({"kind": "increase", "amount": "50.00", "effective_date": "2025-04-01"});
+    created(&app, &amend, increase).await;
+    let before = entries(&app).await;
+    // Committed 100.00 - 50.00 = 50.00 on 2025-03-01, against 100.00 called that day.
+    let decrease = |amount: &str, date: &str| json!({"kind": "decrease", "amount": amount, "effective_date": date});
+    let cancel = |date: &str| json!({"kind": "cancel", "effective_date": date});
+    // Each refusal names the first date it would break and what was called by then.
+    let refusals = [
+        (decrease("50.00", "2025-02-01"), "2025-03-01"),
+        (decrease("0.01", "2025-03-01"), "2025-03-01"),
+        (cancel("2025-03-31"), "2025-03-31"),
+    ];
+    for (body, first_broken) in refusals {
+        let refused = app.post(&amend, &app.staff(), &body).await;
+        assert_problem(&refused, 422, Some("effective_date"));
+        assert_eq!(refused.body["type"], "/problems/called-above-committed", "{}", refused.text);
+        let detail = refused.body["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(first_broken) && detail.contains("100.00"), "{}", refused.text);
+    }
+    assert_eq!(entries(&app).await, before, "refusals post nothing");
+    // From 2025-04-01 on it commits 150.00: 50.00 can go, not a cent more.
+    let over = app.post(&amend, &app.staff(), &decrease("50.01", "2025-04-01")).await;
+    assert_eq!(over.body["type"], "/problems/decrease-below-called", "{}", over.text);
+    created(&app, &amend, cancel("2025-04-01")).await;
+    let read = app.get(&format!("/api/v1/commitments/{small}"), &app.staff()).await;
+    assert_eq!(
+        (read.body["committed"].as_str(), read.body["called"].as_str()),
+        (Some("100.00"), Some("100.00")),
+        "{}",
+        read.text
+    );
+    // Unfunded (9000) on each date: S has none left from the call on; J keeps its 1,000.00.
+    for (on, unfunded) in [("2025-02-28", "1100.00"), ("2025-03-31", "1000.00"), ("2025-04-01", "1000.00")] {
+        assert_eq!(balance(&app, &fund, "9000", on).await, unfunded, "unfunded on {on}");
+    }
+}
+
 on_both_backends!(spawn = super::common::spawn_demo;
     a_read_sees_one_state_of_the_books_while_a_write_commits,
     back_dated_and_future_dated_spends_are_refused_on_every_date,
@@ -433,4 +493,5 @@ on_both_backends!(spawn = super::common::spawn_demo;
     xirr_finds_the_one_rate_of_a_deep_loss,
     nav_counts_paid_in_capital_only,
     a_call_draws_only_on_what_was_committed_on_its_date,
+    a_back_dated_decrease_never_leaves_a_commitment_called_above_it,
 );

@@ -8,6 +8,7 @@ msg-above-tranche-target = die Zusagen an { $tranche } erreichten { $after }, ü
 msg-below-minimum-ticket = das Mindestticket von { $tranche } beträgt { $ticket }
 msg-decrease-below-called = { $called } sind bereits abgerufen; die Zusage kann nicht darunter sinken (höchstens { $removable } können entfernt werden)
 msg-amendment-before-commitment = die Zusage gilt seit dem { $since }; sie kann nicht zum { $date } geändert werden, bevor es sie gab
+msg-called-above-committed = { $removed } ab dem { $from } von der Zusage abzuziehen ließe sie am { $date } bei { $committed } zugesagt, während bis dahin bereits { $called } abgerufen waren
 msg-not-submitted-award = der Antrag hat den Status „{ $status }“; nur eingereichte Anträge werden bewilligt
 msg-budget-exhausted = der Beihilfewert der Bewilligung beträgt { $aid }; die Ausschreibung hat noch { $remaining } ihres Budgets
 msg-not-a-draft-change = der Antrag hat den Status „{ $status }“; nur Entwürfe werden geändert

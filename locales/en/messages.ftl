@@ -8,6 +8,7 @@ msg-above-tranche-target = commitments to { $tranche } would reach { $after }, a
 msg-below-minimum-ticket = the minimum ticket of { $tranche } is { $ticket }
 msg-decrease-below-called = { $called } is already called; the commitment cannot fall below it (at most { $removable } can be removed)
 msg-amendment-before-commitment = the commitment took effect on { $since }; it cannot be changed on { $date }, before it existed
+msg-called-above-committed = taking { $removed } from the commitment from { $from } on would leave it, on { $date }, at { $committed } committed against { $called } already called by then
 msg-not-submitted-award = the application is { $status }; only submitted applications are awarded
 msg-budget-exhausted = the award's aid value is { $aid }; the call has { $remaining } of its budget left
 msg-not-a-draft-change = the application is { $status }; only drafts change

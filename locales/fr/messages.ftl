@@ -8,6 +8,7 @@ msg-above-tranche-target = les engagements envers { $tranche } atteindraient { $
 msg-below-minimum-ticket = le ticket minimum de { $tranche } est de { $ticket }
 msg-decrease-below-called = { $called } ont déjà été appelés ; l'engagement ne peut pas descendre en dessous (au plus { $removable } peuvent être retirés)
 msg-amendment-before-commitment = l'engagement a pris effet le { $since } ; il ne peut pas être modifié au { $date }, avant d'exister
+msg-called-above-committed = retirer { $removed } de l'engagement à partir du { $from } le laisserait, le { $date }, à { $committed } engagés contre { $called } déjà appelés à cette date
 msg-not-submitted-award = la demande est au statut « { $status } » ; seules les demandes soumises reçoivent une attribution
 msg-budget-exhausted = la valeur de l'aide attribuée est de { $aid } ; il reste { $remaining } au budget de l'appel
 msg-not-a-draft-change = la demande est au statut « { $status } » ; seuls les brouillons se modifient

@@ -4,6 +4,14 @@
 //! (docs/capital-activity.md) with the largest-remainder rule (docs/ledger.md, "Money");
 //! nobody is ever called above their unfunded amount. Each investor's share is then split by purpose (investment, fees,
 //! expenses) so that both each investor's purposes and each purpose's investors sum exactly.
+//!
+//! A commitment is never called above what it committed on any date: a call draws only on
+//! what was committed on its date, and a decrease or cancellation may not take a commitment
+//! below what it had been called on any date from the amendment's on.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 
 use super::money::{allocate_pro_rata, Cents, MoneyError};
 
@@ -57,6 +65,46 @@ pub fn split_by_purpose(shares: &[Cents], purposes: &[Cents]) -> Result<Vec<Vec<
     Ok(rows)
 }
 
+/// A date on which a commitment would stand called above what it committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalledAboveCommitted {
+    pub date: NaiveDate,
+    pub committed: Cents,
+    pub called: Cents,
+}
+
+/// The first date from `from` on on which the commitment, with `removed` taken from it from
+/// `from` on, would have been called above what it committed then; `None` if there is none.
+/// `events` are its commitment events (signed: decreases negative) and `calls` its shares of
+/// calls, each with its date. Balances change only on those dates and on `from`, so those are
+/// the only dates to check.
+pub fn first_date_called_above_committed(
+    events: &[(NaiveDate, Cents)],
+    calls: &[(NaiveDate, Cents)],
+    from: NaiveDate,
+    removed: Cents,
+) -> Result<Option<CalledAboveCommitted>, MoneyError> {
+    let mut changes: BTreeMap<NaiveDate, (Cents, Cents)> = BTreeMap::new();
+    changes.insert(from, (removed.checked_neg()?, Cents::ZERO));
+    for (date, amount) in events {
+        let change = changes.entry(*date).or_insert((Cents::ZERO, Cents::ZERO));
+        change.0 = change.0.checked_add(*amount)?;
+    }
+    for (date, amount) in calls {
+        let change = changes.entry(*date).or_insert((Cents::ZERO, Cents::ZERO));
+        change.1 = change.1.checked_add(*amount)?;
+    }
+    let (mut committed, mut called) = (Cents::ZERO, Cents::ZERO);
+    for (date, (committed_change, called_change)) in changes {
+        committed = committed.checked_add(committed_change)?;
+        called = called.checked_add(called_change)?;
+        if date >= from && committed < called {
+            return Ok(Some(CalledAboveCommitted { date, committed, called }));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,7 +139,50 @@ mod tests {
         assert_eq!(rows, vec![cents(&[600, 67]), cents(&[300, 33])]);
     }
 
+    fn day(offset: i64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(offset as u64)
+    }
+
+    #[test]
+    fn a_back_dated_removal_is_checked_on_every_later_call_date() {
+        // 100.00 from day 0, called in full on day 59, 50.00 more from day 90.
+        let events = [(day(0), Cents::new(10_000)), (day(90), Cents::new(5_000))];
+        let calls = [(day(59), Cents::new(10_000))];
+        let first = |from: i64, removed: i64| {
+            first_date_called_above_committed(&events, &calls, day(from), Cents::new(removed)).unwrap()
+        };
+        // 50.00 removed from day 31: on day 59, 50.00 committed against 100.00 called.
+        let broken = CalledAboveCommitted { date: day(59), committed: Cents::new(5_000), called: Cents::new(10_000) };
+        assert_eq!(first(31, 5_000), Some(broken));
+        assert_eq!(first(59, 1), Some(CalledAboveCommitted { date: day(59), committed: Cents::new(9_999), ..broken }));
+        // From day 80 the date itself breaks; from day 90, 50.00 can go and not a cent more.
+        assert_eq!(first(80, 5_000).map(|b| b.date), Some(day(80)));
+        assert_eq!(first(90, 5_000), None);
+        assert_eq!(first(90, 5_001).map(|b| (b.date, b.committed)), Some((day(90), Cents::new(9_999))));
+        // Before anything was called, any amount up to what was committed can go.
+        assert_eq!(first(10, 0), None);
+    }
+
     proptest! {
+        #[test]
+        fn a_removal_is_refused_exactly_when_some_later_day_would_be_called_above_committed(
+            events in proptest::collection::vec((0i64..60, 1i64..1_000), 1..6),
+            calls in proptest::collection::vec((0i64..60, 1i64..1_000), 0..6),
+            from in 0i64..70,
+            removed in 0i64..3_000,
+        ) {
+            let dated = |rows: &[(i64, i64)]| rows.iter().map(|(d, a)| (day(*d), Cents::new(*a))).collect::<Vec<_>>();
+            let found = first_date_called_above_committed(&dated(&events), &dated(&calls), day(from), Cents::new(removed)).unwrap();
+            // Reference: walk every day, summing everything dated on or before it.
+            let through = |rows: &[(i64, i64)], d: i64| rows.iter().filter(|(on, _)| *on <= d).map(|(_, a)| a).sum::<i64>();
+            let expected = (from..=70).find_map(|d| {
+                let committed = through(&events, d) - removed;
+                let called = through(&calls, d);
+                (committed < called).then(|| CalledAboveCommitted { date: day(d), committed: Cents::new(committed), called: Cents::new(called) })
+            });
+            prop_assert_eq!(found, expected);
+        }
+
         #[test]
         fn calls_conserve_cents_and_respect_unfunded(
             unfunded in proptest::collection::vec(0i64..10_000_000_000, 1..60),

@@ -14,9 +14,12 @@ use utoipa::ToSchema;
 
 use super::capital_totals::{self, Amounts, CapitalChanges};
 use super::ledger::{accounts_by_codes, post_entry_to, Account, ChainedEntries, NewEntry};
-use super::schema::{commitment_events, commitments, funds, ledger_accounts, notices, sources, tranches};
+use super::schema::{
+    capital_calls, commitment_events, commitments, funds, ledger_accounts, notices, sources, tranches,
+};
 use super::structure::{get_tranche, Tranche, TrancheRow};
 use super::{new_id, now_micros, DbConnection};
+use crate::domain::capital::first_date_called_above_committed;
 use crate::domain::chart::{UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
@@ -493,6 +496,9 @@ pub fn amend_commitment(
         }
         (_, None) => return Err(AppError::field("amount", "required for an increase or a decrease")),
     };
+    if label != "increase" {
+        check_called_on_every_date(conn, commitment_id, effective_date, delta)?;
+    }
     diesel::update(commitments::table.find(commitment_id))
         .set(commitments::committed_cents.eq(after.get()))
         .execute(conn)?;
@@ -529,6 +535,45 @@ pub fn committed_on(conn: &mut DbConnection, ids: &[&str], date: NaiveDate) -> A
         }
     }
     Ok(committed)
+}
+
+/// Refuses taking `removed` from a commitment from `from` on if, on any date from then on, it
+/// would have committed less than it had been called by then (docs/capital-activity.md).
+/// Today's totals are checked by the caller; this holds the earlier dates, which the investor's
+/// unfunded floor (9000) misses when the investor's other commitments cover the difference.
+fn check_called_on_every_date(
+    conn: &mut DbConnection,
+    commitment_id: &str,
+    from: NaiveDate,
+    removed: Cents,
+) -> AppResult<()> {
+    let events: Vec<(NaiveDate, String, i64)> = commitment_events::table
+        .filter(commitment_events::commitment_id.eq(commitment_id))
+        .select((commitment_events::effective_date, commitment_events::kind, commitment_events::amount_cents))
+        .load(conn)?;
+    let events = events
+        .into_iter()
+        .map(|(date, kind, amount)| Ok((date, signed_event_amount(&kind, Cents::new(amount))?)))
+        .collect::<AppResult<Vec<_>>>()?;
+    let calls: Vec<(NaiveDate, i64)> = notices::table
+        .inner_join(capital_calls::table)
+        .filter(notices::commitment_id.eq(commitment_id))
+        .select((capital_calls::call_date, notices::amount_cents))
+        .load(conn)?;
+    let calls: Vec<(NaiveDate, Cents)> = calls.into_iter().map(|(date, amount)| (date, Cents::new(amount))).collect();
+    match first_date_called_above_committed(&events, &calls, from, removed)? {
+        None => Ok(()),
+        Some(broken) => Err(AppError::rule_on(
+            "called-above-committed",
+            "effective_date",
+            Message::new("msg-called-above-committed")
+                .amount("removed", removed)
+                .date("from", from)
+                .date("date", broken.date)
+                .amount("committed", broken.committed)
+                .amount("called", broken.called),
+        )),
+    }
 }
 
 /// The date a commitment took effect: its initial event's.
