@@ -6,7 +6,7 @@ use investai::domain::roles::Role;
 
 use common::{created, id, TestApp};
 use futures_util::stream::{self, StreamExt};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// Unknown paths an anonymous client sends.
 const UNKNOWN_PATHS: usize = 20_000;
@@ -470,6 +470,48 @@ async fn hidden_or_reordering_text_and_unassigned_countries_are_refused(app: Tes
     }
 }
 
+/// Each number in a request has one spelling, plain notation: padding, an exponent, a `+` or a
+/// JSON float is refused on its field (amounts, GPU-hours, rates and percents alike), and the
+/// refusal writes nothing. Before, `" 5"` recorded 5.00 and `"8e-2"` a rate of 0.08.
+async fn numbers_in_a_request_have_one_spelling(app: TestApp) {
+    let fund = app.create_fund("Plain numbers fund").await;
+    let tranches = format!("/api/v1/funds/{fund}/tranches");
+    let tranche = |size: Value, rate: Value, cap: Value| json!({"name": "Plain", "seniority": 1, "target_size": size, "pref_rate": rate, "return_cap": cap});
+    let (size, rate, cap) = (json!("1000.00"), json!("0.08"), json!("1.20"));
+    let refusals = [
+        (tranche(json!(" 1000.00"), rate.clone(), cap.clone()), "target_size"),
+        (tranche(json!("1000.00\u{a0}"), rate.clone(), cap.clone()), "target_size"),
+        (tranche(json!("1e3"), rate.clone(), cap.clone()), "target_size"),
+        (tranche(size.clone(), json!("8e-2"), cap.clone()), "pref_rate"),
+        (tranche(size.clone(), json!("+0.08"), cap.clone()), "pref_rate"),
+        (tranche(size.clone(), json!(" 0.08"), cap.clone()), "pref_rate"),
+        (tranche(size.clone(), json!(0.08), cap.clone()), "pref_rate"),
+        (tranche(size.clone(), rate.clone(), json!("12e-1")), "return_cap"),
+        (tranche(size.clone(), rate.clone(), json!(".5")), "return_cap"),
+    ];
+    for (body, field) in refusals {
+        common::assert_problem(&app.post(&tranches, &app.staff(), &body).await, 400, Some(field));
+    }
+    let listed = app.get(&tranches, &app.staff()).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(0), "{}", listed.text);
+    let made = app.post(&tranches, &app.staff(), &tranche(size, rate, cap)).await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    // The figures as written, whatever trailing zeros the answer keeps.
+    let figure = |name: &str| made.body[name].as_str().and_then(|t| t.parse::<rust_decimal::Decimal>().ok());
+    let written = (Some(rust_decimal::Decimal::new(8, 2)), Some(rust_decimal::Decimal::new(12, 1)));
+    assert_eq!((figure("pref_rate"), figure("return_cap")), written, "{}", made.text);
+    // Percents of a waterfall: an exponent is refused on its step, a plain figure is not.
+    let waterfall = format!("/api/v1/funds/{fund}/waterfall");
+    let reserve = |percent: &str| json!({"steps": [{"type": "reserve", "account": "1010", "percent": percent}]});
+    for percent in ["1e1", "10 ", "+10"] {
+        let refused = app.post(&waterfall, &app.staff(), &reserve(percent)).await;
+        common::assert_problem(&refused, 400, None);
+        assert!(refused.text.contains("steps[0]"), "{}", refused.text);
+    }
+    let kept = app.post(&waterfall, &app.staff(), &reserve("10")).await;
+    assert_eq!(kept.status, 201, "{}", kept.text);
+}
+
 on_both_backends!(
     hidden_or_reordering_text_and_unassigned_countries_are_refused,
     a_body_with_several_wrong_fields_names_them_all,
@@ -481,4 +523,5 @@ on_both_backends!(
     csv_exports_neutralise_formulas_and_keep_amounts_numbers,
     users_act_for_parties_that_exist,
     a_control_character_in_a_query_is_refused_on_its_parameter,
+    numbers_in_a_request_have_one_spelling,
 );

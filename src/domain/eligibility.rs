@@ -91,6 +91,7 @@ const CEILINGS: [Ceiling; 3] = [
 pub struct EnterpriseFigures {
     /// Staff headcount in annual work units (part-time and seasonal work as fractions).
     #[schema(value_type = String, example = "12.5")]
+    #[serde(deserialize_with = "crate::domain::plain_decimal::deserialize")]
     pub staff_awu: Decimal,
     #[schema(value_type = String)]
     pub turnover: Cents,
@@ -244,6 +245,7 @@ pub struct Related {
     #[serde(default)]
     pub registration_number: String,
     #[schema(value_type = String, example = "30")]
+    #[serde(deserialize_with = "crate::domain::plain_decimal::deserialize")]
     pub holding_percent: Decimal,
     /// Control other than a majority holding, if any: it links the enterprises whatever the
     /// holding.

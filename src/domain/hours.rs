@@ -115,6 +115,10 @@ impl<'de> Deserialize<'de> for GpuHours {
                 f.write_str("GPU-hours as a decimal string such as \"12.500\", or a whole number")
             }
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<GpuHours, E> {
+                // Plain notation only in a request (docs/ledger.md, "Money"); files may pad.
+                if text.trim() != text {
+                    return Err(E::custom(HoursError::NotANumber));
+                }
                 text.parse().map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<GpuHours, E> {
@@ -237,6 +241,9 @@ mod tests {
         let parsed: GpuHours = serde_json::from_str("42").unwrap();
         assert_eq!(parsed, GpuHours(42_000));
         assert!(serde_json::from_str::<GpuHours>("1.5").is_err(), "fractions travel as strings, never floats");
+        for refused in ["\" 1.5\"", "\"1.5 \"", "\"1e3\"", "\"+1\""] {
+            assert!(serde_json::from_str::<GpuHours>(refused).is_err(), "{refused} should be refused");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod money;
 pub mod parties;
 pub mod payment;
+pub mod plain_decimal;
 pub mod proposals;
 pub mod roles;
 pub mod state_aid;

@@ -135,17 +135,12 @@ impl FromStr for Cents {
     type Err = MoneyError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        // Files and forms may pad a figure; a JSON body may not (see `Deserialize` below).
         let trimmed = text.trim();
-        // Only plain decimal notation: digits, one optional sign and one optional point.
-        let body = trimmed.strip_prefix('-').unwrap_or(trimmed);
-        let plain = !body.is_empty()
-            && body.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && body.chars().filter(|c| *c == '.').count() <= 1
-            && !body.starts_with('.')
-            && !body.ends_with('.');
-        if !plain {
+        if !super::plain_decimal::is_plain(trimmed) {
             return Err(MoneyError::NotANumber);
         }
+        let body = trimmed.strip_prefix('-').unwrap_or(trimmed);
         if let Some((_, fraction)) = body.split_once('.') {
             if fraction.len() > CENT_SCALE as usize {
                 return Err(MoneyError::TooManyDecimals);
@@ -183,6 +178,9 @@ impl<'de> Deserialize<'de> for Cents {
                 f.write_str("an amount as a decimal string such as \"1250000.00\"")
             }
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Cents, E> {
+                if text.trim() != text {
+                    return Err(E::custom(MoneyError::NotANumber));
+                }
                 text.parse().map_err(E::custom)
             }
         }
@@ -283,6 +281,11 @@ mod tests {
         let parsed: Cents = serde_json::from_str("\"12.50\"").unwrap();
         assert_eq!(parsed, Cents(1250));
         assert_eq!(serde_json::to_string(&Cents(1250)).unwrap(), "\"12.50\"");
+        // One spelling per amount: no padding, exponent, sign + or bare point in a request.
+        for refused in [" 5", "5 ", "\\t5", "\\u00a05", "5e2", "+5", ".5", "5."] {
+            let parsed: Result<Cents, _> = serde_json::from_str(&format!("\"{refused}\""));
+            assert!(parsed.is_err(), "{refused:?} should be refused");
+        }
     }
 
     #[test]

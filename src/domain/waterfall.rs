@@ -60,6 +60,7 @@ pub struct Share {
     pub target: Target,
     /// Percent of the residual, e.g. `"80"`.
     #[schema(value_type = String)]
+    #[serde(deserialize_with = "crate::domain::plain_decimal::deserialize")]
     pub percent: Decimal,
 }
 
@@ -76,6 +77,7 @@ pub enum Step {
         fixed: Option<Cents>,
         /// Rate on the commitments of all positions (or of `tranches` when given).
         #[schema(value_type = Option<String>)]
+        #[serde(default, deserialize_with = "crate::domain::plain_decimal::deserialize_option")]
         rate_on_commitments: Option<Decimal>,
         #[serde(default)]
         tranches: Vec<String>,
@@ -88,6 +90,7 @@ pub enum Step {
     Reserve {
         account: String,
         #[schema(value_type = String)]
+        #[serde(deserialize_with = "crate::domain::plain_decimal::deserialize")]
         percent: Decimal,
         #[schema(value_type = Option<String>)]
         cap: Option<Cents>,
@@ -96,6 +99,7 @@ pub enum Step {
     CatchUp {
         beneficiary: Target,
         #[schema(value_type = String)]
+        #[serde(deserialize_with = "crate::domain::plain_decimal::deserialize")]
         target_percent: Decimal,
     },
     /// Share the residual by percentages; a tranche at its return cap takes no more.

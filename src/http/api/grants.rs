@@ -101,6 +101,7 @@ pub struct NewGrantCallRequest {
     pub min_reviewers: i32,
     /// 0 to 100.
     #[schema(value_type = String, example = "60")]
+    #[serde(deserialize_with = "crate::domain::plain_decimal::deserialize")]
     pub min_average_score: Decimal,
     /// The aid measure's reference in the Commission's register, `SA.` and five or six
     /// digits; required for GBER bases, optional for de minimis.
@@ -253,6 +254,7 @@ pub struct ApplicationRequest {
     pub company: Option<Company>,
     /// Headcount in annual work units, latest closed accounting period.
     #[schema(value_type = Option<String>, example = "12.5")]
+    #[serde(default, deserialize_with = "crate::domain::plain_decimal::deserialize_option")]
     pub staff_awu: Option<Decimal>,
     #[schema(value_type = Option<String>, example = "1800000.00")]
     pub turnover: Option<Cents>,

@@ -91,9 +91,11 @@ pub struct NewTrancheRequest {
     pub target_size: Cents,
     /// Annual preferred-return rate as a decimal fraction: `"0.08"` for 8%.
     #[schema(value_type = String, example = "0.08")]
+    #[serde(deserialize_with = "crate::domain::plain_decimal::deserialize")]
     pub pref_rate: Decimal,
     /// Cap on total returns as a multiple of paid-in capital (`"1.20"`); omit for none.
     #[schema(value_type = Option<String>, example = "1.20")]
+    #[serde(default, deserialize_with = "crate::domain::plain_decimal::deserialize_option")]
     pub return_cap: Option<Decimal>,
     #[serde(default)]
     pub first_loss: bool,
