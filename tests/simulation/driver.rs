@@ -1,7 +1,7 @@
 //! The simulation's driver: sends requests (recording each in the log that a failing seed
 //! prints), mirrors the journal as the API shows it, and checks every invariant after each step.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use rand::{Rng, SeedableRng};
@@ -58,6 +58,9 @@ pub struct World {
     pub distributions: Vec<(NaiveDate, String, i64)>,
     pub cursor: NaiveDate,
     pub counter: u64,
+    /// Commitments amended or called since the last check: their history is checked date by
+    /// date at the next one.
+    pub touched: BTreeSet<String>,
 }
 
 /// A keyed write that succeeded: sent again, it must be replayed exactly.
@@ -516,7 +519,65 @@ impl Sim {
                 return Err(format!("[commitment] commitment {} called above what it may: {c}", c["id"]));
             }
         }
+        self.check_commitment_histories().await
+    }
+
+    /// Each commitment amended or called since the last check, on every date of its history:
+    /// what it had committed by then is at least what its calls dated by then had taken.
+    async fn check_commitment_histories(&mut self) -> Result<(), String> {
+        let touched = std::mem::take(&mut self.world.touched);
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let calls = self.calls_by_commitment().await?;
+        for commitment in touched {
+            let read = self.get(&format!("/api/v1/commitments/{commitment}")).await;
+            let events: Vec<(NaiveDate, i64)> = read.body["events"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    let amount = e["amount"].as_str().and_then(cents).unwrap_or(i64::MIN / 2);
+                    let sign = if matches!(e["kind"].as_str(), Some("initial" | "increase")) { 1 } else { -1 };
+                    (e["effective_date"].as_str().map(date).unwrap_or_default(), sign * amount)
+                })
+                .collect();
+            let called = calls.get(&commitment).map(Vec::as_slice).unwrap_or_default();
+            if let Some((on, committed, called)) = oracle::called_above_committed(&events, called) {
+                return Err(format!(
+                    "[commitment] commitment {commitment} on {on}: {} committed, {} called",
+                    eur(committed),
+                    eur(called)
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Every notice of the fund as (call date, amount), by commitment.
+    async fn calls_by_commitment(&mut self) -> Result<BTreeMap<String, Vec<(NaiveDate, i64)>>, String> {
+        let fund = self.world.fund.clone();
+        let mut calls: BTreeMap<String, Vec<(NaiveDate, i64)>> = BTreeMap::new();
+        let mut after = String::new();
+        loop {
+            let reply = self.get(&format!("/api/v1/notices?fund_id={fund}&limit=500{after}")).await;
+            let page = reply.body["items"]
+                .as_array()
+                .ok_or_else(|| format!("[commitment] no page of notices: {}", reply.text))?;
+            for notice in page {
+                let on = notice["call_date"].as_str().map(date).unwrap_or_default();
+                let amount = notice["amount"].as_str().and_then(cents).unwrap_or(i64::MAX / 2);
+                calls
+                    .entry(notice["commitment_id"].as_str().unwrap_or_default().to_string())
+                    .or_default()
+                    .push((on, amount));
+            }
+            match reply.body["next_after"].as_str() {
+                Some(last) => after = format!("&after={last}"),
+                None => break,
+            }
+        }
+        Ok(calls)
     }
 
     /// The overview's totals against the commitments they sum (listed one by one), the

@@ -225,7 +225,10 @@ impl Sim {
             _ => json!({"kind": "decrease", "amount": money(self.around(unfunded)), "effective_date": on}),
         };
         let staff = self.staff();
-        self.post(&format!("/api/v1/commitments/{commitment}/amendments"), &staff, body).await;
+        let reply = self.post(&format!("/api/v1/commitments/{commitment}/amendments"), &staff, body).await;
+        if reply.status == 201 {
+            self.world.touched.insert(commitment);
+        }
     }
 
     async fn capital_call(&mut self) {
@@ -274,6 +277,7 @@ impl Sim {
             let notices = self.get(&format!("/api/v1/notices?call_id={call}&limit=500")).await;
             for notice in notices.body["items"].as_array().cloned().unwrap_or_default() {
                 self.world.notices.push(id_of(&notice));
+                self.world.touched.extend(notice["commitment_id"].as_str().map(str::to_string));
             }
         }
     }

@@ -210,6 +210,25 @@ pub fn root_above_a_double(flows: &[(NaiveDate, i64)]) -> bool {
 }
 
 /// Cents as a decimal string, for messages.
+/// The first date on which a commitment's events (signed cents, by effective date) add up to
+/// less than its calls dated on or before it, with both figures: every date either changes is
+/// summed afresh.
+pub fn called_above_committed(
+    events: &[(NaiveDate, i64)],
+    calls: &[(NaiveDate, i64)],
+) -> Option<(NaiveDate, i64, i64)> {
+    let mut dates: Vec<NaiveDate> = events.iter().chain(calls).map(|(on, _)| *on).collect();
+    dates.sort();
+    dates.dedup();
+    let through = |rows: &[(NaiveDate, i64)], day: NaiveDate| {
+        rows.iter().filter(|(on, _)| *on <= day).map(|(_, c)| c).sum::<i64>()
+    };
+    dates
+        .into_iter()
+        .map(|day| (day, through(events, day), through(calls, day)))
+        .find(|(_, committed, called)| committed < called)
+}
+
 pub fn eur(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
@@ -277,6 +296,15 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn a_back_dated_decrease_shows_on_the_call_date() {
+        // 100.00 from 01-10, called in full on 03-01, +50.00 from 04-01, -50.00 from 02-01.
+        let events = [(d("2025-01-10"), 10_000), (d("2025-04-01"), 5_000), (d("2025-02-01"), -5_000)];
+        let calls = [(d("2025-03-01"), 10_000)];
+        assert_eq!(called_above_committed(&events, &calls), Some((d("2025-03-01"), 5_000, 10_000)));
+        assert_eq!(called_above_committed(&events[..2], &calls), None);
     }
 
     #[test]
