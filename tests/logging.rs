@@ -15,7 +15,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
-/// Every event at INFO or above the server logged: level and message.
+/// Every event at INFO or above the server logged: level, and target and message.
 type Events = Arc<Mutex<Vec<(Level, String)>>>;
 
 struct Capture(Events);
@@ -41,7 +41,7 @@ impl<S: Subscriber> Layer<S> for Capture {
         let mut message = Message(String::new());
         event.record(&mut message);
         if let Ok(mut events) = self.0.lock() {
-            events.push((*event.metadata().level(), message.0));
+            events.push((*event.metadata().level(), format!("{}: {}", event.metadata().target(), message.0)));
         }
     }
 }
@@ -77,7 +77,8 @@ async fn client_mistakes_never_log_at_error(app: TestApp) {
     ];
     assert_eq!(sent, [404, 404, 303, 403, 401, 405]);
     let logged = events.lock().map(|e| e.clone()).unwrap_or_default();
-    let errors: Vec<&(Level, String)> = logged.iter().filter(|(level, _)| *level == Level::ERROR).collect();
+    let errors: Vec<&(Level, String)> =
+        logged.iter().filter(|(level, message)| *level == Level::ERROR && !is_shutdown_race(message)).collect();
     assert!(errors.is_empty(), "client mistakes logged at ERROR: {errors:?}");
     assert!(
         logged
@@ -85,6 +86,15 @@ async fn client_mistakes_never_log_at_error(app: TestApp) {
             .any(|(level, message)| matches!(*level, Level::INFO | Level::WARN) && message.contains("status=404")),
         "client mistakes are still logged, at INFO or WARN: {logged:?}"
     );
+}
+
+/// The acceptor of a node being stopped that takes one last connection after its workers have
+/// gone logs "No workers" at ERROR (actix-server signals its acceptor to stop and stops the
+/// workers without waiting between the two). The nodes of this binary's other tests stop while
+/// this one runs, and their HTTP clients may still be opening a spare connection; no request
+/// reaches a handler there, so nothing a client sends can cause it.
+fn is_shutdown_race(message: &str) -> bool {
+    message == "actix_server::accept: No workers"
 }
 
 /// The policy of pages: nothing but this origin's stylesheet, no script, forms to this
