@@ -6,8 +6,9 @@
 //! expenses) so that both each investor's purposes and each purpose's investors sum exactly.
 //!
 //! A commitment is never called above what it committed on any date: a call draws only on
-//! what was committed on its date, and a decrease or cancellation may not take a commitment
-//! below what it had been called on any date from the amendment's on.
+//! what was committed on its date and stays committed on every later date, and a decrease or
+//! cancellation may not take a commitment below what it had been called on any date from the
+//! amendment's on.
 
 use std::collections::BTreeMap;
 
@@ -65,9 +66,9 @@ pub fn split_by_purpose(shares: &[Cents], purposes: &[Cents]) -> Result<Vec<Vec<
     Ok(rows)
 }
 
-/// A date on which a commitment would stand called above what it committed.
+/// What a commitment had committed and had been called by the end of a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CalledAboveCommitted {
+pub struct DatedBalance {
     pub date: NaiveDate,
     pub committed: Cents,
     pub called: Cents,
@@ -76,14 +77,42 @@ pub struct CalledAboveCommitted {
 /// The first date from `from` on on which the commitment, with `removed` taken from it from
 /// `from` on, would have been called above what it committed then; `None` if there is none.
 /// `events` are its commitment events (signed: decreases negative) and `calls` its shares of
-/// calls, each with its date. Balances change only on those dates and on `from`, so those are
-/// the only dates to check.
+/// calls, each with its date.
 pub fn first_date_called_above_committed(
     events: &[(NaiveDate, Cents)],
     calls: &[(NaiveDate, Cents)],
     from: NaiveDate,
     removed: Cents,
-) -> Result<Option<CalledAboveCommitted>, MoneyError> {
+) -> Result<Option<DatedBalance>, MoneyError> {
+    let balances = balances_from(events, calls, from, removed)?;
+    Ok(balances.into_iter().find(|b| b.committed < b.called))
+}
+
+/// What a call dated `from` may still draw on a commitment: the least, over every date from
+/// `from` on, of what it committed then less what its calls dated by then had taken (never
+/// below zero). A decrease dated after the call lowers it; so does a later call.
+pub fn callable_on_every_date_from(
+    events: &[(NaiveDate, Cents)],
+    calls: &[(NaiveDate, Cents)],
+    from: NaiveDate,
+) -> Result<Cents, MoneyError> {
+    let mut least: Option<Cents> = None;
+    for balance in balances_from(events, calls, from, Cents::ZERO)? {
+        let room = balance.committed.checked_sub(balance.called)?;
+        least = Some(least.map_or(room, |l| l.min(room)));
+    }
+    Ok(least.unwrap_or(Cents::ZERO).max(Cents::ZERO))
+}
+
+/// The commitment's balances on `from` and on every later date on which they change, with
+/// `removed` taken from what it commits from `from` on. Balances change only on the dates of
+/// its events and calls, so those and `from` are the only dates to look at.
+fn balances_from(
+    events: &[(NaiveDate, Cents)],
+    calls: &[(NaiveDate, Cents)],
+    from: NaiveDate,
+    removed: Cents,
+) -> Result<Vec<DatedBalance>, MoneyError> {
     let mut changes: BTreeMap<NaiveDate, (Cents, Cents)> = BTreeMap::new();
     changes.insert(from, (removed.checked_neg()?, Cents::ZERO));
     for (date, amount) in events {
@@ -95,14 +124,15 @@ pub fn first_date_called_above_committed(
         change.1 = change.1.checked_add(*amount)?;
     }
     let (mut committed, mut called) = (Cents::ZERO, Cents::ZERO);
+    let mut balances = Vec::new();
     for (date, (committed_change, called_change)) in changes {
         committed = committed.checked_add(committed_change)?;
         called = called.checked_add(called_change)?;
-        if date >= from && committed < called {
-            return Ok(Some(CalledAboveCommitted { date, committed, called }));
+        if date >= from {
+            balances.push(DatedBalance { date, committed, called });
         }
     }
-    Ok(None)
+    Ok(balances)
 }
 
 #[cfg(test)]
@@ -152,15 +182,35 @@ mod tests {
             first_date_called_above_committed(&events, &calls, day(from), Cents::new(removed)).unwrap()
         };
         // 50.00 removed from day 31: on day 59, 50.00 committed against 100.00 called.
-        let broken = CalledAboveCommitted { date: day(59), committed: Cents::new(5_000), called: Cents::new(10_000) };
+        let broken = DatedBalance { date: day(59), committed: Cents::new(5_000), called: Cents::new(10_000) };
         assert_eq!(first(31, 5_000), Some(broken));
-        assert_eq!(first(59, 1), Some(CalledAboveCommitted { date: day(59), committed: Cents::new(9_999), ..broken }));
+        assert_eq!(first(59, 1), Some(DatedBalance { date: day(59), committed: Cents::new(9_999), ..broken }));
         // From day 80 the date itself breaks; from day 90, 50.00 can go and not a cent more.
         assert_eq!(first(80, 5_000).map(|b| b.date), Some(day(80)));
         assert_eq!(first(90, 5_000), None);
         assert_eq!(first(90, 5_001).map(|b| (b.date, b.committed)), Some((day(90), Cents::new(9_999))));
         // Before anything was called, any amount up to what was committed can go.
         assert_eq!(first(10, 0), None);
+    }
+
+    #[test]
+    fn a_call_before_a_dip_draws_only_what_the_dip_leaves() {
+        // 100.00 from day 0, 50.00 of it gone from day 31, 50.00 back from day 90.
+        let events = [(day(0), Cents::new(10_000)), (day(31), Cents::new(-5_000)), (day(90), Cents::new(5_000))];
+        let callable =
+            |from: i64, calls: &[(NaiveDate, Cents)]| callable_on_every_date_from(&events, calls, day(from)).unwrap();
+        // On day 19 and today it commits 100.00, but only 50.00 from day 31 to day 89.
+        assert_eq!(callable(19, &[]), Cents::new(5_000));
+        assert_eq!(callable(31, &[]), Cents::new(5_000));
+        assert_eq!(callable(90, &[]), Cents::new(10_000));
+        // With 50.00 called on day 19, nothing before day 90, 50.00 from then on.
+        let called = [(day(19), Cents::new(5_000))];
+        assert_eq!(callable(19, &called), Cents::ZERO);
+        assert_eq!(callable(89, &called), Cents::ZERO);
+        assert_eq!(callable(90, &called), Cents::new(5_000));
+        // A later call counts from its own date: 30.00 on day 95 leaves 20.00 to a call on day 90.
+        let later = [(day(19), Cents::new(5_000)), (day(95), Cents::new(3_000))];
+        assert_eq!(callable(90, &later), Cents::new(2_000));
     }
 
     proptest! {
@@ -178,9 +228,25 @@ mod tests {
             let expected = (from..=70).find_map(|d| {
                 let committed = through(&events, d) - removed;
                 let called = through(&calls, d);
-                (committed < called).then(|| CalledAboveCommitted { date: day(d), committed: Cents::new(committed), called: Cents::new(called) })
+                (committed < called).then(|| DatedBalance { date: day(d), committed: Cents::new(committed), called: Cents::new(called) })
             });
             prop_assert_eq!(found, expected);
+        }
+
+        #[test]
+        fn a_call_draws_at_most_the_least_room_on_any_later_day(
+            events in proptest::collection::vec((0i64..60, -1_000i64..1_000), 1..6),
+            calls in proptest::collection::vec((0i64..60, 1i64..1_000), 0..6),
+            from in 0i64..70,
+        ) {
+            let dated = |rows: &[(i64, i64)]| rows.iter().map(|(d, a)| (day(*d), Cents::new(*a))).collect::<Vec<_>>();
+            let found = callable_on_every_date_from(&dated(&events), &dated(&calls), day(from)).unwrap();
+            // Reference: the largest call dated `from` that leaves every day from then on (walked
+            // one by one, to past the last dated change) committed at least what it is called.
+            let through = |rows: &[(i64, i64)], d: i64| rows.iter().filter(|(on, _)| *on <= d).map(|(_, a)| a).sum::<i64>();
+            let fits = |amount: i64| (from..=70).all(|d| through(&events, d) >= through(&calls, d) + amount);
+            let expected = (0..=6_000).rev().find(|amount| fits(*amount)).unwrap_or(0);
+            prop_assert_eq!(found, Cents::new(expected));
         }
 
         #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::capital_totals::{self, Amounts, CapitalChanges};
-use super::commitments::{commitment_rows, committed_on, CommitmentFilter};
+use super::commitments::{callable_where_a_removal_follows, commitment_rows, committed_on, CommitmentFilter};
 use super::ledger::{account_by_code, post_entry, NewEntry};
 use super::schema::{capital_call_lines, capital_calls, commitments, contributions, notices, sources, tranches};
 use super::structure::{get_facility, get_tranche, Tranche};
@@ -256,12 +256,16 @@ fn allocate_tranche(
     // A call draws on what was committed on its date and is still uncalled: not on a commitment
     // that took effect later, nor on an increase dated after it.
     let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+    // Nor on an amount a decrease dated after it takes away: the commitment must stay committed
+    // at least what is called by then on every date from the call's on.
     let on_call_date = committed_on(conn, &ids, call.call_date)?;
+    let where_a_removal_follows = callable_where_a_removal_follows(conn, &ids, call.call_date)?;
     let unfunded: Vec<Cents> = rows
         .iter()
         .map(|c| {
             let committed = on_call_date.get(&c.id).copied().unwrap_or(Cents::ZERO).min(Cents::new(c.committed_cents));
-            Ok(committed.checked_sub(Cents::new(c.called_cents))?.max(Cents::ZERO))
+            let uncalled = committed.checked_sub(Cents::new(c.called_cents))?.max(Cents::ZERO);
+            Ok(where_a_removal_follows.get(&c.id).map_or(uncalled, |room| uncalled.min(*room)))
         })
         .collect::<AppResult<_>>()?;
     let shares = allocate_call(total, &unfunded).map_err(|e| call_error(e, tranche))?;

@@ -19,7 +19,7 @@ use super::schema::{
 };
 use super::structure::{get_tranche, Tranche, TrancheRow};
 use super::{new_id, now_micros, DbConnection};
-use crate::domain::capital::first_date_called_above_committed;
+use crate::domain::capital::{callable_on_every_date_from, first_date_called_above_committed};
 use crate::domain::chart::{UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
@@ -547,21 +547,8 @@ fn check_called_on_every_date(
     from: NaiveDate,
     removed: Cents,
 ) -> AppResult<()> {
-    let events: Vec<(NaiveDate, String, i64)> = commitment_events::table
-        .filter(commitment_events::commitment_id.eq(commitment_id))
-        .select((commitment_events::effective_date, commitment_events::kind, commitment_events::amount_cents))
-        .load(conn)?;
-    let events = events
-        .into_iter()
-        .map(|(date, kind, amount)| Ok((date, signed_event_amount(&kind, Cents::new(amount))?)))
-        .collect::<AppResult<Vec<_>>>()?;
-    let calls: Vec<(NaiveDate, i64)> = notices::table
-        .inner_join(capital_calls::table)
-        .filter(notices::commitment_id.eq(commitment_id))
-        .select((capital_calls::call_date, notices::amount_cents))
-        .load(conn)?;
-    let calls: Vec<(NaiveDate, Cents)> = calls.into_iter().map(|(date, amount)| (date, Cents::new(amount))).collect();
-    match first_date_called_above_committed(&events, &calls, from, removed)? {
+    let history = dated_histories(conn, &[commitment_id])?.remove(commitment_id).unwrap_or_default();
+    match first_date_called_above_committed(&history.events, &history.calls, from, removed)? {
         None => Ok(()),
         Some(broken) => Err(AppError::rule_on(
             "called-above-committed",
@@ -574,6 +561,73 @@ fn check_called_on_every_date(
                 .amount("called", broken.called),
         )),
     }
+}
+
+/// What a call dated `date` may draw on each of the commitments `ids` that lose part of their
+/// amount after that date (a decrease or cancellation dated later): the least, over every date
+/// from the call's on, of committed less called by then. The others are left out: what they
+/// commit never falls after the call's date, so their bound is the call's date and today.
+pub fn callable_where_a_removal_follows(
+    conn: &mut DbConnection,
+    ids: &[&str],
+    date: NaiveDate,
+) -> AppResult<HashMap<String, Cents>> {
+    let mut falling: Vec<String> = Vec::new();
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
+        let found: Vec<String> = commitment_events::table
+            .filter(commitment_events::commitment_id.eq_any(chunk))
+            .filter(commitment_events::effective_date.gt(date))
+            .filter(commitment_events::kind.eq_any(["decrease", "cancel"]))
+            .filter(super::planned_each_time())
+            .select(commitment_events::commitment_id)
+            .distinct()
+            .load(conn)?;
+        falling.extend(found);
+    }
+    let falling: Vec<&str> = falling.iter().map(String::as_str).collect();
+    let mut callable = HashMap::new();
+    for (id, history) in dated_histories(conn, &falling)? {
+        let room = callable_on_every_date_from(&history.events, &history.calls, date)?;
+        callable.insert(id, room);
+    }
+    Ok(callable)
+}
+
+/// A commitment's events (signed: removals negative) and its shares of calls, each dated.
+#[derive(Default)]
+struct DatedHistory {
+    events: Vec<(NaiveDate, Cents)>,
+    calls: Vec<(NaiveDate, Cents)>,
+}
+
+fn dated_histories(conn: &mut DbConnection, ids: &[&str]) -> AppResult<HashMap<String, DatedHistory>> {
+    let mut histories: HashMap<String, DatedHistory> = HashMap::new();
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
+        let events: Vec<(String, NaiveDate, String, i64)> = commitment_events::table
+            .filter(commitment_events::commitment_id.eq_any(chunk))
+            .filter(super::planned_each_time())
+            .select((
+                commitment_events::commitment_id,
+                commitment_events::effective_date,
+                commitment_events::kind,
+                commitment_events::amount_cents,
+            ))
+            .load(conn)?;
+        for (id, date, kind, amount) in events {
+            let signed = signed_event_amount(&kind, Cents::new(amount))?;
+            histories.entry(id).or_default().events.push((date, signed));
+        }
+        let calls: Vec<(String, NaiveDate, i64)> = notices::table
+            .inner_join(capital_calls::table)
+            .filter(notices::commitment_id.eq_any(chunk))
+            .filter(super::planned_each_time())
+            .select((notices::commitment_id, capital_calls::call_date, notices::amount_cents))
+            .load(conn)?;
+        for (id, date, amount) in calls {
+            histories.entry(id).or_default().calls.push((date, Cents::new(amount)));
+        }
+    }
+    Ok(histories)
 }
 
 /// The date a commitment took effect: its initial event's.

@@ -537,11 +537,17 @@ impl Sim {
                 .into_iter()
                 .flatten()
                 .map(|e| {
-                    let amount = e["amount"].as_str().and_then(cents).unwrap_or(i64::MIN / 2);
+                    let amount = e["amount"].as_str().and_then(cents);
+                    let on = e["effective_date"].as_str().and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok());
                     let sign = if matches!(e["kind"].as_str(), Some("initial" | "increase")) { 1 } else { -1 };
-                    (e["effective_date"].as_str().map(date).unwrap_or_default(), sign * amount)
+                    match (amount, on) {
+                        (Some(amount), Some(on)) => Ok((on, sign * amount)),
+                        _ => Err(format!(
+                            "[commitment] commitment {commitment}: an event the service wrote unreadably: {e}"
+                        )),
+                    }
                 })
-                .collect();
+                .collect::<Result<_, String>>()?;
             let called = calls.get(&commitment).map(Vec::as_slice).unwrap_or_default();
             if let Some((on, committed, called)) = oracle::called_above_committed(&events, called) {
                 return Err(format!(
@@ -565,12 +571,12 @@ impl Sim {
                 .as_array()
                 .ok_or_else(|| format!("[commitment] no page of notices: {}", reply.text))?;
             for notice in page {
-                let on = notice["call_date"].as_str().map(date).unwrap_or_default();
-                let amount = notice["amount"].as_str().and_then(cents).unwrap_or(i64::MAX / 2);
-                calls
-                    .entry(notice["commitment_id"].as_str().unwrap_or_default().to_string())
-                    .or_default()
-                    .push((on, amount));
+                let on = notice["call_date"].as_str().and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok());
+                let amount = notice["amount"].as_str().and_then(cents);
+                let (Some(on), Some(amount), Some(commitment)) = (on, amount, notice["commitment_id"].as_str()) else {
+                    return Err(format!("[commitment] a notice the service wrote unreadably: {notice}"));
+                };
+                calls.entry(commitment.to_string()).or_default().push((on, amount));
             }
             match reply.body["next_after"].as_str() {
                 Some(last) => after = format!("&after={last}"),
