@@ -470,10 +470,10 @@ async fn hidden_or_reordering_text_and_unassigned_countries_are_refused(app: Tes
     }
 }
 
-/// Each number in a request has one spelling, plain notation: padding, an exponent, a `+` or a
+/// Each number in a request is in plain notation: padding, an exponent, a `+` or a
 /// JSON float is refused on its field (amounts, GPU-hours, rates and percents alike), and the
 /// refusal writes nothing. Before, `" 5"` recorded 5.00 and `"8e-2"` a rate of 0.08.
-async fn numbers_in_a_request_have_one_spelling(app: TestApp) {
+async fn numbers_in_a_request_are_in_plain_notation(app: TestApp) {
     let fund = app.create_fund("Plain numbers fund").await;
     let tranches = format!("/api/v1/funds/{fund}/tranches");
     let tranche = |size: Value, rate: Value, cap: Value| json!({"name": "Plain", "seniority": 1, "target_size": size, "pref_rate": rate, "return_cap": cap});
@@ -523,5 +523,5 @@ on_both_backends!(
     csv_exports_neutralise_formulas_and_keep_amounts_numbers,
     users_act_for_parties_that_exist,
     a_control_character_in_a_query_is_refused_on_its_parameter,
-    numbers_in_a_request_have_one_spelling,
+    numbers_in_a_request_are_in_plain_notation,
 );

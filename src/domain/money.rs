@@ -281,7 +281,9 @@ mod tests {
         let parsed: Cents = serde_json::from_str("\"12.50\"").unwrap();
         assert_eq!(parsed, Cents(1250));
         assert_eq!(serde_json::to_string(&Cents(1250)).unwrap(), "\"12.50\"");
-        // One spelling per amount: no padding, exponent, sign + or bare point in a request.
+        // Leading zeros are plain notation too.
+        assert_eq!(serde_json::from_str::<Cents>("\"007.50\"").unwrap(), Cents(750));
+        // Plain notation in a request: no padding, exponent, sign + or bare point.
         for refused in [" 5", "5 ", "\\t5", "\\u00a05", "5e2", "+5", ".5", "5."] {
             let parsed: Result<Cents, _> = serde_json::from_str(&format!("\"{refused}\""));
             assert!(parsed.is_err(), "{refused:?} should be refused");

@@ -1,4 +1,4 @@
-//! How a request writes a number: one spelling for one value. Amounts (`money::Cents`), GPU-hours
+//! How a request writes a number: in plain notation, nothing else. Amounts (`money::Cents`), GPU-hours
 //! (`hours::GpuHours`) and the decimals that are not money (a rate, a percent, a score, a head
 //! count) are written in plain notation: digits, at most one point between digits, and a leading
 //! minus where a negative is allowed. An exponent (`"8e-2"`), a `+`, a bare point (`".5"`,
