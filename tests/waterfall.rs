@@ -299,10 +299,47 @@ async fn printable_notices_and_statements_respect_their_owner(app: TestApp) {
     assert_eq!(not_mine.status().as_u16(), 404);
 }
 
+/// A fee on commitments is worked out on what was committed on the distribution's date: an
+/// increase dated after it, or a commitment that takes effect later, is not in its base. Here
+/// 1,500.00 is committed on 2026-01-01; 10,000.00 more from 2027-01-01 is left out: 2% of
+/// 1,500.00 = 30.00, not 2% of 11,500.00.
+async fn a_fee_on_commitments_counts_what_was_committed_on_its_date(app: TestApp) {
+    let f = fund(&app).await;
+    let mut terms = terms(&f);
+    if let Some(steps) = terms["steps"].as_array_mut() {
+        steps.insert(0, json!({"type": "fee", "name": "Management", "account": "5000", "rate_on_commitments": "0.02"}));
+    }
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms).await;
+    let listed = app.get(&format!("/api/v1/funds/{}/commitments?limit=500", f.id), &app.staff()).await;
+    let senior_a = listed.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["source_id"] == f.investors[0].as_str())
+        .and_then(|c| c["id"].as_str())
+        .expect("Senior A's commitment")
+        .to_string();
+    let later = json!({"kind": "increase", "amount": "10000.00", "effective_date": "2027-01-01", "allow_oversubscription": true});
+    created(&app, &format!("/api/v1/commitments/{senior_a}/amendments"), later).await;
+    let source =
+        created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": "Late", "country": "IT"})).await;
+    let late = json!({"source_id": source["id"], "tranche_id": f.junior, "amount": "5000.00", "effective_date": "2027-01-01",
+        "allow_oversubscription": true});
+    created(&app, &format!("/api/v1/funds/{}/commitments", f.id), late).await;
+    let body = json!({"cash": "100.00", "date": "2026-01-01", "description": "Exit proceeds"});
+    let preview = app.post(&format!("/api/v1/funds/{}/distributions/preview", f.id), &app.auditor(), &body).await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    let fee = &preview.body["allocation"]["steps"][0];
+    assert_eq!(fee["paid"], "30.00", "{}", preview.text);
+    let rule = fee["lines"][0]["rule"].as_str().unwrap_or_default();
+    assert!(rule.contains("1500.00"), "{rule}");
+}
+
 on_both_backends!(
     printable_notices_and_statements_respect_their_owner,
     preview_and_execute_agree_and_post_balanced_entries,
     terms_are_validated_with_paths,
     write_down_hits_first_loss_first_and_values_follow,
     metrics_and_statements_reconcile,
+    a_fee_on_commitments_counts_what_was_committed_on_its_date,
 );

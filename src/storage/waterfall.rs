@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::commitments::{commitment_rows, CommitmentFilter};
+use super::commitments::{commitment_rows, committed_on, CommitmentFilter};
 use super::ledger::{account_balance, account_by_code, find_account_by_code, post_entry, NewEntry};
 use super::schema::{
     capital_calls, contributions, distribution_lines, distributions, loss_allocations, notices, sources,
@@ -154,6 +154,9 @@ pub struct PositionState {
 pub fn positions_as_of(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Vec<PositionState>> {
     let filter = CommitmentFilter { fund_id: Some(fund_id.to_string()), ..Default::default() };
     let rows = commitment_rows(conn, &filter, POSITIONS_PER_FUND_MAX)?;
+    // What each had committed by `as_of`: an amendment or a commitment dated later is not in it.
+    let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
+    let committed_then = committed_on(conn, &ids, as_of)?;
     let mut states: BTreeMap<String, PositionState> = rows
         .into_iter()
         .map(|c| {
@@ -161,7 +164,7 @@ pub fn positions_as_of(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate)
                 position: Position {
                     id: c.id.as_str().into(),
                     tranche_id: c.tranche_id,
-                    committed: Cents::new(c.committed_cents),
+                    committed: committed_then.get(&c.id).copied().unwrap_or(Cents::ZERO),
                     flows: Vec::new(),
                     pref_paid: Cents::ZERO,
                     profit_received: Cents::ZERO,
