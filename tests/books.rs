@@ -270,6 +270,37 @@ async fn xirr_finds_the_one_rate_of_a_deep_loss(app: TestApp) {
     assert!((rate - -0.935_585_7).abs() < 1e-7, "{rate}");
 }
 
+/// A valuation states NAV on its date, carried forward by every cash flow since: one dated before
+/// the fund's latest valuation would move NAV on that later date away from what its valuation
+/// says, so it is refused and writes nothing. On the latest date or after, it is recorded.
+async fn a_valuation_is_never_dated_before_the_latest(app: TestApp) {
+    let (fund, investor) = one_investor(&app, &[("2024-05-15", "1000000.00")], "1200000.00", "2024-06-30").await;
+    let nav_on = |on: &'static str| {
+        let (app, fund, investor) = (&app, fund.clone(), investor.clone());
+        async move {
+            let metrics = app.get(&format!("/api/v1/funds/{fund}/metrics?as_of={on}"), &app.auditor()).await;
+            let lines = metrics.body["investors"].as_array().cloned().unwrap_or_default();
+            let line = lines.into_iter().find(|l| l["id"] == investor.as_str()).expect("line");
+            line["nav"].as_str().unwrap_or_default().to_string()
+        }
+    };
+    let valuations = format!("/api/v1/funds/{fund}/valuations");
+    let before = entries(&app).await;
+    let earlier = json!({"as_of": "2024-05-31", "nav": "1100000.00", "description": "Month end"});
+    let refused = app.post(&valuations, &app.staff(), &earlier).await;
+    assert_problem(&refused, 422, Some("as_of"));
+    assert_eq!(refused.body["type"], "/problems/valuation-before-latest", "{}", refused.text);
+    assert!(refused.body["detail"].as_str().unwrap_or_default().contains("2024-06-30"), "{}", refused.text);
+    assert_eq!(entries(&app).await, before, "a refusal posts nothing");
+    assert_eq!(nav_on("2024-06-30").await, "1200000.00");
+    // A restatement on the latest date, and a later valuation, are recorded.
+    created(&app, &valuations, json!({"as_of": "2024-06-30", "nav": "1150000.00", "description": "Restated"})).await;
+    assert_eq!(nav_on("2024-06-30").await, "1150000.00");
+    created(&app, &valuations, json!({"as_of": "2024-07-31", "nav": "1300000.00", "description": "Month end"})).await;
+    assert_eq!(nav_on("2024-07-31").await, "1300000.00");
+    assert_eq!(nav_on("2024-06-30").await, "1150000.00");
+}
+
 async fn nav_counts_paid_in_capital_only(app: TestApp) {
     // The demo on 2025-06-21: the fund's NAV is its net assets less what investors still owe.
     let funds = app.get("/api/v1/funds", &app.staff()).await;
@@ -540,4 +571,5 @@ on_both_backends!(spawn = super::common::spawn_demo;
     a_call_draws_only_on_what_was_committed_on_its_date,
     a_back_dated_decrease_never_leaves_a_commitment_called_above_it,
     a_back_dated_call_never_leaves_a_commitment_called_above_it,
+    a_valuation_is_never_dated_before_the_latest,
 );

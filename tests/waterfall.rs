@@ -299,6 +299,42 @@ async fn printable_notices_and_statements_respect_their_owner(app: TestApp) {
     assert_eq!(not_mine.status().as_u16(), 404);
 }
 
+/// Capital at risk is what a position paid in less the losses it bore before: a write-down dated
+/// before one already recorded would not see that later loss and would charge the first-loss
+/// tranche a second time. Write-downs are recorded in date order; the same date is in order.
+async fn write_downs_are_recorded_in_date_order(app: TestApp) {
+    let f = fund_before_exit(&app).await;
+    let write_downs = format!("/api/v1/funds/{}/write-downs", f.id);
+    let loss = |amount: &str, on: &str| json!({"facility_id": f.facility, "amount": amount, "value_date": on, "description": "Impairment"});
+    // 500.00 on 2025-06-01: the first-loss tranche's 500.00 is gone.
+    let first = created(&app, &write_downs, loss("500.00", "2025-06-01")).await;
+    assert_eq!(first["allocations"][0]["amount"], "500.00");
+    let before = app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].clone();
+    let refused = app.post(&write_downs, &app.staff(), &loss("100.00", "2025-03-01")).await;
+    assert_problem(&refused, 422, Some("value_date"));
+    assert_eq!(refused.body["type"], "/problems/write-down-out-of-order", "{}", refused.text);
+    assert!(refused.body["detail"].as_str().unwrap_or_default().contains("2025-06-01"), "{}", refused.text);
+    assert_eq!(app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"], before);
+    // On the same date the senior investors bear it, 600 : 400.
+    let second = created(&app, &write_downs, loss("100.00", "2025-06-01")).await;
+    let mut shares: Vec<(String, String)> = second["allocations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["investor_id"].as_str().unwrap_or_default().to_string(),
+                a["amount"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    shares.sort();
+    let mut expected =
+        vec![(f.investors[0].clone(), "60.00".to_string()), (f.investors[1].clone(), "40.00".to_string())];
+    expected.sort();
+    assert_eq!(shares, expected, "{second}");
+}
+
 /// A fee on commitments is worked out on what was committed on the distribution's date: an
 /// increase dated after it, or a commitment that takes effect later, is not in its base. Here
 /// 1,500.00 is committed on 2026-01-01; 10,000.00 more from 2027-01-01 is left out: 2% of
@@ -342,4 +378,5 @@ on_both_backends!(
     write_down_hits_first_loss_first_and_values_follow,
     metrics_and_statements_reconcile,
     a_fee_on_commitments_counts_what_was_committed_on_its_date,
+    write_downs_are_recorded_in_date_order,
 );

@@ -285,6 +285,7 @@ pub fn counts_in_nav(code: &str, kind: &str) -> bool {
 
 /// Records the fund's NAV and posts the unrealised gain or loss that brings the books to it.
 pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult<Valuation> {
+    refuse_before_latest_valuation(conn, &row.fund_id, row.as_of_date)?;
     let nav = Cents::new(row.nav_cents);
     let adjustment = nav.checked_sub(book_nav(conn, &row.fund_id, row.as_of_date)?)?;
     let investments = account_by_code(conn, &row.fund_id, INVESTMENTS_EQUITY)?;
@@ -323,6 +324,25 @@ pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult
         adjustment,
         description: row.description,
     })
+}
+
+/// A valuation states NAV on its date, and NAV after it is that valuation carried forward by
+/// every cash flow since (docs/waterfall.md): one dated before the fund's latest would move NAV
+/// on the later valuation's date away from what that valuation says, so it is refused. A
+/// valuation on the latest date restates it.
+fn refuse_before_latest_valuation(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<()> {
+    let latest: Option<NaiveDate> = valuations::table
+        .filter(valuations::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(valuations::as_of_date))
+        .first(conn)?;
+    match latest {
+        Some(latest) if latest > as_of => Err(AppError::rule_on(
+            "valuation-before-latest",
+            "as_of",
+            Message::new("msg-valuation-before-latest").date("date", as_of).date("latest", latest),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The latest valuation on or before a date.

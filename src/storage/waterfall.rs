@@ -637,6 +637,19 @@ pub fn write_down(
                 .amount("amount", amount),
         ));
     }
+    // Capital at risk counts the losses borne before: a write-down dated before one already
+    // recorded would not see it and would charge the first-loss tranche twice.
+    let latest: Option<NaiveDate> = write_downs::table
+        .filter(write_downs::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(write_downs::value_date))
+        .first(conn)?;
+    if let Some(latest) = latest.filter(|l| *l > date) {
+        return Err(AppError::rule_on(
+            "write-down-out-of-order",
+            "value_date",
+            Message::new("msg-write-down-out-of-order").date("latest", latest),
+        ));
+    }
     let tranches = tranche_terms(conn, fund_id)?;
     let states = positions_as_of(conn, fund_id, date)?;
     let at_risk: Vec<(String, String, Cents)> = states
