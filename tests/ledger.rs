@@ -75,6 +75,14 @@ async fn manual_entries_keep_off_the_unfunded_memo_and_name_known_parties(app: T
         assert_problem(&refused, 422, Some(field));
         assert_eq!(refused.body["type"], "/problems/account-kept-by-commitments", "{}", refused.text);
     }
+    // Nor a sub-account of them, which staff may open: 9000.01 is still the unfunded memo.
+    for (code, kind) in [("9000.01", "asset"), ("9100.01", "liability")] {
+        let account = json!({"code": code, "name": "Memo sub-account", "kind": kind});
+        common::created(&app, &format!("/api/v1/funds/{fund}/accounts"), account).await;
+    }
+    let refused = app.post(&url, &app.staff(), &with_party("9000.01", "9100.01", &source)).await;
+    assert_problem(&refused, 422, Some("postings[0].account"));
+    assert_eq!(refused.body["type"], "/problems/account-kept-by-commitments", "{}", refused.text);
     let nobody = "00000000-0000-7000-8000-000000000000";
     let unknown = app.post(&url, &app.staff(), &with_party("1000", "3900", nobody)).await;
     assert_problem(&unknown, 422, Some("postings[0].party_id"));

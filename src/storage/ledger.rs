@@ -923,14 +923,16 @@ pub fn post_manual_entry(
     let mut postings = Vec::with_capacity(lines.len());
     for (index, line) in lines.iter().enumerate() {
         let field = format!("postings[{index}].account");
-        if GRANT_EVENT_ACCOUNTS.contains(&line.code.as_str()) {
+        // A sub-account (`9000.01`) is kept as its parent is.
+        let parent = line.code.split('.').next().unwrap_or_default();
+        if GRANT_EVENT_ACCOUNTS.contains(&parent) {
             return Err(AppError::rule_on(
                 "account-kept-by-grants",
                 &field,
                 Message::new("msg-account-kept-by-grants").text("code", &line.code),
             ));
         }
-        if chart::MEMORANDUM_ACCOUNTS.contains(&line.code.as_str()) {
+        if chart::MEMORANDUM_ACCOUNTS.contains(&parent) {
             return Err(AppError::rule_on(
                 "account-kept-by-commitments",
                 &field,
