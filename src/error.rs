@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use chrono::NaiveDate;
+
 use crate::domain::ledger::EntryError;
 use crate::domain::money::MoneyError;
 pub use crate::i18n::message::{Message, Wording};
@@ -85,6 +87,18 @@ impl AppError {
     pub fn rule_on(code: &'static str, field: &str, detail: impl Into<Wording>) -> Self {
         let detail = detail.into();
         AppError::Rule { code, errors: vec![FieldError { field: field.to_string(), reason: detail.clone() }], detail }
+    }
+
+    /// A write dated before a record it must follow; the message names both dates (`$date`,
+    /// `$latest`), so the caller knows the first date that is in order.
+    pub fn dated_before(
+        code: &'static str,
+        field: &str,
+        message: &'static str,
+        date: NaiveDate,
+        latest: NaiveDate,
+    ) -> Self {
+        AppError::rule_on(code, field, Message::new(message).date("date", date).date("latest", latest))
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<Wording>) -> Self {

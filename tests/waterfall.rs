@@ -335,6 +335,35 @@ async fn write_downs_are_recorded_in_date_order(app: TestApp) {
     assert_eq!(shares, expected, "{second}");
 }
 
+/// A write-down allocates by capital at risk on its date, counting the capital returned by then.
+/// A distribution dated on or before it, recorded after it, would return capital the write-down
+/// had already charged: here the first-loss tranche bears 500.00 on 2025-06-01, and a return of
+/// 300.00 of its capital dated 2025-03-01 would leave its investor 300.00 below zero
+/// (500.00 paid in - 300.00 returned - 500.00 borne).
+async fn a_distribution_is_never_dated_on_or_before_a_write_down(app: TestApp) {
+    let f = fund_before_exit(&app).await;
+    let first_loss_capital = json!({"steps": [{"type": "capital", "tranches": [f.junior], "mode": "sequential"}]});
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), first_loss_capital).await;
+    let loss =
+        json!({"facility_id": f.facility, "amount": "500.00", "value_date": "2025-06-01", "description": "Impairment"});
+    let loss = created(&app, &format!("/api/v1/funds/{}/write-downs", f.id), loss).await;
+    assert_eq!(loss["allocations"][0]["amount"], "500.00", "{loss}");
+    let distributions = format!("/api/v1/funds/{}/distributions", f.id);
+    let before = app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].clone();
+    for date in ["2025-03-01", "2025-06-01"] {
+        let body = json!({"cash": "300.00", "date": date, "description": "Exit proceeds"});
+        let refused = app.post(&distributions, &app.staff(), &body).await;
+        assert_problem(&refused, 422, Some("date"));
+        assert_eq!(refused.body["type"], "/problems/distribution-before-write-down", "{}", refused.text);
+        assert!(refused.body["detail"].as_str().unwrap_or_default().contains("2025-06-01"), "{}", refused.text);
+    }
+    assert_eq!(app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"], before);
+    // The day after is in order.
+    let body = json!({"cash": "300.00", "date": "2025-06-02", "description": "Exit proceeds"});
+    let paid = created(&app, &distributions, body).await;
+    assert_eq!(paid["allocation"]["distributed"], "300.00", "{paid}");
+}
+
 /// A fee on commitments is worked out on what was committed on the distribution's date: an
 /// increase dated after it, or a commitment that takes effect later, is not in its base. Here
 /// 1,500.00 is committed on 2026-01-01; 10,000.00 more from 2027-01-01 is left out: 2% of
@@ -379,4 +408,5 @@ on_both_backends!(
     metrics_and_statements_reconcile,
     a_fee_on_commitments_counts_what_was_committed_on_its_date,
     write_downs_are_recorded_in_date_order,
+    a_distribution_is_never_dated_on_or_before_a_write_down,
 );

@@ -336,10 +336,12 @@ fn refuse_before_latest_valuation(conn: &mut DbConnection, fund_id: &str, as_of:
         .select(diesel::dsl::max(valuations::as_of_date))
         .first(conn)?;
     match latest {
-        Some(latest) if latest > as_of => Err(AppError::rule_on(
+        Some(latest) if latest > as_of => Err(AppError::dated_before(
             "valuation-before-latest",
             "as_of",
-            Message::new("msg-valuation-before-latest").date("date", as_of).date("latest", latest),
+            "msg-valuation-before-latest",
+            as_of,
+            latest,
         )),
         _ => Ok(()),
     }

@@ -384,6 +384,42 @@ fn allocate(
     Ok((view, owners))
 }
 
+/// Distributions are recorded in date order, and each after the fund's latest write-down: that
+/// write-down charged losses on the capital at risk on its date, so a distribution dated on or
+/// before it would return capital the write-down had already counted as at risk.
+fn refuse_distribution_out_of_order(conn: &mut DbConnection, fund_id: &str, date: NaiveDate) -> AppResult<()> {
+    let latest: Option<NaiveDate> = distributions::table
+        .filter(distributions::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(distributions::distribution_date))
+        .first(conn)?;
+    if let Some(latest) = latest.filter(|l| *l > date) {
+        return Err(AppError::dated_before(
+            "distribution-out-of-order",
+            "date",
+            "msg-distribution-out-of-order",
+            date,
+            latest,
+        ));
+    }
+    if let Some(latest) = latest_write_down(conn, fund_id)?.filter(|l| *l >= date) {
+        return Err(AppError::dated_before(
+            "distribution-before-write-down",
+            "date",
+            "msg-distribution-before-write-down",
+            date,
+            latest,
+        ));
+    }
+    Ok(())
+}
+
+fn latest_write_down(conn: &mut DbConnection, fund_id: &str) -> AppResult<Option<NaiveDate>> {
+    Ok(write_downs::table
+        .filter(write_downs::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(write_downs::value_date))
+        .first(conn)?)
+}
+
 /// Executes a distribution: the same computation as [`preview`], then every line, the notices
 /// and one balanced journal entry, in the caller's transaction.
 pub fn execute(
@@ -394,17 +430,7 @@ pub fn execute(
     description: &str,
     actor: &str,
 ) -> AppResult<DistributionView> {
-    let latest: Option<NaiveDate> = distributions::table
-        .filter(distributions::fund_id.eq(fund_id))
-        .select(diesel::dsl::max(distributions::distribution_date))
-        .first(conn)?;
-    if let Some(latest) = latest.filter(|l| *l > date) {
-        return Err(AppError::rule_on(
-            "distribution-out-of-order",
-            "date",
-            Message::new("msg-distribution-out-of-order").date("latest", latest),
-        ));
-    }
+    refuse_distribution_out_of_order(conn, fund_id, date)?;
     let (mut view, source_of) = compute(conn, fund_id, cash, date, description)?;
     let id = new_id();
     let allocation_json = serde_json::to_string(&view.allocation).map_err(AppError::internal)?;
@@ -639,15 +665,13 @@ pub fn write_down(
     }
     // Capital at risk counts the losses borne before: a write-down dated before one already
     // recorded would not see it and would charge the first-loss tranche twice.
-    let latest: Option<NaiveDate> = write_downs::table
-        .filter(write_downs::fund_id.eq(fund_id))
-        .select(diesel::dsl::max(write_downs::value_date))
-        .first(conn)?;
-    if let Some(latest) = latest.filter(|l| *l > date) {
-        return Err(AppError::rule_on(
+    if let Some(latest) = latest_write_down(conn, fund_id)?.filter(|l| *l > date) {
+        return Err(AppError::dated_before(
             "write-down-out-of-order",
             "value_date",
-            Message::new("msg-write-down-out-of-order").date("latest", latest),
+            "msg-write-down-out-of-order",
+            date,
+            latest,
         ));
     }
     let tranches = tranche_terms(conn, fund_id)?;
