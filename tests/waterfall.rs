@@ -364,6 +364,48 @@ async fn a_distribution_is_never_dated_on_or_before_a_write_down(app: TestApp) {
     assert_eq!(paid["allocation"]["distributed"], "300.00", "{paid}");
 }
 
+/// A write-down charges losses on the capital paid in by its date. A contribution dated on or
+/// before it, recorded after it, would have been at risk then: here the first-loss investor owes
+/// a second call of 100.00 when 600.00 is written down on 2025-06-01, so the first-loss tranche
+/// bears its 500.00 and the senior investors 100.00. Had 100.00 more been paid on 2025-03-01, the
+/// first-loss tranche would have borne all 600.00.
+async fn a_contribution_is_never_dated_on_or_before_a_write_down(app: TestApp) {
+    let f = fund_before_exit(&app).await;
+    let listed = app.get(&format!("/api/v1/funds/{}/commitments?limit=500", f.id), &app.staff()).await;
+    let first_loss = listed.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["tranche_id"] == f.junior.as_str())
+        .and_then(|c| c["id"].as_str())
+        .expect("the first-loss commitment")
+        .to_string();
+    let more =
+        json!({"kind": "increase", "amount": "100.00", "effective_date": "2025-02-01", "allow_oversubscription": true});
+    created(&app, &format!("/api/v1/commitments/{first_loss}/amendments"), more).await;
+    let call = json!({"call_date": "2025-02-01", "due_date": "2025-02-15", "description": "Second call", "lines": [
+        {"tranche_id": f.junior, "purpose": "investment", "facility_id": f.facility, "amount": "100.00"}]});
+    let call = created(&app, &format!("/api/v1/funds/{}/capital-calls", f.id), call).await;
+    let notices =
+        app.get(&format!("/api/v1/notices?call_id={}", call["id"].as_str().unwrap_or_default()), &app.staff()).await;
+    let notice = notices.body["items"][0]["id"].as_str().unwrap_or_default().to_string();
+    let loss =
+        json!({"facility_id": f.facility, "amount": "600.00", "value_date": "2025-06-01", "description": "Impairment"});
+    let loss = created(&app, &format!("/api/v1/funds/{}/write-downs", f.id), loss).await;
+    assert_eq!(loss["allocations"][0]["amount"], "500.00", "{loss}");
+    let contributions = format!("/api/v1/notices/{notice}/contributions");
+    let before = app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].clone();
+    for date in ["2025-03-01", "2025-06-01"] {
+        let refused = app.post(&contributions, &app.staff(), &json!({"amount": "100.00", "value_date": date})).await;
+        assert_problem(&refused, 422, Some("value_date"));
+        assert_eq!(refused.body["type"], "/problems/contribution-before-write-down", "{}", refused.text);
+        assert!(refused.body["detail"].as_str().unwrap_or_default().contains("2025-06-01"), "{}", refused.text);
+    }
+    assert_eq!(app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"], before);
+    let paid = created(&app, &contributions, json!({"amount": "100.00", "value_date": "2025-06-02"})).await;
+    assert_eq!(paid["amount"], "100.00", "{paid}");
+}
+
 /// A fee on commitments is worked out on what was committed on the distribution's date: an
 /// increase dated after it, or a commitment that takes effect later, is not in its base. Here
 /// 1,500.00 is committed on 2026-01-01; 10,000.00 more from 2027-01-01 is left out: 2% of
@@ -409,4 +451,5 @@ on_both_backends!(
     a_fee_on_commitments_counts_what_was_committed_on_its_date,
     write_downs_are_recorded_in_date_order,
     a_distribution_is_never_dated_on_or_before_a_write_down,
+    a_contribution_is_never_dated_on_or_before_a_write_down,
 );

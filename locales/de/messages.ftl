@@ -20,6 +20,7 @@ msg-already-reviewed = { $reviewer } hat diesen Antrag bereits begutachtet
 msg-distribution-out-of-order = der Fonds hat am { $latest } ausgeschüttet; eine neue Ausschüttung kann nicht davor datiert werden
 msg-write-down-out-of-order = der Fonds hat am { $latest } eine Beteiligung abgeschrieben; eine neue Abschreibung kann nicht davor datiert werden
 msg-distribution-before-write-down = der Fonds hat am { $latest } eine Beteiligung abgeschrieben; eine Ausschüttung muss danach datiert werden
+msg-contribution-before-write-down = der Fonds hat am { $latest } eine Beteiligung abgeschrieben, auf das bis dahin eingezahlte Kapital; eine Einzahlung muss danach datiert werden
 msg-write-down-above-investment = der Fonds führt { $carried } in { $facility }; { $amount } können nicht abgeschrieben werden
 msg-cost-above-investment = der Fonds führt { $carried } Investition in dieser Anlage; { $cost } Kosten können nicht zurückgeführt werden
 msg-valuation-below-books = ein NAV von { $nav } würde die Investitionen ({ $carried }) unter null schreiben

@@ -20,6 +20,7 @@ msg-already-reviewed = { $reviewer } has reviewed this application
 msg-distribution-out-of-order = the fund distributed on { $latest }; a new distribution cannot be dated before it
 msg-write-down-out-of-order = the fund wrote an investment down on { $latest }; a new write-down cannot be dated before it
 msg-distribution-before-write-down = the fund wrote an investment down on { $latest }; a distribution must be dated after it
+msg-contribution-before-write-down = the fund wrote an investment down on { $latest }, on the capital paid in by then; a contribution must be dated after it
 msg-write-down-above-investment = the fund carries { $carried } in { $facility }; { $amount } cannot be written down
 msg-cost-above-investment = the fund carries { $carried } of investment in this facility; { $cost } of cost cannot be returned
 msg-valuation-below-books = a NAV of { $nav } would write investments ({ $carried }) below zero

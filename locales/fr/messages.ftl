@@ -20,6 +20,7 @@ msg-already-reviewed = { $reviewer } a déjà évalué cette demande
 msg-distribution-out-of-order = le fonds a distribué le { $latest } ; une nouvelle distribution ne peut pas être datée d'avant
 msg-write-down-out-of-order = le fonds a déprécié un investissement le { $latest } ; une nouvelle dépréciation ne peut pas être datée d'avant
 msg-distribution-before-write-down = le fonds a déprécié un investissement le { $latest } ; une distribution doit être datée d'après
+msg-contribution-before-write-down = le fonds a déprécié un investissement le { $latest }, sur le capital versé à cette date ; une contribution doit être datée d'après
 msg-write-down-above-investment = le fonds porte { $carried } dans { $facility } ; impossible de déprécier { $amount }
 msg-cost-above-investment = le fonds porte { $carried } d'investissement dans cette installation ; impossible de rembourser { $cost } de coût
 msg-valuation-below-books = une VNI de { $nav } ferait passer les investissements ({ $carried }) sous zéro

@@ -560,6 +560,17 @@ pub fn record_contribution(
             "a contribution cannot be dated before its call",
         ));
     }
+    // A write-down charged losses on the capital paid in by its date; a payment dated then,
+    // recorded after it, would have been at risk and would leave that allocation wrong.
+    if let Some(latest) = super::waterfall::latest_write_down(conn, &notice.fund_id)?.filter(|l| *l >= value_date) {
+        return Err(AppError::dated_before(
+            "contribution-before-write-down",
+            "value_date",
+            "msg-contribution-before-write-down",
+            value_date,
+            latest,
+        ));
+    }
     let row = ContributionRow {
         id: new_id(),
         notice_id: notice_id.to_string(),

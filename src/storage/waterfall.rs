@@ -413,7 +413,8 @@ fn refuse_distribution_out_of_order(conn: &mut DbConnection, fund_id: &str, date
     Ok(())
 }
 
-fn latest_write_down(conn: &mut DbConnection, fund_id: &str) -> AppResult<Option<NaiveDate>> {
+/// The date of the fund's latest write-down, if any.
+pub fn latest_write_down(conn: &mut DbConnection, fund_id: &str) -> AppResult<Option<NaiveDate>> {
     Ok(write_downs::table
         .filter(write_downs::fund_id.eq(fund_id))
         .select(diesel::dsl::max(write_downs::value_date))
