@@ -603,6 +603,43 @@ async fn a_usage_batch_above_its_record_limit_is_refused(app: TestApp) {
     assert_problem(&reply, 400, Some("records"));
 }
 
+/// Usage is measured, so a record reports a period that has ended: one that ends after its
+/// batch arrives, by more than the clock difference allowed (five minutes), is refused one by one
+/// (`period-not-ended`) and debits nothing; the rest of the batch is counted.
+async fn usage_reports_only_periods_that_have_ended(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let today = Utc::now().date_naive();
+    let mut body = application(&g, "RCS-NOW", "1000");
+    body["start_date"] = json!((today - Duration::days(30)).to_string());
+    body["end_date"] = json!((today + Duration::days(30)).to_string());
+    let id = reviewed(&app, &call, "sme-now", &body, 1).await;
+    let award_id = award(&app, &id, json!({})).await.body["id"].as_str().expect("award id").to_string();
+    let now = Utc::now();
+    let record = |id: &str, start: Duration, end: Duration| {
+        json!({"record_id": id, "award_id": award_id, "gpu_hours": "1",
+            "period_start": (now + start).to_rfc3339(), "period_end": (now + end).to_rfc3339()})
+    };
+    let batch = json!({"records": [
+        record("ended", Duration::hours(-2), Duration::hours(-1)),
+        record("within-clock-difference", Duration::hours(-2), Duration::seconds(60)),
+        record("running", Duration::hours(-1), Duration::hours(1)),
+        record("tomorrow", Duration::days(1), Duration::days(1) + Duration::hours(1)),
+    ]});
+    let reply = app.post("/api/v1/usage", &app.token(Role::Facility, &g.facility), &batch).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!((reply.body["accepted"].as_i64(), reply.body["refused"].as_i64()), (Some(2), Some(2)), "{}", reply.text);
+    let refused: Vec<(&str, &str)> = reply.body["refusals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| (r["record_id"].as_str().unwrap_or_default(), r["code"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(refused, [("running", "period-not-ended"), ("tomorrow", "period-not-ended")], "{}", reply.text);
+    let kept = app.get(&format!("/api/v1/awards/{award_id}"), &app.staff()).await;
+    assert_eq!(kept.body["used_gpu_hours"], "2.000", "{}", kept.text);
+}
+
 /// A record claims no more GPU-hours than its period holds on the facility's GPUs: 500 h in one
 /// second was paid before.
 async fn implausible_usage_is_refused_record_by_record(app: TestApp) {
@@ -1046,6 +1083,7 @@ on_both_backends!(
     a_page_of_an_awards_records_reads_one_index_without_sorting,
     the_database_keeps_usage_records_to_their_award_facility_and_entry,
     implausible_usage_is_refused_record_by_record,
+    usage_reports_only_periods_that_have_ended,
     a_usage_batch_above_its_record_limit_is_refused,
     sme_categories_at_every_threshold,
     submissions_are_refused_with_the_exact_reason,

@@ -79,6 +79,7 @@ msg-capacity-short = { $quarter }: die Anlage hat { $free } GPU-Stunden von { $c
 msg-usage-record-id = record_id muss 1 bis { $max } sichtbare ASCII-Zeichen lang sein
 msg-usage-zero-hours = gpu_hours muss größer als null sein
 msg-usage-period = period_end muss nach period_start liegen
+msg-usage-period-not-ended = der Zeitraum endet am { $end }, nach dem Eingang dieses Stapels (auf { $seconds } Sekunden genau); melden Sie die Nutzung, wenn der Zeitraum beendet ist
 msg-usage-implausible = { $hours } GPU-Stunden passen nicht in den Zeitraum: höchstens { $gpus } GPUs für { $seconds } s
 msg-usage-not-this-facility = keine Bewilligung mit dieser Kennung an Ihrer Anlage
 msg-usage-record-id-conflict = diese record_id wurde bereits mit anderem Inhalt gezählt

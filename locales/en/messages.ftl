@@ -79,6 +79,7 @@ msg-capacity-short = { $quarter }: the facility has { $free } GPU-hours free of 
 msg-usage-record-id = record_id must be 1 to { $max } visible ASCII characters
 msg-usage-zero-hours = gpu_hours must be greater than zero
 msg-usage-period = period_end must be after period_start
+msg-usage-period-not-ended = the period ends at { $end }, after this batch arrived (give or take { $seconds } seconds); report usage once its period has ended
 msg-usage-implausible = { $hours } GPU-hours do not fit in the period: at most { $gpus } GPUs for { $seconds } s
 msg-usage-not-this-facility = no award with this id at your facility
 msg-usage-record-id-conflict = this record_id was already counted with other content

@@ -79,6 +79,7 @@ msg-capacity-short = { $quarter } : l'installation a { $free } heures GPU libres
 msg-usage-record-id = record_id doit compter de 1 à { $max } caractères ASCII visibles
 msg-usage-zero-hours = gpu_hours doit être supérieur à zéro
 msg-usage-period = period_end doit être postérieur à period_start
+msg-usage-period-not-ended = la période se termine le { $end }, après l'arrivée de ce lot (à { $seconds } secondes près) ; déclarez l'usage une fois la période terminée
 msg-usage-implausible = { $hours } heures GPU ne tiennent pas dans la période : au plus { $gpus } GPU pendant { $seconds } s
 msg-usage-not-this-facility = aucune attribution avec cet identifiant dans votre installation
 msg-usage-record-id-conflict = ce record_id a déjà été compté avec un autre contenu

@@ -4,8 +4,9 @@
 //! record already stored with the same content is a replay and answers its original result;
 //! the same id with other content is refused. A record is refused, with its reason, when its
 //! award is not this facility's, not running, outside its period, or would go above its hours,
-//! or when its period is empty or holds fewer GPU-hours than it claims (its length times the
-//! most GPUs one record of the facility may cover); the other records of the batch are kept. Each award's accepted hours are debited in batch
+//! or when its period is empty, has not ended when the batch arrives, or holds fewer GPU-hours
+//! than it claims (its length times the most GPUs one record of the facility may cover); the
+//! other records of the batch are kept. Each award's accepted hours are debited in batch
 //! order, and each record carries its share of the subsidy, so the records of an award's entry
 //! sum exactly to that entry.
 
@@ -25,6 +26,9 @@ use crate::i18n::message::{Message, Wording};
 pub const USAGE_BATCH_RECORDS_MAX: usize = 10_000;
 /// Longest record id, in bytes.
 pub const RECORD_ID_LENGTH_MAX: usize = 128;
+/// How far a record's period may end after its batch arrives: the facility's clock and the
+/// service's may differ by this much.
+pub const CLOCK_DIFFERENCE_MAX_SECONDS: i64 = 300;
 
 /// The facility a batch comes from, as usage sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,8 +145,9 @@ fn refused(code: &str, reason: Message) -> RecordOutcome {
     RecordOutcome::Refused { code: code.into(), reason: reason.into() }
 }
 
-/// A record's own fields, before any award is looked at.
-fn check_fields(record: &UsageRecord, gpus_per_record_max: i64) -> Option<RecordOutcome> {
+/// A record's own fields, before any award is looked at. `ended_by` is the latest a period may
+/// end: the batch's arrival plus the clock difference allowed.
+fn check_fields(record: &UsageRecord, gpus_per_record_max: i64, ended_by: NaiveDateTime) -> Option<RecordOutcome> {
     let id = &record.record_id;
     if id.is_empty() || id.len() > RECORD_ID_LENGTH_MAX || !id.chars().all(|c| c.is_ascii_graphic()) {
         return Some(refused(
@@ -155,6 +160,14 @@ fn check_fields(record: &UsageRecord, gpus_per_record_max: i64) -> Option<Record
     }
     if record.period_end <= record.period_start {
         return Some(refused("invalid-period", Message::new("msg-usage-period")));
+    }
+    if record.period_end > ended_by {
+        return Some(refused(
+            "period-not-ended",
+            Message::new("msg-usage-period-not-ended")
+                .text("end", record.period_end.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .count("seconds", CLOCK_DIFFERENCE_MAX_SECONDS),
+        ));
     }
     let period_micros = (record.period_end - record.period_start).num_microseconds().unwrap_or(i64::MAX);
     if !holds_hours(record.gpu_hours, period_micros, gpus_per_record_max) {
@@ -169,14 +182,17 @@ fn check_fields(record: &UsageRecord, gpus_per_record_max: i64) -> Option<Record
     None
 }
 
-/// Evaluates a facility's batch against its awards and the records already stored.
+/// Evaluates a facility's batch, arrived at `received_at`, against its awards and the records
+/// already stored.
 pub fn evaluate_batch(
     facility: &MeteredFacility,
     records: &[UsageRecord],
     awards: &HashMap<String, AwardMeter>,
     stored: &HashMap<String, StoredRecord>,
+    received_at: NaiveDateTime,
 ) -> Result<BatchPlan, MoneyError> {
     assert!(records.len() <= USAGE_BATCH_RECORDS_MAX, "batch size is checked at the edge");
+    let ended_by = received_at + chrono::Duration::seconds(CLOCK_DIFFERENCE_MAX_SECONDS);
     let mut used: HashMap<&str, GpuHours> = HashMap::new();
     let mut seen: HashMap<&str, (usize, Cents)> = HashMap::new();
     let mut outcomes = Vec::with_capacity(records.len());
@@ -185,7 +201,7 @@ pub fn evaluate_batch(
             replay(record, &previous.record, previous.subsidy, &previous.entry_id)
         } else if let Some((first, subsidy)) = seen.get(record.record_id.as_str()) {
             replay(record, &records[*first], *subsidy, "")
-        } else if let Some(outcome) = check_fields(record, facility.gpus_per_record_max) {
+        } else if let Some(outcome) = check_fields(record, facility.gpus_per_record_max, ended_by) {
             outcome
         } else {
             match awards.get(&record.award_id).filter(|a| a.facility_id == facility.id) {
@@ -268,6 +284,11 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 5, day).unwrap().and_hms_opt(hour, 0, 0).unwrap()
     }
 
+    /// When the tests' batches arrive: after every period they report.
+    fn received() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap()
+    }
+
     fn record(id: &str, award: &str, milli: i64) -> UsageRecord {
         UsageRecord {
             record_id: id.into(),
@@ -326,7 +347,7 @@ mod tests {
             record("", "a1", 1),
             record("r9", "a1", 0),
         ];
-        let plan = evaluate_batch(&facility("f1"), &batch, &awards(), &HashMap::new()).unwrap();
+        let plan = evaluate_batch(&facility("f1"), &batch, &awards(), &HashMap::new(), received()).unwrap();
         assert_eq!(
             codes(&plan),
             [
@@ -353,7 +374,7 @@ mod tests {
     #[test]
     fn a_replayed_batch_changes_nothing() {
         let batch = vec![record("r1", "a1", 2_500), record("r2", "a1", 2_500)];
-        let first = evaluate_batch(&facility("f1"), &batch, &awards(), &HashMap::new()).unwrap();
+        let first = evaluate_batch(&facility("f1"), &batch, &awards(), &HashMap::new(), received()).unwrap();
         let stored: HashMap<String, StoredRecord> = batch
             .iter()
             .zip(&first.outcomes)
@@ -366,7 +387,7 @@ mod tests {
             .collect();
         let mut after = awards();
         after.get_mut("a1").unwrap().used = GpuHours::from_milli(5_000);
-        let again = evaluate_batch(&facility("f1"), &batch, &after, &stored).unwrap();
+        let again = evaluate_batch(&facility("f1"), &batch, &after, &stored, received()).unwrap();
         assert!(again.debits.is_empty());
         assert!(again
             .outcomes
@@ -374,7 +395,7 @@ mod tests {
             .all(|o| matches!(o, RecordOutcome::Replayed { entry_id, .. } if entry_id == "e1")));
         let mut changed = batch[0].clone();
         changed.gpu_hours = GpuHours::from_milli(1);
-        let conflict = evaluate_batch(&facility("f1"), &[changed], &after, &stored).unwrap();
+        let conflict = evaluate_batch(&facility("f1"), &[changed], &after, &stored, received()).unwrap();
         assert_eq!(codes(&conflict), ["record-id-conflict"]);
     }
 
@@ -382,8 +403,24 @@ mod tests {
     fn an_ended_award_takes_no_usage() {
         let mut ended = awards();
         ended.get_mut("a1").unwrap().running = false;
-        let plan = evaluate_batch(&facility("f1"), &[record("r1", "a1", 1)], &ended, &HashMap::new()).unwrap();
+        let plan =
+            evaluate_batch(&facility("f1"), &[record("r1", "a1", 1)], &ended, &HashMap::new(), received()).unwrap();
         assert_eq!(codes(&plan), ["award-not-running"]);
+    }
+
+    #[test]
+    fn a_period_ends_before_the_batch_arrives_give_or_take_five_minutes() {
+        let arrived = at(2, 1);
+        let ending = |id: &str, seconds_after: i64| UsageRecord {
+            period_end: arrived + chrono::Duration::seconds(seconds_after),
+            ..record(id, "a1", 1)
+        };
+        let batch =
+            [ending("before", -1), ending("on-arrival", 0), ending("at-the-limit", 300), ending("past-it", 301)];
+        let plan = evaluate_batch(&facility("f1"), &batch, &awards(), &HashMap::new(), arrived).unwrap();
+        assert_eq!(codes(&plan), ["accepted", "accepted", "accepted", "period-not-ended"]);
+        let RecordOutcome::Refused { reason, .. } = &plan.outcomes[3] else { panic!("refused") };
+        assert!(reason.english().contains("2026-05-02T01:05:01Z"), "{}", reason.english());
     }
 
     #[test]
@@ -403,7 +440,7 @@ mod tests {
             with_period("one-second-full", 277, 1),
             with_period("one-second-above", 278, 1),
         ];
-        let plan = evaluate_batch(&facility("f1"), &batch, &awards, &HashMap::new()).unwrap();
+        let plan = evaluate_batch(&facility("f1"), &batch, &awards, &HashMap::new(), received()).unwrap();
         assert_eq!(
             codes(&plan),
             ["implausible-hours", "invalid-period", "accepted", "implausible-hours", "accepted", "implausible-hours"]
@@ -444,7 +481,7 @@ mod tests {
             let used_before = award.used;
             let batch: Vec<UsageRecord> =
                 sizes.iter().enumerate().map(|(i, s)| record(&format!("r{i}"), "a1", *s)).collect();
-            let plan = evaluate_batch(&facility("f1"), &batch, &awards, &HashMap::new()).unwrap();
+            let plan = evaluate_batch(&facility("f1"), &batch, &awards, &HashMap::new(), received()).unwrap();
             let accepted_hours: i64 = batch
                 .iter()
                 .zip(&plan.outcomes)

@@ -220,7 +220,7 @@ pub fn ingest_with_outcomes(
     // A facility token whose facility is not registered reports nothing.
     let facility = metered_facility(conn, facility_id)?;
     let metered = MeteredFacility { id: facility.id, gpus_per_record_max: facility.gpus_per_record_max };
-    let plan = evaluate_batch(&metered, records, &meters, &stored)?;
+    let plan = evaluate_batch(&metered, records, &meters, &stored, now_micros())?;
     let batch_id = new_id();
     let today = now_micros().date();
     let counts = plan.accepted_by_award(records);
