@@ -603,6 +603,37 @@ async fn a_usage_batch_above_its_record_limit_is_refused(app: TestApp) {
     assert_problem(&reply, 400, Some("records"));
 }
 
+/// An award keeps the list price in force on its date (docs/grants.md), so a price version that
+/// would take effect on or before the facility's latest award is refused: read back, the price in
+/// force on the award date would no longer be the one the award kept.
+async fn a_price_takes_effect_after_the_facilitys_latest_award(app: TestApp) {
+    let g = setup(&app, "1000000.00", 1_000_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let id = reviewed(&app, &call, "sme-price", &application(&g, "RCS-P", "1000"), 1).await;
+    let awarded = award(&app, &id, json!({})).await;
+    assert_eq!(awarded.status, 201, "{}", awarded.text);
+    let award_date = awarded.body["award_date"].as_str().expect("award date").to_string();
+    let today = chrono::NaiveDate::parse_from_str(&award_date, "%Y-%m-%d").expect("a date");
+    let prices = format!("/api/v1/facilities/{}/prices", g.facility);
+    for date in [today - Duration::days(40), today] {
+        let body = json!({"effective_date": date.to_string(), "price_per_gpu_hour": "2.50"});
+        let refused = app.post(&prices, &app.staff(), &body).await;
+        assert_problem(&refused, 422, Some("effective_date"));
+        assert_eq!(refused.body["type"], "/problems/price-before-award", "{}", refused.text);
+        assert!(refused.body["detail"].as_str().unwrap_or_default().contains(&award_date), "{}", refused.text);
+    }
+    let in_force =
+        app.get(&format!("/api/v1/facilities/{}/price?as_of={award_date}", g.facility), &app.auditor()).await;
+    assert_eq!(in_force.body["price_per_gpu_hour"], "2.00", "{}", in_force.text);
+    let tomorrow = json!({"effective_date": (today + Duration::days(1)).to_string(), "price_per_gpu_hour": "2.50"});
+    let reply = app.post(&prices, &app.staff(), &tomorrow).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    // Another facility's awards do not hold this one's prices back.
+    let other = json!({"effective_date": today.to_string(), "price_per_gpu_hour": "3.50"});
+    let reply = app.post(&format!("/api/v1/facilities/{}/prices", g.other_facility), &app.staff(), &other).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+}
+
 /// Usage is measured, so a record reports a period that has ended: one that ends after its
 /// batch arrives, by more than the clock difference allowed (five minutes), is refused one by one
 /// (`period-not-ended`) and debits nothing; the rest of the batch is counted.
@@ -1084,6 +1115,7 @@ on_both_backends!(
     the_database_keeps_usage_records_to_their_award_facility_and_entry,
     implausible_usage_is_refused_record_by_record,
     usage_reports_only_periods_that_have_ended,
+    a_price_takes_effect_after_the_facilitys_latest_award,
     a_usage_batch_above_its_record_limit_is_refused,
     sme_categories_at_every_threshold,
     submissions_are_refused_with_the_exact_reason,

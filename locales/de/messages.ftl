@@ -26,6 +26,7 @@ msg-cost-above-investment = der Fonds führt { $carried } Investition in dieser 
 msg-valuation-below-books = ein NAV von { $nav } würde die Investitionen ({ $carried }) unter null schreiben
 msg-valuation-before-latest = eine Bewertung zum { $date } liegt vor der letzten des Fonds zum { $latest }; bewerten Sie zu diesem Datum oder danach
 msg-price-version-exists = ein Preis ab { $date } besteht; ein neuer Preis braucht ein neues Gültigkeitsdatum
+msg-price-before-award = die letzte Zuteilung der Anlage am { $latest } behält den damals gültigen Preis; ein neuer Preis gilt erst nach diesem Datum
 msg-no-price = die Anlage hat am { $date } keinen gültigen Listenpreis
 msg-floor-breach = Konto { $code } { $name }{ $party ->
         [none] {""}

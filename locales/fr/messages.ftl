@@ -26,6 +26,7 @@ msg-cost-above-investment = le fonds porte { $carried } d'investissement dans ce
 msg-valuation-below-books = une VNI de { $nav } ferait passer les investissements ({ $carried }) sous zéro
 msg-valuation-before-latest = une valorisation au { $date } précède la dernière du fonds, au { $latest } ; valorisez à cette date ou après
 msg-price-version-exists = un prix au { $date } existe ; un nouveau prix prend une nouvelle date d'effet
+msg-price-before-award = la dernière attribution de l'installation, le { $latest }, garde le prix alors en vigueur ; un nouveau prix prend effet après cette date
 msg-no-price = l'installation n'a pas de prix catalogue en vigueur le { $date }
 msg-floor-breach = le compte { $code } { $name }{ $party ->
         [none] {""}

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::ledger::create_account;
-use super::schema::{facilities, sources, tranches};
+use super::schema::{facilities, grant_awards, sources, tranches};
 use super::{new_id, not_in_list, now_micros, DbConnection, PageOf};
 use crate::domain::chart::{tranche_account, TRANCHE_ACCOUNTS};
 use crate::domain::money::Cents;
@@ -305,6 +305,21 @@ pub fn add_price(
         return Err(AppError::conflict(
             "price-version-exists",
             Message::new("msg-price-version-exists").date("date", effective_date),
+        ));
+    }
+    // An award keeps the price in force on its date; a version taking effect on or before it
+    // would make the price read back for that date differ from the one the award kept.
+    let latest_award: Option<chrono::NaiveDate> = grant_awards::table
+        .filter(grant_awards::facility_id.eq(facility_id))
+        .select(diesel::dsl::max(grant_awards::award_date))
+        .first(conn)?;
+    if let Some(latest) = latest_award.filter(|l| *l >= effective_date) {
+        return Err(AppError::dated_before(
+            "price-before-award",
+            "effective_date",
+            "msg-price-before-award",
+            effective_date,
+            latest,
         ));
     }
     diesel::insert_into(facility_prices::table)
