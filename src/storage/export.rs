@@ -13,10 +13,9 @@ use diesel::sql_types::BigInt;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::Serialize;
 
-use super::commitments::signed_event_amount;
 use super::funds::get_fund;
 use super::ledger::{chain_head, list_accounts, trial_balance_through, EntryRow, PostingRow, TrialBalance};
-use super::schema::{capital_calls, commitment_events, commitments, journal_entries, notices, postings, tranches};
+use super::schema::{capital_calls, journal_entries, notices, postings, tranches};
 use super::waterfall::{liquidate, positions_as_of, Liquidation};
 use super::DbConnection;
 use crate::domain::beancount;
@@ -533,17 +532,6 @@ pub fn capital_accounts(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate
         Err(AppError::Rule { code: "no-waterfall", .. }) => (positions_as_of(conn, fund_id, as_of)?, None),
         Err(other) => return Err(other),
     };
-    let mut committed: HashMap<String, Cents> = HashMap::new();
-    let events: Vec<(String, String, i64)> = commitment_events::table
-        .inner_join(commitments::table.on(commitments::id.eq(commitment_events::commitment_id)))
-        .filter(commitments::fund_id.eq(fund_id))
-        .filter(commitment_events::effective_date.le(as_of))
-        .select((commitment_events::commitment_id, commitment_events::kind, commitment_events::amount_cents))
-        .load(conn)?;
-    for (commitment, kind, amount) in events {
-        let total = committed.entry(commitment).or_default();
-        *total = total.checked_add(signed_event_amount(&kind, Cents::new(amount))?)?;
-    }
     let called: HashMap<String, i64> = notices::table
         .inner_join(capital_calls::table.on(capital_calls::id.eq(notices::call_id)))
         .filter(capital_calls::fund_id.eq(fund_id))
@@ -567,7 +555,8 @@ pub fn capital_accounts(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate
     let mut rows = Vec::with_capacity(states.len());
     for state in &states {
         let id = state.position.id.to_string();
-        let committed = committed.get(&id).copied().unwrap_or_default();
+        // What it had committed on the date (positions count amendments dated by then).
+        let committed = state.position.committed;
         let called = Cents::new(called.get(&id).copied().unwrap_or(0));
         let paid_in = Cents::sum(state.position.flows.iter().filter(|f| f.amount.get() > 0).map(|f| f.amount))?;
         let distributed = Cents::sum(state.received.iter().map(|(_, amount)| *amount))?;
