@@ -476,15 +476,85 @@ async fn small_senior_and_large_junior(app: &TestApp, name: &str) -> (String, St
     (fund, senior, small)
 }
 
+/// A call shares what it calls by each commitment's unfunded amount on its date, and a fee on
+/// commitments is worked out on what was committed on a distribution's date. A commitment or an
+/// amendment dated on or before a call of its tranche, or a distribution of its fund, recorded
+/// after it, would have changed that share or that fee: it is refused on `effective_date`, naming
+/// the date, and posts nothing.
+async fn a_commitment_is_never_dated_on_or_before_a_call_of_its_tranche_or_a_distribution(app: TestApp) {
+    let (fund, senior, small) = small_senior_and_large_junior(&app, "Settled dates fund").await;
+    let call = json!({"call_date": "2025-03-01", "due_date": "2025-03-15", "description": "Half of S",
+        "lines": [{"tranche_id": senior, "purpose": "expenses", "amount": "50.00"}]});
+    let call = created(&app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
+    let other =
+        created(&app, "/api/v1/sources", json!({"kind": "private", "legal_name": "Late investor", "country": "IT"}))
+            .await;
+    let commitments = format!("/api/v1/funds/{fund}/commitments");
+    let amend = format!("/api/v1/commitments/{small}/amendments");
+    let commit = |date: &str| json!({"source_id": other["id"], "tranche_id": senior, "amount": "100.00", "effective_date": date});
+    let before = entries(&app).await;
+    for date in ["2025-02-01", "2025-03-01"] {
+        refused_on(&app, &commitments, commit(date), "commitment-before-call", "2025-03-01").await;
+    }
+    for body in [
+        json!({"kind": "increase", "amount": "10.00", "effective_date": "2025-02-01"}),
+        json!({"kind": "decrease", "amount": "10.00", "effective_date": "2025-03-01"}),
+        json!({"kind": "cancel", "effective_date": "2025-01-15"}),
+    ] {
+        refused_on(&app, &amend, body, "commitment-before-call", "2025-03-01").await;
+    }
+    assert_eq!(entries(&app).await, before, "refusals post nothing");
+    created(&app, &commitments, commit("2025-03-02")).await;
+    created(&app, &amend, json!({"kind": "increase", "amount": "10.00", "effective_date": "2025-03-02"})).await;
+    // The investor pays; 10.00 of it goes back on 2025-06-01.
+    let notices = app.get(&format!("/api/v1/notices?call_id={}", id(&call)), &app.staff()).await;
+    let notice = notices.body["items"][0]["id"].as_str().unwrap_or_default().to_string();
+    created(
+        &app,
+        &format!("/api/v1/notices/{notice}/contributions"),
+        json!({"amount": "50.00", "value_date": "2025-03-05"}),
+    )
+    .await;
+    let terms = json!({"steps": [{"type": "capital", "tranches": [senior], "mode": "pro_rata"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/waterfall"), terms).await;
+    let distribution = json!({"cash": "10.00", "date": "2025-06-01", "description": "Return"});
+    created(&app, &format!("/api/v1/funds/{fund}/distributions"), distribution).await;
+    let before = entries(&app).await;
+    let increase = |date: &str| json!({"kind": "increase", "amount": "10.00", "effective_date": date});
+    refused_on(&app, &amend, increase("2025-06-01"), "commitment-before-distribution", "2025-06-01").await;
+    let junior_commitment = json!({"source_id": other["id"], "tranche_id": junior_of(&app, &fund, &senior).await,
+        "amount": "100.00", "effective_date": "2025-05-01"});
+    refused_on(&app, &commitments, junior_commitment, "commitment-before-distribution", "2025-06-01").await;
+    assert_eq!(entries(&app).await, before, "refusals post nothing");
+    created(&app, &amend, increase("2025-06-02")).await;
+    assert_committed_and_called(&app, &small, "120.00", "50.00").await;
+}
+
+/// `body` posted to `path` is refused with `code` on `effective_date`, naming `named`.
+async fn refused_on(app: &TestApp, path: &str, body: Value, code: &str, named: &str) {
+    let refused = app.post(path, &app.staff(), &body).await;
+    assert_problem(&refused, 422, Some("effective_date"));
+    assert_eq!(refused.body["type"], format!("/problems/{code}"), "{body}: {}", refused.text);
+    assert!(refused.body["detail"].as_str().unwrap_or_default().contains(named), "{}", refused.text);
+}
+
+/// The fund's tranche other than `senior`.
+async fn junior_of(app: &TestApp, fund: &str, senior: &str) -> String {
+    let listed = app.get(&format!("/api/v1/funds/{fund}/tranches"), &app.staff()).await;
+    let items = listed.body["items"].as_array().or(listed.body.as_array()).cloned().unwrap_or_default();
+    items.iter().filter_map(|t| t["id"].as_str()).find(|t| *t != senior).expect("a second tranche").to_string()
+}
+
 async fn assert_committed_and_called(app: &TestApp, commitment: &str, committed: &str, called: &str) {
     let read = app.get(&format!("/api/v1/commitments/{commitment}"), &app.staff()).await;
     let figures = (read.body["committed"].as_str(), read.body["called"].as_str());
     assert_eq!(figures, (Some(committed), Some(called)), "{}", read.text);
 }
 
-/// A decrease or a cancellation dated before a call must leave the commitment at least what it
-/// had been called on every date from the amendment's on, even when the investor's other
-/// commitments keep the investor's unfunded total (account 9000) above zero.
+/// A decrease or a cancellation must leave the commitment at least what it had been called on
+/// every date from the amendment's on, even when the investor's other commitments keep the
+/// investor's unfunded total (account 9000) above zero. One dated on or before the call is
+/// refused outright; one dated after it can still break a date before a later increase.
 async fn a_back_dated_decrease_never_leaves_a_commitment_called_above_it(app: TestApp) {
     let (fund, senior, small) = small_senior_and_large_junior(&app, "Back-dated decreases fund").await;
     let call = json!({"call_date": "2025-03-01", "due_date": "2025-03-15", "description": "All of S",
@@ -494,13 +564,14 @@ async fn a_back_dated_decrease_never_leaves_a_commitment_called_above_it(app: Te
     let increase = json!({"kind": "increase", "amount": "50.00", "effective_date": "2025-04-01"});
     created(&app, &amend, increase).await;
     let before = entries(&app).await;
-    // Committed 100.00 - 50.00 = 50.00 on 2025-03-01, against 100.00 called that day.
+    // Committed 100.00 - 50.00 = 50.00 from 2025-03-15, against 100.00 called on 2025-03-01.
     let decrease = |amount: &str, date: &str| json!({"kind": "decrease", "amount": amount, "effective_date": date});
     let cancel = |date: &str| json!({"kind": "cancel", "effective_date": date});
     // Each refusal names the first date it would break and what was called by then.
+    refused_on(&app, &amend, decrease("50.00", "2025-02-01"), "commitment-before-call", "2025-03-01").await;
     let refusals = [
-        (decrease("50.00", "2025-02-01"), "2025-03-01"),
-        (decrease("0.01", "2025-03-01"), "2025-03-01"),
+        (decrease("50.00", "2025-03-15"), "2025-03-15"),
+        (decrease("0.01", "2025-03-02"), "2025-03-02"),
         (cancel("2025-03-31"), "2025-03-31"),
     ];
     for (body, first_broken) in refusals {
@@ -572,4 +643,5 @@ on_both_backends!(spawn = super::common::spawn_demo;
     a_back_dated_decrease_never_leaves_a_commitment_called_above_it,
     a_back_dated_call_never_leaves_a_commitment_called_above_it,
     a_valuation_is_never_dated_before_the_latest,
+    a_commitment_is_never_dated_on_or_before_a_call_of_its_tranche_or_a_distribution,
 );

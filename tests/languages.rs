@@ -154,7 +154,8 @@ async fn an_amount_typed_as_the_page_writes_numbers_is_recorded_to_the_cent(app:
     let staff = fixture.users.iter().find(|u| u.username == "staff").expect("demo staff");
     let browser = sign_in(&app, &staff.username, &staff.password, "de").await;
     let path = format!("/notices/{id}/pay");
-    let pay = |amount: &'static str| [("amount", amount), ("value_date", "2026-01-15"), ("intent", "post")];
+    // After the demo fund's latest distribution: a contribution is dated after it.
+    let pay = |amount: &'static str| [("amount", amount), ("value_date", "2026-11-25"), ("intent", "post")];
     let unreadable = common::pages::post_form(&browser, &app, &path, &path, &pay("1,23,456")).await;
     assert_eq!(unreadable.status, 400, "{}", unreadable.text);
     let paid = common::pages::post_form(&browser, &app, &path, &path, &pay("12,50")).await;

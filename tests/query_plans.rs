@@ -641,7 +641,8 @@ async fn invest_and_distribute(app: &TestApp) {
         for (path, body) in writes {
             created(app, &format!("/api/v1/funds/{fund}/{path}"), body).await;
         }
-        let increase = json!({"kind": "increase", "amount": "100.00", "effective_date": "2025-01-02"});
+        // After the distributions: an amendment is dated after its fund's latest.
+        let increase = json!({"kind": "increase", "amount": "100.00", "effective_date": "2025-08-02"});
         created(app, &format!("/api/v1/commitments/{commitment}/amendments"), increase).await;
     }
     read_each(

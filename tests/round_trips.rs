@@ -15,7 +15,8 @@ use serde_json::json;
 use crate::common::{self, created, id, Backend};
 
 /// Statements a batch of new commitments sends from its `BEGIN` to its `COMMIT`, both
-/// included: the writer lock, the keys, the tranches' totals and pairs, the journal's head and
+/// included: the writer lock, the keys, the tranches' totals (with their latest call and their
+/// funds' latest distribution) and pairs, the journal's head and
 /// tree size, the commitments and their events, the tranche and capital totals, the entries and
 /// postings, the daily totals, the tree's frontier and new hashes, the head with the tree's
 /// size, the keys' answers, and the commit. What never changes once written (the sources' kinds,

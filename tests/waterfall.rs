@@ -371,6 +371,46 @@ async fn a_distribution_is_never_dated_on_or_before_a_write_down(app: TestApp) {
 /// first-loss tranche would have borne all 600.00.
 async fn a_contribution_is_never_dated_on_or_before_a_write_down(app: TestApp) {
     let f = fund_before_exit(&app).await;
+    let notice = second_first_loss_call(&app, &f).await;
+    let loss =
+        json!({"facility_id": f.facility, "amount": "600.00", "value_date": "2025-06-01", "description": "Impairment"});
+    let loss = created(&app, &format!("/api/v1/funds/{}/write-downs", f.id), loss).await;
+    assert_eq!(loss["allocations"][0]["amount"], "500.00", "{loss}");
+    contribution_refused_until_the_day_after(&app, &notice, "contribution-before-write-down").await;
+}
+
+/// A distribution shares what it pays by the capital paid in by its date. A contribution dated
+/// on or before it, recorded after it, would have had a share: here the first-loss investor owes
+/// 100.00 when 300.00 is distributed on 2025-06-01; paid on 2025-03-01, the 100.00 would have
+/// been capital owed back by that distribution.
+async fn a_contribution_is_never_dated_on_or_before_a_distribution(app: TestApp) {
+    let f = fund_before_exit(&app).await;
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
+    let notice = second_first_loss_call(&app, &f).await;
+    let body = json!({"cash": "300.00", "date": "2025-06-01", "description": "Exit proceeds"});
+    created(&app, &format!("/api/v1/funds/{}/distributions", f.id), body).await;
+    contribution_refused_until_the_day_after(&app, &notice, "contribution-before-distribution").await;
+}
+
+/// Paying 100.00 on the notice is refused on 2025-03-01 and 2025-06-01 with `code`, naming
+/// 2025-06-01 and posting nothing, and accepted on 2025-06-02.
+async fn contribution_refused_until_the_day_after(app: &TestApp, notice: &str, code: &str) {
+    let contributions = format!("/api/v1/notices/{notice}/contributions");
+    let before = app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].clone();
+    for date in ["2025-03-01", "2025-06-01"] {
+        let refused = app.post(&contributions, &app.staff(), &json!({"amount": "100.00", "value_date": date})).await;
+        assert_problem(&refused, 422, Some("value_date"));
+        assert_eq!(refused.body["type"], format!("/problems/{code}"), "{}", refused.text);
+        assert!(refused.body["detail"].as_str().unwrap_or_default().contains("2025-06-01"), "{}", refused.text);
+    }
+    assert_eq!(app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"], before);
+    let paid = created(app, &contributions, json!({"amount": "100.00", "value_date": "2025-06-02"})).await;
+    assert_eq!(paid["amount"], "100.00", "{paid}");
+}
+
+/// The first-loss commitment grows by 100.00 from 2025-02-01 and is called for it on that date;
+/// the notice's id.
+async fn second_first_loss_call(app: &TestApp, f: &Fund) -> String {
     let listed = app.get(&format!("/api/v1/funds/{}/commitments?limit=500", f.id), &app.staff()).await;
     let first_loss = listed.body["items"]
         .as_array()
@@ -382,28 +422,13 @@ async fn a_contribution_is_never_dated_on_or_before_a_write_down(app: TestApp) {
         .to_string();
     let more =
         json!({"kind": "increase", "amount": "100.00", "effective_date": "2025-02-01", "allow_oversubscription": true});
-    created(&app, &format!("/api/v1/commitments/{first_loss}/amendments"), more).await;
+    created(app, &format!("/api/v1/commitments/{first_loss}/amendments"), more).await;
     let call = json!({"call_date": "2025-02-01", "due_date": "2025-02-15", "description": "Second call", "lines": [
         {"tranche_id": f.junior, "purpose": "investment", "facility_id": f.facility, "amount": "100.00"}]});
-    let call = created(&app, &format!("/api/v1/funds/{}/capital-calls", f.id), call).await;
+    let call = created(app, &format!("/api/v1/funds/{}/capital-calls", f.id), call).await;
     let notices =
         app.get(&format!("/api/v1/notices?call_id={}", call["id"].as_str().unwrap_or_default()), &app.staff()).await;
-    let notice = notices.body["items"][0]["id"].as_str().unwrap_or_default().to_string();
-    let loss =
-        json!({"facility_id": f.facility, "amount": "600.00", "value_date": "2025-06-01", "description": "Impairment"});
-    let loss = created(&app, &format!("/api/v1/funds/{}/write-downs", f.id), loss).await;
-    assert_eq!(loss["allocations"][0]["amount"], "500.00", "{loss}");
-    let contributions = format!("/api/v1/notices/{notice}/contributions");
-    let before = app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].clone();
-    for date in ["2025-03-01", "2025-06-01"] {
-        let refused = app.post(&contributions, &app.staff(), &json!({"amount": "100.00", "value_date": date})).await;
-        assert_problem(&refused, 422, Some("value_date"));
-        assert_eq!(refused.body["type"], "/problems/contribution-before-write-down", "{}", refused.text);
-        assert!(refused.body["detail"].as_str().unwrap_or_default().contains("2025-06-01"), "{}", refused.text);
-    }
-    assert_eq!(app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"], before);
-    let paid = created(&app, &contributions, json!({"amount": "100.00", "value_date": "2025-06-02"})).await;
-    assert_eq!(paid["amount"], "100.00", "{paid}");
+    notices.body["items"][0]["id"].as_str().unwrap_or_default().to_string()
 }
 
 /// A fee on commitments is worked out on what was committed on the distribution's date: an
@@ -452,4 +477,5 @@ on_both_backends!(
     write_downs_are_recorded_in_date_order,
     a_distribution_is_never_dated_on_or_before_a_write_down,
     a_contribution_is_never_dated_on_or_before_a_write_down,
+    a_contribution_is_never_dated_on_or_before_a_distribution,
 );

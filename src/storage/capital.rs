@@ -533,6 +533,36 @@ pub struct Contribution {
     pub notice: Notice,
 }
 
+/// A distribution shared what it paid, and a write-down its loss, by the capital paid in by its
+/// date: a payment dated then, recorded after it, would have had a share and would leave that
+/// allocation wrong (docs/capital-activity.md).
+fn refuse_before_distribution_or_write_down(
+    conn: &mut DbConnection,
+    fund_id: &str,
+    value_date: NaiveDate,
+) -> AppResult<()> {
+    use super::waterfall::{latest_distribution, latest_write_down};
+    if let Some(latest) = latest_distribution(conn, fund_id)?.filter(|l| *l >= value_date) {
+        return Err(AppError::dated_before(
+            "contribution-before-distribution",
+            "value_date",
+            "msg-contribution-before-distribution",
+            value_date,
+            latest,
+        ));
+    }
+    if let Some(latest) = latest_write_down(conn, fund_id)?.filter(|l| *l >= value_date) {
+        return Err(AppError::dated_before(
+            "contribution-before-write-down",
+            "value_date",
+            "msg-contribution-before-write-down",
+            value_date,
+            latest,
+        ));
+    }
+    Ok(())
+}
+
 /// Records a payment against a notice; paying more than is outstanding is refused.
 pub fn record_contribution(
     conn: &mut DbConnection,
@@ -560,17 +590,7 @@ pub fn record_contribution(
             "a contribution cannot be dated before its call",
         ));
     }
-    // A write-down charged losses on the capital paid in by its date; a payment dated then,
-    // recorded after it, would have been at risk and would leave that allocation wrong.
-    if let Some(latest) = super::waterfall::latest_write_down(conn, &notice.fund_id)?.filter(|l| *l >= value_date) {
-        return Err(AppError::dated_before(
-            "contribution-before-write-down",
-            "value_date",
-            "msg-contribution-before-write-down",
-            value_date,
-            latest,
-        ));
-    }
+    refuse_before_distribution_or_write_down(conn, &notice.fund_id, value_date)?;
     let row = ContributionRow {
         id: new_id(),
         notice_id: notice_id.to_string(),

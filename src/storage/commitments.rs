@@ -305,6 +305,81 @@ impl PlanRows {
     }
 }
 
+/// The latest call of each tranche and the latest distribution of each tranche's fund, read
+/// under the writer lock. A call shared what it called by the unfunded amounts on its date, and
+/// a fee on commitments took what was committed on its distribution's date: a commitment or an
+/// amendment dated on or before either, recorded after it, would have changed that share or
+/// that fee, so it is refused (docs/capital-activity.md).
+#[derive(Debug, Default)]
+pub struct SettledDates {
+    calls: HashMap<String, NaiveDate>,
+    /// By tranche: its fund's latest distribution.
+    distributions: HashMap<String, NaiveDate>,
+}
+
+impl SettledDates {
+    pub fn load(conn: &mut DbConnection, tranche_ids: &[&str]) -> AppResult<SettledDates> {
+        let rows: Vec<(String, Option<NaiveDate>, Option<NaiveDate>)> = tranches::table
+            .filter(tranches::id.eq_any(tranche_ids))
+            .select((tranches::id, latest_call_of_tranche(), latest_distribution_of_fund()))
+            .load(conn)?;
+        let mut settled = SettledDates::default();
+        for (tranche, call, distribution) in rows {
+            settled.note(tranche, call, distribution);
+        }
+        Ok(settled)
+    }
+
+    fn note(&mut self, tranche: String, call: Option<NaiveDate>, distribution: Option<NaiveDate>) {
+        if let Some(call) = call {
+            self.calls.insert(tranche.clone(), call);
+        }
+        if let Some(distribution) = distribution {
+            self.distributions.insert(tranche, distribution);
+        }
+    }
+
+    /// Refuses a commitment or an amendment of `tranche_id` dated `date` if a call of the tranche
+    /// or a distribution of its fund is dated on or after it.
+    pub fn check(&self, tranche_id: &str, date: NaiveDate) -> AppResult<()> {
+        let on_or_after = |dates: &HashMap<String, NaiveDate>| dates.get(tranche_id).copied().filter(|l| *l >= date);
+        if let Some(latest) = on_or_after(&self.calls) {
+            return Err(AppError::dated_before(
+                "commitment-before-call",
+                "effective_date",
+                "msg-commitment-before-call",
+                date,
+                latest,
+            ));
+        }
+        if let Some(latest) = on_or_after(&self.distributions) {
+            return Err(AppError::dated_before(
+                "commitment-before-distribution",
+                "effective_date",
+                "msg-commitment-before-distribution",
+                date,
+                latest,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The latest call date of the tranche of the row, for a select from `tranches` (by the index on
+/// call lines by tranche).
+fn latest_call_of_tranche() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>> {
+    sql("(SELECT MAX(capital_calls.call_date) FROM capital_call_lines \
+         JOIN capital_calls ON capital_calls.id = capital_call_lines.call_id \
+         WHERE capital_call_lines.tranche_id = tranches.id)")
+}
+
+/// The latest distribution date of the fund of the tranche of the row, for a select from
+/// `tranches` (by the index on distributions by fund and date).
+fn latest_distribution_of_fund() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>>
+{
+    sql("(SELECT MAX(distributions.distribution_date) FROM distributions WHERE distributions.fund_id = tranches.fund_id)")
+}
+
 /// The commitments already made to some tranches, read under the writer lock: each tranche's
 /// running total and which sources it has, kept up to date as a batch adds to them. Both reads
 /// are by key (the tranche row, the unique (tranche, source) index), so their cost does not grow
@@ -314,6 +389,7 @@ pub struct TrancheBook {
     /// What this batch added to each tranche, written back by [`TrancheBook::write_totals`].
     added: HashMap<String, Cents>,
     pairs: HashSet<(String, String)>,
+    settled: SettledDates,
     /// What this batch committed, per fund, tranche and source, for the capital totals.
     capital: CapitalChanges,
 }
@@ -321,10 +397,14 @@ pub struct TrancheBook {
 impl TrancheBook {
     /// Reads the totals of `tranche_ids` and which of `source_ids` committed to them.
     pub fn load(conn: &mut DbConnection, tranche_ids: &[&str], source_ids: &[&str]) -> AppResult<TrancheBook> {
-        let totals: Vec<(String, i64)> = tranches::table
+        let totals: Vec<(String, i64, Option<NaiveDate>, Option<NaiveDate>)> = tranches::table
             .filter(tranches::id.eq_any(tranche_ids))
-            .select((tranches::id, tranches::committed_cents))
+            .select((tranches::id, tranches::committed_cents, latest_call_of_tranche(), latest_distribution_of_fund()))
             .load(conn)?;
+        let mut settled = SettledDates::default();
+        for (tranche, _, call, distribution) in &totals {
+            settled.note(tranche.clone(), *call, *distribution);
+        }
         let pairs: Vec<(String, String)> = match conn {
             // The sources hidden from the planner in a subquery (as the usage lookup's ids,
             // storage/usage.rs): shown up to 128 of them on a table with no statistics, it probes
@@ -347,14 +427,16 @@ impl TrancheBook {
                 .load(sqlite)?,
         };
         Ok(TrancheBook {
-            committed: totals.into_iter().map(|(id, cents)| (id, Cents::new(cents))).collect(),
+            committed: totals.into_iter().map(|(id, cents, _, _)| (id, Cents::new(cents))).collect(),
             added: HashMap::new(),
             pairs: pairs.into_iter().collect(),
+            settled,
             capital: CapitalChanges::default(),
         })
     }
 
-    /// Refuses a second commitment of a source to a tranche, and one above the target.
+    /// Refuses a second commitment of a source to a tranche, one dated on or before a call of the
+    /// tranche or a distribution of its fund, and one above the target.
     pub fn admit(&self, tranche: &Tranche, new: &NewCommitment) -> AppResult<()> {
         if self.pairs.contains(&(new.tranche_id.clone(), new.source_id.clone())) {
             return Err(AppError::conflict(
@@ -362,6 +444,7 @@ impl TrancheBook {
                 "this source already has a commitment to this tranche; amend it instead",
             ));
         }
+        self.settled.check(&new.tranche_id, new.effective_date)?;
         let committed = self.committed.get(&tranche.id).copied().unwrap_or(Cents::ZERO);
         check_target(tranche, committed, new.amount, new.allow_oversubscription)
     }
@@ -462,6 +545,7 @@ pub fn amend_commitment(
             Message::new("msg-amendment-before-commitment").date("date", effective_date).date("since", since),
         ));
     }
+    SettledDates::load(conn, &[row.tranche_id.as_str()])?.check(&row.tranche_id, effective_date)?;
     let committed = Cents::new(row.committed_cents);
     let called = Cents::new(row.called_cents);
     let (delta, after, label) = match (kind, amount) {

@@ -388,11 +388,7 @@ fn allocate(
 /// write-down charged losses on the capital at risk on its date, so a distribution dated on or
 /// before it would return capital the write-down had already counted as at risk.
 fn refuse_distribution_out_of_order(conn: &mut DbConnection, fund_id: &str, date: NaiveDate) -> AppResult<()> {
-    let latest: Option<NaiveDate> = distributions::table
-        .filter(distributions::fund_id.eq(fund_id))
-        .select(diesel::dsl::max(distributions::distribution_date))
-        .first(conn)?;
-    if let Some(latest) = latest.filter(|l| *l > date) {
+    if let Some(latest) = latest_distribution(conn, fund_id)?.filter(|l| *l > date) {
         return Err(AppError::dated_before(
             "distribution-out-of-order",
             "date",
@@ -411,6 +407,14 @@ fn refuse_distribution_out_of_order(conn: &mut DbConnection, fund_id: &str, date
         ));
     }
     Ok(())
+}
+
+/// The date of the fund's latest distribution, if any.
+pub fn latest_distribution(conn: &mut DbConnection, fund_id: &str) -> AppResult<Option<NaiveDate>> {
+    Ok(distributions::table
+        .filter(distributions::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(distributions::distribution_date))
+        .first(conn)?)
 }
 
 /// The date of the fund's latest write-down, if any.

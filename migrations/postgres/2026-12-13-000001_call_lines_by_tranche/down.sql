@@ -1,0 +1,1 @@
+DROP INDEX capital_call_lines_tranche;
