@@ -73,6 +73,7 @@ fn main() -> anyhow::Result<()> {
                         description: format!("Benchmark entry {i}, fees and \"expenses\""),
                         reverses_entry_id: None,
                         amount_field: "postings",
+                        date_field: "effective_date",
                         // Cash comes in, so its floor holds on every date whatever the order.
                         postings: vec![
                             line(&fees, a.checked_neg()?, format!("invoice {i}")),

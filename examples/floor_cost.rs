@@ -52,6 +52,7 @@ fn entry(accounts: &Accounts, date: NaiveDate, cash_cents: i64, other: &str) -> 
         description: "Floor benchmark".into(),
         reverses_entry_id: None,
         amount_field: "postings",
+        date_field: "effective_date",
         postings: vec![line(&accounts.cash, cash_cents), line(other, -cash_cents)],
     }
 }

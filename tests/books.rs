@@ -301,6 +301,37 @@ async fn a_valuation_is_never_dated_before_the_latest(app: TestApp) {
     assert_eq!(nav_on("2024-06-30").await, "1150000.00");
 }
 
+/// A valuation states NAV on its date, and NAV after it is that valuation carried forward by the
+/// cash flows since: a write that moves NAV, dated on or before the latest valuation, would move
+/// NAV on that date away from what the valuation says. It is refused on its date's field, naming
+/// the valuation's date; a write that leaves NAV where it is (cash into an investment) is not.
+async fn a_write_that_moves_nav_is_dated_after_the_latest_valuation(app: TestApp) {
+    let (fund, facility) = fund_holding(&app, "Valued", "1000000.00").await;
+    created(&app, &format!("/api/v1/funds/{fund}/deployments"), deployment(&facility, "600000.00", "2024-02-01")).await;
+    let valuation = json!({"as_of": "2024-06-30", "nav": "900000.00", "description": "Half year"});
+    created(&app, &format!("/api/v1/funds/{fund}/valuations"), valuation).await;
+    let proceeds = |on: &str| json!({"facility_id": facility, "amount": "500.00", "cost_returned": "0.00", "value_date": on, "description": "Dividend"});
+    let manual = json!({"effective_date": "2024-05-01", "description": "Late income", "postings": [
+        {"account": "1000", "debit": "10.00"}, {"account": "3900", "credit": "10.00"}]});
+    let before = entries(&app).await;
+    for (path, body, field) in [
+        (format!("/api/v1/funds/{fund}/proceeds"), proceeds("2024-06-30"), "value_date"),
+        (format!("/api/v1/funds/{fund}/proceeds"), proceeds("2024-03-01"), "value_date"),
+        (format!("/api/v1/funds/{fund}/journal-entries"), manual, "effective_date"),
+    ] {
+        let refused = app.post(&path, &app.staff(), &body).await;
+        assert_problem(&refused, 422, Some(field));
+        assert_eq!(refused.body["type"], "/problems/before-valuation", "{body}: {}", refused.text);
+        assert!(refused.body["detail"].as_str().unwrap_or_default().contains("2024-06-30"), "{}", refused.text);
+    }
+    assert_eq!(entries(&app).await, before, "refusals post nothing");
+    assert_eq!(balance(&app, &fund, "1000", "2024-06-30").await, "400000.00");
+    // Cash into an investment leaves NAV as it is; income after the valuation moves it.
+    created(&app, &format!("/api/v1/funds/{fund}/deployments"), deployment(&facility, "100000.00", "2024-06-15")).await;
+    created(&app, &format!("/api/v1/funds/{fund}/proceeds"), proceeds("2024-07-01")).await;
+    assert_eq!(balance(&app, &fund, "1000", "2024-07-01").await, "300500.00");
+}
+
 async fn nav_counts_paid_in_capital_only(app: TestApp) {
     // The demo on 2025-06-21: the fund's NAV is its net assets less what investors still owe.
     let funds = app.get("/api/v1/funds", &app.staff()).await;
@@ -644,4 +675,5 @@ on_both_backends!(spawn = super::common::spawn_demo;
     a_back_dated_call_never_leaves_a_commitment_called_above_it,
     a_valuation_is_never_dated_before_the_latest,
     a_commitment_is_never_dated_on_or_before_a_call_of_its_tranche_or_a_distribution,
+    a_write_that_moves_nav_is_dated_after_the_latest_valuation,
 );

@@ -132,12 +132,6 @@ async fn books(app: &TestApp) -> Books {
         pool += reserved;
         pool_entries += u64::from(reserved != 0);
     }
-    created(
-        app,
-        &format!("/api/v1/funds/{fund}/valuations"),
-        json!({"as_of": "2026-06-30", "nav": "1000.00", "description": "Mark"}),
-    )
-    .await;
     let top_up = json!({"effective_date": "2026-04-01", "description": "Pool top-up", "postings": [
         {"account": "1010", "debit": "12.34"}, {"account": "1000", "credit": "12.34"}]});
     created(app, &format!("/api/v1/funds/{fund}/journal-entries"), top_up).await;
@@ -146,6 +140,13 @@ async fn books(app: &TestApp) -> Books {
     let not_a_distribution = json!({"effective_date": "2026-04-02", "description": "Fee rebate", "postings": [
         {"account": "3200.01", "debit": "10.00", "party_id": investors[0]}, {"account": "1000", "credit": "10.00"}]});
     created(app, &format!("/api/v1/funds/{fund}/journal-entries"), not_a_distribution).await;
+    // After them: a valuation states NAV on its date, and nothing that moves NAV is dated before it.
+    created(
+        app,
+        &format!("/api/v1/funds/{fund}/valuations"),
+        json!({"as_of": "2026-06-30", "nav": "1000.00", "description": "Mark"}),
+    )
+    .await;
     Books { fund, investors, paid, received, pool, pool_entries, contribution_count }
 }
 

@@ -636,7 +636,6 @@ async fn invest_and_distribute(app: &TestApp) {
                 "distributions",
                 json!({"cash": "50.00", "date": "2025-08-01", "description": format!("Distribution {n}")}),
             ),
-            ("valuations", json!({"as_of": format!("2025-09-1{n}"), "nav": "30000.00", "description": "Month end"})),
         ];
         for (path, body) in writes {
             created(app, &format!("/api/v1/funds/{fund}/{path}"), body).await;
@@ -644,6 +643,11 @@ async fn invest_and_distribute(app: &TestApp) {
         // After the distributions: an amendment is dated after its fund's latest.
         let increase = json!({"kind": "increase", "amount": "100.00", "effective_date": "2025-08-02"});
         created(app, &format!("/api/v1/commitments/{commitment}/amendments"), increase).await;
+    }
+    // After every write that moves NAV: a valuation states NAV on its date.
+    for n in 0..WRITES_EACH {
+        let valuation = json!({"as_of": format!("2025-09-1{n}"), "nav": "30000.00", "description": "Month end"});
+        created(app, &format!("/api/v1/funds/{fund}/valuations"), valuation).await;
     }
     read_each(
         app,

@@ -128,6 +128,7 @@ async fn an_entry_looks_up_its_accounts_once() {
         description: "Reserve".into(),
         reverses_entry_id: None,
         amount_field: "postings",
+        date_field: "effective_date",
         postings: vec![line(&cash, 100), line(&reserve, -100)],
     };
     let statements = Arc::new(Mutex::new(Vec::new()));

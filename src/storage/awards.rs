@@ -334,6 +334,7 @@ fn post_award_entry(
             description: format!("compute grant awarded to {beneficiary}"),
             reverses_entry_id: None,
             amount_field: "gpu_hours",
+            date_field: "gpu_hours",
             postings: vec![
                 PostingLine {
                     account_id: awarded.id,
@@ -500,6 +501,7 @@ pub fn lapse_award(conn: &mut DbConnection, award_id: &str, as_of: NaiveDate, ac
                 ),
                 reverses_entry_id: None,
                 amount_field: "as_of",
+                date_field: "as_of",
                 postings: vec![
                     PostingLine {
                         account_id: pool.id,

@@ -358,6 +358,7 @@ fn post_call_entry(conn: &mut DbConnection, call: &CallRow, notices: &[NoticeRow
             description: format!("Capital call {}: {}", call.call_number, call.description),
             reverses_entry_id: None,
             amount_field: "lines",
+            date_field: "call_date",
             postings,
         },
     )?;
@@ -627,6 +628,7 @@ pub fn record_contribution(
             description: format!("Contribution to call {} by {}", notice.call_number, notice.investor_name),
             reverses_entry_id: None,
             amount_field: "amount",
+            date_field: "value_date",
             postings: vec![
                 PostingLine { account_id: cash.id, amount, party_id: party.clone(), memo: memo.clone() },
                 PostingLine { account_id: receivable.id, amount: amount.checked_neg()?, party_id: party, memo },

@@ -790,6 +790,7 @@ fn event_entry(row: &CommitmentRow, event: &CommitmentEventRow, [memo, contra]: 
         description: format!("Commitment {}: {amount}", event.kind),
         reverses_entry_id: None,
         amount_field: "amount",
+        date_field: "effective_date",
         postings: vec![line(memo, signed), line(contra, signed.checked_neg()?)],
     })
 }

@@ -222,6 +222,7 @@ pub fn create_call(conn: &mut DbConnection, new: NewCall) -> AppResult<GrantCall
             description: format!("budget of grant call {} reserved from the compute-grant pool", new.name),
             reverses_entry_id: None,
             amount_field: "budget",
+            date_field: "budget",
             postings: vec![
                 PostingLine {
                     account_id: committed.id,

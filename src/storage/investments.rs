@@ -94,6 +94,7 @@ pub fn deploy(conn: &mut DbConnection, row: DeploymentRow) -> AppResult<Deployme
             description: format!("{} deployment into {}: {}", row.kind, facility.name, row.description),
             reverses_entry_id: None,
             amount_field: "amount",
+            date_field: "value_date",
             postings: two_postings(debit.id, cash.id, amount, Some(facility.id.clone()), &row.kind)?,
         },
     )?;
@@ -209,6 +210,7 @@ pub fn receive_proceeds(conn: &mut DbConnection, row: ProceedsRow) -> AppResult<
             description: format!("Proceeds: {}", row.description),
             reverses_entry_id: None,
             amount_field: "cost_returned",
+            date_field: "value_date",
             postings,
         },
     )?;
@@ -312,6 +314,7 @@ pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult
                 description: format!("Valuation to NAV {nav}: {}", row.description),
                 reverses_entry_id: None,
                 amount_field: "nav",
+                date_field: "as_of",
                 postings: two_postings(investments.id, gains.id, adjustment, None, "revaluation")?,
             },
         )?;
@@ -331,11 +334,7 @@ pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult
 /// on the later valuation's date away from what that valuation says, so it is refused. A
 /// valuation on the latest date restates it.
 fn refuse_before_latest_valuation(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<()> {
-    let latest: Option<NaiveDate> = valuations::table
-        .filter(valuations::fund_id.eq(fund_id))
-        .select(diesel::dsl::max(valuations::as_of_date))
-        .first(conn)?;
-    match latest {
+    match latest_valuation_date(conn, fund_id)? {
         Some(latest) if latest > as_of => Err(AppError::dated_before(
             "valuation-before-latest",
             "as_of",
@@ -345,6 +344,14 @@ fn refuse_before_latest_valuation(conn: &mut DbConnection, fund_id: &str, as_of:
         )),
         _ => Ok(()),
     }
+}
+
+/// The date of the fund's latest valuation, if any.
+pub fn latest_valuation_date(conn: &mut DbConnection, fund_id: &str) -> AppResult<Option<NaiveDate>> {
+    Ok(valuations::table
+        .filter(valuations::fund_id.eq(fund_id))
+        .select(diesel::dsl::max(valuations::as_of_date))
+        .first(conn)?)
 }
 
 /// The latest valuation on or before a date.

@@ -1,6 +1,6 @@
 //! Journal storage: accounts, posting balanced hash-chained entries, balances, verification.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
@@ -9,6 +9,7 @@ use diesel::sql_types::BigInt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::investments::counts_in_nav;
 use super::schema::{journal_entries, ledger_accounts, ledger_head, merkle_tree, postings};
 use super::{new_id, now_micros, DbConnection, PageOf};
 use crate::domain::ledger::{
@@ -152,6 +153,9 @@ pub struct NewEntry {
     /// The request field that carries what this entry posts: a refusal by the floor rule
     /// names it (`amount`, `cash`, `postings`...).
     pub amount_field: &'static str,
+    /// The request field that carries the entry's date: a refusal of an entry that moves NAV on
+    /// or before the fund's latest valuation names it.
+    pub date_field: &'static str,
     pub postings: Vec<PostingLine>,
 }
 
@@ -215,10 +219,11 @@ impl EntryRow {
 /// Posts a balanced entry at the end of the chain. Call inside [`super::write_tx`].
 pub fn post_entry(conn: &mut DbConnection, entry: NewEntry) -> AppResult<EntryRow> {
     check_balanced(&entry.postings)?;
-    let codes = accounts_in_fund(conn, &entry.fund_id, &entry.postings)?;
+    let (codes, in_nav) = accounts_in_fund(conn, &entry.fund_id, &entry.postings)?;
     let mut chain = ChainedEntries::at_head(conn)?;
     // The codes just read spare the floors a lookup of their own.
     chain.codes.extend(codes);
+    chain.in_nav.extend(in_nav);
     let row = chain.link(entry).clone();
     chain.write(conn)?;
     Ok(row)
@@ -244,9 +249,13 @@ pub struct ChainedEntries {
     postings: Vec<PostingRow>,
     /// Each entry's `amount_field`.
     fields: Vec<&'static str>,
+    /// Each entry's `date_field`.
+    date_fields: Vec<&'static str>,
     /// The codes of the accounts the entries were checked against, by account id: the floors
     /// need no lookup for them.
     codes: HashMap<String, String>,
+    /// Which of those accounts count in the investors' net assets (NAV).
+    in_nav: HashSet<String>,
 }
 
 impl ChainedEntries {
@@ -265,7 +274,9 @@ impl ChainedEntries {
             entries: Vec::new(),
             postings: Vec::new(),
             fields: Vec::new(),
+            date_fields: Vec::new(),
             codes: HashMap::new(),
+            in_nav: HashSet::new(),
         })
     }
 
@@ -278,6 +289,9 @@ impl ChainedEntries {
         check_accounts_known(&entry.postings, &in_fund)?;
         for account in accounts.iter().filter(|a| entry.postings.iter().any(|p| p.account_id == a.id)) {
             self.codes.entry(account.id.clone()).or_insert_with(|| account.code.clone());
+            if counts_in_nav(&account.code, &account.kind) {
+                self.in_nav.insert(account.id.clone());
+            }
         }
         Ok(self.link(entry))
     }
@@ -315,6 +329,7 @@ impl ChainedEntries {
         let hash = chain_hash(&row.previous_hash, &row.canonical(&lines));
         self.head = (row.sequence, hash.clone());
         self.fields.push(entry.amount_field);
+        self.date_fields.push(entry.date_field);
         self.postings.extend(lines);
         self.entries.push(EntryRow { hash, ..row });
         &self.entries[self.entries.len() - 1]
@@ -339,6 +354,7 @@ impl ChainedEntries {
         for chunk in self.postings.chunks(1_000) {
             super::batch_insert!(conn, postings::table, chunk);
         }
+        self.check_after_valuations(conn)?;
         super::floors::record_and_check(conn, &self.entries, &self.postings, &self.fields, &self.codes)?;
         let tree_size = self.grow_tree(conn)?;
         advance_head(conn, last, tree_size)
@@ -374,6 +390,41 @@ fn advance_head(conn: &mut DbConnection, last: &EntryRow, tree_size: i64) -> App
 }
 
 impl ChainedEntries {
+    /// Refuses an entry that moves the investors' net assets (NAV) dated on or before its fund's
+    /// latest valuation, which states NAV on its date (docs/waterfall.md): such an entry would
+    /// move NAV on that date away from what the valuation says. A valuation's own entry is what
+    /// brings the books to it. Entries that leave NAV as it is read nothing.
+    fn check_after_valuations(&self, conn: &mut DbConnection) -> AppResult<()> {
+        let mut nav_change: HashMap<&str, i128> = HashMap::new();
+        for posting in self.postings.iter().filter(|p| self.in_nav.contains(&p.account_id)) {
+            *nav_change.entry(posting.entry_id.as_str()).or_default() += i128::from(posting.amount_cents);
+        }
+        let mut valued: HashMap<&str, Option<NaiveDate>> = HashMap::new();
+        for (entry, date_field) in self.entries.iter().zip(&self.date_fields) {
+            if entry.event_type == "valuation" || nav_change.get(entry.id.as_str()).is_none_or(|c| *c == 0) {
+                continue;
+            }
+            let latest = match valued.get(entry.fund_id.as_str()) {
+                Some(latest) => *latest,
+                None => {
+                    let latest = super::investments::latest_valuation_date(conn, &entry.fund_id)?;
+                    valued.insert(entry.fund_id.as_str(), latest);
+                    latest
+                }
+            };
+            if let Some(latest) = latest.filter(|l| *l >= entry.effective_date) {
+                return Err(AppError::dated_before(
+                    "before-valuation",
+                    date_field,
+                    "msg-before-valuation",
+                    entry.effective_date,
+                    latest,
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Appends the entries to the journal's Merkle tree, in the same transaction, and answers
     /// its new size, for the caller to record. The tree is at the entry before the first unless
     /// the database predates it; then it catches up first.
@@ -394,20 +445,21 @@ fn accounts_in_fund(
     conn: &mut DbConnection,
     fund_id: &str,
     lines: &[PostingLine],
-) -> AppResult<HashMap<String, String>> {
+) -> AppResult<(HashMap<String, String>, HashSet<String>)> {
     let mut wanted: Vec<&str> = lines.iter().map(|p| p.account_id.as_str()).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let found: HashMap<String, String> = ledger_accounts::table
+    let found: Vec<(String, String, String)> = ledger_accounts::table
         .filter(ledger_accounts::fund_id.eq(fund_id))
         .filter(ledger_accounts::id.eq_any(&wanted))
-        .select((ledger_accounts::id, ledger_accounts::code))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-    let in_fund: Vec<&str> = found.keys().map(String::as_str).collect();
+        .select((ledger_accounts::id, ledger_accounts::code, ledger_accounts::kind))
+        .load(conn)?;
+    let in_nav =
+        found.iter().filter(|(_, code, kind)| counts_in_nav(code, kind)).map(|(id, _, _)| id.clone()).collect();
+    let codes: HashMap<String, String> = found.into_iter().map(|(id, code, _)| (id, code)).collect();
+    let in_fund: Vec<&str> = codes.keys().map(String::as_str).collect();
     check_accounts_known(lines, &in_fund)?;
-    Ok(found)
+    Ok((codes, in_nav))
 }
 
 /// Every line posts to one of `in_fund`, the ids of accounts of the entry's fund.
@@ -488,6 +540,7 @@ pub fn reverse_entry(
             description: format!("Reversal of entry {}: {reason}", original.entry.sequence),
             reverses_entry_id: Some(entry_id.to_string()),
             amount_field: "effective_date",
+            date_field: "effective_date",
             postings: reversal_of(&lines)?,
         },
     )
@@ -967,6 +1020,7 @@ pub fn post_manual_entry(
             description: description.to_string(),
             reverses_entry_id: None,
             amount_field: "postings",
+            date_field: "effective_date",
             postings,
         },
     )?;

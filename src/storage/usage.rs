@@ -396,6 +396,7 @@ fn post_usage_entry(
             description: format!("GPU-hours used under the award to {}", award.legal_name),
             reverses_entry_id: None,
             amount_field: "records",
+            date_field: "records",
             postings: vec![
                 line(expense.id, amount, &sme),
                 line(payable.id, credit, &facility),

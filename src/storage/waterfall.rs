@@ -536,6 +536,7 @@ fn post_distribution(
             description: format!("Distribution: {}", view.description),
             reverses_entry_id: None,
             amount_field: "cash",
+            date_field: "date",
             postings,
         },
     )?;
@@ -756,6 +757,7 @@ pub fn write_down(
             description: format!("Write-down of {}: {description}", facility.name),
             reverses_entry_id: None,
             amount_field: "amount",
+            date_field: "value_date",
             postings,
         },
     )?;
