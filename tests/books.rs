@@ -299,6 +299,15 @@ async fn a_valuation_is_never_dated_before_the_latest(app: TestApp) {
     created(&app, &valuations, json!({"as_of": "2024-07-31", "nav": "1300000.00", "description": "Month end"})).await;
     assert_eq!(nav_on("2024-07-31").await, "1300000.00");
     assert_eq!(nav_on("2024-06-30").await, "1150000.00");
+    // A valuation states NAV on a date that has come: one dated tomorrow (a typo for a year
+    // would freeze every write that moves NAV until then) is refused.
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    let before = entries(&app).await;
+    let ahead = json!({"as_of": tomorrow, "nav": "1300000.00", "description": "Typo"});
+    let refused = app.post(&valuations, &app.staff(), &ahead).await;
+    assert_problem(&refused, 422, Some("as_of"));
+    assert_eq!(refused.body["type"], "/problems/valuation-in-future", "{}", refused.text);
+    assert_eq!(entries(&app).await, before, "a refusal posts nothing");
 }
 
 /// A valuation states NAV on its date, and NAV after it is that valuation carried forward by the

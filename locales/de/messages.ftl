@@ -28,6 +28,7 @@ msg-write-down-above-investment = der Fonds führt { $carried } in { $facility }
 msg-cost-above-investment = der Fonds führt { $carried } Investition in dieser Anlage; { $cost } Kosten können nicht zurückgeführt werden
 msg-valuation-below-books = ein NAV von { $nav } würde die Investitionen ({ $carried }) unter null schreiben
 msg-valuation-before-latest = eine Bewertung zum { $date } liegt vor der letzten des Fonds zum { $latest }; bewerten Sie zu diesem Datum oder danach
+msg-valuation-in-future = eine Bewertung zum { $date } liegt nach dem heutigen { $today }; bewerten Sie den Fonds zu einem vergangenen Datum
 msg-before-valuation = der Fonds wurde zum { $latest } bewertet; eine Buchung, die seinen Nettoinventarwert ändert, muss danach datiert werden
 msg-price-version-exists = ein Preis ab { $date } besteht; ein neuer Preis braucht ein neues Gültigkeitsdatum
 msg-price-before-award = die letzte Zuteilung der Anlage am { $latest } behält den damals gültigen Preis; ein neuer Preis gilt erst nach diesem Datum

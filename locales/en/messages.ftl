@@ -28,6 +28,7 @@ msg-write-down-above-investment = the fund carries { $carried } in { $facility }
 msg-cost-above-investment = the fund carries { $carried } of investment in this facility; { $cost } of cost cannot be returned
 msg-valuation-below-books = a NAV of { $nav } would write investments ({ $carried }) below zero
 msg-valuation-before-latest = a valuation as of { $date } comes before the fund's latest, as of { $latest }; value on or after that date
+msg-valuation-in-future = a valuation as of { $date } is ahead of today, { $today }; value the fund on a date that has come
 msg-before-valuation = the fund was valued as of { $latest }; a write that moves its NAV must be dated after that valuation
 msg-price-version-exists = a price from { $date } exists; a new price takes a new effective date
 msg-price-before-award = the facility's latest award, on { $latest }, keeps the price then in force; a new price takes effect after that date

@@ -28,6 +28,7 @@ msg-write-down-above-investment = le fonds porte { $carried } dans { $facility }
 msg-cost-above-investment = le fonds porte { $carried } d'investissement dans cette installation ; impossible de rembourser { $cost } de coût
 msg-valuation-below-books = une VNI de { $nav } ferait passer les investissements ({ $carried }) sous zéro
 msg-valuation-before-latest = une valorisation au { $date } précède la dernière du fonds, au { $latest } ; valorisez à cette date ou après
+msg-valuation-in-future = une valorisation au { $date } est postérieure à aujourd'hui, le { $today } ; valorisez le fonds à une date passée
 msg-before-valuation = le fonds a été valorisé au { $latest } ; une écriture qui modifie sa valeur nette doit être datée d'après cette valorisation
 msg-price-version-exists = un prix au { $date } existe ; un nouveau prix prend une nouvelle date d'effet
 msg-price-before-award = la dernière attribution de l'installation, le { $latest }, garde le prix alors en vigueur ; un nouveau prix prend effet après cette date

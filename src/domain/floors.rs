@@ -1,7 +1,7 @@
 //! Floors: the accounts that must not go below zero, on the date of a write and on every later
-//! date (docs/ledger.md, "Floors"). Late recording is normal in fund administration, so a
-//! back-dated write is allowed, but only if no balance from its date on breaks a floor: the
-//! refusal names the first date it would break, the account and the balance.
+//! date (docs/ledger.md, "Floors"). Late recording is normal in fund administration, so as far
+//! as the floors go a back-dated write is allowed, but only if no balance from its date on
+//! breaks a floor: the refusal names the first date it would break, the account and the balance.
 //!
 //! Pure: the storage layer hands in each account's daily net changes; this module says which
 //! accounts have floors and where a series of balances first breaks one.

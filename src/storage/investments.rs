@@ -287,6 +287,16 @@ pub fn counts_in_nav(code: &str, kind: &str) -> bool {
 
 /// Records the fund's NAV and posts the unrealised gain or loss that brings the books to it.
 pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult<Valuation> {
+    // NAV is stated on a date that has come; one dated ahead would also hold every write that
+    // moves NAV back until then (docs/ledger.md), and a valuation is never reversed.
+    let today = now_micros().date();
+    if row.as_of_date > today {
+        return Err(AppError::rule_on(
+            "valuation-in-future",
+            "as_of",
+            Message::new("msg-valuation-in-future").date("date", row.as_of_date).date("today", today),
+        ));
+    }
     refuse_before_latest_valuation(conn, &row.fund_id, row.as_of_date)?;
     let nav = Cents::new(row.nav_cents);
     let adjustment = nav.checked_sub(book_nav(conn, &row.fund_id, row.as_of_date)?)?;

@@ -629,7 +629,9 @@ impl Sim {
                 _ => self.cents_between(1, 5_000),
             }
             .max(1);
-            let day = award.start + Duration::days(self.cents_between(0, (award.end - award.start).num_days()));
+            // A day that has ended: usage reports periods over by the time it arrives.
+            let last = award.end.min(self.today - Duration::days(1)).max(award.start);
+            let day = award.start + Duration::days(self.cents_between(0, (last - award.start).num_days()));
             let n = self.next();
             records.push(json!({"record_id": format!("rec-{}-{n}", self.seed), "award_id": award.id,
                 "gpu_hours": format!("{}.{:03}", milli / 1000, milli % 1000),
