@@ -89,18 +89,6 @@ impl AppError {
         AppError::Rule { code, errors: vec![FieldError { field: field.to_string(), reason: detail.clone() }], detail }
     }
 
-    /// A write dated before a record it must follow; the message names both dates (`$date`,
-    /// `$latest`), so the caller knows the first date that is in order.
-    pub fn dated_before(
-        code: &'static str,
-        field: &str,
-        message: &'static str,
-        date: NaiveDate,
-        latest: NaiveDate,
-    ) -> Self {
-        AppError::rule_on(code, field, Message::new(message).date("date", date).date("latest", latest))
-    }
-
     pub fn conflict(code: &'static str, detail: impl Into<Wording>) -> Self {
         AppError::Conflict { code, detail: detail.into() }
     }
@@ -168,6 +156,40 @@ impl AppError {
             }
             _ => &[],
         }
+    }
+}
+
+/// The refusal of a write dated out of order with a record it must follow: its problem code, the
+/// request field of its date, and its message, which names both dates (`$date`, `$latest`) so
+/// the caller knows the first date that is in order.
+#[derive(Clone, Copy, Debug)]
+pub struct OutOfOrder {
+    pub code: &'static str,
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+impl OutOfOrder {
+    /// Refuses `date` unless it is on or after `latest` (a record of the same kind: the same
+    /// day is in order).
+    pub fn unless_on_or_after(self, latest: Option<NaiveDate>, date: NaiveDate) -> AppResult<()> {
+        match latest {
+            Some(latest) if latest > date => Err(self.refusal(date, latest)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses `date` unless it is after `latest` (a record that counted what was dated by its
+    /// own date: the same day would have been counted).
+    pub fn unless_after(self, latest: Option<NaiveDate>, date: NaiveDate) -> AppResult<()> {
+        match latest {
+            Some(latest) if latest >= date => Err(self.refusal(date, latest)),
+            _ => Ok(()),
+        }
+    }
+
+    fn refusal(self, date: NaiveDate, latest: NaiveDate) -> AppError {
+        AppError::rule_on(self.code, self.field, Message::new(self.message).date("date", date).date("latest", latest))
     }
 }
 

@@ -20,7 +20,7 @@ use crate::domain::chart::{
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult, Message};
+use crate::error::{AppError, AppResult, Message, OutOfOrder};
 
 /// Investors one call may reach per tranche: bounds the entry and the transaction.
 pub const CALL_INVESTORS_MAX: i64 = 5_000;
@@ -543,25 +543,11 @@ fn refuse_before_distribution_or_write_down(
     value_date: NaiveDate,
 ) -> AppResult<()> {
     use super::waterfall::{latest_distribution, latest_write_down};
-    if let Some(latest) = latest_distribution(conn, fund_id)?.filter(|l| *l >= value_date) {
-        return Err(AppError::dated_before(
-            "contribution-before-distribution",
-            "value_date",
-            "msg-contribution-before-distribution",
-            value_date,
-            latest,
-        ));
-    }
-    if let Some(latest) = latest_write_down(conn, fund_id)?.filter(|l| *l >= value_date) {
-        return Err(AppError::dated_before(
-            "contribution-before-write-down",
-            "value_date",
-            "msg-contribution-before-write-down",
-            value_date,
-            latest,
-        ));
-    }
-    Ok(())
+    let refusal = |code, message| OutOfOrder { code, field: "value_date", message };
+    refusal("contribution-before-distribution", "msg-contribution-before-distribution")
+        .unless_after(latest_distribution(conn, fund_id)?, value_date)?;
+    refusal("contribution-before-write-down", "msg-contribution-before-write-down")
+        .unless_after(latest_write_down(conn, fund_id)?, value_date)
 }
 
 /// Records a payment against a notice; paying more than is outstanding is refused.

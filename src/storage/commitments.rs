@@ -23,7 +23,7 @@ use crate::domain::capital::{callable_on_every_date_from, first_date_called_abov
 use crate::domain::chart::{UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult, Message};
+use crate::error::{AppError, AppResult, Message, OutOfOrder};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = commitments)]
@@ -342,26 +342,11 @@ impl SettledDates {
     /// Refuses a commitment or an amendment of `tranche_id` dated `date` if a call of the tranche
     /// or a distribution of its fund is dated on or after it.
     pub fn check(&self, tranche_id: &str, date: NaiveDate) -> AppResult<()> {
-        let on_or_after = |dates: &HashMap<String, NaiveDate>| dates.get(tranche_id).copied().filter(|l| *l >= date);
-        if let Some(latest) = on_or_after(&self.calls) {
-            return Err(AppError::dated_before(
-                "commitment-before-call",
-                "effective_date",
-                "msg-commitment-before-call",
-                date,
-                latest,
-            ));
-        }
-        if let Some(latest) = on_or_after(&self.distributions) {
-            return Err(AppError::dated_before(
-                "commitment-before-distribution",
-                "effective_date",
-                "msg-commitment-before-distribution",
-                date,
-                latest,
-            ));
-        }
-        Ok(())
+        let refusal = |code, message| OutOfOrder { code, field: "effective_date", message };
+        refusal("commitment-before-call", "msg-commitment-before-call")
+            .unless_after(self.calls.get(tranche_id).copied(), date)?;
+        refusal("commitment-before-distribution", "msg-commitment-before-distribution")
+            .unless_after(self.distributions.get(tranche_id).copied(), date)
     }
 }
 

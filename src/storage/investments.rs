@@ -16,7 +16,7 @@ use crate::domain::chart::{
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult, Message};
+use crate::error::{AppError, AppResult, Message, OutOfOrder};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = deployments)]
@@ -344,16 +344,8 @@ pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult
 /// on the later valuation's date away from what that valuation says, so it is refused. A
 /// valuation on the latest date restates it.
 fn refuse_before_latest_valuation(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<()> {
-    match latest_valuation_date(conn, fund_id)? {
-        Some(latest) if latest > as_of => Err(AppError::dated_before(
-            "valuation-before-latest",
-            "as_of",
-            "msg-valuation-before-latest",
-            as_of,
-            latest,
-        )),
-        _ => Ok(()),
-    }
+    OutOfOrder { code: "valuation-before-latest", field: "as_of", message: "msg-valuation-before-latest" }
+        .unless_on_or_after(latest_valuation_date(conn, fund_id)?, as_of)
 }
 
 /// The date of the fund's latest valuation, if any.

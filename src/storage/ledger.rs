@@ -18,7 +18,7 @@ use crate::domain::ledger::{
 };
 use crate::domain::money::Cents;
 use crate::domain::{chart, merkle};
-use crate::error::{AppError, AppResult, Message};
+use crate::error::{AppError, AppResult, Message, OutOfOrder};
 
 /// Entries read per page when verifying or exporting, so memory stays flat.
 pub const VERIFY_PAGE_ENTRIES: i64 = 500;
@@ -412,15 +412,8 @@ impl ChainedEntries {
                     latest
                 }
             };
-            if let Some(latest) = latest.filter(|l| *l >= entry.effective_date) {
-                return Err(AppError::dated_before(
-                    "before-valuation",
-                    date_field,
-                    "msg-before-valuation",
-                    entry.effective_date,
-                    latest,
-                ));
-            }
+            OutOfOrder { code: "before-valuation", field: date_field, message: "msg-before-valuation" }
+                .unless_after(latest, entry.effective_date)?;
         }
         Ok(())
     }

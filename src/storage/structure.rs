@@ -11,7 +11,7 @@ use super::schema::{facilities, grant_awards, sources, tranches};
 use super::{new_id, not_in_list, now_micros, DbConnection, PageOf};
 use crate::domain::chart::{tranche_account, TRANCHE_ACCOUNTS};
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult, Message};
+use crate::error::{AppError, AppResult, Message, OutOfOrder};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tranches)]
@@ -313,15 +313,8 @@ pub fn add_price(
         .filter(grant_awards::facility_id.eq(facility_id))
         .select(diesel::dsl::max(grant_awards::award_date))
         .first(conn)?;
-    if let Some(latest) = latest_award.filter(|l| *l >= effective_date) {
-        return Err(AppError::dated_before(
-            "price-before-award",
-            "effective_date",
-            "msg-price-before-award",
-            effective_date,
-            latest,
-        ));
-    }
+    OutOfOrder { code: "price-before-award", field: "effective_date", message: "msg-price-before-award" }
+        .unless_after(latest_award, effective_date)?;
     diesel::insert_into(facility_prices::table)
         .values((
             facility_prices::facility_id.eq(facility_id),

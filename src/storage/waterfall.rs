@@ -21,7 +21,7 @@ use crate::domain::chart::{tranche_account, ALLOCATED_GAINS_LOSSES, CASH, INVEST
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::waterfall::{self, Allocation, CapitalFlow, Position, Step, Target, Terms, TrancheTerms};
-use crate::error::{AppError, AppResult, FieldError, Message};
+use crate::error::{AppError, AppResult, FieldError, Message, OutOfOrder};
 
 /// Positions one fund may hold: bounds every rebuild of the state.
 pub const POSITIONS_PER_FUND_MAX: i64 = 100_000;
@@ -388,25 +388,11 @@ fn allocate(
 /// write-down charged losses on the capital at risk on its date, so a distribution dated on or
 /// before it would return capital the write-down had already counted as at risk.
 fn refuse_distribution_out_of_order(conn: &mut DbConnection, fund_id: &str, date: NaiveDate) -> AppResult<()> {
-    if let Some(latest) = latest_distribution(conn, fund_id)?.filter(|l| *l > date) {
-        return Err(AppError::dated_before(
-            "distribution-out-of-order",
-            "date",
-            "msg-distribution-out-of-order",
-            date,
-            latest,
-        ));
-    }
-    if let Some(latest) = latest_write_down(conn, fund_id)?.filter(|l| *l >= date) {
-        return Err(AppError::dated_before(
-            "distribution-before-write-down",
-            "date",
-            "msg-distribution-before-write-down",
-            date,
-            latest,
-        ));
-    }
-    Ok(())
+    let refusal = |code, message| OutOfOrder { code, field: "date", message };
+    refusal("distribution-out-of-order", "msg-distribution-out-of-order")
+        .unless_on_or_after(latest_distribution(conn, fund_id)?, date)?;
+    refusal("distribution-before-write-down", "msg-distribution-before-write-down")
+        .unless_after(latest_write_down(conn, fund_id)?, date)
 }
 
 /// The date of the fund's latest distribution, if any.
@@ -671,15 +657,8 @@ pub fn write_down(
     }
     // Capital at risk counts the losses borne before: a write-down dated before one already
     // recorded would not see it and would charge the first-loss tranche twice.
-    if let Some(latest) = latest_write_down(conn, fund_id)?.filter(|l| *l > date) {
-        return Err(AppError::dated_before(
-            "write-down-out-of-order",
-            "value_date",
-            "msg-write-down-out-of-order",
-            date,
-            latest,
-        ));
-    }
+    OutOfOrder { code: "write-down-out-of-order", field: "value_date", message: "msg-write-down-out-of-order" }
+        .unless_on_or_after(latest_write_down(conn, fund_id)?, date)?;
     let tranches = tranche_terms(conn, fund_id)?;
     let states = positions_as_of(conn, fund_id, date)?;
     let at_risk: Vec<(String, String, Cents)> = states
