@@ -193,6 +193,31 @@ impl OutOfOrder {
     }
 }
 
+/// The refusal of a record of what has happened (a call sent, cash paid or received, a loss, a
+/// valuation) dated after today: none of them is ever reversed, and one dated ahead would hold
+/// back every write that must come after it until that date. Its message names both dates
+/// (`$date`, `$today`).
+#[derive(Clone, Copy, Debug)]
+pub struct InFuture {
+    pub code: &'static str,
+    pub field: &'static str,
+    pub message: &'static str,
+}
+
+impl InFuture {
+    /// Refuses `date` unless it is `today` or earlier.
+    pub fn unless_come(self, date: NaiveDate, today: NaiveDate) -> AppResult<()> {
+        if date > today {
+            return Err(AppError::rule_on(
+                self.code,
+                self.field,
+                Message::new(self.message).date("date", date).date("today", today),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};

@@ -68,10 +68,13 @@ async fn back_dated_and_future_dated_spends_are_refused_on_every_date(app: TestA
     assert_eq!(entries(&app).await, before, "a refusal changes nothing");
     assert_eq!(balance(&app, &fund, "1000", "9999-12-31").await, "0.00");
 
-    // Future-dated first, then today: today's spend would leave nothing for 2999-12-31.
+    // Future-dated first, then today: today's spend would leave nothing for 2999-12-31. A
+    // manual entry may be dated ahead (a deployment may not: docs/ledger.md).
     let (later, facility) = fund_holding(&app, "Floors, future", "1000000.00").await;
     let deploy = format!("/api/v1/funds/{later}/deployments");
-    created(&app, &deploy, deployment(&facility, "1000000.00", "2999-12-31")).await;
+    let payment = json!({"effective_date": "2999-12-31", "description": "Fees falling due", "postings": [
+        {"account": "5010", "debit": "1000000.00"}, {"account": "1000", "credit": "1000000.00"}]});
+    created(&app, &format!("/api/v1/funds/{later}/journal-entries"), payment).await;
     let today = chrono::Utc::now().date_naive().to_string();
     let now = app.post(&deploy, &app.staff(), &deployment(&facility, "1000000.00", &today)).await;
     assert_floor_refusal(&now, "amount", "2999-12-31", "1000", "-1000000.00");
@@ -570,6 +573,73 @@ async fn a_commitment_is_never_dated_on_or_before_a_call_of_its_tranche_or_a_dis
     assert_committed_and_called(&app, &small, "120.00", "50.00").await;
 }
 
+/// A record of what has happened is dated on a day that has come: a call, a payment, a
+/// deployment, proceeds, a distribution and a write-down dated tomorrow are each refused on
+/// their date field, naming tomorrow and today, and post nothing; dated today, each is
+/// recorded. A distribution dated ahead may still be previewed.
+async fn records_of_what_has_happened_are_dated_on_or_before_today(app: TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
+    let today = today.to_string();
+    let (fund, senior, _) = small_senior_and_large_junior(&app, "Dated today fund").await;
+    let facilities = app.get("/api/v1/facilities", &app.staff()).await;
+    let facility = facilities.body["items"][0]["id"].as_str().expect("a demo facility").to_string();
+    let funds = format!("/api/v1/funds/{fund}");
+    created(
+        &app,
+        &format!("{funds}/waterfall"),
+        json!({"steps": [{"type": "capital", "tranches": [senior], "mode": "pro_rata"}]}),
+    )
+    .await;
+    let call = |on: &str| {
+        json!({"call_date": on, "due_date": tomorrow, "description": "Half of S",
+        "lines": [{"tranche_id": senior, "purpose": "expenses", "amount": "50.00"}]})
+    };
+    let call = refused_then_recorded(&app, &format!("{funds}/capital-calls"), call, "call", "call_date").await;
+    let notices = app.get(&format!("/api/v1/notices?call_id={}", id(&call)), &app.staff()).await;
+    let notice = notices.body["items"][0]["id"].as_str().expect("notice").to_string();
+    let payment = |on: &str| json!({"amount": "50.00", "value_date": on});
+    let path = format!("/api/v1/notices/{notice}/contributions");
+    refused_then_recorded(&app, &path, payment, "contribution", "value_date").await;
+    let stake = |on: &str| deployment(&facility, "10.00", on);
+    refused_then_recorded(&app, &format!("{funds}/deployments"), stake, "deployment", "value_date").await;
+    let proceeds = |on: &str| {
+        json!({"facility_id": facility, "amount": "5.00", "cost_returned": "5.00",
+        "value_date": on, "description": "Part of the cost back"})
+    };
+    refused_then_recorded(&app, &format!("{funds}/proceeds"), proceeds, "proceeds", "value_date").await;
+    let distribution = |on: &str| json!({"cash": "10.00", "date": on, "description": "Return"});
+    let preview = app.post(&format!("{funds}/distributions/preview"), &app.auditor(), &distribution(&tomorrow)).await;
+    assert_eq!(preview.status, 200, "a distribution dated ahead is previewed: {}", preview.text);
+    refused_then_recorded(&app, &format!("{funds}/distributions"), distribution, "distribution", "date").await;
+    let write_down =
+        |on: &str| json!({"facility_id": facility, "amount": "1.00", "value_date": on, "description": "Impairment"});
+    refused_then_recorded(&app, &format!("{funds}/write-downs"), write_down, "write-down", "value_date").await;
+    // Cash: 50.00 paid, 10.00 deployed, 5.00 back, 10.00 distributed.
+    assert_eq!(balance(&app, &fund, "1000", &today).await, "35.00");
+}
+
+/// `body(tomorrow)` posted to `path` is refused as `{kind}-in-future` on `field`, naming both
+/// dates, and posts nothing; `body(today)` is recorded, and answered.
+async fn refused_then_recorded(
+    app: &TestApp,
+    path: &str,
+    body: impl Fn(&str) -> Value,
+    kind: &str,
+    field: &str,
+) -> Value {
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
+    let before = entries(app).await;
+    let refused = app.post(path, &app.staff(), &body(&tomorrow)).await;
+    assert_problem(&refused, 422, Some(field));
+    assert_eq!(refused.body["type"], format!("/problems/{kind}-in-future"), "{}", refused.text);
+    let detail = refused.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(&tomorrow) && detail.contains(&today.to_string()), "{}", refused.text);
+    assert_eq!(entries(app).await, before, "a refusal posts nothing");
+    created(app, path, body(&today.to_string())).await
+}
+
 /// `body` posted to `path` is refused with `code` on `effective_date`, naming `named`.
 async fn refused_on(app: &TestApp, path: &str, body: Value, code: &str, named: &str) {
     let refused = app.post(path, &app.staff(), &body).await;
@@ -685,4 +755,5 @@ on_both_backends!(spawn = super::common::spawn_demo;
     a_valuation_is_never_dated_before_the_latest,
     a_commitment_is_never_dated_on_or_before_a_call_of_its_tranche_or_a_distribution,
     a_write_that_moves_nav_is_dated_after_the_latest_valuation,
+    records_of_what_has_happened_are_dated_on_or_before_today,
 );

@@ -29,8 +29,14 @@ fn staff(app: &TestApp, name: &str) -> String {
     app.token(Role::Staff, name)
 }
 
+/// Today, in UTC: the date the records below are dated (none may be dated after it, and the
+/// demo's own records come before it).
+fn today() -> String {
+    chrono::Utc::now().date_naive().to_string()
+}
+
 fn distribution(fund: &str, cash: &str, description: &str) -> Value {
-    json!({"kind": "distribution", "fund_id": fund, "cash": cash, "date": "2026-12-31", "description": description})
+    json!({"kind": "distribution", "fund_id": fund, "cash": cash, "date": today(), "description": description})
 }
 
 async fn distributions(app: &TestApp, fund: &str) -> usize {
@@ -57,7 +63,7 @@ async fn a_distribution_takes_effect_only_when_another_staff_user_approves_it(ap
         .post(
             &format!("/api/v1/funds/{fund}/distributions"),
             &staff(&app, "ann"),
-            &json!({"cash": "1000000.00", "date": "2026-12-31", "description": "Direct"}),
+            &json!({"cash": "1000000.00", "date": today(), "description": "Direct"}),
         )
         .await;
     assert_problem(&direct, 422, None);
@@ -77,7 +83,7 @@ async fn a_distribution_takes_effect_only_when_another_staff_user_approves_it(ap
         .post(
             &format!("/api/v1/funds/{fund}/distributions/preview"),
             &app.auditor(),
-            &json!({"cash": "1000000.00", "date": "2026-12-31", "description": "Year-end distribution"}),
+            &json!({"cash": "1000000.00", "date": today(), "description": "Year-end distribution"}),
         )
         .await;
     assert_eq!(proposal["preview"]["allocation"], preview.body["allocation"], "{}", proposal);
@@ -256,12 +262,12 @@ async fn write_downs_reversals_and_prices_need_a_second_staff_user(app: TestApp)
             "/api/v1/proposals",
             &staff(&app, "ann"),
             &json!({"kind": "write_down", "fund_id": gigafactories(&app).await,
-            "facility_id": sold, "amount": "1.00", "value_date": "2026-12-31", "description": "Sold stake"}),
+            "facility_id": sold, "amount": "1.00", "value_date": today(), "description": "Sold stake"}),
         )
         .await;
     assert_problem(&refused, 422, Some("amount"));
     assert_eq!(refused.body["type"], "/problems/write-down-above-investment");
-    let write_down = json!({"facility_id": facility, "amount": "1000.00", "value_date": "2026-12-31",
+    let write_down = json!({"facility_id": facility, "amount": "1000.00", "value_date": today(),
         "description": "Impairment of the cooling plant"});
     let direct = app.post(&format!("/api/v1/funds/{fund}/write-downs"), &staff(&app, "ann"), &write_down).await;
     assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
@@ -273,7 +279,7 @@ async fn write_downs_reversals_and_prices_need_a_second_staff_user(app: TestApp)
     assert_eq!(approved.status, 200, "{}", approved.text);
     assert_eq!(approved.body["result"]["amount"], "1000.00", "{}", approved.text);
 
-    let entry = json!({"effective_date": "2026-12-31", "description": "Bank charge booked twice", "postings": [
+    let entry = json!({"effective_date": today(), "description": "Bank charge booked twice", "postings": [
         {"account": "5010", "debit": "25.00"}, {"account": "1000", "credit": "25.00"}]});
     let direct = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &staff(&app, "ann"), &entry).await;
     assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
@@ -285,13 +291,13 @@ async fn write_downs_reversals_and_prices_need_a_second_staff_user(app: TestApp)
     let posted = approve(&app, "bob", &proposal).await;
     assert_eq!(posted.status, 200, "{}", posted.text);
     let entry_id = posted.body["result"]["id"].as_str().expect("the approved entry's id");
-    let reversal = json!({"effective_date": "2026-12-31", "reason": "Booked twice"});
+    let reversal = json!({"effective_date": today(), "reason": "Booked twice"});
     let direct = app.post(&format!("/api/v1/ledger/entries/{entry_id}/reversal"), &staff(&app, "ann"), &reversal).await;
     assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);
     let proposal = propose(
         &app,
         "ann",
-        &json!({"kind": "reversal", "entry_id": entry_id, "effective_date": "2026-12-31", "reason": "Booked twice"}),
+        &json!({"kind": "reversal", "entry_id": entry_id, "effective_date": today(), "reason": "Booked twice"}),
     )
     .await;
     assert_eq!(proposal["preview"]["reverses_entry_id"], entry_id, "{proposal}");
@@ -323,7 +329,7 @@ async fn a_capital_call_sends_the_notices_its_proposal_showed(app: TestApp) {
     let fund = gigafactories(&app).await;
     let tranches = app.get(&format!("/api/v1/funds/{fund}/tranches"), &app.auditor()).await;
     let tranche = tranches.body["items"][0]["id"].as_str().expect("a tranche").to_string();
-    let call = json!({"call_date": "2026-12-01", "due_date": "2026-12-31", "description": "Fees for 2027",
+    let call = json!({"call_date": today(), "due_date": today(), "description": "Fees for 2027",
         "lines": [{"tranche_id": tranche, "purpose": "fees", "amount": "1000.00"}]});
     let direct = app.post(&format!("/api/v1/funds/{fund}/capital-calls"), &staff(&app, "ann"), &call).await;
     assert_eq!(direct.body["type"], "/problems/four-eyes-required", "{}", direct.text);

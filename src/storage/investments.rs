@@ -16,7 +16,7 @@ use crate::domain::chart::{
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult, Message, OutOfOrder};
+use crate::error::{AppError, AppResult, InFuture, Message, OutOfOrder};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = deployments)]
@@ -75,6 +75,8 @@ fn two_postings(
 /// Invests called cash in a facility as equity or a grant. Only cash the fund holds on the
 /// value date and keeps on every later date can be deployed (the floor rule of the ledger).
 pub fn deploy(conn: &mut DbConnection, row: DeploymentRow) -> AppResult<Deployment> {
+    InFuture { code: "deployment-in-future", field: "value_date", message: "msg-deployment-in-future" }
+        .unless_come(row.value_date, now_micros().date())?;
     let facility = get_facility(conn, &row.facility_id)
         .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
     let cash = account_by_code(conn, &row.fund_id, CASH)?;
@@ -143,6 +145,8 @@ pub struct Proceeds {
 
 /// Cash received by the fund: return of cost from a facility, gains, or income.
 pub fn receive_proceeds(conn: &mut DbConnection, row: ProceedsRow) -> AppResult<Proceeds> {
+    InFuture { code: "proceeds-in-future", field: "value_date", message: "msg-proceeds-in-future" }
+        .unless_come(row.value_date, now_micros().date())?;
     let cash = account_by_code(conn, &row.fund_id, CASH)?;
     let amount = Cents::new(row.amount_cents);
     let cost = Cents::new(row.cost_returned_cents);
@@ -288,15 +292,9 @@ pub fn counts_in_nav(code: &str, kind: &str) -> bool {
 /// Records the fund's NAV and posts the unrealised gain or loss that brings the books to it.
 pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult<Valuation> {
     // NAV is stated on a date that has come; one dated ahead would also hold every write that
-    // moves NAV back until then (docs/ledger.md), and a valuation is never reversed.
-    let today = now_micros().date();
-    if row.as_of_date > today {
-        return Err(AppError::rule_on(
-            "valuation-in-future",
-            "as_of",
-            Message::new("msg-valuation-in-future").date("date", row.as_of_date).date("today", today),
-        ));
-    }
+    // moves NAV back until then (docs/ledger.md).
+    InFuture { code: "valuation-in-future", field: "as_of", message: "msg-valuation-in-future" }
+        .unless_come(row.as_of_date, now_micros().date())?;
     refuse_before_latest_valuation(conn, &row.fund_id, row.as_of_date)?;
     let nav = Cents::new(row.nav_cents);
     let adjustment = nav.checked_sub(book_nav(conn, &row.fund_id, row.as_of_date)?)?;
