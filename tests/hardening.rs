@@ -512,6 +512,43 @@ async fn numbers_in_a_request_are_in_plain_notation(app: TestApp) {
     assert_eq!(kept.status, 201, "{}", kept.text);
 }
 
+/// A date is written `YYYY-MM-DD`. A signed year (`+10000-01-01`, `-0001-01-01`) was taken
+/// before: PostgreSQL ordered it by the calendar, SQLite (which keeps dates as text) before every
+/// other date, so the backends answered the same write differently (a payment of all the cash
+/// dated `+10000-01-01` was recorded on PostgreSQL and refused on SQLite). Each looser form is
+/// refused on its field, in a body and in a query, and posts nothing.
+async fn dates_in_a_request_are_written_yyyy_mm_dd(app: TestApp) {
+    let fund = app.create_fund("Calendar dates fund").await;
+    let path = format!("/api/v1/funds/{fund}/journal-entries");
+    let entry = |on: &str| {
+        json!({"effective_date": on, "description": "Opening cash", "postings": [
+        {"account": "1000", "debit": "100.00"}, {"account": "3900", "credit": "100.00"}]})
+    };
+    let verify = || async { app.get("/api/v1/ledger/verify", &app.auditor()).await.body["entries_checked"].clone() };
+    let before = verify().await;
+    for on in ["+10000-01-01", "-0001-01-01", "+2026-01-02", " 2026-01-02", "2026-1-02", "2026-01-02T00:00:00Z"] {
+        let refused = app.post(&path, &app.staff(), &entry(on)).await;
+        common::assert_problem(&refused, 400, Some("effective_date"));
+        assert!(refused.text.contains("YYYY-MM-DD"), "{on:?}: {}", refused.text);
+    }
+    let refused = app.post(&path, &app.staff(), &entry("2025-02-29")).await;
+    common::assert_problem(&refused, 400, Some("effective_date"));
+    assert_eq!(verify().await, before, "a refusal posts nothing");
+    let proposal = json!({"kind": "manual_entry", "fund_id": fund, "effective_date": "+10000-01-01",
+        "description": "Far ahead", "postings": [{"account": "1000", "debit": "1.00"}, {"account": "3900", "credit": "1.00"}]});
+    let refused = app.post("/api/v1/proposals", &app.staff(), &proposal).await;
+    common::assert_problem(&refused, 400, None);
+    assert!(refused.text.contains("YYYY-MM-DD"), "{}", refused.text);
+    let balance = format!("/api/v1/funds/{fund}/accounts/1000/balance");
+    for as_of in ["%2B10000-01-01", "-0001-01-01", "2026-1-2"] {
+        let refused = app.get(&format!("{balance}?as_of={as_of}"), &app.auditor()).await;
+        common::assert_problem(&refused, 400, Some("query.as_of"));
+    }
+    created(&app, &path, entry("2026-01-02")).await;
+    let read = app.get(&format!("{balance}?as_of=9999-12-31"), &app.auditor()).await;
+    assert_eq!(read.body["net"], "100.00", "{}", read.text);
+}
+
 on_both_backends!(
     hidden_or_reordering_text_and_unassigned_countries_are_refused,
     a_body_with_several_wrong_fields_names_them_all,
@@ -524,4 +561,5 @@ on_both_backends!(
     users_act_for_parties_that_exist,
     a_control_character_in_a_query_is_refused_on_its_parameter,
     numbers_in_a_request_are_in_plain_notation,
+    dates_in_a_request_are_written_yyyy_mm_dd,
 );

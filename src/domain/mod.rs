@@ -3,6 +3,7 @@
 pub mod attribution;
 pub mod beancount;
 pub mod burn_down;
+pub mod calendar_date;
 pub mod capital;
 pub mod chart;
 pub mod eligibility;

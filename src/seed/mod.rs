@@ -80,6 +80,7 @@ pub struct ProceedsRecord {
     pub facility: Option<String>,
     pub amount: Cents,
     pub cost_returned: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub value_date: NaiveDate,
     pub description: String,
 }
@@ -97,6 +98,7 @@ pub struct WaterfallRecord {
 pub struct DistributionRecord {
     pub fund: String,
     pub cash: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub date: NaiveDate,
     pub description: String,
 }
@@ -108,6 +110,7 @@ pub struct FundRecord {
     pub name: String,
     pub parent: Option<String>,
     pub target_size: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub inception_date: NaiveDate,
     pub term_years: i32,
     /// Printed on call notices; a compartment without one uses its umbrella's.
@@ -159,6 +162,7 @@ pub struct FacilityRecord {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceRecord {
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub effective_date: NaiveDate,
     pub price_per_gpu_hour: Cents,
 }
@@ -169,6 +173,7 @@ pub struct CommitmentRecord {
     pub source: String,
     pub tranche: String,
     pub amount: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub effective_date: NaiveDate,
 }
 
@@ -186,7 +191,9 @@ pub struct CallLineRecord {
 pub struct CallRecord {
     pub key: String,
     pub fund: String,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub call_date: NaiveDate,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub due_date: NaiveDate,
     pub description: String,
     pub lines: Vec<CallLineRecord>,
@@ -200,6 +207,7 @@ pub struct ContributionRecord {
     pub tranche: String,
     /// None pays the notice in full.
     pub amount: Option<Cents>,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub value_date: NaiveDate,
 }
 
@@ -210,6 +218,7 @@ pub struct DeploymentRecord {
     pub facility: String,
     pub kind: String,
     pub amount: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub value_date: NaiveDate,
     pub description: String,
 }
@@ -218,6 +227,7 @@ pub struct DeploymentRecord {
 #[serde(deny_unknown_fields)]
 pub struct ValuationRecord {
     pub fund: String,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub as_of: NaiveDate,
     pub nav: Cents,
     pub description: String,

@@ -83,6 +83,7 @@ pub enum Operation {
         fund_id: String,
         #[schema(value_type = String, example = "250000000.00")]
         cash: Cents,
+        #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
         date: chrono::NaiveDate,
         description: String,
     },
@@ -99,7 +100,9 @@ pub enum Operation {
     /// notice to every investor.
     CapitalCall {
         fund_id: String,
+        #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
         call_date: chrono::NaiveDate,
+        #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
         due_date: chrono::NaiveDate,
         description: String,
         lines: Vec<ProposedCallLine>,
@@ -107,6 +110,7 @@ pub enum Operation {
     /// A manual journal entry: balanced, at least two postings.
     ManualEntry {
         fund_id: String,
+        #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
         effective_date: chrono::NaiveDate,
         description: String,
         postings: Vec<ProposedPosting>,
@@ -123,14 +127,21 @@ pub enum Operation {
         facility_id: String,
         #[schema(value_type = String)]
         amount: Cents,
+        #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
         value_date: chrono::NaiveDate,
         description: String,
     },
     /// The reversal of a manual entry or a proceeds entry.
-    Reversal { entry_id: String, effective_date: chrono::NaiveDate, reason: String },
+    Reversal {
+        entry_id: String,
+        #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
+        effective_date: chrono::NaiveDate,
+        reason: String,
+    },
     /// A facility's list price per GPU-hour from a date on.
     FacilityPrice {
         facility_id: String,
+        #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
         effective_date: chrono::NaiveDate,
         #[schema(value_type = String)]
         price_per_gpu_hour: Cents,

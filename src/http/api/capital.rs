@@ -54,7 +54,9 @@ pub struct CallLineRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCallRequest {
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub call_date: NaiveDate,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub due_date: NaiveDate,
     pub description: String,
     pub lines: Vec<CallLineRequest>,
@@ -239,6 +241,7 @@ pub async fn get_notice(
 pub struct ContributionRequest {
     #[schema(value_type = String, example = "1000000.00")]
     pub amount: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub value_date: NaiveDate,
 }
 

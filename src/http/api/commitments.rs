@@ -38,6 +38,7 @@ pub struct NewCommitmentRequest {
     pub tranche_id: String,
     #[schema(value_type = String, example = "500000000.00")]
     pub amount: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub effective_date: NaiveDate,
     /// Staff may take a tranche above its target only by saying so here.
     #[serde(default)]
@@ -161,6 +162,7 @@ pub struct AmendmentRequest {
     /// Required for `increase` and `decrease`; none for `cancel` (it cancels all that is unfunded).
     #[schema(value_type = Option<String>)]
     pub amount: Option<Cents>,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub effective_date: NaiveDate,
     #[serde(default)]
     pub allow_oversubscription: bool,

@@ -65,6 +65,7 @@ pub struct DocumentQuery {
 pub struct StatementDocumentQuery {
     pub lang: Option<Lang>,
     /// Today when omitted.
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     pub to: Option<NaiveDate>,
 }
 

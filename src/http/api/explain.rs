@@ -57,6 +57,7 @@ impl InvestorFigure {
 #[serde(deny_unknown_fields)]
 pub struct ExplainQuery {
     /// Calendar date (UTC), inclusive; today when omitted.
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     pub as_of: Option<NaiveDate>,
     /// The `next_after` of the previous answer: list the entries after this sequence.
     pub after: Option<i64>,

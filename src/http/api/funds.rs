@@ -36,6 +36,7 @@ pub struct NewFundRequest {
     pub parent_id: Option<String>,
     #[schema(value_type = String, example = "20000000000.00")]
     pub target_size: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub inception_date: NaiveDate,
     pub term_years: i32,
 }

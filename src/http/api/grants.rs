@@ -282,7 +282,9 @@ pub struct ApplicationRequest {
     #[schema(value_type = uuid::Uuid)]
     #[serde(deserialize_with = "crate::http::extract::uuid_text")]
     pub facility_id: String,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub start_date: NaiveDate,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub end_date: NaiveDate,
 }
 
@@ -795,6 +797,7 @@ pub async fn aid_granted(state: web::Data<AppState>, query: ValidQuery<AidGrante
 #[serde(deny_unknown_fields)]
 pub struct LapseRequest {
     /// Lapse awards that ended before this date (today when omitted; never in the future).
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     pub as_of: Option<NaiveDate>,
 }
 

@@ -40,6 +40,7 @@ pub struct DeploymentRequest {
     pub kind: String,
     #[schema(value_type = String)]
     pub amount: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub value_date: NaiveDate,
     pub description: String,
 }
@@ -122,6 +123,7 @@ pub struct ProceedsRequest {
     /// Part of the amount that returns invested cost (0 when omitted); the rest is gain or income.
     #[schema(value_type = Option<String>)]
     pub cost_returned: Option<Cents>,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub value_date: NaiveDate,
     pub description: String,
 }
@@ -179,6 +181,7 @@ pub fn proceeds_row(principal: &Principal, fund_id: &str, input: &ProceedsReques
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValuationRequest {
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub as_of: NaiveDate,
     /// The fund's net asset value on that date.
     #[schema(value_type = String)]

@@ -257,6 +257,7 @@ pub struct PostingRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManualEntryRequest {
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub effective_date: NaiveDate,
     pub description: String,
     pub postings: Vec<PostingRequest>,
@@ -357,8 +358,10 @@ pub struct EntryQuery {
     pub event_id: Option<String>,
     pub actor: Option<String>,
     /// Entries effective on or after this date.
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     pub from: Option<NaiveDate>,
     /// Entries effective on or before this date; not before `from` (400 on `query.to`).
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     pub to: Option<NaiveDate>,
     /// Sequence number to continue after (from `next_after`).
     pub after: Option<i64>,
@@ -430,6 +433,7 @@ pub async fn get_entry(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalRequest {
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub effective_date: NaiveDate,
     pub reason: String,
 }

@@ -81,6 +81,7 @@ const _: () = assert!(crate::storage::users::USER_EVENTS_PAGE_MAX == 200);
 #[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
     /// Calendar date (UTC), inclusive; today when omitted.
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     pub as_of: Option<chrono::NaiveDate>,
 }
 

@@ -386,6 +386,7 @@ pub async fn get_facility(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceRequest {
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub effective_date: chrono::NaiveDate,
     #[schema(value_type = String, example = "2.10")]
     pub price_per_gpu_hour: Cents,

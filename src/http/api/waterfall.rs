@@ -109,6 +109,7 @@ pub struct TermsPreviewRequest {
     /// Cash to distribute.
     #[schema(value_type = String, example = "250000000.00")]
     pub cash: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub date: NaiveDate,
 }
 
@@ -158,6 +159,7 @@ pub struct DistributionRequest {
     /// Cash to distribute.
     #[schema(value_type = String, example = "250000000.00")]
     pub cash: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub date: NaiveDate,
     pub description: String,
 }
@@ -297,6 +299,7 @@ pub struct WriteDownRequest {
     pub facility_id: String,
     #[schema(value_type = String)]
     pub amount: Cents,
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub value_date: NaiveDate,
     pub description: String,
 }
@@ -382,8 +385,10 @@ pub async fn fund_metrics(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
+    #[serde(deserialize_with = "crate::domain::calendar_date::deserialize")]
     pub from: NaiveDate,
     /// Today when omitted.
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     pub to: Option<NaiveDate>,
 }
 

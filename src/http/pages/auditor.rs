@@ -73,7 +73,9 @@ pub async fn dashboard(state: &AppState, session: &Session) -> PageResult {
 struct JournalQuery {
     fund_id: Option<String>,
     account: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     to: Option<NaiveDate>,
     event_type: Option<String>,
     actor: Option<String>,
@@ -306,12 +308,14 @@ async fn entry_page(
 #[serde(deny_unknown_fields)]
 struct AsOfQuery {
     fund_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     as_of: Option<NaiveDate>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LedgerQuery {
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     as_of: Option<NaiveDate>,
     /// The page after this sequence (keyset pagination).
     after: Option<i64>,

@@ -53,7 +53,9 @@ struct StatementPage {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PeriodParams {
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     from: Option<chrono::NaiveDate>,
+    #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     to: Option<chrono::NaiveDate>,
 }
 
