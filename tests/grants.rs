@@ -622,6 +622,14 @@ async fn a_price_takes_effect_after_the_facilitys_latest_award(app: TestApp) {
         assert_eq!(refused.body["type"], "/problems/price-before-award", "{}", refused.text);
         assert!(refused.body["detail"].as_str().unwrap_or_default().contains(&award_date), "{}", refused.text);
     }
+    // The staff page's preview refuses it too, before it offers to set the price.
+    let staff = app.browser_as("price-staff", Role::Staff, None).await;
+    let page = format!("/facilities/{}/prices", g.facility);
+    let fields = [("effective_date", award_date.as_str()), ("price_per_gpu_hour", "2.50"), ("intent", "default")];
+    let preview = common::pages::post_form(&staff, &app, &page, &page, &fields).await;
+    assert_eq!(preview.status, 422, "{}", preview.text);
+    assert!(preview.text.contains("keeps the price then in force"), "{}", preview.text);
+    assert!(!preview.text.contains("value=\"execute\""), "no Set price under a refusal: {}", preview.text);
     let in_force =
         app.get(&format!("/api/v1/facilities/{}/price?as_of={award_date}", g.facility), &app.auditor()).await;
     assert_eq!(in_force.body["price_per_gpu_hour"], "2.00", "{}", in_force.text);

@@ -205,6 +205,11 @@ async fn a_facility_is_registered_then_priced_after_a_preview(app: TestApp) {
         (&json!("2025-01-01"), &json!("2.10"))
     );
 
+    // A version on the same date is refused by the preview already, as Set price would.
+    let again = post_form(&staff, &app, &path, &path, &price).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert!(again.text.contains("a new price takes a new effective date"), "{}", again.text);
+    assert!(!again.text.contains("value=\"execute\""), "{}", again.text);
     // An earlier date applies until the day before the version that follows it.
     let earlier = [("effective_date", "2024-06-01"), ("price_per_gpu_hour", "1.95"), ("intent", "default")];
     let preview = post_form(&staff, &app, &path, &path, &earlier).await;

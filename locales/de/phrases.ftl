@@ -29,7 +29,6 @@ page-aid-granted-total = { $count } Bewilligungen, { $hours } GPU-Stunden, { $am
 page-steps-of-version = Schritte der Version { $version }
 page-waterfall-terms-of = Wasserfall: { $fund }
 page-tranches-of = Tranchen von { $fund }
-page-price-exists = Ein Preis ab { $date } besteht bereits; Versionen werden nie geändert, wählen Sie ein anderes Datum.
 page-prices-of = Preise von { $facility }
 page-not-before = Nicht vor dem { $date }, dem Datum der stornierten Buchung.
 page-not-reversible-event = Diese Buchung erfasst ein Ereignis „{ $event }“, das die Bücher auch außerhalb des Journals führen; nur manuelle Buchungen und Erlöse werden so storniert.

@@ -29,7 +29,6 @@ page-aid-granted-total = { $count } awards, { $hours } GPU-hours, { $amount } of
 page-steps-of-version = Steps of version { $version }
 page-waterfall-terms-of = Waterfall terms: { $fund }
 page-tranches-of = Tranches of { $fund }
-page-price-exists = A price from { $date } exists already; versions are never changed, so choose another date.
 page-prices-of = Prices of { $facility }
 page-not-before = Not before { $date }, the date of the entry it reverses.
 page-not-reversible-event = This entry records a { $event } that the books also hold outside the journal; only manual entries and proceeds are reversed this way.

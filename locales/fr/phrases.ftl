@@ -29,7 +29,6 @@ page-aid-granted-total = { $count } attributions, { $hours } heures GPU, { $amou
 page-steps-of-version = Étapes de la version { $version }
 page-waterfall-terms-of = Cascade de distribution : { $fund }
 page-tranches-of = Tranches de { $fund }
-page-price-exists = Un prix au { $date } existe déjà ; les versions ne sont jamais modifiées, choisissez une autre date.
 page-prices-of = Prix de { $facility }
 page-not-before = Pas avant le { $date }, date de l’écriture qu’elle contrepasse.
 page-not-reversible-event = Cette écriture enregistre un événement « { $event } » que les comptes tiennent aussi hors du journal ; seules les écritures manuelles et les produits sont contrepassés ainsi.

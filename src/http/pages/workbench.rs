@@ -323,14 +323,7 @@ fn price_preview(prices: &[FacilityPrice], date: NaiveDate, price: Cents) -> Vec
         None => "a later price is set (none is yet)".to_string(),
     };
     facts.push(fact("Applies until", until));
-    let mut sections = vec![Section::Text("Preview: nothing is recorded yet.".into()), Section::Facts(facts)];
-    if prices.iter().any(|p| p.effective_date == date) {
-        sections.push(Section::Alert(phrase(
-            "page-price-exists",
-            &[("date", crate::i18n::format::date(date, Lang::current()))],
-        )));
-    }
-    sections
+    vec![Section::Text("Preview: nothing is recorded yet.".into()), Section::Facts(facts)]
 }
 
 struct PricesContext {
@@ -466,9 +459,21 @@ async fn price_post(
                 } else if execute {
                     structure_api::add_price(state, req, session.principal.clone(), key, path, body).await
                 } else {
-                    // A preview records nothing; it refuses what the API would refuse on its face.
-                    positive(body.value.price_per_gpu_hour)
-                        .map_err(|reason| AppError::field("price_per_gpu_hour", reason))?;
+                    // A preview records nothing: it sets the price in a transaction rolled back,
+                    // so it refuses what *Set price* would (a version on that date, a date on or
+                    // before the facility's latest award).
+                    let PriceRequest { effective_date, price_per_gpu_hour } = body.value;
+                    positive(price_per_gpu_hour).map_err(|reason| AppError::field("price_per_gpu_hour", reason))?;
+                    let (facility, actor) = (path.into_inner(), session.principal.actor());
+                    state
+                        .db(move |conn| {
+                            crate::storage::write_tx(conn, |c| {
+                                crate::storage::proposals::would_post(c, |c| {
+                                    structure::add_price(c, &facility, effective_date, price_per_gpu_hour, &actor)
+                                })
+                            })
+                        })
+                        .await?;
                     Ok(HttpResponse::Ok().json(serde_json::json!({})))
                 }
             }
