@@ -129,7 +129,7 @@ enum GrantsCommand {
     /// pool. Running it again changes nothing.
     Lapse {
         /// Calendar date (UTC), today when omitted; never in the future.
-        #[arg(long)]
+        #[arg(long, value_parser = crate::domain::calendar_date::parse_argument)]
         as_of: Option<chrono::NaiveDate>,
     },
 }

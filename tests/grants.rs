@@ -448,6 +448,9 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     );
     let future = investai(&app.database_url).args(["grants", "lapse", "--as-of", "2999-01-01"]).output().expect("run");
     assert!(!future.status.success(), "a lapse in the future is refused");
+    let signed = investai(&app.database_url).args(["grants", "lapse", "--as-of=-0001-01-01"]).output().expect("run");
+    let said = String::from_utf8_lossy(&signed.stderr);
+    assert!(!signed.status.success() && said.contains("YYYY-MM-DD"), "a date is written YYYY-MM-DD: {said}");
     let late = app.post("/api/v1/usage", &operator, &json!({"records": [usage("r-9", &award_id, "1", 6)]})).await;
     assert_eq!(late.body["refusals"][0]["code"], "award-not-running");
     let ended = app.get(&format!("/api/v1/awards/{award_id}"), &sme(&app, "sme-1")).await;

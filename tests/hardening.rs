@@ -516,7 +516,8 @@ async fn numbers_in_a_request_are_in_plain_notation(app: TestApp) {
 /// before: PostgreSQL ordered it by the calendar, SQLite (which keeps dates as text) before every
 /// other date, so the backends answered the same write differently (a payment of all the cash
 /// dated `+10000-01-01` was recorded on PostgreSQL and refused on SQLite). Each looser form is
-/// refused on its field, in a body and in a query, and posts nothing.
+/// refused on its field, in a body and in a query, and posts nothing; so are timestamps outside
+/// years 0000 to 9999 in UTC.
 async fn dates_in_a_request_are_written_yyyy_mm_dd(app: TestApp) {
     let fund = app.create_fund("Calendar dates fund").await;
     let path = format!("/api/v1/funds/{fund}/journal-entries");
@@ -543,6 +544,20 @@ async fn dates_in_a_request_are_written_yyyy_mm_dd(app: TestApp) {
     for as_of in ["%2B10000-01-01", "-0001-01-01", "2026-1-2"] {
         let refused = app.get(&format!("{balance}?as_of={as_of}"), &app.auditor()).await;
         common::assert_problem(&refused, 400, Some("query.as_of"));
+    }
+    // Timestamps likewise: a grant call opening in year 10000, or whose offset carries it there.
+    for (opens_at, field) in [
+        ("+10000-01-01T00:00:00Z", "opens_at"),
+        ("9999-12-31T23:00:00-05:00", "opens_at"),
+        ("2026-1-01T00:00:00Z", "opens_at"),
+    ] {
+        let call = json!({"fund_id": fund, "name": "Far call", "budget": "1000.00",
+            "opens_at": opens_at, "closes_at": "2025-02-01T00:00:00Z",
+            "eligible_facility_ids": [], "max_gpu_hours_per_award": "10", "aid_basis": "industrial_research",
+            "aid_measure_reference": "SA.100001", "min_reviewers": 1, "min_average_score": "50"});
+        let refused = app.post("/api/v1/grant-calls", &app.staff(), &call).await;
+        common::assert_problem(&refused, 400, Some(field));
+        assert!(refused.text.contains("RFC 3339"), "{opens_at}: {}", refused.text);
     }
     created(&app, &path, entry("2026-01-02")).await;
     let read = app.get(&format!("{balance}?as_of=9999-12-31"), &app.auditor()).await;

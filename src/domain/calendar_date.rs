@@ -27,6 +27,11 @@ pub fn parse(text: &str) -> Result<NaiveDate, &'static str> {
     NaiveDate::from_ymd_opt(year, month, day).ok_or("no such day in the calendar")
 }
 
+/// The same for a command-line argument (`clap`'s `value_parser`).
+pub fn parse_argument(text: &str) -> Result<NaiveDate, String> {
+    parse(text).map_err(str::to_string)
+}
+
 struct CalendarDate;
 
 impl de::Visitor<'_> for CalendarDate {
@@ -89,15 +94,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn text_order_is_calendar_order_for_every_date_accepted() {
-        // What the embedded database relies on: two dates parse as they compare as text.
-        let dates = ["0001-01-01", "0999-12-31", "1000-01-01", "2025-12-31", "2026-01-01", "9999-12-31"];
-        for pair in dates.windows(2) {
-            let (a, b) = (parse(pair[0]).expect("a day"), parse(pair[1]).expect("a day"));
-            assert!(a < b && pair[0] < pair[1], "{pair:?}");
-            assert_eq!(a.format("%Y-%m-%d").to_string(), pair[0]);
+    /// Day numbers from 0000-01-01 to 9999-12-31, as chrono counts them from 0001-01-01.
+    const FIRST_DAY: i32 = -366;
+    const LAST_DAY: i32 = 3_652_058;
+
+    proptest::proptest! {
+        /// What the embedded database relies on: any two dates this takes compare as text as
+        /// they compare in the calendar, and each reads back as written.
+        #[test]
+        fn text_order_is_calendar_order_for_every_date_accepted(a in FIRST_DAY..=LAST_DAY, b in FIRST_DAY..=LAST_DAY) {
+            let day = |n: i32| NaiveDate::from_num_days_from_ce_opt(n + 1).expect("a day of years 0 to 9999");
+            let (a, b) = (day(a), day(b));
+            let (text_a, text_b) = (a.format("%Y-%m-%d").to_string(), b.format("%Y-%m-%d").to_string());
+            proptest::prop_assert_eq!(parse(&text_a), Ok(a));
+            proptest::prop_assert_eq!(parse(&text_b), Ok(b));
+            proptest::prop_assert_eq!(text_a.cmp(&text_b), a.cmp(&b), "{} {}", text_a, text_b);
         }
+    }
+
+    #[test]
+    fn the_day_range_is_years_0_to_9999() {
+        let day = |n: i32| NaiveDate::from_num_days_from_ce_opt(n + 1).expect("a day");
+        assert_eq!((day(FIRST_DAY).to_string(), day(LAST_DAY).to_string()), ("0000-01-01".into(), "9999-12-31".into()));
+        // Outside it chrono writes a sign, and the text order breaks.
+        let after = day(LAST_DAY + 1).format("%Y-%m-%d").to_string();
+        assert_eq!(after, "+10000-01-01");
+        assert!(after.as_str() < "2026-01-01" && parse(&after).is_err());
     }
 
     #[derive(serde::Deserialize, Debug)]

@@ -1,8 +1,25 @@
 //! Timestamps. The service keeps them in UTC without an offset (`NaiveDateTime`, to the
 //! microsecond); on the wire they are RFC 3339 with the `Z` that says so.
 
-use chrono::NaiveDateTime;
-use serde::Serializer;
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use serde::{Deserialize, Serializer};
+
+/// Reads a timestamp a request sends: RFC 3339 through chrono's dedicated parser, which takes a
+/// four-digit year only (a usage batch carries 20,000 timestamps, and the generic `FromStr`
+/// behind `DateTime`'s own serde impl is several times slower, and takes any year). An offset
+/// that carries it past year 9999 or before year 0 in UTC is refused too: the embedded database
+/// orders timestamps as text (`domain/calendar_date.rs`).
+pub fn rfc3339<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
+    let expected = "an RFC 3339 timestamp such as 2026-06-01T08:00:00Z";
+    let at = DateTime::parse_from_rfc3339(&text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|e| serde::de::Error::custom(format!("not {expected}: {e}")))?;
+    if !(0..=9999).contains(&at.year()) {
+        return Err(serde::de::Error::custom(format!("not {expected}: the year in UTC is outside 0000 to 9999")));
+    }
+    Ok(at)
+}
 
 /// Writes a UTC timestamp as RFC 3339, e.g. `2026-11-23T19:25:52.824670Z`.
 pub fn utc<S: Serializer>(timestamp: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {

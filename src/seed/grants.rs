@@ -65,7 +65,9 @@ pub struct UsageLine {
     /// The application whose award the hours are debited from.
     pub application: String,
     pub gpu_hours: GpuHours,
+    #[serde(deserialize_with = "crate::domain::time::rfc3339")]
     pub period_start: chrono::DateTime<chrono::Utc>,
+    #[serde(deserialize_with = "crate::domain::time::rfc3339")]
     pub period_end: chrono::DateTime<chrono::Utc>,
 }
 

@@ -89,8 +89,10 @@ pub struct NewGrantCallRequest {
     #[schema(value_type = String, example = "5000000.00")]
     pub budget: Cents,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(deserialize_with = "crate::domain::time::rfc3339")]
     pub opens_at: DateTime<Utc>,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(deserialize_with = "crate::domain::time::rfc3339")]
     pub closes_at: DateTime<Utc>,
     #[schema(value_type = Vec<uuid::Uuid>)]
     #[serde(deserialize_with = "crate::http::extract::uuid_texts")]

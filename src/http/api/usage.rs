@@ -41,10 +41,10 @@ pub struct UsageRecordRequest {
     #[schema(value_type = GpuHoursValue, example = "1.250")]
     pub gpu_hours: GpuHours,
     #[schema(value_type = String, format = DateTime)]
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "crate::domain::time::rfc3339")]
     pub period_start: DateTime<Utc>,
     #[schema(value_type = String, format = DateTime)]
-    #[serde(deserialize_with = "rfc3339")]
+    #[serde(deserialize_with = "crate::domain::time::rfc3339")]
     pub period_end: DateTime<Utc>,
 }
 
@@ -57,15 +57,6 @@ enum GpuHoursValue {
     Decimal(String),
     /// A whole number of hours.
     Whole(u64),
-}
-
-/// RFC 3339 through chrono's dedicated parser: a batch carries 20,000 timestamps, and the
-/// generic `FromStr` behind `DateTime`'s own serde impl is several times slower.
-fn rfc3339<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
-    let text = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
-    DateTime::parse_from_rfc3339(&text)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|e| serde::de::Error::custom(format!("not an RFC 3339 timestamp such as 2026-06-01T08:00:00Z: {e}")))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
