@@ -194,8 +194,8 @@ impl OutOfOrder {
 }
 
 /// The refusal of a record of what has happened (a call sent, cash paid or received, a loss, a
-/// valuation) dated after today: none of them is ever reversed, and one dated ahead would hold
-/// back every write that must come after it until that date. Its message names both dates
+/// valuation) dated after today: none of them but proceeds is ever reversed, and one dated ahead
+/// would hold back every write that must come after it until that date. Its message names both dates
 /// (`$date`, `$today`).
 #[derive(Clone, Copy, Debug)]
 pub struct InFuture {

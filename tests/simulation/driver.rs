@@ -171,6 +171,19 @@ impl Sim {
         }
     }
 
+    /// The date of a record of what has happened (a call, a payment, a deployment, proceeds, a
+    /// valuation, a write-down, a distribution): as [`Sim::pick_date`], but one picked after today
+    /// is mostly brought back to today, as the service refuses it (docs/ledger.md, "Dated on or
+    /// before today"); one in ten is sent as picked, to be refused.
+    pub fn pick_past_date(&mut self) -> NaiveDate {
+        let picked = self.pick_date();
+        if picked > self.today && !self.chance(10) {
+            self.today
+        } else {
+            picked
+        }
+    }
+
     pub fn next(&mut self) -> u64 {
         self.world.counter += 1;
         self.world.counter

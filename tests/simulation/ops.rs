@@ -267,7 +267,7 @@ impl Sim {
         if lines.is_empty() {
             return;
         }
-        let call_date = self.pick_date();
+        let call_date = self.pick_past_date();
         let due = call_date + Duration::days(self.cents_between(0, 30));
         let body = json!({"call_date": call_date, "due_date": due, "description": "Simulated call", "lines": lines});
         let staff = self.staff();
@@ -296,7 +296,7 @@ impl Sim {
         let on = match self.below(5) {
             0 => call_date - Duration::days(1),
             1 => due + Duration::days(self.cents_between(1, 90)),
-            2 => self.pick_date(),
+            2 => self.pick_past_date(),
             _ => due,
         };
         let staff = self.staff();
@@ -333,7 +333,7 @@ impl Sim {
     /// A deployment body aimed at the cash the fund holds on its date.
     fn deployment_body(&mut self) -> Option<(String, Value, String, i64, bool)> {
         let facility = self.pick(&self.world.facilities.clone())?;
-        let on = self.pick_date();
+        let on = self.pick_past_date();
         let edge = if self.chance(50) { self.spendable("1000", on) } else { self.cash_on(on) };
         let amount = self.around(edge);
         let equity = self.chance(75);
@@ -363,7 +363,7 @@ impl Sim {
     }
 
     async fn proceeds(&mut self) {
-        let on = self.pick_date();
+        let on = self.pick_past_date();
         let amount = self.cents_between(1, eur(3_000_000));
         let facility = self.pick(&self.world.facilities.clone());
         let (facility, cost) = match facility {
@@ -388,7 +388,7 @@ impl Sim {
     }
 
     async fn valuation(&mut self) {
-        let on = self.pick_date();
+        let on = self.pick_past_date();
         let books = super::oracle::book_nav(&self.mirror, &self.world.fund, on);
         let factor = [1, 10, 50, 90, 100, 110, 150, 400][self.below(8)];
         let nav = (books.max(0) / 100 * factor).max(0);
@@ -402,7 +402,7 @@ impl Sim {
         let Some(facility) = self.pick(&self.world.facilities.clone()) else { return };
         let carried = self.world.carried.get(&facility).copied().unwrap_or(0);
         let amount = self.around(carried);
-        let on = self.pick_date();
+        let on = self.pick_past_date();
         let body = json!({"facility_id": facility, "amount": money(amount), "value_date": on, "description": "Simulated loss"});
         let staff = self.staff();
         let fund = self.world.fund.clone();
@@ -463,7 +463,7 @@ impl Sim {
     /// A distribution body aimed at the cash on its date.
     fn distribution_body(&mut self) -> (String, Value) {
         let last = self.world.last_distribution;
-        let picked = self.pick_date();
+        let picked = self.pick_past_date();
         let on = match last {
             Some(last) if self.chance(85) => last.max(picked),
             _ => picked,
