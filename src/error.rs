@@ -159,9 +159,9 @@ impl AppError {
     }
 }
 
-/// The refusal of a write dated out of order with a record it must follow: its problem code, the
-/// request field of its date, and its message, which names both dates (`$date`, `$latest`) so
-/// the caller knows the first date that is in order.
+/// The refusal of a write dated out of order with a record it must follow, or with today: its
+/// problem code, the request field of its date, and its message, which names both dates (`$date`
+/// and `$latest`, or `$today`) so the caller knows which dates are in order.
 #[derive(Clone, Copy, Debug)]
 pub struct OutOfOrder {
     pub code: &'static str,
@@ -188,33 +188,19 @@ impl OutOfOrder {
         }
     }
 
-    fn refusal(self, date: NaiveDate, latest: NaiveDate) -> AppError {
-        AppError::rule_on(self.code, self.field, Message::new(self.message).date("date", date).date("latest", latest))
-    }
-}
-
-/// The refusal of a record of what has happened (a call sent, cash paid or received, a loss, a
-/// valuation) dated after today: none of them but proceeds is ever reversed, and one dated ahead
-/// would hold back every write that must come after it until that date. Its message names both dates
-/// (`$date`, `$today`).
-#[derive(Clone, Copy, Debug)]
-pub struct InFuture {
-    pub code: &'static str,
-    pub field: &'static str,
-    pub message: &'static str,
-}
-
-impl InFuture {
-    /// Refuses `date` unless it is `today` or earlier.
+    /// Refuses `date` unless it is `today` or earlier: a record of what has happened (a call
+    /// sent, cash paid or received, a loss, a valuation). None of them but proceeds is ever
+    /// reversed, and one dated ahead would hold back every write that must follow it until then.
     pub fn unless_come(self, date: NaiveDate, today: NaiveDate) -> AppResult<()> {
         if date > today {
-            return Err(AppError::rule_on(
-                self.code,
-                self.field,
-                Message::new(self.message).date("date", date).date("today", today),
-            ));
+            let message = Message::new(self.message).date("date", date).date("today", today);
+            return Err(AppError::rule_on(self.code, self.field, message));
         }
         Ok(())
+    }
+
+    fn refusal(self, date: NaiveDate, latest: NaiveDate) -> AppError {
+        AppError::rule_on(self.code, self.field, Message::new(self.message).date("date", date).date("latest", latest))
     }
 }
 

@@ -20,7 +20,7 @@ use crate::domain::chart::{
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult, InFuture, Message, OutOfOrder};
+use crate::error::{AppError, AppResult, Message, OutOfOrder};
 
 /// Investors one call may reach per tranche: bounds the entry and the transaction.
 pub const CALL_INVESTORS_MAX: i64 = 5_000;
@@ -167,7 +167,7 @@ fn call_error(error: CallError, tranche: &Tranche) -> AppError {
 /// Issues a call: allocates each tranche's amount over its investors, writes one notice per
 /// investor and posts the receivables, all in the caller's transaction.
 pub fn create_call(conn: &mut DbConnection, fund_id: &str, new: NewCall) -> AppResult<CapitalCall> {
-    InFuture { code: "call-in-future", field: "call_date", message: "msg-call-in-future" }
+    OutOfOrder { code: "call-in-future", field: "call_date", message: "msg-call-in-future" }
         .unless_come(new.call_date, now_micros().date())?;
     let mut by_tranche: BTreeMap<String, [Cents; 3]> = BTreeMap::new();
     for (index, line) in new.lines.iter().enumerate() {
@@ -561,7 +561,7 @@ pub fn record_contribution(
     actor: &str,
     today: NaiveDate,
 ) -> AppResult<Contribution> {
-    InFuture { code: "contribution-in-future", field: "value_date", message: "msg-contribution-in-future" }
+    OutOfOrder { code: "contribution-in-future", field: "value_date", message: "msg-contribution-in-future" }
         .unless_come(value_date, today)?;
     let notice = get_notice(conn, notice_id, today)?;
     if amount > notice.outstanding {

@@ -16,7 +16,7 @@ use crate::domain::chart::{
 };
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
-use crate::error::{AppError, AppResult, InFuture, Message, OutOfOrder};
+use crate::error::{AppError, AppResult, Message, OutOfOrder};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = deployments)]
@@ -75,7 +75,7 @@ fn two_postings(
 /// Invests called cash in a facility as equity or a grant. Only cash the fund holds on the
 /// value date and keeps on every later date can be deployed (the floor rule of the ledger).
 pub fn deploy(conn: &mut DbConnection, row: DeploymentRow) -> AppResult<Deployment> {
-    InFuture { code: "deployment-in-future", field: "value_date", message: "msg-deployment-in-future" }
+    OutOfOrder { code: "deployment-in-future", field: "value_date", message: "msg-deployment-in-future" }
         .unless_come(row.value_date, now_micros().date())?;
     let facility = get_facility(conn, &row.facility_id)
         .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
@@ -145,7 +145,7 @@ pub struct Proceeds {
 
 /// Cash received by the fund: return of cost from a facility, gains, or income.
 pub fn receive_proceeds(conn: &mut DbConnection, row: ProceedsRow) -> AppResult<Proceeds> {
-    InFuture { code: "proceeds-in-future", field: "value_date", message: "msg-proceeds-in-future" }
+    OutOfOrder { code: "proceeds-in-future", field: "value_date", message: "msg-proceeds-in-future" }
         .unless_come(row.value_date, now_micros().date())?;
     let cash = account_by_code(conn, &row.fund_id, CASH)?;
     let amount = Cents::new(row.amount_cents);
@@ -293,7 +293,7 @@ pub fn counts_in_nav(code: &str, kind: &str) -> bool {
 pub fn record_valuation(conn: &mut DbConnection, row: ValuationRow) -> AppResult<Valuation> {
     // NAV is stated on a date that has come; one dated ahead would also hold every write that
     // moves NAV back until then (docs/ledger.md).
-    InFuture { code: "valuation-in-future", field: "as_of", message: "msg-valuation-in-future" }
+    OutOfOrder { code: "valuation-in-future", field: "as_of", message: "msg-valuation-in-future" }
         .unless_come(row.as_of_date, now_micros().date())?;
     refuse_before_latest_valuation(conn, &row.fund_id, row.as_of_date)?;
     let nav = Cents::new(row.nav_cents);

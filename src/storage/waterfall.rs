@@ -21,7 +21,7 @@ use crate::domain::chart::{tranche_account, ALLOCATED_GAINS_LOSSES, CASH, INVEST
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::waterfall::{self, Allocation, CapitalFlow, Position, Step, Target, Terms, TrancheTerms};
-use crate::error::{AppError, AppResult, FieldError, InFuture, Message, OutOfOrder};
+use crate::error::{AppError, AppResult, FieldError, Message, OutOfOrder};
 
 /// Positions one fund may hold: bounds every rebuild of the state.
 pub const POSITIONS_PER_FUND_MAX: i64 = 100_000;
@@ -421,7 +421,7 @@ pub fn execute(
     description: &str,
     actor: &str,
 ) -> AppResult<DistributionView> {
-    InFuture { code: "distribution-in-future", field: "date", message: "msg-distribution-in-future" }
+    OutOfOrder { code: "distribution-in-future", field: "date", message: "msg-distribution-in-future" }
         .unless_come(date, now_micros().date())?;
     refuse_distribution_out_of_order(conn, fund_id, date)?;
     let (mut view, source_of) = compute(conn, fund_id, cash, date, description)?;
@@ -643,7 +643,7 @@ pub fn write_down(
     description: &str,
     actor: &str,
 ) -> AppResult<WriteDown> {
-    InFuture { code: "write-down-in-future", field: "value_date", message: "msg-write-down-in-future" }
+    OutOfOrder { code: "write-down-in-future", field: "value_date", message: "msg-write-down-in-future" }
         .unless_come(date, now_micros().date())?;
     let facility = get_facility(conn, facility_id)
         .map_err(|_| AppError::rule_on("unknown-facility", "facility_id", "no such facility"))?;
