@@ -463,12 +463,46 @@ async fn a_bank_account_change_needs_a_second_admin(app: TestApp) {
     );
 }
 
+/// A proposal stored before its operation's rules grew stricter (a date written `+10000-01-01`,
+/// read as a date once and refused now) is the proposer's mistake: its approval is refused
+/// with 422 and executes nothing, and it can still be read and rejected.
+async fn a_proposal_stored_under_looser_rules_is_refused_and_can_be_rejected(app: TestApp) {
+    let fund = gigafactories(&app).await;
+    let stored = propose(&app, "ann", &distribution(&fund, "10.00", "Stored long ago")).await;
+    let id = stored["id"].as_str().expect("id");
+    app.sql(&format!(
+        "UPDATE proposals SET request = replace(request, '{}', '+10000-01-01') WHERE id = '{id}'",
+        today()
+    ))
+    .expect("the stored date rewritten");
+    let before = distributions(&app, &fund).await;
+
+    let approval = approve(&app, "bob", &stored).await;
+    assert_problem(&approval, 422, None);
+    assert_eq!(approval.body["type"], "/problems/proposal-unreadable", "{}", approval.text);
+    assert!(approval.text.contains("YYYY-MM-DD"), "{}", approval.text);
+    assert_eq!(distributions(&app, &fund).await, before);
+
+    let read = app.get(&format!("/api/v1/proposals/{id}"), &app.auditor()).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body["operation"]["date"], "+10000-01-01");
+    let browser = common::pages::signed_in(&app, "staff", DEMO_STAFF_PASSWORD).await;
+    let page = common::pages::get(&browser, &app, &format!("/proposals/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let rejected = app
+        .post(&format!("/api/v1/proposals/{id}/rejection"), &staff(&app, "bob"), &json!({"reason": "Unreadable."}))
+        .await;
+    assert_eq!(rejected.body["status"], "rejected", "{}", rejected.text);
+    assert_eq!(app.internal_errors(), 0);
+}
+
 on_both_backends!(spawn = super::four_eyes_demo;
     a_bank_account_change_needs_a_second_admin,
     role_changes_need_a_second_admin,
     a_distribution_takes_effect_only_when_another_staff_user_approves_it,
     a_proposal_whose_preview_changed_is_refused_and_shown_again,
     proposals_are_withdrawn_rejected_and_expire,
+    a_proposal_stored_under_looser_rules_is_refused_and_can_be_rejected,
     racing_approvals_execute_a_proposal_once,
     write_downs_reversals_and_prices_need_a_second_staff_user,
     a_capital_call_sends_the_notices_its_proposal_showed,

@@ -130,3 +130,4 @@ msg-cloudevents-data = data muss ein Objekt mit gpu_hours, period_start und peri
 msg-cloudevents-specversion = specversion muss 1.0 sein
 msg-cloudevents-type = type muss { $type } sein
 msg-cloudevents-datacontenttype = datacontenttype muss application/json sein
+msg-proposal-unreadable = dieser Vorschlag wurde nach Regeln gespeichert, nach denen der Dienst ihn nicht mehr liest ({ $error }); er kann nicht genehmigt werden: lehnen Sie ihn ab oder ziehen Sie ihn zurück und schlagen Sie ihn neu vor

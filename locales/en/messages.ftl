@@ -130,3 +130,4 @@ msg-cloudevents-data = data must be an object with gpu_hours, period_start and p
 msg-cloudevents-specversion = specversion must be 1.0
 msg-cloudevents-type = type must be { $type }
 msg-cloudevents-datacontenttype = datacontenttype must be application/json
+msg-proposal-unreadable = this proposal was stored under rules the service no longer reads it by ({ $error }); it cannot be approved: reject or withdraw it, and propose it again

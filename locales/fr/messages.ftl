@@ -130,3 +130,4 @@ msg-cloudevents-data = data doit être un objet avec gpu_hours, period_start et 
 msg-cloudevents-specversion = specversion doit valoir 1.0
 msg-cloudevents-type = type doit valoir { $type }
 msg-cloudevents-datacontenttype = datacontenttype doit valoir application/json
+msg-proposal-unreadable = cette proposition a été enregistrée selon des règles que le service n'applique plus ({ $error }) ; elle ne peut être approuvée : rejetez-la ou retirez-la, puis proposez-la à nouveau

@@ -15,7 +15,7 @@ use crate::domain::money::Cents;
 use crate::domain::proposals::{
     check_decision, expiry, status_at, Decision, Pending, ProposalKind, ProposalStatus, Refusal,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Message};
 
 /// Proposals the pages list at most (the API pages through them all).
 pub const PROPOSALS_LIST_MAX: i64 = 500;
@@ -260,7 +260,7 @@ fn parse_json(text: &str) -> AppResult<Value> {
 
 impl ProposalRow {
     pub fn view(&self, now: NaiveDateTime) -> AppResult<Proposal> {
-        let kind = ProposalKind::parse(&self.kind).ok_or_else(|| AppError::internal("unknown proposal kind"))?;
+        let kind = self.kind()?;
         let stored =
             ProposalStatus::parse(&self.status).ok_or_else(|| AppError::internal("unknown proposal status"))?;
         Ok(Proposal {
@@ -281,8 +281,17 @@ impl ProposalRow {
         })
     }
 
-    fn operation(&self) -> AppResult<Operation> {
-        serde_json::from_str(&self.request).map_err(|e| AppError::internal(format!("stored operation: {e}")))
+    pub fn kind(&self) -> AppResult<ProposalKind> {
+        ProposalKind::parse(&self.kind).ok_or_else(|| AppError::internal("unknown proposal kind"))
+    }
+
+    /// The stored operation, read by today's rules: one stored under looser ones (a date form
+    /// since refused) is the proposer's mistake, not the server's, and can only be rejected or
+    /// withdrawn.
+    pub fn operation(&self) -> AppResult<Operation> {
+        serde_json::from_str(&self.request).map_err(|e| {
+            AppError::rule("proposal-unreadable", Message::new("msg-proposal-unreadable").text("error", e.to_string()))
+        })
     }
 
     fn pending(&self) -> AppResult<Pending<'_>> {
@@ -677,7 +686,7 @@ pub fn revise(conn: &mut DbConnection, id: &str) -> AppResult<Proposal> {
     if status_at(row.pending()?.status, row.expires_at, now) != ProposalStatus::Pending {
         return row.view(now);
     }
-    let fresh = match preview(conn, &row.operation()?) {
+    let fresh = match row.operation().and_then(|operation| preview(conn, &operation)) {
         Ok(fresh) => fresh,
         // The operation is refused outright now (the application was decided, the cash is
         // gone): its reason is shown, and the proposal can only be rejected or withdrawn.

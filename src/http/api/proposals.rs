@@ -265,7 +265,7 @@ pub struct ApprovalRequest {
     request_body = ApprovalRequest,
     responses((status = 200, description = "executed", body = Proposal),
         (status = 409, description = "preview-changed, proposal-revised or proposal-decided", body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "own-proposal, proposal-expired, or the operation's own refusal", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "own-proposal, proposal-expired, proposal-unreadable, or the operation's own refusal", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn approve(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -275,7 +275,7 @@ pub async fn approve(
     body: ValidJson<ApprovalRequest>,
 ) -> AppResult<HttpResponse> {
     let id = parse_id("proposal_id", &path)?;
-    let operation = may_decide(&state, &principal, &id).await?;
+    let operation = may_decide(&state, &principal, &id).await?.operation()?;
     not_own_account(&state, &principal, &operation).await?;
     let (actor, revision) = (principal.actor(), body.value.revision);
     let approving = id.clone();
@@ -295,15 +295,15 @@ pub async fn approve(
     answer
 }
 
-/// The proposal's operation, if `principal` has the role that decides its kind: staff decide
-/// money and grants, admins decide role changes.
-async fn may_decide(state: &AppState, principal: &Principal, id: &str) -> AppResult<Operation> {
+/// The proposal, if `principal` has the role that decides its kind: staff decide money and
+/// grants, admins decide role changes. Its stored kind decides, so a proposal whose operation
+/// no longer reads can still be rejected or withdrawn.
+async fn may_decide(state: &AppState, principal: &Principal, id: &str) -> AppResult<proposals::ProposalRow> {
     principal.require(&[Role::Staff, Role::Admin])?;
     let lookup = id.to_string();
     let row = state.db(move |conn| proposals::get_row(conn, &lookup)).await?;
-    let operation: Operation = serde_json::from_str(&row.request).map_err(AppError::internal)?;
-    principal.require(&[operation.kind().decided_by()])?;
-    Ok(operation)
+    principal.require(&[row.kind()?.decided_by()])?;
+    Ok(row)
 }
 
 /// Nobody proposes or approves a change of their own role, as nobody changes it directly.
