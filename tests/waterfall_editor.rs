@@ -242,6 +242,21 @@ async fn edited_terms_are_refused_as_saving_them_would_be(app: TestApp) {
         (json!({"steps": [{"type": "bonus"}], "cash": "1.00", "date": "2026-01-01"}), None),
         (json!({"steps": fine, "cash": "1.00", "date": "2026-01-01", "description": "x"}), None),
         (json!({"steps": [], "cash": "1.00", "date": "2026-01-01"}), Some("steps")),
+        // Finer than the exact arithmetic holds: 1 - t = 1e-28 would overflow once the senior
+        // tranche's pref is paid; a percentage beyond what a decimal sums.
+        (
+            json!({"steps": [{"type": "pref", "tranches": [f.senior], "mode": "sequential"},
+            {"type": "catch_up", "beneficiary": {"account": "1010"}, "target_percent": "99.99999999999999999999999999"}],
+            "cash": "10000.00", "date": "2026-01-01"}),
+            Some("steps[1].target_percent"),
+        ),
+        (
+            json!({"steps": [{"type": "split", "shares": [
+            {"tranche": f.senior, "percent": "50000000000000000000000000000"},
+            {"tranche": f.junior, "percent": "50000000000000000000000000000"}]}],
+            "cash": "1.00", "date": "2026-01-01"}),
+            Some("steps[0].shares[1].percent"),
+        ),
     ] {
         let reply = app.post(&path, &app.staff(), &body).await;
         assert_problem(&reply, 400, field);
@@ -254,6 +269,7 @@ async fn edited_terms_are_refused_as_saving_them_would_be(app: TestApp) {
         .await;
     assert_eq!(unknown_preview.body["errors"], unknown_step.body["errors"], "{}", unknown_preview.text);
     assert_eq!(terms_versions(&app, &f.id).await, 1);
+    assert_eq!(app.internal_errors(), 0);
 }
 
 /// The part of a page from the form posting to `action` on.

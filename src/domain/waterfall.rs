@@ -16,14 +16,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::chart;
-use super::money::{allocate_by_weights, allocate_pro_rata, Cents, MoneyError};
+use super::money::{allocate_by_weights, allocate_pro_rata, Cents, MoneyError, AMOUNT_CENTS_MAX};
 
 /// Steps one set of terms may have.
 pub const STEPS_MAX: usize = 50;
 /// Day count basis: ACT/365 Fixed.
 pub const DAYS_PER_YEAR: i64 = 365;
-/// Percentages are scaled to integers with this many decimals for exact allocation.
+/// Percentages are scaled to integers with this many decimals for exact allocation; terms may
+/// not state one more finely.
 const PERCENT_SCALE: u32 = 6;
+/// A rate (a fraction, not a percentage) may have this many decimals: a percentage's six.
+const RATE_SCALE: u32 = PERCENT_SCALE + 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -299,7 +302,8 @@ fn invalid(path: impl Into<String>, reason: impl Into<String>) -> WaterfallError
 }
 
 fn percent_weight(percent: Decimal) -> Result<i128, MoneyError> {
-    (percent * Decimal::from(10i64.pow(PERCENT_SCALE))).trunc().to_i128().ok_or(MoneyError::Overflow)
+    let scaled = percent.checked_mul(Decimal::from(10i64.pow(PERCENT_SCALE))).ok_or(MoneyError::Overflow)?;
+    scaled.trunc().to_i128().ok_or(MoneyError::Overflow)
 }
 
 /// Checks terms against the fund's tranches; every problem is named by its JSON path.
@@ -338,6 +342,8 @@ pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String
                 }
                 match (fixed, rate_on_commitments) {
                     (Some(amount), None) if amount.get() > 0 => {}
+                    (None, Some(rate)) if rate.scale() > RATE_SCALE => problems
+                        .push((format!("{path}.rate_on_commitments"), format!("at most {RATE_SCALE} decimal places"))),
                     (None, Some(rate)) if *rate > Decimal::ZERO && *rate <= Decimal::ONE => {}
                     (Some(_), Some(_)) => {
                         problems.push((path.clone(), "give either fixed or rate_on_commitments, not both".into()))
@@ -368,6 +374,8 @@ pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String
                 }
                 if *percent <= Decimal::ZERO || *percent > Decimal::ONE_HUNDRED {
                     problems.push((format!("{path}.percent"), "must be above 0 and at most 100".into()));
+                } else if percent.scale() > PERCENT_SCALE {
+                    problems.push((format!("{path}.percent"), too_fine()));
                 }
                 if cap.is_some_and(|c| c.get() <= 0) {
                     problems.push((format!("{path}.cap"), "can never pay: the cap must be positive".into()));
@@ -384,16 +392,23 @@ pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String
                 }
                 if *target_percent <= Decimal::ZERO || *target_percent >= Decimal::ONE_HUNDRED {
                     problems.push((format!("{path}.target_percent"), "must be above 0 and below 100".into()));
+                } else if target_percent.scale() > PERCENT_SCALE {
+                    problems.push((format!("{path}.target_percent"), too_fine()));
                 }
             }
             Step::Split { shares } => {
-                let total: Decimal = shares.iter().map(|s| s.percent).sum();
-                if total != Decimal::ONE_HUNDRED {
-                    problems.push((format!("{path}.shares"), format!("percentages sum to {total}, not 100")));
+                match shares.iter().try_fold(Decimal::ZERO, |sum, share| sum.checked_add(share.percent)) {
+                    Some(total) if total == Decimal::ONE_HUNDRED => {}
+                    Some(total) => {
+                        problems.push((format!("{path}.shares"), format!("percentages sum to {total}, not 100")))
+                    }
+                    None => problems.push((format!("{path}.shares"), "percentages sum to far more than 100".into())),
                 }
                 for (i, share) in shares.iter().enumerate() {
-                    if share.percent < Decimal::ZERO {
-                        problems.push((format!("{path}.shares[{i}].percent"), "must not be negative".into()));
+                    if share.percent < Decimal::ZERO || share.percent > Decimal::ONE_HUNDRED {
+                        problems.push((format!("{path}.shares[{i}].percent"), "must be from 0 to 100".into()));
+                    } else if share.percent.scale() > PERCENT_SCALE {
+                        problems.push((format!("{path}.shares[{i}].percent"), too_fine()));
                     }
                     if let Target::Tranche(id) = &share.target {
                         if !known(id) {
@@ -406,6 +421,10 @@ pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String
         }
     }
     problems
+}
+
+fn too_fine() -> String {
+    format!("at most {PERCENT_SCALE} decimal places")
 }
 
 /// `amount x factor`, rounded down to the cent, in integers.
@@ -861,12 +880,19 @@ fn catch_up_step(
     let (all, own) = profits(run, beneficiary)?;
     let others = all.checked_sub(own)?;
     let t = target_percent / Decimal::ONE_HUNDRED;
-    // The beneficiary holds t of all profits when own = t / (1 - t) x others.
-    let wanted = Cents::floor_from(others.to_decimal() * t / (Decimal::ONE - t))?;
-    let owed = Cents::new((wanted.get() - own.get()).max(0));
+    // The beneficiary holds t of all profits when own = t / (1 - t) x others. Validated terms
+    // keep 1 - t at 1e-8 or more, so the decimal holds it; a target beyond the largest amount
+    // is owed as that amount, which is more than any cash to pay it.
+    let target = others.to_decimal().checked_mul(t).and_then(|x| x.checked_div(Decimal::ONE - t));
+    let (wanted, beyond) = match target.map(Cents::floor_from) {
+        Some(Ok(wanted)) => (wanted, ""),
+        Some(Err(MoneyError::TooLarge)) | None => (Cents::new(AMOUNT_CENTS_MAX), "above "),
+        Some(Err(error)) => return Err(error.into()),
+    };
+    let owed = Cents::new(wanted.get().saturating_sub(own.get()).clamp(0, AMOUNT_CENTS_MAX));
     let pay = owed.min(run.left);
     let rule = format!(
-        "catch-up to {}% of profits: others hold {others}, beneficiary {own}, target {wanted}",
+        "catch-up to {}% of profits: others hold {others}, beneficiary {own}, target {beyond}{wanted}",
         target_percent.normalize()
     );
     let lines = pay_target(run, beneficiary, pay, owed, Arc::from(rule))?;

@@ -394,3 +394,50 @@ proptest! {
         prop_assert_eq!(paid_to(&first, &Target::Account("2300".into())), paid_to(&second, &Target::Account("2300".into())));
     }
 }
+
+/// Percentages and rates have the decimals their exact arithmetic holds (six for a percentage,
+/// eight for a rate): terms with more are refused by name, never run into an overflow.
+#[test]
+fn percentages_with_more_decimals_than_the_arithmetic_holds_are_refused() {
+    let tranches = vec![tranche("lp", 1, "0.08", None)];
+    let problems = |json: &str| -> Vec<String> { validate(&terms(json), &tranches).into_iter().map(|p| p.0).collect() };
+    let catch_up = r#"{"steps": [{"type": "catch_up", "beneficiary": {"account": "2300"},
+        "target_percent": "99.99999999999999999999999999"}]}"#;
+    assert_eq!(problems(catch_up), ["steps[0].target_percent"]);
+    let reserve = r#"{"steps": [{"type": "reserve", "account": "3100", "percent": "12.3456789"}]}"#;
+    assert_eq!(problems(reserve), ["steps[0].percent"]);
+    let fee = r#"{"steps": [{"type": "fee", "name": "Management", "account": "5100",
+        "rate_on_commitments": "0.000000001"}]}"#;
+    assert_eq!(problems(fee), ["steps[0].rate_on_commitments"]);
+    // Two shares whose sum is beyond what a decimal holds: each is named, and nothing panics.
+    let split = r#"{"steps": [{"type": "split", "shares": [
+        {"account": "1010", "percent": "50000000000000000000000000000"},
+        {"account": "1010", "percent": "50000000000000000000000000000"}]}]}"#;
+    assert_eq!(problems(split), ["steps[0].shares", "steps[0].shares[0].percent", "steps[0].shares[1].percent"]);
+    let exact = r#"{"steps": [{"type": "catch_up", "beneficiary": {"account": "2300"}, "target_percent": "99.999999"},
+        {"type": "split", "shares": [{"tranche": "lp", "percent": "33.333334"}, {"account": "2300", "percent": "66.666666"}]}]}"#;
+    assert_eq!(problems(exact), Vec::<String>::new());
+}
+
+/// A catch-up whose target, others' profits x t / (1 - t), is beyond the largest amount the
+/// books hold takes all the cash left, and shows the rest as shortfall against that largest
+/// amount rather than failing the distribution.
+#[test]
+fn a_catch_up_owed_more_than_any_amount_takes_all_that_is_left() {
+    let tranches = vec![tranche("lp", 1, "0", None)];
+    // The investors have had 100,000,000.00 of profit already; a catch-up to 99.999999% of
+    // profits then wants 100,000,000.00 x 99,999,999 = 9,999,999,900,000,000.00, above the
+    // largest amount (10,000,000,000,000.00).
+    let mut earlier = position("p1", "lp", "1000000000.00", "2024-01-01");
+    earlier.profit_received = c("100000000.00");
+    earlier.total_received = c("1100000000.00");
+    let catch_up = Terms {
+        steps: vec![Step::CatchUp { beneficiary: Target::Account("2300".into()), target_percent: dec("99.999999") }],
+    };
+    assert!(validate(&catch_up, &tranches).is_empty());
+    let allocation =
+        distribute(&catch_up, &tranches, &[earlier], &BTreeMap::new(), c("5000.00"), d("2025-01-01")).unwrap();
+    let line = &allocation.steps[0].lines[0];
+    assert_eq!((line.paid, line.owed), (c("5000.00"), c("10000000000000.00")));
+    assert_eq!(allocation.remaining, Cents::ZERO);
+}
