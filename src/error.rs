@@ -226,7 +226,12 @@ impl From<diesel::r2d2::PoolError> for AppError {
 
 impl From<EntryError> for AppError {
     fn from(error: EntryError) -> Self {
-        AppError::rule_on("unbalanced-entry", "postings", error.to_string())
+        match error {
+            EntryError::TooLarge | EntryError::Money(_) => {
+                AppError::rule_on("amount-out-of-range", "postings", error.to_string())
+            }
+            _ => AppError::rule_on("unbalanced-entry", "postings", error.to_string()),
+        }
     }
 }
 

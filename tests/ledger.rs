@@ -106,6 +106,15 @@ async fn unbalanced_entry_is_refused_and_changes_nothing(app: TestApp) {
     let unknown = entry("1000", "9999", "1.00", "1.00");
     let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &unknown).await;
     assert_problem(&reply, 422, Some("postings[1].account"));
+    // Balanced, yet moving twice the largest amount: the debits of an entry, however its
+    // postings alternate, sum to at most EUR 10,000,000,000,000.00.
+    let most = "10000000000000.00";
+    let twice = json!({"effective_date": "2025-03-01", "description": "x", "postings": [
+        {"account": "5000", "debit": most}, {"account": "4000", "credit": most},
+        {"account": "5000", "debit": most}, {"account": "4000", "credit": most}]});
+    let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &twice).await;
+    assert_problem(&reply, 422, Some("postings"));
+    assert_eq!(reply.body["type"], "/problems/amount-out-of-range", "{}", reply.text);
     assert_eq!(entry_count(&app).await, 0);
     let verify = app.get("/api/v1/ledger/verify", &app.auditor()).await;
     assert_eq!(verify.body["ok"], true, "{}", verify.text);

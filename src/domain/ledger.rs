@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::money::{Cents, MoneyError};
+use super::money::{Cents, MoneyError, AMOUNT_CENTS_MAX};
 
 /// Postings one entry may carry: large enough for a capital call over every investor.
 pub const ENTRY_POSTINGS_MAX: usize = 20_000;
@@ -93,6 +93,8 @@ pub enum EntryError {
     ZeroPosting(usize),
     #[error("postings do not balance: debits minus credits is {0}")]
     Unbalanced(Cents),
+    #[error("an entry's debits sum to at most {}", Cents::new(AMOUNT_CENTS_MAX))]
+    TooLarge,
     #[error("amount error: {0}")]
     Money(#[from] MoneyError),
 }
@@ -111,6 +113,12 @@ pub fn check_balanced(postings: &[PostingLine]) -> Result<(), EntryError> {
     let total = Cents::sum(postings.iter().map(|p| p.amount))?;
     if !total.is_zero() {
         return Err(EntryError::Unbalanced(total));
+    }
+    // Bounded per entry, an account's totals stay far inside 64 bits; a running sum of
+    // alternating postings would not show it.
+    let debits: i128 = postings.iter().map(|p| i128::from(p.amount.get().max(0))).sum();
+    if debits > i128::from(AMOUNT_CENTS_MAX) {
+        return Err(EntryError::TooLarge);
     }
     Ok(())
 }
@@ -308,6 +316,35 @@ mod tests {
         assert_eq!(check_balanced(&[line("a", 500)]), Err(EntryError::TooFewPostings));
         assert_eq!(check_balanced(&[line("a", 500), line("b", -499)]), Err(EntryError::Unbalanced(Cents::new(1))));
         assert_eq!(check_balanced(&[line("a", 0), line("b", 0)]), Err(EntryError::ZeroPosting(0)));
+    }
+
+    /// An entry moves at most the largest amount: its debits (and so its credits) sum to no
+    /// more, however its postings are ordered, so no run of entries of ordinary count can carry
+    /// an account's totals out of the 64-bit range.
+    #[test]
+    fn an_entry_moves_at_most_the_largest_amount() {
+        let most = AMOUNT_CENTS_MAX;
+        assert_eq!(check_balanced(&[line("a", most), line("b", -most)]), Ok(()));
+        let twice = [line("a", most), line("b", -most), line("a", 1), line("b", -1)];
+        assert_eq!(check_balanced(&twice), Err(EntryError::TooLarge));
+        // Alternating debits and credits keep a running sum small; the debits still add up.
+        let alternating: Vec<PostingLine> = (0..18_448)
+            .map(|i| line(if i % 2 == 0 { "5000" } else { "4000" }, if i % 2 == 0 { most } else { -most }))
+            .collect();
+        assert_eq!(check_balanced(&alternating), Err(EntryError::TooLarge));
+    }
+
+    proptest! {
+        /// The refusal is exactly "debits above the largest amount", checked against a sum in
+        /// 128-bit integers.
+        #[test]
+        fn the_bound_is_on_the_sum_of_debits(debits in proptest::collection::vec(1i64..=AMOUNT_CENTS_MAX, 1..6)) {
+            let mut postings: Vec<PostingLine> = debits.iter().map(|d| line("a", *d)).collect();
+            postings.extend(debits.iter().map(|d| line("b", -d)));
+            let total: i128 = debits.iter().map(|d| i128::from(*d)).sum();
+            let expected = if total > i128::from(AMOUNT_CENTS_MAX) { Err(EntryError::TooLarge) } else { Ok(()) };
+            prop_assert_eq!(check_balanced(&postings), expected);
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ use super::ledger::{EntryRow, PostingRow};
 use super::schema::{account_days, ledger_accounts};
 use super::DbConnection;
 use crate::domain::floors::{first_breach, floor_of, Breach, Floor, Normal};
+use crate::domain::money::MoneyError;
 use crate::error::{AppError, AppResult, FieldError, Message};
 
 #[derive(Clone, Debug, Insertable)]
@@ -53,7 +54,8 @@ pub fn record_and_check(
     for posting in postings {
         let Some(entry) = index_of.get(posting.entry_id.as_str()).map(|i| &entries[*i]) else { continue };
         for key in keys(posting) {
-            *totals.entry((key, entry.effective_date)).or_default() += posting.amount_cents;
+            let total = totals.entry((key, entry.effective_date)).or_default();
+            *total = total.checked_add(posting.amount_cents).ok_or(MoneyError::Overflow)?;
         }
     }
     add_days(conn, totals)?;
