@@ -281,6 +281,24 @@ async fn a_csv_file_answers_every_line_on_the_page(app: TestApp) {
                 .await
         }
     };
+    // Text parts beside the file are bounded together, and one file is read: a request of many
+    // parts is refused before it is held in memory.
+    let page = get(&browser, &app, "/facility/usage").await;
+    let token = hidden(&page.text, "csrf_token");
+    let padded = (0..4).fold(reqwest::multipart::Form::new().text("csrf_token", token.clone()), |form, i| {
+        form.text(format!("note{i}"), "x".repeat(8 * 1024))
+    });
+    let twice = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
+        .part("file", reqwest::multipart::Part::bytes(b"a".to_vec()).file_name("a.csv"))
+        .part("file", reqwest::multipart::Part::bytes(b"b".to_vec()).file_name("b.csv"));
+    for (form, said) in [(padded, "larger than 16,384 bytes"), (twice, "send one file at a time")] {
+        let refused =
+            read(browser.post(format!("{}/facility/usage", app.address)).multipart(form).send().await.expect("upload"))
+                .await;
+        assert_eq!(refused.status, 400, "{}", refused.text);
+        assert!(refused.text.contains(said), "{said}: {}", refused.text);
+    }
     let result = upload(csv, "february.csv").await;
     assert_eq!(result.status, 200, "{}", result.text);
     for said in [

@@ -100,6 +100,7 @@ msg-usage-outside-period = die Bewilligung läuft vom { $start } bis zum { $end 
 msg-usage-above-award = { $hours } GPU-Stunden brächten die Bewilligung über ihre { $awarded } Stunden: { $remaining } bleiben
 msg-upload-too-large = größer als { $max } Bytes
 msg-upload-unreadable = die hochgeladene Datei konnte nicht gelesen werden: { $error }
+msg-upload-one-file = senden Sie jeweils nur eine Datei
 msg-upload-not-csv = keine CSV-Datei: { $error }
 msg-upload-columns = die Kopfzeile muss die Spalten { $columns } nennen
 msg-upload-row = Zeile { $row }: { $error }

@@ -100,6 +100,7 @@ msg-usage-outside-period = the award runs from { $start } to { $end }
 msg-usage-above-award = { $hours } GPU-hours would take the award above its { $awarded } hours: { $remaining } remain
 msg-upload-too-large = larger than { $max } bytes
 msg-upload-unreadable = the upload could not be read: { $error }
+msg-upload-one-file = send one file at a time
 msg-upload-not-csv = not a CSV file: { $error }
 msg-upload-columns = the header row must name the columns { $columns }
 msg-upload-row = row { $row }: { $error }

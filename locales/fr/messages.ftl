@@ -100,6 +100,7 @@ msg-usage-outside-period = l'attribution court du { $start } au { $end }
 msg-usage-above-award = { $hours } heures GPU porteraient l'attribution au-delà de ses { $awarded } heures : il en reste { $remaining }
 msg-upload-too-large = plus de { $max } octets
 msg-upload-unreadable = le fichier envoyé n'a pas pu être lu : { $error }
+msg-upload-one-file = envoyez un seul fichier à la fois
 msg-upload-not-csv = pas un fichier CSV : { $error }
 msg-upload-columns = la ligne d'en-tête doit nommer les colonnes { $columns }
 msg-upload-row = ligne { $row } : { $error }

@@ -29,6 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Largest usage file accepted: 10,000 rows of about 150 bytes, with room to spare.
 pub const USAGE_FILE_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Bytes the text fields of an upload (its CSRF token) may carry together.
+pub const UPLOAD_FIELDS_BYTES_MAX: usize = 16 * 1024;
 /// Quarters shown before and after the current one.
 const QUARTERS_AROUND: i32 = 4;
 
@@ -280,34 +282,41 @@ async fn template_csv(state: web::Data<AppState>, session: Session) -> PageResul
         .body(csv))
 }
 
-/// The fields of a multipart upload: text fields and the one file (with its name), bounded.
+/// The fields of a multipart upload: text fields and the one file (with its name). The file
+/// and the text fields have a bound each, so the whole request is bounded however many parts
+/// it sends.
 async fn read_upload(mut payload: Multipart) -> Result<(FormData, String, Vec<u8>), AppError> {
     let mut fields = Vec::new();
-    let mut file = Vec::new();
+    let mut fields_bytes = 0;
+    let mut file = None;
     let mut file_name = String::new();
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(unreadable)?;
         let name = part.name().unwrap_or_default().to_string();
+        let is_file = name == "file";
+        if is_file && file.is_some() {
+            return Err(AppError::invalid("file", Message::new("msg-upload-one-file")));
+        }
+        let (field, max) = if is_file { ("file", USAGE_FILE_BYTES_MAX) } else { ("form", UPLOAD_FIELDS_BYTES_MAX) };
         let part_file_name = part.content_disposition().and_then(|d| d.get_filename()).unwrap_or_default().to_string();
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(unreadable)?;
-            if bytes.len() + chunk.len() > USAGE_FILE_BYTES_MAX {
-                return Err(AppError::invalid(
-                    "file",
-                    Message::new("msg-upload-too-large").count("max", USAGE_FILE_BYTES_MAX),
-                ));
+            let so_far = if is_file { bytes.len() } else { fields_bytes + bytes.len() };
+            if so_far + chunk.len() > max {
+                return Err(AppError::invalid(field, Message::new("msg-upload-too-large").count("max", max)));
             }
             bytes.extend_from_slice(&chunk);
         }
-        if name == "file" {
-            file = bytes;
+        if is_file {
+            file = Some(bytes);
             file_name = part_file_name;
         } else {
+            fields_bytes += bytes.len();
             fields.push((name, String::from_utf8_lossy(&bytes).into_owned()));
         }
     }
-    Ok((FormData(fields), file_name, file))
+    Ok((FormData(fields), file_name, file.unwrap_or_default()))
 }
 
 fn unreadable(error: actix_multipart::MultipartError) -> AppError {
