@@ -18,6 +18,8 @@ use utoipa::ToSchema;
 use super::chart;
 use super::money::{allocate_by_weights, allocate_pro_rata, Cents, MoneyError, AMOUNT_CENTS_MAX};
 
+/// Characters a fee's name may have, as any other name in the books.
+pub const FEE_NAME_CHARS_MAX: usize = 200;
 /// Steps one set of terms may have.
 pub const STEPS_MAX: usize = 50;
 /// Day count basis: ACT/365 Fixed.
@@ -334,8 +336,14 @@ pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String
         };
         match step {
             Step::Fee { name, account, fixed, rate_on_commitments, tranches: named } => {
-                if name.trim().is_empty() {
-                    problems.push((format!("{path}.name"), "name the fee".into()));
+                let name = name.trim();
+                if name.is_empty() || name.chars().count() > FEE_NAME_CHARS_MAX {
+                    problems.push((
+                        format!("{path}.name"),
+                        format!("name the fee in 1 to {FEE_NAME_CHARS_MAX} characters"),
+                    ));
+                } else if let Some(reason) = super::text::refusal(name, false) {
+                    problems.push((format!("{path}.name"), reason.into()));
                 }
                 if account.trim().is_empty() {
                     problems.push((format!("{path}.account"), "name the account the fee is paid to".into()));

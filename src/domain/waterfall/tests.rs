@@ -419,6 +419,22 @@ fn percentages_with_more_decimals_than_the_arithmetic_holds_are_refused() {
     assert_eq!(problems(exact), Vec::<String>::new());
 }
 
+/// A fee's name is text the books show in every allocation: a name as any other.
+#[test]
+fn a_fee_is_named_as_anything_else_in_the_books() {
+    let fee = |name: &str| {
+        let step = serde_json::json!({"type": "fee", "name": name, "account": "5100", "fixed": "1.00"});
+        validate(&Terms { steps: vec![serde_json::from_value(step).unwrap()] }, &[])
+    };
+    assert_eq!(fee("Management fee"), vec![]);
+    assert_eq!(fee(&"é".repeat(FEE_NAME_CHARS_MAX)), vec![]);
+    for name in ["", "  ", "Evil\u{202E}fee", "Two\nlines", &"x".repeat(FEE_NAME_CHARS_MAX + 1)] {
+        let problems = fee(name);
+        assert_eq!(problems.len(), 1, "{name:?}: {problems:?}");
+        assert_eq!(problems[0].0, "steps[0].name", "{name:?}");
+    }
+}
+
 /// A catch-up whose target, others' profits x t / (1 - t), is beyond the largest amount the
 /// books hold takes all the cash left, and shows the rest as shortfall against that largest
 /// amount rather than failing the distribution.
