@@ -64,21 +64,52 @@ impl CheckpointJob {
         use chrono::SubsecRound;
         // Microseconds, the finest both databases keep.
         let now = chrono::Utc::now().naive_utc().trunc_subsecs(6);
+        let published = match &self.publish_dir {
+            Some(dir) => latest_published(dir, self.signer.verifier_key())?,
+            None => None,
+        };
         let mut conn = pool.get()?;
         let issued = crate::storage::write_tx(&mut conn, |c| {
-            merkle::issue_checkpoint(c, &self.signer, self.policy, now, force)
+            merkle::issue_checkpoint(c, &self.signer, self.policy, now, force, published.as_ref())
         })?;
-        if let (Some(row), Some(dir)) = (&issued, &self.publish_dir) {
-            publish_checkpoint(dir, row).map_err(|e| {
-                crate::error::AppError::Unavailable(format!(
-                    "checkpoint {} issued but not published to {}: {e}",
-                    row.tree_size,
-                    dir.display()
-                ))
-            })?;
+        if let Some(dir) = &self.publish_dir {
+            // The newest stored checkpoint, when the last run could not publish it.
+            let unpublished = match &issued {
+                Some(row) => Some(row.clone()),
+                None => merkle::latest_checkpoint(&mut conn)?
+                    .filter(|row| published.as_ref().is_none_or(|p| p.size < row.tree_size as u64)),
+            };
+            if let Some(row) = unpublished {
+                publish_checkpoint(dir, &row).map_err(|e| {
+                    crate::error::AppError::Unavailable(format!(
+                        "checkpoint {} issued but not published to {}: {e}",
+                        row.tree_size,
+                        dir.display()
+                    ))
+                })?;
+            }
         }
         Ok(issued)
     }
+}
+
+/// The checkpoint in `<dir>/latest`, its signature checked, if one was published there.
+fn latest_published(
+    dir: &std::path::Path,
+    verifier_key: &str,
+) -> crate::error::AppResult<Option<crate::domain::merkle::SignedCheckpoint>> {
+    let path = dir.join("latest");
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(crate::error::AppError::Unavailable(format!("{}: {error}", path.display()))),
+    };
+    crate::domain::merkle::open_checkpoint(&text, verifier_key).map(Some).map_err(|error| {
+        crate::error::AppError::Unavailable(format!(
+            "not signing: {} is not a checkpoint of this key ({error}); after a new key, publish to a new directory",
+            path.display()
+        ))
+    })
 }
 
 /// A checkpoint is signed at least this often while the journal grows.
@@ -100,9 +131,17 @@ pub fn spawn_checkpoint_job(pool: DbPool, job: CheckpointJob, interval_seconds: 
 }
 
 /// Writes `row`'s note to `<dir>/<tree size>` and `<dir>/latest` (each written whole, then
-/// renamed into place, so a reader never sees half a note).
+/// renamed into place, so a reader never sees half a note). A published note is never
+/// replaced by another of the same size.
 pub fn publish_checkpoint(dir: &std::path::Path, row: &merkle::CheckpointRow) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let by_size = dir.join(row.tree_size.to_string());
+    match std::fs::read_to_string(&by_size) {
+        Ok(kept) if kept != row.note => {
+            return Err(std::io::Error::other(format!("{} holds another checkpoint of this size", by_size.display())))
+        }
+        Ok(_) | Err(_) => {}
+    }
     for name in [row.tree_size.to_string(), "latest".to_string()] {
         let partial = dir.join(format!(".{name}.partial"));
         std::fs::write(&partial, &row.note)?;

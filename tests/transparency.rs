@@ -455,11 +455,34 @@ async fn checkpoints_are_signed_every_n_entries_and_daily_and_published(app: Tes
     let mut conn = app.conn();
     let issue = |conn: &mut investai::storage::DbConnection, hours: i64| {
         let at = second.issued_at + chrono::Duration::hours(hours);
-        investai::storage::write_tx(conn, |c| issue_checkpoint(c, &signer, policy, at, false)).expect("issue")
+        investai::storage::write_tx(conn, |c| issue_checkpoint(c, &signer, policy, at, false, None)).expect("issue")
     };
     assert!(issue(&mut conn, 23).is_none(), "one entry, 23 hours on");
-    assert_eq!(issue(&mut conn, 25).map(|c| c.tree_size), Some(6), "one entry, 25 hours on");
+    let third = issue(&mut conn, 25).expect("one entry, 25 hours on");
+    assert_eq!(third.tree_size, 6);
     assert!(issue(&mut conn, 50).is_none(), "nothing new since");
+    drop(conn);
+    // Issued without being published (as when the directory was out of reach): the next run
+    // publishes it, though none is due.
+    assert!(run(job.clone()).await.is_none());
+    let latest = std::fs::read_to_string(published.path().join("checkpoints/latest")).expect("latest published");
+    assert_eq!(latest, third.note);
+
+    // Another history under the same key and directory (a database restored from an older
+    // backup, then written to): nothing is signed, and what was published stays.
+    for entries in [4, 7] {
+        let restored = common::spawn_app(app.backend).await;
+        post_entries(&restored, entries).await;
+        let pool = restored.state.pool.clone();
+        let job = job.clone();
+        let refused = tokio::task::spawn_blocking(move || job.run_once(&pool, true)).await.expect("join");
+        let error = refused.expect_err("a second history is not signed").to_string();
+        assert!(error.contains("does not extend the checkpoint of 6 entries"), "{error}");
+        assert_eq!(std::fs::read_to_string(published.path().join("checkpoints/latest")).expect("latest"), third.note);
+        assert!(!published.path().join("checkpoints/7").exists());
+        let mut conn = restored.conn();
+        assert!(investai::storage::merkle::latest_checkpoint(&mut conn).expect("read").is_none());
+    }
 }
 
 /// Removes the journal's append-only triggers and the head's, as someone with direct database

@@ -257,6 +257,24 @@ pub fn checkpoint_at(conn: &mut DbConnection, tree_size: i64) -> AppResult<Optio
     Ok(checkpoints::table.find(tree_size).select(CheckpointRow::as_select()).first(conn).optional()?)
 }
 
+/// Refuses to go on unless the tree of `size` leaves has the signed tree of `signed_size`
+/// leaves and `signed_root` as its prefix.
+fn extends(conn: &mut DbConnection, size: i64, signed_size: i64, signed_root: Hash) -> AppResult<()> {
+    let refuse = |what: String| {
+        Err(AppError::Unavailable(format!(
+            "not signing: {what}; the journal does not extend the checkpoint of {signed_size} entries already signed \
+             (restored from an older backup, or rewritten): compare it with `investai verify --checkpoint`"
+        )))
+    };
+    if size < signed_size {
+        return refuse(format!("the tree has {size} entries"));
+    }
+    if root(conn, signed_size as u64)? != signed_root {
+        return refuse(format!("the root of its first {signed_size} entries is another"));
+    }
+    Ok(())
+}
+
 /// Checkpoints after `after_size` (exclusive), in tree-size order.
 pub fn list_checkpoints(conn: &mut DbConnection, after_size: i64, limit: i64) -> AppResult<Vec<CheckpointRow>> {
     Ok(checkpoints::table
@@ -277,15 +295,27 @@ pub struct CheckpointPolicy {
 /// Issues a checkpoint of the whole tree when `policy` says one is due (or `force`, and the tree
 /// grew since the last): signs its root and stores the note. Several nodes may try at once; the
 /// tree size is the key, so one note is kept. Call inside a write transaction.
+///
+/// Nothing is signed unless the tree extends the last checkpoint stored and `published`, the
+/// last one published (a database restored from a backup, or rewritten, would otherwise have a
+/// second history signed beside the first).
 pub fn issue_checkpoint(
     conn: &mut DbConnection,
     signer: &merkle::CheckpointSigner,
     policy: CheckpointPolicy,
     now: NaiveDateTime,
     force: bool,
+    published: Option<&merkle::SignedCheckpoint>,
 ) -> AppResult<Option<CheckpointRow>> {
     let size = catch_up(conn)?;
     let last = latest_checkpoint(conn)?;
+    let stored = match &last {
+        Some(c) => Some((c.tree_size, merkle::hash_from_hex(&c.root_hash).map_err(AppError::internal)?)),
+        None => None,
+    };
+    for (signed_size, signed_root) in stored.into_iter().chain(published.map(|p| (p.size as i64, p.root))) {
+        extends(conn, size, signed_size, signed_root)?;
+    }
     let (last_size, last_at) = last.as_ref().map_or((0, None), |c| (c.tree_size, Some(c.issued_at)));
     let grown = size - last_size;
     let due = grown >= policy.every_entries || last_at.is_none_or(|at| now - at >= policy.at_least_every);
