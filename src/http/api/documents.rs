@@ -409,7 +409,8 @@ pub async fn put_bank_account(
     let fund_id = parse_id("fund_id", &path)?;
     let account = funds::checked_bank_account(&body.value.account_holder, &body.value.iban, body.value.bic.as_deref())?;
     let stored = account.clone();
-    state.db(move |conn| funds::set_bank_account(conn, &fund_id, &stored)).await?;
+    // Under the writer lock, as an approved bank-account proposal is: the two never interleave.
+    state.db(move |conn| crate::storage::write_tx(conn, |c| funds::set_bank_account(c, &fund_id, &stored))).await?;
     tracing::info!(actor = %principal.username, fund_id = %path.as_str(), "fund bank account changed");
     Ok(HttpResponse::Ok().json(account))
 }
