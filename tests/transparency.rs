@@ -412,6 +412,14 @@ async fn a_proven_export_checks_offline_and_every_change_is_refused(app: TestApp
     });
     let (code, text) = verify_export(&forged, None);
     assert_eq!((code, text.contains("does not verify")), (Some(1), true), "{text}");
+    // Said to be another fund's (the header is not signed), or with a line after its end.
+    let other = uuid::Uuid::new_v4().to_string();
+    let renamed = with_line(&export.text, 1, |v| v["fund_id"] = Value::String(other.clone()));
+    let (code, text) = verify_export(&renamed, None);
+    assert_eq!((code, text.contains("not of the file's fund")), (Some(1), true), "{text}");
+    let (code, text) =
+        verify_export(&format!("{}{}\n", export.text, export.text.lines().nth(1).expect("an entry")), None);
+    assert_eq!((code, text.contains("after the closing line")), (Some(1), true), "{text}");
     // Cut short, and checked against another checkpoint than its own.
     let cut: String = export.text.lines().take(3).map(|l| format!("{l}\n")).collect();
     let (code, text) = verify_export(&cut, None);

@@ -260,19 +260,24 @@ pub fn check_proven_export(
     if expected.is_some_and(|wanted| *wanted != checkpoint) {
         return Err("line 1: the file's checkpoint is not the one given".into());
     }
-    let fund_id = header["fund_id"].as_str().unwrap_or_default().to_string();
+    // The header is not signed: the fund it names is the fund every entry's hashed text names.
+    let fund_id = header["fund_id"].as_str().ok_or("line 1: no fund_id")?.to_string();
     let (mut entries, mut last_sequence) = (0u64, 0u64);
-    for (number, line) in lines {
+    while let Some((number, line)) = lines.next() {
         let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("line {number}: {e}"))?;
         match value["record"].as_str() {
             Some("entry") => {
-                let sequence = check_proven_entry(&value, &checkpoint).map_err(|e| format!("line {number}: {e}"))?;
+                let sequence =
+                    check_proven_entry(&value, &checkpoint, &fund_id).map_err(|e| format!("line {number}: {e}"))?;
                 if sequence <= last_sequence {
                     return Err(format!("line {number}: sequence {sequence} after {last_sequence}"));
                 }
                 (last_sequence, entries) = (sequence, entries + 1);
             }
             Some("end") if value["entries"].as_u64() == Some(entries) => {
+                if let Some((after, _)) = lines.find(|(_, line)| !line.trim().is_empty()) {
+                    return Err(format!("line {after}: a line after the closing line"));
+                }
                 return Ok(ProvenExport { fund_id, tree_size: checkpoint.size, entries });
             }
             Some("end") => {
@@ -285,7 +290,7 @@ pub fn check_proven_export(
 }
 
 /// One entry line: its hash over its canonical text, and its inclusion proof. Its sequence.
-fn check_proven_entry(value: &serde_json::Value, checkpoint: &SignedCheckpoint) -> Result<u64, String> {
+fn check_proven_entry(value: &serde_json::Value, checkpoint: &SignedCheckpoint, fund_id: &str) -> Result<u64, String> {
     let sequence = value["sequence"].as_u64().filter(|s| *s >= 1).ok_or("no sequence")?;
     let (hash, previous) =
         (value["hash"].as_str().ok_or("no hash")?, value["previous_hash"].as_str().ok_or("no previous hash")?);
@@ -293,6 +298,9 @@ fn check_proven_entry(value: &serde_json::Value, checkpoint: &SignedCheckpoint) 
     let content: serde_json::Value = serde_json::from_str(canonical).map_err(|e| format!("canonical text: {e}"))?;
     if content["sequence"].as_u64() != Some(sequence) {
         return Err(format!("the canonical text is not entry {sequence}'s"));
+    }
+    if content["fund_id"].as_str() != Some(fund_id) {
+        return Err(format!("entry {sequence} is of fund {}, not of the file's fund {fund_id}", content["fund_id"]));
     }
     if crate::domain::ledger::hash_canonical_text(previous, canonical.as_bytes()) != hash {
         return Err(format!("entry {sequence}: its hash is not the hash of its content"));
