@@ -366,7 +366,7 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     assert_eq!(foreign.status, 200, "{}", foreign.text);
     assert_eq!(foreign.body["refusals"][0]["code"], "not-this-facility");
     let mut outside = usage("r-outside", &award_id, "1", 3);
-    outside["period_end"] = json!("2026-04-01T00:00:00Z");
+    outside["period_end"] = json!("2026-04-01T00:00:01Z");
     let batch = json!({"records": [
         usage("r-1", &award_id, "1000.333", 2), usage("r-2", &award_id, "3000", 3), outside,
         usage("r-3", &award_id, "4000", 4), usage("r-4", &award_id, "2999.75", 5), usage("r-1", &award_id, "1000.333", 2),

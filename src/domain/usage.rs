@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -248,9 +248,10 @@ fn debit(record: &UsageRecord, award: &AwardMeter, before: GpuHours) -> Result<R
     if !award.running {
         return Ok(refused("award-not-running", Message::new("msg-usage-award-not-running")));
     }
-    let start = record.period_start.date();
-    let end = record.period_end.date();
-    if start < award.start_date || end > award.end_date {
+    // The period is its days whole: from midnight starting the first to midnight ending the last.
+    let before_start = record.period_start < award.start_date.and_time(NaiveTime::MIN);
+    let after_end = award.end_date.succ_opt().is_some_and(|next| record.period_end > next.and_time(NaiveTime::MIN));
+    if before_start || after_end {
         return Ok(refused(
             "outside-award-period",
             Message::new("msg-usage-outside-period").date("start", award.start_date).date("end", award.end_date),
@@ -335,7 +336,7 @@ mod tests {
     #[test]
     fn refuses_bad_records_and_keeps_the_good_ones() {
         let mut late = record("r6", "a1", 1_000);
-        late.period_end = at(1, 0) + chrono::Duration::days(61);
+        late.period_end = at(1, 0) + chrono::Duration::days(61) + chrono::Duration::hours(1);
         let batch = vec![
             record("r1", "a1", 6_000),
             record("r2", "a2", 1_000),
@@ -368,6 +369,34 @@ mod tests {
         assert_eq!(plan.debits[0].subsidy, Cents::new(2_331));
         if let RecordOutcome::Refused { reason, .. } = &plan.outcomes[2] {
             assert!(reason.english().contains("4.000 remain"), "{reason}");
+        }
+    }
+
+    /// An award's period is its days whole: usage may run up to midnight ending its last day,
+    /// and not a second past it, nor start before midnight beginning its first.
+    #[test]
+    fn usage_fills_the_award_period_to_the_midnight_ending_its_last_day() {
+        let midnight = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let one_second = chrono::Duration::seconds(1);
+        let cases = [
+            (midnight(2026, 6, 30) + chrono::Duration::hours(20), midnight(2026, 7, 1), "accepted"),
+            (
+                midnight(2026, 6, 30) + chrono::Duration::hours(20),
+                midnight(2026, 7, 1) + one_second,
+                "outside-award-period",
+            ),
+            (midnight(2026, 4, 1), midnight(2026, 4, 1) + chrono::Duration::hours(1), "accepted"),
+            (
+                midnight(2026, 4, 1) - one_second,
+                midnight(2026, 4, 1) + chrono::Duration::hours(1),
+                "outside-award-period",
+            ),
+        ];
+        for (n, (start, end, expected)) in cases.into_iter().enumerate() {
+            let mut usage = record(&format!("m{n}"), "a1", 1_000);
+            (usage.period_start, usage.period_end) = (start, end);
+            let plan = evaluate_batch(&facility("f1"), &[usage], &awards(), &HashMap::new(), received()).unwrap();
+            assert_eq!(codes(&plan), [expected], "{start} to {end}");
         }
     }
 
