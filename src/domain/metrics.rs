@@ -430,9 +430,32 @@ pub fn multiples(paid_in: Cents, distributed: Cents, nav: Cents) -> Multiples {
     Multiples { dpi: Some(dpi), rvpi: Some(rvpi), tvpi: Some(tvpi) }
 }
 
+/// Private euros per public euro, to two decimals, a half cent of a ratio rounded up: the one
+/// figure of leverage every page and report shows.
+pub fn leverage(private: Cents, public: Cents) -> Option<Decimal> {
+    if public.get() <= 0 {
+        return None;
+    }
+    let ratio = Decimal::from(private.get()).checked_div(Decimal::from(public.get()))?;
+    let mut rounded = ratio.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(2);
+    Some(rounded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leverage_is_private_per_public_euro_to_two_decimals() {
+        assert_eq!(leverage(Cents::new(150), Cents::new(50)).map(|r| r.to_string()), Some("3.00".into()));
+        assert_eq!(leverage(Cents::new(2), Cents::new(3)), Some(Decimal::new(67, 2)));
+        assert_eq!(leverage(Cents::new(1), Cents::new(8)), Some(Decimal::new(13, 2)), "0.125 rounds up");
+        // EUR 25 bn private on EUR 200 bn public.
+        let bn = |eur: i64| Cents::from_eur(eur * 1_000_000_000).unwrap();
+        assert_eq!(leverage(bn(25), bn(200)).map(|r| r.to_string()), Some("0.13".into()));
+        assert_eq!(leverage(Cents::new(1), Cents::ZERO), None);
+    }
 
     fn d(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()

@@ -132,11 +132,7 @@ pub fn fund_overview(conn: &mut DbConnection, fund_id: &str) -> AppResult<FundOv
         .filter(deployments::fund_id.eq_any(&scope))
         .select(sql::<diesel::sql_types::Nullable<BigInt>>("CAST(SUM(amount_cents) AS BIGINT)"))
         .first(conn)?;
-    let leverage = (!public.committed.is_zero()).then(|| {
-        let mut ratio = (private.committed.to_decimal() / public.committed.to_decimal()).round_dp(2);
-        ratio.rescale(2);
-        ratio
-    });
+    let leverage = crate::domain::metrics::leverage(private.committed, public.committed);
     let group =
         |map: BTreeMap<String, Figures>| map.into_iter().map(|(key, figures)| GroupFigures { key, figures }).collect();
     Ok(FundOverview {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -182,17 +182,6 @@ fn paid_in_by_source(conn: &mut DbConnection, fund_id: &str) -> AppResult<BTreeM
     ))
 }
 
-/// Private euros per public euro, to two decimals.
-pub fn leverage(private: Cents, public: Cents) -> Option<Decimal> {
-    if public.get() <= 0 {
-        return None;
-    }
-    let ratio = Decimal::from(private.get()).checked_div(Decimal::from(public.get()))?;
-    let mut rounded = ratio.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    rounded.rescale(2);
-    Some(rounded)
-}
-
 /// Rows by programme and Member State, private money by country only where enough invest.
 fn capital_rows(
     kinds: &BTreeMap<String, (String, String, String)>,
@@ -245,8 +234,8 @@ fn capital_rows(
         let money = if private { "private" } else { "public" };
         out.push(CapitalRow { money: money.into(), programme, member_state, sources: count, committed, paid_in });
     }
-    totals.leverage_committed = leverage(totals.private_committed, totals.public_committed);
-    totals.leverage_paid_in = leverage(totals.private_paid_in, totals.public_paid_in);
+    totals.leverage_committed = crate::domain::metrics::leverage(totals.private_committed, totals.public_committed);
+    totals.leverage_paid_in = crate::domain::metrics::leverage(totals.private_paid_in, totals.public_paid_in);
     Ok((out, totals))
 }
 
@@ -368,14 +357,6 @@ mod tests {
 
     fn kinds(rows: &[(&str, &str, &str, &str)]) -> BTreeMap<String, (String, String, String)> {
         rows.iter().map(|(id, k, p, c)| (id.to_string(), (k.to_string(), p.to_string(), c.to_string()))).collect()
-    }
-
-    #[test]
-    fn leverage_is_private_per_public_euro_to_two_decimals() {
-        assert_eq!(leverage(Cents::new(150), Cents::new(50)).map(|r| r.to_string()), Some("3.00".into()));
-        assert_eq!(leverage(Cents::new(2), Cents::new(3)), Some(Decimal::new(67, 2)));
-        assert_eq!(leverage(Cents::new(1), Cents::new(8)), Some(Decimal::new(13, 2)), "0.125 rounds up");
-        assert_eq!(leverage(Cents::new(1), Cents::ZERO), None);
     }
 
     #[test]
