@@ -222,6 +222,41 @@ async fn write_down_hits_first_loss_first_and_values_follow(app: TestApp) {
     assert_eq!(statement.body["write_downs"], "500.00");
 }
 
+/// A date's NAV is valued under the terms in force on it: terms saved later leave it, and every
+/// statement over it, as it was.
+async fn nav_on_a_past_date_keeps_the_terms_then_in_force(app: TestApp) {
+    let f = fund(&app).await;
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let nav = |tranche: &str, as_of: &str| {
+        let path = format!("/api/v1/funds/{}/tranches/{tranche}/nav?as_of={as_of}", f.id);
+        let app = &app;
+        async move {
+            let reply = app.get(&path, &app.auditor()).await;
+            assert_eq!(reply.status, 200, "{}", reply.text);
+            reply.body
+        }
+    };
+    let statement_path =
+        format!("/api/v1/funds/{}/investors/{}/statement?from=2026-01-01&to=2026-06-30", f.id, f.investors[2]);
+    let past = nav(&f.junior, "2026-06-30").await;
+    let statement = app.get(&statement_path, &app.auditor()).await;
+    assert_eq!(statement.status, 200, "{}", statement.text);
+    let under_first_terms = nav(&f.junior, &today).await;
+    assert_eq!(past["terms_version"], 1);
+
+    // New terms give the junior tranche 10% of the residual instead of 60%.
+    let mut second = terms(&f);
+    second["steps"][3]["shares"] =
+        json!([{"tranche": f.senior, "percent": "90"}, {"tranche": f.junior, "percent": "10"}]);
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), second).await;
+    assert_eq!(nav(&f.junior, "2026-06-30").await, past, "a past date keeps the terms then in force");
+    assert_eq!(app.get(&statement_path, &app.auditor()).await.body, statement.body);
+    let now = nav(&f.junior, &today).await;
+    assert_eq!(now["terms_version"], 2);
+    assert_ne!(now["nav"], under_first_terms["nav"], "today is valued under the terms saved today");
+}
+
 async fn metrics_and_statements_reconcile(app: TestApp) {
     let f = fund(&app).await;
     created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
@@ -468,6 +503,7 @@ async fn a_fee_on_commitments_counts_what_was_committed_on_its_date(app: TestApp
 }
 
 on_both_backends!(
+    nav_on_a_past_date_keeps_the_terms_then_in_force,
     printable_notices_and_statements_respect_their_owner,
     preview_and_execute_agree_and_post_balanced_entries,
     terms_are_validated_with_paths,

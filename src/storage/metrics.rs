@@ -153,6 +153,8 @@ pub struct TrancheNav {
     pub valuation_date: Option<NaiveDate>,
     #[schema(value_type = String)]
     pub nav: Cents,
+    /// The version of the waterfall terms that valued it: those in force on `as_of`.
+    pub terms_version: i32,
     /// Per investor position of the tranche.
     pub positions: Vec<PositionNav>,
 }
@@ -194,6 +196,7 @@ pub fn tranche_nav(
         fund_nav: liquidation.fund_nav,
         valuation_date: liquidation.valuation_date,
         nav,
+        terms_version: liquidation.terms_version,
         positions,
     })
 }

@@ -139,6 +139,16 @@ pub fn current_terms(conn: &mut DbConnection, fund_id: &str) -> AppResult<TermsV
         .ok_or_else(|| AppError::rule("no-waterfall", "the fund has no waterfall terms yet; set them first"))
 }
 
+/// The terms in force at the end of `on`: the last version saved on or before that day (UTC),
+/// or the first version for a day before any was saved. A later version leaves a past date's
+/// values, and every statement over it, as they were.
+pub fn terms_in_force(conn: &mut DbConnection, fund_id: &str, on: NaiveDate) -> AppResult<TermsVersion> {
+    let mut versions = list_terms(conn, fund_id)?;
+    let count = versions.iter().take_while(|v| v.created_at.date() <= on).count().max(1);
+    versions.truncate(count);
+    versions.pop().ok_or_else(|| AppError::rule("no-waterfall", "the fund has no waterfall terms yet; set them first"))
+}
+
 /// A position and whose it is.
 #[derive(Clone, Debug)]
 pub struct PositionState {
@@ -771,12 +781,12 @@ pub struct Liquidation {
 }
 
 /// Hypothetical liquidation: the investors' net assets on `as_of` (the latest valuation as
-/// posted, with every cash flow since) run through the current waterfall.
+/// posted, with every cash flow since) run through the waterfall terms in force on `as_of`.
 pub fn liquidate(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Liquidation> {
     let nav = super::investments::book_nav(conn, fund_id, as_of)?;
     let valuation_date = super::investments::latest_valuation(conn, fund_id, as_of)?.map(|v| v.as_of_date);
     let states = positions_as_of(conn, fund_id, as_of)?;
-    let terms = current_terms(conn, fund_id)?;
+    let terms = terms_in_force(conn, fund_id, as_of)?;
     let allocation = if nav.get() > 0 {
         let tranches = tranche_terms(conn, fund_id)?;
         let positions: Vec<Position> = states.iter().map(|s| s.position.clone()).collect();
