@@ -270,7 +270,8 @@ pub fn single_undertaking(facts: &ApplicationFacts) -> Vec<Member> {
 }
 
 /// The intensity an award gets at `price` for `hours`: the call's for the category, with the
-/// bonus where claimed and allowed, reduced by other aid for the same costs (GBER only).
+/// bonus where claimed and allowed, reduced by other aid for the same costs (on any basis: de
+/// minimis aid too never takes both above the highest intensity, 100% of the costs).
 pub fn award_intensity(
     call: &CallTerms,
     facts: &ApplicationFacts,
@@ -282,9 +283,6 @@ pub fn award_intensity(
     let Some(highest) = intensity_with_bonus(call.aid_basis, category, bonus) else {
         return Ok(None);
     };
-    if !call.aid_basis.is_gber() {
-        return Ok(Some(Ok(highest)));
-    }
     let costs = aid_value(hours.milli(), price, Decimal::ONE_HUNDRED)?;
     Ok(Some(cumulated_intensity(highest, costs, facts.other_aid_same_costs)))
 }
@@ -393,9 +391,10 @@ fn intensity_words(call: &CallTerms, facts: &ApplicationFacts, category: SmeCate
         (Some(_), false) => text.push_str(", without a bonus (the call allows none)"),
         _ => {}
     }
-    if call.aid_basis.is_gber() && !facts.other_aid_same_costs.is_zero() {
+    if !facts.other_aid_same_costs.is_zero() {
+        let rule = if call.aid_basis.is_gber() { "GBER Art. 8(3)" } else { "Regulation 2023/2831 Art. 5(2)" };
         text.push_str(&format!(
-            ", reduced for EUR {} of other aid for the same costs (GBER Art. 8(3))",
+            ", reduced for EUR {} of other aid for the same costs ({rule})",
             facts.other_aid_same_costs
         ));
     }
@@ -778,6 +777,24 @@ mod tests {
         assert_eq!(a.aid_value, Some(Cents::new(10_000 * 100)), "EUR 10,000 + EUR 5,000 = 60% of EUR 25,000");
         f.other_aid_same_costs = Cents::new(15_000 * 100);
         let a = assess(&c, &f, at_time, Some(Cents::new(250)), &[]).unwrap();
+        assert_eq!(a.refusals.iter().map(Refusal::code).collect::<Vec<_>>(), ["cumulation-exceeded"]);
+    }
+
+    /// De minimis aid for costs that other aid also covers never takes both above the costs
+    /// (Regulation 2023/2831 Art. 5(2): no more than the highest intensity, 100% here).
+    #[test]
+    fn de_minimis_with_other_aid_for_the_same_costs_stays_within_the_costs() {
+        let at_time = at("2026-02-01 10:00");
+        let c = call(AidBasis::DeMinimis);
+        let mut f = facts(20, 3_000_000);
+        // 10,000 h at EUR 2.00 = EUR 20,000 of costs; EUR 8,000 of other aid is 40 points.
+        f.other_aid_same_costs = Cents::new(8_000 * 100);
+        let a = assess(&c, &f, at_time, Some(Cents::new(200)), &[]).unwrap();
+        assert_eq!(a.intensity_percent, Some(Decimal::from(60)));
+        assert_eq!(a.aid_value, Some(Cents::new(12_000 * 100)), "EUR 12,000 + EUR 8,000 = the EUR 20,000 of costs");
+        assert!(a.rules.iter().any(|r| r.finding.contains("reduced for EUR 8000.00 of other aid")), "{:?}", a.rules);
+        f.other_aid_same_costs = Cents::new(20_000 * 100);
+        let a = assess(&c, &f, at_time, Some(Cents::new(200)), &[]).unwrap();
         assert_eq!(a.refusals.iter().map(Refusal::code).collect::<Vec<_>>(), ["cumulation-exceeded"]);
     }
 
