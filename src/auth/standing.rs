@@ -91,12 +91,18 @@ pub fn admit(claims: &Claims, minter: Minter, standing: Option<&Standing>) -> Re
 /// The standings a node read recently, by user name.
 pub struct StandingCache {
     entries: quick_cache::sync::Cache<String, (Instant, Arc<Standing>)>,
+    /// When each user was last changed on this node: a standing read before it is stale.
+    changed: quick_cache::sync::Cache<String, Instant>,
     refresh: Duration,
 }
 
 impl StandingCache {
     pub fn new(refresh: Duration) -> Self {
-        StandingCache { entries: quick_cache::sync::Cache::new(STANDINGS_CACHED_MAX), refresh }
+        StandingCache {
+            entries: quick_cache::sync::Cache::new(STANDINGS_CACHED_MAX),
+            changed: quick_cache::sync::Cache::new(STANDINGS_CACHED_MAX),
+            refresh,
+        }
     }
 
     /// The user's standing if read less than `refresh` ago.
@@ -105,14 +111,19 @@ impl StandingCache {
         (now.saturating_duration_since(read_at) < self.refresh).then_some(standing)
     }
 
+    /// Keeps `standing`, read at `read_at`, unless the user was changed on this node since.
     pub fn remember(&self, standing: Standing, read_at: Instant) -> Arc<Standing> {
         let standing = Arc::new(standing);
-        self.entries.insert(standing.username.clone(), (read_at, standing.clone()));
+        if self.changed.get(&standing.username).is_none_or(|changed_at| read_at > changed_at) {
+            self.entries.insert(standing.username.clone(), (read_at, standing.clone()));
+        }
         standing
     }
 
-    /// Forgets a user changed on this node, so the change applies here at once.
+    /// Forgets a user changed on this node, so the change applies here at once, even over a
+    /// standing being read while it was made.
     pub fn forget(&self, username: &str) {
+        self.changed.insert(username.to_string(), Instant::now());
         self.entries.remove(username);
     }
 }
@@ -193,5 +204,18 @@ mod tests {
         assert!(cache.fresh("dana", start + Duration::from_secs(5)).is_none());
         cache.forget("dana");
         assert!(cache.fresh("dana", start).is_none());
+    }
+
+    /// A standing read before the user was changed on this node, and stored after, is not kept:
+    /// the change applies here at once, whatever request was reading at the time.
+    #[test]
+    fn a_standing_read_before_a_change_is_not_kept_after_it() {
+        let cache = StandingCache::new(Duration::from_secs(5));
+        let read_before = Instant::now();
+        cache.forget("dana");
+        cache.remember(standing(Role::Staff, None), read_before);
+        assert!(cache.fresh("dana", Instant::now()).is_none(), "read before the change");
+        cache.remember(standing(Role::Staff, None), Instant::now());
+        assert!(cache.fresh("dana", Instant::now()).is_some(), "read after it");
     }
 }

@@ -286,8 +286,9 @@ pub async fn approve(
     if let Err(AppError::Conflict { code: "preview-changed", .. }) = &answer {
         state.db(move |conn| write_tx(conn, |c| proposals::revise(c, &id))).await?;
     }
-    if let (Ok(_), Operation::UserRole { user_id, .. }) = (&answer, &operation) {
-        // The user's tokens and sessions carry the old role: they end now (docs/security.md).
+    if let Operation::UserRole { user_id, .. } = &operation {
+        // The user's tokens and sessions carry the old role: they end now (docs/security.md),
+        // and after an error too, which may follow a change committed.
         let user_id = user_id.clone();
         let username = state.db(move |conn| crate::storage::users::find_by_id(conn, &user_id)).await?.username;
         state.standings.forget(&username);

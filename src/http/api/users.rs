@@ -127,9 +127,10 @@ async fn change_account(
     let response = idempotent::write(&state, &req, &principal, key, raw, StatusCode::OK, move |conn| {
         users::change_account(conn, &id, change.clone(), &admin, &actor)
     })
-    .await?;
+    .await;
+    // Whatever the answer: a change committed and then answered with an error applies here too.
     state.standings.forget(&username);
-    Ok(response)
+    response
 }
 
 /// Disable a user (admin only): their tokens and sessions end, and they cannot sign in.
