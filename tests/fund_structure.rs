@@ -123,6 +123,32 @@ async fn sources_are_validated(app: TestApp) {
     assert_problem(&bad_programme, 400, Some("programme"));
 }
 
+/// Losses hit tranches in reverse seniority, first loss first: a first-loss tranche ranks below
+/// every other tranche of its fund, so the flag and the order of losses never disagree.
+async fn a_first_loss_tranche_ranks_below_every_other(app: TestApp) {
+    let s = setup(&app).await;
+    let path = format!("/api/v1/funds/{}/tranches", s.fund);
+    let tranche = |name: &str, seniority: i32, first_loss: bool| json!({"name": name, "seniority": seniority, "target_size": "100.00", "pref_rate": "0", "first_loss": first_loss});
+    for (body, status) in [
+        (tranche("First loss", 5, true), 201),
+        (tranche("Below the first loss", 7, false), 422),
+        (tranche("Mezzanine", 3, false), 201),
+        (tranche("Second loss", 4, true), 201),
+        (tranche("First loss above the mezzanine", 2, true), 422),
+    ] {
+        let reply = app.post(&path, &app.staff(), &body).await;
+        assert_eq!(reply.status, status, "{body}: {}", reply.text);
+        if status == 422 {
+            assert_problem(&reply, 422, Some("seniority"));
+            assert_eq!(reply.body["type"], "/problems/first-loss-not-most-junior", "{}", reply.text);
+        }
+    }
+    let listed = app.get(&path, &app.auditor()).await;
+    let names: Vec<&str> =
+        listed.body["items"].as_array().expect("items").iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, ["Senior", "Mezzanine", "Second loss", "First loss"]);
+}
+
 async fn commitments_follow_target_ticket_and_amendment_rules(app: TestApp) {
     let s = setup(&app).await;
     let extra = source(&app, "Gamma Bank", "private", None, "FR").await;
@@ -570,6 +596,7 @@ async fn a_batch_answers_as_the_same_requests_one_by_one(app: TestApp) {
 }
 
 on_both_backends!(
+    a_first_loss_tranche_ranks_below_every_other,
     a_batch_decides_each_commitment_in_order_as_if_alone,
     a_batch_answers_as_the_same_requests_one_by_one,
     concurrent_commitments_never_pass_the_target,

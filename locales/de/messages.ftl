@@ -53,6 +53,7 @@ msg-account-kept-by-commitments = das Konto { $code } führt die nicht abgerufen
 msg-unknown-posting-party = { $party } ist weder Investor noch Anlage, Ausschreibung oder KMU mit einer Bewilligung in diesen Büchern
 msg-unknown-account = kein Konto { $code } in diesem Fonds
 msg-seniority-taken = der Fonds hat bereits eine Tranche mit Rang { $seniority }
+msg-first-loss-not-most-junior = eine Erstverlusttranche steht im Rang unter jeder anderen Tranche und jede andere über ihr: { $other } hat den Rang { $seniority }
 msg-tranche-name-taken = der Fonds hat bereits eine Tranche namens „{ $name }“
 msg-source-name-taken = eine Quelle namens „{ $name }“ besteht
 msg-lei-taken = der LEI { $lei } gehört einer anderen Quelle

@@ -53,6 +53,7 @@ msg-account-kept-by-commitments = account { $code } holds the unfunded commitmen
 msg-unknown-posting-party = { $party } is no investor, facility, grant call or SME with an award of these books
 msg-unknown-account = no account { $code } in this fund
 msg-seniority-taken = the fund already has a tranche of seniority { $seniority }
+msg-first-loss-not-most-junior = a first-loss tranche ranks below every other tranche, and every other above it: { $other } has seniority { $seniority }
 msg-tranche-name-taken = the fund already has a tranche named "{ $name }"
 msg-source-name-taken = a source named "{ $name }" exists
 msg-lei-taken = LEI { $lei } belongs to another source

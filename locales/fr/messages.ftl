@@ -53,6 +53,7 @@ msg-account-kept-by-commitments = le compte { $code } porte les engagements non 
 msg-unknown-posting-party = { $party } n'est ni un investisseur, ni une installation, ni un appel à propositions, ni une PME bénéficiaire d'une attribution dans ces comptes
 msg-unknown-account = aucun compte { $code } dans ce fonds
 msg-seniority-taken = le fonds a déjà une tranche de rang { $seniority }
+msg-first-loss-not-most-junior = une tranche de première perte est de rang inférieur à toute autre tranche, et toute autre au-dessus d'elle : { $other } a le rang { $seniority }
 msg-tranche-name-taken = le fonds a déjà une tranche nommée « { $name } »
 msg-source-name-taken = une source nommée « { $name } » existe
 msg-lei-taken = le LEI { $lei } appartient à une autre source

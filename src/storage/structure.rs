@@ -94,6 +94,7 @@ pub fn create_tranche(conn: &mut DbConnection, fund_id: &str, new: NewTranche) -
             Message::new("msg-tranche-name-taken").text("name", &new.name),
         ));
     }
+    first_loss_ranks_last(&existing, &new)?;
     let row = TrancheRow {
         id: new_id(),
         fund_id: fund_id.to_string(),
@@ -112,6 +113,25 @@ pub fn create_tranche(conn: &mut DbConnection, fund_id: &str, new: NewTranche) -
         create_account(conn, fund_id, &code, &format!("{label}: {}", row.name), *kind)?;
     }
     row.to_tranche()
+}
+
+/// Losses hit tranches in reverse seniority, so a first-loss tranche ranks below (has a higher
+/// seniority number than) every tranche that is not one.
+fn first_loss_ranks_last(existing: &[Tranche], new: &NewTranche) -> AppResult<()> {
+    let misplaced = existing.iter().find(|t| {
+        (new.first_loss && !t.first_loss && t.seniority > new.seniority)
+            || (!new.first_loss && t.first_loss && t.seniority < new.seniority)
+    });
+    match misplaced {
+        Some(other) => Err(AppError::rule_on(
+            "first-loss-not-most-junior",
+            "seniority",
+            Message::new("msg-first-loss-not-most-junior")
+                .text("other", &other.name)
+                .count("seniority", other.seniority),
+        )),
+        None => Ok(()),
+    }
 }
 
 pub fn list_tranches(conn: &mut DbConnection, fund_id: &str) -> AppResult<Vec<Tranche>> {

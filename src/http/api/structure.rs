@@ -145,7 +145,8 @@ impl NewTrancheRequest {
         ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters", min_length = 1, max_length = 255, pattern = r"^[!-~]+$")),
     request_body = NewTrancheRequest,
     responses((status = 201, body = Tranche), (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json"),
-        (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
+        (status = 409, body = crate::http::problem::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "first-loss-not-most-junior", body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn create_tranche(
     state: web::Data<AppState>,
     req: HttpRequest,
