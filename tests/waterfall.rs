@@ -273,10 +273,19 @@ async fn metrics_and_statements_reconcile(app: TestApp) {
     assert_eq!(fund["distributed"], "1000.00");
     assert_eq!(fund["dpi"], "0.6667");
     assert_eq!(fund["xirr"]["status"], "rate", "{}", metrics.text);
+    // MOIC: TVPI on the capital invested, the 1,200.00 deployed on 2025-01-02.
+    assert_eq!(metrics.body["invested"], "1200.00", "{}", metrics.text);
+    let cents = |v: &Value| v.as_str().expect("an amount").replace('.', "").parse::<i64>().expect("cents");
+    let value = cents(&fund["distributed"]) + cents(&fund["nav"]);
+    let moic = rust_decimal::Decimal::new(value, 0) / rust_decimal::Decimal::new(120_000, 0);
+    let mut shown = moic.round_dp(4);
+    shown.rescale(4);
+    assert_eq!(metrics.body["moic"], shown.to_string(), "{}", metrics.text);
     // Investors see their own line only.
     let investor = app.token(Role::Investor, &f.investors[0]);
     let own = app.get(&format!("/api/v1/funds/{}/metrics?as_of=2026-06-30", f.id), &investor).await;
     assert_eq!(own.body["fund"], Value::Null);
+    assert_eq!((&own.body["invested"], &own.body["moic"]), (&Value::Null, &Value::Null), "fund figures");
     assert_eq!(own.body["investors"].as_array().map(Vec::len), Some(1));
     assert_eq!(own.body["investors"][0]["id"], f.investors[0].as_str());
     let theirs = app

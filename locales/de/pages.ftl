@@ -229,6 +229,7 @@ ui-list-price-today = Listenpreis heute
 ui-lowest-average-score = Mindest-Durchschnittspunktzahl
 ui-main = Hauptnavigation
 ui-member-state = Mitgliedstaat
+ui-moic = MOIC
 ui-money = Mittel
 ui-money-committed-and-paid-in = Zugesagte und eingezahlte Mittel
 ui-money-committed-and-paid-in-by-fund = Zugesagte und eingezahlte Mittel, nach Fonds

@@ -229,6 +229,7 @@ ui-list-price-today = List price today
 ui-lowest-average-score = Lowest average score
 ui-main = Main
 ui-member-state = Member State
+ui-moic = MOIC
 ui-money = Money
 ui-money-committed-and-paid-in = Money committed and paid in
 ui-money-committed-and-paid-in-by-fund = Money committed and paid in, by fund

@@ -229,6 +229,7 @@ ui-list-price-today = Prix catalogue du jour
 ui-lowest-average-score = Note moyenne la plus basse
 ui-main = Principal
 ui-member-state = État membre
+ui-moic = MOIC
 ui-money = Capitaux
 ui-money-committed-and-paid-in = Capitaux engagés et libérés
 ui-money-committed-and-paid-in-by-fund = Capitaux engagés et libérés, par fonds

@@ -414,6 +414,18 @@ pub struct Multiples {
     pub tvpi: Option<Decimal>,
 }
 
+/// MOIC: TVPI on invested capital, `(distributed + nav) / invested`, exact, shown to 4 decimals
+/// as the other multiples; none without invested capital.
+pub fn moic(invested: Cents, distributed: Cents, nav: Cents) -> Option<Decimal> {
+    if invested.get() <= 0 {
+        return None;
+    }
+    let value = distributed.to_decimal().checked_add(nav.to_decimal())?;
+    let mut ratio = value.checked_div(invested.to_decimal())?.round_dp(4);
+    ratio.rescale(4);
+    Some(ratio)
+}
+
 pub fn multiples(paid_in: Cents, distributed: Cents, nav: Cents) -> Multiples {
     if paid_in.get() <= 0 {
         return Multiples { dpi: None, rvpi: None, tvpi: None };
@@ -649,5 +661,10 @@ mod tests {
         assert_eq!(m.rvpi, Some(Decimal::new(7500, 4)));
         assert_eq!(m.tvpi, Some(Decimal::new(12500, 4)));
         assert_eq!(multiples(Cents::ZERO, Cents::new(1), Cents::new(1)).tvpi, None);
+        // 1,000.00 distributed and 1,100.00 of NAV on 1,200.00 invested: 2,100 / 1,200 = 1.75.
+        assert_eq!(moic(Cents::new(120_000), Cents::new(100_000), Cents::new(110_000)), Some(Decimal::new(17500, 4)));
+        // 1.00 on 3.00: 0.33333... shown as 0.3333.
+        assert_eq!(moic(Cents::new(300), Cents::new(100), Cents::ZERO), Some(Decimal::new(3333, 4)));
+        assert_eq!(moic(Cents::ZERO, Cents::new(1), Cents::new(1)), None);
     }
 }

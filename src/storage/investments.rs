@@ -103,6 +103,16 @@ pub fn deploy(conn: &mut DbConnection, row: DeploymentRow) -> AppResult<Deployme
     Ok(row.into())
 }
 
+/// What the fund deployed into facilities up to the end of `as_of`.
+pub fn deployed_by(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Cents> {
+    let amounts: Vec<i64> = deployments::table
+        .filter(deployments::fund_id.eq(fund_id))
+        .filter(deployments::value_date.le(as_of))
+        .select(deployments::amount_cents)
+        .load(conn)?;
+    Ok(Cents::sum(amounts.into_iter().map(Cents::new))?)
+}
+
 pub fn list_deployments(conn: &mut DbConnection, fund_ids: &[String]) -> AppResult<Vec<Deployment>> {
     Ok(deployments::table
         .filter(deployments::fund_id.eq_any(fund_ids))

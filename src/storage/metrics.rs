@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::tranches;
 use super::waterfall::{liquidate, Liquidation, PositionState};
 use super::DbConnection;
-use crate::domain::metrics::{multiples, xirr, Multiples, Xirr};
+use crate::domain::metrics::{moic, multiples, xirr, Multiples, Xirr};
 use crate::domain::money::Cents;
 use crate::error::{AppError, AppResult};
 
@@ -43,6 +44,14 @@ pub struct FundMetrics {
     pub valuation_date: Option<NaiveDate>,
     /// None for investors, who see only their own line.
     pub fund: Option<Metrics>,
+    /// Capital the fund invested in facilities up to `as_of` (its deployments); none for
+    /// investors, as `fund`.
+    #[schema(value_type = Option<String>)]
+    pub invested: Option<Cents>,
+    /// MOIC: TVPI on invested capital, the fund's distributed and NAV over `invested`, to 4
+    /// decimals; none without investments, and for investors.
+    #[schema(value_type = Option<String>)]
+    pub moic: Option<Decimal>,
     pub tranches: Vec<Metrics>,
     pub investors: Vec<Metrics>,
 }
@@ -121,6 +130,8 @@ pub fn fund_metrics(
             fund_nav: liquidation.fund_nav,
             valuation_date: liquidation.valuation_date,
             fund: None,
+            invested: None,
+            moic: None,
             tranches: vec![],
             investors,
         });
@@ -131,11 +142,14 @@ pub fn fund_metrics(
         tranche_metrics.push(group_metrics("tranche", tranche.clone(), name.clone(), &members, &liquidation)?);
     }
     let fund = group_metrics("fund", fund_id.into(), "fund".into(), &all, &liquidation)?;
+    let invested = super::investments::deployed_by(conn, fund_id, as_of)?;
     Ok(FundMetrics {
         fund_id: fund_id.into(),
         as_of,
         fund_nav: liquidation.fund_nav,
         valuation_date: liquidation.valuation_date,
+        invested: Some(invested),
+        moic: moic(invested, fund.distributed, fund.nav),
         fund: Some(fund),
         tranches: tranche_metrics,
         investors,

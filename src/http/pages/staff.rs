@@ -318,7 +318,8 @@ async fn fund_performance(state: &AppState, fund_id: &str) -> PageResult<Card> {
     }
 }
 
-/// NAV, DPI, RVPI, TVPI and XIRR of the fund and of each tranche, most senior first.
+/// NAV, DPI, RVPI, TVPI and XIRR of the fund and of each tranche, most senior first; the
+/// fund's capital deployed and MOIC.
 fn performance_card(metrics: &crate::storage::metrics::FundMetrics) -> Card {
     let mut table = Table::new(
         phrase("page-performance-on", &[("date", crate::i18n::format::date(metrics.as_of, Lang::current()))]),
@@ -339,7 +340,12 @@ fn performance_card(metrics: &crate::storage::metrics::FundMetrics) -> Card {
     }
     let valuation = metrics.valuation_date.map_or("no valuation yet".to_string(), |d| format!("latest valuation {d}"));
     Card::new("Performance")
-        .with(Section::Facts(vec![fact("Fund NAV", eur(metrics.fund_nav)), fact("Valuation", valuation)]))
+        .with(Section::Facts(vec![
+            fact("Fund NAV", eur(metrics.fund_nav)),
+            fact("Valuation", valuation),
+            fact("Capital deployed", metrics.invested.map(eur).unwrap_or_default()),
+            fact("MOIC", multiple(metrics.moic)),
+        ]))
         .with(Section::Table(table))
 }
 
