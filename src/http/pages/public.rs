@@ -71,10 +71,15 @@ fn checkpoint_card(report: Option<&transparency::PublicCheckpoint>) -> Card {
          journal still extends it: no entry was removed or changed since.",
     )
     .text(
-        "1. Save the checkpoint: GET /api/v1/transparency/checkpoint. 2. Get the verifier key: GET \
-         /api/v1/transparency/key. 3. Check the current journal against your copy: investai verify --checkpoint \
-         checkpoint.txt --key KEY, or ask for /api/v1/transparency/proofs/consistency and check it with any RFC 6962 \
-         implementation. 4. To check an entry, ask for its inclusion proof: /api/v1/transparency/proofs/inclusion.",
+        "1. Get the verifier key from somewhere other than this server (a publication of the fund, or a copy you \
+         kept): a key read from this server proves nothing about it; /api/v1/transparency/key is there to compare. \
+         2. Save the checkpoint (GET /api/v1/transparency/checkpoint) and check its signature with that key. \
+         3. Later, save a newer checkpoint, check its signature, and ask for the consistency proof between the two \
+         sizes (/api/v1/transparency/proofs/consistency): check it with any RFC 6962 implementation against the two \
+         signed roots, never against the roots the answer states. 4. To check an entry, ask for its inclusion proof \
+         in a signed checkpoint's tree (/api/v1/transparency/proofs/inclusion) and check it against that \
+         checkpoint's signed root. With access to the database, investai verify --checkpoint checkpoint.txt --key \
+         KEY checks the whole journal against your copy.",
     )
     .with(Section::Links(vec![
         link("Latest checkpoint", "/api/v1/transparency/checkpoint"),
