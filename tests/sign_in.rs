@@ -103,8 +103,33 @@ async fn a_sign_in_flood_is_refused_beyond_the_hashing_queue(app: TestApp) {
     assert_eq!(sign_in(&app, "bob", PASSWORD).await.status, 200);
 }
 
+/// A name no account can have (a NUL byte, which PostgreSQL refuses as text; a megabyte of
+/// letters) is refused as an unknown name is, by the API and by the form.
+async fn a_name_no_account_can_have_is_refused_as_an_unknown_one(app: TestApp) {
+    let unknown = sign_in(&app, "nobody", "wrong password!").await;
+    assert_problem(&unknown, 401, None);
+    for name in ["a\u{0}b".to_string(), "x".repeat(1 << 20)] {
+        let reply = sign_in(&app, &name, "wrong password!").await;
+        assert_problem(&reply, 401, None);
+        assert_eq!(reply.body["detail"], unknown.body["detail"], "{:.20}", name);
+    }
+    let browser = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let form = browser.get(format!("{}/login", app.address)).send().await.expect("form").text().await.expect("page");
+    let csrf = form.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf");
+    let page = browser
+        .post(format!("{}/login", app.address))
+        .form(&[("username", "a\u{0}b"), ("password", PASSWORD), ("csrf_token", csrf)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(page.status().as_u16(), 401);
+    create_user(&app, "carol").await;
+    assert_eq!(sign_in(&app, "carol", PASSWORD).await.status, 200);
+}
+
 on_both_backends!(
     spawn = super::spawn_with_one_hash_thread;
+    a_name_no_account_can_have_is_refused_as_an_unknown_one,
     failed_sign_ins_wait_longer_and_a_success_clears_them,
     a_sign_in_flood_is_refused_beyond_the_hashing_queue,
 );

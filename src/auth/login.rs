@@ -17,6 +17,20 @@ use crate::storage::write_tx;
 /// The same answer for an unknown user, a wrong password and a disabled account.
 const LOGIN_REFUSED: &str = "unknown user name or wrong password";
 
+/// Every name that breaks the user-name rules is counted, looked up and refused as this one,
+/// which no account can have: the throttle then keeps at most a user name's length per
+/// counter, and the database never sees text it would refuse (a NUL byte on PostgreSQL).
+const IMPOSSIBLE_USERNAME: &str = "";
+
+/// The name a sign-in is checked under: the name sent when an account could have it.
+fn name_to_check(sent: String) -> String {
+    if users::validate_username(&sent).is_ok() {
+        sent
+    } else {
+        IMPOSSIBLE_USERNAME.to_string()
+    }
+}
+
 /// Seconds to tell a throttled client, rounded up.
 fn retry_seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
@@ -40,6 +54,7 @@ async fn check_password(
     password_text: String,
     address: IpAddr,
 ) -> AppResult<UserRow> {
+    let username = name_to_check(username);
     if let Err(wait) = state.sign_in_throttle.check(&username, address, Instant::now()) {
         let seconds = retry_seconds(wait);
         return Err(AppError::TooManyRequests {
@@ -49,7 +64,10 @@ async fn check_password(
         });
     }
     let name = username.clone();
-    let user = state.db(move |conn| find_by_username(conn, &name)).await?;
+    let user = match username.as_str() {
+        IMPOSSIBLE_USERNAME => None,
+        _ => state.db(move |conn| find_by_username(conn, &name)).await?,
+    };
     let stored = user.as_ref().map_or_else(|| password::decoy_hash().to_string(), |u| u.password_hash.clone());
     let matches = state.hasher.verify(password_text, stored).await?;
     match user {
@@ -94,4 +112,19 @@ pub async fn sign_out(state: &AppState, principal: &Principal) -> AppResult<()> 
     state.db(move |conn| write_tx(conn, |c| users::sign_out(c, &name, &token_id, expires_at))).await?;
     state.standings.forget(&username);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_no_account_can_have_is_checked_as_the_impossible_one() {
+        assert_eq!(name_to_check("alice".into()), "alice");
+        assert_eq!(name_to_check("a.b-c_d@example.eu".into()), "a.b-c_d@example.eu");
+        for sent in ["a\0b".to_string(), "x".repeat(65), "x".repeat(4 << 20), "al".into(), "élodie".into()] {
+            assert_eq!(name_to_check(sent.clone()), IMPOSSIBLE_USERNAME, "{:.20}", sent);
+        }
+        assert!(users::validate_username(IMPOSSIBLE_USERNAME).is_err(), "no account can have it");
+    }
 }
