@@ -276,6 +276,66 @@ async fn a_call_allocates_exactly_and_never_above_unfunded(app: TestApp) {
     assert_eq!(tb.body["balanced"], true);
 }
 
+/// A call reaches every investor with something left to call, however many of the tranche's
+/// commitments are fully called: beyond the 5,000 a call may reach it is refused, not cut short.
+async fn a_call_never_skips_an_investor_with_something_left_to_call(app: TestApp) {
+    const LATER_INVESTORS: usize = 5_001;
+    let s = setup(&app).await;
+    assert_eq!(call(&app, &s, "1000.00").await.status, 201, "the first three are called in full");
+    let later: Vec<CommitmentRequest> = {
+        let mut conn = app.conn();
+        (0..LATER_INVESTORS)
+            .map(|n| {
+                let source = investai::storage::structure::Source {
+                    id: String::new(),
+                    kind: "private".into(),
+                    programme: "private".into(),
+                    legal_name: format!("Later investor {n}"),
+                    country: "IT".into(),
+                    lei: None,
+                    created_at: chrono::NaiveDateTime::default(),
+                };
+                let source = investai::storage::structure::create_source(&mut conn, source).expect("source");
+                let mut request = commitment_request(&s.fund, &s.tranche, &source.id, 10_000, None);
+                request.new.effective_date = chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("date");
+                request.new.allow_oversubscription = true;
+                request
+            })
+            .collect()
+    };
+    let mut answers = Vec::new();
+    for batch in later.chunks(128) {
+        answers.extend(record_commitments(&mut app.conn(), batch).expect("the batch is recorded"));
+    }
+    let ids: Vec<String> = answers
+        .iter()
+        .map(|answer| match answer {
+            Ok(Answered::Created(body)) => {
+                serde_json::from_str::<Value>(body).expect("json")["id"].as_str().expect("id").to_string()
+            }
+            other => panic!("{}", outcome(other)),
+        })
+        .collect();
+    let second = |amount: &str| {
+        json!({"call_date": "2025-08-01", "due_date": "2025-08-31", "description": "Second drawdown", "lines": [
+            {"tranche_id": s.tranche, "purpose": "investment", "facility_id": s.facility, "amount": amount}]})
+    };
+    let calls = format!("/api/v1/funds/{}/capital-calls", s.fund);
+    let refused = app.post(&calls, &app.staff(), &second("5000.00")).await;
+    assert_problem(&refused, 422, None);
+    assert_eq!(refused.body["type"], "/problems/too-many-investors", "{}", refused.text);
+    // One fewer with something to call: all 5,000 are called, a cent-exact 1.00 each.
+    let cancel = json!({"kind": "cancel", "effective_date": "2025-07-15"});
+    let cancelled = app.post(&format!("/api/v1/commitments/{}/amendments", ids[0]), &app.staff(), &cancel).await;
+    assert_eq!(cancelled.status, 201, "{}", cancelled.text);
+    let reply = app.post(&calls, &app.staff(), &second("5000.00")).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.body["notice_count"], 5_000);
+    let overview = app.get(&format!("/api/v1/funds/{}/overview", s.fund), &app.auditor()).await;
+    assert_eq!(overview.body["called"], "6000.00", "{}", overview.text);
+    assert_eq!(overview.body["unfunded"], "495000.00", "{}", overview.text);
+}
+
 async fn contributions_pay_notices_without_over_payment(app: TestApp) {
     let s = setup(&app).await;
     let reply = call(&app, &s, "100.00").await;
@@ -604,6 +664,7 @@ on_both_backends!(
     sources_are_validated,
     commitments_follow_target_ticket_and_amendment_rules,
     a_call_allocates_exactly_and_never_above_unfunded,
+    a_call_never_skips_an_investor_with_something_left_to_call,
     contributions_pay_notices_without_over_payment,
     investors_see_only_their_own,
     deployments_proceeds_and_valuations_post_balanced_entries,

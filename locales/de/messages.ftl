@@ -3,6 +3,7 @@
 
 msg-call-above-unfunded = { $call } können nicht aus { $tranche } abgerufen werden: die am Abrufdatum nicht abgerufenen Zusagen betragen { $unfunded }
 msg-too-many-investors = ein Abruf erreicht höchstens { $max } Investoren je Tranche
+msg-too-many-positions = Positionen werden für höchstens { $max } Zusagen je Fonds bewertet und zugeteilt; dieser Fonds hat mehr
 msg-over-payment = der Bescheid hat { $outstanding } von { $amount } offen; { $paid } würden ihn überzahlen
 msg-above-tranche-target = die Zusagen an { $tranche } erreichten { $after }, über ihrem Ziel von { $target }; Mitarbeitende können eine Überzeichnung ausdrücklich zulassen
 msg-below-minimum-ticket = das Mindestticket von { $tranche } beträgt { $ticket }

@@ -3,6 +3,7 @@
 
 msg-call-above-unfunded = { $call } cannot be called from { $tranche }: its unfunded commitments on the call date total { $unfunded }
 msg-too-many-investors = a call reaches at most { $max } investors per tranche
+msg-too-many-positions = positions are valued and allocated for at most { $max } commitments per fund; this fund has more
 msg-over-payment = the notice has { $outstanding } outstanding of { $amount }; { $paid } would over-pay it
 msg-above-tranche-target = commitments to { $tranche } would reach { $after }, above its target of { $target }; staff may allow an over-subscription explicitly
 msg-below-minimum-ticket = the minimum ticket of { $tranche } is { $ticket }

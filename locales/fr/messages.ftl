@@ -3,6 +3,7 @@
 
 msg-call-above-unfunded = impossible d'appeler { $call } sur { $tranche } : ses engagements non appelés à la date de l'appel s'élèvent à { $unfunded }
 msg-too-many-investors = un appel atteint au plus { $max } investisseurs par tranche
+msg-too-many-positions = les positions sont évaluées et réparties pour au plus { $max } engagements par fonds ; ce fonds en a davantage
 msg-over-payment = l'avis a { $outstanding } restant dus sur { $amount } ; un paiement de { $paid } le dépasserait
 msg-above-tranche-target = les engagements envers { $tranche } atteindraient { $after }, au-delà de son objectif de { $target } ; le personnel peut autoriser expressément une sursouscription
 msg-below-minimum-ticket = le ticket minimum de { $tranche } est de { $ticket }

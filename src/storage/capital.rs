@@ -243,11 +243,8 @@ fn allocate_tranche(
     purposes: &[Cents; 3],
     capital: &mut CapitalChanges,
 ) -> AppResult<Vec<NoticeRow>> {
-    let filter = CommitmentFilter { tranche_id: Some(tranche.id.clone()), ..Default::default() };
-    let rows: Vec<_> = commitment_rows(conn, &filter, CALL_INVESTORS_MAX + 1)?
-        .into_iter()
-        .filter(|c| c.committed_cents > c.called_cents)
-        .collect();
+    let filter = CommitmentFilter { tranche_id: Some(tranche.id.clone()), uncalled_only: true, ..Default::default() };
+    let rows = commitment_rows(conn, &filter, CALL_INVESTORS_MAX + 1)?;
     if rows.len() as i64 > CALL_INVESTORS_MAX {
         return Err(AppError::rule(
             "too-many-investors",

@@ -823,6 +823,9 @@ pub struct CommitmentFilter {
     pub source_id: Option<String>,
     /// Only ids after this one (keyset pagination; ids are time-ordered UUIDv7).
     pub after_id: Option<String>,
+    /// Only commitments with something left to call, filtered before the limit so that a limit
+    /// counts only those.
+    pub uncalled_only: bool,
 }
 
 pub fn commitment_rows(
@@ -842,6 +845,9 @@ pub fn commitment_rows(
     }
     if let Some(after) = &filter.after_id {
         query = query.filter(commitments::id.gt(after.clone()));
+    }
+    if filter.uncalled_only {
+        query = query.filter(commitments::committed_cents.gt(commitments::called_cents));
     }
     Ok(query.order(commitments::id.asc()).limit(limit).select(CommitmentRow::as_select()).load(conn)?)
 }

@@ -163,7 +163,15 @@ pub struct PositionState {
 /// Every position of the fund as it stood at the end of `as_of`.
 pub fn positions_as_of(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> AppResult<Vec<PositionState>> {
     let filter = CommitmentFilter { fund_id: Some(fund_id.to_string()), ..Default::default() };
-    let rows = commitment_rows(conn, &filter, POSITIONS_PER_FUND_MAX)?;
+    let rows = commitment_rows(conn, &filter, POSITIONS_PER_FUND_MAX + 1)?;
+    // Refused, never cut short: a valuation or an allocation over some of the positions would
+    // give the others' share to those counted.
+    if rows.len() as i64 > POSITIONS_PER_FUND_MAX {
+        return Err(AppError::rule(
+            "too-many-positions",
+            Message::new("msg-too-many-positions").count("max", POSITIONS_PER_FUND_MAX),
+        ));
+    }
     // What each had committed by `as_of`: an amendment or a commitment dated later is not in it.
     let ids: Vec<&str> = rows.iter().map(|c| c.id.as_str()).collect();
     let committed_then = committed_on(conn, &ids, as_of)?;

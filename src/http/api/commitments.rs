@@ -127,6 +127,7 @@ pub async fn list_commitments(
         tranche_id: query.tranche_id.clone(),
         source_id,
         after_id: query.after.clone(),
+        uncalled_only: false,
     };
     let limit = page_limit(query.limit)?;
     let items = state
