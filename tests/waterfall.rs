@@ -173,6 +173,30 @@ async fn terms_are_validated_with_paths(app: TestApp) {
     assert_problem(&none, 422, None);
 }
 
+/// A waterfall pays to no account that events keep beside their own records (calls, grants,
+/// commitments, deployments) nor to an investor's capital account without the investor: a
+/// distribution through such terms would leave the trial balance or those records wrong.
+async fn terms_pay_to_no_account_kept_by_events_or_by_investor(app: TestApp) {
+    let f = fund(&app).await;
+    for code in ["9000", "9100", "1100", "1020", "1030", "1000", "1200", "3100.01", "3200.02"] {
+        let mut kept = terms(&f);
+        kept["steps"][2]["account"] = json!(code);
+        let reply = app.post(&format!("/api/v1/funds/{}/waterfall", f.id), &app.staff(), &kept).await;
+        assert_problem(&reply, 400, Some("steps[2].account"));
+        assert!(reply.text.contains(code), "{}", reply.text);
+        let preview = json!({"steps": kept["steps"], "cash": "2000.00", "date": "2026-01-01"});
+        let tried = app.post(&format!("/api/v1/funds/{}/waterfall/preview", f.id), &app.staff(), &preview).await;
+        assert_problem(&tried, 400, Some("steps[2].account"));
+    }
+    let versions = app.get(&format!("/api/v1/funds/{}/waterfall/versions", f.id), &app.auditor()).await;
+    assert_eq!(versions.body["items"].as_array().map(Vec::len).unwrap_or(0), 0, "{}", versions.text);
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
+    let body = json!({"cash": "2000.00", "date": "2026-01-01", "description": "Exit proceeds"});
+    created(&app, &format!("/api/v1/funds/{}/distributions", f.id), body).await;
+    let tb = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of=2026-12-31", f.id), &app.auditor()).await;
+    assert_eq!(tb.body["balanced"], true, "{}", tb.text);
+}
+
 async fn write_down_hits_first_loss_first_and_values_follow(app: TestApp) {
     let f = fund_before_exit(&app).await;
     created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
@@ -512,6 +536,7 @@ async fn a_fee_on_commitments_counts_what_was_committed_on_its_date(app: TestApp
 }
 
 on_both_backends!(
+    terms_pay_to_no_account_kept_by_events_or_by_investor,
     nav_on_a_past_date_keeps_the_terms_then_in_force,
     printable_notices_and_statements_respect_their_owner,
     preview_and_execute_agree_and_post_balanced_entries,

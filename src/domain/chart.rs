@@ -38,6 +38,25 @@ pub fn is_memorandum(code: &str) -> bool {
     MEMORANDUM_ACCOUNTS.contains(&code)
 }
 
+/// Why a waterfall step may not pay to `code`, if it may not: the cash a distribution pays out
+/// of, the accounts that calls, commitments and grants keep beside records outside the journal,
+/// and the investors' capital accounts, which tranche targets reach with the investor named.
+/// A sub-account (`9000.01`) is kept as its parent is.
+pub fn waterfall_target_refusal(code: &str) -> Option<&'static str> {
+    let parent = code.split('.').next().unwrap_or_default();
+    match parent {
+        CASH => Some("the cash a distribution pays out of"),
+        CAPITAL_CALL_RECEIVABLE => Some("kept by capital calls and contributions, notice by notice"),
+        INVESTMENTS_EQUITY | PROCEEDS_RECEIVABLE => Some("kept facility by facility by deployments and proceeds"),
+        COMPUTE_GRANT_COMMITTED | COMPUTE_GRANT_AWARDED => Some("kept by grant calls, awards, usage and lapses"),
+        UNFUNDED_COMMITMENTS | UNFUNDED_COMMITMENTS_CONTRA => Some("a memorandum account kept by commitments"),
+        CONTRIBUTED_CAPITAL | DISTRIBUTIONS_TO_INVESTORS | ALLOCATED_GAINS_LOSSES => {
+            Some("an investors' capital account: name the tranche instead")
+        }
+        _ => None,
+    }
+}
+
 /// (code, name, kind) of every account a new fund gets.
 pub const STANDARD_CHART: &[(&str, &str, AccountKind)] = &[
     (CASH, "Cash at bank", AccountKind::Asset),
@@ -83,6 +102,22 @@ pub const TRANCHE_ACCOUNTS: &[(&str, &str, AccountKind)] = &[
 mod tests {
     use super::*;
     use crate::domain::ledger::validate_account_code;
+
+    #[test]
+    fn a_waterfall_pays_to_no_account_kept_by_events_or_by_investor() {
+        let payable: Vec<&str> = STANDARD_CHART
+            .iter()
+            .map(|(code, _, _)| *code)
+            .filter(|code| waterfall_target_refusal(code).is_none())
+            .collect();
+        let expected = ["1010", "1040", "2000", "2100", "2200", "3900", "4000", "4100", "4200"];
+        let expected = expected.iter().chain(&["5000", "5010", "5100", "5200", "5300"]).copied().collect::<Vec<_>>();
+        assert_eq!(payable, expected);
+        for code in ["9000.01", "3100.02", "3200.01", "3400.03", "1100.7", "1000"] {
+            assert!(waterfall_target_refusal(code).is_some(), "{code}");
+        }
+        assert!(waterfall_target_refusal("5020").is_none(), "an account a fund adds");
+    }
 
     #[test]
     fn standard_chart_codes_are_valid_and_unique() {

@@ -17,7 +17,7 @@ use super::schema::{
 };
 use super::structure::{get_facility, list_tranches};
 use super::{new_id, now_micros, DbConnection};
-use crate::domain::chart::{tranche_account, ALLOCATED_GAINS_LOSSES, CASH, INVESTMENTS_EQUITY};
+use crate::domain::chart::{self, tranche_account, ALLOCATED_GAINS_LOSSES, CASH, INVESTMENTS_EQUITY};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
 use crate::domain::waterfall::{self, Allocation, CapitalFlow, Position, Step, Target, Terms, TrancheTerms};
@@ -79,7 +79,9 @@ pub fn check_terms(conn: &mut DbConnection, fund_id: &str, terms: &Terms) -> App
     let mut errors: Vec<FieldError> =
         waterfall::validate(terms, &tranches).into_iter().map(|(p, r)| FieldError::new(p, r)).collect();
     for (path, code) in account_targets(terms) {
-        if find_account_by_code(conn, fund_id, &code)?.is_none() {
+        if let Some(reason) = chart::waterfall_target_refusal(&code) {
+            errors.push(FieldError::new(path, format!("a waterfall step cannot pay to account {code}: {reason}")));
+        } else if find_account_by_code(conn, fund_id, &code)?.is_none() {
             errors.push(FieldError::new(path, format!("no account {code} in this fund's chart")));
         }
     }
