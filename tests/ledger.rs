@@ -53,7 +53,8 @@ async fn balanced_entry_posts_and_trial_balance_balances(app: TestApp) {
 }
 
 /// A manual entry keeps off the memorandum accounts, which only commitments and calls move (their
-/// balance is the unfunded commitments), and names only parties the books know.
+/// balance is the unfunded commitments), and off the calls receivable, and names only parties the
+/// books know.
 async fn manual_entries_keep_off_the_unfunded_memo_and_name_known_parties(app: TestApp) {
     let fund = app.create_fund("Memo fund").await;
     let source = common::created(
@@ -87,6 +88,12 @@ async fn manual_entries_keep_off_the_unfunded_memo_and_name_known_parties(app: T
     let unknown = app.post(&url, &app.staff(), &with_party("1000", "3900", nobody)).await;
     assert_problem(&unknown, 422, Some("postings[0].party_id"));
     assert_eq!(unknown.body["type"], "/problems/unknown-party", "{}", unknown.text);
+    // Nor the calls receivable, which notices keep call by call.
+    for (debit, credit, field) in [("3900", "1100", "postings[1].account"), ("1100", "3900", "postings[0].account")] {
+        let refused = app.post(&url, &app.staff(), &with_party(debit, credit, &source)).await;
+        assert_problem(&refused, 422, Some(field));
+        assert_eq!(refused.body["type"], "/problems/account-kept-by-calls", "{}", refused.text);
+    }
     assert_eq!(entry_count(&app).await, before, "refusals post nothing");
     let known = app.post(&url, &app.staff(), &with_party("1000", "3900", &source)).await;
     assert_eq!(known.status, 201, "{}", known.text);

@@ -51,6 +51,7 @@ msg-account-code-taken = der Kontocode { $code } besteht in diesem Fonds bereits
 msg-already-reversed = die Buchung { $entry } ist bereits storniert
 msg-account-kept-by-grants = das Konto { $code } führt die Budgets der Ausschreibungen und die Beihilfe der Bewilligungen, die nur Ausschreibungen, Bewilligungen, Nutzung und Verfall bewegen (Geld in den oder aus dem Pool über Konto 1010 bewegen)
 msg-account-kept-by-commitments = das Konto { $code } führt die nicht abgerufenen Zusagen, die nur Zusagen, ihre Änderungen und Kapitalabrufe bewegen
+msg-account-kept-by-calls = das Konto { $code } führt, was Kapitalabrufe fordern und Einzahlungen begleichen, Mitteilung für Mitteilung, was nur Abrufe und Einzahlungen bewegen
 msg-unknown-posting-party = { $party } ist weder Investor noch Anlage, Ausschreibung oder KMU mit einer Bewilligung in diesen Büchern
 msg-unknown-account = kein Konto { $code } in diesem Fonds
 msg-seniority-taken = der Fonds hat bereits eine Tranche mit Rang { $seniority }

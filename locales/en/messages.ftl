@@ -51,6 +51,7 @@ msg-account-code-taken = account code { $code } already exists in this fund
 msg-already-reversed = entry { $entry } is already reversed
 msg-account-kept-by-grants = account { $code } holds the budgets of grant calls and the aid of awards, which only calls, awards, usage and lapses move (move money into or out of the pool on account 1010)
 msg-account-kept-by-commitments = account { $code } holds the unfunded commitments, which only commitments, their amendments and capital calls move
+msg-account-kept-by-calls = account { $code } holds what capital calls ask and contributions pay, notice by notice, which only calls and contributions move
 msg-unknown-posting-party = { $party } is no investor, facility, grant call or SME with an award of these books
 msg-unknown-account = no account { $code } in this fund
 msg-seniority-taken = the fund already has a tranche of seniority { $seniority }

@@ -51,6 +51,7 @@ msg-account-code-taken = le code de compte { $code } existe déjà dans ce fonds
 msg-already-reversed = l'écriture { $entry } est déjà contrepassée
 msg-account-kept-by-grants = le compte { $code } porte les budgets des appels à propositions et l'aide des attributions, que seuls les appels, attributions, consommations et expirations font varier (alimentez ou prélevez le pool sur le compte 1010)
 msg-account-kept-by-commitments = le compte { $code } porte les engagements non appelés, que seuls les engagements, leurs avenants et les appels de fonds font varier
+msg-account-kept-by-calls = le compte { $code } porte ce que les appels de fonds demandent et que les versements paient, avis par avis, que seuls les appels et les versements font varier
 msg-unknown-posting-party = { $party } n'est ni un investisseur, ni une installation, ni un appel à propositions, ni une PME bénéficiaire d'une attribution dans ces comptes
 msg-unknown-account = aucun compte { $code } dans ce fonds
 msg-seniority-taken = le fonds a déjà une tranche de rang { $seniority }

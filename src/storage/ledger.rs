@@ -978,6 +978,13 @@ pub fn post_manual_entry(
                 Message::new("msg-account-kept-by-grants").text("code", &line.code),
             ));
         }
+        if parent == chart::CAPITAL_CALL_RECEIVABLE {
+            return Err(AppError::rule_on(
+                "account-kept-by-calls",
+                &field,
+                Message::new("msg-account-kept-by-calls").text("code", &line.code),
+            ));
+        }
         if chart::MEMORANDUM_ACCOUNTS.contains(&parent) {
             return Err(AppError::rule_on(
                 "account-kept-by-commitments",
