@@ -388,9 +388,40 @@ async fn the_open_data_is_the_books_and_names_no_private_investor(app: TestApp) 
     assert_eq!(app.get_public("/transparency").await.status, 200);
 }
 
+/// Proceeds undone by a reversal returned no cost: the public facilities table counts only
+/// those that stand, as the investments account does.
+async fn a_reversed_return_of_cost_is_not_published(app: TestApp) {
+    let fund = app.create_fund("Returned fund").await;
+    let opening = json!({"effective_date": "2024-01-02", "description": "Opening cash", "postings": [
+        {"account": "1000", "debit": "1000000.00"}, {"account": "3900", "credit": "1000000.00"}]});
+    common::created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), opening).await;
+    let facilities = app.get("/api/v1/facilities", &app.staff()).await;
+    let facility = facilities.body["items"][0]["id"].as_str().expect("a demo facility").to_string();
+    let stake = json!({"facility_id": facility, "kind": "equity", "amount": "1000000.00", "value_date": "2024-02-01", "description": "Stake"});
+    common::created(&app, &format!("/api/v1/funds/{fund}/deployments"), stake).await;
+    let proceeds = |cost: &str, on: &str| json!({"facility_id": facility, "amount": "500000.00", "cost_returned": cost, "value_date": on, "description": "Exit"});
+    let wrong =
+        common::created(&app, &format!("/api/v1/funds/{fund}/proceeds"), proceeds("300000.00", "2024-06-01")).await;
+    common::created(&app, &format!("/api/v1/funds/{fund}/proceeds"), proceeds("200000.00", "2024-07-01")).await;
+    let entry = journal(&app, &fund).await.into_iter().find(|e| e["event_id"] == wrong["id"]).expect("its entry");
+    let undo = json!({"effective_date": "2024-06-02", "reason": "Recorded against the wrong facility"});
+    common::created(&app, &format!("/api/v1/ledger/entries/{}/reversal", entry["id"].as_str().expect("id")), undo)
+        .await;
+    // 1,000,000.00 invested, 200,000.00 of it returned by the proceeds that stand.
+    let investments =
+        app.get(&format!("/api/v1/funds/{fund}/accounts/1200/balance?as_of=2024-12-31"), &app.auditor()).await;
+    assert_eq!(investments.body["net"], "800000.00", "{}", investments.text);
+    let report = app.get_public(&format!("/api/v1/transparency/funds/{fund}")).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    let row = report.body["facilities"].as_array().and_then(|rows| rows.first()).expect("the facility");
+    assert_eq!(row["deployed"], "1000000.00", "{}", report.text);
+    assert_eq!(row["cost_returned"], "200000.00", "{}", report.text);
+}
+
 on_both_backends!(spawn = super::common::spawn_demo;
     the_open_data_is_the_books_and_names_no_private_investor,
     the_demo_pool_is_traced_to_its_sources_to_the_cent,
     the_public_sees_programmes_and_member_states_never_a_private_investor,
     manual_entries_top_up_the_pool_unattributed_and_never_touch_grant_commitments,
+    a_reversed_return_of_cost_is_not_published,
 );

@@ -15,7 +15,9 @@ use super::attribution::{grant_attribution, GrantAttribution};
 use super::funds::get_fund;
 use super::merkle::{latest_checkpoint, CheckpointRow};
 use super::register::{aid_granted, register_of, AidGranted, RegisterRecord, REGISTER_COLUMNS};
-use super::schema::{capital_calls, commitments, contributions, deployments, facilities, notices, proceeds, sources};
+use super::schema::{
+    capital_calls, commitments, contributions, deployments, facilities, journal_entries, notices, proceeds, sources,
+};
 use super::DbConnection;
 use crate::domain::export::csv_text;
 use crate::domain::hours::GpuHours;
@@ -153,33 +155,39 @@ fn source_kinds(conn: &mut DbConnection) -> AppResult<BTreeMap<String, (String, 
     Ok(rows.into_iter().map(|(id, kind, programme, country)| (id, (kind, programme, country))).collect())
 }
 
+/// Adds `cents` to a running sum, refusing (never wrapping or panicking on) an overflow.
+fn add_cents(total: &mut i64, cents: i64) -> AppResult<()> {
+    *total = Cents::new(*total).checked_add(Cents::new(cents))?.get();
+    Ok(())
+}
+
 /// Sums (source, cents) rows by source.
-fn by_source(rows: Vec<(String, i64)>) -> BTreeMap<String, i64> {
+fn by_source(rows: Vec<(String, i64)>) -> AppResult<BTreeMap<String, i64>> {
     let mut sums = BTreeMap::new();
     for (source, cents) in rows {
-        *sums.entry(source).or_default() += cents;
+        add_cents(sums.entry(source).or_default(), cents)?;
     }
-    sums
+    Ok(sums)
 }
 
 fn committed_by_source(conn: &mut DbConnection, fund_id: &str) -> AppResult<BTreeMap<String, i64>> {
-    Ok(by_source(
+    by_source(
         commitments::table
             .filter(commitments::fund_id.eq(fund_id))
             .select((commitments::source_id, commitments::committed_cents))
             .load(conn)?,
-    ))
+    )
 }
 
 fn paid_in_by_source(conn: &mut DbConnection, fund_id: &str) -> AppResult<BTreeMap<String, i64>> {
-    Ok(by_source(
+    by_source(
         contributions::table
             .inner_join(notices::table.on(notices::id.eq(contributions::notice_id)))
             .inner_join(capital_calls::table.on(capital_calls::id.eq(notices::call_id)))
             .filter(capital_calls::fund_id.eq(fund_id))
             .select((notices::source_id, contributions::amount_cents))
             .load(conn)?,
-    ))
+    )
 }
 
 /// Rows by programme and Member State, private money by country only where enough invest.
@@ -217,8 +225,8 @@ fn capital_rows(
         };
         let row = rows.entry(key).or_default();
         row.0 += 1;
-        row.1 += committed.get(source).copied().unwrap_or(0);
-        row.2 += paid_in.get(source).copied().unwrap_or(0);
+        add_cents(&mut row.1, committed.get(source).copied().unwrap_or(0))?;
+        add_cents(&mut row.2, paid_in.get(source).copied().unwrap_or(0))?;
     }
     let mut totals = CapitalTotals::default();
     let mut out = Vec::with_capacity(rows.len());
@@ -239,22 +247,43 @@ fn capital_rows(
     Ok((out, totals))
 }
 
+/// Proceeds whose entry a reversal undid: they returned no cost (docs/ledger.md, reversals).
+fn reversed_proceeds(conn: &mut DbConnection, fund_id: &str) -> AppResult<BTreeSet<String>> {
+    let undone: Vec<Option<String>> = journal_entries::table
+        .filter(journal_entries::fund_id.eq(fund_id))
+        .filter(journal_entries::reverses_entry_id.is_not_null())
+        .select(journal_entries::reverses_entry_id)
+        .load(conn)?;
+    let undone: Vec<String> = undone.into_iter().flatten().collect();
+    let mut events = BTreeSet::new();
+    for chunk in undone.chunks(500) {
+        let ids: Vec<String> = journal_entries::table
+            .filter(journal_entries::id.eq_any(chunk))
+            .filter(journal_entries::event_type.eq("proceeds"))
+            .select(journal_entries::event_id)
+            .load(conn)?;
+        events.extend(ids);
+    }
+    Ok(events)
+}
+
 fn facility_rows(conn: &mut DbConnection, fund_id: &str) -> AppResult<Vec<FacilityRow>> {
     let deployed: Vec<(String, i64)> = deployments::table
         .filter(deployments::fund_id.eq(fund_id))
         .select((deployments::facility_id, deployments::amount_cents))
         .load(conn)?;
-    let returned: Vec<(Option<String>, i64)> = proceeds::table
+    let reversed = reversed_proceeds(conn, fund_id)?;
+    let returned: Vec<(String, Option<String>, i64)> = proceeds::table
         .filter(proceeds::fund_id.eq(fund_id))
-        .select((proceeds::facility_id, proceeds::cost_returned_cents))
+        .select((proceeds::id, proceeds::facility_id, proceeds::cost_returned_cents))
         .load(conn)?;
     let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for (facility, cents) in deployed {
-        sums.entry(facility).or_default().0 += cents;
+        add_cents(&mut sums.entry(facility).or_default().0, cents)?;
     }
-    for (facility, cents) in returned {
-        if let Some(facility) = facility {
-            sums.entry(facility).or_default().1 += cents;
+    for (id, facility, cents) in returned {
+        if let Some(facility) = facility.filter(|_| !reversed.contains(&id)) {
+            add_cents(&mut sums.entry(facility).or_default().1, cents)?;
         }
     }
     let ids: Vec<&String> = sums.keys().collect();
