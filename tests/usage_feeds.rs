@@ -351,7 +351,28 @@ async fn a_csv_file_answers_every_line_on_the_page(app: TestApp) {
     assert!(template.content_type.starts_with("text/csv"), "{}", template.content_type);
 }
 
+/// A record id holding a NUL byte (which PostgreSQL refuses as text) is refused with its record alone;
+/// the batch's other records count.
+async fn a_record_id_holding_a_nul_is_refused_with_its_record(app: TestApp) {
+    let (g, award_id, _) = running_award(&app).await;
+    let operator = app.token(Role::Facility, &g.facility);
+    let record = |id: &str, award: &str, day: u32| {
+        json!({"record_id": id, "award_id": award, "gpu_hours": "1",
+            "period_start": format!("2026-02-{day:02}T08:00:00Z"), "period_end": format!("2026-02-{day:02}T09:00:00Z")})
+    };
+    let batch = json!({"records": [
+        record("nul-1", &award_id, 2), record("nul\u{0}2", &award_id, 3), record("nul-3", &award_id, 4)]});
+    let reply = app.post("/api/v1/usage", &operator, &batch).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["new"], 2, "{}", reply.text);
+    let refused: Vec<&str> =
+        reply.body["refusals"].as_array().expect("refusals").iter().filter_map(|r| r["code"].as_str()).collect();
+    assert_eq!(refused, ["invalid-record-id"], "{}", reply.text);
+    assert_eq!(used(&app, &award_id).await, hours_text(2_000));
+}
+
 on_both_backends!(
+    a_record_id_holding_a_nul_is_refused_with_its_record,
     slurm_jobs_count_once_against_the_mapped_award,
     cloudevents_batches_count_like_any_batch,
     a_csv_file_answers_every_line_on_the_page,

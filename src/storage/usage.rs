@@ -134,7 +134,7 @@ fn stored_records(
     records: &[UsageRecord],
 ) -> AppResult<HashMap<String, StoredRecord>> {
     let mut stored = HashMap::new();
-    let ids: Vec<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
+    let ids: Vec<&str> = records.iter().map(|r| r.record_id.as_str()).filter(|id| could_be_stored(id)).collect();
     for chunk in ids.chunks(LOOKUP_CHUNK) {
         let of_facility = usage_records::table.filter(usage_records::facility_id.eq(facility_id));
         // This table grows fastest of all: planned at each execution.
@@ -164,8 +164,14 @@ fn stored_records(
     Ok(stored)
 }
 
+/// No stored id holds a control character, and PostgreSQL cannot take a NUL in a text
+/// parameter: an id with one is not looked up, and its record is refused on its fields.
+fn could_be_stored(id: &str) -> bool {
+    !id.chars().any(char::is_control)
+}
+
 fn award_rows(conn: &mut DbConnection, records: &[UsageRecord]) -> AppResult<HashMap<String, AwardRow>> {
-    let mut ids: Vec<&str> = records.iter().map(|r| r.award_id.as_str()).collect();
+    let mut ids: Vec<&str> = records.iter().map(|r| r.award_id.as_str()).filter(|id| could_be_stored(id)).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut awards = HashMap::new();
