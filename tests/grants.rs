@@ -288,6 +288,13 @@ async fn submissions_are_refused_with_the_exact_reason(app: TestApp) {
     // The pool holds 899,000.00: 2,000,000.00 would leave it at -1,101,000.00 from today on.
     assert!(too_big.body["detail"].as_str().unwrap_or_default().contains("-1101000.00"), "{}", too_big.text);
     assert_eq!(balance(&app, &g.fund, "1010").await, before);
+    // Times are kept to the microsecond: a call closing less than one after it opens is refused.
+    let mut instant = call_body(&g, "Instant call", "1.00", "de_minimis", "10", 1);
+    instant["opens_at"] = json!("2027-01-01T00:00:00.0000001Z");
+    instant["closes_at"] = json!("2027-01-01T00:00:00.0000009Z");
+    let refused = app.post("/api/v1/grant-calls", &app.staff(), &instant).await;
+    assert_problem(&refused, 400, Some("closes_at"));
+    assert_eq!(balance(&app, &g.fund, "1010").await, before);
 }
 
 async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: TestApp) {

@@ -134,7 +134,9 @@ impl NewGrantCallRequest {
         let fund_id = checks.id("fund_id", &self.fund_id);
         checks.check("name", validate_name(&self.name));
         checks.check("budget", positive(self.budget));
-        checks.require("closes_at", self.closes_at > self.opens_at, "must be after opens_at");
+        // Compared as stored, to the microsecond.
+        let (opens_at, closes_at) = (micros(self.opens_at), micros(self.closes_at));
+        checks.require("closes_at", closes_at > opens_at, "must be after opens_at (to the microsecond)");
         checks.require(
             "eligible_facility_ids",
             (1..=CALL_FACILITIES_MAX).contains(&self.eligible_facility_ids.len()),
@@ -184,8 +186,8 @@ impl NewGrantCallRequest {
             fund_id: fund_id.unwrap_or_default(),
             name: self.name.trim().to_string(),
             budget: self.budget,
-            opens_at: micros(self.opens_at),
-            closes_at: micros(self.closes_at),
+            opens_at,
+            closes_at,
             facility_ids,
             max_hours_per_award: self.max_gpu_hours_per_award,
             aid_basis: self.aid_basis,
