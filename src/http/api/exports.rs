@@ -4,10 +4,13 @@
 //! The snapshot (fund, chain head, last entry covered) is fixed before the first byte, so a
 //! refusal is still a problem document. The body is written by a blocking thread that reads
 //! the journal page by page and hands chunks to the response through a bounded channel: a
-//! slow client holds the writer back, and memory stays flat however large the ledger.
+//! slow client holds the writer back, and memory stays flat however large the ledger. A client
+//! that reads nothing for `EXPORT_STALL_SECONDS_MAX` is cut off, so that it cannot hold a
+//! database connection for as long as it keeps the socket open.
 
 use crate::http::routes::RouteTable;
 use std::io::{self, Write};
+use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
@@ -27,6 +30,13 @@ use crate::storage::PooledConn;
 /// Chunks waiting between the writer thread and the client: with `EXPORT_CHUNK_BYTES` each,
 /// at most about half a megabyte of an export is in memory at once.
 pub const EXPORT_CHANNEL_CHUNKS: usize = 8;
+
+/// Longest the writer waits for the client to take a chunk before it stops the export and
+/// gives its database connection back.
+pub const EXPORT_STALL_SECONDS_MAX: u64 = 60;
+
+/// How often a writer held back by a full channel looks again.
+const EXPORT_STALL_POLL_MILLIS: u64 = 5;
 /// Size at which the writer hands a chunk to the response.
 pub const EXPORT_CHUNK_BYTES: usize = 64 * 1024;
 
@@ -50,19 +60,31 @@ struct ChunkSink {
     tx: mpsc::Sender<Chunk>,
     buffer: Vec<u8>,
     closed: bool,
+    stall_max: Duration,
 }
 
 impl ChunkSink {
-    fn new(tx: mpsc::Sender<Chunk>) -> ChunkSink {
-        ChunkSink { tx, buffer: Vec::with_capacity(EXPORT_CHUNK_BYTES), closed: false }
+    fn new(tx: mpsc::Sender<Chunk>, stall_max: Duration) -> ChunkSink {
+        ChunkSink { tx, buffer: Vec::with_capacity(EXPORT_CHUNK_BYTES), closed: false, stall_max }
     }
 
-    fn send(&mut self, chunk: Chunk) -> io::Result<()> {
-        if self.tx.blocking_send(chunk).is_err() {
-            self.closed = true;
-            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"));
+    /// Waits while the channel is full, at most `stall_max`; a client gone or stalled that
+    /// long closes the sink.
+    fn send(&mut self, mut chunk: Chunk) -> io::Result<()> {
+        let since = Instant::now();
+        loop {
+            match self.tx.try_send(chunk) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(back)) if since.elapsed() < self.stall_max => {
+                    chunk = back;
+                    std::thread::sleep(Duration::from_millis(EXPORT_STALL_POLL_MILLIS));
+                }
+                Err(_) => {
+                    self.closed = true;
+                    return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client went away or stalled"));
+                }
+            }
         }
-        Ok(())
     }
 
     fn send_buffer(&mut self) -> io::Result<()> {
@@ -109,7 +131,7 @@ fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, reques
     let (tx, rx) = mpsc::channel(EXPORT_CHANNEL_CHUNKS);
     // Detached: the thread ends when the export is written, fails, or the client goes away.
     drop(actix_web::rt::task::spawn_blocking(move || {
-        let mut sink = ChunkSink::new(tx);
+        let mut sink = ChunkSink::new(tx, Duration::from_secs(EXPORT_STALL_SECONDS_MAX));
         let outcome = export::write_export(&mut conn, kind, &meta, &mut sink);
         match outcome {
             Ok(written) => match sink.finish() {
@@ -122,10 +144,12 @@ fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, reques
                     last_sequence = meta.last_sequence,
                     "export written"
                 ),
-                Err(_) => tracing::info!(request_id, export = kind.name(), "export stopped: the client went away"),
+                Err(_) => {
+                    tracing::info!(request_id, export = kind.name(), "export stopped: the client went away or stalled")
+                }
             },
             Err(_) if sink.closed => {
-                tracing::info!(request_id, export = kind.name(), "export stopped: the client went away")
+                tracing::info!(request_id, export = kind.name(), "export stopped: the client went away or stalled")
             }
             Err(error) => {
                 tracing::error!(request_id, export = kind.name(), error = %error, "export failed mid-stream");
@@ -203,4 +227,43 @@ pub async fn download_export(
     let rx = spawn_writer(conn, kind, meta, request_id);
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
     Ok(response.streaming(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_whose_client_reads_nothing_stops_after_the_stall_limit() {
+        let (tx, rx) = mpsc::channel::<Chunk>(EXPORT_CHANNEL_CHUNKS);
+        let mut sink = ChunkSink::new(tx, Duration::from_millis(200));
+        let chunk = vec![b'x'; EXPORT_CHUNK_BYTES];
+        for _ in 0..EXPORT_CHANNEL_CHUNKS {
+            sink.write_all(&chunk).expect("the channel takes its chunks");
+        }
+        let started = Instant::now();
+        let stalled = sink.write_all(&chunk);
+        assert_eq!(stalled.map_err(|e| e.kind()), Err(io::ErrorKind::BrokenPipe));
+        assert!(started.elapsed() >= Duration::from_millis(200), "it waited first: {:?}", started.elapsed());
+        assert!(sink.closed);
+        drop(rx);
+    }
+
+    #[test]
+    fn a_writer_whose_client_reads_goes_on() {
+        let (tx, mut rx) = mpsc::channel::<Chunk>(EXPORT_CHANNEL_CHUNKS);
+        let reader = std::thread::spawn(move || {
+            let mut bytes = 0;
+            while let Some(Ok(chunk)) = rx.blocking_recv() {
+                bytes += chunk.len();
+            }
+            bytes
+        });
+        let mut sink = ChunkSink::new(tx, Duration::from_millis(200));
+        for _ in 0..4 * EXPORT_CHANNEL_CHUNKS {
+            sink.write_all(&vec![b'y'; EXPORT_CHUNK_BYTES]).expect("a reading client is never cut off");
+        }
+        sink.finish().expect("finished");
+        assert_eq!(reader.join().expect("reader"), 4 * EXPORT_CHANNEL_CHUNKS * EXPORT_CHUNK_BYTES);
+    }
 }
