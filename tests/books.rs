@@ -484,7 +484,16 @@ async fn a_call_draws_only_on_what_was_committed_on_its_date(app: TestApp) {
     assert_eq!(increased.status, 201, "{}", increased.text);
     let over = app.post(&calls, &app.staff(), &call(&early, "100000.01", "2025-01-20")).await;
     assert_eq!(over.body["type"], "/problems/call-above-unfunded", "{}", over.text);
-    created(&app, &calls, call(&early, "100000.00", "2025-01-20")).await;
+    let in_full = created(&app, &calls, call(&early, "100000.00", "2025-01-20")).await;
+    // Its notice tells what is left to call on its date: nothing until the increase of 2025-02-01.
+    let notices = app.get(&format!("/api/v1/notices?call_id={}", id(&in_full)), &app.staff()).await;
+    let notice = &notices.body["items"][0];
+    assert_eq!(
+        (notice["cumulative_called"].as_str(), notice["remaining_unfunded"].as_str()),
+        (Some("100000.00"), Some("0.00")),
+        "{}",
+        notices.text
+    );
     created(&app, &calls, call(&early, "1000.00", "2025-02-01")).await;
     created(&app, &calls, call(&late, "1000.00", "2026-03-01")).await;
     for (commitment, committed) in [(&first, "101000.00"), (&second, "1000.00")] {

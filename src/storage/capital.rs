@@ -259,10 +259,16 @@ fn allocate_tranche(
     // at least what is called by then on every date from the call's on.
     let on_call_date = committed_on(conn, &ids, call.call_date)?;
     let where_a_removal_follows = callable_where_a_removal_follows(conn, &ids, call.call_date)?;
+    // What each commits on the call date (never more than it commits now): the notice's
+    // remaining unfunded amount is counted from it too.
+    let committed_then: Vec<Cents> = rows
+        .iter()
+        .map(|c| on_call_date.get(&c.id).copied().unwrap_or(Cents::ZERO).min(Cents::new(c.committed_cents)))
+        .collect();
     let unfunded: Vec<Cents> = rows
         .iter()
-        .map(|c| {
-            let committed = on_call_date.get(&c.id).copied().unwrap_or(Cents::ZERO).min(Cents::new(c.committed_cents));
+        .zip(&committed_then)
+        .map(|(c, committed)| {
             let uncalled = committed.checked_sub(Cents::new(c.called_cents))?.max(Cents::ZERO);
             Ok(where_a_removal_follows.get(&c.id).map_or(uncalled, |room| uncalled.min(*room)))
         })
@@ -270,7 +276,7 @@ fn allocate_tranche(
     let shares = allocate_call(total, &unfunded).map_err(|e| call_error(e, tranche))?;
     let split = split_by_purpose(&shares, purposes).map_err(|e| call_error(e, tranche))?;
     let mut notices = Vec::new();
-    for ((commitment, share), parts) in rows.iter().zip(&shares).zip(&split) {
+    for (((commitment, share), parts), committed) in rows.iter().zip(&shares).zip(&split).zip(&committed_then) {
         if share.is_zero() {
             continue;
         }
@@ -296,7 +302,7 @@ fn allocate_tranche(
             expenses_cents: parts[2].get(),
             paid_cents: 0,
             cumulative_called_cents: called_after,
-            remaining_unfunded_cents: commitment.committed_cents - called_after,
+            remaining_unfunded_cents: committed.checked_sub(Cents::new(called_after))?.max(Cents::ZERO).get(),
             due_date: call.due_date,
             created_at: now_micros(),
         });
