@@ -193,7 +193,9 @@ impl Position {
         // rounded down: exact integer arithmetic, no decimal division per position.
         let denominator = i128::from(DAYS_PER_YEAR) * 10i128.pow(rate.scale());
         let numerator = cent_days.checked_mul(rate.mantissa()).ok_or(MoneyError::Overflow)?;
-        i64::try_from(numerator.div_euclid(denominator)).map(Cents::new).map_err(|_| MoneyError::Overflow)
+        // Accrued beyond the largest amount is owed as that amount, more than any cash to pay it.
+        let accrued = numerator.div_euclid(denominator).min(i128::from(AMOUNT_CENTS_MAX));
+        i64::try_from(accrued).map(Cents::new).map_err(|_| MoneyError::Overflow)
     }
 }
 
@@ -716,8 +718,15 @@ fn fee_step(
             let base = Cents::sum(
                 run.positions.iter().filter(|p| named.is_empty() || named.contains(&p.tranche_id)).map(|p| p.committed),
             )?;
-            let fee = Cents::floor_from(base.to_decimal() * rate)?;
-            (fee, format!("{}% of commitments of {base}", (rate * Decimal::ONE_HUNDRED).normalize()))
+            // A fee beyond the largest amount is owed as that amount, more than any cash to pay it.
+            let (fee, beyond) = match base.to_decimal().checked_mul(rate).map(Cents::floor_from) {
+                Some(Ok(fee)) => (fee, ""),
+                Some(Err(MoneyError::TooLarge)) | None => (Cents::new(AMOUNT_CENTS_MAX), ", above "),
+                Some(Err(error)) => return Err(error.into()),
+            };
+            let percent = (rate * Decimal::ONE_HUNDRED).normalize();
+            let owed_text = if beyond.is_empty() { String::new() } else { format!("{beyond}{fee}") };
+            (fee, format!("{percent}% of commitments of {base}{owed_text}"))
         }
         (None, None) => (Cents::ZERO, "no fee".into()),
     };

@@ -802,8 +802,12 @@ pub fn liquidate(conn: &mut DbConnection, fund_id: &str, as_of: NaiveDate) -> Ap
         let positions: Vec<Position> = states.iter().map(|s| s.position.clone()).collect();
         let profits = account_profits(conn, fund_id, as_of)?;
         Some(
-            waterfall::distribute(&terms.terms, &tranches, &positions, &profits, nav, as_of)
-                .map_err(|e| AppError::internal(format!("stored terms no longer run: {e}")))?,
+            // Amounts beyond the range are the books' size, not a fault: the same refusal as a
+            // distribution's. Stored terms that no longer validate are the service's fault.
+            waterfall::distribute(&terms.terms, &tranches, &positions, &profits, nav, as_of).map_err(|e| match e {
+                waterfall::WaterfallError::Money(m) => AppError::from(m),
+                invalid => AppError::internal(format!("stored terms no longer run: {invalid}")),
+            })?,
         )
     } else {
         // Nothing left for investors: every position is worth zero.

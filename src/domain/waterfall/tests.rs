@@ -457,3 +457,38 @@ fn a_catch_up_owed_more_than_any_amount_takes_all_that_is_left() {
     assert_eq!((line.paid, line.owed), (c("5000.00"), c("10000000000000.00")));
     assert_eq!(allocation.remaining, Cents::ZERO);
 }
+
+#[test]
+fn a_fee_owed_more_than_any_amount_takes_all_that_is_left() {
+    let tranches = vec![tranche("a", 1, "0", None), tranche("b", 2, "0", None)];
+    // 100% of two commitments of 10,000,000,000,000.00 each is 20,000,000,000,000.00, above the
+    // largest amount.
+    let positions = [
+        position("p1", "a", "10000000000000.00", "2024-01-01"),
+        position("p2", "b", "10000000000000.00", "2024-01-01"),
+    ];
+    let fee = Terms {
+        steps: vec![Step::Fee {
+            name: "Management".into(),
+            account: "5000".into(),
+            fixed: None,
+            rate_on_commitments: Some(dec("1")),
+            tranches: Vec::new(),
+        }],
+    };
+    assert!(validate(&fee, &tranches).is_empty());
+    let allocation = distribute(&fee, &tranches, &positions, &BTreeMap::new(), c("5000.00"), d("2025-01-01")).unwrap();
+    let line = &allocation.steps[0].lines[0];
+    assert_eq!((line.paid, line.owed), (c("5000.00"), c("10000000000000.00")));
+    assert_eq!(allocation.remaining, Cents::ZERO);
+}
+
+#[test]
+fn pref_accrued_beyond_any_amount_is_owed_as_the_largest() {
+    // 10,000,000,000,000.00 at 100% a year from year 1 to year 9999: about 10^17 EUR.
+    let long = position("p1", "a", "10000000000000.00", "0001-01-01");
+    let accrued = long.pref_accrued(dec("1"), d("9999-12-31")).unwrap();
+    assert_eq!(accrued, c("10000000000000.00"));
+    // One year of it is exactly the capital: the bound is not reached.
+    assert_eq!(long.pref_accrued(dec("0.5"), d("0002-01-01")).unwrap(), c("5000000000000.00"));
+}
