@@ -80,6 +80,7 @@ impl CheckpointJob {
                     .filter(|row| published.as_ref().is_none_or(|p| p.size < row.tree_size as u64)),
             };
             if let Some(row) = unpublished {
+                merkle::opened(&row, self.signer.verifier_key())?;
                 publish_checkpoint(dir, &row).map_err(|e| {
                     crate::error::AppError::Unavailable(format!(
                         "checkpoint {} issued but not published to {}: {e}",

@@ -493,6 +493,62 @@ async fn checkpoints_are_signed_every_n_entries_and_daily_and_published(app: Tes
     }
 }
 
+/// A checkpoint row that someone with write access to the table added (a note signed by another
+/// key, on the real root) is neither trusted by the signer, published, nor shown to the public.
+async fn only_notes_the_key_opens_are_trusted_published_or_shown(app: TestApp) {
+    use investai::jobs::CheckpointJob;
+    let fund = post_entries(&app, 2).await;
+    let first = app.issue_checkpoint();
+    post_entries(&app, 2).await;
+    let real_root = {
+        let mut conn = app.conn();
+        investai::storage::write_tx(&mut conn, |c| {
+            investai::storage::merkle::catch_up(c)?;
+            investai::storage::merkle::root(c, 3)
+        })
+        .expect("root of 3")
+    };
+    let (stranger_key, _) = investai::domain::merkle::generate_signer_key("investai.test/journal");
+    let forged = investai::domain::merkle::CheckpointSigner::new(&stranger_key)
+        .expect("signer")
+        .sign(3, real_root)
+        .expect("note");
+    let root_hex = investai::domain::merkle::hex_of(&real_root);
+    app.sql(&format!(
+        "INSERT INTO checkpoints (tree_size, root_hash, note, issued_at) VALUES (3, '{root_hex}', '{}', '2026-01-01 00:00:00')",
+        forged.replace('\'', "''")
+    ))
+    .expect("insert");
+    let published = tempfile::tempdir().expect("dir");
+    let mut settings = (*app.state.settings).clone();
+    settings.checkpoint_publish_dir = Some(published.path().join("checkpoints"));
+    let job = CheckpointJob::from_settings(&settings, TEST_CHECKPOINT_KEY).expect("job");
+    for force in [false, true] {
+        let pool = app.state.pool.clone();
+        let job = job.clone();
+        let refused = tokio::task::spawn_blocking(move || job.run_once(&pool, force)).await.expect("join");
+        let error = refused.expect_err("not trusted").to_string();
+        assert!(error.contains("not one this key signed"), "{error}");
+    }
+    assert!(!published.path().join("checkpoints/3").exists(), "the forged note is not published");
+    let report = app.get_public(&format!("/api/v1/transparency/funds/{fund}")).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    assert_eq!(report.body["checkpoint"], Value::Null, "{}", report.text);
+    // Once the row is gone, the node's own checkpoint is shown again.
+    drop_checkpoint_guards(&app);
+    app.sql("DELETE FROM checkpoints WHERE tree_size = 3").expect("delete");
+    let report = app.get_public(&format!("/api/v1/transparency/funds/{fund}")).await;
+    assert_eq!(report.body["checkpoint"]["note"], first.as_str(), "{}", report.text);
+}
+
+fn drop_checkpoint_guards(app: &TestApp) {
+    let statements = match app.backend {
+        common::Backend::Sqlite => "DROP TRIGGER checkpoints_no_delete;",
+        common::Backend::Postgres => "DROP TRIGGER checkpoints_append_only ON checkpoints;",
+    };
+    app.sql(statements).expect("drop checkpoint guards");
+}
+
 /// Removes the journal's append-only triggers and the head's, as someone with direct database
 /// access could.
 fn drop_guards(app: &TestApp) {
@@ -517,4 +573,5 @@ on_both_backends!(
     verify_checkpoint_refuses_a_wrong_signature,
     a_proven_export_checks_offline_and_every_change_is_refused,
     checkpoints_are_signed_every_n_entries_and_daily_and_published,
+    only_notes_the_key_opens_are_trusted_published_or_shown,
 );

@@ -257,6 +257,24 @@ pub fn checkpoint_at(conn: &mut DbConnection, tree_size: i64) -> AppResult<Optio
     Ok(checkpoints::table.find(tree_size).select(CheckpointRow::as_select()).first(conn).optional()?)
 }
 
+/// What a stored checkpoint's note says, its signature checked with `verifier_key`: never what
+/// the row's other columns say, which anyone who can write to the table can set. Refused when
+/// the note does not open with the key or names another size than the row.
+pub fn opened(row: &CheckpointRow, verifier_key: &str) -> AppResult<merkle::SignedCheckpoint> {
+    let refuse = |why: String| {
+        Err(AppError::Unavailable(format!(
+            "the stored checkpoint of {} entries is not one this key signed: {why}; compare the table `checkpoints` \
+             with the published notes",
+            row.tree_size
+        )))
+    };
+    match merkle::open_checkpoint(row.note.as_bytes(), verifier_key) {
+        Ok(signed) if i64::try_from(signed.size).ok() == Some(row.tree_size) => Ok(signed),
+        Ok(signed) => refuse(format!("its note names {} entries", signed.size)),
+        Err(error) => refuse(error.to_string()),
+    }
+}
+
 /// Refuses to go on unless the tree of `size` leaves has the signed tree of `signed_size`
 /// leaves and `signed_root` as its prefix.
 fn extends(conn: &mut DbConnection, size: i64, signed_size: i64, signed_root: Hash) -> AppResult<()> {
@@ -317,7 +335,7 @@ pub fn issue_checkpoint(
     }
     // Checked only when about to sign, and once when the stored and published checkpoint agree.
     let stored = match &last {
-        Some(c) => Some((c.tree_size, merkle::hash_from_hex(&c.root_hash).map_err(AppError::internal)?)),
+        Some(c) => Some((c.tree_size, opened(c, signer.verifier_key())?.root)),
         None => None,
     };
     let published = published.map(|p| (p.size as i64, p.root)).filter(|p| Some(*p) != stored);

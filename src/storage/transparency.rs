@@ -324,6 +324,25 @@ fn pool_summary(attribution: &GrantAttribution) -> AppResult<PoolSummary> {
     })
 }
 
+/// The checkpoint as its signed note says when the node has the verifier key: size and root
+/// read from the note, not from the table's columns. A latest row whose note does not open
+/// with the key is not shown (and is logged): the public page never shows an unsigned root.
+pub fn public_checkpoint(row: CheckpointRow, verifier_key: Option<&str>) -> Option<PublicCheckpoint> {
+    let Some(key) = verifier_key else {
+        return Some(PublicCheckpoint { checkpoint: row, verifier_key: None });
+    };
+    match super::merkle::opened(&row, key) {
+        Ok(signed) => {
+            let checkpoint = CheckpointRow { root_hash: crate::domain::merkle::hex_of(&signed.root), ..row };
+            Some(PublicCheckpoint { checkpoint, verifier_key: Some(key.to_string()) })
+        }
+        Err(error) => {
+            tracing::error!(%error, "the latest checkpoint is not shown");
+            None
+        }
+    }
+}
+
 /// The public figures of one fund, read in one snapshot of the books.
 pub fn report(conn: &mut DbConnection, fund_id: &str, verifier_key: Option<&str>) -> AppResult<TransparencyReport> {
     let fund = get_fund(conn, fund_id)?;
@@ -332,8 +351,7 @@ pub fn report(conn: &mut DbConnection, fund_id: &str, verifier_key: Option<&str>
     let paid_in = paid_in_by_source(conn, fund_id)?;
     let (capital, capital_totals) = capital_rows(&kinds, &committed, &paid_in)?;
     let grant_attribution = grant_attribution(conn, fund_id, false)?;
-    let checkpoint = latest_checkpoint(conn)?
-        .map(|checkpoint| PublicCheckpoint { checkpoint, verifier_key: verifier_key.map(str::to_string) });
+    let checkpoint = latest_checkpoint(conn)?.and_then(|row| public_checkpoint(row, verifier_key));
     Ok(TransparencyReport {
         fund_id: fund.id,
         fund_name: fund.name,

@@ -107,10 +107,8 @@ async fn index(state: web::Data<AppState>) -> PageResult {
             Cell::money(line.totals.private_paid_in),
         ]);
     }
-    let checkpoint = latest.map(|checkpoint| transparency::PublicCheckpoint {
-        checkpoint,
-        verifier_key: state.checkpoint_verifier_key.as_deref().map(str::to_string),
-    });
+    let checkpoint =
+        latest.and_then(|row| transparency::public_checkpoint(row, state.checkpoint_verifier_key.as_deref()));
     let page = Page::new(Layout::public("/transparency", crate::i18n::Lang::current()), "InvestAI in public figures")
         .subtitle("What the public and private money of the fund is, what it bought, and how to check the books without trusting us.")
         .card(Card::new("Funds").with(Section::Table(table.empty("No fund yet."))))
