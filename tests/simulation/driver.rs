@@ -25,6 +25,7 @@ pub fn date(text: &str) -> NaiveDate {
 pub struct Tranche {
     pub id: String,
     pub pref: bool,
+    pub first_loss: bool,
 }
 
 #[derive(Clone, Debug)]

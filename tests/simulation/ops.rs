@@ -164,13 +164,15 @@ impl Sim {
         let pref = ["0", "0.05", "0.08", "0.12"][self.below(4)];
         let cap = [Value::Null, json!("1.1"), json!("1.5"), json!("2")][self.below(4)].clone();
         let target = self.cents_between(eur(1_000_000), eur(20_000_000));
+        // A first-loss tranche ranks below every other: once there is one, the next are too.
+        let first_loss = self.world.tranches.iter().any(|t| t.first_loss) || (seniority >= 3 && self.chance(60));
         let body = json!({"name": format!("Tranche {seniority}"), "seniority": seniority, "target_size": money(target),
-            "pref_rate": pref, "return_cap": cap, "first_loss": seniority >= 3 && self.chance(60)});
+            "pref_rate": pref, "return_cap": cap, "first_loss": first_loss});
         let staff = self.staff();
         let fund = self.world.fund.clone();
         let reply = self.post(&format!("/api/v1/funds/{fund}/tranches"), &staff, body).await;
         if reply.status == 201 {
-            self.world.tranches.push(Tranche { id: id_of(&reply.body), pref: pref != "0" });
+            self.world.tranches.push(Tranche { id: id_of(&reply.body), pref: pref != "0", first_loss });
         }
     }
 
