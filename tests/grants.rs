@@ -822,6 +822,24 @@ async fn the_database_keeps_usage_records_to_their_award_facility_and_entry(app:
         ("DELETE FROM entry_usage", "an entry's usage deleted", "entry_usage is append-only"),
         (deleted_award.as_str(), "an award deleted", "a row of grant_awards is never deleted"),
         (moved_award.as_str(), "an award moved", "keeps its id and facility"),
+        (
+            "UPDATE grant_awards SET aid_value_cents = aid_value_cents + 100",
+            "an award's aid value edited",
+            "keeps what it was granted with",
+        ),
+        (
+            "UPDATE grant_awards SET legal_name = 'Someone else'",
+            "an award's beneficiary renamed",
+            "keeps what it was granted with",
+        ),
+        ("UPDATE grant_awards SET award_date = '2020-01-01'", "an award back-dated", "keeps what it was granted with"),
+        (
+            "UPDATE grant_awards SET aid_basis = 'de_minimis'",
+            "an award's basis changed",
+            "keeps what it was granted with",
+        ),
+        ("UPDATE grant_awards SET used_milli_hours = 0", "an award's use taken back", "use only grows"),
+        ("UPDATE grant_awards SET subsidy_used_cents = 0", "an award's subsidy taken back", "use only grows"),
     ] {
         let refused = app.sql(statement);
         assert!(refused.as_ref().is_err_and(|e| e.contains(rule)), "{what}: {refused:?}");

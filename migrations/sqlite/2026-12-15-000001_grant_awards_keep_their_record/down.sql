@@ -1,0 +1,3 @@
+DROP TRIGGER grant_awards_use_only_grows;
+DROP TRIGGER grant_awards_keep_their_lapse;
+DROP TRIGGER grant_awards_keep_what_they_were_granted_with;
