@@ -330,6 +330,26 @@ async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: Test
     assert_eq!(fits.status, 201, "{}", fits.text);
     assert_eq!(fits.body["aid_value"], "140000.00");
     assert_eq!(entry_count(&app).await, 4, "pool funding, call, two awards");
+    // A group: Alpha declares EUR 150,000 received elsewhere, names Beta as linked and is
+    // awarded EUR 100,000 here. Beta then applies alone, declaring nothing, for EUR 100,000:
+    // 150,000 + 100,000 + 100,000 = 350,000, above the ceiling; 50,000 is what fits.
+    let mut alpha = application(&g, "RCS-ALPHA", "50000");
+    alpha["de_minimis_received"] = json!("150000.00");
+    alpha["related"] = json!([{"legal_name": "Beta Robotics", "registration_number": "RCS-BETA", "country": "FR",
+        "holding_percent": "60", "figures": {"staff_awu": "5", "turnover": "500000.00", "balance_sheet": "400000.00"}}]);
+    let alpha = reviewed(&app, &call, "sme-alpha", &alpha, 1).await;
+    let awarded = app.post(&format!("/api/v1/applications/{alpha}/award"), &app.staff(), &json!({})).await;
+    assert_eq!(awarded.status, 201, "{}", awarded.text);
+    assert_eq!(awarded.body["aid_value"], "100000.00");
+    let beta = draft(&app, &call, "sme-beta", &application(&g, "RCS-BETA", "50000")).await;
+    let beta = beta.body["id"].as_str().expect("id").to_string();
+    let refused = app.post(&format!("/api/v1/applications/{beta}/submit"), &sme(&app, "sme-beta"), &json!(null)).await;
+    assert_problem(&refused, 422, Some("requested_gpu_hours"));
+    assert_eq!(refused.body["type"], "/problems/de-minimis-exceeded", "{}", refused.text);
+    let detail = refused.body["detail"].as_str().unwrap_or_default();
+    for figure in ["150000.00", "350000.00", "at most EUR 50000.00 more"] {
+        assert!(detail.contains(figure), "{figure} missing from {detail}");
+    }
 }
 
 async fn award_usage_replay_and_lapse(app: TestApp) {

@@ -711,6 +711,7 @@ mod tests {
             amount: Cents::new(80_000 * 100),
             beneficiary: "Acme SAS".into(),
             beneficiary_key: "FR:RCS123456789".into(),
+            beneficiary_declared: Cents::ZERO,
         }];
         let a =
             assess(&call(AidBasis::DeMinimis), &f, at("2026-02-01 10:00"), Some(Cents::new(1_000)), &granted).unwrap();

@@ -207,6 +207,8 @@ pub struct GrantedAid {
     pub amount: Cents,
     pub beneficiary: String,
     pub beneficiary_key: String,
+    /// What the beneficiary declared received elsewhere when it applied for this aid.
+    pub beneficiary_declared: Cents,
 }
 
 /// One member's aid in the window, for the refusal.
@@ -258,7 +260,10 @@ impl DeMinimisExceeded {
 /// Checks a new de minimis grant on `date` against the ceiling of the single undertaking:
 /// aid every member declares received elsewhere, plus aid granted here to any member within
 /// the three years up to and including `date`. A beneficiary of aid granted here that the
-/// members do not list (it named the applicant as linked) joins the undertaking.
+/// members do not list (it named the applicant as linked) joins the undertaking. A member's aid
+/// received elsewhere is the larger of what this application declares for it and what it
+/// declared itself when it applied for its latest aid here in the window: a declaration covers
+/// three years, so two are never added.
 pub fn check_single_undertaking(
     date: NaiveDate,
     members: &[Member],
@@ -280,6 +285,7 @@ pub fn check_single_undertaking(
             known.declared = known.declared.checked_add(member.declared)?;
         }
     }
+    let mut latest_declared: std::collections::HashMap<&str, (NaiveDate, Cents)> = std::collections::HashMap::new();
     for grant in granted.iter().filter(|g| g.date > window_start && g.date <= date) {
         match aid.iter_mut().find(|m| m.key == grant.beneficiary_key) {
             Some(member) => member.granted_here = member.granted_here.checked_add(grant.amount)?,
@@ -289,6 +295,16 @@ pub fn check_single_undertaking(
                 declared: Cents::ZERO,
                 granted_here: grant.amount,
             }),
+        }
+        // The latest declaration; of two on one day, the larger, whatever the order.
+        let latest = latest_declared.entry(grant.beneficiary_key.as_str()).or_insert((grant.date, Cents::ZERO));
+        if (grant.date, grant.beneficiary_declared) > *latest {
+            *latest = (grant.date, grant.beneficiary_declared);
+        }
+    }
+    for member in &mut aid {
+        if let Some((_, declared)) = latest_declared.get(member.key.as_str()) {
+            member.declared = member.declared.max(*declared);
         }
     }
     let mut prior = Cents::ZERO;
@@ -411,7 +427,36 @@ mod tests {
             amount: Cents::new(eur * 100),
             beneficiary: name.into(),
             beneficiary_key: key.into(),
+            beneficiary_declared: Cents::ZERO,
         }
+    }
+
+    #[test]
+    fn a_members_own_declaration_at_its_latest_award_counts_for_the_group() {
+        // Alpha declared EUR 150,000 received elsewhere when it was awarded EUR 100,000 here
+        // and named Beta as linked; Beta applies alone for EUR 150,000 declaring nothing.
+        let mut alpha = granted("2025-03-01", 100_000, "Alpha", "DE:HRB1");
+        alpha.beneficiary_declared = Cents::new(150_000 * 100);
+        let beta = [member("Beta", "FR:B2", 0)];
+        let error = check_single_undertaking(d("2026-01-15"), &beta, &[alpha.clone()], Cents::new(150_000 * 100))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!((error.prior, error.headroom), (Cents::new(250_000 * 100), Cents::new(50_000 * 100)));
+        assert_eq!(
+            check_single_undertaking(d("2026-01-15"), &beta, &[alpha.clone()], Cents::new(50_000 * 100)),
+            Ok(Ok(()))
+        );
+        // Declared again in this application, the larger of the two counts, never both.
+        let both = [member("Beta", "FR:B2", 0), member("Alpha", "DE:HRB1", 120_000)];
+        let error = check_single_undertaking(d("2026-01-15"), &both, &[alpha.clone()], Cents::new(60_000 * 100))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(error.prior, Cents::new(250_000 * 100));
+        // A later award's declaration replaces an earlier one's.
+        let mut later = granted("2025-09-01", 10_000, "Alpha", "DE:HRB1");
+        later.beneficiary_declared = Cents::new(20_000 * 100);
+        let outcome = check_single_undertaking(d("2026-01-15"), &beta, &[alpha, later], Cents::new(170_000 * 100));
+        assert_eq!(outcome, Ok(Ok(())), "110,000 granted + 20,000 declared + 170,000 = 300,000");
     }
 
     #[test]
@@ -504,7 +549,7 @@ mod tests {
         #[test]
         fn the_ceiling_holds_for_the_whole_single_undertaking(
             declared in proptest::collection::vec(0i64..15_000_000, 1..5),
-            grants in proptest::collection::vec((0usize..6, 0i64..15_000_000, 0i64..2_000), 0..8),
+            grants in proptest::collection::vec((0usize..6, 0i64..15_000_000, 0i64..2_000, 0i64..15_000_000), 0..8),
             requested in 0i64..30_000_000,
         ) {
             let date = d("2026-06-30");
@@ -515,16 +560,31 @@ mod tests {
                 .collect();
             let aid: Vec<GrantedAid> = grants
                 .iter()
-                .map(|(who, cents, days_ago)| GrantedAid {
+                .map(|(who, cents, days_ago, declared)| GrantedAid {
                     date: date - chrono::Duration::days(*days_ago),
                     amount: Cents::new(*cents),
                     beneficiary: format!("B{who}"),
                     beneficiary_key: format!("K{who}"),
+                    beneficiary_declared: Cents::new(*declared),
                 })
                 .collect();
             let window_start = d("2023-06-30");
-            let in_window: i64 = aid.iter().filter(|g| g.date > window_start).map(|g| g.amount.get()).sum();
-            let total = declared.iter().sum::<i64>() + in_window + requested;
+            let in_window: Vec<&GrantedAid> = aid.iter().filter(|g| g.date > window_start).collect();
+            let granted: i64 = in_window.iter().map(|g| g.amount.get()).sum();
+            // Per key: the larger of this application's declaration and the latest one at an
+            // award in the window (the larger of a day's), never both.
+            let mut declared_total = 0i64;
+            for key in 0..6usize {
+                let here = declared.get(key).copied().unwrap_or(0);
+                let own = in_window
+                    .iter()
+                    .filter(|g| g.beneficiary_key == format!("K{key}"))
+                    .map(|g| (g.date, g.beneficiary_declared.get()))
+                    .max()
+                    .map_or(0, |(_, cents)| cents);
+                declared_total += here.max(own);
+            }
+            let total = declared_total + granted + requested;
             let outcome = check_single_undertaking(date, &members, &aid, Cents::new(requested)).unwrap();
             proptest::prop_assert_eq!(outcome.is_ok(), total <= 30_000_000);
             if let Err(exceeded) = &outcome {

@@ -637,7 +637,8 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
         .filter(award_undertakings::undertaking_key.eq_any(keys))
         .select(award_undertakings::award_id)
         .distinct();
-    let rows: Vec<(NaiveDate, i64, String, String)> = grant_awards::table
+    let rows: Vec<(NaiveDate, i64, String, String, i64)> = grant_awards::table
+        .inner_join(grant_applications::table.on(grant_applications::id.eq(grant_awards::application_id)))
         .filter(grant_awards::id.eq_any(award_ids))
         .filter(grant_awards::aid_basis.eq(AidBasis::DeMinimis.as_str()))
         // Awards grow with every call: a plan cached while the table was small scans it all.
@@ -648,15 +649,17 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
             grant_awards::aid_value_cents,
             grant_awards::legal_name,
             grant_awards::undertaking_key,
+            grant_applications::declared_de_minimis_cents,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(date, cents, beneficiary, beneficiary_key)| GrantedAid {
+        .map(|(date, cents, beneficiary, beneficiary_key, declared)| GrantedAid {
             date,
             amount: Cents::new(cents),
             beneficiary,
             beneficiary_key,
+            beneficiary_declared: Cents::new(declared),
         })
         .collect())
 }
