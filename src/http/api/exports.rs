@@ -10,6 +10,8 @@
 
 use crate::http::routes::RouteTable;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header;
@@ -61,11 +63,15 @@ struct ChunkSink {
     buffer: Vec<u8>,
     closed: bool,
     stall_max: Duration,
+    /// Set once the last chunk is in the channel: a channel that closes without it ends the
+    /// response with an error, so that a stopped export never looks complete.
+    complete: Arc<AtomicBool>,
 }
 
 impl ChunkSink {
     fn new(tx: mpsc::Sender<Chunk>, stall_max: Duration) -> ChunkSink {
-        ChunkSink { tx, buffer: Vec::with_capacity(EXPORT_CHUNK_BYTES), closed: false, stall_max }
+        let complete = Arc::new(AtomicBool::new(false));
+        ChunkSink { tx, buffer: Vec::with_capacity(EXPORT_CHUNK_BYTES), closed: false, stall_max, complete }
     }
 
     /// Waits while the channel is full, at most `stall_max`; a client gone or stalled that
@@ -95,9 +101,12 @@ impl ChunkSink {
         self.send(Ok(Bytes::from(full)))
     }
 
-    /// Sends what is left; the response ends when the sink is dropped.
+    /// Sends what is left and marks the export complete; the response ends when the sink is
+    /// dropped.
     fn finish(mut self) -> io::Result<()> {
-        self.send_buffer()
+        self.send_buffer()?;
+        self.complete.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Ends the response with an error: the connection is cut, so the client sees a
@@ -126,12 +135,34 @@ impl Write for ChunkSink {
     }
 }
 
+/// The response body of a writer's channel: its chunks, then the end when the writer marked the
+/// export complete, or an error (the connection is cut) when it stopped before.
+fn body_of(rx: mpsc::Receiver<Chunk>, complete: Arc<AtomicBool>) -> impl futures_util::Stream<Item = Chunk> {
+    futures_util::stream::unfold((rx, complete, false), |(mut rx, complete, ended)| async move {
+        if ended {
+            return None;
+        }
+        match rx.recv().await {
+            Some(chunk) => Some((chunk, (rx, complete, false))),
+            None if complete.load(Ordering::SeqCst) => None,
+            None => Some((Err(io::Error::other("the export stopped before its end")), (rx, complete, true))),
+        }
+    })
+}
+
 /// Writes the export on a blocking thread with the connection the snapshot was read on.
-fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, request_id: String) -> mpsc::Receiver<Chunk> {
+fn spawn_writer(
+    mut conn: PooledConn,
+    kind: ExportKind,
+    meta: ExportMeta,
+    request_id: String,
+) -> (mpsc::Receiver<Chunk>, Arc<AtomicBool>) {
     let (tx, rx) = mpsc::channel(EXPORT_CHANNEL_CHUNKS);
+    let sink = ChunkSink::new(tx, Duration::from_secs(EXPORT_STALL_SECONDS_MAX));
+    let complete = sink.complete.clone();
     // Detached: the thread ends when the export is written, fails, or the client goes away.
     drop(actix_web::rt::task::spawn_blocking(move || {
-        let mut sink = ChunkSink::new(tx, Duration::from_secs(EXPORT_STALL_SECONDS_MAX));
+        let mut sink = sink;
         let outcome = export::write_export(&mut conn, kind, &meta, &mut sink);
         match outcome {
             Ok(written) => match sink.finish() {
@@ -157,7 +188,7 @@ fn spawn_writer(mut conn: PooledConn, kind: ExportKind, meta: ExportMeta, reques
             }
         }
     }));
-    rx
+    (rx, complete)
 }
 
 /// Download an export of a fund's books as of a date (auditors, staff, admin; a bearer token
@@ -224,8 +255,8 @@ pub async fn download_export(
         .insert_header((LAST_HASH_HEADER, meta.last_hash.clone()))
         .insert_header((HEAD_SEQUENCE_HEADER, meta.head_sequence.to_string()))
         .insert_header((HEAD_HASH_HEADER, meta.head_hash.clone()));
-    let rx = spawn_writer(conn, kind, meta, request_id);
-    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    let (rx, complete) = spawn_writer(conn, kind, meta, request_id);
+    let body = body_of(rx, complete);
     Ok(response.streaming(body))
 }
 
@@ -246,7 +277,20 @@ mod tests {
         assert_eq!(stalled.map_err(|e| e.kind()), Err(io::ErrorKind::BrokenPipe));
         assert!(started.elapsed() >= Duration::from_millis(200), "it waited first: {:?}", started.elapsed());
         assert!(sink.closed);
-        drop(rx);
+        // The client that reads again gets what was queued, then an error: never a clean end.
+        let complete = sink.complete.clone();
+        drop(sink);
+        let read = collect_body(body_of(rx, complete));
+        assert_eq!(read.len(), EXPORT_CHANNEL_CHUNKS + 1);
+        assert!(read[..EXPORT_CHANNEL_CHUNKS].iter().all(Result::is_ok));
+        assert!(read[EXPORT_CHANNEL_CHUNKS].is_err(), "the stopped export ends with an error");
+    }
+
+    /// Collects a body on a runtime of its own.
+    fn collect_body(body: impl futures_util::Stream<Item = Chunk>) -> Vec<Chunk> {
+        use futures_util::StreamExt;
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        runtime.block_on(body.collect::<Vec<_>>())
     }
 
     #[test]
@@ -260,10 +304,12 @@ mod tests {
             bytes
         });
         let mut sink = ChunkSink::new(tx, Duration::from_millis(200));
+        let complete = sink.complete.clone();
         for _ in 0..4 * EXPORT_CHANNEL_CHUNKS {
             sink.write_all(&vec![b'y'; EXPORT_CHUNK_BYTES]).expect("a reading client is never cut off");
         }
         sink.finish().expect("finished");
         assert_eq!(reader.join().expect("reader"), 4 * EXPORT_CHANNEL_CHUNKS * EXPORT_CHUNK_BYTES);
+        assert!(complete.load(Ordering::SeqCst), "marked complete");
     }
 }
