@@ -76,11 +76,11 @@ impl CheckpointJob {
             // The newest stored checkpoint, when the last run could not publish it.
             let unpublished = match &issued {
                 Some(row) => Some(row.clone()),
-                None => merkle::latest_checkpoint(&mut conn)?
+                None => merkle::latest_signed(&mut conn, self.signer.verifier_key())?
+                    .map(|(row, _)| row)
                     .filter(|row| published.as_ref().is_none_or(|p| p.size < row.tree_size as u64)),
             };
             if let Some(row) = unpublished {
-                merkle::opened(&row, self.signer.verifier_key())?;
                 publish_checkpoint(dir, &row).map_err(|e| {
                     crate::error::AppError::Unavailable(format!(
                         "checkpoint {} issued but not published to {}: {e}",

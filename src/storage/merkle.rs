@@ -257,6 +257,30 @@ pub fn checkpoint_at(conn: &mut DbConnection, tree_size: i64) -> AppResult<Optio
     Ok(checkpoints::table.find(tree_size).select(CheckpointRow::as_select()).first(conn).optional()?)
 }
 
+/// Stored checkpoints looked through, newest first, for one whose note the key opens.
+pub const CHECKPOINTS_SCANNED_MAX: i64 = 1_000;
+
+/// The newest stored checkpoint whose note opens with `verifier_key`, with what the note says.
+/// A newer row whose note does not open (written to the table by hand, or signed with a key
+/// used before this one) is passed over and logged, never trusted.
+pub fn latest_signed(
+    conn: &mut DbConnection,
+    verifier_key: &str,
+) -> AppResult<Option<(CheckpointRow, merkle::SignedCheckpoint)>> {
+    let rows: Vec<CheckpointRow> = checkpoints::table
+        .order(checkpoints::tree_size.desc())
+        .limit(CHECKPOINTS_SCANNED_MAX)
+        .select(CheckpointRow::as_select())
+        .load(conn)?;
+    for row in rows {
+        match opened(&row, verifier_key) {
+            Ok(signed) => return Ok(Some((row, signed))),
+            Err(error) => tracing::error!(%error, "a stored checkpoint is passed over"),
+        }
+    }
+    Ok(None)
+}
+
 /// What a stored checkpoint's note says, its signature checked with `verifier_key`: never what
 /// the row's other columns say, which anyone who can write to the table can set. Refused when
 /// the note does not open with the key or names another size than the row.
@@ -326,18 +350,15 @@ pub fn issue_checkpoint(
     published: Option<&merkle::SignedCheckpoint>,
 ) -> AppResult<Option<CheckpointRow>> {
     let size = catch_up(conn)?;
-    let last = latest_checkpoint(conn)?;
-    let (last_size, last_at) = last.as_ref().map_or((0, None), |c| (c.tree_size, Some(c.issued_at)));
+    let last = latest_signed(conn, signer.verifier_key())?;
+    let (last_size, last_at) = last.as_ref().map_or((0, None), |(c, _)| (c.tree_size, Some(c.issued_at)));
     let grown = size - last_size;
     let due = grown >= policy.every_entries || last_at.is_none_or(|at| now - at >= policy.at_least_every);
     if grown <= 0 || !(due || force) {
         return Ok(None);
     }
     // Checked only when about to sign, and once when the stored and published checkpoint agree.
-    let stored = match &last {
-        Some(c) => Some((c.tree_size, opened(c, signer.verifier_key())?.root)),
-        None => None,
-    };
+    let stored = last.map(|(c, signed)| (c.tree_size, signed.root));
     let published = published.map(|p| (p.size as i64, p.root)).filter(|p| Some(*p) != stored);
     for (signed_size, signed_root) in stored.into_iter().chain(published) {
         extends(conn, size, signed_size, signed_root)?;

@@ -90,8 +90,11 @@ fn checkpoint_card(report: Option<&transparency::PublicCheckpoint>) -> Card {
 
 #[get("/transparency")]
 async fn index(state: web::Data<AppState>) -> PageResult {
-    let (lines, latest) = state
-        .db(|conn| read_tx(conn, |c| Ok((transparency::fund_lines(c)?, crate::storage::merkle::latest_checkpoint(c)?))))
+    let key = state.checkpoint_verifier_key.clone();
+    let (lines, checkpoint) = state
+        .db(move |conn| {
+            read_tx(conn, |c| Ok((transparency::fund_lines(c)?, transparency::public_checkpoint(c, key.as_deref())?)))
+        })
         .await?;
     let mut table = Table::new(
         "Money committed and paid in, by fund",
@@ -107,8 +110,6 @@ async fn index(state: web::Data<AppState>) -> PageResult {
             Cell::money(line.totals.private_paid_in),
         ]);
     }
-    let checkpoint =
-        latest.and_then(|row| transparency::public_checkpoint(row, state.checkpoint_verifier_key.as_deref()));
     let page = Page::new(Layout::public("/transparency", crate::i18n::Lang::current()), "InvestAI in public figures")
         .subtitle("What the public and private money of the fund is, what it bought, and how to check the books without trusting us.")
         .card(Card::new("Funds").with(Section::Table(table.empty("No fund yet."))))
