@@ -466,6 +466,11 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     assert_eq!(entry.body["effective_date"], expected, "{}", entry.text);
     let twice = app.post("/api/v1/grants/lapse", &app.staff(), &json!({})).await;
     assert_eq!(twice.body, json!([]), "a second run changes nothing");
+    // The database keeps the lapse as written: the award cannot be made to lapse again.
+    for change in ["status = 'awarded'", "lapsed_milli_hours = 0", "returned_cents = 0"] {
+        let refused = app.sql(&format!("UPDATE grant_awards SET {change}"));
+        assert!(refused.as_ref().is_err_and(|e| e.contains("keeps its lapse")), "{change}: {refused:?}");
+    }
     let cli = investai(&app.database_url).args(["grants", "lapse"]).output().expect("run grants lapse");
     assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
     assert!(

@@ -13,7 +13,7 @@ BEGIN
         OLD.actor, OLD.created_at, OLD.registration_number, OLD.nace_code, OLD.nuts2_region) THEN
         RAISE EXCEPTION 'a grant award keeps what it was granted with' USING ERRCODE = 'check_violation';
     END IF;
-    IF OLD.lapse_entry_id IS NOT NULL
+    IF OLD.lapsed_milli_hours IS NOT NULL
        AND (NEW.status, NEW.lapsed_milli_hours, NEW.returned_cents, NEW.lapse_entry_id)
            IS DISTINCT FROM (OLD.status, OLD.lapsed_milli_hours, OLD.returned_cents, OLD.lapse_entry_id) THEN
         RAISE EXCEPTION 'a grant award keeps its lapse' USING ERRCODE = 'check_violation';

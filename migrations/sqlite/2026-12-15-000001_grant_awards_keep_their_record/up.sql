@@ -20,7 +20,7 @@ BEGIN
 END;
 CREATE TRIGGER grant_awards_keep_their_lapse
 BEFORE UPDATE OF status, lapsed_milli_hours, returned_cents, lapse_entry_id ON grant_awards
-WHEN OLD.lapse_entry_id IS NOT NULL AND (NEW.status IS NOT OLD.status
+WHEN OLD.lapsed_milli_hours IS NOT NULL AND (NEW.status IS NOT OLD.status
     OR NEW.lapsed_milli_hours IS NOT OLD.lapsed_milli_hours OR NEW.returned_cents IS NOT OLD.returned_cents
     OR NEW.lapse_entry_id IS NOT OLD.lapse_entry_id)
 BEGIN
