@@ -178,7 +178,7 @@ async fn terms_are_validated_with_paths(app: TestApp) {
 /// distribution through such terms would leave the trial balance or those records wrong.
 async fn terms_pay_to_no_account_kept_by_events_or_by_investor(app: TestApp) {
     let f = fund(&app).await;
-    for code in ["9000", "9100", "1100", "1020", "1030", "1000", "1200", "3100.01", "3200.02"] {
+    for code in ["9000", "9100", "1100", "1020", "1030", "1040", "2200", "1000", "1200", "3100.01", "3200.02"] {
         let mut kept = terms(&f);
         kept["steps"][2]["account"] = json!(code);
         let reply = app.post(&format!("/api/v1/funds/{}/waterfall", f.id), &app.staff(), &kept).await;
@@ -190,8 +190,22 @@ async fn terms_pay_to_no_account_kept_by_events_or_by_investor(app: TestApp) {
     }
     let versions = app.get(&format!("/api/v1/funds/{}/waterfall/versions", f.id), &app.auditor()).await;
     assert_eq!(versions.body["items"].as_array().map(Vec::len).unwrap_or(0), 0, "{}", versions.text);
-    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
+    // Terms stored before the rule (written here straight to the table) distribute nothing.
+    let mut stored = terms(&f);
+    stored["steps"][2]["account"] = json!("9000");
+    app.sql(&format!(
+        "INSERT INTO waterfall_terms (id, fund_id, version, terms, actor, created_at) \
+         VALUES ('{}', '{}', 1, '{}', 'staff:before', '2025-01-01 00:00:00')",
+        uuid::Uuid::now_v7(),
+        f.id,
+        stored
+    ))
+    .expect("stored before the rule");
     let body = json!({"cash": "2000.00", "date": "2026-01-01", "description": "Exit proceeds"});
+    let refused = app.post(&format!("/api/v1/funds/{}/distributions", f.id), &app.staff(), &body).await;
+    assert_problem(&refused, 422, Some("steps[2].account"));
+    assert_eq!(refused.body["type"], "/problems/terms-pay-a-kept-account", "{}", refused.text);
+    created(&app, &format!("/api/v1/funds/{}/waterfall", f.id), terms(&f)).await;
     created(&app, &format!("/api/v1/funds/{}/distributions", f.id), body).await;
     let tb = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of=2026-12-31", f.id), &app.auditor()).await;
     assert_eq!(tb.body["balanced"], true, "{}", tb.text);

@@ -364,8 +364,31 @@ fn compute(
     description: &str,
 ) -> AppResult<(DistributionView, HashMap<String, String>)> {
     let terms = current_terms(conn, fund_id)?;
+    refuse_kept_targets(&terms)?;
     let tranches = tranche_terms(conn, fund_id)?;
     allocate(conn, fund_id, &terms.terms, terms.version, &tranches, cash, date, description)
+}
+
+/// Terms saved before a step could no longer pay to an account kept by events (or by
+/// investor) distribute nothing: new terms must be saved first.
+fn refuse_kept_targets(terms: &TermsVersion) -> AppResult<()> {
+    let kept: Vec<FieldError> = account_targets(&terms.terms)
+        .into_iter()
+        .filter_map(|(path, code)| {
+            chart::waterfall_target_refusal(&code).map(|reason| {
+                FieldError::new(
+                    path,
+                    format!("terms version {} pay to account {code}, which a step may not: {reason}", terms.version),
+                )
+            })
+        })
+        .collect();
+    match kept.first() {
+        None => Ok(()),
+        Some(first) => {
+            Err(AppError::Rule { code: "terms-pay-a-kept-account", detail: first.reason.clone(), errors: kept })
+        }
+    }
 }
 
 /// The allocation under `terms` (the same engine and positions whether they are in force or
