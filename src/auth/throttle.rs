@@ -80,9 +80,16 @@ fn account_key(username: &str) -> String {
     username.trim().to_lowercase()
 }
 
-fn keys(username: &str, address: IpAddr) -> [Key; 3] {
+/// The counters a sign-in counts against. A name no account can have (sent as the empty name,
+/// `login`) has no account-wide counter: failures under it from everywhere would otherwise
+/// throttle every mistyped name together.
+fn keys(username: &str, address: IpAddr) -> Vec<Key> {
     let account = account_key(username);
-    [Key::AccountFromAddress(account.clone(), address), Key::Address(address), Key::Account(account)]
+    let mut keys = vec![Key::AccountFromAddress(account.clone(), address), Key::Address(address)];
+    if !account.is_empty() {
+        keys.push(Key::Account(account));
+    }
+    keys
 }
 
 impl SignInThrottle {
@@ -123,9 +130,9 @@ impl SignInThrottle {
     /// A successful sign-in clears the account's counters (the address's stays).
     pub fn succeeded(&self, username: &str, address: IpAddr) {
         let Ok(mut counters) = self.counters.lock() else { return };
-        let [pair, _, account] = keys(username, address);
-        counters.remove(&pair);
-        counters.remove(&account);
+        let account = account_key(username);
+        counters.remove(&Key::AccountFromAddress(account.clone(), address));
+        counters.remove(&Key::Account(account));
     }
 
     pub fn len(&self) -> usize {
@@ -177,6 +184,21 @@ mod tests {
         assert_eq!(throttle.check("bob", HOME, start), Ok(()), "other accounts from the address are not, yet");
         throttle.succeeded("alice", ELSEWHERE);
         assert_eq!(throttle.check("alice", HOME, start), Err(Duration::from_secs(1)), "the pair is the guesser's");
+    }
+
+    #[test]
+    fn names_no_account_can_have_are_throttled_per_address_only() {
+        let throttle = SignInThrottle::default();
+        let start = Instant::now();
+        for n in 0..200u8 {
+            throttle.failed("", IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, n)), start);
+        }
+        assert_eq!(throttle.check("", HOME, start), Ok(()), "a mistyped name elsewhere is checked, not held up");
+        assert!(throttle.check("", IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7)), start).is_ok());
+        for _ in 0..6 {
+            throttle.failed("", HOME, start);
+        }
+        assert_eq!(throttle.check("", HOME, start), Err(Duration::from_secs(1)), "the address itself still waits");
     }
 
     #[test]
