@@ -721,7 +721,9 @@ fn fee_step(
             // A fee beyond the largest amount is owed as that amount, more than any cash to pay it.
             let (fee, beyond) = match base.to_decimal().checked_mul(rate).map(Cents::floor_from) {
                 Some(Ok(fee)) => (fee, ""),
-                Some(Err(MoneyError::TooLarge)) | None => (Cents::new(AMOUNT_CENTS_MAX), ", above "),
+                Some(Err(MoneyError::TooLarge)) | None => {
+                    (Cents::new(AMOUNT_CENTS_MAX), ", owed as the largest amount, ")
+                }
                 Some(Err(error)) => return Err(error.into()),
             };
             let percent = (rate * Decimal::ONE_HUNDRED).normalize();

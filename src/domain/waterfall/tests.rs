@@ -489,6 +489,6 @@ fn pref_accrued_beyond_any_amount_is_owed_as_the_largest() {
     let long = position("p1", "a", "10000000000000.00", "0001-01-01");
     let accrued = long.pref_accrued(dec("1"), d("9999-12-31")).unwrap();
     assert_eq!(accrued, c("10000000000000.00"));
-    // One year of it is exactly the capital: the bound is not reached.
+    // One year at 50% is half the capital: the bound is not reached.
     assert_eq!(long.pref_accrued(dec("0.5"), d("0002-01-01")).unwrap(), c("5000000000000.00"));
 }
