@@ -750,7 +750,63 @@ async fn a_back_dated_call_never_leaves_a_commitment_called_above_it(app: TestAp
     }
 }
 
+/// The records money figures are computed from beside the journal are only ever added: the
+/// database refuses changing or deleting any of them, as it does for journal entries. The demo,
+/// with a write-down added here, holds rows of each.
+async fn records_beside_the_journal_are_append_only(app: TestApp) {
+    let (fund, _, _) = two_tranches(&app, "Append-only fund", "1000000.00", None).await;
+    let facilities = app.get("/api/v1/facilities", &app.staff()).await;
+    let facility = facilities.body["items"][0]["id"].as_str().expect("a demo facility").to_string();
+    created(&app, &format!("/api/v1/funds/{fund}/deployments"), deployment(&facility, "1000000.00", "2025-02-01"))
+        .await;
+    let down =
+        json!({"facility_id": facility, "amount": "100.00", "value_date": "2025-05-01", "description": "Impairment"});
+    created(&app, &format!("/api/v1/funds/{fund}/write-downs"), down).await;
+    const TABLES: [(&str, &str); 16] = [
+        ("ledger_accounts", "name = 'Renamed'"),
+        ("sources", "country = 'PL'"),
+        ("waterfall_terms", "created_at = '2020-01-01 00:00:00'"),
+        ("contributions", "amount_cents = amount_cents + 1"),
+        ("deployments", "amount_cents = amount_cents + 1"),
+        ("proceeds", "cost_returned_cents = 0"),
+        ("valuations", "nav_cents = nav_cents + 1"),
+        ("write_downs", "amount_cents = amount_cents + 1"),
+        ("distributions", "description = 'Rewritten'"),
+        ("distribution_lines", "step_kind = 'capital'"),
+        ("loss_allocations", "amount_cents = amount_cents + 1"),
+        ("commitment_events", "amount_cents = amount_cents + 1"),
+        ("capital_calls", "description = 'Rewritten'"),
+        ("capital_call_lines", "amount_cents = amount_cents + 1"),
+        ("award_undertakings", "undertaking_key = 'XX:0'"),
+        ("facility_prices", "price_cents = price_cents + 1"),
+    ];
+    for (table, change) in TABLES {
+        let rows: i64 = {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            let mut conn = app.conn();
+            let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
+            match &mut *conn {
+                investai::storage::DbConnection::Sqlite(c) => query.get_result::<Count>(c),
+                investai::storage::DbConnection::Postgresql(c) => query.get_result::<Count>(c),
+            }
+            .expect("count")
+            .n
+        };
+        assert!(rows > 0, "the demo holds rows of {table}");
+        for statement in [format!("UPDATE {table} SET {change}"), format!("DELETE FROM {table}")] {
+            let refused = app.sql(&statement);
+            assert!(refused.as_ref().is_err_and(|e| e.contains("is append-only")), "{statement}: {refused:?}");
+        }
+    }
+}
+
 on_both_backends!(spawn = super::common::spawn_demo;
+    records_beside_the_journal_are_append_only,
     a_read_sees_one_state_of_the_books_while_a_write_commits,
     back_dated_and_future_dated_spends_are_refused_on_every_date,
     a_write_down_back_dated_before_a_return_of_cost_is_refused,

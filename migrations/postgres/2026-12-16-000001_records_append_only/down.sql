@@ -1,0 +1,16 @@
+DROP TRIGGER facility_prices_append_only ON facility_prices;
+DROP TRIGGER award_undertakings_append_only ON award_undertakings;
+DROP TRIGGER capital_call_lines_append_only ON capital_call_lines;
+DROP TRIGGER capital_calls_append_only ON capital_calls;
+DROP TRIGGER commitment_events_append_only ON commitment_events;
+DROP TRIGGER loss_allocations_append_only ON loss_allocations;
+DROP TRIGGER distribution_lines_append_only ON distribution_lines;
+DROP TRIGGER distributions_append_only ON distributions;
+DROP TRIGGER write_downs_append_only ON write_downs;
+DROP TRIGGER valuations_append_only ON valuations;
+DROP TRIGGER proceeds_append_only ON proceeds;
+DROP TRIGGER deployments_append_only ON deployments;
+DROP TRIGGER contributions_append_only ON contributions;
+DROP TRIGGER waterfall_terms_append_only ON waterfall_terms;
+DROP TRIGGER sources_append_only ON sources;
+DROP TRIGGER ledger_accounts_append_only ON ledger_accounts;
