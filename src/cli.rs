@@ -521,7 +521,7 @@ fn issue_checkpoint(settings: &Settings) -> AppResult<()> {
     let (pool, _) = open_database(settings)?;
     job.run_once(&pool, true)?;
     let mut conn = pool.get()?;
-    match storage::merkle::latest_checkpoint(&mut conn)? {
+    match storage::merkle::trusted_latest(&mut conn, Some(job.signer.verifier_key()))? {
         Some(row) => {
             print!("{}", row.note);
             Ok(())

@@ -586,7 +586,7 @@ async fn an_export_covers_the_chain_as_it_stood_when_it_started(app: TestApp) {
     let as_of = chrono::NaiveDate::from_ymd_opt(2027, 12, 31).expect("date");
     let meta = {
         let mut conn = app.conn();
-        snapshot(&mut conn, ExportKind::JournalCsv, &books.fund, as_of, "now".into()).expect("snapshot")
+        snapshot(&mut conn, ExportKind::JournalCsv, &books.fund, as_of, "now".into(), None).expect("snapshot")
     };
     // An entry posted while the export runs is not in it, and the balances agree.
     let late = json!({"effective_date": "2026-04-01", "description": "During the export", "postings": [
@@ -595,7 +595,7 @@ async fn an_export_covers_the_chain_as_it_stood_when_it_started(app: TestApp) {
     let mut out = Vec::new();
     let written = {
         let mut conn = app.conn();
-        write_export(&mut conn, ExportKind::JournalCsv, &meta, &mut out).expect("export")
+        write_export(&mut conn, ExportKind::JournalCsv, &meta, None, &mut out).expect("export")
     };
     let (_, rows) = csv_rows(&out);
     assert_eq!(rows.len() as u64, written.postings);
@@ -604,9 +604,10 @@ async fn an_export_covers_the_chain_as_it_stood_when_it_started(app: TestApp) {
     let mut out = Vec::new();
     {
         let mut conn = app.conn();
-        let tb_meta = snapshot(&mut conn, ExportKind::TrialBalanceCsv, &books.fund, as_of, "now".into()).expect("meta");
+        let tb_meta =
+            snapshot(&mut conn, ExportKind::TrialBalanceCsv, &books.fund, as_of, "now".into(), None).expect("meta");
         assert_eq!(tb_meta.last_sequence, meta.last_sequence + 1);
-        write_export(&mut conn, ExportKind::TrialBalanceCsv, &meta, &mut out).expect("trial balance");
+        write_export(&mut conn, ExportKind::TrialBalanceCsv, &meta, None, &mut out).expect("trial balance");
     }
     let (_, tb_rows) = csv_rows(&out);
     let cash = tb_rows.iter().find(|r| r["account_code"] == "5000").expect("5000");

@@ -541,6 +541,44 @@ async fn only_notes_the_key_opens_are_trusted_published_or_shown(app: TestApp) {
     assert_eq!(std::fs::read_to_string(published.path().join("checkpoints/latest")).expect("latest"), fourth.note);
     let report = app.get_public(&format!("/api/v1/transparency/funds/{fund}")).await;
     assert_eq!(report.body["checkpoint"]["note"], fourth.note.as_str(), "{}", report.text);
+    let latest = app.get_public("/api/v1/transparency/checkpoint").await;
+    assert_eq!(latest.text, fourth.note, "the latest note served is the node's own");
+    let proofs = app.get(&format!("/api/v1/funds/{fund}/exports/journal-proofs.jsonl"), &app.auditor()).await;
+    let header: Value = serde_json::from_str(proofs.text.lines().next().expect("a header")).expect("json");
+    assert_eq!(header["checkpoint"], fourth.note.as_str(), "proofs are against the node's own note");
+    // A forged row at the size the node is about to sign: refused, naming it.
+    post_entries(&app, 1).await;
+    let forge = |size: u64| {
+        let note = investai::domain::merkle::CheckpointSigner::new(&stranger_key)
+            .expect("signer")
+            .sign(size, real_root)
+            .expect("note")
+            .replace('\'', "''");
+        format!("INSERT INTO checkpoints (tree_size, root_hash, note, issued_at) VALUES ({size}, '{root_hex}', '{note}', '2099-01-01 00:00:00');")
+    };
+    app.sql(&forge(5)).expect("insert");
+    let error = tokio::task::spawn_blocking({
+        let (pool, job) = (app.state.pool.clone(), job.clone());
+        move || job.run_once(&pool, true)
+    })
+    .await
+    .expect("join")
+    .expect_err("the size is held by a note the key does not open")
+    .to_string();
+    assert!(error.contains("not one this key signed"), "{error}");
+    // So many rows written by hand that none of the newest is the node's: nothing is signed.
+    let flood: String = (10..10 + investai::storage::merkle::CHECKPOINTS_SCANNED_MAX as u64).map(forge).collect();
+    app.sql(&flood).expect("flood");
+    post_entries(&app, 1).await;
+    let error = tokio::task::spawn_blocking({
+        let (pool, job) = (app.state.pool.clone(), job.clone());
+        move || job.run_once(&pool, true)
+    })
+    .await
+    .expect("join")
+    .expect_err("no anchor among the newest rows")
+    .to_string();
+    assert!(error.contains("opens with this node's key"), "{error}");
 }
 
 /// Removes the journal's append-only triggers and the head's, as someone with direct database

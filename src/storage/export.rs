@@ -104,9 +104,10 @@ pub fn snapshot(
     fund_id: &str,
     as_of: NaiveDate,
     exported_at: String,
+    verifier_key: Option<&str>,
 ) -> AppResult<ExportMeta> {
     let fund = get_fund(conn, fund_id)?;
-    if kind == ExportKind::JournalProofs && super::merkle::latest_checkpoint(conn)?.is_none() {
+    if kind == ExportKind::JournalProofs && super::merkle::trusted_latest(conn, verifier_key)?.is_none() {
         return Err(AppError::rule("no-checkpoint", "no checkpoint has been signed yet: the proofs need one"));
     }
     let (head_sequence, head_hash) = chain_head(conn)?;
@@ -829,14 +830,16 @@ fn set_sqlite_cache(conn: &mut DbConnection, kib: i64) -> AppResult<()> {
 
 /// Writes the export `meta` names to `out`. On SQLite the connection's page cache is small
 /// while it runs, and set back before the connection returns to the pool.
+/// `verifier_key` picks the checkpoint the proofs are against (`merkle::trusted_latest`).
 pub fn write_export(
     conn: &mut DbConnection,
     kind: ExportKind,
     meta: &ExportMeta,
+    verifier_key: Option<&str>,
     out: &mut dyn Write,
 ) -> AppResult<Written> {
     set_sqlite_cache(conn, EXPORT_SQLITE_CACHE_KIB)?;
-    let written = write_export_body(conn, kind, meta, out);
+    let written = write_export_body(conn, kind, meta, verifier_key, out);
     let restored = set_sqlite_cache(conn, super::SQLITE_CACHE_KIB);
     let written = written?;
     restored?;
@@ -847,6 +850,7 @@ fn write_export_body(
     conn: &mut DbConnection,
     kind: ExportKind,
     meta: &ExportMeta,
+    verifier_key: Option<&str>,
     out: &mut dyn Write,
 ) -> AppResult<Written> {
     match kind {
@@ -854,7 +858,7 @@ fn write_export_body(
         ExportKind::JournalJsonl => write_journal_jsonl(conn, meta, out),
         ExportKind::JournalHledger => write_journal_hledger(conn, meta, out),
         ExportKind::JournalBeancount => write_journal_beancount(conn, meta, out),
-        ExportKind::JournalProofs => write_journal_proofs(conn, meta, out),
+        ExportKind::JournalProofs => write_journal_proofs(conn, meta, verifier_key, out),
         ExportKind::Workbook => write_workbook(conn, meta, out),
         ExportKind::TrialBalanceCsv => write_trial_balance_csv(conn, meta, out),
         ExportKind::CapitalAccountsCsv => write_capital_accounts_csv(conn, meta, out),
@@ -865,8 +869,13 @@ fn write_export_body(
 /// checkpoint's tree, for checking offline with `investai verify-export` (docs/exports.md):
 /// a first line with the snapshot and the checkpoint's signed note, one line per entry up to the
 /// checkpoint's tree size, and a last line with the count.
-pub fn write_journal_proofs(conn: &mut DbConnection, meta: &ExportMeta, out: &mut dyn Write) -> AppResult<Written> {
-    let checkpoint = super::merkle::latest_checkpoint(conn)?
+pub fn write_journal_proofs(
+    conn: &mut DbConnection,
+    meta: &ExportMeta,
+    verifier_key: Option<&str>,
+    out: &mut dyn Write,
+) -> AppResult<Written> {
+    let checkpoint = super::merkle::trusted_latest(conn, verifier_key)?
         .ok_or_else(|| AppError::rule("no-checkpoint", "no checkpoint has been signed yet"))?;
     let proven = ProvenMeta { meta, checkpoint: &checkpoint.note, tree_size: checkpoint.tree_size };
     let json = |line: &ProvenLine<'_>| json_text(line);

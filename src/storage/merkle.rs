@@ -261,24 +261,53 @@ pub fn checkpoint_at(conn: &mut DbConnection, tree_size: i64) -> AppResult<Optio
 pub const CHECKPOINTS_SCANNED_MAX: i64 = 1_000;
 
 /// The newest stored checkpoint whose note opens with `verifier_key`, with what the note says.
-/// A newer row whose note does not open (written to the table by hand, or signed with a key
-/// used before this one) is passed over and logged, never trusted.
+/// A newer row whose note does not open (written to the table by hand) is passed over and
+/// logged once, never trusted.
 pub fn latest_signed(
     conn: &mut DbConnection,
     verifier_key: &str,
 ) -> AppResult<Option<(CheckpointRow, merkle::SignedCheckpoint)>> {
+    Ok(scan_signed(conn, verifier_key)?.0)
+}
+
+/// `latest_signed`, and how many newer rows were passed over.
+fn scan_signed(
+    conn: &mut DbConnection,
+    verifier_key: &str,
+) -> AppResult<(Option<(CheckpointRow, merkle::SignedCheckpoint)>, usize)> {
     let rows: Vec<CheckpointRow> = checkpoints::table
         .order(checkpoints::tree_size.desc())
         .limit(CHECKPOINTS_SCANNED_MAX)
         .select(CheckpointRow::as_select())
         .load(conn)?;
+    let mut passed_over = Vec::new();
+    let mut found = None;
     for row in rows {
         match opened(&row, verifier_key) {
-            Ok(signed) => return Ok(Some((row, signed))),
-            Err(error) => tracing::error!(%error, "a stored checkpoint is passed over"),
+            Ok(signed) => {
+                found = Some((row, signed));
+                break;
+            }
+            Err(_) => passed_over.push(row.tree_size),
         }
     }
-    Ok(None)
+    if let Some(newest) = passed_over.first() {
+        tracing::warn!(
+            passed_over = passed_over.len(),
+            newest,
+            "stored checkpoints whose note this node's key does not open are passed over"
+        );
+    }
+    Ok((found, passed_over.len()))
+}
+
+/// The latest checkpoint to show or prove against: with a verifier key, the newest whose note
+/// opens with it, size and root as its note says (`latest_signed`); without one, the newest row.
+pub fn trusted_latest(conn: &mut DbConnection, verifier_key: Option<&str>) -> AppResult<Option<CheckpointRow>> {
+    let Some(key) = verifier_key else {
+        return latest_checkpoint(conn);
+    };
+    Ok(latest_signed(conn, key)?.map(|(row, signed)| CheckpointRow { root_hash: merkle::hex_of(&signed.root), ..row }))
 }
 
 /// What a stored checkpoint's note says, its signature checked with `verifier_key`: never what
@@ -350,7 +379,15 @@ pub fn issue_checkpoint(
     published: Option<&merkle::SignedCheckpoint>,
 ) -> AppResult<Option<CheckpointRow>> {
     let size = catch_up(conn)?;
-    let last = latest_signed(conn, signer.verifier_key())?;
+    let (last, passed_over) = scan_signed(conn, signer.verifier_key())?;
+    // Checkpoints stored and none of this key's among the newest: no anchor to check against,
+    // so nothing is signed (a flood of rows written by hand must not remove the anchor).
+    if last.is_none() && passed_over > 0 {
+        return Err(AppError::Unavailable(format!(
+            "not signing: none of the newest {passed_over} stored checkpoints opens with this node's key; \
+             compare the table `checkpoints` with the published notes (a new key needs a new database of checkpoints)"
+        )));
+    }
     let (last_size, last_at) = last.as_ref().map_or((0, None), |(c, _)| (c.tree_size, Some(c.issued_at)));
     let grown = size - last_size;
     let due = grown >= policy.every_entries || last_at.is_none_or(|at| now - at >= policy.at_least_every);
@@ -374,5 +411,11 @@ pub fn issue_checkpoint(
             diesel::insert_into(checkpoints::table).values(&row).on_conflict_do_nothing().execute(c)?
         }
     };
+    if inserted == 0 {
+        // Another node signed this size first, or a row written by hand holds it.
+        if let Some(taken) = checkpoint_at(conn, size)? {
+            opened(&taken, signer.verifier_key())?;
+        }
+    }
     Ok((inserted == 1).then_some(row))
 }

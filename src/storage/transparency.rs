@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::attribution::{grant_attribution, GrantAttribution};
 use super::funds::get_fund;
-use super::merkle::{latest_checkpoint, CheckpointRow};
+use super::merkle::CheckpointRow;
 use super::register::{aid_granted, register_of, AidGranted, RegisterRecord, REGISTER_COLUMNS};
 use super::schema::{
     capital_calls, commitments, contributions, deployments, facilities, journal_entries, notices, proceeds, sources,
@@ -330,13 +330,8 @@ fn pool_summary(attribution: &GrantAttribution) -> AppResult<PoolSummary> {
 /// whose note opens with the key, size and root read from the note, not from the table's
 /// columns (`merkle::latest_signed`); the public page never shows an unsigned root.
 pub fn public_checkpoint(conn: &mut DbConnection, verifier_key: Option<&str>) -> AppResult<Option<PublicCheckpoint>> {
-    let Some(key) = verifier_key else {
-        return Ok(latest_checkpoint(conn)?.map(|checkpoint| PublicCheckpoint { checkpoint, verifier_key: None }));
-    };
-    Ok(super::merkle::latest_signed(conn, key)?.map(|(row, signed)| PublicCheckpoint {
-        checkpoint: CheckpointRow { root_hash: crate::domain::merkle::hex_of(&signed.root), ..row },
-        verifier_key: Some(key.to_string()),
-    }))
+    Ok(super::merkle::trusted_latest(conn, verifier_key)?
+        .map(|checkpoint| PublicCheckpoint { checkpoint, verifier_key: verifier_key.map(str::to_string) }))
 }
 
 /// The public figures of one fund, read in one snapshot of the books.

@@ -155,6 +155,7 @@ fn spawn_writer(
     mut conn: PooledConn,
     kind: ExportKind,
     meta: ExportMeta,
+    verifier_key: Option<Arc<str>>,
     request_id: String,
 ) -> (mpsc::Receiver<Chunk>, Arc<AtomicBool>) {
     let (tx, rx) = mpsc::channel(EXPORT_CHANNEL_CHUNKS);
@@ -163,7 +164,7 @@ fn spawn_writer(
     // Detached: the thread ends when the export is written, fails, or the client goes away.
     drop(actix_web::rt::task::spawn_blocking(move || {
         let mut sink = sink;
-        let outcome = export::write_export(&mut conn, kind, &meta, &mut sink);
+        let outcome = export::write_export(&mut conn, kind, &meta, verifier_key.as_deref(), &mut sink);
         match outcome {
             Ok(written) => match sink.finish() {
                 Ok(()) => tracing::info!(
@@ -235,10 +236,13 @@ pub async fn download_export(
     let fund_id = parse_id("fund_id", &fund_id)?;
     let as_of = parse_query::<AsOfQuery>(req.query_string())?.date();
     let exported_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let (snapshot_key, writer_key) = (state.checkpoint_verifier_key.clone(), state.checkpoint_verifier_key.clone());
     // The connection is taken before the response starts: a busy pool is still a 503 problem.
     // An export may be a little behind the books: the read replica serves it when in use.
     let (conn, meta) = state
-        .read_db_keeping_connection(move |conn| export::snapshot(conn, kind, &fund_id, as_of, exported_at))
+        .read_db_keeping_connection(move |conn| {
+            export::snapshot(conn, kind, &fund_id, as_of, exported_at, snapshot_key.as_deref())
+        })
         .await?;
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
 
@@ -255,7 +259,7 @@ pub async fn download_export(
         .insert_header((LAST_HASH_HEADER, meta.last_hash.clone()))
         .insert_header((HEAD_SEQUENCE_HEADER, meta.head_sequence.to_string()))
         .insert_header((HEAD_HASH_HEADER, meta.head_hash.clone()));
-    let (rx, complete) = spawn_writer(conn, kind, meta, request_id);
+    let (rx, complete) = spawn_writer(conn, kind, meta, writer_key, request_id);
     let body = body_of(rx, complete);
     Ok(response.streaming(body))
 }

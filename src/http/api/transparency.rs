@@ -40,7 +40,8 @@ fn note_response(note: String) -> HttpResponse {
     (status = 200, description = "origin, tree size and base64 root, a blank line, and Ed25519 signature lines", content_type = "text/plain", body = String),
     (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn latest_checkpoint(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let latest = state.db(merkle::latest_checkpoint).await?;
+    let key = state.checkpoint_verifier_key.clone();
+    let latest = state.db(move |conn| merkle::trusted_latest(conn, key.as_deref())).await?;
     latest.map(|row| note_response(row.note)).ok_or_else(|| AppError::NotFound("checkpoint (none issued yet)".into()))
 }
 

@@ -36,7 +36,7 @@ struct Inbox {
     checkpoint: Option<CheckpointRow>,
 }
 
-fn read_inbox(conn: &mut crate::storage::DbConnection, me: &str) -> crate::error::AppResult<Inbox> {
+fn read_inbox(conn: &mut crate::storage::DbConnection, me: &str, key: Option<&str>) -> crate::error::AppResult<Inbox> {
     let today = crate::http::api::capital::today();
     let proposals =
         proposals::list(conn, Some(ProposalStatus::Pending))?.into_iter().filter(|p| p.proposed_by != me).collect();
@@ -55,7 +55,7 @@ fn read_inbox(conn: &mut crate::storage::DbConnection, me: &str) -> crate::error
         applications,
         awards_ending,
         tree_size: merkle::tree_size(conn)?,
-        checkpoint: merkle::latest_checkpoint(conn)?,
+        checkpoint: merkle::trusted_latest(conn, key)?,
     })
 }
 
@@ -132,7 +132,8 @@ fn checkpoint_card(inbox: &Inbox) -> Card {
 async fn inbox_page(state: web::Data<AppState>, session: Session) -> PageResult {
     session.require(&[Role::Staff])?;
     let me = session.principal.actor();
-    let inbox = state.db(move |conn| read_inbox(conn, &me)).await?;
+    let key = state.checkpoint_verifier_key.clone();
+    let inbox = state.db(move |conn| read_inbox(conn, &me, key.as_deref())).await?;
     let page = Page::new(session.layout("/inbox"), "Inbox")
         .subtitle("What waits for you, each with a link to act.")
         .card(proposals_card(&inbox))
