@@ -556,29 +556,22 @@ async fn only_notes_the_key_opens_are_trusted_published_or_shown(app: TestApp) {
             .replace('\'', "''");
         format!("INSERT INTO checkpoints (tree_size, root_hash, note, issued_at) VALUES ({size}, '{root_hex}', '{note}', '2099-01-01 00:00:00');")
     };
-    app.sql(&forge(5)).expect("insert");
-    let error = tokio::task::spawn_blocking({
+    let refused = || {
         let (pool, job) = (app.state.pool.clone(), job.clone());
-        move || job.run_once(&pool, true)
-    })
-    .await
-    .expect("join")
-    .expect_err("the size is held by a note the key does not open")
-    .to_string();
-    assert!(error.contains("not one this key signed"), "{error}");
+        async move {
+            let outcome = tokio::task::spawn_blocking(move || job.run_once(&pool, true)).await.expect("join");
+            outcome.map(|_| ()).expect_err("nothing is signed").to_string()
+        }
+    };
+    app.sql(&forge(5)).expect("insert");
+    let error = refused().await;
+    assert!(error.contains("not one this key signed"), "the size is held by a note the key does not open: {error}");
     // So many rows written by hand that none of the newest is the node's: nothing is signed.
     let flood: String = (10..10 + investai::storage::merkle::CHECKPOINTS_SCANNED_MAX as u64).map(forge).collect();
     app.sql(&flood).expect("flood");
     post_entries(&app, 1).await;
-    let error = tokio::task::spawn_blocking({
-        let (pool, job) = (app.state.pool.clone(), job.clone());
-        move || job.run_once(&pool, true)
-    })
-    .await
-    .expect("join")
-    .expect_err("no anchor among the newest rows")
-    .to_string();
-    assert!(error.contains("opens with this node's key"), "{error}");
+    let error = refused().await;
+    assert!(error.contains("opens with this node's key"), "no anchor among the newest rows: {error}");
 }
 
 /// Removes the journal's append-only triggers and the head's, as someone with direct database
