@@ -803,6 +803,24 @@ async fn records_beside_the_journal_are_append_only(app: TestApp) {
             assert!(refused.as_ref().is_err_and(|e| e.contains("is append-only")), "{statement}: {refused:?}");
         }
     }
+    // Tranches, commitments and notices change only where the service moves them.
+    for (statement, refusal) in [
+        ("UPDATE tranches SET pref_rate = '0.5'", "tranches keeps what it was recorded with"),
+        ("UPDATE tranches SET first_loss = 1 - first_loss", "tranches keeps what it was recorded with"),
+        ("DELETE FROM tranches", "tranches is append-only"),
+        ("UPDATE commitments SET source_id = tranche_id", "commitments keeps what it was recorded with"),
+        (
+            "UPDATE commitments SET called_cents = 0 WHERE called_cents > 0",
+            "commitments keeps what it was recorded with",
+        ),
+        ("DELETE FROM commitments", "commitments is append-only"),
+        ("UPDATE notices SET amount_cents = amount_cents + 1", "notices keeps what it was recorded with"),
+        ("UPDATE notices SET paid_cents = 0 WHERE paid_cents > 0", "notices keeps what it was recorded with"),
+        ("DELETE FROM notices", "notices is append-only"),
+    ] {
+        let refused = app.sql(statement);
+        assert!(refused.as_ref().is_err_and(|e| e.contains(refusal)), "{statement}: {refused:?}");
+    }
 }
 
 on_both_backends!(spawn = super::common::spawn_demo;
