@@ -260,6 +260,9 @@ pub fn checkpoint_at(conn: &mut DbConnection, tree_size: i64) -> AppResult<Optio
 /// Stored checkpoints looked through, newest first, for one whose note the key opens.
 pub const CHECKPOINTS_SCANNED_MAX: i64 = 1_000;
 
+/// Stored checkpoints read at once while looking for one the key opens.
+const CHECKPOINTS_PAGE_ROWS: i64 = 16;
+
 /// The newest stored checkpoint whose note opens with `verifier_key`, with what the note says.
 /// A newer row whose note does not open (written to the table by hand) is passed over and
 /// logged once, never trusted.
@@ -275,20 +278,30 @@ fn scan_signed(
     conn: &mut DbConnection,
     verifier_key: &str,
 ) -> AppResult<(Option<(CheckpointRow, merkle::SignedCheckpoint)>, usize)> {
-    let rows: Vec<CheckpointRow> = checkpoints::table
-        .order(checkpoints::tree_size.desc())
-        .limit(CHECKPOINTS_SCANNED_MAX)
-        .select(CheckpointRow::as_select())
-        .load(conn)?;
-    let mut passed_over = Vec::new();
+    let mut passed_over: Vec<i64> = Vec::new();
     let mut found = None;
-    for row in rows {
-        match opened(&row, verifier_key) {
-            Ok(signed) => {
-                found = Some((row, signed));
-                break;
+    // Page by page, newest first: the newest row is the node's own in the ordinary case, so one
+    // small read answers, and never more than `CHECKPOINTS_SCANNED_MAX` rows are read.
+    'pages: while found.is_none() && (passed_over.len() as i64) < CHECKPOINTS_SCANNED_MAX {
+        let below = passed_over.last().copied().unwrap_or(i64::MAX);
+        let room = CHECKPOINTS_SCANNED_MAX - passed_over.len() as i64;
+        let rows: Vec<CheckpointRow> = checkpoints::table
+            .filter(checkpoints::tree_size.lt(below))
+            .order(checkpoints::tree_size.desc())
+            .limit(room.min(CHECKPOINTS_PAGE_ROWS))
+            .select(CheckpointRow::as_select())
+            .load(conn)?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            match opened(&row, verifier_key) {
+                Ok(signed) => {
+                    found = Some((row, signed));
+                    continue 'pages;
+                }
+                Err(_) => passed_over.push(row.tree_size),
             }
-            Err(_) => passed_over.push(row.tree_size),
         }
     }
     if let Some(newest) = passed_over.first() {
