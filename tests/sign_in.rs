@@ -36,6 +36,15 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> Reply {
     app.post("/api/v1/auth/token", "", &json!({"username": username, "password": password})).await
 }
 
+/// Signs in on the browser's login form, with its CSRF token.
+async fn sign_in_on_the_form(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    let browser = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let form = browser.get(format!("{}/login", app.address)).send().await.expect("form").text().await.expect("page");
+    let csrf = form.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf");
+    let fields = [("username", username), ("password", password), ("csrf_token", csrf)];
+    browser.post(format!("{}/login", app.address)).form(&fields).send().await.expect("login")
+}
+
 fn retry_after(reply: &Reply) -> u64 {
     reply.headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
@@ -55,15 +64,7 @@ async fn failed_sign_ins_wait_longer_and_a_success_clears_them(app: TestApp) {
     assert_eq!(throttled.body["type"], "/problems/sign-in-throttled");
     assert_eq!(retry_after(&throttled), 1, "{:?}", throttled.headers);
     // The browser form is throttled too, and says so on the page.
-    let browser = reqwest::Client::builder().cookie_store(true).build().expect("client");
-    let form = browser.get(format!("{}/login", app.address)).send().await.expect("form").text().await.expect("page");
-    let csrf = form.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf");
-    let page = browser
-        .post(format!("{}/login", app.address))
-        .form(&[("username", "alice"), ("password", PASSWORD), ("csrf_token", csrf)])
-        .send()
-        .await
-        .expect("login");
+    let page = sign_in_on_the_form(&app, "alice", PASSWORD).await;
     assert_eq!(page.status().as_u16(), 429);
     assert!(page.headers().contains_key("retry-after"));
     assert!(page.text().await.expect("page").contains("too many failed sign-ins"));
@@ -113,15 +114,7 @@ async fn a_name_no_account_can_have_is_refused_as_an_unknown_one(app: TestApp) {
         assert_problem(&reply, 401, None);
         assert_eq!(reply.body["detail"], unknown.body["detail"], "{:.20}", name);
     }
-    let browser = reqwest::Client::builder().cookie_store(true).build().expect("client");
-    let form = browser.get(format!("{}/login", app.address)).send().await.expect("form").text().await.expect("page");
-    let csrf = form.split("name=\"csrf_token\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf");
-    let page = browser
-        .post(format!("{}/login", app.address))
-        .form(&[("username", "a\u{0}b"), ("password", PASSWORD), ("csrf_token", csrf)])
-        .send()
-        .await
-        .expect("login");
+    let page = sign_in_on_the_form(&app, "a\u{0}b", PASSWORD).await;
     assert_eq!(page.status().as_u16(), 401);
     create_user(&app, "carol").await;
     assert_eq!(sign_in(&app, "carol", PASSWORD).await.status, 200);
