@@ -15,7 +15,7 @@ use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 use crate::seed;
 use crate::startup::{self, open_database};
-use crate::storage::{self, capital_totals, ledger, read_tx, usage_sums, write_tx, DbTarget};
+use crate::storage::{self, capital_totals, ledger, read_tx, running_amounts, usage_sums, write_tx, DbTarget};
 
 /// The InvestAI demo data, built into the binary so `serve --demo` works from anywhere.
 pub const DEMO_FIXTURE: &str = include_str!("../fixtures/investai.json");
@@ -415,10 +415,14 @@ fn verify(settings: &Settings) -> ExitCode {
     let outcome = (|| -> AppResult<_> {
         let mut conn = existing_database(settings)?.get()?;
         read_tx(&mut conn, |c| {
-            Ok((ledger::verify_chain(c)?, capital_totals::disagreements(c)?, usage_sums::disagreements(c)?))
+            let running = running_amounts::CHECKS
+                .iter()
+                .map(|check| Ok((check, running_amounts::disagreements(c, check)?)))
+                .collect::<AppResult<Vec<_>>>()?;
+            Ok((ledger::verify_chain(c)?, capital_totals::disagreements(c)?, usage_sums::disagreements(c)?, running))
         })
     })();
-    let (report, capital, usage) = match outcome {
+    let (report, capital, usage, running) = match outcome {
         Ok(found) => found,
         Err(error) => {
             eprintln!("investai: {error}");
@@ -459,11 +463,36 @@ fn verify(settings: &Settings) -> ExitCode {
     if usage.is_empty() {
         println!("usage sums verified: each equals the sum of its usage records");
     }
-    if capital.is_empty() && usage.is_empty() {
+    let running_agree = report_running_amounts(&running);
+    if capital.is_empty() && usage.is_empty() && running_agree {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Names each running amount that differs from its records; true when none does.
+fn report_running_amounts(found: &[(&running_amounts::Check, Vec<running_amounts::Disagreement>)]) -> bool {
+    for (check, disagreements) in found {
+        for (index, found) in disagreements.iter().enumerate() {
+            if index == running_amounts::DISAGREEMENTS_PER_CHECK_MAX {
+                eprintln!("RUNNING AMOUNT DISAGREES: more {} disagree than are named here", check.kept);
+                break;
+            }
+            eprintln!(
+                "RUNNING AMOUNT DISAGREES: {}, {}: kept {} cents, {} sum to {} cents",
+                check.kept, found.item, found.kept, check.counted_from, found.counted
+            );
+        }
+    }
+    let agree = found.iter().all(|(_, disagreements)| disagreements.is_empty());
+    if agree {
+        println!(
+            "running amounts verified: commitments, notices, tranches, daily account totals and the journal's \
+             9000 and 1100 each equal the records they sum"
+        );
+    }
+    agree
 }
 
 /// `verify --checkpoint`: the signature with the given (or this node's) verifier key, then the

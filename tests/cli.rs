@@ -34,33 +34,49 @@ async fn verify_command_names_the_first_bad_entry(app: TestApp) {
     assert!(stderr.contains(&ids[0]), "{stderr}");
 }
 
-/// The capital totals the overview reads are checked against the commitments they sum.
-async fn verify_command_names_a_capital_total_that_disagrees_with_its_commitments(app: TestApp) {
+/// A fund with one commitment of 400.00 (2025-03-31), called for 100.00 (2025-06-01) and paid
+/// 30.00 (2025-06-20).
+struct CalledAndPartlyPaid {
+    fund: String,
+    tranche: String,
+    source: String,
+    commitment: String,
+    notice: String,
+}
+
+async fn called_and_partly_paid(app: &TestApp) -> CalledAndPartlyPaid {
     let fund = app.create_fund("Totals fund").await;
     let tranche = common::created(
-        &app,
+        app,
         &format!("/api/v1/funds/{fund}/tranches"),
         json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08", "min_ticket": "100.00"}),
     )
     .await;
     let source = common::created(
-        &app,
+        app,
         "/api/v1/sources",
         json!({"kind": "eu_programme", "programme": "investeu", "legal_name": "InvestEU", "country": "EU"}),
     )
     .await;
-    let tranche = tranche["id"].as_str().expect("tranche id");
-    let body =
-        json!({"source_id": source["id"], "tranche_id": tranche, "amount": "400.00", "effective_date": "2025-03-31"});
-    assert_eq!(app.post(&format!("/api/v1/funds/{fund}/commitments"), &app.staff(), &body).await.status, 201);
+    let tranche = tranche["id"].as_str().expect("tranche id").to_string();
+    let source = source["id"].as_str().expect("source id").to_string();
+    let body = json!({"source_id": source, "tranche_id": tranche, "amount": "400.00", "effective_date": "2025-03-31"});
+    let commitment = common::created(app, &format!("/api/v1/funds/{fund}/commitments"), body).await;
     let call = json!({"call_date": "2025-06-01", "due_date": "2025-06-30", "description": "Fees",
         "lines": [{"tranche_id": tranche, "purpose": "fees", "amount": "100.00"}]});
-    let call = common::created(&app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
+    let call = common::created(app, &format!("/api/v1/funds/{fund}/capital-calls"), call).await;
     let notices =
         app.get(&format!("/api/v1/notices?call_id={}", call["id"].as_str().expect("call id")), &app.staff()).await;
     let notice = notices.body["items"][0]["id"].as_str().expect("notice id").to_string();
     let pay = json!({"amount": "30.00", "value_date": "2025-06-20"});
-    common::created(&app, &format!("/api/v1/notices/{notice}/contributions"), pay).await;
+    common::created(app, &format!("/api/v1/notices/{notice}/contributions"), pay).await;
+    let commitment = commitment["id"].as_str().expect("commitment id").to_string();
+    CalledAndPartlyPaid { fund, tranche, source, commitment, notice }
+}
+
+/// The capital totals the overview reads are checked against the commitments they sum.
+async fn verify_command_names_a_capital_total_that_disagrees_with_its_commitments(app: TestApp) {
+    let CalledAndPartlyPaid { tranche, .. } = called_and_partly_paid(&app).await;
     let verify = || investai(&app.database_url).arg("verify").output().expect("run verify");
     let good = verify();
     assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
@@ -82,6 +98,59 @@ async fn verify_command_names_a_capital_total_that_disagrees_with_its_commitment
         ),
         "{stderr}"
     );
+}
+
+/// Each running amount a write keeps beside its records, and the journal's balances of 9000
+/// and 1100, are counted again from the records; each that differs is named with both figures.
+async fn verify_command_names_each_running_amount_that_disagrees_with_its_records(app: TestApp) {
+    let CalledAndPartlyPaid { fund, tranche, source, commitment, notice } = called_and_partly_paid(&app).await;
+    let verify = || investai(&app.database_url).arg("verify").output().expect("run verify");
+    let good = verify();
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(String::from_utf8_lossy(&good.stdout).contains("running amounts verified"));
+
+    let stamp = match app.backend {
+        common::Backend::Sqlite => "'2025-06-21 00:00:00'",
+        common::Backend::Postgres => "TIMESTAMP '2025-06-21 00:00:00'",
+    };
+    let day = match app.backend {
+        common::Backend::Sqlite => "'2025-06-20'",
+        common::Backend::Postgres => "DATE '2025-06-20'",
+    };
+    app.sql(&format!(
+        "UPDATE commitments SET called_cents = called_cents + 1 WHERE id = '{commitment}';
+         UPDATE notices SET paid_cents = paid_cents + 2 WHERE id = '{notice}';
+         UPDATE tranches SET committed_cents = committed_cents + 3 WHERE id = '{tranche}';
+         UPDATE account_days SET net_cents = net_cents + 4 WHERE party_key = '' AND day = {day}
+             AND account_id = (SELECT id FROM ledger_accounts WHERE fund_id = '{fund}' AND code = '1000');
+         INSERT INTO commitment_events (id, commitment_id, kind, amount_cents, committed_after_cents,
+             effective_date, oversubscription_allowed, actor, created_at)
+             VALUES ('forged-event', '{commitment}', 'increase', 5, 40005, {day}, 0, 'staff:eve', {stamp});
+         INSERT INTO contributions (id, notice_id, amount_cents, value_date, actor, created_at)
+             VALUES ('forged-contribution', '{notice}', 6, {day}, 'staff:eve', {stamp});"
+    ))
+    .expect("tamper");
+    let bad = verify();
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    for named in [
+        format!("commitment amount, commitment {commitment}: kept 40000 cents, its events sum to 40005 cents"),
+        format!("commitment called, commitment {commitment}: kept 10001 cents, its notices sum to 10000 cents"),
+        format!("notice paid, notice {notice}: kept 3002 cents, its contributions sum to 3006 cents"),
+        format!("tranche committed, tranche {tranche}: kept 40003 cents, its commitments sum to 40000 cents"),
+        "party '', 2025-06-20: kept 3004 cents, the postings of the day sum to 3000 cents".to_string(),
+        format!(
+            "journal balance of 9000, fund {fund}, investor {source}: kept 30000 cents, the commitment events \
+             less the calls sum to 30005 cents"
+        ),
+        format!(
+            "journal balance of 1100, fund {fund}, investor {source}: kept 7000 cents, the calls less the \
+             contributions sum to 6994 cents"
+        ),
+    ] {
+        assert!(stderr.contains(&named), "{named} not in: {stderr}");
+    }
+    assert_eq!(stderr.matches("RUNNING AMOUNT DISAGREES").count(), 7, "{stderr}");
 }
 
 async fn minted_token_is_accepted_by_the_server(app: TestApp) {
@@ -115,6 +184,7 @@ async fn minted_token_is_accepted_by_the_server(app: TestApp) {
 on_both_backends!(
     verify_command_names_the_first_bad_entry,
     verify_command_names_a_capital_total_that_disagrees_with_its_commitments,
+    verify_command_names_each_running_amount_that_disagrees_with_its_records,
     minted_token_is_accepted_by_the_server
 );
 

@@ -27,6 +27,7 @@ pub mod profiles;
 pub mod proposals;
 pub mod register;
 pub mod replica;
+pub mod running_amounts;
 pub mod schema;
 pub mod structure;
 pub mod transparency;
