@@ -922,8 +922,11 @@ fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>)
     let residual = run.left;
     let weights: Vec<i128> = shares.iter().map(|s| percent_weight(s.percent)).collect::<Result<_, _>>()?;
     // A tranche can take at most the sum of its positions' headroom; accounts are uncapped.
+    // A tranche nobody has paid into (or without positions) can take nothing: its positions
+    // share what it takes by paid-in, so its share goes to the others, as a capped one's does.
     let mut caps = Vec::with_capacity(shares.len());
-    for share in shares {
+    let mut unpaid = vec![false; shares.len()];
+    for (slot, share) in shares.iter().enumerate() {
         caps.push(match &share.target {
             Target::Account(_) => None,
             Target::Tranche(id) => {
@@ -935,8 +938,8 @@ fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>)
                         _ => None,
                     };
                 }
-                // A tranche without positions can take nothing.
-                if indices.is_empty() {
+                unpaid[slot] = indices.iter().all(|i| run.paid_in[*i].is_zero());
+                if unpaid[slot] {
                     Some(Cents::ZERO)
                 } else {
                     total
@@ -959,9 +962,11 @@ fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>)
         amounts[*index] = sorted_amounts[slot];
     }
     let mut lines = Vec::new();
-    for ((share, amount), owed) in shares.iter().zip(&amounts).zip(&nominal) {
+    for (((share, amount), owed), unpaid) in shares.iter().zip(&amounts).zip(&nominal).zip(&unpaid) {
         let mut rule = format!("{}% of the residual {residual}", share.percent.normalize());
-        if amount < owed {
+        if amount < owed && *unpaid {
+            rule.push_str("; nothing paid in, its share goes to the others pro rata");
+        } else if amount < owed {
             rule.push_str("; return cap reached, the excess goes to the others pro rata");
         } else if amount > owed {
             rule.push_str("; with its share of what capped targets could not take");

@@ -343,6 +343,33 @@ fn a_capped_split_target_hands_its_excess_on_and_the_lines_say_so() {
     );
 }
 
+/// A tranche committed but not yet paid into takes nothing of a split: its share goes to the
+/// others pro rata, as a capped tranche's does, and nothing is left undistributed. A paid
+/// 1,000,000.00, B committed 500,000.00 and paid nothing; capital, then A 80 / B 20 of
+/// 1,500,000.00: A takes its 1,000,000.00 back and the whole 500,000.00 residual.
+#[test]
+fn a_tranche_nobody_has_paid_into_hands_its_split_share_to_the_others() {
+    let tranches = vec![tranche("a", 1, "0", None), tranche("b", 2, "0", None)];
+    let mut unpaid = position("pb", "b", "500000.00", "2025-01-01");
+    unpaid.flows.clear();
+    let positions = vec![position("pa", "a", "1000000.00", "2025-01-01"), unpaid];
+    let terms = terms(
+        r#"{"steps": [
+            {"type": "capital", "tranches": ["a", "b"], "mode": "pro_rata"},
+            {"type": "split", "shares": [{"tranche": "a", "percent": "80"}, {"tranche": "b", "percent": "20"}]}
+        ]}"#,
+    );
+    let allocation =
+        distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("1500000.00"), d("2025-06-30")).unwrap();
+    assert_eq!(paid_to(&allocation, &Target::Tranche("a".into())), c("1500000.00"));
+    assert_eq!(paid_to(&allocation, &Target::Tranche("b".into())), c("0.00"));
+    assert_eq!(allocation.remaining, c("0.00"));
+    let split = &allocation.steps[1].lines;
+    let b = split.iter().find(|l| l.target == Target::Tranche("b".into())).unwrap();
+    assert_eq!(b.paid, c("0.00"));
+    assert!(b.rule.contains("nothing paid in"), "{}", b.rule);
+}
+
 /// An exact tie between split targets goes to the lower id, whatever the listing order.
 #[test]
 fn an_exact_split_tie_goes_to_the_lower_id_in_any_listing_order() {
