@@ -357,6 +357,13 @@ pub fn aggregate_period(
 ) -> Result<EnterpriseFigures, EligibilityError> {
     check(own, "figures")?;
     let mut total = *own;
+    // Partners' shares are summed exactly and the sum rounded up to the cent once, so that "at
+    // or below the ceiling" compares the exact figure: EUR 2,000,000.005 is above EUR 2 m.
+    let mut turnover = own.turnover.to_decimal();
+    let mut balance_sheet = own.balance_sheet.to_decimal();
+    let exact_add = |sum: Decimal, amount: Cents, share: Decimal| {
+        amount.to_decimal().checked_mul(share).and_then(|part| sum.checked_add(part)).ok_or(MoneyError::Overflow)
+    };
     for (index, other) in related.iter().enumerate() {
         let field = format!("related[{index}]");
         if other.holding_percent < Decimal::ZERO || other.holding_percent > Decimal::ONE_HUNDRED {
@@ -387,10 +394,11 @@ pub fn aggregate_period(
             _ => latest,
         };
         total.staff_awu += figures.staff_awu * share;
-        total.turnover = total.turnover.checked_add(Cents::floor_from(figures.turnover.to_decimal() * share)?)?;
-        total.balance_sheet =
-            total.balance_sheet.checked_add(Cents::floor_from(figures.balance_sheet.to_decimal() * share)?)?;
+        turnover = exact_add(turnover, figures.turnover, share)?;
+        balance_sheet = exact_add(balance_sheet, figures.balance_sheet, share)?;
     }
+    total.turnover = Cents::ceil_from(turnover)?;
+    total.balance_sheet = Cents::ceil_from(balance_sheet)?;
     Ok(total)
 }
 
@@ -589,6 +597,27 @@ mod tests {
         assert_eq!(classify(&own, &[autonomous]), Ok(SmeCategory::Micro));
         let bad = related("Bad", "101", figures("1", 1, 1));
         assert!(classify(&own, &[bad]).is_err());
+    }
+
+    /// A partner's share counts to the fraction of a cent: 1,000,000.00 own turnover and 30% of
+    /// 3,333,333.35 make 2,000,000.005, above the micro ceiling of 2,000,000.00 (and the balance
+    /// sheet of 3,000,000.00 is above it too), so the applicant is small, not micro.
+    #[test]
+    fn partners_shares_are_compared_with_the_ceilings_exactly() {
+        let own = figures("5", 1_000_000, 3_000_000);
+        let mut partner = related("Delta", "30", figures("0", 0, 0));
+        partner.figures = Some(EnterpriseFigures { turnover: Cents::new(333_333_335), ..figures("0", 0, 0) });
+        let total = aggregate(&own, &[partner.clone()]).unwrap();
+        assert_eq!(total.turnover, Cents::new(200_000_001), "2,000,000.005 rounded up, never down");
+        assert_eq!(classify(&own, &[partner]), Ok(SmeCategory::Small));
+        // Two shares that sum exactly to the ceiling stay at it: 1,000,000.005 + 999,999.995.
+        let mut first = related("Eta", "50", figures("0", 0, 0));
+        first.figures = Some(EnterpriseFigures { turnover: Cents::new(200_000_001), ..figures("0", 0, 0) });
+        let mut second = related("Theta", "50", figures("0", 0, 0));
+        second.figures = Some(EnterpriseFigures { turnover: Cents::new(199_999_999), ..figures("0", 0, 0) });
+        let total = aggregate(&figures("5", 0, 0), &[first, second]).unwrap();
+        assert_eq!(total.turnover, Cents::new(200_000_000));
+        assert_eq!(category(&total), SmeCategory::Micro);
     }
 
     // User guide: an enterprise holding 10% but appointing the majority of the board is linked

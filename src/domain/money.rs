@@ -80,6 +80,13 @@ impl Cents {
         )
     }
 
+    /// A decimal amount of euros rounded up to the cent (a sum compared with a ceiling).
+    pub fn ceil_from(value: Decimal) -> Result<Self, MoneyError> {
+        Cents::from_decimal(
+            value.round_dp_with_strategy(CENT_SCALE, rust_decimal::RoundingStrategy::ToPositiveInfinity),
+        )
+    }
+
     pub fn checked_add(self, other: Cents) -> Result<Cents, MoneyError> {
         self.0.checked_add(other.0).map(Cents).ok_or(MoneyError::Overflow)
     }
