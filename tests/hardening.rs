@@ -449,7 +449,7 @@ async fn hidden_or_reordering_text_and_unassigned_countries_are_refused(app: Tes
     common::assert_problem(&app.post("/api/v1/funds", &app.staff(), &fund).await, 400, Some("name"));
     // The same rule holds for every text a write keeps: a posting's memo, the payee on notices.
     let fund = app.create_fund("Hidden text fund").await;
-    for memo in ["Fee \u{202E}desrever", "a\u{0}b"] {
+    for memo in ["Fee \u{202E}desrever", "a\u{0}b", "\r\n\t", " Fee\r\n"] {
         let entry = json!({"effective_date": "2025-01-01", "description": "Reserve", "postings": [
             {"account": "1010", "debit": "1.00", "memo": memo}, {"account": "3900", "credit": "1.00"}]});
         let reply = app.post(&format!("/api/v1/funds/{fund}/journal-entries"), &app.staff(), &entry).await;

@@ -296,8 +296,10 @@ pub fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedL
         if posting.memo.chars().count() > 500 {
             errors.push(FieldError::new(field("memo"), "at most 500 characters"));
         }
-        // A memo may be left empty; written, it follows the rule for text.
-        if let Some(reason) = Some(posting.memo.trim()).filter(|m| !m.is_empty()).and_then(|m| refusal(m, false)) {
+        // A memo may be left empty or blank; written, it follows the rule for text, and a line
+        // break or a tab is a control character however it is padded.
+        let blank = posting.memo.chars().all(|c| c == ' ');
+        if let Some(reason) = Some(posting.memo.as_str()).filter(|_| !blank).and_then(|m| refusal(m, false)) {
             errors.push(FieldError::new(field("memo"), reason));
         }
         if let Some(amount) = amount {
