@@ -344,6 +344,32 @@ async fn a_write_that_moves_nav_is_dated_after_the_latest_valuation(app: TestApp
     assert_eq!(balance(&app, &fund, "1000", "2024-07-01").await, "300500.00");
 }
 
+/// A distribution is dated after the latest valuation even when its entry leaves NAV as it is:
+/// here the terms pay only a fee already owed (debit 2100, credit 1000). Dated on the
+/// valuation's date it is refused and stores nothing; a day later it is recorded.
+async fn a_distribution_that_leaves_nav_as_it_is_is_dated_after_the_latest_valuation(app: TestApp) {
+    let (fund, _) = fund_holding(&app, "Fee only", "1000000.00").await;
+    let owed = json!({"effective_date": "2024-05-01", "description": "Audit fee owed", "postings": [
+        {"account": "5010", "debit": "100.00"}, {"account": "2100", "credit": "100.00"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), owed).await;
+    let valuation = json!({"as_of": "2024-06-30", "nav": "999900.00", "description": "Half year"});
+    created(&app, &format!("/api/v1/funds/{fund}/valuations"), valuation).await;
+    let terms = json!({"steps": [{"type": "fee", "name": "Audit", "account": "2100", "fixed": "100.00"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/waterfall"), terms).await;
+    let distributions = format!("/api/v1/funds/{fund}/distributions");
+    let on = |date: &str| json!({"cash": "100.00", "date": date, "description": "Audit fee paid"});
+    let before = entries(&app).await;
+    let refused = app.post(&distributions, &app.staff(), &on("2024-06-30")).await;
+    assert_problem(&refused, 422, Some("date"));
+    assert_eq!(refused.body["type"], "/problems/before-valuation", "{}", refused.text);
+    assert!(refused.body["detail"].as_str().unwrap_or_default().contains("2024-06-30"), "{}", refused.text);
+    assert_eq!(entries(&app).await, before, "a refusal posts nothing");
+    let listed = app.get(&distributions, &app.staff()).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(0), "{}", listed.text);
+    created(&app, &distributions, on("2024-07-01")).await;
+    assert_eq!(balance(&app, &fund, "2100", "2024-07-01").await, "0.00");
+}
+
 async fn nav_counts_paid_in_capital_only(app: TestApp) {
     // The demo on 2025-06-21: the fund's NAV is its net assets less what investors still owe.
     let funds = app.get("/api/v1/funds", &app.staff()).await;
@@ -838,5 +864,6 @@ on_both_backends!(spawn = super::common::spawn_demo;
     a_valuation_is_never_dated_before_the_latest,
     a_commitment_is_never_dated_on_or_before_a_call_of_its_tranche_or_a_distribution,
     a_write_that_moves_nav_is_dated_after_the_latest_valuation,
+    a_distribution_that_leaves_nav_as_it_is_is_dated_after_the_latest_valuation,
     records_of_what_has_happened_are_dated_on_or_before_today,
 );

@@ -429,13 +429,17 @@ fn allocate(
 
 /// Distributions are recorded in date order, and each after the fund's latest write-down: that
 /// write-down charged losses on the capital at risk on its date, so a distribution dated on or
-/// before it would return capital the write-down had already counted as at risk.
+/// before it would return capital the write-down had already counted as at risk. Each is also
+/// dated after the latest valuation, whatever its entry does to NAV: one that pays only a
+/// liability, or nothing, is still a distribution on that date (docs/waterfall.md).
 fn refuse_distribution_out_of_order(conn: &mut DbConnection, fund_id: &str, date: NaiveDate) -> AppResult<()> {
     let refusal = |code, message| OutOfOrder { code, field: "date", message };
     refusal("distribution-out-of-order", "msg-distribution-out-of-order")
         .unless_on_or_after(latest_distribution(conn, fund_id)?, date)?;
     refusal("distribution-before-write-down", "msg-distribution-before-write-down")
-        .unless_after(latest_write_down(conn, fund_id)?, date)
+        .unless_after(latest_write_down(conn, fund_id)?, date)?;
+    refusal("before-valuation", "msg-before-valuation")
+        .unless_after(super::investments::latest_valuation_date(conn, fund_id)?, date)
 }
 
 /// The date of the fund's latest distribution, if any.
