@@ -16,8 +16,9 @@ mod driver;
 mod ops;
 mod oracle;
 
-use common::{spawn_app_with, Backend};
+use common::{spawn_app_with, Backend, TestApp};
 use driver::Sim;
+use investai::storage::{capital_totals, running_amounts, usage_sums, DbConnection};
 
 /// Seeds and steps per seed that the test suite runs on each backend.
 const SUITE_SEEDS: u64 = 8;
@@ -36,6 +37,31 @@ fn seeds() -> Vec<u64> {
     (first..first + count).collect()
 }
 
+/// After the run, every amount kept running beside its records equals what those records sum
+/// to, counted as `investai verify` counts them (docs/ledger.md, "Running amounts").
+fn kept_amounts_agree(app: &TestApp) -> Result<(), String> {
+    let mut pooled = app.conn();
+    let conn: &mut DbConnection = &mut pooled;
+    for check in &running_amounts::CHECKS {
+        let found = running_amounts::disagreements(conn, check).map_err(|e| format!("[running-amounts] {e}"))?;
+        if let Some(first) = found.first() {
+            return Err(format!(
+                "[running-amounts] {}, {}: kept {}, {} sum to {}",
+                check.kept, first.item, first.kept, check.counted_from, first.counted
+            ));
+        }
+    }
+    let capital = capital_totals::disagreements(conn).map_err(|e| format!("[capital-totals] {e}"))?;
+    if let Some((key, kept, counted)) = capital.first() {
+        return Err(format!("[capital-totals] {key:?}: kept {kept:?}, the commitments sum to {counted:?}"));
+    }
+    let usage = usage_sums::disagreements(conn).map_err(|e| format!("[usage-sums] {e}"))?;
+    if let Some((key, kept, counted)) = usage.first() {
+        return Err(format!("[usage-sums] {key:?}: kept {kept:?}, the records sum to {counted:?}"));
+    }
+    Ok(())
+}
+
 /// Runs one seed; the report of its first violation if any.
 async fn run_seed(backend: Backend, seed: u64, steps: usize) -> Result<usize, String> {
     let app = spawn_app_with(backend, |settings| {
@@ -52,6 +78,9 @@ async fn run_seed(backend: Backend, seed: u64, steps: usize) -> Result<usize, St
             sim.app.acknowledge_internal_errors();
             return Err(report);
         }
+    }
+    if let Err(violation) = kept_amounts_agree(&sim.app) {
+        return Err(sim.report(&violation));
     }
     if sim.ignored.iter().any(|kind| kind == "[server-error]") {
         // Looked past on purpose (INVESTAI_SIM_IGNORE), to find what lies behind them.
