@@ -605,6 +605,42 @@ async fn a_batch_decides_each_commitment_in_order_as_if_alone(app: TestApp) {
     assert!(report.ok, "{:?}", report.first_fault);
 }
 
+/// The target holds on every date, not only once every event has taken effect: a removal dated
+/// later leaves the tranche committing more before it than its running total says. Target
+/// 1,000.00; A commits 800.00 from 2025-01-01 and removes 300.00 from 2025-09-01 (500.00 in
+/// all, 800.00 until 2025-08-31).
+async fn the_tranche_target_holds_on_every_date_before_a_later_removal(app: TestApp) {
+    let (fund, tranche, s) = raced_tranche(&app, "Dated target fund", 4).await;
+    let commitments = format!("/api/v1/funds/{fund}/commitments");
+    let on = |source: &str, amount: &str, date: &str| json!({"source_id": source, "tranche_id": tranche, "amount": amount, "effective_date": date});
+    let a = common::created(&app, &commitments, on(&s[0], "800.00", "2025-01-01")).await;
+    let amendments = format!("/api/v1/commitments/{}/amendments", a["id"].as_str().expect("id"));
+    let removal = json!({"kind": "decrease", "amount": "300.00", "effective_date": "2025-09-01"});
+    assert_eq!(app.post(&amendments, &app.staff(), &removal).await.status, 201);
+    // 400.00 from 2025-02-01 would make 1,200.00 until the removal.
+    let refused = app.post(&commitments, &app.staff(), &on(&s[1], "400.00", "2025-02-01")).await;
+    assert_problem(&refused, 422, Some("amount"));
+    assert_eq!(refused.body["type"], "/problems/above-tranche-target", "{}", refused.text);
+    assert!(refused.text.contains("1,200.00") || refused.text.contains("1200.00"), "{}", refused.text);
+    let increase = json!({"kind": "increase", "amount": "300.00", "effective_date": "2025-02-01"});
+    let refused = app.post(&amendments, &app.staff(), &increase).await;
+    assert_problem(&refused, 422, Some("amount"));
+    // In one batch: 400.00 from 2025-10-01 (900.00 from then), then 100.00 from 2025-02-01, which
+    // makes 900.00 until the removal, 600.00 after it and 1,000.00 from 2025-10-01: both fit.
+    let dated = |source: &str, cents: i64, (y, m, d): (i32, u32, u32)| {
+        let mut request = commitment_request(&fund, &tranche, source, cents, None);
+        request.new.effective_date = chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        request
+    };
+    let batch = vec![dated(&s[1], 40_000, (2025, 10, 1)), dated(&s[2], 10_000, (2025, 2, 1))];
+    let answers = record_commitments(&mut app.conn(), &batch).expect("the batch is recorded");
+    assert_eq!(answers.iter().map(outcome).collect::<Vec<_>>(), ["created", "created"]);
+    // Full on every date from 2025-10-01: 100.00 more from 2025-08-01 is refused.
+    let refused = app.post(&commitments, &app.staff(), &on(&s[3], "100.00", "2025-08-01")).await;
+    assert_problem(&refused, 422, Some("amount"));
+    assert_tranche_totals_agree(&app);
+}
+
 async fn a_batch_answers_as_the_same_requests_one_by_one(app: TestApp) {
     // A fixed pseudo-random stream of requests over 6 sources, 4 keys and amounts around the
     // minimum ticket and the target, recorded as one batch in one fund and one by one in another.
@@ -659,6 +695,7 @@ on_both_backends!(
     a_first_loss_tranche_ranks_below_every_other,
     a_batch_decides_each_commitment_in_order_as_if_alone,
     a_batch_answers_as_the_same_requests_one_by_one,
+    the_tranche_target_holds_on_every_date_before_a_later_removal,
     concurrent_commitments_never_pass_the_target,
     facility_prices_are_versioned_by_date,
     sources_are_validated,

@@ -104,6 +104,26 @@ pub fn callable_on_every_date_from(
     Ok(least.unwrap_or(Cents::ZERO).max(Cents::ZERO))
 }
 
+/// The most a tranche commits on any date from `from` on. `total` is what it commits once every
+/// event has taken effect, whatever its date; `later` are its events dated after `from`
+/// (signed: removals negative). On a date it commits `total` less its events dated after that
+/// date, so a removal dated later leaves more committed before it than `total` says.
+pub fn most_committed_from(total: Cents, later: &[(NaiveDate, Cents)], from: NaiveDate) -> Result<Cents, MoneyError> {
+    let mut by_date: BTreeMap<NaiveDate, Cents> = BTreeMap::new();
+    let mut still_to_come = Cents::ZERO;
+    for (date, amount) in later.iter().filter(|(date, _)| *date > from) {
+        let change = by_date.entry(*date).or_insert(Cents::ZERO);
+        *change = change.checked_add(*amount)?;
+        still_to_come = still_to_come.checked_add(*amount)?;
+    }
+    let mut most = total.checked_sub(still_to_come)?;
+    for change in by_date.values() {
+        still_to_come = still_to_come.checked_sub(*change)?;
+        most = most.max(total.checked_sub(still_to_come)?);
+    }
+    Ok(most)
+}
+
 /// The commitment's balances on `from` and on every later date on which they change, with
 /// `removed` taken from what it commits from `from` on. Balances change only on the dates of
 /// its events and calls, so those and `from` are the only dates to look at.
@@ -171,6 +191,18 @@ mod tests {
 
     fn day(offset: i64) -> NaiveDate {
         NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::Days::new(offset as u64)
+    }
+
+    #[test]
+    fn a_removal_dated_later_leaves_more_committed_before_it() {
+        // 1,000.00 from day 0, 400.00 of it removed from day 243: 600.00 in all, 1,000.00 until
+        // day 242. From day 31 on the most is 1,000.00; from day 243 on, 600.00.
+        let later = [(day(243), Cents::new(-40_000))];
+        assert_eq!(most_committed_from(Cents::new(60_000), &later, day(31)), Ok(Cents::new(100_000)));
+        assert_eq!(most_committed_from(Cents::new(60_000), &later, day(243)), Ok(Cents::new(60_000)));
+        // Additions dated later only raise what is committed: the most is the total.
+        let added = [(day(100), Cents::new(5_000)), (day(200), Cents::new(-5_000)), (day(300), Cents::new(7_000))];
+        assert_eq!(most_committed_from(Cents::new(20_000), &added, day(50)), Ok(Cents::new(20_000)));
     }
 
     #[test]
@@ -246,6 +278,21 @@ mod tests {
             let through = |rows: &[(i64, i64)], d: i64| rows.iter().filter(|(on, _)| *on <= d).map(|(_, a)| a).sum::<i64>();
             let fits = |amount: i64| (from..=70).all(|d| through(&events, d) >= through(&calls, d) + amount);
             let expected = (0..=6_000).rev().find(|amount| fits(*amount)).unwrap_or(0);
+            prop_assert_eq!(found, Cents::new(expected));
+        }
+
+        #[test]
+        fn the_most_committed_from_a_date_is_the_largest_day_by_day(
+            events in proptest::collection::vec((0i64..60, -1_000i64..1_000), 0..8),
+            from in 0i64..70,
+        ) {
+            let total: i64 = events.iter().map(|(_, a)| a).sum();
+            let later: Vec<(NaiveDate, Cents)> =
+                events.iter().filter(|(d, _)| *d > from).map(|(d, a)| (day(*d), Cents::new(*a))).collect();
+            let found = most_committed_from(Cents::new(total), &later, day(from)).unwrap();
+            // Reference: every day from `from` to past the last event, summing what is dated by then.
+            let through = |d: i64| events.iter().filter(|(on, _)| *on <= d).map(|(_, a)| a).sum::<i64>();
+            let expected = (from..=70).map(through).max().unwrap_or(total);
             prop_assert_eq!(found, Cents::new(expected));
         }
 

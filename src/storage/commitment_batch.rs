@@ -3,6 +3,7 @@
 //! once per batch and its rows go in one statement per table, so the lock's round trips are
 //! shared by the batch instead of paid by each commitment.
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::commitments::CommitmentEventRow;
@@ -118,7 +119,8 @@ fn decide_and_write(
     let mut keys = idempotency::find_keys(conn, &wanted)?;
     let tranche_ids: Vec<&str> = requests.iter().map(|r| r.new.tranche_id.as_str()).collect();
     let source_ids: Vec<&str> = requests.iter().map(|r| r.new.source_id.as_str()).collect();
-    let mut book = TrancheBook::load(conn, &tranche_ids, &source_ids)?;
+    let dates: Vec<NaiveDate> = requests.iter().map(|r| r.new.effective_date).collect();
+    let mut book = TrancheBook::load(conn, &tranche_ids, &source_ids, &dates)?;
     let mut chain = ChainedEntries::at_head(conn)?;
     let mut rows = BatchRows::default();
     let decisions: Vec<Decision> = requests
@@ -189,7 +191,7 @@ fn record(
 ) -> AppResult<String> {
     let (row, event, view) = initial_commitment(plan, &request.new, chain)?;
     let body = serde_json::to_string(&view).map_err(AppError::internal)?;
-    book.note(&row, plan)?;
+    book.note(&row, plan, request.new.effective_date)?;
     rows.commitments.push(row);
     rows.events.push(event);
     Ok(body)

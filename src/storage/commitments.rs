@@ -19,7 +19,7 @@ use super::schema::{
 };
 use super::structure::{get_tranche, Tranche, TrancheRow};
 use super::{new_id, now_micros, DbConnection};
-use crate::domain::capital::{callable_on_every_date_from, first_date_called_above_committed};
+use crate::domain::capital::{callable_on_every_date_from, first_date_called_above_committed, most_committed_from};
 use crate::domain::chart::{UNFUNDED_COMMITMENTS, UNFUNDED_COMMITMENTS_CONTRA};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
@@ -178,6 +178,57 @@ fn add_to_tranche_total(conn: &mut DbConnection, tranche_id: &str, delta: Cents)
     Ok(())
 }
 
+/// The latest removal (decrease or cancellation) of a commitment of each of `tranche_ids` that
+/// has one, read by the index of removals: they are few, whatever the tranches hold.
+fn latest_removals(conn: &mut DbConnection, tranche_ids: &[&str]) -> AppResult<HashMap<String, NaiveDate>> {
+    let rows: Vec<(String, Option<NaiveDate>)> = commitment_events::table
+        .inner_join(commitments::table.on(commitments::id.eq(commitment_events::commitment_id)))
+        .filter(sql::<diesel::sql_types::Bool>("commitment_events.kind IN ('decrease', 'cancel')"))
+        .filter(commitments::tranche_id.eq_any(tranche_ids))
+        .filter(super::planned_each_time())
+        .group_by(commitments::tranche_id)
+        .select((commitments::tranche_id, diesel::dsl::max(commitment_events::effective_date)))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(tranche, date)| Some((tranche, date?))).collect())
+}
+
+/// The events of the tranche's commitments dated after `after`, signed. Read only when a
+/// removal of the tranche is dated after it.
+fn tranche_events_after(
+    conn: &mut DbConnection,
+    tranche_id: &str,
+    after: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, Cents)>> {
+    let rows: Vec<(NaiveDate, String, i64)> = commitment_events::table
+        .inner_join(commitments::table.on(commitments::id.eq(commitment_events::commitment_id)))
+        .filter(commitments::tranche_id.eq(tranche_id))
+        .filter(commitment_events::effective_date.gt(after))
+        .select((commitment_events::effective_date, commitment_events::kind, commitment_events::amount_cents))
+        .load(conn)?;
+    let mut events = Vec::with_capacity(rows.len());
+    for (date, kind, amount) in rows {
+        events.push((date, signed_event_amount(&kind, Cents::new(amount))?));
+    }
+    Ok(events)
+}
+
+/// The events dated after `from` that can leave a tranche committing more on some date from
+/// `from` on than its running total: none unless a removal is dated after `from`; then all of
+/// them, for [`most_committed_from`].
+fn events_after_if_removed(
+    conn: &mut DbConnection,
+    removals: &HashMap<String, NaiveDate>,
+    tranche_id: &str,
+    from: NaiveDate,
+) -> AppResult<Option<Vec<(NaiveDate, Cents)>>> {
+    match removals.get(tranche_id) {
+        Some(removal) if *removal > from => Ok(Some(tranche_events_after(conn, tranche_id, from)?)),
+        _ => Ok(None),
+    }
+}
+
+/// Refuses taking the tranche above its target on any date from the commitment's on:
+/// `committed` is the most it commits on one of those dates (docs/capital-activity.md).
 fn check_target(tranche: &Tranche, committed: Cents, added: Cents, allowed: bool) -> AppResult<()> {
     let after = committed.checked_add(added)?;
     if after > tranche.target_size && !allowed {
@@ -371,6 +422,9 @@ fn latest_distribution_of_fund() -> diesel::expression::SqlLiteral<diesel::sql_t
 /// with the commitments a tranche holds.
 pub struct TrancheBook {
     committed: HashMap<String, Cents>,
+    /// For each tranche with a removal dated after the earliest date the batch commits to it on:
+    /// its events dated after that date, with those the batch adds.
+    later: HashMap<String, Vec<(NaiveDate, Cents)>>,
     /// What this batch added to each tranche, written back by [`TrancheBook::write_totals`].
     added: HashMap<String, Cents>,
     pairs: HashSet<(String, String)>,
@@ -380,8 +434,14 @@ pub struct TrancheBook {
 }
 
 impl TrancheBook {
-    /// Reads the totals of `tranche_ids` and which of `source_ids` committed to them.
-    pub fn load(conn: &mut DbConnection, tranche_ids: &[&str], source_ids: &[&str]) -> AppResult<TrancheBook> {
+    /// Reads the totals of `tranche_ids` and which of `source_ids` committed to them; `dates[i]`
+    /// is the date the batch commits to `tranche_ids[i]` on.
+    pub fn load(
+        conn: &mut DbConnection,
+        tranche_ids: &[&str],
+        source_ids: &[&str],
+        dates: &[NaiveDate],
+    ) -> AppResult<TrancheBook> {
         let totals: Vec<(String, i64, Option<NaiveDate>, Option<NaiveDate>)> = tranches::table
             .filter(tranches::id.eq_any(tranche_ids))
             .select((tranches::id, tranches::committed_cents, latest_call_of_tranche(), latest_distribution_of_fund()))
@@ -411,8 +471,21 @@ impl TrancheBook {
                 .select((commitments::tranche_id, commitments::source_id))
                 .load(sqlite)?,
         };
+        let removals = latest_removals(conn, tranche_ids)?;
+        let mut earliest: HashMap<&str, NaiveDate> = HashMap::new();
+        for (tranche, date) in tranche_ids.iter().zip(dates) {
+            let first = earliest.entry(tranche).or_insert(*date);
+            *first = (*first).min(*date);
+        }
+        let mut later = HashMap::new();
+        for (tranche, from) in earliest {
+            if let Some(events) = events_after_if_removed(conn, &removals, tranche, from)? {
+                later.insert(tranche.to_string(), events);
+            }
+        }
         Ok(TrancheBook {
             committed: totals.into_iter().map(|(id, cents, _, _)| (id, Cents::new(cents))).collect(),
+            later,
             added: HashMap::new(),
             pairs: pairs.into_iter().collect(),
             settled,
@@ -430,12 +503,19 @@ impl TrancheBook {
             ));
         }
         self.settled.check(&new.tranche_id, new.effective_date)?;
-        let committed = self.committed.get(&tranche.id).copied().unwrap_or(Cents::ZERO);
-        check_target(tranche, committed, new.amount, new.allow_oversubscription)
+        let total = self.committed.get(&tranche.id).copied().unwrap_or(Cents::ZERO);
+        let most = match self.later.get(&tranche.id) {
+            Some(later) => most_committed_from(total, later, new.effective_date)?,
+            None => total,
+        };
+        check_target(tranche, most, new.amount, new.allow_oversubscription)
     }
 
-    /// Counts a commitment just recorded under `plan`.
-    pub fn note(&mut self, row: &CommitmentRow, plan: &CommitmentPlan) -> AppResult<()> {
+    /// Counts a commitment just recorded under `plan`, effective from `effective_date`.
+    pub fn note(&mut self, row: &CommitmentRow, plan: &CommitmentPlan, effective_date: NaiveDate) -> AppResult<()> {
+        if let Some(later) = self.later.get_mut(&row.tranche_id) {
+            later.push((effective_date, Cents::new(row.committed_cents)));
+        }
         let (kind, programme) = &plan.source_kind;
         self.capital.know_source(&row.source_id, kind, programme);
         let amount = Cents::new(row.committed_cents);
@@ -493,12 +573,13 @@ pub fn initial_commitment(
 /// commitment of the source to the tranche yet, and the tranche target. Call inside
 /// [`super::write_tx`], after [`plan_commitment`].
 pub fn record_commitment(conn: &mut DbConnection, plan: &CommitmentPlan, new: &NewCommitment) -> AppResult<Commitment> {
-    let mut book = TrancheBook::load(conn, &[new.tranche_id.as_str()], &[new.source_id.as_str()])?;
+    let mut book =
+        TrancheBook::load(conn, &[new.tranche_id.as_str()], &[new.source_id.as_str()], &[new.effective_date])?;
     book.admit(&plan.tranche, new)?;
     let mut chain = ChainedEntries::at_head(conn)?;
     let (row, event, view) = initial_commitment(plan, new, &mut chain)?;
     diesel::insert_into(commitments::table).values(&row).execute(conn)?;
-    book.note(&row, plan)?;
+    book.note(&row, plan, new.effective_date)?;
     book.write_totals(conn)?;
     diesel::insert_into(commitment_events::table).values(&event).execute(conn)?;
     chain.write(conn)?;
@@ -536,8 +617,13 @@ pub fn amend_commitment(
     let (delta, after, label) = match (kind, amount) {
         (AmendmentKind::Increase, Some(amount)) => {
             let tranche = get_tranche(conn, &row.tranche_id)?;
-            let tranche_total = tranche_committed(conn, &tranche.id)?;
-            check_target(&tranche, tranche_total, amount, allow_oversubscription)?;
+            let total = tranche_committed(conn, &tranche.id)?;
+            let removals = latest_removals(conn, &[tranche.id.as_str()])?;
+            let most = match events_after_if_removed(conn, &removals, &tranche.id, effective_date)? {
+                Some(later) => most_committed_from(total, &later, effective_date)?,
+                None => total,
+            };
+            check_target(&tranche, most, amount, allow_oversubscription)?;
             (amount, committed.checked_add(amount)?, "increase")
         }
         (AmendmentKind::Decrease, Some(amount)) => {

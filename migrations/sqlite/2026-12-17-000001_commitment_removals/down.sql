@@ -1,0 +1,1 @@
+DROP INDEX commitment_events_removals;
