@@ -533,6 +533,40 @@ async fn a_call_draws_only_on_what_was_committed_on_its_date(app: TestApp) {
     }
 }
 
+/// A call recorded after a later-dated one tells on its notice what was called by its own date.
+/// 200.00 committed from 2025-01-10; 100.00 called on 2025-06-01, then 50.00 on 2025-03-01: the
+/// second notice says 50.00 called and 150.00 left on 2025-03-01, not 150.00 and 50.00.
+async fn a_notice_counts_the_calls_dated_by_its_own(app: TestApp) {
+    let fund = app.create_fund("Out of order calls fund").await;
+    let tranche = json!({"name": "Only", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.05"});
+    let tranche = id(&created(&app, &format!("/api/v1/funds/{fund}/tranches"), tranche).await);
+    let source = json!({"kind": "private", "legal_name": "Patient investor", "country": "AT"});
+    let source = id(&created(&app, "/api/v1/sources", source).await);
+    let commitment =
+        json!({"source_id": source, "tranche_id": tranche, "amount": "200.00", "effective_date": "2025-01-10"});
+    created(&app, &format!("/api/v1/funds/{fund}/commitments"), commitment).await;
+    let calls = format!("/api/v1/funds/{fund}/capital-calls");
+    let call = |amount: &str, date: &str| {
+        json!({"call_date": date, "due_date": date, "description": "Call",
+            "lines": [{"tranche_id": tranche, "purpose": "expenses", "amount": amount}]})
+    };
+    let told = |call: Value| {
+        let app = &app;
+        async move {
+            let notices = app.get(&format!("/api/v1/notices?call_id={}", id(&call)), &app.staff()).await;
+            let notice = &notices.body["items"][0];
+            (
+                notice["cumulative_called"].as_str().map(str::to_string),
+                notice["remaining_unfunded"].as_str().map(str::to_string),
+            )
+        }
+    };
+    let june = created(&app, &calls, call("100.00", "2025-06-01")).await;
+    assert_eq!(told(june).await, (Some("100.00".into()), Some("100.00".into())));
+    let march = created(&app, &calls, call("50.00", "2025-03-01")).await;
+    assert_eq!(told(march).await, (Some("50.00".into()), Some("150.00".into())));
+}
+
 /// A fund with tranches S and J, and one investor committed 100.00 to S and 1,000.00 to J from
 /// 2025-01-10: the fund, S and the commitment to S.
 async fn small_senior_and_large_junior(app: &TestApp, name: &str) -> (String, String, String) {
@@ -865,5 +899,6 @@ on_both_backends!(spawn = super::common::spawn_demo;
     a_commitment_is_never_dated_on_or_before_a_call_of_its_tranche_or_a_distribution,
     a_write_that_moves_nav_is_dated_after_the_latest_valuation,
     a_distribution_that_leaves_nav_as_it_is_is_dated_after_the_latest_valuation,
+    a_notice_counts_the_calls_dated_by_its_own,
     records_of_what_has_happened_are_dated_on_or_before_today,
 );

@@ -275,12 +275,18 @@ fn allocate_tranche(
         .collect::<AppResult<_>>()?;
     let shares = allocate_call(total, &unfunded).map_err(|e| call_error(e, tranche))?;
     let split = split_by_purpose(&shares, purposes).map_err(|e| call_error(e, tranche))?;
+    let called_then = called_by_call_date_if_called_later(conn, call, &ids)?;
     let mut notices = Vec::new();
     for (((commitment, share), parts), committed) in rows.iter().zip(&shares).zip(&split).zip(&committed_then) {
         if share.is_zero() {
             continue;
         }
         let called_after = commitment.called_cents + share.get();
+        // The notice tells what was called by its call's date, itself included.
+        let called_before = called_then
+            .as_ref()
+            .map_or(commitment.called_cents, |by_date| by_date.get(&commitment.id).copied().unwrap_or(0));
+        let called_through_call_date = called_before + share.get();
         diesel::update(commitments::table.find(&commitment.id))
             .set(commitments::called_cents.eq(called_after))
             .execute(conn)?;
@@ -301,13 +307,50 @@ fn allocate_tranche(
             fees_cents: parts[1].get(),
             expenses_cents: parts[2].get(),
             paid_cents: 0,
-            cumulative_called_cents: called_after,
-            remaining_unfunded_cents: committed.checked_sub(Cents::new(called_after))?.max(Cents::ZERO).get(),
+            cumulative_called_cents: called_through_call_date,
+            remaining_unfunded_cents: committed
+                .checked_sub(Cents::new(called_through_call_date))?
+                .max(Cents::ZERO)
+                .get(),
             due_date: call.due_date,
             created_at: now_micros(),
         });
     }
     Ok(notices)
+}
+
+/// What each of `ids` had been called by calls dated on or before `call`'s date, when a call of
+/// the fund is dated after it (a call recorded out of date order); `None` otherwise, when what
+/// each has been called in all is what it had been called by then.
+fn called_by_call_date_if_called_later(
+    conn: &mut DbConnection,
+    call: &CallRow,
+    ids: &[&str],
+) -> AppResult<Option<std::collections::HashMap<String, i64>>> {
+    let later: i64 = capital_calls::table
+        .filter(capital_calls::fund_id.eq(&call.fund_id))
+        .filter(capital_calls::call_date.gt(call.call_date))
+        .count()
+        .get_result(conn)?;
+    if later == 0 {
+        return Ok(None);
+    }
+    let mut called = std::collections::HashMap::new();
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
+        let rows: Vec<(String, i64)> = notices::table
+            .inner_join(capital_calls::table)
+            .filter(notices::commitment_id.eq_any(chunk))
+            .filter(capital_calls::call_date.le(call.call_date))
+            .filter(super::planned_each_time())
+            .group_by(notices::commitment_id)
+            .select((
+                notices::commitment_id,
+                diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(SUM(notices.amount_cents) AS BIGINT)"),
+            ))
+            .load(conn)?;
+        called.extend(rows);
+    }
+    Ok(Some(called))
 }
 
 fn post_call_entry(conn: &mut DbConnection, call: &CallRow, notices: &[NoticeRow]) -> AppResult<()> {
