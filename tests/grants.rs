@@ -350,6 +350,26 @@ async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: Test
     for figure in ["150000.00", "350000.00", "at most EUR 50000.00 more"] {
         assert!(detail.contains(figure), "{figure} missing from {detail}");
     }
+    // The aid a linked enterprise received elsewhere counts when another member declared it:
+    // Delta names Epsilon as linked, declares EUR 150,000 received by Epsilon elsewhere, and is
+    // awarded EUR 100,000. Epsilon then applies alone, declaring nothing, for EUR 100,000.
+    let mut delta = application(&g, "RCS-DELTA", "50000");
+    delta["related"] = json!([{"legal_name": "Epsilon Vision", "registration_number": "RCS-EPSILON", "country": "FR",
+        "holding_percent": "60", "de_minimis_received": "150000.00",
+        "figures": {"staff_awu": "5", "turnover": "500000.00", "balance_sheet": "400000.00"}}]);
+    let delta = reviewed(&app, &call, "sme-delta", &delta, 1).await;
+    let awarded = app.post(&format!("/api/v1/applications/{delta}/award"), &app.staff(), &json!({})).await;
+    assert_eq!(awarded.status, 201, "{}", awarded.text);
+    let epsilon = draft(&app, &call, "sme-epsilon", &application(&g, "RCS-EPSILON", "50000")).await;
+    let epsilon = epsilon.body["id"].as_str().expect("id").to_string();
+    let refused =
+        app.post(&format!("/api/v1/applications/{epsilon}/submit"), &sme(&app, "sme-epsilon"), &json!(null)).await;
+    assert_problem(&refused, 422, Some("requested_gpu_hours"));
+    assert_eq!(refused.body["type"], "/problems/de-minimis-exceeded", "{}", refused.text);
+    let detail = refused.body["detail"].as_str().unwrap_or_default();
+    for figure in ["150000.00", "350000.00", "at most EUR 50000.00 more"] {
+        assert!(detail.contains(figure), "{figure} missing from {detail}");
+    }
 }
 
 async fn award_usage_replay_and_lapse(app: TestApp) {

@@ -255,18 +255,22 @@ pub fn single_undertaking(facts: &ApplicationFacts) -> Vec<Member> {
         key: undertaking_key(&facts.country, &facts.registration_number),
         declared: facts.declared_de_minimis,
     }];
-    for related in &facts.related {
-        if related.relation().0 == super::eligibility::Relation::Linked
-            && !related.registration_number.trim().is_empty()
-        {
-            members.push(Member {
-                name: related.legal_name.trim().to_string(),
-                key: undertaking_key(&related.country, &related.registration_number),
-                declared: related.de_minimis_received.unwrap_or(Cents::ZERO),
-            });
-        }
-    }
+    members.extend(linked_members(&facts.related));
     members
+}
+
+/// The enterprises an applicant names as linked that can be told apart (a register number), each
+/// with the de minimis aid the applicant declares it received elsewhere.
+pub fn linked_members(related: &[Related]) -> Vec<Member> {
+    related
+        .iter()
+        .filter(|r| r.relation().0 == super::eligibility::Relation::Linked && !r.registration_number.trim().is_empty())
+        .map(|r| Member {
+            name: r.legal_name.trim().to_string(),
+            key: undertaking_key(&r.country, &r.registration_number),
+            declared: r.de_minimis_received.unwrap_or(Cents::ZERO),
+        })
+        .collect()
 }
 
 /// The intensity an award gets at `price` for `hours`: the call's for the category, with the
@@ -712,6 +716,7 @@ mod tests {
             beneficiary: "Acme SAS".into(),
             beneficiary_key: "FR:RCS123456789".into(),
             beneficiary_declared: Cents::ZERO,
+            linked_declared: Vec::new(),
         }];
         let a =
             assess(&call(AidBasis::DeMinimis), &f, at("2026-02-01 10:00"), Some(Cents::new(1_000)), &granted).unwrap();

@@ -209,6 +209,9 @@ pub struct GrantedAid {
     pub beneficiary_key: String,
     /// What the beneficiary declared received elsewhere when it applied for this aid.
     pub beneficiary_declared: Cents,
+    /// What that application declared each enterprise linked to the beneficiary received
+    /// elsewhere, by key, where it declared an amount.
+    pub linked_declared: Vec<(String, Cents)>,
 }
 
 /// One member's aid in the window, for the refusal.
@@ -260,10 +263,12 @@ impl DeMinimisExceeded {
 /// Checks a new de minimis grant on `date` against the ceiling of the single undertaking:
 /// aid every member declares received elsewhere, plus aid granted here to any member within
 /// the three years up to and including `date`. A beneficiary of aid granted here that the
-/// members do not list (it named the applicant as linked) joins the undertaking. A member's aid
-/// received elsewhere is the larger of what this application declares for it and what it
-/// declared itself when it applied for its latest aid here in the window: a declaration covers
-/// three years, so two are never added.
+/// members do not list (it named the applicant as linked) joins the undertaking, and so do the
+/// enterprises its application named as linked with aid received elsewhere. A member's aid
+/// received elsewhere is the larger of what this application declares for it and the latest
+/// declaration for it in an application of aid granted here in the window (its own, or a linked
+/// enterprise's naming it; of two on one day, the larger): a declaration covers three years, so
+/// two are never added.
 pub fn check_single_undertaking(
     date: NaiveDate,
     members: &[Member],
@@ -297,9 +302,24 @@ pub fn check_single_undertaking(
             }),
         }
         // The latest declaration; of two on one day, the larger, whatever the order.
-        let latest = latest_declared.entry(grant.beneficiary_key.as_str()).or_insert((grant.date, Cents::ZERO));
-        if (grant.date, grant.beneficiary_declared) > *latest {
-            *latest = (grant.date, grant.beneficiary_declared);
+        let declarations = std::iter::once((grant.beneficiary_key.as_str(), grant.beneficiary_declared))
+            .chain(grant.linked_declared.iter().map(|(key, declared)| (key.as_str(), *declared)));
+        for (key, declared) in declarations {
+            let latest = latest_declared.entry(key).or_insert((grant.date, Cents::ZERO));
+            if (grant.date, declared) > *latest {
+                *latest = (grant.date, declared);
+            }
+        }
+    }
+    for (key, _) in granted.iter().filter(|g| g.date > window_start && g.date <= date).flat_map(|g| &g.linked_declared)
+    {
+        if !aid.iter().any(|m| m.key == *key) {
+            aid.push(MemberAid {
+                name: key.clone(),
+                key: key.clone(),
+                declared: Cents::ZERO,
+                granted_here: Cents::ZERO,
+            });
         }
     }
     for member in &mut aid {
@@ -428,7 +448,30 @@ mod tests {
             beneficiary: name.into(),
             beneficiary_key: key.into(),
             beneficiary_declared: Cents::ZERO,
+            linked_declared: Vec::new(),
         }
+    }
+
+    #[test]
+    fn aid_declared_for_a_member_in_a_linked_enterprises_application_counts() {
+        // Alpha named Beta as linked and declared Beta received EUR 150,000 elsewhere; Alpha
+        // was awarded EUR 100,000 here. Beta applies alone for EUR 100,000, declaring nothing.
+        let mut alpha = granted("2025-03-01", 100_000, "Alpha", "DE:HRB1");
+        alpha.linked_declared = vec![("FR:B2".into(), Cents::new(150_000 * 100))];
+        let beta = [member("Beta", "FR:B2", 0)];
+        let error = check_single_undertaking(d("2026-01-15"), &beta, &[alpha.clone()], Cents::new(100_000 * 100))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!((error.prior, error.headroom), (Cents::new(250_000 * 100), Cents::new(50_000 * 100)));
+        // Beta's own later declaration replaces it; an enterprise only Alpha named joins too.
+        let mut own = granted("2025-09-01", 10_000, "Beta", "FR:B2");
+        own.beneficiary_declared = Cents::new(20_000 * 100);
+        alpha.linked_declared.push(("IT:G3".into(), Cents::new(30_000 * 100)));
+        let error = check_single_undertaking(d("2026-01-15"), &beta, &[alpha, own], Cents::new(150_000 * 100))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(error.prior, Cents::new((100_000 + 10_000 + 20_000 + 30_000) * 100));
+        assert!(error.members.iter().any(|m| m.key == "IT:G3" && m.declared == Cents::new(30_000 * 100)));
     }
 
     #[test]
@@ -550,6 +593,7 @@ mod tests {
         fn the_ceiling_holds_for_the_whole_single_undertaking(
             declared in proptest::collection::vec(0i64..15_000_000, 1..5),
             grants in proptest::collection::vec((0usize..6, 0i64..15_000_000, 0i64..2_000, 0i64..15_000_000), 0..8),
+            linked in proptest::collection::vec((0usize..8, 0usize..6, 0i64..15_000_000), 0..6),
             requested in 0i64..30_000_000,
         ) {
             let date = d("2026-06-30");
@@ -558,14 +602,21 @@ mod tests {
                 .enumerate()
                 .map(|(i, cents)| Member { name: format!("M{i}"), key: format!("K{i}"), declared: Cents::new(*cents) })
                 .collect();
+            // Each `linked` row: the grant (by index) whose application declared it, the key, the aid.
             let aid: Vec<GrantedAid> = grants
                 .iter()
-                .map(|(who, cents, days_ago, declared)| GrantedAid {
+                .enumerate()
+                .map(|(index, (who, cents, days_ago, declared))| GrantedAid {
                     date: date - chrono::Duration::days(*days_ago),
                     amount: Cents::new(*cents),
                     beneficiary: format!("B{who}"),
                     beneficiary_key: format!("K{who}"),
                     beneficiary_declared: Cents::new(*declared),
+                    linked_declared: linked
+                        .iter()
+                        .filter(|(grant, _, _)| *grant == index)
+                        .map(|(_, key, cents)| (format!("K{key}"), Cents::new(*cents)))
+                        .collect(),
                 })
                 .collect();
             let window_start = d("2023-06-30");
@@ -576,10 +627,14 @@ mod tests {
             let mut declared_total = 0i64;
             for key in 0..6usize {
                 let here = declared.get(key).copied().unwrap_or(0);
+                let key = format!("K{key}");
                 let own = in_window
                     .iter()
-                    .filter(|g| g.beneficiary_key == format!("K{key}"))
-                    .map(|g| (g.date, g.beneficiary_declared.get()))
+                    .flat_map(|g| {
+                        let mine = (g.beneficiary_key == key).then_some((g.date, g.beneficiary_declared.get()));
+                        let named = g.linked_declared.iter().filter(|(k, _)| *k == key).map(|(_, c)| (g.date, c.get()));
+                        mine.into_iter().chain(named).collect::<Vec<_>>()
+                    })
                     .max()
                     .map_or(0, |(_, cents)| cents);
                 declared_total += here.max(own);

@@ -21,8 +21,8 @@ use super::{new_id, now_micros, DbConnection};
 use crate::domain::chart::{COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
 use crate::domain::eligibility::{EnterpriseFigures, Related, RuleApplied, SmeCategory};
 use crate::domain::grants::{
-    assess, single_undertaking, undertaking_key, ApplicationFacts, ApplicationStatus, Assessment, CallTerms,
-    Declarations, SCORE_MAX,
+    assess, linked_members, single_undertaking, undertaking_key, ApplicationFacts, ApplicationStatus, Assessment,
+    CallTerms, Declarations, SCORE_MAX,
 };
 use crate::domain::hours::GpuHours;
 use crate::domain::ledger::PostingLine;
@@ -637,7 +637,7 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
         .filter(award_undertakings::undertaking_key.eq_any(keys))
         .select(award_undertakings::award_id)
         .distinct();
-    let rows: Vec<(NaiveDate, i64, String, String, i64)> = grant_awards::table
+    let rows: Vec<(NaiveDate, i64, String, String, i64, String)> = grant_awards::table
         .inner_join(grant_applications::table.on(grant_applications::id.eq(grant_awards::application_id)))
         .filter(grant_awards::id.eq_any(award_ids))
         .filter(grant_awards::aid_basis.eq(AidBasis::DeMinimis.as_str()))
@@ -650,18 +650,28 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
             grant_awards::legal_name,
             grant_awards::undertaking_key,
             grant_applications::declared_de_minimis_cents,
+            grant_applications::related_json,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(date, cents, beneficiary, beneficiary_key, declared)| GrantedAid {
-            date,
-            amount: Cents::new(cents),
-            beneficiary,
-            beneficiary_key,
-            beneficiary_declared: Cents::new(declared),
+    rows.into_iter()
+        .map(|(date, cents, beneficiary, beneficiary_key, declared, related_json)| {
+            let related: Vec<Related> = serde_json::from_str(&related_json).map_err(|_| {
+                AppError::internal(format!("an award of {beneficiary} has malformed related enterprises"))
+            })?;
+            // Only amounts the application declared: a linked enterprise left blank says nothing.
+            let declared_for: Vec<Related> = related.into_iter().filter(|r| r.de_minimis_received.is_some()).collect();
+            let linked_declared =
+                linked_members(&declared_for).into_iter().map(|member| (member.key, member.declared)).collect();
+            Ok(GrantedAid {
+                date,
+                amount: Cents::new(cents),
+                beneficiary,
+                beneficiary_key,
+                beneficiary_declared: Cents::new(declared),
+                linked_declared,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The de minimis aid that counts for an application's single undertaking.
