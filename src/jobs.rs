@@ -23,7 +23,7 @@ pub fn spawn_lapse_job(pool: DbPool, interval_seconds: u64) {
     }
 }
 
-/// One pass: lapses every award that ended before today. Failures are logged and retried on
+/// One pass: lapses every award whose period and reporting days ended before today. Failures are logged and retried on
 /// the next pass; nothing is half done because each award is one transaction.
 pub fn run_lapse_once(pool: &DbPool) {
     let today = chrono::Utc::now().date_naive();

@@ -466,6 +466,12 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     assert_problem(&app.post("/api/v1/usage", &operator, &json!({"records": []})).await, 400, Some("records"));
     assert_problem(&app.post("/api/v1/usage", &app.staff(), &batch).await, 403, None);
 
+    // Facilities have seven days after the end to report the period's last usage: a run on
+    // 2026-04-07 leaves the award running, and usage of its last day still counts then.
+    let early = app.post("/api/v1/grants/lapse", &app.staff(), &json!({"as_of": "2026-04-07"})).await;
+    assert_eq!(early.body, json!([]), "{}", early.text);
+    let state = app.get(&format!("/api/v1/awards/{award_id}"), &operator).await;
+    assert_eq!(state.body["status"], "active", "{}", state.text);
     // The award ended on 2026-03-31: the lapse returns exactly the unused EUR 1,399.89.
     let pool_before = balance(&app, &g.fund, "1010").await;
     let lapsed = app.post("/api/v1/grants/lapse", &app.staff(), &json!({})).await;

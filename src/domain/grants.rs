@@ -23,6 +23,22 @@ pub const SCORE_MAX: i32 = 100;
 /// Longest award period, in days (about five years).
 pub const AWARD_PERIOD_DAYS_MAX: i64 = 1_830;
 
+/// Days after an award's end date in which facilities may still report usage of its period
+/// (a record's period may end at midnight after the end date, and accounting runs such as
+/// Slurm's `sacct` report a day or more later); the award lapses only after them.
+pub const USAGE_REPORTING_DAYS: u64 = 7;
+
+/// Whether an award that ends on `end_date` lapses on `as_of`: once the days facilities have to
+/// report its last usage are over.
+pub fn lapses_on(end_date: NaiveDate, as_of: NaiveDate) -> bool {
+    end_date.checked_add_days(chrono::Days::new(USAGE_REPORTING_DAYS)).is_some_and(|last| last < as_of)
+}
+
+/// The latest end date of the awards that lapse on `as_of`, if any can.
+pub fn latest_end_lapsing_on(as_of: NaiveDate) -> Option<NaiveDate> {
+    as_of.checked_sub_days(chrono::Days::new(USAGE_REPORTING_DAYS + 1))
+}
+
 /// Where an application stands. `active` is not stored: it is an award whose period has begun.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -703,6 +719,16 @@ mod tests {
         let early =
             assess(&call(AidBasis::IndustrialResearch), &facts(5, 1), at("2025-12-31 23:59"), None, &[]).unwrap();
         assert_eq!(early.refusals[0].code(), "call-not-open");
+    }
+
+    #[test]
+    fn an_award_lapses_once_the_days_to_report_its_usage_are_over() {
+        // Ended 2026-03-31: usage may come until 2026-04-07; it lapses on 2026-04-08.
+        assert!(!lapses_on(d("2026-03-31"), d("2026-04-01")));
+        assert!(!lapses_on(d("2026-03-31"), d("2026-04-07")));
+        assert!(lapses_on(d("2026-03-31"), d("2026-04-08")));
+        assert_eq!(latest_end_lapsing_on(d("2026-04-08")), Some(d("2026-03-31")));
+        assert_eq!(latest_end_lapsing_on(NaiveDate::MIN), None);
     }
 
     #[test]

@@ -20,7 +20,10 @@ use super::schema::{
 use super::structure::{get_facility, price_on};
 use super::{new_id, not_in_list, now_micros, DbConnection, PageOf};
 use crate::domain::chart::{COMPUTE_GRANT_AWARDED, COMPUTE_GRANT_COMMITTED, COMPUTE_GRANT_POOL};
-use crate::domain::grants::{award_intensity, check_award, check_capacity, single_undertaking, ApplicationStatus};
+use crate::domain::grants::{
+    award_intensity, check_award, check_capacity, lapses_on, latest_end_lapsing_on, single_undertaking,
+    ApplicationStatus,
+};
 use crate::domain::hours::{split_by_quarter, GpuHours, Quarter, AWARD_QUARTERS_MAX};
 use crate::domain::ledger::PostingLine;
 use crate::domain::money::Cents;
@@ -455,24 +458,26 @@ pub struct Lapse {
 /// Awards one lapse run takes at most; the next run takes the rest.
 pub const LAPSE_BATCH_MAX: i64 = 1_000;
 
-/// Running awards whose period ended before `as_of`.
+/// Running awards that lapse on `as_of`: their period ended, and so did the days facilities
+/// have to report its usage ([`lapses_on`]).
 pub fn awards_due_to_lapse(conn: &mut DbConnection, as_of: NaiveDate) -> AppResult<Vec<String>> {
+    let Some(latest_end) = latest_end_lapsing_on(as_of) else { return Ok(Vec::new()) };
     Ok(grant_awards::table
         .filter(grant_awards::status.eq(ApplicationStatus::Awarded.as_str()))
-        .filter(grant_awards::end_date.lt(as_of))
+        .filter(grant_awards::end_date.le(latest_end))
         .order(grant_awards::end_date.asc())
         .limit(LAPSE_BATCH_MAX)
         .select(grant_awards::id)
         .load(conn)?)
 }
 
-/// Ends one award whose period is over: unused hours lapse and the unused aid goes back to
+/// Ends one award whose period and reporting days are over: unused hours lapse and the unused aid goes back to
 /// the pool, dated the day after the award's end (or the award's date, if later). Run inside
 /// `write_tx`; an award already ended is left alone, so running it twice (or on two nodes)
 /// changes nothing.
 pub fn lapse_award(conn: &mut DbConnection, award_id: &str, as_of: NaiveDate, actor: &str) -> AppResult<Option<Lapse>> {
     let award = award_row(conn, award_id)?;
-    if !award.is_running() || award.end_date >= as_of {
+    if !award.is_running() || !lapses_on(award.end_date, as_of) {
         return Ok(None);
     }
     let unused = award.awarded().saturating_sub(award.used());

@@ -800,7 +800,8 @@ pub async fn aid_granted(state: web::Data<AppState>, query: ValidQuery<AidGrante
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LapseRequest {
-    /// Lapse awards that ended before this date (today when omitted; never in the future).
+    /// Lapse awards whose period ended more than 7 days (the days facilities have to report its
+    /// usage) before this date (today when omitted; never in the future).
     #[serde(default, deserialize_with = "crate::domain::calendar_date::deserialize_option")]
     pub as_of: Option<NaiveDate>,
 }
