@@ -16,12 +16,13 @@ use crate::common::{self, created, id, Backend};
 
 /// Statements a batch of new commitments sends from its `BEGIN` to its `COMMIT`, both
 /// included: the writer lock, the keys, the tranches' totals (with their latest call and their
-/// funds' latest distribution) and pairs, the journal's head and
+/// funds' latest distribution) and pairs, the removals dated after the batch's earliest date
+/// (none here, so no commitment is read for them), the journal's head and
 /// tree size, the commitments and their events, the tranche and capital totals, the entries and
 /// postings, the daily totals, the tree's frontier and new hashes, the head with the tree's
 /// size, the keys' answers, and the commit. What never changes once written (the sources' kinds,
 /// the accounts' codes) is read before the lock, with the plan.
-const BATCH_STATEMENTS_UNDER_LOCK_MAX: usize = 17;
+const BATCH_STATEMENTS_UNDER_LOCK_MAX: usize = 18;
 
 /// Records every statement a connection sends.
 fn recorder(statements: &Arc<Mutex<Vec<String>>>) -> impl Instrumentation {

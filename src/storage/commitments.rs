@@ -178,18 +178,41 @@ fn add_to_tranche_total(conn: &mut DbConnection, tranche_id: &str, delta: Cents)
     Ok(())
 }
 
-/// The latest removal (decrease or cancellation) of a commitment of each of `tranche_ids` that
-/// has one, read by the index of removals: they are few, whatever the tranches hold.
-fn latest_removals(conn: &mut DbConnection, tranche_ids: &[&str]) -> AppResult<HashMap<String, NaiveDate>> {
-    let rows: Vec<(String, Option<NaiveDate>)> = commitment_events::table
-        .inner_join(commitments::table.on(commitments::id.eq(commitment_events::commitment_id)))
+/// The latest removal (decrease or cancellation) dated after `after` of a commitment of each of
+/// `tranche_ids` that has one. The removals are read first, by their own index (they are few,
+/// whatever the tranches hold), then their commitments by key: joined the other way round, a
+/// planner may read every commitment of the tranche.
+fn latest_removals(
+    conn: &mut DbConnection,
+    tranche_ids: &[&str],
+    after: NaiveDate,
+) -> AppResult<HashMap<String, NaiveDate>> {
+    let removals: Vec<(String, NaiveDate)> = commitment_events::table
         .filter(sql::<diesel::sql_types::Bool>("commitment_events.kind IN ('decrease', 'cancel')"))
-        .filter(commitments::tranche_id.eq_any(tranche_ids))
-        .filter(super::planned_each_time())
-        .group_by(commitments::tranche_id)
-        .select((commitments::tranche_id, diesel::dsl::max(commitment_events::effective_date)))
+        .filter(commitment_events::effective_date.gt(after))
+        .select((commitment_events::commitment_id, commitment_events::effective_date))
         .load(conn)?;
-    Ok(rows.into_iter().filter_map(|(tranche, date)| Some((tranche, date?))).collect())
+    let mut latest: HashMap<String, NaiveDate> = HashMap::new();
+    for (commitment_id, date) in &removals {
+        let known = latest.entry(commitment_id.clone()).or_insert(*date);
+        *known = (*known).max(*date);
+    }
+    let ids: Vec<&str> = latest.keys().map(String::as_str).collect();
+    let mut by_tranche: HashMap<String, NaiveDate> = HashMap::new();
+    for chunk in ids.chunks(super::LOOKUP_KEYS_MAX) {
+        let tranches_of: Vec<(String, String)> = commitments::table
+            .filter(commitments::id.eq_any(chunk))
+            .filter(commitments::tranche_id.eq_any(tranche_ids))
+            .filter(super::planned_each_time())
+            .select((commitments::id, commitments::tranche_id))
+            .load(conn)?;
+        for (commitment_id, tranche_id) in tranches_of {
+            let Some(date) = latest.get(&commitment_id) else { continue };
+            let known = by_tranche.entry(tranche_id).or_insert(*date);
+            *known = (*known).max(*date);
+        }
+    }
+    Ok(by_tranche)
 }
 
 /// The events of the tranche's commitments dated after `after`, signed. Read only when a
@@ -471,12 +494,15 @@ impl TrancheBook {
                 .select((commitments::tranche_id, commitments::source_id))
                 .load(sqlite)?,
         };
-        let removals = latest_removals(conn, tranche_ids)?;
         let mut earliest: HashMap<&str, NaiveDate> = HashMap::new();
         for (tranche, date) in tranche_ids.iter().zip(dates) {
             let first = earliest.entry(tranche).or_insert(*date);
             *first = (*first).min(*date);
         }
+        let removals = match earliest.values().min() {
+            Some(from) => latest_removals(conn, tranche_ids, *from)?,
+            None => HashMap::new(),
+        };
         let mut later = HashMap::new();
         for (tranche, from) in earliest {
             if let Some(events) = events_after_if_removed(conn, &removals, tranche, from)? {
@@ -618,7 +644,7 @@ pub fn amend_commitment(
         (AmendmentKind::Increase, Some(amount)) => {
             let tranche = get_tranche(conn, &row.tranche_id)?;
             let total = tranche_committed(conn, &tranche.id)?;
-            let removals = latest_removals(conn, &[tranche.id.as_str()])?;
+            let removals = latest_removals(conn, &[tranche.id.as_str()], effective_date)?;
             let most = match events_after_if_removed(conn, &removals, &tranche.id, effective_date)? {
                 Some(later) => most_committed_from(total, &later, effective_date)?,
                 None => total,
