@@ -209,9 +209,9 @@ pub struct GrantedAid {
     pub beneficiary_key: String,
     /// What the beneficiary declared received elsewhere when it applied for this aid.
     pub beneficiary_declared: Cents,
-    /// What that application declared each enterprise linked to the beneficiary received
-    /// elsewhere, by key, where it declared an amount.
-    pub linked_declared: Vec<(String, Cents)>,
+    /// The enterprises that application named as linked to the beneficiary with the aid it
+    /// declared each received elsewhere (those it declared an amount for).
+    pub linked_declared: Vec<Member>,
 }
 
 /// One member's aid in the window, for the refusal.
@@ -303,7 +303,7 @@ pub fn check_single_undertaking(
         }
         // The latest declaration; of two on one day, the larger, whatever the order.
         let declarations = std::iter::once((grant.beneficiary_key.as_str(), grant.beneficiary_declared))
-            .chain(grant.linked_declared.iter().map(|(key, declared)| (key.as_str(), *declared)));
+            .chain(grant.linked_declared.iter().map(|member| (member.key.as_str(), member.declared)));
         for (key, declared) in declarations {
             let latest = latest_declared.entry(key).or_insert((grant.date, Cents::ZERO));
             if (grant.date, declared) > *latest {
@@ -311,15 +311,11 @@ pub fn check_single_undertaking(
             }
         }
     }
-    for (key, _) in granted.iter().filter(|g| g.date > window_start && g.date <= date).flat_map(|g| &g.linked_declared)
-    {
-        if !aid.iter().any(|m| m.key == *key) {
-            aid.push(MemberAid {
-                name: key.clone(),
-                key: key.clone(),
-                declared: Cents::ZERO,
-                granted_here: Cents::ZERO,
-            });
+    let in_window = granted.iter().filter(|g| g.date > window_start && g.date <= date);
+    for named in in_window.flat_map(|g| &g.linked_declared) {
+        if !aid.iter().any(|m| m.key == named.key) {
+            let (name, key) = (named.name.clone(), named.key.clone());
+            aid.push(MemberAid { name, key, declared: Cents::ZERO, granted_here: Cents::ZERO });
         }
     }
     for member in &mut aid {
@@ -457,7 +453,7 @@ mod tests {
         // Alpha named Beta as linked and declared Beta received EUR 150,000 elsewhere; Alpha
         // was awarded EUR 100,000 here. Beta applies alone for EUR 100,000, declaring nothing.
         let mut alpha = granted("2025-03-01", 100_000, "Alpha", "DE:HRB1");
-        alpha.linked_declared = vec![("FR:B2".into(), Cents::new(150_000 * 100))];
+        alpha.linked_declared = vec![member("Beta", "FR:B2", 150_000)];
         let beta = [member("Beta", "FR:B2", 0)];
         let error = check_single_undertaking(d("2026-01-15"), &beta, &[alpha.clone()], Cents::new(100_000 * 100))
             .unwrap()
@@ -466,12 +462,12 @@ mod tests {
         // Beta's own later declaration replaces it; an enterprise only Alpha named joins too.
         let mut own = granted("2025-09-01", 10_000, "Beta", "FR:B2");
         own.beneficiary_declared = Cents::new(20_000 * 100);
-        alpha.linked_declared.push(("IT:G3".into(), Cents::new(30_000 * 100)));
+        alpha.linked_declared.push(member("Gamma", "IT:G3", 30_000));
         let error = check_single_undertaking(d("2026-01-15"), &beta, &[alpha, own], Cents::new(150_000 * 100))
             .unwrap()
             .unwrap_err();
         assert_eq!(error.prior, Cents::new((100_000 + 10_000 + 20_000 + 30_000) * 100));
-        assert!(error.members.iter().any(|m| m.key == "IT:G3" && m.declared == Cents::new(30_000 * 100)));
+        assert!(error.members.iter().any(|m| m.name == "Gamma" && m.declared == Cents::new(30_000 * 100)));
     }
 
     #[test]
@@ -615,7 +611,11 @@ mod tests {
                     linked_declared: linked
                         .iter()
                         .filter(|(grant, _, _)| *grant == index)
-                        .map(|(_, key, cents)| (format!("K{key}"), Cents::new(*cents)))
+                        .map(|(_, key, cents)| Member {
+                            name: format!("L{key}"),
+                            key: format!("K{key}"),
+                            declared: Cents::new(*cents),
+                        })
                         .collect(),
                 })
                 .collect();
@@ -632,7 +632,7 @@ mod tests {
                     .iter()
                     .flat_map(|g| {
                         let mine = (g.beneficiary_key == key).then_some((g.date, g.beneficiary_declared.get()));
-                        let named = g.linked_declared.iter().filter(|(k, _)| *k == key).map(|(_, c)| (g.date, c.get()));
+                        let named = g.linked_declared.iter().filter(|m| m.key == key).map(|m| (g.date, m.declared.get()));
                         mine.into_iter().chain(named).collect::<Vec<_>>()
                     })
                     .max()

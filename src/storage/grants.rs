@@ -660,8 +660,7 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
             })?;
             // Only amounts the application declared: a linked enterprise left blank says nothing.
             let declared_for: Vec<Related> = related.into_iter().filter(|r| r.de_minimis_received.is_some()).collect();
-            let linked_declared =
-                linked_members(&declared_for).into_iter().map(|member| (member.key, member.declared)).collect();
+            let linked_declared = linked_members(&declared_for);
             Ok(GrantedAid {
                 date,
                 amount: Cents::new(cents),
