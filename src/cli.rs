@@ -125,8 +125,9 @@ enum UsageCommand {
 
 #[derive(Subcommand)]
 enum GrantsCommand {
-    /// Lapse awards that ended before the date: unused hours lapse, unused aid returns to the
-    /// pool. Running it again changes nothing.
+    /// Lapse awards whose period ended more than 7 days (the days facilities have to report its
+    /// usage) before the date: unused hours lapse, unused aid returns to the pool. Running it
+    /// again changes nothing.
     Lapse {
         /// Calendar date (UTC), today when omitted; never in the future.
         #[arg(long, value_parser = crate::domain::calendar_date::parse_argument)]

@@ -372,6 +372,30 @@ async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: Test
     }
 }
 
+/// Facilities have seven days after an award's end to report the usage of its last day: a lapse
+/// run within them leaves the award running and such usage counts; a run after them lapses what
+/// is left. Here 1,000 h ending 2026-03-31, and 10 h used on its last evening.
+async fn usage_of_the_last_day_counts_until_the_award_lapses(app: TestApp) {
+    let g = setup(&app, "1000000.00", 100_000).await;
+    let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 1).await;
+    let application = reviewed(&app, &call, "sme-last", &application(&g, "RCS-LAST", "1000"), 1).await;
+    let award = app.post(&format!("/api/v1/applications/{application}/award"), &app.staff(), &json!({})).await;
+    assert_eq!(award.status, 201, "{}", award.text);
+    let award_id = award.body["id"].as_str().expect("id").to_string();
+    let lapse = |as_of: &str| json!({"as_of": as_of});
+    let early = app.post("/api/v1/grants/lapse", &app.staff(), &lapse("2026-04-07")).await;
+    assert_eq!(early.body, json!([]), "{}", early.text);
+    let last_evening = json!({"records": [{"record_id": "last-evening", "award_id": award_id, "gpu_hours": "10",
+        "period_start": "2026-03-31T14:00:00Z", "period_end": "2026-04-01T00:00:00Z"}]});
+    let operator = app.token(Role::Facility, &g.facility);
+    let counted = app.post("/api/v1/usage", &operator, &last_evening).await;
+    assert_eq!(counted.body["new"], 1, "{}", counted.text);
+    let lapsed = app.post("/api/v1/grants/lapse", &app.staff(), &lapse("2026-04-08")).await;
+    assert_eq!(lapsed.body[0]["lapsed_gpu_hours"], "990.000", "{}", lapsed.text);
+    // 10 h x EUR 2.00 x 70% = 14.00 used; the rest of the aid goes back to the pool.
+    assert_eq!(cents(&lapsed.body[0]["returned_to_pool"]), cents(&award.body["aid_value"]) - 1_400);
+}
+
 async fn award_usage_replay_and_lapse(app: TestApp) {
     let g = setup(&app, "1000000.00", 100_000).await;
     let call = open_call(&app, &g, "100000.00", "industrial_research", "50000", 2).await;
@@ -467,7 +491,7 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     assert_problem(&app.post("/api/v1/usage", &app.staff(), &batch).await, 403, None);
 
     // Facilities have seven days after the end to report the period's last usage: a run on
-    // 2026-04-07 leaves the award running, and usage of its last day still counts then.
+    // 2026-04-07 leaves the award running.
     let early = app.post("/api/v1/grants/lapse", &app.staff(), &json!({"as_of": "2026-04-07"})).await;
     assert_eq!(early.body, json!([]), "{}", early.text);
     let state = app.get(&format!("/api/v1/awards/{award_id}"), &operator).await;
@@ -1196,6 +1220,7 @@ mod four_eyes {
 }
 
 on_both_backends!(
+    usage_of_the_last_day_counts_until_the_award_lapses,
     an_awards_use_by_day_is_kept_with_each_batch,
     a_facilitys_statement_is_kept_with_each_batch_and_verified,
     a_page_of_an_awards_records_reads_one_index_without_sorting,
