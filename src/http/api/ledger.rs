@@ -298,7 +298,7 @@ pub fn validate_manual_entry(input: &ManualEntryRequest) -> AppResult<Vec<CodedL
         }
         // A memo may be left empty or blank; written, it follows the rule for text, and a line
         // break or a tab is a control character however it is padded.
-        let blank = posting.memo.chars().all(|c| c == ' ');
+        let blank = posting.memo.chars().all(|c| c.is_whitespace() && !c.is_control());
         if let Some(reason) = Some(posting.memo.as_str()).filter(|_| !blank).and_then(|m| refusal(m, false)) {
             errors.push(FieldError::new(field("memo"), reason));
         }
