@@ -60,6 +60,16 @@ async fn investors_see_only_their_own_numbers(app: TestApp) {
         home.text
     );
     assert!(!home.text.contains("400.00") && !home.text.contains("EUR 40.00"), "another's numbers: {}", home.text);
+    // A second fund without waterfall terms yet shows what was committed, and the first fund
+    // its figures as before.
+    let termless = app.create_fund("Termless fund").await;
+    let body = json!({"name": "Senior", "seniority": 1, "target_size": "1000.00", "pref_rate": "0.08"});
+    let tranche = id(&created(&app, &format!("/api/v1/funds/{termless}/tranches"), body).await);
+    let body = json!({"source_id": f.alpha, "tranche_id": tranche, "amount": "250.00", "effective_date": "2024-12-01"});
+    created(&app, &format!("/api/v1/funds/{termless}/commitments"), body).await;
+    let home = get(&alpha, &app, "/").await;
+    assert_eq!(home.status, 200, "{}", home.text);
+    assert!(home.text.contains("EUR 250.00") && home.text.contains("EUR 60.00"), "both funds: {}", home.text);
     let notices = get(&alpha, &app, "/notices").await;
     assert!(notices.text.contains("Alpha Capital") && !notices.text.contains("Beta Pension"), "{}", notices.text);
     let others = get(&alpha, &app, &format!("/statements/{}/{}", f.fund, f.beta)).await;

@@ -326,6 +326,12 @@ async fn metrics_and_statements_reconcile(app: TestApp) {
     assert_eq!((&own.body["invested"], &own.body["moic"]), (&Value::Null, &Value::Null), "fund figures");
     assert_eq!(own.body["investors"].as_array().map(Vec::len), Some(1));
     assert_eq!(own.body["investors"][0]["id"], f.investors[0].as_str());
+    // An investor without a stake in the fund reads none of its figures, not even its NAV.
+    let body = json!({"kind": "private", "legal_name": "Outsider Capital", "country": "DE"});
+    let outsider = app.token(Role::Investor, &common::id(&created(&app, "/api/v1/sources", body).await));
+    let refused = app.get(&format!("/api/v1/funds/{}/metrics?as_of=2026-06-30", f.id), &outsider).await;
+    assert_problem(&refused, 404, None);
+    assert!(!refused.text.contains("fund_nav"), "{}", refused.text);
     let theirs = app
         .get(&format!("/api/v1/funds/{}/investors/{}/statement?from=2025-01-01", f.id, f.investors[1]), &investor)
         .await;

@@ -93,7 +93,19 @@ fn group_metrics(
     })
 }
 
-/// Metrics per fund, tranche and investor as of a date; `only_investor` limits them to one.
+/// Whether `source_id` has a commitment in the fund, whatever its date.
+fn has_commitment(conn: &mut DbConnection, fund_id: &str, source_id: &str) -> AppResult<bool> {
+    use super::schema::commitments;
+    let found: i64 = commitments::table
+        .filter(commitments::fund_id.eq(fund_id))
+        .filter(commitments::source_id.eq(source_id))
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+/// Metrics per fund, tranche and investor as of a date; `only_investor` limits them to one (an
+/// investor without a commitment in the fund gets not found).
 pub fn fund_metrics(
     conn: &mut DbConnection,
     fund_id: &str,
@@ -101,13 +113,12 @@ pub fn fund_metrics(
     only_investor: Option<&str>,
 ) -> AppResult<FundMetrics> {
     let liquidation = liquidate(conn, fund_id, as_of)?;
-    let tranche_names: BTreeMap<String, String> = tranches::table
+    // Most senior first, as the query gives them.
+    let tranche_names: Vec<(String, String)> = tranches::table
         .filter(tranches::fund_id.eq(fund_id))
-        .order(tranches::seniority.asc())
+        .order((tranches::seniority.asc(), tranches::id.asc()))
         .select((tranches::id, tranches::name))
-        .load(conn)?
-        .into_iter()
-        .collect();
+        .load(conn)?;
     let mut source_ids: Vec<String> = liquidation.states.iter().map(|s| s.source_id.clone()).collect();
     source_ids.sort();
     source_ids.dedup();
@@ -123,7 +134,11 @@ pub fn fund_metrics(
         let members: Vec<&PositionState> = all.iter().copied().filter(|s| &s.source_id == source).collect();
         investors.push(group_metrics("investor", source.clone(), name.clone(), &members, &liquidation)?);
     }
-    if only_investor.is_some() {
+    if let Some(only) = only_investor {
+        // An investor reads a fund it has a stake in, never another's NAV.
+        if investors.is_empty() && !has_commitment(conn, fund_id, only)? {
+            return Err(AppError::not_found(format!("investor {only} in fund {fund_id}")));
+        }
         return Ok(FundMetrics {
             fund_id: fund_id.into(),
             as_of,

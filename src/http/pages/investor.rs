@@ -69,19 +69,36 @@ fn load_positions(conn: &mut crate::storage::DbConnection, investor: &str) -> cr
                 Cell::money(c.unfunded),
             ]);
         }
-        let metrics = fund_metrics(conn, &fund_id, today, Some(investor))?.investors.into_iter().next();
+        let (metrics, history) = match figures(conn, &fund_id, investor, today) {
+            Ok(figures) => figures,
+            // A fund without waterfall terms has no NAV by liquidation yet: its figures wait,
+            // the other funds' show.
+            Err(error) if error.status() < 500 => (None, Vec::new()),
+            Err(error) => return Err(error),
+        };
         positions.push(Position {
             committed: Cents::sum(mine.iter().map(|c| c.committed))?,
             called: Cents::sum(mine.iter().map(|c| c.called))?,
             paid_in: Cents::sum(mine.iter().map(|c| c.paid_in))?,
             unfunded: Cents::sum(mine.iter().map(|c| c.unfunded))?,
-            history: investor_history(conn, &fund_id, investor, today)?,
+            history,
             fund,
             metrics,
             by_tranche,
         });
     }
     Ok(positions)
+}
+
+/// The investor's metrics and history in a fund, by hypothetical liquidation.
+fn figures(
+    conn: &mut crate::storage::DbConnection,
+    fund_id: &str,
+    investor: &str,
+    today: chrono::NaiveDate,
+) -> crate::error::AppResult<(Option<Metrics>, Vec<HistoryPoint>)> {
+    let metrics = fund_metrics(conn, fund_id, today, Some(investor))?.investors.into_iter().next();
+    Ok((metrics, investor_history(conn, fund_id, investor, today)?))
 }
 
 fn history_chart(fund_name: &str, history: &[HistoryPoint]) -> Section {
