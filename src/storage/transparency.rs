@@ -196,7 +196,12 @@ fn capital_rows(
     committed: &BTreeMap<String, i64>,
     paid_in: &BTreeMap<String, i64>,
 ) -> AppResult<(Vec<CapitalRow>, CapitalTotals)> {
-    let investors: BTreeSet<&String> = committed.keys().chain(paid_in.keys()).collect();
+    // A source holding nothing (a commitment cancelled before any call) is no investor here: counted,
+    // it would let one or two investors' money pass for a row of three.
+    let holds_money = |source: &&String| {
+        committed.get(*source).is_some_and(|cents| *cents != 0) || paid_in.get(*source).is_some_and(|cents| *cents != 0)
+    };
+    let investors: BTreeSet<&String> = committed.keys().chain(paid_in.keys()).filter(holds_money).collect();
     let mut private_by_country: BTreeMap<&str, usize> = BTreeMap::new();
     for source in &investors {
         if let Some((kind, _, country)) = kinds.get(*source) {
@@ -409,7 +414,7 @@ mod tests {
             ("e", "eu_programme", "digital_europe", "EU"),
         ]);
         let committed: BTreeMap<String, i64> =
-            [("a", 100), ("b", 200), ("c", 300), ("d", 7), ("f", 0), ("g", 0), ("e", 50)]
+            [("a", 100), ("b", 200), ("c", 300), ("d", 7), ("f", 1), ("g", 2), ("e", 50)]
                 .iter()
                 .map(|(s, c)| (s.to_string(), *c))
                 .collect();
@@ -417,18 +422,25 @@ mod tests {
         let (rows, totals) = capital_rows(&kinds, &committed, &paid_in).unwrap();
         let find = |m: &str| rows.iter().find(|r| r.member_state == m).unwrap();
         assert_eq!((find("FR").sources, find("FR").committed.get()), (3, 600));
-        assert_eq!((find("other").sources, find("other").committed.get()), (3, 7));
+        assert_eq!((find("other").sources, find("other").committed.get()), (3, 10));
         assert!(rows.iter().all(|r| r.member_state != "CH"));
         assert_eq!(find("EU").programme, "digital_europe");
-        assert_eq!((totals.public_committed.get(), totals.private_committed.get()), (50, 607));
-        assert_eq!(totals.leverage_committed, Some(Decimal::new(1214, 2)));
+        assert_eq!((totals.public_committed.get(), totals.private_committed.get()), (50, 610));
+        assert_eq!(totals.leverage_committed, Some(Decimal::new(1220, 2)));
         assert_eq!(totals.leverage_paid_in, Some(Decimal::new(200, 2)));
-        // Without two of them, `other` would be one investor: all private money is one row.
-        let fewer: BTreeMap<String, i64> = committed.into_iter().filter(|(s, _)| s != "f" && s != "g").collect();
-        let (rows, _) = capital_rows(&kinds, &fewer, &paid_in).unwrap();
-        let private: Vec<_> = rows.iter().filter(|r| r.money == "private").collect();
-        assert_eq!(private.len(), 1);
-        assert_eq!((private[0].member_state.as_str(), private[0].sources, private[0].committed.get()), ("all", 4, 607));
+        // Without two of them, `other` would be one investor: all private money is one row. So
+        // it is when the two hold nothing (committed and cancelled before any call).
+        let fewer: BTreeMap<String, i64> =
+            committed.iter().filter(|(s, _)| *s != "f" && *s != "g").map(|(s, c)| (s.clone(), *c)).collect();
+        let emptied: BTreeMap<String, i64> =
+            committed.iter().map(|(s, c)| (s.clone(), if s == "f" || s == "g" { 0 } else { *c })).collect();
+        for committed in [fewer, emptied] {
+            let (rows, _) = capital_rows(&kinds, &committed, &paid_in).unwrap();
+            let private: Vec<_> = rows.iter().filter(|r| r.money == "private").collect();
+            assert_eq!(private.len(), 1);
+            let row = (private[0].member_state.as_str(), private[0].sources, private[0].committed.get());
+            assert_eq!(row, ("all", 4, 607));
+        }
     }
 }
 
