@@ -569,6 +569,12 @@ async fn bad_requests_are_problems(app: TestApp) {
     assert_problem(&reply, 400, Some("query.as_of"));
     let reply = app.get(&format!("/api/v1/funds/{fund}/exports/journal.csv?as_of=yesterday"), &auditor).await;
     assert_problem(&reply, 400, Some("query.as_of"));
+    // Beancount asserts balances on the day after as_of, which needs a four-digit year.
+    let reply = app.get(&format!("/api/v1/funds/{fund}/exports/journal.beancount?as_of=9999-12-31"), &auditor).await;
+    assert_problem(&reply, 400, Some("query.as_of"));
+    let reply = app.get(&format!("/api/v1/funds/{fund}/exports/journal.beancount?as_of=9999-12-30"), &auditor).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(reply.text.contains("9999-12-31 balance") && !reply.text.contains("+10000"), "{}", reply.text);
     let reply = app.get("/api/v1/funds/01934b7e-0000-7000-8000-000000000000/exports/journal.csv", &auditor).await;
     assert_problem(&reply, 404, None);
     let reply = app.get("/api/v1/funds/not-a-uuid/exports/journal.csv", &auditor).await;

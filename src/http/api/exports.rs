@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
-use chrono::{SecondsFormat, Utc};
+use chrono::{Datelike, SecondsFormat, Utc};
 use tokio::sync::mpsc;
 use tracing_actix_web::RequestId;
 
@@ -235,6 +235,14 @@ pub async fn download_export(
     let kind = ExportKind::parse(&name).ok_or_else(|| AppError::not_found(format!("export {name}")))?;
     let fund_id = parse_id("fund_id", &fund_id)?;
     let as_of = parse_query::<AsOfQuery>(req.query_string())?.date();
+    // Beancount checks balances at the start of the next day, which a four-digit year lacks
+    // after 9999-12-31 (and beancount reads no other).
+    if kind == ExportKind::JournalBeancount && as_of.succ_opt().is_none_or(|next| next.year() > 9999) {
+        return Err(AppError::field(
+            "query.as_of",
+            "at most 9999-12-30: the beancount file checks balances on the day after",
+        ));
+    }
     let exported_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let (snapshot_key, writer_key) = (state.checkpoint_verifier_key.clone(), state.checkpoint_verifier_key.clone());
     // The connection is taken before the response starts: a busy pool is still a 503 problem.
