@@ -370,6 +370,28 @@ async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: Test
     for figure in ["150000.00", "350000.00", "at most EUR 50000.00 more"] {
         assert!(detail.contains(figure), "{figure} missing from {detail}");
     }
+    // Linked through another: Zeta names Eta and Theta as linked and is awarded EUR 100,000;
+    // Theta, applying alone, was awarded EUR 150,000. Eta then applies alone for EUR 100,000:
+    // Zeta's award joins Eta to Zeta and, through Zeta, to Theta: 100,000 + 150,000 + 100,000.
+    let linked = |name: &str, number: &str| {
+        json!({"legal_name": name, "registration_number": number, "country": "FR",
+        "holding_percent": "60", "figures": {"staff_awu": "5", "turnover": "500000.00", "balance_sheet": "400000.00"}})
+    };
+    let mut zeta = application(&g, "RCS-ZETA", "50000");
+    zeta["related"] = json!([linked("Eta Sensors", "RCS-ETA"), linked("Theta Drives", "RCS-THETA")]);
+    for (sme_name, body) in [("sme-zeta", zeta), ("sme-theta", application(&g, "RCS-THETA", "75000"))] {
+        let id = reviewed(&app, &call, sme_name, &body, 1).await;
+        let awarded = app.post(&format!("/api/v1/applications/{id}/award"), &app.staff(), &json!({})).await;
+        assert_eq!(awarded.status, 201, "{}", awarded.text);
+    }
+    let eta = draft(&app, &call, "sme-eta", &application(&g, "RCS-ETA", "50000")).await;
+    let eta = eta.body["id"].as_str().expect("id").to_string();
+    let refused = app.post(&format!("/api/v1/applications/{eta}/submit"), &sme(&app, "sme-eta"), &json!(null)).await;
+    assert_problem(&refused, 422, Some("requested_gpu_hours"));
+    let detail = refused.body["detail"].as_str().unwrap_or_default();
+    for figure in ["150000.00", "350000.00", "at most EUR 50000.00 more"] {
+        assert!(detail.contains(figure), "{figure} missing from {detail}");
+    }
 }
 
 /// Facilities have seven days after an award's end to report the usage of its last day: a lapse

@@ -673,9 +673,34 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
         .collect()
 }
 
-/// The de minimis aid that counts for an application's single undertaking.
+/// Rounds in which a single undertaking takes in the members its awards recorded; a chain of
+/// enterprises linked one to the next that is longer is cut there.
+pub const UNDERTAKING_ROUNDS_MAX: usize = 16;
+
+/// The de minimis aid that counts for an application's single undertaking: its members, then
+/// every enterprise an award here recorded with one of them (linked through it, Art. 2(2) of
+/// Regulation 2023/2831), and so on until no new one is found.
 pub fn granted_to_undertaking(conn: &mut DbConnection, facts: &ApplicationFacts) -> AppResult<Vec<GrantedAid>> {
-    let keys: Vec<String> = single_undertaking(facts).into_iter().map(|m| m.key).collect();
+    let mut keys: std::collections::BTreeSet<String> = single_undertaking(facts).into_iter().map(|m| m.key).collect();
+    for _ in 0..UNDERTAKING_ROUNDS_MAX {
+        let known: Vec<&String> = keys.iter().collect();
+        let sharing: Vec<String> = award_undertakings::table
+            .filter(award_undertakings::undertaking_key.eq_any(known))
+            .select(award_undertakings::award_id)
+            .distinct()
+            .load(conn)?;
+        let reached: Vec<String> = award_undertakings::table
+            .filter(award_undertakings::award_id.eq_any(&sharing))
+            .select(award_undertakings::undertaking_key)
+            .distinct()
+            .load(conn)?;
+        let before = keys.len();
+        keys.extend(reached);
+        if keys.len() == before {
+            break;
+        }
+    }
+    let keys: Vec<String> = keys.into_iter().collect();
     de_minimis_granted(conn, &keys)
 }
 
