@@ -684,13 +684,16 @@ pub fn granted_to_undertaking(conn: &mut DbConnection, facts: &ApplicationFacts)
     let mut keys: std::collections::BTreeSet<String> = single_undertaking(facts).into_iter().map(|m| m.key).collect();
     for _ in 0..UNDERTAKING_ROUNDS_MAX {
         let known: Vec<&String> = keys.iter().collect();
+        // Both lists grow with the awards: planned for their values, as every lookup by a list.
         let sharing: Vec<String> = award_undertakings::table
             .filter(award_undertakings::undertaking_key.eq_any(known))
+            .filter(super::planned_each_time())
             .select(award_undertakings::award_id)
             .distinct()
             .load(conn)?;
         let reached: Vec<String> = award_undertakings::table
             .filter(award_undertakings::award_id.eq_any(&sharing))
+            .filter(super::planned_each_time())
             .select(award_undertakings::undertaking_key)
             .distinct()
             .load(conn)?;
