@@ -250,6 +250,12 @@ fn events_after_if_removed(
     }
 }
 
+/// The most a tranche with running total `total` commits on any date from `from` on: the total
+/// itself unless [`events_after_if_removed`] found events that leave more before a removal.
+fn most_committed(total: Cents, later: Option<&[(NaiveDate, Cents)]>, from: NaiveDate) -> AppResult<Cents> {
+    Ok(later.map_or(Ok(total), |later| most_committed_from(total, later, from))?)
+}
+
 /// Refuses taking the tranche above its target on any date from the commitment's on:
 /// `committed` is the most it commits on one of those dates (docs/capital-activity.md).
 fn check_target(tranche: &Tranche, committed: Cents, added: Cents, allowed: bool) -> AppResult<()> {
@@ -530,10 +536,7 @@ impl TrancheBook {
         }
         self.settled.check(&new.tranche_id, new.effective_date)?;
         let total = self.committed.get(&tranche.id).copied().unwrap_or(Cents::ZERO);
-        let most = match self.later.get(&tranche.id) {
-            Some(later) => most_committed_from(total, later, new.effective_date)?,
-            None => total,
-        };
+        let most = most_committed(total, self.later.get(&tranche.id).map(Vec::as_slice), new.effective_date)?;
         check_target(tranche, most, new.amount, new.allow_oversubscription)
     }
 
@@ -645,10 +648,8 @@ pub fn amend_commitment(
             let tranche = get_tranche(conn, &row.tranche_id)?;
             let total = tranche_committed(conn, &tranche.id)?;
             let removals = latest_removals(conn, &[tranche.id.as_str()], effective_date)?;
-            let most = match events_after_if_removed(conn, &removals, &tranche.id, effective_date)? {
-                Some(later) => most_committed_from(total, &later, effective_date)?,
-                None => total,
-            };
+            let later = events_after_if_removed(conn, &removals, &tranche.id, effective_date)?;
+            let most = most_committed(total, later.as_deref(), effective_date)?;
             check_target(&tranche, most, amount, allow_oversubscription)?;
             (amount, committed.checked_add(amount)?, "increase")
         }

@@ -62,7 +62,7 @@ macro_rules! differing {
         concat!(
             "SELECT item, CAST(SUM(kept) AS BIGINT) AS kept, CAST(SUM(counted) AS BIGINT) AS counted FROM (",
             $rows,
-            ") AS amounts GROUP BY item HAVING SUM(kept) <> SUM(counted) ORDER BY item LIMIT 101"
+            ") AS amounts GROUP BY item HAVING SUM(kept) <> SUM(counted) ORDER BY item"
         )
     };
 }
@@ -147,19 +147,9 @@ pub const CHECKS: [Check; 7] = [
 /// The keys where `check` finds the kept amount and its records differ, at most
 /// [`DISAGREEMENTS_PER_CHECK_MAX`] + 1 (the last only says that more follow).
 pub fn disagreements(conn: &mut DbConnection, check: &Check) -> AppResult<Vec<Disagreement>> {
+    let sql = format!("{} LIMIT {}", check.sql, DISAGREEMENTS_PER_CHECK_MAX + 1);
     Ok(match conn {
-        DbConnection::Postgresql(pg) => diesel::sql_query(check.sql).load::<Disagreement>(pg)?,
-        DbConnection::Sqlite(sqlite) => diesel::sql_query(check.sql).load::<Disagreement>(sqlite)?,
+        DbConnection::Postgresql(pg) => diesel::sql_query(&sql).load::<Disagreement>(pg)?,
+        DbConnection::Sqlite(sqlite) => diesel::sql_query(&sql).load::<Disagreement>(sqlite)?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_check_names_one_more_than_it_lists() {
-        let limit = format!("LIMIT {}", DISAGREEMENTS_PER_CHECK_MAX + 1);
-        assert!(CHECKS.iter().all(|check| check.sql.ends_with(&limit)));
-    }
 }
