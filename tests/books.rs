@@ -45,6 +45,33 @@ fn assert_floor_refusal(reply: &common::Reply, field: &str, date: &str, account:
     }
 }
 
+/// A distribution asks for the cash it shares out: a step paid as a share of it (a reserve)
+/// must not be worked out on cash the fund does not hold, even when part of it stays undistributed.
+async fn a_distribution_asking_for_more_cash_than_held_is_refused(app: TestApp) {
+    let (fund, _) = fund_holding(&app, "Cash asked for", "1000.00").await;
+    let terms = json!({"steps": [{"type": "reserve", "account": "1010", "percent": "50"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/waterfall"), terms).await;
+    let before = entries(&app).await;
+    let url = format!("/api/v1/funds/{fund}/distributions");
+    let asked = json!({"cash": "1500.00", "date": "2024-03-01", "description": "More than held"});
+    let refused = app.post(&url, &app.staff(), &asked).await;
+    // 1,000.00 held less the 1,500.00 asked for: -500.00 from 2024-03-01.
+    assert_floor_refusal(&refused, "cash", "2024-03-01", "1000", "-500.00");
+    assert_eq!(refused.body["type"], "/problems/insufficient-cash");
+    assert_eq!(entries(&app).await, before, "a refusal changes nothing");
+    let listed = app.get(&url, &app.auditor()).await;
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(0), "{}", listed.text);
+
+    // All the cash held: half to the pool, half stays.
+    let held = json!({"cash": "1000.00", "date": "2024-03-01", "description": "All held"});
+    let done = created(&app, &url, held).await;
+    let allocation = &done["allocation"];
+    let split = (allocation["distributed"].as_str(), allocation["remaining"].as_str());
+    assert_eq!(split, (Some("500.00"), Some("500.00")), "{done}");
+    assert_eq!(balance(&app, &fund, "1000", "9999-12-31").await, "500.00");
+    assert_eq!(balance(&app, &fund, "1010", "9999-12-31").await, "500.00");
+}
+
 async fn back_dated_and_future_dated_spends_are_refused_on_every_date(app: TestApp) {
     let (fund, facility) = fund_holding(&app, "Floors", "1000000.00").await;
     let deploy = format!("/api/v1/funds/{fund}/deployments");
@@ -887,6 +914,7 @@ on_both_backends!(spawn = super::common::spawn_demo;
     records_beside_the_journal_are_append_only,
     a_read_sees_one_state_of_the_books_while_a_write_commits,
     back_dated_and_future_dated_spends_are_refused_on_every_date,
+    a_distribution_asking_for_more_cash_than_held_is_refused,
     a_write_down_back_dated_before_a_return_of_cost_is_refused,
     a_capped_target_hands_its_excess_on_and_every_line_tells_the_truth,
     an_exact_tie_between_split_targets_goes_to_the_lower_id,

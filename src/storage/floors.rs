@@ -16,7 +16,7 @@ use super::ledger::{EntryRow, PostingRow};
 use super::schema::{account_days, ledger_accounts};
 use super::DbConnection;
 use crate::domain::floors::{first_breach, floor_of, Breach, Floor, Normal};
-use crate::domain::money::MoneyError;
+use crate::domain::money::{Cents, MoneyError};
 use crate::error::{AppError, AppResult, FieldError, Message};
 
 #[derive(Clone, Debug, Insertable)]
@@ -114,7 +114,7 @@ fn lowered(
     for posting in postings {
         let Some(floor) = floors.get(&posting.account_id).copied() else { continue };
         let Some(entry) = index_of.get(posting.entry_id.as_str()).copied() else { continue };
-        if !floor.lowers(crate::domain::money::Cents::new(posting.amount_cents)) {
+        if !floor.lowers(Cents::new(posting.amount_cents)) {
             continue;
         }
         let from = entries[entry].effective_date;
@@ -132,6 +132,26 @@ fn lowered(
     Ok(lowered)
 }
 
+/// Refuses to take `amount` (debit positive) from the whole account of `code` on `from` unless
+/// it holds that much on that date and keeps it on every later date: the check a write makes
+/// for money it reads but does not post in full (a distribution's cash, of which what no one
+/// can take stays). Nothing is written.
+pub fn check_could_take(
+    conn: &mut DbConnection,
+    (account_id, code): (&str, &str),
+    amount: Cents,
+    from: NaiveDate,
+    field: &'static str,
+) -> AppResult<()> {
+    let Some(floor) = floor_of(code) else { return Ok(()) };
+    let taken = -floor.held(amount.get());
+    if let Some(breach) = breach_after(conn, floor, (account_id, ""), from, taken)? {
+        let lowering = Lowered { floor, from, entry: 0 };
+        return Err(refusal(conn, &lowering, account_id, "", breach, field)?);
+    }
+    Ok(())
+}
+
 /// The first date on or after `from` on which the key stands below its floor, if any.
 fn breach(
     conn: &mut DbConnection,
@@ -139,6 +159,17 @@ fn breach(
     account_id: &str,
     party: &str,
     from: NaiveDate,
+) -> AppResult<Option<Breach>> {
+    breach_after(conn, floor, (account_id, party), from, 0)
+}
+
+/// [`breach`], were `posted` (debit positive) added to the key on `from`.
+fn breach_after(
+    conn: &mut DbConnection,
+    floor: &Floor,
+    (account_id, party): (&str, &str),
+    from: NaiveDate,
+    posted: i64,
 ) -> AppResult<Option<Breach>> {
     // The balance before `from` and each day from `from` on: as many rows as the key has dates
     // with entries, not postings. Both statements stay prepared on the connection.
@@ -148,13 +179,19 @@ fn breach(
         .filter(account_days::day.lt(from))
         .select(sql::<BigInt>("CAST(COALESCE(SUM(net_cents), 0) AS BIGINT)"))
         .first(conn)?;
-    let days: Vec<(NaiveDate, i64)> = account_days::table
+    let mut days: Vec<(NaiveDate, i64)> = account_days::table
         .filter(account_days::account_id.eq(account_id))
         .filter(account_days::party_key.eq(party))
         .filter(account_days::day.ge(from))
         .order(account_days::day.asc())
         .select((account_days::day, account_days::net_cents))
         .load(conn)?;
+    if posted != 0 {
+        match days.first_mut().filter(|(day, _)| *day == from) {
+            Some((_, net)) => *net = net.checked_add(posted).ok_or(MoneyError::Overflow)?,
+            None => days.insert(0, (from, posted)),
+        }
+    }
     Ok(first_breach(floor, opening, days))
 }
 
@@ -172,7 +209,7 @@ fn refusal(
         Normal::Debit => "debit",
         Normal::Credit => "credit",
     };
-    let held = crate::domain::money::Cents::new(lowering.floor.held(breach.balance.get()));
+    let held = Cents::new(lowering.floor.held(breach.balance.get()));
     // `party` is "none" for an account without parties: the catalogue's selector reads it.
     let message = Message::new("msg-floor-breach")
         .text("code", code)
