@@ -119,6 +119,15 @@ async fn a_form_sent_twice_records_once_and_a_forged_one_not_at_all(app: TestApp
     let listed = app.get(&format!("/api/v1/funds/{}/commitments", f.fund), &app.staff()).await;
     assert_eq!(count(&listed.body), 3, "a forged form writes nothing");
 
+    let mut control = form.clone();
+    control[1].1 = uuid::Uuid::new_v4().to_string();
+    control[2].1 = "\0".into();
+    let refused = read(staff.post(&url).form(&control).send().await.expect("post")).await;
+    assert_eq!(refused.status, 400, "a control character names no source: {}", refused.text);
+    assert!(refused.text.contains("source_id"), "{}", refused.text);
+    let listed = app.get(&format!("/api/v1/funds/{}/commitments", f.fund), &app.staff()).await;
+    assert_eq!(count(&listed.body), 3, "a refused form writes nothing");
+
     let shown = get(&staff, &app, &format!("/funds/{}?done=commitment", f.fund)).await;
     assert!(shown.text.contains("Commitment recorded."));
     let spoofed = get(&staff, &app, &format!("/funds/{}?done=%3Cb%3EYou+won%3C%2Fb%3E", f.fund)).await;

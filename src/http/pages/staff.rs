@@ -533,7 +533,9 @@ async fn commitment_spec(
     let (tranches, sources) = state
         .db(move |conn| {
             let mut sources = structure::sources_from(conn, &from, SOURCE_MENU_ROWS)?;
-            if let Some(chosen) = chosen.filter(|c| !sources.iter().any(|s| &s.id == c)) {
+            // Only an id can name a source; anything else is refused with the form's other checks.
+            let listed = |c: &String| sources.iter().any(|s| &s.id == c);
+            if let Some(chosen) = chosen.filter(|c| uuid::Uuid::parse_str(c).is_ok() && !listed(c)) {
                 sources.extend(structure::find_source(conn, &chosen)?);
             }
             Ok((structure::list_tranches(conn, &id)?, sources))
