@@ -299,6 +299,20 @@ async fn a_csv_file_answers_every_line_on_the_page(app: TestApp) {
         assert_eq!(refused.status, 400, "{}", refused.text);
         assert!(refused.text.contains(said), "{said}: {}", refused.text);
     }
+    // A file's name is kept as sent, so a name that cannot be kept as sent is refused, not cut or
+    // cleaned, and nothing of its file counts.
+    for (name, said) in [("usage\u{202E}vsc.csv".to_string(), "reorder"), ("x".repeat(201), "at most 200 characters")] {
+        let page = get(&browser, &app, "/facility/usage").await;
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", hidden(&page.text, "csrf_token"))
+            .part("file", reqwest::multipart::Part::bytes(csv.clone().into_bytes()).file_name(name));
+        let refused =
+            read(browser.post(format!("{}/facility/usage", app.address)).multipart(form).send().await.expect("upload"))
+                .await;
+        assert_eq!(refused.status, 400, "{}", refused.text);
+        assert!(refused.text.contains("file_name") && refused.text.contains(said), "{said}: {}", refused.text);
+    }
+    assert_eq!(used(&app, &award_id).await, "0.000", "a refused file counts nothing");
     let result = upload(csv, "february.csv").await;
     assert_eq!(result.status, 200, "{}", result.text);
     for said in [

@@ -56,6 +56,21 @@ pub struct ImportReport {
     pub lines: Vec<ImportLine>,
 }
 
+/// A file's name is kept as sent, so it is refused rather than cut or cleaned: the history must
+/// show the name the operator sees. No name at all is allowed.
+fn check_file_name(file_name: &str) -> AppResult<()> {
+    if file_name.is_empty() {
+        return Ok(());
+    }
+    if file_name.chars().count() > IMPORT_FILE_NAME_CHARS_MAX {
+        return Err(AppError::field("file_name", format!("must be at most {IMPORT_FILE_NAME_CHARS_MAX} characters")));
+    }
+    match crate::domain::text::refusal(file_name, false) {
+        Some(reason) => Err(AppError::field("file_name", reason)),
+        None => Ok(()),
+    }
+}
+
 /// Counts a read usage file for a facility. Run inside `write_tx`.
 pub fn import(
     conn: &mut DbConnection,
@@ -64,6 +79,7 @@ pub fn import(
     parsed: &[ParsedLine],
     actor: &str,
 ) -> AppResult<ImportReport> {
+    check_file_name(file_name)?;
     metered_facility(conn, facility_id)?;
     let accounts = account_awards(conn, facility_id)?;
     let mut report_lines = Vec::with_capacity(parsed.len());
@@ -103,14 +119,13 @@ pub fn import(
         .filter_map(|l| l.gpu_hours)
         .fold(GpuHours::ZERO, GpuHours::saturating_add);
     let import_id = new_id();
-    let name: String = file_name.chars().filter(|c| !c.is_control()).take(IMPORT_FILE_NAME_CHARS_MAX).collect();
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     diesel::insert_into(usage_imports::table)
         .values((
             usage_imports::id.eq(&import_id),
             usage_imports::facility_id.eq(facility_id),
             usage_imports::file_format.eq(file_format.code()),
-            usage_imports::file_name.eq(&name),
+            usage_imports::file_name.eq(file_name),
             usage_imports::channel.eq(channel.code()),
             usage_imports::lines.eq(count(counts.lines)),
             usage_imports::counted.eq(count(counts.counted)),
