@@ -430,6 +430,46 @@ async fn workbook_has_number_cells_that_sum_to_the_trial_balance(app: TestApp) {
     }
 }
 
+/// A spreadsheet's date cells start in 1900: an earlier date is written as its text, never as
+/// a cell that would show another day.
+async fn workbook_dates_show_the_day_they_hold(app: TestApp) {
+    let fund = app.create_fund("Old dates fund").await;
+    for on in ["1850-06-30", "1900-02-28", "1900-03-01", "2024-02-29"] {
+        let body = json!({"effective_date": on, "description": format!("Entry of {on}"), "postings": [
+            {"account": "1000", "debit": "1.00"}, {"account": "3900", "credit": "1.00"}]});
+        created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), body).await;
+    }
+    let (_, body) = download(&app, &fund, "workbook.xlsx", "2025-01-01").await;
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(body)).expect("an XLSX file");
+    let journal = workbook.worksheet_range("journal").expect("journal sheet");
+    let mut rows = journal.rows();
+    let head: Vec<String> = rows.next().expect("header").iter().map(ToString::to_string).collect();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let (date, description) = (col("effective_date"), col("description"));
+    let excel_epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("a date");
+    let mut shown: Vec<(String, String)> = rows
+        .map(|row| {
+            let day = match &row[date] {
+                Data::String(text) => format!("text {text}"),
+                // Serial days since 1899-12-30, as spreadsheets count them from 1900-03-01 on.
+                Data::DateTime(cell) => format!("date {}", excel_epoch + chrono::Days::new(cell.as_f64() as u64)),
+                other => panic!("a date cell or its text: {other:?}"),
+            };
+            (row[description].to_string(), day)
+        })
+        .collect();
+    shown.sort();
+    shown.dedup();
+    let expected = [
+        ("Entry of 1850-06-30", "text 1850-06-30"),
+        ("Entry of 1900-02-28", "text 1900-02-28"),
+        ("Entry of 1900-03-01", "date 1900-03-01"),
+        ("Entry of 2024-02-29", "date 2024-02-29"),
+    ];
+    let expected: Vec<(String, String)> = expected.iter().map(|(d, s)| (d.to_string(), s.to_string())).collect();
+    assert_eq!(shown, expected);
+}
+
 async fn trial_balance_and_capital_accounts_csv_match_the_api(app: TestApp) {
     let books = books(&app).await;
     let (_, tb) = trial_balance(&app, &books.fund, AS_OF).await;
@@ -831,6 +871,7 @@ on_both_backends!(
     hledger_checks_its_dates_in_order_and_the_balances_it_asserts,
     beancount_passes_bean_check_and_balances_to_the_trial_balance,
     workbook_has_number_cells_that_sum_to_the_trial_balance,
+    workbook_dates_show_the_day_they_hold,
     trial_balance_and_capital_accounts_csv_match_the_api,
     memorandum_accounts_are_totalled_apart,
     ledgers_name_counterparties_and_page_through,

@@ -671,6 +671,28 @@ fn write_amount(sheet: &mut Worksheet, row: u32, col: u16, amount: Cents, format
     Ok(())
 }
 
+/// The first date a spreadsheet's 1900 date system shows as itself: earlier serial numbers are
+/// negative or fall on its phantom 1900-02-29.
+const XLSX_FIRST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 3, 1) {
+    Some(date) => date,
+    None => NaiveDate::MIN,
+};
+
+/// A date as a date cell, or as its ISO text where a date cell would show another day.
+fn write_date(
+    sheet: &mut Worksheet,
+    (row, col): (u32, u16),
+    date: NaiveDate,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    if date < XLSX_FIRST_DATE {
+        sheet.write_string(row, col, date.to_string())?;
+    } else {
+        sheet.write_datetime_with_format(row, col, date, &formats.date)?;
+    }
+    Ok(())
+}
+
 /// A journal row of the workbook: the CSV's columns, amounts and dates as typed cells.
 fn write_journal_row(
     sheet: &mut Worksheet,
@@ -681,7 +703,7 @@ fn write_journal_row(
     sheet.write_string(row, 0, r.entry_id)?;
     // Sequences and line numbers are integers far below 2^53: exact as cell numbers.
     sheet.write_number(row, 1, r.sequence as f64)?;
-    sheet.write_datetime_with_format(row, 2, r.effective_date, &formats.date)?;
+    write_date(sheet, (row, 2), r.effective_date, formats)?;
     sheet.write_number(row, 3, f64::from(r.line))?;
     sheet.write_string(row, 4, r.account_code)?;
     sheet.write_string(row, 5, r.account_name)?;
