@@ -280,17 +280,7 @@ async fn verify_checkpoint_catches_a_truncation_that_verify_passes(app: TestApp)
     let note = app.issue_checkpoint();
     let hashes = entry_hashes(&app).await;
     let keep = hashes.len() - 3;
-    // The insider deletes the last three entries and moves the head back to the one before.
-    drop_guards(&app);
-    app.sql(&format!(
-        "UPDATE ledger_head SET sequence = {keep}, last_hash = '{hash}',
-             last_entry_id = (SELECT id FROM journal_entries WHERE sequence = {keep});
-         DELETE FROM postings WHERE entry_id IN (SELECT id FROM journal_entries WHERE sequence > {keep});
-         DELETE FROM journal_entries WHERE sequence > {keep};",
-        hash = hashes[keep - 1]
-    ))
-    .expect("truncate");
-    rebuild_account_days(&app);
+    truncate(&app, &hashes, keep);
     plain_verify_passes(&app);
     let (code, text) = verify_against(&app, &note, TEST_CHECKPOINT_VERIFIER_KEY);
     assert_eq!(code, Some(1), "{text}");
@@ -302,9 +292,18 @@ async fn verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes(app: 
     let note = app.issue_checkpoint();
     let hashes = entry_hashes(&app).await;
     let target = hashes.len() - 2;
-    drop_guards(&app);
-    // The insider doubles one entry's amounts and recomputes its hash and every later one, by
-    // the documented format, so that the chain verifies.
+    rewrite_consistently(&app, &hashes, target);
+    plain_verify_passes(&app);
+    let (code, text) = verify_against(&app, &note, TEST_CHECKPOINT_VERIFIER_KEY);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("rewritten"), "{text}");
+}
+
+/// What an insider who can write to the database does to change entry `target` unseen by the
+/// hash chain: doubles its amounts, then recomputes its hash and every later one, and the
+/// head's, by the documented format, and the daily totals; the Merkle tree is left as it was.
+fn rewrite_consistently(app: &TestApp, hashes: &[String], target: usize) {
+    drop_guards(app);
     app.sql(&format!(
         "UPDATE postings SET amount_cents = amount_cents * 2
          WHERE entry_id = (SELECT id FROM journal_entries WHERE sequence = {target})"
@@ -332,11 +331,81 @@ async fn verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes(app: 
         previous = hash;
     }
     app.sql(&format!("UPDATE ledger_head SET last_hash = '{previous}'")).expect("head");
-    rebuild_account_days(&app);
+    rebuild_account_days(app);
+}
+
+/// What an insider who can write to the database does to remove the entries after `keep`:
+/// deletes them, moves the head back to entry `keep` and sums the daily totals again.
+fn truncate(app: &TestApp, hashes: &[String], keep: usize) {
+    drop_guards(app);
+    app.sql(&format!(
+        "UPDATE ledger_head SET sequence = {keep}, last_hash = '{hash}',
+             last_entry_id = (SELECT id FROM journal_entries WHERE sequence = {keep});
+         DELETE FROM postings WHERE entry_id IN (SELECT id FROM journal_entries WHERE sequence > {keep});
+         DELETE FROM journal_entries WHERE sequence > {keep};",
+        hash = hashes[keep - 1]
+    ))
+    .expect("truncate");
+    rebuild_account_days(app);
+}
+
+/// Runs `investai checkpoint`, which must refuse to sign; what it says.
+fn checkpoint_refused(app: &TestApp) -> String {
+    let out = investai(&app.database_url)
+        .env("INVESTAI_CHECKPOINT_SIGNING_KEY", TEST_CHECKPOINT_KEY)
+        .arg("checkpoint")
+        .output()
+        .expect("run checkpoint");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "nothing may be signed: {text}");
+    text
+}
+
+/// Entries rewritten after the last checkpoint, the stored tree left alone: a checkpoint would
+/// sign leaves of entries the journal no longer holds.
+async fn a_checkpoint_is_not_signed_over_a_journal_rewritten_since_the_last(app: TestApp) {
+    post_entries(&app, 3).await;
+    app.issue_checkpoint();
+    post_entries(&app, 3).await;
+    let hashes = entry_hashes(&app).await;
+    rewrite_consistently(&app, &hashes, hashes.len() - 1);
     plain_verify_passes(&app);
-    let (code, text) = verify_against(&app, &note, TEST_CHECKPOINT_VERIFIER_KEY);
-    assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("rewritten"), "{text}");
+    let said = checkpoint_refused(&app);
+    assert!(said.contains("not signing") && said.contains("not the tree of the journal's entries"), "{said}");
+    let latest = app.get_public("/api/v1/transparency/checkpoint").await;
+    let (size, _) = checkpoint_body(&latest.text);
+    assert_eq!(size as usize, hashes.len() - 3, "the last checkpoint is still the one before the rewrite");
+}
+
+/// A signed entry rewritten, with every later hash: the last signed entry is no longer the one
+/// the checkpoint holds.
+async fn a_checkpoint_is_not_signed_over_a_journal_rewritten_before_the_last(app: TestApp) {
+    post_entries(&app, 3).await;
+    app.issue_checkpoint();
+    post_entries(&app, 2).await;
+    let hashes = entry_hashes(&app).await;
+    let signed = hashes.len() - 2;
+    rewrite_consistently(&app, &hashes, signed - 1);
+    plain_verify_passes(&app);
+    let said = checkpoint_refused(&app);
+    assert!(said.contains(&format!("entry {signed} is not the one the last checkpoint signed")), "{said}");
+}
+
+/// Entries removed after the last checkpoint and others written in their place: the stored
+/// tree, left ahead of the journal, still holds the removed entries' leaves and takes none of
+/// the new ones.
+async fn a_checkpoint_is_not_signed_over_a_tree_ahead_of_the_journal(app: TestApp) {
+    post_entries(&app, 3).await;
+    app.issue_checkpoint();
+    post_entries(&app, 3).await;
+    let hashes = entry_hashes(&app).await;
+    let keep = hashes.len() - 3;
+    truncate(&app, &hashes, keep);
+    post_entries(&app, 2).await;
+    plain_verify_passes(&app);
+    let said = checkpoint_refused(&app);
+    let held = format!("the tree holds {} entries, the journal {} up to its head", keep + 3, keep + 2);
+    assert!(said.contains("not signing") && said.contains(&held), "{said}");
 }
 
 async fn verify_checkpoint_refuses_a_wrong_signature(app: TestApp) {
@@ -614,6 +683,9 @@ on_both_backends!(
     checkpoints_and_proofs_match_an_independent_rfc_6962_computation,
     verify_checkpoint_catches_a_truncation_that_verify_passes,
     verify_checkpoint_catches_a_consistent_rewrite_that_verify_passes,
+    a_checkpoint_is_not_signed_over_a_journal_rewritten_since_the_last,
+    a_checkpoint_is_not_signed_over_a_tree_ahead_of_the_journal,
+    a_checkpoint_is_not_signed_over_a_journal_rewritten_before_the_last,
     verify_checkpoint_refuses_a_wrong_signature,
     a_proven_export_checks_offline_and_every_change_is_refused,
     checkpoints_are_signed_every_n_entries_and_daily_and_published,

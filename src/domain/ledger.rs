@@ -253,6 +253,12 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// Checks from entry `next_sequence` on, whose previous hash must be `previous_hash`: the
+    /// walk from an entry already trusted (the last one a checkpoint signed).
+    pub fn resume(next_sequence: i64, previous_hash: &str) -> Self {
+        ChainVerifier { expected_sequence: next_sequence, previous_hash: previous_hash.to_string() }
+    }
+
     pub fn entries_checked(&self) -> i64 {
         self.expected_sequence - 1
     }

@@ -119,6 +119,21 @@ pub struct RootBuilder {
 }
 
 impl RootBuilder {
+    /// Resumes after the first `size` leaves from the roots of the perfect subtrees they split
+    /// into, largest first (the hashes stored at [`frontier_indexes`]`(size)`). Who resumes
+    /// compares [`Self::root`] with a signed root before trusting them.
+    pub fn resume(size: u64, frontier: &[Hash]) -> Result<Self, String> {
+        let heights: Vec<u32> = (0..u64::BITS).rev().filter(|&level| size >> level & 1 == 1).collect();
+        if heights.len() != frontier.len() {
+            return Err(format!(
+                "a tree of {size} leaves has {} frontier hashes, not {}",
+                heights.len(),
+                frontier.len()
+            ));
+        }
+        Ok(RootBuilder { stack: heights.into_iter().zip(frontier.iter().copied()).collect(), size })
+    }
+
     pub fn push(&mut self, leaf: Hash) {
         let mut node = (0u32, leaf);
         while let Some(&(height, left)) = self.stack.last() {
@@ -383,6 +398,21 @@ mod tests {
             assert_eq!(builder.root(), expected, "rebuilt, size {size}");
             builder.push(leaf_hash(&hex::encode(entry_hash(size))).unwrap());
         }
+    }
+
+    #[test]
+    fn a_builder_resumed_from_the_stored_frontier_gives_the_rfc_root_at_every_later_size() {
+        let stored = stored_tree(70);
+        for start in 0..=40u64 {
+            let frontier = stored.read_hashes(&frontier_indexes(start)).unwrap();
+            let mut builder = RootBuilder::resume(start, &frontier).unwrap();
+            for size in start..=70u64 {
+                let leaves: Vec<[u8; 32]> = (0..size).map(entry_hash).collect();
+                assert_eq!(builder.root(), Hash(mth(&leaves)), "resumed at {start}, size {size}");
+                builder.push(leaf_hash(&hex::encode(entry_hash(size))).unwrap());
+            }
+        }
+        assert!(RootBuilder::resume(5, &[]).is_err(), "5 leaves split into two subtrees");
     }
 
     /// A reader that answers from `stored` and records every index asked.

@@ -823,10 +823,19 @@ pub fn verify_checkpoint(
 }
 
 /// [`verify_chain`], showing each entry checked to `observe`, in sequence.
-fn verify_chain_observing(conn: &mut DbConnection, mut observe: impl FnMut(&EntryRow)) -> AppResult<VerifyReport> {
+fn verify_chain_observing(conn: &mut DbConnection, observe: impl FnMut(&EntryRow)) -> AppResult<VerifyReport> {
+    verify_chain_from(conn, ChainVerifier::default(), observe)
+}
+
+/// Walks the chain from the entry `verifier` expects next to the head, showing each entry
+/// checked to `observe`; the report's `entries_checked` is the last sequence checked.
+pub fn verify_chain_from(
+    conn: &mut DbConnection,
+    mut verifier: ChainVerifier,
+    mut observe: impl FnMut(&EntryRow),
+) -> AppResult<VerifyReport> {
     let (head_sequence, head_hash) = chain_head(conn)?;
-    let mut verifier = ChainVerifier::default();
-    let mut after = 0i64;
+    let mut after = verifier.entries_checked();
     let fault = loop {
         let entries: Vec<EntryRow> = journal_entries::table
             .filter(journal_entries::sequence.gt(after))

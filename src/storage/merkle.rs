@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::schema::{checkpoints, journal_entries, merkle_hashes, merkle_tree};
 use super::DbConnection;
+use crate::domain::ledger::ChainVerifier;
 use crate::domain::merkle::{self, Hash, HashReader};
 use crate::error::{AppError, AppResult};
 
@@ -359,6 +360,68 @@ fn extends(conn: &mut DbConnection, size: i64, signed_size: i64, signed_root: Ha
     Ok(())
 }
 
+/// The root of the first `size` entries, worked out from the entries themselves rather than
+/// read from the stored tree: a node signs only what its journal holds. From the last signed
+/// checkpoint `anchor` (size and root) when there is one: the stored frontier of its tree must
+/// give its root, and its last entry must be proven in it; then every entry from that one to the
+/// head must chain and balance, and the head must be entry `size`. Refused otherwise, naming
+/// what was found (a journal rewritten after its last checkpoint, or a tree left ahead of it).
+fn root_from_entries(conn: &mut DbConnection, anchor: Option<(i64, Hash)>, size: i64) -> AppResult<Hash> {
+    let refuse = |what: String| {
+        AppError::Unavailable(format!(
+            "not signing: {what}; the journal is not what the tree and the last checkpoint say \
+             (rewritten, or restored in part): compare it with `investai verify --checkpoint`"
+        ))
+    };
+    let (from, mut leaves, verifier) = match anchor.filter(|(signed_size, _)| *signed_size > 0) {
+        None => (0, merkle::RootBuilder::default(), ChainVerifier::default()),
+        Some((signed_size, signed_root)) => {
+            let frontier = {
+                let stored = StoredHashes::new(conn);
+                let indexes = merkle::frontier_indexes(signed_size as u64);
+                stored.read_hashes(&indexes).map_err(|e| stored.error(e.to_string()))?
+            };
+            let leaves = merkle::RootBuilder::resume(signed_size as u64, &frontier).map_err(AppError::internal)?;
+            if leaves.root() != signed_root {
+                return Err(refuse(format!(
+                    "the stored tree's first {signed_size} entries do not give the signed root"
+                )));
+            }
+            let (last_hash, last_previous): (String, String) = journal_entries::table
+                .filter(journal_entries::sequence.eq(signed_size))
+                .select((journal_entries::hash, journal_entries::previous_hash))
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| refuse(format!("entry {signed_size}, the last one signed, is missing")))?;
+            let leaf = merkle::leaf_hash(&last_hash).map_err(|e| refuse(format!("entry {signed_size}: {e}")))?;
+            let path = audit_path(conn, signed_size, signed_size)?;
+            merkle::check_inclusion(&path, signed_size as u64, signed_root, signed_size as u64 - 1, leaf)
+                .map_err(|_| refuse(format!("entry {signed_size} is not the one the last checkpoint signed")))?;
+            (signed_size, leaves, ChainVerifier::resume(signed_size, &last_previous))
+        }
+    };
+    let mut malformed = None;
+    let report = super::ledger::verify_chain_from(conn, verifier, |entry| {
+        if entry.sequence <= from {
+            return;
+        }
+        match merkle::leaf_hash(&entry.hash) {
+            Ok(leaf) => leaves.push(leaf),
+            Err(e) => malformed = malformed.take().or(Some(format!("entry {}: {e}", entry.sequence))),
+        }
+    })?;
+    if let Some(fault) = report.first_fault.or(malformed) {
+        return Err(refuse(fault));
+    }
+    if report.head_sequence != size || leaves.size() != size as u64 {
+        return Err(refuse(format!(
+            "the tree holds {size} entries, the journal {} up to its head",
+            report.head_sequence
+        )));
+    }
+    Ok(leaves.root())
+}
+
 /// Checkpoints after `after_size` (exclusive), in tree-size order.
 pub fn list_checkpoints(conn: &mut DbConnection, after_size: i64, limit: i64) -> AppResult<Vec<CheckpointRow>> {
     Ok(checkpoints::table
@@ -413,7 +476,14 @@ pub fn issue_checkpoint(
     for (signed_size, signed_root) in stored.into_iter().chain(published) {
         extends(conn, size, signed_size, signed_root)?;
     }
-    let root = root(conn, size as u64)?;
+    let served = root(conn, size as u64)?;
+    let root = root_from_entries(conn, stored, size)?;
+    if served != root {
+        return Err(AppError::Unavailable(format!(
+            "not signing: the stored Merkle tree of {size} entries is not the tree of the journal's entries, so its \
+             proofs would be wrong; compare it with `investai verify --checkpoint`"
+        )));
+    }
     let note = signer.sign(size as u64, root).map_err(AppError::internal)?;
     let row = CheckpointRow { tree_size: size, root_hash: merkle::hex_of(&root), note, issued_at: now };
     let inserted = match conn {
