@@ -76,6 +76,11 @@ pub struct Settings {
     /// (`PRIVATE+KEY+<origin>+<key id>+<base64>`, made by `investai checkpoint-key`). Secret.
     /// None: no checkpoints are issued (in demo mode, a key beside the database is made).
     pub checkpoint_signing_key: Option<String>,
+    /// The verifier key of the checkpoints (`<origin>+<key id>+<base64>`, public), for a node
+    /// that serves them without signing: it shows only the notes this key opens. A node with the
+    /// signing key takes the key's own; both set must agree. None and no signing key: no
+    /// checkpoint is shown, since none could be checked.
+    pub checkpoint_verifier_key: Option<String>,
     /// A checkpoint is issued once this many entries were added since the last (and at least
     /// daily while the journal grows).
     pub checkpoint_every_entries: u64,
@@ -127,6 +132,7 @@ impl Default for Settings {
             standing_refresh_seconds: 5,
             sign_in_refusal_hold_millis: 1_000,
             checkpoint_signing_key: None,
+            checkpoint_verifier_key: None,
             checkpoint_every_entries: 1_000,
             checkpoint_interval_seconds: 60,
             checkpoint_publish_dir: None,
@@ -187,6 +193,13 @@ impl Settings {
         }
         if let Some(key) = &self.checkpoint_signing_key {
             crate::domain::merkle::CheckpointSigner::new(key)?;
+        }
+        if let Some(key) = &self.checkpoint_verifier_key {
+            crate::domain::merkle::check_verifier_key(key)?;
+            let signer = self.checkpoint_signing_key.as_deref().map(crate::domain::merkle::CheckpointSigner::new);
+            if signer.transpose()?.is_some_and(|signer| signer.verifier_key() != key.trim()) {
+                return Err("checkpoint_verifier_key is not the signing key's verifier key".into());
+            }
         }
         if let Some(header) = &self.client_ip_header {
             actix_web::http::header::HeaderName::try_from(header.as_str())
@@ -345,6 +358,21 @@ mod tests {
         assert!(Settings::load(Some(&file)).unwrap_err().contains("placeholder"));
         assert!(Settings::load(Some(&dir.path().join("missing.toml"))).is_err());
         assert!(setting_names().contains(&"bind".to_string()));
+    }
+
+    #[test]
+    fn a_checkpoint_verifier_key_must_be_one_and_agree_with_the_signing_key() {
+        let (signer, verifier) = crate::domain::merkle::generate_signer_key("investai.test/journal");
+        let (_, other) = crate::domain::merkle::generate_signer_key("investai.test/journal");
+        let with = |signing: Option<&str>, verifying: &str| Settings {
+            checkpoint_signing_key: signing.map(str::to_string),
+            checkpoint_verifier_key: Some(verifying.to_string()),
+            ..Settings::default()
+        };
+        assert_eq!(with(None, &verifier).validate(), Ok(()));
+        assert_eq!(with(Some(&signer), &verifier).validate(), Ok(()));
+        assert!(with(Some(&signer), &other).validate().unwrap_err().contains("not the signing key's"));
+        assert!(with(None, "not a key").validate().unwrap_err().contains("verifier key"));
     }
 
     #[test]

@@ -75,6 +75,11 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         None => None,
     };
     let replica = start_replica(&settings);
+    let checkpoint_verifier_key = checkpoint_job
+        .as_ref()
+        .map(|job| job.signer.verifier_key().to_string())
+        .or_else(|| settings.checkpoint_verifier_key.as_ref().map(|key| key.trim().to_string()))
+        .map(Arc::from);
     let state = AppState {
         pool,
         keys: Arc::new(keys),
@@ -87,7 +92,7 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         hasher,
         sign_in_throttle: Arc::default(),
         sign_in_refusal_hold,
-        checkpoint_verifier_key: checkpoint_job.as_ref().map(|job| Arc::from(job.signer.verifier_key())),
+        checkpoint_verifier_key,
         standings,
         replica,
     };
@@ -97,7 +102,12 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
             crate::jobs::spawn_checkpoint_job(state.pool.clone(), job, state.settings.checkpoint_interval_seconds)
         }
         Some(_) => {}
-        None => tracing::warn!("no checkpoint signing key: the journal's checkpoints are not signed (docs/ledger.md)"),
+        None if state.checkpoint_verifier_key.is_some() => {
+            tracing::info!("no checkpoint signing key: this node shows the checkpoints its verifier key opens")
+        }
+        None => tracing::warn!(
+            "no checkpoint signing or verifier key: the journal's checkpoints are neither signed nor shown (docs/ledger.md)"
+        ),
     }
     if state.settings.lapse_interval_seconds > 0 {
         crate::jobs::spawn_lapse_job(state.pool.clone(), state.settings.lapse_interval_seconds);

@@ -662,6 +662,49 @@ async fn only_notes_the_key_opens_are_trusted_published_or_shown(app: TestApp) {
     assert!(error.contains("opens with this node's key"), "no anchor among the newest rows: {error}");
 }
 
+/// The checkpoints a node lists, and the status of its checkpoint 2 (which must be `first`) and
+/// of its latest; checkpoint 3, written by hand, must never be served.
+async fn shown(app: &TestApp, first: &str) -> (Vec<i64>, u16, u16) {
+    let list = app.get_public("/api/v1/transparency/checkpoints").await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    let sizes: Vec<i64> =
+        list.body["items"].as_array().expect("items").iter().filter_map(|c| c["tree_size"].as_i64()).collect();
+    let forged = app.get_public("/api/v1/transparency/checkpoints/3").await;
+    assert_eq!(forged.status, 404, "a note the key does not open is never served: {}", forged.text);
+    let own = app.get_public("/api/v1/transparency/checkpoints/2").await;
+    let latest = app.get_public("/api/v1/transparency/checkpoint").await;
+    for served in [&own, &latest] {
+        assert!(served.status == 404 || served.text == first, "{}", served.text);
+    }
+    (sizes, own.status, latest.status)
+}
+
+/// A node shows, lists and serves only the checkpoints whose note its verifier key opens: the
+/// signing node's own key, or the public key given to a node that does not sign; a node with
+/// neither shows none.
+async fn a_node_shows_only_checkpoints_its_verifier_key_opens(mut app: TestApp) {
+    post_entries(&app, 2).await;
+    let first = app.issue_checkpoint();
+    let (stranger_key, _) = investai::domain::merkle::generate_signer_key("investai.test/journal");
+    let root = investai::domain::merkle::hash_from_hex(&"ab".repeat(32)).expect("a hash");
+    let forged = investai::domain::merkle::CheckpointSigner::new(&stranger_key).expect("signer").sign(3, root);
+    app.sql(&format!(
+        "INSERT INTO checkpoints (tree_size, root_hash, note, issued_at) VALUES (3, '{}', '{}', '2099-01-01 00:00:00')",
+        "ab".repeat(32),
+        forged.expect("note").replace('\'', "''")
+    ))
+    .expect("a row written by hand");
+    assert_eq!(shown(&app, &first).await, (vec![2], 200, 200), "the signing node");
+    app.restart_with(|settings| {
+        settings.checkpoint_signing_key = None;
+        settings.checkpoint_verifier_key = Some(TEST_CHECKPOINT_VERIFIER_KEY.to_string());
+    })
+    .await;
+    assert_eq!(shown(&app, &first).await, (vec![2], 200, 200), "a node with the verifier key alone");
+    app.restart_with(|settings| settings.checkpoint_verifier_key = None).await;
+    assert_eq!(shown(&app, &first).await, (vec![], 404, 404), "a node that can check nothing shows nothing");
+}
+
 /// Removes the journal's append-only triggers and the head's, as someone with direct database
 /// access could.
 fn drop_guards(app: &TestApp) {
@@ -690,4 +733,5 @@ on_both_backends!(
     a_proven_export_checks_offline_and_every_change_is_refused,
     checkpoints_are_signed_every_n_entries_and_daily_and_published,
     only_notes_the_key_opens_are_trusted_published_or_shown,
+    a_node_shows_only_checkpoints_its_verifier_key_opens,
 );

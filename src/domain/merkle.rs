@@ -221,6 +221,11 @@ fn verifier_key_of(signer_key: &str) -> Result<String, String> {
     Ok(signed_note::new_ed25519_verifier_key(name, &public))
 }
 
+/// Refuses text that is not a signed-note verifier key (`<name>+<key id>+<base64 key>`).
+pub fn check_verifier_key(verifier_key: &str) -> Result<(), String> {
+    StandardVerifier::new(verifier_key.trim()).map(|_| ()).map_err(|e| format!("checkpoint verifier key: {e}"))
+}
+
 /// Reads a signed checkpoint and checks its signature with `verifier_key`.
 pub fn open_checkpoint(note_text: &[u8], verifier_key: &str) -> Result<SignedCheckpoint, ProofError> {
     let verifier =

@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::schema::{checkpoints, journal_entries, merkle_hashes, merkle_tree};
-use super::DbConnection;
+use super::{DbConnection, PageOf};
 use crate::domain::ledger::ChainVerifier;
 use crate::domain::merkle::{self, Hash, HashReader};
 use crate::error::{AppError, AppResult};
@@ -315,11 +315,12 @@ fn scan_signed(
     Ok((found, passed_over.len()))
 }
 
-/// The latest checkpoint to show or prove against: with a verifier key, the newest whose note
-/// opens with it, size and root as its note says (`latest_signed`); without one, the newest row.
+/// The latest checkpoint to show or prove against: the newest whose note opens with the
+/// verifier key, size and root as its note says (`latest_signed`); without a key, none, since
+/// no row could be checked.
 pub fn trusted_latest(conn: &mut DbConnection, verifier_key: Option<&str>) -> AppResult<Option<CheckpointRow>> {
     let Some(key) = verifier_key else {
-        return latest_checkpoint(conn);
+        return Ok(None);
     };
     Ok(latest_signed(conn, key)?.map(|(row, signed)| CheckpointRow { root_hash: merkle::hex_of(&signed.root), ..row }))
 }
@@ -420,6 +421,27 @@ fn root_from_entries(conn: &mut DbConnection, anchor: Option<(i64, Hash)>, size:
         )));
     }
     Ok(leaves.root())
+}
+
+/// A page of the checkpoints after `after_size` (exclusive), in tree-size order, as they may be
+/// shown: only those whose note opens with `verifier_key`, root as the note says; a row the key
+/// does not open is passed over. `next_after` follows the rows read, shown or not.
+pub fn list_signed(
+    conn: &mut DbConnection,
+    verifier_key: &str,
+    after_size: i64,
+    limit: i64,
+) -> AppResult<PageOf<CheckpointRow>> {
+    let rows = list_checkpoints(conn, after_size, limit + 1)?;
+    let PageOf { items, next_after } = PageOf::from_rows(rows, limit, |row| row.tree_size.to_string());
+    let items = items
+        .into_iter()
+        .filter_map(|row| {
+            let signed = opened(&row, verifier_key).ok()?;
+            Some(CheckpointRow { root_hash: merkle::hex_of(&signed.root), ..row })
+        })
+        .collect();
+    Ok(PageOf { items, next_after })
 }
 
 /// Checkpoints after `after_size` (exclusive), in tree-size order.

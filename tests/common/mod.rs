@@ -216,6 +216,13 @@ impl TestApp {
         (self.address, self.state, self.handle) = (address, state, handle);
     }
 
+    /// [`Self::restart`] with the settings changed by `adjust`: another kind of node on the
+    /// same database.
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut Settings)) {
+        adjust(&mut self.settings);
+        self.restart().await;
+    }
+
     /// A token of the user `user_for(role, sub)`, valid for an hour.
     pub fn token(&self, role: Role, sub: &str) -> String {
         token_for(&self.keys, &self.user_for(role, sub), 3600).expect("mint")

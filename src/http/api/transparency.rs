@@ -71,8 +71,11 @@ pub async fn list_checkpoints(
         Some(after) if after < 0 => return Err(AppError::field("query.after", "must be a tree size, 0 or more")),
         after => after.unwrap_or(0),
     };
-    let items = state.db(move |conn| merkle::list_checkpoints(conn, after, limit + 1)).await?;
-    Ok(web::Json(Page::from_rows(items, limit, |c| c.tree_size.to_string())))
+    let Some(key) = state.checkpoint_verifier_key.clone() else {
+        return Ok(web::Json(Page { items: Vec::new(), next_after: None }));
+    };
+    let page = state.db(move |conn| merkle::list_signed(conn, &key, after, limit)).await?;
+    Ok(web::Json(Page { items: page.items, next_after: page.next_after }))
 }
 
 /// The signed checkpoint of one tree size, without a token.
@@ -88,8 +91,11 @@ pub async fn checkpoint(state: web::Data<AppState>, path: web::Path<String>) -> 
         .ok()
         .filter(|size| *size >= 1)
         .ok_or_else(|| AppError::field("path.tree_size", "must be a tree size, 1 or more"))?;
+    let key = state.checkpoint_verifier_key.clone();
     let row = state.db(move |conn| merkle::checkpoint_at(conn, tree_size)).await?;
-    row.map(|row| note_response(row.note))
+    // Only a note the verifier key opens is served: a row written by hand is never shown.
+    row.filter(|row| key.as_deref().is_some_and(|key| merkle::opened(row, key).is_ok()))
+        .map(|row| note_response(row.note))
         .ok_or_else(|| AppError::NotFound(format!("checkpoint of tree size {tree_size}")))
 }
 
