@@ -46,30 +46,38 @@ fn assert_floor_refusal(reply: &common::Reply, field: &str, date: &str, account:
 }
 
 /// A distribution asks for the cash it shares out: a step paid as a share of it (a reserve)
-/// must not be worked out on cash the fund does not hold, even when part of it stays undistributed.
+/// must not be worked out on cash the fund does not hold on the date, even when part of it stays
+/// undistributed; what stays need not be kept on later dates, what is paid out must.
 async fn a_distribution_asking_for_more_cash_than_held_is_refused(app: TestApp) {
     let (fund, _) = fund_holding(&app, "Cash asked for", "1000.00").await;
+    let spend = json!({"effective_date": "2024-03-10", "description": "Fees", "postings": [
+        {"account": "5010", "debit": "800.00"}, {"account": "1000", "credit": "800.00"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), spend).await;
     let terms = json!({"steps": [{"type": "reserve", "account": "1010", "percent": "50"}]});
     created(&app, &format!("/api/v1/funds/{fund}/waterfall"), terms).await;
     let before = entries(&app).await;
     let url = format!("/api/v1/funds/{fund}/distributions");
     let asked = json!({"cash": "1500.00", "date": "2024-03-01", "description": "More than held"});
     let refused = app.post(&url, &app.staff(), &asked).await;
-    // 1,000.00 held less the 1,500.00 asked for: -500.00 from 2024-03-01.
+    // 1,000.00 held on 2024-03-01 less the 1,500.00 asked for: -500.00.
     assert_floor_refusal(&refused, "cash", "2024-03-01", "1000", "-500.00");
     assert_eq!(refused.body["type"], "/problems/insufficient-cash");
     assert_eq!(entries(&app).await, before, "a refusal changes nothing");
     let listed = app.get(&url, &app.auditor()).await;
     assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(0), "{}", listed.text);
 
-    // All the cash held: half to the pool, half stays.
-    let held = json!({"cash": "1000.00", "date": "2024-03-01", "description": "All held"});
+    // 300.00 of the 1,000.00 held: half to the pool, half stays; 50.00 is left after the fees.
+    let held = json!({"cash": "300.00", "date": "2024-03-01", "description": "Within what is held"});
     let done = created(&app, &url, held).await;
     let allocation = &done["allocation"];
     let split = (allocation["distributed"].as_str(), allocation["remaining"].as_str());
-    assert_eq!(split, (Some("500.00"), Some("500.00")), "{done}");
-    assert_eq!(balance(&app, &fund, "1000", "9999-12-31").await, "500.00");
-    assert_eq!(balance(&app, &fund, "1010", "9999-12-31").await, "500.00");
+    assert_eq!(split, (Some("150.00"), Some("150.00")), "{done}");
+    assert_eq!(balance(&app, &fund, "1000", "9999-12-31").await, "50.00");
+    assert_eq!(balance(&app, &fund, "1010", "9999-12-31").await, "150.00");
+    // 850.00 is held on the date, but paying 425.00 of it would leave -375.00 after the fees.
+    let later = json!({"cash": "850.00", "date": "2024-03-01", "description": "Paid out before the fees"});
+    let refused = app.post(&url, &app.staff(), &later).await;
+    assert_floor_refusal(&refused, "cash", "2024-03-10", "1000", "-375.00");
 }
 
 async fn back_dated_and_future_dated_spends_are_refused_on_every_date(app: TestApp) {

@@ -132,21 +132,28 @@ fn lowered(
     Ok(lowered)
 }
 
-/// Refuses to take `amount` (debit positive) from the whole account of `code` on `from` unless
-/// it holds that much on that date and keeps it on every later date: the check a write makes
-/// for money it reads but does not post in full (a distribution's cash, of which what no one
-/// can take stays). Nothing is written.
-pub fn check_could_take(
+/// Refuses to take `amount` from the whole account of `code` on `on` unless the account holds
+/// that much at the end of that day: the check a write makes for money it reads but does not
+/// post in full (a distribution's cash, of which what no one takes stays in the account; what
+/// it does post meets the floor on every later date through [`record_and_check`]). Nothing is
+/// written.
+pub fn check_holds_on(
     conn: &mut DbConnection,
     (account_id, code): (&str, &str),
     amount: Cents,
-    from: NaiveDate,
+    on: NaiveDate,
     field: &'static str,
 ) -> AppResult<()> {
     let Some(floor) = floor_of(code) else { return Ok(()) };
+    let through: i64 = account_days::table
+        .filter(account_days::account_id.eq(account_id))
+        .filter(account_days::party_key.eq(""))
+        .filter(account_days::day.le(on))
+        .select(sql::<BigInt>("CAST(COALESCE(SUM(net_cents), 0) AS BIGINT)"))
+        .first(conn)?;
     let taken = -floor.held(amount.get());
-    if let Some(breach) = breach_after(conn, floor, (account_id, ""), from, taken)? {
-        let lowering = Lowered { floor, from, entry: 0 };
+    if let Some(breach) = first_breach(floor, through, [(on, taken)]) {
+        let lowering = Lowered { floor, from: on, entry: 0 };
         return Err(refusal(conn, &lowering, account_id, "", breach, field)?);
     }
     Ok(())
@@ -160,17 +167,6 @@ fn breach(
     party: &str,
     from: NaiveDate,
 ) -> AppResult<Option<Breach>> {
-    breach_after(conn, floor, (account_id, party), from, 0)
-}
-
-/// [`breach`], were `posted` (debit positive) added to the key on `from`.
-fn breach_after(
-    conn: &mut DbConnection,
-    floor: &Floor,
-    (account_id, party): (&str, &str),
-    from: NaiveDate,
-    posted: i64,
-) -> AppResult<Option<Breach>> {
     // The balance before `from` and each day from `from` on: as many rows as the key has dates
     // with entries, not postings. Both statements stay prepared on the connection.
     let opening: i64 = account_days::table
@@ -179,19 +175,13 @@ fn breach_after(
         .filter(account_days::day.lt(from))
         .select(sql::<BigInt>("CAST(COALESCE(SUM(net_cents), 0) AS BIGINT)"))
         .first(conn)?;
-    let mut days: Vec<(NaiveDate, i64)> = account_days::table
+    let days: Vec<(NaiveDate, i64)> = account_days::table
         .filter(account_days::account_id.eq(account_id))
         .filter(account_days::party_key.eq(party))
         .filter(account_days::day.ge(from))
         .order(account_days::day.asc())
         .select((account_days::day, account_days::net_cents))
         .load(conn)?;
-    if posted != 0 {
-        match days.first_mut().filter(|(day, _)| *day == from) {
-            Some((_, net)) => *net = net.checked_add(posted).ok_or(MoneyError::Overflow)?,
-            None => days.insert(0, (from, posted)),
-        }
-    }
     Ok(first_breach(floor, opening, days))
 }
 

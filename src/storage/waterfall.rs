@@ -471,10 +471,11 @@ pub fn execute(
     OutOfOrder { code: "distribution-in-future", field: "date", message: "msg-distribution-in-future" }
         .unless_come(date, now_micros().date())?;
     refuse_distribution_out_of_order(conn, fund_id, date)?;
-    // The whole cash asked for, not only what the steps pay: a step such as `reserve` takes its
-    // share of it, and what no one takes is recorded as staying in cash.
+    // The whole cash asked for must be held on the date, not only what the steps pay: a step
+    // such as `reserve` takes its share of it, and what no one takes is recorded as staying in
+    // cash. What is paid out meets the floor on every later date when it is posted.
     let cash_account = account_by_code(conn, fund_id, CASH)?;
-    super::floors::check_could_take(conn, (&cash_account.id, CASH), cash, date, "cash")?;
+    super::floors::check_holds_on(conn, (&cash_account.id, CASH), cash, date, "cash")?;
     let (mut view, source_of) = compute(conn, fund_id, cash, date, description)?;
     let id = new_id();
     let allocation_json = serde_json::to_string(&view.allocation).map_err(AppError::internal)?;
