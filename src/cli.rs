@@ -15,7 +15,7 @@ use crate::domain::roles::Role;
 use crate::error::{AppError, AppResult};
 use crate::seed;
 use crate::startup::{self, open_database};
-use crate::storage::{self, capital_totals, ledger, read_tx, running_amounts, usage_sums, write_tx, DbTarget};
+use crate::storage::{self, ledger, read_tx, running_amounts, write_tx, DbTarget};
 
 /// The InvestAI demo data, built into the binary so `serve --demo` works from anywhere.
 pub const DEMO_FIXTURE: &str = include_str!("../fixtures/investai.json");
@@ -415,15 +415,9 @@ fn existing_database(settings: &Settings) -> AppResult<storage::DbPool> {
 fn verify(settings: &Settings) -> ExitCode {
     let outcome = (|| -> AppResult<_> {
         let mut conn = existing_database(settings)?.get()?;
-        read_tx(&mut conn, |c| {
-            let running = running_amounts::CHECKS
-                .iter()
-                .map(|check| Ok((check, running_amounts::disagreements(c, check)?)))
-                .collect::<AppResult<Vec<_>>>()?;
-            Ok((ledger::verify_chain(c)?, capital_totals::disagreements(c)?, usage_sums::disagreements(c)?, running))
-        })
+        read_tx(&mut conn, |c| Ok((ledger::verify_chain(c)?, running_amounts::recount(c)?)))
     })();
-    let (report, capital, usage, running) = match outcome {
+    let (report, running_amounts::Recount { capital, usage, running }) = match outcome {
         Ok(found) => found,
         Err(error) => {
             eprintln!("investai: {error}");

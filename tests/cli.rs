@@ -151,6 +151,35 @@ async fn verify_command_names_each_running_amount_that_disagrees_with_its_record
         assert!(stderr.contains(&named), "{named} not in: {stderr}");
     }
     assert_eq!(stderr.matches("RUNNING AMOUNT DISAGREES").count(), 7, "{stderr}");
+
+    // The API counts the same amounts again: the chain is whole, the books are not.
+    let api = app.get("/api/v1/ledger/verify", &app.auditor()).await;
+    assert_eq!(api.status, 200, "{}", api.text);
+    assert_eq!((&api.body["ok"], &api.body["kept_amounts_agree"]), (&json!(false), &json!(false)), "{}", api.text);
+    assert!(api.body["first_fault"].is_null(), "the hash chain itself verifies: {}", api.text);
+    let differing = api.body["kept_amounts_differing"].as_array().expect("differences");
+    let running: Vec<(String, String, String)> = differing
+        .iter()
+        .filter(|d| d["kept_amount"].as_str().is_some_and(|k| k.contains(", cents (")))
+        .map(|d| {
+            let field = |name: &str| d[name].as_str().expect("text").to_string();
+            (field("item"), field("kept"), field("counted"))
+        })
+        .collect();
+    let expected = [
+        (format!("commitment {commitment}"), "40000", "40005"),
+        (format!("commitment {commitment}"), "10001", "10000"),
+        (format!("notice {notice}"), "3002", "3006"),
+        (format!("tranche {tranche}"), "40003", "40000"),
+        (format!("fund {fund}, investor {source}"), "30000", "30005"),
+        (format!("fund {fund}, investor {source}"), "7000", "6994"),
+    ];
+    for (item, kept, counted) in expected {
+        let found = running.iter().any(|(i, k, c)| *i == item && k == kept && c == counted);
+        assert!(found, "{item}: kept {kept}, counted {counted} not in {running:?}");
+    }
+    assert!(running.iter().any(|(i, k, c)| i.ends_with("party '', 2025-06-20") && k == "3004" && c == "3000"));
+    assert_eq!(running.len(), 7, "{running:?}");
 }
 
 async fn minted_token_is_accepted_by_the_server(app: TestApp) {

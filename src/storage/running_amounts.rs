@@ -10,11 +10,15 @@
 //!
 //! Each check is one grouped query that answers only the disagreeing keys, at most
 //! [`DISAGREEMENTS_PER_CHECK_MAX`] of them. It reads every row of its tables: for checks, not for
-//! answering requests.
+//! answering requests (`GET /api/v1/ledger/verify` runs them, as a check of the whole books).
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::capital_totals::{self, Amounts, TotalKey};
+use super::usage_sums::{self, SumKey, UsageSum};
 use super::DbConnection;
 use crate::error::AppResult;
 
@@ -152,4 +156,66 @@ pub fn disagreements(conn: &mut DbConnection, check: &Check) -> AppResult<Vec<Di
         DbConnection::Postgresql(pg) => diesel::sql_query(&sql).load::<Disagreement>(pg)?,
         DbConnection::Sqlite(sqlite) => diesel::sql_query(&sql).load::<Disagreement>(sqlite)?,
     })
+}
+
+/// Every kept amount counted again from its records: the capital totals, the usage sums and
+/// each of [`CHECKS`]. Run inside one read transaction, so that all see one state of the books.
+pub struct Recount {
+    pub capital: Vec<(TotalKey, Amounts, Amounts)>,
+    pub usage: Vec<(SumKey, UsageSum, UsageSum)>,
+    pub running: Vec<(&'static Check, Vec<Disagreement>)>,
+}
+
+/// Counts every kept amount again (see [`Recount`]).
+pub fn recount(conn: &mut DbConnection) -> AppResult<Recount> {
+    let running = CHECKS.iter().map(|check| Ok((check, disagreements(conn, check)?))).collect::<AppResult<_>>()?;
+    Ok(Recount { capital: capital_totals::disagreements(conn)?, usage: usage_sums::disagreements(conn)?, running })
+}
+
+/// A kept amount that differs from its records, in words, as the API reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct KeptDifference {
+    /// What is kept, and in what unit.
+    pub kept_amount: String,
+    /// Which one (`commitment C`, `fund F, tranche T, ...`).
+    pub item: String,
+    pub kept: String,
+    /// What its records sum to.
+    pub counted: String,
+}
+
+impl Recount {
+    pub fn agrees(&self) -> bool {
+        self.capital.is_empty() && self.usage.is_empty() && self.running.iter().all(|(_, found)| found.is_empty())
+    }
+
+    /// Each difference, at most [`DISAGREEMENTS_PER_CHECK_MAX`] of each kind.
+    pub fn differences(&self) -> Vec<KeptDifference> {
+        let amounts = |a: &Amounts| format!("{}/{}/{}", a.committed, a.called, a.paid);
+        let capital = self.capital.iter().take(DISAGREEMENTS_PER_CHECK_MAX).map(
+            |((fund, tranche, kind, programme), kept, counted)| KeptDifference {
+                kept_amount: "capital total, committed/called/paid cents".into(),
+                item: format!("fund {fund}, tranche {tranche}, {kind}/{programme}"),
+                kept: amounts(kept),
+                counted: amounts(counted),
+            },
+        );
+        let sums = |u: &UsageSum| format!("{}/{}/{}", u.records, u.milli_hours, u.subsidy_cents);
+        let usage =
+            self.usage.iter().take(DISAGREEMENTS_PER_CHECK_MAX).map(|((table, key), kept, counted)| KeptDifference {
+                kept_amount: format!("usage sum in {table}, records/milli-GPU-hours/aid cents"),
+                item: key.clone(),
+                kept: sums(kept),
+                counted: sums(counted),
+            });
+        let running = self.running.iter().flat_map(|(check, found)| {
+            found.iter().take(DISAGREEMENTS_PER_CHECK_MAX).map(|d| KeptDifference {
+                kept_amount: format!("{}, cents ({})", check.kept, check.counted_from),
+                item: d.item.clone(),
+                kept: d.kept.to_string(),
+                counted: d.counted.to_string(),
+            })
+        });
+        capital.chain(usage).chain(running).collect()
+    }
 }
