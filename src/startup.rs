@@ -75,6 +75,14 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         None => None,
     };
     let replica = start_replica(&settings);
+    // The configured verifier key must be the signing key's, the demo's included.
+    if let (Some(job), Some(configured)) = (&checkpoint_job, &settings.checkpoint_verifier_key) {
+        if job.signer.verifier_key() != configured.trim() {
+            return Err(AppError::Unavailable(
+                "INVESTAI_CHECKPOINT_VERIFIER_KEY is not the checkpoint signing key's verifier key".into(),
+            ));
+        }
+    }
     let checkpoint_verifier_key = checkpoint_job
         .as_ref()
         .map(|job| job.signer.verifier_key().to_string())
