@@ -38,6 +38,9 @@ pub fn run_lapse_once(pool: &DbPool) {
     }
 }
 
+/// Steps one run signs at most; a backlog still longer is signed by the next runs.
+const CHECKPOINT_STEPS_PER_RUN_MAX: usize = 1_000;
+
 /// The checkpoint job's settings: the signer, when one is due, where to publish.
 #[derive(Clone)]
 pub struct CheckpointJob {
@@ -53,14 +56,34 @@ impl CheckpointJob {
             policy: merkle::CheckpointPolicy {
                 every_entries: i64::try_from(settings.checkpoint_every_entries).unwrap_or(i64::MAX),
                 at_least_every: chrono::Duration::hours(CHECKPOINT_AT_LEAST_EVERY_HOURS),
+                entries_per_step: merkle::CHECKPOINT_ENTRIES_PER_STEP_MAX,
             },
             publish_dir: settings.checkpoint_publish_dir.clone(),
         })
     }
 
     /// Issues a checkpoint when one is due (or `force`, if the journal grew since the last) and
-    /// publishes it; answers it.
+    /// publishes it; answers it. A backlog longer than a step is signed step by step, each in a
+    /// transaction of its own, so that writers wait for one step at most.
     pub fn run_once(&self, pool: &DbPool, force: bool) -> crate::error::AppResult<Option<merkle::CheckpointRow>> {
+        let mut latest = None;
+        for _ in 0..CHECKPOINT_STEPS_PER_RUN_MAX {
+            match self.run_step(pool, force)? {
+                Some(row) => {
+                    let behind = row.tree_size < merkle::tree_size(&mut *pool.get()?)?;
+                    latest = Some(row);
+                    if !behind {
+                        return Ok(latest);
+                    }
+                }
+                None => return Ok(latest),
+            }
+        }
+        Ok(latest)
+    }
+
+    /// One step of [`Self::run_once`]: at most one checkpoint issued and published.
+    fn run_step(&self, pool: &DbPool, force: bool) -> crate::error::AppResult<Option<merkle::CheckpointRow>> {
         use chrono::SubsecRound;
         // Microseconds, the finest both databases keep.
         let now = chrono::Utc::now().naive_utc().trunc_subsecs(6);

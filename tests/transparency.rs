@@ -349,6 +349,64 @@ fn truncate(app: &TestApp, hashes: &[String], keep: usize) {
     rebuild_account_days(app);
 }
 
+/// A signing job with `dir` to publish to, and a run of it, forced, on its own thread.
+fn publishing_job(app: &TestApp, dir: &std::path::Path) -> investai::jobs::CheckpointJob {
+    let mut settings = (*app.state.settings).clone();
+    settings.checkpoint_publish_dir = Some(dir.to_path_buf());
+    investai::jobs::CheckpointJob::from_settings(&settings, TEST_CHECKPOINT_KEY).expect("job")
+}
+
+async fn run_forced(
+    app: &TestApp,
+    job: &investai::jobs::CheckpointJob,
+) -> investai::error::AppResult<Option<investai::storage::merkle::CheckpointRow>> {
+    let (pool, job) = (app.state.pool.clone(), job.clone());
+    tokio::task::spawn_blocking(move || job.run_once(&pool, true)).await.expect("join")
+}
+
+/// A backlog longer than a step is signed step by step, each checkpoint published, the last
+/// over the whole journal.
+async fn a_long_backlog_is_signed_step_by_step(app: TestApp) {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut job = publishing_job(&app, dir.path());
+    job.policy.entries_per_step = 2;
+    post_entries(&app, 5).await;
+    let last = run_forced(&app, &job).await.expect("signed").expect("a checkpoint");
+    assert_eq!(last.tree_size, 5);
+    let mut signed: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("published")
+        .filter_map(|f| f.ok()?.file_name().into_string().ok())
+        .collect();
+    signed.sort();
+    assert_eq!(signed, ["2", "4", "5", "latest"]);
+    let list = app.get_public("/api/v1/transparency/checkpoints").await;
+    let sizes: Vec<i64> =
+        list.body["items"].as_array().expect("items").iter().filter_map(|c| c["tree_size"].as_i64()).collect();
+    assert_eq!(sizes, [2, 4, 5]);
+}
+
+/// The published checkpoint anchors the walk when it is newer than every stored one (its row
+/// removed): an entry it signed, rewritten since, is named.
+async fn a_published_checkpoint_newer_than_the_stored_ones_anchors_the_check(app: TestApp) {
+    let dir = tempfile::tempdir().expect("dir");
+    let job = publishing_job(&app, dir.path());
+    post_entries(&app, 2).await;
+    run_forced(&app, &job).await.expect("signed");
+    post_entries(&app, 2).await;
+    let published = run_forced(&app, &job).await.expect("signed").expect("a checkpoint");
+    assert_eq!(published.tree_size, 4);
+    let drop_guard = match app.backend {
+        common::Backend::Sqlite => "DROP TRIGGER checkpoints_no_delete;",
+        common::Backend::Postgres => "DROP TRIGGER checkpoints_append_only ON checkpoints;",
+    };
+    app.sql(&format!("{drop_guard} DELETE FROM checkpoints WHERE tree_size = 4;")).expect("row removed");
+    post_entries(&app, 1).await;
+    let hashes = entry_hashes(&app).await;
+    rewrite_consistently(&app, &hashes, 4);
+    let error = run_forced(&app, &job).await.map(|_| ()).expect_err("nothing is signed").to_string();
+    assert!(error.contains("entry 4 is not the one the last checkpoint signed"), "{error}");
+}
+
 /// Runs `investai checkpoint`, which must refuse to sign; what it says.
 fn checkpoint_refused(app: &TestApp) -> String {
     let out = investai(&app.database_url)
@@ -546,7 +604,8 @@ async fn checkpoints_are_signed_every_n_entries_and_daily_and_published(app: Tes
     assert_eq!(kept, first.note);
     // A day after the last, one new entry is enough.
     post_entries(&app, 1).await;
-    let policy = CheckpointPolicy { every_entries: 3, at_least_every: chrono::Duration::hours(24) };
+    let policy =
+        CheckpointPolicy { every_entries: 3, at_least_every: chrono::Duration::hours(24), entries_per_step: 100 };
     let signer = job.signer.clone();
     let mut conn = app.conn();
     let issue = |conn: &mut investai::storage::DbConnection, hours: i64| {
@@ -734,4 +793,6 @@ on_both_backends!(
     checkpoints_are_signed_every_n_entries_and_daily_and_published,
     only_notes_the_key_opens_are_trusted_published_or_shown,
     a_node_shows_only_checkpoints_its_verifier_key_opens,
+    a_long_backlog_is_signed_step_by_step,
+    a_published_checkpoint_newer_than_the_stored_ones_anchors_the_check,
 );

@@ -824,14 +824,16 @@ pub fn verify_checkpoint(
 
 /// [`verify_chain`], showing each entry checked to `observe`, in sequence.
 fn verify_chain_observing(conn: &mut DbConnection, observe: impl FnMut(&EntryRow)) -> AppResult<VerifyReport> {
-    verify_chain_from(conn, ChainVerifier::default(), observe)
+    verify_chain_from(conn, ChainVerifier::default(), i64::MAX, observe)
 }
 
-/// Walks the chain from the entry `verifier` expects next to the head, showing each entry
-/// checked to `observe`; the report's `entries_checked` is the last sequence checked.
+/// Walks the chain from the entry `verifier` expects next through entry `through` (checked
+/// against the head when the walk reaches it), showing each entry checked to `observe`; the
+/// report's `entries_checked` is the last sequence checked.
 pub fn verify_chain_from(
     conn: &mut DbConnection,
     mut verifier: ChainVerifier,
+    through: i64,
     mut observe: impl FnMut(&EntryRow),
 ) -> AppResult<VerifyReport> {
     let (head_sequence, head_hash) = chain_head(conn)?;
@@ -839,12 +841,13 @@ pub fn verify_chain_from(
     let fault = loop {
         let entries: Vec<EntryRow> = journal_entries::table
             .filter(journal_entries::sequence.gt(after))
+            .filter(journal_entries::sequence.le(through))
             .order(journal_entries::sequence.asc())
             .limit(VERIFY_PAGE_ENTRIES)
             .select(EntryRow::as_select())
             .load(conn)?;
         let Some(last) = entries.last() else {
-            break verifier.finish(head_sequence, &head_hash).err();
+            break (through >= head_sequence).then(|| verifier.finish(head_sequence, &head_hash).err()).flatten();
         };
         after = last.sequence;
         let page = attach_postings(conn, entries)?;

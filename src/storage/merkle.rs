@@ -367,7 +367,12 @@ fn extends(conn: &mut DbConnection, size: i64, signed_size: i64, signed_root: Ha
 /// give its root, and its last entry must be proven in it; then every entry from that one to the
 /// head must chain and balance, and the head must be entry `size`. Refused otherwise, naming
 /// what was found (a journal rewritten after its last checkpoint, or a tree left ahead of it).
-fn root_from_entries(conn: &mut DbConnection, anchor: Option<(i64, Hash)>, size: i64) -> AppResult<Hash> {
+fn root_from_entries(
+    conn: &mut DbConnection,
+    anchor: Option<(i64, Hash)>,
+    size: i64,
+    tree_size: i64,
+) -> AppResult<Hash> {
     let refuse = |what: String| {
         AppError::Unavailable(format!(
             "not signing: {what}; the journal is not what the tree and the last checkpoint say \
@@ -401,8 +406,12 @@ fn root_from_entries(conn: &mut DbConnection, anchor: Option<(i64, Hash)>, size:
             (signed_size, leaves, ChainVerifier::resume(signed_size, &last_previous))
         }
     };
+    let (head, _) = super::ledger::chain_head(conn)?;
+    if head != tree_size {
+        return Err(refuse(format!("the tree holds {tree_size} entries, the journal {head} up to its head")));
+    }
     let mut malformed = None;
-    let report = super::ledger::verify_chain_from(conn, verifier, |entry| {
+    let report = super::ledger::verify_chain_from(conn, verifier, size, |entry| {
         if entry.sequence <= from {
             return;
         }
@@ -414,11 +423,8 @@ fn root_from_entries(conn: &mut DbConnection, anchor: Option<(i64, Hash)>, size:
     if let Some(fault) = report.first_fault.or(malformed) {
         return Err(refuse(fault));
     }
-    if report.head_sequence != size || leaves.size() != size as u64 {
-        return Err(refuse(format!(
-            "the tree holds {size} entries, the journal {} up to its head",
-            report.head_sequence
-        )));
+    if report.entries_checked != size || leaves.size() != size as u64 {
+        return Err(refuse(format!("the journal's entries end at {}, not at {size}", report.entries_checked)));
     }
     Ok(leaves.root())
 }
@@ -444,6 +450,11 @@ pub fn list_signed(
     Ok(PageOf { items, next_after })
 }
 
+/// Entries a checkpoint signs beyond the last one at most, by default: each is walked under the
+/// writer lock before it is signed, so a longer backlog (a first checkpoint of a large journal, a
+/// signer off for long) is signed in steps, the lock released between them.
+pub const CHECKPOINT_ENTRIES_PER_STEP_MAX: i64 = 10_000;
+
 /// Checkpoints after `after_size` (exclusive), in tree-size order.
 pub fn list_checkpoints(conn: &mut DbConnection, after_size: i64, limit: i64) -> AppResult<Vec<CheckpointRow>> {
     Ok(checkpoints::table
@@ -459,11 +470,15 @@ pub fn list_checkpoints(conn: &mut DbConnection, after_size: i64, limit: i64) ->
 pub struct CheckpointPolicy {
     pub every_entries: i64,
     pub at_least_every: chrono::Duration,
+    /// Entries signed beyond the last checkpoint at most in one step
+    /// ([`CHECKPOINT_ENTRIES_PER_STEP_MAX`]).
+    pub entries_per_step: i64,
 }
 
 /// Issues a checkpoint of the whole tree when `policy` says one is due (or `force`, and the tree
-/// grew since the last): signs its root and stores the note. Several nodes may try at once; the
-/// tree size is the key, so one note is kept. Call inside a write transaction.
+/// grew since the last), or of its first `policy.entries_per_step` entries past the last
+/// checkpoint when more were added: signs its root and stores the note. Several nodes may
+/// try at once; the tree size is the key, so one note is kept. Call inside a write transaction.
 ///
 /// Nothing is signed unless the tree extends the last checkpoint stored and `published`, the
 /// last one published (a database restored from a backup, or rewritten, would otherwise have a
@@ -498,8 +513,17 @@ pub fn issue_checkpoint(
     for (signed_size, signed_root) in stored.into_iter().chain(published) {
         extends(conn, size, signed_size, signed_root)?;
     }
+    // The entries are walked from the newer of the two: a published note newer than every
+    // stored one (whose row was removed or spoiled) is an anchor all the same.
+    let anchor = stored.into_iter().chain(published).max_by_key(|(signed_size, _)| *signed_size);
+    let tree_size = size;
+    let step = policy.entries_per_step.max(1);
+    let size = tree_size.min(anchor.map_or(0, |(signed_size, _)| signed_size).saturating_add(step));
+    if anchor.is_some_and(|(signed_size, _)| signed_size >= size) {
+        return Ok(None);
+    }
     let served = root(conn, size as u64)?;
-    let root = root_from_entries(conn, stored, size)?;
+    let root = root_from_entries(conn, anchor, size, tree_size)?;
     if served != root {
         return Err(AppError::Unavailable(format!(
             "not signing: the stored Merkle tree of {size} entries is not the tree of the journal's entries, so its \

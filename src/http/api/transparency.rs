@@ -58,7 +58,8 @@ pub struct CheckpointsQuery {
     pub limit: Option<i64>,
 }
 
-/// Every stored checkpoint, oldest first, without a token.
+/// The checkpoints whose note the node's verifier key opens, oldest first, without a token; a
+/// row the key does not open is passed over, so a page may hold fewer than `limit`.
 #[utoipa::path(get, path = "/transparency/checkpoints", tag = "transparency", params(CheckpointsQuery), responses(
     (status = 200, body = Page<CheckpointRow>),
     (status = 400, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
