@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::pages::{crawl, get, hidden, links, post_form, read, signed_in};
+use common::pages::{crawl, get, hidden, links, post_form, read, signed_in, table_rows};
 use common::{created, id, TestApp};
 use investai::domain::roles::Role;
 use serde_json::{json, Value};
@@ -60,6 +60,17 @@ async fn investors_see_only_their_own_numbers(app: TestApp) {
         home.text
     );
     assert!(!home.text.contains("400.00") && !home.text.contains("EUR 40.00"), "another's numbers: {}", home.text);
+    // A decrease that takes effect later leaves today's figures as they are.
+    let commitments = app.get(&format!("/api/v1/funds/{}/commitments", f.fund), &app.staff()).await;
+    let own = commitments.body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|c| c["source_id"] == f.alpha.as_str()).map(id));
+    let decrease = json!({"kind": "decrease", "amount": "100.00", "effective_date": "2099-12-31"});
+    let amend = format!("/api/v1/commitments/{}/amendments", own.expect("alpha's commitment"));
+    created(&app, &amend, decrease).await;
+    let home = get(&alpha, &app, "/").await;
+    let rows = table_rows(&home.text, "Your commitments by tranche");
+    assert_eq!(rows, [["Senior", "EUR 600.00", "EUR 60.00", "EUR 0.00", "EUR 540.00"]], "as of today");
     // A second fund without waterfall terms yet shows what was committed, and the first fund
     // its figures as before.
     let termless = app.create_fund("Termless fund").await;

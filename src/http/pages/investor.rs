@@ -14,7 +14,7 @@ use crate::domain::money::Cents;
 use crate::domain::roles::Role;
 use crate::http::AppState;
 use crate::storage::capital::{list_notices, NoticeFilter};
-use crate::storage::commitments::{list_commitments, CommitmentFilter};
+use crate::storage::commitments::{committed_on, list_commitments, CommitmentFilter};
 use crate::storage::metrics::{fund_metrics, investor_history, HistoryPoint, Metrics};
 use crate::storage::waterfall::{distribution_notices, DistributionNotice};
 use crate::storage::{funds, structure};
@@ -48,7 +48,14 @@ struct Position {
 fn load_positions(conn: &mut crate::storage::DbConnection, investor: &str) -> crate::error::AppResult<Vec<Position>> {
     let today = crate::http::api::capital::today();
     let filter = CommitmentFilter { source_id: Some(investor.to_string()), ..Default::default() };
-    let commitments = list_commitments(conn, &filter, COMMITMENTS_READ_MAX)?;
+    let mut commitments = list_commitments(conn, &filter, COMMITMENTS_READ_MAX)?;
+    // The page speaks of today: an amendment that takes effect later does not count yet.
+    let ids: Vec<&str> = commitments.iter().map(|c| c.id.as_str()).collect();
+    let committed_today = committed_on(conn, &ids, today)?;
+    for c in &mut commitments {
+        c.committed = committed_today.get(&c.id).copied().unwrap_or(Cents::ZERO);
+        c.unfunded = c.committed.checked_sub(c.called).unwrap_or(Cents::ZERO).max(Cents::ZERO);
+    }
     let mut fund_ids: Vec<String> = commitments.iter().map(|c| c.fund_id.clone()).collect();
     fund_ids.sort();
     fund_ids.dedup();
@@ -172,7 +179,7 @@ pub async fn dashboard(state: &AppState, req: &HttpRequest, session: &Session) -
                 fact("DPI", ratio(m.multiples.dpi)),
                 fact("RVPI", ratio(m.multiples.rvpi)),
                 fact("TVPI", ratio(m.multiples.tvpi)),
-                fact("XIRR", m.xirr.rate().map_or("n/a".into(), |r| format!("{:.2}%", r * 100.0))),
+                fact("XIRR", super::view::xirr_words(&m.xirr)),
             ]);
         }
         let card = Card::new(verbatim(p.fund.name.clone()))
