@@ -76,9 +76,15 @@ pub fn percent(value: Decimal, lang: Lang) -> String {
     }
 }
 
-/// A multiple of paid-in capital (DPI, TVPI) to two decimals: `1.25x` · `1,25x`.
+/// A multiple of paid-in capital (DPI, TVPI) with the decimals it was rounded to, at least two:
+/// `1.2549x` · `1,2549x`. Never rounded again: a figure rounded twice can land on another one
+/// (1.0149995 is 1.0150 to four decimals, 1.02 from those, but 1.01 to two).
 pub fn multiple(value: Decimal, lang: Lang) -> String {
-    format!("{}x", decimal_text(&format!("{:.2}", value.round_dp(2)), lang))
+    let mut shown = value;
+    if shown.scale() < 2 {
+        shown.rescale(2);
+    }
+    format!("{}x", decimal_text(&shown.to_string(), lang))
 }
 
 /// `26 November 2026` · `26 novembre 2026` · `26. November 2026`.
@@ -264,7 +270,9 @@ mod tests {
         assert_eq!(percent(d("70"), Lang::En), "70%");
         assert_eq!(percent(d("12.50"), Lang::Fr).replace(NB, " "), "12,5 %");
         assert_eq!(percent(d("33.3333"), Lang::De).replace(NB, " "), "33,33 %");
-        assert_eq!(multiple(d("1.2549"), Lang::En), "1.25x");
+        assert_eq!(multiple(d("1.2549"), Lang::En), "1.2549x");
+        assert_eq!(multiple(d("1.0150"), Lang::De), "1,0150x", "as given, not rounded again to 1.02");
+        assert_eq!(multiple(d("1.25"), Lang::En), "1.25x");
         assert_eq!(multiple(d("0"), Lang::Fr), "0,00x");
         let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         assert_eq!(date(day, Lang::En), "1 March 2026");

@@ -287,18 +287,6 @@ fn multiple(value: Option<rust_decimal::Decimal>) -> String {
     value.map_or_else(|| "none (nothing paid in)".into(), super::view::multiple)
 }
 
-/// XIRR as a percentage, or why there is no single rate.
-fn xirr_words(xirr: &crate::domain::metrics::Xirr) -> String {
-    use crate::domain::metrics::Xirr;
-    match xirr {
-        // Display only: the rate is found on doubles (domain/metrics.rs); no amount comes from it.
-        Xirr::Rate { rate } => format!("{:.2}%", rate * 100.0),
-        Xirr::MultipleRoots { rate, roots } => format!("{:.2}% (one of {} rates)", rate * 100.0, roots.len()),
-        Xirr::NoSignChange => "none (no inflow and outflow both)".into(),
-        Xirr::NoConvergence => "not found".into(),
-    }
-}
-
 /// The performance card of a fund, from the view cache (today's metrics).
 async fn fund_performance(state: &AppState, fund_id: &str) -> PageResult<Card> {
     let today = crate::http::api::capital::today();
@@ -335,7 +323,7 @@ fn performance_card(metrics: &crate::storage::metrics::FundMetrics) -> Card {
             Cell::num(multiple(m.multiples.dpi)),
             Cell::num(multiple(m.multiples.rvpi)),
             Cell::num(multiple(m.multiples.tvpi)),
-            Cell::num(xirr_words(&m.xirr)),
+            Cell::num(super::view::xirr_words(&m.xirr)),
         ]);
     }
     let valuation = metrics.valuation_date.map_or("no valuation yet".to_string(), |d| format!("latest valuation {d}"));

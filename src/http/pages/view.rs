@@ -250,6 +250,19 @@ pub fn multiple(value: rust_decimal::Decimal) -> String {
     crate::i18n::format::multiple(value, Lang::En)
 }
 
+/// XIRR as a percentage, or why there is no single rate: never one rate alone where the
+/// cash flows have several.
+pub fn xirr_words(xirr: &crate::domain::metrics::Xirr) -> String {
+    use crate::domain::metrics::Xirr;
+    match xirr {
+        // Display only: the rate is found on doubles (domain/metrics.rs); no amount comes from it.
+        Xirr::Rate { rate } => format!("{:.2}%", rate * 100.0),
+        Xirr::MultipleRoots { rate, roots } => format!("{:.2}% (one of {} rates)", rate * 100.0, roots.len()),
+        Xirr::NoSignChange => "none (no inflow and outflow both)".into(),
+        Xirr::NoConvergence => "not found".into(),
+    }
+}
+
 /// Inserts `,` between groups of three digits of a decimal string's integer part.
 pub fn group_thousands(decimal: &str) -> String {
     crate::i18n::format::decimal_text(decimal, Lang::En)
@@ -281,6 +294,15 @@ mod tests {
         assert_eq!(group_thousands("200000000000.00"), "200,000,000,000.00");
         assert_eq!(group_thousands("12345"), "12,345");
         assert_eq!(eur(Cents::new(-350)), "EUR -3.50");
+    }
+
+    #[test]
+    fn an_xirr_of_several_rates_says_so() {
+        use crate::domain::metrics::Xirr;
+        let several = Xirr::MultipleRoots { rate: 0.1, roots: vec![0.1, 0.2] };
+        assert_eq!(xirr_words(&several), "10.00% (one of 2 rates)");
+        assert_eq!(xirr_words(&Xirr::Rate { rate: 0.0525 }), "5.25%");
+        assert_eq!(xirr_words(&Xirr::NoConvergence), "not found");
     }
 
     #[test]
