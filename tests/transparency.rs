@@ -220,6 +220,9 @@ async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: T
             let index = sequence - 1;
             let root = mth(&leaves[..tree_size as usize]);
             assert_eq!(unhex(&proof.body["root_hash"]), root);
+            // The signed note of that size comes with the proof: its root is the one proven.
+            let signed = if tree_size == size { &note } else { &first_note };
+            assert_eq!(proof.body["checkpoint"], signed.as_str(), "{path}");
             assert!(inclusion_verifies(index, tree_size, leaves[index as usize], &audit, root), "{path}");
             // Right end points, one inner node wrong: refused.
             for i in 0..audit.len() {
@@ -236,6 +239,13 @@ async fn checkpoints_and_proofs_match_an_independent_rfc_6962_computation(app: T
         let hashes: Vec<Hash> = proof.body["hashes"].as_array().expect("hashes").iter().map(unhex).collect();
         let (first_root, second_root) = (mth(&leaves[..from as usize]), mth(&leaves[..to as usize]));
         assert!(consistency_verifies(from, to, first_root, second_root, &hashes), "{from} to {to}");
+        // A size that was signed comes with its note; one never signed with none, its root the
+        // server's word alone.
+        for (field, at) in [("from_checkpoint", from), ("to_checkpoint", to)] {
+            let signed = [(first_size, first_note.as_str()), (size, note.as_str())].into_iter().find(|(s, _)| *s == at);
+            let expected = signed.map_or(Value::Null, |(_, note)| Value::from(note));
+            assert_eq!(proof.body[field], expected, "{field} of {from} to {to}");
+        }
         for i in 0..hashes.len() {
             let mut forged = hashes.clone();
             forged[i][31] ^= 0x80;

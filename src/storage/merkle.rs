@@ -171,6 +171,10 @@ pub struct InclusionProof {
     pub root_hash: String,
     /// The audit path, from the leaf's sibling up, hex (RFC 6962 section 2.1.1).
     pub hashes: Vec<String>,
+    /// The signed checkpoint of `tree_size` entries (a C2SP note the node's verifier key opens),
+    /// when one was signed: check the root against it. Null for a size never signed, whose root
+    /// is the server's word alone.
+    pub checkpoint: Option<String>,
 }
 
 /// A consistency proof, as the API answers it.
@@ -182,6 +186,10 @@ pub struct ConsistencyProof {
     pub to_root_hash: String,
     /// RFC 6962 section 2.1.2's proof, hex.
     pub hashes: Vec<String>,
+    /// The signed checkpoints of `from_size` and `to_size` entries, as `checkpoint` of an
+    /// inclusion proof: null for a size never signed.
+    pub from_checkpoint: Option<String>,
+    pub to_checkpoint: Option<String>,
 }
 
 fn hexes(hashes: &[Hash]) -> Vec<String> {
@@ -206,6 +214,7 @@ pub fn inclusion_proof(conn: &mut DbConnection, sequence: i64, tree_size: i64) -
         leaf_hash: merkle::hex_of(&leaf),
         root_hash: merkle::hex_of(&root),
         hashes: hexes(&proof),
+        checkpoint: None,
     })
 }
 
@@ -229,6 +238,8 @@ pub fn consistency_proof(conn: &mut DbConnection, from_size: i64, to_size: i64) 
         from_root_hash: merkle::hex_of(&from_root),
         to_root_hash: merkle::hex_of(&to_root),
         hashes: hexes(&proof),
+        from_checkpoint: None,
+        to_checkpoint: None,
     })
 }
 
@@ -454,6 +465,12 @@ pub fn list_signed(
 /// writer lock before it is signed, so a longer backlog (a first checkpoint of a large journal, a
 /// signer off for long) is signed in steps, the lock released between them.
 pub const CHECKPOINT_ENTRIES_PER_STEP_MAX: i64 = 10_000;
+
+/// The note of the checkpoint of `tree_size` entries, if one was stored and `verifier_key` opens it.
+pub fn signed_note(conn: &mut DbConnection, verifier_key: Option<&str>, tree_size: i64) -> AppResult<Option<String>> {
+    let Some(key) = verifier_key else { return Ok(None) };
+    Ok(checkpoint_at(conn, tree_size)?.filter(|row| opened(row, key).is_ok()).map(|row| row.note))
+}
 
 /// Checkpoints after `after_size` (exclusive), in tree-size order.
 pub fn list_checkpoints(conn: &mut DbConnection, after_size: i64, limit: i64) -> AppResult<Vec<CheckpointRow>> {

@@ -166,11 +166,13 @@ pub async fn inclusion_proof(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    let key = state.checkpoint_verifier_key.clone();
     let proof = state
         .db(move |conn| {
             read_tx(conn, |c| {
                 within_tree(c, "query.tree_size", tree_size)?;
-                merkle::inclusion_proof(c, sequence, tree_size)
+                let checkpoint = merkle::signed_note(c, key.as_deref(), tree_size)?;
+                Ok(merkle::InclusionProof { checkpoint, ..merkle::inclusion_proof(c, sequence, tree_size)? })
             })
         })
         .await?;
@@ -197,11 +199,18 @@ pub async fn consistency_proof(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
+    let key = state.checkpoint_verifier_key.clone();
     let proof = state
         .db(move |conn| {
             read_tx(conn, |c| {
                 within_tree(c, "query.to_size", to_size)?;
-                merkle::consistency_proof(c, from_size, to_size)
+                let from_checkpoint = merkle::signed_note(c, key.as_deref(), from_size)?;
+                let to_checkpoint = merkle::signed_note(c, key.as_deref(), to_size)?;
+                Ok(merkle::ConsistencyProof {
+                    from_checkpoint,
+                    to_checkpoint,
+                    ..merkle::consistency_proof(c, from_size, to_size)?
+                })
             })
         })
         .await?;
