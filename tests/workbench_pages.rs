@@ -476,10 +476,24 @@ async fn valuations_and_grant_calls_show_their_entries_before_they_post(app: Tes
     assert_eq!(checked.status, 200, "{}", checked.text);
     assert!(checked.text.contains("What will be posted"), "{}", checked.text);
     assert_eq!(entries("valuation").await, 0, "checking a valuation posts nothing");
+    // A write between the check and the post changes the entry the valuation would post: the
+    // post is refused, nothing is written, and the new entry is shown to be checked again.
+    let shown = hidden(&checked.text, "_checked");
+    let owed = json!({"effective_date": "2025-06-01", "description": "audit fee owed", "postings": [
+        {"account": "5010", "debit": "1000.00"}, {"account": "2100", "credit": "1000.00"}]});
+    created(&app, &format!("/api/v1/funds/{fund}/journal-entries"), owed).await;
     let mut confirmed = fields.to_vec();
-    confirmed.push(("intent", "post"));
+    confirmed.extend([("intent", "post"), ("_checked", shown.as_str())]);
+    let stale = post_form(&staff, &app, &path, &path, &confirmed).await;
+    assert_eq!(stale.status, 409, "{}", stale.text);
+    assert!(stale.text.contains("has changed since you checked") && stale.text.contains("1,000.00"), "{}", stale.text);
+    assert_eq!(entries("valuation").await, 0, "a post of what was not checked writes nothing");
+    let shown = hidden(&stale.text, "_checked");
+    let mut confirmed = fields.to_vec();
+    confirmed.extend([("intent", "post"), ("_checked", shown.as_str())]);
     let sent = post_form(&staff, &app, &path, &path, &confirmed).await;
     assert_eq!(sent.status, 303, "{}", sent.text);
+    assert_eq!(entries("valuation").await, 1);
 
     let call = [
         ("fund_id", fund.as_str()),

@@ -15,6 +15,7 @@ page-would-be-refused = Würde abgelehnt: { $refusal }. { $reason }
 page-application-subtitle = { $name } · { $status }
 page-rejected-because = Abgelehnt: { $reason }
 page-entries-uncovered = { $count } Buchungen sind noch nicht durch einen signierten Prüfpunkt gedeckt: Der Server signiert alle INVESTAI_CHECKPOINT_EVERY_ENTRIES Buchungen und mindestens täglich einen, oder führen Sie `investai checkpoint` aus.
+page-check-changed = Was dieses Formular buchen würde, hat sich seit Ihrer Prüfung geändert: Inzwischen kam eine andere Buchung hinzu. Nichts wurde gebucht. Prüfen Sie die Buchungen unten erneut und buchen Sie dann.
 page-check-then-post = Noch ist nichts gebucht. Prüfen Sie die Buchungen unten und drücken Sie dann „{ $post }“; ändern Sie ein Feld und drücken Sie „{ $check }“, um sie erneut zu sehen.
 page-would-be-refused-now = Nach dem jetzigen Stand der Bücher würde dies abgelehnt: { $detail }
 page-proposal = Vorschlag: { $kind }

@@ -15,6 +15,7 @@ page-would-be-refused = Would be refused: { $refusal }. { $reason }
 page-application-subtitle = { $name } · { $status }
 page-rejected-because = Rejected: { $reason }
 page-entries-uncovered = { $count } entries are not yet covered by a signed checkpoint: the server signs one every INVESTAI_CHECKPOINT_EVERY_ENTRIES entries and at least daily, or run `investai checkpoint`.
+page-check-changed = What this form would post has changed since you checked it: another write came in. Nothing was posted. Check the entries below again, then post.
 page-check-then-post = Nothing is posted yet. Check the entries below, then press “{ $post }”; change a field and press “{ $check }” to see them again.
 page-would-be-refused-now = As the books stand now, this would be refused: { $detail }
 page-proposal = Proposal: { $kind }

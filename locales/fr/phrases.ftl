@@ -15,6 +15,7 @@ page-would-be-refused = Serait refusée : { $refusal }. { $reason }
 page-application-subtitle = { $name } · { $status }
 page-rejected-because = Rejetée : { $reason }
 page-entries-uncovered = { $count } écritures ne sont pas encore couvertes par un point de contrôle signé : le serveur en signe un toutes les INVESTAI_CHECKPOINT_EVERY_ENTRIES écritures et au moins chaque jour, ou lancez `investai checkpoint`.
+page-check-changed = Ce que ce formulaire comptabiliserait a changé depuis votre vérification : une autre écriture est arrivée entre-temps. Rien n’a été comptabilisé. Vérifiez à nouveau les écritures ci-dessous, puis comptabilisez.
 page-check-then-post = Rien n’est encore comptabilisé. Vérifiez les écritures ci-dessous, puis appuyez sur « { $post } » ; modifiez un champ et appuyez sur « { $check } » pour les revoir.
 page-would-be-refused-now = En l’état actuel des comptes, ceci serait refusé : { $detail }
 page-proposal = Proposition : { $kind }

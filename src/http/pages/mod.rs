@@ -462,10 +462,42 @@ impl FormPage<'_> {
     }
 }
 
+/// The hidden field that carries a digest of what *Check* showed: *Post* refuses once the same
+/// form would post other entries (a write came in between), as an approval does a changed preview.
+const CHECKED_FIELD: &str = "_checked";
+
+/// A digest of the entries as the check shows them: dates, descriptions and postings.
+fn shown_entries_digest(entries: &[Value]) -> String {
+    use sha2::Digest;
+    let shown: Vec<Value> = entries
+        .iter()
+        .map(|entry| {
+            let postings: Vec<Value> = entry
+                .get("postings")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    serde_json::json!([
+                        p.get("account_code"),
+                        p.get("debit"),
+                        p.get("credit"),
+                        p.get("party_id"),
+                        p.get("memo")
+                    ])
+                })
+                .collect();
+            serde_json::json!([entry.get("effective_date"), entry.get("description"), postings])
+        })
+        .collect();
+    hex::encode(sha2::Sha256::digest(Value::Array(shown).to_string().as_bytes()))
+}
+
 impl FormPage<'_> {
     /// An irreversible form: pressed as *Check*, it shows the journal entries `dry_run` says it
     /// would post, above the same form filled in and a `post_label` button; that button posts
-    /// it with `call` (an API handler), as [`FormPage::post`] does.
+    /// it with `call` (an API handler), as [`FormPage::post`] does, unless the entries it would
+    /// post now are not those shown: then they are shown again, to be checked again (409).
     #[allow(clippy::too_many_arguments)]
     pub async fn check_then_post<T, D, DFut, F, Fut>(
         self,
@@ -484,36 +516,49 @@ impl FormPage<'_> {
         F: FnOnce(ValidJson<T>, IdempotencyKey) -> Fut,
         Fut: Future<Output = AppResult<HttpResponse>>,
     {
-        if posted.get("intent") == Some("post") {
+        let posting = posted.get("intent") == Some("post");
+        let shown = posted.get(CHECKED_FIELD).map(str::to_string);
+        if posting && shown.is_none() {
             return self.post(posted, form, call, next, what).await;
         }
         let checked = async { dry_run(api_body::<T>(&form.fields, posted)?.value).await }.await;
-        let mut form = form.refill(posted);
-        match checked {
-            Ok(entries) => {
-                form.alternatives = vec![("post".into(), post_label.to_string())];
-                let mut card = Card::new("What will be posted");
-                let lang = crate::i18n::Lang::current();
-                card.sections.push(Section::Text(crate::i18n::phrase(
-                    "page-check-then-post",
-                    &[("post", lang.label(post_label)), ("check", lang.label(&form.submit_label))],
-                )));
-                if entries.is_empty() {
-                    card.sections.push(Section::Text("It posts no journal entry.".into()));
-                }
-                for entry in &entries {
-                    card.sections.extend(proposals::entry_sections(entry));
-                }
-                render(&form_page(self.session, self.req.path(), self.title, self.context, form).card(card))
-            }
+        let entries = match checked {
+            // What would be refused now is refused by the post itself, with its reasons.
+            Err(_) if posting => return self.post(posted, form, call, next, what).await,
             Err(error) => {
                 let status = error.status_code();
-                refused(
-                    form_page(self.session, self.req.path(), self.title, self.context, form.with_error(&error)),
-                    status,
-                )
+                let form = form.refill(posted).with_error(&error);
+                return refused(form_page(self.session, self.req.path(), self.title, self.context, form), status);
             }
+            Ok(entries) => entries,
+        };
+        let digest = shown_entries_digest(&entries);
+        let changed = posting && shown.as_deref() != Some(digest.as_str());
+        if posting && !changed {
+            return self.post(posted, form, call, next, what).await;
         }
+        let mut form = form.refill(posted);
+        form.fields.retain(|f| f.name != CHECKED_FIELD);
+        form.fields.push(forms::Field::new(CHECKED_FIELD, "Checked", forms::FieldKind::Hidden).value(digest));
+        form.alternatives = vec![("post".into(), post_label.to_string())];
+        let mut card = Card::new("What will be posted");
+        let lang = crate::i18n::Lang::current();
+        if changed {
+            card.sections.push(Section::Text(crate::i18n::phrase("page-check-changed", &[])));
+        }
+        card.sections.push(Section::Text(crate::i18n::phrase(
+            "page-check-then-post",
+            &[("post", lang.label(post_label)), ("check", lang.label(&form.submit_label))],
+        )));
+        if entries.is_empty() {
+            card.sections.push(Section::Text("It posts no journal entry.".into()));
+        }
+        for entry in &entries {
+            card.sections.extend(proposals::entry_sections(entry));
+        }
+        let page = form_page(self.session, self.req.path(), self.title, self.context, form).card(card);
+        let status = if changed { StatusCode::CONFLICT } else { StatusCode::OK };
+        render_status(&page, status)
     }
 }
 
