@@ -145,12 +145,8 @@ pub fn check_holds_on(
     field: &'static str,
 ) -> AppResult<()> {
     let Some(floor) = floor_of(code) else { return Ok(()) };
-    let through: i64 = account_days::table
-        .filter(account_days::account_id.eq(account_id))
-        .filter(account_days::party_key.eq(""))
-        .filter(account_days::day.le(on))
-        .select(sql::<BigInt>("CAST(COALESCE(SUM(net_cents), 0) AS BIGINT)"))
-        .first(conn)?;
+    let after_on = on.succ_opt().ok_or_else(|| AppError::internal("no day after the last date"))?;
+    let through = balance_before(conn, account_id, "", after_on)?;
     let taken = -floor.held(amount.get());
     if let Some(breach) = first_breach(floor, through, [(on, taken)]) {
         let lowering = Lowered { floor, from: on, entry: 0 };
@@ -169,12 +165,7 @@ fn breach(
 ) -> AppResult<Option<Breach>> {
     // The balance before `from` and each day from `from` on: as many rows as the key has dates
     // with entries, not postings. Both statements stay prepared on the connection.
-    let opening: i64 = account_days::table
-        .filter(account_days::account_id.eq(account_id))
-        .filter(account_days::party_key.eq(party))
-        .filter(account_days::day.lt(from))
-        .select(sql::<BigInt>("CAST(COALESCE(SUM(net_cents), 0) AS BIGINT)"))
-        .first(conn)?;
+    let opening = balance_before(conn, account_id, party, from)?;
     let days: Vec<(NaiveDate, i64)> = account_days::table
         .filter(account_days::account_id.eq(account_id))
         .filter(account_days::party_key.eq(party))
@@ -183,6 +174,16 @@ fn breach(
         .select((account_days::day, account_days::net_cents))
         .load(conn)?;
     Ok(first_breach(floor, opening, days))
+}
+
+/// The key's balance (debit positive) from its days before `before`.
+fn balance_before(conn: &mut DbConnection, account_id: &str, party: &str, before: NaiveDate) -> AppResult<i64> {
+    Ok(account_days::table
+        .filter(account_days::account_id.eq(account_id))
+        .filter(account_days::party_key.eq(party))
+        .filter(account_days::day.lt(before))
+        .select(sql::<BigInt>("CAST(COALESCE(SUM(net_cents), 0) AS BIGINT)"))
+        .first(conn)?)
 }
 
 fn refusal(
