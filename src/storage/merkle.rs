@@ -374,10 +374,11 @@ fn extends(conn: &mut DbConnection, size: i64, signed_size: i64, signed_root: Ha
 
 /// The root of the first `size` entries, worked out from the entries themselves rather than
 /// read from the stored tree: a node signs only what its journal holds. From the last signed
-/// checkpoint `anchor` (size and root) when there is one: the stored frontier of its tree must
-/// give its root, and its last entry must be proven in it; then every entry from that one to the
-/// head must chain and balance, and the head must be entry `size`. Refused otherwise, naming
-/// what was found (a journal rewritten after its last checkpoint, or a tree left ahead of it).
+/// checkpoint `anchor` (size and root) when there is one, resumed from the stored frontier of
+/// its tree (which [`extends`] has found to give its root): its last entry must be proven in it;
+/// the journal's head must be the tree's last leaf (`tree_size`); and every entry from the
+/// anchor's through entry `size` must chain and balance. Refused otherwise, naming what was
+/// found (a journal rewritten after its last checkpoint, or a tree left ahead of it).
 fn root_from_entries(
     conn: &mut DbConnection,
     anchor: Option<(i64, Hash)>,
@@ -399,11 +400,6 @@ fn root_from_entries(
                 stored.read_hashes(&indexes).map_err(|e| stored.error(e.to_string()))?
             };
             let leaves = merkle::RootBuilder::resume(signed_size as u64, &frontier).map_err(AppError::internal)?;
-            if leaves.root() != signed_root {
-                return Err(refuse(format!(
-                    "the stored tree's first {signed_size} entries do not give the signed root"
-                )));
-            }
             let (last_hash, last_previous): (String, String) = journal_entries::table
                 .filter(journal_entries::sequence.eq(signed_size))
                 .select((journal_entries::hash, journal_entries::previous_hash))
