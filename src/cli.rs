@@ -498,18 +498,9 @@ fn verify_checkpoint(settings: &Settings, file: &Path, key: Option<String>) -> E
             std::fs::read(file).map_err(|e| AppError::Unavailable(format!("cannot read {}: {e}", file.display())))?;
         let key = match key {
             Some(key) => key,
-            None => match (settings.checkpoint_signer_key(), &settings.checkpoint_verifier_key) {
-                (Some(signer_key), _) => merkle::CheckpointSigner::new(&signer_key)
-                    .map_err(AppError::Unavailable)?
-                    .verifier_key()
-                    .to_string(),
-                (None, Some(verifier_key)) => verifier_key.trim().to_string(),
-                (None, None) => {
-                    return Err(AppError::Unavailable(
-                        "no verifier key: pass --key, or set INVESTAI_CHECKPOINT_VERIFIER_KEY".into(),
-                    ))
-                }
-            },
+            None => settings.checkpoint_verifier_key_in_effect().map_err(AppError::Unavailable)?.ok_or_else(|| {
+                AppError::Unavailable("no verifier key: pass --key, or set INVESTAI_CHECKPOINT_VERIFIER_KEY".into())
+            })?,
         };
         let checkpoint = match merkle::open_checkpoint(&note, &key) {
             Ok(checkpoint) => checkpoint,

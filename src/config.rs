@@ -280,6 +280,22 @@ impl Settings {
         })
     }
 
+    /// The key checkpoints are checked with: the signing key's (the demo's included), which a
+    /// configured verifier key must equal, or else the configured verifier key.
+    pub fn checkpoint_verifier_key_in_effect(&self) -> Result<Option<String>, String> {
+        let configured = self.checkpoint_verifier_key.as_deref().map(str::trim);
+        let Some(signer_key) = self.checkpoint_signer_key() else {
+            return Ok(configured.map(str::to_string));
+        };
+        let own = crate::domain::merkle::CheckpointSigner::new(&signer_key)?.verifier_key().to_string();
+        match configured {
+            Some(configured) if configured != own => {
+                Err("INVESTAI_CHECKPOINT_VERIFIER_KEY is not the checkpoint signing key's verifier key".into())
+            }
+            _ => Ok(Some(own)),
+        }
+    }
+
     /// The configured secret, or else the demo key beside the demo database, if one exists.
     pub fn signing_secret(&self) -> Option<String> {
         self.jwt_secret.clone().or_else(|| {
@@ -373,6 +389,9 @@ mod tests {
         assert_eq!(with(Some(&signer), &verifier).validate(), Ok(()));
         assert!(with(Some(&signer), &other).validate().unwrap_err().contains("not the signing key's"));
         assert!(with(None, "not a key").validate().unwrap_err().contains("verifier key"));
+        assert_eq!(with(None, &verifier).checkpoint_verifier_key_in_effect(), Ok(Some(verifier.clone())));
+        assert_eq!(with(Some(&signer), &verifier).checkpoint_verifier_key_in_effect(), Ok(Some(verifier.clone())));
+        assert!(with(Some(&signer), &other).checkpoint_verifier_key_in_effect().is_err());
     }
 
     #[test]

@@ -75,19 +75,8 @@ pub fn build(settings: Settings, secret: String, listener: TcpListener) -> AppRe
         None => None,
     };
     let replica = start_replica(&settings);
-    // The configured verifier key must be the signing key's, the demo's included.
-    if let (Some(job), Some(configured)) = (&checkpoint_job, &settings.checkpoint_verifier_key) {
-        if job.signer.verifier_key() != configured.trim() {
-            return Err(AppError::Unavailable(
-                "INVESTAI_CHECKPOINT_VERIFIER_KEY is not the checkpoint signing key's verifier key".into(),
-            ));
-        }
-    }
-    let checkpoint_verifier_key = checkpoint_job
-        .as_ref()
-        .map(|job| job.signer.verifier_key().to_string())
-        .or_else(|| settings.checkpoint_verifier_key.as_ref().map(|key| key.trim().to_string()))
-        .map(Arc::from);
+    let checkpoint_verifier_key =
+        settings.checkpoint_verifier_key_in_effect().map_err(AppError::Unavailable)?.map(Arc::from);
     let state = AppState {
         pool,
         keys: Arc::new(keys),
