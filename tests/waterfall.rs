@@ -555,7 +555,54 @@ async fn a_fee_on_commitments_counts_what_was_committed_on_its_date(app: TestApp
     assert!(rule.contains("1500.00"), "{rule}");
 }
 
+/// Every figure a client sends is at most EUR 10^13, but a step owes the sum of its positions:
+/// a distribution whose capital step owes EUR 10^13 + 1.00 is stored and reads back as stored.
+async fn a_distribution_owing_more_than_any_one_figure_reads_back(app: TestApp) {
+    let id = app.create_fund("Largest figures").await;
+    let largest = "10000000000000.00";
+    let mut tranches = Vec::new();
+    for (name, seniority) in [("A", 1), ("B", 2)] {
+        let body = json!({"name": name, "seniority": seniority, "target_size": largest, "pref_rate": "0"});
+        tranches.push(common::id(&created(&app, &format!("/api/v1/funds/{id}/tranches"), body).await));
+    }
+    // An entry's debits stay within the largest figure, so the largest commitment is called in halves.
+    for (tranche, amount, calls) in
+        [(&tranches[0], largest, ["5000000000000.00"; 2].as_slice()), (&tranches[1], "1.00", &["1.00"])]
+    {
+        let source = created(
+            &app,
+            "/api/v1/sources",
+            json!({"kind": "private", "legal_name": format!("Holder of {amount}"), "country": "FR"}),
+        )
+        .await;
+        let body =
+            json!({"source_id": source["id"], "tranche_id": tranche, "amount": amount, "effective_date": "2025-01-01"});
+        created(&app, &format!("/api/v1/funds/{id}/commitments"), body).await;
+        for part in calls {
+            let call = created(&app, &format!("/api/v1/funds/{id}/capital-calls"), json!({"call_date": "2025-01-02",
+                "due_date": "2025-01-02", "description": "Fees", "lines": [{"tranche_id": tranche, "purpose": "fees", "amount": part}]})).await;
+            let notices = app.get(&format!("/api/v1/notices?call_id={}", common::id(&call)), &app.staff()).await;
+            let notice = notices.body["items"][0]["id"].as_str().expect("notice").to_string();
+            created(
+                &app,
+                &format!("/api/v1/notices/{notice}/contributions"),
+                json!({"amount": part, "value_date": "2025-01-02"}),
+            )
+            .await;
+        }
+    }
+    let terms = json!({"steps": [{"type": "capital", "tranches": tranches, "mode": "pro_rata"}]});
+    created(&app, &format!("/api/v1/funds/{id}/waterfall"), terms).await;
+    let body = json!({"cash": "1.00", "date": "2026-01-01", "description": "First return"});
+    let executed = created(&app, &format!("/api/v1/funds/{id}/distributions"), body).await;
+    assert_eq!(executed["allocation"]["steps"][0]["owed"], "10000000000001.00", "{executed}");
+    let stored = app.get(&format!("/api/v1/distributions/{}", common::id(&executed)), &app.auditor()).await;
+    assert_eq!(stored.status, 200, "{}", stored.text);
+    assert_eq!(stored.body["allocation"], executed["allocation"]);
+}
+
 on_both_backends!(
+    a_distribution_owing_more_than_any_one_figure_reads_back,
     terms_pay_to_no_account_kept_by_events_or_by_investor,
     nav_on_a_past_date_keeps_the_terms_then_in_force,
     printable_notices_and_statements_respect_their_owner,

@@ -195,6 +195,38 @@ impl<'de> Deserialize<'de> for Cents {
     }
 }
 
+/// Deserializers for amounts the service computed and stored itself (a distribution's
+/// allocation), read back whatever their size: a sum of many lines may pass
+/// [`AMOUNT_CENTS_MAX`], the limit on a figure a client sends, and must still be readable.
+pub mod stored {
+    use super::{Cents, MoneyError, CENT_SCALE};
+    use serde::{Deserialize, Deserializer};
+
+    fn parse(text: &str) -> Result<Cents, MoneyError> {
+        if !crate::domain::plain_decimal::is_plain(text) {
+            return Err(MoneyError::NotANumber);
+        }
+        let value = rust_decimal::Decimal::from_str_exact(text).map_err(|_| MoneyError::NotANumber)?;
+        if value.normalize().scale() > CENT_SCALE {
+            return Err(MoneyError::TooManyDecimals);
+        }
+        let cents = value.checked_mul(rust_decimal::Decimal::ONE_HUNDRED).ok_or(MoneyError::Overflow)?;
+        rust_decimal::prelude::ToPrimitive::to_i64(&cents).map(Cents).ok_or(MoneyError::Overflow)
+    }
+
+    /// A stored amount, any 64-bit number of cents.
+    pub fn cents<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cents, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+
+    /// A stored amount that may be absent.
+    pub fn optional_cents<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cents>, D::Error> {
+        let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)?;
+        text.map(|t| parse(&t).map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
 /// Splits `total` over parties in proportion to `weights`, exact to the cent (docs/ledger.md, "Money").
 ///
 /// Each party gets its share rounded down; the cents left over go one each to the largest

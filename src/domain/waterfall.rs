@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::chart;
-use super::money::{allocate_by_weights, allocate_pro_rata, Cents, MoneyError, AMOUNT_CENTS_MAX};
+use super::money::{allocate_by_weights, allocate_pro_rata, stored, Cents, MoneyError, AMOUNT_CENTS_MAX};
 
 /// Characters a fee's name may have, as any other name in the books.
 pub const FEE_NAME_CHARS_MAX: usize = 200;
@@ -206,28 +206,31 @@ pub struct Line {
     /// The investor position paid, for tranche targets.
     #[schema(value_type = Option<String>)]
     pub position_id: Option<Arc<str>>,
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub owed: Cents,
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub paid: Cents,
     /// Owed but not paid by this distribution; carried forward for pref and capital. Never
     /// negative: `paid = owed - shortfall + redistributed`.
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub shortfall: Cents,
     /// Paid beyond what the rule owed: a share of what a capped target could not take, handed
     /// on to this one (split and catch-up).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub redistributed: Cents,
     /// The rule that set `owed`, in words (shared by the lines of a step and tranche).
     #[schema(value_type = String)]
     pub rule: Arc<str>,
     /// What the rule starts from: pref accrued to date, or capital paid in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stored::optional_cents")]
     #[schema(value_type = Option<String>)]
     pub basis: Option<Cents>,
     /// Already settled by earlier distributions: pref paid, or capital returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stored::optional_cents")]
     #[schema(value_type = Option<String>)]
     pub settled_before: Option<Cents>,
 }
@@ -256,10 +259,13 @@ pub struct StepResult {
     /// `fee`, `pref`, `capital`, `reserve`, `catch_up` or `split`
     pub kind: String,
     pub description: String,
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub available: Cents,
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub owed: Cents,
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub paid: Cents,
     pub lines: Vec<Line>,
@@ -269,11 +275,14 @@ pub struct StepResult {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Allocation {
     pub date: NaiveDate,
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub cash: Cents,
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub distributed: Cents,
     /// Cash no step could pay (every receiver capped or owed nothing).
+    #[serde(deserialize_with = "stored::cents")]
     #[schema(value_type = String)]
     pub remaining: Cents,
     pub steps: Vec<StepResult>,

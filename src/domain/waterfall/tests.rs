@@ -519,3 +519,24 @@ fn pref_accrued_beyond_any_amount_is_owed_as_the_largest() {
     // One year at 50% is half the capital: the bound is not reached.
     assert_eq!(long.pref_accrued(dec("0.5"), d("0002-01-01")).unwrap(), c("5000000000000.00"));
 }
+
+/// Each position is owed at most the largest amount, but a step owes their sum: the stored
+/// allocation must read back whatever that sum is.
+#[test]
+fn an_allocation_owing_more_than_the_largest_amount_reads_back_as_stored() {
+    let tranches = vec![tranche("a", 1, "0", None)];
+    let positions =
+        vec![position("p1", "a", "10000000000000.00", "2025-01-01"), position("p2", "a", "1.00", "2025-01-01")];
+    let terms = terms(r#"{"steps": [{"type": "capital", "tranches": ["a"], "mode": "pro_rata"}]}"#);
+    let allocation = distribute(&terms, &tranches, &positions, &BTreeMap::new(), c("1.00"), d("2026-01-01")).unwrap();
+    // 10,000,000,000,000.00 + 1.00 owed, one cent above the largest figure a client may send.
+    assert_eq!(allocation.steps[0].owed, Cents::new(AMOUNT_CENTS_MAX + 100));
+    let stored = serde_json::to_string(&allocation).unwrap();
+    let read: Allocation = serde_json::from_str(&stored).unwrap();
+    assert_eq!(read, allocation);
+    // What is stored is still exact: a fraction of a cent or a figure beyond 64 bits is refused.
+    for bad in ["\"1.001\"", "\"100000000000000000000.00\"", "\"1e3\"", "12"] {
+        let json = stored.replacen("\"cash\":\"1.00\"", &format!("\"cash\":{bad}"), 1);
+        assert!(serde_json::from_str::<Allocation>(&json).is_err(), "{bad}");
+    }
+}
