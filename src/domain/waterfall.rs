@@ -623,8 +623,10 @@ impl<'a> Run<'a> {
 }
 
 /// Allocates `amount` pro rata to `weights`, never giving anyone more than their cap; what a
-/// capped party cannot take goes to the others pro rata to their weights. Bounded: each round
-/// saturates at least one party or ends.
+/// capped party cannot take goes to the others pro rata to their weights. A cap binds when the
+/// exact share passes it, never because rounding a share reached it: the parties a cap does
+/// not bind share as by the rule of docs/ledger.md ("Money"). Bounded: each round saturates
+/// at least one party or ends.
 pub fn allocate_capped(
     amount: Cents,
     weights: &[i128],
@@ -639,18 +641,19 @@ pub fn allocate_capped(
             break;
         }
         let active_weights: Vec<i128> = active.iter().map(|i| weights[*i]).collect();
-        let shares = allocate_by_weights(left, &active_weights)?;
+        let weight_sum: i128 = active_weights.iter().sum();
         let mut capped_any = false;
-        for (slot, i) in active.iter().enumerate() {
+        for i in &active {
             if let Some(cap) = caps[*i] {
                 let room = cap.checked_sub(given[*i])?;
-                if shares[slot] >= room {
+                if exact_share_exceeds(left, weights[*i], weight_sum, room)? {
                     given[*i] = cap;
                     saturated[*i] = true;
                     capped_any = true;
                 }
             }
         }
+        let shares = if capped_any { Vec::new() } else { allocate_by_weights(left, &active_weights)? };
         if !capped_any {
             for (slot, i) in active.iter().enumerate() {
                 given[*i] = given[*i].checked_add(shares[slot])?;
@@ -661,6 +664,14 @@ pub fn allocate_capped(
         left = amount.checked_sub(Cents::sum(given.iter().copied())?)?;
     }
     Ok((given, left))
+}
+
+/// Whether `amount x weight / weight_sum`, exactly, is more than `room`.
+fn exact_share_exceeds(amount: Cents, weight: i128, weight_sum: i128, room: Cents) -> Result<bool, MoneyError> {
+    let product = i128::from(amount.get()).checked_mul(weight).ok_or(MoneyError::Overflow)?;
+    let (whole, rest) = (product / weight_sum, product % weight_sum);
+    let room = i128::from(room.get());
+    Ok(whole > room || (whole == room && rest > 0))
 }
 
 /// Runs `cash` through the terms on `date`. `positions` are the state before this distribution;
