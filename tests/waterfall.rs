@@ -159,6 +159,10 @@ async fn terms_are_validated_with_paths(app: TestApp) {
     assert_problem(&reply, 400, Some("steps[1].shares"));
     assert_problem(&reply, 400, Some("steps[2]"));
     assert_problem(&reply, 400, Some("steps[2].account"));
+    let twice = json!({"steps": [{"type": "split", "shares": [{"tranche": f.junior, "percent": "25"},
+        {"tranche": f.junior, "percent": "25"}, {"tranche": f.senior, "percent": "50"}]}]});
+    let reply = app.post(&format!("/api/v1/funds/{}/waterfall", f.id), &app.staff(), &twice).await;
+    assert_problem(&reply, 400, Some("steps[0].shares[1]"));
     let unknown_step = app
         .post(&format!("/api/v1/funds/{}/waterfall", f.id), &app.staff(), &json!({"steps": [{"type": "bonus"}]}))
         .await;

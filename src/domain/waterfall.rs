@@ -434,6 +434,13 @@ pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String
                             problems.push((format!("{path}.shares[{i}]"), format!("unknown tranche {id}")));
                         }
                     }
+                    // Two shares of one target would each be capped against the same room.
+                    if let Some(first) = shares[..i].iter().position(|s| s.target == share.target) {
+                        problems.push((
+                            format!("{path}.shares[{i}]"),
+                            format!("names the same receiver as shares[{first}]: give each receiver one share"),
+                        ));
+                    }
                 }
                 residual_taken_at = Some(index);
             }

@@ -439,7 +439,7 @@ fn percentages_with_more_decimals_than_the_arithmetic_holds_are_refused() {
     // Two shares whose sum is beyond what a decimal holds: each is named, and nothing panics.
     let split = r#"{"steps": [{"type": "split", "shares": [
         {"account": "1010", "percent": "50000000000000000000000000000"},
-        {"account": "1010", "percent": "50000000000000000000000000000"}]}]}"#;
+        {"account": "1020", "percent": "50000000000000000000000000000"}]}]}"#;
     assert_eq!(problems(split), ["steps[0].shares", "steps[0].shares[0].percent", "steps[0].shares[1].percent"]);
     let exact = r#"{"steps": [{"type": "catch_up", "beneficiary": {"account": "2300"}, "target_percent": "99.999999"},
         {"type": "split", "shares": [{"tranche": "lp", "percent": "33.333334"}, {"account": "2300", "percent": "66.666666"}]}]}"#;
@@ -636,4 +636,25 @@ proptest! {
         let given: Vec<i64> = given.iter().map(|g| g.get()).collect();
         prop_assert_eq!(given, capped_by_every_set(amount, &weights, &caps));
     }
+}
+
+/// P (cap 1.1x) named twice at 25% in a split: each share would be capped against the same
+/// 100,000.00 of room, the second would find none left, and 100,000.00 would stay undistributed
+/// although Q could take it. Such terms are refused, naming the second share.
+#[test]
+fn a_split_names_each_receiver_once() {
+    let tranches = vec![tranche("p", 1, "0", Some("1.1")), tranche("q", 2, "0", None)];
+    let twice = terms(
+        r#"{"steps": [
+            {"type": "capital", "tranches": ["p", "q"], "mode": "pro_rata"},
+            {"type": "split", "shares": [{"tranche": "p", "percent": "25"}, {"tranche": "p", "percent": "25"}, {"tranche": "q", "percent": "40"}, {"account": "2300", "percent": "5"}, {"account": "2300", "percent": "5"}]}
+        ]}"#,
+    );
+    let problems = validate(&twice, &tranches);
+    let paths: Vec<&str> = problems.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["steps[1].shares[1]", "steps[1].shares[4]"], "{problems:?}");
+    assert!(problems[0].1.contains("shares[0]"), "{problems:?}");
+    let positions =
+        vec![position("a", "p", "1000000.00", "2025-01-01"), position("b", "q", "1000000.00", "2025-01-01")];
+    assert!(distribute(&twice, &tranches, &positions, &BTreeMap::new(), c("3000000.00"), d("2025-06-30")).is_err());
 }
