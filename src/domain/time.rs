@@ -13,12 +13,20 @@ pub fn rfc3339<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Date
     let text = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
     let expected = "an RFC 3339 timestamp such as 2026-06-01T08:00:00Z";
     let at = DateTime::parse_from_rfc3339(&text)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|e| serde::de::Error::custom(format!("not {expected}: {e}")))?;
+        .map_err(|e| serde::de::Error::custom(format!("not {expected}: {e}")))
+        .and_then(|at| {
+            to_the_microsecond(at).ok_or_else(|| serde::de::Error::custom(format!("not {expected}: out of range")))
+        })?;
     if !(0..=9999).contains(&at.year()) {
         return Err(serde::de::Error::custom(format!("not {expected}: the year in UTC is outside 0000 to 9999")));
     }
     Ok(at)
+}
+
+/// A parsed time in UTC, cut to the microsecond the service keeps: a record sent again with the
+/// same text then equals the one stored, nanoseconds and all.
+pub fn to_the_microsecond<Tz: chrono::TimeZone>(at: DateTime<Tz>) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(at.timestamp_micros())
 }
 
 /// Writes a UTC timestamp as RFC 3339, e.g. `2026-11-23T19:25:52.824670Z`.
@@ -56,5 +64,21 @@ mod tests {
         assert!(json.ends_with(r#""maybe":null}"#), "{json}");
         let parsed = chrono::DateTime::parse_from_rfc3339("2025-11-23T19:25:52.824670Z").expect("RFC 3339");
         assert_eq!(parsed.naive_utc(), at);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Sent {
+        #[serde(deserialize_with = "rfc3339")]
+        at: DateTime<Utc>,
+    }
+
+    /// What is kept is microseconds; a finer time is read as the microsecond it falls in, so
+    /// it compares equal to what was stored from it.
+    #[test]
+    fn a_time_finer_than_a_microsecond_is_read_to_the_microsecond() {
+        let sent: Sent = serde_json::from_str(r#"{"at": "2026-06-01T08:00:00.0000019+01:00"}"#).expect("RFC 3339");
+        let kept = chrono::DateTime::from_timestamp_micros(1_780_297_200_000_001).expect("in range");
+        assert_eq!(sent.at, kept);
+        assert_eq!(sent.at.timestamp_subsec_nanos(), 1_000);
     }
 }

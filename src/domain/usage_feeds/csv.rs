@@ -116,7 +116,7 @@ pub fn award_id(text: &str) -> Result<String, Message> {
 pub fn rfc3339(text: &str) -> Result<NaiveDateTime, Message> {
     DateTime::parse_from_rfc3339(text)
         .ok()
-        .and_then(|at| DateTime::from_timestamp_micros(at.timestamp_micros()))
+        .and_then(crate::domain::time::to_the_microsecond)
         .map(|at| at.naive_utc())
         .ok_or_else(|| Message::new("msg-import-rfc3339").text("text", text))
 }

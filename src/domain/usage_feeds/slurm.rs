@@ -165,8 +165,14 @@ pub fn gpu_hours(gpus: i64, seconds: i64) -> GpuHours {
 /// `2026-06-01T08:00:00` (Slurm's default, read as UTC) or RFC 3339.
 fn slurm_time(text: &str) -> Result<NaiveDateTime, Message> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
-        .or_else(|_| DateTime::parse_from_rfc3339(text).map(|at| at.naive_utc()))
-        .map_err(|_| Message::new("msg-import-slurm-time").text("text", text))
+        .ok()
+        .or_else(|| {
+            DateTime::parse_from_rfc3339(text)
+                .ok()
+                .and_then(crate::domain::time::to_the_microsecond)
+                .map(|at| at.naive_utc())
+        })
+        .ok_or_else(|| Message::new("msg-import-slurm-time").text("text", text))
 }
 
 fn count(text: &str) -> Option<i64> {
@@ -259,6 +265,18 @@ JobID|JobName|Account|AllocTRES|Start|End|State
             (10, "skipped no-gpu-hours"),
         ];
         assert_eq!(summary(&lines), expected.map(|(l, s)| (l, s.to_string())));
+    }
+
+    /// Another tool may print RFC 3339 with nanoseconds: the period is kept to the microsecond,
+    /// so the same line sent again is the same record, not a conflicting one.
+    #[test]
+    fn times_finer_than_a_microsecond_are_read_to_the_microsecond() {
+        let file = "JobID|Account|AllocTRES|Start|End\n4711|acct|gres/gpu=1|2026-06-01T08:00:00.0000005Z|2026-06-01T09:00:00.9999999Z\n";
+        let lines = parse(file.as_bytes()).unwrap();
+        let LineItem::Record { record, .. } = &lines[0].item else { panic!("{:?}", lines[0].item) };
+        let at = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+        assert_eq!(record.period_start, at("2026-06-01T08:00:00"));
+        assert_eq!(record.period_end, at("2026-06-01T09:00:00.999999"));
     }
 
     #[test]
