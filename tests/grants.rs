@@ -347,7 +347,15 @@ async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: Test
     assert_problem(&refused, 422, Some("requested_gpu_hours"));
     assert_eq!(refused.body["type"], "/problems/de-minimis-exceeded", "{}", refused.text);
     let detail = refused.body["detail"].as_str().unwrap_or_default();
-    for figure in ["150000.00", "350000.00", "at most EUR 50000.00 more"] {
+    // Beta may know who links it (to contest it) and the aid granted here, which the register
+    // publishes; what Alpha declared received elsewhere is counted, not attributed.
+    for figure in [
+        "RCS-ALPHA",
+        "granted EUR 100000.00 here",
+        "EUR 150000.00 more counted",
+        "350000.00",
+        "at most EUR 50000.00 more",
+    ] {
         assert!(detail.contains(figure), "{figure} missing from {detail}");
     }
     // The aid a linked enterprise received elsewhere counts when another member declared it:
@@ -367,7 +375,7 @@ async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: Test
     assert_problem(&refused, 422, Some("requested_gpu_hours"));
     assert_eq!(refused.body["type"], "/problems/de-minimis-exceeded", "{}", refused.text);
     let detail = refused.body["detail"].as_str().unwrap_or_default();
-    for figure in ["150000.00", "350000.00", "at most EUR 50000.00 more"] {
+    for figure in ["EUR 150000.00 more counted", "350000.00", "at most EUR 50000.00 more"] {
         assert!(detail.contains(figure), "{figure} missing from {detail}");
     }
     // Linked through another: Zeta names Eta and Theta as linked and is awarded EUR 100,000;
@@ -389,9 +397,12 @@ async fn de_minimis_is_refused_with_the_figures_and_rechecked_at_award(app: Test
     let refused = app.post(&format!("/api/v1/applications/{eta}/submit"), &sme(&app, "sme-eta"), &json!(null)).await;
     assert_problem(&refused, 422, Some("requested_gpu_hours"));
     let detail = refused.body["detail"].as_str().unwrap_or_default();
-    for figure in ["150000.00", "350000.00", "at most EUR 50000.00 more"] {
+    for figure in ["EUR 150000.00 more counted", "350000.00", "at most EUR 50000.00 more"] {
         assert!(detail.contains(figure), "{figure} missing from {detail}");
     }
+    // Zeta links Eta, so Eta reads Zeta's name; Theta is linked to Zeta by Zeta's application
+    // alone, and its own names nobody: Eta reads its aid only within the sum.
+    assert!(detail.contains("RCS-ZETA") && !detail.contains("RCS-THETA"), "{detail}");
 }
 
 /// Facilities have seven days after an award's end to report the usage of its last day: a lapse

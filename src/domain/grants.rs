@@ -743,6 +743,7 @@ mod tests {
             beneficiary_key: "FR:RCS123456789".into(),
             beneficiary_declared: Cents::ZERO,
             linked_declared: Vec::new(),
+            linked_keys: Vec::new(),
         }];
         let a =
             assess(&call(AidBasis::DeMinimis), &f, at("2026-02-01 10:00"), Some(Cents::new(1_000)), &granted).unwrap();

@@ -212,6 +212,8 @@ pub struct GrantedAid {
     /// The enterprises that application named as linked to the beneficiary with the aid it
     /// declared each received elsewhere (those it declared an amount for).
     pub linked_declared: Vec<Member>,
+    /// The keys of every enterprise that application named as linked, declared for or not.
+    pub linked_keys: Vec<String>,
 }
 
 /// One member's aid in the window, for the refusal.
@@ -219,11 +221,41 @@ pub struct GrantedAid {
 pub struct MemberAid {
     pub name: String,
     pub key: String,
+    /// Aid received elsewhere as counted: the larger of this application's declaration and the
+    /// latest in an application of aid granted here.
     pub declared: Cents,
     pub granted_here: Cents,
+    /// What this application declares for the member; `None` for a member only applications of
+    /// aid granted here name.
+    pub declared_here: Option<Cents>,
+    /// Whether an application of aid granted to this member names one of this application's
+    /// members as linked: the applicant may know who claims a link to it, to contest it.
+    pub links_a_member: bool,
 }
 
-/// Why de minimis aid is refused, with the figures of every member.
+/// What a refusal shows of one member to the applicant.
+enum ShownMember {
+    /// Named by the application: what it declares for the member, and the aid granted here.
+    Named { declared: Cents, granted: Cents },
+    /// A beneficiary whose application links it to a member: the aid granted here only.
+    Linking { granted: Cents },
+}
+
+impl MemberAid {
+    /// Aid granted here is public (docs/state-aid-register.md); what other applications
+    /// declare, and the enterprises they link that are not this application's, are not.
+    fn shown(&self) -> Option<ShownMember> {
+        match self.declared_here {
+            Some(declared) => Some(ShownMember::Named { declared, granted: self.granted_here }),
+            None if self.links_a_member => Some(ShownMember::Linking { granted: self.granted_here }),
+            None => None,
+        }
+    }
+}
+
+/// Why de minimis aid is refused: the members the application names with the aid it declares
+/// for them and the aid granted them here, and what else is counted, as one sum, without what
+/// other applicants declared or which enterprises they linked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeMinimisExceeded {
     pub date: NaiveDate,
@@ -237,17 +269,26 @@ pub struct DeMinimisExceeded {
 
 impl DeMinimisExceeded {
     pub fn message(&self) -> Message {
-        let members = self
-            .members
-            .iter()
-            .map(|m| {
-                Message::new("msg-de-minimis-member")
-                    .text("name", &m.name)
-                    .text("key", &m.key)
-                    .amount("declared", m.declared)
-                    .amount("granted", m.granted_here)
-            })
-            .collect();
+        let mut shown_total = Cents::ZERO;
+        let mut members: Vec<Message> = Vec::with_capacity(self.members.len() + 1);
+        for m in &self.members {
+            let (message, shown) = match m.shown() {
+                Some(ShownMember::Named { declared, granted }) => (
+                    Message::new("msg-de-minimis-member").amount("declared", declared).amount("granted", granted),
+                    declared.get().saturating_add(granted.get()),
+                ),
+                Some(ShownMember::Linking { granted }) => {
+                    (Message::new("msg-de-minimis-linking-member").amount("granted", granted), granted.get())
+                }
+                None => continue,
+            };
+            shown_total = Cents::new(shown_total.get().saturating_add(shown));
+            members.push(message.text("name", &m.name).text("key", &m.key));
+        }
+        let elsewhere = Cents::new(self.prior.get().saturating_sub(shown_total.get()));
+        if !elsewhere.is_zero() {
+            members.push(Message::new("msg-de-minimis-counted-from-other-applications").amount("amount", elsewhere));
+        }
         Message::new("msg-de-minimis-exceeded")
             .date("date", self.date)
             .text("scope", if self.members.len() > 1 { "group" } else { "single" })
@@ -285,20 +326,29 @@ pub fn check_single_undertaking(
                 key: member.key.clone(),
                 declared: member.declared,
                 granted_here: Cents::ZERO,
+                declared_here: Some(member.declared),
+                links_a_member: false,
             });
         } else if let Some(known) = aid.iter_mut().find(|m| m.key == member.key) {
             known.declared = known.declared.checked_add(member.declared)?;
+            known.declared_here = Some(known.declared);
         }
     }
     let mut latest_declared: std::collections::HashMap<&str, (NaiveDate, Cents)> = std::collections::HashMap::new();
     for grant in granted.iter().filter(|g| g.date > window_start && g.date <= date) {
+        let links_a_member = grant.linked_keys.iter().any(|key| members.iter().any(|m| &m.key == key));
         match aid.iter_mut().find(|m| m.key == grant.beneficiary_key) {
-            Some(member) => member.granted_here = member.granted_here.checked_add(grant.amount)?,
+            Some(member) => {
+                member.granted_here = member.granted_here.checked_add(grant.amount)?;
+                member.links_a_member |= links_a_member;
+            }
             None => aid.push(MemberAid {
                 name: grant.beneficiary.clone(),
                 key: grant.beneficiary_key.clone(),
                 declared: Cents::ZERO,
                 granted_here: grant.amount,
+                declared_here: None,
+                links_a_member,
             }),
         }
         // The latest declaration; of two on one day, the larger, whatever the order.
@@ -315,7 +365,15 @@ pub fn check_single_undertaking(
     for named in in_window.flat_map(|g| &g.linked_declared) {
         if !aid.iter().any(|m| m.key == named.key) {
             let (name, key) = (named.name.clone(), named.key.clone());
-            aid.push(MemberAid { name, key, declared: Cents::ZERO, granted_here: Cents::ZERO });
+            let links_a_member = false;
+            aid.push(MemberAid {
+                name,
+                key,
+                declared: Cents::ZERO,
+                granted_here: Cents::ZERO,
+                declared_here: None,
+                links_a_member,
+            });
         }
     }
     for member in &mut aid {
@@ -362,6 +420,8 @@ mod tests {
             key: key.into(),
             declared: Cents::new(declared),
             granted_here: Cents::new(granted),
+            declared_here: Some(Cents::new(declared)),
+            links_a_member: false,
         };
         DeMinimisExceeded {
             date: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default(),
@@ -399,6 +459,52 @@ mod tests {
 
     fn d(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    /// X names its competitor C as linked. C's own application (aid granted here) declared
+    /// EUR 250,000 received elsewhere and linked D. X's refusal shows C's aid granted here,
+    /// which the register publishes, and what X itself declared; C's declaration and D are
+    /// counted, as one sum, never shown.
+    #[test]
+    fn a_refusal_shows_only_what_the_application_names_and_the_register_publishes() {
+        let members = [
+            Member { name: "X".into(), key: "FR:X1".into(), declared: Cents::new(1_000_000) },
+            Member { name: "Competitor".into(), key: "DE:C1".into(), declared: Cents::ZERO },
+        ];
+        let granted = [GrantedAid {
+            date: d("2026-06-01"),
+            amount: Cents::new(2_000_000),
+            beneficiary: "Competitor".into(),
+            beneficiary_key: "DE:C1".into(),
+            beneficiary_declared: Cents::new(25_000_000),
+            linked_declared: vec![Member {
+                name: "Delta Secret".into(),
+                key: "NL:D9".into(),
+                declared: Cents::new(300_000),
+            }],
+            linked_keys: vec!["NL:D9".into()],
+        }];
+        let refused = check_single_undertaking(d("2026-11-26"), &members, &granted, Cents::new(2_000_000)).unwrap();
+        let exceeded = refused.expect_err("above the ceiling");
+        // Counted: X 10,000.00 + C's 250,000.00 declared and 20,000.00 granted + D's 3,000.00.
+        assert_eq!(exceeded.prior, Cents::new(28_300_000));
+        let said = exceeded.to_string();
+        assert!(
+            said.contains("X (FR:X1) declared EUR 10000.00 received elsewhere and was granted EUR 0.00 here"),
+            "{said}"
+        );
+        assert!(
+            said.contains("Competitor (DE:C1) declared EUR 0.00 received elsewhere and was granted EUR 20000.00 here"),
+            "{said}"
+        );
+        assert!(said.contains("EUR 253000.00 more counted from applications of aid granted here"), "{said}");
+        for secret in ["Delta", "NL:D9", "EUR 250000.00", "EUR 3000.00"] {
+            assert!(!said.contains(secret), "{secret:?} shown in {said}");
+        }
+        for lang in [crate::i18n::Lang::Fr, crate::i18n::Lang::De] {
+            let text = exceeded.message().in_lang(lang);
+            assert!(!text.contains("Delta") && text.contains("253"), "{text}");
+        }
     }
 
     #[test]
@@ -445,6 +551,7 @@ mod tests {
             beneficiary_key: key.into(),
             beneficiary_declared: Cents::ZERO,
             linked_declared: Vec::new(),
+            linked_keys: Vec::new(),
         }
     }
 
@@ -616,6 +723,11 @@ mod tests {
                             key: format!("K{key}"),
                             declared: Cents::new(*cents),
                         })
+                        .collect(),
+                    linked_keys: linked
+                        .iter()
+                        .filter(|(grant, _, _)| *grant == index)
+                        .map(|(_, key, _)| format!("K{key}"))
                         .collect(),
                 })
                 .collect();

@@ -658,6 +658,7 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
             let related: Vec<Related> = serde_json::from_str(&related_json).map_err(|_| {
                 AppError::internal(format!("an award of {beneficiary} has malformed related enterprises"))
             })?;
+            let linked_keys = linked_members(&related).into_iter().map(|m| m.key).collect();
             // Only amounts the application declared: a linked enterprise left blank says nothing.
             let declared_for: Vec<Related> = related.into_iter().filter(|r| r.de_minimis_received.is_some()).collect();
             let linked_declared = linked_members(&declared_for);
@@ -668,6 +669,7 @@ pub fn de_minimis_granted(conn: &mut DbConnection, keys: &[String]) -> AppResult
                 beneficiary_key,
                 beneficiary_declared: Cents::new(declared),
                 linked_declared,
+                linked_keys,
             })
         })
         .collect()
