@@ -434,19 +434,52 @@ pub fn validate(terms: &Terms, tranches: &[TrancheTerms]) -> Vec<(String, String
                             problems.push((format!("{path}.shares[{i}]"), format!("unknown tranche {id}")));
                         }
                     }
-                    // Two shares of one target would each be capped against the same room.
-                    if let Some(first) = shares[..i].iter().position(|s| s.target == share.target) {
-                        problems.push((
-                            format!("{path}.shares[{i}]"),
-                            format!("names the same receiver as shares[{first}]: give each receiver one share"),
-                        ));
-                    }
                 }
                 residual_taken_at = Some(index);
             }
         }
     }
     problems
+}
+
+/// Split shares naming a receiver a share before them already names, by path: refused when
+/// terms are saved. Terms stored before that rule still run, their repeated shares merged
+/// ([`merged_shares`]).
+pub fn repeated_receivers(terms: &Terms) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for (index, step) in terms.steps.iter().enumerate() {
+        let Step::Split { shares } = step else { continue };
+        let mut first_of: BTreeMap<&Target, usize> = BTreeMap::new();
+        for (i, share) in shares.iter().enumerate() {
+            if let Some(first) = first_of.get(&share.target) {
+                problems.push((
+                    format!("steps[{index}].shares[{i}]"),
+                    format!("names the same receiver as shares[{first}]: give each receiver one share"),
+                ));
+            } else {
+                first_of.insert(&share.target, i);
+            }
+        }
+    }
+    problems
+}
+
+/// One share per receiver, in the order first listed, with the percentages of repeats added:
+/// two shares of one capped tranche would each be capped against the same room.
+fn merged_shares(shares: &[Share]) -> Vec<Share> {
+    let mut merged: Vec<Share> = Vec::with_capacity(shares.len());
+    let mut slot_of: BTreeMap<&Target, usize> = BTreeMap::new();
+    for share in shares {
+        match slot_of.get(&share.target) {
+            // Each percentage is at most 100 (`validate`): the sum cannot overflow.
+            Some(slot) => merged[*slot].percent = merged[*slot].percent.saturating_add(share.percent),
+            None => {
+                slot_of.insert(&share.target, merged.len());
+                merged.push(share.clone());
+            }
+        }
+    }
+    merged
 }
 
 fn too_fine() -> String {
@@ -946,6 +979,8 @@ fn catch_up_step(
 }
 
 fn split_step(run: &mut Run<'_>, shares: &[Share]) -> Result<(String, Vec<Line>), WaterfallError> {
+    let merged = merged_shares(shares);
+    let shares = merged.as_slice();
     let residual = run.left;
     let weights: Vec<i128> = shares.iter().map(|s| percent_weight(s.percent)).collect::<Result<_, _>>()?;
     // A tranche can take at most the sum of its positions' headroom; accounts are uncapped.

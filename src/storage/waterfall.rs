@@ -76,8 +76,11 @@ fn account_targets(terms: &Terms) -> Vec<(String, String)> {
 /// Checks terms against the fund's tranches and chart of accounts; 400 naming each path.
 pub fn check_terms(conn: &mut DbConnection, fund_id: &str, terms: &Terms) -> AppResult<Vec<TrancheTerms>> {
     let tranches = tranche_terms(conn, fund_id)?;
-    let mut errors: Vec<FieldError> =
-        waterfall::validate(terms, &tranches).into_iter().map(|(p, r)| FieldError::new(p, r)).collect();
+    let mut errors: Vec<FieldError> = waterfall::validate(terms, &tranches)
+        .into_iter()
+        .chain(waterfall::repeated_receivers(terms))
+        .map(|(p, r)| FieldError::new(p, r))
+        .collect();
     for (path, code) in account_targets(terms) {
         if let Some(reason) = chart::waterfall_target_refusal(&code) {
             errors.push(FieldError::new(path, format!("a waterfall step cannot pay to account {code}: {reason}")));

@@ -638,9 +638,10 @@ proptest! {
     }
 }
 
-/// P (cap 1.1x) named twice at 25% in a split: each share would be capped against the same
-/// 100,000.00 of room, the second would find none left, and 100,000.00 would stay undistributed
-/// although Q could take it. Such terms are refused, naming the second share.
+/// P (cap 1.1x) named twice at 25% in a split: each share capped against the same 100,000.00
+/// of room would leave 100,000.00 undistributed although Q could take it. New terms naming a
+/// receiver twice are refused when saved; terms stored before run with the shares merged: P
+/// takes its 100,000.00 of room and Q the other 900,000.00 of the 1,000,000.00 residual.
 #[test]
 fn a_split_names_each_receiver_once() {
     let tranches = vec![tranche("p", 1, "0", Some("1.1")), tranche("q", 2, "0", None)];
@@ -650,11 +651,19 @@ fn a_split_names_each_receiver_once() {
             {"type": "split", "shares": [{"tranche": "p", "percent": "25"}, {"tranche": "p", "percent": "25"}, {"tranche": "q", "percent": "40"}, {"account": "2300", "percent": "5"}, {"account": "2300", "percent": "5"}]}
         ]}"#,
     );
-    let problems = validate(&twice, &tranches);
-    let paths: Vec<&str> = problems.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(paths, ["steps[1].shares[1]", "steps[1].shares[4]"], "{problems:?}");
-    assert!(problems[0].1.contains("shares[0]"), "{problems:?}");
+    assert_eq!(validate(&twice, &tranches), Vec::<(String, String)>::new(), "stored terms still run");
+    let repeated = repeated_receivers(&twice);
+    let paths: Vec<&str> = repeated.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["steps[1].shares[1]", "steps[1].shares[4]"], "{repeated:?}");
+    assert!(repeated[0].1.contains("shares[0]"), "{repeated:?}");
     let positions =
         vec![position("a", "p", "1000000.00", "2025-01-01"), position("b", "q", "1000000.00", "2025-01-01")];
-    assert!(distribute(&twice, &tranches, &positions, &BTreeMap::new(), c("3000000.00"), d("2025-06-30")).is_err());
+    let allocation =
+        distribute(&twice, &tranches, &positions, &BTreeMap::new(), c("3000000.00"), d("2025-06-30")).unwrap();
+    assert_eq!(allocation.remaining, Cents::ZERO);
+    // Merged: P 50, Q 40, 2300 10 of 1,000,000.00; P capped at 100,000.00, its other 400,000.00
+    // shared by Q and 2300 as 40 : 10.
+    assert_eq!(paid_to(&allocation, &Target::Tranche("p".into())), c("1100000.00"));
+    assert_eq!(paid_to(&allocation, &Target::Tranche("q".into())), c("1720000.00"));
+    assert_eq!(paid_to(&allocation, &Target::Account("2300".into())), c("180000.00"));
 }
