@@ -183,9 +183,12 @@ async fn linked_enterprises_share_one_de_minimis_ceiling(app: TestApp) {
     assert_problem(&refused, 422, Some("requested_gpu_hours"));
     assert_eq!(refused.body["type"], "/problems/de-minimis-exceeded");
     let detail = refused.body["detail"].as_str().unwrap_or_default();
-    for expected in
-        ["Alpha Vision GmbH (DE:HRB1)", "granted EUR 200000.00 here", "EUR 320000.00", "at most EUR 100000.00 more"]
-    {
+    for expected in [
+        "Alpha Vision GmbH (DE:HRB1), whose application names the applicant as linked",
+        "granted EUR 200000.00 here",
+        "EUR 320000.00",
+        "at most EUR 100000.00 more",
+    ] {
         assert!(detail.contains(expected), "{expected} missing from {detail}");
     }
     // EUR 100,000 brings the single undertaking exactly to the ceiling: submitted.

@@ -86,7 +86,7 @@ msg-de-minimis-exceeded = De-minimis-Höchstbetrag überschritten: in den drei J
        *[single] das Unternehmen
     }: { $members }; das sind { $prior }, und mit { $requested } beantragt { $total }, über { $ceiling } (höchstens { $headroom } können noch gewährt werden)
 msg-de-minimis-member = { $name } ({ $key }) hat { $declared } anderweitig erhaltene Beihilfen angegeben und hier { $granted } erhalten
-msg-de-minimis-linking-member = { $name } ({ $key }), dessen Antrag ein Mitglied als verbunden angibt, hat hier { $granted } erhalten
+msg-de-minimis-linking-member = { $name } ({ $key }), dessen Antrag den Antragsteller als verbunden angibt, hat hier { $granted } erhalten
 msg-de-minimis-counted-from-other-applications = weitere { $amount } aus Anträgen auf hier gewährte Beihilfen (dort angegebene anderweitig erhaltene Beihilfen und dort verbundene Unternehmen)
 msg-too-few-reviews = der Antrag hat { $have } Begutachtung(en); die Ausschreibung verlangt mindestens { $need }
 msg-score-below-minimum = die Durchschnittsnote { $average } liegt unter dem Mindestwert der Ausschreibung von { $minimum }

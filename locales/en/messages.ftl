@@ -86,7 +86,7 @@ msg-de-minimis-exceeded = de minimis ceiling exceeded: in the three years to { $
        *[single] the undertaking
     }: { $members }; that is { $prior }, and with { $requested } requested { $total }, above { $ceiling } (at most { $headroom } more can be granted)
 msg-de-minimis-member = { $name } ({ $key }) declared { $declared } received elsewhere and was granted { $granted } here
-msg-de-minimis-linking-member = { $name } ({ $key }), whose application names a member as linked, was granted { $granted } here
+msg-de-minimis-linking-member = { $name } ({ $key }), whose application names the applicant as linked, was granted { $granted } here
 msg-de-minimis-counted-from-other-applications = { $amount } more counted from applications of aid granted here (aid they declare received elsewhere, and enterprises they link to this undertaking)
 msg-too-few-reviews = the application has { $have } review(s); the call needs at least { $need }
 msg-score-below-minimum = the average score { $average } is below the call's minimum of { $minimum }

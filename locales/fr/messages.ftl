@@ -86,7 +86,7 @@ msg-de-minimis-exceeded = plafond de minimis dépassé : sur les trois années j
        *[single] l'entreprise
     } : { $members } ; cela fait { $prior }, et avec { $requested } demandés { $total }, au-delà de { $ceiling } (au plus { $headroom } peuvent encore être accordés)
 msg-de-minimis-member = { $name } ({ $key }) a déclaré { $declared } reçus ailleurs et s'est vu accorder { $granted } ici
-msg-de-minimis-linking-member = { $name } ({ $key }), dont la demande désigne un membre comme lié, s'est vu accorder { $granted } ici
+msg-de-minimis-linking-member = { $name } ({ $key }), dont la demande désigne le demandeur comme lié, s'est vu accorder { $granted } ici
 msg-de-minimis-counted-from-other-applications = { $amount } de plus comptés d'après des demandes d'aides accordées ici (aides qu'elles déclarent reçues ailleurs, et entreprises qu'elles lient à cette entreprise unique)
 msg-too-few-reviews = la demande a { $have } évaluation(s) ; l'appel en exige au moins { $need }
 msg-score-below-minimum = la note moyenne { $average } est inférieure au minimum de l'appel, { $minimum }

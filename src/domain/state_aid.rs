@@ -228,8 +228,8 @@ pub struct MemberAid {
     /// What this application declares for the member; `None` for a member only applications of
     /// aid granted here name.
     pub declared_here: Option<Cents>,
-    /// Whether an application of aid granted to this member names one of this application's
-    /// members as linked: the applicant may know who claims a link to it, to contest it.
+    /// Whether an application of aid granted to this member names the applicant as linked:
+    /// the applicant may know who claims a link to it, to contest it.
     pub links_a_member: bool,
 }
 
@@ -237,7 +237,7 @@ pub struct MemberAid {
 enum ShownMember {
     /// Named by the application: what it declares for the member, and the aid granted here.
     Named { declared: Cents, granted: Cents },
-    /// A beneficiary whose application links it to a member: the aid granted here only.
+    /// A beneficiary whose application links it to the applicant: the aid granted here only.
     Linking { granted: Cents },
 }
 
@@ -336,7 +336,8 @@ pub fn check_single_undertaking(
     }
     let mut latest_declared: std::collections::HashMap<&str, (NaiveDate, Cents)> = std::collections::HashMap::new();
     for grant in granted.iter().filter(|g| g.date > window_start && g.date <= date) {
-        let links_a_member = grant.linked_keys.iter().any(|key| members.iter().any(|m| &m.key == key));
+        // The applicant is the first member: a link to another member is that member's to know.
+        let links_a_member = members.first().is_some_and(|applicant| grant.linked_keys.contains(&applicant.key));
         match aid.iter_mut().find(|m| m.key == grant.beneficiary_key) {
             Some(member) => {
                 member.granted_here = member.granted_here.checked_add(grant.amount)?;
@@ -462,32 +463,62 @@ mod tests {
     }
 
     /// X names its competitor C as linked. C's own application (aid granted here) declared
-    /// EUR 250,000 received elsewhere and linked D. X's refusal shows C's aid granted here,
-    /// which the register publishes, and what X itself declared; C's declaration and D are
-    /// counted, as one sum, never shown.
+    /// EUR 250,000 received elsewhere and linked D; P's names C; Y's names X. X's refusal shows
+    /// C's aid granted here, which the register publishes, what X itself declared, and Y, who
+    /// claims a link to X; C's declaration, D and P are counted, as one sum, never named.
     #[test]
     fn a_refusal_shows_only_what_the_application_names_and_the_register_publishes() {
         let members = [
             Member { name: "X".into(), key: "FR:X1".into(), declared: Cents::new(1_000_000) },
             Member { name: "Competitor".into(), key: "DE:C1".into(), declared: Cents::ZERO },
         ];
-        let granted = [GrantedAid {
-            date: d("2026-06-01"),
-            amount: Cents::new(2_000_000),
-            beneficiary: "Competitor".into(),
-            beneficiary_key: "DE:C1".into(),
-            beneficiary_declared: Cents::new(25_000_000),
-            linked_declared: vec![Member {
-                name: "Delta Secret".into(),
-                key: "NL:D9".into(),
-                declared: Cents::new(300_000),
-            }],
-            linked_keys: vec!["NL:D9".into()],
-        }];
+        let granted = [
+            GrantedAid {
+                date: d("2026-06-01"),
+                amount: Cents::new(2_000_000),
+                beneficiary: "Competitor".into(),
+                beneficiary_key: "DE:C1".into(),
+                beneficiary_declared: Cents::new(25_000_000),
+                linked_declared: vec![Member {
+                    name: "Delta Secret".into(),
+                    key: "NL:D9".into(),
+                    declared: Cents::new(300_000),
+                }],
+                linked_keys: vec!["NL:D9".into()],
+            },
+            GrantedAid {
+                // Parent P names C as linked, not X: that link is C's to know, not X's.
+                date: d("2026-07-01"),
+                amount: Cents::new(50_000),
+                beneficiary: "Parent Private".into(),
+                beneficiary_key: "BE:P5".into(),
+                beneficiary_declared: Cents::ZERO,
+                linked_declared: Vec::new(),
+                linked_keys: vec!["DE:C1".into()],
+            },
+            GrantedAid {
+                // Y names X itself as linked: X may know it, to contest the link.
+                date: d("2026-08-01"),
+                amount: Cents::new(70_000),
+                beneficiary: "Y Claims".into(),
+                beneficiary_key: "IT:Y7".into(),
+                beneficiary_declared: Cents::ZERO,
+                linked_declared: Vec::new(),
+                linked_keys: vec!["FR:X1".into()],
+            },
+        ];
         let refused = check_single_undertaking(d("2026-11-26"), &members, &granted, Cents::new(2_000_000)).unwrap();
         let exceeded = refused.expect_err("above the ceiling");
-        // Counted: X 10,000.00 + C's 250,000.00 declared and 20,000.00 granted + D's 3,000.00.
-        assert_eq!(exceeded.prior, Cents::new(28_300_000));
+        // Counted: X 10,000.00 + C's 250,000.00 declared and 20,000.00 granted + D's 3,000.00
+        // + P's 500.00 + Y's 700.00.
+        assert_eq!(exceeded.prior, Cents::new(28_420_000));
+        let said = exceeded.to_string();
+        assert!(
+            said.contains(
+                "Y Claims (IT:Y7), whose application names the applicant as linked, was granted EUR 700.00 here"
+            ),
+            "{said}"
+        );
         let said = exceeded.to_string();
         assert!(
             said.contains("X (FR:X1) declared EUR 10000.00 received elsewhere and was granted EUR 0.00 here"),
@@ -497,13 +528,14 @@ mod tests {
             said.contains("Competitor (DE:C1) declared EUR 0.00 received elsewhere and was granted EUR 20000.00 here"),
             "{said}"
         );
-        assert!(said.contains("EUR 253000.00 more counted from applications of aid granted here"), "{said}");
-        for secret in ["Delta", "NL:D9", "EUR 250000.00", "EUR 3000.00"] {
+        // 250,000.00 + 3,000.00 + 500.00: one sum, which the headroom gives away as well.
+        assert!(said.contains("EUR 253500.00 more counted from applications of aid granted here"), "{said}");
+        for secret in ["Delta", "NL:D9", "Parent", "BE:P5", "EUR 250000.00", "EUR 3000.00"] {
             assert!(!said.contains(secret), "{secret:?} shown in {said}");
         }
         for lang in [crate::i18n::Lang::Fr, crate::i18n::Lang::De] {
             let text = exceeded.message().in_lang(lang);
-            assert!(!text.contains("Delta") && text.contains("253"), "{text}");
+            assert!(!text.contains("Delta") && !text.contains("Parent") && text.contains("253"), "{text}");
         }
     }
 
