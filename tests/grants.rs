@@ -578,6 +578,11 @@ async fn award_usage_replay_and_lapse(app: TestApp) {
     assert_problem(&app.get("/api/v1/smes/null,null/grants", &app.auditor()).await, 400, Some("sme_id"));
     let summary = app.get(&format!("/api/v1/grant-calls/{call}"), &app.auditor()).await;
     assert_eq!(summary.body["returned_to_pool"], "1399.89", "{}", summary.text);
+    // With one award, the call's figures are one SME's and one facility's: theirs to read in
+    // their own views, not in the call's.
+    for party in [sme(&app, "sme-1"), app.token(Role::Facility, &g.facility), app.token(Role::Investor, "investor-1")] {
+        assert_problem(&app.get(&format!("/api/v1/grant-calls/{call}"), &party).await, 403, None);
+    }
     assert_eq!(summary.body["applications"]["expired"], 1);
     let trial = app.get(&format!("/api/v1/funds/{}/trial-balance?as_of={LATER}", g.fund), &app.auditor()).await;
     assert_eq!(trial.body["total_debit"], trial.body["total_credit"], "{}", trial.text);

@@ -237,13 +237,16 @@ pub async fn list_calls(
 }
 
 /// A grant call with its applications by status, awards, hours and money used.
+///
+/// Staff, auditors and admins: with one award, its figures are one SME's and one facility's.
 #[utoipa::path(get, path = "/grant-calls/{call_id}", tag = "grants", security(("bearer" = [])), params(("call_id" = String, Path, format = Uuid)),
     responses((status = 200, body = CallSummary), (status = 404, body = crate::http::problem::Problem, content_type = "application/problem+json")))]
 pub async fn get_call(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    principal.require(&[Role::Staff, Role::Auditor, Role::Admin])?;
     let call_id = parse_id("call_id", &path)?;
     let summary = state.db(move |conn| awards::call_summary(conn, &call_id)).await?;
     Ok(HttpResponse::Ok().json(summary))
