@@ -418,7 +418,71 @@ async fn a_reversed_return_of_cost_is_not_published(app: TestApp) {
     assert_eq!(row["cost_returned"], "200000.00", "{}", report.text);
 }
 
+/// One or two private investors' money is theirs: no private row, no private total and no
+/// leverage are published for a fund until three private investors hold money in it.
+async fn one_or_two_private_investors_money_is_never_published(app: TestApp) {
+    let fund = app.create_fund("Few private investors").await;
+    let tranche = common::created(
+        &app,
+        &format!("/api/v1/funds/{fund}/tranches"),
+        json!({"name": "Senior", "seniority": 1, "target_size": "100000000.00", "pref_rate": "0"}),
+    )
+    .await;
+    let commit = |source: Value, amount: &str| {
+        let body = json!({"source_id": source["id"], "tranche_id": tranche["id"], "amount": amount, "effective_date": "2025-01-01"});
+        let app = &app;
+        let path = format!("/api/v1/funds/{fund}/commitments");
+        async move { common::created(app, &path, body).await }
+    };
+    let public = common::created(
+        &app,
+        "/api/v1/sources",
+        json!({"kind": "eu_programme", "programme": "investeu", "legal_name": "InvestEU few", "country": "EU"}),
+    )
+    .await;
+    commit(public, "1000000.00").await;
+    let amounts = ["1234567.89", "7654321.01", "5555555.55"];
+    for (n, amount) in amounts.iter().enumerate() {
+        let source = common::created(
+            &app,
+            "/api/v1/sources",
+            json!({"kind": "private", "legal_name": format!("Quiet investor {n}"), "country": "LU"}),
+        )
+        .await;
+        commit(source, amount).await;
+        let report = app.get_public(&format!("/api/v1/transparency/funds/{fund}")).await;
+        assert_eq!(report.status, 200, "{}", report.text);
+        let totals = &report.body["capital_totals"];
+        let page = app.get_public(&format!("/transparency/funds/{fund}")).await;
+        let index = app.get_public("/transparency").await;
+        let csv = app.get_public(&format!("/api/v1/transparency/funds/{fund}/open-data/capital.csv")).await;
+        if n < 2 {
+            let private_rows =
+                report.body["capital"].as_array().into_iter().flatten().filter(|r| r["money"] == "private").count();
+            assert_eq!(private_rows, 0, "{}", report.text);
+            assert_eq!(
+                (&totals["private_committed"], &totals["leverage_committed"]),
+                (&Value::Null, &Value::Null),
+                "{}",
+                report.text
+            );
+            for published in [&report.text, &page.text, &index.text, &csv.text] {
+                for figure in &amounts[..=n] {
+                    assert!(!published.contains(figure), "{figure} published: {published}");
+                }
+            }
+            assert!(page.text.contains("withheld: fewer than three private investors"), "{}", page.text);
+        } else {
+            // 1,234,567.89 + 7,654,321.01 + 5,555,555.55 = 14,444,444.45 of three investors.
+            assert_eq!(totals["private_committed"], "14444444.45", "{}", report.text);
+            assert_eq!(totals["leverage_committed"], "14.44", "{}", report.text);
+            assert!(csv.text.contains("14444444.45"), "{}", csv.text);
+        }
+    }
+}
+
 on_both_backends!(spawn = super::common::spawn_demo;
+    one_or_two_private_investors_money_is_never_published,
     the_open_data_is_the_books_and_names_no_private_investor,
     the_demo_pool_is_traced_to_its_sources_to_the_cent,
     the_public_sees_programmes_and_member_states_never_a_private_investor,

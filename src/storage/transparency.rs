@@ -64,18 +64,20 @@ pub struct CapitalRow {
     pub paid_in: Cents,
 }
 
+/// Public and private money, and the leverage between them. Private money, and so leverage,
+/// is null while one or two private investors hold money in the fund: it would be their money.
 #[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct CapitalTotals {
     #[schema(value_type = String)]
     pub public_committed: Cents,
-    #[schema(value_type = String)]
-    pub private_committed: Cents,
+    #[schema(value_type = Option<String>)]
+    pub private_committed: Option<Cents>,
     #[schema(value_type = String)]
     pub public_paid_in: Cents,
-    #[schema(value_type = String)]
-    pub private_paid_in: Cents,
+    #[schema(value_type = Option<String>)]
+    pub private_paid_in: Option<Cents>,
     /// Private euros committed per public euro committed, to two decimals (half away from
-    /// zero); null while nothing public is committed.
+    /// zero); null while nothing public is committed, or while private money is withheld.
     #[schema(value_type = Option<String>)]
     pub leverage_committed: Option<Decimal>,
     /// The same for paid-in money.
@@ -214,10 +216,16 @@ fn capital_rows(
     let others: usize = private_by_country.iter().filter(|(c, _)| !shown(c)).map(|(_, n)| n).sum();
     // A small `other` row would be one or two investors' money: then no country is shown.
     let by_country = others == 0 || others >= PRIVATE_COUNTRY_INVESTORS_MIN;
+    // And a small `all` row too: then private money is not shown at all.
+    let private_investors: usize = private_by_country.values().sum();
+    let private_shown = private_investors == 0 || private_investors >= PRIVATE_COUNTRY_INVESTORS_MIN;
     let mut rows: BTreeMap<(bool, String, String), (usize, i64, i64)> = BTreeMap::new();
     for source in investors {
         let Some((kind, programme, country)) = kinds.get(source) else { continue };
         let private = kind == "private";
+        if private && !private_shown {
+            continue;
+        }
         let key = if private {
             let member_state = match (by_country, shown(country)) {
                 (false, _) => "all".to_string(),
@@ -234,12 +242,13 @@ fn capital_rows(
         add_cents(&mut row.2, paid_in.get(source).copied().unwrap_or(0))?;
     }
     let mut totals = CapitalTotals::default();
+    let (mut private_committed, mut private_paid_in) = (Cents::ZERO, Cents::ZERO);
     let mut out = Vec::with_capacity(rows.len());
     for ((private, programme, member_state), (count, committed, paid_in)) in rows {
         let (committed, paid_in) = (Cents::new(committed), Cents::new(paid_in));
         if private {
-            totals.private_committed = totals.private_committed.checked_add(committed)?;
-            totals.private_paid_in = totals.private_paid_in.checked_add(paid_in)?;
+            private_committed = private_committed.checked_add(committed)?;
+            private_paid_in = private_paid_in.checked_add(paid_in)?;
         } else {
             totals.public_committed = totals.public_committed.checked_add(committed)?;
             totals.public_paid_in = totals.public_paid_in.checked_add(paid_in)?;
@@ -247,8 +256,12 @@ fn capital_rows(
         let money = if private { "private" } else { "public" };
         out.push(CapitalRow { money: money.into(), programme, member_state, sources: count, committed, paid_in });
     }
-    totals.leverage_committed = crate::domain::metrics::leverage(totals.private_committed, totals.public_committed);
-    totals.leverage_paid_in = crate::domain::metrics::leverage(totals.private_paid_in, totals.public_paid_in);
+    if private_shown {
+        totals.private_committed = Some(private_committed);
+        totals.private_paid_in = Some(private_paid_in);
+        totals.leverage_committed = crate::domain::metrics::leverage(private_committed, totals.public_committed);
+        totals.leverage_paid_in = crate::domain::metrics::leverage(private_paid_in, totals.public_paid_in);
+    }
     Ok((out, totals))
 }
 
@@ -425,7 +438,7 @@ mod tests {
         assert_eq!((find("other").sources, find("other").committed.get()), (3, 10));
         assert!(rows.iter().all(|r| r.member_state != "CH"));
         assert_eq!(find("EU").programme, "digital_europe");
-        assert_eq!((totals.public_committed.get(), totals.private_committed.get()), (50, 610));
+        assert_eq!((totals.public_committed, totals.private_committed), (Cents::new(50), Some(Cents::new(610))));
         assert_eq!(totals.leverage_committed, Some(Decimal::new(1220, 2)));
         assert_eq!(totals.leverage_paid_in, Some(Decimal::new(200, 2)));
         // Without two of them, `other` would be one investor: all private money is one row. So

@@ -8,6 +8,7 @@ use actix_web::{get, web};
 
 use super::view::{eur, fact, gpu_hours, link, Card, Cell, Layout, Page, Section, Table};
 use super::{render, PageResult};
+use crate::domain::money::Cents;
 use crate::http::api::transparency::read_report;
 use crate::http::extract::parse_id;
 use crate::http::AppState;
@@ -42,14 +43,25 @@ fn leverage_text(leverage: &Option<rust_decimal::Decimal>) -> String {
     }
 }
 
+/// Private money, or why it is not shown: one or two investors' money is theirs.
+fn private_text(amount: Option<Cents>) -> String {
+    amount.map_or_else(|| WITHHELD.to_string(), eur)
+}
+
+const WITHHELD: &str = "withheld: fewer than three private investors";
+
 fn totals_facts(totals: &CapitalTotals) -> Section {
+    let leverage = |ratio: &Option<rust_decimal::Decimal>| match totals.private_committed {
+        None => WITHHELD.to_string(),
+        Some(_) => leverage_text(ratio),
+    };
     Section::Facts(vec![
         fact("Public money committed", eur(totals.public_committed)),
-        fact("Private money committed", eur(totals.private_committed)),
-        fact("Leverage, committed", leverage_text(&totals.leverage_committed)),
+        fact("Private money committed", private_text(totals.private_committed)),
+        fact("Leverage, committed", leverage(&totals.leverage_committed)),
         fact("Public money paid in", eur(totals.public_paid_in)),
-        fact("Private money paid in", eur(totals.private_paid_in)),
-        fact("Leverage, paid in", leverage_text(&totals.leverage_paid_in)),
+        fact("Private money paid in", private_text(totals.private_paid_in)),
+        fact("Leverage, paid in", leverage(&totals.leverage_paid_in)),
     ])
 }
 
@@ -104,10 +116,10 @@ async fn index(state: web::Data<AppState>) -> PageResult {
         table.row(vec![
             Cell::link(line.fund_name.clone(), format!("/transparency/funds/{}", line.fund_id)),
             Cell::money(line.totals.public_committed),
-            Cell::money(line.totals.private_committed),
+            line.totals.private_committed.map_or_else(|| Cell::text(WITHHELD), Cell::money),
             Cell::num(line.totals.leverage_committed.map(|r| format!("{r} : 1")).unwrap_or_else(|| "—".into())),
             Cell::money(line.totals.public_paid_in),
-            Cell::money(line.totals.private_paid_in),
+            line.totals.private_paid_in.map_or_else(|| Cell::text(WITHHELD), Cell::money),
         ]);
     }
     let page = Page::new(Layout::public("/transparency", crate::i18n::Lang::current()), "InvestAI in public figures")
