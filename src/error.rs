@@ -220,8 +220,15 @@ impl From<diesel::result::Error> for AppError {
 
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(error: diesel::r2d2::PoolError) -> Self {
-        AppError::Unavailable(format!("database connection: {error}"))
+        database_unavailable(&error)
     }
+}
+
+/// The database cannot be reached: the cause (which may name its host, port and user) goes to
+/// the log with the request id, the client is told to try again.
+pub fn database_unavailable(cause: &dyn std::fmt::Display) -> AppError {
+    tracing::warn!(error = %cause, "database unavailable");
+    AppError::Unavailable("the database is unavailable; try again shortly".into())
 }
 
 impl From<EntryError> for AppError {

@@ -48,7 +48,7 @@ pub async fn readyz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let database = state.backend;
     state
         .db(|conn| {
-            conn.batch_execute("SELECT 1").map_err(|e| AppError::Unavailable(format!("database: {e}")))?;
+            conn.batch_execute("SELECT 1").map_err(|e| crate::error::database_unavailable(&e))?;
             if has_pending_migrations(conn)? {
                 return Err(AppError::Unavailable("database migrations are pending".into()));
             }

@@ -99,3 +99,22 @@ pub fn method_not_allowed(
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound(format!("{} {}", super::method_as_sent(&req), req.path())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database that cannot be reached answers 503 without its host, port or user, which the
+    /// driver's message names; the log keeps them.
+    #[test]
+    fn an_unreachable_database_is_named_to_the_client_without_its_address() {
+        let cause =
+            "connection to server at \"10.1.2.3\", port 5432 failed: FATAL: role \"fund_writer\" does not exist";
+        let problem = Problem::from_error(&crate::error::database_unavailable(&cause));
+        assert_eq!(problem.status, 503);
+        assert_eq!(problem.problem_type, "/problems/unavailable");
+        for internal in ["10.1.2.3", "5432", "fund_writer"] {
+            assert!(!problem.detail.contains(internal), "{}", problem.detail);
+        }
+    }
+}
