@@ -8,7 +8,8 @@ use serde::{Deserialize, Serializer};
 /// four-digit year only (a usage batch carries 20,000 timestamps, and the generic `FromStr`
 /// behind `DateTime`'s own serde impl is several times slower, and takes any year). An offset
 /// that carries it past year 9999 or before year 0 in UTC is refused too: the embedded database
-/// orders timestamps as text (`domain/calendar_date.rs`).
+/// orders timestamps as text (`domain/calendar_date.rs`). The time is cut to the microsecond
+/// ([`to_the_microsecond`]), the finest both backends store, so callers keep it as it is.
 pub fn rfc3339<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
     let text = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(deserializer)?;
     let expected = "an RFC 3339 timestamp such as 2026-06-01T08:00:00Z";

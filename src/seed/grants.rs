@@ -9,7 +9,7 @@ use super::{Keys, SEED_ACTOR};
 use crate::domain::hours::GpuHours;
 use crate::domain::usage::UsageRecord;
 use crate::error::{AppError, AppResult};
-use crate::http::api::grants::{micros, ApplicationRequest, NewGrantCallRequest};
+use crate::http::api::grants::{ApplicationRequest, NewGrantCallRequest};
 use crate::storage::{awards, grants, usage, write_tx, DbConnection};
 
 #[derive(Debug, Deserialize)]
@@ -149,8 +149,8 @@ pub(super) fn load_usage(conn: &mut DbConnection, batches: &[UsageBatchRecord], 
                     record_id: line.record_id.clone(),
                     award_id: keys.get(&format!("{}#award", line.application), &line.record_id)?,
                     gpu_hours: line.gpu_hours,
-                    period_start: micros(line.period_start),
-                    period_end: micros(line.period_end),
+                    period_start: line.period_start.naive_utc(),
+                    period_end: line.period_end.naive_utc(),
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;

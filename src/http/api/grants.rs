@@ -135,7 +135,8 @@ impl NewGrantCallRequest {
         checks.check("name", validate_name(&self.name));
         checks.check("budget", positive(self.budget));
         // Compared as stored, to the microsecond.
-        let (opens_at, closes_at) = (micros(self.opens_at), micros(self.closes_at));
+        // `time::rfc3339` read them to the microsecond, the finest both backends store.
+        let (opens_at, closes_at) = (self.opens_at.naive_utc(), self.closes_at.naive_utc());
         checks.require("closes_at", closes_at > opens_at, "must be after opens_at (to the microsecond)");
         checks.require(
             "eligible_facility_ids",
@@ -196,11 +197,6 @@ impl NewGrantCallRequest {
             actor,
         })
     }
-}
-
-/// A UTC timestamp cut to microseconds, the finest both backends store.
-pub fn micros(at: DateTime<Utc>) -> chrono::NaiveDateTime {
-    DateTime::from_timestamp_micros(at.timestamp_micros()).map_or(at.naive_utc(), |t| t.naive_utc())
 }
 
 /// Open a grant call, reserving its budget from the fund's compute-grant pool (staff).

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::grants::micros;
 use crate::auth::Principal;
 use crate::domain::hours::GpuHours;
 use crate::domain::roles::Role;
@@ -140,8 +139,8 @@ fn record_of(r: UsageRecordRequest) -> UsageRecord {
         record_id: r.record_id,
         award_id: r.award_id,
         gpu_hours: r.gpu_hours,
-        period_start: micros(r.period_start),
-        period_end: micros(r.period_end),
+        period_start: r.period_start.naive_utc(),
+        period_end: r.period_end.naive_utc(),
     }
 }
 
